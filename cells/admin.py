@@ -1,0 +1,98 @@
+from django.contrib import admin
+
+from .models import (
+    AuditEntry,
+    CellMembership,
+    Exemption,
+    Member,
+    Organisation,
+    Position,
+    RoleAssignment,
+    Suspension,
+    Term,
+)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "short_code", "parent", "unit_type", "has_seal")
+    list_filter = ("kind", "unit_type")
+    search_fields = ("name", "short_code")
+    readonly_fields = ("path", "depth")
+    raw_id_fields = ("parent",)
+
+
+@admin.register(Term)
+class TermAdmin(admin.ModelAdmin):
+    list_display = ("organisation", "name", "start", "end")
+    raw_id_fields = ("organisation",)
+
+
+class CellMembershipInline(admin.TabularInline):
+    model = CellMembership
+    extra = 0
+    raw_id_fields = ("organisation",)
+
+
+class PositionInline(admin.TabularInline):
+    model = Position
+    extra = 0
+    raw_id_fields = ("organisation",)
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ("full_name", "party_card_number", "status", "state", "organisation")
+    list_filter = ("status", "state", "sex", "dues_category")
+    search_fields = ("full_name", "party_card_number", "citizen_id", "phone")
+    raw_id_fields = ("organisation", "user")
+    inlines = [CellMembershipInline, PositionInline]
+
+
+@admin.register(CellMembership)
+class CellMembershipAdmin(admin.ModelAdmin):
+    list_display = ("member", "organisation", "start", "end")
+    raw_id_fields = ("member", "organisation")
+
+
+@admin.register(Position)
+class PositionAdmin(admin.ModelAdmin):
+    list_display = ("member", "kind", "organisation", "start", "end")
+    list_filter = ("kind",)
+    raw_id_fields = ("member", "organisation")
+
+
+@admin.register(Exemption)
+class ExemptionAdmin(admin.ModelAdmin):
+    list_display = ("member", "reason", "start", "end")
+    raw_id_fields = ("member",)
+
+
+@admin.register(Suspension)
+class SuspensionAdmin(admin.ModelAdmin):
+    list_display = ("member", "reason", "start", "end")
+    raw_id_fields = ("member",)
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(admin.ModelAdmin):
+    list_display = ("user", "role", "organisation", "start", "end")
+    list_filter = ("role",)
+    raw_id_fields = ("user", "organisation")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor", "action", "object_type", "object_id")
+    list_filter = ("action",)
+    search_fields = ("object_id", "action")
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

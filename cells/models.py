@@ -1,0 +1,345 @@
+"""The organisation tree, its members and who may do what where.
+
+The tree is a materialised path: every organisation stores the path of its ancestors'
+steps, so "the subtree of X" is one indexed ``path LIKE 'X.path%'`` query.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+PATH_STEP_WIDTH = 4
+PATH_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def path_step(number: int) -> str:
+    """The fixed-width base-36 step for the ``number``-th child (1-based)."""
+    if number < 1 or number >= len(PATH_ALPHABET) ** PATH_STEP_WIDTH:
+        raise ValueError(f"child number {number} out of range")
+    digits = []
+    while number:
+        number, rest = divmod(number, len(PATH_ALPHABET))
+        digits.append(PATH_ALPHABET[rest])
+    return "".join(reversed(digits)).rjust(PATH_STEP_WIDTH, "0")
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        KHOI = "khoi", _("Đảng bộ Khối")
+        DANG_BO_CO_SO = "dang_bo_co_so", _("Đảng bộ cơ sở")
+        CHI_BO_CO_SO = "chi_bo_co_so", _("Chi bộ cơ sở")
+        DANG_BO_BO_PHAN = "dang_bo_bo_phan", _("Đảng bộ bộ phận")
+        CHI_BO = "chi_bo", _("Chi bộ trực thuộc")
+        TO_DANG = "to_dang", _("Tổ đảng")
+
+    class UnitType(models.TextChoices):
+        AGENCY = "agency", _("Cơ quan hành chính, sự nghiệp")
+        STATE_ENTERPRISE = "state_enterprise", _("Doanh nghiệp nhà nước")
+        PRIVATE_ENTERPRISE = "private_enterprise", _("Doanh nghiệp ngoài nhà nước")
+
+    # Kinds that hold members and meet monthly as a cell.
+    CELL_KINDS = (Kind.CHI_BO_CO_SO, Kind.CHI_BO)
+    # Kinds that are a grassroots party organisation (TCCS) under the Khối.
+    TCCS_KINDS = (Kind.DANG_BO_CO_SO, Kind.CHI_BO_CO_SO)
+
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(editable=False)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("Cấp trên")
+    )
+    kind = models.CharField(_("Loại tổ chức"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("Tên"), max_length=255)
+    short_code = models.CharField(
+        _("Ký hiệu"), max_length=20, blank=True, help_text=_("Dùng trong số văn bản, ví dụ CB, ĐU.")
+    )
+    unit_type = models.CharField(_("Loại hình đơn vị"), max_length=20, choices=UnitType.choices, blank=True)
+    has_seal = models.BooleanField(_("Có con dấu"), default=False)
+    committee_override = models.BooleanField(
+        _("Có chi ủy (ghi đè)"),
+        null=True,
+        blank=True,
+        help_text=_("Để trống: tự tính theo số đảng viên chính thức (từ 9 trở lên thì có chi ủy)."),
+    )
+    active_from = models.DateField(_("Hoạt động từ"), null=True, blank=True)
+    active_to = models.DateField(_("Hoạt động đến"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Tổ chức đảng")
+        verbose_name_plural = _("Tổ chức đảng")
+        ordering = ["path"]
+        indexes = [
+            # LIKE 'prefix%' needs the pattern opclass on PostgreSQL; other backends ignore it.
+            models.Index(fields=["path"], name="org_path_like", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["kind"], name="org_kind"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(active_to__isnull=True) | Q(active_from__isnull=True) | Q(active_to__gte=models.F("active_from")),
+                name="org_active_dates_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_cell(self) -> bool:
+        return self.kind in self.CELL_KINDS
+
+    def is_descendant_of(self, other: "Organisation") -> bool:
+        return self.path.startswith(other.path)
+
+
+class Term(models.Model):
+    """Nhiệm kỳ: document numbers restart with each term."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="terms")
+    name = models.CharField(_("Tên nhiệm kỳ"), max_length=50, help_text=_("Ví dụ 2025–2030"))
+    start = models.DateField(_("Bắt đầu"))
+    end = models.DateField(_("Kết thúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Nhiệm kỳ")
+        verbose_name_plural = _("Nhiệm kỳ")
+        ordering = ["organisation", "-start"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "start"], name="term_unique_start"),
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gt=models.F("start")), name="term_dates_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} — {self.name}"
+
+
+class Member(models.Model):
+    class Sex(models.TextChoices):
+        MALE = "nam", _("Nam")
+        FEMALE = "nu", _("Nữ")
+
+    class Status(models.TextChoices):
+        PROBATIONARY = "du_bi", _("Dự bị")
+        OFFICIAL = "chinh_thuc", _("Chính thức")
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("Đang sinh hoạt")
+        TRANSFERRED_OUT = "transferred_out", _("Đã chuyển đi")
+        DECEASED = "deceased", _("Từ trần")
+        REMOVED = "removed", _("Đã ra khỏi Đảng")
+
+    class DuesCategory(models.TextChoices):
+        SALARIED = "salaried", _("Hưởng lương (đóng BHXH)")
+        PENSIONER = "pensioner", _("Hưởng lương hưu")
+        STUDENT = "student", _("Học sinh, sinh viên")
+        OTHER = "other", _("Khác (không đóng BHXH)")
+
+    full_name = models.CharField(_("Họ và tên"), max_length=120)
+    date_of_birth = models.DateField(_("Ngày sinh"), null=True, blank=True)
+    sex = models.CharField(_("Giới tính"), max_length=3, choices=Sex.choices, blank=True)
+    citizen_id = models.CharField(_("Số CCCD"), max_length=12, null=True, blank=True, unique=True)
+    phone = models.CharField(_("Điện thoại"), max_length=20, blank=True)
+    email = models.EmailField(_("Thư điện tử"), blank=True)
+    party_card_number = models.CharField(_("Số thẻ đảng viên"), max_length=20, null=True, blank=True, unique=True)
+    admission_decision_date = models.DateField(
+        _("Ngày quyết định kết nạp"), null=True, blank=True, help_text=_("Tuổi đảng tính từ ngày này.")
+    )
+    admission_ceremony_date = models.DateField(
+        _("Ngày lễ kết nạp"), null=True, blank=True, help_text=_("Ngày bắt đầu tính 12 tháng dự bị.")
+    )
+    full_membership_date = models.DateField(_("Ngày công nhận chính thức"), null=True, blank=True)
+    status = models.CharField(_("Loại đảng viên"), max_length=12, choices=Status.choices, default=Status.OFFICIAL)
+    state = models.CharField(_("Tình trạng"), max_length=16, choices=State.choices, default=State.ACTIVE)
+    workplace = models.CharField(_("Nơi công tác"), max_length=255, blank=True)
+    job_title = models.CharField(_("Chức vụ chính quyền"), max_length=120, blank=True)
+    dues_category = models.CharField(
+        _("Đối tượng đóng đảng phí"), max_length=12, choices=DuesCategory.choices, default=DuesCategory.SALARIED
+    )
+    dues_base = models.PositiveBigIntegerField(
+        _("Mức căn cứ đóng đảng phí (đồng)"), default=0, help_text=_("Lương đóng BHXH hoặc lương hưu, tính bằng đồng.")
+    )
+    # The current cell; the history is in CellMembership. Null once the member left the Khối.
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members", verbose_name=_("Chi bộ")
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="member",
+        verbose_name=_("Tài khoản"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Đảng viên")
+        verbose_name_plural = _("Đảng viên")
+        ordering = ["full_name", "pk"]
+        indexes = [
+            models.Index(fields=["organisation", "state", "status"], name="member_org_state"),
+            models.Index(fields=["full_name"], name="member_name"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def probation_review_due(self) -> date | None:
+        """The probation review falls due 12 months after the admission ceremony."""
+        if self.status != self.Status.PROBATIONARY or not self.admission_ceremony_date:
+            return None
+        start = self.admission_ceremony_date
+        try:
+            return start.replace(year=start.year + 1)
+        except ValueError:  # 29 February
+            return start.replace(year=start.year + 1, day=28)
+
+
+class CellMembership(models.Model):
+    """A member's time in one cell; a transfer closes one row and opens the next."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
+    start = models.DateField(_("Từ ngày"))
+    end = models.DateField(_("Đến ngày"), null=True, blank=True)
+    reason_in = models.CharField(_("Lý do đến"), max_length=255, blank=True)
+    reason_out = models.CharField(_("Lý do đi"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("Quá trình sinh hoạt")
+        verbose_name_plural = _("Quá trình sinh hoạt")
+        ordering = ["member", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["member"], condition=Q(end__isnull=True), name="membership_one_open"),
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="membership_dates_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} @ {self.organisation}"
+
+
+class Position(models.Model):
+    class Kind(models.TextChoices):
+        SECRETARY = "bi_thu", _("Bí thư")
+        DEPUTY_SECRETARY = "pho_bi_thu", _("Phó Bí thư")
+        COMMITTEE_MEMBER = "chi_uy_vien", _("Chi ủy viên")
+        GROUP_LEADER = "to_truong", _("Tổ trưởng")
+        GROUP_DEPUTY = "to_pho", _("Tổ phó")
+        SUPERVISOR = "dang_uy_vien_phu_trach", _("Đảng ủy viên phụ trách")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="positions")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="positions")
+    kind = models.CharField(_("Chức vụ"), max_length=30, choices=Kind.choices)
+    start = models.DateField(_("Từ ngày"))
+    end = models.DateField(_("Đến ngày"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Chức vụ đảng")
+        verbose_name_plural = _("Chức vụ đảng")
+        ordering = ["organisation", "kind", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="position_dates_ordered"),
+            models.UniqueConstraint(
+                fields=["organisation"], condition=Q(end__isnull=True, kind="bi_thu"), name="position_one_secretary"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.member}"
+
+
+class Exemption(models.Model):
+    """Miễn công tác và sinh hoạt đảng."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="exemptions")
+    reason = models.CharField(_("Lý do"), max_length=255)
+    resolution_ref = models.CharField(_("Số nghị quyết / quyết định"), max_length=60, blank=True)
+    start = models.DateField(_("Từ ngày"))
+    end = models.DateField(_("Đến ngày"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Miễn sinh hoạt")
+        verbose_name_plural = _("Miễn sinh hoạt")
+        ordering = ["member", "-start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="exemption_dates_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.member}: {self.reason}"
+
+
+class Suspension(models.Model):
+    """Đình chỉ sinh hoạt đảng."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="suspensions")
+    reason = models.CharField(_("Lý do"), max_length=255)
+    decision_ref = models.CharField(_("Số quyết định"), max_length=60, blank=True)
+    start = models.DateField(_("Từ ngày"))
+    end = models.DateField(_("Đến ngày"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Đình chỉ sinh hoạt")
+        verbose_name_plural = _("Đình chỉ sinh hoạt")
+        ordering = ["member", "-start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="suspension_dates_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.member}: {self.reason}"
+
+
+class Role(models.TextChoices):
+    KHOI_ADMIN = "khoi_admin", _("Quản trị Khối")
+    COMMITTEE_VIEWER = "committee_viewer", _("Cấp ủy (xem)")
+    TCCS_OFFICER = "tccs_officer", _("Cán bộ đảng ủy cơ sở")
+    CELL_SECRETARY = "cell_secretary", _("Bí thư / Phó Bí thư chi bộ")
+    CELL_CLERK = "cell_clerk", _("Thư ký chi bộ")
+    MEMBER = "member", _("Đảng viên")
+
+
+class RoleAssignment(models.Model):
+    """Access is a row: a role on an organisation covers its whole subtree."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("Vai trò"), max_length=20, choices=Role.choices)
+    start = models.DateField(_("Từ ngày"), default=date.today)
+    end = models.DateField(_("Đến ngày"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Phân quyền")
+        verbose_name_plural = _("Phân quyền")
+        ordering = ["user", "organisation", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation", "role", "start"], name="role_unique"),
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="role_dates_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} — {self.organisation}"
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when, with the values before and after."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=80, help_text="app.entity.verb")
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=40)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Nhật ký thay đổi")
+        verbose_name_plural = _("Nhật ký thay đổi")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def __str__(self):
+        return f"{self.created_at:%d/%m/%Y %H:%M} {self.action} {self.object_type}#{self.object_id}"

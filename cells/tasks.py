@@ -1,0 +1,1 @@
+"""Background tasks of the cells app (none yet: member data changes are synchronous)."""

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("to-chuc/", views.organisation_tree, name="organisation_tree"),
+    path("to-chuc/<int:pk>/", views.organisation_detail, name="organisation_detail"),
+    path("dang-vien/", views.member_list, name="member_list"),
+    path("dang-vien/them/", views.member_create, name="member_create"),
+    path("dang-vien/<int:pk>/", views.member_detail, name="member_detail"),
+    path("dang-vien/<int:pk>/sua/", views.member_update, name="member_update"),
+    path("dang-vien/<int:pk>/chuyen-sinh-hoat/", views.member_transfer, name="member_transfer"),
+    path("dang-vien/<int:pk>/mien-sinh-hoat/", views.member_exempt, name="member_exempt"),
+]

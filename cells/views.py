@@ -1,0 +1,147 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import selectors, services
+from .forms import ExemptionForm, MemberCreateForm, MemberFilterForm, MemberForm, TransferForm, add_service_errors
+from .models import Organisation
+
+
+def home(request):
+    """Send each user to the page their role starts from."""
+    if selectors.roles_of(request.user) & selectors.READ_MEMBERS:
+        return redirect("organisation_tree")
+    member = getattr(request.user, "member", None)
+    if member is not None:
+        return redirect("member_detail", pk=member.pk)
+    return render(request, "cells/no_role.html")
+
+
+def organisation_tree(request):
+    organisations = selectors.organisation_tree(user=request.user)
+    if not organisations.exists():
+        raise PermissionDenied
+    return render(request, "cells/organisation_list.html", {"organisations": organisations})
+
+
+def organisation_detail(request, pk):
+    organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
+    context = {
+        "organisation": organisation,
+        "can_manage": bool(selectors.roles_over(request.user, organisation) & selectors.MANAGE_MEMBERS),
+    }
+    if organisation.is_cell:
+        context.update(
+            summary=selectors.cell_summary(cell=organisation),
+            positions=selectors.current_positions(organisation=organisation),
+            members=selectors.member_list(user=request.user, cell_id=organisation.pk),
+            probation_due=selectors.probation_reviews_due(organisations=Organisation.objects.filter(pk=organisation.pk)),
+        )
+    else:
+        context["children"] = selectors.organisation_tree(user=request.user).filter(parent=organisation)
+    return render(request, "cells/organisation_detail.html", context)
+
+
+def member_list(request):
+    if not selectors.roles_of(request.user) & selectors.READ_MEMBERS:
+        raise PermissionDenied
+    form = MemberFilterForm(request.GET or None, user=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    members = selectors.member_list(
+        user=request.user,
+        search=filters.get("q", ""),
+        cell_id=filters["cell"].pk if filters.get("cell") else None,
+        status=filters.get("status", ""),
+        exempt=filters.get("exempt", ""),
+    )
+    page = Paginator(members, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "cells/member_list.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+        "can_manage": selectors.can_manage_members_somewhere(request.user),
+    })
+
+
+def member_detail(request, pk):
+    member = selectors.get_member_for_user_or_404(request.user, pk)
+    return render(request, "cells/member_detail.html", {
+        "member": member,
+        "memberships": selectors.membership_history(member=member),
+        "positions": member.positions.select_related("organisation").order_by("-start"),
+        "exemptions": member.exemptions.order_by("-start"),
+        "suspensions": member.suspensions.order_by("-start"),
+        "can_manage": selectors.can_manage_member(request.user, member),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def member_create(request):
+    if not selectors.can_manage_members_somewhere(request.user):
+        raise PermissionDenied
+    initial = {"organisation": request.GET.get("cell")}
+    form = MemberCreateForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        organisation, joined_on = data.pop("organisation"), data.pop("joined_on")
+        try:
+            member = services.member_create(organisation=organisation, joined_on=joined_on, by=request.user, **data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Đã thêm đảng viên %(name)s.") % {"name": member.full_name})
+            return redirect("member_detail", pk=member.pk)
+    return render(request, "cells/member_form.html", {"form": form, "title": _("Thêm đảng viên")})
+
+
+@require_http_methods(["GET", "POST"])
+def member_update(request, pk):
+    member = selectors.get_member_for_user_or_404(request.user, pk, write=True)
+    form = MemberForm(request.POST or None, instance=member, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_update(member=member, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Đã lưu thông tin đảng viên."))
+            return redirect("member_detail", pk=member.pk)
+    return render(request, "cells/member_form.html", {"form": form, "member": member,
+                                                      "title": _("Sửa thông tin đảng viên")})
+
+
+@require_http_methods(["GET", "POST"])
+def member_transfer(request, pk):
+    member = selectors.get_member_for_user_or_404(request.user, pk, write=True)
+    form = TransferForm(request.POST or None, user=request.user, member=member)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_transfer(member=member, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Đã chuyển sinh hoạt đảng viên %(name)s.") % {"name": member.full_name})
+            still_visible = selectors.members_visible_to(request.user).filter(pk=member.pk).exists()
+            return redirect(reverse("member_detail", args=[member.pk]) if still_visible else reverse("member_list"))
+    return render(request, "cells/member_form.html", {"form": form, "member": member,
+                                                      "title": _("Chuyển sinh hoạt đảng")})
+
+
+@require_http_methods(["GET", "POST"])
+def member_exempt(request, pk):
+    member = selectors.get_member_for_user_or_404(request.user, pk, write=True)
+    form = ExemptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_exempt(member=member, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Đã ghi nhận miễn sinh hoạt."))
+            return redirect("member_detail", pk=member.pk)
+    return render(request, "cells/member_form.html", {"form": form, "member": member,
+                                                      "title": _("Miễn công tác và sinh hoạt đảng")})

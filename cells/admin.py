@@ -5,6 +5,7 @@ from .models import (
     CellMembership,
     Exemption,
     Member,
+    Notification,
     Organisation,
     Position,
     RoleAssignment,
@@ -96,3 +97,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "subject", "member", "email", "email_sent_at", "read_at")
+    list_filter = ("kind",)
+    search_fields = ("subject", "email")
+    raw_id_fields = ("recipient", "member", "organisation")

@@ -343,3 +343,34 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%d/%m/%Y %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+
+class Notification(models.Model):
+    """One message to one person: the in-app inbox row, and the log of its e-mail."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="notifications")
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=60, help_text="app.event, e.g. meetings.notice")
+    subject = models.CharField(_("Tiêu đề"), max_length=255)
+    body = models.TextField(_("Nội dung"))
+    url = models.CharField(max_length=500, blank=True)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("Thông báo")
+        verbose_name_plural = _("Thông báo")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+        constraints = [
+            models.CheckConstraint(condition=Q(recipient__isnull=False) | Q(member__isnull=False),
+                                   name="notification_has_recipient"),
+        ]
+
+    def __str__(self):
+        return self.subject

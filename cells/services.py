@@ -15,6 +15,7 @@ from .models import (
     CellMembership,
     Exemption,
     Member,
+    Notification,
     Organisation,
     Position,
     RoleAssignment,
@@ -315,3 +316,55 @@ def role_assign(*, user, organisation: Organisation, role: str, start: datetime.
     assignment.save()
     audit_log(actor=by, action="cells.role.assign", instance=assignment, organisation=organisation, after=snapshot(assignment))
     return assignment
+
+
+# --- notifications -----------------------------------------------------------------------
+
+
+def notification_send(
+    *, members, kind: str, subject: str, body: str, url: str = "", organisation: Organisation | None = None,
+    body_for=None,
+) -> list[Notification]:
+    """One inbox row per member (and one e-mail each, never a shared list), sent after commit.
+
+    ``body_for(member)`` may give each person their own text (e.g. their personal RSVP link).
+    E-mail delivery failures are recorded on the row, never raised into the caller's request.
+    """
+    rows = [
+        Notification(
+            recipient_id=member.user_id, member=member, organisation=organisation, kind=kind, subject=subject,
+            body=body_for(member) if body_for else body, url=url, email=member.email or "",
+        )
+        for member in members
+    ]
+    Notification.objects.bulk_create(rows)
+    ids = [row.pk for row in rows if row.email]
+    if ids:
+        from .tasks import notification_email_send
+
+        transaction.on_commit(lambda: [notification_email_send.delay(notification_id) for notification_id in ids])
+    return rows
+
+
+def notification_deliver_email(*, notification_id: int) -> bool:
+    """Send one notification's e-mail once: the row is claimed with a conditional UPDATE first."""
+    from django.core.mail import send_mail
+
+    claimed = Notification.objects.filter(pk=notification_id, email_sent_at__isnull=True).exclude(email="").update(
+        email_sent_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    notification = Notification.objects.get(pk=notification_id)
+    try:
+        send_mail(notification.subject, notification.body, None, [notification.email])
+    except Exception as exc:  # SMTP errors are many types; record and let the task decide to retry
+        Notification.objects.filter(pk=notification_id).update(email_sent_at=None, email_error=str(exc)[:2000])
+        raise
+    Notification.objects.filter(pk=notification_id).update(email_error="")
+    return True
+
+
+def notification_mark_read(*, notification: Notification) -> None:
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())

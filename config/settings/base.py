@@ -44,9 +44,8 @@ def _int(name, default):
 DEBUG = _bool("DEBUG", False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG and env.str("DJANGO_REQUIRE_SECRET_KEY", default="") == "1":
-        raise ImproperlyConfigured("SECRET_KEY must be set in production.")
-    SECRET_KEY = "insecure-development-key-change-me-" + "x" * 20  # noqa: S105 - local/dev only
+    # Development and tests only: `manage.py check --deploy` flags this prefix (security.W009).
+    SECRET_KEY = "django-insecure-development-key-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = [h.strip() for h in env.str("ALLOWED_HOSTS", default="127.0.0.1,localhost,testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env.str("CSRF_TRUSTED_ORIGINS", default="").split(",") if o.strip()]
 for origin in CSRF_TRUSTED_ORIGINS:
@@ -108,6 +107,8 @@ TEMPLATES = [
 # Database: SQLite unless DATABASE_URL is given.
 _database_url = env.str("DATABASE_URL", default="")
 if _database_url:
+    if _database_url.split("://", 1)[0] not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        _fail("DATABASE_URL", _database_url, "a postgres:// or sqlite:/// URL")
     try:
         DATABASES = {"default": environ.Env.db_url_config(_database_url)}
     except Exception as exc:  # django-environ raises several types for bad URLs
@@ -180,6 +181,7 @@ EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _bool("EMAIL_USE_SSL", False)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     _fail("EMAIL_USE_SSL", "true", "not both EMAIL_USE_TLS and EMAIL_USE_SSL")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cổng sinh hoạt chi bộ <no-reply@localhost>")
 
 # Celery: a real broker when REDIS_URL is given, tasks run eagerly otherwise.

@@ -1,0 +1,97 @@
+"""Member forms: Vietnamese errors next to the field, and nothing written on bad input."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from cells.models import AuditEntry, Member
+
+pytestmark = pytest.mark.django_db
+
+
+def _valid(tree, **overrides):
+    data = {
+        "organisation": tree.cell.pk, "joined_on": "01/03/2026", "full_name": "Đỗ Minh Quân",
+        "date_of_birth": "05/02/1985", "sex": "nam", "citizen_id": "045085001234", "phone": "0905123456",
+        "email": "quan@example.vn", "party_card_number": "48012345", "admission_decision_date": "19/05/2010",
+        "admission_ceremony_date": "19/05/2010", "full_membership_date": "19/05/2011", "status": "chinh_thuc",
+        "workplace": "Sở Tài chính", "job_title": "Chuyên viên", "dues_category": "salaried", "dues_base": "6500000",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_officer_creates_member_with_dd_mm_yyyy_dates(client_for, people, tree):
+    response = client_for(people.officer).post(reverse("member_create"), _valid(tree))
+    member = Member.objects.get(full_name="Đỗ Minh Quân")
+    assert response.status_code == 302 and response.url == reverse("member_detail", args=[member.pk])
+    assert member.date_of_birth == datetime.date(1985, 2, 5)
+    assert member.memberships.get().start == datetime.date(2026, 3, 1)
+    page = client_for(people.officer).get(response.url).content.decode()
+    assert "05/02/1985" in page
+
+
+def test_bad_date_shows_vietnamese_error_next_to_field_and_writes_nothing(client_for, people, tree):
+    before = (Member.objects.count(), AuditEntry.objects.count())
+    response = client_for(people.officer).post(reverse("member_create"), _valid(tree, date_of_birth="31/02/1985"))
+    assert response.status_code == 200
+    assert "Nhập ngày theo dạng ngày/tháng/năm" in str(response.context["form"].errors["date_of_birth"])
+    assert 'id="error_1_id_date_of_birth"' in response.content.decode()
+    assert (Member.objects.count(), AuditEntry.objects.count()) == before
+
+
+def test_required_name_message_is_vietnamese(client_for, people, tree):
+    response = client_for(people.officer).post(reverse("member_create"), _valid(tree, full_name=""))
+    assert "Trường này là bắt buộc." in str(response.context["form"].errors["full_name"])
+
+
+def test_duplicate_card_number_error_is_shown_on_the_field(client_for, people, tree):
+    existing = people.members["sibling"]
+    response = client_for(people.officer).post(
+        reverse("member_create"), _valid(tree, party_card_number=existing.party_card_number)
+    )
+    assert response.status_code == 200
+    assert "party_card_number" in response.context["form"].errors
+    assert not Member.objects.filter(full_name="Đỗ Minh Quân").exists()
+
+
+def test_bad_citizen_id_is_rejected(client_for, people, tree):
+    response = client_for(people.officer).post(reverse("member_create"), _valid(tree, citizen_id="12345"))
+    assert "Số CCCD gồm đúng 12 chữ số." in str(response.context["form"].errors["citizen_id"])
+
+
+def test_officer_cannot_create_member_in_other_tenant_cell(client_for, people, tree):
+    response = client_for(people.officer).post(reverse("member_create"), _valid(tree, organisation=tree.other.pk))
+    assert response.status_code == 200
+    assert "organisation" in response.context["form"].errors
+    assert not Member.objects.filter(full_name="Đỗ Minh Quân").exists()
+
+
+def test_transfer_form_moves_member_and_redirects(client_for, people, tree):
+    member = people.members["member"]
+    response = client_for(people.officer).post(
+        reverse("member_transfer", args=[member.pk]), {"to": tree.sibling.pk, "on": "01/04/2026", "reason": "Điều động"}
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.organisation == tree.sibling
+
+
+def test_exemption_end_before_start_is_rejected(client_for, people):
+    member = people.members["member"]
+    response = client_for(people.officer).post(
+        reverse("member_exempt", args=[member.pk]), {"reason": "Ốm dài ngày", "start": "01/04/2026", "end": "01/03/2026"}
+    )
+    assert response.status_code == 200 and "end" in response.context["form"].errors
+    assert not member.exemptions.exists()
+
+
+def test_member_list_filters(client_for, people, tree):
+    client = client_for(people.admin)
+    page = client.get(reverse("member_list"), {"q": "Kế Toán"}).content.decode()
+    assert "Phạm Văn Kế Toán" in page and "Lê Văn Đảng Viên" not in page
+    page = client.get(reverse("member_list"), {"cell": tree.other.pk}).content.decode()
+    assert "Hoàng Thị Điện Lực" in page and "Phạm Văn Kế Toán" not in page
+    page = client.get(reverse("member_list"), {"status": "du_bi"}).content.decode()
+    assert "Lê Văn Đảng Viên" not in page

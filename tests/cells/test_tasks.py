@@ -1,0 +1,53 @@
+"""Notification e-mails: eagerly without a broker, and through a real Celery worker on Redis in CI."""
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.db import connection, transaction
+
+from cells import services
+from cells.models import Notification
+
+from ..celery_worker import running_worker, wait_for
+from ..conftest import require_or_skip
+from ..factories import make_member
+
+
+@pytest.mark.django_db
+def test_one_email_per_member_after_commit(tree, django_capture_on_commit_callbacks, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    members = [make_member(organisation=tree.cell, email=f"dv{i}@example.vn") for i in range(3)]
+    members.append(make_member(organisation=tree.cell, email=""))
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = services.notification_send(members=members, kind="cells.test", subject="Thông báo họp chi bộ",
+                                          body="Kính gửi đồng chí", organisation=tree.cell)
+    assert len(rows) == 4
+    assert sorted(m.to for m in mail.outbox) == [["dv0@example.vn"], ["dv1@example.vn"], ["dv2@example.vn"]]
+    assert Notification.objects.filter(email_sent_at__isnull=False).count() == 3
+
+
+@pytest.mark.django_db
+def test_delivering_twice_sends_once(tree):
+    member = make_member(organisation=tree.cell, email="mot@example.vn")
+    with transaction.atomic():
+        [row] = services.notification_send(members=[member], kind="cells.test", subject="S", body="B")
+    assert services.notification_deliver_email(notification_id=row.pk) is True
+    assert services.notification_deliver_email(notification_id=row.pk) is False
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_on_redis_sends_the_email(tree, tmp_path):
+    require_or_skip(bool(settings.REDIS_URL) and connection.vendor == "postgresql",
+                    "needs REDIS_URL and PostgreSQL (a worker process cannot share the SQLite test database)")
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    member = make_member(organisation=tree.cell, email="worker@example.vn", full_name="Võ Thị Tư")
+    with running_worker(mail_dir=mail_dir):
+        with transaction.atomic():
+            [row] = services.notification_send(members=[member], kind="cells.test", subject="Họp chi bộ tháng 12",
+                                               body="Kính gửi đồng chí Võ Thị Tư")
+        assert wait_for(lambda: Notification.objects.get(pk=row.pk).email_sent_at is not None, timeout=60)
+    messages = [p.read_text() for p in mail_dir.iterdir()]
+    assert len(messages) == 1
+    assert "worker@example.vn" in messages[0]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("doi-mat-khau/xong/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cells.urls")),
+    path("so-sach/", include("cells.urls_books")),
     path("sinh-hoat/", include("meetings.urls")),
     path("quan-tri/", admin.site.urls),
 ]

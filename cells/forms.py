@@ -1,11 +1,15 @@
+import datetime
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .models import Member, Organisation
-from .selectors import cells_for_member_forms, organisations_visible_to
+from .member_excel import read_member_sheet
+from .models import DuesPayment, DuesRelief, Exemption, Member, Organisation, RequiredDocumentType, Term
+from .selectors import cells_for_member_forms, members_ever_in_cell, organisations_visible_to
 
 
 class VNDateInput(forms.DateInput):
@@ -156,3 +160,215 @@ class MemberFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["cell"].queryset = organisations_visible_to(user).filter(kind__in=Organisation.CELL_KINDS)
 
+
+class MemberImportForm(forms.Form):
+    """Step 1 of the member import: the upload, checked to be a readable .xlsx with a header row."""
+
+    file = forms.FileField(
+        label=_("Tệp Excel (.xlsx)"),
+        help_text=_("Dùng các cột như tệp “Xuất Excel”: Họ và tên, Ngày sinh, …, Loại, Chi bộ, Mã chi bộ. "
+                    "Ngày ghi theo dạng ngày/tháng/năm."),
+        widget=forms.FileInput(attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sheet_rows = []
+        self.helper = FormHelper()
+        self.helper.form_action = reverse_lazy("member_import")  # also shown on the confirmation's error page
+        self.helper.layout = Layout("file", _submit(_("Tải lên và kiểm tra")))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        self.sheet_rows = read_member_sheet(upload, name=upload.name)
+        return upload
+
+
+# --- the cell's books ----------------------------------------------------------------------
+
+
+class MoneyField(forms.IntegerField):
+    """Whole đồng, typed as on paper: "60.000", "60 000" or "60000 đ" all read as 60000."""
+
+    default_error_messages = {
+        "invalid": _("Nhập số tiền bằng chữ số, ví dụ 60.000."),
+        "min_value": _("Số tiền không được âm."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        super().__init__(**kwargs)
+        self.widget.input_type = "text"
+        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().lower().removesuffix("đ").strip()
+            value = value.replace(".", "").replace(",", "").replace(" ", "").replace("\u00a0", "")
+        return super().to_python(value)
+
+
+def parse_month(value) -> datetime.date | None:
+    """Read "mm/yyyy" (or "yyyy-mm", as a month input sends it) as the first day of that month."""
+    value = (value or "").strip()
+    for pattern in ("%m/%Y", "%Y-%m", "%m-%Y"):
+        try:
+            return datetime.datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+class MonthField(forms.CharField):
+    default_error_messages = {"invalid": _("Nhập tháng theo dạng tháng/năm, ví dụ 03/2026.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "mm/yyyy", "inputmode": "numeric",
+                                                           "autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return value.strftime("%m/%Y") if hasattr(value, "strftime") else value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        month = parse_month(value)
+        if month is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return month
+
+
+class DuesPaymentForm(forms.Form):
+    member = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("Đảng viên"))
+    month = MonthField(label=_("Tháng"))
+    amount_paid = MoneyField(label=_("Số tiền đã nộp (đồng)"))
+    paid_on = VNDateField(label=_("Ngày nộp"), required=False)
+    method = forms.ChoiceField(label=_("Hình thức nộp"), required=False,
+                               choices=[("", "—")] + list(DuesPayment.Method.choices))
+    note = forms.CharField(label=_("Ghi chú"), max_length=255, required=False,
+                           help_text=_("Bắt buộc khi nộp cao hơn mức phải nộp."))
+
+    def __init__(self, *args, cell, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members_ever_in_cell(cell=cell)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("member", css_class="col-sm-8"), Column("month", css_class="col-sm-4")),
+            Row(Column("amount_paid", css_class="col-sm-4"), Column("paid_on", css_class="col-sm-4"),
+                Column("method", css_class="col-sm-4")),
+            "note",
+            _submit(_("Ghi sổ")),
+        )
+
+
+class DuesReliefForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Loại"), choices=DuesRelief.Kind.choices)
+    reduction_percent = forms.TypedChoiceField(label=_("Mức giảm"), required=False, coerce=int, empty_value=None,
+                                               choices=[("", "—"), (30, "30 %"), (50, "50 %"), (70, "70 %")])
+    start = MonthField(label=_("Từ tháng"))
+    end = MonthField(label=_("Đến tháng"), required=False)
+    reason = forms.CharField(label=_("Lý do"), max_length=255)
+    decision_ref = forms.CharField(label=_("Số quyết định"), max_length=60, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("kind", css_class="col-sm-8"), Column("reduction_percent", css_class="col-sm-4")),
+            Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")),
+            "reason", "decision_ref", _submit(_("Ghi nhận")),
+        )
+
+
+class CellDocumentForm(forms.Form):
+    year = forms.IntegerField(label=_("Năm"), required=False)
+    term = forms.ModelChoiceField(queryset=Term.objects.none(), label=_("Nhiệm kỳ"), required=False)
+    adopted_on = VNDateField(label=_("Ngày ban hành"))
+    file = forms.FileField(label=_("Tệp văn bản (PDF, Word .docx, ảnh JPG/PNG; tối đa 10 MB)"))
+
+    def __init__(self, *args, cell, document_type: RequiredDocumentType, **kwargs):
+        super().__init__(*args, **kwargs)
+        if document_type.period == RequiredDocumentType.Period.YEAR:
+            del self.fields["term"]
+            self.fields["year"].required = True
+            period = "year"
+        else:
+            del self.fields["year"]
+            self.fields["term"].queryset = cell.terms.order_by("-start")
+            self.fields["term"].required = True
+            period = "term"
+        self.fields["file"].widget.attrs["accept"] = ".pdf,.docx,.jpg,.jpeg,.png"
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column(period, css_class="col-sm-6"), Column("adopted_on", css_class="col-sm-6")),
+            "file", _submit(_("Tải lên")),
+        )
+
+
+class CommitmentForm(forms.Form):
+    year = forms.IntegerField(label=_("Năm"))
+    content = forms.CharField(label=_("Nội dung cam kết tu dưỡng, rèn luyện"), widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args, submit_label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout("year", "content", _submit(submit_label or _("Xác nhận cam kết")))
+
+
+class PaperCommitmentForm(CommitmentForm):
+    signed_on = VNDateField(label=_("Ngày ký bản giấy"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, submit_label=_("Ghi nhận bản giấy"), **kwargs)
+        self.helper.layout = Layout(Row(Column("year", css_class="col-6"), Column("signed_on", css_class="col-6")),
+                                    "content", _submit(_("Ghi nhận bản giấy")))
+
+
+class AdmissionForm(forms.Form):
+    decision_date = VNDateField(label=_("Ngày quyết định kết nạp"))
+    ceremony_date = VNDateField(label=_("Ngày lễ kết nạp"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("decision_date", css_class="col-sm-6"), Column("ceremony_date", css_class="col-sm-6")),
+            _submit(_("Ghi nhận kết nạp")),
+        )
+
+
+class FullMembershipForm(forms.Form):
+    on = VNDateField(label=_("Ngày công nhận đảng viên chính thức"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout("on", _submit(_("Công nhận chính thức")))
+
+
+class ExemptionEndForm(forms.Form):
+    exemption = forms.ModelChoiceField(queryset=Exemption.objects.none(), label=_("Đợt miễn sinh hoạt"))
+    on = VNDateField(label=_("Ngày kết thúc miễn"))
+
+    def __init__(self, *args, member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["exemption"].queryset = member.exemptions.filter(end__isnull=True)
+        self.helper = FormHelper()
+        self.helper.layout = Layout("exemption", "on", _submit(_("Kết thúc miễn sinh hoạt")))
+
+
+class SuspensionForm(forms.Form):
+    reason = forms.CharField(label=_("Lý do"), max_length=255)
+    decision_ref = forms.CharField(label=_("Số quyết định"), max_length=60, required=False)
+    start = VNDateField(label=_("Từ ngày"))
+    end = VNDateField(label=_("Đến ngày"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            "reason", "decision_ref", Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")),
+            _submit(_("Ghi nhận đình chỉ")),
+        )

@@ -374,3 +374,227 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+# --- the cell's books: required documents, commitments, party dues ------------------------
+
+
+class RequiredDocumentType(models.Model):
+    """A programme or plan every cell must adopt, per term or per year (editable data, not code)."""
+
+    class Period(models.TextChoices):
+        TERM = "term", _("Toàn khóa")
+        YEAR = "year", _("Hằng năm")
+
+    code = models.SlugField(_("Mã"), max_length=40, unique=True)
+    name = models.CharField(_("Tên văn bản"), max_length=255)
+    period = models.CharField(_("Kỳ ban hành"), max_length=4, choices=Period.choices)
+    order = models.PositiveSmallIntegerField(_("Thứ tự"), default=0)
+    active = models.BooleanField(_("Đang áp dụng"), default=True)
+
+    class Meta:
+        verbose_name = _("Loại văn bản bắt buộc")
+        verbose_name_plural = _("Loại văn bản bắt buộc")
+        ordering = ["period", "order", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+def cell_document_upload_to(instance, filename: str) -> str:
+    import uuid
+    from pathlib import PurePath
+
+    # A random name: the original name may hold personal data and must not be guessable.
+    return f"so-sach/van-ban/{instance.organisation_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class CellDocument(models.Model):
+    """The adopted file of one required document, for one term or one year of one cell."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="documents",
+                                     verbose_name=_("Chi bộ"))
+    document_type = models.ForeignKey(RequiredDocumentType, on_delete=models.PROTECT, related_name="documents",
+                                      verbose_name=_("Loại văn bản"))
+    term = models.ForeignKey(Term, null=True, blank=True, on_delete=models.PROTECT, related_name="documents",
+                             verbose_name=_("Nhiệm kỳ"))
+    year = models.PositiveSmallIntegerField(_("Năm"), null=True, blank=True)
+    file = models.FileField(_("Tệp"), upload_to=cell_document_upload_to, max_length=255)
+    original_name = models.CharField(_("Tên tệp gốc"), max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    adopted_on = models.DateField(_("Ngày ban hành"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Văn bản của chi bộ")
+        verbose_name_plural = _("Văn bản của chi bộ")
+        ordering = ["organisation", "document_type__order", "-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(term__isnull=False) & Q(year__isnull=True)) | (Q(term__isnull=True) & Q(year__isnull=False)),
+                name="celldocument_term_or_year",
+            ),
+            models.UniqueConstraint(fields=["organisation", "document_type", "term"], condition=Q(term__isnull=False),
+                                    name="celldocument_unique_term"),
+            models.UniqueConstraint(fields=["organisation", "document_type", "year"], condition=Q(year__isnull=False),
+                                    name="celldocument_unique_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.document_type} — {self.organisation}"
+
+
+class MemberCommitment(models.Model):
+    """Cam kết tu dưỡng, rèn luyện: one per member per year."""
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("Đảng viên tự xác nhận trên cổng")
+        PAPER = "paper", _("Bản giấy do chi bộ ghi nhận")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="commitments")
+    year = models.PositiveSmallIntegerField(_("Năm"))
+    content = models.TextField(_("Nội dung cam kết"))
+    confirmed_at = models.DateTimeField(_("Ngày xác nhận"), null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    source = models.CharField(_("Hình thức"), max_length=6, choices=Source.choices, default=Source.PORTAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Bản cam kết tu dưỡng, rèn luyện")
+        verbose_name_plural = _("Bản cam kết tu dưỡng, rèn luyện")
+        ordering = ["-year", "member"]
+        constraints = [models.UniqueConstraint(fields=["member", "year"], name="commitment_one_per_year")]
+
+    def __str__(self):
+        return f"{self.member} — {self.year}"
+
+
+class DuesRateRule(models.Model):
+    """One dues rate for one category of member over a date range (QĐ 342-QĐ/TW, QĐ 01-QĐ/TW…).
+
+    A percentage is stored in basis points (100 = 1 %), a fixed amount in đồng: never floats.
+    """
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent", _("Theo tỷ lệ")
+        FIXED = "fixed", _("Mức cố định")
+
+    effective_from = models.DateField(_("Áp dụng từ"))
+    effective_to = models.DateField(_("Áp dụng đến"), null=True, blank=True)
+    category = models.CharField(_("Đối tượng"), max_length=12, choices=Member.DuesCategory.choices)
+    kind = models.CharField(_("Cách tính"), max_length=7, choices=Kind.choices)
+    basis_points = models.PositiveIntegerField(_("Tỷ lệ (phần vạn)"), null=True, blank=True,
+                                               help_text=_("100 = 1 %; 50 = 0,5 %."))
+    fixed_amount = models.PositiveBigIntegerField(_("Mức cố định (đồng)"), null=True, blank=True)
+    exempt_party_years = models.PositiveSmallIntegerField(
+        _("Miễn khi tuổi đảng từ (năm)"), null=True, blank=True,
+        help_text=_("Để trống nếu văn bản không quy định miễn theo tuổi đảng."),
+    )
+    source = models.CharField(_("Văn bản quy định"), max_length=255)
+    note = models.CharField(_("Ghi chú"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("Mức đóng đảng phí")
+        verbose_name_plural = _("Mức đóng đảng phí")
+        ordering = ["category", "-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="percent") & Q(basis_points__isnull=False) & Q(fixed_amount__isnull=True))
+                | (Q(kind="fixed") & Q(fixed_amount__isnull=False) & Q(basis_points__isnull=True)),
+                name="duesrule_amount_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=models.F("effective_from")),
+                name="duesrule_dates_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_category_display()}: {self.rate_label} ({self.source})"
+
+    @property
+    def rate_label(self) -> str:
+        if self.kind == self.Kind.PERCENT:
+            whole, rest = divmod(self.basis_points or 0, 100)
+            return f"{whole},{rest:02d}".rstrip("0").rstrip(",") + " %"
+        return f"{self.fixed_amount or 0:,}".replace(",", ".") + " đ"
+
+
+class DuesRelief(models.Model):
+    """An exemption from or reduction of dues granted on application (QĐ 01-QĐ/TW)."""
+
+    class Kind(models.TextChoices):
+        EXEMPT = "exempt", _("Miễn đóng đảng phí")
+        REDUCE = "reduce", _("Giảm mức đóng")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="dues_reliefs")
+    kind = models.CharField(_("Loại"), max_length=6, choices=Kind.choices)
+    reduction_percent = models.PositiveSmallIntegerField(_("Tỷ lệ giảm (%)"), null=True, blank=True)
+    start = models.DateField(_("Từ tháng"))
+    end = models.DateField(_("Đến tháng"), null=True, blank=True)
+    reason = models.CharField(_("Lý do"), max_length=255)
+    decision_ref = models.CharField(_("Số quyết định"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("Miễn, giảm đảng phí")
+        verbose_name_plural = _("Miễn, giảm đảng phí")
+        ordering = ["member", "-start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                                   name="duesrelief_dates_ordered"),
+            models.CheckConstraint(
+                condition=(Q(kind="exempt") & Q(reduction_percent__isnull=True))
+                | (Q(kind="reduce") & Q(reduction_percent__in=[30, 50, 70])),
+                name="duesrelief_percent_matches_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member}: {self.get_kind_display()}"
+
+
+class DuesPayment(models.Model):
+    """One line of the dues book (sổ thu nộp đảng phí): one member, one month, in whole đồng."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Tiền mặt")
+        TRANSFER = "transfer", _("Chuyển khoản / Cổng DVC")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="dues_payments")
+    month = models.DateField(_("Tháng"), help_text=_("Ngày đầu tháng."))
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="dues_payments",
+                                     verbose_name=_("Chi bộ"))
+    base = models.PositiveBigIntegerField(_("Mức căn cứ (đồng)"))
+    rate_rule = models.ForeignKey(DuesRateRule, on_delete=models.PROTECT, related_name="payments",
+                                  verbose_name=_("Mức đóng áp dụng"))
+    adjustment = models.CharField(_("Miễn, giảm"), max_length=255, blank=True)
+    amount_due = models.PositiveBigIntegerField(_("Phải nộp (đồng)"))
+    amount_paid = models.PositiveBigIntegerField(_("Đã nộp (đồng)"), default=0)
+    paid_on = models.DateField(_("Ngày nộp"), null=True, blank=True)
+    method = models.CharField(_("Hình thức nộp"), max_length=8, choices=Method.choices, blank=True)
+    note = models.CharField(_("Ghi chú"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Thu nộp đảng phí")
+        verbose_name_plural = _("Thu nộp đảng phí")
+        ordering = ["organisation", "-month", "member__full_name"]
+        indexes = [models.Index(fields=["organisation", "month"], name="dues_org_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "month"], name="dues_one_per_member_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="dues_month_first_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} {self.month:%m/%Y}"
+
+    @property
+    def arrears(self) -> int:
+        return max(self.amount_due - self.amount_paid, 0)

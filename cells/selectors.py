@@ -247,3 +247,227 @@ def probation_reviews_due(*, organisations: QuerySet[Organisation], within_days:
         .select_related("organisation")
         .order_by("admission_ceremony_date")
     )
+
+
+# --- the cell's books ----------------------------------------------------------------------
+
+# Who keeps a cell's books (documents, commitments, dues): its secretary and the managers above it.
+MANAGE_BOOKS = MANAGE_MEMBERS | {Role.CELL_SECRETARY}
+
+
+def can_keep_books(user, organisation: Organisation) -> bool:
+    return bool(roles_over(user, organisation) & MANAGE_BOOKS)
+
+
+def get_cell_for_books_or_404(user, pk, *, write: bool = False) -> Organisation:
+    """A cell whose books the user may read (404 otherwise); with ``write``, keep (403 otherwise)."""
+    organisation = get_organisation_for_user_or_404(user, pk)
+    if not organisation.is_cell:
+        raise Http404
+    if write and not can_keep_books(user, organisation):
+        raise PermissionDenied
+    return organisation
+
+
+def get_member_books_for_user_or_404(user, cell: Organisation, member_pk) -> Member:
+    """A member who belongs or belonged to ``cell`` (the cell's books name past members too)."""
+    member = members_ever_in_cell(cell=cell).filter(pk=member_pk).first() if str(member_pk).isdigit() else None
+    if member is None:
+        raise Http404
+    return member
+
+
+def members_ever_in_cell(*, cell: Organisation) -> QuerySet[Member]:
+    ids = CellMembership.objects.filter(organisation=cell).values("member_id")
+    return Member.objects.filter(pk__in=ids).order_by("full_name", "pk")
+
+
+def members_in_cell_during(*, cell: Organisation, start: date, end: date) -> QuerySet[Member]:
+    """Members who belonged to ``cell`` on at least one day between ``start`` and ``end``."""
+    ids = CellMembership.objects.filter(organisation=cell, start__lte=end).filter(
+        Q(end__isnull=True) | Q(end__gte=start)
+    ).values("member_id")
+    return Member.objects.filter(pk__in=ids).order_by("full_name", "pk")
+
+
+# dues
+
+
+def dues_ledger(*, cell: Organisation, month: date) -> QuerySet:
+    """The lines of the cell's dues book for ``month`` (first day), in name order."""
+    from .models import DuesPayment
+
+    return (
+        DuesPayment.objects.filter(organisation=cell, month=month)
+        .select_related("member", "rate_rule")
+        .order_by("member__full_name", "member__pk")
+    )
+
+
+def dues_totals(lines: QuerySet) -> dict:
+    """Totals of a set of dues lines, in one aggregate query."""
+    from django.db.models import F, Sum
+
+    totals = lines.order_by().aggregate(
+        lines=Count("pk"),
+        base=Coalesce(Sum("base"), 0),
+        due=Coalesce(Sum("amount_due"), 0),
+        paid=Coalesce(Sum("amount_paid"), 0),
+        paid_lines=Count("pk", filter=Q(amount_paid__gte=F("amount_due"))),
+        arrears=Coalesce(Sum(F("amount_due") - F("amount_paid"), filter=Q(amount_paid__lt=F("amount_due"))), 0),
+    )
+    return totals
+
+
+def dues_members_without_line(*, cell: Organisation, month: date) -> QuerySet[Member]:
+    """Members of the cell in ``month`` who have no line in its book yet."""
+    from .dues import month_end
+
+    return members_in_cell_during(cell=cell, start=month, end=month_end(month)).exclude(
+        dues_payments__month=month
+    )
+
+
+def members_with_unpaid_months(*, organisations: QuerySet[Organisation], year: int, threshold: int = 3) -> QuerySet:
+    """Members with ``threshold`` or more months of ``year`` not paid in full (the xóa tên alert).
+
+    A month counts when its line in a book of ``organisations`` shows less paid than due;
+    counted and summed in one SQL query.
+    """
+    from django.db.models import F, Sum
+
+    unpaid = Q(
+        dues_payments__month__year=year,
+        dues_payments__organisation__in=organisations,
+        dues_payments__amount_paid__lt=F("dues_payments__amount_due"),
+    )
+    return (
+        Member.objects.annotate(
+            unpaid_months=Count("dues_payments", filter=unpaid),
+            unpaid_amount=Coalesce(Sum(F("dues_payments__amount_due") - F("dues_payments__amount_paid"), filter=unpaid), 0),
+        )
+        .filter(unpaid_months__gte=threshold)
+        .select_related("organisation")
+        .order_by("-unpaid_months", "full_name", "pk")
+    )
+
+
+def member_dues_history(*, member: Member) -> QuerySet:
+    return member.dues_payments.select_related("organisation", "rate_rule").order_by("-month")
+
+
+# required documents
+
+
+def current_term(*, organisation: Organisation, on: date):
+    return organisation.terms.filter(start__lte=on).filter(Q(end__isnull=True) | Q(end__gte=on)).order_by("-start").first()
+
+
+def _document_for(*, period_field: str, year: int, on: date):
+    """A subquery filter: the cell's document of one type for the year, or for the term in force on ``on``."""
+    if period_field == "year":
+        return Q(year=year)
+    return Q(term__start__lte=on) & (Q(term__end__isnull=True) | Q(term__end__gte=on))
+
+
+def required_documents_of_cell(*, cell: Organisation, year: int, on: date) -> QuerySet:
+    """The active document types, each with the cell's document for ``year`` / the current term (or none)."""
+    from django.db.models import Case, CharField, When
+
+    from .models import CellDocument, RequiredDocumentType
+
+    def pick(field, period):
+        docs = CellDocument.objects.filter(organisation=cell, document_type=OuterRef("pk")).filter(
+            _document_for(period_field=period, year=year, on=on)
+        )
+        return Subquery(docs.values(field)[:1])
+
+    return RequiredDocumentType.objects.filter(active=True).annotate(
+        document_id=Case(
+            When(period="year", then=pick("pk", "year")), default=pick("pk", "term"), output_field=IntegerField()
+        ),
+        adopted_on=Case(When(period="year", then=pick("adopted_on", "year")), default=pick("adopted_on", "term")),
+        original_name=Case(
+            When(period="year", then=pick("original_name", "year")), default=pick("original_name", "term"),
+            output_field=CharField(),
+        ),
+    ).order_by("period", "order", "pk")
+
+
+def documents_table(*, organisation: Organisation, year: int, on: date) -> tuple[list, QuerySet, dict]:
+    """Cells of ``organisation``'s subtree × active document types: which cell has which document.
+
+    Returns (types, cells, totals): each cell carries a ``doc_<type id>`` boolean and ``done`` count
+    annotated in SQL; ``totals`` maps type id to the number of cells having it (one grouped query).
+    """
+    from django.db.models import Exists
+
+    from .models import CellDocument, RequiredDocumentType
+
+    types = list(RequiredDocumentType.objects.filter(active=True).order_by("period", "order", "pk"))
+    cells = Organisation.objects.filter(path__startswith=organisation.path, kind__in=Organisation.CELL_KINDS)
+    annotations = {}
+    for doc_type in types:
+        docs = CellDocument.objects.filter(organisation=OuterRef("pk"), document_type=doc_type).filter(
+            _document_for(period_field=doc_type.period, year=year, on=on)
+        )
+        annotations[f"doc_{doc_type.pk}"] = Exists(docs)
+    cells = cells.annotate(**annotations).order_by("path")
+    # One grouped query for the per-type totals (the same conditions, counted by the database).
+    in_year = Q(document_type__period="year", year=year)
+    in_term = Q(document_type__period="term") & _document_for(period_field="term", year=year, on=on)
+    totals = dict(
+        CellDocument.objects.filter(organisation__in=cells.values("pk"), document_type__active=True)
+        .filter(in_year | in_term)
+        .values("document_type")
+        .annotate(cells=Count("organisation", distinct=True))
+        .values_list("document_type", "cells")
+    )
+    return types, cells, totals
+
+
+def get_document_for_user_or_404(user, pk):
+    from .models import CellDocument
+
+    try:
+        return CellDocument.objects.select_related("organisation", "document_type").get(
+            pk=pk, organisation__in=organisations_visible_to(user)
+        )
+    except (CellDocument.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+# commitments
+
+
+def commitments_of_cell(*, cell: Organisation, year: int) -> QuerySet[Member]:
+    """The cell's current members, each with their commitment of ``year`` (or None) annotated."""
+    from django.db.models import DateTimeField
+
+    from .models import MemberCommitment
+
+    commitment = MemberCommitment.objects.filter(member=OuterRef("pk"), year=year)
+    return (
+        Member.objects.filter(organisation=cell, state=Member.State.ACTIVE)
+        .annotate(
+            commitment_id=Subquery(commitment.values("pk")[:1], output_field=IntegerField()),
+            commitment_confirmed_at=Subquery(commitment.values("confirmed_at")[:1], output_field=DateTimeField()),
+            commitment_source=Subquery(commitment.values("source")[:1]),
+        )
+        .order_by("commitment_id", "full_name", "pk")
+    )
+
+
+# lifecycle
+
+
+def lifecycle_of_cell(*, cell: Organisation) -> dict:
+    """What the secretary follows for the cell's members: probation reviews, exemptions, suspensions."""
+    today = timezone.localdate()
+    members = Member.objects.filter(organisation=cell, state=Member.State.ACTIVE)
+    return {
+        "probation_due": probation_reviews_due(organisations=Organisation.objects.filter(pk=cell.pk)),
+        "probationary": members.filter(status=Member.Status.PROBATIONARY).order_by("admission_ceremony_date", "pk"),
+        "exemptions": Exemption.objects.filter(member__in=members).filter(_active_on(today)).select_related("member"),
+        "suspensions": Suspension.objects.filter(member__in=members).filter(_active_on(today)).select_related("member"),
+    }

@@ -12,14 +12,20 @@ from django.utils.translation import gettext as _
 from .models import (
     PATH_STEP_WIDTH,
     AuditEntry,
+    CellDocument,
     CellMembership,
+    DuesPayment,
+    DuesRelief,
     Exemption,
     Member,
+    MemberCommitment,
     Notification,
     Organisation,
     Position,
+    RequiredDocumentType,
     RoleAssignment,
     Suspension,
+    Term,
     path_step,
 )
 
@@ -368,3 +374,332 @@ def notification_deliver_email(*, notification_id: int) -> bool:
 def notification_mark_read(*, notification: Notification) -> None:
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- the cell's books: party dues ----------------------------------------------------------
+
+
+def _money(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".") + " đ"
+
+
+def _month_label(month: datetime.date) -> str:
+    return month.strftime("%m/%Y")
+
+
+def _check_month_open(month: datetime.date, field: str = "month"):
+    from .dues import month_start
+
+    if month_start(month) > month_start(timezone.localdate()):
+        raise ValidationError({field: _("Tháng %(month)s chưa đến.") % {"month": _month_label(month)}})
+
+
+def _new_dues_line(*, member: Member, organisation: Organisation, month: datetime.date, by) -> DuesPayment:
+    from .dues import assess
+
+    assessment = assess(member=member, month=month)
+    if assessment.rule is None:
+        raise ValidationError({"month": _("Chưa có mức đảng phí áp dụng cho đối tượng này trong tháng %(month)s.")
+                               % {"month": _month_label(month)}})
+    return DuesPayment(
+        member=member, month=month, organisation=organisation, base=assessment.base, rate_rule=assessment.rule,
+        adjustment=assessment.adjustment, amount_due=assessment.amount_due, recorded_by=by,
+    )
+
+
+@transaction.atomic
+def dues_month_open(*, organisation: Organisation, month: datetime.date, by=None) -> list[DuesPayment]:
+    """Open the month's page of the cell's dues book: one unpaid line per member of the cell that month.
+
+    The amount due is fixed when the line is made, from the member's category and base and the rule
+    in force for that month; members who already have a line are left alone.
+    """
+    from .dues import month_start
+    from .selectors import dues_members_without_line
+
+    _check_cell(organisation)
+    month = month_start(month)
+    _check_month_open(month)
+    lines = []
+    for member in dues_members_without_line(cell=organisation, month=month):
+        line = _new_dues_line(member=member, organisation=organisation, month=month, by=by)
+        line.save()
+        audit_log(actor=by, action="cells.dues.open", instance=line, organisation=organisation, after=snapshot(line))
+        lines.append(line)
+    return lines
+
+
+@transaction.atomic
+def dues_payment_record(
+    *, organisation: Organisation, member: Member, month: datetime.date, amount_paid: int,
+    paid_on: datetime.date | None = None, method: str = "", note: str = "", by=None,
+) -> DuesPayment:
+    """Record what ``member`` paid for ``month`` in the cell's book (creating the line if needed).
+
+    Refused, with the message on the field: a negative amount, a month not yet come or when the
+    member was not in the cell, more than due without a note (voluntary extra is allowed but must be
+    explained), a payment without its date or method, a date in the future.
+    """
+    from .dues import month_start, was_in_cell
+
+    month = month_start(month)
+    _check_month_open(month)
+    errors = {}
+    if amount_paid is None or amount_paid < 0:
+        errors["amount_paid"] = _("Số tiền không được âm.")
+    if not was_in_cell(member=member, organisation_id=organisation.pk, month=month):
+        errors["month"] = _("Đảng viên không sinh hoạt ở chi bộ trong tháng %(month)s.") % {"month": _month_label(month)}
+    if errors:
+        raise ValidationError(errors)
+    line = DuesPayment.objects.select_for_update().filter(member=member, month=month).first()
+    if line is not None and line.organisation_id != organisation.pk:
+        raise ValidationError({"month": _("Tháng %(month)s của đảng viên này đã ghi ở %(cell)s.")
+                               % {"month": _month_label(month), "cell": line.organisation.name}})
+    before = snapshot(line) if line else None
+    if line is None:
+        line = _new_dues_line(member=member, organisation=organisation, month=month, by=by)
+    note = (note or "").strip()
+    if amount_paid > line.amount_due and not note:
+        errors["amount_paid"] = _("Số tiền nộp (%(paid)s) lớn hơn mức phải nộp (%(due)s): ghi rõ lý do vào ô ghi chú.") % {
+            "paid": _money(amount_paid), "due": _money(line.amount_due)}
+    if amount_paid > 0 and not paid_on:
+        errors["paid_on"] = _("Nhập ngày nộp.")
+    if paid_on and paid_on > timezone.localdate():
+        errors["paid_on"] = _("Ngày nộp không thể ở tương lai.")
+    if amount_paid > 0 and method not in DuesPayment.Method.values:
+        errors["method"] = _("Chọn hình thức nộp.")
+    if errors:
+        raise ValidationError(errors)
+    line.amount_paid = amount_paid
+    line.paid_on = paid_on if amount_paid else None
+    line.method = method if amount_paid else ""
+    line.note = note
+    line.recorded_by = by if getattr(by, "is_authenticated", False) else None
+    line.full_clean()
+    line.save()
+    audit_log(actor=by, action="cells.dues.record", instance=line, organisation=organisation,
+              before=before, after=snapshot(line))
+    return line
+
+
+@transaction.atomic
+def dues_relief_grant(
+    *, member: Member, kind: str, start: datetime.date, end: datetime.date | None = None,
+    reduction_percent: int | None = None, reason: str, decision_ref: str = "", by=None,
+) -> DuesRelief:
+    """Exempt a member from dues, or reduce them by 30/50/70 % for at most 12 months (QĐ 01-QĐ/TW)."""
+    from .dues import add_years, month_end, month_start
+
+    start = month_start(start)
+    end = month_end(end) if end else None
+    errors = {}
+    if end and end < start:
+        errors["end"] = _("Tháng kết thúc phải sau tháng bắt đầu.")
+    if kind == DuesRelief.Kind.REDUCE:
+        if reduction_percent not in (30, 50, 70):
+            errors["reduction_percent"] = _("Mức giảm là 30 %, 50 % hoặc 70 %.")
+        if end is None or end >= add_years(start, 1):
+            errors["end"] = _("Mỗi lần giảm đảng phí không quá 12 tháng.")
+    else:
+        reduction_percent = None
+    if errors:
+        raise ValidationError(errors)
+    relief = DuesRelief(member=member, kind=kind, start=start, end=end, reduction_percent=reduction_percent,
+                        reason=reason, decision_ref=decision_ref)
+    relief.full_clean()
+    relief.save()
+    audit_log(actor=by, action="cells.dues_relief.create", instance=relief, organisation=member.organisation,
+              after=snapshot(relief))
+    return relief
+
+
+# --- the cell's books: required documents ----------------------------------------------------
+
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+# What a cell may upload, by the type its content shows, with the file-name endings that type may carry.
+DOCUMENT_KINDS = {
+    "application/pdf": (".pdf",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+}
+
+
+def _check_document_file(file) -> str:
+    """The content type of an upload, checked by its content (not its name); raises on anything else."""
+    import filetype
+
+    if file.size > DOCUMENT_MAX_BYTES:
+        raise ValidationError({"file": _("Tệp lớn hơn 10 MB.")})
+    file.seek(0)
+    head = file.read(8192)
+    file.seek(0)
+    kind = filetype.guess(head)
+    name = (file.name or "").lower()
+    if kind is None or kind.mime not in DOCUMENT_KINDS:
+        raise ValidationError({"file": _("Chỉ nhận tệp PDF, Word (.docx) hoặc ảnh (JPG, PNG).")})
+    if not name.endswith(DOCUMENT_KINDS[kind.mime]):
+        raise ValidationError({"file": _("Nội dung tệp không đúng với tên tệp (%(name)s): tệp thực chất là %(kind)s.")
+                               % {"name": file.name, "kind": kind.extension.upper()}})
+    return kind.mime
+
+
+def _document_snapshot(document: CellDocument) -> dict:
+    # snapshot() keeps field values as they are; a FieldFile must be stored as its name.
+    data = snapshot(document, exclude=("uploaded_at",))
+    data["file"] = document.file.name if document.file else ""
+    return data
+
+
+@transaction.atomic
+def cell_document_upload(
+    *, organisation: Organisation, document_type: RequiredDocumentType, file, adopted_on: datetime.date,
+    year: int | None = None, term: Term | None = None, by=None,
+) -> CellDocument:
+    """Store the adopted file of a required document for a year or for a term (replacing an earlier one)."""
+    _check_cell(organisation)
+    today = timezone.localdate()
+    errors = {}
+    if document_type.period == RequiredDocumentType.Period.YEAR:
+        term = None
+        if not year:
+            errors["year"] = _("Chọn năm của văn bản.")
+        elif year > today.year + 1 or year < 2000:
+            errors["year"] = _("Năm %(year)s không hợp lệ.") % {"year": year}
+    else:
+        year = None
+        if term is None or term.organisation_id != organisation.pk:
+            errors["term"] = _("Chọn nhiệm kỳ của chi bộ.")
+    if adopted_on and adopted_on > today:
+        errors["adopted_on"] = _("Ngày ban hành không thể ở tương lai.")
+    if errors:
+        raise ValidationError(errors)
+    content_type = _check_document_file(file)
+    existing = CellDocument.objects.select_for_update().filter(
+        organisation=organisation, document_type=document_type, year=year, term=term
+    ).first()
+    document = existing or CellDocument(organisation=organisation, document_type=document_type, year=year, term=term)
+    before = _document_snapshot(existing) if existing else None
+    old_file = existing.file.name if existing else None
+    document.file = file
+    document.original_name = (file.name or "")[:255]
+    document.content_type = content_type
+    document.adopted_on = adopted_on
+    document.uploaded_by = by if getattr(by, "is_authenticated", False) else None
+    document.save()
+    if old_file and old_file != document.file.name:
+        storage = document.file.storage
+        transaction.on_commit(lambda: storage.delete(old_file))
+    audit_log(actor=by, action="cells.document.upload", instance=document, organisation=organisation,
+              before=before, after=_document_snapshot(document))
+    return document
+
+
+# --- the cell's books: yearly commitments ----------------------------------------------------
+
+
+def _check_commitment(*, year, content):
+    errors = {}
+    if not year or year > timezone.localdate().year:
+        errors["year"] = _("Năm %(year)s chưa mở để cam kết.") % {"year": year or "—"}
+    elif year < 2000:
+        errors["year"] = _("Năm %(year)s không hợp lệ.") % {"year": year}
+    if not (content or "").strip():
+        errors["content"] = _("Nhập nội dung cam kết.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _commitment_save(*, member, year, content, confirmed_at, source, by) -> MemberCommitment:
+    _check_commitment(year=year, content=content)
+    commitment = MemberCommitment.objects.select_for_update().filter(member=member, year=year).first()
+    before = snapshot(commitment) if commitment else None
+    commitment = commitment or MemberCommitment(member=member, year=year)
+    commitment.content = content.strip()
+    commitment.confirmed_at = confirmed_at
+    commitment.source = source
+    commitment.recorded_by = by if getattr(by, "is_authenticated", False) else None
+    commitment.save()
+    audit_log(actor=by, action=f"cells.commitment.{source}", instance=commitment, organisation=member.organisation,
+              before=before, after=snapshot(commitment))
+    return commitment
+
+
+@transaction.atomic
+def commitment_confirm(*, member: Member, year: int, content: str, by) -> MemberCommitment:
+    """The member fills in and confirms their own yearly commitment in the portal."""
+    if getattr(by, "pk", None) is None or member.user_id != by.pk:
+        raise ValidationError(_("Chỉ đảng viên mới tự xác nhận được bản cam kết của mình."))
+    return _commitment_save(member=member, year=year, content=content, confirmed_at=timezone.now(),
+                            source=MemberCommitment.Source.PORTAL, by=by)
+
+
+@transaction.atomic
+def commitment_record_paper(
+    *, member: Member, year: int, content: str, signed_on: datetime.date, by=None
+) -> MemberCommitment:
+    """The secretary records a commitment the member signed on paper."""
+    if signed_on and signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": _("Ngày ký không thể ở tương lai.")})
+    confirmed_at = timezone.make_aware(datetime.datetime.combine(signed_on, datetime.time(12, 0)))
+    return _commitment_save(member=member, year=year, content=content, confirmed_at=confirmed_at,
+                            source=MemberCommitment.Source.PAPER, by=by)
+
+
+# --- member lifecycle ------------------------------------------------------------------------
+
+PROBATION_MONTHS = 12
+
+
+@transaction.atomic
+def member_record_admission(
+    *, member: Member, decision_date: datetime.date, ceremony_date: datetime.date | None = None, by=None
+) -> Member:
+    """Record a new member's admission: the decision (party age counts from it) and the ceremony
+    (the 12 months of probation count from it). The member is probationary until confirmed."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    today = timezone.localdate()
+    errors = {}
+    if member.status != Member.Status.PROBATIONARY:
+        errors["decision_date"] = _("Đảng viên đã là đảng viên chính thức.")
+    if decision_date and decision_date > today:
+        errors["decision_date"] = _("Ngày quyết định kết nạp không thể ở tương lai.")
+    if ceremony_date and ceremony_date > today:
+        errors["ceremony_date"] = _("Ngày lễ kết nạp không thể ở tương lai.")
+    if ceremony_date and decision_date and ceremony_date < decision_date:
+        errors["ceremony_date"] = _("Ngày lễ kết nạp không thể trước ngày quyết định kết nạp.")
+    if errors:
+        raise ValidationError(errors)
+    before = snapshot(member)
+    member.admission_decision_date = decision_date
+    member.admission_ceremony_date = ceremony_date
+    member.full_membership_date = None
+    _check_member_dates(member)
+    member.save(update_fields=["admission_decision_date", "admission_ceremony_date", "full_membership_date",
+                               "updated_at"])
+    audit_log(actor=by, action="cells.member.admit", instance=member, organisation=member.organisation,
+              before=before, after=snapshot(member))
+    return member
+
+
+@transaction.atomic
+def member_confirm_full_membership(*, member: Member, on: datetime.date, by=None) -> Member:
+    """Chuyển đảng chính thức: probationary → official from ``on``, refused before 12 months of probation."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.status != Member.Status.PROBATIONARY:
+        raise ValidationError({"on": _("Đảng viên này không phải đảng viên dự bị.")})
+    if not member.admission_ceremony_date:
+        raise ValidationError({"on": _("Chưa ghi ngày lễ kết nạp: không tính được thời gian dự bị.")})
+    due = member.probation_review_due()
+    if on < due:
+        raise ValidationError({"on": _("Chưa đủ 12 tháng dự bị: sớm nhất từ ngày %(date)s.")
+                               % {"date": due.strftime("%d/%m/%Y")}})
+    if on > timezone.localdate():
+        raise ValidationError({"on": _("Ngày công nhận không thể ở tương lai.")})
+    before = snapshot(member)
+    member.status = Member.Status.OFFICIAL
+    member.full_membership_date = on
+    member.save(update_fields=["status", "full_membership_date", "updated_at"])
+    audit_log(actor=by, action="cells.member.confirm_full", instance=member, organisation=member.organisation,
+              before=before, after=snapshot(member))
+    return member

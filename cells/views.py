@@ -1,13 +1,22 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors, services
-from .forms import ExemptionForm, MemberCreateForm, MemberFilterForm, MemberForm, TransferForm, add_service_errors
+from . import member_excel, selectors, services
+from .forms import (
+    ExemptionForm,
+    MemberCreateForm,
+    MemberFilterForm,
+    MemberForm,
+    MemberImportForm,
+    TransferForm,
+    add_service_errors,
+)
 from .models import Organisation
 
 
@@ -145,3 +154,62 @@ def member_exempt(request, pk):
             return redirect("member_detail", pk=member.pk)
     return render(request, "cells/member_form.html", {"form": form, "member": member,
                                                       "title": _("Miễn công tác và sinh hoạt đảng")})
+
+
+# --- member list as Excel ----------------------------------------------------------------
+
+
+def member_export(request):
+    """The member list, with the list page's filters, as an .xlsx ("Sổ danh sách đảng viên")."""
+    if not selectors.roles_of(request.user) & selectors.READ_MEMBERS:
+        raise PermissionDenied
+    form = MemberFilterForm(request.GET or None, user=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    members = selectors.member_list(
+        user=request.user,
+        search=filters.get("q", ""),
+        cell_id=filters["cell"].pk if filters.get("cell") else None,
+        status=filters.get("status", ""),
+        exempt=filters.get("exempt", ""),
+    )
+    response = HttpResponse(member_excel.member_export_workbook(members=members),
+                            content_type=member_excel.XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{member_excel.export_filename()}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def member_import(request):
+    """Upload a member list and preview it; nothing is written until the user confirms a clean file."""
+    if not selectors.can_manage_members_somewhere(request.user):
+        raise PermissionDenied
+    form = MemberImportForm(request.POST or None, request.FILES or None)
+    context = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        preview = member_excel.member_import_preview(sheet_rows=form.sheet_rows, user=request.user)
+        if preview.is_valid:
+            context["token"] = member_excel.import_stash_save(session=request.session, file=form.cleaned_data["file"])
+        else:
+            member_excel.import_stash_clear(session=request.session)
+        context["preview"] = preview
+    return render(request, "cells/member_import.html", context)
+
+
+@require_POST
+def member_import_confirm(request):
+    """Validate the previewed file again and write all its members in one transaction, or none."""
+    if not selectors.can_manage_members_somewhere(request.user):
+        raise PermissionDenied
+    sheet_rows = member_excel.import_stash_take(session=request.session, token=request.POST.get("token", ""))
+    if sheet_rows is None:
+        messages.error(request, _("Không tìm thấy tệp đã kiểm tra; hãy tải tệp lên lại."))
+        return redirect("member_import")
+    preview = member_excel.member_import_preview(sheet_rows=sheet_rows, user=request.user)
+    try:
+        members = member_excel.member_import_commit(rows=preview.rows, by=request.user)
+    except ValidationError as error:
+        messages.error(request, _("Chưa nhập đảng viên nào: %(reason)s") % {"reason": " ".join(error.messages)})
+        return render(request, "cells/member_import.html", {"form": MemberImportForm(), "preview": preview})
+    messages.success(request, _("Đã nhập %(count)d đảng viên.") % {"count": len(members)})
+    return redirect("member_list")

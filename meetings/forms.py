@@ -1,1 +1,264 @@
-"""Forms of the meetings app."""
+"""Forms of the meetings app: each receives the cell (or meeting) and narrows its choice lists to it."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Div, Layout, Row, Submit
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cells.forms import VNDateField
+from cells.models import Member, Position
+
+from .models import AgendaItem, Attendance, Meeting, MeetingDocument, Resolution, Task, Vote
+from .services import EDITABLE_BY_STATE
+
+
+class VNDateTimeField(forms.DateTimeField):
+    """dd/mm/yyyy HH:MM in a plain text box: quick to type, and the same on every phone."""
+
+    default_error_messages = {"invalid": _("Nhập ngày giờ theo dạng ngày/tháng/năm giờ:phút, ví dụ 05/02/2026 14:00.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%d/%m/%Y %H:%M", "%d/%m/%Y %H.%M", "%d-%m-%Y %H:%M", "%Y-%m-%d %H:%M"])
+        kwargs.setdefault("widget", forms.DateTimeInput(
+            format="%d/%m/%Y %H:%M", attrs={"placeholder": "dd/mm/yyyy HH:MM", "autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+
+class MonthField(forms.DateField):
+    """A month as mm/yyyy, stored as its first day."""
+
+    default_error_messages = {"invalid": _("Nhập tháng theo dạng tháng/năm, ví dụ 02/2026.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%m/%Y", "%d/%m/%Y"])
+        kwargs.setdefault("widget", forms.DateInput(format="%m/%Y", attrs={"placeholder": "mm/yyyy",
+                                                                          "inputmode": "numeric"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        return day.replace(day=1) if day else day
+
+
+def cell_members(cell):
+    return Member.objects.filter(organisation=cell, state=Member.State.ACTIVE).order_by("full_name", "pk")
+
+
+def upper_level_members(cell):
+    """Members who can attend as upper-level guests: the cell's supervisors and office-holders above it."""
+    today = timezone.localdate()
+    current = Q(positions__start__lte=today) & (Q(positions__end__isnull=True) | Q(positions__end__gte=today))
+    ancestors = [cell.path[:end] for end in range(4, len(cell.path), 4)]
+    return Member.objects.filter(
+        current & (Q(positions__organisation=cell, positions__kind=Position.Kind.SUPERVISOR)
+                   | Q(positions__organisation__path__in=ancestors))
+    ).distinct().order_by("full_name")
+
+
+def _helper(*fields, submit=None):
+    helper = FormHelper()
+    helper.layout = Layout(*fields, Div(Submit("submit", submit or _("Lưu"), css_class="btn-lg"), css_class="mt-3"))
+    return helper
+
+
+class MeetingForm(forms.ModelForm):
+    period_month = MonthField(label=_("Sinh hoạt của tháng"), required=False,
+                              help_text=_("Để trống: tháng của ngày họp."))
+    planned_start = VNDateTimeField(label=_("Bắt đầu"))
+    planned_end = VNDateTimeField(label=_("Kết thúc"))
+    actual_start = VNDateTimeField(label=_("Thực tế bắt đầu"), required=False)
+    actual_end = VNDateTimeField(label=_("Thực tế kết thúc"), required=False)
+    online_link = forms.URLField(label=_("Đường dẫn họp trực tuyến"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Meeting
+        fields = ["kind", "period_month", "planned_start", "planned_end", "place", "mode", "online_link", "topic",
+                  "chair", "clerk", "guests", "upper_guests", "preparatory_meeting", "actual_start", "actual_end"]
+        widgets = {"guests": forms.Textarea(attrs={"rows": 2}), "upper_guests": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, cell, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cell = cell
+        members = cell_members(cell)
+        self.fields["chair"].queryset = members
+        self.fields["clerk"].queryset = members
+        self.fields["upper_guests"].queryset = upper_level_members(cell)
+        self.fields["preparatory_meeting"].queryset = Meeting.objects.filter(
+            organisation=cell, kind=Meeting.Kind.COMMITTEE).exclude(pk=self.instance.pk).order_by("-planned_start")
+        state = self.instance.state if self.instance.pk else Meeting.State.DRAFT
+        editable = EDITABLE_BY_STATE.get(state, set()) if self.instance.pk else set(self.Meta.fields) - {
+            "actual_start", "actual_end"}
+        for name in list(self.fields):
+            if name not in editable:
+                del self.fields[name]
+        rows = [
+            self._row(("kind", "col-md-8"), ("period_month", "col-md-4")),
+            self._row(("planned_start", "col-6"), ("planned_end", "col-6")),
+            self._row(("actual_start", "col-6"), ("actual_end", "col-6")),
+            self._row(("place", "col-12")),
+            self._row(("mode", "col-md-4"), ("online_link", "col-md-8")),
+            self._row(("topic", "col-12")),
+            self._row(("chair", "col-md-6"), ("clerk", "col-md-6")),
+            self._row(("upper_guests", "col-12")),
+            self._row(("guests", "col-12")),
+            self._row(("preparatory_meeting", "col-12")),
+        ]
+        self.helper = _helper(*[row for row in rows if row is not None])
+
+    def _row(self, *specs):
+        columns = [Column(name, css_class=css) for name, css in specs if name in self.fields]
+        return Row(*columns) if columns else None
+
+    def _post_clean(self):
+        # Validation of the whole meeting is the service's job; it runs in the transaction.
+        pass
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        if "period_month" in data and data["period_month"] is None and data.get("planned_start"):
+            data["period_month"] = timezone.localdate(data["planned_start"]).replace(day=1)
+        if self.instance.pk:
+            data = {k: v for k, v in data.items() if k == "upper_guests" or getattr(self.instance, k) != v}
+        return data
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Lý do hủy"), max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("reason", submit=_("Hủy buổi sinh hoạt"))
+
+
+class HeldForm(forms.Form):
+    actual_start = VNDateTimeField(label=_("Thực tế bắt đầu"))
+    actual_end = VNDateTimeField(label=_("Thực tế kết thúc"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Row(Column("actual_start", css_class="col-6"), Column("actual_end", css_class="col-6")))
+
+
+class AttendanceForm(forms.Form):
+    """One row per expected member: presence and, for an excused absence, the reason."""
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .services import attendance_initial
+
+        self.rows = []
+        choices = [c for c in Attendance.Presence.choices if c[0] != Attendance.Presence.BLANK]
+        for attendance in meeting.attendances.select_related("member").order_by("member__full_name", "pk"):
+            presence, reason = attendance_initial(attendance)
+            key = f"p_{attendance.member_id}"
+            self.fields[key] = forms.ChoiceField(label=attendance.member.full_name, choices=[("", "—")] + choices,
+                                                 initial=presence, required=False)
+            self.fields[f"r_{attendance.member_id}"] = forms.CharField(
+                label=_("Lý do vắng"), max_length=255, required=False, initial=reason)
+            self.rows.append((attendance, self[key], self[f"r_{attendance.member_id}"]))
+
+    def presence(self) -> dict:
+        return {
+            attendance.member_id: (self.cleaned_data[f"p_{attendance.member_id}"],
+                                   self.cleaned_data[f"r_{attendance.member_id}"])
+            for attendance, _field, _reason in self.rows
+            if self.cleaned_data[f"p_{attendance.member_id}"]
+        }
+
+
+class OpinionForm(forms.Form):
+    agenda_item = forms.ModelChoiceField(queryset=AgendaItem.objects.none(), label=_("Nội dung"), required=False)
+    speaker = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("Đảng viên phát biểu"), required=False)
+    guest_name = forms.CharField(label=_("Hoặc khách mời phát biểu"), max_length=120, required=False)
+    text = forms.CharField(label=_("Ý kiến"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agenda_item"].queryset = meeting.agenda_items.order_by("order")
+        self.fields["speaker"].queryset = Member.objects.filter(attendances__meeting=meeting).order_by("full_name")
+        self.helper = _helper("agenda_item", Row(Column("speaker", css_class="col-md-6"),
+                                                 Column("guest_name", css_class="col-md-6")), "text",
+                              submit=_("Ghi ý kiến"))
+
+
+class VoteForm(forms.Form):
+    question = forms.CharField(label=_("Nội dung biểu quyết"), max_length=255)
+    kind = forms.ChoiceField(label=_("Loại biểu quyết"), choices=Vote.Kind.choices, initial=Vote.Kind.OTHER)
+    method = forms.ChoiceField(label=_("Hình thức"), choices=Vote.Method.choices, initial=Vote.Method.SHOW_OF_HANDS)
+    votes_for = forms.IntegerField(label=_("Tán thành"), min_value=0)
+    votes_against = forms.IntegerField(label=_("Không tán thành"), min_value=0, initial=0)
+    votes_abstain = forms.IntegerField(label=_("Không biểu quyết"), min_value=0, initial=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            "question", Row(Column("kind", css_class="col-md-6"), Column("method", css_class="col-md-6")),
+            Row(Column("votes_for", css_class="col-4"), Column("votes_against", css_class="col-4"),
+                Column("votes_abstain", css_class="col-4")),
+            submit=_("Ghi kết quả biểu quyết"),
+        )
+
+
+class ResolutionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Loại văn bản"), choices=Resolution.Kind.choices, initial=Resolution.Kind.CONCLUSION)
+    text = forms.CharField(label=_("Nội dung kết luận / nghị quyết"), widget=forms.Textarea(attrs={"rows": 10}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("kind", "text")
+
+
+class TaskForm(forms.Form):
+    description = forms.CharField(label=_("Nhiệm vụ"), widget=forms.Textarea(attrs={"rows": 3}))
+    assignees = forms.ModelMultipleChoiceField(queryset=Member.objects.none(), label=_("Người thực hiện"),
+                                               widget=forms.CheckboxSelectMultiple)
+    due_date = VNDateField(label=_("Thời hạn"), required=False)
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignees"].queryset = cell_members(meeting.organisation)
+        self.helper = _helper("description", "assignees", "due_date", submit=_("Giao nhiệm vụ"))
+
+
+class TaskStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Tình trạng"), choices=Task.Status.choices)
+    result = forms.CharField(label=_("Kết quả thực hiện"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("status", "result", submit=_("Cập nhật"))
+
+
+class DocumentForm(forms.Form):
+    title = forms.CharField(label=_("Tên tài liệu"), max_length=255, required=False)
+    file = forms.FileField(label=_("Tệp (PDF, DOCX, XLSX, JPG, PNG; tối đa 10 MB)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = ",".join(f".{ext}" for ext in MeetingDocument.ALLOWED)
+        self.helper = _helper("title", "file", submit=_("Tải lên"))
+
+
+class AmendmentForm(forms.Form):
+    reason = forms.CharField(label=_("Lý do đính chính"), max_length=255)
+    text = forms.CharField(label=_("Nội dung đính chính"), widget=forms.Textarea(attrs={"rows": 5}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("reason", "text", submit=_("Ghi đính chính"))
+
+
+class AgendaItemForm(forms.Form):
+    title = forms.CharField(label=_("Nội dung"), max_length=255)
+    notes = forms.CharField(label=_("Ghi chú"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("title", "notes")
+
+
+class RsvpForm(forms.Form):
+    reason = forms.CharField(label=_("Lý do không tham dự"), max_length=255, required=False)
+

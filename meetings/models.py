@@ -1,1 +1,386 @@
-"""Models of the meetings app (see design §3)."""
+"""Meetings, their agenda, attendance, opinions, votes, conclusion, tasks and documents (design §3).
+
+Models hold fields, constraints and single-row facts; the rules that span rows live in services.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from cells.models import Member, Organisation, Term
+
+
+class Meeting(models.Model):
+    class Kind(models.TextChoices):
+        REGULAR = "thuong_ky", _("Sinh hoạt thường kỳ")
+        THEMATIC = "chuyen_de", _("Sinh hoạt chuyên đề")
+        COMBINED = "ket_hop", _("Sinh hoạt thường kỳ kết hợp chuyên đề")
+        FORUM = "dien_dan", _("Diễn đàn")
+        COMMITTEE = "chi_uy", _("Họp chi ủy")
+        PARTY_GROUP = "to_dang", _("Sinh hoạt tổ đảng")
+        EXTRAORDINARY = "bat_thuong", _("Sinh hoạt bất thường")
+
+    class Mode(models.TextChoices):
+        IN_PERSON = "in_person", _("Trực tiếp")
+        ONLINE = "online", _("Trực tuyến")
+        HYBRID = "hybrid", _("Trực tiếp kết hợp trực tuyến")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Dự thảo")
+        NOTIFIED = "notified", _("Đã thông báo")
+        HELD = "held", _("Đã họp")
+        MINUTES_ADOPTED = "minutes_adopted", _("Đã thông qua biên bản")
+        CANCELLED = "cancelled", _("Đã hủy")
+
+    # Kinds that are "the" regular meeting of the month: at most one per cell and month.
+    REGULAR_KINDS = (Kind.REGULAR, Kind.COMBINED)
+    # Kinds whose minimum length is 90 minutes (120 when combined with a thematic meeting).
+    MIN_MINUTES = {Kind.REGULAR: 90, Kind.COMBINED: 120}
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="meetings",
+                                     verbose_name=_("Chi bộ"))
+    kind = models.CharField(_("Loại buổi sinh hoạt"), max_length=12, choices=Kind.choices, default=Kind.REGULAR)
+    period_month = models.DateField(_("Sinh hoạt của tháng"), help_text=_("Ngày đầu tháng mà buổi sinh hoạt tính cho."))
+    planned_start = models.DateTimeField(_("Dự kiến bắt đầu"))
+    planned_end = models.DateTimeField(_("Dự kiến kết thúc"))
+    actual_start = models.DateTimeField(_("Thực tế bắt đầu"), null=True, blank=True)
+    actual_end = models.DateTimeField(_("Thực tế kết thúc"), null=True, blank=True)
+    place = models.CharField(_("Địa điểm"), max_length=255, blank=True)
+    mode = models.CharField(_("Hình thức"), max_length=10, choices=Mode.choices, default=Mode.IN_PERSON)
+    online_link = models.URLField(_("Đường dẫn họp trực tuyến"), blank=True)
+    topic = models.CharField(_("Chủ đề"), max_length=255, blank=True)
+    chair = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              verbose_name=_("Chủ trì"))
+    clerk = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              verbose_name=_("Thư ký"))
+    guests = models.TextField(_("Khách mời"), blank=True, help_text=_("Khách mời khác, mỗi người một dòng."))
+    upper_guests = models.ManyToManyField(Member, blank=True, related_name="meetings_visited",
+                                          verbose_name=_("Đại biểu cấp trên dự"))
+    preparatory_meeting = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                            related_name="prepared_meetings", verbose_name=_("Cuộc họp chi ủy chuẩn bị"))
+    state = models.CharField(_("Trạng thái"), max_length=16, choices=State.choices, default=State.DRAFT)
+    notice_sent_at = models.DateTimeField(_("Đã gửi thông báo lúc"), null=True, blank=True)
+    documents_published_at = models.DateTimeField(_("Đã gửi tài liệu lúc"), null=True, blank=True)
+    minutes_number = models.PositiveIntegerField(_("Số biên bản"), null=True, blank=True)
+    term = models.ForeignKey(Term, null=True, blank=True, on_delete=models.PROTECT, related_name="meetings",
+                             verbose_name=_("Nhiệm kỳ"))
+    adopted_at = models.DateTimeField(_("Thông qua biên bản lúc"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Buổi sinh hoạt")
+        verbose_name_plural = _("Buổi sinh hoạt")
+        ordering = ["-planned_start", "-pk"]
+        indexes = [models.Index(fields=["organisation", "period_month"], name="meeting_org_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "period_month"],
+                condition=Q(kind__in=["thuong_ky", "ket_hop"]) & ~Q(state="cancelled"),
+                name="meeting_one_regular_per_month",
+            ),
+            models.CheckConstraint(condition=Q(planned_end__gt=F("planned_start")), name="meeting_planned_ordered"),
+            models.CheckConstraint(
+                condition=Q(actual_end__isnull=True) | Q(actual_start__isnull=True) | Q(actual_end__gt=F("actual_start")),
+                name="meeting_actual_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.period_month:%m/%Y} — {self.organisation}"
+
+    def get_absolute_url(self):
+        return reverse("meetings:detail", args=[self.pk])
+
+    @property
+    def is_locked(self) -> bool:
+        return self.state in (self.State.MINUTES_ADOPTED, self.State.CANCELLED)
+
+    @property
+    def duration_minutes(self) -> int | None:
+        if self.actual_start and self.actual_end:
+            return int((self.actual_end - self.actual_start).total_seconds() // 60)
+        return None
+
+    @property
+    def minutes_reference(self) -> str:
+        """The minutes' number and sign, e.g. "03-BB/CB"; empty until adopted."""
+        if not self.minutes_number:
+            return ""
+        return f"{self.minutes_number:02d}-BB/{self.organisation.short_code or 'CB'}"
+
+
+class AgendaItem(models.Model):
+    class Step(models.TextChoices):
+        OPENING = "opening", _("Khai mạc")
+        NEWS = "news", _("Thông tin thời sự, chỉ đạo của cấp trên")
+        LAST_RESULTS = "last_results", _("Kết quả thực hiện nghị quyết tháng trước")
+        OPINIONS = "opinions", _("Ý kiến của đảng viên và quần chúng")
+        NEXT_TASKS = "next_tasks", _("Nhiệm vụ tháng tới và phân công")
+        DISCUSSION = "discussion", _("Thảo luận, phê bình và tự phê bình")
+        PARTY_WORK = "party_work", _("Công tác đảng")
+        TOPIC = "topic", _("Chuyên đề")
+        CONCLUSION = "conclusion", _("Kết luận và biểu quyết")
+        SELF_SCORE = "self_score", _("Tự chấm điểm")
+        MINUTES = "minutes", _("Thông qua biên bản")
+        CLOSE = "close", _("Bế mạc")
+        OTHER = "other", _("Nội dung khác")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
+    order = models.PositiveSmallIntegerField(_("Thứ tự"))
+    title = models.CharField(_("Nội dung"), max_length=255)
+    step = models.CharField(_("Bước"), max_length=16, choices=Step.choices, default=Step.OTHER)
+    notes = models.TextField(_("Ghi chú"), blank=True)
+
+    class Meta:
+        verbose_name = _("Nội dung chương trình")
+        verbose_name_plural = _("Chương trình sinh hoạt")
+        ordering = ["meeting", "order", "pk"]
+
+    def __str__(self):
+        return f"{self.order}. {self.title}"
+
+
+class Attendance(models.Model):
+    class Rsvp(models.TextChoices):
+        NONE = "none", _("Chưa trả lời")
+        YES = "yes", _("Tham dự")
+        NO = "no", _("Không tham dự")
+
+    class Via(models.TextChoices):
+        LINK = "link", _("Đường dẫn trong thông báo")
+        WEB = "web", _("Trên cổng")
+        SECRETARY = "secretary", _("Bí thư ghi nhận")
+
+    class Presence(models.TextChoices):
+        BLANK = "", _("Chưa ghi nhận")
+        PRESENT = "present", _("Có mặt")
+        LATE = "late", _("Đến muộn")
+        ABSENT_EXCUSED = "absent_excused", _("Vắng có lý do")
+        ABSENT_UNEXCUSED = "absent_unexcused", _("Vắng không lý do")
+        EXEMPT = "exempt", _("Miễn sinh hoạt")
+        ATTACHED_ELSEWHERE = "attached_elsewhere", _("Sinh hoạt tạm thời nơi khác")
+
+    PRESENT_VALUES = (Presence.PRESENT, Presence.LATE)
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendances")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="attendances")
+    rsvp = models.CharField(_("Xác nhận"), max_length=4, choices=Rsvp.choices, default=Rsvp.NONE)
+    rsvp_reason = models.CharField(_("Lý do vắng"), max_length=255, blank=True)
+    rsvp_at = models.DateTimeField(_("Xác nhận lúc"), null=True, blank=True)
+    rsvp_via = models.CharField(_("Xác nhận qua"), max_length=10, choices=Via.choices, blank=True)
+    presence = models.CharField(_("Có mặt"), max_length=20, choices=Presence.choices, default=Presence.BLANK,
+                                blank=True)
+    absence_reason = models.CharField(_("Lý do vắng"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("Điểm danh")
+        verbose_name_plural = _("Điểm danh")
+        ordering = ["meeting", "member__full_name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "member"], name="attendance_unique_member")]
+
+    def __str__(self):
+        return f"{self.member} @ {self.meeting_id}"
+
+
+class Opinion(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="opinions")
+    agenda_item = models.ForeignKey(AgendaItem, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="opinions", verbose_name=_("Nội dung"))
+    speaker = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("Đảng viên phát biểu"))
+    guest_name = models.CharField(_("Hoặc khách mời phát biểu"), max_length=120, blank=True)
+    text = models.TextField(_("Ý kiến"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Ý kiến phát biểu")
+        verbose_name_plural = _("Ý kiến phát biểu")
+        ordering = ["meeting", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(speaker__isnull=False) | ~Q(guest_name=""), name="opinion_has_speaker"),
+        ]
+
+    def __str__(self):
+        return f"{self.speaker_name}: {self.text[:40]}"
+
+    @property
+    def speaker_name(self) -> str:
+        return self.speaker.full_name if self.speaker_id else self.guest_name
+
+
+class Vote(models.Model):
+    class Kind(models.TextChoices):
+        ADMISSION = "admission", _("Kết nạp đảng viên")
+        FULL_MEMBERSHIP = "full_membership", _("Công nhận đảng viên chính thức")
+        OTHER = "other", _("Biểu quyết khác")
+
+    class Method(models.TextChoices):
+        SHOW_OF_HANDS = "show_of_hands", _("Giơ tay")
+        BALLOT = "ballot", _("Bỏ phiếu kín")
+
+    # Admission and full membership need two thirds of the eligible; everything else more than half.
+    TWO_THIRDS_KINDS = (Kind.ADMISSION, Kind.FULL_MEMBERSHIP)
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="votes")
+    question = models.CharField(_("Nội dung biểu quyết"), max_length=255)
+    kind = models.CharField(_("Loại biểu quyết"), max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    method = models.CharField(_("Hình thức"), max_length=16, choices=Method.choices, default=Method.SHOW_OF_HANDS)
+    votes_for = models.PositiveIntegerField(_("Tán thành"))
+    votes_against = models.PositiveIntegerField(_("Không tán thành"))
+    votes_abstain = models.PositiveIntegerField(_("Không biểu quyết"), default=0)
+    eligible_count = models.PositiveIntegerField(_("Số đảng viên có quyền biểu quyết"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Biểu quyết")
+        verbose_name_plural = _("Biểu quyết")
+        ordering = ["meeting", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(votes_for__gte=0) & Q(votes_against__gte=0) & Q(votes_abstain__gte=0) & Q(eligible_count__gte=0),
+                name="vote_counts_non_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.question
+
+    @property
+    def needs_two_thirds(self) -> bool:
+        return self.kind in self.TWO_THIRDS_KINDS
+
+    @property
+    def threshold_label(self) -> str:
+        return str(_("từ 2/3 trở lên")) if self.needs_two_thirds else str(_("trên 1/2"))
+
+    @property
+    def passed(self) -> bool:
+        if not self.eligible_count:
+            return False
+        if self.needs_two_thirds:
+            return self.votes_for * 3 >= self.eligible_count * 2
+        return self.votes_for * 2 > self.eligible_count
+
+    @staticmethod
+    def percent(count: int, eligible: int) -> str:
+        """A Vietnamese percentage with one decimal: 88,9%."""
+        if not eligible:
+            return "0%"
+        value = round(count * 100 / eligible, 1)
+        text = f"{value:.1f}".rstrip("0").rstrip(".")
+        return text.replace(".", ",") + "%"
+
+    @property
+    def percent_for(self) -> str:
+        return self.percent(self.votes_for, self.eligible_count)
+
+    @property
+    def percent_against(self) -> str:
+        return self.percent(self.votes_against, self.eligible_count)
+
+    @property
+    def percent_abstain(self) -> str:
+        return self.percent(self.votes_abstain, self.eligible_count)
+
+
+class Resolution(models.Model):
+    class Kind(models.TextChoices):
+        RESOLUTION = "nghi_quyet", _("Nghị quyết")
+        CONCLUSION = "ket_luan", _("Kết luận")
+
+    CODES = {Kind.RESOLUTION: "NQ", Kind.CONCLUSION: "KL"}
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="resolution")
+    kind = models.CharField(_("Loại văn bản"), max_length=10, choices=Kind.choices, default=Kind.CONCLUSION)
+    number = models.PositiveIntegerField(_("Số"), null=True, blank=True)
+    term = models.ForeignKey(Term, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("Nội dung kết luận / nghị quyết"))
+    adopted_at = models.DateTimeField(_("Thông qua lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Nghị quyết / Kết luận")
+        verbose_name_plural = _("Nghị quyết / Kết luận")
+
+    def __str__(self):
+        return self.reference or self.get_kind_display()
+
+    @property
+    def reference(self) -> str:
+        if not self.number:
+            return ""
+        return f"{self.number:02d}-{self.CODES[self.kind]}/{self.meeting.organisation.short_code or 'CB'}"
+
+
+class Task(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Đang thực hiện")
+        DONE = "done", _("Đã hoàn thành")
+        CANCELLED = "cancelled", _("Hủy")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="tasks")
+    assignees = models.ManyToManyField(Member, related_name="meeting_tasks", verbose_name=_("Người thực hiện"))
+    description = models.TextField(_("Nhiệm vụ"))
+    due_date = models.DateField(_("Thời hạn"), null=True, blank=True)
+    status = models.CharField(_("Tình trạng"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    result = models.TextField(_("Kết quả thực hiện"), blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Nhiệm vụ")
+        verbose_name_plural = _("Nhiệm vụ")
+        ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["status", "due_date"], name="task_status_due")]
+
+    def __str__(self):
+        return self.description[:60]
+
+
+def meeting_document_path(instance, filename):
+    return f"meetings/{instance.meeting_id}/{filename}"
+
+
+class MeetingDocument(models.Model):
+    MAX_BYTES = 10 * 1024 * 1024
+    # Extension as named -> extensions the content may be detected as.
+    ALLOWED = {
+        "pdf": {"pdf"}, "docx": {"docx"}, "xlsx": {"xlsx"},
+        "jpg": {"jpg"}, "jpeg": {"jpg"}, "png": {"png"},
+    }
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(_("Tệp"), upload_to=meeting_document_path, max_length=255)
+    title = models.CharField(_("Tên tài liệu"), max_length=255)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Tài liệu sinh hoạt")
+        verbose_name_plural = _("Tài liệu sinh hoạt")
+        ordering = ["meeting", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class Amendment(models.Model):
+    """A correction to adopted minutes: the minutes stay as adopted, the correction sits beside them."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="amendments")
+    reason = models.CharField(_("Lý do đính chính"), max_length=255)
+    text = models.TextField(_("Nội dung đính chính"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Đính chính biên bản")
+        verbose_name_plural = _("Đính chính biên bản")
+        ordering = ["meeting", "at", "pk"]
+
+    def __str__(self):
+        return self.reason

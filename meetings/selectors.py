@@ -1,1 +1,288 @@
-"""Selectors of the meetings app."""
+"""Reads of the meetings app, and the one answer to "which meetings may this user see".
+
+A meeting outside the user's subtrees answers 404; a meeting the user may see but not change
+answers 403. The minutes page and the minutes PDF are built from one ``minutes_context``.
+"""
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from cells.models import CellMembership, Member, Organisation, Position, Role
+from cells.selectors import (
+    READ_MEMBERS,
+    exempt_member_ids,
+    organisations_visible_to,
+    role_assignments_of,
+    roles_over,
+    suspended_member_ids,
+)
+
+from .formatting import clock, party_day, place_and_date
+from .models import AgendaItem, Attendance, Meeting, Opinion, Task, Vote
+
+WRITE_MEETINGS = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER, Role.CELL_SECRETARY})
+MEMBER_ROLES = frozenset({Role.MEMBER, Role.CELL_CLERK})
+
+
+# --- access ------------------------------------------------------------------------------
+
+
+def meetings_visible_to(user) -> QuerySet[Meeting]:
+    """Meetings of the cells the user reads, plus the published meetings of the cells they belong to."""
+    if not user.is_authenticated:
+        return Meeting.objects.none()
+    readable = organisations_visible_to(user, roles=READ_MEMBERS).values("pk")
+    as_member = organisations_visible_to(user, roles=MEMBER_ROLES).values("pk")
+    return Meeting.objects.filter(
+        Q(organisation__in=readable) | (Q(organisation__in=as_member) & ~Q(state=Meeting.State.DRAFT))
+    )
+
+
+def can_write_cell(user, organisation: Organisation) -> bool:
+    return bool(roles_over(user, organisation) & WRITE_MEETINGS)
+
+
+def can_write_minutes(user, meeting: Meeting) -> bool:
+    """Managers of the cell, or the meeting's own clerk holding the clerk role on the cell."""
+    if can_write_cell(user, meeting.organisation):
+        return True
+    return bool(
+        meeting.clerk_id
+        and meeting.clerk.user_id == user.pk
+        and Role.CELL_CLERK in roles_over(user, meeting.organisation)
+    )
+
+
+def get_meeting_for_user_or_404(user, pk, *, write: bool = False, minutes: bool = False) -> Meeting:
+    """The meeting if the user may see it (else 404); with ``write`` also 403 unless they may change it.
+
+    ``minutes=True`` lets the meeting's clerk write too (attendance, opinions, votes, conclusion).
+    """
+    try:
+        meeting = (
+            meetings_visible_to(user)
+            .select_related("organisation", "organisation__parent", "chair", "clerk", "term")
+            .get(pk=pk)
+        )
+    except (Meeting.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if write and not (can_write_minutes(user, meeting) if minutes else can_write_cell(user, meeting.organisation)):
+        raise PermissionDenied
+    return meeting
+
+
+def get_task_for_user_or_404(user, pk, *, write: bool = False) -> Task:
+    """A task is visible with its meeting, or to its assignees; assignees and the cell's managers update it."""
+    member = getattr(user, "member", None) if user.is_authenticated else None
+    query = Q(meeting__in=meetings_visible_to(user))
+    if member is not None:
+        query |= Q(assignees=member)
+    try:
+        task = Task.objects.filter(query).distinct().select_related("meeting", "meeting__organisation").get(pk=pk)
+    except (Task.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if write and not (can_write_cell(user, task.meeting.organisation)
+                      or (member is not None and task.assignees.filter(pk=member.pk).exists())):
+        raise PermissionDenied
+    return task
+
+
+def cells_visible_to(user) -> QuerySet[Organisation]:
+    """Cells whose meeting list the user may open."""
+    readable = organisations_visible_to(user, roles=READ_MEMBERS | MEMBER_ROLES)
+    return readable.filter(kind__in=Organisation.CELL_KINDS)
+
+
+def get_cell_for_user_or_404(user, pk, *, write: bool = False) -> Organisation:
+    try:
+        cell = cells_visible_to(user).select_related("parent").get(pk=pk)
+    except (Organisation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if write and not can_write_cell(user, cell):
+        raise PermissionDenied
+    return cell
+
+
+def has_meeting_access(user) -> bool:
+    return bool(role_assignments_of(user)) or getattr(user, "is_superuser", False)
+
+
+# --- facts -------------------------------------------------------------------------------
+
+
+def _active_on(day: date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}start__lte": day}) & (Q(**{f"{prefix}end__isnull": True}) | Q(**{f"{prefix}end__gte": day}))
+
+
+def expected_members(*, cell: Organisation, on: date) -> QuerySet[Member]:
+    """Members whose membership in ``cell`` covers ``on``: who is expected at that day's meeting."""
+    in_cell = CellMembership.objects.filter(_active_on(on), organisation=cell).values("member_id")
+    return Member.objects.filter(pk__in=in_cell).exclude(
+        state__in=[Member.State.DECEASED, Member.State.REMOVED]
+    ).order_by("full_name", "pk")
+
+
+def eligible_voters(*, meeting: Meeting) -> QuerySet[Member]:
+    """Official members present at the meeting who are neither exempt nor suspended that day."""
+    day = timezone.localdate(meeting.actual_start or meeting.planned_start)
+    present = meeting.attendances.filter(presence__in=Attendance.PRESENT_VALUES).values("member_id")
+    return (
+        Member.objects.filter(pk__in=present, status=Member.Status.OFFICIAL)
+        .exclude(pk__in=exempt_member_ids(on=day))
+        .exclude(pk__in=suspended_member_ids(on=day))
+    )
+
+
+def supervisors_of(*, cell: Organisation, on: date) -> QuerySet[Member]:
+    """The upper-level committee members in charge of the cell (đảng ủy viên phụ trách)."""
+    ids = Position.objects.filter(_active_on(on), organisation=cell, kind=Position.Kind.SUPERVISOR).values("member_id")
+    return Member.objects.filter(pk__in=ids)
+
+
+def rsvp_counts(*, meeting: Meeting) -> dict:
+    return meeting.attendances.aggregate(
+        yes=Count("pk", filter=Q(rsvp=Attendance.Rsvp.YES)),
+        no=Count("pk", filter=Q(rsvp=Attendance.Rsvp.NO)),
+        none=Count("pk", filter=Q(rsvp=Attendance.Rsvp.NONE) & ~Q(presence=Attendance.Presence.EXEMPT)),
+        total=Count("pk"),
+    )
+
+
+def last_adopted_meeting(*, cell: Organisation, before) -> Meeting | None:
+    return (
+        Meeting.objects.filter(organisation=cell, state=Meeting.State.MINUTES_ADOPTED, planned_start__lt=before)
+        .order_by("-planned_start")
+        .first()
+    )
+
+
+def open_tasks_of(*, meeting: Meeting | None) -> QuerySet[Task]:
+    if meeting is None:
+        return Task.objects.none()
+    return meeting.tasks.filter(status=Task.Status.OPEN).prefetch_related("assignees")
+
+
+def meeting_list(*, user, cell: Organisation) -> QuerySet[Meeting]:
+    return (
+        meetings_visible_to(user)
+        .filter(organisation=cell)
+        .select_related("chair", "clerk")
+        .annotate(
+            rsvp_yes=Count("attendances", filter=Q(attendances__rsvp=Attendance.Rsvp.YES)),
+            expected=Count("attendances"),
+        )
+        .order_by("-period_month", "-planned_start")
+    )
+
+
+def tasks_of_member(*, member: Member) -> QuerySet[Task]:
+    return (
+        member.meeting_tasks.exclude(meeting__state=Meeting.State.CANCELLED)
+        .select_related("meeting", "meeting__organisation")
+        .prefetch_related("assignees")
+        .order_by("status", "due_date", "pk")
+    )
+
+
+def tasks_of_cell(*, cell: Organisation) -> QuerySet[Task]:
+    return (
+        Task.objects.filter(meeting__organisation=cell)
+        .exclude(meeting__state=Meeting.State.CANCELLED)
+        .select_related("meeting")
+        .prefetch_related("assignees")
+        .order_by("status", "due_date", "pk")
+    )
+
+
+# --- the minutes -------------------------------------------------------------------------
+
+
+def _names(attendances) -> list[str]:
+    return [a.member.full_name for a in attendances]
+
+
+def minutes_context(meeting: Meeting) -> dict:
+    """Everything the minutes show, for the web page and the PDF alike (so they cannot disagree)."""
+    meeting = (
+        Meeting.objects.select_related("organisation", "organisation__parent", "chair", "clerk", "term")
+        .prefetch_related("upper_guests")
+        .get(pk=meeting.pk)
+    )
+    attendances = list(meeting.attendances.select_related("member").order_by("member__full_name", "pk"))
+    by_presence: dict[str, list[Attendance]] = {}
+    for attendance in attendances:
+        by_presence.setdefault(attendance.presence, []).append(attendance)
+    present = by_presence.get(Attendance.Presence.PRESENT, []) + by_presence.get(Attendance.Presence.LATE, [])
+    absent_excused = by_presence.get(Attendance.Presence.ABSENT_EXCUSED, [])
+    absent_unexcused = by_presence.get(Attendance.Presence.ABSENT_UNEXCUSED, [])
+    exempt = by_presence.get(Attendance.Presence.EXEMPT, [])
+    elsewhere = by_presence.get(Attendance.Presence.ATTACHED_ELSEWHERE, [])
+    official = [a for a in attendances if a.member.status == Member.Status.OFFICIAL]
+    agenda = list(
+        meeting.agenda_items.prefetch_related(
+            Prefetch("opinions", queryset=Opinion.objects.select_related("speaker").order_by("pk"))
+        ).order_by("order", "pk")
+    )
+    unassigned_opinions = list(meeting.opinions.filter(agenda_item__isnull=True).select_related("speaker"))
+    votes = list(meeting.votes.order_by("pk"))
+    resolution = getattr(meeting, "resolution", None)
+    tasks = list(meeting.tasks.prefetch_related("assignees").order_by("due_date", "pk"))
+    day = timezone.localtime(meeting.actual_start or meeting.planned_start)
+    organisation = meeting.organisation
+    return {
+        # The document heading (design §7).
+        "upper_name": organisation.parent.name if organisation.parent else "",
+        "issuer_name": organisation.name,
+        "issuer_code": organisation.short_code or "CB",
+        "date_line": place_and_date(day.date()),
+        "party_day": party_day(day.date()),
+        "start_clock": clock(meeting.actual_start or meeting.planned_start),
+        "end_clock": clock(meeting.actual_end),
+        "meeting": meeting,
+        "organisation": meeting.organisation,
+        "upper_organisation": meeting.organisation.parent,
+        "reference": meeting.minutes_reference,
+        "start": timezone.localtime(meeting.actual_start) if meeting.actual_start else None,
+        "end": timezone.localtime(meeting.actual_end) if meeting.actual_end else None,
+        "day": day,
+        "attendances": attendances,
+        "counts": {
+            "total": len(attendances),
+            "official": len(official),
+            "probationary": len(attendances) - len(official),
+            "exempt": len(exempt),
+            "present": len(present),
+            "late": len(by_presence.get(Attendance.Presence.LATE, [])),
+            "absent_excused": len(absent_excused),
+            "absent_unexcused": len(absent_unexcused),
+            "elsewhere": len(elsewhere),
+            "unrecorded": len(by_presence.get(Attendance.Presence.BLANK, [])),
+        },
+        "present": present,
+        "present_names": _names(present),
+        "absent_excused": absent_excused,
+        "absent_unexcused_names": _names(absent_unexcused),
+        "exempt_names": _names(exempt),
+        "elsewhere_names": _names(elsewhere),
+        "upper_guests": list(meeting.upper_guests.all()),
+        "guests": [line.strip() for line in meeting.guests.splitlines() if line.strip()],
+        "agenda": agenda,
+        "unassigned_opinions": unassigned_opinions,
+        "votes": votes,
+        "resolution": resolution,
+        "tasks": tasks,
+        "amendments": list(meeting.amendments.order_by("at", "pk")),
+        "duration": meeting.duration_minutes,
+    }
+
+
+def agenda_of(meeting: Meeting) -> QuerySet[AgendaItem]:
+    return meeting.agenda_items.order_by("order", "pk")
+
+
+def votes_of(meeting: Meeting) -> QuerySet[Vote]:
+    return meeting.votes.order_by("pk")

@@ -1,1 +1,752 @@
-"""Services of the meetings app."""
+"""Writes of the meetings app. Each service validates, runs in one transaction and writes an audit row.
+
+Errors are django ``ValidationError``s keyed by field, with Vietnamese messages a form can show.
+"""
+
+import datetime
+
+import filetype
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cells.models import Member, Organisation, Term
+from cells.selectors import exempt_member_ids
+from cells.services import audit_log, notification_send, snapshot
+
+from . import selectors
+from .models import AgendaItem, Amendment, Attendance, Meeting, MeetingDocument, Opinion, Resolution, Task, Vote
+
+Step = AgendaItem.Step
+RSVP_SALT = "meetings.rsvp"
+RSVP_MAX_AGE = datetime.timedelta(days=90)
+
+
+def _fmt(moment: datetime.datetime) -> str:
+    local = timezone.localtime(moment)
+    return _("%(time)s ngày %(date)s") % {"time": local.strftime("%H:%M"), "date": local.strftime("%d/%m/%Y")}
+
+
+def _log(*, by, action, meeting, instance=None, before=None, after=None):
+    instance = instance or meeting
+    audit_log(actor=by, action=action, instance=instance, organisation=meeting.organisation,
+              before=before, after=after if after is not None else snapshot(instance))
+
+
+# --- the agenda ---------------------------------------------------------------------------
+
+_STEP_TITLES = {
+    Step.OPENING: gettext_lazy("Khai mạc: báo cáo tình hình đảng viên (chính thức, dự bị, miễn sinh hoạt, có mặt, vắng), "
+                    "cử thư ký, thông qua chương trình, thu đảng phí"),
+    Step.NEWS: gettext_lazy("Thông tin thời sự, quán triệt chỉ thị, nghị quyết của cấp trên"),
+    Step.LAST_RESULTS: gettext_lazy("Kết quả thực hiện nghị quyết tháng trước và các nhiệm vụ được phân công"),
+    Step.OPINIONS: gettext_lazy("Ý kiến của đảng viên và phản ánh của quần chúng"),
+    Step.NEXT_TASKS: gettext_lazy("Nhiệm vụ tháng tới và phân công đảng viên"),
+    Step.DISCUSSION: gettext_lazy("Thảo luận, phê bình và tự phê bình, biểu dương"),
+    Step.PARTY_WORK: gettext_lazy("Công tác đảng: kết nạp, chuyển đảng chính thức"),
+    Step.TOPIC: gettext_lazy("Sinh hoạt chuyên đề"),
+    Step.CONCLUSION: gettext_lazy("Kết luận và biểu quyết"),
+    Step.SELF_SCORE: gettext_lazy("Tự chấm điểm chất lượng buổi sinh hoạt"),
+    Step.MINUTES: gettext_lazy("Thông qua biên bản"),
+    Step.CLOSE: gettext_lazy("Bế mạc"),
+}
+
+_REGULAR_STEPS = [Step.OPENING, Step.NEWS, Step.LAST_RESULTS, Step.OPINIONS, Step.NEXT_TASKS, Step.DISCUSSION,
+                  Step.PARTY_WORK, Step.CONCLUSION, Step.SELF_SCORE, Step.MINUTES, Step.CLOSE]
+
+AGENDA_TEMPLATES = {
+    Meeting.Kind.REGULAR: _REGULAR_STEPS,
+    Meeting.Kind.PARTY_GROUP: _REGULAR_STEPS,
+    Meeting.Kind.COMBINED: _REGULAR_STEPS[:7] + [Step.TOPIC] + _REGULAR_STEPS[7:],
+    Meeting.Kind.THEMATIC: [Step.OPENING, Step.TOPIC, Step.DISCUSSION, Step.CONCLUSION, Step.SELF_SCORE,
+                            Step.MINUTES, Step.CLOSE],
+    Meeting.Kind.FORUM: [Step.OPENING, Step.TOPIC, Step.DISCUSSION, Step.CONCLUSION, Step.MINUTES, Step.CLOSE],
+    Meeting.Kind.COMMITTEE: [Step.OPENING, Step.LAST_RESULTS, Step.NEXT_TASKS, Step.PARTY_WORK, Step.CONCLUSION,
+                             Step.MINUTES, Step.CLOSE],
+    Meeting.Kind.EXTRAORDINARY: [Step.OPENING, Step.TOPIC, Step.CONCLUSION, Step.MINUTES, Step.CLOSE],
+}
+
+
+def _open_tasks_note(meeting: Meeting) -> str:
+    """The open tasks of the cell's last adopted meeting, one line each, for "results of last month"."""
+    previous = selectors.last_adopted_meeting(cell=meeting.organisation, before=meeting.planned_start)
+    lines = []
+    for task in selectors.open_tasks_of(meeting=previous):
+        who = ", ".join(member.full_name for member in task.assignees.all())
+        due = _(" (hạn %(date)s)") % {"date": task.due_date.strftime("%d/%m/%Y")} if task.due_date else ""
+        lines.append(f"- {task.description} — {who}{due}")
+    return "\n".join(lines)
+
+
+def _build_agenda(meeting: Meeting) -> None:
+    items = []
+    for order, step in enumerate(AGENDA_TEMPLATES[meeting.kind], start=1):
+        title = str(_STEP_TITLES[step])
+        if step == Step.TOPIC and meeting.topic:
+            title = _("Chuyên đề: %(topic)s") % {"topic": meeting.topic}
+        notes = _open_tasks_note(meeting) if step == Step.LAST_RESULTS else ""
+        items.append(AgendaItem(meeting=meeting, order=order, step=step, title=title, notes=notes))
+    AgendaItem.objects.bulk_create(items)
+
+
+# --- meetings -----------------------------------------------------------------------------
+
+MEETING_FIELDS = (
+    "kind", "period_month", "planned_start", "planned_end", "place", "mode", "online_link", "topic",
+    "chair", "clerk", "guests", "preparatory_meeting",
+)
+# What may change in each state; a notified meeting's time and place may change, with a new notice.
+EDITABLE_BY_STATE = {
+    Meeting.State.DRAFT: set(MEETING_FIELDS) | {"upper_guests"},
+    Meeting.State.NOTIFIED: set(MEETING_FIELDS) - {"kind"} | {"upper_guests"},
+    Meeting.State.HELD: {"topic", "chair", "clerk", "guests", "upper_guests", "actual_start", "actual_end"},
+}
+RENOTIFY_FIELDS = {"planned_start", "planned_end", "place", "mode", "online_link"}
+
+
+def _month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def _validate_meeting(meeting: Meeting) -> None:
+    errors = {}
+    if not meeting.organisation.is_cell and meeting.organisation.kind != Organisation.Kind.TO_DANG:
+        errors["organisation"] = _("Chỉ chi bộ (hoặc tổ đảng) mới tổ chức sinh hoạt.")
+    if meeting.planned_start and meeting.planned_end and meeting.planned_end <= meeting.planned_start:
+        errors["planned_end"] = _("Giờ kết thúc phải sau giờ bắt đầu.")
+    if meeting.actual_start and meeting.actual_end and meeting.actual_end <= meeting.actual_start:
+        errors["actual_end"] = _("Giờ kết thúc thực tế phải sau giờ bắt đầu thực tế.")
+    if meeting.mode in (Meeting.Mode.ONLINE, Meeting.Mode.HYBRID) and not meeting.online_link:
+        errors["online_link"] = _("Họp trực tuyến cần có đường dẫn phòng họp.")
+    for field in ("chair", "clerk"):
+        member = getattr(meeting, field)
+        if member is not None and member.organisation_id != meeting.organisation_id:
+            errors[field] = _("Phải là đảng viên của chi bộ.")
+    prep = meeting.preparatory_meeting
+    if prep is not None and (prep.organisation_id != meeting.organisation_id or prep.kind != Meeting.Kind.COMMITTEE):
+        errors["preparatory_meeting"] = _("Cuộc họp chuẩn bị phải là cuộc họp chi ủy của chính chi bộ này.")
+    if meeting.period_month:
+        meeting.period_month = _month_start(meeting.period_month)
+    if meeting.kind in Meeting.REGULAR_KINDS and meeting.state != Meeting.State.CANCELLED:
+        clash = Meeting.objects.filter(
+            organisation=meeting.organisation, period_month=meeting.period_month, kind__in=Meeting.REGULAR_KINDS
+        ).exclude(state=Meeting.State.CANCELLED).exclude(pk=meeting.pk)
+        if clash.exists():
+            errors["period_month"] = _("Chi bộ đã có buổi sinh hoạt thường kỳ của tháng %(month)s. "
+                                       "Buổi họp thêm hãy chọn loại \"bất thường\" hoặc \"chuyên đề\".") % {
+                "month": meeting.period_month.strftime("%m/%Y")}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save(meeting: Meeting) -> None:
+    try:
+        with transaction.atomic():
+            meeting.save()
+    except IntegrityError as exc:  # a concurrent request won the race for the month's regular meeting
+        raise ValidationError({"period_month": _("Chi bộ đã có buổi sinh hoạt thường kỳ của tháng này.")}) from exc
+
+
+@transaction.atomic
+def meeting_create(*, organisation: Organisation, kind: str, planned_start, planned_end, period_month=None,
+                   upper_guests=(), by=None, **fields) -> Meeting:
+    """Plan a meeting and give it the agenda of its kind (design §5)."""
+    unknown = set(fields) - set(MEETING_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown meeting fields: {sorted(unknown)}")
+    if period_month is None:
+        period_month = timezone.localdate(planned_start)
+    meeting = Meeting(organisation=organisation, kind=kind, planned_start=planned_start, planned_end=planned_end,
+                      period_month=period_month, **fields)
+    _validate_meeting(meeting)
+    _save(meeting)
+    if upper_guests:
+        meeting.upper_guests.set(upper_guests)
+    _build_agenda(meeting)
+    _log(by=by, action="meetings.meeting.create", meeting=meeting)
+    return meeting
+
+
+def _lock(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update().select_related("organisation", "chair", "clerk").get(pk=meeting.pk)
+
+
+def _refuse_locked(meeting: Meeting) -> None:
+    if meeting.state == Meeting.State.MINUTES_ADOPTED:
+        raise ValidationError(_("Biên bản đã được thông qua và khóa; chỉ có thể bổ sung đính chính."))
+    if meeting.state == Meeting.State.CANCELLED:
+        raise ValidationError(_("Buổi sinh hoạt đã bị hủy."))
+
+
+@transaction.atomic
+def meeting_update(*, meeting: Meeting, by=None, **fields) -> Meeting:
+    """Change what the meeting's state allows; a new time or place after the notice notifies everyone again."""
+    meeting = _lock(meeting)
+    _refuse_locked(meeting)
+    allowed = EDITABLE_BY_STATE[meeting.state]
+    refused = set(fields) - allowed
+    if refused:
+        raise ValidationError({name: _("Không thể sửa mục này khi buổi sinh hoạt ở trạng thái \"%(state)s\".")
+                               % {"state": meeting.get_state_display()} for name in sorted(refused)})
+    before = snapshot(meeting)
+    upper_guests = fields.pop("upper_guests", None)
+    changed = {name for name, value in fields.items() if getattr(meeting, name) != value}
+    for name, value in fields.items():
+        setattr(meeting, name, value)
+    _validate_meeting(meeting)
+    _save(meeting)
+    if upper_guests is not None:
+        meeting.upper_guests.set(upper_guests)
+    _log(by=by, action="meetings.meeting.update", meeting=meeting, before=before, after=snapshot(meeting))
+    if meeting.state == Meeting.State.NOTIFIED and changed & RENOTIFY_FIELDS:
+        _send_notice(meeting, changed=True)
+    return meeting
+
+
+@transaction.atomic
+def meeting_plan_next_month(*, meeting: Meeting, by=None) -> Meeting:
+    """Plan next month's regular meeting on the same weekday-of-month time and place as ``meeting``."""
+    start = timezone.localtime(meeting.planned_start)
+    month = _month_start(meeting.period_month)
+    next_month = (month + datetime.timedelta(days=32)).replace(day=1)
+    day = min(start.day, 28)
+    shift = meeting.planned_end - meeting.planned_start
+    try:
+        new_start = start.replace(year=next_month.year, month=next_month.month, day=start.day)
+    except ValueError:
+        new_start = start.replace(year=next_month.year, month=next_month.month, day=day)
+    return meeting_create(
+        organisation=meeting.organisation, kind=Meeting.Kind.REGULAR, period_month=next_month,
+        planned_start=new_start, planned_end=new_start + shift, place=meeting.place, mode=meeting.mode,
+        online_link=meeting.online_link, chair=meeting.chair, clerk=meeting.clerk, by=by,
+    )
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, reason: str, by=None) -> Meeting:
+    meeting = _lock(meeting)
+    _refuse_locked(meeting)
+    if meeting.state == Meeting.State.HELD:
+        raise ValidationError(_("Buổi sinh hoạt đã diễn ra, không thể hủy."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Cần ghi lý do hủy.")})
+    before = snapshot(meeting)
+    was_notified = meeting.state == Meeting.State.NOTIFIED
+    meeting.state = Meeting.State.CANCELLED
+    meeting.save(update_fields=["state", "updated_at"])
+    _log(by=by, action="meetings.meeting.cancel", meeting=meeting, before=before, after={**snapshot(meeting),
+                                                                                           "reason": reason})
+    if was_notified:
+        members = [a.member for a in meeting.attendances.select_related("member")]
+        notification_send(members=members, kind="meetings.cancelled", organisation=meeting.organisation,
+                          subject=_("Hủy buổi sinh hoạt %(when)s") % {"when": _fmt(meeting.planned_start)},
+                          body=_("Buổi sinh hoạt đã bị hủy. Lý do: %(reason)s") % {"reason": reason})
+    return meeting
+
+
+# --- notice and RSVP ----------------------------------------------------------------------
+
+
+def rsvp_token(*, meeting: Meeting, member: Member) -> str:
+    return signing.TimestampSigner(salt=RSVP_SALT).sign_object({"m": meeting.pk, "p": member.pk})
+
+
+def rsvp_url(*, meeting: Meeting, member: Member) -> str:
+    base = getattr(settings, "SITE_URL", "").rstrip("/")
+    return base + reverse("meetings:rsvp", args=[rsvp_token(meeting=meeting, member=member)])
+
+
+def _notice_body(meeting: Meeting) -> str:
+    lines = [
+        _("Thời gian: %(start)s đến %(end)s") % {"start": _fmt(meeting.planned_start),
+                                                 "end": timezone.localtime(meeting.planned_end).strftime("%H:%M")},
+        _("Địa điểm: %(place)s") % {"place": meeting.place or "—"},
+        _("Hình thức: %(mode)s") % {"mode": meeting.get_mode_display()},
+    ]
+    if meeting.online_link:
+        lines.append(_("Đường dẫn họp trực tuyến: %(link)s") % {"link": meeting.online_link})
+    if meeting.topic:
+        lines.append(_("Chủ đề: %(topic)s") % {"topic": meeting.topic})
+    lines.append(_("Chương trình:"))
+    lines += [f"  {item.order}. {item.title}" for item in selectors.agenda_of(meeting)]
+    documents = list(meeting.documents.all())
+    if documents:
+        lines.append(_("Tài liệu:"))
+        lines += [f"  - {document.title}" for document in documents]
+    return "\n".join(lines)
+
+
+def _send_notice(meeting: Meeting, *, changed: bool = False) -> None:
+    subject = (_("Thay đổi thời gian, địa điểm: %(kind)s %(when)s") if changed
+               else _("Thông báo %(kind)s %(when)s")) % {"kind": meeting.get_kind_display().lower(),
+                                                        "when": _fmt(meeting.planned_start)}
+    body = _notice_body(meeting)
+    url = reverse("meetings:detail", args=[meeting.pk])
+    attendances = meeting.attendances.select_related("member").exclude(presence=Attendance.Presence.EXEMPT)
+    members = [attendance.member for attendance in attendances]
+
+    def body_for(member):
+        return body + "\n\n" + _("Xác nhận tham dự hoặc báo vắng (không cần đăng nhập): %(url)s") % {
+            "url": rsvp_url(meeting=meeting, member=member)}
+
+    notification_send(members=members, kind="meetings.notice", subject=subject, body=body, url=url,
+                      organisation=meeting.organisation, body_for=body_for)
+    supervisors = selectors.supervisors_of(cell=meeting.organisation, on=timezone.localdate(meeting.planned_start))
+    supervisors = [member for member in supervisors if member.pk not in {m.pk for m in members}]
+    if supervisors:
+        notification_send(members=supervisors, kind="meetings.notice_upper", subject=subject, body=body, url=url,
+                          organisation=meeting.organisation)
+    Meeting.objects.filter(pk=meeting.pk).update(notice_sent_at=timezone.now())
+
+
+@transaction.atomic
+def meeting_publish(*, meeting: Meeting, by=None) -> Meeting:
+    """Send the notice: one attendance row per expected member, and a personal RSVP link to each."""
+    meeting = _lock(meeting)
+    if meeting.state != Meeting.State.DRAFT:
+        raise ValidationError(_("Chỉ có thể gửi thông báo cho buổi sinh hoạt đang ở trạng thái dự thảo."))
+    if meeting.planned_start <= timezone.now():
+        raise ValidationError({"planned_start": _("Không thể thông báo buổi sinh hoạt đã qua giờ bắt đầu.")})
+    before = snapshot(meeting)
+    day = timezone.localdate(meeting.planned_start)
+    exempt = set(exempt_member_ids(on=day).values_list("member_id", flat=True))
+    expected = selectors.expected_members(cell=meeting.organisation, on=day)
+    existing = set(meeting.attendances.values_list("member_id", flat=True))
+    Attendance.objects.bulk_create([
+        Attendance(meeting=meeting, member=member,
+                   presence=Attendance.Presence.EXEMPT if member.pk in exempt else Attendance.Presence.BLANK)
+        for member in expected if member.pk not in existing
+    ])
+    meeting.state = Meeting.State.NOTIFIED
+    now = timezone.now()
+    meeting.notice_sent_at = now
+    if meeting.documents.exists():
+        meeting.documents_published_at = now
+    meeting.save(update_fields=["state", "notice_sent_at", "documents_published_at", "updated_at"])
+    _log(by=by, action="meetings.meeting.publish", meeting=meeting, before=before, after=snapshot(meeting))
+    _send_notice(meeting)
+    return meeting
+
+
+def rsvp_read_token(token: str) -> tuple[Meeting, Attendance]:
+    """The meeting and attendance row a signed link points at; ValidationError if tampered or expired."""
+    try:
+        data = signing.TimestampSigner(salt=RSVP_SALT).unsign_object(token, max_age=RSVP_MAX_AGE)
+        attendance = Attendance.objects.select_related("meeting", "meeting__organisation", "member").get(
+            meeting_id=int(data["m"]), member_id=int(data["p"]))
+    except signing.SignatureExpired:
+        raise ValidationError(_("Đường dẫn xác nhận đã hết hạn.")) from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError, Attendance.DoesNotExist):
+        raise ValidationError(_("Đường dẫn xác nhận không hợp lệ.")) from None
+    return attendance.meeting, attendance
+
+
+def _rsvp_set(*, attendance: Attendance, attending: bool, reason: str, via: str, by=None) -> Attendance:
+    meeting = attendance.meeting
+    if meeting.state != Meeting.State.NOTIFIED:
+        raise ValidationError(_("Buổi sinh hoạt không còn nhận xác nhận tham dự."))
+    if timezone.now() >= meeting.planned_start:
+        raise ValidationError(_("Buổi sinh hoạt đã bắt đầu, không thể xác nhận nữa."))
+    reason = (reason or "").strip()
+    if not attending and not reason:
+        raise ValidationError({"reason": _("Vui lòng ghi lý do không tham dự.")})
+    if attendance.presence == Attendance.Presence.EXEMPT:
+        raise ValidationError(_("Đồng chí đang được miễn sinh hoạt."))
+    attendance = Attendance.objects.select_for_update().get(pk=attendance.pk)
+    before = snapshot(attendance)
+    attendance.rsvp = Attendance.Rsvp.YES if attending else Attendance.Rsvp.NO
+    attendance.rsvp_reason = "" if attending else reason[:255]
+    attendance.rsvp_at = timezone.now()
+    attendance.rsvp_via = via
+    attendance.save()
+    _log(by=by, action="meetings.attendance.rsvp", meeting=meeting, instance=attendance, before=before,
+         after=snapshot(attendance))
+    return attendance
+
+
+@transaction.atomic
+def attendance_rsvp(*, token: str, attending: bool, reason: str = "") -> Attendance:
+    """Confirm or decline from the signed link; refused once the meeting has started."""
+    _meeting, attendance = rsvp_read_token(token)
+    return _rsvp_set(attendance=attendance, attending=attending, reason=reason, via=Attendance.Via.LINK)
+
+
+@transaction.atomic
+def attendance_confirm(*, meeting: Meeting, member: Member, attending: bool, reason: str = "", by=None) -> Attendance:
+    """Confirm or decline while logged in."""
+    attendance = meeting.attendances.select_related("meeting", "meeting__organisation").filter(member=member).first()
+    if attendance is None:
+        raise ValidationError(_("Đồng chí không có trong danh sách triệu tập của buổi sinh hoạt này."))
+    return _rsvp_set(attendance=attendance, attending=attending, reason=reason, via=Attendance.Via.WEB, by=by)
+
+
+# --- recording the meeting ----------------------------------------------------------------
+
+
+def _refuse_unless_recording(meeting: Meeting) -> None:
+    _refuse_locked(meeting)
+    if meeting.state == Meeting.State.DRAFT:
+        raise ValidationError(_("Cần gửi thông báo trước khi ghi biên bản."))
+
+
+@transaction.atomic
+def meeting_record_held(*, meeting: Meeting, actual_start, actual_end=None, by=None) -> Meeting:
+    """Record that the meeting took place, with its actual start (and end once known)."""
+    meeting = _lock(meeting)
+    _refuse_unless_recording(meeting)
+    before = snapshot(meeting)
+    meeting.actual_start = actual_start
+    meeting.actual_end = actual_end
+    if actual_start and actual_start > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError({"actual_start": _("Giờ bắt đầu thực tế không thể ở tương lai.")})
+    _validate_meeting(meeting)
+    meeting.state = Meeting.State.HELD
+    meeting.save()
+    _log(by=by, action="meetings.meeting.held", meeting=meeting, before=before, after=snapshot(meeting))
+    return meeting
+
+
+def attendance_initial(attendance: Attendance) -> tuple[str, str]:
+    """The presence a form starts from: what was recorded, else what the member answered."""
+    if attendance.presence:
+        return attendance.presence, attendance.absence_reason
+    if attendance.rsvp == Attendance.Rsvp.YES:
+        return Attendance.Presence.PRESENT, ""
+    if attendance.rsvp == Attendance.Rsvp.NO:
+        return Attendance.Presence.ABSENT_EXCUSED, attendance.rsvp_reason
+    return "", ""
+
+
+@transaction.atomic
+def attendance_record(*, meeting: Meeting, presence: dict, by=None) -> list[Attendance]:
+    """Record presence: ``presence`` maps member id to ``(presence, absence_reason)``."""
+    meeting = _lock(meeting)
+    _refuse_unless_recording(meeting)
+    rows = {a.member_id: a for a in meeting.attendances.select_for_update()}
+    errors = []
+    changed = []
+    for member_id, (value, reason) in presence.items():
+        attendance = rows.get(int(member_id))
+        if attendance is None:
+            errors.append(_("Đảng viên #%(id)s không có trong danh sách triệu tập.") % {"id": member_id})
+            continue
+        if value not in Attendance.Presence.values:
+            errors.append(_("Tình trạng có mặt không hợp lệ."))
+            continue
+        if value == Attendance.Presence.ABSENT_EXCUSED and not (reason or "").strip():
+            errors.append(_("Cần ghi lý do vắng của đồng chí %(name)s.") % {"name": attendance.member.full_name})
+            continue
+        before = snapshot(attendance)
+        attendance.presence = value
+        attendance.absence_reason = (reason or "").strip()[:255] if value == Attendance.Presence.ABSENT_EXCUSED else ""
+        if snapshot(attendance) != before:
+            attendance.save(update_fields=["presence", "absence_reason"])
+            _log(by=by, action="meetings.attendance.record", meeting=meeting, instance=attendance, before=before,
+                 after=snapshot(attendance))
+            changed.append(attendance)
+    if errors:
+        raise ValidationError(errors)
+    return changed
+
+
+@transaction.atomic
+def opinion_add(*, meeting: Meeting, text: str, speaker: Member | None = None, guest_name: str = "",
+                agenda_item: AgendaItem | None = None, by=None) -> Opinion:
+    meeting = _lock(meeting)
+    _refuse_unless_recording(meeting)
+    if speaker is None and not guest_name.strip():
+        raise ValidationError({"speaker": _("Chọn đảng viên phát biểu hoặc ghi tên khách mời.")})
+    if speaker is not None and not meeting.attendances.filter(member=speaker).exists():
+        raise ValidationError({"speaker": _("Người phát biểu không có trong danh sách dự họp.")})
+    if agenda_item is not None and agenda_item.meeting_id != meeting.pk:
+        raise ValidationError({"agenda_item": _("Nội dung không thuộc buổi sinh hoạt này.")})
+    if not text.strip():
+        raise ValidationError({"text": _("Cần ghi nội dung ý kiến.")})
+    opinion = Opinion.objects.create(meeting=meeting, text=text.strip(), speaker=speaker,
+                                     guest_name="" if speaker else guest_name.strip(), agenda_item=agenda_item)
+    _log(by=by, action="meetings.opinion.create", meeting=meeting, instance=opinion)
+    return opinion
+
+
+@transaction.atomic
+def vote_record(*, meeting: Meeting, question: str, votes_for: int, votes_against: int, votes_abstain: int = 0,
+                kind: str = Vote.Kind.OTHER, method: str = Vote.Method.SHOW_OF_HANDS, voters=None, by=None) -> Vote:
+    """Record a vote. The eligible count is computed, never typed: official members present, not exempt
+    or suspended. ``voters``, when given, must all be eligible (a probationary member cannot vote)."""
+    meeting = _lock(meeting)
+    _refuse_unless_recording(meeting)
+    errors = {}
+    counts = {"votes_for": votes_for, "votes_against": votes_against, "votes_abstain": votes_abstain}
+    for field, value in counts.items():
+        if value is None or value < 0:
+            errors[field] = _("Số phiếu không được âm.")
+    if errors:
+        raise ValidationError(errors)
+    eligible = set(selectors.eligible_voters(meeting=meeting).values_list("pk", flat=True))
+    if voters is not None:
+        wrong = [member for member in voters if member.pk not in eligible]
+        if wrong:
+            raise ValidationError({"voters": _("Không có quyền biểu quyết: %(names)s (chỉ đảng viên chính thức có mặt, "
+                                               "không miễn, không bị đình chỉ sinh hoạt).")
+                                   % {"names": ", ".join(member.full_name for member in wrong)}})
+    eligible_count = len(eligible)
+    if not eligible_count:
+        raise ValidationError(_("Chưa có đảng viên chính thức nào có mặt để biểu quyết; hãy điểm danh trước."))
+    if votes_for + votes_against + votes_abstain > eligible_count:
+        raise ValidationError({"votes_for": _("Tổng số phiếu (%(total)s) vượt quá số đảng viên có quyền biểu quyết "
+                                              "(%(eligible)s).") % {"total": votes_for + votes_against + votes_abstain,
+                                                                    "eligible": eligible_count}})
+    if not question.strip():
+        raise ValidationError({"question": _("Cần ghi nội dung biểu quyết.")})
+    vote = Vote.objects.create(meeting=meeting, question=question.strip(), kind=kind, method=method,
+                               votes_for=votes_for, votes_against=votes_against, votes_abstain=votes_abstain,
+                               eligible_count=eligible_count)
+    _log(by=by, action="meetings.vote.create", meeting=meeting, instance=vote,
+         after={**snapshot(vote), "passed": vote.passed})
+    return vote
+
+
+@transaction.atomic
+def resolution_set(*, meeting: Meeting, kind: str, text: str, by=None) -> Resolution:
+    """Write (or rewrite) the meeting's conclusion or resolution text before adoption."""
+    meeting = _lock(meeting)
+    _refuse_unless_recording(meeting)
+    if not text.strip():
+        raise ValidationError({"text": _("Cần ghi nội dung kết luận.")})
+    if kind not in Resolution.Kind.values:
+        raise ValidationError({"kind": _("Loại văn bản không hợp lệ.")})
+    resolution = Resolution.objects.filter(meeting=meeting).first()
+    before = snapshot(resolution) if resolution else None
+    if resolution is None:
+        resolution = Resolution(meeting=meeting)
+    resolution.kind = kind
+    resolution.text = text.strip()
+    resolution.save()
+    _log(by=by, action="meetings.resolution.set", meeting=meeting, instance=resolution, before=before,
+         after=snapshot(resolution))
+    return resolution
+
+
+@transaction.atomic
+def agenda_item_update(*, item: AgendaItem, title: str, notes: str = "", by=None) -> AgendaItem:
+    meeting = _lock(item.meeting)
+    _refuse_locked(meeting)
+    if not title.strip():
+        raise ValidationError({"title": _("Cần ghi nội dung.")})
+    before = snapshot(item)
+    item.title, item.notes = title.strip(), notes
+    item.save()
+    _log(by=by, action="meetings.agenda.update", meeting=meeting, instance=item, before=before, after=snapshot(item))
+    return item
+
+
+@transaction.atomic
+def agenda_item_add(*, meeting: Meeting, title: str, notes: str = "", by=None) -> AgendaItem:
+    meeting = _lock(meeting)
+    _refuse_locked(meeting)
+    if not title.strip():
+        raise ValidationError({"title": _("Cần ghi nội dung.")})
+    order = (meeting.agenda_items.aggregate(last=Max("order"))["last"] or 0) + 1
+    item = AgendaItem.objects.create(meeting=meeting, order=order, title=title.strip(), notes=notes)
+    _log(by=by, action="meetings.agenda.create", meeting=meeting, instance=item)
+    return item
+
+
+# --- documents ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def meeting_document_add(*, meeting: Meeting, file, title: str = "", by=None) -> MeetingDocument:
+    """Attach a document after checking its size and that its content is what its name says."""
+    meeting = _lock(meeting)
+    _refuse_locked(meeting)
+    if file.size > MeetingDocument.MAX_BYTES:
+        raise ValidationError({"file": _("Tệp quá lớn: tối đa 10 MB.")})
+    extension = file.name.rsplit(".", 1)[-1].lower() if "." in file.name else ""
+    if extension not in MeetingDocument.ALLOWED:
+        raise ValidationError({"file": _("Chỉ nhận tệp PDF, DOCX, XLSX, JPG hoặc PNG.")})
+    file.seek(0)
+    head = file.read(8192)
+    file.seek(0)
+    guessed = filetype.guess(head)
+    if guessed is None or guessed.extension not in MeetingDocument.ALLOWED[extension]:
+        raise ValidationError({"file": _("Nội dung tệp không đúng định dạng %(ext)s như tên tệp.")
+                               % {"ext": extension.upper()}})
+    document = MeetingDocument(meeting=meeting, title=title.strip() or file.name, size=file.size, uploaded_by=by)
+    document.file.save(file.name, file, save=False)
+    document.save()
+    if meeting.state == Meeting.State.NOTIFIED:
+        Meeting.objects.filter(pk=meeting.pk).update(documents_published_at=timezone.now())
+    _log(by=by, action="meetings.document.create", meeting=meeting, instance=document,
+         after={**snapshot(document, exclude=("file", "uploaded_at")), "file": document.file.name})
+    return document
+
+
+# --- tasks --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_create(*, meeting: Meeting, description: str, assignees, due_date=None, by=None) -> Task:
+    meeting = _lock(meeting)
+    _refuse_unless_recording(meeting)
+    assignees = list(assignees)
+    errors = {}
+    if not description.strip():
+        errors["description"] = _("Cần ghi nội dung nhiệm vụ.")
+    if not assignees:
+        errors["assignees"] = _("Chọn ít nhất một người thực hiện.")
+    elif any(member.organisation_id != meeting.organisation_id for member in assignees):
+        errors["assignees"] = _("Người thực hiện phải là đảng viên của chi bộ.")
+    if due_date and due_date < timezone.localdate(meeting.actual_start or meeting.planned_start):
+        errors["due_date"] = _("Thời hạn không thể trước ngày sinh hoạt.")
+    if errors:
+        raise ValidationError(errors)
+    task = Task.objects.create(meeting=meeting, description=description.strip(), due_date=due_date)
+    task.assignees.set(assignees)
+    _log(by=by, action="meetings.task.create", meeting=meeting, instance=task,
+         after={**snapshot(task), "assignees": [m.pk for m in assignees]})
+    return task
+
+
+@transaction.atomic
+def task_update_status(*, task: Task, status: str, result: str = "", by=None) -> Task:
+    task = Task.objects.select_for_update().select_related("meeting", "meeting__organisation").get(pk=task.pk)
+    if status not in Task.Status.values:
+        raise ValidationError({"status": _("Tình trạng không hợp lệ.")})
+    if status == Task.Status.DONE and not (result or task.result).strip():
+        raise ValidationError({"result": _("Cần ghi kết quả thực hiện.")})
+    before = snapshot(task)
+    task.status = status
+    if result:
+        task.result = result.strip()
+    task.completed_at = timezone.now() if status == Task.Status.DONE else None
+    task.save()
+    _log(by=by, action="meetings.task.update", meeting=task.meeting, instance=task, before=before, after=snapshot(task))
+    return task
+
+
+# --- adoption -----------------------------------------------------------------------------
+
+
+class Problem:
+    """One finding of the completeness check; ``blocking`` problems stop the adoption."""
+
+    def __init__(self, message: str, *, blocking: bool = True):
+        self.message = message
+        self.blocking = blocking
+
+    def __str__(self):
+        return self.message
+
+    def __repr__(self):
+        return f"Problem({self.message!r}, blocking={self.blocking})"
+
+
+def minutes_completeness(meeting: Meeting) -> list[Problem]:
+    """What the minutes still lack; warnings (not blocking) for quality shortfalls such as length."""
+    problems = []
+    if meeting.state not in (Meeting.State.HELD, Meeting.State.NOTIFIED):
+        problems.append(Problem(_("Buổi sinh hoạt chưa được ghi nhận là đã họp.")))
+    if meeting.state == Meeting.State.NOTIFIED:
+        problems.append(Problem(_("Chưa ghi nhận buổi sinh hoạt đã diễn ra (giờ bắt đầu thực tế).")))
+    if not meeting.chair_id:
+        problems.append(Problem(_("Chưa có người chủ trì.")))
+    if not meeting.clerk_id:
+        problems.append(Problem(_("Chưa có thư ký.")))
+    if not meeting.actual_start:
+        problems.append(Problem(_("Chưa ghi giờ bắt đầu thực tế.")))
+    if not meeting.actual_end:
+        problems.append(Problem(_("Chưa ghi giờ kết thúc thực tế.")))
+    unrecorded = list(meeting.attendances.filter(presence=Attendance.Presence.BLANK).select_related("member"))
+    if unrecorded:
+        problems.append(Problem(_("Chưa điểm danh: %(names)s.") % {
+            "names": ", ".join(a.member.full_name for a in unrecorded)}))
+    if not meeting.attendances.exists():
+        problems.append(Problem(_("Chưa có danh sách đảng viên dự họp.")))
+    resolution = Resolution.objects.filter(meeting=meeting).first()
+    if resolution is None or not resolution.text.strip():
+        problems.append(Problem(_("Chưa có nội dung kết luận hoặc nghị quyết.")))
+    eligible_now = selectors.eligible_voters(meeting=meeting).count()
+    for vote in meeting.votes.all():
+        total = vote.votes_for + vote.votes_against + vote.votes_abstain
+        if total > vote.eligible_count or vote.eligible_count > eligible_now:
+            problems.append(Problem(_("Biểu quyết \"%(question)s\" có số phiếu vượt số đảng viên có quyền biểu "
+                                      "quyết (hiện là %(eligible)s); hãy ghi lại.") % {
+                "question": vote.question, "eligible": eligible_now}))
+    minimum = Meeting.MIN_MINUTES.get(meeting.kind)
+    duration = meeting.duration_minutes
+    if minimum and duration is not None and duration < minimum:
+        problems.append(Problem(_("Thời gian sinh hoạt %(duration)s phút, ít hơn %(minimum)s phút theo hướng dẫn.")
+                                % {"duration": duration, "minimum": minimum}, blocking=False))
+    if meeting.kind in Meeting.REGULAR_KINDS and not meeting.tasks.exists():
+        problems.append(Problem(_("Chưa phân công nhiệm vụ nào cho tháng tới."), blocking=False))
+    return problems
+
+
+def _term_on(organisation: Organisation, day: datetime.date) -> Term | None:
+    return (
+        organisation.terms.filter(start__lte=day).filter(Q(end__isnull=True) | Q(end__gte=day)).order_by("-start").first()
+    )
+
+
+@transaction.atomic
+def meeting_adopt_minutes(*, meeting: Meeting, by=None) -> Meeting:
+    """Number and lock the minutes (and the conclusion), then send the conclusion to the members."""
+    meeting = _lock(meeting)
+    _refuse_locked(meeting)
+    blocking = [problem.message for problem in minutes_completeness(meeting) if problem.blocking]
+    if blocking:
+        raise ValidationError(blocking)
+    before = snapshot(meeting)
+    organisation = Organisation.objects.select_for_update().get(pk=meeting.organisation_id)  # serialise numbering
+    day = timezone.localdate(meeting.actual_start)
+    term = _term_on(organisation, day)
+    numbered = Meeting.objects.filter(organisation=organisation, term=term, minutes_number__isnull=False)
+    meeting.term = term
+    meeting.minutes_number = (numbered.aggregate(last=Max("minutes_number"))["last"] or 0) + 1
+    meeting.adopted_at = timezone.now()
+    meeting.state = Meeting.State.MINUTES_ADOPTED
+    meeting.save()
+    resolution = Resolution.objects.select_for_update().get(meeting=meeting)
+    same_kind = Resolution.objects.filter(meeting__organisation=organisation, term=term, kind=resolution.kind,
+                                          number__isnull=False)
+    resolution.term = term
+    resolution.number = (same_kind.aggregate(last=Max("number"))["last"] or 0) + 1
+    resolution.adopted_at = meeting.adopted_at
+    resolution.save()
+    _log(by=by, action="meetings.meeting.adopt", meeting=meeting, before=before, after=snapshot(meeting))
+    _log(by=by, action="meetings.resolution.adopt", meeting=meeting, instance=resolution)
+    members = [a.member for a in meeting.attendances.select_related("member").exclude(
+        presence=Attendance.Presence.EXEMPT)]
+    notification_send(
+        members=members, kind="meetings.conclusion", organisation=organisation,
+        subject=_("%(kind)s số %(ref)s của %(cell)s") % {"kind": resolution.get_kind_display(),
+                                                          "ref": resolution.reference, "cell": organisation.name},
+        body=resolution.text, url=reverse("meetings:minutes", args=[meeting.pk]),
+    )
+    return meeting
+
+
+@transaction.atomic
+def amendment_add(*, meeting: Meeting, reason: str, text: str, by=None) -> Amendment:
+    """Correct adopted minutes: the record stays as adopted, the correction is kept beside it."""
+    meeting = _lock(meeting)
+    if meeting.state != Meeting.State.MINUTES_ADOPTED:
+        raise ValidationError(_("Chỉ đính chính biên bản đã thông qua; trước đó hãy sửa trực tiếp."))
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = _("Cần ghi lý do đính chính.")
+    if not text.strip():
+        errors["text"] = _("Cần ghi nội dung đính chính.")
+    if errors:
+        raise ValidationError(errors)
+    amendment = Amendment.objects.create(meeting=meeting, reason=reason.strip(), text=text.strip(),
+                                         by=by if getattr(by, "is_authenticated", False) else None)
+    _log(by=by, action="meetings.amendment.create", meeting=meeting, instance=amendment)
+    return amendment

@@ -1,1 +1,384 @@
-"""Views of the meetings app."""
+"""Views of the meetings app: parse, call one service, set a message, redirect."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cells.forms import add_service_errors
+
+from . import documents, selectors, services
+from .forms import (
+    AgendaItemForm,
+    AmendmentForm,
+    AttendanceForm,
+    CancelForm,
+    DocumentForm,
+    HeldForm,
+    MeetingForm,
+    OpinionForm,
+    ResolutionForm,
+    RsvpForm,
+    TaskForm,
+    TaskStatusForm,
+    VoteForm,
+)
+from .models import Attendance, Meeting, Resolution
+
+
+def _form_page(request, form, action, *, success, redirect_to, title, meeting=None, template="meetings/form.html"):
+    """The shared GET/POST cycle: show the form, call the service, show its errors next to the fields."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, success)
+            return redirect(redirect_to)
+    return render(request, template, {"form": form, "title": title, "meeting": meeting})
+
+
+def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+
+def index(request):
+    cells = selectors.cells_visible_to(request.user).order_by("path")
+    if not cells.exists():
+        raise PermissionDenied
+    if cells.count() == 1:
+        return redirect("meetings:cell_list", cell_pk=cells.get().pk)
+    page = Paginator(cells.select_related("parent"), 50).get_page(request.GET.get("page"))
+    return render(request, "meetings/index.html", {"page": page})
+
+
+def cell_meetings(request, cell_pk):
+    cell = selectors.get_cell_for_user_or_404(request.user, cell_pk)
+    can_write = selectors.can_write_cell(request.user, cell)
+    return render(request, "meetings/meeting_list.html", {
+        "cell": cell, "can_write": can_write,
+        "meetings": selectors.meeting_list(user=request.user, cell=cell),
+        "tasks": selectors.tasks_of_cell(cell=cell).filter(status="open") if can_write else None,
+        "today": timezone.localdate(),
+    })
+
+
+def my_tasks(request):
+    member = getattr(request.user, "member", None)
+    tasks = selectors.tasks_of_member(member=member) if member else []
+    return render(request, "meetings/my_tasks.html", {"tasks": tasks, "today": timezone.localdate()})
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_create(request, cell_pk):
+    cell = selectors.get_cell_for_user_or_404(request.user, cell_pk, write=True)
+    form = MeetingForm(request.POST or None, cell=cell)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.meeting_create(organisation=cell, by=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Đã lập kế hoạch buổi sinh hoạt."))
+            return redirect(meeting)
+    return render(request, "meetings/form.html", {"form": form, "title": _("Lập kế hoạch sinh hoạt"), "cell": cell})
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_update(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    if meeting.is_locked:
+        messages.error(request, _("Buổi sinh hoạt đã khóa, không thể sửa."))
+        return redirect("meetings:detail", pk=pk)
+    form = MeetingForm(request.POST or None, instance=meeting, cell=meeting.organisation)
+    return _form_page(request, form, lambda data: services.meeting_update(
+        meeting=meeting, by=request.user, **form.service_kwargs()),
+        success=_("Đã lưu buổi sinh hoạt."), redirect_to=meeting.get_absolute_url(),
+        title=_("Sửa buổi sinh hoạt"), meeting=meeting)
+
+
+@require_POST
+def meeting_publish(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    try:
+        services.meeting_publish(meeting=meeting, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Đã gửi thông báo đến các đảng viên."))
+    return redirect("meetings:detail", pk=pk)
+
+
+@require_POST
+def meeting_plan_next(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    try:
+        following = services.meeting_plan_next_month(meeting=meeting, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("meetings:detail", pk=pk)
+    messages.success(request, _("Đã lập kế hoạch sinh hoạt tháng sau; hãy kiểm tra ngày giờ."))
+    return redirect("meetings:update", pk=following.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_cancel(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    return _form_page(request, CancelForm(request.POST or None),
+                      lambda data: services.meeting_cancel(meeting=meeting, by=request.user, **data),
+                      success=_("Đã hủy buổi sinh hoạt."), redirect_to=meeting.get_absolute_url(),
+                      title=_("Hủy buổi sinh hoạt"), meeting=meeting)
+
+
+@require_http_methods(["GET", "POST"])
+def agenda_item_add(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    return _form_page(request, AgendaItemForm(request.POST or None),
+                      lambda data: services.agenda_item_add(meeting=meeting, by=request.user, **data),
+                      success=_("Đã thêm nội dung vào chương trình."), redirect_to=meeting.get_absolute_url(),
+                      title=_("Thêm nội dung chương trình"), meeting=meeting)
+
+
+@require_http_methods(["GET", "POST"])
+def agenda_item_edit(request, pk, item_pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    item = get_object_or_404(meeting.agenda_items, pk=item_pk)
+    form = AgendaItemForm(request.POST or None, initial={"title": item.title, "notes": item.notes})
+    return _form_page(request, form, lambda data: services.agenda_item_update(item=item, by=request.user, **data),
+                      success=_("Đã lưu nội dung chương trình."), redirect_to=meeting.get_absolute_url(),
+                      title=_("Sửa nội dung chương trình"), meeting=meeting)
+
+
+@require_http_methods(["GET", "POST"])
+def document_add(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    form = DocumentForm(request.POST or None, request.FILES or None)
+    return _form_page(request, form, lambda data: services.meeting_document_add(meeting=meeting, by=request.user,
+                                                                                **data),
+                      success=_("Đã tải lên tài liệu."), redirect_to=meeting.get_absolute_url(),
+                      title=_("Tải lên tài liệu"), meeting=meeting)
+
+
+def document_download(request, pk, document_pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    document = get_object_or_404(meeting.documents, pk=document_pk)
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.file.name.rsplit("/", 1)[-1])
+
+
+# --- the meeting page and RSVP ---------------------------------------------------------------
+
+
+def meeting_detail(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    member = getattr(request.user, "member", None)
+    can_write = selectors.can_write_cell(request.user, meeting.organisation)
+    return render(request, "meetings/meeting_detail.html", {
+        "meeting": meeting,
+        "can_write": can_write,
+        "can_minutes": selectors.can_write_minutes(request.user, meeting),
+        "agenda": selectors.agenda_of(meeting),
+        "counts": selectors.rsvp_counts(meeting=meeting),
+        "attendances": meeting.attendances.select_related("member").order_by("member__full_name"),
+        "own": meeting.attendances.filter(member=member).first() if member else None,
+        "documents": meeting.documents.all(),
+        "votes": selectors.votes_of(meeting),
+        "opinions": meeting.opinions.select_related("speaker", "agenda_item"),
+        "resolution": Resolution.objects.filter(meeting=meeting).first(),
+        "tasks": meeting.tasks.prefetch_related("assignees"),
+        "upper_guests": meeting.upper_guests.all(),
+        "problems": services.minutes_completeness(meeting) if meeting.state == Meeting.State.HELD else [],
+        "now": timezone.now(),
+    })
+
+
+@require_POST
+def meeting_confirm(request, pk):
+    """A logged-in member confirms or declines from the meeting page."""
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    member = getattr(request.user, "member", None)
+    if member is None:
+        raise PermissionDenied
+    try:
+        services.attendance_confirm(meeting=meeting, member=member, attending=request.POST.get("answer") == "yes",
+                                    reason=request.POST.get("reason", ""), by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Đã ghi nhận xác nhận của đồng chí."))
+    return redirect("meetings:detail", pk=pk)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def rsvp(request, token):
+    """The one-click page from the notice: no login, shows only this meeting."""
+    try:
+        meeting, attendance = services.rsvp_read_token(token)
+    except ValidationError as error:
+        return render(request, "meetings/rsvp.html", {"error": " ".join(error.messages)}, status=400)
+    form = RsvpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            attendance = services.attendance_rsvp(token=token, attending=request.POST.get("answer") == "yes",
+                                                  reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Cảm ơn đồng chí, đã ghi nhận."))
+            return redirect("meetings:rsvp", token=token)
+    return render(request, "meetings/rsvp.html", {
+        "meeting": meeting, "attendance": attendance, "form": form, "agenda": selectors.agenda_of(meeting),
+        "open": meeting.state == Meeting.State.NOTIFIED and timezone.now() < meeting.planned_start,
+    })
+
+
+# --- recording --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_held(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
+    initial = {"actual_start": meeting.actual_start or meeting.planned_start, "actual_end": meeting.actual_end}
+    return _form_page(request, HeldForm(request.POST or None, initial=initial),
+                      lambda data: services.meeting_record_held(meeting=meeting, by=request.user, **data),
+                      success=_("Đã ghi nhận thời gian sinh hoạt."), redirect_to=meeting.get_absolute_url(),
+                      title=_("Thời gian sinh hoạt thực tế"), meeting=meeting)
+
+
+@require_http_methods(["GET", "POST"])
+def attendance_record(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
+    form = AttendanceForm(request.POST or None, meeting=meeting)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.attendance_record(meeting=meeting, presence=form.presence(), by=request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Đã lưu điểm danh."))
+            return redirect("meetings:detail", pk=pk)
+    return render(request, "meetings/attendance_form.html", {"form": form, "meeting": meeting,
+                                                             "choices": Attendance.Presence})
+
+
+@require_http_methods(["GET", "POST"])
+def opinion_add(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
+    initial = {"agenda_item": request.GET.get("item")}
+    return _form_page(request, OpinionForm(request.POST or None, meeting=meeting, initial=initial),
+                      lambda data: services.opinion_add(meeting=meeting, by=request.user, **data),
+                      success=_("Đã ghi ý kiến."), redirect_to=meeting.get_absolute_url() + "#y-kien",
+                      title=_("Ghi ý kiến phát biểu"), meeting=meeting)
+
+
+@require_http_methods(["GET", "POST"])
+def vote_add(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
+    form = VoteForm(request.POST or None)
+    eligible = selectors.eligible_voters(meeting=meeting).count()
+    form.fields["votes_for"].help_text = _("Số đảng viên có quyền biểu quyết: %(n)s") % {"n": eligible}
+    return _form_page(request, form, lambda data: services.vote_record(meeting=meeting, by=request.user, **data),
+                      success=_("Đã ghi kết quả biểu quyết."), redirect_to=meeting.get_absolute_url() + "#bieu-quyet",
+                      title=_("Ghi kết quả biểu quyết"), meeting=meeting)
+
+
+@require_http_methods(["GET", "POST"])
+def resolution_edit(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
+    existing = Resolution.objects.filter(meeting=meeting).first()
+    initial = {"kind": existing.kind, "text": existing.text} if existing else {}
+    return _form_page(request, ResolutionForm(request.POST or None, initial=initial),
+                      lambda data: services.resolution_set(meeting=meeting, by=request.user, **data),
+                      success=_("Đã lưu kết luận."), redirect_to=meeting.get_absolute_url(),
+                      title=_("Kết luận / nghị quyết"), meeting=meeting)
+
+
+@require_http_methods(["GET", "POST"])
+def task_add(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
+    return _form_page(request, TaskForm(request.POST or None, meeting=meeting),
+                      lambda data: services.task_create(meeting=meeting, by=request.user, **data),
+                      success=_("Đã giao nhiệm vụ."), redirect_to=meeting.get_absolute_url() + "#nhiem-vu",
+                      title=_("Phân công nhiệm vụ"), meeting=meeting)
+
+
+@require_http_methods(["GET", "POST"])
+def task_update(request, task_pk):
+    task = selectors.get_task_for_user_or_404(request.user, task_pk, write=True)
+    form = TaskStatusForm(request.POST or None, initial={"status": task.status, "result": task.result})
+    return _form_page(request, form, lambda data: services.task_update_status(task=task, by=request.user, **data),
+                      success=_("Đã cập nhật nhiệm vụ."), redirect_to="meetings:my_tasks",
+                      title=_("Cập nhật nhiệm vụ: %(task)s") % {"task": task}, meeting=task.meeting)
+
+
+# --- minutes, adoption, documents --------------------------------------------------------------
+
+
+def minutes(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    return render(request, "meetings/minutes.html", {**selectors.minutes_context(meeting),
+                                                     "can_write": selectors.can_write_cell(request.user,
+                                                                                           meeting.organisation)})
+
+
+def minutes_pdf(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    return _pdf_response(documents.minutes_pdf(meeting), f"bien-ban-{meeting.pk}.pdf")
+
+
+def notice_pdf(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    return _pdf_response(documents.notice_pdf(meeting), f"thong-bao-{meeting.pk}.pdf")
+
+
+def resolution_pdf(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    if not Resolution.objects.filter(meeting=meeting).exists():
+        messages.error(request, _("Chưa có kết luận."))
+        return redirect("meetings:detail", pk=pk)
+    return _pdf_response(documents.resolution_pdf(meeting), f"ket-luan-{meeting.pk}.pdf")
+
+
+def minutes_book_pdf(request, cell_pk, year):
+    cell = selectors.get_cell_for_user_or_404(request.user, cell_pk)
+    return _pdf_response(documents.minutes_book_pdf(cell, year), f"so-bien-ban-{cell.pk}-{year}.pdf")
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_adopt(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    if request.method == "POST":
+        try:
+            services.meeting_adopt_minutes(meeting=meeting, by=request.user)
+        except ValidationError as error:
+            messages.error(request, _("Chưa thể thông qua biên bản: %(problems)s") % {
+                "problems": " ".join(error.messages)})
+            return redirect("meetings:adopt", pk=pk)
+        messages.success(request, _("Đã thông qua và khóa biên bản."))
+        return redirect("meetings:minutes", pk=pk)
+    return render(request, "meetings/adopt.html", {"meeting": meeting,
+                                                   "problems": services.minutes_completeness(meeting)})
+
+
+@require_http_methods(["GET", "POST"])
+def amendment_add(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    return _form_page(request, AmendmentForm(request.POST or None),
+                      lambda data: services.amendment_add(meeting=meeting, by=request.user, **data),
+                      success=_("Đã ghi đính chính."), redirect_to=reverse("meetings:minutes", args=[pk]),
+                      title=_("Đính chính biên bản"), meeting=meeting)

@@ -1,0 +1,339 @@
+"""The cell's books: party dues, required documents, yearly commitments and the members' lifecycle."""
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import dues, selectors, services
+from .forms import (
+    AdmissionForm,
+    CellDocumentForm,
+    CommitmentForm,
+    DuesPaymentForm,
+    DuesReliefForm,
+    ExemptionEndForm,
+    FullMembershipForm,
+    PaperCommitmentForm,
+    SuspensionForm,
+    add_service_errors,
+    parse_month,
+)
+from .models import Organisation, RequiredDocumentType
+
+
+def _month(request, key="thang"):
+    """The month asked for in the query (mm/yyyy), else the current one: always a first day."""
+    return parse_month(request.GET.get(key) or request.POST.get(key)) or dues.month_start(timezone.localdate())
+
+
+def _year(request):
+    value = request.GET.get("nam", "")
+    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else timezone.localdate().year
+
+
+def _form_page(request, form, title, **context):
+    return render(request, "cells/books/form.html", {"form": form, "title": title, **context})
+
+
+def _save(request, form, service, message, success_url, **kwargs):
+    """Run ``service`` with the form's data; on a ValidationError show it on the form and write nothing."""
+    try:
+        service(**form.cleaned_data, **kwargs, by=request.user)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
+    messages.success(request, message)
+    return redirect(success_url)
+
+
+# --- index ---------------------------------------------------------------------------------
+
+
+def books_index(request):
+    """Send each user to the books they keep or read: their cell, their subtree, or their own dues."""
+    for assignment in selectors.role_assignments_of(request.user):
+        if assignment.role in selectors.READ_MEMBERS:
+            organisation = assignment.organisation
+            return redirect("books_cell" if organisation.is_cell else "books_documents_table", pk=organisation.pk)
+    if request.user.is_superuser:
+        top = Organisation.objects.filter(depth=1).order_by("path").first()
+        if top is not None:
+            return redirect("books_documents_table", pk=top.pk)
+    member = getattr(request.user, "member", None)
+    if member is not None:
+        return redirect("books_member_dues", pk=member.pk)
+    raise PermissionDenied
+
+
+def books_cell(request, pk):
+    cell = selectors.get_cell_for_books_or_404(request.user, pk)
+    year, month = timezone.localdate().year, dues.month_start(timezone.localdate())
+    return render(request, "cells/books/cell.html", {
+        "cell": cell,
+        "can_keep": selectors.can_keep_books(request.user, cell),
+        "totals": selectors.dues_totals(selectors.dues_ledger(cell=cell, month=month)),
+        "month": month, "year": year,
+        "alerts": selectors.members_with_unpaid_months(organisations=Organisation.objects.filter(pk=cell.pk), year=year),
+        "lifecycle": selectors.lifecycle_of_cell(cell=cell),
+    })
+
+
+# --- dues ----------------------------------------------------------------------------------
+
+
+def dues_ledger(request, pk):
+    cell = selectors.get_cell_for_books_or_404(request.user, pk)
+    month = _month(request)
+    lines = selectors.dues_ledger(cell=cell, month=month)
+    return render(request, "cells/books/dues_ledger.html", {
+        "cell": cell, "month": month, "lines": lines, "totals": selectors.dues_totals(lines),
+        "missing": selectors.dues_members_without_line(cell=cell, month=month),
+        "can_keep": selectors.can_keep_books(request.user, cell),
+        "previous": dues.month_start(month - datetime.timedelta(days=1)),
+        "next": dues.month_start(dues.month_end(month) + datetime.timedelta(days=1)),
+        "alerts": selectors.members_with_unpaid_months(organisations=Organisation.objects.filter(pk=cell.pk),
+                                                        year=month.year),
+    })
+
+
+@require_POST
+def dues_month_open(request, pk):
+    cell = selectors.get_cell_for_books_or_404(request.user, pk, write=True)
+    month = _month(request)
+    try:
+        lines = services.dues_month_open(organisation=cell, month=month, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Đã lập sổ tháng %(month)s: %(count)s dòng mới.")
+                         % {"month": month.strftime("%m/%Y"), "count": len(lines)})
+    return redirect(reverse("books_dues_ledger", args=[cell.pk]) + f"?thang={month:%m/%Y}")
+
+
+@require_http_methods(["GET", "POST"])
+def dues_payment_record(request, pk):
+    cell = selectors.get_cell_for_books_or_404(request.user, pk, write=True)
+    initial = {"member": request.GET.get("dang_vien"), "month": _month(request), "paid_on": timezone.localdate(),
+               "method": "cash"}
+    form = DuesPaymentForm(request.POST or None, cell=cell, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        month = form.cleaned_data["month"]
+        done = _save(request, form, services.dues_payment_record, _("Đã ghi sổ đảng phí."),
+                     reverse("books_dues_ledger", args=[cell.pk]) + f"?thang={month:%m/%Y}", organisation=cell)
+        if done:
+            return done
+    return _form_page(request, form, _("Ghi thu đảng phí"), cell=cell)
+
+
+def dues_arrears(request, pk):
+    organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
+    year = _year(request)
+    subtree = Organisation.objects.filter(path__startswith=organisation.path)
+    return render(request, "cells/books/dues_arrears.html", {
+        "organisation": organisation, "year": year,
+        "members": selectors.members_with_unpaid_months(organisations=subtree, year=year),
+    })
+
+
+def member_dues(request, pk):
+    member = selectors.get_member_for_user_or_404(request.user, pk)
+    payments = selectors.member_dues_history(member=member)
+    return render(request, "cells/books/member_dues.html", {
+        "member": member, "payments": payments, "totals": selectors.dues_totals(payments),
+        "reliefs": member.dues_reliefs.order_by("-start"),
+        "can_keep": member.organisation is not None and selectors.can_keep_books(request.user, member.organisation),
+        "is_self": member.user_id == request.user.pk,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def dues_relief(request, pk):
+    member = selectors.get_member_for_user_or_404(request.user, pk)
+    if member.organisation is None or not selectors.can_keep_books(request.user, member.organisation):
+        raise PermissionDenied
+    form = DuesReliefForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        done = _save(request, form, services.dues_relief_grant, _("Đã ghi nhận miễn, giảm đảng phí."),
+                     reverse("books_member_dues", args=[member.pk]), member=member)
+        if done:
+            return done
+    return _form_page(request, form, _("Miễn, giảm đảng phí"), member=member)
+
+
+def _ledger_context(request, pk):
+    cell = selectors.get_cell_for_books_or_404(request.user, pk)
+    month = _month(request)
+    lines = selectors.dues_ledger(cell=cell, month=month)
+    return dues.ledger_document_context(cell=cell, month=month, lines=lines, totals=selectors.dues_totals(lines))
+
+
+def dues_ledger_pdf(request, pk):
+    context = _ledger_context(request, pk)
+    response = HttpResponse(dues.ledger_pdf(context), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{context["filename"]}.pdf"'
+    return response
+
+
+def dues_ledger_xlsx(request, pk):
+    context = _ledger_context(request, pk)
+    response = HttpResponse(
+        dues.ledger_xlsx(context), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{context["filename"]}.xlsx"'
+    return response
+
+
+# --- required documents --------------------------------------------------------------------
+
+
+def cell_documents(request, pk):
+    cell = selectors.get_cell_for_books_or_404(request.user, pk)
+    year, today = _year(request), timezone.localdate()
+    return render(request, "cells/books/cell_documents.html", {
+        "cell": cell, "year": year, "term": selectors.current_term(organisation=cell, on=today),
+        "types": selectors.required_documents_of_cell(cell=cell, year=year, on=today),
+        "can_keep": selectors.can_keep_books(request.user, cell),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def document_upload(request, pk, type_pk):
+    cell = selectors.get_cell_for_books_or_404(request.user, pk, write=True)
+    document_type = RequiredDocumentType.objects.filter(pk=type_pk, active=True).first()
+    if document_type is None:
+        raise Http404
+    today = timezone.localdate()
+    initial = {"year": _year(request), "term": selectors.current_term(organisation=cell, on=today)}
+    form = CellDocumentForm(request.POST or None, request.FILES or None, cell=cell, document_type=document_type,
+                            initial=initial)
+    if request.method == "POST" and form.is_valid():
+        done = _save(request, form, services.cell_document_upload, _("Đã lưu văn bản."),
+                     reverse("books_cell_documents", args=[cell.pk]) + f"?nam={form.cleaned_data.get('year') or ''}",
+                     organisation=cell, document_type=document_type)
+        if done:
+            return done
+    return _form_page(request, form, document_type.name, cell=cell)
+
+
+def document_download(request, pk):
+    document = selectors.get_document_for_user_or_404(request.user, pk)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=document.original_name or document.file.name,
+                        content_type=document.content_type or None)
+
+
+def documents_table(request, pk):
+    organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
+    year = _year(request)
+    types, cells, totals = selectors.documents_table(organisation=organisation, year=year, on=timezone.localdate())
+    rows = [(cell, [getattr(cell, f"doc_{t.pk}") for t in types]) for cell in cells]
+    return render(request, "cells/books/documents_table.html", {
+        "organisation": organisation, "year": year, "types": types, "rows": rows,
+        "totals": [totals.get(t.pk, 0) for t in types], "cell_count": len(rows),
+    })
+
+
+# --- commitments ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def commitment_mine(request):
+    member = getattr(request.user, "member", None)
+    if member is None:
+        raise PermissionDenied
+    year = timezone.localdate().year
+    current = member.commitments.filter(year=year).first()
+    initial = {"year": year, "content": current.content if current else ""}
+    form = CommitmentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        done = _save(request, form, services.commitment_confirm, _("Đã xác nhận bản cam kết."),
+                     reverse("books_commitment_mine"), member=member)
+        if done:
+            return done
+    return _form_page(request, form, _("Cam kết tu dưỡng, rèn luyện của tôi"), member=member,
+                      commitments=member.commitments.order_by("-year"))
+
+
+def commitments_cell(request, pk):
+    cell = selectors.get_cell_for_books_or_404(request.user, pk)
+    year = _year(request)
+    members = list(selectors.commitments_of_cell(cell=cell, year=year))
+    return render(request, "cells/books/commitments.html", {
+        "cell": cell, "year": year, "members": members,
+        "missing": [m for m in members if m.commitment_id is None],
+        "can_keep": selectors.can_keep_books(request.user, cell),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def commitment_paper(request, pk, member_pk):
+    cell = selectors.get_cell_for_books_or_404(request.user, pk, write=True)
+    member = selectors.get_member_books_for_user_or_404(request.user, cell, member_pk)
+    form = PaperCommitmentForm(request.POST or None, initial={"year": _year(request)})
+    if request.method == "POST" and form.is_valid():
+        done = _save(request, form, services.commitment_record_paper, _("Đã ghi nhận bản cam kết giấy."),
+                     reverse("books_commitments", args=[cell.pk]) + f"?nam={form.cleaned_data['year']}", member=member)
+        if done:
+            return done
+    return _form_page(request, form, _("Ghi nhận bản cam kết giấy"), cell=cell, member=member)
+
+
+# --- member lifecycle ----------------------------------------------------------------------
+
+
+def lifecycle_cell(request, pk):
+    cell = selectors.get_cell_for_books_or_404(request.user, pk)
+    return render(request, "cells/books/lifecycle.html", {
+        "cell": cell, **selectors.lifecycle_of_cell(cell=cell),
+        "can_manage": bool(selectors.roles_over(request.user, cell) & selectors.MANAGE_MEMBERS),
+    })
+
+
+def _lifecycle_step(request, pk, *, form_class, service, title, message, form_kwargs=None):
+    member = selectors.get_member_for_user_or_404(request.user, pk, write=True)
+    form = form_class(request.POST or None, **(form_kwargs(member) if form_kwargs else {}))
+    if request.method == "POST" and form.is_valid():
+        done = _save(request, form, service, message, reverse("member_detail", args=[member.pk]), member=member)
+        if done:
+            return done
+    return _form_page(request, form, title, member=member)
+
+
+@require_http_methods(["GET", "POST"])
+def member_admission(request, pk):
+    return _lifecycle_step(request, pk, form_class=AdmissionForm, service=services.member_record_admission,
+                           title=_("Kết nạp đảng viên"), message=_("Đã ghi nhận kết nạp."))
+
+
+@require_http_methods(["GET", "POST"])
+def member_full_membership(request, pk):
+    return _lifecycle_step(request, pk, form_class=FullMembershipForm,
+                           service=services.member_confirm_full_membership,
+                           title=_("Công nhận đảng viên chính thức"), message=_("Đã công nhận đảng viên chính thức."))
+
+
+def _end_exemption(*, member, exemption, on, by):
+    return services.exemption_end(exemption=exemption, on=on, by=by)
+
+
+@require_http_methods(["GET", "POST"])
+def member_exemption_end(request, pk):
+    return _lifecycle_step(request, pk, form_class=ExemptionEndForm, service=_end_exemption,
+                           form_kwargs=lambda member: {"member": member},
+                           title=_("Kết thúc miễn sinh hoạt"), message=_("Đã kết thúc miễn sinh hoạt."))
+
+
+@require_http_methods(["GET", "POST"])
+def member_suspension(request, pk):
+    return _lifecycle_step(request, pk, form_class=SuspensionForm, service=services.member_suspend,
+                           title=_("Đình chỉ sinh hoạt đảng"), message=_("Đã ghi nhận đình chỉ sinh hoạt."))

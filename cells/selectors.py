@@ -7,7 +7,7 @@ user's subtrees answers 404, an object the user may see but not change answers 4
 from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -218,9 +218,17 @@ def cell_summary(*, cell: Organisation) -> dict:
     return {**counts, "has_committee": has_committee}
 
 
+POSITION_ORDER = [
+    Position.Kind.SECRETARY, Position.Kind.DEPUTY_SECRETARY, Position.Kind.COMMITTEE_MEMBER,
+    Position.Kind.GROUP_LEADER, Position.Kind.GROUP_DEPUTY, Position.Kind.SUPERVISOR,
+]
+
+
 def current_positions(*, organisation: Organisation) -> QuerySet[Position]:
     today = timezone.localdate()
-    return organisation.positions.filter(_active_on(today)).select_related("member").order_by("kind", "start")
+    rank = Case(*[When(kind=kind, then=Value(order)) for order, kind in enumerate(POSITION_ORDER)],
+                default=Value(len(POSITION_ORDER)), output_field=IntegerField())
+    return organisation.positions.filter(_active_on(today)).select_related("member").order_by(rank, "start")
 
 
 def membership_history(*, member: Member) -> QuerySet[CellMembership]:
@@ -466,6 +474,7 @@ def lifecycle_of_cell(*, cell: Organisation) -> dict:
     today = timezone.localdate()
     members = Member.objects.filter(organisation=cell, state=Member.State.ACTIVE)
     return {
+        "members": members.order_by("full_name", "pk"),
         "probation_due": probation_reviews_due(organisations=Organisation.objects.filter(pk=cell.pk)),
         "probationary": members.filter(status=Member.Status.PROBATIONARY).order_by("admission_ceremony_date", "pk"),
         "exemptions": Exemption.objects.filter(member__in=members).filter(_active_on(today)).select_related("member"),

@@ -23,6 +23,10 @@ from .models import Organisation
 def home(request):
     """Send each user to the page their role starts from."""
     if selectors.roles_of(request.user) & selectors.READ_MEMBERS:
+        # A secretary or clerk of one cell starts on that cell's page, others on the tree.
+        visible = list(selectors.organisations_visible_to(request.user).values_list("pk", "kind")[:2])
+        if len(visible) == 1 and visible[0][1] in Organisation.CELL_KINDS:
+            return redirect("organisation_detail", pk=visible[0][0])
         return redirect("organisation_tree")
     member = getattr(request.user, "member", None)
     if member is not None:

@@ -85,6 +85,8 @@ class MeetingForm(forms.ModelForm):
         self.fields["chair"].queryset = members
         self.fields["clerk"].queryset = members
         self.fields["upper_guests"].queryset = upper_level_members(cell)
+        if not self.fields["upper_guests"].queryset.exists():
+            del self.fields["upper_guests"]
         self.fields["preparatory_meeting"].queryset = Meeting.objects.filter(
             organisation=cell, kind=Meeting.Kind.COMMITTEE).exclude(pk=self.instance.pk).order_by("-planned_start")
         state = self.instance.state if self.instance.pk else Meeting.State.DRAFT

@@ -3,6 +3,7 @@
 Errors are django ``ValidationError``s keyed by field, with Vietnamese messages a form can show.
 """
 
+import calendar
 import datetime
 
 import filetype
@@ -209,22 +210,21 @@ def meeting_update(*, meeting: Meeting, by=None, **fields) -> Meeting:
     return meeting
 
 
+def _add_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+
+
 @transaction.atomic
 def meeting_plan_next_month(*, meeting: Meeting, by=None) -> Meeting:
-    """Plan next month's regular meeting on the same weekday-of-month time and place as ``meeting``."""
+    """Plan next month's regular meeting at the usual time and place: same day of month, hour and room."""
     start = timezone.localtime(meeting.planned_start)
-    month = _month_start(meeting.period_month)
-    next_month = (month + datetime.timedelta(days=32)).replace(day=1)
-    day = min(start.day, 28)
-    shift = meeting.planned_end - meeting.planned_start
-    try:
-        new_start = start.replace(year=next_month.year, month=next_month.month, day=start.day)
-    except ValueError:
-        new_start = start.replace(year=next_month.year, month=next_month.month, day=day)
+    month = _add_month(start.date())
+    new_start = start.replace(year=month.year, month=month.month, day=min(start.day, calendar.monthrange(month.year, month.month)[1]))
     return meeting_create(
-        organisation=meeting.organisation, kind=Meeting.Kind.REGULAR, period_month=next_month,
-        planned_start=new_start, planned_end=new_start + shift, place=meeting.place, mode=meeting.mode,
-        online_link=meeting.online_link, chair=meeting.chair, clerk=meeting.clerk, by=by,
+        organisation=meeting.organisation, kind=Meeting.Kind.REGULAR, period_month=_add_month(meeting.period_month),
+        planned_start=new_start, planned_end=new_start + (meeting.planned_end - meeting.planned_start),
+        place=meeting.place, mode=meeting.mode, online_link=meeting.online_link, chair=meeting.chair,
+        clerk=meeting.clerk, by=by,
     )
 
 
@@ -603,6 +603,13 @@ def task_create(*, meeting: Meeting, description: str, assignees, due_date=None,
         errors["assignees"] = _("Chọn ít nhất một người thực hiện.")
     elif any(member.organisation_id != meeting.organisation_id for member in assignees):
         errors["assignees"] = _("Người thực hiện phải là đảng viên của chi bộ.")
+    else:
+        day = timezone.localdate(meeting.actual_start or meeting.planned_start)
+        exempt = set(exempt_member_ids(on=day).values_list("member_id", flat=True))
+        excused = [member.full_name for member in assignees if member.pk in exempt]
+        if excused:
+            errors["assignees"] = _("Đảng viên được miễn sinh hoạt không nhận nhiệm vụ: %(names)s.") % {
+                "names": ", ".join(excused)}
     if due_date and due_date < timezone.localdate(meeting.actual_start or meeting.planned_start):
         errors["due_date"] = _("Thời hạn không thể trước ngày sinh hoạt.")
     if errors:

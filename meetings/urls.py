@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/lap-ke-hoach-thang-sau/", views.meeting_plan_next, name="plan_next"),
     path("<int:pk>/huy/", views.meeting_cancel, name="cancel"),
     path("<int:pk>/tham-du/", views.meeting_confirm, name="confirm"),
+    path("<int:pk>/so-xac-nhan/", views.rsvp_counts, name="rsvp_counts"),
     path("<int:pk>/da-hop/", views.meeting_held, name="held"),
     path("<int:pk>/diem-danh/", views.attendance_record, name="attendance"),
     path("<int:pk>/y-kien/", views.opinion_add, name="opinion_add"),

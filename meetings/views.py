@@ -206,6 +206,13 @@ def meeting_detail(request, pk):
     })
 
 
+def rsvp_counts(request, pk):
+    """The live yes / no / not-answered counts, polled by the meeting page."""
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    return render(request, "meetings/_rsvp_counts.html", {"meeting": meeting,
+                                                          "counts": selectors.rsvp_counts(meeting=meeting)})
+
+
 @require_POST
 def meeting_confirm(request, pk):
     """A logged-in member confirms or declines from the meeting page."""

@@ -3,6 +3,8 @@
 import pytest
 from django.core.management import call_command
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 from cells.models import Organisation, Position
 
@@ -14,19 +16,24 @@ def test_demo_secretary_logs_in_and_sees_their_cell(live_server, browser, tmp_pa
     position = Position.objects.select_related("organisation").get(member__user__username="bithu", kind="bi_thu",
                                                                    end__isnull=True)
     own_cell = position.organisation
-    another_cell = Organisation.objects.filter(kind__in=Organisation.CELL_KINDS).exclude(pk=own_cell.pk).first()
+    another_cell = Organisation.objects.filter(kind__in=Organisation.CELL_KINDS).exclude(name=own_cell.name).first()
 
     browser.get(live_server.url + "/dang-nhap/")
     assert "Đăng nhập" in browser.page_source
     browser.find_element(By.NAME, "username").send_keys("bithu")
     browser.find_element(By.NAME, "password").send_keys("demo-2026")
+    login_url = browser.current_url
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(browser, 15).until(EC.url_changes(login_url))
+    WebDriverWait(browser, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), own_cell.name))
 
     body = browser.find_element(By.TAG_NAME, "body").text
-    assert own_cell.name in body
+    assert browser.find_element(By.TAG_NAME, "h1").text == own_cell.name
+    assert "Danh sách đảng viên" in body
     assert another_cell.name not in body
-    browser.find_element(By.LINK_TEXT, own_cell.name).click()
-    assert "Danh sách đảng viên" in browser.find_element(By.TAG_NAME, "body").text
+    browser.find_element(By.LINK_TEXT, "Tổ chức đảng").click()
+    WebDriverWait(browser, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Cây tổ chức đảng"))
+    assert own_cell.name in browser.find_element(By.TAG_NAME, "body").text
 
     browser.set_window_size(360, 800)
     browser.save_screenshot(str(tmp_path / "secretary-cell-360.png"))

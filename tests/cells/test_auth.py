@@ -6,10 +6,14 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-def test_secretary_logs_in_and_lands_on_the_tree(client, people):
+def test_secretary_logs_in_and_lands_on_their_cell(client, people, tree):
     response = client.post(reverse("login"), {"username": "secretary", "password": "matkhau-123"})
     assert response.status_code == 302 and response.url == reverse("home")
-    assert client.get(reverse("home")).url == reverse("organisation_tree")
+    assert client.get(reverse("home")).url == reverse("organisation_detail", args=[tree.cell.pk])
+
+
+def test_officer_lands_on_the_tree(client_for, people):
+    assert client_for(people.officer).get(reverse("home")).url == reverse("organisation_tree")
 
 
 def test_wrong_password_message_is_vietnamese(client, people):

@@ -2,12 +2,18 @@ from django.contrib import admin
 
 from .models import (
     AuditEntry,
+    CellDocument,
     CellMembership,
+    DuesPayment,
+    DuesRateRule,
+    DuesRelief,
     Exemption,
     Member,
+    MemberCommitment,
     Notification,
     Organisation,
     Position,
+    RequiredDocumentType,
     RoleAssignment,
     Suspension,
     Term,
@@ -105,3 +111,58 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("subject", "email")
     raw_id_fields = ("recipient", "member", "organisation")
+
+
+# --- the cell's books ------------------------------------------------------------------------
+
+
+@admin.register(RequiredDocumentType)
+class RequiredDocumentTypeAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "period", "order", "active")
+    list_editable = ("order", "active")
+    list_filter = ("period", "active")
+
+
+@admin.register(DuesRateRule)
+class DuesRateRuleAdmin(admin.ModelAdmin):
+    list_display = ("category", "rate_label", "effective_from", "effective_to", "exempt_party_years", "source")
+    list_filter = ("category", "kind")
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Books are written through the portal's services (validation and audit); the admin only reads them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DuesPayment)
+class DuesPaymentAdmin(_ReadOnlyAdmin):
+    list_display = ("member", "month", "organisation", "amount_due", "amount_paid", "paid_on", "method")
+    list_filter = ("method",)
+    date_hierarchy = "month"
+    search_fields = ("member__full_name",)
+    raw_id_fields = ("member", "organisation", "rate_rule", "recorded_by")
+
+
+@admin.register(DuesRelief)
+class DuesReliefAdmin(_ReadOnlyAdmin):
+    list_display = ("member", "kind", "reduction_percent", "start", "end", "reason")
+    raw_id_fields = ("member",)
+
+
+@admin.register(CellDocument)
+class CellDocumentAdmin(_ReadOnlyAdmin):
+    list_display = ("organisation", "document_type", "year", "term", "adopted_on", "uploaded_at")
+    list_filter = ("document_type",)
+    raw_id_fields = ("organisation", "term", "uploaded_by")
+
+
+@admin.register(MemberCommitment)
+class MemberCommitmentAdmin(_ReadOnlyAdmin):
+    list_display = ("member", "year", "source", "confirmed_at")
+    list_filter = ("year", "source")
+    raw_id_fields = ("member", "recorded_by")

@@ -1,6 +1,7 @@
 """Writes of the cells app. Each service validates, runs in one transaction and writes an audit row."""
 
 import datetime
+import logging
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -28,6 +29,8 @@ from .models import (
     Term,
     path_step,
 )
+
+logger = logging.getLogger(__name__)
 
 # --- audit -------------------------------------------------------------------------------
 
@@ -346,10 +349,35 @@ def notification_send(
     Notification.objects.bulk_create(rows)
     ids = [row.pk for row in rows if row.email]
     if ids:
-        from .tasks import notification_email_send
-
-        transaction.on_commit(lambda: [notification_email_send.delay(notification_id) for notification_id in ids])
+        transaction.on_commit(lambda: notification_emails_enqueue(notification_ids=ids), robust=True)
     return rows
+
+
+def notification_emails_enqueue(*, notification_ids) -> int:
+    """Queue one e-mail task per notification. The rows are the outbox: if the broker is down the
+    request still succeeds, and ``notification_email_sweep`` queues them again once it is back."""
+    from .tasks import notification_email_send
+
+    queued = 0
+    for notification_id in notification_ids:
+        try:
+            notification_email_send.delay(notification_id)
+        except Exception as exc:  # kombu raises several connection error types
+            logger.warning("broker unavailable, notification %s stays in the outbox: %s", notification_id, exc)
+            break
+        queued += 1
+    return queued
+
+
+def notification_pending_email_ids(*, older_than_seconds: int = 120, limit: int = 5000) -> list[int]:
+    """Outbox rows whose e-mail was never sent nor failed, older than the normal queueing delay."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    return list(
+        Notification.objects.filter(email_sent_at__isnull=True, email_error="", created_at__lt=cutoff)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def notification_deliver_email(*, notification_id: int) -> bool:

@@ -11,3 +11,9 @@ from . import services
              retry_backoff=30, retry_backoff_max=1800, retry_jitter=True)
 def notification_email_send(self, notification_id: int) -> bool:
     return services.notification_deliver_email(notification_id=notification_id)
+
+
+@shared_task(acks_late=True)
+def notification_email_sweep() -> int:
+    """Periodic: re-queue outbox e-mails that never reached the broker (e.g. Redis was down)."""
+    return services.notification_emails_enqueue(notification_ids=services.notification_pending_email_ids())

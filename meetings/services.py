@@ -175,7 +175,7 @@ def meeting_create(*, organisation: Organisation, kind: str, planned_start, plan
 
 
 def _lock(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().select_related("organisation", "chair", "clerk").get(pk=meeting.pk)
+    return Meeting.objects.select_for_update(of=("self",)).select_related("organisation", "chair", "clerk").get(pk=meeting.pk)
 
 
 def _refuse_locked(meeting: Meeting) -> None:
@@ -623,7 +623,7 @@ def task_create(*, meeting: Meeting, description: str, assignees, due_date=None,
 
 @transaction.atomic
 def task_update_status(*, task: Task, status: str, result: str = "", by=None) -> Task:
-    task = Task.objects.select_for_update().select_related("meeting", "meeting__organisation").get(pk=task.pk)
+    task = Task.objects.select_for_update(of=("self",)).select_related("meeting", "meeting__organisation").get(pk=task.pk)
     if status not in Task.Status.values:
         raise ValidationError({"status": _("Tình trạng không hợp lệ.")})
     if status == Task.Status.DONE and not (result or task.result).strip():

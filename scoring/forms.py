@@ -1,1 +1,143 @@
-"""Forms of the scoring app."""
+"""Forms of the scoring app: the score sheet (one field per criterion), ratings and inspections."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cells.forms import VNDateField
+
+from .models import MeetingScore, RatingLevel
+from .schemes import CHOICE, plain_number
+from .selectors import iter_criteria
+
+
+def _submit(label):
+    return Submit("submit", label, css_class="btn-lg")
+
+
+class ScoreSheetForm(forms.Form):
+    """One field per applicable criterion, named ``line_<id>``, started from ``initial_attr`` of each line.
+
+    Choice criteria offer their levels; the others take a number between 0 and the criterion's maximum.
+    The template places each field next to its criterion and evidence.
+    """
+
+    def __init__(self, *args, score: MeetingScore, initial_attr: str = "self_points", with_reason: bool = False,
+                 with_weaknesses: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        criteria = {(g["code"], c["code"]): c for g, c in iter_criteria(score.scheme_snapshot)}
+        self.lines = []
+        for line in score.lines.filter(applicable=True).order_by("order"):
+            criterion = criteria[(line.group_code, line.criterion_code)]
+            name = f"line_{line.pk}"
+            initial = getattr(line, initial_attr)
+            if initial is None and initial_attr == "official_points":
+                initial = line.self_points
+            label = f"{line.criterion_code}. {criterion['name']}"
+            if criterion.get("kind") == CHOICE:
+                choices = [("", "—")] + [
+                    (str(plain_number(option["points"])), f"{plain_number(option['points'])} — {option.get('label', '')}")
+                    for option in criterion.get("options") or []]
+                self.fields[name] = forms.ChoiceField(label=label, choices=_unique(choices), required=False,
+                                                      initial=str(plain_number(initial)) if initial is not None else "")
+            else:
+                self.fields[name] = forms.DecimalField(
+                    label=label, required=False, min_value=0, max_value=line.max_points, decimal_places=2,
+                    initial=plain_number(initial) if initial is not None else None,
+                    widget=forms.NumberInput(attrs={"step": "0.25", "inputmode": "decimal"}))
+            self.lines.append((line, name))
+        if with_weaknesses:
+            self.fields["weaknesses"] = forms.CharField(label=_("Hạn chế, khuyết điểm của buổi sinh hoạt"),
+                                                        required=False, initial=score.weaknesses,
+                                                        widget=forms.Textarea(attrs={"rows": 3}))
+        if with_reason:
+            self.fields["reason"] = forms.CharField(
+                label=_("Lý do điều chỉnh (bắt buộc khi thay đổi điểm của chi bộ)"), required=False,
+                widget=forms.Textarea(attrs={"rows": 3}))
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def points(self) -> dict:
+        return {line.pk: self.cleaned_data.get(name) for line, name in self.lines}
+
+
+def _unique(choices):
+    seen, result = set(), []
+    for value, label in choices:
+        if value not in seen:
+            seen.add(value)
+            result.append((value, label))
+    return result
+
+
+LEVEL_CHOICES = [("", "—")] + list(RatingLevel.choices)
+
+
+class RatingSelfForm(forms.Form):
+    level = forms.ChoiceField(label=_("Tự xếp loại"), choices=LEVEL_CHOICES)
+    score = forms.DecimalField(label=_("Tự chấm điểm (thang 100, nếu có)"), required=False, min_value=0,
+                               max_value=100, decimal_places=2)
+    comment = forms.CharField(label=_("Tự nhận xét ưu điểm, hạn chế"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 5}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(Row(Column("level", css_class="col-sm-8"), Column("score", css_class="col-sm-4")),
+                                    "comment", _submit(_("Ghi tự đánh giá")))
+
+
+class RatingProposeForm(forms.Form):
+    level = forms.ChoiceField(label=_("Mức đề xuất"), choices=LEVEL_CHOICES)
+    note = forms.CharField(label=_("Ý kiến nhận xét, đề xuất"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout("level", "note", _submit(_("Ghi đề xuất")))
+
+
+class RatingDecideForm(forms.Form):
+    level = forms.ChoiceField(label=_("Mức cấp ủy cấp trên quyết định"), choices=LEVEL_CHOICES)
+    note = forms.CharField(label=_("Ghi chú (bắt buộc khi khác mức đề xuất)"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    acknowledge_warnings = forms.BooleanField(label=_("Đã xem cảnh báo về tỷ lệ và vẫn quyết định"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout("level", "note", "acknowledge_warnings", _submit(_("Quyết định xếp loại")))
+
+
+class InspectionForm(forms.Form):
+    inspected_on = VNDateField(label=_("Ngày kiểm tra"))
+    inspectors = forms.CharField(label=_("Người kiểm tra"), max_length=255)
+    member_register_ok = forms.BooleanField(label=_("Sổ danh sách đảng viên đầy đủ"), required=False)
+    minutes_book_ok = forms.BooleanField(label=_("Sổ biên bản sinh hoạt đầy đủ"), required=False)
+    dues_book_ok = forms.BooleanField(label=_("Sổ thu, nộp đảng phí đầy đủ"), required=False)
+    documents_ok = forms.BooleanField(label=_("Đủ chương trình, kế hoạch bắt buộc"), required=False)
+    findings = forms.CharField(label=_("Nhận xét, kết luận"), widget=forms.Textarea(attrs={"rows": 5}))
+    follow_up = forms.CharField(label=_("Yêu cầu khắc phục"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    follow_up_due = VNDateField(label=_("Hạn khắc phục"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("inspected_on", css_class="col-sm-4"), Column("inspectors", css_class="col-sm-8")),
+            Row(Column("member_register_ok", css_class="col-sm-6"), Column("minutes_book_ok", css_class="col-sm-6")),
+            Row(Column("dues_book_ok", css_class="col-sm-6"), Column("documents_ok", css_class="col-sm-6")),
+            "findings", "follow_up", Row(Column("follow_up_due", css_class="col-sm-4")),
+            _submit(_("Ghi kết quả kiểm tra")),
+        )
+
+
+class FollowUpForm(forms.Form):
+    done_on = VNDateField(label=_("Ngày khắc phục xong"))
+    result = forms.CharField(label=_("Kết quả khắc phục"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout("done_on", "result", _submit(_("Ghi nhận")))

@@ -1,1 +1,665 @@
-"""Selectors of the scoring app."""
+"""Reads of the scoring app: which scheme applies, what the records say about a meeting, who may confirm.
+
+Access always starts from the meetings and cells access selectors: a meeting outside the user's
+subtrees answers 404, a write the user may not make answers 403.
+"""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cells.models import PATH_STEP_WIDTH, Member, Organisation, Role
+from cells.selectors import (
+    MANAGE_MEMBERS,
+    READ_MEMBERS,
+    cell_summary,
+    exempt_member_ids,
+    organisations_visible_to,
+    role_assignments_of,
+    roles_over,
+    suspended_member_ids,
+)
+from meetings.formatting import place_and_date
+from meetings.models import Attendance, Meeting, Resolution, Task
+from meetings.selectors import can_write_cell, get_meeting_for_user_or_404
+
+from .models import LEVEL_RANK, AnnualRating, Inspection, MeetingScore, RatingLevel, RatingRegime, ScoringScheme
+from .schemes import CONDITION_KEYS, as_decimal
+
+# Meetings that are scored: the monthly meeting in its forms, and thematic meetings.
+SCORED_KINDS = (Meeting.Kind.REGULAR, Meeting.Kind.COMBINED, Meeting.Kind.THEMATIC, Meeting.Kind.PARTY_GROUP)
+THEMATIC_KINDS = (Meeting.Kind.THEMATIC, Meeting.Kind.COMBINED)
+HELD_STATES = (Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED)
+# Who confirms a cell's score or decides a rating: the managers of the level above.
+CONFIRM_ROLES = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER})
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def _assignments_above(user, organisation: Organisation, roles) -> list:
+    """Assignments with ``roles`` on a strict ancestor of ``organisation`` (the upper level)."""
+    return [a for a in role_assignments_of(user)
+            if a.role in roles and organisation.path.startswith(a.organisation.path)
+            and a.organisation.path != organisation.path]
+
+
+def can_confirm(user, organisation: Organisation) -> bool:
+    """The upper level: Khối admin or đảng ủy cơ sở officer above, or a committee member assigned to the cell."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or _assignments_above(user, organisation, CONFIRM_ROLES):
+        return True
+    if _assignments_above(user, organisation, {Role.COMMITTEE_VIEWER}):
+        member = getattr(user, "member", None)
+        if member is not None:
+            from meetings.selectors import supervisors_of
+
+            return supervisors_of(cell=organisation, on=timezone.localdate()).filter(pk=member.pk).exists()
+    return False
+
+
+def get_scored_meeting_or_404(user, pk, *, write: bool = False, confirm: bool = False) -> Meeting:
+    meeting = get_meeting_for_user_or_404(user, pk, write=write)
+    if confirm and not can_confirm(user, meeting.organisation):
+        raise PermissionDenied
+    return meeting
+
+
+def score_of(meeting: Meeting) -> MeetingScore | None:
+    return MeetingScore.objects.filter(meeting=meeting).select_related("scheme").first()
+
+
+# --- which scheme --------------------------------------------------------------------------
+
+
+def _ancestor_paths(organisation: Organisation) -> list[str]:
+    return [organisation.path[:end] for end in range(PATH_STEP_WIDTH, len(organisation.path) + 1, PATH_STEP_WIDTH)]
+
+
+def scheme_for(*, organisation: Organisation, day: datetime.date) -> ScoringScheme | None:
+    """The scheme in force on ``day`` for ``organisation``.
+
+    A scheme scoped to an organisation covers its subtree; the most specific scope wins (a provincial
+    scheme overrides the central one below it), then the latest start (a newer scheme replaces one
+    whose end was left open "until the next one").
+    """
+    paths = set(_ancestor_paths(organisation))
+    candidates = (
+        ScoringScheme.objects.filter(effective_from__lte=day)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+        .prefetch_related("scope")
+    )
+    best, best_key = None, None
+    for scheme in candidates:
+        scope = list(scheme.scope.all())
+        if scope:
+            covering = [org.depth for org in scope if org.path in paths]
+            if not covering:
+                continue
+            specificity = max(covering)
+        else:
+            specificity = 0
+        key = (specificity, scheme.effective_from, scheme.pk)
+        if best_key is None or key > best_key:
+            best, best_key = scheme, key
+    return best
+
+
+def meeting_day(meeting: Meeting) -> datetime.date:
+    return timezone.localdate(meeting.actual_start or meeting.planned_start)
+
+
+# --- what the records say -------------------------------------------------------------------
+
+
+def _percent(part: int, whole: int) -> float | None:
+    if not whole:
+        return None
+    return float((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _fmt_percent(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",") + "%"
+
+
+def _fmt_moment(moment) -> str:
+    return timezone.localtime(moment).strftime("%H:%M %d/%m/%Y") if moment else "—"
+
+
+def _fact(value, evidence: str) -> dict:
+    return {"value": value, "evidence": evidence}
+
+
+def _excused_streak(meeting: Meeting, start) -> tuple[int, str]:
+    """The longest run of consecutive excused absences of one member over the cell's regular meetings this year."""
+    rows = (
+        Attendance.objects.filter(
+            meeting__organisation=meeting.organisation, meeting__kind__in=Meeting.REGULAR_KINDS,
+            meeting__state__in=HELD_STATES, meeting__actual_start__year=timezone.localtime(start).year,
+            meeting__actual_start__lte=start,
+        )
+        .order_by("member_id", "meeting__actual_start", "meeting_id")
+        .values_list("member_id", "member__full_name", "presence")
+    )
+    longest, who, current, last_member = 0, "", 0, None
+    for member_id, name, presence in rows:
+        if member_id != last_member:
+            current, last_member = 0, member_id
+        current = current + 1 if presence == Attendance.Presence.ABSENT_EXCUSED else 0
+        if current > longest:
+            longest, who = current, name
+    if longest == 0:
+        return 0, _("Không có đảng viên vắng có lý do trong các buổi sinh hoạt thường kỳ năm nay.")
+    return longest, _("Vắng có lý do liên tiếp nhiều nhất: %(count)s buổi (%(name)s).") % {"count": longest, "name": who}
+
+
+def _previous_regular(meeting: Meeting) -> Meeting | None:
+    return (
+        Meeting.objects.filter(organisation=meeting.organisation, kind__in=Meeting.REGULAR_KINDS,
+                               state__in=HELD_STATES, planned_start__lt=meeting.planned_start)
+        .exclude(pk=meeting.pk)
+        .order_by("-planned_start", "-pk")
+        .first()
+    )
+
+
+def meeting_facts(meeting: Meeting) -> dict:
+    """Every measure the schemes can ask for, read from the meeting's records, each with its evidence.
+
+    A value of None means the records cannot tell: the criterion is left to the secretary.
+    """
+    from meetings.services import minutes_completeness
+
+    start = meeting.actual_start or meeting.planned_start
+    facts: dict[str, dict] = {}
+
+    minimum = Meeting.MIN_MINUTES.get(meeting.kind, 90)
+    duration = meeting.duration_minutes
+    if duration is None:
+        for key in ("duration_shortfall", "duration_percent"):
+            facts[key] = _fact(None, _("Chưa ghi giờ bắt đầu và kết thúc thực tế."))
+    else:
+        evidence = _("Sinh hoạt %(duration)s phút (%(start)s–%(end)s); tối thiểu %(minimum)s phút.") % {
+            "duration": duration, "minimum": minimum, "start": timezone.localtime(meeting.actual_start).strftime("%H:%M"),
+            "end": timezone.localtime(meeting.actual_end).strftime("%H:%M")}
+        facts["duration_shortfall"] = _fact(max(minimum - duration, 0), evidence)
+        facts["duration_percent"] = _fact(_percent(duration, minimum), evidence)
+
+    counts = meeting.attendances.aggregate(
+        total=Count("pk"),
+        base=Count("pk", filter=~Q(presence__in=[Attendance.Presence.EXEMPT, Attendance.Presence.ATTACHED_ELSEWHERE])),
+        present=Count("pk", filter=Q(presence__in=Attendance.PRESENT_VALUES)),
+        excused=Count("pk", filter=Q(presence=Attendance.Presence.ABSENT_EXCUSED)),
+        unexcused=Count("pk", filter=Q(presence=Attendance.Presence.ABSENT_UNEXCUSED)),
+        exempt=Count("pk", filter=Q(presence=Attendance.Presence.EXEMPT)),
+        elsewhere=Count("pk", filter=Q(presence=Attendance.Presence.ATTACHED_ELSEWHERE)),
+        blank=Count("pk", filter=Q(presence=Attendance.Presence.BLANK)),
+    )
+    rate = _percent(counts["present"], counts["base"])
+    attendance_evidence = _(
+        "Có mặt %(present)s/%(base)s đảng viên phải dự (%(rate)s); vắng có lý do %(excused)s, vắng không lý do "
+        "%(unexcused)s; không tính %(exempt)s miễn sinh hoạt, %(elsewhere)s sinh hoạt tạm thời nơi khác."
+    ) % {**counts, "rate": _fmt_percent(rate)}
+    if counts["blank"] or not counts["total"]:
+        facts["attendance_percent"] = _fact(None, _("Chưa điểm danh đầy đủ."))
+        facts["unexcused_absences"] = _fact(None, _("Chưa điểm danh đầy đủ."))
+    else:
+        facts["attendance_percent"] = _fact(rate, attendance_evidence)
+        facts["unexcused_absences"] = _fact(counts["unexcused"], attendance_evidence)
+    facts["excused_streak"] = _fact(*_excused_streak(meeting, start))
+
+    day_before = start - datetime.timedelta(days=1)
+    if meeting.notice_sent_at:
+        facts["notice_sent"] = _fact(int(meeting.notice_sent_at < start),
+                                     _("Thông báo gửi lúc %(at)s.") % {"at": _fmt_moment(meeting.notice_sent_at)})
+        facts["notice_ahead"] = _fact(int(meeting.notice_sent_at <= day_before), _(
+            "Thông báo gửi lúc %(at)s; buổi sinh hoạt bắt đầu %(start)s.") % {
+            "at": _fmt_moment(meeting.notice_sent_at), "start": _fmt_moment(start)})
+    else:
+        facts["notice_sent"] = facts["notice_ahead"] = _fact(0, _("Không có thông báo gửi qua cổng."))
+    documents = list(meeting.documents.order_by("uploaded_at").values_list("uploaded_at", flat=True))
+    published = meeting.documents_published_at or (documents[0] if documents else None)
+    if published:
+        facts["documents_ahead"] = _fact(int(published <= day_before), _(
+            "Tài liệu gửi lúc %(at)s; buổi sinh hoạt bắt đầu %(start)s.") % {
+            "at": _fmt_moment(published), "start": _fmt_moment(start)})
+    else:
+        facts["documents_ahead"] = _fact(0, _("Không có tài liệu gửi trước qua cổng."))
+    facts["meeting_documents"] = _fact(len(documents), _("%(count)s tài liệu đính kèm.") % {"count": len(documents)})
+
+    prep = meeting.preparatory_meeting
+    if prep is not None and prep.state in HELD_STATES:
+        facts["preparatory_meeting"] = _fact(1, _("Họp chi ủy chuẩn bị ngày %(day)s.") % {
+            "day": timezone.localtime(prep.actual_start or prep.planned_start).strftime("%d/%m/%Y")})
+    elif not cell_summary(cell=meeting.organisation)["has_committee"]:
+        facts["preparatory_meeting"] = _fact(None, _(
+            "Chi bộ không có chi ủy: bí thư xác nhận đã thống nhất nội dung với phó bí thư."))
+    else:
+        facts["preparatory_meeting"] = _fact(0, _("Không có cuộc họp chi ủy chuẩn bị được ghi nhận."))
+
+    present_ids = meeting.attendances.filter(presence__in=Attendance.PRESENT_VALUES).values("member_id")
+    speakers = (meeting.opinions.filter(speaker__in=present_ids).values("speaker").distinct().count())
+    if counts["present"]:
+        share = _percent(speakers, counts["present"])
+        facts["speakers_percent"] = _fact(share, _("%(speakers)s/%(present)s đảng viên dự họp phát biểu (%(share)s).")
+                                          % {"speakers": speakers, "present": counts["present"],
+                                             "share": _fmt_percent(share)})
+    else:
+        facts["speakers_percent"] = _fact(None, _("Chưa điểm danh đảng viên có mặt."))
+
+    resolution = Resolution.objects.filter(meeting=meeting).first()
+    has_conclusion = bool(resolution and resolution.text.strip())
+    passed = [vote for vote in meeting.votes.all() if vote.passed]
+    facts["conclusion_recorded"] = _fact(int(has_conclusion), _("Đã ghi kết luận / nghị quyết.") if has_conclusion
+                                         else _("Chưa ghi kết luận / nghị quyết."))
+    facts["conclusion_voted"] = _fact(int(has_conclusion and bool(passed)), _(
+        "Kết luận: %(conclusion)s; %(votes)s biểu quyết được thông qua.") % {
+        "conclusion": _("có") if has_conclusion else _("chưa có"), "votes": len(passed)})
+    tasks = meeting.tasks.exclude(status=Task.Status.CANCELLED).count()
+    facts["tasks_assigned"] = _fact(tasks, _("%(count)s nhiệm vụ được phân công.") % {"count": tasks})
+
+    if meeting.state == Meeting.State.MINUTES_ADOPTED:
+        facts["minutes_complete"] = _fact(1, _("Biên bản đã được thông qua."))
+    else:
+        blocking = [p.message for p in minutes_completeness(meeting) if p.blocking]
+        facts["minutes_complete"] = _fact(int(not blocking), " ".join(blocking) or _("Biên bản đủ các mục bắt buộc."))
+
+    end = meeting.actual_end or start
+    if meeting.adopted_at:
+        in_time = meeting.adopted_at <= end + datetime.timedelta(days=2)
+        facts["minutes_adopted_in_time"] = _fact(int(in_time), _("Biên bản thông qua lúc %(at)s.") % {
+            "at": _fmt_moment(meeting.adopted_at)})
+    elif timezone.now() > end + datetime.timedelta(days=2):
+        facts["minutes_adopted_in_time"] = _fact(0, _("Quá 2 ngày sau buổi sinh hoạt chưa thông qua biên bản."))
+    else:
+        facts["minutes_adopted_in_time"] = _fact(None, _("Biên bản chưa được thông qua (còn trong hạn 2 ngày)."))
+
+    previous = _previous_regular(meeting)
+    if previous is None:
+        facts["last_tasks_done_percent"] = _fact(None, _("Không có buổi sinh hoạt thường kỳ trước được ghi nhận."))
+    else:
+        done_by = end + datetime.timedelta(days=1)
+        task_counts = previous.tasks.exclude(status=Task.Status.CANCELLED).aggregate(
+            total=Count("pk"),
+            done=Count("pk", filter=Q(status=Task.Status.DONE) & (Q(completed_at__isnull=True)
+                                                                  | Q(completed_at__lte=done_by))),
+        )
+        if not task_counts["total"]:
+            facts["last_tasks_done_percent"] = _fact(None, _("Kết luận kỳ trước (%(month)s) không giao nhiệm vụ nào.")
+                                                     % {"month": previous.period_month.strftime("%m/%Y")})
+        else:
+            share = _percent(task_counts["done"], task_counts["total"])
+            facts["last_tasks_done_percent"] = _fact(share, _(
+                "Kỳ trước (%(month)s): hoàn thành %(done)s/%(total)s nhiệm vụ (%(share)s).") % {
+                **task_counts, "month": previous.period_month.strftime("%m/%Y"), "share": _fmt_percent(share)})
+
+    thematic = meeting.kind in THEMATIC_KINDS
+    facts["thematic"] = _fact(int(thematic), _("Có sinh hoạt chuyên đề.") if thematic
+                              else _("Không có sinh hoạt chuyên đề."))
+    return facts
+
+
+def _matches(option: dict, value) -> bool:
+    value = as_decimal(value)
+    checks = {"gte": value.__ge__, "gt": value.__gt__, "lte": value.__le__, "lt": value.__lt__}
+    return all(checks[key](as_decimal(option[key])) for key in CONDITION_KEYS if key in option)
+
+
+def propose(criterion: dict, facts: dict) -> tuple[Decimal | None, str]:
+    """The points the records give a criterion (first option whose conditions hold), with the evidence used."""
+    measure = criterion.get("measure")
+    if not measure:
+        return None, ""
+    evidence: list[str] = []
+    for option in criterion.get("options") or []:
+        name = option.get("measure") or measure
+        has_condition = any(key in option for key in CONDITION_KEYS)
+        fact = facts.get(name) or {"value": None, "evidence": _("Không có số liệu \"%(name)s\".") % {"name": name}}
+        if has_condition and fact["evidence"] not in evidence:
+            evidence.append(fact["evidence"])
+        if not has_condition:
+            return as_decimal(option["points"]), " ".join(evidence)
+        if fact["value"] is None:
+            return None, " ".join(evidence)
+        if _matches(option, fact["value"]):
+            return as_decimal(option["points"]), " ".join(evidence)
+    return None, " ".join(evidence)
+
+
+def iter_criteria(snapshot: dict):
+    for group in snapshot["groups"]:
+        for criterion in group["criteria"]:
+            yield group, criterion
+
+
+def classify(snapshot: dict, points: dict, applicable: dict) -> dict:
+    """Total and level of a score sheet.
+
+    ``points`` maps (group code, criterion code) to points; ``applicable`` to whether it is scored.
+    Returns {"total", "level", "level_name", "keys_full", "notes"}.
+    """
+    maximum = as_decimal(snapshot["max_points"])
+    total = Decimal(0)
+    applicable_max = Decimal(0)
+    keys_full = True
+    missing_keys = []
+    for group, criterion in iter_criteria(snapshot):
+        key = (group["code"], criterion["code"])
+        cmax = as_decimal(criterion["max_points"])
+        if not applicable.get(key, True):
+            if snapshot.get("inapplicable_policy", "full") == "full":
+                total += cmax
+            continue
+        value = points.get(key)
+        total += value or 0
+        if not criterion.get("is_bonus"):
+            applicable_max += cmax
+        if criterion.get("is_key") and (value is None or value < cmax):
+            keys_full = False
+            missing_keys.append(criterion["code"])
+    if snapshot.get("inapplicable_policy") == "rescale" and applicable_max:
+        base_max = sum(as_decimal(c["max_points"]) for g, c in iter_criteria(snapshot) if not c.get("is_bonus"))
+        total = (total * base_max / applicable_max).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    total = min(total, maximum)
+    notes = []
+    chosen = snapshot["levels"][-1]
+    for level in snapshot["levels"]:
+        if total < as_decimal(level.get("min", 0)):
+            continue
+        if level.get("requires_key_criteria") and not keys_full:
+            notes.append(_("Đủ điểm mức %(level)s nhưng tiêu chí then chốt %(codes)s chưa đạt điểm tối đa.") % {
+                "level": level["name"], "codes": ", ".join(missing_keys)})
+            continue
+        chosen = level
+        break
+    return {"total": total, "level": chosen["code"], "level_name": chosen["name"], "keys_full": keys_full,
+            "notes": notes}
+
+
+def level_name(snapshot: dict, code: str) -> str:
+    for level in snapshot.get("levels", []):
+        if level["code"] == code:
+            return level["name"]
+    return code
+
+
+def score_sheet_context(score: MeetingScore) -> dict:
+    """The score sheet for the page and the PDF alike: groups, criteria, proposals, evidence, totals."""
+    meeting = score.meeting
+    snapshot = score.scheme_snapshot
+    lines = {(line.group_code, line.criterion_code): line for line in score.lines.all()}
+    groups = []
+    for group in snapshot["groups"]:
+        rows = []
+        sums = {"proposed": Decimal(0), "self": Decimal(0), "official": Decimal(0)}
+        for criterion in group["criteria"]:
+            line = lines.get((group["code"], criterion["code"]))
+            rows.append({"criterion": criterion, "line": line})
+            if line is not None:
+                for key, value in (("proposed", line.proposed_points), ("self", line.self_points),
+                                   ("official", line.official_points)):
+                    sums[key] += value or 0
+        groups.append({"group": group, "rows": rows, "sums": sums})
+    organisation = meeting.organisation
+    day = meeting_day(meeting)
+    return {
+        "score": score,
+        "meeting": meeting,
+        "snapshot": snapshot,
+        "groups": groups,
+        "provisional": bool(snapshot.get("is_provisional")),
+        "self_level_name": level_name(snapshot, score.self_level),
+        "official_level_name": level_name(snapshot, score.official_level),
+        "upper_name": organisation.parent.name if organisation.parent else "",
+        "issuer_name": organisation.name,
+        "issuer_code": organisation.short_code or "CB",
+        "type_code": "BĐ",
+        "date_line": place_and_date(day),
+        "day": day,
+    }
+
+
+# --- yearly rating ----------------------------------------------------------------------------
+
+
+def regime_for(year: int) -> RatingRegime | None:
+    return RatingRegime.objects.filter(first_year__lte=year).order_by("-first_year").first()
+
+
+def rating_day(year: int) -> datetime.date:
+    return datetime.date(year, 12, 31)
+
+
+def _months_before(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    last_day = 28 if month + 1 == 2 else 30 if month + 1 in (4, 6, 9, 11) else 31
+    return datetime.date(year, month + 1, min(day.day, last_day))
+
+
+def rated_members(*, cell: Organisation, year: int, regime: RatingRegime) -> QuerySet[Member]:
+    """Members of the cell who are rated: not exempt, not suspended, admitted at least N months before."""
+    day = rating_day(year)
+    admitted_before = _months_before(day, regime.min_months_since_admission)
+    return (
+        Member.objects.filter(organisation=cell, state=Member.State.ACTIVE)
+        .exclude(pk__in=exempt_member_ids(on=day))
+        .exclude(pk__in=suspended_member_ids(on=day))
+        .exclude(admission_decision_date__gt=admitted_before)
+        .order_by("full_name", "pk")
+    )
+
+
+def not_rated_members(*, cell: Organisation, year: int, regime: RatingRegime) -> list[tuple[Member, str]]:
+    """The cell's members who are left out of the rating, each with the reason."""
+    day = rating_day(year)
+    admitted_before = _months_before(day, regime.min_months_since_admission)
+    exempt = set(exempt_member_ids(on=day).values_list("member_id", flat=True))
+    suspended = set(suspended_member_ids(on=day).values_list("member_id", flat=True))
+    result = []
+    for member in Member.objects.filter(organisation=cell, state=Member.State.ACTIVE).order_by("full_name", "pk"):
+        if member.pk in exempt:
+            result.append((member, _("Miễn công tác và sinh hoạt đảng")))
+        elif member.pk in suspended:
+            result.append((member, _("Đang bị đình chỉ sinh hoạt đảng")))
+        elif member.admission_decision_date and member.admission_decision_date > admitted_before:
+            result.append((member, _("Kết nạp chưa đủ %(months)s tháng") % {
+                "months": regime.min_months_since_admission}))
+    return result
+
+
+def member_year_evidence(*, member: Member, year: int) -> dict:
+    """What the records say about a member's year: attendance, tasks on time, dues, commitment."""
+    attendance = Attendance.objects.filter(
+        member=member, meeting__state__in=HELD_STATES, meeting__actual_start__year=year,
+        meeting__kind__in=Meeting.REGULAR_KINDS,
+    ).aggregate(
+        expected=Count("pk", filter=~Q(presence__in=[Attendance.Presence.EXEMPT,
+                                                      Attendance.Presence.ATTACHED_ELSEWHERE])),
+        present=Count("pk", filter=Q(presence__in=Attendance.PRESENT_VALUES)),
+        unexcused=Count("pk", filter=Q(presence=Attendance.Presence.ABSENT_UNEXCUSED)),
+    )
+    tasks = member.meeting_tasks.filter(due_date__year=year).exclude(status=Task.Status.CANCELLED).aggregate(
+        total=Count("pk", distinct=True),
+        on_time=Count("pk", distinct=True, filter=Q(status=Task.Status.DONE) & (
+            Q(completed_at__isnull=True) | Q(completed_at__date__lte=F("due_date")))),
+    )
+    evidence = {
+        "attendance_expected": attendance["expected"],
+        "attendance_present": attendance["present"],
+        "attendance_percent": _percent(attendance["present"], attendance["expected"]),
+        "unexcused_absences": attendance["unexcused"],
+        "tasks_total": tasks["total"],
+        "tasks_on_time": tasks["on_time"],
+        "tasks_on_time_percent": _percent(tasks["on_time"], tasks["total"]),
+    }
+    try:
+        from cells.models import DuesPayment
+    except ImportError:  # the dues book is optional
+        DuesPayment = None  # noqa: N806
+    if DuesPayment is not None:
+        dues = DuesPayment.objects.filter(member=member, month__year=year).aggregate(
+            months=Count("pk"), paid=Count("pk", filter=Q(amount_paid__gte=F("amount_due"))))
+        evidence["dues_months"] = dues["months"]
+        evidence["dues_paid_months"] = dues["paid"]
+    try:
+        from cells.models import MemberCommitment
+    except ImportError:
+        MemberCommitment = None  # noqa: N806
+    if MemberCommitment is not None:
+        evidence["commitment"] = MemberCommitment.objects.filter(member=member, year=year).exists()
+    return evidence
+
+
+def tccs_of(organisation: Organisation) -> Organisation:
+    """The grassroots organisation (TCCS) an organisation belongs to (itself when it is one)."""
+    ancestors = Organisation.objects.filter(path__in=_ancestor_paths(organisation),
+                                            kind__in=Organisation.TCCS_KINDS).order_by("depth")
+    return ancestors.first() or organisation
+
+
+def effective_level(rating: AnnualRating) -> str:
+    return rating.decided_level or rating.proposed_level or rating.self_level
+
+
+def quota_check(*, tccs: Organisation, year: int, regime: RatingRegime, changes: dict | None = None) -> list[str]:
+    """Warnings of the "HTXSNV ≤ N % of HTTNV" rule over the members rated in a TCCS.
+
+    ``changes`` maps rating id to the level about to be decided, so the warning comes before the decision.
+    Counted in SQL over decided (else proposed) levels.
+    """
+    if regime.excellent_quota_percent is None:
+        return []
+    ratings = AnnualRating.objects.filter(year=year, member__isnull=False, organisation__path__startswith=tccs.path)
+    levels = dict(ratings.values_list("pk", "decided_level"))
+    proposed = dict(ratings.values_list("pk", "proposed_level"))
+    for pk in levels:
+        levels[pk] = levels[pk] or proposed[pk]
+    levels.update(changes or {})
+    excellent = sum(1 for level in levels.values() if level == RatingLevel.EXCELLENT)
+    good = sum(1 for level in levels.values() if level == RatingLevel.GOOD)
+    base = good + excellent if regime.quota_base_includes_excellent else good
+    allowed = (Decimal(base) * regime.excellent_quota_percent / 100).to_integral_value(rounding="ROUND_FLOOR")
+    if excellent > allowed:
+        return [_("%(tccs)s: %(excellent)s đảng viên HTXSNV, vượt %(quota)s%% của %(base)s đảng viên HTTNV "
+                  "(tối đa %(allowed)s).") % {"tccs": tccs.name, "excellent": excellent,
+                                              "quota": regime.excellent_quota_percent, "base": base,
+                                              "allowed": int(allowed)}]
+    return []
+
+
+def cell_excellence_problems(*, cell: Organisation, year: int, regime: RatingRegime) -> list[str]:
+    """Why the cell cannot be rated HTXSNV from its members' decided levels (empty when it can)."""
+    ratings = AnnualRating.objects.filter(year=year, organisation=cell, member__isnull=False)
+    counts = ratings.aggregate(
+        total=Count("pk"),
+        undecided=Count("pk", filter=Q(decided_level="")),
+        done=Count("pk", filter=Q(decided_level__in=[RatingLevel.EXCELLENT, RatingLevel.GOOD, RatingLevel.DONE])),
+        good=Count("pk", filter=Q(decided_level__in=[RatingLevel.EXCELLENT, RatingLevel.GOOD])),
+    )
+    problems = []
+    if not counts["total"]:
+        return [_("Chưa có kết quả xếp loại đảng viên của chi bộ.")]
+    if counts["undecided"]:
+        problems.append(_("Còn %(count)s đảng viên chưa được quyết định xếp loại.") % {"count": counts["undecided"]})
+    done = _percent(counts["done"], counts["total"]) or 0
+    good = _percent(counts["good"], counts["total"]) or 0
+    if done < regime.cell_excellent_min_done_percent:
+        problems.append(_("Chỉ %(share)s đảng viên từ HTNV trở lên (cần %(need)s%%).") % {
+            "share": _fmt_percent(done), "need": regime.cell_excellent_min_done_percent})
+    if good < regime.cell_excellent_min_good_percent:
+        problems.append(_("Chỉ %(share)s đảng viên từ HTTNV trở lên (cần %(need)s%%).") % {
+            "share": _fmt_percent(good), "need": regime.cell_excellent_min_good_percent})
+    return problems
+
+
+def get_rating_cell_or_404(user, pk, *, write: bool = False) -> Organisation:
+    """A cell whose ratings the user reads (404 otherwise); ``write``: its secretary or managers (403 otherwise)."""
+    try:
+        cell = organisations_visible_to(user, roles=READ_MEMBERS).select_related("parent").get(
+            pk=pk, kind__in=Organisation.CELL_KINDS)
+    except (Organisation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if write and not can_write_cell(user, cell):
+        raise PermissionDenied
+    return cell
+
+
+def get_rating_for_user_or_404(user, pk) -> AnnualRating:
+    """A rating of the user's subtrees, or the user's own rating as a member."""
+    query = Q(organisation__in=organisations_visible_to(user, roles=READ_MEMBERS))
+    if user.is_authenticated:
+        query |= Q(member__user=user)
+    try:
+        return AnnualRating.objects.select_related("organisation", "member", "regime").filter(query).get(pk=pk)
+    except (AnnualRating.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def ratings_of_cell(*, cell: Organisation, year: int) -> QuerySet[AnnualRating]:
+    return (AnnualRating.objects.filter(organisation=cell, year=year)
+            .select_related("member", "regime")
+            .order_by(F("member").asc(nulls_first=True), "member__full_name", "pk"))
+
+
+def level_rank(level: str) -> int:
+    return LEVEL_RANK.get(level, 0)
+
+
+# --- supervision -------------------------------------------------------------------------------
+
+
+def quarter_range(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    first_month = (day.month - 1) // 3 * 3 + 1
+    start = datetime.date(day.year, first_month, 1)
+    end = datetime.date(day.year + (first_month + 3 > 12), (first_month + 2) % 12 + 1, 1) - datetime.timedelta(days=1)
+    return start, end
+
+
+def cells_without_upper_visit(*, user, start: datetime.date, end: datetime.date) -> QuerySet[Organisation]:
+    """Visible cells with no held meeting attended by an upper-level guest between ``start`` and ``end``."""
+    visited = Meeting.objects.filter(
+        organisation=OuterRef("pk"), state__in=HELD_STATES, upper_guests__isnull=False,
+        actual_start__date__gte=start, actual_start__date__lte=end,
+    )
+    today = timezone.localdate()
+    return (
+        organisations_visible_to(user, roles=READ_MEMBERS)
+        .filter(kind__in=Organisation.CELL_KINDS)
+        .filter(Q(active_to__isnull=True) | Q(active_to__gte=today))
+        .annotate(visited=Exists(visited))
+        .filter(visited=False)
+        .select_related("parent")
+        .order_by("path")
+    )
+
+
+def inspections_visible_to(user) -> QuerySet[Inspection]:
+    return Inspection.objects.filter(
+        organisation__in=organisations_visible_to(user, roles=READ_MEMBERS)).select_related("organisation")
+
+
+def can_inspect(user, cell: Organisation) -> bool:
+    return bool(_assignments_above(user, cell, MANAGE_MEMBERS)) or (user.is_authenticated and user.is_superuser)
+
+
+def get_inspection_for_user_or_404(user, pk, *, write: bool = False) -> Inspection:
+    try:
+        inspection = inspections_visible_to(user).get(pk=pk)
+    except (Inspection.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if write and not can_inspect(user, inspection.organisation):
+        raise PermissionDenied
+    return inspection
+
+
+def has_any_role_over(user, organisation: Organisation) -> bool:
+    return bool(roles_over(user, organisation))

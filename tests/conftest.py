@@ -47,6 +47,18 @@ def require_or_skip(available: bool, reason: str):
     pytest.skip(reason)
 
 
+@pytest.fixture
+def real_broker(settings):
+    """Publish tasks to the real Redis broker (CI) instead of running them in-process."""
+    from config.celery import app
+
+    require_or_skip(bool(settings.REDIS_URL), "REDIS_URL is not set: no broker to publish to")
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield app
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

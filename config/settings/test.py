@@ -11,3 +11,6 @@ STORAGES = {
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 AXES_ENABLED = True
 LANGUAGE_CODE = "vi"
+# Tasks run in-process in ordinary tests; the task tests that need the real broker and a real
+# worker switch this off with the ``real_broker`` fixture (tests/conftest.py).
+CELERY_TASK_ALWAYS_EAGER = True

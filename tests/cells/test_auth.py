@@ -53,3 +53,15 @@ def test_password_change(client_for, people):
 
 def test_admin_requires_staff(client_for, people):
     assert client_for(people.secretary).get("/quan-tri/").status_code == 302
+
+
+def test_vietnamese_by_default_even_for_an_english_browser(client):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Đăng nhập" in response.content.decode() and response["Content-Language"] == "vi"
+
+
+def test_english_when_the_user_chooses_it(client_for, people):
+    client = client_for(people.admin)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("member_list")).content.decode()
+    assert "Party member" in page

@@ -118,3 +118,31 @@ def test_books_index_sends_each_user_to_their_books(client_for, people, tree):
 
 def test_books_index_without_any_role_is_403(client_for, db):
     assert client_for(UserFactory(username="nobody")).get(reverse("books_index")).status_code == 403
+
+
+@pytest.mark.parametrize("model", ["requireddocumenttype", "duesraterule", "duespayment", "duesrelief",
+                                   "celldocument", "membercommitment"])
+def test_admin_lists_the_books(client_for, objects, model):
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    assert client_for(admin).get(reverse(f"admin:cells_{model}_changelist")).status_code == 200
+
+
+@pytest.mark.parametrize(("name", "keys"), [
+    ("books_cell", ("cell",)), ("books_dues_ledger", ("cell",)), ("books_cell_documents", ("cell",)),
+    ("books_commitments", ("cell",)), ("books_lifecycle", ("cell",)), ("books_documents_table", ("tccs",)),
+    ("books_dues_arrears", ("tccs",)), ("books_member_dues", ("member",)),
+])
+def test_book_pages_make_a_bounded_number_of_queries(client_for, people, tree, objects, name, keys,
+                                                     django_assert_max_num_queries):
+    from cells.dues import dues_payments_bulk_create
+    from cells.models import Member
+
+    from ..factories import make_member
+
+    for n in range(15):
+        make_member(organisation=tree.cell if n % 2 else tree.sibling, dues_base=5_000_000)
+    months = [datetime.date(2026, m, 1) for m in range(1, 12)]
+    dues_payments_bulk_create(members=Member.objects.all(), months=months, paid_share=0.6)
+    client = client_for(people.admin)
+    with django_assert_max_num_queries(14):
+        assert client.get(url(name, objects, *keys)).status_code == 200

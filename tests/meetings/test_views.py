@@ -272,3 +272,19 @@ def test_minutes_pdf_text(client_for, tree, people, published, tmp_path):
         assert name in text, name
     assert "tán thành 2/3" in text and "không tán thành 1/3" in text and "không biểu quyết 0/3" in text
     assert "THƯ KÝ" in text and "CHỦ TRÌ" in text
+
+
+def test_upload_that_is_not_what_its_name_says_is_refused(client_for, people, meeting):
+    fake = SimpleUploadedFile("bao-cao.docx", PDF_BYTES)
+    response = client_for(people.secretary).post(reverse("meetings:document_add", args=[meeting.pk]),
+                                                 {"title": "Báo cáo", "file": fake})
+    assert response.status_code == 200 and "không đúng định dạng DOCX" in response.content.decode()
+    assert not meeting.documents.exists()
+
+
+def test_plan_next_month_from_the_page(client_for, people, meeting):
+    response = client_for(people.secretary).post(reverse("meetings:plan_next", args=[meeting.pk]))
+    following = Meeting.objects.exclude(pk=meeting.pk).get()
+    assert response.status_code == 302 and response.url == reverse("meetings:update", args=[following.pk])
+    assert following.place == meeting.place
+    assert timezone.localtime(following.planned_start).hour == timezone.localtime(meeting.planned_start).hour

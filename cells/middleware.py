@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.utils import translation
+
+
+class PortalLocaleMiddleware:
+    """Vietnamese unless the user chose another language (the set_language cookie).
+
+    Unlike Django's LocaleMiddleware this ignores the browser's Accept-Language: a party office's
+    computers often run an English browser, and the portal's documents are Vietnamese.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.languages = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request):
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if language not in self.languages:
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

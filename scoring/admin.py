@@ -1,0 +1,138 @@
+"""Admin: scoring schemes and rating rules are edited here (data, not code); scores, ratings and
+inspections are read-only because every write goes through the services (audit rows, frozen copies)."""
+
+import json
+
+from django.contrib import admin
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from cells.services import audit_log, snapshot
+
+from . import schemes, services
+from .models import (
+    AnnualRating,
+    Criterion,
+    Inspection,
+    MeetingScore,
+    MeetingScoreLine,
+    RatingRegime,
+    ScoringGroup,
+    ScoringScheme,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class _VersionedMixin:
+    """Edits of a scheme's definition raise its version and leave an audit row with before/after."""
+
+    def _scheme_of(self, obj):
+        return obj if isinstance(obj, ScoringScheme) else obj.scheme
+
+    def save_model(self, request, obj, form, change):
+        request._scheme_before = (
+            schemes.scheme_to_dict(ScoringScheme.objects.get(pk=self._scheme_of(obj).pk)) if change else None)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.scheme_touch(scheme=self._scheme_of(form.instance), before=getattr(request, "_scheme_before", None),
+                              by=request.user)
+
+
+class GroupInline(admin.TabularInline):
+    model = ScoringGroup
+    extra = 0
+    fields = ("order", "code", "name", "max_points")
+    show_change_link = True
+
+
+@admin.register(ScoringScheme)
+class ScoringSchemeAdmin(_VersionedMixin, admin.ModelAdmin):
+    list_display = ("name", "code", "version", "effective_from", "effective_to", "is_provisional")
+    list_filter = ("is_provisional",)
+    search_fields = ("name", "code", "source_document")
+    filter_horizontal = ("scope",)
+    readonly_fields = ("version",)
+    inlines = [GroupInline]
+    actions = ["export_json"]
+
+    @admin.action(description=_("Xuất JSON các bộ tiêu chí đã chọn"))
+    def export_json(self, request, queryset):
+        data = [schemes.scheme_to_dict(scheme) for scheme in queryset.order_by("effective_from")]
+        response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json")
+        response["Content-Disposition"] = 'attachment; filename="bo-tieu-chi.json"'
+        return response
+
+
+class CriterionInline(admin.StackedInline):
+    model = Criterion
+    extra = 0
+    fields = (("order", "code", "max_points", "kind"), "name", "guidance", "measure", "options",
+              ("is_key", "only_when_thematic", "is_bonus"))
+
+
+@admin.register(ScoringGroup)
+class ScoringGroupAdmin(_VersionedMixin, admin.ModelAdmin):
+    list_display = ("scheme", "order", "code", "name", "max_points")
+    list_filter = ("scheme",)
+    inlines = [CriterionInline]
+
+
+@admin.register(RatingRegime)
+class RatingRegimeAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "first_year", "excellent_quota_percent", "cell_excellent_min_good_percent")
+
+    def save_model(self, request, obj, form, change):
+        before = snapshot(RatingRegime.objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        audit_log(actor=request.user, action="scoring.ratingregime.edit", instance=obj, before=before,
+                  after=snapshot(obj))
+
+
+class ScoreLineInline(admin.TabularInline):
+    model = MeetingScoreLine
+    extra = 0
+    fields = ("group_code", "criterion_code", "max_points", "proposed_points", "self_points", "official_points",
+              "override_reason")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MeetingScore)
+class MeetingScoreAdmin(ReadOnlyAdmin):
+    list_display = ("meeting", "scheme", "scheme_version", "state", "self_total", "official_total", "official_level")
+    list_filter = ("state", "scheme")
+    list_select_related = ("meeting", "meeting__organisation", "scheme")
+    inlines = [ScoreLineInline]
+
+
+@admin.register(AnnualRating)
+class AnnualRatingAdmin(ReadOnlyAdmin):
+    list_display = ("year", "organisation", "member", "state", "self_level", "proposed_level", "decided_level")
+    list_filter = ("year", "state", "decided_level")
+    list_select_related = ("organisation", "member")
+
+
+@admin.register(Inspection)
+class InspectionAdmin(ReadOnlyAdmin):
+    list_display = ("organisation", "inspected_on", "inspectors", "follow_up_due", "follow_up_done_on")
+    list_filter = ("year",)
+    list_select_related = ("organisation",)

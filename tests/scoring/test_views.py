@@ -1,0 +1,243 @@
+"""The four access cases for every scoring view, and the main flows through the pages."""
+
+import datetime
+import shutil
+import subprocess
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cells.models import Position
+from meetings.models import Attendance
+from scoring import services
+from scoring.models import AnnualRating, Inspection, MeetingScore
+
+from .conftest import build_meeting, local
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scored(cell_of_ten, people):
+    """A March 2026 meeting (HD 42) whose self-score the cell has adopted."""
+    meeting = build_meeting(cell_of_ten[0].organisation, start=local(2026, 3, 17), speakers=cell_of_ten[:5],
+                            tasks=[("Việc A", [cell_of_ten[0]])])
+    score = services.meeting_score_prefill(meeting=meeting, by=people.secretary)
+    points = {line.pk: line.max_points for line in score.lines.filter(applicable=True, self_points__isnull=True)}
+    services.meeting_score_self_save(score=score, points=points)
+    return services.meeting_score_self_adopt(score=score)
+
+
+@pytest.fixture
+def rating(scored, tree, people):
+    rows = services.annual_rating_open(cell=tree.cell, year=2026)
+    return next(row for row in rows if row.member_id == people.members["member"].pk)
+
+
+@pytest.fixture
+def inspection(tree, people):
+    return services.inspection_create(organisation=tree.cell, inspected_on=datetime.date(2026, 3, 1),
+                                      inspectors="Đ/c Kiểm Tra", findings="Sổ sách đủ", follow_up="Bổ sung sổ",
+                                      follow_up_due=datetime.date(2026, 4, 1), by=people.officer)
+
+
+def read_urls(scored, rating, tree):
+    pk = scored.meeting_id
+    return [reverse("scoring:meeting_score", args=[pk]), reverse("scoring:score_sheet_pdf", args=[pk]),
+            reverse("scoring:cell_ratings", args=[tree.cell.pk, 2026]), reverse("scoring:rating_detail", args=[rating.pk])]
+
+
+def write_urls(scored, rating, tree, inspection):
+    return [reverse("scoring:self_score", args=[scored.meeting_id]), reverse("scoring:confirm", args=[scored.meeting_id]),
+            reverse("scoring:rating_propose", args=[rating.pk]), reverse("scoring:rating_decide", args=[rating.pk]),
+            reverse("scoring:inspection_create", args=[tree.cell.pk]),
+            reverse("scoring:inspection_follow_up", args=[inspection.pk])]
+
+
+def post_urls(scored, tree):
+    return [reverse("scoring:prefill", args=[scored.meeting_id]), reverse("scoring:adopt", args=[scored.meeting_id]),
+            reverse("scoring:ratings_open", args=[tree.cell.pk, 2026])]
+
+
+LISTS = ["scoring:index", "scoring:supervision", "scoring:inspections"]
+
+
+def test_anonymous_is_redirected_to_login_everywhere(client, scored, rating, tree, inspection):
+    urls = read_urls(scored, rating, tree) + write_urls(scored, rating, tree, inspection) + [
+        reverse(name) for name in LISTS] + [reverse("scoring:rating_self", args=[rating.pk])]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith(reverse("login")), url
+    for url in post_urls(scored, tree):
+        response = client.post(url)
+        assert response.status_code == 302 and response.url.startswith(reverse("login")), url
+
+
+def test_secretary_of_other_cell_gets_404(client_for, people, scored, rating, tree, inspection):
+    client = client_for(people.other_secretary)
+    for url in read_urls(scored, rating, tree) + write_urls(scored, rating, tree, inspection) + [
+            reverse("scoring:rating_self", args=[rating.pk])]:
+        assert client.get(url).status_code == 404, url
+    for url in post_urls(scored, tree):
+        assert client.post(url).status_code == 404, url
+
+
+def test_other_cell_lists_do_not_show_this_cell(client_for, people, scored, inspection):
+    client = client_for(people.other_secretary)
+    assert "Chi bộ Văn phòng" not in client.get(reverse("scoring:index")).content.decode()
+    assert "Sổ sách đủ" not in client.get(reverse("scoring:inspections")).content.decode()
+    assert "Chi bộ Văn phòng" not in client.get(reverse("scoring:supervision")).content.decode()
+
+
+@pytest.mark.parametrize("reader", ["viewer", "clerk"])
+def test_read_only_users_read_but_get_403_on_writes(client_for, people, scored, rating, tree, inspection, reader):
+    client = client_for(getattr(people, reader))
+    for url in read_urls(scored, rating, tree):
+        assert client.get(url).status_code == 200, url
+    for url in write_urls(scored, rating, tree, inspection):
+        assert client.get(url).status_code == 403, url
+    for url in post_urls(scored, tree):
+        assert client.post(url).status_code == 403, url
+
+
+def test_secretary_scores_but_cannot_confirm_decide_or_inspect(client_for, people, scored, rating, tree, inspection):
+    client = client_for(people.secretary)
+    for url in read_urls(scored, rating, tree) + [reverse(name) for name in LISTS]:
+        assert client.get(url).status_code == 200, url
+    assert client.get(reverse("scoring:rating_propose", args=[rating.pk])).status_code == 200
+    for url in [reverse("scoring:confirm", args=[scored.meeting_id]), reverse("scoring:rating_decide", args=[rating.pk]),
+                reverse("scoring:inspection_create", args=[tree.cell.pk]),
+                reverse("scoring:inspection_follow_up", args=[inspection.pk])]:
+        assert client.get(url).status_code == 403, url
+
+
+def test_member_reads_the_score_and_self_assesses_only_own_rating(client_for, people, scored, rating, tree):
+    client = client_for(people.member)
+    assert client.get(reverse("scoring:meeting_score", args=[scored.meeting_id])).status_code == 200
+    assert client.get(reverse("scoring:rating_self", args=[rating.pk])).status_code == 200
+    assert client.get(reverse("scoring:rating_propose", args=[rating.pk])).status_code == 403
+    own_cell_rating = AnnualRating.objects.get(organisation=tree.cell, member=None, year=2026)
+    assert client.get(reverse("scoring:rating_detail", args=[own_cell_rating.pk])).status_code == 404
+    assert client.post(reverse("scoring:adopt", args=[scored.meeting_id])).status_code == 403
+
+
+@pytest.mark.parametrize("upper", ["officer", "admin"])
+def test_upper_level_opens_every_page(client_for, people, scored, rating, tree, inspection, upper):
+    client = client_for(getattr(people, upper))
+    for url in read_urls(scored, rating, tree) + write_urls(scored, rating, tree, inspection) + [
+            reverse(name) for name in LISTS]:
+        assert client.get(url).status_code in (200, 302), url
+
+
+def test_committee_viewer_confirms_only_where_assigned(client_for, people, scored, tree):
+    client = client_for(people.viewer)
+    url = reverse("scoring:confirm", args=[scored.meeting_id])
+    assert client.get(url).status_code == 403
+    viewer_member = people.members["sibling"]
+    viewer_member.user = people.viewer
+    viewer_member.save()
+    Position.objects.create(member=viewer_member, organisation=tree.cell, kind=Position.Kind.SUPERVISOR,
+                            start=datetime.date(2020, 1, 1))
+    assert client.get(url).status_code == 200
+
+
+# --- flows -----------------------------------------------------------------------------------
+
+
+def test_secretary_prefills_fills_and_adopts_through_the_pages(client_for, people, cell_of_ten):
+    meeting = build_meeting(cell_of_ten[0].organisation, start=local(2026, 4, 14), speakers=cell_of_ten[:5],
+                            absent={cell_of_ten[8]: (Attendance.Presence.ABSENT_UNEXCUSED, "")})
+    client = client_for(people.secretary)
+    page = client.get(reverse("scoring:meeting_score", args=[meeting.pk])).content.decode()
+    assert "Đề xuất điểm từ hồ sơ" in page and "HD 42-HD/BTCTW" in page
+    client.post(reverse("scoring:prefill", args=[meeting.pk]))
+    score = MeetingScore.objects.get(meeting=meeting)
+    page = client.get(reverse("scoring:meeting_score", args=[meeting.pk])).content.decode()
+    assert "Bí thư tự chấm" in page and "vắng không lý do 1" in page
+    form = client.get(reverse("scoring:self_score", args=[meeting.pk])).content.decode()
+    assert 'name="line_' in form
+    data = {f"line_{line.pk}": str(line.max_points.normalize())
+            for line in score.lines.filter(applicable=True, proposed_points__isnull=True)}
+    data["line_999999"] = "1"
+    wrong = score.lines.get(criterion_code="6.1")
+    response = client.post(reverse("scoring:self_score", args=[meeting.pk]), {**data, f"line_{wrong.pk}": "33"})
+    assert response.status_code == 200 and "Hãy chọn một lựa chọn hợp lệ" in response.content.decode()
+    response = client.post(reverse("scoring:self_score", args=[meeting.pk]), {**data, "weaknesses": "Ít phát biểu"})
+    open("/tmp/resp.html", "w").write(response.content.decode())
+    assert response.status_code == 302
+    client.post(reverse("scoring:adopt", args=[meeting.pk]))
+    score.refresh_from_db()
+    assert score.state == MeetingScore.State.SELF_ADOPTED and score.weaknesses == "Ít phát biểu"
+
+
+def test_officer_changes_a_score_with_a_reason_through_the_page(client_for, people, scored):
+    client = client_for(people.officer)
+    url = reverse("scoring:confirm", args=[scored.meeting_id])
+    line = scored.lines.get(criterion_code="4.2")
+    response = client.post(url, {f"line_{line.pk}": "5"})
+    assert response.status_code == 200 and "Cần ghi lý do" in response.content.decode()
+    response = client.post(url, {f"line_{line.pk}": "5", "reason": "Nội dung chưa sát"})
+    assert response.status_code == 302
+    scored.refresh_from_db()
+    assert scored.state == MeetingScore.State.CONFIRMED and scored.official_total == scored.self_total - 5
+
+
+def _pdf_text(tmp_path, content: bytes) -> str:
+    path = tmp_path / "sheet.pdf"
+    path.write_bytes(content)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
+                          text=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
+def test_score_sheet_pdf_shows_the_level(client_for, people, scored, tmp_path):
+    response = client_for(people.secretary).get(reverse("scoring:score_sheet_pdf", args=[scored.meeting_id]))
+    assert response["Content-Type"] == "application/pdf"
+    text = _pdf_text(tmp_path, response.content)
+    assert "PHIẾU CHẤM ĐIỂM" in text and "ĐẢNG CỘNG SẢN VIỆT NAM" in text
+    assert f"xếp loại {scored.scheme_snapshot['levels'][0]['name']}" in text or "xếp loại Khá" in text
+    assert "TẠM THỜI" not in text
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
+def test_qd31_score_sheet_pdf_and_page_carry_the_provisional_mark(client_for, people, cell_of_ten, tmp_path):
+    meeting = build_meeting(cell_of_ten[0].organisation, start=local(2025, 10, 27), speakers=cell_of_ten[:5])
+    score = services.meeting_score_prefill(meeting=meeting)
+    points = {line.pk: line.max_points for line in score.lines.filter(applicable=True, self_points__isnull=True)}
+    services.meeting_score_self_save(score=score, points=points)
+    score = services.meeting_score_self_adopt(score=score)
+    client = client_for(people.secretary)
+    assert "Bộ tiêu chí tạm thời" in client.get(reverse("scoring:meeting_score", args=[meeting.pk])).content.decode()
+    text = _pdf_text(tmp_path, client.get(reverse("scoring:score_sheet_pdf", args=[meeting.pk])).content)
+    assert "BỘ TIÊU CHÍ TẠM THỜI" in text and "31-QĐ/TU" in text
+    level = {"tot": "Tốt", "kha": "Khá", "trung_binh": "Trung bình", "kem": "Kém"}[score.self_level]
+    assert f"xếp loại {level}" in " ".join(text.split())
+
+
+def test_supervision_lists_cells_without_an_upper_level_visit(client_for, people, tree, cell_of_ten):
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.datetime(today.year, today.month, 1, 8)) if today.day > 1 else \
+        timezone.now() - datetime.timedelta(hours=3)
+    build_meeting(tree.cell, start=start, upper_guests=[people.members["sibling"]])
+    page = client_for(people.officer).get(reverse("scoring:supervision")).content.decode()
+    assert "Chi bộ Kế toán" in page and "Chi bộ Văn phòng" not in page
+    page = client_for(people.admin).get(reverse("scoring:supervision")).content.decode()
+    assert "Chi bộ Công ty Điện lực" in page
+
+
+def test_officer_records_an_inspection_and_its_follow_up(client_for, people, tree):
+    client = client_for(people.officer)
+    url = reverse("scoring:inspection_create", args=[tree.cell.pk])
+    response = client.post(url, {"inspected_on": "31/12/2999", "inspectors": "A", "findings": ""})
+    assert response.status_code == 200 and not Inspection.objects.exists()
+    response = client.post(url, {"inspected_on": "01/03/2026", "inspectors": "Đ/c A", "findings": "Thiếu sổ đảng phí",
+                                 "follow_up": "Lập sổ", "follow_up_due": "01/04/2026", "minutes_book_ok": "on"})
+    assert response.status_code == 302
+    inspection = Inspection.objects.get()
+    assert inspection.minutes_book_ok and not inspection.dues_book_ok and inspection.year == 2026
+    response = client.post(reverse("scoring:inspection_follow_up", args=[inspection.pk]),
+                           {"done_on": "15/03/2026", "result": "Đã lập sổ"})
+    assert response.status_code == 302
+    inspection.refresh_from_db()
+    assert inspection.follow_up_done_on == datetime.date(2026, 3, 15)

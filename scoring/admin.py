@@ -3,7 +3,7 @@ inspections are read-only because every write goes through the services (audit r
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -34,20 +34,37 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class _VersionedMixin:
-    """Edits of a scheme's definition raise its version and leave an audit row with before/after."""
+    """Edits of a scheme's definition raise its version and leave an audit row with before/after;
+    a definition that no longer adds up is saved (the admin may be half-way) but flagged at once."""
 
     def _scheme_of(self, obj):
         return obj if isinstance(obj, ScoringScheme) else obj.scheme
 
+    def _before(self, obj, change):
+        if isinstance(obj, ScoringScheme) and not change:
+            return None
+        return schemes.scheme_to_dict(ScoringScheme.objects.get(pk=self._scheme_of(obj).pk))
+
     def save_model(self, request, obj, form, change):
-        request._scheme_before = (
-            schemes.scheme_to_dict(ScoringScheme.objects.get(pk=self._scheme_of(obj).pk)) if change else None)
+        request._scheme_before = self._before(obj, change)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services.scheme_touch(scheme=self._scheme_of(form.instance), before=getattr(request, "_scheme_before", None),
-                              by=request.user)
+        self._touch(request, self._scheme_of(form.instance), getattr(request, "_scheme_before", None))
+
+    def delete_model(self, request, obj):
+        if isinstance(obj, ScoringScheme):
+            return super().delete_model(request, obj)
+        scheme, before = obj.scheme, self._before(obj, True)
+        super().delete_model(request, obj)
+        self._touch(request, scheme, before)
+
+    def _touch(self, request, scheme, before):
+        scheme = services.scheme_touch(scheme=scheme, before=before, by=request.user)
+        errors = schemes.validate_scheme_data(schemes.scheme_to_dict(scheme))
+        if errors:
+            messages.warning(request, _("Bộ tiêu chí chưa hợp lệ: %(errors)s") % {"errors": " ".join(errors)})
 
 
 class GroupInline(admin.TabularInline):
@@ -78,6 +95,16 @@ class ScoringSchemeAdmin(_VersionedMixin, admin.ModelAdmin):
 class CriterionInline(admin.StackedInline):
     model = Criterion
     extra = 0
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "measure":
+            from django import forms
+
+            choices = [("", _("— Bí thư tự chấm —"))] + [(key, f"{key}: {label}") for key, label in
+                                                          schemes.MEASURES.items()]
+            return forms.ChoiceField(label=db_field.verbose_name, choices=choices, required=False,
+                                     help_text=db_field.help_text)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
     fields = (("order", "code", "max_points", "kind"), "name", "guidance", "measure", "options",
               ("is_key", "only_when_thematic", "is_bonus"))
 

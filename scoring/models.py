@@ -151,6 +151,21 @@ class MeetingScore(models.Model):
     def is_provisional(self) -> bool:
         return bool(self.scheme_snapshot.get("is_provisional"))
 
+    def _level_name(self, code: str) -> str:
+        for level in self.scheme_snapshot.get("levels", []):
+            if level["code"] == code:
+                return level["name"]
+        return code
+
+    @property
+    def self_level_name(self) -> str:
+        """"Khá", "Tốt"…: the cell's level in the words of the scheme it was scored with (for the minutes)."""
+        return self._level_name(self.self_level)
+
+    @property
+    def official_level_name(self) -> str:
+        return self._level_name(self.official_level)
+
 
 class MeetingScoreLine(models.Model):
     """One criterion of one meeting's score: what the records propose, what the cell and the upper level gave."""

@@ -7,9 +7,33 @@ schemes runs the very same code as ``manage.py scoring_schemes import``.
 import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 FORMAT_VERSION = 1
 CHOICE, NUMBER = "choice", "number"
 CONDITION_KEYS = ("gte", "gt", "lte", "lt")
+
+# The measures a criterion may ask for; ``scoring.selectors.meeting_facts`` reads each from the records.
+MEASURES = {
+    "duration_shortfall": "Số phút thiếu so với thời lượng tối thiểu (90; 120 khi kết hợp chuyên đề)",
+    "duration_percent": "Thời lượng thực tế / thời lượng tối thiểu (%)",
+    "attendance_percent": "Tỷ lệ đảng viên có mặt, không tính miễn sinh hoạt và sinh hoạt nơi khác (%)",
+    "unexcused_absences": "Số đảng viên vắng không lý do",
+    "excused_streak": "Số lần vắng có lý do liên tiếp nhiều nhất của một đảng viên trong năm",
+    "notice_sent": "Có thông báo gửi trước giờ họp (1/0)",
+    "notice_ahead": "Thông báo gửi trước ít nhất 1 ngày (1/0)",
+    "documents_ahead": "Tài liệu gửi trước ít nhất 1 ngày (1/0)",
+    "meeting_documents": "Số tài liệu đính kèm buổi sinh hoạt",
+    "preparatory_meeting": "Có họp chi ủy chuẩn bị (1/0)",
+    "speakers_percent": "Tỷ lệ đảng viên dự họp phát biểu (%)",
+    "conclusion_recorded": "Có kết luận / nghị quyết (1/0)",
+    "conclusion_voted": "Kết luận được biểu quyết thông qua (1/0)",
+    "tasks_assigned": "Số nhiệm vụ được phân công",
+    "minutes_complete": "Biên bản đủ các mục bắt buộc (1/0)",
+    "minutes_adopted_in_time": "Biên bản thông qua trong 2 ngày (1/0)",
+    "last_tasks_done_percent": "Tỷ lệ nhiệm vụ kỳ trước đã hoàn thành (%)",
+    "thematic": "Có sinh hoạt chuyên đề (1/0)",
+}
 
 
 def as_decimal(value) -> Decimal:
@@ -67,7 +91,7 @@ def _date(value, field, errors):
     try:
         return datetime.date.fromisoformat(str(value))
     except ValueError:
-        errors.append(f"{field}: ngày không hợp lệ ({value}), cần dạng YYYY-MM-DD.")
+        errors.append(_("%(field)s: ngày không hợp lệ (%(value)s), cần dạng YYYY-MM-DD.") % {"field": field, "value": value})
         return None
 
 
@@ -75,7 +99,7 @@ def _number(value, field, errors):
     try:
         return as_decimal(value)
     except (InvalidOperation, ValueError, TypeError):
-        errors.append(f"{field}: không phải là số ({value!r}).")
+        errors.append(_("%(field)s: không phải là số (%(value)r).") % {"field": field, "value": value})
         return Decimal(0)
 
 
@@ -83,77 +107,83 @@ def validate_scheme_data(data: dict) -> list[str]:
     """Everything wrong with a scheme's data, in Vietnamese; an empty list means it can be loaded."""
     errors: list[str] = []
     if not isinstance(data, dict):
-        return ["Dữ liệu bộ tiêu chí phải là một đối tượng JSON."]
+        return [_("Dữ liệu bộ tiêu chí phải là một đối tượng JSON.")]
     for key in ("code", "name", "source_document", "effective_from", "groups", "levels"):
         if not data.get(key):
-            errors.append(f"Thiếu trường bắt buộc \"{key}\".")
+            errors.append(_("Thiếu trường bắt buộc \"%(key)s\".") % {"key": key})
     if errors:
         return errors
     start = _date(data["effective_from"], "effective_from", errors)
     end = _date(data.get("effective_to"), "effective_to", errors)
     if start and end and end < start:
-        errors.append("effective_to phải sau effective_from.")
+        errors.append(_("effective_to phải sau effective_from."))
     if data.get("inapplicable_policy", "full") not in ("full", "rescale"):
-        errors.append("inapplicable_policy phải là \"full\" hoặc \"rescale\".")
+        errors.append(_("inapplicable_policy phải là \"full\" hoặc \"rescale\"."))
     max_points = _number(data.get("max_points", 100), "max_points", errors)
     group_sum = Decimal(0)
     group_codes = set()
     for group in data["groups"]:
         code = str(group.get("code", ""))
-        label = f"Nhóm {code or '?'}"
+        label = _("Nhóm %(code)s") % {"code": code or "?"}
         if not code or code in group_codes:
-            errors.append(f"{label}: mã nhóm trống hoặc trùng.")
+            errors.append(_("%(label)s: mã nhóm trống hoặc trùng.") % {"label": label})
         group_codes.add(code)
         if not group.get("name"):
-            errors.append(f"{label}: thiếu tên nhóm.")
+            errors.append(_("%(label)s: thiếu tên nhóm.") % {"label": label})
         group_max = _number(group.get("max_points"), f"{label} max_points", errors)
         group_sum += group_max
         criteria_sum = Decimal(0)
         criterion_codes = set()
         for criterion in group.get("criteria") or []:
             ccode = str(criterion.get("code", ""))
-            clabel = f"Tiêu chí {ccode or '?'}"
+            clabel = _("Tiêu chí %(code)s") % {"code": ccode or "?"}
             if not ccode or ccode in criterion_codes:
-                errors.append(f"{clabel}: mã tiêu chí trống hoặc trùng trong nhóm {code}.")
+                errors.append(_("%(label)s: mã tiêu chí trống hoặc trùng trong nhóm %(group)s.") % {"label": clabel, "group": code})
             criterion_codes.add(ccode)
             if not criterion.get("name"):
-                errors.append(f"{clabel}: thiếu tên tiêu chí.")
+                errors.append(_("%(label)s: thiếu tên tiêu chí.") % {"label": clabel})
             cmax = _number(criterion.get("max_points"), f"{clabel} max_points", errors)
             criteria_sum += cmax
             kind = criterion.get("kind", NUMBER)
             if kind not in (CHOICE, NUMBER):
-                errors.append(f"{clabel}: cách chấm phải là \"choice\" hoặc \"number\".")
+                errors.append(_("%(label)s: cách chấm phải là \"choice\" hoặc \"number\".") % {"label": clabel})
             options = criterion.get("options") or []
             if kind == CHOICE and not options:
-                errors.append(f"{clabel}: cách chấm \"choice\" cần ít nhất một mức điểm.")
+                errors.append(_("%(label)s: cách chấm \"choice\" cần ít nhất một mức điểm.") % {"label": clabel})
+            for name in [criterion.get("measure")] + [option.get("measure") for option in options]:
+                if name and name not in MEASURES:
+                    errors.append(_("%(label)s: không có số liệu \"%(name)s\" (xem danh sách trong scoring/schemes.py).")
+                                  % {"label": clabel, "name": name})
             if criterion.get("measure") and not options:
-                errors.append(f"{clabel}: có số liệu đề xuất thì cần các mức điểm.")
+                errors.append(_("%(label)s: có số liệu đề xuất thì cần các mức điểm.") % {"label": clabel})
             for option in options:
                 points = _number(option.get("points"), f"{clabel} points", errors)
                 if points < 0 or points > cmax:
-                    errors.append(f"{clabel}: mức \"{option.get('label', '')}\" có {points} điểm, "
-                                  f"ngoài khoảng 0–{cmax}.")
+                    errors.append(_("%(label)s: mức \"%(option)s\" có %(points)s điểm, ngoài khoảng 0–%(max)s.") % {
+                        "label": clabel, "option": option.get("label", ""), "points": points, "max": cmax})
                 for key in CONDITION_KEYS:
                     if key in option:
                         _number(option[key], f"{clabel} {key}", errors)
         if not group.get("criteria"):
-            errors.append(f"{label}: chưa có tiêu chí nào.")
+            errors.append(_("%(label)s: chưa có tiêu chí nào.") % {"label": label})
         elif criteria_sum != group_max:
-            errors.append(f"{label}: tổng điểm các tiêu chí ({criteria_sum}) khác điểm tối đa của nhóm ({group_max}).")
+            errors.append(_("%(label)s: tổng điểm các tiêu chí (%(sum)s) khác điểm tối đa của nhóm (%(max)s).") % {
+                "label": label, "sum": criteria_sum, "max": group_max})
     if group_sum != max_points:
-        errors.append(f"Tổng điểm các nhóm ({group_sum}) khác điểm tối đa của bộ tiêu chí ({max_points}).")
+        errors.append(_("Tổng điểm các nhóm (%(sum)s) khác điểm tối đa của bộ tiêu chí (%(max)s).") % {
+            "sum": group_sum, "max": max_points})
     level_codes = set()
     last_min = None
     for level in data["levels"]:
         if not level.get("code") or not level.get("name") or level.get("code") in level_codes:
-            errors.append("Mỗi mức xếp loại cần mã (không trùng) và tên.")
+            errors.append(_("Mỗi mức xếp loại cần mã (không trùng) và tên."))
         level_codes.add(level.get("code"))
         minimum = _number(level.get("min", 0), f"Mức {level.get('name')} min", errors)
         if last_min is not None and minimum >= last_min:
-            errors.append("Các mức xếp loại phải xếp từ cao xuống thấp theo điểm sàn.")
+            errors.append(_("Các mức xếp loại phải xếp từ cao xuống thấp theo điểm sàn."))
         last_min = minimum
     if last_min is not None and last_min != 0:
-        errors.append("Mức xếp loại thấp nhất phải có điểm sàn 0.")
+        errors.append(_("Mức xếp loại thấp nhất phải có điểm sàn 0."))
     return errors
 
 
@@ -170,7 +200,7 @@ def scheme_load(data: dict, *, ScoringScheme, ScoringGroup, Criterion, Organisat
     for name in data.get("scope") or []:
         matches = list(Organisation.objects.filter(name=name)[:2])
         if len(matches) != 1:
-            raise ValueError(f"Phạm vi áp dụng: không xác định được tổ chức \"{name}\".")
+            raise ValueError(_("Phạm vi áp dụng: không xác định được tổ chức \"%(name)s\".") % {"name": name})
         scope.append(matches[0])
     fields = {
         "name": data["name"],

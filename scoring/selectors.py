@@ -8,7 +8,8 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -399,14 +400,16 @@ def score_sheet_context(score: MeetingScore) -> dict:
     groups = []
     for group in snapshot["groups"]:
         rows = []
-        sums = {"proposed": Decimal(0), "self": Decimal(0), "official": Decimal(0)}
+        # A column's group total is shown only once some criterion of the group has points in it.
+        sums = {"proposed": None, "self": None, "official": None}
         for criterion in group["criteria"]:
             line = lines.get((group["code"], criterion["code"]))
             rows.append({"criterion": criterion, "line": line})
             if line is not None:
                 for key, value in (("proposed", line.proposed_points), ("self", line.self_points),
                                    ("official", line.official_points)):
-                    sums[key] += value or 0
+                    if value is not None:
+                        sums[key] = (sums[key] or 0) + value
         groups.append({"group": group, "rows": rows, "sums": sums})
     organisation = meeting.organisation
     day = meeting_day(meeting)
@@ -428,6 +431,9 @@ def score_sheet_context(score: MeetingScore) -> dict:
 
 
 # --- yearly rating ----------------------------------------------------------------------------
+
+
+RATED_KINDS = (*Organisation.CELL_KINDS, *Organisation.TCCS_KINDS, Organisation.Kind.DANG_BO_BO_PHAN)
 
 
 def regime_for(year: int) -> RatingRegime | None:
@@ -539,13 +545,17 @@ def quota_check(*, tccs: Organisation, year: int, regime: RatingRegime, changes:
     if regime.excellent_quota_percent is None:
         return []
     ratings = AnnualRating.objects.filter(year=year, member__isnull=False, organisation__path__startswith=tccs.path)
-    levels = dict(ratings.values_list("pk", "decided_level"))
-    proposed = dict(ratings.values_list("pk", "proposed_level"))
-    for pk in levels:
-        levels[pk] = levels[pk] or proposed[pk]
-    levels.update(changes or {})
-    excellent = sum(1 for level in levels.values() if level == RatingLevel.EXCELLENT)
-    good = sum(1 for level in levels.values() if level == RatingLevel.GOOD)
+    current = Coalesce(NullIf("decided_level", Value("")), "proposed_level")
+    counts = ratings.annotate(current_level=current).aggregate(
+        excellent=Count("pk", filter=Q(current_level=RatingLevel.EXCELLENT)),
+        good=Count("pk", filter=Q(current_level=RatingLevel.GOOD)),
+    )
+    excellent, good = counts["excellent"], counts["good"]
+    # The levels about to be decided replace the rows' current ones.
+    for row in ratings.filter(pk__in=list(changes or {})).annotate(current_level=current).values("pk", "current_level"):
+        new_level = changes[row["pk"]]
+        excellent += (new_level == RatingLevel.EXCELLENT) - (row["current_level"] == RatingLevel.EXCELLENT)
+        good += (new_level == RatingLevel.GOOD) - (row["current_level"] == RatingLevel.GOOD)
     base = good + excellent if regime.quota_base_includes_excellent else good
     allowed = (Decimal(base) * regime.excellent_quota_percent / 100).to_integral_value(rounding="ROUND_FLOOR")
     if excellent > allowed:
@@ -557,8 +567,14 @@ def quota_check(*, tccs: Organisation, year: int, regime: RatingRegime, changes:
 
 
 def cell_excellence_problems(*, cell: Organisation, year: int, regime: RatingRegime) -> list[str]:
-    """Why the cell cannot be rated HTXSNV from its members' decided levels (empty when it can)."""
-    ratings = AnnualRating.objects.filter(year=year, organisation=cell, member__isnull=False)
+    """Why an organisation cannot be rated HTXSNV (empty when it can).
+
+    A cell is judged on its members' decided levels; a đảng bộ on its direct sub-units' decided levels.
+    """
+    if cell.is_cell:
+        ratings = AnnualRating.objects.filter(year=year, organisation=cell, member__isnull=False)
+    else:
+        ratings = AnnualRating.objects.filter(year=year, organisation__parent=cell, member__isnull=True)
     counts = ratings.aggregate(
         total=Count("pk"),
         undecided=Count("pk", filter=Q(decided_level="")),
@@ -567,25 +583,28 @@ def cell_excellence_problems(*, cell: Organisation, year: int, regime: RatingReg
     )
     problems = []
     if not counts["total"]:
-        return [_("Chưa có kết quả xếp loại đảng viên của chi bộ.")]
+        return [_("Chưa có kết quả xếp loại đảng viên của chi bộ.") if cell.is_cell
+                else _("Chưa có kết quả xếp loại các tổ chức trực thuộc.")]
     if counts["undecided"]:
-        problems.append(_("Còn %(count)s đảng viên chưa được quyết định xếp loại.") % {"count": counts["undecided"]})
+        problems.append(_("Còn %(count)s đảng viên hoặc tổ chức chưa được quyết định xếp loại.") % {
+            "count": counts["undecided"]})
     done = _percent(counts["done"], counts["total"]) or 0
     good = _percent(counts["good"], counts["total"]) or 0
     if done < regime.cell_excellent_min_done_percent:
-        problems.append(_("Chỉ %(share)s đảng viên từ HTNV trở lên (cần %(need)s%%).") % {
+        problems.append(_("Chỉ %(share)s từ HTNV trở lên (cần %(need)s%%).") % {
             "share": _fmt_percent(done), "need": regime.cell_excellent_min_done_percent})
     if good < regime.cell_excellent_min_good_percent:
-        problems.append(_("Chỉ %(share)s đảng viên từ HTTNV trở lên (cần %(need)s%%).") % {
+        problems.append(_("Chỉ %(share)s từ HTTNV trở lên (cần %(need)s%%).") % {
             "share": _fmt_percent(good), "need": regime.cell_excellent_min_good_percent})
     return problems
 
 
 def get_rating_cell_or_404(user, pk, *, write: bool = False) -> Organisation:
-    """A cell whose ratings the user reads (404 otherwise); ``write``: its secretary or managers (403 otherwise)."""
+    """An organisation rated yearly (a cell, a TCCS, a đảng bộ bộ phận) whose ratings the user reads (404
+    otherwise); ``write``: its secretary or managers (403 otherwise)."""
     try:
         cell = organisations_visible_to(user, roles=READ_MEMBERS).select_related("parent").get(
-            pk=pk, kind__in=Organisation.CELL_KINDS)
+            pk=pk, kind__in=RATED_KINDS)
     except (Organisation.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if write and not can_write_cell(user, cell):
@@ -608,6 +627,11 @@ def ratings_of_cell(*, cell: Organisation, year: int) -> QuerySet[AnnualRating]:
     return (AnnualRating.objects.filter(organisation=cell, year=year)
             .select_related("member", "regime")
             .order_by(F("member").asc(nulls_first=True), "member__full_name", "pk"))
+
+
+def ratings_of_user(user) -> QuerySet[AnnualRating]:
+    """The user's own yearly ratings as a member."""
+    return AnnualRating.objects.filter(member__user=user).select_related("organisation").order_by("-year")
 
 
 def level_rank(level: str) -> int:

@@ -305,13 +305,13 @@ def _rating_log(*, by, action, rating, before=None):
 
 @transaction.atomic
 def annual_rating_open(*, cell: Organisation, year: int, by=None) -> list[AnnualRating]:
-    """Open the year's rating of a cell and its rated members, each pre-filled with its evidence.
+    """Open the year's rating of an organisation and, for a cell, of its rated members with their evidence.
 
-    Members left out (exempt, suspended, admitted less than the regime's months before) get no row.
+    A TCCS or đảng bộ bộ phận gets only its own row (its cells are opened one by one). Members left out (exempt, suspended, admitted less than the regime's months before) get no row.
     Opening again adds members who became eligible and refreshes the evidence of open rows.
     """
-    if not cell.is_cell:
-        raise ValidationError({"organisation": _("Chỉ mở đánh giá, xếp loại cho chi bộ.")})
+    if cell.kind not in selectors.RATED_KINDS:
+        raise ValidationError({"organisation": _("Tổ chức này không đánh giá, xếp loại hằng năm.")})
     regime = selectors.regime_for(year)
     if regime is None:
         raise ValidationError({"year": _("Chưa có quy định đánh giá, xếp loại áp dụng cho năm %(year)s.") % {
@@ -322,6 +322,8 @@ def annual_rating_open(*, cell: Organisation, year: int, by=None) -> list[Annual
     if created:
         _rating_log(by=by, action="scoring.annualrating.open", rating=rating)
     rows.append(rating)
+    if not cell.is_cell:
+        return rows
     for member in selectors.rated_members(cell=cell, year=year, regime=regime):
         evidence = selectors.member_year_evidence(member=member, year=year)
         rating = AnnualRating.objects.filter(year=year, member=member).first()
@@ -341,7 +343,7 @@ def _check_level(level: str, field: str) -> None:
 
 
 def _lock_rating(rating: AnnualRating) -> AnnualRating:
-    return AnnualRating.objects.select_for_update().select_related("organisation", "member", "regime").get(
+    return AnnualRating.objects.select_for_update(of=("self",)).select_related("organisation", "member", "regime").get(
         pk=rating.pk)
 
 
@@ -374,7 +376,7 @@ def annual_rating_propose(*, rating: AnnualRating, level: str, note: str = "", b
         problems = selectors.cell_excellence_problems(cell=rating.organisation, year=rating.year,
                                                       regime=rating.regime)
         if problems:
-            raise ValidationError({"proposed_level": [_("Chi bộ chưa đủ điều kiện HTXSNV.")] + problems})
+            raise ValidationError({"proposed_level": [_("Tổ chức chưa đủ điều kiện HTXSNV.")] + problems})
     before = snapshot(rating)
     rating.proposed_level, rating.proposal_note = level, note.strip()
     rating.proposed_by = by if getattr(by, "is_authenticated", False) else None
@@ -404,7 +406,7 @@ def annual_rating_decide(*, rating: AnnualRating, level: str, note: str = "", ac
         problems = selectors.cell_excellence_problems(cell=rating.organisation, year=rating.year,
                                                       regime=rating.regime)
         if problems:
-            raise ValidationError({"decided_level": [_("Chi bộ chưa đủ điều kiện HTXSNV.")] + problems})
+            raise ValidationError({"decided_level": [_("Tổ chức chưa đủ điều kiện HTXSNV.")] + problems})
     warnings = annual_rating_warnings(rating=rating, level=level)
     if warnings and not acknowledge_warnings:
         raise ValidationError({"acknowledge_warnings": warnings})

@@ -51,6 +51,7 @@ def index(request):
     return render(request, "scoring/index.html", {
         "scores": scores, "cells": cells.order_by("path"), "year": timezone.localdate().year,
         "can_read_tree": organisations_visible_to(request.user, roles=READ_MEMBERS).exists(),
+        "my_ratings": selectors.ratings_of_user(request.user),
     })
 
 

@@ -63,7 +63,7 @@ def test_hd42_hand_worked_score_and_level(cell_of_ten, people):
     _fill_manual_with_full_marks(score)
     score = services.meeting_score_self_adopt(score=score, by=people.secretary)
     # 43 proposed + 5 (4.3 not applicable) + 37 manual at full marks = 85
-    assert score.self_total == 85 and score.self_level == "kha"
+    assert score.self_total == 85 and score.self_level == "kha" and score.self_level_name == "Khá"
 
 
 def test_qd31_hand_worked_score_and_level(cell_of_ten, people):
@@ -172,3 +172,20 @@ def test_prefill_bulk_for_the_demo_adopts_scores(cell_of_ten):
     assert services.meeting_score_prefill_bulk(meetings=[meeting], adopt=True) == 1
     assert MeetingScore.objects.get(meeting=meeting).self_level == "kha"
     assert services.meeting_score_prefill_bulk(meetings=[meeting], adopt=True) == 0
+
+
+@pytest.mark.parametrize(("day", "code"), [(27, "qd31-tu-2019"), (28, "hd42-btctw-2025")])
+def test_a_meeting_is_scored_with_the_scheme_in_force_on_its_date(cell_of_ten, day, code):
+    meeting = build_meeting(cell_of_ten[0].organisation, start=local(2025, 10, day))
+    score = services.meeting_score_prefill(meeting=meeting)
+    assert score.scheme.code == code and score.scheme_snapshot["code"] == code
+
+
+def test_prefill_task_is_safe_to_run_twice_and_on_missing_meetings(cell_of_ten):
+    from scoring.tasks import meeting_score_prefill
+
+    meeting = _records(cell_of_ten, local(2026, 3, 17), local(2026, 2, 10))
+    assert meeting_score_prefill(meeting.pk) is True
+    assert meeting_score_prefill(meeting.pk) is True  # still a draft: proposals refreshed, nothing duplicated
+    assert MeetingScore.objects.filter(meeting=meeting).count() == 1
+    assert meeting_score_prefill(999999) is False

@@ -71,3 +71,18 @@ def test_a_bad_file_is_refused_and_writes_nothing(tmp_path):
     with pytest.raises(CommandError, match="khác điểm tối đa"):
         call_command("scoring_schemes", "import", str(path))
     assert ScoringScheme.objects.get(code="hd42-btctw-2025").version == 1
+
+
+def test_every_measure_a_scheme_may_name_is_read_from_the_records(cell_of_ten):
+    from meetings.models import Meeting
+
+    from .conftest import build_meeting, local
+
+    meeting = build_meeting(cell_of_ten[0].organisation, start=local(2026, 3, 17))
+    assert set(selectors.meeting_facts(Meeting.objects.get(pk=meeting.pk))) == set(schemes.MEASURES)
+
+
+def test_an_unknown_measure_is_refused():
+    data = schemes.scheme_to_dict(ScoringScheme.objects.get(code="hd42-btctw-2025"))
+    data["groups"][0]["criteria"][0]["measure"] = "khong_co"
+    assert any("khong_co" in error for error in schemes.validate_scheme_data(data))

@@ -12,6 +12,7 @@ from cells.models import Position
 from meetings.models import Attendance
 from scoring import services
 from scoring.models import AnnualRating, Inspection, MeetingScore
+from scoring.schemes import plain_number
 
 from .conftest import build_meeting, local
 
@@ -114,6 +115,7 @@ def test_secretary_scores_but_cannot_confirm_decide_or_inspect(client_for, peopl
 
 def test_member_reads_the_score_and_self_assesses_only_own_rating(client_for, people, scored, rating, tree):
     client = client_for(people.member)
+    assert reverse("scoring:rating_detail", args=[rating.pk]) in client.get(reverse("scoring:index")).content.decode()
     assert client.get(reverse("scoring:meeting_score", args=[scored.meeting_id])).status_code == 200
     assert client.get(reverse("scoring:rating_self", args=[rating.pk])).status_code == 200
     assert client.get(reverse("scoring:rating_propose", args=[rating.pk])).status_code == 403
@@ -157,16 +159,17 @@ def test_secretary_prefills_fills_and_adopts_through_the_pages(client_for, peopl
     assert "Bí thư tự chấm" in page and "vắng không lý do 1" in page
     form = client.get(reverse("scoring:self_score", args=[meeting.pk])).content.decode()
     assert 'name="line_' in form
-    data = {f"line_{line.pk}": str(line.max_points.normalize())
-            for line in score.lines.filter(applicable=True, proposed_points__isnull=True)}
+    # As a browser sends it: every field, the proposals as pre-filled, the manual criteria at full marks.
+    data = {f"line_{line.pk}": str(plain_number(line.max_points if line.proposed_points is None
+                                                else line.proposed_points))
+            for line in score.lines.filter(applicable=True)}
     data["line_999999"] = "1"
     wrong = score.lines.get(criterion_code="6.1")
     response = client.post(reverse("scoring:self_score", args=[meeting.pk]), {**data, f"line_{wrong.pk}": "33"})
     assert response.status_code == 200 and "Hãy chọn một lựa chọn hợp lệ" in response.content.decode()
     response = client.post(reverse("scoring:self_score", args=[meeting.pk]), {**data, "weaknesses": "Ít phát biểu"})
-    open("/tmp/resp.html", "w").write(response.content.decode())
     assert response.status_code == 302
-    client.post(reverse("scoring:adopt", args=[meeting.pk]))
+    response = client.post(reverse("scoring:adopt", args=[meeting.pk]), follow=True)
     score.refresh_from_db()
     assert score.state == MeetingScore.State.SELF_ADOPTED and score.weaknesses == "Ít phát biểu"
 
@@ -208,7 +211,9 @@ def test_qd31_score_sheet_pdf_and_page_carry_the_provisional_mark(client_for, pe
     services.meeting_score_self_save(score=score, points=points)
     score = services.meeting_score_self_adopt(score=score)
     client = client_for(people.secretary)
-    assert "Bộ tiêu chí tạm thời" in client.get(reverse("scoring:meeting_score", args=[meeting.pk])).content.decode()
+    page = client.get(reverse("scoring:meeting_score", args=[meeting.pk])).content.decode()
+    assert "TẠM THỜI</span>" in page
+    assert "tạm thời</span>" in client.get(reverse("scoring:index")).content.decode()
     text = _pdf_text(tmp_path, client.get(reverse("scoring:score_sheet_pdf", args=[meeting.pk])).content)
     assert "BỘ TIÊU CHÍ TẠM THỜI" in text and "31-QĐ/TU" in text
     level = {"tot": "Tốt", "kha": "Khá", "trung_binh": "Trung bình", "kem": "Kém"}[score.self_level]
@@ -241,3 +246,41 @@ def test_officer_records_an_inspection_and_its_follow_up(client_for, people, tre
     assert response.status_code == 302
     inspection.refresh_from_db()
     assert inspection.follow_up_done_on == datetime.date(2026, 3, 15)
+
+
+def test_rating_flow_through_the_pages_warns_the_upper_level(client_for, people, tree, cell_of_ten):
+    secretary = client_for(people.secretary)
+    response = secretary.post(reverse("scoring:ratings_open", args=[tree.cell.pk, 2026]))
+    assert response.status_code == 302
+    page = secretary.get(reverse("scoring:cell_ratings", args=[tree.cell.pk, 2026])).content.decode()
+    assert "Không đánh giá, xếp loại" in page and cell_of_ten[9].full_name in page
+    ratings = list(AnnualRating.objects.filter(year=2026, member__isnull=False).order_by("pk"))
+    for rating in ratings[:4]:
+        services.annual_rating_self_assess(rating=rating, level="httnv")
+        services.annual_rating_propose(rating=rating, level="httnv")
+        services.annual_rating_decide(rating=rating, level="httnv")
+    target = ratings[4]
+    assert secretary.post(reverse("scoring:rating_self", args=[target.pk]),
+                          {"level": "htxsnv", "score": "92", "comment": "Tốt"}).status_code == 302
+    assert secretary.post(reverse("scoring:rating_propose", args=[target.pk]),
+                          {"level": "htxsnv", "note": ""}).status_code == 302
+    services.annual_rating_self_assess(rating=ratings[5], level="htxsnv")
+    services.annual_rating_propose(rating=ratings[5], level="htxsnv")
+    officer = client_for(people.officer)
+    url = reverse("scoring:rating_decide", args=[target.pk])
+    page = officer.get(url).content.decode()
+    assert "vượt 20%" in page
+    response = officer.post(url, {"level": "htxsnv", "note": ""})
+    assert response.status_code == 200 and not AnnualRating.objects.get(pk=target.pk).decided_level
+    response = officer.post(url, {"level": "htxsnv", "note": "", "acknowledge_warnings": "on"})
+    assert response.status_code == 302 and AnnualRating.objects.get(pk=target.pk).decided_level == "htxsnv"
+
+
+def test_score_page_and_rating_list_use_a_bounded_number_of_queries(client_for, people, scored, tree,
+                                                                   django_assert_max_num_queries):
+    client = client_for(people.secretary)
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("scoring:meeting_score", args=[scored.meeting_id])).status_code == 200
+    services.annual_rating_open(cell=tree.cell, year=2026)
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("scoring:cell_ratings", args=[tree.cell.pk, 2026])).status_code == 200

@@ -17,11 +17,13 @@ from .forms import (
     TransferForm,
     add_service_errors,
 )
-from .models import Organisation
+from .models import Organisation, Role
 
 
 def home(request):
     """Send each user to the page their role starts from."""
+    if selectors.roles_of(request.user) & {Role.KHOI_ADMIN, Role.COMMITTEE_VIEWER, Role.TCCS_OFFICER}:
+        return redirect("reports:index")  # the Khối and đảng ủy cơ sở start on their dashboard
     if selectors.roles_of(request.user) & selectors.READ_MEMBERS:
         # A secretary or clerk of one cell starts on that cell's page, others on the tree.
         visible = list(selectors.organisations_visible_to(request.user).values_list("pk", "kind")[:2])
@@ -59,7 +61,8 @@ def organisation_detail(request, pk):
     return render(request, "cells/organisation_detail.html", context)
 
 
-def member_list(request):
+def _filtered_members(request):
+    """The filter form of the member list and the members it selects (list page and Excel export)."""
     if not selectors.roles_of(request.user) & selectors.READ_MEMBERS:
         raise PermissionDenied
     form = MemberFilterForm(request.GET or None, user=request.user)
@@ -71,6 +74,11 @@ def member_list(request):
         status=filters.get("status", ""),
         exempt=filters.get("exempt", ""),
     )
+    return form, members
+
+
+def member_list(request):
+    form, members = _filtered_members(request)
     page = Paginator(members, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -165,17 +173,7 @@ def member_exempt(request, pk):
 
 def member_export(request):
     """The member list, with the list page's filters, as an .xlsx ("Sổ danh sách đảng viên")."""
-    if not selectors.roles_of(request.user) & selectors.READ_MEMBERS:
-        raise PermissionDenied
-    form = MemberFilterForm(request.GET or None, user=request.user)
-    filters = form.cleaned_data if form.is_valid() else {}
-    members = selectors.member_list(
-        user=request.user,
-        search=filters.get("q", ""),
-        cell_id=filters["cell"].pk if filters.get("cell") else None,
-        status=filters.get("status", ""),
-        exempt=filters.get("exempt", ""),
-    )
+    _form, members = _filtered_members(request)
     response = HttpResponse(member_excel.member_export_workbook(members=members),
                             content_type=member_excel.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{member_excel.export_filename()}"'

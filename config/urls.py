@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("cells.urls")),
     path("so-sach/", include("cells.urls_books")),
     path("sinh-hoat/", include("meetings.urls")),
+    path("bao-cao/", include("reports.urls")),
     path("cham-diem/", include("scoring.urls")),
     path("quan-tri/", admin.site.urls),
 ]

@@ -1,1 +1,164 @@
-"""Services of the reports app."""
+"""Writes of the reports app: start, re-run and build a ReportRun; render its PDF and XLSX.
+
+A run is claimed with a conditional UPDATE (pending → running), so a task delivered twice builds
+the files once; a re-run replaces the files of the same row.
+"""
+
+import datetime
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cells.models import Organisation
+from cells.services import audit_log, snapshot
+
+from . import exports, selectors
+from .models import ReportRun
+
+logger = logging.getLogger(__name__)
+
+# Who signs a report on behalf of the issuing organisation (T/M …).
+SIGNER_BODY = {
+    Organisation.Kind.KHOI: "BAN THƯỜNG VỤ",
+    Organisation.Kind.DANG_BO_CO_SO: "ĐẢNG ỦY",
+    Organisation.Kind.DANG_BO_BO_PHAN: "ĐẢNG ỦY",
+}
+
+# A run left "running" longer than this was lost with its worker: another delivery may take it over.
+STALE_AFTER = datetime.timedelta(minutes=30)
+
+
+def _snapshot(run: ReportRun) -> dict:
+    return snapshot(run, exclude=("created_at", "updated_at", "pdf", "xlsx"))
+
+
+def _queue(run: ReportRun) -> None:
+    from .tasks import report_run_build
+
+    transaction.on_commit(lambda: report_run_build.delay(run.pk))
+
+
+@transaction.atomic
+def report_run_create(*, organisation: Organisation, year: int, by=None,
+                      kind: str = ReportRun.Kind.ANNUAL_TARGETS) -> ReportRun:
+    """A new pending run of the annual targets report, built by a task once the transaction commits."""
+    run = ReportRun.objects.create(kind=kind, organisation=organisation, params={"year": int(year)}, created_by=by)
+    audit_log(actor=by, action="reports.reportrun.create", instance=run, organisation=organisation,
+              after=_snapshot(run))
+    _queue(run)
+    return run
+
+
+@transaction.atomic
+def report_run_restart(*, run: ReportRun, by=None) -> ReportRun:
+    """Build the run again (its files are replaced when the new ones are ready)."""
+    run = ReportRun.objects.select_for_update().get(pk=run.pk)
+    if run.status == ReportRun.Status.RUNNING and run.started_at and timezone.now() - run.started_at < STALE_AFTER:
+        return run  # already being built
+    before = _snapshot(run)
+    run.status, run.progress, run.error = ReportRun.Status.PENDING, 0, ""
+    run.started_at = run.finished_at = None
+    run.save(update_fields=["status", "progress", "error", "started_at", "finished_at", "updated_at"])
+    audit_log(actor=by, action="reports.reportrun.restart", instance=run, organisation=run.organisation,
+              before=before, after=_snapshot(run))
+    _queue(run)
+    return run
+
+
+def _claim(run_id: int) -> bool:
+    now = timezone.now()
+    claimable = Q(status=ReportRun.Status.PENDING) | Q(status=ReportRun.Status.RUNNING,
+                                                      started_at__lt=now - STALE_AFTER)
+    return bool(ReportRun.objects.filter(claimable, pk=run_id).update(
+        status=ReportRun.Status.RUNNING, started_at=now, progress=0, error=""))
+
+
+def _progress(run_id: int, percent: int) -> None:
+    ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.RUNNING).update(progress=percent)
+
+
+def _replace(field, name: str, content: bytes) -> None:
+    old = field.name
+    field.save(name, ContentFile(content), save=False)
+    if old and old != field.name:
+        field.storage.delete(old)
+
+
+def report_run_execute(*, run_id: int, today: datetime.date | None = None) -> bool:
+    """Build the run's figures, PDF and XLSX; True when built.
+
+    False when the run is gone, already taken by another delivery, or failed (the error is kept on
+    the run). A lost database connection gives the run back (pending) and raises, for the task to retry.
+    """
+    if not _claim(run_id):
+        return False
+    run = ReportRun.objects.select_related("organisation", "organisation__parent").get(pk=run_id)
+    try:
+        year = int(run.params["year"])
+        content = annual_report_content(scope=run.organisation, year=year, today=today)
+        _progress(run_id, 40)
+        pdf = exports.annual_report_pdf(content)
+        _progress(run_id, 80)
+        xlsx = exports.annual_report_xlsx(content)
+        stem = f"bao-cao-chi-tieu-{year}"
+        _replace(run.pdf, f"{stem}.pdf", pdf)
+        _replace(run.xlsx, f"{stem}.xlsx", xlsx)
+        run.status, run.progress, run.finished_at = ReportRun.Status.DONE, 100, timezone.now()
+        run.save(update_fields=["pdf", "xlsx", "status", "progress", "finished_at", "updated_at"])
+    except OperationalError:
+        # The database went away: give the run back so that the task's retry can claim it again.
+        ReportRun.objects.filter(pk=run_id).update(status=ReportRun.Status.PENDING, progress=0)
+        raise
+    except Exception as exc:
+        # Anything else will not get better by retrying: record it on the run for the page to show.
+        logger.exception("report run %s failed", run_id)
+        ReportRun.objects.filter(pk=run_id).update(status=ReportRun.Status.FAILED, error=str(exc)[:2000],
+                                                   finished_at=timezone.now())
+        return False
+    return True
+
+
+def annual_report_content(*, scope: Organisation, year: int, today: datetime.date | None = None) -> dict:
+    """Everything the annual report shows, for the PDF, the XLSX and the command alike."""
+    from meetings.formatting import place_and_date
+
+    target_list, levels = selectors.annual_levels(scope=scope, year=year, today=today)
+    for level in levels:
+        level["rows"] = [_judged(organisation, figures) for organisation, figures in level["rows"]]
+    total = levels[0]["rows"][0]["figures"]
+    return {
+        "scope": scope,
+        "year": year,
+        "targets": target_list,
+        "levels": levels,
+        "total": total,
+        "met_count": sum(1 for f in total if f.met),
+        "judged_count": sum(1 for f in total if f.met is not None and selectors.applies(f)),
+        "upper_name": scope.parent.name if scope.parent_id else "",
+        "issuer_name": scope.name,
+        "issuer_code": scope.short_code or "ĐU",
+        "type_code": "BC",
+        "signer_body": SIGNER_BODY.get(scope.kind, "CHI BỘ"),
+        "date_line": place_and_date(today or timezone.localdate()),
+        "generated_at": timezone.localtime(),
+        "title": _("Kết quả thực hiện các chỉ tiêu năm %(year)s của Nghị quyết nâng cao chất lượng sinh hoạt "
+                   "chi bộ") % {"year": year},
+    }
+
+
+def _judged(organisation: Organisation, figures: list) -> dict:
+    """One organisation's row with how many targets it meets and the numbers of those it does not."""
+    judged = [(number, f) for number, f in enumerate(figures, start=1) if f.met is not None and selectors.applies(f)]
+    return {"organisation": organisation, "figures": figures, "judged": len(judged),
+            "met": sum(1 for _number, f in judged if f.met),
+            "unmet": [number for number, f in judged if not f.met]}
+
+
+def annual_report_files(*, scope: Organisation, year: int) -> tuple[bytes, bytes]:
+    """The PDF and the XLSX of the annual report, built now (for the management command)."""
+    content = annual_report_content(scope=scope, year=year)
+    return exports.annual_report_pdf(content), exports.annual_report_xlsx(content)

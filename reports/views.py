@@ -1,1 +1,99 @@
-"""Views of the reports app."""
+"""Views of the reports app: the dashboards, their drill-down lists and exports, the annual report runs."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import exports, selectors, services
+from .forms import PeriodForm, ReportRunForm
+from .models import ReportRun
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def index(request):
+    if not selectors.can_see_dashboards(request.user):
+        raise PermissionDenied
+    scope = selectors.dashboard_home_for(request.user)
+    if scope is None:
+        raise Http404
+    return redirect("reports:dashboard", pk=scope.pk)
+
+
+def dashboard(request, pk):
+    scope = selectors.get_scope_for_user_or_404(request.user, pk)
+    form = PeriodForm(request.GET or None)
+    context = selectors.dashboard_page(user=request.user, scope=scope, period=form.period())
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(exports.tables_xlsx(selectors.dashboard_tables(context)), f"bang-theo-doi-{scope.pk}.xlsx")
+    return render(request, "reports/dashboard.html", {**context, "form": form})
+
+
+def drill(request, pk, metric):
+    scope = selectors.get_scope_for_user_or_404(request.user, pk)
+    period = PeriodForm(request.GET or None).period()
+    part = selectors.get_part_of_scope_or_404(scope, request.GET["org"]) if request.GET.get("org") else None
+    params = {key: request.GET.get(key, "") for key in ("kind", "level", "type", "in_month")}
+    params["month"] = params.pop("in_month")
+    records = selectors.drill_records(metric, scope=scope, period=period, part=part, params=params)
+    title = selectors.drill_title(metric, params)
+    if request.GET.get("format") == "xlsx":
+        table = selectors.drill_table(metric, records, title=title)
+        return _xlsx(exports.tables_xlsx([table]), f"{metric}-{scope.pk}.xlsx")
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "reports/drill.html", {
+        "scope": scope, "part": part, "period": period, "title": title, "page": page, "query": query.urlencode(),
+        "table": selectors.drill_table(metric, page.object_list, title=title),
+    })
+
+
+def report_runs(request, pk):
+    scope = selectors.get_scope_for_user_or_404(request.user, pk)
+    can_run = selectors.can_run_reports(request.user, scope)
+    form = ReportRunForm(request.POST or None)
+    if request.method == "POST":
+        if not can_run:
+            raise PermissionDenied
+        if form.is_valid():
+            services.report_run_create(organisation=scope, year=form.cleaned_data["year"], by=request.user)
+            messages.success(request, _("Đã đưa báo cáo vào hàng đợi; trang sẽ tự cập nhật khi có kết quả."))
+            return redirect("reports:runs", pk=scope.pk)
+    runs = selectors.report_runs_visible_to(request.user, scope=scope)[:50]
+    return render(request, "reports/runs.html", {"scope": scope, "form": form, "runs": runs, "can_run": can_run})
+
+
+def report_run_status(request, run_pk):
+    run = selectors.get_report_run_for_user_or_404(request.user, run_pk)
+    return render(request, "reports/_run_row.html", {
+        "run": run, "can_run": selectors.can_run_reports(request.user, run.organisation)})
+
+
+@require_POST
+def report_run_restart(request, run_pk):
+    run = selectors.get_report_run_for_user_or_404(request.user, run_pk)
+    if not selectors.can_run_reports(request.user, run.organisation):
+        raise PermissionDenied
+    services.report_run_restart(run=run, by=request.user)
+    messages.success(request, _("Đã đưa báo cáo vào hàng đợi để lập lại."))
+    return redirect("reports:runs", pk=run.organisation_id)
+
+
+def report_run_download(request, run_pk, file_kind):
+    run = selectors.get_report_run_for_user_or_404(request.user, run_pk)
+    field = {"pdf": run.pdf, "xlsx": run.xlsx}.get(file_kind)
+    if field is None or not field or run.status != ReportRun.Status.DONE:
+        raise Http404
+    filename = f"bao-cao-chi-tieu-{run.year}-{run.organisation_id}.{file_kind}"
+    return FileResponse(field.open("rb"), as_attachment=True, filename=filename)

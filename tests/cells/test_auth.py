@@ -12,8 +12,8 @@ def test_secretary_logs_in_and_lands_on_their_cell(client, people, tree):
     assert client.get(reverse("home")).url == reverse("organisation_detail", args=[tree.cell.pk])
 
 
-def test_officer_lands_on_the_tree(client_for, people):
-    assert client_for(people.officer).get(reverse("home")).url == reverse("organisation_tree")
+def test_officer_lands_on_the_dashboard(client_for, people):
+    assert client_for(people.officer).get(reverse("home")).url == reverse("reports:index")
 
 
 def test_wrong_password_message_is_vietnamese(client, people):

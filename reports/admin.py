@@ -1,0 +1,14 @@
+from django.contrib import admin
+
+from .models import ReportRun
+
+
+@admin.register(ReportRun)
+class ReportRunAdmin(admin.ModelAdmin):
+    list_display = ["pk", "kind", "organisation", "status", "progress", "created_by", "created_at", "finished_at"]
+    list_filter = ["kind", "status"]
+    readonly_fields = ["kind", "organisation", "params", "status", "progress", "pdf", "xlsx", "error", "created_by",
+                       "created_at", "started_at", "finished_at"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,119 @@
+"""The files of the reports app: the annual report in the Party format (PDF) and XLSX workbooks."""
+
+import io
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from meetings.documents import render_pdf
+
+from .selectors import Table, applies
+
+HEADER_FONT = Font(bold=True)
+MET_FILL = PatternFill("solid", fgColor="D1E7DD")
+NOT_MET_FILL = PatternFill("solid", fgColor="F8D7DA")
+
+
+def met_label(figure) -> str:
+    if not applies(figure) or figure.met is None:
+        return "—"
+    return _("Đạt") if figure.met else _("Chưa đạt")
+
+
+def annual_report_pdf(content: dict) -> bytes:
+    return render_pdf("documents/annual_report.html", {**content, "met_label": met_label})
+
+
+def _sheet_title(name: str, used: set) -> str:
+    title = "".join(ch for ch in str(name) if ch not in "[]:*?/\\")[:31] or "Sheet"
+    base, number = title, 2
+    while title in used:
+        title = f"{base[:28]}-{number}"
+        number += 1
+    used.add(title)
+    return title
+
+
+def _write_header(sheet, columns: list[str]) -> None:
+    sheet.append([str(c) for c in columns])
+    for cell in sheet[1]:
+        cell.font = HEADER_FONT
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "B2"
+
+
+def _value(figure):
+    value = figure.value
+    return None if value is None else round(value, 2)
+
+
+def annual_report_xlsx(content: dict) -> bytes:
+    """One sheet per level (the scope, its TCCS, its cells) plus the list of targets."""
+    workbook = Workbook()
+    targets_sheet = workbook.active
+    used = set()
+    targets_sheet.title = _sheet_title(_("Chỉ tiêu"), used)
+    _write_header(targets_sheet, [_("Mã"), _("Nhóm"), _("Chỉ tiêu"), _("Mục tiêu"), _("Kết quả"), _("Tử số"),
+                                  _("Mẫu số"), _("Đánh giá")])
+    for figure in content["total"]:
+        target = figure.target
+        targets_sheet.append([target.code, str(target.section), str(target.label), target.goal, _value(figure),
+                              figure.num, figure.den, met_label(figure)])
+    for level in content["levels"]:
+        sheet = workbook.create_sheet(_sheet_title(level["name"], used))
+        columns = [_("Tổ chức đảng"), _("Cấp trên")]
+        for target in content["targets"]:
+            columns += [f"{target.label} ({target.goal})", _("Đánh giá")]
+        _write_header(sheet, columns)
+        for entry in level["rows"]:
+            organisation, figures = entry["organisation"], entry["figures"]
+            row = [organisation.name, organisation.parent.name if organisation.parent_id else ""]
+            for figure in figures:
+                row += [_value(figure), met_label(figure)]
+            sheet.append(row)
+            for index, figure in enumerate(figures):
+                if applies(figure) and figure.met is not None:
+                    sheet.cell(row=sheet.max_row, column=4 + 2 * index).fill = MET_FILL if figure.met else NOT_MET_FILL
+        _widths(sheet)
+    _widths(targets_sheet)
+    return _save(workbook)
+
+
+def tables_xlsx(tables: list[Table]) -> bytes:
+    """Any dashboard tables, one sheet each; linked cells keep their text and become hyperlinks."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    used = set()
+    for table in tables:
+        sheet = workbook.create_sheet(_sheet_title(table.title, used))
+        _write_header(sheet, table.columns)
+        for row in table.rows:
+            values = []
+            for cell in row:
+                if isinstance(cell, tuple):
+                    cell = cell[0]
+                values.append(cell if isinstance(cell, int | float) or cell is None else
+                              cell if hasattr(cell, "isoformat") else str(cell))
+            sheet.append(values)
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if hasattr(cell.value, "isoformat"):
+                    cell.number_format = "DD/MM/YYYY"
+        _widths(sheet)
+    if not workbook.sheetnames:
+        workbook.create_sheet("Sheet")
+    return _save(workbook)
+
+
+def _widths(sheet) -> None:
+    for index, column in enumerate(sheet.iter_cols(min_row=1, max_row=min(sheet.max_row, 200)), start=1):
+        longest = max((len(str(c.value)) for c in column if c.value is not None), default=8)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 8), 60)
+
+
+def _save(workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,203 @@
+"""The §6 figures of the hand-built Khối (tests/reports/conftest.py), against numbers worked out by hand."""
+
+import datetime
+
+import pytest
+
+from reports import selectors
+from reports.selectors import Period
+
+TODAY = datetime.date(2027, 1, 15)
+
+
+def by_code(figures):
+    return {figure.target.code: figure for figure in figures}
+
+
+@pytest.fixture
+def board(khoi):
+    return selectors.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)
+
+
+def test_khoi_totals_match_the_hand_count(khoi, board):
+    total = by_code(board["total"])
+    expect = {
+        # TCCS A (HTXSNV), B (HTTNV), C (HTNV)
+        "tccs_good": (2, 3, False), "tccs_excellent": (1, 3, True), "tccs_failed": (0, 3, True),
+        # chi bộ A1 HTTNV, A2 HTXSNV, A3 KHTNV, B1 HTTNV, B2 not decided
+        "cell_good": (3, 5, False), "cell_excellent": (1, 5, True), "cell_failed": (1, 4, False),
+        # 20 members rated: 18 HTTNV or better, 3 HTXSNV
+        "member_good": (18, 20, True), "member_excellent": (3, 20, True),
+        f"doc_{khoi.yearly.pk}": (5, 6, False), f"doc_{khoi.termly.pk}": (2, 6, False),
+        # 40 active members, one exempt: 39; commitments in A1 (7), A2 (7), B1 (7), C (6)
+        "commitments": (27, 39, False),
+        "regular_months": (67, 72, False),
+        "attendance_meetings": (64, 67, False),
+        "unexcused": (2, 67, False),
+        # A1 4, A2 4, A3 2, B1 3, B2 0, C 3 (its December is missing)
+        "thematic_quarters": (16, 24, False),
+        "forum_cells": (4, 6, False),
+        # A1 4, A2 1 (Jan; March was cancelled), A3 0, B1 2, B2 1, C 3
+        "visit_quarters": (11, 24, False),
+    }
+    for code, (num, den, met) in expect.items():
+        assert (total[code].num, total[code].den, total[code].met) == (num, den, met), code
+    mean = (64 * 100 + 500 / 7 + 500 / 6 + 500 / 6) / 67
+    assert total["attendance_mean"].value == pytest.approx(mean)
+    assert total["attendance_mean"].met is True
+    assert total["regular_months"].display == "93,1 % (67/72)"
+    # Every other document type: nobody has it.
+    other_docs = [f for code, f in total.items() if code.startswith("doc_")
+                  and code not in (f"doc_{khoi.yearly.pk}", f"doc_{khoi.termly.pk}")]
+    assert all((f.num, f.den) == (0, 6) for f in other_docs)
+
+
+def test_rows_per_tccs(khoi, board):
+    rows = {row["organisation"].name: by_code(row["figures"]) for row in board["rows"]}
+    assert list(rows) == ["Đảng bộ A", "Đảng bộ B", "Chi bộ C"]
+    pairs = {name: {code: (f.num, f.den) for code, f in figures.items()} for name, figures in rows.items()}
+    assert pairs["Đảng bộ A"]["regular_months"] == (33, 36)
+    assert pairs["Đảng bộ B"]["regular_months"] == (23, 24)
+    assert pairs["Chi bộ C"]["regular_months"] == (11, 12)
+    assert pairs["Đảng bộ A"]["thematic_quarters"] == (10, 12)
+    assert pairs["Đảng bộ B"]["thematic_quarters"] == (3, 8)
+    assert pairs["Đảng bộ A"]["visit_quarters"] == (5, 12)
+    assert pairs["Chi bộ C"]["visit_quarters"] == (3, 4)
+    assert pairs["Đảng bộ A"]["commitments"] == (14, 20)
+    assert pairs["Đảng bộ B"]["commitments"] == (7, 13)
+    assert pairs["Chi bộ C"]["commitments"] == (6, 6)
+    assert pairs["Đảng bộ A"]["attendance_meetings"] == (31, 33)
+    assert pairs["Chi bộ C"]["unexcused"] == (1, 11)
+    assert rows["Chi bộ C"]["commitments"].met is True
+    # B has no decided KHTNV and no chi bộ that failed; A has A3.
+    assert (rows["Đảng bộ A"]["cell_failed"].num, rows["Đảng bộ A"]["cell_failed"].met) == (1, False)
+    assert rows["Đảng bộ B"]["cell_failed"].met is True
+    # C is a TCCS with no chi bộ under it: the chi bộ targets do not apply to it.
+    assert rows["Chi bộ C"]["cell_good"].met is None
+    assert rows["Chi bộ C"]["cell_failed"].met is None
+
+
+def test_a_quarter_counts_only_its_months(khoi):
+    board = selectors.dashboard(scope=khoi.khoi, period=Period(2026, quarter=1), today=TODAY)
+    total = by_code(board["total"])
+    # Q1: A2 March cancelled, everything else held: 17 of 18 cell-months.
+    assert (total["regular_months"].num, total["regular_months"].den) == (17, 18)
+    # Q1 thematic: A1 (Mar), A2 (Feb), A3 (Jan), B1 (Feb), C (Mar): 5 of 6 cells.
+    assert (total["thematic_quarters"].num, total["thematic_quarters"].den) == (5, 6)
+    assert (total["unexcused"].num, total["attendance_meetings"].num, total["attendance_meetings"].den) == (1, 16, 17)
+
+
+def test_months_not_started_are_not_counted(khoi):
+    board = selectors.dashboard(scope=khoi.khoi, period=Period(2026), today=datetime.date(2026, 3, 10))
+    total = by_code(board["total"])
+    # January to March have started: 18 cell-months, of which A2 March is cancelled.
+    assert (total["regular_months"].num, total["regular_months"].den) == (17, 18)
+
+
+def test_the_tccs_dashboard_counts_its_subtree_only(khoi):
+    board = selectors.dashboard(scope=khoi.a, period=Period(2026), today=TODAY)
+    total = by_code(board["total"])
+    assert (total["regular_months"].num, total["regular_months"].den) == (33, 36)
+    assert [row["organisation"].name for row in board["rows"]] == ["Chi bộ A1", "Chi bộ A2", "Chi bộ A3"]
+    a3 = by_code(board["rows"][2]["figures"])
+    assert (a3["regular_months"].num, a3["thematic_quarters"].num, a3["visit_quarters"].num) == (10, 2, 0)
+    assert (total["tccs_good"].den, total["cell_good"].num, total["cell_good"].den) == (1, 2, 3)
+
+
+def test_heat_map_marks_missing_planned_held_and_levels(khoi):
+    heat = selectors.heat_map(scope=khoi.khoi, period=Period(2026), today=TODAY)
+    rows = {row["cell"].name: row["slots"] for row in heat["rows"]}
+    assert len(rows) == 6 and len(heat["months"]) == 12
+    assert rows["Chi bộ A1"][0]["level"] == "tot" and rows["Chi bộ A1"][1]["level"] == "kha"
+    assert rows["Chi bộ A1"][2]["status"] == "held" and rows["Chi bộ A1"][2]["label"] == "✓"
+    assert rows["Chi bộ A2"][2]["status"] == "missing"  # cancelled
+    assert rows["Chi bộ B1"][4]["status"] == "planned"
+    assert [slot["status"] for slot in rows["Chi bộ A3"]].count("missing") == 2
+    assert rows["Chi bộ C"][11]["status"] == "missing"
+
+
+def test_quality_distribution_counts_levels_per_month(khoi):
+    distribution = selectors.quality_distribution(scope=khoi.khoi, period=Period(2026))
+    codes = [code for code, _name in distribution["levels"]]
+    january = dict(zip(codes, distribution["months"][0]["counts"], strict=True))
+    # January: 6 regular meetings held, A1's confirmed Tốt; no thematic meeting on its own.
+    assert january["tot"] == 1 and january[selectors.UNSCORED] == 5
+    february = dict(zip(codes, distribution["months"][1]["counts"], strict=True))
+    # February: 6 regular + B1's thematic meeting; A1's is Khá.
+    assert february["kha"] == 1 and february[selectors.UNSCORED] == 6
+    chart = selectors.quality_chart(distribution)
+    assert chart["highest"] == 7 and len(chart["labels"]) == 12
+
+
+def test_warnings_count_the_records_behind_them(khoi):
+    counts = {w["code"]: w["count"] for w in selectors.warnings(scope=khoi.khoi, period=Period(2026), today=TODAY)}
+    assert counts == {
+        "no_plan": 1,  # C has no December meeting
+        "minutes_overdue": 1,  # A1 December, held on 15/12, not adopted
+        "low_attendance": 3,  # A1 June, A3 January, C October
+        "unexcused": 2,
+        "overdue_tasks": 1,
+        "no_visit": 6,  # nobody visited in the first quarter of 2027 yet
+        "unpaid_dues": 1,
+    }
+
+
+def test_drill_down_lists_the_records_behind_a_figure(khoi):
+    records = selectors.drill_records("regular", scope=khoi.khoi, period=Period(2026), today=TODAY)
+    assert {(cell.name, cell.done, cell.required) for cell in records if cell.done < cell.required} == {
+        ("Chi bộ A2", 11, 12), ("Chi bộ A3", 10, 12), ("Chi bộ B1", 11, 12), ("Chi bộ C", 11, 12)}
+    low = selectors.drill_records("low_attendance", scope=khoi.khoi, period=Period(2026), today=TODAY)
+    assert sorted((m.organisation.name, m.period_month.month, m.present, m.base) for m in low) == [
+        ("Chi bộ A1", 6, 5, 7), ("Chi bộ A3", 1, 5, 6), ("Chi bộ C", 10, 5, 6)]
+    missing = selectors.drill_records("commitments", scope=khoi.khoi, period=Period(2026), part=khoi.b, today=TODAY)
+    assert sum(1 for m in missing if m.signed_at is None) == 6  # B2's six members
+    docs = selectors.drill_records("documents", scope=khoi.khoi, period=Period(2026),
+                                   params={"type": khoi.yearly.pk}, today=TODAY)
+    assert [c.name for c in docs if c.adopted_on is None] == ["Chi bộ B2"]
+    ratings = selectors.drill_records("org_ratings", scope=khoi.khoi, period=Period(2026),
+                                      params={"kind": "cell", "level": "khtnv"}, today=TODAY)
+    assert [o.name for o in ratings] == ["Chi bộ A3"]
+
+
+def test_empty_tables_give_no_judgement_instead_of_errors(db):
+    from cells.models import Organisation
+    from tests.factories import make_organisation
+
+    khoi = make_organisation(kind=Organisation.Kind.KHOI, name="Khối trống")
+    board = selectors.dashboard(scope=khoi, period=Period(2026), today=TODAY)
+    assert board["rows"] == []
+    assert all(figure.met is None for figure in board["total"])
+
+
+def test_drill_down_lists_agree_with_the_figures(khoi, board):
+    total = by_code(board["total"])
+    period = Period(2026)
+    for metric, code in (("regular", "regular_months"), ("thematic", "thematic_quarters"),
+                         ("visits", "visit_quarters")):
+        cells = selectors.drill_records(metric, scope=khoi.khoi, period=period, today=TODAY)
+        assert sum(cell.done for cell in cells) == total[code].num, metric
+    forums = selectors.drill_records("forums", scope=khoi.khoi, period=period, today=TODAY)
+    assert sum(1 for cell in forums if cell.done >= 1) == total["forum_cells"].num
+    meetings = selectors.drill_records("attendance", scope=khoi.khoi, period=period, today=TODAY)
+    assert len(meetings) == total["attendance_meetings"].den
+    unexcused = selectors.drill_records("unexcused", scope=khoi.khoi, period=period, today=TODAY)
+    assert len(unexcused) == total["unexcused"].num
+
+
+def test_quality_drill_lists_the_meetings_of_a_level(khoi):
+    records = selectors.drill_records("quality", scope=khoi.khoi, period=Period(2026),
+                                      params={"level": "tot", "month": "1"}, today=TODAY)
+    assert [(m.organisation.name, m.period_month.month) for m in records] == [("Chi bộ A1", 1)]
+    unscored = selectors.drill_records("quality", scope=khoi.khoi, period=Period(2026),
+                                       params={"level": selectors.UNSCORED, "month": "2"}, today=TODAY)
+    assert len(unscored) == 6
+
+
+def test_khoi_heat_map_counts_cells_that_met_per_tccs_and_month(khoi):
+    heat = selectors.heat_map_groups(scope=khoi.khoi, period=Period(2026), today=TODAY)
+    rows = {row["organisation"].name: row["slots"] for row in heat["rows"]}
+    march, december = 2, 11
+    assert [(rows[n][march]["held"], rows[n][march]["cells"], rows[n][march]["status"]) for n in rows] == [
+        (2, 3, "few"), (2, 2, "all"), (1, 1, "all")]
+    assert [(rows[n][december]["held"], rows[n][december]["cells"]) for n in rows] == [(3, 3), (2, 2), (0, 1)]
+    assert (rows["Đảng bộ A"][0]["held"], rows["Đảng bộ A"][0]["good"]) == (3, 1)  # A1 January: Tốt

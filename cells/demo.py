@@ -25,15 +25,20 @@ from django.utils import timezone
 
 from .models import (
     PATH_STEP_WIDTH,
+    CellDocument,
     CellMembership,
+    DuesPayment,
     Exemption,
     Member,
+    MemberCommitment,
     Organisation,
     Position,
+    RequiredDocumentType,
     Role,
     RoleAssignment,
     Suspension,
     Term,
+    cell_document_upload_to,
     path_step,
 )
 from .selectors import COMMITTEE_THRESHOLD
@@ -46,6 +51,8 @@ ROOT_NAME = "Đảng bộ Khối Cơ quan và Doanh nghiệp tỉnh Quảng Tr�
 ROOT_SHORT_CODE = "ĐUK"
 TERM_NAME = "2025–2030"
 TERM_START = datetime.date(2025, 6, 1)
+PREVIOUS_TERM_NAME = "2020–2025"
+PREVIOUS_TERM_START = datetime.date(2020, 6, 1)
 # Cell congresses of the 2025–2030 term elected their secretaries in April–May 2025.
 ELECTION_START = datetime.date(2025, 4, 10)
 PROBATIONARY_SHARE = 0.08
@@ -65,6 +72,8 @@ SCALES = {
     "demo": Scale(tccs=20, cells=80, members=1200),
     "province": Scale(tccs=100, cells=400, members=6000),
 }
+# Months of meeting history before the current month.
+HISTORY_MONTHS = {"demo": 12, "province": 36}
 
 
 @dataclass(frozen=True)
@@ -895,6 +904,156 @@ def _create_accounts(rng, *, root, featured_tccs, featured_cell, members_of, hol
     RoleAssignment.objects.bulk_create(assignments)
 
 
+# --- the cell's books: terms, dues, commitments, required documents -----------------------
+
+COMMITMENT_TEXT = (
+    "Tôi, {name}, đảng viên {cell}, cam kết năm {year}:\n"
+    "1. Tuyệt đối trung thành với Đảng, chấp hành nghiêm Cương lĩnh, Điều lệ Đảng, nghị quyết, chỉ thị của Đảng, "
+    "chính sách, pháp luật của Nhà nước.\n"
+    "2. Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh; giữ gìn phẩm chất đạo đức, lối sống; "
+    "không vi phạm những điều đảng viên không được làm.\n"
+    "3. Hoàn thành tốt nhiệm vụ được giao; sinh hoạt đảng, đóng đảng phí đầy đủ, đúng quy định.\n"
+    "4. Giữ mối liên hệ với chi ủy, đảng ủy nơi cư trú; gương mẫu thực hiện nghĩa vụ công dân."
+)
+ARREARS_SHARE = 0.015  # members left three months or more behind on their dues
+
+
+def add_previous_terms(*, before: datetime.date) -> int:
+    """The 2020–2025 term of every organisation, when the demo history reaches back before the demo term."""
+    if before >= TERM_START:
+        return 0
+    have = set(Term.objects.filter(start=PREVIOUS_TERM_START).values_list("organisation_id", flat=True))
+    rows = [Term(organisation_id=pk, name=PREVIOUS_TERM_NAME, start=PREVIOUS_TERM_START,
+                 end=TERM_START - datetime.timedelta(days=1))
+            for pk in Organisation.objects.values_list("pk", flat=True) if pk not in have]
+    Term.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    return len(rows)
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def _pdf_text(text: str) -> str:
+    return _ascii(text).replace("–", "-").replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def tiny_pdf(lines: list[str]) -> bytes:
+    """A valid one-page PDF showing ``lines`` (without diacritics: the standard Times font has none)."""
+    content = ["BT", "/F1 13 Tf", "60 780 Td", "20 TL"] + [f"({_pdf_text(line)}) Tj T*" for line in lines] + ["ET"]
+    stream = "\n".join(content).encode("ascii", "replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, featured_cell: Organisation | None = None,
+                     dues_months: int = 12, seed: int = DEMO_SEED) -> dict[str, int]:
+    """The cells' books for the demo: dues lines, this year's commitments and the required documents.
+
+    Gaps are deliberate: a few members are three months or more behind on dues, about one member
+    in ten has no commitment yet, and some cells lack some documents (the featured cell has them all).
+    """
+    from django.core.files.base import ContentFile
+
+    from .dues import dues_payments_bulk_create
+
+    today = today or timezone.localdate()
+    now = timezone.now()
+    featured_id = featured_cell.pk if featured_cell else None
+    cells = list(Organisation.objects.filter(kind__in=Organisation.CELL_KINDS).order_by("path"))
+    members_of: dict[int, list[Member]] = {cell.pk: [] for cell in cells}
+    for member in Member.objects.filter(organisation__in=cells, state=Member.State.ACTIVE).order_by("pk"):
+        members_of[member.organisation_id].append(member)
+    counts = {"dues": 0, "commitments": 0, "documents": 0}
+    with transaction.atomic():
+        # Dues: one call per cell keeps the engine's look-ups small.
+        months = [_add_months(today.replace(day=1), -back) for back in range(dues_months - 1, -1, -1)]
+        for index, cell in enumerate(cells):
+            counts["dues"] += len(dues_payments_bulk_create(members=members_of[cell.pk], months=months,
+                                                            seed=seed + index))
+        linked = set(Member.objects.filter(user__isnull=False).values_list("pk", flat=True))
+        candidates = [m for cell in cells for m in members_of[cell.pk] if m.pk not in linked]
+        behind = rng.sample(candidates, max(1, round(len(candidates) * ARREARS_SHARE)))
+        featured_plain = [m for m in members_of.get(featured_id, []) if m.pk not in linked]
+        if featured_plain and not any(m.organisation_id == featured_id for m in behind):
+            behind.append(featured_plain[-1])
+        DuesPayment.objects.filter(member__in=behind, month__in=months[-3:]).update(
+            amount_paid=0, paid_on=None, method="")
+
+        # Commitments of the current year, signed in the first quarter.
+        commitments = []
+        january = datetime.date(today.year, 1, 5)
+        latest = min(datetime.date(today.year, 3, 31), today)
+        for cell in cells:
+            missing_one = cell.pk == featured_id
+            for member in members_of[cell.pk]:
+                if missing_one and member.pk not in linked:
+                    missing_one = False
+                    continue
+                if cell.pk != featured_id and rng.random() >= 0.9:
+                    continue
+                signed = january + datetime.timedelta(days=rng.randint(0, max(0, (latest - january).days)))
+                confirmed = timezone.make_aware(datetime.datetime(signed.year, signed.month, signed.day,
+                                                                  rng.randint(8, 17), rng.randrange(60)))
+                commitments.append(MemberCommitment(
+                    member=member, year=today.year, confirmed_at=min(confirmed, now),
+                    content=COMMITMENT_TEXT.format(name=member.full_name, cell=cell.name, year=today.year),
+                    source=MemberCommitment.Source.PORTAL if member.pk in linked else MemberCommitment.Source.PAPER,
+                ))
+        MemberCommitment.objects.bulk_create(commitments, batch_size=BATCH_SIZE)
+        counts["commitments"] = len(commitments)
+
+        # Required documents: a small generated PDF for each one a cell has adopted.
+        types = list(RequiredDocumentType.objects.filter(active=True).order_by("period", "order"))
+        terms = {t.organisation_id: t for t in Term.objects.filter(organisation__in=cells, name=TERM_NAME)}
+        years = [year for year in (today.year - 1, today.year) if year >= TERM_START.year]
+        storage = CellDocument._meta.get_field("file").storage
+        documents = []
+        for cell in cells:
+            featured = cell.pk == featured_id
+            for document_type in types:
+                if document_type.period == RequiredDocumentType.Period.TERM:
+                    periods = [(terms.get(cell.pk), None, 0.92)]
+                else:
+                    periods = [(None, year, 0.95 if year < today.year else 0.82) for year in years]
+                for term, year, share in periods:
+                    if (term is None and year is None) or (not featured and rng.random() >= share):
+                        continue
+                    if term is not None:
+                        adopted = min(term.start + datetime.timedelta(days=rng.randint(10, 100)), today)
+                    else:
+                        adopted = min(datetime.date(year, 1, 5) + datetime.timedelta(days=rng.randint(0, 50)), today)
+                    document = CellDocument(organisation=cell, document_type=document_type, term=term, year=year,
+                                            adopted_on=adopted, content_type="application/pdf",
+                                            original_name=f"{document_type.code}-{year or 'toan-khoa'}.pdf")
+                    pdf = tiny_pdf([cell.name, document_type.name, f"Nhiem ky {term.name}" if term else f"Nam {year}",
+                                    f"Ngay ban hanh: {adopted:%d/%m/%Y}", "Ban sao dien tu - du lieu mau (demo)"])
+                    document.file.name = storage.save(cell_document_upload_to(document, document.original_name),
+                                                      ContentFile(pdf))
+                    documents.append(document)
+        CellDocument.objects.bulk_create(documents, batch_size=BATCH_SIZE)
+        counts["documents"] = len(documents)
+    return counts
+
+
 # --- reading back and resetting ------------------------------------------------------------
 
 
@@ -967,6 +1126,10 @@ def reset_demo() -> dict[str, int]:
     with transaction.atomic():
         organisations = Organisation.objects.count()
         members = Member.objects.count()
+        # The documents' files go once the rows are gone for good.
+        storage = CellDocument._meta.get_field("file").storage
+        files = [name for name in CellDocument.objects.values_list("file", flat=True) if name]
+        transaction.on_commit(lambda: [storage.delete(name) for name in files])
         _purge(Member.objects.all())
         deepest = Organisation.objects.order_by("-depth").values_list("depth", flat=True).first() or 0
         for depth in range(deepest, 0, -1):

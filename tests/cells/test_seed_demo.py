@@ -1,21 +1,29 @@
-"""The demo Khối built by ``manage.py seed_demo``: its shape, its invariants and its accounts."""
+"""The demo Khối built by ``manage.py seed_demo``: its shape, its invariants, its accounts, its books
+and its meeting history."""
 
+import datetime
 import re
 import unicodedata
+from collections import defaultdict
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Q
+from django.test import override_settings
+from django.utils import timezone
 
-from cells.demo import DEMO_PASSWORD, DEMO_USERNAMES
+from cells.demo import DEMO_PASSWORD, DEMO_USERNAMES, TERM_NAME, reset_demo
 from cells.models import (
     PATH_STEP_WIDTH,
     CellDocument,
     CellMembership,
+    DuesPayment,
     Exemption,
     Member,
+    MemberCommitment,
+    Notification,
     Organisation,
     Position,
     RequiredDocumentType,
@@ -23,6 +31,10 @@ from cells.models import (
     RoleAssignment,
     Term,
 )
+from meetings import selectors as meeting_selectors
+from meetings.demo import reset_demo_meetings, window_start
+from meetings.models import Attendance, Meeting, Resolution, Task
+from meetings.services import rsvp_read_token
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +45,37 @@ def seed(*args) -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def seeded():
-    return seed()
+def test_if_empty_builds_on_an_empty_database():
+    # First in the module: the module's demo Khối (below) does not exist yet.
+    out = seed("--if-empty")
+    assert Organisation.objects.filter(kind=Organisation.Kind.KHOI).count() == 1
+    assert "khoi_admin" in out
+
+
+SEED_MEDIA = {}
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One demo Khối for the whole module (it takes seconds to build); every test still runs in its own
+    transaction, rolled back afterwards, so a test that resets or changes it leaves it as it was."""
+    media = tmp_path_factory.mktemp("seed-media")
+    SEED_MEDIA["root"] = media
+    with override_settings(MEDIA_ROOT=media), django_db_blocker.unblock():
+        out = seed()
+    yield out
+    with override_settings(MEDIA_ROOT=media), django_db_blocker.unblock():
+        reset_demo_meetings()
+        reset_demo()
+
+
+def regular_kinds():
+    return list(Meeting.REGULAR_KINDS)
+
+
+def month_add(day: datetime.date, months: int) -> datetime.date:
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def test_demo_khoi_has_the_expected_shape(seeded):
@@ -51,7 +91,7 @@ def test_demo_khoi_has_the_expected_shape(seeded):
     assert Organisation.objects.filter(kind=Organisation.Kind.DANG_BO_BO_PHAN, children__kind=Organisation.Kind.CHI_BO).exists()
     cells = Organisation.objects.filter(kind__in=Organisation.CELL_KINDS)
     assert 70 <= cells.count() <= 90
-    assert Term.objects.filter(name="2025–2030").count() == Organisation.objects.count()
+    assert Term.objects.filter(name=TERM_NAME).count() == Organisation.objects.count()
 
     members = Member.objects.all()
     assert 1100 <= members.count() <= 1300
@@ -181,28 +221,175 @@ def test_second_run_is_skipped_with_if_empty_and_refused_without_reset(seeded):
     accounts = seed("--accounts")
     assert all(name in accounts for name in DEMO_USERNAMES)
 
-    # --reset replaces the data with the same deterministic Khối.
+    # --reset replaces the data with the same deterministic Khối, and also removes rows of any app
+    # that protect the tree: a cell's document protects both the cell and its term (reached through
+    # a cascade); the meetings (and their scores) protect cells, terms and members.
+    cell = Organisation.objects.filter(kind=Organisation.Kind.CHI_BO).first()
+    document_type = RequiredDocumentType.objects.create(code="demo-test", name="Quy chế làm việc", period="term")
+    term = cell.terms.get(name=TERM_NAME)
+    document = CellDocument.objects.create(organisation=cell, document_type=document_type, term=term, file="x.pdf",
+                                           adopted_on=term.start)
+    meetings = Meeting.objects.count()
+    assert meetings
+
     seed("--reset")
+
+    assert not CellDocument.objects.filter(pk=document.pk).exists()
+    assert RequiredDocumentType.objects.filter(code="demo-test").exists()
+    assert Organisation.objects.filter(parent=None).count() == 1
+    assert Meeting.objects.count() == meetings
     assert (Organisation.objects.count(), Member.objects.count()) == counts
     assert list(Member.objects.order_by("pk").values_list("full_name", "citizen_id")[:50]) == names
     assert get_user_model().objects.filter(username__in=DEMO_USERNAMES).count() == len(DEMO_USERNAMES)
 
 
-def test_if_empty_builds_on_an_empty_database():
-    out = seed("--if-empty")
-    assert Organisation.objects.filter(kind=Organisation.Kind.KHOI).count() == 1
-    assert "khoi_admin" in out
+# --- the meeting history -------------------------------------------------------------------
 
 
-def test_reset_also_removes_rows_that_protect_the_tree(seeded):
-    # A cell's document protects both the cell and its term (reached through a cascade).
-    cell = Organisation.objects.filter(kind=Organisation.Kind.CHI_BO).first()
-    document_type = RequiredDocumentType.objects.create(code="demo-test", name="Quy chế làm việc", period="term")
-    CellDocument.objects.create(organisation=cell, document_type=document_type, term=cell.terms.get(), file="x.pdf",
-                                adopted_on=cell.terms.get().start)
+def test_every_cell_meets_in_most_of_the_last_twelve_months(seeded):
+    today = timezone.localdate()
+    first, current = window_start(today=today, months=12), today.replace(day=1)
+    months = [month_add(first, n) for n in range(12)]  # the twelve months before the current one
+    met = defaultdict(set)
+    for cell_id, month in Meeting.objects.filter(kind__in=regular_kinds(), period_month__in=months).exclude(
+            state=Meeting.State.CANCELLED).values_list("organisation_id", "period_month"):
+        met[cell_id].add(month)
+    cells = list(Organisation.objects.filter(kind__in=Organisation.CELL_KINDS))
+    assert all(len(met[cell.pk]) >= 10 for cell in cells)
+    assert any(len(met[cell.pk]) < 12 for cell in cells), "some cells should miss a month"
+    assert sum(len(met[cell.pk]) == 12 for cell in cells) > 0.7 * len(cells)
+    # Past regular meetings were held; nothing is still "notified" in the past.
+    assert not Meeting.objects.filter(state=Meeting.State.NOTIFIED, planned_start__lt=timezone.now()).exists()
+    assert not Meeting.objects.filter(period_month__gt=month_add(current, 1)).exists()
+    # The other kinds: thematic meetings, forums and the chi ủy's preparatory meetings.
+    kinds = dict(Meeting.objects.values_list("kind").annotate(n=Count("pk")))
+    assert kinds[Meeting.Kind.THEMATIC] + kinds[Meeting.Kind.COMBINED] >= len(cells)
+    assert kinds[Meeting.Kind.FORUM] >= 0.5 * len(cells)
+    committee_cells = Organisation.objects.filter(positions__kind=Position.Kind.COMMITTEE_MEMBER).distinct()
+    assert not Meeting.objects.filter(kind=Meeting.Kind.COMMITTEE).exclude(organisation__in=committee_cells).exists()
+    prepared = Meeting.objects.filter(kind__in=regular_kinds(), preparatory_meeting__isnull=False)
+    assert prepared.exists()
+    assert not prepared.exclude(preparatory_meeting__organisation=F("organisation")).exists()
+    assert not prepared.filter(preparatory_meeting__planned_start__gte=F("planned_start")).exists()
+    # Upper-level visits by the cell's own đảng ủy viên phụ trách.
+    visits = Meeting.upper_guests.through.objects.select_related("meeting")
+    assert visits.exists()
+    supervisors = set(Position.objects.filter(kind=Position.Kind.SUPERVISOR).values_list("organisation_id", "member_id"))
+    assert all((visit.meeting.organisation_id, visit.member_id) in supervisors for visit in visits)
 
-    seed("--reset")
 
-    assert not CellDocument.objects.exists()
-    assert RequiredDocumentType.objects.filter(code="demo-test").exists()
-    assert Organisation.objects.filter(parent=None).count() == 1
+def test_adopted_minutes_are_numbered_per_cell_and_term(seeded):
+    adopted = Meeting.objects.filter(state=Meeting.State.MINUTES_ADOPTED)
+    assert adopted.count() > 1000
+    assert not adopted.filter(Q(minutes_number__isnull=True) | Q(term__isnull=True) | Q(adopted_at__isnull=True)).exists()
+    assert not adopted.exclude(term__organisation=F("organisation")).exists()
+    numbers = defaultdict(list)
+    for organisation_id, term_id, number in adopted.values_list("organisation_id", "term_id", "minutes_number"):
+        numbers[(organisation_id, term_id)].append(number)
+    for key, values in numbers.items():
+        assert sorted(values) == list(range(1, len(values) + 1)), key
+    for meeting in adopted.order_by("?")[:300]:
+        assert meeting.actual_end <= meeting.adopted_at <= meeting.actual_end + datetime.timedelta(days=3, hours=5)
+        day = timezone.localdate(meeting.actual_start)
+        assert meeting.term.start <= day and (meeting.term.end is None or day <= meeting.term.end)
+        assert re.fullmatch(r"\d{2,}-BB/CB", meeting.minutes_reference)
+    # Conclusions and resolutions: numbered per cell, term and kind, adopted with the minutes.
+    resolutions = Resolution.objects.filter(meeting__in=adopted)
+    assert resolutions.count() == adopted.count()
+    assert not resolutions.exclude(adopted_at=F("meeting__adopted_at")).exists()
+    assert not resolutions.values("meeting__organisation", "term", "kind", "number").annotate(
+        n=Count("pk")).filter(n__gt=1).exists()
+    assert {Resolution.Kind.CONCLUSION, Resolution.Kind.RESOLUTION} <= set(resolutions.values_list("kind", flat=True))
+    # A few minutes still wait for adoption: held, unnumbered.
+    held = Meeting.objects.filter(state=Meeting.State.HELD)
+    assert 1 <= held.count() <= 20
+    assert not held.filter(minutes_number__isnull=False).exists()
+
+
+def test_held_meetings_have_attendance_votes_and_tasks_consistent_with_the_records(seeded):
+    held = Meeting.objects.filter(state__in=[Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED],
+                                  kind__in=regular_kinds()).select_related("organisation")
+    assert not held.filter(Q(actual_start__isnull=True) | Q(actual_end__lte=F("actual_start"))).exists()
+    below = 0
+    sample = list(held.order_by("?")[:200])
+    for meeting in sample:
+        day = timezone.localdate(meeting.actual_start)
+        expected = set(meeting_selectors.expected_members(cell=meeting.organisation, on=day).values_list("pk", flat=True))
+        rows = {a.member_id: a for a in meeting.attendances.all()}
+        assert set(rows) == expected, meeting
+        exempt = set(Exemption.objects.filter(Q(end__isnull=True) | Q(end__gte=day), start__lte=day,
+                                              member_id__in=expected).values_list("member_id", flat=True))
+        assert {pk for pk, a in rows.items() if a.presence == Attendance.Presence.EXEMPT} == exempt
+        assert all(a.presence for a in rows.values())
+        assert all(a.absence_reason for a in rows.values() if a.presence == Attendance.Presence.ABSENT_EXCUSED)
+        assert rows[meeting.chair_id].presence in Attendance.PRESENT_VALUES
+        counted = [a for a in rows.values() if a.presence != Attendance.Presence.EXEMPT]
+        present = [a for a in counted if a.presence in Attendance.PRESENT_VALUES]
+        below += len(present) < 0.85 * len(counted)
+        eligible = meeting_selectors.eligible_voters(meeting=meeting).count()
+        vote = meeting.votes.get()
+        assert vote.eligible_count == eligible
+        assert vote.votes_for + vote.votes_against + vote.votes_abstain == eligible and vote.passed
+        assert meeting.opinions.count() >= 2
+        assert not meeting.opinions.exclude(speaker__isnull=True).exclude(speaker_id__in=[a.member_id for a in present]).exists()
+        tasks = list(meeting.tasks.prefetch_related("assignees"))
+        assert tasks and all(task.assignees.all() for task in tasks)
+        assert all(task.result for task in tasks if task.status == Task.Status.DONE)
+        assert meeting.agenda_items.count() >= 10
+    assert 0 < below < 0.2 * len(sample), "a few meetings, not most, fall below 85 % attendance"
+    today = timezone.localdate()
+    assert Task.objects.filter(status=Task.Status.OPEN, due_date__lt=today).exists(), "some tasks are overdue"
+    assert Task.objects.filter(status=Task.Status.OPEN, due_date__gte=today).exists()
+
+
+def test_the_secretary_cell_has_next_month_meeting_notified(seeded):
+    secretary = get_user_model().objects.get(username="bithu").member
+    cell = secretary.organisation
+    upcoming = Meeting.objects.filter(organisation=cell, state=Meeting.State.NOTIFIED, planned_start__gt=timezone.now())
+    meeting = upcoming.get(kind=Meeting.Kind.REGULAR)
+    assert meeting.notice_sent_at <= timezone.now()
+    assert meeting.chair == secretary
+    expected = set(meeting_selectors.expected_members(cell=cell, on=timezone.localdate()).values_list("pk", flat=True))
+    assert set(meeting.attendances.values_list("member_id", flat=True)) == expected
+    answers = dict(meeting.attendances.values_list("rsvp").annotate(n=Count("pk")))
+    assert answers.get(Attendance.Rsvp.YES) and answers.get(Attendance.Rsvp.NONE)
+    assert not meeting.attendances.exclude(presence__in=["", Attendance.Presence.EXEMPT]).exists()
+    # The member's inbox has the notice, and its one-click link points at their own attendance row.
+    member = get_user_model().objects.get(username="dangvien").member
+    notice = Notification.objects.get(member=member, kind="meetings.notice")
+    token = re.search(r"/xac-nhan/([^/\s]+)/", notice.body).group(1)
+    _meeting, attendance = rsvp_read_token(token)
+    assert (attendance.meeting_id, attendance.member_id) == (meeting.pk, member.pk)
+    # Its history: a full year of adopted regular meetings.
+    history = Meeting.objects.filter(organisation=cell, kind__in=regular_kinds(), state=Meeting.State.MINUTES_ADOPTED)
+    assert history.count() >= 12
+
+
+def test_the_books_have_dues_commitments_and_documents_with_gaps(seeded):
+    today = timezone.localdate()
+    members = Member.objects.filter(state=Member.State.ACTIVE)
+    months = [month_add(today.replace(day=1), -back) for back in range(12)]
+    assert set(DuesPayment.objects.values_list("month", flat=True)) == set(months)
+    assert DuesPayment.objects.values("member").distinct().count() >= 0.95 * members.count()
+    unpaid = DuesPayment.objects.filter(amount_paid__lt=F("amount_due"))
+    assert 0 < unpaid.count() < 0.2 * DuesPayment.objects.count()
+    behind = unpaid.filter(month__in=months[:3]).values("member").annotate(n=Count("pk")).filter(n=3)
+    assert behind.exists(), "someone is three months behind: the alert has something to show"
+    cell = get_user_model().objects.get(username="bithu").member.organisation
+    assert behind.filter(member__organisation=cell).exists()
+
+    commitments = MemberCommitment.objects.filter(year=today.year)
+    assert 0.85 * members.count() <= commitments.count() < members.count()
+    assert not commitments.filter(confirmed_at__gt=timezone.now()).exists()
+    assert not commitments.filter(source=MemberCommitment.Source.PORTAL, member__user__isnull=True).exists()
+
+    documents = CellDocument.objects.all()
+    types = RequiredDocumentType.objects.filter(active=True)
+    assert documents.filter(organisation=cell).count() >= types.count()
+    cells = Organisation.objects.filter(kind__in=Organisation.CELL_KINDS).count()
+    per_type = documents.filter(year=today.year).values("document_type").annotate(n=Count("organisation"))
+    assert all(row["n"] < cells for row in per_type), "some cells still lack this year's documents"
+    assert not documents.filter(adopted_on__gt=today).exists()
+    for document in documents.order_by("?")[:5]:
+        assert (SEED_MEDIA["root"] / document.file.name).read_bytes().startswith(b"%PDF-")
+    assert documents.aggregate(last=Max("year"))["last"] == today.year

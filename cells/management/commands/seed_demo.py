@@ -1,10 +1,15 @@
-"""Load the demo Khối: ``manage.py seed_demo [--scale demo|province] [--reset | --if-empty] [--accounts]``."""
+"""Load the demo Khối: ``manage.py seed_demo [--scale demo|province] [--reset | --if-empty] [--accounts]``.
+
+The command wires the apps together: the tree and the cells' books (``cells.demo``), then the meeting
+history (``meetings.demo``, imported here lazily: cells is the lower layer and never imports meetings).
+"""
 
 import random
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from cells import demo
 from cells.models import Member, Organisation
@@ -25,8 +30,10 @@ class Command(BaseCommand):
                             help="Xóa toàn bộ cây tổ chức, đảng viên và các tài khoản demo rồi tạo lại.")
         parser.add_argument("--accounts", action="store_true", help="Chỉ in danh sách tài khoản demo.")
         parser.add_argument("--seed", type=int, default=demo.DEMO_SEED, help="Hạt giống ngẫu nhiên (mặc định 2026).")
+        parser.add_argument("--scores", action="store_true",
+                            help="Chấm điểm sơ bộ các buổi sinh hoạt của chi bộ demo (cần ứng dụng chấm điểm).")
 
-    def handle(self, *args, scale, if_empty, reset, accounts, seed, **options):
+    def handle(self, *args, scale, if_empty, reset, accounts, seed, scores=False, **options):
         if accounts:
             self._print_accounts()
             return
@@ -40,25 +47,48 @@ class Command(BaseCommand):
                 "Chạy lại với --reset để xóa và tạo lại dữ liệu mẫu."
             )
 
+        from meetings import demo as meetings_demo
+
+        today = timezone.localdate()
+        history = demo.HISTORY_MONTHS[scale]
         # One transaction: a failed build leaves the old data in place.
         with transaction.atomic():
             started = time.perf_counter()
             if reset:
+                meetings_demo.reset_demo_meetings()
                 deleted = demo.reset_demo()
                 self.stdout.write(
                     f"Đã xóa {deleted['organisations']} tổ chức, {deleted['members']} đảng viên và các tài khoản demo "
                     f"({time.perf_counter() - started:.1f} s)."
                 )
                 started = time.perf_counter()
-            result = demo.build_demo(scale=scale, rng=random.Random(seed))
-            elapsed = time.perf_counter() - started
+            phases = {}
+            mark = time.perf_counter()
+            result = demo.build_demo(scale=scale, rng=random.Random(seed), today=today)
+            demo.add_previous_terms(before=meetings_demo.window_start(today=today, months=history))
+            phases["tree"], mark = time.perf_counter() - mark, time.perf_counter()
+            books = demo.build_demo_books(rng=random.Random(seed + 1), today=today, featured_cell=result.featured_cell,
+                                          seed=seed)
+            phases["books"], mark = time.perf_counter() - mark, time.perf_counter()
+            meetings = meetings_demo.build_demo_meetings(rng=random.Random(seed + 2), today=today, months=history,
+                                                         featured_cell=result.featured_cell)
+            phases["meetings"], mark = time.perf_counter() - mark, time.perf_counter()
+            if scores:
+                prefill_demo_scores(result.featured_cell)
+                phases["scores"], mark = time.perf_counter() - mark, time.perf_counter()
 
+        phases["commit"] = time.perf_counter() - mark  # PostgreSQL checks the deferred foreign keys here
+        elapsed = time.perf_counter() - started
+        if options.get("verbosity", 1) >= 2:
+            self.stdout.write(" · ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items()))
         counts = result.counts
         self.stdout.write(self.style.SUCCESS(
             f"Đã tạo dữ liệu mẫu (quy mô {scale}) trong {elapsed:.1f} s: {counts['organisations']} tổ chức đảng, "
             f"{counts['tccs']} TCCS, {counts['cells']} chi bộ, {counts['members']} đảng viên "
             f"({counts['probationary']} dự bị, {counts['exempt']} miễn sinh hoạt, {counts['suspended']} đình chỉ), "
-            f"{counts['positions']} chức vụ."
+            f"{counts['positions']} chức vụ; {meetings['meetings']} buổi sinh hoạt ({meetings['adopted']} đã thông qua "
+            f"biên bản), {meetings['attendances']} lượt điểm danh, {meetings['tasks']} nhiệm vụ; {books['dues']} dòng "
+            f"đảng phí, {books['commitments']} bản cam kết, {books['documents']} văn bản."
         ))
         self._print_accounts()
 
@@ -77,3 +107,15 @@ class Command(BaseCommand):
             if index == 0:
                 self.stdout.write("  ".join("-" * width for width in widths))
         self.stdout.write(f"\nMật khẩu của mọi tài khoản demo: {demo.DEMO_PASSWORD}")
+
+
+def prefill_demo_scores(cell) -> int:
+    """Hook: pre-fill (and self-adopt) the meeting scores of ``cell``'s held meetings with the scoring app.
+
+    Off by default (``seed_demo --scores``): the scoring app scores one meeting at a time through its
+    services, which suits the featured cell's dozen meetings, not the whole province.
+    """
+    from meetings.demo import meetings_to_score
+    from scoring.services import meeting_score_prefill_bulk
+
+    return meeting_score_prefill_bulk(meetings=meetings_to_score(cell=cell), adopt=True)

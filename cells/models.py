@@ -141,6 +141,11 @@ class Member(models.Model):
     citizen_id = models.CharField(_("Số CCCD"), max_length=12, null=True, blank=True, unique=True)
     phone = models.CharField(_("Điện thoại"), max_length=20, blank=True)
     email = models.EmailField(_("Thư điện tử"), blank=True)
+    # Meeting notices always go by e-mail; the optional reminders only while this is on.
+    optional_reminder_email = models.BooleanField(
+        _("Nhận thư điện tử nhắc việc không bắt buộc"), default=True,
+        help_text=_("Thông báo triệu tập sinh hoạt luôn được gửi qua thư điện tử."),
+    )
     party_card_number = models.CharField(_("Số thẻ đảng viên"), max_length=20, null=True, blank=True, unique=True)
     admission_decision_date = models.DateField(
         _("Ngày quyết định kết nạp"), null=True, blank=True, help_text=_("Tuổi đảng tính từ ngày này.")

@@ -332,17 +332,20 @@ def role_assign(*, user, organisation: Organisation, role: str, start: datetime.
 
 def notification_send(
     *, members, kind: str, subject: str, body: str, url: str = "", organisation: Organisation | None = None,
-    body_for=None,
+    body_for=None, optional: bool = False,
 ) -> list[Notification]:
     """One inbox row per member (and one e-mail each, never a shared list), sent after commit.
 
     ``body_for(member)`` may give each person their own text (e.g. their personal RSVP link).
+    ``optional`` marks a reminder a member may take off e-mail (``Member.optional_reminder_email``);
+    meeting notices never pass it. The inbox row is written either way.
     E-mail delivery failures are recorded on the row, never raised into the caller's request.
     """
     rows = [
         Notification(
             recipient_id=member.user_id, member=member, organisation=organisation, kind=kind, subject=subject,
-            body=body_for(member) if body_for else body, url=url, email=member.email or "",
+            body=body_for(member) if body_for else body, url=url,
+            email=(member.email or "") if not optional or member.optional_reminder_email else "",
         )
         for member in members
     ]
@@ -380,12 +383,18 @@ def notification_pending_email_ids(*, older_than_seconds: int = 120, limit: int 
     )
 
 
+# Left in ``email_error`` while the e-mail is being handed to the mail server. A worker killed in
+# that moment leaves it behind: the admin sees the message may not have left, and nothing resends
+# it on its own (a second copy is worse than asking the admin to check).
+EMAIL_SENDING_MARK = "Đang gửi: nếu trạng thái này còn sau vài phút, tiến trình gửi đã bị dừng giữa chừng."
+
+
 def notification_deliver_email(*, notification_id: int) -> bool:
     """Send one notification's e-mail once: the row is claimed with a conditional UPDATE first."""
     from django.core.mail import send_mail
 
     claimed = Notification.objects.filter(pk=notification_id, email_sent_at__isnull=True).exclude(email="").update(
-        email_sent_at=timezone.now()
+        email_sent_at=timezone.now(), email_error=EMAIL_SENDING_MARK,
     )
     if not claimed:
         return False
@@ -397,6 +406,18 @@ def notification_deliver_email(*, notification_id: int) -> bool:
         raise
     Notification.objects.filter(pk=notification_id).update(email_error="")
     return True
+
+
+@transaction.atomic
+def member_set_reminder_email(*, member: Member, enabled: bool, by=None) -> Member:
+    """Turn e-mail for optional reminders on or off (meeting notices are always e-mailed)."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.optional_reminder_email != enabled:
+        member.optional_reminder_email = enabled
+        member.save(update_fields=["optional_reminder_email", "updated_at"])
+        audit_log(actor=by, action="cells.member.reminder_email", instance=member, organisation=member.organisation,
+                  before={"optional_reminder_email": not enabled}, after={"optional_reminder_email": enabled})
+    return member
 
 
 def notification_mark_read(*, notification: Notification) -> None:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cells.urls")),
     path("so-sach/", include("cells.urls_books")),
+    path("hop-thu/", include("cells.urls_inbox")),
     path("sinh-hoat/", include("meetings.urls")),
     path("bao-cao/", include("reports.urls")),
     path("cham-diem/", include("scoring.urls")),

@@ -1,8 +1,26 @@
 """Read-only admin: every write goes through the services (audit rows, numbering, locks)."""
 
 from django.contrib import admin
+from django.db.models import Q
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from .models import AgendaItem, Amendment, Attendance, Meeting, MeetingDocument, Opinion, Resolution, Task, Vote
+from cells.services import EMAIL_SENDING_MARK, notification_emails_enqueue
+
+from .models import (
+    AgendaItem,
+    Amendment,
+    Attendance,
+    EmailLog,
+    Meeting,
+    MeetingDocument,
+    Opinion,
+    ReminderDelivery,
+    ReminderRule,
+    Resolution,
+    Task,
+    Vote,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -65,3 +83,121 @@ class TaskAdmin(ReadOnlyAdmin):
 
 
 admin.site.register([Opinion, MeetingDocument, Amendment], ReadOnlyAdmin)
+
+
+# --- reminders and the e-mail log (issue #6) --------------------------------------------------
+
+
+@admin.register(ReminderRule)
+class ReminderRuleAdmin(admin.ModelAdmin):
+    """The Khối admin switches rules on and off and edits their numbers; the codes are fixed by the code."""
+
+    list_display = ("name", "code", "enabled", "optional", "params", "last_run_at")
+    list_editable = ("enabled", "optional")
+    readonly_fields = ("code", "last_run_at")
+    fields = ("code", "name", "description", "enabled", "optional", "params", "last_run_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EmailStatusFilter(admin.SimpleListFilter):
+    title = _("Trạng thái thư điện tử")
+    parameter_name = "email_status"
+
+    def lookups(self, request, model_admin):
+        return [("sent", _("Đã gửi")), ("failed", _("Lỗi")), ("interrupted", _("Bị gián đoạn khi đang gửi")),
+                ("pending", _("Đang chờ gửi")), ("none", _("Không gửi thư (chỉ hộp thư trên cổng)"))]
+
+    def queryset(self, request, queryset):
+        prefix = "notification__" if queryset.model is ReminderDelivery else ""
+        conditions = {
+            "sent": Q(**{f"{prefix}email_sent_at__isnull": False, f"{prefix}email_error": ""}),
+            "failed": Q(**{f"{prefix}email_sent_at__isnull": True}) & ~Q(**{f"{prefix}email_error": ""}),
+            "interrupted": Q(**{f"{prefix}email_sent_at__isnull": False, f"{prefix}email_error": EMAIL_SENDING_MARK}),
+            "pending": Q(**{f"{prefix}email_sent_at__isnull": True, f"{prefix}email_error": ""})
+            & ~Q(**{f"{prefix}email": ""}),
+            "none": Q(**{f"{prefix}email": ""}),
+        }
+        return queryset.filter(conditions[self.value()]) if self.value() in conditions else queryset
+
+
+def _email_status(notification) -> str:
+    if notification is None:
+        return "—"
+    if not notification.email:
+        return _("Không gửi thư")
+    if notification.email_error == EMAIL_SENDING_MARK:
+        return _("Bị gián đoạn khi đang gửi")
+    if notification.email_error:
+        return _("Lỗi")
+    if notification.email_sent_at:
+        return _("Đã gửi")
+    return _("Đang chờ gửi")
+
+
+@admin.register(EmailLog)
+class EmailLogAdmin(ReadOnlyAdmin):
+    """Every notice and reminder: to whom, when it was e-mailed, read, and the error if it failed."""
+
+    list_display = ("created_at", "kind", "member", "email", "status", "email_sent_at", "error_short", "read_at")
+    list_filter = (EmailStatusFilter, "kind")
+    search_fields = ("subject", "email", "member__full_name")
+    date_hierarchy = "created_at"
+    list_select_related = ("member",)
+    actions = ["resend_failed"]
+
+    @admin.display(description=_("Trạng thái"))
+    def status(self, obj):
+        return _email_status(obj)
+
+    @admin.display(description=_("Lỗi"))
+    def error_short(self, obj):
+        if not obj.email_error:
+            return ""
+        return format_html('<span title="{}">{}</span>', obj.email_error, obj.email_error[:80])
+
+    def has_change_permission(self, request, obj=None):
+        # The list is read-only; ``change`` is needed to run the resend action.
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    @admin.action(description=_("Gửi lại thư bị lỗi hoặc bị gián đoạn"))
+    def resend_failed(self, request, queryset):
+        ids = list(queryset.exclude(email="").filter(
+            Q(email_sent_at__isnull=True) & ~Q(email_error="") | Q(email_error=EMAIL_SENDING_MARK)
+        ).values_list("pk", flat=True))
+        EmailLog.objects.filter(pk__in=ids).update(email_sent_at=None, email_error="")
+        queued = notification_emails_enqueue(notification_ids=ids)
+        self.message_user(request, _("Đã đưa %(count)s thư vào hàng đợi gửi lại.") % {"count": queued})
+
+
+@admin.register(ReminderDelivery)
+class ReminderDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "rule", "member", "object_type", "object_id", "occurrence", "email",
+                    "status", "email_sent_at", "read_at")
+    list_filter = ("rule", EmailStatusFilter)
+    search_fields = ("member__full_name", "notification__email")
+    date_hierarchy = "created_at"
+    list_select_related = ("rule", "member", "notification")
+
+    @admin.display(description=_("Thư điện tử"))
+    def email(self, obj):
+        return obj.notification.email if obj.notification else ""
+
+    @admin.display(description=_("Trạng thái"))
+    def status(self, obj):
+        return _email_status(obj.notification)
+
+    @admin.display(description=_("Gửi thư lúc"))
+    def email_sent_at(self, obj):
+        return obj.notification.email_sent_at if obj.notification else None
+
+    @admin.display(description=_("Đã đọc lúc"))
+    def read_at(self, obj):
+        return obj.notification.read_at if obj.notification else None

@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cells.models import Member, Organisation, Term
+from cells.models import Member, Notification, Organisation, Term
 
 
 class Meeting(models.Model):
@@ -384,3 +384,86 @@ class Amendment(models.Model):
 
     def __str__(self):
         return self.reason
+
+
+# --- reminders (issue #6) ------------------------------------------------------------------
+
+
+class ReminderRule(models.Model):
+    """One reminder the portal sends on its own; the Khối admin edits its switches and numbers.
+
+    The behaviour of each ``code`` lives in ``meetings/reminders.py``; ``params`` holds its numbers
+    (e.g. ``{"days_before": [3, 1]}``) so the admin can change them without a code change.
+    """
+
+    code = models.SlugField(_("Mã"), max_length=40, unique=True)
+    name = models.CharField(_("Tên"), max_length=255)
+    description = models.TextField(_("Mô tả"), blank=True)
+    enabled = models.BooleanField(_("Đang bật"), default=True)
+    optional = models.BooleanField(
+        _("Không bắt buộc"), default=True,
+        help_text=_("Đảng viên có thể tắt thư điện tử cho các nhắc việc không bắt buộc (vẫn nhận trong hộp thư trên cổng)."),
+    )
+    params = models.JSONField(_("Tham số"), default=dict, blank=True,
+                              help_text=_("Số ngày, mốc thời gian của quy tắc, ví dụ {\"days_before\": [3, 1]}."))
+    last_run_at = models.DateTimeField(_("Chạy lần cuối"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Quy tắc nhắc việc")
+        verbose_name_plural = _("Quy tắc nhắc việc")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .reminders import validate_params
+
+        errors = validate_params(self.code, self.params)
+        if errors:
+            raise ValidationError({"params": errors})
+
+
+class ReminderDelivery(models.Model):
+    """The claim on one reminder to one person: unique per (rule, object, recipient, occurrence).
+
+    The row is inserted (``ON CONFLICT DO NOTHING``) in the same transaction as the inbox row, so a
+    rule run twice, two beat processes or a retried task can never produce a second message.
+    """
+
+    rule = models.ForeignKey(ReminderRule, on_delete=models.PROTECT, related_name="deliveries",
+                             verbose_name=_("Quy tắc"))
+    object_type = models.CharField(_("Loại đối tượng"), max_length=40)
+    object_id = models.PositiveBigIntegerField(_("Mã đối tượng"))
+    occurrence = models.CharField(_("Lần nhắc"), max_length=20, blank=True,
+                                  help_text=_("Ví dụ 3d (3 ngày trước), 2026-11 (tháng), 2026-Q4 (quý)."))
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="reminder_deliveries",
+                               verbose_name=_("Người nhận"))
+    notification = models.OneToOneField("cells.Notification", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="reminder_delivery", verbose_name=_("Thông báo"))
+    claim = models.UUIDField(editable=False, db_index=True)
+    created_at = models.DateTimeField(_("Tạo lúc"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("Nhắc việc đã gửi")
+        verbose_name_plural = _("Nhắc việc đã gửi")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "object_type", "object_id", "member", "occurrence"],
+                                    name="reminder_delivery_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.rule.code} {self.object_type}#{self.object_id} → {self.member} ({self.occurrence})"
+
+
+class EmailLog(Notification):
+    """The admin's view of every message sent by the portal: to whom, when, and what failed."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Thư đã gửi")
+        verbose_name_plural = _("Nhật ký gửi thư và thông báo")
+        ordering = ["-created_at", "-pk"]

@@ -1,1 +1,31 @@
-"""Tasks of the meetings app."""
+"""Background tasks of the meetings app: thin wrappers over ``meetings.reminders``, taking ids, safe to run twice.
+
+Beat runs ``reminders_dispatch`` (declared in ``CELERY_BEAT_SCHEDULE``); it queues one
+``reminder_rule_run`` per enabled rule. Each run claims its deliveries in the database before any
+message is written, so running either task twice sends nothing twice. Transient database and broker
+errors are retried with backoff; e-mail errors are handled per message by ``cells.tasks``.
+"""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+
+from . import reminders
+
+TRANSIENT = (OperationalError, InterfaceError, BrokerError, ConnectionError)
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, max_retries=5, retry_backoff=30, retry_backoff_max=600,
+             retry_jitter=True)
+def reminder_rule_run(rule_id: int) -> int:
+    return reminders.reminder_rule_run(rule_id=rule_id)
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, max_retries=5, retry_backoff=30, retry_backoff_max=600,
+             retry_jitter=True)
+def reminders_dispatch() -> int:
+    """Periodic: queue a run of every enabled reminder rule."""
+    rule_ids = reminders.enabled_rule_ids()
+    for rule_id in rule_ids:
+        reminder_rule_run.delay(rule_id)
+    return len(rule_ids)

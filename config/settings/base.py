@@ -47,6 +47,12 @@ if not SECRET_KEY:
     # Development and tests only: `manage.py check --deploy` flags this prefix (security.W009).
     SECRET_KEY = "django-insecure-development-key-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = [h.strip() for h in env.str("ALLOWED_HOSTS", default="127.0.0.1,localhost,testserver").split(",") if h.strip()]
+# Absolute address of the portal, for links in e-mails (the one-click RSVP link).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    _fail("SITE_URL", SITE_URL, "a URL starting with http:// or https://")
+# The place on the date line of Party documents ("Đông Hà, ngày 05 tháng 02 năm 2026").
+DOCUMENT_PLACE = env.str("DOCUMENT_PLACE", default="Đông Hà")
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env.str("CSRF_TRUSTED_ORIGINS", default="").split(",") if o.strip()]
 for origin in CSRF_TRUSTED_ORIGINS:
     if not origin.startswith(("http://", "https://")):
@@ -208,8 +214,13 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 # Every periodic job, in one place; django-celery-beat stores it in the database at beat start.
+from celery.schedules import crontab  # noqa: E402
+
 CELERY_BEAT_SCHEDULE = {
     "notification-email-sweep": {"task": "cells.tasks.notification_email_sweep", "schedule": 300.0},
+    # Reminder rules (meetings.reminders): hourly in office hours, local time; each run is idempotent.
+    "reminders-dispatch": {"task": "meetings.tasks.reminders_dispatch",
+                           "schedule": crontab(minute=5, hour="7-20")},
 }
 
 # Production hardening: on unless DEBUG.

@@ -1,0 +1,452 @@
+"""The reminder rules (issue #6): who is reminded of what, and when; and the run that sends them.
+
+Each rule is a generator ``rule_fn(rule, *, today, now)`` yielding ``Reminder`` groups: one object
+(a meeting, a task, a cell), one occurrence (``3d``, ``2026-11``, ``2026-Q4`` …), its recipients and
+the text. ``reminder_rule_run`` claims one ``ReminderDelivery`` per recipient with
+``INSERT … ON CONFLICT DO NOTHING`` and writes the inbox row in the same transaction, so a rule
+run twice (two beat processes, a retried task, a worker killed mid-batch) never sends twice.
+E-mail leaves through the cells outbox (``Notification`` rows, one e-mail per person).
+
+The numbers of each rule are data (``ReminderRule.params``), edited by the Khối admin.
+"""
+
+import datetime
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce, Trim
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cells.models import Member, Organisation, Position
+from cells.selectors import members_with_unpaid_months
+from cells.services import notification_send
+
+from .models import Attendance, Meeting, ReminderDelivery, ReminderRule, Task
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+
+
+@dataclass
+class Reminder:
+    """One reminder about one object, for one occurrence, to several people (one message each)."""
+
+    object_type: str
+    object_id: int
+    occurrence: str
+    members: list
+    subject: str
+    body: str
+    url: str = ""
+    organisation: Organisation | None = None
+    body_for: Callable | None = field(default=None, repr=False)
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+
+def _date(day: datetime.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _when(moment: datetime.datetime) -> str:
+    local = timezone.localtime(moment)
+    return _("%(time)s ngày %(date)s") % {"time": local.strftime("%H:%M"), "date": _date(local.date())}
+
+
+def _greeting(member: Member) -> str:
+    return _("Kính gửi đồng chí %(name)s,") % {"name": member.full_name}
+
+
+def _meeting_lines(meeting: Meeting) -> list[str]:
+    lines = [
+        _("Thời gian: %(start)s, kết thúc dự kiến %(end)s") % {
+            "start": _when(meeting.planned_start), "end": timezone.localtime(meeting.planned_end).strftime("%H:%M")},
+        _("Địa điểm: %(place)s") % {"place": meeting.place or "—"},
+        _("Hình thức: %(mode)s") % {"mode": meeting.get_mode_display()},
+    ]
+    if meeting.online_link:
+        lines.append(_("Đường dẫn họp trực tuyến: %(link)s") % {"link": meeting.online_link})
+    if meeting.topic:
+        lines.append(_("Chủ đề: %(topic)s") % {"topic": meeting.topic})
+    return lines
+
+
+def _signature() -> str:
+    return _("Thư này do Cổng sinh hoạt chi bộ gửi tự động, mỗi đồng chí nhận một thư riêng.")
+
+
+# --- who holds which position ---------------------------------------------------------------
+
+
+def _active_on(day: datetime.date) -> Q:
+    return Q(start__lte=day) & (Q(end__isnull=True) | Q(end__gte=day))
+
+
+def secretaries_of(*, cell_ids, on: datetime.date) -> dict[int, list[Member]]:
+    """The bí thư of each cell on ``on``; where there is none, the phó bí thư (one query)."""
+    positions = (
+        Position.objects.filter(_active_on(on), organisation_id__in=list(cell_ids),
+                                kind__in=[Position.Kind.SECRETARY, Position.Kind.DEPUTY_SECRETARY])
+        .select_related("member").order_by("organisation_id", "kind", "pk")
+    )
+    secretaries: dict[int, list[Member]] = {}
+    deputies: dict[int, list[Member]] = {}
+    for position in positions:
+        target = secretaries if position.kind == Position.Kind.SECRETARY else deputies
+        target.setdefault(position.organisation_id, []).append(position.member)
+    return {cell_id: secretaries.get(cell_id) or deputies.get(cell_id, []) for cell_id in set(secretaries) | set(deputies)}
+
+
+def _active_cells(today: datetime.date):
+    return Organisation.objects.filter(kind__in=Organisation.CELL_KINDS).filter(
+        Q(active_from__isnull=True) | Q(active_from__lte=today), Q(active_to__isnull=True) | Q(active_to__gte=today)
+    )
+
+
+def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    return start, timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
+
+
+def _month_start(day: datetime.date, offset: int = 0) -> datetime.date:
+    index = day.year * 12 + day.month - 1 + offset
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+
+def rule_rsvp_missing(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
+    """Members who have not answered a meeting notice, ``days_before`` days before the meeting."""
+    from .services import rsvp_url
+
+    for days in rule.params.get("days_before", [3, 1]):
+        start, end = _day_bounds(today + datetime.timedelta(days=days))
+        meetings = Meeting.objects.filter(state=Meeting.State.NOTIFIED, planned_start__gte=start,
+                                          planned_start__lt=end, planned_start__gt=now).select_related("organisation")
+        for meeting in meetings:
+            members = [a.member for a in meeting.attendances.filter(rsvp=Attendance.Rsvp.NONE)
+                       .exclude(presence=Attendance.Presence.EXEMPT).select_related("member")]
+            subject = _("Nhắc xác nhận tham dự: %(kind)s %(when)s") % {
+                "kind": meeting.get_kind_display().lower(), "when": _when(meeting.planned_start)}
+            lines = _meeting_lines(meeting)
+
+            def body_for(member, meeting=meeting, lines=lines, days=days):
+                return "\n".join([
+                    _greeting(member), "",
+                    _("%(cell)s sẽ tổ chức %(kind)s sau %(days)s ngày. Đồng chí chưa xác nhận tham dự.") % {
+                        "cell": meeting.organisation.name, "kind": meeting.get_kind_display().lower(), "days": days},
+                    "", *lines, "",
+                    _("Xác nhận tham dự hoặc báo vắng (không cần đăng nhập): %(url)s") % {
+                        "url": rsvp_url(meeting=meeting, member=member)},
+                    "", _signature(),
+                ])
+
+            yield Reminder("meeting", meeting.pk, f"{days}d", members, subject, "", organisation=meeting.organisation,
+                           url=reverse("meetings:detail", args=[meeting.pk]), body_for=body_for)
+
+
+def rule_decline_without_reason(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
+    """Members who declined an upcoming meeting without giving a reason: once per meeting."""
+    from .services import rsvp_url
+
+    blank_reason = Attendance.objects.annotate(reason=Trim("rsvp_reason")).filter(
+        meeting=OuterRef("pk"), rsvp=Attendance.Rsvp.NO, reason="")
+    meetings = (Meeting.objects.filter(state=Meeting.State.NOTIFIED, planned_start__gt=now)
+                .filter(Exists(blank_reason)).select_related("organisation"))
+    for meeting in meetings:
+        members = [a.member for a in meeting.attendances.annotate(reason=Trim("rsvp_reason"))
+                   .filter(rsvp=Attendance.Rsvp.NO, reason="").select_related("member")]
+        lines = _meeting_lines(meeting)
+
+        def body_for(member, meeting=meeting, lines=lines):
+            return "\n".join([
+                _greeting(member), "",
+                _("Đồng chí đã báo vắng %(kind)s của %(cell)s nhưng chưa ghi lý do. Đề nghị đồng chí bổ sung lý do "
+                  "vắng để chi bộ ghi vào biên bản.") % {"kind": meeting.get_kind_display().lower(),
+                                                        "cell": meeting.organisation.name},
+                "", *lines, "",
+                _("Ghi lý do hoặc xác nhận lại (không cần đăng nhập): %(url)s") % {
+                    "url": rsvp_url(meeting=meeting, member=member)},
+                "", _signature(),
+            ])
+
+        subject = _("Đề nghị ghi lý do vắng: %(kind)s %(when)s") % {
+            "kind": meeting.get_kind_display().lower(), "when": _when(meeting.planned_start)}
+        yield Reminder("meeting", meeting.pk, "", members, subject, "", organisation=meeting.organisation,
+                       url=reverse("meetings:detail", args=[meeting.pk]), body_for=body_for)
+
+
+def rule_regular_meeting_unplanned(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
+    """The secretary, from the ``day_of_month``-th, when the month's regular meeting is not planned."""
+    if today.day < int(rule.params.get("day_of_month", 25)):
+        return
+    month = _month_start(today, int(rule.params.get("month_offset", 0)))
+    planned = Meeting.objects.filter(organisation=OuterRef("pk"), period_month=month,
+                                     kind__in=Meeting.REGULAR_KINDS).exclude(state=Meeting.State.CANCELLED)
+    cells = list(_active_cells(today).filter(~Exists(planned)).order_by("pk"))
+    secretaries = secretaries_of(cell_ids=[cell.pk for cell in cells], on=today)
+    label = month.strftime("%m/%Y")
+    for cell in cells:
+        subject = _("Chưa lập kế hoạch sinh hoạt thường kỳ tháng %(month)s") % {"month": label}
+        body = "\n".join([
+            _("Đến ngày %(date)s, %(cell)s chưa có kế hoạch buổi sinh hoạt thường kỳ tháng %(month)s. "
+              "Đề nghị đồng chí lập kế hoạch và gửi thông báo cho đảng viên.") % {
+                "date": _date(today), "cell": cell.name, "month": label},
+            "", _signature(),
+        ])
+        yield Reminder("organisation", cell.pk, month.strftime("%Y-%m"), secretaries.get(cell.pk, []), subject,
+                       body, organisation=cell, url=reverse("meetings:cell_list", args=[cell.pk]),
+                       body_for=lambda member, body=body: _greeting(member) + "\n\n" + body)
+
+
+def rule_minutes_not_adopted(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
+    """The clerk and the secretary, ``days_after`` days after a meeting whose minutes are not adopted."""
+    days_after = int(rule.params.get("days_after", 2))
+    lookback = int(rule.params.get("max_days_after", 60))
+    meetings = (
+        Meeting.objects.filter(state__in=[Meeting.State.NOTIFIED, Meeting.State.HELD])
+        .annotate(held_at=Coalesce("actual_start", "planned_start"))
+        .filter(held_at__lte=now - datetime.timedelta(days=days_after),
+                held_at__gte=now - datetime.timedelta(days=lookback))
+        .select_related("organisation", "clerk").order_by("pk")
+    )
+    meetings = list(meetings)
+    secretaries = secretaries_of(cell_ids={m.organisation_id for m in meetings}, on=today)
+    for meeting in meetings:
+        recipients = ([meeting.clerk] if meeting.clerk else []) + secretaries.get(meeting.organisation_id, [])
+        subject = _("Biên bản chưa được thông qua: %(kind)s %(when)s") % {
+            "kind": meeting.get_kind_display().lower(), "when": _when(meeting.held_at)}
+        body = "\n".join([
+            _("Buổi %(kind)s của %(cell)s ngày %(date)s đã qua %(days)s ngày nhưng biên bản chưa được thông qua. "
+              "Đề nghị đồng chí hoàn thiện biên bản, kết luận và thông qua trên cổng.") % {
+                "kind": meeting.get_kind_display().lower(), "cell": meeting.organisation.name,
+                "date": _date(timezone.localdate(meeting.held_at)), "days": days_after},
+            "", _signature(),
+        ])
+        yield Reminder("meeting", meeting.pk, f"+{days_after}d", recipients, subject, body,
+                       organisation=meeting.organisation, url=reverse("meetings:minutes", args=[meeting.pk]),
+                       body_for=lambda member, body=body: _greeting(member) + "\n\n" + body)
+
+
+def _open_tasks():
+    return Task.objects.filter(status=Task.Status.OPEN).exclude(
+        meeting__state=Meeting.State.CANCELLED).select_related("meeting", "meeting__organisation")
+
+
+def _task_reminder(task: Task, occurrence: str, subject: str, intro: str) -> Reminder:
+    members = list(task.assignees.all())
+    body = "\n".join([
+        intro, "",
+        _("Nhiệm vụ: %(text)s") % {"text": task.description},
+        _("Thời hạn: %(date)s") % {"date": _date(task.due_date)},
+        _("Giao tại buổi sinh hoạt ngày %(date)s của %(cell)s.") % {
+            "date": _date(timezone.localdate(task.meeting.planned_start)), "cell": task.meeting.organisation.name},
+        "", _signature(),
+    ])
+    return Reminder("task", task.pk, occurrence, members, subject, body, organisation=task.meeting.organisation,
+                    url=reverse("meetings:my_tasks"), body_for=lambda member: _greeting(member) + "\n\n" + body)
+
+
+def rule_task_due_soon(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
+    """Assignees of open tasks due in ``days_before`` days."""
+    days = int(rule.params.get("days_before", 3))
+    due = today + datetime.timedelta(days=days)
+    for task in _open_tasks().filter(due_date=due).prefetch_related("assignees").order_by("pk"):
+        yield _task_reminder(
+            task, f"{days}d", _("Nhiệm vụ đến hạn ngày %(date)s") % {"date": _date(due)},
+            _("Nhiệm vụ đồng chí được giao sẽ đến hạn sau %(days)s ngày.") % {"days": days})
+
+
+def rule_task_overdue(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
+    """Assignees of open tasks past their due date: once per task (within ``max_days_overdue``)."""
+    lookback = today - datetime.timedelta(days=int(rule.params.get("max_days_overdue", 60)))
+    tasks = _open_tasks().filter(due_date__lt=today, due_date__gte=lookback).prefetch_related("assignees")
+    for task in tasks.order_by("pk"):
+        yield _task_reminder(
+            task, "overdue", _("Nhiệm vụ đã quá hạn (hạn %(date)s)") % {"date": _date(task.due_date)},
+            _("Nhiệm vụ đồng chí được giao đã quá hạn mà chưa báo cáo hoàn thành."))
+
+
+def quarter_of(day: datetime.date) -> tuple[datetime.date, datetime.date, str]:
+    first_month = (day.month - 1) // 3 * 3 + 1
+    start = datetime.date(day.year, first_month, 1)
+    return start, _month_start(start, 3) - datetime.timedelta(days=1), f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def rule_supervisor_no_visit(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
+    """The đảng ủy viên in charge of a cell with no upper-level visit this quarter, in its last month."""
+    if today.month % 3 != 0 or today.day < int(rule.params.get("from_day", 1)):
+        return
+    start, end, label = quarter_of(today)
+    since, _until = _day_bounds(start)
+    visited = (Meeting.objects.annotate(held_at=Coalesce("actual_start", "planned_start"))
+               .filter(organisation=OuterRef("pk"), held_at__gte=since, upper_guests__isnull=False,
+                       state__in=[Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED]))
+    cells = {cell.pk: cell for cell in _active_cells(today).filter(~Exists(visited))}
+    positions = (Position.objects.filter(_active_on(today), organisation_id__in=list(cells),
+                                         kind=Position.Kind.SUPERVISOR)
+                 .select_related("member").order_by("organisation_id", "pk"))
+    supervisors: dict[int, list[Member]] = {}
+    for position in positions:
+        supervisors.setdefault(position.organisation_id, []).append(position.member)
+    quarter = label.split("-Q")[1]
+    for cell_id, members in supervisors.items():
+        cell = cells[cell_id]
+        subject = _("Chưa dự sinh hoạt tại %(cell)s trong quý %(quarter)s") % {"cell": cell.name, "quarter": quarter}
+        body = "\n".join([
+            _("Từ ngày %(start)s đến nay chưa có đồng chí cấp ủy cấp trên dự sinh hoạt tại %(cell)s. Theo chỉ tiêu, "
+              "mỗi chi bộ được cấp ủy cấp trên dự sinh hoạt ít nhất một lần mỗi quý (quý kết thúc ngày %(end)s).") % {
+                "start": _date(start), "cell": cell.name, "end": _date(end)},
+            "", _signature(),
+        ])
+        yield Reminder("organisation", cell_id, label, members, subject, body, organisation=cell,
+                       url=reverse("meetings:cell_list", args=[cell_id]),
+                       body_for=lambda member, body=body: _greeting(member) + "\n\n" + body)
+
+
+def _money(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".") + " đ"
+
+
+def rule_dues_unpaid(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
+    """The secretary about members with ``months`` or more unpaid months of dues this year: monthly."""
+    months = int(rule.params.get("months", 3))
+    cells = _active_cells(today)
+    late: dict[int, list[Member]] = {}
+    for member in members_with_unpaid_months(organisations=cells, year=today.year, threshold=months).filter(
+            state=Member.State.ACTIVE, organisation__isnull=False):
+        late.setdefault(member.organisation_id, []).append(member)
+    secretaries = secretaries_of(cell_ids=list(late), on=today)
+    for cell_id, members in sorted(late.items()):
+        cell = members[0].organisation
+        subject = _("Đảng viên chưa nộp đảng phí từ %(months)s tháng trở lên") % {"months": months}
+        body = "\n".join([
+            _("Các đảng viên sau của %(cell)s chưa nộp đủ đảng phí từ %(months)s tháng trở lên trong năm %(year)s "
+              "(tính đến ngày %(date)s):") % {"cell": cell.name, "months": months, "year": today.year,
+                                              "date": _date(today)},
+            *[_("- %(name)s: %(count)s tháng, còn thiếu %(amount)s") % {
+                "name": m.full_name, "count": m.unpaid_months, "amount": _money(m.unpaid_amount)} for m in members],
+            "", _signature(),
+        ])
+        yield Reminder("organisation", cell_id, today.strftime("%Y-%m"), secretaries.get(cell_id, []), subject, body,
+                       organisation=cell, url=reverse("books_index"),
+                       body_for=lambda member, body=body: _greeting(member) + "\n\n" + body)
+
+
+RULES: dict[str, Callable] = {
+    "rsvp_missing": rule_rsvp_missing,
+    "decline_without_reason": rule_decline_without_reason,
+    "regular_meeting_unplanned": rule_regular_meeting_unplanned,
+    "minutes_not_adopted": rule_minutes_not_adopted,
+    "task_due_soon": rule_task_due_soon,
+    "task_overdue": rule_task_overdue,
+    "supervisor_no_visit": rule_supervisor_no_visit,
+    "dues_unpaid": rule_dues_unpaid,
+}
+
+# The integer parameters each rule reads (lists of integers for ``days_before`` of rsvp_missing).
+PARAMS: dict[str, dict[str, type]] = {
+    "rsvp_missing": {"days_before": list},
+    "decline_without_reason": {},
+    "regular_meeting_unplanned": {"day_of_month": int, "month_offset": int},
+    "minutes_not_adopted": {"days_after": int, "max_days_after": int},
+    "task_due_soon": {"days_before": int},
+    "task_overdue": {"max_days_overdue": int},
+    "supervisor_no_visit": {"from_day": int},
+    "dues_unpaid": {"months": int},
+}
+
+
+def validate_params(code: str, params) -> list[str]:
+    """Vietnamese messages for parameters the rule ``code`` cannot use (empty when they are fine)."""
+    if code not in PARAMS:
+        return [_("Không có quy tắc nhắc việc mã “%(code)s”.") % {"code": code}]
+    if not isinstance(params, dict):
+        return [_("Tham số phải là một đối tượng JSON, ví dụ {\"days_before\": 3}.")]
+    errors = []
+    for key, value in params.items():
+        expected = PARAMS[code].get(key)
+        if expected is None:
+            errors.append(_("Quy tắc này không dùng tham số “%(key)s”.") % {"key": key})
+        elif expected is int and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            errors.append(_("“%(key)s” phải là số nguyên không âm.") % {"key": key})
+        elif expected is list and (not isinstance(value, list) or not value or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
+            errors.append(_("“%(key)s” phải là danh sách số ngày dương, ví dụ [3, 1].") % {"key": key})
+    return errors
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def _claim_and_send(rule: ReminderRule, reminder: Reminder) -> int:
+    """Claim a delivery per new recipient and write their inbox rows in the same transaction.
+
+    ``ON CONFLICT DO NOTHING`` makes the unique constraint the arbiter: of two concurrent runs
+    only one inserts a given (rule, object, recipient, occurrence); the rows this run inserted are
+    found again by its random ``claim`` token. Returns the number of messages created.
+    """
+    seen: set[int] = set()
+    members = []
+    for member in reminder.members:
+        if member.pk not in seen and member.state == Member.State.ACTIVE:
+            seen.add(member.pk)
+            members.append(member)
+    sent = 0
+    for index in range(0, len(members), BATCH_SIZE):
+        chunk = members[index:index + BATCH_SIZE]
+        with transaction.atomic():
+            claim = uuid.uuid4()
+            ReminderDelivery.objects.bulk_create(
+                [ReminderDelivery(rule=rule, object_type=reminder.object_type, object_id=reminder.object_id,
+                                  occurrence=reminder.occurrence, member=member, claim=claim) for member in chunk],
+                ignore_conflicts=True,
+            )
+            claimed = dict(ReminderDelivery.objects.filter(claim=claim).values_list("member_id", "pk"))
+            mine = [member for member in chunk if member.pk in claimed]
+            if not mine:
+                continue
+            rows = notification_send(
+                members=mine, kind=f"meetings.reminder.{rule.code}", subject=reminder.subject, body=reminder.body,
+                url=reminder.url, organisation=reminder.organisation, body_for=reminder.body_for,
+                optional=rule.optional,
+            )
+            ReminderDelivery.objects.bulk_update(
+                [ReminderDelivery(pk=claimed[row.member_id], notification_id=row.pk) for row in rows],
+                ["notification"],
+            )
+            sent += len(rows)
+    return sent
+
+
+def reminder_rule_run(*, rule_id: int, now: datetime.datetime | None = None) -> int:
+    """Run one rule now: every reminder it finds is sent at most once per recipient and occurrence.
+
+    Safe to run any number of times; returns the number of new messages (0 if the rule is off or gone).
+    """
+    rule = ReminderRule.objects.filter(pk=rule_id, enabled=True).first()
+    if rule is None or rule.code not in RULES:
+        return 0
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    sent = 0
+    for reminder in RULES[rule.code](rule, today=today, now=now):
+        if reminder.members:
+            sent += _claim_and_send(rule, reminder)
+    ReminderRule.objects.filter(pk=rule.pk).update(last_run_at=now)
+    if sent:
+        logger.info("reminder rule %s: %s new messages", rule.code, sent)
+    return sent
+
+
+def enabled_rule_ids() -> list[int]:
+    return list(ReminderRule.objects.filter(enabled=True, code__in=list(RULES)).order_by("pk").values_list("pk", flat=True))

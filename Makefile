@@ -23,7 +23,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py seed_demo --if-empty --scores
 
 run: messages demo
 	DEBUG=1 $(PY) manage.py runserver $(HOST)

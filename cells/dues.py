@@ -12,6 +12,7 @@ exempts a member or reduces the amount by 30/50/70 % for the months it covers.
 import calendar
 import datetime
 import random
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -124,19 +125,23 @@ def dues_payments_bulk_create(
     rules = list(DuesRateRule.objects.all())
     members = list(members)
     member_ids = [m.pk for m in members]
-    reliefs = list(DuesRelief.objects.filter(member_id__in=member_ids))
-    memberships = list(CellMembership.objects.filter(member_id__in=member_ids))
+    reliefs_by_member = defaultdict(list)
+    for relief in DuesRelief.objects.filter(member_id__in=member_ids):
+        reliefs_by_member[relief.member_id].append(relief)
+    memberships_by_member = defaultdict(list)
+    for membership in CellMembership.objects.filter(member_id__in=member_ids):
+        memberships_by_member[membership.member_id].append(membership)
+    all_months = sorted({month_start(m) for m in months})
     existing = set(DuesPayment.objects.filter(member_id__in=member_ids).values_list("member_id", "month"))
     today = timezone.localdate()
     rows = []
     for member in members:
-        for month in sorted({month_start(m) for m in months}):
+        for month in all_months:
             if (member.pk, month) in existing:
                 continue
-            cell = next((ms.organisation_id for ms in memberships if ms.member_id == member.pk
-                         and ms.start <= month_end(month) and (ms.end is None or ms.end >= month)), None)
-            assessment = assess(member=member, month=month, rules=rules,
-                                reliefs=[r for r in reliefs if r.member_id == member.pk])
+            cell = next((ms.organisation_id for ms in memberships_by_member[member.pk]
+                         if ms.start <= month_end(month) and (ms.end is None or ms.end >= month)), None)
+            assessment = assess(member=member, month=month, rules=rules, reliefs=reliefs_by_member[member.pk])
             if cell is None or assessment.rule is None:
                 continue
             paid = chooser.random() < paid_share

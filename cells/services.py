@@ -372,7 +372,7 @@ def notification_emails_enqueue(*, notification_ids) -> int:
     return queued
 
 
-def notification_pending_email_ids(*, older_than_seconds: int = 120, limit: int = 5000) -> list[int]:
+def notification_pending_email_ids(*, older_than_seconds: int = 900, limit: int = 5000) -> list[int]:
     """Outbox rows whose e-mail was never sent nor failed, older than the normal queueing delay."""
     cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     return list(

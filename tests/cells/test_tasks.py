@@ -1,5 +1,7 @@
 """Notification e-mails: eagerly without a broker, and through a real Celery worker on Redis in CI."""
 
+import uuid
+
 import pytest
 from django.core import mail
 from django.db import connection, transaction
@@ -7,7 +9,7 @@ from django.db import connection, transaction
 from cells import services
 from cells.models import Notification
 
-from ..celery_worker import running_worker, wait_for
+from ..celery_worker import purge_queue, route_tasks_to, running_worker, wait_for
 from ..conftest import require_or_skip
 from ..factories import make_member
 
@@ -41,11 +43,13 @@ def test_real_worker_on_redis_sends_the_email(tree, tmp_path, real_broker):
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
     member = make_member(organisation=tree.cell, email="worker@example.vn", full_name="Võ Thị Tư")
-    with running_worker(mail_dir=mail_dir):
+    queue = f"test-cells-{uuid.uuid4().hex[:10]}"  # other test runs' workers must not take this task
+    with route_tasks_to(queue), running_worker(mail_dir=mail_dir, queues=[queue]):
         with transaction.atomic():
             [row] = services.notification_send(members=[member], kind="cells.test", subject="Họp chi bộ tháng 12",
                                                body="Kính gửi đồng chí Võ Thị Tư")
         assert wait_for(lambda: Notification.objects.get(pk=row.pk).email_sent_at is not None, timeout=60)
+    purge_queue(queue)
     messages = [p.read_text() for p in mail_dir.iterdir()]
     assert len(messages) == 1
     assert "worker@example.vn" in messages[0]
@@ -61,7 +65,7 @@ def test_sweep_sends_outbox_rows_that_never_reached_the_broker(tree, time_machin
     from cells.tasks import notification_email_sweep
 
     assert notification_email_sweep() == 0  # too recent: the normal path may still be queueing them
-    time_machine.move_to("2026-11-26 08:05 +07:00")
+    time_machine.move_to("2026-11-26 08:16 +07:00")
     assert notification_email_sweep() == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["hop0@example.vn", "hop1@example.vn"]
     assert notification_email_sweep() == 0

@@ -117,7 +117,7 @@ def test_worker_killed_mid_batch_every_recipient_gets_exactly_one_email(tree, ma
         # The next beat tick runs the rule again, and the outbox sweep re-queues whatever the killed
         # worker held (its message is only redelivered after the broker's visibility timeout).
         reminder_rule_run.delay(rule_id)
-        Notification.objects.update(created_at=F("created_at") - datetime.timedelta(minutes=10))
+        Notification.objects.update(created_at=F("created_at") - datetime.timedelta(minutes=20))
         notification_email_sweep.delay()
         assert wait_for(lambda: emails_sent("meetings.reminder.rsvp_missing") == 40, timeout=120)
         assert wait_for(lambda: queue_drained(queue), timeout=30)
@@ -177,9 +177,9 @@ def test_notice_published_while_redis_is_down_goes_out_once_redis_is_back(tree, 
     assert list(mail_dir.iterdir()) == []
 
     with running_worker(mail_dir=mail_dir, queues=[queue]):
-        # Redis is back. Beat runs the sweep every 5 minutes; it leaves rows younger than 2 minutes to
-        # the normal path, so age them as if the outage had lasted 10 minutes.
-        Notification.objects.update(created_at=F("created_at") - datetime.timedelta(minutes=10))
+        # Redis is back. Beat runs the sweep every 5 minutes; it leaves rows younger than 15 minutes to
+        # the normal path, so age them as if the outage had lasted 20 minutes.
+        Notification.objects.update(created_at=F("created_at") - datetime.timedelta(minutes=20))
         notification_email_sweep.delay()
         assert wait_for(lambda: not notices.filter(email_sent_at__isnull=True).exists(), timeout=90)
         notification_email_sweep.delay()  # a second sweep finds nothing left to send

@@ -74,7 +74,10 @@ class Command(BaseCommand):
                                                          featured_cell=result.featured_cell)
             phases["meetings"], mark = time.perf_counter() - mark, time.perf_counter()
             if scores:
-                prefill_demo_scores(result.featured_cell)
+                # Every cell of the featured đảng bộ, so its dashboard shows quality levels.
+                for cell in Organisation.objects.filter(path__startswith=result.featured_tccs.path,
+                                                        kind__in=Organisation.CELL_KINDS):
+                    prefill_demo_scores(cell)
                 phases["scores"], mark = time.perf_counter() - mark, time.perf_counter()
 
         phases["commit"] = time.perf_counter() - mark  # PostgreSQL checks the deferred foreign keys here

@@ -39,8 +39,9 @@ def submit(browser, selector="main form button[type=submit], main form input[typ
     """Click a form's submit button and wait for the next page to replace this one."""
     button = browser.find_element(By.CSS_SELECTOR, selector)
     html = browser.find_element(By.TAG_NAME, "html")
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", button)
-    button.click()
+    # A script click: under load a native click can race Chromium's layout ("node does not belong to the document").
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();",
+                           button)
     WebDriverWait(browser, WAIT).until(EC.staleness_of(html))
 
 
@@ -48,8 +49,8 @@ def follow(browser, text):
     """Click the link called ``text`` (scrolled to at once: Bootstrap scrolls smoothly) and wait for the page."""
     link = browser.find_element(By.LINK_TEXT, text)
     html = browser.find_element(By.TAG_NAME, "html")
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", link)
-    link.click()
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();",
+                           link)
     WebDriverWait(browser, WAIT).until(EC.staleness_of(html))
 
 

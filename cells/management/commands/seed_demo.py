@@ -74,9 +74,10 @@ class Command(BaseCommand):
                                                          featured_cell=result.featured_cell)
             phases["meetings"], mark = time.perf_counter() - mark, time.perf_counter()
             if scores:
-                # Every cell of the featured đảng bộ, so its dashboard shows quality levels.
-                for cell in Organisation.objects.filter(path__startswith=result.featured_tccs.path,
-                                                        kind__in=Organisation.CELL_KINDS):
+                # Every held meeting gets its pre-filled, explained score (the whole Khối at demo scale,
+                # the featured đảng bộ at province scale, where scoring one meeting at a time is too slow).
+                scope = result.root if scale == "demo" else result.featured_tccs
+                for cell in Organisation.objects.filter(path__startswith=scope.path, kind__in=Organisation.CELL_KINDS):
                     prefill_demo_scores(cell)
                 phases["scores"], mark = time.perf_counter() - mark, time.perf_counter()
 

@@ -189,3 +189,17 @@ def test_prefill_task_is_safe_to_run_twice_and_on_missing_meetings(cell_of_ten):
     assert meeting_score_prefill(meeting.pk) is True  # still a draft: proposals refreshed, nothing duplicated
     assert MeetingScore.objects.filter(meeting=meeting).count() == 1
     assert meeting_score_prefill(999999) is False
+
+
+def test_minutes_record_the_self_score_and_level(cell_of_ten, people):
+    from django.template.loader import render_to_string
+
+    from meetings.selectors import minutes_context
+
+    meeting = _records(cell_of_ten, local(2026, 3, 17), local(2026, 2, 10))
+    score = services.meeting_score_prefill(meeting=meeting, by=people.secretary)
+    _fill_manual_with_full_marks(score)
+    services.meeting_score_self_adopt(score=score, by=people.secretary)
+    meeting.refresh_from_db()
+    html = render_to_string("documents/_minutes_body.html", minutes_context(meeting))
+    assert "Chi bộ tự đánh giá chất lượng buổi sinh hoạt: 85 điểm, xếp loại Khá" in html

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("cells.urls")),
     path("so-sach/", include("cells.urls_books")),
     path("hop-thu/", include("cells.urls_inbox")),
+    path("nhat-ky/", include("cells.urls_audit")),
     path("sinh-hoat/", include("meetings.urls")),
     path("bao-cao/", include("reports.urls")),
     path("cham-diem/", include("scoring.urls")),

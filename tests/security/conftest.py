@@ -1,0 +1,93 @@
+import datetime
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cells import services as cell_services
+from cells.models import RequiredDocumentType
+from meetings import services as meeting_services
+from reports.models import ReportRun
+from scoring import services as scoring_services
+from tests.browser.conftest import CHROMEDRIVER, CHROMIUM, FLAGS
+from tests.factories import make_member
+from tests.scoring.conftest import build_meeting, local
+
+from ..conftest import require_or_skip
+
+
+@pytest.fixture
+def csp_browser(tmp_path):
+    """Headless Chromium (as tests/browser) that keeps the console log and records CSP violations.
+
+    Every page gets a ``securitypolicyviolation`` listener before its own scripts run (through the
+    DevTools protocol, which the page's policy does not govern); ``csp_violations(driver)`` reads it.
+    """
+    import shutil
+
+    require_or_skip(bool(shutil.which("chromium") and shutil.which("chromedriver")),
+                    "Debian's chromium and chromium-driver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chrome-profile'}")
+    options.add_argument("--window-size=1280,900")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+        window.__cspViolations = [];
+        document.addEventListener('securitypolicyviolation', function (e) {
+          window.__cspViolations.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sample || ''));
+        });
+    """})
+    yield driver
+    driver.quit()
+
+
+def csp_violations(driver) -> list[str]:
+    recorded = driver.execute_script("return window.__cspViolations || []")
+    logged = [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
+    return recorded + logged
+
+
+@pytest.fixture
+def objects(tree, people, settings):
+    """One object of every kind, all of cell A (Chi bộ Văn phòng), and its đảng ủy cơ sở."""
+    secretary, member = people.members["secretary"], people.members["member"]
+    # The clerk user takes the minutes of this meeting (the clerk's write path of meetings.selectors).
+    clerk = make_member(organisation=tree.cell, full_name="Ngô Thị Thư Ký")
+    clerk.user = people.clerk
+    clerk.save(update_fields=["user"])
+    for n in range(3, 6):
+        make_member(organisation=tree.cell, full_name=f"Đảng Viên {n:02d}")
+    meeting = build_meeting(tree.cell, start=local(2026, 3, 17), speakers=[secretary, member],
+                            tasks=[("Việc của đảng viên", [member])], chair=secretary, clerk=clerk)
+    meeting_document = meeting_services.meeting_document_add(
+        meeting=meeting, file=SimpleUploadedFile("tai-lieu.pdf", b"%PDF-1.4\n%%EOF\n"))
+    score = scoring_services.meeting_score_prefill(meeting=meeting, by=people.secretary)
+    meeting = meeting_services.meeting_adopt_minutes(meeting=meeting, by=people.secretary)
+    rating = next(r for r in scoring_services.annual_rating_open(cell=tree.cell, year=2026) if r.member_id == member.pk)
+    doctype = RequiredDocumentType.objects.get(code="ctr-cong-tac-nam")
+    celldoc = cell_services.cell_document_upload(
+        organisation=tree.cell, document_type=doctype, year=2026,
+        file=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"), adopted_on=datetime.date(2026, 1, 5))
+    cell_services.dues_month_open(organisation=tree.cell, month=datetime.date(2026, 3, 1))
+    inspection = scoring_services.inspection_create(
+        organisation=tree.cell, inspected_on=datetime.date(2026, 3, 1), inspectors="Đ/c Kiểm Tra",
+        findings="Sổ sách đủ", follow_up="Bổ sung sổ", follow_up_due=datetime.date(2026, 4, 1), by=people.officer)
+    run = ReportRun.objects.create(organisation=tree.tccs, params={"year": 2026}, status=ReportRun.Status.DONE)
+    run.pdf.save("bao-cao.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
+    run.xlsx.save("bao-cao.xlsx", ContentFile(b"PK"))
+    notification = cell_services.notification_send(members=[member], kind="test", subject="Thông báo", body="Nội dung")[0]
+    return {
+        "cell": tree.cell.pk, "tccs": tree.tccs.pk, "member": member.pk, "meeting": meeting.pk,
+        "meeting_document": meeting_document.pk, "item": meeting.agenda_items.first().pk,
+        "task": meeting.tasks.get().pk, "token": meeting_services.rsvp_token(meeting=meeting, member=member),
+        "score": score.pk, "rating": rating.pk, "doctype": doctype.pk, "celldoc": celldoc.pk,
+        "inspection": inspection.pk, "run": run.pk, "notification": notification.pk,
+    }

@@ -1,0 +1,271 @@
+"""Every URL of the project, for every role: the access matrix of design §2.
+
+The URL patterns are read from the URLconf, so a new page cannot be forgotten: a pattern missing
+from ``MATRIX`` fails the test. Each row fills the URL's arguments with objects of cell A (the
+``objects`` fixture in conftest.py) and says, for the roles in ``ROLES`` order, what a GET and an
+empty POST must answer:
+
+    o  allowed: 2xx or 3xx (a redirect that is not to the login page)
+    f  refused: 403 (or 405)
+    n  not found: 404
+    m  method not allowed: 405 (GET on a POST-only action)
+    x  403 or 404 (a role-level refusal that does not depend on the object)
+
+The anonymous visitor is always sent to the login page, except on ``PUBLIC``. Nobody ever gets 500.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["admin", "viewer", "officer", "secretary", "clerk", "member", "other_secretary"]
+EXCLUDED_PREFIXES = ("quan-tri/", "i18n/", "static/", "media/")
+PUBLIC = {"login", "meetings:rsvp"}
+
+# Shorthands for common rows (roles: admin viewer officer secretary clerk member other).
+EVERYONE = "ooooooo"
+CELL_READ = "ooooonn"        # readers of the cell; a plain member does not read it; the other tenant 404
+CELL_AND_MEMBERS = "oooooon"  # the cell's members see it too
+CELL_WRITE = "ofoofnn"       # secretary and the managers above; the member does not see the object
+MEETING_WRITE = "ofooffn"    # the member sees the meeting but may not change it
+MANAGE_MEMBER = "ofofffn"    # khối admin and TCCS officer only; the member sees their own record
+DASHBOARD = "ooofxxx"        # upper-level staff only; cell users are refused whatever the scope
+MINUTES_WRITE = "ofooofn"     # the meeting's own clerk writes the record too
+UPPER_WRITE = "ofoffnn"      # the upper level (inspections); the member does not see the cell
+STAFF_LIST = "ooooofo"       # lists of the user's own subtrees; a plain member has none
+HAS_MEMBER_RECORD = "fffooof"  # pages about the user's own member record
+POST_ONLY = "mmmmmmm"
+
+# name: (kwargs as keys of the objects built below, GET codes, POST codes or None for "same as GET")
+MATRIX = {
+    # config/urls.py
+    "home": ({}, EVERYONE, None),
+    "login": ({}, EVERYONE, None),
+    "logout": ({}, "mmmmmmm", EVERYONE),
+    "password_change": ({}, EVERYONE, None),
+    "password_change_done": ({}, EVERYONE, POST_ONLY),
+    # cells/urls.py
+    "organisation_tree": ({}, STAFF_LIST, None),
+    "organisation_detail": ({"pk": "cell"}, CELL_READ, None),
+    "member_list": ({}, STAFF_LIST, None),
+    "member_create": ({}, "ofoffff", None),
+    "member_export": ({}, STAFF_LIST, None),
+    "member_import": ({}, "ofoffff", None),
+    "member_import_confirm": ({}, POST_ONLY, "ofoffff"),
+    "member_detail": ({"pk": "member"}, CELL_AND_MEMBERS, None),
+    "member_update": ({"pk": "member"}, MANAGE_MEMBER, None),
+    "member_transfer": ({"pk": "member"}, MANAGE_MEMBER, None),
+    "member_exempt": ({"pk": "member"}, MANAGE_MEMBER, None),
+    # cells/urls_books.py
+    "books_index": ({}, EVERYONE, None),
+    "books_cell": ({"pk": "cell"}, CELL_READ, None),
+    "books_dues_ledger": ({"pk": "cell"}, CELL_READ, None),
+    "books_dues_open": ({"pk": "cell"}, POST_ONLY, CELL_WRITE),
+    "books_dues_record": ({"pk": "cell"}, CELL_WRITE, None),
+    "books_dues_pdf": ({"pk": "cell"}, CELL_READ, None),
+    "books_dues_xlsx": ({"pk": "cell"}, CELL_READ, None),
+    "books_dues_arrears": ({"pk": "cell"}, CELL_READ, None),
+    "books_member_dues": ({"pk": "member"}, CELL_AND_MEMBERS, None),
+    "books_dues_relief": ({"pk": "member"}, "ofooffn", None),
+    "books_cell_documents": ({"pk": "cell"}, CELL_READ, None),
+    "books_document_upload": ({"pk": "cell", "type_pk": "doctype"}, CELL_WRITE, None),
+    "books_document_download": ({"pk": "celldoc"}, CELL_READ, None),
+    "books_documents_table": ({"pk": "cell"}, CELL_READ, None),
+    "books_commitment_mine": ({}, HAS_MEMBER_RECORD, None),
+    "books_commitments": ({"pk": "cell"}, CELL_READ, None),
+    "books_commitment_paper": ({"pk": "cell", "member_pk": "member"}, CELL_WRITE, None),
+    "books_lifecycle": ({"pk": "cell"}, CELL_READ, None),
+    "books_member_admission": ({"pk": "member"}, MANAGE_MEMBER, None),
+    "books_member_full_membership": ({"pk": "member"}, MANAGE_MEMBER, None),
+    "books_member_exemption_end": ({"pk": "member"}, MANAGE_MEMBER, None),
+    "books_member_suspension": ({"pk": "member"}, MANAGE_MEMBER, None),
+    # cells/urls_inbox.py: a message is its recipient's alone
+    "inbox": ({}, EVERYONE, None),
+    "notification_detail": ({"pk": "notification"}, "nnnnnon", None),
+    "inbox_mark_all_read": ({}, POST_ONLY, EVERYONE),
+    "reminder_email_preference": ({}, POST_ONLY, EVERYONE),
+    # cells/urls_audit.py: the change log, for the khối admin and the TCCS officer (their subtree)
+    "audit_list": ({}, "ofoffff", None),
+    # meetings/urls.py
+    "meetings:index": ({}, EVERYONE, None),
+    "meetings:cell_list": ({"cell_pk": "cell"}, CELL_AND_MEMBERS, None),
+    "meetings:create": ({"cell_pk": "cell"}, "ofooffn", None),
+    "meetings:minutes_book_pdf": ({"cell_pk": "cell", "year": 2026}, CELL_AND_MEMBERS, None),
+    "meetings:detail": ({"pk": "meeting"}, CELL_AND_MEMBERS, None),
+    "meetings:update": ({"pk": "meeting"}, MEETING_WRITE, None),
+    "meetings:publish": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
+    "meetings:plan_next": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
+    "meetings:cancel": ({"pk": "meeting"}, MEETING_WRITE, None),
+    "meetings:confirm": ({"pk": "meeting"}, POST_ONLY, "fffooon"),
+    "meetings:rsvp_counts": ({"pk": "meeting"}, CELL_AND_MEMBERS, None),
+    "meetings:held": ({"pk": "meeting"}, MINUTES_WRITE, None),
+    "meetings:attendance": ({"pk": "meeting"}, MINUTES_WRITE, None),
+    "meetings:opinion_add": ({"pk": "meeting"}, MINUTES_WRITE, None),
+    "meetings:vote_add": ({"pk": "meeting"}, MINUTES_WRITE, None),
+    "meetings:resolution": ({"pk": "meeting"}, MINUTES_WRITE, None),
+    "meetings:task_add": ({"pk": "meeting"}, MINUTES_WRITE, None),
+    "meetings:agenda_add": ({"pk": "meeting"}, MEETING_WRITE, None),
+    "meetings:agenda_edit": ({"pk": "meeting", "item_pk": "item"}, MEETING_WRITE, None),
+    "meetings:document_add": ({"pk": "meeting"}, MEETING_WRITE, None),
+    "meetings:document_download": ({"pk": "meeting", "document_pk": "meeting_document"}, CELL_AND_MEMBERS, None),
+    "meetings:minutes": ({"pk": "meeting"}, CELL_AND_MEMBERS, None),
+    "meetings:minutes_pdf": ({"pk": "meeting"}, CELL_AND_MEMBERS, None),
+    "meetings:notice_pdf": ({"pk": "meeting"}, CELL_AND_MEMBERS, None),
+    "meetings:resolution_pdf": ({"pk": "meeting"}, CELL_AND_MEMBERS, None),
+    "meetings:adopt": ({"pk": "meeting"}, MEETING_WRITE, None),
+    "meetings:amend": ({"pk": "meeting"}, MEETING_WRITE, None),
+    "meetings:rsvp": ({"token": "token"}, EVERYONE, None),
+    "meetings:my_tasks": ({}, EVERYONE, None),
+    "meetings:task_update": ({"task_pk": "task"}, "ofoofon", None),
+    # scoring/urls.py
+    "scoring:index": ({}, EVERYONE, None),
+    "scoring:meeting_score": ({"pk": "meeting"}, CELL_AND_MEMBERS, None),
+    "scoring:prefill": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
+    "scoring:self_score": ({"pk": "meeting"}, MEETING_WRITE, None),
+    "scoring:adopt": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
+    "scoring:confirm": ({"pk": "meeting"}, MANAGE_MEMBER, None),
+    "scoring:score_sheet_pdf": ({"pk": "meeting"}, CELL_AND_MEMBERS, None),
+    "scoring:cell_ratings": ({"cell_pk": "cell", "year": 2026}, CELL_READ, None),
+    "scoring:ratings_open": ({"cell_pk": "cell", "year": 2026}, POST_ONLY, CELL_WRITE),
+    "scoring:rating_detail": ({"pk": "rating"}, CELL_AND_MEMBERS, None),
+    "scoring:rating_self": ({"pk": "rating"}, "ofoofon", None),
+    "scoring:rating_propose": ({"pk": "rating"}, "ofooffn", None),
+    "scoring:rating_decide": ({"pk": "rating"}, "ofofffn", None),
+    "scoring:supervision": ({}, STAFF_LIST, None),
+    "scoring:inspections": ({}, STAFF_LIST, None),
+    "scoring:inspection_create": ({"cell_pk": "cell"}, UPPER_WRITE, None),
+    "scoring:inspection_follow_up": ({"pk": "inspection"}, UPPER_WRITE, None),
+    # reports/urls.py: the scope is A's đảng ủy cơ sở
+    "reports:index": ({}, DASHBOARD, None),
+    "reports:dashboard": ({"pk": "tccs"}, DASHBOARD, None),
+    "reports:drill": ({"pk": "tccs", "metric": "regular"}, DASHBOARD, None),
+    "reports:runs": ({"pk": "tccs"}, DASHBOARD, "ofofxxx"),
+    "reports:run_status": ({"run_pk": "run"}, DASHBOARD, None),
+    "reports:run_download": ({"run_pk": "run", "file_kind": "pdf"}, DASHBOARD, None),
+    # last: a restart empties the run's files
+    "reports:run_restart": ({"run_pk": "run"}, POST_ONLY, "ofofxxx"),
+}
+
+ALLOWED = {"o": None, "f": {403, 405}, "n": {404}, "m": {405}, "x": {403, 404}}
+
+
+def project_url_patterns(patterns=None, prefix="", namespace=""):
+    """(name, route) of every pattern reachable from the root URLconf, outside the excluded prefixes."""
+    found = []
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(entry.pattern)
+        if route.startswith(EXCLUDED_PREFIXES) or route.startswith("^"):
+            continue  # the admin, the language switch, static and media files
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found += project_url_patterns(entry.url_patterns, route, inner)
+        elif isinstance(entry, URLPattern):
+            found.append((f"{namespace}{entry.name}" if entry.name else route, route))
+    return found
+
+
+def url_of(name, objects):
+    kwargs, _, _ = MATRIX[name]
+    return reverse(name, kwargs={key: objects.get(value, value) if isinstance(value, str) else value
+                                 for key, value in kwargs.items()})
+
+
+def answer(client, method, url):
+    try:
+        return getattr(client, method)(url, {} if method == "post" else None), None
+    except Exception as error:  # a 500: reported as a mismatch, not as a crash of the whole matrix
+        return None, repr(error)
+
+
+def matches(response, code, *, login_url):
+    if ALLOWED[code] is None:
+        return response.status_code < 400 and not (
+            response.status_code in (301, 302) and response.url.startswith(login_url))
+    return response.status_code in ALLOWED[code]
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    names = [name for name, _ in project_url_patterns()]
+    missing = sorted(set(names) - set(MATRIX))
+    assert not missing, f"add these URL patterns to MATRIX in {__file__}: {missing}"
+    stale = sorted(set(MATRIX) - set(names))
+    assert not stale, f"remove these names from MATRIX, their URL patterns are gone: {stale}"
+    for name, (_kwargs, get, post) in MATRIX.items():
+        assert len(get) == len(ROLES) and (post is None or len(post) == len(ROLES)), name
+
+
+OBJECT_KEYS = {"cell", "tccs", "member", "meeting", "meeting_document", "item", "task", "rating", "doctype",
+               "celldoc", "inspection", "run", "notification"}
+
+
+def test_the_table_answers_404_to_the_other_tenant_on_every_object_url():
+    """Design §2: another tenant's object answers 404 (403 only where cell users have no dashboard at all)."""
+    for name, (kwargs, get, post) in MATRIX.items():
+        if not OBJECT_KEYS & set(kwargs.values()):
+            continue
+        other = {get[-1], (post or get)[-1]}
+        allowed = {"n", "m"} | ({"x"} if name.startswith("reports:") else set())
+        assert other <= allowed, f"{name}: the other tenant must get 404, the table says {other}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_gets_the_expected_answer_on_every_url(client_for, people, objects, role):
+    client = client_for(getattr(people, role))
+    index = ROLES.index(role)
+    login_url = reverse("login")
+    mismatches = []
+    for method in ("get", "post"):
+        for name, (_kwargs, get, post) in MATRIX.items():
+            if name == "logout" and method == "post":
+                continue  # would end the session for the rows after it; checked below
+            code = (get if method == "get" or post is None else post)[index]
+            url = url_of(name, objects)
+            response, error = answer(client, method, url)
+            if error or not matches(response, code, login_url=login_url):
+                got = error or f"{response.status_code} {getattr(response, 'url', '')}".strip()
+                mismatches.append(f"{method.upper()} {name} {url}: expected {code!r}, got {got}")
+    assert client.post(reverse("logout")).status_code == 302
+    assert not mismatches, f"{role}:\n" + "\n".join(mismatches)
+
+
+def test_anonymous_is_sent_to_login_except_on_public_pages(client, objects):
+    login_url = reverse("login")
+    mismatches = []
+    for name in MATRIX:
+        url = url_of(name, objects)
+        for method in ("get", "post"):
+            response, error = answer(client, method, url)
+            if error:
+                mismatches.append(f"{method.upper()} {name}: {error}")
+            elif name in PUBLIC:
+                if response.status_code >= 500 or response.status_code == 404:
+                    mismatches.append(f"{method.upper()} {name}: public page answered {response.status_code}")
+            elif name == "logout":
+                continue
+            elif not (response.status_code == 302 and response.url.startswith(login_url)):
+                mismatches.append(f"{method.upper()} {name}: expected a redirect to login, got {response.status_code}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_a_url_mixing_own_and_foreign_objects_answers_404(client_for, people, tree, objects):
+    """A's secretary with A's meeting or cell in the address, and B's item, document or member after it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from meetings import services as meeting_services
+    from tests.factories import make_member
+    from tests.scoring.conftest import build_meeting, local
+
+    make_member(organisation=tree.other, full_name="Đinh Văn Điện")
+    foreign = build_meeting(tree.other, start=local(2026, 3, 18), tasks=[("Việc của B", [people.members["other"]])])
+    foreign_document = meeting_services.meeting_document_add(
+        meeting=foreign, file=SimpleUploadedFile("b.pdf", b"%PDF-1.4\n%%EOF\n"))
+    client = client_for(people.secretary)
+    for name, kwargs in [
+        ("meetings:agenda_edit", {"pk": objects["meeting"], "item_pk": foreign.agenda_items.first().pk}),
+        ("meetings:document_download", {"pk": objects["meeting"], "document_pk": foreign_document.pk}),
+        ("books_commitment_paper", {"pk": objects["cell"], "member_pk": people.members["other"].pk}),
+        ("meetings:task_update", {"task_pk": foreign.tasks.get().pk}),
+    ]:
+        for method in ("get", "post"):
+            assert getattr(client, method)(reverse(name, kwargs=kwargs)).status_code == 404, (name, method)

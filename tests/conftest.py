@@ -48,6 +48,14 @@ def require_or_skip(available: bool, reason: str):
 
 
 @pytest.fixture
+def pdftotext_available():
+    """pdftotext from poppler-utils, to read PDFs back (installed by .ci/run)."""
+    import shutil
+
+    require_or_skip(bool(shutil.which("pdftotext")), "pdftotext (poppler-utils) is not installed")
+
+
+@pytest.fixture
 def real_broker(settings):
     """Publish tasks to the real Redis broker (CI) instead of running them in-process."""
     from config.celery import app

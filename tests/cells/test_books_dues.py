@@ -2,7 +2,6 @@
 
 import datetime
 import io
-import shutil
 import subprocess
 
 import pytest
@@ -290,9 +289,7 @@ def test_arrears_page_over_a_subtree(client_for, people, tree):
 # --- the ledger as PDF and XLSX ------------------------------------------------------------
 
 
-def test_ledger_pdf_has_the_cell_name_and_totals(client_for, people, book, tmp_path):
-    if not shutil.which("pdftotext"):
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+def test_ledger_pdf_has_the_cell_name_and_totals(client_for, people, book, tmp_path, pdftotext_available):
     response = client_for(people.secretary).get(reverse("books_dues_pdf", args=[book.cell.pk]), {"thang": "03/2026"})
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     pdf = tmp_path / "so.pdf"

@@ -20,6 +20,7 @@ from meetings import reminders
 from meetings import services as meeting_services
 from meetings.models import Attendance, Meeting, ReminderDelivery, ReminderRule, Task
 
+from ..conftest import require_or_skip
 from ..factories import make_member
 
 TZ = "+07:00"
@@ -333,8 +334,8 @@ def test_dispatch_runs_every_enabled_rule_and_twice_is_harmless(calendar, time_m
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_send_each_reminder_once(tree, time_machine):
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions need PostgreSQL (SQLite serialises writers)")
+    require_or_skip(connection.vendor == "postgresql",
+                    "concurrent transactions need PostgreSQL (SQLite serialises writers)")
     at(time_machine, "2026-12-01 08:00")
     members = [make_member(organisation=tree.cell, email=f"dv{i}@example.vn") for i in range(60)]
     meeting = meeting_services.meeting_create(organisation=tree.cell, kind=Meeting.Kind.REGULAR,

@@ -1,7 +1,6 @@
 """The four access cases for every meeting view, and the main flows through the pages."""
 
 import datetime
-import shutil
 import subprocess
 
 import pytest
@@ -251,8 +250,7 @@ def test_user_without_role_gets_403_on_index(client_for, tree):
 # --- the PDF -------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
-def test_minutes_pdf_text(client_for, tree, people, published, tmp_path):
+def test_minutes_pdf_text(client_for, tree, people, published, tmp_path, pdftotext_available):
     extra = make_member(organisation=tree.cell, full_name="Võ Thị Có Mặt")
     Attendance.objects.create(meeting=published, member=extra)
     meeting = hold(published)

@@ -1,7 +1,6 @@
 """The four access cases for every scoring view, and the main flows through the pages."""
 
 import datetime
-import shutil
 import subprocess
 
 import pytest
@@ -193,8 +192,7 @@ def _pdf_text(tmp_path, content: bytes) -> str:
                           text=True).stdout
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
-def test_score_sheet_pdf_shows_the_level(client_for, people, scored, tmp_path):
+def test_score_sheet_pdf_shows_the_level(client_for, people, scored, tmp_path, pdftotext_available):
     response = client_for(people.secretary).get(reverse("scoring:score_sheet_pdf", args=[scored.meeting_id]))
     assert response["Content-Type"] == "application/pdf"
     text = _pdf_text(tmp_path, response.content)
@@ -203,8 +201,8 @@ def test_score_sheet_pdf_shows_the_level(client_for, people, scored, tmp_path):
     assert "TẠM THỜI" not in text
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
-def test_qd31_score_sheet_pdf_and_page_carry_the_provisional_mark(client_for, people, cell_of_ten, tmp_path):
+def test_qd31_score_sheet_pdf_and_page_carry_the_provisional_mark(client_for, people, cell_of_ten, tmp_path,
+                                                                  pdftotext_available):
     meeting = build_meeting(cell_of_ten[0].organisation, start=local(2025, 10, 27), speakers=cell_of_ten[:5])
     score = services.meeting_score_prefill(meeting=meeting)
     points = {line.pk: line.max_points for line in score.lines.filter(applicable=True, self_points__isnull=True)}

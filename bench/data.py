@@ -1,0 +1,326 @@
+"""The benchmark data sets: the demo generator at province and ``large`` scale, plus scores and ratings.
+
+The tree, members, books and three years of meetings come from the demo generator itself
+(``manage.py seed_demo``, i.e. ``cells.demo`` and ``meetings.demo``, all bulk inserts). The
+``large`` and ``tiny`` scales are registered in ``cells.demo.SCALES`` in this process only, so the
+command builds them exactly like ``province``. The generator scores only the featured cell's
+meetings (through the scoring services, one meeting at a time), so this module adds, with bulk
+inserts, what the dashboards and the annual report read besides: an official score for every
+held, scored meeting whose minutes were adopted, and the yearly ratings of organisations and members.
+
+A finished build leaves one row in ``bench_build`` (scale, seconds, counts): the next run finds it
+and measures at once; a database without it (empty, or a build that was interrupted) is rebuilt.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import random
+import time
+from dataclasses import dataclass
+
+SEED = 2026
+
+
+@dataclass(frozen=True)
+class BenchScale:
+    name: str
+    tccs: int
+    cells: int
+    members: int
+    months: int  # months of meeting history before the current one
+
+
+SCALES = {
+    # Design §8: 100 TCCS, 400 cells, 6,000 members, 3 years of meetings.
+    "province": BenchScale("province", tccs=100, cells=400, members=6000, months=36),
+    # Issue #8: ten times the members and cells. The TCCS stay 100: the generator names the extra
+    # units from a finite list, and a Khối grows by larger đảng bộ, not by more of them.
+    "large": BenchScale("large", tccs=100, cells=4000, members=60000, months=36),
+    # For the smoke test and for trying the harness out: builds in seconds.
+    "tiny": BenchScale("tiny", tccs=4, cells=10, members=150, months=3),
+}
+
+MARKER_TABLE = "bench_build"
+
+
+def register_scale(scale: BenchScale) -> None:
+    """Make ``seed_demo --scale <name>`` know ``scale`` in this process (the module is not edited)."""
+    from cells import demo
+
+    demo.SCALES.setdefault(scale.name, demo.Scale(tccs=scale.tccs, cells=scale.cells, members=scale.members))
+    demo.HISTORY_MONTHS.setdefault(scale.name, scale.months)
+
+
+def unregister_scale(scale: BenchScale) -> None:
+    from cells import demo
+
+    if scale.name not in ("demo", "province"):
+        demo.SCALES.pop(scale.name, None)
+        demo.HISTORY_MONTHS.pop(scale.name, None)
+
+
+# --- the database --------------------------------------------------------------------------
+
+
+def server_and_name(database_url: str) -> tuple[str, str]:
+    """``postgres://u@h:5432/name?x`` -> (``postgres://u@h:5432``, ``name``)."""
+    head, _, _query = database_url.partition("?")
+    scheme, _, rest = head.partition("://")
+    host, _, name = rest.partition("/")
+    return f"{scheme}://{host}", name
+
+
+def ensure_database(server: str, name: str) -> bool:
+    """Create the PostgreSQL database ``name`` on ``server`` if it is missing; True when created."""
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists:
+            return False
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return True
+
+
+def _marker_table() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (scale varchar(20) PRIMARY KEY, "
+                       "seconds double precision NOT NULL, built_at varchar(40) NOT NULL, counts text NOT NULL)")
+
+
+def built(scale: BenchScale) -> dict | None:
+    """The record of a finished build of ``scale`` in the current database, or None."""
+    from django.db import connection
+
+    _marker_table()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seconds, built_at, counts FROM {MARKER_TABLE} WHERE scale = %s", [scale.name])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return {"seconds": row[0], "built_at": row[1], "counts": json.loads(row[2])}
+
+
+def _mark_built(scale: BenchScale, seconds: float, counts: dict) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {MARKER_TABLE} WHERE scale = %s", [scale.name])
+        cursor.execute(f"INSERT INTO {MARKER_TABLE} (scale, seconds, built_at, counts) VALUES (%s, %s, %s, %s)",
+                       [scale.name, seconds, datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                        json.dumps(counts)])
+
+
+# --- the build -----------------------------------------------------------------------------
+
+
+def build(scale: BenchScale, *, log=print) -> dict:
+    """Build ``scale`` in the current (empty or half-built) database; returns timings and counts."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from cells.models import Organisation
+
+    register_scale(scale)
+    _marker_table()
+    timings = {}
+    started = time.perf_counter()
+    out = io.StringIO()
+    reset = Organisation.objects.exists()
+    call_command("seed_demo", scale=scale.name, reset=reset, seed=SEED, stdout=out, stderr=out)
+    timings["seed_demo"] = time.perf_counter() - started
+    summary = out.getvalue().strip().splitlines()
+    log(f"  seed_demo --scale {scale.name}{' --reset' if reset else ''}: {timings['seed_demo']:.1f} s")
+    if summary:
+        log(f"    {summary[0 if not reset else min(1, len(summary) - 1)]}")
+
+    t0 = time.perf_counter()
+    scores = add_meeting_scores(rng=random.Random(SEED + 10))
+    timings["scores"] = time.perf_counter() - t0
+    log(f"  meeting scores (bulk): {scores} in {timings['scores']:.1f} s")
+    t0 = time.perf_counter()
+    ratings = add_annual_ratings(rng=random.Random(SEED + 11))
+    timings["ratings"] = time.perf_counter() - t0
+    log(f"  annual ratings (bulk): {ratings} in {timings['ratings']:.1f} s")
+    t0 = time.perf_counter()
+    with connection.cursor() as cursor:
+        # After a reset the deleted rows are still in the tables: vacuum them away, or every
+        # sequential scan reads the old data set too (VACUUM cannot run inside a transaction).
+        in_transaction = not connection.get_autocommit()
+        cursor.execute("VACUUM ANALYZE" if reset and connection.vendor == "postgresql" and not in_transaction
+                       else "ANALYZE")
+    timings["analyze"] = time.perf_counter() - t0
+
+    counts = table_counts()
+    counts.update(scores=scores, ratings=ratings)
+    total = time.perf_counter() - started
+    timings["total"] = total
+    _mark_built(scale, total, {"counts": counts, "timings": timings})
+    return {"seconds": total, "timings": timings, "counts": counts}
+
+
+def table_counts() -> dict[str, int]:
+    from cells.models import DuesPayment, Member, Organisation
+    from meetings.models import Attendance, Meeting, Opinion, Task, Vote
+    from scoring.models import AnnualRating, MeetingScore
+
+    return {
+        "organisations": Organisation.objects.count(),
+        "cells": Organisation.objects.filter(kind__in=Organisation.CELL_KINDS).count(),
+        "tccs": Organisation.objects.filter(kind__in=Organisation.TCCS_KINDS).count(),
+        "members": Member.objects.count(),
+        "meetings": Meeting.objects.count(),
+        "attendance": Attendance.objects.count(),
+        "opinions": Opinion.objects.count(),
+        "votes": Vote.objects.count(),
+        "tasks": Task.objects.count(),
+        "meeting_scores": MeetingScore.objects.count(),
+        "annual_ratings": AnnualRating.objects.count(),
+        "dues_payments": DuesPayment.objects.count(),
+    }
+
+
+# Official levels of the adopted meetings: most are good, a few are not (the dashboards show the spread).
+NO_FACTS: dict = {}
+LEVEL_WEIGHTS = {"tot": 55, "kha": 33, "trung_binh": 9, "kem": 3}
+LEVEL_POINTS = {"tot": (90, 100), "kha": (70, 89.5), "trung_binh": (50, 69.5), "kem": (35, 49.5)}
+
+
+def add_meeting_scores(*, rng: random.Random) -> int:
+    """An official (confirmed) score for every scored meeting whose minutes were adopted and that has none.
+
+    Each score keeps the frozen copy of the scheme in force on its day, as the scoring services do;
+    the per-criterion lines are not generated (no measured page or report reads them).
+    """
+    from decimal import Decimal
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from meetings.models import Meeting
+    from scoring import schemes as scheme_io
+    from scoring.models import MeetingScore, ScoringScheme
+    from scoring.selectors import SCORED_KINDS
+
+    unscoped = [s for s in ScoringScheme.objects.order_by("effective_from") if not s.scope.exists()]
+    snapshots = {s.pk: scheme_io.scheme_to_dict(s) for s in unscoped}
+
+    def scheme_on(day: datetime.date):
+        chosen = None
+        for scheme in unscoped:
+            if scheme.effective_from <= day and (scheme.effective_to is None or scheme.effective_to >= day):
+                chosen = scheme  # the latest start wins
+        return chosen
+
+    meetings = (Meeting.objects.filter(kind__in=SCORED_KINDS, state=Meeting.State.MINUTES_ADOPTED, score__isnull=True)
+                .order_by("pk").values_list("pk", "actual_start", "planned_start", "adopted_at"))
+    codes, weights = zip(*LEVEL_WEIGHTS.items(), strict=True)
+    rows = []
+    for pk, actual_start, planned_start, adopted_at in meetings.iterator(chunk_size=5000):
+        day = timezone.localtime(actual_start or planned_start).date()
+        scheme = scheme_on(day)
+        if scheme is None:
+            continue
+        level = rng.choices(codes, weights=weights)[0]
+        low, high = LEVEL_POINTS[level]
+        total = Decimal(str(round(rng.uniform(low, high) * 2) / 2))
+        adopted = adopted_at or actual_start or planned_start
+        rows.append(MeetingScore(
+            meeting_id=pk, scheme=scheme, scheme_version=scheme.version, scheme_snapshot=snapshots[scheme.pk],
+            facts=NO_FACTS, state=MeetingScore.State.CONFIRMED, self_total=total, self_level=level,
+            self_adopted_at=adopted, official_total=total, official_level=level,
+            confirmed_at=adopted + datetime.timedelta(days=rng.randint(2, 20)),
+        ))
+    with transaction.atomic():
+        copy_rows(MeetingScore, rows)
+    return len(rows)
+
+
+RATING_WEIGHTS = {"htxsnv": 15, "httnv": 72, "htnv": 11, "khtnv": 2}
+
+
+def add_annual_ratings(*, rng: random.Random) -> int:
+    """Yearly ratings of every TCCS, chi bộ and active member for the last three years.
+
+    Past years are decided by the upper committee; the current year is self-assessed only (the
+    decisions come in December), as in a real November.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from cells.models import Member, Organisation
+    from scoring.models import AnnualRating
+    from scoring.selectors import regime_for
+
+    today = timezone.localdate()
+    now = timezone.now()
+    codes, weights = zip(*RATING_WEIGHTS.items(), strict=True)
+    rated_kinds = [*Organisation.TCCS_KINDS, Organisation.Kind.CHI_BO]
+    organisations = list(Organisation.objects.filter(kind__in=rated_kinds).values_list("pk", flat=True))
+    members = list(Member.objects.filter(state=Member.State.ACTIVE, organisation__isnull=False)
+                   .values_list("pk", "organisation_id"))
+    have = set(AnnualRating.objects.values_list("year", "organisation_id", "member_id"))
+    rows = []
+    for year in (today.year - 2, today.year - 1, today.year):
+        regime = regime_for(year)
+        if regime is None:
+            continue
+        decided = year < today.year
+        subjects = [(org, None) for org in organisations] + [(org, member) for member, org in members]
+        for organisation_id, member_id in subjects:
+            if (year, organisation_id, member_id) in have:
+                continue
+            level = rng.choices(codes, weights=weights)[0]
+            rows.append(AnnualRating(
+                year=year, regime=regime, organisation_id=organisation_id, member_id=member_id,
+                state=AnnualRating.State.DECIDED if decided else AnnualRating.State.SELF_ASSESSED,
+                self_level=level, proposed_level=level if decided else "", decided_level=level if decided else "",
+                decided_at=now if decided else None,
+            ))
+    with transaction.atomic():
+        copy_rows(AnnualRating, rows)
+    return len(rows)
+
+
+def copy_rows(model, objects: list) -> None:
+    """Insert unsaved ``objects`` with COPY on PostgreSQL (bulk_create elsewhere).
+
+    Every concrete column but the id is written; JSON values are serialised once per distinct object
+    (the frozen scheme copy is the same dict for thousands of scores).
+    """
+    from django.db import connection
+
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects, batch_size=1000)
+        return
+    from django.db.models import JSONField
+    from django.utils import timezone
+
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    serialised: dict[int, str] = {}
+
+    def value(obj, f):
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            return now
+        raw = getattr(obj, f.attname)
+        if isinstance(f, JSONField):
+            key = id(raw)
+            if key not in serialised:
+                serialised[key] = json.dumps(raw, ensure_ascii=False)
+            return serialised[key]
+        return raw
+
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+        for obj in objects:
+            copy.write_row([value(obj, f) for f in fields])

@@ -67,15 +67,18 @@ def annual_report_xlsx(content: dict) -> bytes:
         for target in content["targets"]:
             columns += [f"{target.label} ({target.goal})", _("Đánh giá")]
         _write_header(sheet, columns)
+        # Row numbers are counted here: openpyxl's max_row scans every cell, quadratic over a large sheet.
+        row_number = sheet.max_row
         for entry in level["rows"]:
             organisation, figures = entry["organisation"], entry["figures"]
             row = [organisation.name, organisation.parent.name if organisation.parent_id else ""]
             for figure in figures:
                 row += [_value(figure), met_label(figure)]
             sheet.append(row)
+            row_number += 1
             for index, figure in enumerate(figures):
                 if applies(figure) and figure.met is not None:
-                    sheet.cell(row=sheet.max_row, column=4 + 2 * index).fill = MET_FILL if figure.met else NOT_MET_FILL
+                    sheet.cell(row=row_number, column=4 + 2 * index).fill = MET_FILL if figure.met else NOT_MET_FILL
         _widths(sheet)
     _widths(targets_sheet)
     return _save(workbook)

@@ -20,6 +20,19 @@ from .models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records written only through the portal's services (validation and audit): the admin reads them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "short_code", "parent", "unit_type", "has_seal")
@@ -89,20 +102,11 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "actor", "action", "object_type", "object_id")
     list_filter = ("action",)
     search_fields = ("object_id", "action")
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)
@@ -129,18 +133,8 @@ class DuesRateRuleAdmin(admin.ModelAdmin):
     list_filter = ("category", "kind")
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Books are written through the portal's services (validation and audit); the admin only reads them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(DuesPayment)
-class DuesPaymentAdmin(_ReadOnlyAdmin):
+class DuesPaymentAdmin(ReadOnlyAdmin):
     list_display = ("member", "month", "organisation", "amount_due", "amount_paid", "paid_on", "method")
     list_filter = ("method",)
     date_hierarchy = "month"
@@ -149,20 +143,20 @@ class DuesPaymentAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(DuesRelief)
-class DuesReliefAdmin(_ReadOnlyAdmin):
+class DuesReliefAdmin(ReadOnlyAdmin):
     list_display = ("member", "kind", "reduction_percent", "start", "end", "reason")
     raw_id_fields = ("member",)
 
 
 @admin.register(CellDocument)
-class CellDocumentAdmin(_ReadOnlyAdmin):
+class CellDocumentAdmin(ReadOnlyAdmin):
     list_display = ("organisation", "document_type", "year", "term", "adopted_on", "uploaded_at")
     list_filter = ("document_type",)
     raw_id_fields = ("organisation", "term", "uploaded_by")
 
 
 @admin.register(MemberCommitment)
-class MemberCommitmentAdmin(_ReadOnlyAdmin):
+class MemberCommitmentAdmin(ReadOnlyAdmin):
     list_display = ("member", "year", "source", "confirmed_at")
     list_filter = ("year", "source")
     raw_id_fields = ("member", "recorded_by")

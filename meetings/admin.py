@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from cells.admin import ReadOnlyAdmin
 from cells.services import EMAIL_SENDING_MARK, notification_emails_enqueue
 
 from .models import (
@@ -21,17 +22,6 @@ from .models import (
     Task,
     Vote,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AgendaInline(admin.TabularInline):

@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from cells.admin import ReadOnlyAdmin
 from cells.services import audit_log, snapshot
 
 from . import schemes, services
@@ -20,17 +21,6 @@ from .models import (
     ScoringGroup,
     ScoringScheme,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class _VersionedMixin:

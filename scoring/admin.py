@@ -17,6 +17,7 @@ from .models import (
     Inspection,
     MeetingScore,
     MeetingScoreLine,
+    RatingAmendment,
     RatingRegime,
     ScoringGroup,
     ScoringScheme,
@@ -146,6 +147,12 @@ class AnnualRatingAdmin(ReadOnlyAdmin):
     list_display = ("year", "organisation", "member", "state", "self_level", "proposed_level", "decided_level")
     list_filter = ("year", "state", "decided_level")
     list_select_related = ("organisation", "member")
+
+
+@admin.register(RatingAmendment)
+class RatingAmendmentAdmin(ReadOnlyAdmin):
+    list_display = ("rating", "level_before", "level_after", "by", "created_at")
+    list_select_related = ("rating", "rating__organisation", "rating__member", "by")
 
 
 @admin.register(Inspection)

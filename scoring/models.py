@@ -290,6 +290,30 @@ class AnnualRating(models.Model):
         return self.member.full_name if self.member_id else self.organisation.name
 
 
+class RatingAmendment(models.Model):
+    """A change to a rating the upper committee had already decided: the old and new level and why.
+
+    A decided rating is an official record; the service refuses to change it without one of these rows.
+    """
+
+    rating = models.ForeignKey(AnnualRating, on_delete=models.CASCADE, related_name="amendments",
+                               verbose_name=_("Đánh giá, xếp loại"))
+    level_before = models.CharField(_("Mức trước khi sửa"), max_length=6, choices=RatingLevel.choices)
+    level_after = models.CharField(_("Mức sau khi sửa"), max_length=6, choices=RatingLevel.choices)
+    reason = models.TextField(_("Lý do sửa đổi"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+", verbose_name=_("Người sửa"))
+    created_at = models.DateTimeField(_("Thời điểm"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Sửa đổi quyết định xếp loại")
+        verbose_name_plural = _("Sửa đổi quyết định xếp loại")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.rating}: {self.level_before} → {self.level_after}"
+
+
 # --- supervision ---------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from .models import (
     Inspection,
     MeetingScore,
     MeetingScoreLine,
+    RatingAmendment,
     RatingLevel,
     ScoringGroup,
     ScoringScheme,
@@ -410,6 +411,8 @@ def annual_rating_decide(*, rating: AnnualRating, level: str, note: str = "", ac
     warnings = annual_rating_warnings(rating=rating, level=level)
     if warnings and not acknowledge_warnings:
         raise ValidationError({"acknowledge_warnings": warnings})
+    if rating.state == AnnualRating.State.DECIDED:
+        return _amend_decision(rating=rating, level=level, reason=note, by=by)
     if level != rating.proposed_level and not note.strip():
         raise ValidationError({"note": _("Cần ghi lý do khi quyết định khác mức chi bộ đề xuất.")})
     before = snapshot(rating)
@@ -419,6 +422,25 @@ def annual_rating_decide(*, rating: AnnualRating, level: str, note: str = "", ac
     rating.state = AnnualRating.State.DECIDED
     rating.save()
     _rating_log(by=by, action="scoring.annualrating.decide", rating=rating, before=before)
+    return rating
+
+
+def _amend_decision(*, rating: AnnualRating, level: str, reason: str, by=None) -> AnnualRating:
+    """A decided rating is an official record: it changes only with an amendment row saying why.
+
+    The original decision (note, who, when) stays as it was; the amendment carries the new level's reason.
+    Called inside ``annual_rating_decide``'s transaction, with the rating locked.
+    """
+    if level == rating.decided_level:
+        raise ValidationError({"level": _("Mức xếp loại không thay đổi so với quyết định đã ban hành.")})
+    if not reason.strip():
+        raise ValidationError({"note": _("Quyết định đã ban hành: cần ghi lý do sửa đổi.")})
+    before = snapshot(rating)
+    RatingAmendment.objects.create(rating=rating, level_before=rating.decided_level, level_after=level,
+                                   reason=reason.strip(), by=by if getattr(by, "is_authenticated", False) else None)
+    rating.decided_level = level
+    rating.save(update_fields=["decided_level", "updated_at"])
+    _rating_log(by=by, action="scoring.annualrating.amend", rating=rating, before=before)
     return rating
 
 

@@ -264,7 +264,9 @@ def rating_decide(request, pk):
         rating=rating, level=data["level"], note=data["note"], acknowledge_warnings=data["acknowledge_warnings"],
         by=request.user),
         success=_("Đã quyết định xếp loại."), redirect_to=_back(rating), back=_back(rating),
-        title=_("Quyết định xếp loại — %(name)s") % {"name": rating.subject_name}, extra={"warnings": warnings})
+        title=(_("Sửa quyết định xếp loại — %(name)s") if rating.state == AnnualRating.State.DECIDED
+               else _("Quyết định xếp loại — %(name)s")) % {"name": rating.subject_name},
+        extra={"warnings": warnings, "amending": rating.state == AnnualRating.State.DECIDED})
 
 
 # --- supervision -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from cells import services as cell_services
 from cells.models import AuditEntry, MemberCommitment
 from meetings.models import Attendance
 from scoring import selectors, services
-from scoring.models import AnnualRating, RatingLevel, RatingRegime
+from scoring.models import AnnualRating, RatingAmendment, RatingLevel, RatingRegime
 from tests.factories import make_member
 
 from .conftest import build_meeting, local
@@ -126,3 +126,46 @@ def test_a_tccs_is_rated_from_its_cells_and_decided_by_the_khoi(client_for, tree
     assert client_for(people.officer).get(url).status_code == 403  # a TCCS does not decide its own rating
     assert client_for(people.admin).post(url, {"level": "htnv", "note": ""}).status_code == 302
     assert AnnualRating.objects.get(pk=tccs_rating.pk).decided_level == HT
+
+
+def test_a_decided_rating_changes_only_with_an_amendment_row(tree, people, cell_of_ten):
+    row = next(r for r in services.annual_rating_open(cell=tree.cell, year=2026) if r.member_id)
+    services.annual_rating_self_assess(rating=row, level=TT)
+    services.annual_rating_propose(rating=row, level=TT)
+    services.annual_rating_decide(rating=row, level=TT, note="Quyết định 12-QĐ/ĐU", by=people.officer)
+    decided_at = AnnualRating.objects.get(pk=row.pk).decided_at
+
+    with pytest.raises(ValidationError) as error:  # no reason: nothing changes
+        services.annual_rating_decide(rating=row, level=HT, by=people.officer)
+    assert "note" in error.value.error_dict
+    with pytest.raises(ValidationError) as error:  # the same level is not an amendment
+        services.annual_rating_decide(rating=row, level=TT, note="Lý do", by=people.officer)
+    assert "level" in error.value.error_dict
+    assert RatingAmendment.objects.count() == 0
+    assert AnnualRating.objects.get(pk=row.pk).decided_level == TT
+
+    services.annual_rating_decide(rating=row, level=HT, note="Phát hiện vi phạm sau kiểm tra", by=people.officer)
+    row.refresh_from_db()
+    amendment = RatingAmendment.objects.get(rating=row)
+    assert (amendment.level_before, amendment.level_after, amendment.by) == (TT, HT, people.officer)
+    assert amendment.reason == "Phát hiện vi phạm sau kiểm tra"
+    # The original decision stays on record; only the level moves.
+    assert row.decided_level == HT and row.decision_note == "Quyết định 12-QĐ/ĐU" and row.decided_at == decided_at
+    audit = AuditEntry.objects.get(action="scoring.annualrating.amend")
+    assert audit.before["decided_level"] == TT and audit.after["decided_level"] == HT
+
+
+def test_the_rating_page_lists_amendments_and_the_form_refuses_one_without_a_reason(client_for, tree, people,
+                                                                                    cell_of_ten):
+    row = next(r for r in services.annual_rating_open(cell=tree.cell, year=2026) if r.member_id)
+    _rate(row, TT, by=people.officer)
+    client = client_for(people.officer)
+    url = reverse("scoring:rating_decide", args=[row.pk])
+    response = client.post(url, {"level": HT, "note": ""})
+    assert response.status_code == 200
+    assert "cần ghi lý do sửa đổi" in response.content.decode()
+    assert RatingAmendment.objects.count() == 0
+    response = client.post(url, {"level": HT, "note": "Kết luận kiểm tra"})
+    assert response.status_code == 302
+    page = client.get(reverse("scoring:rating_detail", args=[row.pk])).content.decode()
+    assert "Các lần sửa quyết định" in page and "Kết luận kiểm tra" in page

@@ -241,47 +241,19 @@ def add_meeting_scores(*, rng: random.Random) -> int:
     return len(rows)
 
 
-RATING_WEIGHTS = {"htxsnv": 15, "httnv": 72, "htnv": 11, "khtnv": 2}
-
-
 def add_annual_ratings(*, rng: random.Random) -> int:
-    """Yearly ratings of every TCCS, chi bộ and active member for the last three years.
+    """Yearly ratings of every TCCS, chi bộ and active member for the last three years (``scoring.demo``).
 
     Past years are decided by the upper committee; the current year is self-assessed only (the
-    decisions come in December), as in a real November.
+    decisions come in December), as in a real November. Loaded with COPY.
     """
     from django.db import transaction
     from django.utils import timezone
 
-    from cells.models import Member, Organisation
+    from scoring.demo import demo_rating_rows
     from scoring.models import AnnualRating
-    from scoring.selectors import regime_for
 
-    today = timezone.localdate()
-    now = timezone.now()
-    codes, weights = zip(*RATING_WEIGHTS.items(), strict=True)
-    rated_kinds = [*Organisation.TCCS_KINDS, Organisation.Kind.CHI_BO]
-    organisations = list(Organisation.objects.filter(kind__in=rated_kinds).values_list("pk", flat=True))
-    members = list(Member.objects.filter(state=Member.State.ACTIVE, organisation__isnull=False)
-                   .values_list("pk", "organisation_id"))
-    have = set(AnnualRating.objects.values_list("year", "organisation_id", "member_id"))
-    rows = []
-    for year in (today.year - 2, today.year - 1, today.year):
-        regime = regime_for(year)
-        if regime is None:
-            continue
-        decided = year < today.year
-        subjects = [(org, None) for org in organisations] + [(org, member) for member, org in members]
-        for organisation_id, member_id in subjects:
-            if (year, organisation_id, member_id) in have:
-                continue
-            level = rng.choices(codes, weights=weights)[0]
-            rows.append(AnnualRating(
-                year=year, regime=regime, organisation_id=organisation_id, member_id=member_id,
-                state=AnnualRating.State.DECIDED if decided else AnnualRating.State.SELF_ASSESSED,
-                self_level=level, proposed_level=level if decided else "", decided_level=level if decided else "",
-                decided_at=now if decided else None,
-            ))
+    rows = demo_rating_rows(rng=rng, today=timezone.localdate())
     with transaction.atomic():
         copy_rows(AnnualRating, rows)
     return len(rows)

@@ -35,6 +35,7 @@ from meetings import selectors as meeting_selectors
 from meetings.demo import reset_demo_meetings, window_start
 from meetings.models import Attendance, Meeting, Resolution, Task
 from meetings.services import rsvp_read_token
+from scoring.models import AnnualRating
 
 pytestmark = pytest.mark.django_db
 
@@ -393,3 +394,18 @@ def test_the_books_have_dues_commitments_and_documents_with_gaps(seeded):
     for document in documents.order_by("?")[:5]:
         assert (SEED_MEDIA["root"] / document.file.name).read_bytes().startswith(b"%PDF-")
     assert documents.aggregate(last=Max("year"))["last"] == today.year
+
+
+def test_the_demo_has_yearly_ratings_decided_for_past_years_and_self_assessed_for_this_one(seeded):
+    this_year = timezone.localdate().year
+    past = AnnualRating.objects.filter(year__lt=this_year)
+    assert past.exists() and not past.exclude(state=AnnualRating.State.DECIDED).exists()
+    assert not past.filter(decided_level="").exists()
+    current = AnnualRating.objects.filter(year=this_year)
+    assert current.exists() and not current.exclude(state=AnnualRating.State.SELF_ASSESSED).exists()
+    # Every active member of a cell is rated once a year, and no more.
+    active = Member.objects.filter(state=Member.State.ACTIVE, organisation__isnull=False).count()
+    assert current.filter(member__isnull=False).count() == active
+    decided = past.filter(member__isnull=False)
+    excellent = decided.filter(decided_level="htxsnv").count()
+    assert 0 < excellent <= 0.2 * decided.count()

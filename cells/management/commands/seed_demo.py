@@ -48,6 +48,7 @@ class Command(BaseCommand):
             )
 
         from meetings import demo as meetings_demo
+        from scoring.demo import build_demo_ratings
 
         today = timezone.localdate()
         history = demo.HISTORY_MONTHS[scale]
@@ -73,6 +74,8 @@ class Command(BaseCommand):
             meetings = meetings_demo.build_demo_meetings(rng=random.Random(seed + 2), today=today, months=history,
                                                          featured_cell=result.featured_cell)
             phases["meetings"], mark = time.perf_counter() - mark, time.perf_counter()
+            ratings = build_demo_ratings(rng=random.Random(seed + 3), today=today)
+            phases["ratings"], mark = time.perf_counter() - mark, time.perf_counter()
             if scores:
                 # Every held meeting gets its pre-filled, explained score (the whole Khối at demo scale,
                 # the featured đảng bộ at province scale, where scoring one meeting at a time is too slow).
@@ -92,7 +95,7 @@ class Command(BaseCommand):
             f"({counts['probationary']} dự bị, {counts['exempt']} miễn sinh hoạt, {counts['suspended']} đình chỉ), "
             f"{counts['positions']} chức vụ; {meetings['meetings']} buổi sinh hoạt ({meetings['adopted']} đã thông qua "
             f"biên bản), {meetings['attendances']} lượt điểm danh, {meetings['tasks']} nhiệm vụ; {books['dues']} dòng "
-            f"đảng phí, {books['commitments']} bản cam kết, {books['documents']} văn bản."
+            f"đảng phí, {books['commitments']} bản cam kết, {books['documents']} văn bản; {ratings} lượt xếp loại hằng năm."
         ))
         self._print_accounts()
 

@@ -211,6 +211,8 @@ def ledger_xlsx(context: dict) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
+    from .member_excel import neutralise_formulas
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = f"{context['month']:%m-%Y}"
@@ -229,6 +231,7 @@ def ledger_xlsx(context: dict) -> bytes:
     for row in context["rows"]:
         sheet.append([row["number"], row["name"], row["base"], row["rate"], row["due"], row["paid"], row["paid_on"],
                       row["method"], row["note"]])
+        neutralise_formulas(sheet[sheet.max_row])  # a name or note starting with "=" stays text
     totals = context["totals"]
     sheet.append(["", "Cộng", totals["base"], "", totals["due"], totals["paid"], "", "", ""])
     for cell in sheet[sheet.max_row]:

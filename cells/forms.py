@@ -20,7 +20,24 @@ class VNDateInput(forms.DateInput):
         super().__init__(attrs={**defaults, **(attrs or {})}, format="%d/%m/%Y")
 
 
-class VNDateField(forms.DateField):
+class YearRangeMixin:
+    """Refuse dates outside 1900–2100 with a clear message on the field.
+
+    Year 1 or 9999 is always a typing slip here, and such dates break what comes after the form: a
+    meeting at 01/01/0001 00:00 local time is before year 1 in UTC and cannot be read back from PostgreSQL.
+    """
+
+    min_year, max_year = 1900, 2100
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is not None and not self.min_year <= result.year <= self.max_year:
+            message = _("Năm phải trong khoảng %(min)s–%(max)s.") % {"min": self.min_year, "max": self.max_year}
+            raise ValidationError(message, code="year_range")
+        return result
+
+
+class VNDateField(YearRangeMixin, forms.DateField):
     widget = VNDateInput
     default_error_messages = {"invalid": _("Nhập ngày theo dạng ngày/tháng/năm, ví dụ 05/02/2026.")}
 
@@ -213,9 +230,11 @@ def parse_month(value) -> datetime.date | None:
     value = (value or "").strip()
     for pattern in ("%m/%Y", "%Y-%m", "%m-%Y"):
         try:
-            return datetime.datetime.strptime(value, pattern).date()
+            month = datetime.datetime.strptime(value, pattern).date()
         except ValueError:
             continue
+        # Outside these years it is a typo, and 12/9999 would overflow the "next month" of the ledger.
+        return month if YearRangeMixin.min_year <= month.year <= YearRangeMixin.max_year else None
     return None
 
 

@@ -540,6 +540,19 @@ def import_stash_clear(*, session) -> None:
 # --- export --------------------------------------------------------------------------------
 
 
+# Text starting like this is a formula to Excel, or becomes one when the cell is edited or pasted
+# elsewhere (CSV/DDE injection): a member named "=HYPERLINK(...)" must stay a name.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(cells) -> None:
+    """Keep every text cell of ``cells`` that starts like a formula as plain text (also for other exports)."""
+    for cell in cells:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
+            cell.data_type = "s"  # openpyxl turns a str starting with "=" into a formula
+            cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
+
+
 def _export_values(number: int, member: Member) -> list:
     return [
         number,
@@ -599,6 +612,7 @@ def member_export_workbook(*, members) -> bytes:
     for number, member in enumerate(members, start=1):
         sheet.append(_export_values(number, member))
         row = sheet.max_row
+        neutralise_formulas(sheet[row])
         for index in date_columns:
             sheet.cell(row=row, column=index).number_format = DATE_NUMBER_FORMAT
         for index in text_columns:

@@ -7,14 +7,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cells.forms import VNDateField
+from cells.forms import VNDateField, YearRangeMixin
 from cells.models import Member, Position
 
 from .models import AgendaItem, Attendance, Meeting, MeetingDocument, Resolution, Task, Vote
 from .services import EDITABLE_BY_STATE
 
 
-class VNDateTimeField(forms.DateTimeField):
+class VNDateTimeField(YearRangeMixin, forms.DateTimeField):
     """dd/mm/yyyy HH:MM in a plain text box: quick to type, and the same on every phone."""
 
     default_error_messages = {"invalid": _("Nhập ngày giờ theo dạng ngày/tháng/năm giờ:phút, ví dụ 05/02/2026 14:00.")}
@@ -26,7 +26,7 @@ class VNDateTimeField(forms.DateTimeField):
         super().__init__(**kwargs)
 
 
-class MonthField(forms.DateField):
+class MonthField(YearRangeMixin, forms.DateField):
     """A month as mm/yyyy, stored as its first day."""
 
     default_error_messages = {"invalid": _("Nhập tháng theo dạng tháng/năm, ví dụ 02/2026.")}

@@ -63,7 +63,7 @@ def build_data(members_count: int):
     from cells.models import CellMembership, Member, Organisation
     from cells.services import organisation_create
     from meetings.models import Attendance, Meeting
-    from meetings.services import meeting_create
+    from meetings.services import attendance_counts_refresh, meeting_create
 
     khoi = organisation_create(parent=None, kind=Organisation.Kind.KHOI, name="Đảng bộ Khối (bench)")
     cell = organisation_create(parent=khoi, kind=Organisation.Kind.CHI_BO_CO_SO, name="Chi bộ Bench", short_code="CB")
@@ -78,6 +78,7 @@ def build_data(members_count: int):
     meeting = meeting_create(organisation=cell, kind=Meeting.Kind.REGULAR, planned_start=start,
                              planned_end=start + datetime.timedelta(hours=2), place="Hội trường lớn")
     Attendance.objects.bulk_create([Attendance(meeting=meeting, member=m) for m in members], batch_size=2000)
+    attendance_counts_refresh(meetings=[meeting.pk])
     Meeting.objects.filter(pk=meeting.pk).update(state=Meeting.State.NOTIFIED)
 
 

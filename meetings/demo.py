@@ -37,7 +37,7 @@ from cells.models import (
 )
 
 from .models import AgendaItem, Amendment, Attendance, Meeting, MeetingDocument, Opinion, Resolution, Task, Vote
-from .services import _STEP_TITLES, AGENDA_TEMPLATES, rsvp_url
+from .services import _STEP_TITLES, AGENDA_TEMPLATES, attendance_counts_refresh, rsvp_url
 
 BATCH_SIZE = 2000
 Step = AgendaItem.Step
@@ -626,6 +626,7 @@ class _Builder:
         _insert(Opinion, ("meeting", "agenda_item", "speaker", "guest_name", "text", "created_at"), opinions)
         _insert(Attendance, ("meeting", "member", "rsvp", "rsvp_reason", "rsvp_at", "rsvp_via", "presence",
                              "absence_reason"), attendances)
+        attendance_counts_refresh(meetings=Meeting.objects.filter(organisation_id__in=list(cells)))
         _insert(Vote, ("meeting", "question", "kind", "method", "votes_for", "votes_against", "votes_abstain",
                        "eligible_count", "created_at"), votes)
         _insert(Resolution, ("meeting", "kind", "number", "term", "text", "adopted_at"), resolutions)

@@ -170,7 +170,7 @@ def meeting_list(*, user, cell: Organisation) -> QuerySet[Meeting]:
     return (
         meetings_visible_to(user)
         .filter(organisation=cell)
-        .select_related("chair", "clerk")
+        .select_related("chair", "clerk", "organisation")
         .annotate(
             rsvp_yes=Count("attendances", filter=Q(attendances__rsvp=Attendance.Rsvp.YES)),
             expected=Count("attendances"),

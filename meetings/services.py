@@ -10,8 +10,8 @@ import filetype
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db import IntegrityError, connections, transaction
+from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -250,6 +250,58 @@ def meeting_cancel(*, meeting: Meeting, reason: str, by=None) -> Meeting:
     return meeting
 
 
+# --- attendance counts --------------------------------------------------------------------
+
+ATTENDANCE_COUNT_FIELDS = ("attendance_present", "attendance_base", "attendance_unexcused")
+# Presence values outside the attendance base: the exempt, and members attached to another cell.
+OUTSIDE_BASE = (Attendance.Presence.EXEMPT, Attendance.Presence.ATTACHED_ELSEWHERE)
+
+
+def attendance_counts_refresh(*, meetings: QuerySet[Meeting] | list[int]) -> None:
+    """Recount the attendance figures stored on ``meetings`` (a queryset, or meeting ids) from their rows.
+
+    One set-based ``UPDATE … FROM (SELECT … GROUP BY meeting)``, whatever the number of meetings.
+    Every write of attendance rows (the services here, the demo generator, ``restore``) calls it in the
+    same transaction, after the rows are written, so the stored counts cannot drift from the rows.
+    present: present or late; base: every row but the exempt and those attached elsewhere (not
+    recorded yet included); unexcused: absent without a reason.
+    """
+    if not isinstance(meetings, QuerySet):
+        meetings = Meeting.objects.filter(pk__in=list(meetings))
+    chosen = meetings.order_by().values("pk")
+    connection = connections[chosen.db]
+    chosen_sql, chosen_params = chosen.query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    meeting_table, attendance_table = quote(Meeting._meta.db_table), quote(Attendance._meta.db_table)
+    present, base, unexcused = (quote(Meeting._meta.get_field(name).column) for name in ATTENDANCE_COUNT_FIELDS)
+    # Plain SQL that PostgreSQL and SQLite (3.33+) both run: the ORM has no UPDATE … FROM. Only
+    # table and column names are formatted in; every value is a parameter.
+    sql = f"""
+        UPDATE {meeting_table}
+        SET {present} = counted.present, {base} = counted.base, {unexcused} = counted.unexcused
+        FROM (
+            SELECT chosen.id AS meeting_id,
+                   COUNT(CASE WHEN attendance.presence IN (%s, %s) THEN 1 END) AS present,
+                   COUNT(CASE WHEN attendance.presence NOT IN (%s, %s) THEN 1 END) AS base,
+                   COUNT(CASE WHEN attendance.presence = %s THEN 1 END) AS unexcused
+            FROM {meeting_table} chosen LEFT JOIN {attendance_table} attendance ON attendance.meeting_id = chosen.id
+            WHERE chosen.id IN ({chosen_sql})
+            GROUP BY chosen.id
+        ) counted
+        WHERE {meeting_table}.id = counted.meeting_id
+          AND ({present} <> counted.present OR {base} <> counted.base OR {unexcused} <> counted.unexcused)
+    """  # noqa: S608
+    params = (*Attendance.PRESENT_VALUES, *OUTSIDE_BASE, Attendance.Presence.ABSENT_UNEXCUSED, *chosen_params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _attendance_counts_refresh_one(meeting: Meeting) -> None:
+    """Recount one meeting's figures and load them into the instance the service goes on with."""
+    attendance_counts_refresh(meetings=[meeting.pk])
+    meeting.refresh_from_db(fields=ATTENDANCE_COUNT_FIELDS)
+
+
 # --- notice and RSVP ----------------------------------------------------------------------
 
 
@@ -323,6 +375,7 @@ def meeting_publish(*, meeting: Meeting, by=None) -> Meeting:
                    presence=Attendance.Presence.EXEMPT if member.pk in exempt else Attendance.Presence.BLANK)
         for member in expected if member.pk not in existing
     ])
+    _attendance_counts_refresh_one(meeting)
     meeting.state = Meeting.State.NOTIFIED
     now = timezone.now()
     meeting.notice_sent_at = now
@@ -360,6 +413,7 @@ def _rsvp_set(*, attendance: Attendance, attending: bool, reason: str, via: str,
         raise ValidationError(_("Đồng chí đang được miễn sinh hoạt."))
     attendance = Attendance.objects.select_for_update().get(pk=attendance.pk)
     before = snapshot(attendance)
+    # The answer leaves the presence as it is: the meeting's stored attendance counts do not change.
     attendance.rsvp = Attendance.Rsvp.YES if attending else Attendance.Rsvp.NO
     attendance.rsvp_reason = "" if attending else reason[:255]
     attendance.rsvp_at = timezone.now()
@@ -452,6 +506,8 @@ def attendance_record(*, meeting: Meeting, presence: dict, by=None) -> list[Atte
             changed.append(attendance)
     if errors:
         raise ValidationError(errors)
+    if changed:
+        _attendance_counts_refresh_one(meeting)
     return changed
 
 

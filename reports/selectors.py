@@ -11,11 +11,13 @@ selectors: the scope is an organisation the user may read, and everything is ins
 """
 
 import datetime
+import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
-from django.db import connections
 from django.db.models import (
     Count,
     Exists,
@@ -27,13 +29,16 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, ExtractQuarter, NullIf, Substr, TruncQuarter
-from django.db.models.lookups import LessThan
+from django.db.models.lookups import GreaterThan, LessThan
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -381,7 +386,9 @@ def _cell_quarter():
 
 def _meeting_counts(scope, period, length, today) -> list[dict]:
     """Per group, in one scan of the year's held meetings: cell-months with a regular meeting,
-    cell-quarters with a thematic meeting and with an upper-level guest, cells with a forum."""
+    cell-quarters with a thematic meeting and with an upper-level guest, cells with a forum; and of
+    the period's meetings with a base, those above the attendance target, the sum of their rates and
+    the unexcused absences (from the counts stored on the meetings: no attendance row is read)."""
     months = period.started_months(today)
     quarters = period.started_quarters(today)
     never = datetime.date(1, 1, 1)
@@ -389,8 +396,12 @@ def _meeting_counts(scope, period, length, today) -> list[dict]:
     quarter_from, quarter_to = (quarters[0], _quarter_end(quarters[-1])) if quarters else (never, never)
     in_months = Q(period_month__gte=month_from, period_month__lte=month_to)
     in_quarters = Q(period_month__gte=quarter_from, period_month__lte=quarter_to)
+    # Attendance: the meetings of the period with someone expected, from their stored counts.
+    counted = Q(period_month__gte=period.start, period_month__lte=period.end, attendance_base__gt=0)
+    present, base = F("attendance_present"), F("attendance_base")
+    rate = ExpressionWrapper(Cast(present, FloatField()) * 100 / Cast(base, FloatField()), output_field=FloatField())
     guests = Meeting.upper_guests.through.objects.filter(meeting_id=OuterRef("pk"))
-    return list(
+    rows = list(
         _held(datetime.date(period.year, 1, 1), datetime.date(period.year, 12, 1), ATTENDANCE_KINDS)
         .filter(_of_cells_in(scope, period))
         .annotate(visited=Exists(guests))
@@ -402,8 +413,13 @@ def _meeting_counts(scope, period, length, today) -> list[dict]:
             thematic=Count(_cell_quarter(), distinct=True, filter=in_quarters & Q(kind__in=THEMATIC_KINDS)),
             visits=Count(_cell_quarter(), distinct=True, filter=in_quarters & Q(visited=True)),
             forum_cells=Count("organisation", distinct=True, filter=Q(kind=Meeting.Kind.FORUM)),
+            meetings=Count("pk", filter=counted),
+            above=Count("pk", filter=counted & GreaterThan(present * 100, base * ATTENDANCE_TARGET)),
+            rate_sum=Sum(rate, filter=counted),
+            unexcused=Sum("attendance_unexcused", filter=counted),
         )
     )
+    return [{**row, "rate_sum": float(row["rate_sum"] or 0), "unexcused": row["unexcused"] or 0} for row in rows]
 
 
 def _organisation_ratings(scope, period, length) -> list[dict]:
@@ -471,55 +487,28 @@ def _commitments(scope, period, length, today) -> list[dict]:
     )
 
 
-# Presence values that count in the attendance base: everyone expected, except the exempt and the
-# members attached elsewhere (blank means "not recorded" and counts as not present).
-BASE_PRESENCE = [value for value in Attendance.Presence.values
-                 if value not in (Attendance.Presence.EXEMPT, Attendance.Presence.ATTACHED_ELSEWHERE)]
+def _attendance_held(scope: Organisation, period: Period) -> QuerySet[Meeting]:
+    return _held(period.start, period.end, ATTENDANCE_KINDS).filter(_of_cells_in(scope, period))
 
 
 def attendance_meetings(scope: Organisation, period: Period) -> QuerySet[Meeting]:
     """Held meetings of the whole cell in the period, each with ``present``, ``base``, ``unexcused``, ``rate``.
 
-    Counted with one join and GROUP BY meeting. Late counts as present.
+    The counts are the ones stored on the meeting (``meetings.services.attendance_counts_refresh``
+    keeps them with the attendance rows): no attendance row is read. Late counts as present.
     """
-    presence = "attendances__presence"
     return (
-        _held(period.start, period.end, ATTENDANCE_KINDS)
-        .filter(_of_cells_in(scope, period))
-        .annotate(
-            present=Count("attendances", filter=Q(**{f"{presence}__in": Attendance.PRESENT_VALUES})),
-            base=Count("attendances", filter=Q(**{f"{presence}__in": BASE_PRESENCE})),
-            unexcused=Count("attendances", filter=Q(**{presence: Attendance.Presence.ABSENT_UNEXCUSED})),
-        )
+        _attendance_held(scope, period)
+        .annotate(present=F("attendance_present"), base=F("attendance_base"), unexcused=F("attendance_unexcused"))
         .annotate(rate=Cast(F("present"), FloatField()) * 100 / NullIf(Cast(F("base"), FloatField()), 0.0))
     )
-
-
-def _attendance(scope, period, length) -> list[dict]:
-    """Per group: meetings with a base, those above the target, the sum of their rates, unexcused absences.
-
-    A two-level aggregate (per meeting, then per group) that the ORM cannot express: the per-meeting
-    query is built by the ORM and wrapped in a plain, portable SQL aggregate.
-    """
-    per_meeting = attendance_meetings(scope, period).order_by().values(
-        "present", "base", "unexcused", grp=_group("organisation__path", length))
-    sql, params = per_meeting.query.sql_with_params()
-    with connections[per_meeting.db].cursor() as cursor:
-        # The inner SQL is the ORM's, with its parameters bound separately: nothing is interpolated.
-        outer = ("SELECT grp, COUNT(*), SUM(CASE WHEN present * 100 > base * %s THEN 1 ELSE 0 END), "  # noqa: S608
-                 "SUM(present * 100.0 / base), SUM(unexcused) "
-                 f"FROM ({sql}) per_meeting WHERE base > 0 GROUP BY grp")
-        cursor.execute(outer, (ATTENDANCE_TARGET, *params))
-        rows = cursor.fetchall()
-    return [{"grp": grp, "meetings": meetings, "above": above or 0, "rate_sum": float(rate_sum or 0),
-             "unexcused": unexcused or 0} for grp, meetings, above, rate_sum, unexcused in rows]
 
 
 def figures_by_group(*, scope: Organisation, period: Period, length: int | None,
                      today: datetime.date | None = None) -> tuple[list[Target], dict[str, dict[str, Figure]]]:
     """Every target's figure per group of the scope (path prefix of ``length``; None: per organisation).
 
-    A fixed number of queries (eight), whatever the size of the subtree.
+    A fixed number of queries (seven), whatever the size of the subtree.
     """
     today = today or timezone.localdate()
     document_types = list(RequiredDocumentType.objects.filter(active=True).order_by("period", "order", "pk"))
@@ -542,8 +531,6 @@ def figures_by_group(*, scope: Organisation, period: Period, length: int | None,
     for row in _documents(scope, period, length, today):
         add(row["grp"], **{f"doc_{row['document_type']}": row["cells"]})
     for row in _commitments(scope, period, length, today):
-        add(row.pop("grp"), **row)
-    for row in _attendance(scope, period, length):
         add(row.pop("grp"), **row)
 
     ratios = {
@@ -776,7 +763,7 @@ def warning_records(kind: str, *, scope: Organisation, period: Period, today: da
                 .filter(LessThan(F("present") * 100, F("base") * ATTENDANCE_TARGET))
                 .select_related("organisation").order_by("period_month", "organisation__path"))
     if kind == "unexcused":
-        held = _held(period.start, period.end, ATTENDANCE_KINDS).filter(organisation__in=cells_in(scope, period))
+        held = _attendance_held(scope, period)
         return (Attendance.objects.filter(meeting__in=held, presence=Attendance.Presence.ABSENT_UNEXCUSED)
                 .select_related("member", "meeting", "meeting__organisation")
                 .order_by("meeting__period_month", "member__full_name"))
@@ -806,10 +793,20 @@ WARNINGS = [
 ]
 
 
+def _attendance_warning_counts(scope: Organisation, period: Period) -> dict[str, int]:
+    """The two attendance warnings in one query over the meetings' stored counts (no attendance row)."""
+    low = Q(attendance_base__gt=0) & LessThan(F("attendance_present") * 100, F("attendance_base") * ATTENDANCE_TARGET)
+    counts = _attendance_held(scope, period).aggregate(
+        low_attendance=Count("pk", filter=low), unexcused=Sum("attendance_unexcused"))
+    return {kind: count or 0 for kind, count in counts.items()}
+
+
 def warnings(*, scope: Organisation, period: Period, today: datetime.date | None = None) -> list[dict]:
-    """Each early warning with its count (one COUNT query each)."""
+    """Each early warning with its count: one COUNT query each, one for the two attendance warnings."""
+    counted = _attendance_warning_counts(scope, period)
     return [{"code": code, "label": label,
-             "count": warning_records(code, scope=scope, period=period, today=today).count()}
+             "count": counted[code] if code in counted else warning_records(code, scope=scope, period=period,
+                                                                            today=today).count()}
             for code, label in WARNINGS]
 
 
@@ -930,8 +927,6 @@ def drill_title(metric: str, params) -> str:
 
 def drill_table(metric: str, records, *, title: str) -> Table:
     """Arrange the records of a drill-down (one page of them) as a table with links."""
-    from django.urls import reverse
-
     def org_link(organisation):
         return (organisation.name, reverse("organisation_detail", args=[organisation.pk]))
 
@@ -1022,22 +1017,135 @@ def dashboard_page(*, user, scope: Organisation, period: Period, today: datetime
     parent = scope.parent if scope.parent_id else None
     up = parent if parent is not None and parent.kind in SCOPE_KINDS and roles_over(user, parent) & DASHBOARD_ROLES \
         else None
+    heat = heat_map(scope=scope, period=period, today=today) if scope.kind != Organisation.Kind.KHOI else None
+    heat_groups = heat_map_groups(scope=scope, period=period, today=today) \
+        if scope.kind == Organisation.Kind.KHOI else None
+    links = DashboardLinks(scope, period)
+    warning_list = warnings(scope=scope, period=period, today=today)
     return {
-        "scope": scope, "period": period, "period_query": urlencode(period.query()), "up": up,
+        "scope": scope, "period": period, "period_query": links.period_query, "up": up,
         **figures,
-        "heat": heat_map(scope=scope, period=period, today=today) if scope.kind != Organisation.Kind.KHOI else None,
-        "heat_groups": heat_map_groups(scope=scope, period=period, today=today)
-        if scope.kind == Organisation.Kind.KHOI else None,
+        "heat": heat,
+        "heat_groups": heat_groups,
         "distribution": distribution,
         "chart": quality_chart(distribution),
         "quality_rows": [
             {"code": code, "name": name,
-             "cells": [{"month": m["month"], "count": m["counts"][index]} for m in distribution["months"]]}
+             "cells": [{"month": m["month"], "count": m["counts"][index],
+                        "href": links.drill("quality", level=code, in_month=m["month"].month)}
+                       for m in distribution["months"]]}
             for index, (code, name) in enumerate(distribution["levels"])],
-        "warnings": warnings(scope=scope, period=period, today=today),
+        "warnings": [{**warning, "href": links.drill(warning["code"])} for warning in warning_list],
+        "total_rows": [{"figure": figure, "href": links.figure_drill(figure.target)} for figure in figures["total"]],
+        "child_rows": links.child_rows(figures["targets"], figures["rows"]),
+        "heat_rows": links.heat_rows(heat) if heat is not None else links.heat_group_rows(heat_groups),
         "can_run": can_run_reports(user, scope),
-        "scope_kinds": SCOPE_KINDS,
     }
+
+
+def _link_maker(name: str) -> Callable[[int], str]:
+    """Links to the page ``name`` of many objects for one ``reverse``: the pk is put into a reversed URL."""
+    placeholder = 2147483647  # no object has it
+    pattern = reverse(name, args=[placeholder])
+    return lambda pk: pattern.replace(str(placeholder), str(pk))
+
+
+def _percent_text(value: float) -> str:
+    """A rate as a whole percentage, rounded half up like the ``floatformat`` filter."""
+    return f"{Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP):f}%"
+
+
+HEAT_GROUP_CLASSES = {"all": "s-held", "most": "s-planned", "few": "s-missing"}
+# The cells of the two big grids (thousands of them) are written here rather than in the template,
+# where they took more time than the database; every value put into them goes through html.escape.
+MET_CLASSES = {True: ' class="met"', False: ' class="not-met"', None: ""}
+
+
+class DashboardLinks:
+    """The dashboard's thousands of links and cell texts, built with string joins.
+
+    The page has a link in every cell of the table by organisation and of the heat map: each URL is
+    reversed once (per metric, per kind of page) and the pks are joined to it, instead of one
+    ``{% url %}`` per cell, which made the template most of the page's time.
+    """
+
+    def __init__(self, scope: Organisation, period: Period):
+        self.scope = scope
+        self.period_query = urlencode(period.query())
+        self.year = period.year
+        self._drill_urls: dict[str, str] = {}
+        self.dashboard = _link_maker("reports:dashboard")
+        self.cell_meetings = _link_maker("meetings:cell_list")
+        self.meeting = _link_maker("meetings:detail")
+
+    def drill_url(self, metric: str) -> str:
+        if metric not in self._drill_urls:
+            self._drill_urls[metric] = reverse("reports:drill", args=[self.scope.pk, metric])
+        return self._drill_urls[metric]
+
+    def drill(self, metric: str, **params) -> str:
+        query = f"{self.period_query}&{urlencode(params)}" if params else self.period_query
+        return f"{self.drill_url(metric)}?{query}"
+
+    def figure_drill(self, target: Target) -> str:
+        return self.drill(target.drill, **target.drill_params)
+
+    def organisation(self, organisation: Organisation) -> str:
+        """A child's own dashboard, or a cell's meetings."""
+        if organisation.kind in SCOPE_KINDS:
+            return f"{self.dashboard(organisation.pk)}?{self.period_query}"
+        return self.cell_meetings(organisation.pk)
+
+    def child_rows(self, target_list: list[Target], rows: list[dict]) -> list[dict]:
+        """The table by organisation: per row its link, per figure the drill-down link, text and class."""
+        prefixes = [html.escape(f"{self.figure_drill(target)}&org=") for target in target_list]
+        result = []
+        for row in rows:
+            organisation = row["organisation"]
+            org = html.escape(str(organisation.pk))
+            cells = []
+            for prefix, figure in zip(prefixes, row["figures"], strict=True):
+                if figure.target.measure == "count":
+                    text = figure.display
+                else:
+                    value = figure.value
+                    text = "—" if value is None else _percent_text(value)
+                cells.append(f'<td{MET_CLASSES[figure.met]}><a class="text-reset" href="{prefix}{org}">'
+                             f'{html.escape(text)}</a></td>')
+            result.append({"organisation": organisation, "href": self.organisation(organisation),
+                           "cells": mark_safe("".join(cells))})  # noqa: S308 - escaped above
+        return result
+
+    def heat_group_rows(self, heat: dict) -> list[dict]:
+        """The Khối's heat map: per child and month, cells that met of all, linked to the month's cells."""
+        prefix = html.escape(f"{self.drill_url('regular')}?year={self.year}&month=")
+        result = []
+        for row in heat["rows"]:
+            organisation = row["organisation"]
+            org = html.escape(f"&org={organisation.pk}")
+            slots = []
+            for slot in row["slots"]:
+                if slot["status"] == "future":
+                    slots.append("<td></td>")
+                    continue
+                good = f' <span class="small">({int(slot["good"])})</span>' if slot["good"] else ""
+                slots.append(f'<td class="{HEAT_GROUP_CLASSES[slot["status"]]}"><a href="{prefix}'
+                             f'{int(slot["month"].month)}{org}">{int(slot["held"])}/{int(slot["cells"])}</a>{good}</td>')
+            result.append({"organisation": organisation, "href": self.organisation(organisation),
+                           "slots": mark_safe("".join(slots))})  # noqa: S308 - escaped above, numbers as int
+        return result
+
+    def heat_rows(self, heat: dict) -> list[dict]:
+        """A committee's heat map: per cell and month, the regular meeting linked to its page."""
+        result = []
+        for row in heat["rows"]:
+            cell = row["cell"]
+            slots = []
+            for slot in row["slots"]:
+                meeting_id = slot.get("meeting_id")
+                slots.append({**slot, "href": self.meeting(meeting_id) if meeting_id else ""})
+            result.append({"cell": cell, "href": self.cell_meetings(cell.pk), "slots": slots})
+        return result
 
 
 def _mark(figure: Figure) -> str:

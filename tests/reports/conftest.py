@@ -33,6 +33,7 @@ from cells.models import (
     Term,
 )
 from meetings.models import Attendance, Meeting, Task
+from meetings.services import attendance_counts_refresh
 from scoring.models import AnnualRating, MeetingScore, RatingRegime, ScoringScheme
 
 from ..factories import UserFactory, grant, make_member, make_organisation
@@ -63,6 +64,8 @@ def add_meeting(cell, month: int, *, kind=Meeting.Kind.REGULAR, state=Meeting.St
         Attendance(meeting=meeting, member=member, presence=presence.get(member.pk, P.PRESENT if held else P.BLANK))
         for member in members
     ])
+    # The rows go in directly, as the demo generator writes them: recount the meeting's stored figures.
+    attendance_counts_refresh(meetings=[meeting.pk])
     if guests:
         meeting.upper_guests.set(guests)
     return meeting

@@ -43,6 +43,19 @@ def test_every_number_on_the_dashboard_links_to_a_working_list(client_for, khoi)
         assert client.get(link).status_code == 200, link
 
 
+def test_grid_cells_show_their_figure_and_link_to_their_rows(client_for, khoi):
+    page = client_for(khoi.users["admin"]).get(dashboard_url(khoi.khoi, year=2026)).content.decode()
+    drill = reverse("reports:drill", args=[khoi.khoi.pk, "regular"])
+    # By organisation: A held its regular meeting in 33 of 36 cell-months, 91.7 % shown rounded.
+    assert f'<a class="text-reset" href="{drill}?year=2026&amp;org={khoi.a.pk}">92%</a>' in page
+    # Heat map: A in March, 2 of its 3 cells held it (A2 cancelled): under 80 %, marked red.
+    assert re.search(rf'<td class="s-missing"><a href="{drill}\?year=2026&amp;month=3&amp;org={khoi.a.pk}">2/3</a>',
+                     page)
+    # A TCCS links to its own dashboard, a chi bộ cơ sở (itself a cell) to its meetings.
+    assert f'href="{reverse("reports:dashboard", args=[khoi.a.pk])}?year=2026">Đảng bộ A</a>' in page
+    assert f'href="{reverse("meetings:cell_list", args=[khoi.c.pk])}">Chi bộ C</a>' in page
+
+
 def test_drill_down_shows_the_cells_behind_a_figure(client_for, khoi):
     url = reverse("reports:drill", args=[khoi.khoi.pk, "regular"]) + f"?year=2026&org={khoi.a.pk}"
     page = client_for(khoi.users["admin"]).get(url).content.decode()

@@ -79,6 +79,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             delete_backed_up_rows()
             call_command("loaddata", str(source / DATA_FILE), verbosity=0)
+            # The attendance counts kept on each meeting are derived data: recount them from the rows
+            # loaded (a backup made before they existed would otherwise restore them as zero).
+            from meetings.models import Meeting
+            from meetings.services import attendance_counts_refresh
+
+            attendance_counts_refresh(meetings=Meeting.objects.all())
             counts, checksum = row_counts(), adopted_minutes_checksum()
             if counts != manifest["counts"]:
                 wrong = {k: (v, counts.get(k)) for k, v in manifest["counts"].items() if counts.get(k) != v}

@@ -446,7 +446,7 @@ def _member_ratings(scope, period, length) -> list[dict]:
                                           organisation__path__startswith=scope.path)
     return list(
         ratings.order_by().values(grp=_group("organisation__path", length)).annotate(
-            rated=Count("pk"),
+            rated=Count("pk"), member_decided=Count("pk", filter=~Q(decided_level="")),
             member_good=Count("pk", filter=Q(decided_level__in=GOOD_LEVELS)),
             member_excellent=Count("pk", filter=Q(decided_level=RatingLevel.EXCELLENT)),
         )
@@ -533,12 +533,18 @@ def figures_by_group(*, scope: Organisation, period: Period, length: int | None,
     for row in _commitments(scope, period, length, today):
         add(row.pop("grp"), **row)
 
+    for values in raw.values():
+        # Before the upper committee has decided any rating of a group (every year until December), its
+        # rating shares have nothing to judge: "—", not a 0 % that reads as "Chưa đạt".
+        values["tccs_rated"] = values.get("tccs", 0) if values.get("tccs_decided") else 0
+        values["chi_bo_rated"] = values.get("chi_bo", 0) if values.get("cell_decided") else 0
+        values["members_rated"] = values.get("rated", 0) if values.get("member_decided") else 0
     ratios = {
-        "tccs_good": ("tccs_good", "tccs"), "tccs_excellent": ("tccs_excellent", "tccs"),
+        "tccs_good": ("tccs_good", "tccs_rated"), "tccs_excellent": ("tccs_excellent", "tccs_rated"),
         "tccs_failed": ("tccs_failed", "tccs_decided"),
-        "cell_good": ("cell_good", "chi_bo"), "cell_excellent": ("cell_excellent", "chi_bo"),
+        "cell_good": ("cell_good", "chi_bo_rated"), "cell_excellent": ("cell_excellent", "chi_bo_rated"),
         "cell_failed": ("cell_failed", "cell_decided"),
-        "member_good": ("member_good", "rated"), "member_excellent": ("member_excellent", "rated"),
+        "member_good": ("member_good", "members_rated"), "member_excellent": ("member_excellent", "members_rated"),
         "commitments": ("committed", "members"), "regular_months": ("regular", "cell_months"),
         "attendance_mean": ("rate_sum", "meetings"), "attendance_meetings": ("above", "meetings"),
         "unexcused": ("unexcused", "meetings"), "thematic_quarters": ("thematic", "cell_quarters"),

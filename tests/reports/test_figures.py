@@ -6,6 +6,7 @@ import pytest
 
 from reports import selectors
 from reports.selectors import Period
+from scoring.models import AnnualRating
 
 TODAY = datetime.date(2027, 1, 15)
 
@@ -201,3 +202,14 @@ def test_khoi_heat_map_counts_cells_that_met_per_tccs_and_month(khoi):
         (2, 3, "few"), (2, 2, "all"), (1, 1, "all")]
     assert [(rows[n][december]["held"], rows[n][december]["cells"]) for n in rows] == [(3, 3), (2, 2), (0, 1)]
     assert (rows["Đảng bộ A"][0]["held"], rows["Đảng bộ A"][0]["good"]) == (3, 1)  # A1 January: Tốt
+
+
+def test_rating_targets_read_a_dash_until_the_upper_committee_decides(khoi):
+    # The year's ratings are self-assessed and proposed, none decided yet (every year until December).
+    AnnualRating.objects.update(decided_level="", state=AnnualRating.State.PROPOSED)
+    total = by_code(selectors.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)["total"])
+    for code in ("tccs_good", "tccs_excellent", "tccs_failed", "cell_good", "cell_excellent", "cell_failed",
+                 "member_good", "member_excellent"):
+        assert total[code].den == 0 and total[code].met is None and total[code].display == "—", code
+    # The other targets are not touched.
+    assert (total["regular_months"].num, total["regular_months"].den) == (67, 72)

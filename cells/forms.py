@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .member_excel import read_member_sheet
 from .models import DuesPayment, DuesRelief, Exemption, Member, Organisation, RequiredDocumentType, Term
-from .selectors import cells_for_member_forms, members_ever_in_cell, organisations_visible_to
+from .selectors import cells_for_member_forms, member_filter_choices, members_ever_in_cell
 
 
 class VNDateInput(forms.DateInput):
@@ -164,10 +164,22 @@ class ExemptionForm(forms.Form):
         return data
 
 
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class MemberFilterForm(forms.Form):
+    """The filters of the member list. The cell is chosen within a TCCS when the user sees several."""
+
     q = forms.CharField(label=_("Tìm theo tên, số thẻ, điện thoại"), required=False)
-    cell = forms.ModelChoiceField(queryset=Organisation.objects.none(), label=_("Chi bộ"), required=False,
-                                  empty_label=_("Tất cả chi bộ"))
+    # Choosing a TCCS reloads the page with its cells (data-autosubmit in the template, static/js/portal.js);
+    # without script, "Lọc" does.
+    tccs = forms.TypedChoiceField(label=_("Đảng bộ, chi bộ cơ sở"), required=False, coerce=int, empty_value=None,
+                                  help_text=_("Chọn đảng bộ cơ sở để hiện danh sách chi bộ của đảng bộ đó."))
+    cell = forms.TypedChoiceField(label=_("Chi bộ"), required=False, coerce=int, empty_value=None)
     status = forms.ChoiceField(label=_("Loại đảng viên"), required=False,
                                choices=[("", _("Tất cả"))] + list(Member.Status.choices))
     exempt = forms.ChoiceField(label=_("Miễn sinh hoạt"), required=False,
@@ -175,7 +187,21 @@ class MemberFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cell"].queryset = organisations_visible_to(user).filter(kind__in=Organisation.CELL_KINDS)
+        tccs_choices, cell_choices, tccs_id = member_filter_choices(
+            user=user, tccs_id=_int_or_none(self.data.get("tccs")), cell_id=_int_or_none(self.data.get("cell")))
+        if tccs_choices:
+            self.fields["tccs"].choices = [("", _("Tất cả"))] + tccs_choices
+        else:
+            del self.fields["tccs"]
+        empty = _("Chọn đảng bộ cơ sở trước") if tccs_choices and tccs_id is None else _("Tất cả chi bộ")
+        self.fields["cell"].choices = [("", empty)] + cell_choices
+        if self.is_bound:
+            # The TCCS a chosen cell belongs to is shown as chosen; a cell left over from another TCCS is dropped.
+            self.data = self.data.copy()
+            if tccs_choices:
+                self.data["tccs"] = "" if tccs_id is None else str(tccs_id)
+            if _int_or_none(self.data.get("cell")) not in {pk for pk, _name in cell_choices}:
+                self.data["cell"] = ""
 
 
 class MemberImportForm(forms.Form):

@@ -70,7 +70,8 @@ def _filtered_members(request):
     members = selectors.member_list(
         user=request.user,
         search=filters.get("q", ""),
-        cell_id=filters["cell"].pk if filters.get("cell") else None,
+        tccs_id=filters.get("tccs"),
+        cell_id=filters.get("cell"),
         status=filters.get("status", ""),
         exempt=filters.get("exempt", ""),
     )

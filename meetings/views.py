@@ -248,8 +248,10 @@ def rsvp(request, token):
         else:
             messages.success(request, _("Cảm ơn đồng chí, đã ghi nhận."))
             return redirect("meetings:rsvp", token=token)
+    # Only the agenda's titles: the page is opened from every notice, anonymously, and kept light.
     return render(request, "meetings/rsvp.html", {
-        "meeting": meeting, "attendance": attendance, "form": form, "agenda": selectors.agenda_of(meeting),
+        "meeting": meeting, "attendance": attendance, "form": form,
+        "agenda": selectors.agenda_of(meeting).values_list("title", flat=True),
         "open": meeting.state == Meeting.State.NOTIFIED and timezone.now() < meeting.planned_start,
     })
 

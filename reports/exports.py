@@ -9,7 +9,7 @@ from openpyxl.utils import get_column_letter
 
 from meetings.documents import render_pdf
 
-from .selectors import Table, applies
+from .selectors import Table, applies, fmt_int, fmt_percent
 
 HEADER_FONT = Font(bold=True)
 MET_FILL = PatternFill("solid", fgColor="D1E7DD")
@@ -22,8 +22,43 @@ def met_label(figure) -> str:
     return _("Đạt") if figure.met else _("Chưa đạt")
 
 
+# Section III of the PDF is one matrix (a row per organisation, a column per target) cut into this
+# many targets per table: a landscape A4 page holds 13 columns of "93,4 %" over "57/61". One small
+# table per organisation (the former layout) made 88 pages and most of the rendering time.
+DETAIL_COLUMNS = 13
+
+
+def _matrix_cell(figure) -> dict:
+    """One figure as the matrix shows it: the result, its numerator/denominator, whether it is unmet."""
+    measure, detail = figure.target.measure, ""
+    if measure == "count":
+        value = fmt_int(figure.num) if figure.den else "—"
+    elif measure == "share" and figure.den:
+        value, detail = fmt_percent(figure.value), f"{fmt_int(figure.num)}/{fmt_int(figure.den)}"
+    else:
+        value = fmt_percent(figure.value)
+    return {"value": value, "detail": detail, "unmet": applies(figure) and figure.met is False}
+
+
+def _detail_tables(content: dict) -> list[dict]:
+    """Section III: the figures of every organisation of the first level below the scope, as matrices."""
+    rows = content["levels"][1]["rows"] if len(content["levels"]) > 1 else []
+    numbered = list(enumerate(content["targets"], start=1))
+    tables = []
+    for start in range(0, len(numbered), DETAIL_COLUMNS):
+        columns = numbered[start:start + DETAIL_COLUMNS]
+        tables.append({
+            "columns": [{"number": number, "target": target} for number, target in columns],
+            "rows": [{"organisation": row["organisation"],
+                      "cells": [_matrix_cell(f) for f in row["figures"][start:start + DETAIL_COLUMNS]]}
+                     for row in rows],
+        })
+    return tables
+
+
 def annual_report_pdf(content: dict) -> bytes:
-    return render_pdf("documents/annual_report.html", {**content, "met_label": met_label})
+    return render_pdf("documents/annual_report.html",
+                      {**content, "met_label": met_label, "detail_tables": _detail_tables(content)})
 
 
 def _sheet_title(name: str, used: set) -> str:

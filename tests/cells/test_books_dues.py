@@ -207,6 +207,21 @@ def test_three_unpaid_months_in_a_year_raise_the_alert(tree, people):
         organisations=Organisation.objects.filter(path__startswith=tree.khoi.path), year=2025, threshold=1)] == ["Nợ Hai Năm"]
 
 
+def test_alert_counts_only_the_books_of_the_given_organisations(tree, people):
+    """A member who moved: two unpaid months in one cell's book and one in another's."""
+    moved = make_member(organisation=tree.sibling, full_name="Chuyển Chi Bộ")
+    for month, cell in ((1, tree.cell), (2, tree.cell), (3, tree.sibling)):
+        _line(moved, cell, D(2026, month, 1), 50_000, 10_000)
+    both = Organisation.objects.filter(pk__in=[tree.cell.pk, tree.sibling.pk])
+    assert [(m.full_name, m.unpaid_months, m.unpaid_amount, m.organisation.name) for m in
+            selectors.members_with_unpaid_months(organisations=both, year=2026)] == [
+        ("Chuyển Chi Bộ", 3, 120_000, "Chi bộ Kế toán")]
+    assert not selectors.members_with_unpaid_months(organisations=Organisation.objects.filter(pk=tree.cell.pk),
+                                                    year=2026).exists()
+    assert [(m.unpaid_months, m.unpaid_amount) for m in selectors.members_with_unpaid_months(
+        organisations=Organisation.objects.filter(pk=tree.cell.pk), year=2026, threshold=2)] == [(2, 80_000)]
+
+
 def test_alert_is_one_query(tree, people, django_assert_num_queries):
     organisations = Organisation.objects.filter(pk=tree.cell.pk)
     with django_assert_num_queries(1):

@@ -608,6 +608,16 @@ def configure(args) -> tuple[str, bool]:
     return f"{server}/{name}", created
 
 
+def pending_migrations() -> list[str]:
+    """The migrations ``migrate`` is about to apply to the current database, as ``app.name``."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+
+
 def machine_state() -> dict:
     load = os.getloadavg()
     return {"load_1m": round(load[0], 2), "load_5m": round(load[1], 2), "load_15m": round(load[2], 2),
@@ -627,7 +637,12 @@ def main(argv=None) -> int:
           f"{scale.months} months of meetings) on {database_url}{' (created)' if created else ''}")
     print(f"PostgreSQL {connection.cursor().connection.info.server_version}, {machine_state()}")
     started = time.perf_counter()
+    pending = pending_migrations()
     call_command("migrate", verbosity=0)
+    if pending and not created:
+        # A migration that rewrote rows (a backfill) leaves dead row versions; production's autovacuum
+        # would clean them and refresh the statistics, this server's may be off.
+        print(f"migrate applied {len(pending)} migration(s): {data.vacuum_analyze()}")
     migrate_seconds = time.perf_counter() - started
     record = None if args.rebuild else data.built(scale)
     if record is None:

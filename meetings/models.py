@@ -82,10 +82,20 @@ class Meeting(models.Model):
         verbose_name_plural = _("Buổi sinh hoạt")
         ordering = ["-planned_start", "-pk"]
         indexes = [
-            models.Index(fields=["organisation", "period_month"], name="meeting_org_month"),
+            # Per cell and month; with the columns the dashboards count, a đảng ủy's dashboard reads
+            # its cells' meetings from the index alone (index-only range scans, cell by cell).
+            models.Index(fields=["organisation", "period_month"], name="meeting_org_month_counts",
+                         include=["id", "kind", "state", "attendance_base", "attendance_present",
+                                  "attendance_unexcused"]),
             # The few meetings held but whose minutes are not adopted yet (the "minutes overdue"
             # warning and reminder), without scanning every meeting.
             models.Index(fields=["actual_start"], condition=Q(state="held"), name="meeting_held_by_start"),
+            # The same columns by month first: the whole Khối's dashboard reads a year's slice of it
+            # (counts per group, heat map, quality by month, attendance warnings), not every meeting
+            # row with its texts. PostgreSQL picks one or the other by the scope's size.
+            models.Index(fields=["period_month"], name="meeting_month_counts",
+                         include=["id", "organisation", "kind", "state", "attendance_base", "attendance_present",
+                                  "attendance_unexcused"]),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -345,7 +355,12 @@ class Task(models.Model):
         verbose_name = _("Nhiệm vụ")
         verbose_name_plural = _("Nhiệm vụ")
         ordering = ["due_date", "pk"]
-        indexes = [models.Index(fields=["status", "due_date"], name="task_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="task_status_due"),
+            # The "overdue tasks" warning: the open tasks by due date with their meeting, read from the
+            # index alone (the task rows, with their texts, are the widest of the meetings app).
+            models.Index(fields=["due_date"], include=["meeting"], condition=Q(status="open"), name="task_open_due"),
+        ]
 
     def __str__(self):
         return self.description[:60]

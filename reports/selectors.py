@@ -23,6 +23,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     FloatField,
     IntegerField,
     OuterRef,
@@ -82,6 +83,8 @@ GOOD_LEVELS = (RatingLevel.EXCELLENT, RatingLevel.GOOD)
 QUALITY_LEVELS = [("tot", gettext_lazy("Tốt")), ("kha", gettext_lazy("Khá")),
                   ("trung_binh", gettext_lazy("Trung bình")), ("kem", gettext_lazy("Kém"))]
 UNSCORED = "chua_xac_nhan"
+# The meeting-quality levels the Khối's heat map counts as good.
+GOOD_MEETING_LEVELS = ("tot", "kha")
 
 
 # --- access ---------------------------------------------------------------------------------
@@ -400,18 +403,25 @@ def _meeting_counts(scope, period, length, today) -> list[dict]:
     counted = Q(period_month__gte=period.start, period_month__lte=period.end, attendance_base__gt=0)
     present, base = F("attendance_present"), F("attendance_base")
     rate = ExpressionWrapper(Cast(present, FloatField()) * 100 / Cast(base, FloatField()), output_field=FloatField())
-    guests = Meeting.upper_guests.through.objects.filter(meeting_id=OuterRef("pk"))
+    # An uncorrelated IN over the guests of the scope's meetings of the year, not a correlated
+    # EXISTS: PostgreSQL prices an EXISTS inside an aggregate's FILTER once per row, and for a whole
+    # Khối at 10× province that estimate crossed jit_above_cost (~100 ms of JIT compilation on every
+    # request). Narrowed to the scope so that a small dashboard does not hash every guest row.
+    guests = Meeting.upper_guests.through.objects.filter(
+        meeting__organisation__path__startswith=scope.path,
+        meeting__period_month__gte=datetime.date(period.year, 1, 1),
+        meeting__period_month__lte=datetime.date(period.year, 12, 1))
+    visited = Q(pk__in=guests.values("meeting_id"))
     rows = list(
         _held(datetime.date(period.year, 1, 1), datetime.date(period.year, 12, 1), ATTENDANCE_KINDS)
         .filter(_of_cells_in(scope, period))
-        .annotate(visited=Exists(guests))
         .order_by()
         .values(grp=_group("organisation__path", length))
         .annotate(
             # At most one regular meeting per cell and month is not cancelled (a constraint): count rows.
             regular=Count("pk", filter=in_months & Q(kind__in=Meeting.REGULAR_KINDS)),
             thematic=Count(_cell_quarter(), distinct=True, filter=in_quarters & Q(kind__in=THEMATIC_KINDS)),
-            visits=Count(_cell_quarter(), distinct=True, filter=in_quarters & Q(visited=True)),
+            visits=Count(_cell_quarter(), distinct=True, filter=in_quarters & visited),
             forum_cells=Count("organisation", distinct=True, filter=Q(kind=Meeting.Kind.FORUM)),
             meetings=Count("pk", filter=counted),
             above=Count("pk", filter=counted & GreaterThan(present * 100, base * ATTENDANCE_TARGET)),
@@ -479,11 +489,16 @@ def members_in(scope: Organisation, period: Period, today: datetime.date) -> Que
 
 
 def _commitments(scope, period, length, today) -> list[dict]:
-    signed = MemberCommitment.objects.filter(member=OuterRef("pk"), year=period.year)
+    # A join on the year's commitment (at most one per member and year, a constraint), not a
+    # correlated EXISTS, whose per-row price pushed the whole Khối's query over jit_above_cost (see
+    # _meeting_counts); the planner hashes or probes the commitments as the scope's size asks.
     return list(
-        members_in(scope, period, today).annotate(signed=Exists(signed)).order_by()
+        members_in(scope, period, today)
+        .alias(commitment=FilteredRelation("commitments", condition=Q(commitments__year=period.year)))
+        .order_by()
         .values(grp=_group("organisation__path", length))
-        .annotate(members=Count("pk"), committed=Count("pk", filter=Q(signed=True)))
+        # Counting a column of the unique index, the commitments are read from it alone.
+        .annotate(members=Count("pk"), committed=Count("commitment__year"))
     )
 
 
@@ -659,18 +674,42 @@ def heat_map(*, scope: Organisation, period: Period, today: datetime.date | None
     return {"months": period.months, "rows": rows}
 
 
-def heat_map_groups(*, scope: Organisation, period: Period, today: datetime.date | None = None) -> dict:
+def scored_meeting_counts(*, scope: Organisation, period: Period) -> list[dict]:
+    """The period's held, scored meetings of the scope's cells counted per month, child group, kind and
+    official level (``UNSCORED`` before confirmation): one grouped query.
+
+    Both the quality chart and the Khối's heat map are sums of these rows, so the Khối dashboard reads
+    the meetings and their scores once for the two (``counts=`` of ``quality_distribution`` and
+    ``heat_map_groups``).
+    """
+    length = len(scope.path) + PATH_STEP_WIDTH
+    return list(
+        _held(period.start, period.end, SCORED_KINDS).filter(_of_cells_in(scope, period)).order_by()
+        .values("period_month", "kind", grp=_group("organisation__path", length),
+                level=Coalesce(NullIf("score__official_level", Value("")), Value(UNSCORED)))
+        .annotate(meetings=Count("pk"))
+    )
+
+
+def heat_map_groups(*, scope: Organisation, period: Period, today: datetime.date | None = None,
+                    counts: list[dict] | None = None) -> dict:
     """Children × months for a wide scope (the Khối): cells that held their regular meeting, of all cells,
-    and how many of those meetings were confirmed Tốt or Khá. Two grouped queries and the children."""
+    and how many of those meetings were confirmed Tốt or Khá. Two grouped queries and the children
+    (one less with ``counts``, the rows of ``scored_meeting_counts``)."""
     today = today or timezone.localdate()
     length = len(scope.path) + PATH_STEP_WIDTH
     cells = dict(cells_in(scope, period).order_by().values_list(_group("path", length)).annotate(n=Count("pk")))
-    held = (
-        _held(period.start, period.end, Meeting.REGULAR_KINDS).filter(_of_cells_in(scope, period)).order_by()
-        .values("period_month", grp=_group("organisation__path", length))
-        .annotate(held=Count("pk"), good=Count("pk", filter=Q(score__official_level__in=["tot", "kha"])))
-    )
-    counts = {(row["grp"], row["period_month"]): row for row in held}
+    if counts is None:
+        counts = scored_meeting_counts(scope=scope, period=period)
+    held: dict[tuple, dict] = {}
+    for row in counts:
+        if row["kind"] not in Meeting.REGULAR_KINDS:
+            continue
+        slot = held.setdefault((row["grp"], row["period_month"]), {"held": 0, "good": 0})
+        slot["held"] += row["meetings"]
+        if row["level"] in GOOD_MEETING_LEVELS:
+            slot["good"] += row["meetings"]
+    counts = held
     rows = []
     for child in group_rows(scope, period=period, length=length):
         total = cells.get(child.path, 0)
@@ -687,16 +726,16 @@ def heat_map_groups(*, scope: Organisation, period: Period, today: datetime.date
     return {"months": period.months, "rows": rows}
 
 
-def quality_distribution(*, scope: Organisation, period: Period) -> dict:
-    """Per month of the period: held scored meetings by official level (one grouped query)."""
-    rows = (
-        _held(period.start, period.end, SCORED_KINDS)
-        .filter(organisation__in=cells_in(scope, period))
-        .order_by()
-        .values("period_month", level=Coalesce(NullIf("score__official_level", Value("")), Value(UNSCORED)))
-        .annotate(meetings=Count("pk"))
-    )
-    counts = {(row["period_month"], row["level"]): row["meetings"] for row in rows}
+def quality_distribution(*, scope: Organisation, period: Period, counts: list[dict] | None = None) -> dict:
+    """Per month of the period: held scored meetings by official level (one grouped query, none with
+    ``counts``, the rows of ``scored_meeting_counts``)."""
+    if counts is None:
+        counts = scored_meeting_counts(scope=scope, period=period)
+    by_month_level: dict[tuple, int] = {}
+    for row in counts:
+        key = (row["period_month"], row["level"])
+        by_month_level[key] = by_month_level.get(key, 0) + row["meetings"]
+    counts = by_month_level
     levels = list(QUALITY_LEVELS)
     known = {code for code, _name in levels}
     for _month, level in counts:
@@ -1019,12 +1058,14 @@ def dashboard_page(*, user, scope: Organisation, period: Period, today: datetime
 
     today = today or timezone.localdate()
     figures = dashboard(scope=scope, period=period, today=today)
-    distribution = quality_distribution(scope=scope, period=period)
+    # The Khối's heat map and quality chart count the same meetings: read them once.
+    scored = scored_meeting_counts(scope=scope, period=period) if scope.kind == Organisation.Kind.KHOI else None
+    distribution = quality_distribution(scope=scope, period=period, counts=scored)
     parent = scope.parent if scope.parent_id else None
     up = parent if parent is not None and parent.kind in SCOPE_KINDS and roles_over(user, parent) & DASHBOARD_ROLES \
         else None
     heat = heat_map(scope=scope, period=period, today=today) if scope.kind != Organisation.Kind.KHOI else None
-    heat_groups = heat_map_groups(scope=scope, period=period, today=today) \
+    heat_groups = heat_map_groups(scope=scope, period=period, today=today, counts=scored) \
         if scope.kind == Organisation.Kind.KHOI else None
     links = DashboardLinks(scope, period)
     warning_list = warnings(scope=scope, period=period, today=today)

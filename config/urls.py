@@ -23,5 +23,7 @@ urlpatterns = [
     path("quan-tri/", admin.site.urls),
 ]
 
+# Development server only. In production nothing serves MEDIA_ROOT: uploaded files go out through the
+# access-checked download views (tests/security/test_deploy.py, tests/security/test_access_matrix.py).
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -39,7 +39,15 @@ def _snapshot(run: ReportRun) -> dict:
 def _queue(run: ReportRun) -> None:
     from .tasks import report_run_build
 
-    transaction.on_commit(lambda: report_run_build.delay(run.pk))
+    def publish():
+        # Redis down must not turn a saved request into a 500: the run stays pending, the page says so,
+        # and "Lập lại" queues it once the broker is back.
+        try:
+            report_run_build.delay(run.pk)
+        except Exception as exc:  # noqa: BLE001 - kombu raises several connection error types
+            logger.warning("broker unavailable, report run %s stays pending: %s", run.pk, exc)
+
+    transaction.on_commit(publish)
 
 
 @transaction.atomic

@@ -38,6 +38,7 @@ def test_postgres_and_redis_urls_are_used():
     ("DATABASE_URL", "nosuchdb://x"),
     ("REDIS_URL", "localhost:6379"),
     ("EMAIL_PORT", "twenty-five"),
+    ("CONN_HEALTH_CHECKS", "sometimes"),
 ])
 def test_malformed_value_stops_start_up_naming_the_variable(name, value):
     result = _load_settings(**{name: value})

@@ -110,13 +110,18 @@ def running_worker(*, mail_dir: Path, extra_env: dict | None = None, ready_timeo
             time.sleep(0.2)
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_group(process)
+
+
+def stop_process_group(process: subprocess.Popen, *, timeout: float = 20) -> None:
+    """SIGTERM the process group started with ``start_new_session=True``; SIGKILL it if it lingers."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def wait_for(condition, *, timeout: float = 30, interval: float = 0.2) -> bool:

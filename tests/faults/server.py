@@ -9,7 +9,6 @@ import contextlib
 import http.client
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
-from ..celery_worker import test_database_url
+from ..celery_worker import stop_process_group, test_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUEST_TIMEOUT = 30  # seconds; a request still unanswered after this counts as a hang
@@ -73,13 +72,7 @@ def running_server(log_dir: Path, *, extra_env: dict | None = None, workers: int
                 time.sleep(0.2)
         yield server
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_group(process)
 
 
 class Answer:

@@ -391,16 +391,7 @@ def members_with_unpaid_months(*, organisations: QuerySet[Organisation], year: i
     """
     from django.db.models import F, Sum
 
-    from .models import DuesPayment
-
-    alerted = (
-        DuesPayment.objects.filter(month__year=year, organisation__in=organisations, amount_paid__lt=F("amount_due"))
-        .order_by()
-        .values("member_id")
-        .annotate(months=Count("pk"))
-        .filter(months__gte=threshold)
-        .values("member_id")
-    )
+    alerted = _unpaid_alerted(organisations=organisations, year=year, threshold=threshold)
     unpaid = Q(
         dues_payments__month__year=year,
         dues_payments__organisation__in=organisations,
@@ -414,6 +405,27 @@ def members_with_unpaid_months(*, organisations: QuerySet[Organisation], year: i
         )
         .select_related("organisation")
         .order_by("-unpaid_months", "full_name", "pk")
+    )
+
+
+def count_members_with_unpaid_months(*, organisations: QuerySet[Organisation], year: int, threshold: int = 3) -> int:
+    """How many members ``members_with_unpaid_months`` lists, without joining them back (the warning's count)."""
+    return _unpaid_alerted(organisations=organisations, year=year, threshold=threshold).count()
+
+
+def _unpaid_alerted(*, organisations: QuerySet[Organisation], year: int, threshold: int) -> QuerySet:
+    """The ids of members with ``threshold`` or more unpaid lines in ``year``: read from the unpaid-lines index."""
+    from django.db.models import F
+
+    from .models import DuesPayment
+
+    return (
+        DuesPayment.objects.filter(month__year=year, organisation__in=organisations, amount_paid__lt=F("amount_due"))
+        .order_by()
+        .values("member_id")
+        .annotate(months=Count("pk"))
+        .filter(months__gte=threshold)
+        .values("member_id")
     )
 
 

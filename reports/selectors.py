@@ -53,6 +53,7 @@ from cells.models import (
     Role,
 )
 from cells.selectors import (
+    count_members_with_unpaid_months,
     exempt_member_ids,
     get_organisation_for_user_or_404,
     members_with_unpaid_months,
@@ -849,6 +850,7 @@ def _attendance_warning_counts(scope: Organisation, period: Period) -> dict[str,
 def warnings(*, scope: Organisation, period: Period, today: datetime.date | None = None) -> list[dict]:
     """Each early warning with its count: one COUNT query each, one for the two attendance warnings."""
     counted = _attendance_warning_counts(scope, period)
+    counted["unpaid_dues"] = count_members_with_unpaid_months(organisations=cells_in(scope, period), year=period.year)
     return [{"code": code, "label": label,
              "count": counted[code] if code in counted else warning_records(code, scope=scope, period=period,
                                                                             today=today).count()}

@@ -205,6 +205,14 @@ def test_three_unpaid_months_in_a_year_raise_the_alert(tree, people):
                                                     year=2026).exists()
     assert [m.full_name for m in selectors.members_with_unpaid_months(
         organisations=Organisation.objects.filter(path__startswith=tree.khoi.path), year=2025, threshold=1)] == ["Nợ Hai Năm"]
+    # The warning's count is the length of that list, for every scope, year and threshold.
+    for organisations, year, threshold in ((Organisation.objects.filter(pk=cell.pk), 2026, 3),
+                                           (Organisation.objects.filter(pk=cell.pk), 2026, 2),
+                                           (Organisation.objects.filter(path__startswith=tree.khoi.path), 2025, 1),
+                                           (Organisation.objects.filter(pk=tree.other.pk), 2026, 3)):
+        listed = selectors.members_with_unpaid_months(organisations=organisations, year=year, threshold=threshold)
+        assert selectors.count_members_with_unpaid_months(
+            organisations=organisations, year=year, threshold=threshold) == len(list(listed))
 
 
 def test_alert_counts_only_the_books_of_the_given_organisations(tree, people):

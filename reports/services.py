@@ -77,6 +77,37 @@ def report_run_restart(*, run: ReportRun, by=None) -> ReportRun:
     return run
 
 
+REQUEUE_AFTER = datetime.timedelta(minutes=10)
+
+
+def report_runs_requeue(*, now: datetime.datetime | None = None) -> int:
+    """Queue again the runs no worker has taken: pending for ``REQUEUE_AFTER``, or running but stale.
+
+    The sweep for a request made while Redis was down (the run was saved, its message was not). A run
+    still waiting in a long queue gets a second message, which its claim turns into a no-op. Each run
+    queued here has ``updated_at`` set, so it is queued again at most every ``REQUEUE_AFTER``.
+    Returns how many runs were queued.
+    """
+    from .tasks import report_run_build
+
+    now = now or timezone.now()
+    waiting = ReportRun.objects.filter(
+        Q(status=ReportRun.Status.PENDING, updated_at__lt=now - REQUEUE_AFTER)
+        | Q(status=ReportRun.Status.RUNNING, started_at__lt=now - STALE_AFTER)
+    )
+    queued = 0
+    for run_id in waiting.order_by("pk").values_list("pk", flat=True):
+        try:
+            report_run_build.delay(run_id)
+        except Exception as exc:  # noqa: BLE001 - the broker is still down: try again at the next sweep
+            logger.warning("broker unavailable, report runs stay pending: %s", exc)
+            break
+        ReportRun.objects.filter(pk=run_id, status__in=[ReportRun.Status.PENDING, ReportRun.Status.RUNNING]).update(
+            updated_at=now)
+        queued += 1
+    return queued
+
+
 def _claim(run_id: int) -> bool:
     now = timezone.now()
     claimable = Q(status=ReportRun.Status.PENDING) | Q(status=ReportRun.Status.RUNNING,

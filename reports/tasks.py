@@ -11,3 +11,9 @@ from . import services
 def report_run_build(self, run_id: int) -> bool:
     """Build a ReportRun; returns False when it is gone or already taken by another delivery."""
     return services.report_run_execute(run_id=run_id)
+
+
+@shared_task
+def report_runs_requeue() -> int:
+    """Beat, every 5 minutes: queue again the report runs no worker has taken (e.g. asked for while Redis was down)."""
+    return services.report_runs_requeue()

@@ -222,6 +222,8 @@ from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
     "notification-email-sweep": {"task": "cells.tasks.notification_email_sweep", "schedule": 300.0},
+    # Report runs asked for while the broker was down (or whose worker died) are queued again.
+    "report-runs-requeue": {"task": "reports.tasks.report_runs_requeue", "schedule": 300.0},
     # Reminder rules (meetings.reminders): hourly in office hours, local time; each run is idempotent.
     "reminders-dispatch": {"task": "meetings.tasks.reminders_dispatch",
                            "schedule": crontab(minute=5, hour="7-20")},

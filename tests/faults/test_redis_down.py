@@ -56,7 +56,7 @@ def test_pages_work_and_a_notice_is_kept_while_redis_is_down(postgres, tree, peo
 
 
 def test_an_annual_report_requested_while_redis_is_down_is_kept_pending(postgres, tree, people, tmp_path):
-    """The run row is saved and the officer is sent back to the list; "Lập lại" queues it once Redis is back."""
+    """The run row is saved and the officer is sent back to the list; the beat sweep (or "Lập lại") queues it later."""
     with running_server(tmp_path, extra_env=REDIS_DOWN) as server:
         officer = Visitor(server)
         officer.log_in("officer")

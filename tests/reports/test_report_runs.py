@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from cells.models import AuditEntry
@@ -157,3 +158,35 @@ def test_real_worker_on_redis_builds_the_report(real_broker, khoi, tmp_path, set
     text = pdf_text(run.pdf.read(), tmp_path)
     assert "BÁO CÁO" in text and "Chi bộ-tháng có sinh hoạt thường kỳ" in text and "Đảng bộ B" in text
     assert "TCCS" in load_workbook(io.BytesIO(run.xlsx.read())).sheetnames
+
+
+def test_the_sweep_queues_runs_no_worker_has_taken_and_leaves_the_others(khoi):
+    """A run saved while Redis was down stays pending; the beat sweep queues it once 10 minutes have passed."""
+    now = timezone.now()
+    old = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2026})
+    fresh = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2026})
+    done = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2025}, status=ReportRun.Status.DONE)
+    ReportRun.objects.filter(pk__in=[old.pk, done.pk]).update(updated_at=now - services.REQUEUE_AFTER * 2)
+
+    assert services.report_runs_requeue(now=now) == 1  # tasks run eagerly here: the run is built at once
+    statuses = dict(ReportRun.objects.values_list("pk", "status"))
+    assert statuses == {old.pk: "done", fresh.pk: "pending", done.pk: "done"}
+    assert services.report_runs_requeue(now=now) == 0  # nothing left waiting
+
+
+def test_the_sweep_requeues_a_stale_running_run(khoi):
+    now = timezone.now()
+    stale = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2026}, status=ReportRun.Status.RUNNING,
+                                     started_at=now - services.STALE_AFTER * 2)
+    busy = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2026}, status=ReportRun.Status.RUNNING,
+                                    started_at=now)
+    assert services.report_runs_requeue(now=now) == 1
+    assert dict(ReportRun.objects.values_list("pk", "status")) == {stale.pk: "done", busy.pk: "running"}
+
+
+def test_the_sweep_is_scheduled_every_five_minutes():
+    from celery import current_app
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["report-runs-requeue"]
+    assert entry["schedule"] == 300.0 and entry["task"] in current_app.tasks

@@ -53,20 +53,6 @@ from pathlib import Path
 from config.settings.base import *  # noqa: F403
 
 STATIC_ROOT = Path({static_root!r})
-if {tolerate_source_maps!r}:
-    STORAGES = {{**STORAGES, "staticfiles": {{"BACKEND": "portal_load_storage.SourceMapTolerantStorage"}}}}
-'''
-# The fallback when collectstatic fails on a vendored file that names a source map not shipped with it
-# (``//# sourceMappingURL=…``): the same storage (hashed names, compressed copies, manifest) without
-# rewriting source-map references. The load is the same; the failure is reported.
-STORAGE_SOURCE = '''\
-"""Written by bench/load.py: WhiteNoise's manifest storage that leaves source-map comments alone."""
-from whitenoise.storage import CompressedManifestStaticFilesStorage
-
-
-class SourceMapTolerantStorage(CompressedManifestStaticFilesStorage):
-    patterns = tuple((glob, tuple(p for p in group if "sourceMappingURL" not in (p if isinstance(p, str) else p[0])))
-                     for glob, group in CompressedManifestStaticFilesStorage.patterns)
 '''
 
 
@@ -209,30 +195,19 @@ def server_env(*, database_url: str, workdir: Path, scale: str, port: int) -> di
     return env
 
 
-def write_settings(workdir: Path, *, tolerate_source_maps: bool) -> None:
-    (workdir / f"{SETTINGS_MODULE}.py").write_text(SETTINGS_SOURCE.format(
-        static_root=str(workdir / "static"), tolerate_source_maps=tolerate_source_maps))
-    (workdir / "portal_load_storage.py").write_text(STORAGE_SOURCE)
+def write_settings(workdir: Path) -> None:
+    (workdir / f"{SETTINGS_MODULE}.py").write_text(SETTINGS_SOURCE.format(static_root=str(workdir / "static")))
 
 
-def collectstatic(env: dict, workdir: Path) -> str | None:
-    """Collect with the production storage; on a missing source map, again with the tolerant one.
-
-    Returns the production storage's error (its last line) when the fallback was needed."""
+def collectstatic(env: dict, workdir: Path) -> None:
+    """Collect with the production storage (hashed names, compressed copies, manifest), as a deployment does."""
+    write_settings(workdir)
     command = [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "--clear", "-v", "0"]
     log = workdir / "collectstatic.log"
-    problem = None
-    for tolerate in (False, True):
-        write_settings(workdir, tolerate_source_maps=tolerate)
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-        log.write_text(done.stdout + done.stderr)
-        if done.returncode == 0:
-            return problem
-        error = [line for line in done.stderr.splitlines() if line.strip()]
-        if tolerate or "sourceMappingURL" not in done.stderr and ".map" not in done.stderr:
-            break
-        problem = next((line for line in error if "MissingFileError" in line), error[-1] if error else "?")
-    sys.exit(f"collectstatic failed; see {log}")
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    log.write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        sys.exit(f"collectstatic failed with the production storage (a deployment would stop too); see {log}")
 
 
 def start_gunicorn(args, env: dict, port: int, log: Path) -> subprocess.Popen:
@@ -431,10 +406,7 @@ def main(argv=None) -> int:
     base = f"http://127.0.0.1:{port}"
     env = server_env(database_url=database_url, workdir=workdir, scale=args.scale, port=port)
     log = workdir / "gunicorn.log"
-    static_problem = collectstatic(env, workdir)
-    if static_problem:
-        print(f"WARNING: collectstatic fails with the production storage: {static_problem}\n"
-              "  (served with the same storage minus source-map rewriting; production deploys would stop here)")
+    collectstatic(env, workdir)
     before = load_average()
     server = start_gunicorn(args, env, port, log)
     samples_file, locust_log = workdir / "samples.json", workdir / "locust.log"
@@ -492,7 +464,7 @@ def main(argv=None) -> int:
             "gunicorn": {"worker_class": args.worker_class, "workers": args.workers, "keepalive_s": args.keepalive,
                          "threads": args.threads if args.worker_class == "gthread" else 1},
             "machine_before": before, "machine_after": after, "cpu_seconds": cpu, "rsvp": plan["rsvp_note"],
-            "collectstatic_problem": static_problem, "statuses": statuses, "server_errors": server_errors,
+            "statuses": statuses, "server_errors": server_errors,
             "failures": failures, "pages": pages, "tracebacks": found,
         }
         Path(args.json).write_text(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -36,18 +36,24 @@ def _snapshot(run: ReportRun) -> dict:
     return snapshot(run, exclude=("created_at", "updated_at", "pdf", "xlsx"))
 
 
-def _queue(run: ReportRun) -> None:
+def _publish(run_id: int) -> bool:
+    """Send the build task; False (and a log line) when the broker is down: the run stays pending.
+
+    Redis down must not turn a saved request into a 500; the beat sweep ``report_runs_requeue``
+    (or "Lập lại") queues the run once the broker is back.
+    """
     from .tasks import report_run_build
 
-    def publish():
-        # Redis down must not turn a saved request into a 500: the run stays pending, the page says so,
-        # and "Lập lại" queues it once the broker is back.
-        try:
-            report_run_build.delay(run.pk)
-        except Exception as exc:  # noqa: BLE001 - kombu raises several connection error types
-            logger.warning("broker unavailable, report run %s stays pending: %s", run.pk, exc)
+    try:
+        report_run_build.delay(run_id)
+    except Exception as exc:  # noqa: BLE001 - kombu raises several connection error types
+        logger.warning("broker unavailable, report run %s stays pending: %s", run_id, exc)
+        return False
+    return True
 
-    transaction.on_commit(publish)
+
+def _queue(run: ReportRun) -> None:
+    transaction.on_commit(lambda: _publish(run.pk))
 
 
 @transaction.atomic
@@ -88,8 +94,6 @@ def report_runs_requeue(*, now: datetime.datetime | None = None) -> int:
     queued here has ``updated_at`` set, so it is queued again at most every ``REQUEUE_AFTER``.
     Returns how many runs were queued.
     """
-    from .tasks import report_run_build
-
     now = now or timezone.now()
     waiting = ReportRun.objects.filter(
         Q(status=ReportRun.Status.PENDING, updated_at__lt=now - REQUEUE_AFTER)
@@ -97,11 +101,8 @@ def report_runs_requeue(*, now: datetime.datetime | None = None) -> int:
     )
     queued = 0
     for run_id in waiting.order_by("pk").values_list("pk", flat=True):
-        try:
-            report_run_build.delay(run_id)
-        except Exception as exc:  # noqa: BLE001 - the broker is still down: try again at the next sweep
-            logger.warning("broker unavailable, report runs stay pending: %s", exc)
-            break
+        if not _publish(run_id):
+            break  # the broker is still down: the next sweep tries again
         ReportRun.objects.filter(pk=run_id, status__in=[ReportRun.Status.PENDING, ReportRun.Status.RUNNING]).update(
             updated_at=now)
         queued += 1

@@ -11,9 +11,8 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
          "--disable-quic", "--lang=vi"]
 
 
-@pytest.fixture
-def browser(tmp_path):
-    """Headless Debian Chromium through Selenium; ``browser.resize(width, height)`` for a phone."""
+def chromium_driver(tmp_path, *, keep_console_log: bool = False):
+    """Headless Debian Chromium through Selenium, 1280 × 900, a fresh profile in ``tmp_path``."""
     require_or_skip(bool(shutil.which("chromium") and shutil.which("chromedriver")),
                     "Debian's chromium and chromium-driver are not installed")
     from selenium import webdriver
@@ -25,7 +24,16 @@ def browser(tmp_path):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path / 'chrome-profile'}")
     options.add_argument("--window-size=1280,900")
+    if keep_console_log:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(5)
+    return driver
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Debian Chromium through Selenium; ``browser.resize(width, height)`` for a phone."""
+    driver = chromium_driver(tmp_path)
     yield driver
     driver.quit()

@@ -70,6 +70,13 @@ def row_counts(*models) -> dict:
     return {model._meta.label: model.objects.count() for model in models}
 
 
+def assert_rejected_cleanly(response, before, *tables):
+    """A refused form comes back with its errors, and nothing of it is in the database."""
+    assert response.status_code == 200
+    assert response.context["form"].errors, "a 200 after a POST must show why the form was refused"
+    assert row_counts(*tables) == before
+
+
 def vn_date(day: datetime.date) -> str:
     """dd/mm/yyyy with a four-digit year (strftime writes year 1 as "1")."""
     return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"

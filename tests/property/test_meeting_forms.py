@@ -12,7 +12,7 @@ from cells.models import AuditEntry
 from meetings.models import AgendaItem, Attendance, Meeting, Vote
 from tests.meetings.conftest import hold, plan
 
-from .conftest import any_text, number_text, rolled_back, row_counts
+from .conftest import any_text, assert_rejected_cleanly, number_text, rolled_back, row_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -78,12 +78,6 @@ def meeting_data(**overrides):
             "topic": "", "chair": "", "clerk": "", "guests": "", "preparatory_meeting": ""}
     data.update(overrides)
     return data
-
-
-def assert_rejected_cleanly(response, before, *tables):
-    assert response.status_code == 200
-    assert response.context["form"].errors, "a 200 after a POST must show why the form was refused"
-    assert row_counts(*tables) == before
 
 
 def assert_meeting_round_trip(meeting, sent):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from cells.models import AuditEntry, CellMembership, Exemption, Member
 
-from .conftest import any_text, date_text, number_text, parse_vn_date, rolled_back, row_counts
+from .conftest import any_text, assert_rejected_cleanly, date_text, number_text, parse_vn_date, rolled_back, row_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +42,6 @@ def member_data(**overrides):
     }
     data.update(overrides)
     return data
-
-
-def assert_rejected_cleanly(response, before, *tables):
-    """A refused form comes back with its errors, and nothing of it is in the database."""
-    assert response.status_code == 200
-    assert response.context["form"].errors, "a 200 after a POST must show why the form was refused"
-    assert row_counts(*tables) == before
 
 
 def assert_round_trip(member, sent: dict):

@@ -9,11 +9,9 @@ from cells.models import RequiredDocumentType
 from meetings import services as meeting_services
 from reports.models import ReportRun
 from scoring import services as scoring_services
-from tests.browser.conftest import CHROMEDRIVER, CHROMIUM, FLAGS
+from tests.browser.conftest import chromium_driver
 from tests.factories import make_member
 from tests.scoring.conftest import build_meeting, local
-
-from ..conftest import require_or_skip
 
 
 @pytest.fixture
@@ -23,22 +21,7 @@ def csp_browser(tmp_path):
     Every page gets a ``securitypolicyviolation`` listener before its own scripts run (through the
     DevTools protocol, which the page's policy does not govern); ``csp_violations(driver)`` reads it.
     """
-    import shutil
-
-    require_or_skip(bool(shutil.which("chromium") and shutil.which("chromedriver")),
-                    "Debian's chromium and chromium-driver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chrome-profile'}")
-    options.add_argument("--window-size=1280,900")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
+    driver = chromium_driver(tmp_path, keep_console_log=True)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
         window.__cspViolations = [];
         document.addEventListener('securitypolicyviolation', function (e) {

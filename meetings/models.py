@@ -186,6 +186,8 @@ class Attendance(models.Model):
         ATTACHED_ELSEWHERE = "attached_elsewhere", _("Sinh hoạt tạm thời nơi khác")
 
     PRESENT_VALUES = (Presence.PRESENT, Presence.LATE)
+    # Not in the attendance base ("đảng viên phải dự"): the exempt, and members attached to another cell.
+    OUTSIDE_BASE_VALUES = (Presence.EXEMPT, Presence.ATTACHED_ELSEWHERE)
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendances")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="attendances")

@@ -253,8 +253,6 @@ def meeting_cancel(*, meeting: Meeting, reason: str, by=None) -> Meeting:
 # --- attendance counts --------------------------------------------------------------------
 
 ATTENDANCE_COUNT_FIELDS = ("attendance_present", "attendance_base", "attendance_unexcused")
-# Presence values outside the attendance base: the exempt, and members attached to another cell.
-OUTSIDE_BASE = (Attendance.Presence.EXEMPT, Attendance.Presence.ATTACHED_ELSEWHERE)
 
 
 def attendance_counts_refresh(*, meetings: QuerySet[Meeting] | list[int]) -> None:
@@ -291,7 +289,7 @@ def attendance_counts_refresh(*, meetings: QuerySet[Meeting] | list[int]) -> Non
         WHERE {meeting_table}.id = counted.meeting_id
           AND ({present} <> counted.present OR {base} <> counted.base OR {unexcused} <> counted.unexcused)
     """  # noqa: S608
-    params = (*Attendance.PRESENT_VALUES, *OUTSIDE_BASE, Attendance.Presence.ABSENT_UNEXCUSED, *chosen_params)
+    params = (*Attendance.PRESENT_VALUES, *Attendance.OUTSIDE_BASE_VALUES, Attendance.Presence.ABSENT_UNEXCUSED, *chosen_params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

@@ -196,7 +196,7 @@ def meeting_facts(meeting: Meeting) -> dict:
 
     counts = meeting.attendances.aggregate(
         total=Count("pk"),
-        base=Count("pk", filter=~Q(presence__in=[Attendance.Presence.EXEMPT, Attendance.Presence.ATTACHED_ELSEWHERE])),
+        base=Count("pk", filter=~Q(presence__in=Attendance.OUTSIDE_BASE_VALUES)),
         present=Count("pk", filter=Q(presence__in=Attendance.PRESENT_VALUES)),
         excused=Count("pk", filter=Q(presence=Attendance.Presence.ABSENT_EXCUSED)),
         unexcused=Count("pk", filter=Q(presence=Attendance.Presence.ABSENT_UNEXCUSED)),
@@ -488,8 +488,7 @@ def member_year_evidence(*, member: Member, year: int) -> dict:
         member=member, meeting__state__in=HELD_STATES, meeting__actual_start__year=year,
         meeting__kind__in=Meeting.REGULAR_KINDS,
     ).aggregate(
-        expected=Count("pk", filter=~Q(presence__in=[Attendance.Presence.EXEMPT,
-                                                      Attendance.Presence.ATTACHED_ELSEWHERE])),
+        expected=Count("pk", filter=~Q(presence__in=Attendance.OUTSIDE_BASE_VALUES)),
         present=Count("pk", filter=Q(presence__in=Attendance.PRESENT_VALUES)),
         unexcused=Count("pk", filter=Q(presence=Attendance.Presence.ABSENT_UNEXCUSED)),
     )

@@ -381,7 +381,14 @@ def dues_members_without_line(*, cell: Organisation, month: date) -> QuerySet[Me
     )
 
 
-def members_with_unpaid_months(*, organisations: QuerySet[Organisation], year: int, threshold: int = 3) -> QuerySet:
+# Điều lệ Đảng Art. 8.2: a member who does not pay dues for three months of a year without a valid
+# reason is considered for removal (xóa tên). The one home of the "unpaid dues" indicator's threshold:
+# the dashboards' warning, the reminder and the member's page read it (meetings.indicators re-exports it).
+UNPAID_DUES_MONTHS = 3
+
+
+def members_with_unpaid_months(*, organisations: QuerySet[Organisation], year: int,
+                               threshold: int = UNPAID_DUES_MONTHS) -> QuerySet:
     """Members with ``threshold`` or more months of ``year`` not paid in full (the xóa tên alert).
 
     A month counts when its line in a book of ``organisations`` shows less paid than due. The query
@@ -408,7 +415,8 @@ def members_with_unpaid_months(*, organisations: QuerySet[Organisation], year: i
     )
 
 
-def count_members_with_unpaid_months(*, organisations: QuerySet[Organisation], year: int, threshold: int = 3) -> int:
+def count_members_with_unpaid_months(*, organisations: QuerySet[Organisation], year: int,
+                                     threshold: int = UNPAID_DUES_MONTHS) -> int:
     """How many members ``members_with_unpaid_months`` lists, without joining them back (the warning's count)."""
     return _unpaid_alerted(organisations=organisations, year=year, threshold=threshold).count()
 

@@ -7,7 +7,9 @@ the text. ``reminder_rule_run`` claims one ``ReminderDelivery`` per recipient wi
 run twice (two beat processes, a retried task, a worker killed mid-batch) never sends twice.
 E-mail leaves through the cells outbox (``Notification`` rows, one e-mail per person).
 
-The numbers of each rule are data (``ReminderRule.params``), edited by the Khối admin.
+When each rule fires is data (``ReminderRule.params``), edited by the Khối admin; what it checks —
+the planning deadline, minutes overdue, an upper-level visit, unpaid dues — and its thresholds are the
+indicators' (``meetings/indicators.py``), so a reminder never disagrees with the dashboards.
 """
 
 import datetime
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Coalesce, Trim
+from django.db.models.functions import Trim
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +29,7 @@ from cells.models import Member, Organisation, Position
 from cells.selectors import members_with_unpaid_months
 from cells.services import notification_send
 
+from . import indicators
 from .models import Attendance, Meeting, ReminderDelivery, ReminderRule, Task
 
 logger = logging.getLogger(__name__)
@@ -186,21 +189,22 @@ def rule_decline_without_reason(rule: ReminderRule, *, today, now) -> Iterator[R
 
 
 def rule_regular_meeting_unplanned(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
-    """The secretary, from the ``day_of_month``-th, when the month's regular meeting is not planned."""
-    if today.day < int(rule.params.get("day_of_month", 25)):
+    """The secretary, from ``days_before_deadline`` days before the planning deadline of the month
+    (indicators.PLANNING_DEADLINE_DAY) to the month's end, while the month's regular meeting is not
+    planned (no notice sent, not held): indicators.cells_without_plan, read as of ``now``."""
+    month = today.replace(day=1)
+    deadline_day = indicators.planning_deadline_day(month)
+    if today < deadline_day - datetime.timedelta(days=int(rule.params.get("days_before_deadline", 0))):
         return
-    month = _month_start(today, int(rule.params.get("month_offset", 0)))
-    planned = Meeting.objects.filter(organisation=OuterRef("pk"), period_month=month,
-                                     kind__in=Meeting.REGULAR_KINDS).exclude(state=Meeting.State.CANCELLED)
-    cells = list(_active_cells(today).filter(~Exists(planned)).order_by("pk"))
+    cells = list(indicators.cells_without_plan(month=month, today=today, by=now).order_by("pk"))
     secretaries = secretaries_of(cell_ids=[cell.pk for cell in cells], on=today)
     label = month.strftime("%m/%Y")
     for cell in cells:
         subject = _("Chưa lập kế hoạch sinh hoạt thường kỳ tháng %(month)s") % {"month": label}
         body = "\n".join([
-            _("Đến ngày %(date)s, %(cell)s chưa có kế hoạch buổi sinh hoạt thường kỳ tháng %(month)s. "
-              "Đề nghị đồng chí lập kế hoạch và gửi thông báo cho đảng viên.") % {
-                "date": _date(today), "cell": cell.name, "month": label},
+            _("Đến ngày %(date)s, %(cell)s chưa có kế hoạch buổi sinh hoạt thường kỳ tháng %(month)s (hạn lập kế "
+              "hoạch và gửi thông báo: ngày %(deadline)s). Đề nghị đồng chí lập kế hoạch và gửi thông báo cho đảng "
+              "viên.") % {"date": _date(today), "cell": cell.name, "month": label, "deadline": _date(deadline_day)},
             "", _signature(),
         ])
         yield Reminder("organisation", cell.pk, month.strftime("%Y-%m"), secretaries.get(cell.pk, []), subject,
@@ -209,27 +213,25 @@ def rule_regular_meeting_unplanned(rule: ReminderRule, *, today, now) -> Iterato
 
 
 def rule_minutes_not_adopted(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
-    """The clerk and the secretary, ``days_after`` days after a meeting whose minutes are not adopted."""
-    days_after = int(rule.params.get("days_after", 2))
+    """The clerk and the secretary, once a meeting's minutes are overdue (indicators.minutes_overdue:
+    ``MINUTES_DUE`` after its end), for meetings of the last ``max_days_after`` days."""
+    days_after = indicators.MINUTES_DUE.days
     lookback = int(rule.params.get("max_days_after", 60))
-    meetings = (
-        Meeting.objects.filter(state__in=[Meeting.State.NOTIFIED, Meeting.State.HELD])
-        .annotate(held_at=Coalesce("actual_start", "planned_start"))
-        .filter(held_at__lte=now - datetime.timedelta(days=days_after),
-                held_at__gte=now - datetime.timedelta(days=lookback))
+    meetings = list(
+        indicators.minutes_overdue(now=now).filter(ended_at__gte=now - datetime.timedelta(days=lookback))
         .select_related("organisation", "clerk").order_by("pk")
     )
-    meetings = list(meetings)
     secretaries = secretaries_of(cell_ids={m.organisation_id for m in meetings}, on=today)
     for meeting in meetings:
         recipients = ([meeting.clerk] if meeting.clerk else []) + secretaries.get(meeting.organisation_id, [])
+        held_at = meeting.actual_start or meeting.planned_start
         subject = _("Biên bản chưa được thông qua: %(kind)s %(when)s") % {
-            "kind": meeting.get_kind_display().lower(), "when": _when(meeting.held_at)}
+            "kind": meeting.get_kind_display().lower(), "when": _when(held_at)}
         body = "\n".join([
             _("Buổi %(kind)s của %(cell)s ngày %(date)s đã qua %(days)s ngày nhưng biên bản chưa được thông qua. "
               "Đề nghị đồng chí hoàn thiện biên bản, kết luận và thông qua trên cổng.") % {
                 "kind": meeting.get_kind_display().lower(), "cell": meeting.organisation.name,
-                "date": _date(timezone.localdate(meeting.held_at)), "days": days_after},
+                "date": _date(timezone.localdate(held_at)), "days": days_after},
             "", _signature(),
         ])
         yield Reminder("meeting", meeting.pk, f"+{days_after}d", recipients, subject, body,
@@ -277,21 +279,17 @@ def rule_task_overdue(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
 
 
 def quarter_of(day: datetime.date) -> tuple[datetime.date, datetime.date, str]:
-    first_month = (day.month - 1) // 3 * 3 + 1
-    start = datetime.date(day.year, first_month, 1)
-    return start, _month_start(start, 3) - datetime.timedelta(days=1), f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    start = indicators.quarter_start(day)
+    return start, indicators.quarter_end(day), f"{day.year}-Q{indicators.quarter_number(day)}"
 
 
 def rule_supervisor_no_visit(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
-    """The đảng ủy viên in charge of a cell with no upper-level visit this quarter, in its last month."""
+    """The đảng ủy viên in charge of a cell with no upper-level visit this quarter
+    (indicators.cells_without_visit), in the quarter's last month from its ``from_day``-th."""
     if today.month % 3 != 0 or today.day < int(rule.params.get("from_day", 1)):
         return
     start, end, label = quarter_of(today)
-    since, _until = _day_bounds(start)
-    visited = (Meeting.objects.annotate(held_at=Coalesce("actual_start", "planned_start"))
-               .filter(organisation=OuterRef("pk"), held_at__gte=since, upper_guests__isnull=False,
-                       state__in=[Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED]))
-    cells = {cell.pk: cell for cell in _active_cells(today).filter(~Exists(visited))}
+    cells = {cell.pk: cell for cell in indicators.cells_without_visit(quarter=start)}
     positions = (Position.objects.filter(_active_on(today), organisation_id__in=list(cells),
                                          kind=Position.Kind.SUPERVISOR)
                  .select_related("member").order_by("organisation_id", "pk"))
@@ -318,11 +316,12 @@ def _money(amount: int) -> str:
 
 
 def rule_dues_unpaid(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
-    """The secretary about members with ``months`` or more unpaid months of dues this year: monthly."""
-    months = int(rule.params.get("months", 3))
+    """The secretary about members with indicators.UNPAID_DUES_MONTHS or more unpaid months of dues this
+    year (the dashboards' warning): monthly."""
+    months = indicators.UNPAID_DUES_MONTHS
     cells = _active_cells(today)
     late: dict[int, list[Member]] = {}
-    for member in members_with_unpaid_months(organisations=cells, year=today.year, threshold=months).filter(
+    for member in members_with_unpaid_months(organisations=cells, year=today.year).filter(
             state=Member.State.ACTIVE, organisation__isnull=False):
         late.setdefault(member.organisation_id, []).append(member)
     secretaries = secretaries_of(cell_ids=list(late), on=today)
@@ -357,12 +356,12 @@ RULES: dict[str, Callable] = {
 PARAMS: dict[str, dict[str, type]] = {
     "rsvp_missing": {"days_before": list},
     "decline_without_reason": {},
-    "regular_meeting_unplanned": {"day_of_month": int, "month_offset": int},
-    "minutes_not_adopted": {"days_after": int, "max_days_after": int},
+    "regular_meeting_unplanned": {"days_before_deadline": int},
+    "minutes_not_adopted": {"max_days_after": int},
     "task_due_soon": {"days_before": int},
     "task_overdue": {"max_days_overdue": int},
     "supervisor_no_visit": {"from_day": int},
-    "dues_unpaid": {"months": int},
+    "dues_unpaid": {},
 }
 
 

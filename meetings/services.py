@@ -23,6 +23,7 @@ from cells.services import audit_log, notification_send, snapshot
 
 from . import selectors
 from .models import AgendaItem, Amendment, Attendance, Meeting, MeetingDocument, Opinion, Resolution, Task, Vote
+from .signals import minutes_adopted
 
 Step = AgendaItem.Step
 RSVP_SALT = "meetings.rsvp"
@@ -791,6 +792,10 @@ def meeting_adopt_minutes(*, meeting: Meeting, by=None) -> Meeting:
                                                           "ref": resolution.reference, "cell": organisation.name},
         body=resolution.text, url=reverse("meetings:minutes", args=[meeting.pk]),
     )
+    # The layers above react once the adoption is committed (the scoring app pre-fills the score);
+    # robust: a listener's failure (the broker down) is logged, never turned into a failed adoption.
+    meeting_id = meeting.pk
+    transaction.on_commit(lambda: minutes_adopted.send_robust(sender=Meeting, meeting_id=meeting_id), robust=True)
     return meeting
 
 

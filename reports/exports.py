@@ -9,7 +9,7 @@ from openpyxl.utils import get_column_letter
 
 from meetings.documents import render_pdf
 
-from .selectors import Table, applies, fmt_int, fmt_percent
+from .selectors import Table, fmt_int, fmt_percent
 
 HEADER_FONT = Font(bold=True)
 MET_FILL = PatternFill("solid", fgColor="D1E7DD")
@@ -17,9 +17,8 @@ NOT_MET_FILL = PatternFill("solid", fgColor="F8D7DA")
 
 
 def met_label(figure) -> str:
-    if not applies(figure) or figure.met is None:
-        return "—"
-    return _("Đạt") if figure.met else _("Chưa đạt")
+    """Đạt / Chưa đạt / Đang thực hiện / —: the words of the dashboard (``Figure.status_label``)."""
+    return figure.status_label
 
 
 # Section III of the PDF is one matrix (a row per organisation, a column per target) cut into this
@@ -37,7 +36,7 @@ def _matrix_cell(figure) -> dict:
         value, detail = fmt_percent(figure.value), f"{fmt_int(figure.num)}/{fmt_int(figure.den)}"
     else:
         value = fmt_percent(figure.value)
-    return {"value": value, "detail": detail, "unmet": applies(figure) and figure.met is False}
+    return {"value": value, "detail": detail, "unmet": figure.met is False, "in_progress": figure.status == "in_progress"}
 
 
 def _detail_tables(content: dict) -> list[dict]:
@@ -91,11 +90,11 @@ def annual_report_xlsx(content: dict) -> bytes:
     used = set()
     targets_sheet.title = _sheet_title(_("Chỉ tiêu"), used)
     _write_header(targets_sheet, [_("Mã"), _("Nhóm"), _("Chỉ tiêu"), _("Mục tiêu"), _("Kết quả"), _("Tử số"),
-                                  _("Mẫu số"), _("Đánh giá")])
+                                  _("Mẫu số"), _("Đang thực hiện"), _("Đánh giá")])
     for figure in content["total"]:
         target = figure.target
         targets_sheet.append([target.code, str(target.section), str(target.label), target.goal, _value(figure),
-                              figure.num, figure.den, met_label(figure)])
+                              figure.num, figure.den, figure.pending, met_label(figure)])
     for level in content["levels"]:
         sheet = workbook.create_sheet(_sheet_title(level["name"], used))
         columns = [_("Tổ chức đảng"), _("Cấp trên")]
@@ -112,7 +111,7 @@ def annual_report_xlsx(content: dict) -> bytes:
             sheet.append(row)
             row_number += 1
             for index, figure in enumerate(figures):
-                if applies(figure) and figure.met is not None:
+                if figure.met is not None:
                     sheet.cell(row=row_number, column=4 + 2 * index).fill = MET_FILL if figure.met else NOT_MET_FILL
         _widths(sheet)
     _widths(targets_sheet)

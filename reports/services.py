@@ -166,24 +166,32 @@ def annual_report_content(*, scope: Organisation, year: int, today: datetime.dat
     """Everything the annual report shows, for the PDF, the XLSX and the command alike."""
     from meetings.formatting import place_and_date
 
+    today = today or timezone.localdate()
     target_list, levels = selectors.annual_levels(scope=scope, year=year, today=today)
     for level in levels:
         level["rows"] = [_judged(organisation, figures) for organisation, figures in level["rows"]]
     total = levels[0]["rows"][0]["figures"]
+    period = selectors.Period(year)
     return {
         "scope": scope,
         "year": year,
+        "today": today,
+        # A year not ended yet is reported as it stands: "tính đến ngày dd/mm/yyyy", targets in progress.
+        "year_open": not period.ended(today),
+        "as_of": period.as_of(today),
         "targets": target_list,
         "levels": levels,
         "total": total,
-        "met_count": sum(1 for f in total if f.met),
-        "judged_count": sum(1 for f in total if f.met is not None and selectors.applies(f)),
+        "met_count": sum(1 for f in total if f.status == selectors.MET),
+        "failed_count": sum(1 for f in total if f.status == selectors.FAILED),
+        "in_progress_count": sum(1 for f in total if f.status == selectors.IN_PROGRESS),
+        "judged_count": sum(1 for f in total if selectors.applies(f)),
         "upper_name": scope.parent.name if scope.parent_id else "",
         "issuer_name": scope.name,
         "issuer_code": scope.short_code or "ĐU",
         "type_code": "BC",
         "signer_body": SIGNER_BODY.get(scope.kind, "CHI BỘ"),
-        "date_line": place_and_date(today or timezone.localdate()),
+        "date_line": place_and_date(today),
         "generated_at": timezone.localtime(),
         "title": _("Kết quả thực hiện các chỉ tiêu năm %(year)s của Nghị quyết nâng cao chất lượng sinh hoạt "
                    "chi bộ") % {"year": year},
@@ -192,10 +200,11 @@ def annual_report_content(*, scope: Organisation, year: int, today: datetime.dat
 
 def _judged(organisation: Organisation, figures: list) -> dict:
     """One organisation's row with how many targets it meets and the numbers of those it does not."""
-    judged = [(number, f) for number, f in enumerate(figures, start=1) if f.met is not None and selectors.applies(f)]
+    judged = [(number, f) for number, f in enumerate(figures, start=1) if selectors.applies(f)]
     return {"organisation": organisation, "figures": figures, "judged": len(judged),
-            "met": sum(1 for _number, f in judged if f.met),
-            "unmet": [number for number, f in judged if not f.met]}
+            "met": sum(1 for _number, f in judged if f.status == selectors.MET),
+            "unmet": [number for number, f in judged if f.status == selectors.FAILED],
+            "in_progress": [number for number, f in judged if f.status == selectors.IN_PROGRESS]}
 
 
 def annual_report_files(*, scope: Organisation, year: int) -> tuple[bytes, bytes]:

@@ -46,7 +46,7 @@ def drill(request, pk, metric):
     params = {key: request.GET.get(key, "") for key in ("kind", "level", "type", "in_month")}
     params["month"] = params.pop("in_month")
     records = selectors.drill_records(metric, scope=scope, period=period, part=part, params=params)
-    title = selectors.drill_title(metric, params)
+    title = selectors.drill_title(metric, params, period=period)
     if request.GET.get("format") == "xlsx":
         table = selectors.drill_table(metric, records, title=title)
         return _xlsx(exports.tables_xlsx([table]), f"{metric}-{scope.pk}.xlsx")

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ScoringConfig(AppConfig):
     name = "scoring"
     verbose_name = _("Chấm điểm và xếp loại")
+
+    def ready(self):
+        from . import signals  # noqa: F401 - connects the receivers

@@ -8,7 +8,7 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 from django.utils import timezone
@@ -25,6 +25,7 @@ from cells.selectors import (
     roles_over,
     suspended_member_ids,
 )
+from meetings import indicators
 from meetings.formatting import place_and_date
 from meetings.models import Attendance, Meeting, Resolution, Task
 from meetings.selectors import can_write_cell, get_meeting_for_user_or_404
@@ -32,10 +33,10 @@ from meetings.selectors import can_write_cell, get_meeting_for_user_or_404
 from .models import LEVEL_RANK, AnnualRating, Inspection, MeetingScore, RatingLevel, RatingRegime, ScoringScheme
 from .schemes import CONDITION_KEYS, as_decimal
 
-# Meetings that are scored: the monthly meeting in its forms, and thematic meetings.
-SCORED_KINDS = (Meeting.Kind.REGULAR, Meeting.Kind.COMBINED, Meeting.Kind.THEMATIC, Meeting.Kind.PARTY_GROUP)
-THEMATIC_KINDS = (Meeting.Kind.THEMATIC, Meeting.Kind.COMBINED)
-HELD_STATES = (Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED)
+# Which meetings are scored, thematic, held: one home, meetings.indicators (issue #13).
+SCORED_KINDS = indicators.SCORED_KINDS
+THEMATIC_KINDS = indicators.THEMATIC_KINDS
+HELD_STATES = indicators.HELD_STATES
 # Who confirms a cell's score or decides a rating: the managers of the level above.
 CONFIRM_ROLES = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER})
 
@@ -274,14 +275,16 @@ def meeting_facts(meeting: Meeting) -> dict:
         facts["minutes_complete"] = _fact(int(not blocking), " ".join(blocking) or _("Biên bản đủ các mục bắt buộc."))
 
     end = meeting.actual_end or start
+    in_time = indicators.minutes_adopted_in_time(meeting)
+    due = _fmt_moment(indicators.minutes_due_at(meeting))
     if meeting.adopted_at:
-        in_time = meeting.adopted_at <= end + datetime.timedelta(days=2)
-        facts["minutes_adopted_in_time"] = _fact(int(in_time), _("Biên bản thông qua lúc %(at)s.") % {
-            "at": _fmt_moment(meeting.adopted_at)})
-    elif timezone.now() > end + datetime.timedelta(days=2):
-        facts["minutes_adopted_in_time"] = _fact(0, _("Quá 2 ngày sau buổi sinh hoạt chưa thông qua biên bản."))
+        facts["minutes_adopted_in_time"] = _fact(int(in_time), _("Biên bản thông qua lúc %(at)s (hạn %(due)s).") % {
+            "at": _fmt_moment(meeting.adopted_at), "due": due})
+    elif in_time is False:
+        facts["minutes_adopted_in_time"] = _fact(0, _("Quá hạn %(due)s chưa thông qua biên bản.") % {"due": due})
     else:
-        facts["minutes_adopted_in_time"] = _fact(None, _("Biên bản chưa được thông qua (còn trong hạn 2 ngày)."))
+        facts["minutes_adopted_in_time"] = _fact(None, _("Biên bản chưa được thông qua (còn trong hạn, đến %(due)s).")
+                                                 % {"due": due})
 
     previous = _previous_regular(meeting)
     if previous is None:
@@ -641,25 +644,17 @@ def level_rank(level: str) -> int:
 
 
 def quarter_range(day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    first_month = (day.month - 1) // 3 * 3 + 1
-    start = datetime.date(day.year, first_month, 1)
-    end = datetime.date(day.year + (first_month + 3 > 12), (first_month + 2) % 12 + 1, 1) - datetime.timedelta(days=1)
-    return start, end
+    return indicators.quarter_start(day), indicators.quarter_end(day)
 
 
-def cells_without_upper_visit(*, user, start: datetime.date, end: datetime.date) -> QuerySet[Organisation]:
-    """Visible cells with no held meeting attended by an upper-level guest between ``start`` and ``end``."""
-    visited = Meeting.objects.filter(
-        organisation=OuterRef("pk"), state__in=HELD_STATES, upper_guests__isnull=False,
-        actual_start__date__gte=start, actual_start__date__lte=end,
-    )
-    today = timezone.localdate()
+def cells_without_upper_visit(*, user, start: datetime.date, end: datetime.date | None = None
+                              ) -> QuerySet[Organisation]:
+    """Visible cells with no upper-level visit in the quarter starting on ``start``
+    (meetings.indicators.cells_without_visit: the dashboards' warning and the reminder read the same)."""
+    visible = organisations_visible_to(user, roles=READ_MEMBERS).values("pk")
     return (
-        organisations_visible_to(user, roles=READ_MEMBERS)
-        .filter(kind__in=Organisation.CELL_KINDS)
-        .filter(Q(active_to__isnull=True) | Q(active_to__gte=today))
-        .annotate(visited=Exists(visited))
-        .filter(visited=False)
+        indicators.cells_without_visit(quarter=indicators.quarter_start(start))
+        .filter(pk__in=visible)
         .select_related("parent")
         .order_by("path")
     )

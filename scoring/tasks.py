@@ -11,7 +11,7 @@ from .models import MeetingScore
 
 @shared_task(acks_late=True)
 def meeting_score_prefill(meeting_id: int) -> bool:
-    """Propose the score of a held meeting (e.g. queued on commit when its minutes are adopted).
+    """Propose the score of a held meeting: queued on commit when its minutes are adopted (scoring.signals).
 
     Returns quietly when the meeting is gone, not scorable, or its score is already adopted.
     """

@@ -292,6 +292,7 @@ def supervision(request):
     return render(request, "scoring/supervision.html", {
         "cells": selectors.cells_without_upper_visit(user=request.user, start=start, end=end),
         "start": start, "end": end, "year": year, "quarter": quarter, "quarters": [1, 2, 3, 4],
+        "today": timezone.localdate(),
     })
 
 

@@ -21,4 +21,21 @@
       }
     }
   });
+
+  // <div data-scroll-to="selector">: a wide table opens scrolled to the marked column (the heat map
+  // to the month in progress), so a phone shows the recent months first.
+  function scrollToMarked() {
+    document.querySelectorAll("[data-scroll-to]").forEach(function (box) {
+      var target = box.querySelector(box.getAttribute("data-scroll-to"));
+      if (!target || box.scrollWidth <= box.clientWidth) {
+        return;
+      }
+      box.scrollLeft = Math.max(0, target.offsetLeft + target.offsetWidth - box.clientWidth);
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", scrollToMarked);
+  } else {
+    scrollToMarked();
+  }
 })();

@@ -48,6 +48,7 @@ def default_rules(db):
     from django.apps import apps
 
     importlib.import_module("meetings.migrations.0003_reminder_rules_seed").seed(apps, None)
+    importlib.import_module("meetings.migrations.0008_reminder_params_from_indicators").forward(apps, None)
 
 
 @pytest.fixture
@@ -165,9 +166,14 @@ def test_secretary_is_reminded_from_the_25th_when_no_regular_meeting_is_planned(
     sibling_secretary = people.members["sibling"]
     cell_services.position_assign(member=sibling_secretary, organisation=tree.sibling,
                                   kind=Position.Kind.DEPUTY_SECRETARY, start=datetime.date(2025, 1, 1))
-    # The sibling cell planned January's meeting; "Chi bộ Văn phòng" did not; tree.other has no secretary.
-    meeting_services.meeting_create(organisation=tree.sibling, kind=Meeting.Kind.REGULAR,
-                                    planned_start=local("2027-01-28 14:00"), planned_end=local("2027-01-28 16:00"))
+    # The sibling cell planned January's meeting and sent its notice; "Chi bộ Văn phòng" only has a draft,
+    # which is not a plan until its notice goes out (meetings.indicators); tree.other has no secretary.
+    planned = meeting_services.meeting_create(organisation=tree.sibling, kind=Meeting.Kind.REGULAR,
+                                              planned_start=local("2027-01-28 14:00"),
+                                              planned_end=local("2027-01-28 16:00"))
+    meeting_services.meeting_publish(meeting=planned)
+    meeting_services.meeting_create(organisation=tree.cell, kind=Meeting.Kind.REGULAR,
+                                    planned_start=local("2027-01-29 14:00"), planned_end=local("2027-01-29 16:00"))
     at(time_machine, "2027-01-24 09:00")
     assert run("regular_meeting_unplanned") == 0
     at(time_machine, "2027-01-25 09:00")
@@ -192,9 +198,9 @@ def test_clerk_and_secretary_are_reminded_2_days_after_a_meeting_without_adopted
     at(time_machine, "2026-12-04 16:30")
     meeting_services.meeting_record_held(meeting=c.meeting, actual_start=local("2026-12-04 14:05"),
                                          actual_end=local("2026-12-04 16:10"))
-    at(time_machine, "2026-12-06 14:00")  # 1 day 23 h 55 min after the start
+    at(time_machine, "2026-12-06 16:05")  # 1 day 23 h 55 min after the end (indicators.MINUTES_DUE)
     assert run("minutes_not_adopted") == 0
-    at(time_machine, "2026-12-06 14:05")
+    at(time_machine, "2026-12-06 16:15")
     assert run("minutes_not_adopted") == 2
     assert sent_to("minutes_not_adopted") == ["Lê Văn Đảng Viên", "Trần Thị Bí Thư"]
     body = Notification.objects.filter(kind="meetings.reminder.minutes_not_adopted").first().body

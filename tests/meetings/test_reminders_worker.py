@@ -39,6 +39,7 @@ def default_rules(db):
     from django.apps import apps
 
     importlib.import_module("meetings.migrations.0003_reminder_rules_seed").seed(apps, None)
+    importlib.import_module("meetings.migrations.0008_reminder_params_from_indicators").forward(apps, None)
 
 
 @pytest.fixture

@@ -88,11 +88,16 @@ def test_a_quarter_counts_only_its_months(khoi):
     assert (total["unexcused"].num, total["attendance_meetings"].num, total["attendance_meetings"].den) == (1, 16, 17)
 
 
-def test_months_not_started_are_not_counted(khoi):
+def test_months_not_started_are_not_counted_and_the_month_in_progress_is_pending(khoi):
     board = selectors.dashboard(scope=khoi.khoi, period=Period(2026), today=datetime.date(2026, 3, 10))
     total = by_code(board["total"])
-    # January to March have started: 18 cell-months, of which A2 March is cancelled.
-    assert (total["regular_months"].num, total["regular_months"].den) == (17, 18)
+    # January and February have ended: 12 cell-months, all held. March is in progress: five cells have
+    # held it already (met and due), A2's was cancelled and the planning deadline (25/03) has not
+    # passed: pending, not failed. April to December have not started.
+    figure = total["regular_months"]
+    assert (figure.num, figure.den, figure.pending) == (17, 17, 1)
+    assert figure.status == "in_progress" and figure.met is None and figure.on_track is True
+    assert figure.pending_display == "1 chi bộ-tháng đang thực hiện"
 
 
 def test_the_tccs_dashboard_counts_its_subtree_only(khoi):
@@ -112,7 +117,8 @@ def test_heat_map_marks_missing_planned_held_and_levels(khoi):
     assert rows["Chi bộ A1"][0]["level"] == "tot" and rows["Chi bộ A1"][1]["level"] == "kha"
     assert rows["Chi bộ A1"][2]["status"] == "held" and rows["Chi bộ A1"][2]["label"] == "✓"
     assert rows["Chi bộ A2"][2]["status"] == "missing"  # cancelled
-    assert rows["Chi bộ B1"][4]["status"] == "planned"
+    # B1's May meeting was noticed and never held: once May has ended, the month is missing.
+    assert rows["Chi bộ B1"][4]["status"] == "missing"
     assert [slot["status"] for slot in rows["Chi bộ A3"]].count("missing") == 2
     assert rows["Chi bộ C"][11]["status"] == "missing"
 
@@ -133,12 +139,13 @@ def test_quality_distribution_counts_levels_per_month(khoi):
 def test_warnings_count_the_records_behind_them(khoi):
     counts = {w["code"]: w["count"] for w in selectors.warnings(scope=khoi.khoi, period=Period(2026), today=TODAY)}
     assert counts == {
-        "no_plan": 1,  # C has no December meeting
-        "minutes_overdue": 1,  # A1 December, held on 15/12, not adopted
+        "no_plan": 1,  # the period's last month, December: C has no meeting
+        # A1 December, held on 15/12, not adopted; B1 May, noticed and never recorded as held.
+        "minutes_overdue": 2,
         "low_attendance": 3,  # A1 June, A3 January, C October
         "unexcused": 2,
         "overdue_tasks": 1,
-        "no_visit": 6,  # nobody visited in the first quarter of 2027 yet
+        "no_visit": 4,  # the period's last quarter, Q4 2026: A2, A3, B2 and C (its December is missing)
         "unpaid_dues": 1,
     }
 

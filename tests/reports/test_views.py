@@ -47,10 +47,11 @@ def test_grid_cells_show_their_figure_and_link_to_their_rows(client_for, khoi):
     page = client_for(khoi.users["admin"]).get(dashboard_url(khoi.khoi, year=2026)).content.decode()
     drill = reverse("reports:drill", args=[khoi.khoi.pk, "regular"])
     # By organisation: A held its regular meeting in 33 of 36 cell-months, 91.7 % shown rounded.
-    assert f'<a class="text-reset" href="{drill}?year=2026&amp;org={khoi.a.pk}">92%</a>' in page
+    assert re.search(rf'<td class="not-met"><a class="text-reset" href="{drill}\?year=2026&amp;org={khoi.a.pk}" '
+                     r'title="[^"]*">92%</a></td>', page)
     # Heat map: A in March, 2 of its 3 cells held it (A2 cancelled): under 80 %, marked red.
-    assert re.search(rf'<td class="s-missing"><a href="{drill}\?year=2026&amp;month=3&amp;org={khoi.a.pk}">2/3</a>',
-                     page)
+    assert re.search(rf'<td class="s-missing" title="2/3 chi bộ đã sinh hoạt"><a href="{drill}\?year=2026&amp;month=3'
+                     rf'&amp;org={khoi.a.pk}">2/3</a>', page)
     # A TCCS links to its own dashboard, a chi bộ cơ sở (itself a cell) to its meetings.
     assert f'href="{reverse("reports:dashboard", args=[khoi.a.pk])}?year=2026">Đảng bộ A</a>' in page
     assert f'href="{reverse("meetings:cell_list", args=[khoi.c.pk])}">Chi bộ C</a>' in page
@@ -102,9 +103,9 @@ def test_dashboard_tables_export_to_xlsx(client_for, khoi):
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["Chỉ tiêu", "Theo tổ chức trực thuộc", "Bản đồ sinh hoạt", "Chất lượng sinh hoạt",
-                                   "Cảnh báo"]
+                                   "Cảnh báo", "Cần quan tâm"]
     values = [row for row in workbook["Chỉ tiêu"].iter_rows(values_only=True)]
-    assert any(row[3] == "93,1 % (67/72)" and row[4] == "Chưa đạt" for row in values)
+    assert any(row[3] == "93,1 % (67/72)" and row[5] == "Chưa đạt" for row in values)
     heat = [row for row in workbook["Bản đồ sinh hoạt"].iter_rows(values_only=True)]
     assert heat[1][:4] == ("Đảng bộ A", "3/3", "3/3", "2/3")  # the Khối's map: TCCS × month
     tccs = client_for(khoi.users["admin"]).get(dashboard_url(khoi.a, year=2026, format="xlsx"))

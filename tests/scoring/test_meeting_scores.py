@@ -203,3 +203,36 @@ def test_minutes_record_the_self_score_and_level(cell_of_ten, people):
     meeting.refresh_from_db()
     html = render_to_string("documents/_minutes_body.html", minutes_context(meeting))
     assert "Chi bộ tự đánh giá chất lượng buổi sinh hoạt: 85 điểm, xếp loại Khá" in html
+
+
+def test_adopting_the_minutes_prefills_the_score_on_commit(cell_of_ten, people, django_capture_on_commit_callbacks):
+    """meetings sends ``minutes_adopted`` on commit; scoring listens and queues the pre-fill (issue #13),
+    without meetings importing scoring."""
+    from meetings import services as meeting_services
+
+    meeting = build_meeting(cell_of_ten[0].organisation, start=local(2026, 11, 5), speakers=cell_of_ten[:4],
+                            tasks=[("Việc A", [cell_of_ten[0]])])
+    assert not MeetingScore.objects.filter(meeting=meeting).exists()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        meeting_services.meeting_adopt_minutes(meeting=meeting, by=people.secretary)
+    assert not MeetingScore.objects.filter(meeting=meeting).exists()  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    score = MeetingScore.objects.get(meeting=meeting)
+    assert score.state == MeetingScore.State.DRAFT
+    # Pre-filled from the records: the adopted minutes and the attendance of 9 of 9 members due.
+    assert score.facts["minutes_complete"]["value"] == 1
+    assert score.facts["attendance_percent"]["value"] == 100
+    assert score.lines.filter(proposed_points__isnull=False).exists()
+
+
+def test_meetings_does_not_import_scoring():
+    import ast
+    import pathlib
+
+    for path in pathlib.Path("meetings").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not any(name.split(".")[0] in ("scoring", "reports") for name in names), path

@@ -1,0 +1,409 @@
+"""The indicators of the resolution, each defined once (issue #13).
+
+Every figure the portal shows or acts on about meetings — on the dashboards, in their warnings and
+drill-downs, on the supervision page, in the reminders, in the annual report and in the scoring
+evidence — reads its definition here: which meetings count, by which date, against which threshold,
+and when a period is still in progress. The callers only group and count.
+
+Thresholds, with their sources (``shared/reference/domain-research.md``):
+
+* ``PLANNING_DEADLINE_DAY`` — the regular meeting of a month is planned (its notice sent) by the 25th
+  of that month: the design's early warning "no regular meeting planned by the 25th" (design §3,
+  reports). The notice and the meeting's own start are the evidence, never when a row was written.
+* ``MINUTES_DUE`` — the minutes are adopted and the conclusion reported upward within 2 days of the
+  meeting (HD 42-HD/BTCTW, 28/10/2025, as reported in domain-research §3.2; confidence L).
+* ``ATTENDANCE_TARGET`` — "trên 85 %" of the members due attend every meeting (seed resolution §I.2):
+  a meeting at exactly 85 % does not meet it.
+* Thematic meetings "ít nhất 1 lần/quý" (seed §II; HD 12 and HD 42 keep it), forums "1–2 lần/năm"
+  (seed §II, Kế hoạch 47-KH/TU), an upper-level committee member at each cell's meeting "ít nhất 1
+  lần/quý" (seed §II): one is enough to meet each.
+* ``UNPAID_DUES_MONTHS`` — three months of a year unpaid (Điều lệ Đảng Art. 8.2): it lives with the
+  dues book in ``cells.selectors`` (the layer below) and is re-exported here.
+
+A period (month, quarter, year) that has not ended is *in progress*: it is counted against what is
+due so far. A month's regular meeting is met once held; it fails when the month ends without a held
+meeting, or when the planning deadline passes without a plan; until then it is in progress. A
+quarter's thematic meeting or visit, a year's forum: met once held, failed when the period ends
+without, in progress until then.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cells.models import Organisation
+from cells.selectors import UNPAID_DUES_MONTHS  # noqa: F401 - re-exported: one home, in the dues book's layer
+
+from .models import Meeting
+
+# --- thresholds -----------------------------------------------------------------------------
+
+PLANNING_DEADLINE_DAY = 25
+MINUTES_DUE = datetime.timedelta(days=2)
+ATTENDANCE_TARGET = 85
+
+# --- which meetings count -------------------------------------------------------------------
+
+HELD_STATES = (Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED)
+# The monthly regular meeting in its two forms (at most one per cell and month: a constraint).
+REGULAR_KINDS = Meeting.REGULAR_KINDS
+THEMATIC_KINDS = (Meeting.Kind.THEMATIC, Meeting.Kind.COMBINED)
+# Meetings of the whole cell: their attendance counts, and an upper-level guest at one of them is a
+# visit. Not the chi ủy's own meeting, nor a party group's.
+CELL_MEETING_KINDS = (Meeting.Kind.REGULAR, Meeting.Kind.COMBINED, Meeting.Kind.THEMATIC, Meeting.Kind.FORUM,
+                      Meeting.Kind.EXTRAORDINARY)
+# Meetings whose quality is scored (design §3 "scoring").
+SCORED_KINDS = (Meeting.Kind.REGULAR, Meeting.Kind.COMBINED, Meeting.Kind.THEMATIC, Meeting.Kind.PARTY_GROUP)
+
+# --- unit statuses --------------------------------------------------------------------------
+
+MET = "met"
+FAILED = "failed"
+IN_PROGRESS = "in_progress"
+NOT_STARTED = "not_started"
+
+
+# --- calendar -------------------------------------------------------------------------------
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The first day of the month ``months`` after (or before) ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(first: datetime.date) -> datetime.date:
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def quarter_start(day: datetime.date) -> datetime.date:
+    return datetime.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def quarter_end(day: datetime.date) -> datetime.date:
+    return month_end(add_months(quarter_start(day), 2))
+
+
+def quarter_number(day: datetime.date) -> int:
+    return (day.month - 1) // 3 + 1
+
+
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def fmt_date(day: datetime.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def quarter_label(first: datetime.date) -> str:
+    return _("quý %(quarter)s/%(year)s") % {"quarter": quarter_number(first), "year": first.year}
+
+
+def month_label(first: datetime.date) -> str:
+    return _("tháng %(month)02d/%(year)s") % {"month": first.month, "year": first.year}
+
+
+@dataclass(frozen=True)
+class Period:
+    """A year, or one quarter or month of it. Year targets (ratings, documents, forums) use the year."""
+
+    year: int
+    quarter: int | None = None
+    month: int | None = None
+
+    @property
+    def months(self) -> list[datetime.date]:
+        if self.month:
+            numbers = [self.month]
+        elif self.quarter:
+            numbers = list(range(self.quarter * 3 - 2, self.quarter * 3 + 1))
+        else:
+            numbers = list(range(1, 13))
+        return [datetime.date(self.year, number, 1) for number in numbers]
+
+    @property
+    def start(self) -> datetime.date:
+        return self.months[0]
+
+    @property
+    def end(self) -> datetime.date:
+        return month_end(self.months[-1])
+
+    @property
+    def year_start(self) -> datetime.date:
+        return datetime.date(self.year, 1, 1)
+
+    @property
+    def year_end(self) -> datetime.date:
+        return datetime.date(self.year, 12, 31)
+
+    @property
+    def quarters(self) -> list[datetime.date]:
+        """First days of the quarters the period touches."""
+        return sorted({quarter_start(m) for m in self.months})
+
+    def ended(self, today: datetime.date) -> bool:
+        return today > self.end
+
+    def in_progress(self, today: datetime.date) -> bool:
+        return self.start <= today <= self.end
+
+    def started_months(self, today: datetime.date) -> list[datetime.date]:
+        return [m for m in self.months if m <= today]
+
+    def ended_months(self, today: datetime.date) -> list[datetime.date]:
+        return [m for m in self.months if month_end(m) < today]
+
+    def current_month(self, today: datetime.date) -> datetime.date | None:
+        """The period's month that contains ``today`` (in progress), if any."""
+        first = today.replace(day=1)
+        return first if first in self.months else None
+
+    def ended_quarters(self, today: datetime.date) -> list[datetime.date]:
+        return [q for q in self.quarters if quarter_end(q) < today]
+
+    def current_quarter(self, today: datetime.date) -> datetime.date | None:
+        first = quarter_start(today)
+        return first if first in self.quarters else None
+
+    def checked_month(self, today: datetime.date) -> datetime.date | None:
+        """The month a warning checks: the one in progress, or the period's last month once it has ended."""
+        if self.start > today:
+            return None
+        return self.current_month(today) or self.months[-1]
+
+    def checked_quarter(self, today: datetime.date) -> datetime.date | None:
+        if self.start > today:
+            return None
+        return self.current_quarter(today) or self.quarters[-1]
+
+    def reference_day(self, today: datetime.date) -> datetime.date:
+        """The day term documents and exemptions are read on: the year's end, or today within the year."""
+        return min(self.year_end, today)
+
+    @property
+    def label(self) -> str:
+        if self.month:
+            return month_label(self.start)
+        if self.quarter:
+            return quarter_label(self.start)
+        return _("năm %(year)s") % {"year": self.year}
+
+    def as_of(self, today: datetime.date) -> str:
+        """"năm 2026, tính đến ngày 02/12/2026" while in progress; the plain label once ended."""
+        if self.ended(today):
+            return self.label
+        return _("%(period)s, tính đến ngày %(date)s") % {"period": self.label, "date": fmt_date(today)}
+
+    def query(self) -> dict:
+        params = {"year": self.year}
+        if self.quarter:
+            params["quarter"] = self.quarter
+        if self.month:
+            params["month"] = self.month
+        return params
+
+
+# --- cells ----------------------------------------------------------------------------------
+
+
+def active_between(start: datetime.date, end: datetime.date, prefix: str = "") -> Q:
+    """Organisations active at some point from ``start`` to ``end``."""
+    return (Q(**{f"{prefix}active_from__isnull": True}) | Q(**{f"{prefix}active_from__lte": end})) & (
+        Q(**{f"{prefix}active_to__isnull": True}) | Q(**{f"{prefix}active_to__gte": start}))
+
+
+def cells_active(*, start: datetime.date, end: datetime.date, within: Organisation | None = None
+                 ) -> QuerySet[Organisation]:
+    """The cells expected to meet between ``start`` and ``end`` (inside ``within``'s subtree)."""
+    cells = Organisation.objects.filter(active_between(start, end), kind__in=Organisation.CELL_KINDS)
+    if within is not None:
+        cells = cells.filter(path__startswith=within.path)
+    return cells
+
+
+# --- regular meeting held in a month; planned by the deadline -------------------------------
+
+
+def held_q(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}state__in": HELD_STATES})
+
+
+def regular_held_q(*, first: datetime.date, last: datetime.date) -> Q:
+    """Regular meetings held for the months ``first``..``last`` (by the month they count for)."""
+    return Q(kind__in=REGULAR_KINDS, state__in=HELD_STATES, period_month__gte=first, period_month__lte=last)
+
+
+def planning_deadline_day(month: datetime.date) -> datetime.date:
+    return month.replace(day=min(PLANNING_DEADLINE_DAY, calendar.monthrange(month.year, month.month)[1]))
+
+
+def planning_deadline(month: datetime.date) -> datetime.datetime:
+    """The first moment after the deadline: midnight (Asia/Ho_Chi_Minh) at the end of the 25th."""
+    return local_midnight(planning_deadline_day(month) + datetime.timedelta(days=1))
+
+
+def planning_deadline_passed(month: datetime.date, today: datetime.date) -> bool:
+    return today > planning_deadline_day(month)
+
+
+def planned_by_q(moment: datetime.datetime, prefix: str = "") -> Q:
+    """A meeting counts as planned by ``moment`` when its notice went out, or it was held, before it."""
+    return Q(**{f"{prefix}notice_sent_at__lt": moment}) | Q(**{f"{prefix}actual_start__lt": moment})
+
+
+def regular_meetings_of(month: datetime.date) -> QuerySet[Meeting]:
+    """The month's regular meetings that are not cancelled (at most one per cell)."""
+    return Meeting.objects.filter(kind__in=REGULAR_KINDS, period_month=month).exclude(state=Meeting.State.CANCELLED)
+
+
+def regular_planned_in_time_q(month: datetime.date, *, today: datetime.date, prefix: str = "") -> Q:
+    """On ``today``, a regular meeting of ``month`` that satisfies the planning rule so far: held, or
+    noticed (before the deadline once it has passed)."""
+    moment = planning_deadline(month) if planning_deadline_passed(month, today) else \
+        local_midnight(today + datetime.timedelta(days=1))
+    return Q(**{f"{prefix}state__in": HELD_STATES}) | planned_by_q(moment, prefix)
+
+
+def cells_without_plan(*, month: datetime.date, today: datetime.date, within: Organisation | None = None,
+                       by: datetime.datetime | None = None) -> QuerySet[Organisation]:
+    """Cells (of ``within``) whose regular meeting of ``month`` is not planned: by the deadline once it
+    has passed, by today before; or by the moment ``by`` (the reminder asks "not planned yet")."""
+    if by is None:
+        condition = regular_planned_in_time_q(month, today=today)
+    else:
+        condition = Q(state__in=HELD_STATES) | planned_by_q(by)
+    planned = regular_meetings_of(month).filter(condition, organisation=OuterRef("pk"))
+    return cells_active(start=month, end=month_end(month), within=within).filter(~Exists(planned))
+
+
+def month_status(*, month: datetime.date, today: datetime.date, meeting: dict | None) -> str:
+    """The status of one cell-month's regular meeting for the heat map.
+
+    ``meeting`` holds ``state``, ``notice_sent_at`` and ``actual_start`` of the month's regular
+    meeting that is not cancelled, or is None. Statuses: held (met), planned / draft / unplanned (in
+    progress), late (the deadline passed without a plan, the month still running; failed), missing
+    (the month ended without a held meeting; failed), future (not started).
+    """
+    if meeting is not None and meeting["state"] in HELD_STATES:
+        return "held"
+    if month > today:
+        return "future"
+    if month_end(month) < today:
+        return "missing"
+    if planning_deadline_passed(month, today):
+        deadline = planning_deadline(month)
+        sent = meeting and meeting.get("notice_sent_at")
+        if sent and sent < deadline:
+            return "planned"
+        return "late"
+    if meeting is None:
+        return "unplanned"
+    return "planned" if meeting.get("notice_sent_at") else "draft"
+
+
+MONTH_STATUS_UNIT = {"held": MET, "planned": IN_PROGRESS, "draft": IN_PROGRESS, "unplanned": IN_PROGRESS,
+                     "late": FAILED, "missing": FAILED, "future": NOT_STARTED}
+
+
+# --- thematic meeting in a quarter; forum in a year; upper-level visit in a quarter ------------
+
+
+def thematic_held_q(*, first: datetime.date, last: datetime.date) -> Q:
+    """Thematic or combined meetings held for the months ``first``..``last``."""
+    return Q(kind__in=THEMATIC_KINDS, state__in=HELD_STATES, period_month__gte=first, period_month__lte=last)
+
+
+def forum_held_q(*, year: int) -> Q:
+    return Q(kind=Meeting.Kind.FORUM, state__in=HELD_STATES, period_month__gte=datetime.date(year, 1, 1),
+             period_month__lte=datetime.date(year, 12, 1))
+
+
+def cell_meetings_held_q(*, first: datetime.date, last: datetime.date) -> Q:
+    """Held meetings of the whole cell for the months ``first``..``last`` (attendance, visits)."""
+    return Q(kind__in=CELL_MEETING_KINDS, state__in=HELD_STATES, period_month__gte=first, period_month__lte=last)
+
+
+def visits_q(*, first: datetime.date, last: datetime.date, guest_meetings: QuerySet | None = None) -> Q:
+    """Upper-level visits: a held meeting of the whole cell, counted for a month ``first``..``last``,
+    with at least one upper-level guest (a đảng ủy viên recorded on ``Meeting.upper_guests``).
+
+    A chi ủy meeting with a guest is not a visit: the rule is attending the cell's meeting.
+    ``guest_meetings`` (the ``meeting_id`` of a superset of the guest rows, e.g. the scope's year) turns
+    the correlated EXISTS into an uncorrelated IN, which PostgreSQL prices better inside an aggregate.
+    """
+    if guest_meetings is None:
+        has_guest = Q(Exists(Meeting.upper_guests.through.objects.filter(meeting=OuterRef("pk"))))
+    else:
+        has_guest = Q(pk__in=guest_meetings)
+    return cell_meetings_held_q(first=first, last=last) & has_guest
+
+
+def visited_in_quarter(quarter: datetime.date) -> Exists:
+    """For an outer cell: whether it had an upper-level visit in the quarter starting on ``quarter``."""
+    visits = Meeting.objects.filter(visits_q(first=quarter, last=add_months(quarter, 2)), organisation=OuterRef("pk"))
+    return Exists(visits)
+
+
+def cells_without_visit(*, quarter: datetime.date, within: Organisation | None = None) -> QuerySet[Organisation]:
+    """Cells (of ``within``) active in the quarter with no upper-level visit in it."""
+    return (cells_active(start=quarter, end=quarter_end(quarter), within=within)
+            .annotate(visited=visited_in_quarter(quarter)).filter(visited=False))
+
+
+# --- minutes overdue ------------------------------------------------------------------------
+
+
+def minutes_clock():
+    """When a meeting ended as far as the records know: its actual end, else its actual start, else
+    its planned end (a meeting still "notified" after its time has not been recorded as held)."""
+    return Coalesce("actual_end", "actual_start", "planned_end")
+
+
+def minutes_due_at(meeting: Meeting) -> datetime.datetime:
+    return (meeting.actual_end or meeting.actual_start or meeting.planned_end) + MINUTES_DUE
+
+
+def minutes_overdue(*, now: datetime.datetime) -> QuerySet[Meeting]:
+    """Meetings whose minutes should have been adopted by ``now`` and are not: held (or still noticed)
+    more than ``MINUTES_DUE`` ago, annotated with ``ended_at``."""
+    return (Meeting.objects.filter(state__in=[Meeting.State.NOTIFIED, Meeting.State.HELD])
+            .annotate(ended_at=minutes_clock()).filter(ended_at__lt=now - MINUTES_DUE))
+
+
+def minutes_adopted_in_time(meeting: Meeting, *, now: datetime.datetime | None = None) -> bool | None:
+    """True/False once decided (adopted by the due moment, or the moment passed), None while in time."""
+    due = minutes_due_at(meeting)
+    if meeting.adopted_at:
+        return meeting.adopted_at <= due
+    now = now or timezone.now()
+    return False if now > due else None
+
+
+# --- attendance -----------------------------------------------------------------------------
+
+
+def attendance_rate(present: int, base: int) -> float | None:
+    return present * 100 / base if base else None
+
+
+def attendance_meets_target(present: int, base: int) -> bool:
+    """More than ``ATTENDANCE_TARGET`` % of the members due were present (late counts as present)."""
+    return present * 100 > base * ATTENDANCE_TARGET
+
+
+def attendance_target_q(*, met: bool, present: str = "attendance_present", base: str = "attendance_base") -> Q:
+    """The same test in SQL over a meeting's stored counts (meetings with nobody due are neither)."""
+    from django.db.models import F
+    from django.db.models.lookups import GreaterThan, LessThanOrEqual
+
+    lookup = GreaterThan if met else LessThanOrEqual
+    return Q(**{f"{base}__gt": 0}) & Q(lookup(F(present) * 100, F(base) * ATTENDANCE_TARGET))

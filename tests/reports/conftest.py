@@ -57,8 +57,9 @@ def add_meeting(cell, month: int, *, kind=Meeting.Kind.REGULAR, state=Meeting.St
         planned_start=_aware(date, 14), planned_end=_aware(date, 16),
         actual_start=_aware(date, 14) if held else None, actual_end=_aware(date, 16) if held else None,
     )
-    # Planned ten days ahead (the "planned by the 25th" warning reads created_at).
-    Meeting.objects.filter(pk=meeting.pk).update(created_at=_aware(date, 8) - datetime.timedelta(days=10))
+    # Noticed ten days ahead, as a secretary does (the planning deadline reads the notice, never created_at).
+    if state != Meeting.State.DRAFT:
+        Meeting.objects.filter(pk=meeting.pk).update(notice_sent_at=_aware(date, 8) - datetime.timedelta(days=10))
     presence = presence or {}
     Attendance.objects.bulk_create([
         Attendance(meeting=meeting, member=member, presence=presence.get(member.pk, P.PRESENT if held else P.BLANK))

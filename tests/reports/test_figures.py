@@ -220,3 +220,44 @@ def test_rating_targets_read_a_dash_until_the_upper_committee_decides(khoi):
         assert total[code].den == 0 and total[code].met is None and total[code].display == "—", code
     # The other targets are not touched.
     assert (total["regular_months"].num, total["regular_months"].den) == (67, 72)
+
+
+@pytest.mark.parametrize("moment", ["2027-01-01 00:30", "2027-01-31 23:30", "2027-06-26 00:30", "2027-09-30 23:30",
+                                    "2027-10-01 00:30", "2028-02-29 23:30"])
+def test_a_year_that_has_ended_reads_the_same_on_any_later_day(khoi, time_machine, moment):
+    """The clock sweep of issue #13 over the hand-built 2026: once the year is over, its figures, their
+    statuses and the heat map no longer depend on the day they are read (the local day, at 00:30 too)."""
+    time_machine.move_to(f"{moment} +07:00", tick=False)
+    total = by_code(selectors.dashboard(scope=khoi.khoi, period=Period(2026))["total"])
+    assert (total["regular_months"].num, total["regular_months"].den, total["regular_months"].pending) == (67, 72, 0)
+    assert (total["thematic_quarters"].num, total["thematic_quarters"].den) == (16, 24)
+    assert (total["visit_quarters"].num, total["visit_quarters"].den) == (11, 24)
+    assert (total["forum_cells"].num, total["forum_cells"].den) == (4, 6)
+    assert all(figure.status in ("met", "failed", "none") for figure in total.values())
+    heat = selectors.heat_map(scope=khoi.khoi, period=Period(2026))
+    statuses = [slot["status"] for row in heat["rows"] for slot in row["slots"]]
+    assert statuses.count("held") == 67 and statuses.count("missing") == 5
+
+
+def test_the_month_in_progress_of_the_hand_built_year(khoi, time_machine):
+    """Read on 02/12/2026 at 23:30: January to November are due (66 cell-months, 62 held); December's five
+    held meetings are met, C (no December meeting yet, the deadline is the 25th) is pending."""
+    time_machine.move_to("2026-12-02 23:30 +07:00", tick=False)
+    total = by_code(selectors.dashboard(scope=khoi.khoi, period=Period(2026))["total"])
+    regular = total["regular_months"]
+    assert (regular.num, regular.den, regular.pending, regular.status) == (67, 71, 1, "failed")
+    december = by_code(selectors.dashboard(scope=khoi.khoi, period=Period(2026, month=12))["total"])
+    assert (december["regular_months"].display, december["regular_months"].status) == ("100,0 % (5/5)", "in_progress")
+    # Q4 is in progress: the cells that held a thematic meeting (A1 Dec, A2 Nov) are met, four are pending.
+    thematic = december["thematic_quarters"]
+    assert (thematic.num, thematic.den, thematic.pending) == (2, 2, 4)
+    # Forums: a year in progress owes none yet; the two cells without one are pending, not failed.
+    forums = total["forum_cells"]
+    assert (forums.num, forums.den, forums.pending, forums.status) == (4, 4, 2, "in_progress")
+    heat = {row["cell"].name: row["slots"][11]["status"] for row in
+            selectors.heat_map(scope=khoi.khoi, period=Period(2026))["rows"]}
+    assert heat["Chi bộ C"] == "unplanned"
+    warnings = {w["code"]: w for w in selectors.warnings(scope=khoi.khoi, period=Period(2026))}
+    assert warnings["no_plan"]["count"] == 1
+    assert warnings["no_plan"]["label"] == ("Chi bộ chưa lên kế hoạch sinh hoạt thường kỳ tháng 12/2026 "
+                                            "(hạn ngày 25/12/2026)")

@@ -234,7 +234,7 @@ def targets(document_types: list[RequiredDocumentType]) -> list[Target]:
                shortfall=_("%(n)s đảng viên chưa có bản cam kết tu dưỡng, rèn luyện")),
         Target("regular_months", _("Chi bộ-tháng có sinh hoạt thường kỳ"), "100 %", "share", "gte", 100,
                drill="regular", section=meetings, fails_early=True,
-               shortfall=_("%(n)s chi bộ-tháng không sinh hoạt thường kỳ (hoặc quá hạn lập kế hoạch)"),
+               shortfall=_("%(n)s chi bộ-tháng không sinh hoạt thường kỳ"),
                unit=_("chi bộ-tháng")),
         Target("attendance_mean", _("Tỷ lệ đảng viên dự sinh hoạt bình quân"), "> 85 %", "mean", "gt",
                ATTENDANCE_TARGET, drill="attendance", section=meetings),
@@ -283,7 +283,7 @@ class Figure:
     def status(self) -> str:
         """met / failed / in_progress / none (nothing to judge yet, and nothing pending)."""
         if not self.den:
-            return IN_PROGRESS if (self.pending or (self.open and self.target.measure == "count")) else NO_DATA
+            return IN_PROGRESS if self.pending else NO_DATA
         on_track = self.target.is_met(self.value)
         if not (self.open or self.pending):
             return MET if on_track else FAILED
@@ -326,6 +326,17 @@ class Figure:
             return ""
         return _("%(count)s %(unit)s đang thực hiện") % {"count": fmt_int(self.pending),
                                                          "unit": self.target.unit or _("đơn vị")}
+
+    @property
+    def shortfall_share(self) -> float:
+        """How far from the target, 0 to 1, to rank the units needing attention."""
+        if not self.den:
+            return 0.0
+        if self.target.measure == "count":
+            return min(self.num / self.den, 1.0)
+        if self.target.measure == "mean":
+            return max(self.target.threshold - (self.value or 0), 0) / 100
+        return max(self.den - self.num, 0) / self.den
 
     @property
     def reason(self) -> str:
@@ -1284,17 +1295,19 @@ def get_report_run_for_user_or_404(user, pk) -> ReportRun:
 # --- the dashboard page ----------------------------------------------------------------------------
 
 
-def attention(rows: list[dict], links: "DashboardLinks", *, limit: int = 10) -> list[dict]:
+def attention(rows: list[dict], links: "DashboardLinks") -> list[dict]:
     """The units needing attention: the rows (children of the scope) with a target failed so far, the
-    most failed targets first, each with its reasons in words and a link to its own page."""
+    most failed targets first and, among those, the furthest behind (the sum of their shortfalls), each
+    with its reasons in words and a link to its own page."""
     result = []
     for row in rows:
         failed = [figure for figure in row["figures"] if figure.status == FAILED]
         if failed:
             result.append({"organisation": row["organisation"], "href": links.organisation(row["organisation"]),
-                           "count": len(failed), "reasons": [figure.reason for figure in failed]})
-    result.sort(key=lambda item: (-item["count"], item["organisation"].path))
-    return result[:limit]
+                           "count": len(failed), "severity": sum(figure.shortfall_share for figure in failed),
+                           "reasons": [figure.reason for figure in failed]})
+    result.sort(key=lambda item: (-item["count"], -item["severity"], item["organisation"].path))
+    return result
 
 
 def dashboard_page(*, user, scope: Organisation, period: Period, today: datetime.date | None = None) -> dict:
@@ -1357,7 +1370,7 @@ def _percent_text(value: float) -> str:
     return f"{Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP):f}%"
 
 
-HEAT_GROUP_CLASSES = {"all": "s-held", "most": "s-planned", "few": "s-missing", "progress": "s-progress",
+HEAT_GROUP_CLASSES = {"all": "s-held", "most": "s-most", "few": "s-missing", "progress": "s-progress",
                       "late": "s-late"}
 # The cells of the two big grids (thousands of them) are written here rather than in the template,
 # where they took more time than the database; every value put into them goes through html.escape.

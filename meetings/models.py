@@ -87,9 +87,11 @@ class Meeting(models.Model):
             models.Index(fields=["organisation", "period_month"], name="meeting_org_month_counts",
                          include=["id", "kind", "state", "attendance_base", "attendance_present",
                                   "attendance_unexcused"]),
-            # The few meetings held but whose minutes are not adopted yet (the "minutes overdue"
-            # warning and reminder), without scanning every meeting.
-            models.Index(fields=["actual_start"], condition=Q(state="held"), name="meeting_held_by_start"),
+            # The few meetings whose minutes are not adopted yet, held or still noticed (the "minutes
+            # overdue" warning and reminder, meetings.indicators.minutes_overdue), without scanning
+            # every meeting.
+            models.Index(fields=["period_month"], condition=Q(state__in=["notified", "held"]),
+                         name="meeting_awaiting_minutes"),
             # The same columns by month first: the whole Khối's dashboard reads a year's slice of it
             # (counts per group, heat map, quality by month, attendance warnings), not every meeting
             # row with its texts. PostgreSQL picks one or the other by the scope's size.

@@ -1417,21 +1417,28 @@ class DashboardLinks:
         """The table by organisation: per row its link, per figure the drill-down link, text and class.
         A figure with nothing behind it ("—") is plain text, not a link to an empty list."""
         prefixes = [html.escape(f"{self.figure_drill(target)}&org=") for target in target_list]
+        # The cell's tooltip: the target's name, the figure and its status (escaped once per column and
+        # status: thousands of cells, and Django's number formatting is slow).
+        names = [html.escape(f"{target.label} ({target.goal})") for target in target_list]
+        statuses = {code: html.escape(str(label)) for code, label in STATUS_LABELS.items()}
+        pending_word = html.escape(_("đang thực hiện"))
         result = []
         for row in rows:
             organisation = row["organisation"]
             org = html.escape(str(organisation.pk))
             cells = []
-            for prefix, figure in zip(prefixes, row["figures"], strict=True):
+            for prefix, name, figure in zip(prefixes, names, row["figures"], strict=True):
                 if figure.target.measure == "count":
-                    text = figure.display
+                    text = str(int(figure.num)) if figure.den else "—"
                 else:
                     value = figure.value
                     text = "—" if value is None else _percent_text(value)
                 status = figure.status
-                title = html.escape(f"{figure.target.label}: {figure.display} — {figure.status_label}"
-                                    + (f" ({figure.pending_display})" if figure.pending else ""))
                 if figure.den or figure.pending:
+                    detail = f"{int(figure.num)}/{int(figure.den)}" if figure.target.measure == "share" else text
+                    title = f"{name}: {html.escape(detail)} — {statuses[status]}"
+                    if figure.pending:
+                        title += f" ({int(figure.pending)} {pending_word})"
                     inner = f'<a class="text-reset" href="{prefix}{org}" title="{title}">{html.escape(text)}</a>'
                 else:
                     inner = html.escape(text)

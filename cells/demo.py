@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CASCADE, PROTECT, RESTRICT, ProtectedError, RestrictedError
 from django.utils import timezone
 
@@ -933,6 +933,39 @@ def add_previous_terms(*, before: datetime.date) -> int:
 def _add_months(day: datetime.date, months: int) -> datetime.date:
     index = day.year * 12 + day.month - 1 + months
     return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def set_columns(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Write ``fields`` of many existing rows of ``model``: ``rows`` are ``(pk, value, ...)`` in ``fields`` order.
+
+    For the columns ``bulk_create`` cannot set (``auto_now_add`` stamps the moment of the insert) and
+    that differ row by row: one statement per batch (PostgreSQL joins a VALUES list, SQLite runs
+    ``executemany`` in-process), not one query per row.
+    """
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    pk = model._meta.pk
+    columns = [model._meta.get_field(name) for name in fields]
+    prepared = [(row[0], *(column.get_db_prep_save(value, connection) for column, value in
+                           zip(columns, row[1:], strict=True))) for row in rows]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = [pk.db_type(connection), *(column.db_type(connection) for column in columns)]
+            values = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
+            names = ", ".join(["pk", *(f"v{index}" for index in range(len(columns)))])
+            assignments = ", ".join(f"{quote(column.column)} = v.v{index}" for index, column in enumerate(columns))
+            for start in range(0, len(prepared), BATCH_SIZE):
+                batch = prepared[start:start + BATCH_SIZE]
+                cursor.execute(
+                    f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([values] * len(batch))}) "  # noqa: S608
+                    f"AS v({names}) WHERE {table}.{quote(pk.column)} = v.pk",
+                    [value for row in batch for value in row])
+            return
+        assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {quote(pk.column)} = %s",  # noqa: S608
+                           [(*row[1:], row[0]) for row in prepared])
 
 
 def _pdf_text(text: str) -> str:

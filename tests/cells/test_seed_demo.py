@@ -33,7 +33,7 @@ from cells.models import (
 )
 from meetings import selectors as meeting_selectors
 from meetings.demo import reset_demo_meetings, window_start
-from meetings.models import Attendance, Meeting, Resolution, Task
+from meetings.models import Attendance, Meeting, Opinion, Resolution, Task, Vote
 from meetings.services import rsvp_read_token
 from scoring.models import AnnualRating
 
@@ -62,6 +62,7 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     transaction, rolled back afterwards, so a test that resets or changes it leaves it as it was."""
     media = tmp_path_factory.mktemp("seed-media")
     SEED_MEDIA["root"] = media
+    SEED_MEDIA["seeded_at"] = timezone.now()
     with override_settings(MEDIA_ROOT=media), django_db_blocker.unblock():
         out = seed()
     yield out
@@ -343,11 +344,16 @@ def test_held_meetings_have_attendance_votes_and_tasks_consistent_with_the_recor
     assert Task.objects.filter(status=Task.Status.OPEN, due_date__gte=today).exists()
 
 
-def test_the_secretary_cell_has_next_month_meeting_notified(seeded):
+def test_the_secretary_cell_has_one_upcoming_meeting_notified_this_month_or_next(seeded):
     secretary = get_user_model().objects.get(username="bithu").member
     cell = secretary.organisation
     upcoming = Meeting.objects.filter(organisation=cell, state=Meeting.State.NOTIFIED, planned_start__gt=timezone.now())
-    meeting = upcoming.get(kind=Meeting.Kind.REGULAR)
+    meeting = upcoming.get(kind__in=regular_kinds())
+    # This month's meeting while it is still ahead; once it is held, next month's.
+    this_month = timezone.localdate().replace(day=1)
+    held_this_month = Meeting.objects.filter(organisation=cell, kind__in=regular_kinds(), period_month=this_month,
+                                             state__in=[Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED])
+    assert meeting.period_month == (month_add(this_month, 1) if held_this_month.exists() else this_month)
     assert meeting.notice_sent_at <= timezone.now()
     assert meeting.chair == secretary
     expected = set(meeting_selectors.expected_members(cell=cell, on=timezone.localdate()).values_list("pk", flat=True))
@@ -409,3 +415,30 @@ def test_the_demo_has_yearly_ratings_decided_for_past_years_and_self_assessed_fo
     decided = past.filter(member__isnull=False)
     excellent = decided.filter(decided_level="htxsnv").count()
     assert 0 < excellent <= 0.2 * decided.count()
+
+
+# --- a coherent story: when things were written, who joined when, who confirmed what ---------
+
+
+def test_meetings_were_planned_by_the_25th_of_the_month_before_and_noticed_days_ahead(seeded):
+    seeded_at = SEED_MEDIA["seeded_at"]
+    regular = list(Meeting.objects.filter(kind__in=regular_kinds()).exclude(state=Meeting.State.CANCELLED)
+                   .values_list("organisation_id", "period_month", "created_at", "notice_sent_at", "planned_start"))
+    late = []
+    for cell_id, month, created_at, notice_sent_at, planned_start in regular:
+        # "Planned by the 25th": created before the 26th of the month before, 00:00 local time.
+        deadline = timezone.make_aware(datetime.datetime.combine(month_add(month, -1).replace(day=26), datetime.time()))
+        if created_at >= deadline:
+            late.append(cell_id)
+        assert planned_start - created_at >= datetime.timedelta(days=1)
+        assert created_at < notice_sent_at <= planned_start
+    assert 0 < len(late) <= 0.1 * len(regular), "a few, not most, are planned late"
+    featured = get_user_model().objects.get(username="bithu").member.organisation
+    assert featured.pk not in late
+    # Noticed days ahead: nearly all 1 to 11 days before (a meeting still weeks ahead may be noticed already).
+    ahead = [planned_start - notice_sent_at for *_rest, notice_sent_at, planned_start in regular]
+    assert sum(datetime.timedelta(days=1) <= gap <= datetime.timedelta(days=11) for gap in ahead) > 0.9 * len(ahead)
+    # Nothing the demo writes carries the moment of the seed: each row is dated when it happened.
+    for model in (Meeting, Opinion, Vote, Task, Notification):
+        assert not model.objects.filter(created_at__gte=seeded_at).exists(), model
+    assert Notification.objects.filter(kind="meetings.notice").exists()

@@ -66,7 +66,7 @@ class Command(BaseCommand):
             phases = {}
             mark = time.perf_counter()
             result = demo.build_demo(scale=scale, rng=random.Random(seed), today=today)
-            demo.add_previous_terms(before=meetings_demo.window_start(today=today, months=history))
+            demo.add_previous_terms(before=meetings_demo.history_start(today=today, months=history))
             phases["tree"], mark = time.perf_counter() - mark, time.perf_counter()
             books = demo.build_demo_books(rng=random.Random(seed + 1), today=today, featured_cell=result.featured_cell,
                                           seed=seed)

@@ -356,6 +356,20 @@ COMPANY_BRANDS = (
     "Phong Nha", "Đèo Ngang", "Sông Gianh", "Hòn La", "Cồn Cỏ", "Ái Tử", "Mỹ Thủy", "Vĩnh Mốc", "Tà Cơn",
 )
 
+# Where members admitted outside the Khối came from ("Chuyển sinh hoạt đến từ ...").
+TRANSFER_ORIGINS = (
+    "Đảng bộ Trường Đại học Khoa học, Đại học Huế",
+    "Đảng bộ Trường Đại học Sư phạm, Đại học Huế",
+    "Đảng bộ Trường Đại học Y - Dược, Đại học Huế",
+    "Đảng bộ Quân sự tỉnh",
+    "Đảng bộ Công an tỉnh",
+    "Đảng bộ Bộ đội Biên phòng tỉnh",
+    "Đảng bộ Học viện Chính trị khu vực III",
+    "Đảng bộ các cơ quan Đảng thành phố Huế",
+    "Đảng bộ xã Triệu Phong", "Đảng bộ xã Hải Lăng", "Đảng bộ xã Cam Lộ", "Đảng bộ xã Gio Linh",
+    "Đảng bộ xã Vĩnh Linh", "Đảng bộ xã Lệ Thủy", "Đảng bộ xã Bố Trạch",
+    "Đảng bộ phường Đông Hà", "Đảng bộ phường Đồng Hới", "Đảng bộ phường Ba Đồn",
+)
 EXEMPTION_REASONS = (
     "Sức khỏe yếu, điều trị bệnh dài ngày",
     "Điều trị bệnh hiểm nghèo",
@@ -621,12 +635,15 @@ class _People:
             decision = _years_before(today, party_years) - datetime.timedelta(days=rng.randrange(365))
             ceremony = decision + datetime.timedelta(days=rng.randint(5, 30))
             full_membership = ceremony + datetime.timedelta(days=365 + rng.randint(0, 45))
+        # Admitted in this cell: a member from the admission decision on (party age counts from it).
+        # The others were admitted elsewhere, in a party organisation outside the Khối (a university,
+        # the army, a commune...), and moved here with their job: a later transfer-in that says from where.
         if probationary or rng.random() < 0.35:
-            joined, reason = ceremony, "Kết nạp"
+            joined, reason = decision, "Kết nạp"
         else:
-            earliest = max(ceremony, today - datetime.timedelta(days=15 * 365))
+            earliest = max(ceremony + datetime.timedelta(days=30), today - datetime.timedelta(days=15 * 365))
             joined = earliest + datetime.timedelta(days=rng.randrange(max(1, (today - earliest).days - 60)))
-            reason = "Chuyển sinh hoạt đến"
+            reason = f"Chuyển sinh hoạt đến từ {rng.choice(TRANSFER_ORIGINS)}"
         if pensioner:
             dues_category = Member.DuesCategory.PENSIONER
             dues_base = round(rng.triangular(4_000_000, 12_000_000, 6_500_000), -3)
@@ -808,7 +825,8 @@ def build_demo(*, scale: str | Scale = "demo", rng: random.Random | None = None,
         Position.objects.bulk_create(positions, batch_size=BATCH_SIZE)
         Member.objects.bulk_update(retitled, ["job_title"], batch_size=BATCH_SIZE)
 
-        exemptions, suspensions = _exemptions_and_suspensions(rng, today, cells, members_of, holders)
+        exemptions, suspensions = _exemptions_and_suspensions(rng, today, cells, members_of, holders,
+                                                              {id(m): joined[id(m)][0] for m in all_members})
         Exemption.objects.bulk_create(exemptions, batch_size=BATCH_SIZE)
         Suspension.objects.bulk_create(suspensions, batch_size=BATCH_SIZE)
 
@@ -816,7 +834,8 @@ def build_demo(*, scale: str | Scale = "demo", rng: random.Random | None = None,
         featured_cell = featured_tccs.children[0]
         _create_accounts(rng, root=root, featured_tccs=featured_tccs, featured_cell=featured_cell,
                          members_of=members_of, holders=holders, secretary=secretary_of[featured_cell],
-                         exempt={e.member_id for e in exemptions})
+                         exempt={e.member_id for e in exemptions},
+                         joined_on={m.pk: joined[id(m)][0] for m in members_of[featured_cell]}, today=today)
 
     nodes = list(_walk(root))
     counts = {
@@ -833,7 +852,8 @@ def build_demo(*, scale: str | Scale = "demo", rng: random.Random | None = None,
     return DemoResult(counts=counts, root=root.obj, featured_tccs=featured_tccs.obj, featured_cell=featured_cell.obj)
 
 
-def _exemptions_and_suspensions(rng, today, cells, members_of, holders):
+def _exemptions_and_suspensions(rng, today, cells, members_of, holders, joined_on):
+    """Exemptions and suspensions decided by the member's current cell: never before they joined it."""
     exemptions, suspensions = [], []
     for cell in cells:
         candidates = [m for m in members_of[cell] if m.status == Member.Status.OFFICIAL and m.pk not in holders]
@@ -842,7 +862,8 @@ def _exemptions_and_suspensions(rng, today, cells, members_of, holders):
         if cell.featured and not chosen and candidates:
             chosen = [candidates[-1]]
         for number, member in enumerate(chosen, start=1):
-            start = today - datetime.timedelta(days=rng.randint(30, 700))
+            start = max(today - datetime.timedelta(days=rng.randint(30, 700)),
+                        joined_on[id(member)] + datetime.timedelta(days=7))
             reason = (EXEMPTION_REASONS[2] if member.dues_category == Member.DuesCategory.PENSIONER
                       else rng.choice(EXEMPTION_REASONS[:2]))
             exemptions.append(Exemption(member=member, reason=reason, start=start,
@@ -852,17 +873,22 @@ def _exemptions_and_suspensions(rng, today, cells, members_of, holders):
              if m.pk not in holders and m.pk not in exempt and m.status == Member.Status.OFFICIAL]
     for member in rng.sample(plain, min(len(plain), max(1, len(plain) // 600))):
         suspensions.append(Suspension(member=member, reason=SUSPENSION_REASON,
-                                      start=today - datetime.timedelta(days=rng.randint(10, 90)),
+                                      start=max(today - datetime.timedelta(days=rng.randint(10, 90)),
+                                                joined_on[id(member)] + datetime.timedelta(days=7)),
                                       decision_ref=f"{rng.randint(10, 99)}-QĐ/ĐUK"))
     return exemptions, suspensions
 
 
-def _create_accounts(rng, *, root, featured_tccs, featured_cell, members_of, holders, secretary, exempt):
+def _create_accounts(rng, *, root, featured_tccs, featured_cell, members_of, holders, secretary, exempt, joined_on,
+                     today):
     """The five demo users; those who are party members are linked to their member record."""
     User = get_user_model()
     plain = [m for m in members_of[featured_cell]
              if m.pk not in holders and m.pk not in exempt and m.status == Member.Status.OFFICIAL]
-    plain.sort(key=lambda m: (not m.email, m.pk))
+    # The demo member has an e-mail and has been in the cell longer than the meeting history, so
+    # their own attendance record covers the whole of it.
+    settled = today - datetime.timedelta(days=31 * (max(HISTORY_MONTHS.values()) + 1))
+    plain.sort(key=lambda m: (not m.email, joined_on[m.pk] > settled, m.pk))
     sibling_cells = [node for node in _walk(featured_tccs) if node.is_cell and node is not featured_cell]
     officer = next(m for m in members_of[sibling_cells[0]] if m.pk not in holders and m.pk not in exempt)
     linked = {"bithu": secretary, "dangvien": plain[0], "danguy": officer}
@@ -874,7 +900,7 @@ def _create_accounts(rng, *, root, featured_tccs, featured_cell, members_of, hol
         Role.MEMBER: featured_cell.obj,
     }
     password = make_password(DEMO_PASSWORD)  # one hash: hashing is slow on purpose
-    people = _People(rng, timezone.localdate())
+    people = _People(rng, today)
     assignments = []
     for account in DEMO_ACCOUNTS:
         member = linked.get(account.username)

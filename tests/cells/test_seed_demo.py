@@ -442,3 +442,23 @@ def test_meetings_were_planned_by_the_25th_of_the_month_before_and_noticed_days_
     for model in (Meeting, Opinion, Vote, Task, Notification):
         assert not model.objects.filter(created_at__gte=seeded_at).exists(), model
     assert Notification.objects.filter(kind="meetings.notice").exists()
+
+
+def test_memberships_start_at_admission_or_at_a_transfer_in_that_says_from_where(seeded):
+    admitted = CellMembership.objects.filter(reason_in="Kết nạp")
+    transferred = CellMembership.objects.exclude(reason_in="Kết nạp")
+    assert admitted.count() > 0.2 * CellMembership.objects.count()
+    assert transferred.count() > 0.2 * CellMembership.objects.count()
+    assert not admitted.exclude(start=F("member__admission_decision_date")).exists()
+    assert not transferred.filter(start__lte=F("member__admission_ceremony_date")).exists()
+    assert all(reason.startswith("Chuyển sinh hoạt đến từ Đảng bộ ")
+               for reason in transferred.values_list("reason_in", flat=True))
+    assert not CellMembership.objects.filter(member__status=Member.Status.PROBATIONARY).exclude(
+        reason_in="Kết nạp").exists()
+    # The demo member has been in the cell since before the meeting history, and is on its every meeting.
+    today = timezone.localdate()
+    member = get_user_model().objects.get(username="dangvien").member
+    assert member.memberships.get().start < window_start(today=today, months=12)
+    history = Meeting.objects.filter(organisation=member.organisation, kind__in=regular_kinds(),
+                                     state=Meeting.State.MINUTES_ADOPTED)
+    assert Attendance.objects.filter(member=member, meeting__in=history).count() == history.count() >= 12

@@ -1023,6 +1023,12 @@ def tiny_pdf(lines: list[str]) -> bytes:
     return bytes(out)
 
 
+def _signed_at(rng: random.Random, year: int) -> datetime.datetime:
+    """When a member signed the year's commitment: a working hour between 5 January and 31 March."""
+    day = datetime.date(year, 1, 5) + datetime.timedelta(days=rng.randint(0, 85))
+    return timezone.make_aware(datetime.datetime(day.year, day.month, day.day, rng.randint(8, 16), rng.randrange(60)))
+
+
 def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, featured_cell: Organisation | None = None,
                      dues_months: int = 12, seed: int = DEMO_SEED) -> dict[str, int]:
     """The cells' books for the demo: dues lines, this year's commitments and the required documents.
@@ -1057,26 +1063,32 @@ def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, 
         DuesPayment.objects.filter(member__in=behind, month__in=months[-3:]).update(
             amount_paid=0, paid_on=None, method="")
 
-        # Commitments of the current year, signed in the first quarter.
+        # Commitments, signed in the first quarter of their year: last year's (all signed) and this
+        # year's, of which only those signed by now exist (none in the first days of January).
         commitments = []
-        january = datetime.date(today.year, 1, 5)
-        latest = min(datetime.date(today.year, 3, 31), today)
-        for cell in cells:
-            missing_one = cell.pk == featured_id
-            for member in members_of[cell.pk]:
-                if missing_one and member.pk not in linked:
-                    missing_one = False
-                    continue
-                if cell.pk != featured_id and rng.random() >= 0.9:
-                    continue
-                signed = january + datetime.timedelta(days=rng.randint(0, max(0, (latest - january).days)))
-                confirmed = timezone.make_aware(datetime.datetime(signed.year, signed.month, signed.day,
-                                                                  rng.randint(8, 17), rng.randrange(60)))
-                commitments.append(MemberCommitment(
-                    member=member, year=today.year, confirmed_at=min(confirmed, now),
-                    content=COMMITMENT_TEXT.format(name=member.full_name, cell=cell.name, year=today.year),
-                    source=MemberCommitment.Source.PORTAL if member.pk in linked else MemberCommitment.Source.PAPER,
-                ))
+        joined = dict(CellMembership.objects.filter(end__isnull=True).values_list("member_id", "start"))
+        for year in (today.year - 1, today.year):
+            for cell in cells:
+                missing_one = cell.pk == featured_id and year == today.year
+                for member in members_of[cell.pk]:
+                    if missing_one and member.pk not in linked:
+                        missing_one = False
+                        continue
+                    if cell.pk != featured_id and rng.random() >= 0.9:
+                        continue
+                    confirmed = _signed_at(rng, year)
+                    if joined[member.pk].year > year:
+                        continue  # signed that year's in the organisation they came from
+                    if confirmed.date() < joined[member.pk]:  # joined after the first quarter: signs on arrival
+                        confirmed += datetime.timedelta(days=(joined[member.pk] - confirmed.date()).days + 3)
+                    if confirmed > now:
+                        continue
+                    commitments.append(MemberCommitment(
+                        member=member, year=year, confirmed_at=confirmed,
+                        content=COMMITMENT_TEXT.format(name=member.full_name, cell=cell.name, year=year),
+                        source=(MemberCommitment.Source.PORTAL if member.pk in linked
+                                else MemberCommitment.Source.PAPER),
+                    ))
         MemberCommitment.objects.bulk_create(commitments, batch_size=BATCH_SIZE)
         counts["commitments"] = len(commitments)
 
@@ -1099,7 +1111,10 @@ def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, 
                     if term is not None:
                         adopted = min(term.start + datetime.timedelta(days=rng.randint(10, 100)), today)
                     else:
-                        adopted = min(datetime.date(year, 1, 5) + datetime.timedelta(days=rng.randint(0, 50)), today)
+                        # A year's programmes are adopted in its first weeks: early in January, none yet.
+                        adopted = datetime.date(year, 1, 5) + datetime.timedelta(days=rng.randint(0, 50))
+                        if adopted > today:
+                            continue
                     document = CellDocument(organisation=cell, document_type=document_type, term=term, year=year,
                                             adopted_on=adopted, content_type="application/pdf",
                                             original_name=f"{document_type.code}-{year or 'toan-khoa'}.pdf")

@@ -423,6 +423,9 @@ def test_the_demo_has_yearly_ratings_decided_for_past_years_and_self_assessed_fo
     past = AnnualRating.objects.filter(year__lt=this_year)
     assert past.exists() and not past.exclude(state=AnnualRating.State.DECIDED).exists()
     assert not past.filter(decided_level="").exists()
+    # Decided at the upper committee's meeting in December of the year, not at the seed's moment.
+    assert not past.exclude(decided_at__year=F("year"), decided_at__month=12).exists()
+    assert not past.filter(created_at__gte=SEED_MEDIA["seeded_at"]).exists()
     current = AnnualRating.objects.filter(year=this_year)
     assert current.exists() and not current.exclude(state=AnnualRating.State.SELF_ASSESSED).exists()
     # Every active member of a cell is rated once a year, and no more.

@@ -17,6 +17,7 @@ from django.utils import timezone
 from cells.demo import DEMO_PASSWORD, DEMO_USERNAMES, TERM_NAME, reset_demo
 from cells.models import (
     PATH_STEP_WIDTH,
+    AuditEntry,
     CellDocument,
     CellMembership,
     DuesPayment,
@@ -35,7 +36,7 @@ from meetings import selectors as meeting_selectors
 from meetings.demo import reset_demo_meetings, window_start
 from meetings.models import Attendance, Meeting, Opinion, Resolution, Task, Vote
 from meetings.services import rsvp_read_token
-from scoring.models import AnnualRating
+from scoring.models import AnnualRating, MeetingScore
 
 pytestmark = pytest.mark.django_db
 
@@ -481,3 +482,45 @@ def test_memberships_start_at_admission_or_at_a_transfer_in_that_says_from_where
     history = Meeting.objects.filter(organisation=member.organisation, kind__in=regular_kinds(),
                                      state=Meeting.State.MINUTES_ADOPTED)
     assert Attendance.objects.filter(member=member, meeting__in=history).count() == history.count() >= 12
+
+
+def test_officers_confirm_scores_only_inside_their_own_subtree(seeded):
+    from cells.management.commands.seed_demo import prefill_demo_scores
+    from scoring.selectors import can_confirm
+
+    officer = RoleAssignment.objects.get(user__username="danguy", role=Role.TCCS_OFFICER)
+    featured = get_user_model().objects.get(username="bithu").member.organisation
+    elsewhere = Organisation.objects.filter(kind=Organisation.Kind.CHI_BO, parent__kind=Organisation.Kind.DANG_BO_CO_SO
+                                            ).exclude(path__startswith=officer.organisation.path).order_by("path")[0]
+    single = Organisation.objects.filter(kind=Organisation.Kind.CHI_BO_CO_SO).order_by("path")[0]
+    for cell in (featured, elsewhere, single):
+        prefill_demo_scores(cell)
+
+    confirmed = MeetingScore.objects.filter(state=MeetingScore.State.CONFIRMED)
+    confirmers = {cell: set(confirmed.filter(meeting__organisation=cell).values_list("confirmed_by__username", flat=True))
+                  for cell in (featured, elsewhere, single)}
+    # Each cell's nearest upper level among the demo accounts: its own đảng ủy's officer, else the Khối.
+    assert confirmers == {featured: {"danguy"}, elsewhere: {"khoi_admin"}, single: {"khoi_admin"}}
+    # Scores of the last two months still wait for the upper level.
+    cutoff = timezone.now() - datetime.timedelta(days=60)
+    assert not confirmed.filter(meeting__planned_start__gte=cutoff).exists()
+    assert MeetingScore.objects.filter(state=MeetingScore.State.SELF_ADOPTED, meeting__organisation=featured).exists()
+    assert not MeetingScore.objects.filter(state=MeetingScore.State.SELF_ADOPTED,
+                                           meeting__planned_start__lt=cutoff).exists()
+
+    entries = AuditEntry.objects.filter(action="scoring.meetingscore.confirm").select_related("actor", "organisation")
+    assert entries.count() == confirmed.count() > 0
+    for entry in entries:
+        assert can_confirm(entry.actor, entry.organisation)
+        if entry.actor.username == "danguy":
+            assert entry.organisation.path.startswith(officer.organisation.path)
+    # Dated when it happened: the cell adopts its score with the minutes, the upper level confirms
+    # it within three weeks; neither at the seed's moment.
+    now = timezone.now()
+    for score in confirmed.select_related("meeting"):
+        assert score.meeting.actual_end <= score.created_at == score.self_adopted_at <= score.confirmed_at <= now
+        assert score.confirmed_at - score.self_adopted_at <= datetime.timedelta(days=21)
+        assert score.updated_at == score.confirmed_at
+    seeded_at = SEED_MEDIA["seeded_at"]
+    assert AuditEntry.objects.filter(action__startswith="scoring.meetingscore").exists()
+    assert not AuditEntry.objects.filter(action__startswith="scoring.", created_at__gte=seeded_at).exists()

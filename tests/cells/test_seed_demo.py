@@ -38,6 +38,8 @@ from meetings.models import Attendance, Meeting, Opinion, Resolution, Task, Vote
 from meetings.services import rsvp_read_token
 from scoring.models import AnnualRating, MeetingScore
 
+from . import demo_checks
+
 pytestmark = pytest.mark.django_db
 
 
@@ -438,6 +440,11 @@ def test_the_demo_has_yearly_ratings_decided_for_past_years_and_self_assessed_fo
 
 
 # --- a coherent story: when things were written, who joined when, who confirmed what ---------
+
+
+def test_the_demo_holds_together_today(seeded):
+    # The invariants the clock sweep (test_seed_demo_clock.py) checks on other days, here on today's.
+    assert demo_checks.all_problems(timezone.now()) == []
 
 
 def test_meetings_were_planned_by_the_25th_of_the_month_before_and_noticed_days_ahead(seeded):

@@ -167,10 +167,13 @@ def prefill_demo_scores(cell, *, confirmers=None) -> int:
     scores, moments = [], {}
     for score in MeetingScore.objects.filter(meeting__in=meetings).order_by("meeting__planned_start"):
         meeting = by_meeting[score.meeting_id]
-        adopted = min(meeting.adopted_at or meeting.actual_end + datetime.timedelta(hours=1), now)
+        # Minutes not adopted yet: the score half an hour after the meeting (over at least 45 minutes
+        # before now, see meetings.demo.OVER_AFTER).
+        adopted = meeting.adopted_at or meeting.actual_end + datetime.timedelta(minutes=30)
         confirmed = None
-        if score.confirmed_at is not None:
-            confirmed = min(adopted + datetime.timedelta(days=rng.randint(3, 20), hours=rng.randint(0, 6)), now)
+        if score.confirmed_at is not None:  # only meetings older than two months
+            confirmed = min(adopted + datetime.timedelta(days=rng.randint(3, 20), hours=rng.randint(0, 6)),
+                            now - datetime.timedelta(minutes=1))
         moments[score.pk] = (adopted, confirmed)
         scores.append((score.pk, adopted, adopted if score.self_adopted_at else None, confirmed, confirmed or adopted))
     demo.set_columns(MeetingScore, ("created_at", "self_adopted_at", "confirmed_at", "updated_at"), scores)

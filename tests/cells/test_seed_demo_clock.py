@@ -3,7 +3,7 @@ where month, quarter, year and planning-deadline arithmetic goes wrong, and the 
 checked at each (``tests/cells/demo_checks.py``).
 
 Times are local (Asia/Ho_Chi_Minh): 23:30 is the evening's last half hour, 00:30 a new month's first;
-10:00 on 02/12 falls in the hours of a morning meeting.
+10:00 on 02/12 and 14:30 on 15/06 fall in the hours of the day's meetings.
 """
 
 import datetime
@@ -36,6 +36,7 @@ MOMENTS = [
         (2027, 3, 1, 23, 30),    # after February's 28 days
         (2026, 6, 25, 23, 30),   # the planning deadline; the window starts with the term (01/06/2025)
         (2026, 6, 26, 23, 30),   # the day after the deadline
+        (2027, 6, 15, 14, 30),   # in the afternoon meetings' hours: those of the day are over or ahead
         (2027, 9, 30, 23, 30),   # a quarter's last evening
         (2027, 10, 1, 0, 30),    # the next quarter's first hour
         (2026, 12, 2, 10, 0),    # mid-morning: meetings of the day under way

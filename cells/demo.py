@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CASCADE, PROTECT, RESTRICT, ProtectedError, RestrictedError
 from django.utils import timezone
 
@@ -356,6 +356,20 @@ COMPANY_BRANDS = (
     "Phong Nha", "Đèo Ngang", "Sông Gianh", "Hòn La", "Cồn Cỏ", "Ái Tử", "Mỹ Thủy", "Vĩnh Mốc", "Tà Cơn",
 )
 
+# Where members admitted outside the Khối came from ("Chuyển sinh hoạt đến từ ...").
+TRANSFER_ORIGINS = (
+    "Đảng bộ Trường Đại học Khoa học, Đại học Huế",
+    "Đảng bộ Trường Đại học Sư phạm, Đại học Huế",
+    "Đảng bộ Trường Đại học Y - Dược, Đại học Huế",
+    "Đảng bộ Quân sự tỉnh",
+    "Đảng bộ Công an tỉnh",
+    "Đảng bộ Bộ đội Biên phòng tỉnh",
+    "Đảng bộ Học viện Chính trị khu vực III",
+    "Đảng bộ các cơ quan Đảng thành phố Huế",
+    "Đảng bộ xã Triệu Phong", "Đảng bộ xã Hải Lăng", "Đảng bộ xã Cam Lộ", "Đảng bộ xã Gio Linh",
+    "Đảng bộ xã Vĩnh Linh", "Đảng bộ xã Lệ Thủy", "Đảng bộ xã Bố Trạch",
+    "Đảng bộ phường Đông Hà", "Đảng bộ phường Đồng Hới", "Đảng bộ phường Ba Đồn",
+)
 EXEMPTION_REASONS = (
     "Sức khỏe yếu, điều trị bệnh dài ngày",
     "Điều trị bệnh hiểm nghèo",
@@ -621,12 +635,15 @@ class _People:
             decision = _years_before(today, party_years) - datetime.timedelta(days=rng.randrange(365))
             ceremony = decision + datetime.timedelta(days=rng.randint(5, 30))
             full_membership = ceremony + datetime.timedelta(days=365 + rng.randint(0, 45))
+        # Admitted in this cell: a member from the admission decision on (party age counts from it).
+        # The others were admitted elsewhere, in a party organisation outside the Khối (a university,
+        # the army, a commune...), and moved here with their job: a later transfer-in that says from where.
         if probationary or rng.random() < 0.35:
-            joined, reason = ceremony, "Kết nạp"
+            joined, reason = decision, "Kết nạp"
         else:
-            earliest = max(ceremony, today - datetime.timedelta(days=15 * 365))
+            earliest = max(ceremony + datetime.timedelta(days=30), today - datetime.timedelta(days=15 * 365))
             joined = earliest + datetime.timedelta(days=rng.randrange(max(1, (today - earliest).days - 60)))
-            reason = "Chuyển sinh hoạt đến"
+            reason = f"Chuyển sinh hoạt đến từ {rng.choice(TRANSFER_ORIGINS)}"
         if pensioner:
             dues_category = Member.DuesCategory.PENSIONER
             dues_base = round(rng.triangular(4_000_000, 12_000_000, 6_500_000), -3)
@@ -808,7 +825,8 @@ def build_demo(*, scale: str | Scale = "demo", rng: random.Random | None = None,
         Position.objects.bulk_create(positions, batch_size=BATCH_SIZE)
         Member.objects.bulk_update(retitled, ["job_title"], batch_size=BATCH_SIZE)
 
-        exemptions, suspensions = _exemptions_and_suspensions(rng, today, cells, members_of, holders)
+        exemptions, suspensions = _exemptions_and_suspensions(rng, today, cells, members_of, holders,
+                                                              {id(m): joined[id(m)][0] for m in all_members})
         Exemption.objects.bulk_create(exemptions, batch_size=BATCH_SIZE)
         Suspension.objects.bulk_create(suspensions, batch_size=BATCH_SIZE)
 
@@ -816,7 +834,8 @@ def build_demo(*, scale: str | Scale = "demo", rng: random.Random | None = None,
         featured_cell = featured_tccs.children[0]
         _create_accounts(rng, root=root, featured_tccs=featured_tccs, featured_cell=featured_cell,
                          members_of=members_of, holders=holders, secretary=secretary_of[featured_cell],
-                         exempt={e.member_id for e in exemptions})
+                         exempt={e.member_id for e in exemptions},
+                         joined_on={m.pk: joined[id(m)][0] for m in members_of[featured_cell]}, today=today)
 
     nodes = list(_walk(root))
     counts = {
@@ -833,7 +852,8 @@ def build_demo(*, scale: str | Scale = "demo", rng: random.Random | None = None,
     return DemoResult(counts=counts, root=root.obj, featured_tccs=featured_tccs.obj, featured_cell=featured_cell.obj)
 
 
-def _exemptions_and_suspensions(rng, today, cells, members_of, holders):
+def _exemptions_and_suspensions(rng, today, cells, members_of, holders, joined_on):
+    """Exemptions and suspensions decided by the member's current cell: never before they joined it."""
     exemptions, suspensions = [], []
     for cell in cells:
         candidates = [m for m in members_of[cell] if m.status == Member.Status.OFFICIAL and m.pk not in holders]
@@ -842,7 +862,8 @@ def _exemptions_and_suspensions(rng, today, cells, members_of, holders):
         if cell.featured and not chosen and candidates:
             chosen = [candidates[-1]]
         for number, member in enumerate(chosen, start=1):
-            start = today - datetime.timedelta(days=rng.randint(30, 700))
+            start = max(today - datetime.timedelta(days=rng.randint(30, 700)),
+                        joined_on[id(member)] + datetime.timedelta(days=7))
             reason = (EXEMPTION_REASONS[2] if member.dues_category == Member.DuesCategory.PENSIONER
                       else rng.choice(EXEMPTION_REASONS[:2]))
             exemptions.append(Exemption(member=member, reason=reason, start=start,
@@ -852,17 +873,22 @@ def _exemptions_and_suspensions(rng, today, cells, members_of, holders):
              if m.pk not in holders and m.pk not in exempt and m.status == Member.Status.OFFICIAL]
     for member in rng.sample(plain, min(len(plain), max(1, len(plain) // 600))):
         suspensions.append(Suspension(member=member, reason=SUSPENSION_REASON,
-                                      start=today - datetime.timedelta(days=rng.randint(10, 90)),
+                                      start=max(today - datetime.timedelta(days=rng.randint(10, 90)),
+                                                joined_on[id(member)] + datetime.timedelta(days=7)),
                                       decision_ref=f"{rng.randint(10, 99)}-QĐ/ĐUK"))
     return exemptions, suspensions
 
 
-def _create_accounts(rng, *, root, featured_tccs, featured_cell, members_of, holders, secretary, exempt):
+def _create_accounts(rng, *, root, featured_tccs, featured_cell, members_of, holders, secretary, exempt, joined_on,
+                     today):
     """The five demo users; those who are party members are linked to their member record."""
     User = get_user_model()
     plain = [m for m in members_of[featured_cell]
              if m.pk not in holders and m.pk not in exempt and m.status == Member.Status.OFFICIAL]
-    plain.sort(key=lambda m: (not m.email, m.pk))
+    # The demo member has an e-mail and has been in the cell longer than the meeting history, so
+    # their own attendance record covers the whole of it.
+    settled = today - datetime.timedelta(days=31 * (max(HISTORY_MONTHS.values()) + 1))
+    plain.sort(key=lambda m: (not m.email, joined_on[m.pk] > settled, m.pk))
     sibling_cells = [node for node in _walk(featured_tccs) if node.is_cell and node is not featured_cell]
     officer = next(m for m in members_of[sibling_cells[0]] if m.pk not in holders and m.pk not in exempt)
     linked = {"bithu": secretary, "dangvien": plain[0], "danguy": officer}
@@ -874,7 +900,7 @@ def _create_accounts(rng, *, root, featured_tccs, featured_cell, members_of, hol
         Role.MEMBER: featured_cell.obj,
     }
     password = make_password(DEMO_PASSWORD)  # one hash: hashing is slow on purpose
-    people = _People(rng, timezone.localdate())
+    people = _People(rng, today)
     assignments = []
     for account in DEMO_ACCOUNTS:
         member = linked.get(account.username)
@@ -935,6 +961,39 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(index // 12, index % 12 + 1, 1)
 
 
+def set_columns(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Write ``fields`` of many existing rows of ``model``: ``rows`` are ``(pk, value, ...)`` in ``fields`` order.
+
+    For the columns ``bulk_create`` cannot set (``auto_now_add`` stamps the moment of the insert) and
+    that differ row by row: one statement per batch (PostgreSQL joins a VALUES list, SQLite runs
+    ``executemany`` in-process), not one query per row.
+    """
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    pk = model._meta.pk
+    columns = [model._meta.get_field(name) for name in fields]
+    prepared = [(row[0], *(column.get_db_prep_save(value, connection) for column, value in
+                           zip(columns, row[1:], strict=True))) for row in rows]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = [pk.db_type(connection), *(column.db_type(connection) for column in columns)]
+            values = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
+            names = ", ".join(["pk", *(f"v{index}" for index in range(len(columns)))])
+            assignments = ", ".join(f"{quote(column.column)} = v.v{index}" for index, column in enumerate(columns))
+            for start in range(0, len(prepared), BATCH_SIZE):
+                batch = prepared[start:start + BATCH_SIZE]
+                cursor.execute(
+                    f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([values] * len(batch))}) "  # noqa: S608
+                    f"AS v({names}) WHERE {table}.{quote(pk.column)} = v.pk",
+                    [value for row in batch for value in row])
+            return
+        assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {quote(pk.column)} = %s",  # noqa: S608
+                           [(*row[1:], row[0]) for row in prepared])
+
+
 def _pdf_text(text: str) -> str:
     return _ascii(text).replace("–", "-").replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
@@ -962,6 +1021,12 @@ def tiny_pdf(lines: list[str]) -> bytes:
         out += b"%010d 00000 n \n" % offset
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def _signed_at(rng: random.Random, year: int) -> datetime.datetime:
+    """When a member signed the year's commitment: a working hour between 5 January and 31 March."""
+    day = datetime.date(year, 1, 5) + datetime.timedelta(days=rng.randint(0, 85))
+    return timezone.make_aware(datetime.datetime(day.year, day.month, day.day, rng.randint(8, 16), rng.randrange(60)))
 
 
 def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, featured_cell: Organisation | None = None,
@@ -998,26 +1063,32 @@ def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, 
         DuesPayment.objects.filter(member__in=behind, month__in=months[-3:]).update(
             amount_paid=0, paid_on=None, method="")
 
-        # Commitments of the current year, signed in the first quarter.
+        # Commitments, signed in the first quarter of their year: last year's (all signed) and this
+        # year's, of which only those signed by now exist (none in the first days of January).
         commitments = []
-        january = datetime.date(today.year, 1, 5)
-        latest = min(datetime.date(today.year, 3, 31), today)
-        for cell in cells:
-            missing_one = cell.pk == featured_id
-            for member in members_of[cell.pk]:
-                if missing_one and member.pk not in linked:
-                    missing_one = False
-                    continue
-                if cell.pk != featured_id and rng.random() >= 0.9:
-                    continue
-                signed = january + datetime.timedelta(days=rng.randint(0, max(0, (latest - january).days)))
-                confirmed = timezone.make_aware(datetime.datetime(signed.year, signed.month, signed.day,
-                                                                  rng.randint(8, 17), rng.randrange(60)))
-                commitments.append(MemberCommitment(
-                    member=member, year=today.year, confirmed_at=min(confirmed, now),
-                    content=COMMITMENT_TEXT.format(name=member.full_name, cell=cell.name, year=today.year),
-                    source=MemberCommitment.Source.PORTAL if member.pk in linked else MemberCommitment.Source.PAPER,
-                ))
+        joined = dict(CellMembership.objects.filter(end__isnull=True).values_list("member_id", "start"))
+        for year in (today.year - 1, today.year):
+            for cell in cells:
+                missing_one = cell.pk == featured_id and year == today.year
+                for member in members_of[cell.pk]:
+                    if missing_one and member.pk not in linked:
+                        missing_one = False
+                        continue
+                    if cell.pk != featured_id and rng.random() >= 0.9:
+                        continue
+                    confirmed = _signed_at(rng, year)
+                    if joined[member.pk].year > year:
+                        continue  # signed that year's in the organisation they came from
+                    if confirmed.date() < joined[member.pk]:  # joined after the first quarter: signs on arrival
+                        confirmed += datetime.timedelta(days=(joined[member.pk] - confirmed.date()).days + 3)
+                    if confirmed > now:
+                        continue
+                    commitments.append(MemberCommitment(
+                        member=member, year=year, confirmed_at=confirmed,
+                        content=COMMITMENT_TEXT.format(name=member.full_name, cell=cell.name, year=year),
+                        source=(MemberCommitment.Source.PORTAL if member.pk in linked
+                                else MemberCommitment.Source.PAPER),
+                    ))
         MemberCommitment.objects.bulk_create(commitments, batch_size=BATCH_SIZE)
         counts["commitments"] = len(commitments)
 
@@ -1040,7 +1111,10 @@ def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, 
                     if term is not None:
                         adopted = min(term.start + datetime.timedelta(days=rng.randint(10, 100)), today)
                     else:
-                        adopted = min(datetime.date(year, 1, 5) + datetime.timedelta(days=rng.randint(0, 50)), today)
+                        # A year's programmes are adopted in its first weeks: early in January, none yet.
+                        adopted = datetime.date(year, 1, 5) + datetime.timedelta(days=rng.randint(0, 50))
+                        if adopted > today:
+                            continue
                     document = CellDocument(organisation=cell, document_type=document_type, term=term, year=year,
                                             adopted_on=adopted, content_type="application/pdf",
                                             original_name=f"{document_type.code}-{year or 'toan-khoa'}.pdf")

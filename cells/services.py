@@ -690,7 +690,8 @@ def commitment_record_paper(
     """The secretary records a commitment the member signed on paper."""
     if signed_on and signed_on > timezone.localdate():
         raise ValidationError({"signed_on": _("Ngày ký không thể ở tương lai.")})
-    confirmed_at = timezone.make_aware(datetime.datetime.combine(signed_on, datetime.time(12, 0)))
+    # Noon of the day it was signed, but not later than now (a paper signed this morning).
+    confirmed_at = min(timezone.make_aware(datetime.datetime.combine(signed_on, datetime.time(12, 0))), timezone.now())
     return _commitment_save(member=member, year=year, content=content, confirmed_at=confirmed_at,
                             source=MemberCommitment.Source.PAPER, by=by)
 

@@ -6,8 +6,13 @@ combined with a thematic one), its chi ủy preparatory meeting where the cell h
 thematic meetings and forums a year, with attendance, opinions, a show-of-hands vote, the
 conclusion, tasks and adopted, numbered minutes — all with ``bulk_create`` and no audit rows, like
 the rest of the demo. Gaps are deliberate: some cells skip a month or two, a few meetings fall
-below 85 % attendance, a few minutes are not adopted yet, some quarters have no thematic meeting
-or no upper-level visit, and the featured cell has next month's meeting notified with RSVPs coming in.
+below 85 % attendance, a few minutes are not adopted yet, a few cells plan their meeting after the
+25th, some quarters have no thematic meeting or no upper-level visit, and the featured cell has its
+next meeting (this month's while it is ahead, else next month's) notified with RSVPs coming in.
+
+Built on any day: the window is the calendar months before ``today``, nothing is under way at seed
+time (a meeting is over or still ahead), and every row is dated when it happened — planned in the
+month before, noticed days ahead, opinions, votes and tasks during the meeting — not at the seed's moment.
 
 Numbering follows ``services.meeting_adopt_minutes``: minutes "NN-BB/CB" per organisation and term,
 conclusions and resolutions per organisation, term and kind, in the order the minutes were adopted.
@@ -25,6 +30,7 @@ from django.db.models import SET_NULL, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from cells.demo import set_columns
 from cells.models import (
     CellMembership,
     Exemption,
@@ -42,6 +48,17 @@ from .services import _STEP_TITLES, AGENDA_TEMPLATES, attendance_counts_refresh,
 BATCH_SIZE = 2000
 Step = AgendaItem.Step
 Presence = Attendance.Presence
+
+# A demo meeting is over once this long has passed since its start: the longest one (15 minutes late,
+# 180 minutes long) has ended by then. Nothing is "in progress" at seed time: a meeting is either
+# held (and over) or still ahead.
+OVER_AFTER = datetime.timedelta(hours=4)
+# The chi ủy prepares the monthly meeting 2 to 5 days before it (then back to a weekday).
+PREPARATION_DAYS = (2, 5)
+# Regular meetings are planned by the 25th of the month before (HD 12: the chi ủy prepares the
+# next month's content); a few cells plan late, so the "planned by the 25th" warning has something to show.
+PLANNING_DAY = 25
+LATE_PLANNING_SHARE = 0.06
 
 # --- reference text ------------------------------------------------------------------------
 
@@ -154,11 +171,12 @@ class _Attendance:
 
 
 class _Task:
-    __slots__ = ("description", "due_date", "status", "result", "completed_at", "assignees")
+    __slots__ = ("description", "due_date", "status", "result", "completed_at", "assignees", "created_at")
 
-    def __init__(self, description: str, due_date: datetime.date, assignees: list[int]):
+    def __init__(self, description: str, due_date: datetime.date, assignees: list[int], created_at: datetime.datetime):
         self.description, self.due_date, self.assignees = description, due_date, assignees
         self.status, self.result, self.completed_at = Task.Status.OPEN, "", None
+        self.created_at = created_at  # assigned at the meeting, on its "next month's tasks" step
 
 
 class _Resolution:
@@ -175,10 +193,13 @@ class _Plan:
     meeting: Meeting
     local_start: datetime.datetime
     adopted: bool = False
+    late_planning: bool = False  # planned after the 25th of the month before (regular meetings only)
     attendances: list[_Attendance] = field(default_factory=list)
     agenda: list[tuple[int, str, str]] = field(default_factory=list)  # (order, step, title)
-    opinions: list[tuple[int | None, str, str, int | None]] = field(default_factory=list)  # speaker, guest, text, item
+    # speaker, guest, text, agenda item, when it was said
+    opinions: list[tuple[int | None, str, str, int | None, datetime.datetime]] = field(default_factory=list)
     vote: tuple[str, int, int, int, int] | None = None  # question, for, against, abstain, eligible
+    voted_at: datetime.datetime | None = None
     resolution: _Resolution | None = None
     tasks: list[_Task] = field(default_factory=list)
     upper_guests: list[int] = field(default_factory=list)
@@ -196,6 +217,12 @@ def _active(spans, member_id: int, day: datetime.date) -> bool:
 def window_start(*, today: datetime.date, months: int) -> datetime.date:
     """The first month of the demo history: ``months`` months before the current one."""
     return _add_months(today.replace(day=1), -months)
+
+
+def history_start(*, today: datetime.date, months: int) -> datetime.date:
+    """The first day a demo meeting can fall on: the window's first month, less the chi ủy meeting that
+    prepared its regular meeting (it may be held in the month before). The terms must cover it."""
+    return window_start(today=today, months=months) - datetime.timedelta(days=PREPARATION_DAYS[1] + 2)
 
 
 class _Builder:
@@ -271,6 +298,22 @@ class _Builder:
         last = (_add_months(month, 1) - datetime.timedelta(days=1)).day
         return self._weekday(month.replace(day=max(1, min(day, last - 3))))
 
+    def _is_over(self, start: datetime.datetime) -> bool:
+        return start + OVER_AFTER <= self.now
+
+    def _clear_of_now(self, start: datetime.datetime) -> datetime.datetime:
+        """``start``, or the same hour on the next (else the previous) weekday of its month when the
+        meeting would be in progress at seed time: it must be either over or still ahead."""
+        if not (start <= self.now < start + OVER_AFTER):
+            return start
+        day = start.date()
+        later = self._weekday(day + datetime.timedelta(days=1))
+        if later.month != day.month:
+            later = day - datetime.timedelta(days=1)
+            while later.weekday() >= 5:
+                later -= datetime.timedelta(days=1)
+        return self._at(later, start.hour, start.minute)
+
     # -- one meeting ---------------------------------------------------------------------------
 
     def _meeting(self, cell: _Cell, *, kind: str, month: datetime.date, start: datetime.datetime, minutes: int,
@@ -303,13 +346,16 @@ class _Builder:
         late_documents = rng.random() < 0.12
         meeting.documents_published_at = (meeting.planned_start - datetime.timedelta(hours=rng.randint(2, 12))
                                           if late_documents else meeting.notice_sent_at)
+        if meeting.documents_published_at > self.now:
+            meeting.documents_published_at = None  # due later, a few hours before the meeting
 
     def _rsvp(self, attendance: Attendance, meeting: Meeting, *, answer: str, reason: str = "") -> None:
         rng = self.rng
         attendance.rsvp = answer
         attendance.rsvp_reason = reason if answer == Attendance.Rsvp.NO else ""
-        span = max((min(meeting.planned_start, self.now) - meeting.notice_sent_at).total_seconds(), 60)
-        attendance.rsvp_at = meeting.notice_sent_at + datetime.timedelta(seconds=rng.uniform(30, span))
+        # Between the notice and the meeting's start, and not after now (a notice may be minutes old).
+        span = max((min(meeting.planned_start, self.now) - meeting.notice_sent_at).total_seconds(), 0)
+        attendance.rsvp_at = meeting.notice_sent_at + datetime.timedelta(seconds=rng.uniform(min(30, span), span))
         attendance.rsvp_via = rng.choice((Attendance.Via.LINK, Attendance.Via.LINK, Attendance.Via.WEB,
                                           Attendance.Via.SECRETARY))
 
@@ -350,8 +396,14 @@ class _Builder:
                     self._rsvp(attendance, meeting, answer=answer, reason=attendance.absence_reason)
             plan.attendances.append(attendance)
 
-        # Opinions: a few speakers among those present, on the steps where members speak.
+        # Opinions: a few speakers among those present, on the steps where members speak, recorded
+        # while the meeting is on that step (the agenda's steps spread evenly over the meeting).
         steps = {item[1]: index for index, item in enumerate(plan.agenda)}
+        length = meeting.actual_end - meeting.actual_start
+
+        def said_at(index: int) -> datetime.datetime:
+            return meeting.actual_start + length * (index + 1) / (len(plan.agenda) + 1)
+
         speaking = [s for s in (Step.LAST_RESULTS, Step.OPINIONS, Step.NEXT_TASKS, Step.DISCUSSION, Step.TOPIC)
                     if s in steps]
         if present and speaking:
@@ -360,13 +412,13 @@ class _Builder:
                 step = rng.choice(speaking)
                 pool = TOPIC_OPINIONS if step in (Step.TOPIC, Step.DISCUSSION) and meeting.topic else OPINIONS
                 text = rng.choice(pool).format(work=rng.choice(WORK))
-                plan.opinions.append((speaker.pk, "", text, steps[step]))
+                plan.opinions.append((speaker.pk, "", text, steps[step], said_at(steps[step])))
         for guest_id in plan.upper_guests:
             if Step.OPINIONS in steps or Step.DISCUSSION in steps:
                 text = ("Ghi nhận kết quả chi bộ đạt được; đề nghị chi bộ tiếp tục đổi mới nội dung sinh hoạt, "
                         f"chú trọng {rng.choice(WORK)} và công tác phát triển đảng viên.")
-                plan.opinions.append((None, self._guest_names[guest_id], text,
-                                      steps.get(Step.DISCUSSION, steps.get(Step.OPINIONS))))
+                index = steps.get(Step.DISCUSSION, steps.get(Step.OPINIONS))
+                plan.opinions.append((None, self._guest_names[guest_id], text, index, said_at(index)))
 
         # The conclusion, adopted by show of hands by the official members present.
         work = rng.sample(WORK, 3)
@@ -383,13 +435,15 @@ class _Builder:
             abstain = 1 if official_present - against > 4 and rng.random() < 0.1 else 0
             question = f"Thông qua dự thảo {Resolution.Kind(kind).label.lower()} của {label}"
             plan.vote = (question, official_present - against - abstain, against, abstain, official_present)
+            plan.voted_at = said_at(steps.get(Step.CONCLUSION, len(plan.agenda) - 1))
 
         # Tasks for the month ahead, given to members present who are not exempt.
         if not committee and present:
             for _number in range(rng.randint(2, 4)):
                 assignees = rng.sample(present, min(len(present), rng.choice((1, 1, 1, 2))))
                 due = day + datetime.timedelta(days=rng.randint(14, 45))
-                task = _Task(rng.choice(TASK_TEXTS).format(work=rng.choice(WORK)), due, [m.pk for m in assignees])
+                task = _Task(rng.choice(TASK_TEXTS).format(work=rng.choice(WORK)), due, [m.pk for m in assignees],
+                             said_at(steps.get(Step.NEXT_TASKS, len(plan.agenda) - 1)))
                 if due < self.today:
                     roll = rng.random()
                     task.status = (Task.Status.DONE if roll < 0.82 else
@@ -399,12 +453,16 @@ class _Builder:
                 if task.status == Task.Status.DONE:
                     task.result = rng.choice(TASK_RESULTS)
                     done_on = min(due + datetime.timedelta(days=rng.randint(-12, 3)), self.today)
-                    task.completed_at = self._at(max(done_on, day), rng.randint(8, 16), rng.randrange(60))
+                    completed = self._at(max(done_on, day), rng.randint(8, 16), rng.randrange(60))
+                    # Done after the meeting that gave it, and not later than now.
+                    task.completed_at = min(max(completed, meeting.actual_end + datetime.timedelta(minutes=30)),
+                                            self.now - datetime.timedelta(minutes=1))
                 plan.tasks.append(task)
 
         if adopt:
             delay = datetime.timedelta(minutes=rng.randint(5, 30)) if rng.random() < 0.5 else datetime.timedelta(
                 days=rng.randint(1, 3), hours=rng.randint(0, 4))
+            # The meeting is over (OVER_AFTER), so this is never before its end.
             adopted_at = min(meeting.actual_end + delay, self.now - datetime.timedelta(minutes=5))
             meeting.adopted_at = adopted_at
             plan.resolution.adopted_at = adopted_at
@@ -484,7 +542,8 @@ class _Builder:
             if month in skipped:
                 continue
             day = self._day_in(month, base_day + rng.randint(-2, 3))
-            start = self._at(day, hour, rng.choice((0, 0, 0, 30)))
+            start = self._clear_of_now(self._at(day, hour, rng.choice((0, 0, 0, 30))))
+            day = start.date()
             people = cell.expected(day)
             if not people:
                 continue
@@ -493,16 +552,20 @@ class _Builder:
             topic = rng.choice(THEMATIC_TOPICS) if kind == Meeting.Kind.COMBINED else ""
             plan = self._meeting(cell, kind=kind, month=month, start=start, minutes=0, topic=topic, chair=chair,
                                  clerk=clerk)
+            plan.late_planning = not featured and rng.random() < LATE_PLANNING_SHARE
             self._notice(plan)
-            future = start > self.now
-            if has_committee and not future:
-                committee = self._committee(cell, month, day, hour)
+            if has_committee:
+                committee = self._committee(cell, month, start)
                 if committee is not None:
                     plan.meeting.preparatory_meeting = committee.meeting
-            if future:
-                self._planned(cell, plan, people, answered=rng.uniform(0.3, 0.7))
-            else:
+            if self._is_over(start):
                 held_plans.append((plan, people, month in low_months))
+            else:
+                # This month's meeting is still ahead: notified, the RSVPs coming in. In the featured
+                # cell it is the one upcoming meeting the demo accounts see.
+                self._planned(cell, plan, people, answered=0.5 if featured else rng.uniform(0.3, 0.7))
+                if featured:
+                    self.upcoming = plan
             self.plans.append(plan)
             # Separate thematic meetings and forums later in the month.
             for extra_kind, chosen, pool in ((Meeting.Kind.THEMATIC, thematic_in, THEMATIC_TOPICS),
@@ -512,7 +575,7 @@ class _Builder:
                 extra_day = self._weekday(min(day + datetime.timedelta(days=rng.randint(7, 12)),
                                               _add_months(month, 1) - datetime.timedelta(days=1)))
                 extra_start = self._at(extra_day, rng.choice((8, 14)), 0)
-                if extra_start > self.now or extra_day.month != month.month:
+                if not self._is_over(extra_start) or extra_day.month != month.month:
                     continue
                 extra_people = cell.expected(extra_day)
                 extra = self._meeting(cell, kind=extra_kind, month=month, start=extra_start, minutes=0,
@@ -539,30 +602,36 @@ class _Builder:
             adopt = not (unadopted_last and index == last_index)
             self._held(cell, plan, people, low=low, adopt=adopt)
 
-        if featured:
-            self._next_month(cell, base_day, hour)
+        if featured and self.upcoming is None:
+            self._next_month(cell, base_day, hour, has_committee=has_committee)
 
-    def _committee(self, cell: _Cell, month: datetime.date, day: datetime.date, hour: int) -> _Plan | None:
+    def _committee(self, cell: _Cell, month: datetime.date, start: datetime.datetime) -> _Plan | None:
+        """The chi ủy meeting that prepares the regular meeting at ``start``: a weekday 2 to 5 days
+        before it, in the month before when the meeting is early in its month. It counts for the
+        month it prepares (``month``). None while it is still ahead (only held ones are written), or
+        when no term of the cell covers its day."""
         rng = self.rng
-        committee_day = day - datetime.timedelta(days=rng.randint(2, 5))
+        committee_day = start.date() - datetime.timedelta(days=rng.randint(*PREPARATION_DAYS))
         while committee_day.weekday() >= 5:
             committee_day -= datetime.timedelta(days=1)
-        if committee_day < month or committee_day < self.first_month:
-            committee_day = day - datetime.timedelta(days=1) if day.day > 1 else day
+        committee_start = self._at(committee_day, 8 if start.hour >= 14 else 15, 0)
+        if not self._is_over(committee_start) or cell.term_on(committee_day) is None:
+            return None
         members = [m for m in (cell.secretary, cell.deputy, *cell.committee) if m is not None]
         members = [m for m in members if m.pk in cell.joined and cell.joined[m.pk][0] <= committee_day]
         if len(members) < 2:
             return None
         chair, clerk = members[0], members[1]
-        plan = self._meeting(cell, kind=Meeting.Kind.COMMITTEE, month=month, start=self._at(committee_day, 8 if hour >= 14
-                             else 15, 0), minutes=60, chair=chair, clerk=clerk)
+        plan = self._meeting(cell, kind=Meeting.Kind.COMMITTEE, month=month, start=committee_start, minutes=60,
+                             chair=chair, clerk=clerk)
         self._notice(plan)
         self.plans.append(plan)
         self._committee_plans.append((plan, members))
         return plan
 
-    def _next_month(self, cell: _Cell, base_day: int, hour: int) -> None:
-        """The featured cell's next regular meeting, already notified, with RSVPs coming in."""
+    def _next_month(self, cell: _Cell, base_day: int, hour: int, *, has_committee: bool) -> None:
+        """The featured cell's next month's regular meeting, once this month's is over: already
+        notified, with RSVPs coming in."""
         month = _add_months(self.current_month, 1)
         day = self._day_in(month, base_day)
         people = cell.expected(self.today)
@@ -571,9 +640,46 @@ class _Builder:
                              chair=chair, clerk=clerk)
         plan.meeting.notice_sent_at = self.now - datetime.timedelta(hours=self.rng.randint(2, 30))
         plan.meeting.documents_published_at = plan.meeting.notice_sent_at
+        if has_committee:
+            committee = self._committee(cell, month, plan.local_start)
+            if committee is not None:
+                plan.meeting.preparatory_meeting = committee.meeting
         self._planned(cell, plan, people, answered=0.5)
         self.plans.append(plan)
         self.upcoming = plan
+
+    # -- when each row was written ---------------------------------------------------------------
+
+    def _planned_at(self, plan: _Plan) -> datetime.datetime:
+        """When the secretary planned the meeting in the portal (its ``created_at``): never after its notice.
+
+        A regular meeting is planned by the 25th of the month before, in the days after the 8th, unless
+        the cell is late (``plan.late_planning``): then after the 25th, shortly before the notice went out.
+        """
+        rng, meeting = self.rng, plan.meeting
+        notice = meeting.notice_sent_at
+        latest = notice - datetime.timedelta(minutes=rng.randint(10, 120))
+        if meeting.kind in Meeting.REGULAR_KINDS:
+            previous = _add_months(meeting.period_month, -1)
+            after_deadline = self._at(previous.replace(day=PLANNING_DAY) + datetime.timedelta(days=1), 8)
+            if plan.late_planning and after_deadline < latest:
+                return after_deadline + (latest - after_deadline) * rng.random()
+            last = previous.replace(day=PLANNING_DAY - 1)
+            first = min(max(previous.replace(day=8), plan.local_start.date() - datetime.timedelta(days=30)), last)
+            day = first + datetime.timedelta(days=rng.randint(0, (last - first).days))
+            return min(self._at(day, rng.randint(8, 16), rng.randrange(60)), latest)
+        if meeting.kind == Meeting.Kind.COMMITTEE:
+            return notice - datetime.timedelta(hours=rng.randint(2, 48))
+        return notice - datetime.timedelta(days=rng.randint(3, 15), hours=rng.randint(0, 8))
+
+    def _last_changed_at(self, plan: _Plan) -> datetime.datetime:
+        """The meeting's ``updated_at``: its last step (notice, documents, the minutes recorded or adopted)."""
+        meeting = plan.meeting
+        if meeting.adopted_at is not None:
+            return meeting.adopted_at
+        if meeting.actual_end is not None:
+            return min(meeting.actual_end + datetime.timedelta(minutes=self.rng.randint(10, 90)), self.now)
+        return max(meeting.notice_sent_at, meeting.documents_published_at or meeting.notice_sent_at)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -597,12 +703,15 @@ class _Builder:
     def write(self, cells: dict[int, _Cell]) -> dict[str, int]:
         self._number(cells)
         plans = self.plans
-        now = timezone.now()
         # Committee meetings first: the regular meetings point at them.
         committee = [p.meeting for p in plans if p.meeting.kind == Meeting.Kind.COMMITTEE]
         others = [p.meeting for p in plans if p.meeting.kind != Meeting.Kind.COMMITTEE]
         Meeting.objects.bulk_create(committee, batch_size=BATCH_SIZE)
         Meeting.objects.bulk_create(others, batch_size=BATCH_SIZE)
+        # bulk_create stamps created_at / updated_at with the seed's moment (auto_now_add): put back
+        # when each meeting was planned and last changed.
+        set_columns(Meeting, ("created_at", "updated_at"),
+                    [(p.meeting.pk, self._planned_at(p), self._last_changed_at(p)) for p in plans])
         # The many small rows go in with COPY (PostgreSQL) or executemany (SQLite), not model instances.
         agenda_ids = iter(_reserve_ids(AgendaItem, sum(len(p.agenda) for p in plans)))
         agenda, opinions, attendances, votes, resolutions, guests = [], [], [], [], [], []
@@ -612,12 +721,13 @@ class _Builder:
             for order, step, title in plan.agenda:
                 ids.append(next(agenda_ids))
                 agenda.append((ids[-1], meeting_id, order, title, step, ""))
-            opinions += [(meeting_id, ids[index] if index is not None else None, speaker_id, guest, text, now)
-                         for speaker_id, guest, text, index in plan.opinions]
+            opinions += [(meeting_id, ids[index] if index is not None else None, speaker_id, guest, text, said_at)
+                         for speaker_id, guest, text, index, said_at in plan.opinions]
             attendances += [(meeting_id, a.member_id, a.rsvp, a.rsvp_reason, a.rsvp_at, a.rsvp_via, a.presence,
                              a.absence_reason) for a in plan.attendances]
             if plan.vote:
-                votes.append((meeting_id, plan.vote[0], Vote.Kind.OTHER, Vote.Method.SHOW_OF_HANDS, *plan.vote[1:], now))
+                votes.append((meeting_id, plan.vote[0], Vote.Kind.OTHER, Vote.Method.SHOW_OF_HANDS, *plan.vote[1:],
+                              plan.voted_at))
             if plan.resolution:
                 r = plan.resolution
                 resolutions.append((meeting_id, r.kind, r.number, r.term_id, r.text, r.adopted_at))
@@ -634,7 +744,7 @@ class _Builder:
         tasks = [(plan.meeting.pk, task) for plan in plans for task in plan.tasks]
         task_ids = _reserve_ids(Task, len(tasks))
         _insert(Task, ("id", "meeting", "description", "due_date", "status", "result", "completed_at", "created_at"),
-                [(pk, meeting_id, t.description, t.due_date, t.status, t.result, t.completed_at, now)
+                [(pk, meeting_id, t.description, t.due_date, t.status, t.result, t.completed_at, t.created_at)
                  for pk, (meeting_id, t) in zip(task_ids, tasks, strict=True)])
         _insert(Task.assignees.through, ("task", "member"),
                 [(pk, member_id) for pk, (_meeting, t) in zip(task_ids, tasks, strict=True) for member_id in t.assignees])
@@ -727,6 +837,8 @@ def _notify_upcoming(meeting: Meeting) -> None:
                                  organisation=meeting.organisation, kind="meetings.notice", subject=subject, body=body,
                                  url=url))
     Notification.objects.bulk_create(rows)
+    # Sent with the notice, not at the seed's moment (auto_now_add).
+    Notification.objects.filter(pk__in=[row.pk for row in rows]).update(created_at=meeting.notice_sent_at)
 
 
 def reset_demo_meetings() -> int:

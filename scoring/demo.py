@@ -18,6 +18,7 @@ from .models import AnnualRating
 from .selectors import regime_for
 
 RATING_WEIGHTS = {"htxsnv": 15, "httnv": 72, "htnv": 11, "khtnv": 2}
+DECISION_DAY = 22  # of December
 
 
 def demo_rating_rows(*, rng: random.Random, today: datetime.date, years: int = 3) -> list[AnnualRating]:
@@ -25,7 +26,6 @@ def demo_rating_rows(*, rng: random.Random, today: datetime.date, years: int = 3
 
     A (year, subject) that already has a rating is left out, so calling it twice adds nothing.
     """
-    now = timezone.now()
     codes, weights = zip(*RATING_WEIGHTS.items(), strict=True)
     rated_kinds = [*Organisation.TCCS_KINDS, Organisation.Kind.CHI_BO]
     organisations = list(Organisation.objects.filter(kind__in=rated_kinds).values_list("pk", flat=True))
@@ -47,13 +47,27 @@ def demo_rating_rows(*, rng: random.Random, today: datetime.date, years: int = 3
                 year=year, regime=regime, organisation_id=organisation_id, member_id=member_id,
                 state=AnnualRating.State.DECIDED if decided else AnnualRating.State.SELF_ASSESSED,
                 self_level=level, proposed_level=level if decided else "", decided_level=level if decided else "",
-                decided_at=now if decided else None,
+                decided_at=decided_on(year) if decided else None,
             ))
     return rows
+
+
+def decided_on(year: int) -> datetime.datetime:
+    """When the upper committee decided the year's ratings: at its meeting late in December."""
+    return timezone.make_aware(datetime.datetime(year, 12, DECISION_DAY, 9, 0))
+
+
+def opened_on(year: int) -> datetime.datetime:
+    """When the year's review opened: the cells' and members' self-assessments start in November."""
+    return timezone.make_aware(datetime.datetime(year, 11, 15, 8, 0))
 
 
 def build_demo_ratings(*, rng: random.Random, today: datetime.date) -> int:
     """Save the demo ratings (bulk insert); returns how many were added."""
     rows = demo_rating_rows(rng=rng, today=today)
     AnnualRating.objects.bulk_create(rows, batch_size=2000)
+    # A decided year's rows were written during its review, not at the seed's moment (auto_now_add).
+    for year in {row.year for row in rows if row.decided_at is not None}:
+        AnnualRating.objects.filter(year=year, decided_at=decided_on(year)).update(
+            created_at=opened_on(year), updated_at=decided_on(year))
     return len(rows)

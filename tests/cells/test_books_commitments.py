@@ -46,10 +46,12 @@ def test_secretary_records_a_paper_commitment_and_sees_who_has_not(client_for, p
     client = client_for(people.secretary)
     member = people.members["member"]
     url = reverse("books_commitment_paper", args=[tree.cell.pk, member.pk])
-    response = client.post(url, {"year": THIS_YEAR, "signed_on": f"05/01/{THIS_YEAR}", "content": "Bản giấy"})
+    # Signed on 5 January, or today in the year's first days (a paper signed in the future is refused).
+    signed_on = min(datetime.date(THIS_YEAR, 1, 5), timezone.localdate())
+    response = client.post(url, {"year": THIS_YEAR, "signed_on": f"{signed_on:%d/%m/%Y}", "content": "Bản giấy"})
     assert response.status_code == 302
     commitment = MemberCommitment.objects.get(member=member)
-    assert commitment.source == "paper" and commitment.confirmed_at.date() == datetime.date(THIS_YEAR, 1, 5)
+    assert commitment.source == "paper" and timezone.localdate(commitment.confirmed_at) == signed_on
     rows = {m.full_name: m for m in selectors.commitments_of_cell(cell=tree.cell, year=THIS_YEAR)}
     assert rows["Lê Văn Đảng Viên"].commitment_source == "paper"
     assert rows["Trần Thị Bí Thư"].commitment_id is None

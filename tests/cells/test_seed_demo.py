@@ -17,6 +17,7 @@ from django.utils import timezone
 from cells.demo import DEMO_PASSWORD, DEMO_USERNAMES, TERM_NAME, reset_demo
 from cells.models import (
     PATH_STEP_WIDTH,
+    AuditEntry,
     CellDocument,
     CellMembership,
     DuesPayment,
@@ -33,9 +34,11 @@ from cells.models import (
 )
 from meetings import selectors as meeting_selectors
 from meetings.demo import reset_demo_meetings, window_start
-from meetings.models import Attendance, Meeting, Resolution, Task
+from meetings.models import Attendance, Meeting, Opinion, Resolution, Task, Vote
 from meetings.services import rsvp_read_token
-from scoring.models import AnnualRating
+from scoring.models import AnnualRating, MeetingScore
+
+from . import demo_checks
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +65,7 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     transaction, rolled back afterwards, so a test that resets or changes it leaves it as it was."""
     media = tmp_path_factory.mktemp("seed-media")
     SEED_MEDIA["root"] = media
+    SEED_MEDIA["seeded_at"] = timezone.now()
     with override_settings(MEDIA_ROOT=media), django_db_blocker.unblock():
         out = seed()
     yield out
@@ -343,11 +347,16 @@ def test_held_meetings_have_attendance_votes_and_tasks_consistent_with_the_recor
     assert Task.objects.filter(status=Task.Status.OPEN, due_date__gte=today).exists()
 
 
-def test_the_secretary_cell_has_next_month_meeting_notified(seeded):
+def test_the_secretary_cell_has_one_upcoming_meeting_notified_this_month_or_next(seeded):
     secretary = get_user_model().objects.get(username="bithu").member
     cell = secretary.organisation
     upcoming = Meeting.objects.filter(organisation=cell, state=Meeting.State.NOTIFIED, planned_start__gt=timezone.now())
-    meeting = upcoming.get(kind=Meeting.Kind.REGULAR)
+    meeting = upcoming.get(kind__in=regular_kinds())
+    # This month's meeting while it is still ahead; once it is held, next month's.
+    this_month = timezone.localdate().replace(day=1)
+    held_this_month = Meeting.objects.filter(organisation=cell, kind__in=regular_kinds(), period_month=this_month,
+                                             state__in=[Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED])
+    assert meeting.period_month == (month_add(this_month, 1) if held_this_month.exists() else this_month)
     assert meeting.notice_sent_at <= timezone.now()
     assert meeting.chair == secretary
     expected = set(meeting_selectors.expected_members(cell=cell, on=timezone.localdate()).values_list("pk", flat=True))
@@ -379,21 +388,37 @@ def test_the_books_have_dues_commitments_and_documents_with_gaps(seeded):
     cell = get_user_model().objects.get(username="bithu").member.organisation
     assert behind.filter(member__organisation=cell).exists()
 
+    # Commitments are signed between 5 January and 31 March (a member who joins later signs on
+    # arrival): last year's are all in, this year's only those signed so far.
+    # (those who came this year signed last year's where they were then.)
+    last_year = MemberCommitment.objects.filter(year=today.year - 1)
+    here_last_year = members.filter(memberships__start__year__lt=today.year)
+    assert 0.85 * here_last_year.count() <= last_year.count() < here_last_year.count()
+    assert not last_year.exclude(member__in=here_last_year).exists()
     commitments = MemberCommitment.objects.filter(year=today.year)
-    assert 0.85 * members.count() <= commitments.count() < members.count()
-    assert not commitments.filter(confirmed_at__gt=timezone.now()).exists()
-    assert not commitments.filter(source=MemberCommitment.Source.PORTAL, member__user__isnull=True).exists()
+    assert commitments.count() <= members.count()
+    if today >= datetime.date(today.year, 4, 1):
+        assert 0.85 * members.count() <= commitments.count() < members.count()
+    if today < datetime.date(today.year, 1, 5):
+        assert not commitments.exists()
+    assert not MemberCommitment.objects.filter(confirmed_at__gt=timezone.now()).exists()
+    assert not MemberCommitment.objects.filter(source=MemberCommitment.Source.PORTAL, member__user__isnull=True).exists()
 
     documents = CellDocument.objects.all()
     types = RequiredDocumentType.objects.filter(active=True)
-    assert documents.filter(organisation=cell).count() >= types.count()
+    # The featured cell has every term document and every yearly one of last year (this year's come
+    # in January and February).
+    assert documents.filter(organisation=cell, year__isnull=True).count() == types.filter(period=RequiredDocumentType.Period.TERM).count()
+    assert documents.filter(organisation=cell, year=today.year - 1).count() == types.exclude(period=RequiredDocumentType.Period.TERM).count()
     cells = Organisation.objects.filter(kind__in=Organisation.CELL_KINDS).count()
     per_type = documents.filter(year=today.year).values("document_type").annotate(n=Count("organisation"))
     assert all(row["n"] < cells for row in per_type), "some cells still lack this year's documents"
     assert not documents.filter(adopted_on__gt=today).exists()
     for document in documents.order_by("?")[:5]:
         assert (SEED_MEDIA["root"] / document.file.name).read_bytes().startswith(b"%PDF-")
-    assert documents.aggregate(last=Max("year"))["last"] == today.year
+    # A year's documents are adopted from 5 January to 24 February: none of this year's before that.
+    expected_last = today.year if today >= datetime.date(today.year, 1, 5) else today.year - 1
+    assert documents.aggregate(last=Max("year"))["last"] == expected_last
 
 
 def test_the_demo_has_yearly_ratings_decided_for_past_years_and_self_assessed_for_this_one(seeded):
@@ -401,6 +426,9 @@ def test_the_demo_has_yearly_ratings_decided_for_past_years_and_self_assessed_fo
     past = AnnualRating.objects.filter(year__lt=this_year)
     assert past.exists() and not past.exclude(state=AnnualRating.State.DECIDED).exists()
     assert not past.filter(decided_level="").exists()
+    # Decided at the upper committee's meeting in December of the year, not at the seed's moment.
+    assert not past.exclude(decided_at__year=F("year"), decided_at__month=12).exists()
+    assert not past.filter(created_at__gte=SEED_MEDIA["seeded_at"]).exists()
     current = AnnualRating.objects.filter(year=this_year)
     assert current.exists() and not current.exclude(state=AnnualRating.State.SELF_ASSESSED).exists()
     # Every active member of a cell is rated once a year, and no more.
@@ -409,3 +437,97 @@ def test_the_demo_has_yearly_ratings_decided_for_past_years_and_self_assessed_fo
     decided = past.filter(member__isnull=False)
     excellent = decided.filter(decided_level="htxsnv").count()
     assert 0 < excellent <= 0.2 * decided.count()
+
+
+# --- a coherent story: when things were written, who joined when, who confirmed what ---------
+
+
+def test_the_demo_holds_together_today(seeded):
+    # The invariants the clock sweep (test_seed_demo_clock.py) checks on other days, here on today's.
+    assert demo_checks.all_problems(timezone.now()) == []
+
+
+def test_meetings_were_planned_by_the_25th_of_the_month_before_and_noticed_days_ahead(seeded):
+    seeded_at = SEED_MEDIA["seeded_at"]
+    regular = list(Meeting.objects.filter(kind__in=regular_kinds()).exclude(state=Meeting.State.CANCELLED)
+                   .values_list("organisation_id", "period_month", "created_at", "notice_sent_at", "planned_start"))
+    late = []
+    for cell_id, month, created_at, notice_sent_at, planned_start in regular:
+        # "Planned by the 25th": created before the 26th of the month before, 00:00 local time.
+        deadline = timezone.make_aware(datetime.datetime.combine(month_add(month, -1).replace(day=26), datetime.time()))
+        if created_at >= deadline:
+            late.append(cell_id)
+        assert planned_start - created_at >= datetime.timedelta(days=1)
+        assert created_at < notice_sent_at <= planned_start
+    assert 0 < len(late) <= 0.1 * len(regular), "a few, not most, are planned late"
+    featured = get_user_model().objects.get(username="bithu").member.organisation
+    assert featured.pk not in late
+    # Noticed days ahead: nearly all 1 to 11 days before (a meeting still weeks ahead may be noticed already).
+    ahead = [planned_start - notice_sent_at for *_rest, notice_sent_at, planned_start in regular]
+    assert sum(datetime.timedelta(days=1) <= gap <= datetime.timedelta(days=11) for gap in ahead) > 0.9 * len(ahead)
+    # Nothing the demo writes carries the moment of the seed: each row is dated when it happened.
+    for model in (Meeting, Opinion, Vote, Task, Notification):
+        assert not model.objects.filter(created_at__gte=seeded_at).exists(), model
+    assert Notification.objects.filter(kind="meetings.notice").exists()
+
+
+def test_memberships_start_at_admission_or_at_a_transfer_in_that_says_from_where(seeded):
+    admitted = CellMembership.objects.filter(reason_in="Kết nạp")
+    transferred = CellMembership.objects.exclude(reason_in="Kết nạp")
+    assert admitted.count() > 0.2 * CellMembership.objects.count()
+    assert transferred.count() > 0.2 * CellMembership.objects.count()
+    assert not admitted.exclude(start=F("member__admission_decision_date")).exists()
+    assert not transferred.filter(start__lte=F("member__admission_ceremony_date")).exists()
+    assert all(reason.startswith("Chuyển sinh hoạt đến từ Đảng bộ ")
+               for reason in transferred.values_list("reason_in", flat=True))
+    assert not CellMembership.objects.filter(member__status=Member.Status.PROBATIONARY).exclude(
+        reason_in="Kết nạp").exists()
+    # The demo member has been in the cell since before the meeting history, and is on its every meeting.
+    today = timezone.localdate()
+    member = get_user_model().objects.get(username="dangvien").member
+    assert member.memberships.get().start < window_start(today=today, months=12)
+    history = Meeting.objects.filter(organisation=member.organisation, kind__in=regular_kinds(),
+                                     state=Meeting.State.MINUTES_ADOPTED)
+    assert Attendance.objects.filter(member=member, meeting__in=history).count() == history.count() >= 12
+
+
+def test_officers_confirm_scores_only_inside_their_own_subtree(seeded):
+    from cells.management.commands.seed_demo import prefill_demo_scores
+    from scoring.selectors import can_confirm
+
+    officer = RoleAssignment.objects.get(user__username="danguy", role=Role.TCCS_OFFICER)
+    featured = get_user_model().objects.get(username="bithu").member.organisation
+    elsewhere = Organisation.objects.filter(kind=Organisation.Kind.CHI_BO, parent__kind=Organisation.Kind.DANG_BO_CO_SO
+                                            ).exclude(path__startswith=officer.organisation.path).order_by("path")[0]
+    single = Organisation.objects.filter(kind=Organisation.Kind.CHI_BO_CO_SO).order_by("path")[0]
+    for cell in (featured, elsewhere, single):
+        prefill_demo_scores(cell)
+
+    confirmed = MeetingScore.objects.filter(state=MeetingScore.State.CONFIRMED)
+    confirmers = {cell: set(confirmed.filter(meeting__organisation=cell).values_list("confirmed_by__username", flat=True))
+                  for cell in (featured, elsewhere, single)}
+    # Each cell's nearest upper level among the demo accounts: its own đảng ủy's officer, else the Khối.
+    assert confirmers == {featured: {"danguy"}, elsewhere: {"khoi_admin"}, single: {"khoi_admin"}}
+    # Scores of the last two months still wait for the upper level.
+    cutoff = timezone.now() - datetime.timedelta(days=60)
+    assert not confirmed.filter(meeting__planned_start__gte=cutoff).exists()
+    assert MeetingScore.objects.filter(state=MeetingScore.State.SELF_ADOPTED, meeting__organisation=featured).exists()
+    assert not MeetingScore.objects.filter(state=MeetingScore.State.SELF_ADOPTED,
+                                           meeting__planned_start__lt=cutoff).exists()
+
+    entries = AuditEntry.objects.filter(action="scoring.meetingscore.confirm").select_related("actor", "organisation")
+    assert entries.count() == confirmed.count() > 0
+    for entry in entries:
+        assert can_confirm(entry.actor, entry.organisation)
+        if entry.actor.username == "danguy":
+            assert entry.organisation.path.startswith(officer.organisation.path)
+    # Dated when it happened: the cell adopts its score with the minutes, the upper level confirms
+    # it within three weeks; neither at the seed's moment.
+    now = timezone.now()
+    for score in confirmed.select_related("meeting"):
+        assert score.meeting.actual_end <= score.created_at == score.self_adopted_at <= score.confirmed_at <= now
+        assert score.confirmed_at - score.self_adopted_at <= datetime.timedelta(days=21)
+        assert score.updated_at == score.confirmed_at
+    seeded_at = SEED_MEDIA["seeded_at"]
+    assert AuditEntry.objects.filter(action__startswith="scoring.meetingscore").exists()
+    assert not AuditEntry.objects.filter(action__startswith="scoring.", created_at__gte=seeded_at).exists()

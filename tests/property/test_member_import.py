@@ -218,6 +218,8 @@ def test_export_keeps_text_that_looks_like_a_formula_as_text(client_for, people,
         sheet = openpyxl.load_workbook(io.BytesIO(content)).active
         texts = [cell for row in sheet.iter_rows(min_row=4) for cell in row if isinstance(cell.value, str)]
         risky = [cell for cell in texts if cell.value.startswith(FORMULA_PREFIXES)]
-        assert any(cell.value == (name.strip()[:120] or "=") for cell in risky)
+        # XML reads a carriage return back as a line feed.
+        written = (name.strip()[:120] or "=").replace("\r\n", "\n").replace("\r", "\n")
+        assert any(cell.value == written for cell in risky)
         for cell in risky:
             assert cell.data_type == "s" and cell.quotePrefix

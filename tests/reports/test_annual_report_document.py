@@ -42,7 +42,7 @@ def test_section_three_is_one_matrix_of_every_tccs_and_target(khoi):
                 assert cell["unmet"] == (figure.met is False)
 
 
-def test_pdf_keeps_the_party_format_and_every_number(khoi, tmp_path):
+def test_pdf_keeps_the_party_format_and_every_number(khoi, tmp_path, pdftotext_available):
     content = services.annual_report_content(scope=khoi.khoi, year=YEAR)
     text, sizes = _pdf(content, tmp_path)
     assert "ĐẢNG CỘNG SẢN VIỆT NAM" in text and "BÁO CÁO" in text and "-BC/ĐUK" in text

@@ -24,7 +24,8 @@ def pdf_text(data: bytes, tmp_path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
-def test_button_queues_a_run_built_after_commit(client_for, khoi, tmp_path, django_capture_on_commit_callbacks):
+def test_button_queues_a_run_built_after_commit(client_for, khoi, tmp_path, django_capture_on_commit_callbacks,
+                                                pdftotext_available):
     client = client_for(khoi.users["admin"])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("reports:runs", args=[khoi.khoi.pk]), {"year": 2026})
@@ -131,7 +132,7 @@ def test_runs_access(client_for, client, khoi):
     assert reverse("login") in client.get(runs_url).url
 
 
-def test_annual_report_command_writes_both_files(khoi, tmp_path):
+def test_annual_report_command_writes_both_files(khoi, tmp_path, pdftotext_available):
     call_command("annual_report", year=2026, organisation=khoi.b.pk, output=str(tmp_path / "out"))
     pdf = tmp_path / "out" / f"bao-cao-chi-tieu-2026-{khoi.b.pk}.pdf"
     xlsx = tmp_path / "out" / f"bao-cao-chi-tieu-2026-{khoi.b.pk}.xlsx"
@@ -141,7 +142,7 @@ def test_annual_report_command_writes_both_files(khoi, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_real_worker_on_redis_builds_the_report(real_broker, khoi, tmp_path, settings):
+def test_real_worker_on_redis_builds_the_report(real_broker, khoi, tmp_path, settings, pdftotext_available):
     require_or_skip(connection.vendor == "postgresql",
                     "needs PostgreSQL (a worker process cannot share the SQLite test database)")
     mail_dir = tmp_path / "mail"

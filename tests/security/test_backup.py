@@ -65,6 +65,19 @@ def test_round_trip_restores_every_row_the_minutes_checksum_and_the_files(object
         AuditEntry.objects.exclude(action="test.after.restore").values_list("pk", flat=True))
 
 
+def test_a_timestamp_under_a_millisecond_past_the_second_survives_the_round_trip(objects, tmp_path):
+    # dumpdata keeps milliseconds: 10:00:00.000500 comes back as 10:00:00, and the checksum must agree.
+    meeting = Meeting.objects.get(state=Meeting.State.MINUTES_ADOPTED)
+    adopted_at = meeting.adopted_at.replace(microsecond=500)
+    Meeting.objects.filter(pk=meeting.pk).update(adopted_at=adopted_at)
+    checksum = adopted_minutes_checksum()
+    call_command("backup", output=str(tmp_path / "b"), verbosity=0)
+    wipe(Path(settings.MEDIA_ROOT))
+    call_command("restore", str(tmp_path / "b"), verbosity=0)
+    assert Meeting.objects.get(pk=meeting.pk).adopted_at == adopted_at.replace(microsecond=0)
+    assert adopted_minutes_checksum() == checksum
+
+
 def test_restore_refuses_a_database_that_is_not_empty_unless_forced(objects, tmp_path):
     call_command("backup", output=str(tmp_path / "b"), verbosity=0)
     counts = row_counts()

@@ -6,6 +6,7 @@ count of every model, a SHA-256 of the adopted minutes and of both files. ``rest
 all three. Sessions, login attempts (axes) and the Celery beat tables are not kept: they are rebuilt.
 """
 
+import datetime
 import hashlib
 import json
 import tarfile
@@ -41,6 +42,16 @@ def row_counts() -> dict[str, int]:
     return {model._meta.label_lower: model._base_manager.count() for model in backed_up_models()}
 
 
+class _MillisecondsEncoder(DjangoJSONEncoder):
+    """DjangoJSONEncoder with a datetime cut to its milliseconds first, as dumpdata keeps it: 07:00:00.000500
+    is written "07:00:00.000" but restored as 07:00:00, which DjangoJSONEncoder writes without the ".000"."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime):
+            o = o.replace(microsecond=o.microsecond // 1000 * 1000)
+        return super().default(o)
+
+
 def adopted_minutes_checksum() -> str:
     """SHA-256 of the adopted minutes: each adopted meeting row and every row of its record, in pk order.
 
@@ -58,7 +69,7 @@ def adopted_minutes_checksum() -> str:
     for model, rows in parts:
         digest.update(model._meta.label_lower.encode())
         for row in rows.order_by("pk").values():
-            digest.update(json.dumps(row, sort_keys=True, cls=DjangoJSONEncoder).encode())
+            digest.update(json.dumps(row, sort_keys=True, cls=_MillisecondsEncoder).encode())
         if model is Task:
             through = Task.assignees.through.objects.filter(task__meeting__in=adopted.values("pk"))
             for row in through.order_by("task_id", "member_id").values_list("task_id", "member_id"):

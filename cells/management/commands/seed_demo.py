@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cells import demo
-from cells.models import Member, Organisation
+from cells.models import Member, Organisation, RoleAssignment
 
 
 class Command(BaseCommand):
@@ -66,7 +66,7 @@ class Command(BaseCommand):
             phases = {}
             mark = time.perf_counter()
             result = demo.build_demo(scale=scale, rng=random.Random(seed), today=today)
-            demo.add_previous_terms(before=meetings_demo.window_start(today=today, months=history))
+            demo.add_previous_terms(before=meetings_demo.history_start(today=today, months=history))
             phases["tree"], mark = time.perf_counter() - mark, time.perf_counter()
             books = demo.build_demo_books(rng=random.Random(seed + 1), today=today, featured_cell=result.featured_cell,
                                           seed=seed)
@@ -80,8 +80,9 @@ class Command(BaseCommand):
                 # Every held meeting gets its pre-filled, explained score (the whole Khối at demo scale,
                 # the featured đảng bộ at province scale, where scoring one meeting at a time is too slow).
                 scope = result.root if scale == "demo" else result.featured_tccs
+                confirmers = demo_confirmers()
                 for cell in Organisation.objects.filter(path__startswith=scope.path, kind__in=Organisation.CELL_KINDS):
-                    prefill_demo_scores(cell)
+                    prefill_demo_scores(cell, confirmers=confirmers)
                 phases["scores"], mark = time.perf_counter() - mark, time.perf_counter()
 
         phases["commit"] = time.perf_counter() - mark  # PostgreSQL checks the deferred foreign keys here
@@ -116,26 +117,76 @@ class Command(BaseCommand):
         self.stdout.write(f"\nMật khẩu của mọi tài khoản demo: {demo.DEMO_PASSWORD}")
 
 
-def prefill_demo_scores(cell) -> int:
-    """Hook: pre-fill (and self-adopt) the meeting scores of ``cell``'s held meetings with the scoring app.
+def demo_confirmers() -> list[tuple[str, object]]:
+    """The demo accounts that confirm meeting scores, with the path of the organisation their role covers."""
+    from scoring.selectors import CONFIRM_ROLES
+
+    assignments = (RoleAssignment.objects.filter(user__username__in=demo.DEMO_USERNAMES, role__in=CONFIRM_ROLES,
+                                                 end__isnull=True)
+                   .select_related("user", "organisation"))
+    return [(a.organisation.path, a.user) for a in assignments]
+
+
+def confirmer_for(cell, confirmers):
+    """The nearest upper level of ``cell`` among the demo accounts: the officer of its own đảng ủy cơ sở
+    when there is one, else the Khối's admin. Nobody confirms a cell outside their subtree."""
+    above = [(path, user) for path, user in confirmers if cell.path.startswith(path) and cell.path != path]
+    return max(above, key=lambda item: len(item[0]))[1] if above else None
+
+
+def prefill_demo_scores(cell, *, confirmers=None) -> int:
+    """Hook: pre-fill (and self-adopt) the meeting scores of ``cell``'s held meetings with the scoring app,
+    and have the upper level confirm those older than two months.
 
     Off by default (``seed_demo --scores``): the scoring app scores one meeting at a time through its
-    services, which suits the featured cell's dozen meetings, not the whole province.
+    services, which suits the featured cell's dozen meetings, not the whole province. The services
+    stamp every row and audit entry with the seed's moment; they are moved back to when the cell
+    adopted its score (with the minutes) and when the upper level confirmed it.
     """
     import datetime
 
-    from django.contrib.auth import get_user_model
-
+    from cells.models import AuditEntry
     from meetings.demo import meetings_to_score
-    from scoring.models import MeetingScore
+    from scoring.models import MeetingScore, MeetingScoreLine
     from scoring.services import meeting_score_confirm, meeting_score_prefill_bulk
 
     meetings = meetings_to_score(cell=cell)
+    first_entry = (AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     scored = meeting_score_prefill_bulk(meetings=meetings, adopt=True)
-    # The đảng ủy cơ sở officer has confirmed all but the last two months, which still wait for it.
-    officer = get_user_model().objects.filter(username="danguy").first()
-    cutoff = timezone.now() - datetime.timedelta(days=60)
-    for score in MeetingScore.objects.filter(meeting__in=[m for m in meetings if m.planned_start < cutoff],
-                                             state=MeetingScore.State.SELF_ADOPTED):
-        meeting_score_confirm(score=score, by=officer)
+    # The upper level has confirmed all but the last two months, which still wait for it.
+    officer = confirmer_for(cell, demo_confirmers() if confirmers is None else confirmers)
+    now = timezone.now()
+    cutoff = now - datetime.timedelta(days=60)
+    if officer is not None:
+        for score in MeetingScore.objects.filter(meeting__in=[m for m in meetings if m.planned_start < cutoff],
+                                                 state=MeetingScore.State.SELF_ADOPTED):
+            meeting_score_confirm(score=score, by=officer)
+
+    rng = random.Random(f"{demo.DEMO_SEED}-{cell.path}")  # not the primary keys: --reset renumbers
+    by_meeting = {m.pk: m for m in meetings}
+    scores, moments = [], {}
+    for score in MeetingScore.objects.filter(meeting__in=meetings).order_by("meeting__planned_start"):
+        meeting = by_meeting[score.meeting_id]
+        # Minutes not adopted yet: the score half an hour after the meeting (over at least 45 minutes
+        # before now, see meetings.demo.OVER_AFTER).
+        adopted = meeting.adopted_at or meeting.actual_end + datetime.timedelta(minutes=30)
+        confirmed = None
+        if score.confirmed_at is not None:  # only meetings older than two months
+            confirmed = min(adopted + datetime.timedelta(days=rng.randint(3, 20), hours=rng.randint(0, 6)),
+                            now - datetime.timedelta(minutes=1))
+        moments[score.pk] = (adopted, confirmed)
+        scores.append((score.pk, adopted, adopted if score.self_adopted_at else None, confirmed, confirmed or adopted))
+    demo.set_columns(MeetingScore, ("created_at", "self_adopted_at", "confirmed_at", "updated_at"), scores)
+    score_of_line = dict(MeetingScoreLine.objects.filter(score_id__in=moments).values_list("pk", "score_id"))
+    entries = []
+    for pk, object_type, object_id, action in AuditEntry.objects.filter(pk__gte=first_entry).values_list(
+            "pk", "object_type", "object_id", "action"):
+        score_id = (int(object_id) if object_type == "scoring.meetingscore" else
+                    score_of_line.get(int(object_id)) if object_type == "scoring.meetingscoreline" else None)
+        if score_id not in moments:
+            continue
+        adopted, confirmed = moments[score_id]
+        upper = action.endswith((".confirm", ".override"))
+        entries.append((pk, confirmed if upper and confirmed else adopted))
+    demo.set_columns(AuditEntry, ("created_at",), entries)
     return scored

@@ -310,6 +310,14 @@ def month_status(*, month: datetime.date, today: datetime.date, meeting: dict | 
     return "planned" if meeting.get("notice_sent_at") else "draft"
 
 
+def month_in_progress(*, month: datetime.date, today: datetime.date, cells: int, held: int, planned: int) -> dict:
+    """``month_status`` counted over many cells of a month in progress: of ``cells``, ``held`` held their
+    meeting and ``planned`` (held included) planned it in time so far. Met: the held ones; failed: those
+    without a plan once the deadline has passed; pending: the rest."""
+    failed = max(cells - planned, 0) if planning_deadline_passed(month, today) else 0
+    return {"met": held, "failed": failed, "pending": max(cells - held - failed, 0)}
+
+
 MONTH_STATUS_UNIT = {"held": MET, "planned": IN_PROGRESS, "draft": IN_PROGRESS, "unplanned": IN_PROGRESS,
                      "late": FAILED, "missing": FAILED, "future": NOT_STARTED}
 

@@ -486,14 +486,7 @@ def current_month_counts(*, scope: Organisation, period: Period, today: datetime
     return {row["grp"]: row for row in rows}
 
 
-def month_in_progress(*, month: datetime.date, today: datetime.date, cells: int, held: int, planned: int) -> dict:
-    """The cells of a month in progress split into met (held), failed (no plan once the deadline has
-    passed) and pending (the rest): the counting rule of meetings.indicators.month_status."""
-    if indicators.planning_deadline_passed(month, today):
-        failed = max(cells - planned, 0)
-    else:
-        failed = 0
-    return {"met": held, "failed": failed, "pending": max(cells - held - failed, 0)}
+month_in_progress = indicators.month_in_progress
 
 
 def _organisation_ratings(scope, period, length) -> list[dict]:

@@ -52,6 +52,16 @@ def upcoming_problems(now: datetime.datetime) -> list:
     return []
 
 
+def _collector(problems: list, *fields: str):
+    """``offending(label, queryset)``: note the first five rows (pks, or ``fields``) of a queryset that
+    should be empty."""
+    def offending(label, queryset):
+        rows = list(queryset.values_list(*fields)[:5] if fields else queryset.values_list("pk", flat=True)[:5])
+        if rows:
+            problems.append((label, rows))
+    return offending
+
+
 def meeting_problems(now: datetime.datetime) -> list:
     """Meetings: nothing in progress or notified in the past, the chi ủy before the meeting it prepares,
     every step stamped in order and none after now."""
@@ -59,10 +69,7 @@ def meeting_problems(now: datetime.datetime) -> list:
     meetings = Meeting.objects.all()
     problems = []
 
-    def offending(label, queryset):
-        rows = list(queryset.values_list("pk", "kind", "period_month", "planned_start")[:5])
-        if rows:
-            problems.append((label, rows))
+    offending = _collector(problems, "pk", "kind", "period_month", "planned_start")
 
     offending("notified in the past", meetings.filter(state=Meeting.State.NOTIFIED, planned_start__lte=now))
     offending("held in the future", meetings.filter(state__in=HELD).filter(
@@ -103,10 +110,7 @@ def record_problems(now: datetime.datetime) -> list:
     """The meetings' records: said, voted and assigned during the meeting; answered between notice and start."""
     problems = []
 
-    def offending(label, queryset):
-        rows = list(queryset.values_list("pk", flat=True)[:5])
-        if rows:
-            problems.append((label, rows))
+    offending = _collector(problems)
 
     offending("opinion outside its meeting", Opinion.objects.filter(
         Q(created_at__lt=F("meeting__actual_start")) | Q(created_at__gt=F("meeting__actual_end"))))
@@ -134,10 +138,7 @@ def member_problems(now: datetime.datetime) -> list:
     members = Member.objects.annotate(first_start=Subquery(first.values("start")[:1]),
                                       first_reason=Subquery(first.values("reason_in")[:1]))
 
-    def offending(label, queryset):
-        rows = list(queryset.values_list("pk", flat=True)[:5])
-        if rows:
-            problems.append((label, rows))
+    offending = _collector(problems)
 
     offending("no membership", members.filter(first_start__isnull=True))
     offending("admitted here but not from the decision",
@@ -159,10 +160,7 @@ def book_problems(now: datetime.datetime) -> list:
     today = timezone.localdate(now)
     problems = []
 
-    def offending(label, queryset):
-        rows = list(queryset.values_list("pk", flat=True)[:5])
-        if rows:
-            problems.append((label, rows))
+    offending = _collector(problems)
 
     offending("dues of a future month or paid in the future", DuesPayment.objects.filter(
         Q(month__gt=today) | Q(paid_on__gt=today)))

@@ -181,9 +181,13 @@ def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict) 
         }
         for number, line in enumerate(lines, start=1)
     ]
+    from .selectors import document_signer
+
+    signer_title, signer = document_signer(organisation=cell, on=timezone.localdate())
     return {
         "cell": cell,
         "upper": cell.parent.name if cell.parent_id else "",
+        "signer_title": signer_title, "signer": signer,
         "month": month,
         "title": f"SỔ THU NỘP ĐẢNG PHÍ THÁNG {month:%m/%Y}",
         "rows": rows,
@@ -195,13 +199,9 @@ def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict) 
 
 def ledger_pdf(context: dict) -> bytes:
     """The dues book of one month as an A4 landscape PDF in Liberation Serif (WeasyPrint)."""
-    from django.conf import settings
-    from django.template.loader import render_to_string
-    from weasyprint import HTML
+    from .pdf import render_pdf
 
-    fonts = settings.BASE_DIR / "static" / "fonts"
-    html = render_to_string("documents/dues_ledger.html", {**context, "fonts_url": fonts.as_uri(), "money": money})
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return render_pdf("documents/dues_ledger.html", {**context, "money": money})
 
 
 def ledger_xlsx(context: dict) -> bytes:

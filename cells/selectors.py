@@ -276,6 +276,25 @@ def current_positions(*, organisation: Organisation) -> QuerySet[Position]:
     return organisation.positions.filter(_active_on(today)).select_related("member").order_by(rank, "start")
 
 
+# Who signs a document "T/M <body>" (HD 36-HD/VPTW, domain-research §6.1): the bí thư, or where there
+# is none on the day, the phó bí thư, over the words of that position.
+SIGNER_KINDS = (Position.Kind.SECRETARY, Position.Kind.DEPUTY_SECRETARY)
+# Party documents are Vietnamese whatever the reader's language.
+SIGNER_TITLES = {Position.Kind.SECRETARY: "BÍ THƯ", Position.Kind.DEPUTY_SECRETARY: "PHÓ BÍ THƯ"}
+
+
+def document_signer(*, organisation: Organisation, on: date) -> tuple[str, Member | None]:
+    """The position title ("BÍ THƯ" / "PHÓ BÍ THƯ") and the member who signs for ``organisation`` on ``on``;
+    ("BÍ THƯ", None) when nobody holds either post then (the document leaves the name to be written)."""
+    position = (Position.objects.filter(organisation=organisation, kind__in=SIGNER_KINDS, start__lte=on)
+                .filter(Q(end__isnull=True) | Q(end__gte=on)).select_related("member")
+                .order_by(Case(When(kind=Position.Kind.SECRETARY, then=Value(0)), default=Value(1)), "-start")
+                .first())
+    if position is None:
+        return SIGNER_TITLES[Position.Kind.SECRETARY], None
+    return SIGNER_TITLES[position.kind], position.member
+
+
 def membership_history(*, member: Member) -> QuerySet[CellMembership]:
     return member.memberships.select_related("organisation").order_by("-start")
 

@@ -4,57 +4,56 @@ Each document is a template under ``templates/documents/`` filled from the same 
 its web page (``selectors.minutes_context``), so the page and the PDF cannot disagree.
 """
 
-import logging
-
-from django.conf import settings
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cells.models import Organisation
+from cells.pdf import render_pdf  # noqa: F401 - the documents' renderer, re-exported for scoring and reports
+from cells.selectors import document_signer
 
 from . import selectors
 from .formatting import clock, party_day, place_and_date
 from .models import Meeting
-
-# WeasyPrint logs every layout step at INFO; keep the console for real problems.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
-
-
-def _font_faces() -> str:
-    fonts = settings.BASE_DIR / "static" / "fonts"
-    faces = []
-    for style, weight, name in [("normal", 400, "Regular"), ("normal", 700, "Bold"),
-                                ("italic", 400, "Italic"), ("italic", 700, "BoldItalic")]:
-        path = (fonts / f"LiberationSerif-{name}.ttf").as_uri()
-        faces.append(f'@font-face {{ font-family: "Liberation Serif"; font-style: {style}; font-weight: {weight}; '
-                     f'src: url("{path}"); }}')
-    return "\n".join(faces)
-
-
-def render_pdf(template_name: str, context: dict) -> bytes:
-    from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
-
-    html = render_to_string(template_name, {**context, "font_faces": _font_faces()})
-    font_config = FontConfiguration()
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=font_config)
 
 
 def minutes_pdf(meeting: Meeting) -> bytes:
     return render_pdf("documents/minutes.html", selectors.minutes_context(meeting))
 
 
-def notice_pdf(meeting: Meeting) -> bytes:
+def _signer(organisation: Organisation, day) -> dict:
+    """The signature block's title and name for the organisation's bí thư (or phó bí thư) on ``day``."""
+    title, member = document_signer(organisation=organisation, on=day)
+    return {"signer_title": title, "signer": member}
+
+
+def notice_context(meeting: Meeting) -> dict:
     context = selectors.minutes_context(meeting)
     sent = timezone.localdate(meeting.notice_sent_at) if meeting.notice_sent_at else timezone.localdate()
-    return render_pdf("documents/notice.html", {
+    return {
         **context, "date_line": place_and_date(sent), "start_clock": clock(meeting.planned_start),
         "party_day": party_day(timezone.localdate(meeting.planned_start)), "documents": list(meeting.documents.all()),
-    })
+        "notice_reference": meeting.notice_reference,
+        "notice_recipients": ["Đảng viên trong chi bộ", "Đảng ủy viên phụ trách", "Lưu chi bộ"],
+        **_signer(meeting.organisation, sent),
+    }
+
+
+def notice_pdf(meeting: Meeting) -> bytes:
+    return render_pdf("documents/notice.html", notice_context(meeting))
+
+
+def resolution_context(meeting: Meeting) -> dict:
+    context = selectors.minutes_context(meeting)
+    resolution = context["resolution"]
+    day = timezone.localdate(resolution.adopted_at) if resolution and resolution.adopted_at else context["day"].date()
+    return {
+        **context,
+        "resolution_recipients": [context["upper_name"] or "Cấp ủy cấp trên", "Đảng viên trong chi bộ", "Lưu chi bộ"],
+        **_signer(meeting.organisation, day),
+    }
 
 
 def resolution_pdf(meeting: Meeting) -> bytes:
-    return render_pdf("documents/resolution.html", selectors.minutes_context(meeting))
+    return render_pdf("documents/resolution.html", resolution_context(meeting))
 
 
 def minutes_book_pdf(cell: Organisation, year: int) -> bytes:

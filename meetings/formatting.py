@@ -25,3 +25,58 @@ def clock(moment: datetime.datetime | None) -> str:
         return "…"
     local = timezone.localtime(moment)
     return f"{local.hour} giờ {local.minute:02d} phút"
+
+
+# Two-syllable words common in organisation names: a heading line never ends between their syllables
+# when another break balances the lines almost as well ("CƠ QUAN", "DOANH NGHIỆP", "QUẢNG TRỊ"…).
+_WORDS = {tuple(pair.split()) for pair in (
+    "CƠ QUAN", "DOANH NGHIỆP", "QUẢNG TRỊ", "NÔNG NGHIỆP", "PHÁT TRIỂN", "NÔNG THÔN", "VIỆT NAM", "CHI NHÁNH",
+    "CÔNG TY", "CỔ PHẦN", "MÔI TRƯỜNG", "CÔNG TRÌNH", "ĐÔ THỊ", "ĐÔNG HÀ", "CHI BỘ", "ĐẢNG BỘ", "ĐẢNG ỦY",
+    "VĂN PHÒNG", "TÀI CHÍNH", "KHOA HỌC", "CÔNG NGHỆ", "GIÁO DỤC", "ĐÀO TẠO", "Y TẾ", "BỆNH VIỆN", "ĐA KHOA",
+    "TRUNG TÂM", "NGÂN HÀNG", "ĐIỆN LỰC", "VIỄN THÔNG", "TƯ PHÁP", "NGOẠI VỤ", "THANH TRA", "DÂN TỘC",
+    "TÔN GIÁO", "HỢP TÁC", "LIÊN MINH", "XÂY DỰNG", "GIAO THÔNG", "VẬN TẢI", "KẾ HOẠCH", "ĐẦU TƯ", "NỘI VỤ",
+    "TRƯỜNG HỌC", "CHÍNH TRỊ", "KIỂM SOÁT", "BỆNH TẬT", "XỔ SỐ", "KIẾN THIẾT", "DƯỢC PHẨM", "VẬT TƯ",
+    "QUỐC HỘI", "HỘI ĐỒNG", "NHÂN DÂN", "ĐẠI BIỂU", "THỂ THAO", "DU LỊCH", "VĂN HÓA", "THÔNG TIN",
+    "TRUYỀN THÔNG", "LAO ĐỘNG", "THƯƠNG BINH", "XÃ HỘI", "CÔNG THƯƠNG", "TỔNG HỢP", "QUẢN LÝ", "TIN HỌC",
+    "DỊCH VỤ", "NGÂN SÁCH")}
+
+
+def balanced_lines(text: str, width: int = 24) -> list[str]:
+    """An organisation's name in the heading, cut at word boundaries into as few lines of at most about
+    ``width`` characters as it needs, about as long as each other and not between the syllables of a
+    common word: "ĐẢNG BỘ KHỐI / CƠ QUAN VÀ DOANH NGHIỆP / TỈNH QUẢNG TRỊ", not a last line holding
+    "TRỊ" alone (issue #14)."""
+    words = text.split()
+    if len(text) <= width or len(words) < 2:
+        return [text]
+    upper = [word.upper() for word in words]
+
+    def cost(lines: list[list[int]], target: float) -> float:
+        total = 0.0
+        for line in lines:
+            length = len(" ".join(words[i] for i in line))
+            total += (length - target) ** 2 + (10_000 if length > width else 0)
+        for line in lines[:-1]:  # a break inside a common two-syllable word
+            last = line[-1]
+            if (upper[last], upper[last + 1]) in _WORDS:
+                total += 150
+        return total
+
+    best: tuple[float, list[list[int]]] | None = None
+    first = -(-len(text) // width)
+    for count in range(first, min(first + 2, len(words)) + 1):
+        target = len(text) / count
+        # Every way of cutting the words into ``count`` lines (names are short: a dozen words at most).
+        for cuts in _combinations(len(words) - 1, count - 1):
+            bounds = [0, *[c + 1 for c in cuts], len(words)]
+            lines = [list(range(bounds[i], bounds[i + 1])) for i in range(count)]
+            value = cost(lines, target) + (count - first) * 120
+            if best is None or value < best[0]:
+                best = (value, lines)
+    return [" ".join(words[i] for i in line) for line in best[1]]
+
+
+def _combinations(n: int, k: int):
+    from itertools import combinations
+
+    return combinations(range(n), k)

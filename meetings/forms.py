@@ -75,7 +75,8 @@ class MeetingForm(forms.ModelForm):
     class Meta:
         model = Meeting
         fields = ["kind", "period_month", "planned_start", "planned_end", "place", "mode", "online_link", "topic",
-                  "chair", "clerk", "guests", "upper_guests", "preparatory_meeting", "actual_start", "actual_end"]
+                  "chair", "clerk", "guests", "upper_guests", "preparatory_meeting", "actual_start", "actual_end",
+                  "short_reason"]
         widgets = {"guests": forms.Textarea(attrs={"rows": 2}), "upper_guests": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, cell, **kwargs):
@@ -91,7 +92,7 @@ class MeetingForm(forms.ModelForm):
             organisation=cell, kind=Meeting.Kind.COMMITTEE).exclude(pk=self.instance.pk).order_by("-planned_start")
         state = self.instance.state if self.instance.pk else Meeting.State.DRAFT
         editable = EDITABLE_BY_STATE.get(state, set()) if self.instance.pk else set(self.Meta.fields) - {
-            "actual_start", "actual_end"}
+            "actual_start", "actual_end", "short_reason"}
         for name in list(self.fields):
             if name not in editable:
                 del self.fields[name]
@@ -99,6 +100,7 @@ class MeetingForm(forms.ModelForm):
             self._row(("kind", "col-md-8"), ("period_month", "col-md-4")),
             self._row(("planned_start", "col-6"), ("planned_end", "col-6")),
             self._row(("actual_start", "col-6"), ("actual_end", "col-6")),
+            self._row(("short_reason", "col-12")),
             self._row(("place", "col-12")),
             self._row(("mode", "col-md-4"), ("online_link", "col-md-8")),
             self._row(("topic", "col-12")),
@@ -137,10 +139,14 @@ class CancelForm(forms.Form):
 class HeldForm(forms.Form):
     actual_start = VNDateTimeField(label=_("Thực tế bắt đầu"))
     actual_end = VNDateTimeField(label=_("Thực tế kết thúc"), required=False)
+    short_reason = forms.CharField(
+        label=_("Lý do sinh hoạt ngắn hơn quy định"), max_length=255, required=False,
+        help_text=_("Chỉ ghi khi buổi sinh hoạt ngắn hơn 90 phút (120 phút khi kết hợp chuyên đề)."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Row(Column("actual_start", css_class="col-6"), Column("actual_end", css_class="col-6")))
+        self.helper = _helper(Row(Column("actual_start", css_class="col-6"), Column("actual_end", css_class="col-6")),
+                              "short_reason")
 
 
 class AttendanceForm(forms.Form):

@@ -47,6 +47,10 @@ class Meeting(models.Model):
     planned_end = models.DateTimeField(_("Dự kiến kết thúc"))
     actual_start = models.DateTimeField(_("Thực tế bắt đầu"), null=True, blank=True)
     actual_end = models.DateTimeField(_("Thực tế kết thúc"), null=True, blank=True)
+    short_reason = models.CharField(
+        _("Lý do sinh hoạt ngắn hơn quy định"), max_length=255, blank=True,
+        help_text=_("Bắt buộc khi buổi sinh hoạt ngắn hơn thời lượng tối thiểu (90 phút; 120 phút khi kết hợp "
+                    "chuyên đề)."))
     place = models.CharField(_("Địa điểm"), max_length=255, blank=True)
     mode = models.CharField(_("Hình thức"), max_length=10, choices=Mode.choices, default=Mode.IN_PERSON)
     online_link = models.URLField(_("Đường dẫn họp trực tuyến"), blank=True)
@@ -64,6 +68,11 @@ class Meeting(models.Model):
     notice_sent_at = models.DateTimeField(_("Đã gửi thông báo lúc"), null=True, blank=True)
     documents_published_at = models.DateTimeField(_("Đã gửi tài liệu lúc"), null=True, blank=True)
     minutes_number = models.PositiveIntegerField(_("Số biên bản"), null=True, blank=True)
+    # The notice's number "NN-TB/CB", per organisation and term like every Party document (HD 36-HD/VPTW
+    # §1.3.1a, domain-research §6.1), given when the notice is sent (services.meeting_publish).
+    notice_number = models.PositiveIntegerField(_("Số thông báo"), null=True, blank=True)
+    notice_term = models.ForeignKey(Term, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("Nhiệm kỳ của thông báo"))
     term = models.ForeignKey(Term, null=True, blank=True, on_delete=models.PROTECT, related_name="meetings",
                              verbose_name=_("Nhiệm kỳ"))
     adopted_at = models.DateTimeField(_("Thông qua biên bản lúc"), null=True, blank=True)
@@ -105,6 +114,8 @@ class Meeting(models.Model):
                 condition=Q(kind__in=["thuong_ky", "ket_hop"]) & ~Q(state="cancelled"),
                 name="meeting_one_regular_per_month",
             ),
+            models.UniqueConstraint(fields=["organisation", "notice_term", "notice_number"],
+                                    condition=Q(notice_number__isnull=False), name="meeting_one_notice_number"),
             models.CheckConstraint(condition=Q(planned_end__gt=F("planned_start")), name="meeting_planned_ordered"),
             models.CheckConstraint(
                 condition=Q(actual_end__isnull=True) | Q(actual_start__isnull=True) | Q(actual_end__gt=F("actual_start")),
@@ -127,6 +138,13 @@ class Meeting(models.Model):
         if self.actual_start and self.actual_end:
             return int((self.actual_end - self.actual_start).total_seconds() // 60)
         return None
+
+    @property
+    def notice_reference(self) -> str:
+        """The notice's number and sign, e.g. "04-TB/CB"; empty until the notice is sent."""
+        if not self.notice_number:
+            return ""
+        return f"{self.notice_number:02d}-TB/{self.organisation.short_code or 'CB'}"
 
     @property
     def minutes_reference(self) -> str:
@@ -235,6 +253,14 @@ class Opinion(models.Model):
     @property
     def speaker_name(self) -> str:
         return self.speaker.full_name if self.speaker_id else self.guest_name
+
+    @property
+    def speaker_label(self) -> str:
+        """"Đồng chí <name>" as the minutes write a speaker, once: a guest typed as "Đồng chí X" stays so."""
+        name = self.speaker_name.strip()
+        if name.lower().startswith("đồng chí "):
+            return "Đồng chí " + name[len("đồng chí "):]
+        return f"Đồng chí {name}"
 
 
 class Vote(models.Model):

@@ -205,6 +205,41 @@ def _names(attendances) -> list[str]:
     return [a.member.full_name for a in attendances]
 
 
+# Where the minutes print what was recorded (issue #14): each record under the agenda step it belongs to.
+_STEP_BLOCKS = {AgendaItem.Step.NEXT_TASKS: "tasks", AgendaItem.Step.CONCLUSION: "conclusion",
+                AgendaItem.Step.SELF_SCORE: "score", AgendaItem.Step.MINUTES: "minutes"}
+# Steps where members speak: "Không có ý kiến" when nothing was recorded there.
+_SPEAKING_STEPS = {AgendaItem.Step.NEWS, AgendaItem.Step.LAST_RESULTS, AgendaItem.Step.OPINIONS,
+                   AgendaItem.Step.DISCUSSION, AgendaItem.Step.PARTY_WORK, AgendaItem.Step.TOPIC, AgendaItem.Step.OTHER}
+
+
+def _minutes_steps(agenda: list[AgendaItem], unassigned: list) -> dict:
+    """Each agenda item with what the minutes print under it: its notes and opinions, and the first
+    item of the right step takes the tasks, the conclusion with its votes, the self-score, the reading of
+    the minutes; the opinions tied to no item go to the opinions step (or the discussion). ``placed``
+    says which records found a step; the others are printed after the agenda, as before."""
+    placed = {"tasks": False, "conclusion": False, "score": False, "minutes": False, "opinions": False}
+    items = []
+    for item in agenda:
+        entry = {"item": item, "opinions": list(item.opinions.all()), "blocks": set()}
+        block = _STEP_BLOCKS.get(item.step)
+        if block and not placed[block]:
+            entry["blocks"].add(block)
+            placed[block] = True
+        items.append(entry)
+    if unassigned:
+        for step in (AgendaItem.Step.OPINIONS, AgendaItem.Step.DISCUSSION):
+            target = next((e for e in items if e["item"].step == step), None)
+            if target is not None:
+                target["opinions"] += unassigned
+                placed["opinions"] = True
+                break
+    for entry in items:
+        entry["nothing_said"] = (entry["item"].step in _SPEAKING_STEPS and not entry["opinions"]
+                                 and not entry["item"].notes.strip())
+    return {"items": items, "placed": placed}
+
+
 def minutes_context(meeting: Meeting) -> dict:
     """Everything the minutes show, for the web page and the PDF alike (so they cannot disagree)."""
     meeting = (
@@ -228,6 +263,7 @@ def minutes_context(meeting: Meeting) -> dict:
         ).order_by("order", "pk")
     )
     unassigned_opinions = list(meeting.opinions.filter(agenda_item__isnull=True).select_related("speaker"))
+    steps = _minutes_steps(agenda, unassigned_opinions)
     votes = list(meeting.votes.order_by("pk"))
     resolution = getattr(meeting, "resolution", None)
     tasks = list(meeting.tasks.prefetch_related("assignees").order_by("due_date", "pk"))
@@ -271,7 +307,9 @@ def minutes_context(meeting: Meeting) -> dict:
         "upper_guests": list(meeting.upper_guests.all()),
         "guests": [line.strip() for line in meeting.guests.splitlines() if line.strip()],
         "agenda": agenda,
-        "unassigned_opinions": unassigned_opinions,
+        "steps": steps["items"],
+        "placed": steps["placed"],
+        "unassigned_opinions": [] if steps["placed"]["opinions"] else unassigned_opinions,
         "votes": votes,
         "resolution": resolution,
         "tasks": tasks,

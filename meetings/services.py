@@ -107,13 +107,17 @@ MEETING_FIELDS = (
 EDITABLE_BY_STATE = {
     Meeting.State.DRAFT: set(MEETING_FIELDS) | {"upper_guests"},
     Meeting.State.NOTIFIED: set(MEETING_FIELDS) - {"kind"} | {"upper_guests"},
-    Meeting.State.HELD: {"topic", "chair", "clerk", "guests", "upper_guests", "actual_start", "actual_end"},
+    Meeting.State.HELD: {"topic", "chair", "clerk", "guests", "upper_guests", "actual_start", "actual_end",
+                         "short_reason"},
 }
 RENOTIFY_FIELDS = {"planned_start", "planned_end", "place", "mode", "online_link"}
 
 
 def _month_start(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
+
+
+FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 
 
 def _validate_meeting(meeting: Meeting) -> None:
@@ -124,6 +128,14 @@ def _validate_meeting(meeting: Meeting) -> None:
         errors["planned_end"] = _("Giờ kết thúc phải sau giờ bắt đầu.")
     if meeting.actual_start and meeting.actual_end and meeting.actual_end <= meeting.actual_start:
         errors["actual_end"] = _("Giờ kết thúc thực tế phải sau giờ bắt đầu thực tế.")
+    # What took place cannot lie ahead (a few minutes of clock difference allowed): an end "later than
+    # now" would lock minutes before the meeting is over and credit a duration nobody sat through.
+    soon = timezone.now() + FUTURE_TOLERANCE
+    for field, label in (("actual_start", _("Giờ bắt đầu thực tế không thể ở tương lai.")),
+                         ("actual_end", _("Giờ kết thúc thực tế không thể ở tương lai."))):
+        moment = getattr(meeting, field)
+        if moment and moment > soon and field not in errors:
+            errors[field] = label
     if meeting.mode in (Meeting.Mode.ONLINE, Meeting.Mode.HYBRID) and not meeting.online_link:
         errors["online_link"] = _("Họp trực tuyến cần có đường dẫn phòng họp.")
     for field in ("chair", "clerk"):
@@ -378,12 +390,28 @@ def meeting_publish(*, meeting: Meeting, by=None) -> Meeting:
     meeting.state = Meeting.State.NOTIFIED
     now = timezone.now()
     meeting.notice_sent_at = now
+    _number_notice(meeting, day=timezone.localdate(now))
     if meeting.documents.exists():
         meeting.documents_published_at = now
-    meeting.save(update_fields=["state", "notice_sent_at", "documents_published_at", "updated_at"])
+    meeting.save(update_fields=["state", "notice_sent_at", "documents_published_at", "notice_number", "notice_term",
+                                "updated_at"])
     _log(by=by, action="meetings.meeting.publish", meeting=meeting, before=before, after=snapshot(meeting))
     _send_notice(meeting)
     return meeting
+
+
+def _number_notice(meeting: Meeting, *, day: datetime.date) -> None:
+    """The next notice number of the meeting's organisation in the term of ``day`` (the sending day).
+
+    The organisation's row is locked first, so that two notices sent at once cannot take one number
+    (the unique constraint ``meeting_one_notice_number`` would refuse the second anyway).
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=meeting.organisation_id)
+    term = _term_on(organisation, day)
+    last = (Meeting.objects.filter(organisation=organisation, notice_term=term, notice_number__isnull=False)
+            .aggregate(last=Max("notice_number"))["last"])
+    meeting.notice_term = term
+    meeting.notice_number = (last or 0) + 1
 
 
 def rsvp_read_token(token: str) -> tuple[Meeting, Attendance]:
@@ -449,15 +477,15 @@ def _refuse_unless_recording(meeting: Meeting) -> None:
 
 
 @transaction.atomic
-def meeting_record_held(*, meeting: Meeting, actual_start, actual_end=None, by=None) -> Meeting:
+def meeting_record_held(*, meeting: Meeting, actual_start, actual_end=None, short_reason=None, by=None) -> Meeting:
     """Record that the meeting took place, with its actual start (and end once known)."""
     meeting = _lock(meeting)
     _refuse_unless_recording(meeting)
     before = snapshot(meeting)
     meeting.actual_start = actual_start
     meeting.actual_end = actual_end
-    if actual_start and actual_start > timezone.now() + datetime.timedelta(minutes=5):
-        raise ValidationError({"actual_start": _("Giờ bắt đầu thực tế không thể ở tương lai.")})
+    if short_reason is not None:
+        meeting.short_reason = short_reason.strip()
     _validate_meeting(meeting)
     meeting.state = Meeting.State.HELD
     meeting.save()
@@ -721,6 +749,22 @@ def minutes_completeness(meeting: Meeting) -> list[Problem]:
         problems.append(Problem(_("Chưa có người chủ trì.")))
     if not meeting.clerk_id:
         problems.append(Problem(_("Chưa có thư ký.")))
+    # The chair and the clerk sign the minutes: they must have been there (late counts as there).
+    presence = dict(meeting.attendances.filter(member_id__in=[m for m in (meeting.chair_id, meeting.clerk_id) if m])
+                    .values_list("member_id", "presence"))
+    for member_id, message in ((meeting.chair_id, _("Người chủ trì %(name)s được điểm danh là %(presence)s: hãy "
+                                                    "chọn lại người chủ trì hoặc sửa điểm danh.")),
+                               (meeting.clerk_id, _("Thư ký %(name)s được điểm danh là %(presence)s: hãy chọn lại "
+                                                    "thư ký hoặc sửa điểm danh."))):
+        value = presence.get(member_id)
+        if member_id and value and value not in Attendance.PRESENT_VALUES and value != Attendance.Presence.BLANK:
+            member = meeting.chair if member_id == meeting.chair_id else meeting.clerk
+            problems.append(Problem(message % {"name": member.full_name,
+                                               "presence": Attendance.Presence(value).label.lower()}))
+    now = timezone.now()
+    if meeting.actual_end and meeting.actual_end > now + FUTURE_TOLERANCE:
+        problems.append(Problem(_("Giờ kết thúc thực tế (%(end)s) chưa đến: chỉ thông qua biên bản sau khi buổi "
+                                  "sinh hoạt kết thúc.") % {"end": _fmt(meeting.actual_end)}))
     if not meeting.actual_start:
         problems.append(Problem(_("Chưa ghi giờ bắt đầu thực tế.")))
     if not meeting.actual_end:
@@ -744,8 +788,16 @@ def minutes_completeness(meeting: Meeting) -> list[Problem]:
     minimum = Meeting.MIN_MINUTES.get(meeting.kind)
     duration = meeting.duration_minutes
     if minimum and duration is not None and duration < minimum:
-        problems.append(Problem(_("Thời gian sinh hoạt %(duration)s phút, ít hơn %(minimum)s phút theo hướng dẫn.")
-                                % {"duration": duration, "minimum": minimum}, blocking=False))
+        # HD 42-HD/BTCTW: at least 90 minutes (120 combined with a thematic part). Shorter is recorded with
+        # its reason (entered with the actual times), or the minutes cannot be adopted.
+        if meeting.short_reason.strip():
+            problems.append(Problem(_("Thời gian sinh hoạt %(duration)s phút, ít hơn %(minimum)s phút theo hướng "
+                                      "dẫn; lý do: %(reason)s.") % {"duration": duration, "minimum": minimum,
+                                                                   "reason": meeting.short_reason}, blocking=False))
+        else:
+            problems.append(Problem(_("Thời gian sinh hoạt %(duration)s phút, ít hơn %(minimum)s phút theo hướng "
+                                      "dẫn: hãy ghi lý do cùng giờ sinh hoạt thực tế.") % {
+                                          "duration": duration, "minimum": minimum}))
     if meeting.kind in Meeting.REGULAR_KINDS and not meeting.tasks.exists():
         problems.append(Problem(_("Chưa phân công nhiệm vụ nào cho tháng tới."), blocking=False))
     return problems

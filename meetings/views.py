@@ -262,7 +262,8 @@ def rsvp(request, token):
 @require_http_methods(["GET", "POST"])
 def meeting_held(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
-    initial = {"actual_start": meeting.actual_start or meeting.planned_start, "actual_end": meeting.actual_end}
+    initial = {"actual_start": meeting.actual_start or meeting.planned_start, "actual_end": meeting.actual_end,
+               "short_reason": meeting.short_reason}
     return _form_page(request, HeldForm(request.POST or None, initial=initial),
                       lambda data: services.meeting_record_held(meeting=meeting, by=request.user, **data),
                       success=_("Đã ghi nhận thời gian sinh hoạt."), redirect_to=meeting.get_absolute_url(),

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cells.models import Organisation
+from cells.selectors import document_signer
 from cells.services import audit_log, snapshot
 
 from . import exports, selectors
@@ -191,6 +192,8 @@ def annual_report_content(*, scope: Organisation, year: int, today: datetime.dat
         "issuer_code": scope.short_code or "ĐU",
         "type_code": "BC",
         "signer_body": SIGNER_BODY.get(scope.kind, "CHI BỘ"),
+        **dict(zip(("signer_title", "signer"), document_signer(organisation=scope, on=today), strict=True)),
+        "report_recipients": ["Cấp ủy cấp trên (để báo cáo)", "Các tổ chức đảng trực thuộc", "Lưu văn phòng"],
         "date_line": place_and_date(today),
         "generated_at": timezone.localtime(),
         "title": _("Kết quả thực hiện các chỉ tiêu năm %(year)s của Nghị quyết nâng cao chất lượng sinh hoạt "

@@ -19,6 +19,7 @@ from cells.selectors import (
     MANAGE_MEMBERS,
     READ_MEMBERS,
     cell_summary,
+    document_signer,
     exempt_member_ids,
     organisations_visible_to,
     role_assignments_of,
@@ -430,6 +431,7 @@ def score_sheet_context(score: MeetingScore) -> dict:
         "type_code": "BĐ",
         "date_line": place_and_date(day),
         "day": day,
+        **dict(zip(("signer_title", "signer"), document_signer(organisation=organisation, on=day), strict=True)),
     }
 
 

@@ -531,3 +531,18 @@ def test_officers_confirm_scores_only_inside_their_own_subtree(seeded):
     seeded_at = SEED_MEDIA["seeded_at"]
     assert AuditEntry.objects.filter(action__startswith="scoring.meetingscore").exists()
     assert not AuditEntry.objects.filter(action__startswith="scoring.", created_at__gte=seeded_at).exists()
+
+
+def test_short_demo_meetings_record_why_and_their_notices_are_numbered(seeded):
+    """Issue #14: adopted minutes of a meeting under the minimum say why; every notice has a number, per
+    cell and term, without gaps or repeats."""
+    short = [m for m in Meeting.objects.filter(state=Meeting.State.MINUTES_ADOPTED, kind__in=regular_kinds())
+             if m.duration_minutes < Meeting.MIN_MINUTES[m.kind]]
+    assert short and all(m.short_reason for m in short)
+    noticed = Meeting.objects.filter(notice_sent_at__isnull=False)
+    assert not noticed.filter(notice_number__isnull=True).exists()
+    numbers = defaultdict(list)
+    for organisation_id, term_id, number in noticed.values_list("organisation_id", "notice_term_id", "notice_number"):
+        numbers[(organisation_id, term_id)].append(number)
+    for key, values in numbers.items():
+        assert sorted(values) == list(range(1, len(values) + 1)), key

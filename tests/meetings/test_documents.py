@@ -68,3 +68,111 @@ def test_meeting_page_queries_do_not_grow_with_members(client_for, people, tree,
         assert client.get(reverse("meetings:minutes", args=[meeting.pk])).status_code == 200
     with django_assert_max_num_queries(25):
         assert client.get(reverse("meetings:cell_list", args=[tree.cell.pk])).status_code == 200
+
+
+# --- layout, signers and numbers of every document (issue #14) ------------------------------------------
+
+
+def _pages(pdf: bytes, tmp_path) -> list[str]:
+    """The text of each page (pdftotext -layout)."""
+    import subprocess
+
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return [page for page in text.split("\f") if page.strip()]
+
+
+def test_heading_names_are_cut_into_balanced_lines_at_word_boundaries():
+    from meetings.formatting import balanced_lines
+
+    assert balanced_lines("ĐẢNG BỘ KHỐI CƠ QUAN VÀ DOANH NGHIỆP TỈNH QUẢNG TRỊ") == [
+        "ĐẢNG BỘ KHỐI CƠ QUAN", "VÀ DOANH NGHIỆP", "TỈNH QUẢNG TRỊ"]
+    assert balanced_lines("CHI BỘ VĂN PHÒNG") == ["CHI BỘ VĂN PHÒNG"]
+    lines = balanced_lines("CHI BỘ CÔNG TY CỔ PHẦN MÔI TRƯỜNG VÀ CÔNG TRÌNH ĐÔ THỊ ĐÔNG HÀ")
+    assert all(len(line) <= 24 for line in lines) and " ".join(lines).endswith("ĐÔNG HÀ")
+    assert not any(line.endswith(("CÔNG", "ĐÔNG", "CỔ")) for line in lines[:-1])  # no word cut in two
+
+
+def test_notices_are_numbered_per_organisation_and_term_when_sent(tree, people):
+    from meetings.models import Meeting
+
+    from .conftest import plan
+
+    first = services.meeting_publish(meeting=plan(tree.cell, days=3))
+    second = services.meeting_publish(meeting=plan(tree.cell, days=5, kind=Meeting.Kind.THEMATIC))
+    other = services.meeting_publish(meeting=plan(tree.sibling, days=3))
+    assert (first.notice_reference, second.notice_reference, other.notice_reference) == (
+        "01-TB/CB", "02-TB/CB", "01-TB/CB")
+    draft = plan(tree.cell, days=8, kind=Meeting.Kind.FORUM)
+    assert draft.notice_reference == ""
+
+
+def test_notice_and_resolution_print_their_number_and_signer_and_keep_the_signature_with_the_text(
+        tree, people, adopted, tmp_path, pdftotext_available):
+    from cells import services as cell_services
+    from cells.models import Position
+    from meetings import documents
+
+    cell_services.position_assign(member=people.members["secretary"], organisation=tree.cell,
+                                  kind=Position.Kind.SECRETARY, start=datetime.date(2020, 1, 1))
+    notice = _pages(documents.notice_pdf(adopted), tmp_path)
+    assert "Số 01-TB/CB" in notice[0]
+    assert "Trần Thị Bí Thư" in notice[-1] and "Đề nghị các đồng chí" in notice[-1]
+    resolution = _pages(documents.resolution_pdf(adopted), tmp_path)
+    assert "Trần Thị Bí Thư" in resolution[-1] and "T/M CHI BỘ" in resolution[-1]
+    # Without a bí thư on the day, the phó bí thư signs over her own title.
+    Position.objects.filter(organisation=tree.cell).update(end=datetime.date(2020, 6, 30))
+    cell_services.position_assign(member=people.members["member"], organisation=tree.cell,
+                                  kind=Position.Kind.DEPUTY_SECRETARY, start=datetime.date(2020, 7, 1))
+    notice = _pages(documents.notice_pdf(adopted), tmp_path)
+    assert "PHÓ BÍ THƯ" in notice[-1] and "Lê Văn Đảng Viên" in notice[-1]
+
+
+def test_a_long_notice_moves_its_last_paragraph_with_the_signature_and_never_strands_it(
+        tree, people, tmp_path, pdftotext_available):
+    """The issue's case: a page holding only "Nơi nhận" and "T/M CHI BỘ / BÍ THƯ". With an agenda long
+    enough to fill page 1, the last paragraph goes over with the signature block."""
+    from meetings import documents
+
+    from .conftest import plan
+
+    meeting = services.meeting_publish(meeting=plan(tree.cell, days=3))
+    for number in range(26):
+        services.agenda_item_add(meeting=meeting, title=f"Nội dung bổ sung số {number + 1} của buổi sinh hoạt")
+    pages = _pages(documents.notice_pdf(meeting), tmp_path)
+    assert len(pages) >= 2
+    last = pages[-1]
+    assert "T/M CHI BỘ" in last and "Đề nghị các đồng chí" in last
+    assert "T/M CHI BỘ" not in "".join(pages[:-1])
+
+
+def test_minutes_print_each_record_under_its_agenda_step(tree, people, meeting, tmp_path, pdftotext_available):
+    """The issue's minutes: headings printed empty although the tasks, the vote and the conclusion exist
+    further down, an opinion tied to no item after "Bế mạc", a guest as "Đồng chí Đồng chí …"."""
+    from meetings import documents, selectors
+
+    meeting = hold(meeting)
+    services.opinion_add(meeting=meeting, text="Đề nghị chi bộ quan tâm công tác phát triển đảng viên.",
+                         guest_name="Đồng chí Nguyễn Quang Thành")
+    services.task_create(meeting=meeting, description="Rà soát hồ sơ đảng viên", assignees=[people.members["member"]])
+    services.resolution_set(meeting=meeting, kind=Resolution.Kind.CONCLUSION, text="Kết luận về nhiệm vụ tháng tới")
+    count = selectors.eligible_voters(meeting=meeting).count()
+    services.vote_record(meeting=meeting, question="Thông qua kết luận", votes_for=count, votes_against=0)
+    context = selectors.minutes_context(meeting)
+    steps = {entry["item"].step: entry for entry in context["steps"]}
+    assert "tasks" in steps["next_tasks"]["blocks"] and "conclusion" in steps["conclusion"]["blocks"]
+    assert [o.speaker_label for o in steps["opinions"]["opinions"]] == ["Đồng chí Nguyễn Quang Thành"]
+    assert steps["news"]["nothing_said"] and not steps["opinions"]["nothing_said"]
+    assert context["unassigned_opinions"] == []
+    text = "\n".join(_pages(documents.minutes_pdf(meeting), tmp_path))
+    assert "Đồng chí Đồng chí" not in text
+    flat = " ".join(text.split())
+    # Each heading is followed by its own records, in the agenda's order, and the closing comes last.
+    order = [flat.index(part) for part in ("Ý kiến của đảng viên", "Nguyễn Quang Thành", "Nhiệm vụ tháng tới",
+                                             "Rà soát hồ sơ đảng viên", "Kết luận và biểu quyết",
+                                             "Kết luận về nhiệm vụ tháng tới", "Thông qua kết luận", "Bế mạc",
+                                             "Buổi sinh hoạt kết thúc lúc")]
+    assert order == sorted(order)
+    assert "Không có ý kiến." in flat

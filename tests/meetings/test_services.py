@@ -216,12 +216,35 @@ def test_completeness_lists_problems_and_blocks_adoption(people, meeting):
     assert meeting.state == Meeting.State.NOTIFIED and meeting.minutes_number is None
 
 
-def test_short_meeting_is_a_warning_not_a_block(people, meeting):
+def test_short_meeting_needs_its_reason_then_is_a_warning(people, meeting):
+    """A meeting shorter than 90 minutes (HD 42) blocks adoption until its reason is recorded (issue #14)."""
     meeting = hold(meeting, start_hour=14, end_hour=15)
     services.resolution_set(meeting=meeting, kind=Resolution.Kind.CONCLUSION, text="KL")
     problems = services.minutes_completeness(meeting)
+    assert [p.blocking for p in problems if "90 phút" in p.message] == [True]
+    with pytest.raises(ValidationError, match="hãy ghi lý do"):
+        services.meeting_adopt_minutes(meeting=meeting)
+    meeting = services.meeting_update(meeting=meeting, short_reason="Mất điện, kết thúc sớm")
+    problems = services.minutes_completeness(meeting)
     assert [p.blocking for p in problems if "90 phút" in p.message] == [False]
     services.meeting_adopt_minutes(meeting=meeting)
+
+
+def test_an_absent_chair_or_clerk_and_an_end_not_yet_reached_block_adoption(people, meeting, time_machine):
+    meeting = hold(meeting)
+    services.resolution_set(meeting=meeting, kind=Resolution.Kind.CONCLUSION, text="KL")
+    clerk = people.members["member"]
+    services.attendance_record(meeting=meeting, presence={clerk.pk: (Attendance.Presence.ABSENT_EXCUSED, "Ốm")})
+    messages = [p.message for p in services.minutes_completeness(meeting) if p.blocking]
+    assert any("Thư ký Lê Văn Đảng Viên được điểm danh là vắng có lý do" in m for m in messages)
+    services.attendance_record(meeting=meeting, presence={clerk.pk: (Attendance.Presence.LATE, "")})
+    assert not [p for p in services.minutes_completeness(meeting) if p.blocking]
+    # An actual end later than now is refused where it is entered, and blocks adoption if it got in.
+    with pytest.raises(ValidationError, match="không thể ở tương lai"):
+        services.meeting_update(meeting=meeting, actual_end=timezone.now() + datetime.timedelta(hours=2))
+    Meeting.objects.filter(pk=meeting.pk).update(actual_end=timezone.now() + datetime.timedelta(hours=2))
+    meeting.refresh_from_db()
+    assert any("chưa đến" in p.message for p in services.minutes_completeness(meeting) if p.blocking)
 
 
 def test_adoption_numbers_minutes_and_conclusions_within_a_term(tree, people, meeting):

@@ -35,8 +35,11 @@ def build_meeting(cell, *, start, minutes=120, kind=Meeting.Kind.REGULAR, absent
         updates["documents_published_at"] = start - datetime.timedelta(days=documents_days)
     Meeting.objects.filter(pk=meeting.pk).update(**updates)
     meeting.refresh_from_db()
+    # A meeting shorter than the minimum is recorded with its reason, or its minutes cannot be adopted.
+    short = minutes < Meeting.MIN_MINUTES.get(kind, 0)
     meeting = meeting_services.meeting_record_held(meeting=meeting, actual_start=start,
-                                                   actual_end=start + datetime.timedelta(minutes=minutes))
+                                                   actual_end=start + datetime.timedelta(minutes=minutes),
+                                                   short_reason="Kết thúc sớm do công tác đột xuất" if short else "")
     absent = {m.pk: value for m, value in (absent or {}).items()}
     presence = {}
     for attendance in meeting.attendances.all():

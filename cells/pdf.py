@@ -1,0 +1,31 @@
+"""PDF rendering of the Party-format documents with WeasyPrint, below every app: the minutes, notices,
+resolutions and score sheets (meetings, scoring), the annual report (reports) and the dues book (cells)
+share it, the shipped font and templates/documents/_base.html."""
+
+import logging
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+# WeasyPrint logs every layout step at INFO; keep the console for real problems.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+
+def font_faces() -> str:
+    """@font-face rules for the shipped Liberation Serif (every Vietnamese diacritic, the same on every machine)."""
+    fonts = settings.BASE_DIR / "static" / "fonts"
+    faces = []
+    for style, weight, name in [("normal", 400, "Regular"), ("normal", 700, "Bold"),
+                                ("italic", 400, "Italic"), ("italic", 700, "BoldItalic")]:
+        path = (fonts / f"LiberationSerif-{name}.ttf").as_uri()
+        faces.append(f'@font-face {{ font-family: "Liberation Serif"; font-style: {style}; font-weight: {weight}; '
+                     f'src: url("{path}"); }}')
+    return "\n".join(faces)
+
+
+def render_pdf(template_name: str, context: dict) -> bytes:
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    html = render_to_string(template_name, {**context, "font_faces": font_faces()})
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=FontConfiguration())

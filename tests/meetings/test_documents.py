@@ -176,3 +176,41 @@ def test_minutes_print_each_record_under_its_agenda_step(tree, people, meeting, 
                                              "Buổi sinh hoạt kết thúc lúc")]
     assert order == sorted(order)
     assert "Không có ý kiến." in flat
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notices_sent_at_once_take_distinct_numbers_without_gaps(tree):
+    """Four secretaries' clicks at the same moment: the organisation's row lock serialises the numbering."""
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import require_or_skip
+
+    from .conftest import plan
+
+    require_or_skip(connection.vendor == "postgresql", "concurrent transactions need PostgreSQL (SQLite serialises writers)")
+    meetings = [plan(tree.cell, days=3 + index, kind=kind) for index, kind in enumerate(
+        ["thuong_ky", "chuyen_de", "dien_dan", "bat_thuong"])]
+    barrier = threading.Barrier(len(meetings))
+    errors = []
+
+    def send(meeting):
+        try:
+            barrier.wait()
+            services.meeting_publish(meeting=meeting)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(meeting,)) for meeting in meetings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    from meetings.models import Meeting
+
+    numbers = sorted(Meeting.objects.filter(pk__in=[m.pk for m in meetings]).values_list("notice_number", flat=True))
+    assert numbers == [1, 2, 3, 4]

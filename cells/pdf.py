@@ -29,3 +29,37 @@ def render_pdf(template_name: str, context: dict) -> bytes:
 
     html = render_to_string(template_name, {**context, "font_faces": font_faces()})
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=FontConfiguration())
+
+
+# --- digital signature (issue #14) ------------------------------------------------------------
+
+
+def signing_configured() -> bool:
+    """A PKCS#12 certificate and its password are set (PDF_SIGNING_P12, PDF_SIGNING_PASSWORD)."""
+    return bool(getattr(settings, "PDF_SIGNING_P12", ""))
+
+
+def _signer():
+    from pyhanko.sign import signers
+
+    password = getattr(settings, "PDF_SIGNING_PASSWORD", "")
+    return signers.SimpleSigner.load_pkcs12(pfx_file=str(settings.PDF_SIGNING_P12),
+                                            passphrase=password.encode() if password else None)
+
+
+def sign_pdf(data: bytes, *, reason: str = "") -> tuple[bytes, str]:
+    """``data`` signed in PAdES form (baseline B, SHA-256) with the configured certificate, and the
+    certificate's subject. Without a certificate the PDF is returned as it is, with an empty subject."""
+    if not signing_configured():
+        return data, ""
+    import io
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    signer = _signer()
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    meta = signers.PdfSignatureMetadata(field_name="ChuKySo", md_algorithm="sha256", reason=reason or None,
+                                        subfilter=fields.SigSeedSubFilter.PADES)
+    signed = signers.sign_pdf(writer, meta, signer=signer)
+    return signed.getvalue(), signer.signing_cert.subject.human_friendly

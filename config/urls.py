@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cells import views as cell_views
+from meetings import views as meeting_views
 
 urlpatterns = [
     path("", cell_views.home, name="home"),
@@ -18,6 +19,9 @@ urlpatterns = [
     path("hop-thu/", include("cells.urls_inbox")),
     path("nhat-ky/", include("cells.urls_audit")),
     path("sinh-hoat/", include("meetings.urls")),
+    # Public, no login: anyone holding a printed document checks it against the filed copy (issue #14).
+    path("xac-minh/", meeting_views.verify_lookup, name="verify_lookup"),
+    path("xac-minh/<str:code>/", meeting_views.verify_document, name="verify_document"),
     path("bao-cao/", include("reports.urls")),
     path("cham-diem/", include("scoring.urls")),
     path("quan-tri/", admin.site.urls),

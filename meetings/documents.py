@@ -68,3 +68,75 @@ def minutes_book_pdf(cell: Organisation, year: int) -> bytes:
         "upper_name": cell.parent.name if cell.parent else "", "issuer_name": cell.name,
         "date_line": place_and_date(timezone.localdate()),
     })
+
+
+# --- filing and verification (issue #14) -------------------------------------------------------------
+
+# Codes people type from paper: no 0/O, 1/I/L.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_verification_code() -> str:
+    """"7KQ4-MX2P": 8 random characters (40 bits), unique among the filed documents."""
+    import secrets
+
+    from .models import FiledDocument
+
+    while True:
+        raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+        code = f"{raw[:4]}-{raw[4:]}"
+        if not FiledDocument.objects.filter(code=code).exists():
+            return code
+
+
+def verification_url(code: str) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("verify_document", args=[code])
+
+
+def _verification_context(code: str) -> dict:
+    import segno
+
+    url = verification_url(code)
+    return {"verification": {"code": code, "url": url,
+                             "qr": segno.make(url, error="m").svg_data_uri(scale=2, border=1)}}
+
+
+def sha256_of(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_adopted_documents(meeting: Meeting) -> list:
+    """Render, sign (when a certificate is configured) and store the minutes and the conclusion as filed at
+    adoption; each carries its verification code and QR code in the footer. Runs in the adoption's
+    transaction: a document that cannot be filed stops the adoption."""
+    from django.core.files.base import ContentFile
+
+    from cells.pdf import sign_pdf
+
+    from .models import FiledDocument
+
+    now = timezone.now()
+    filed = []
+    for kind, builder, template in ((FiledDocument.Kind.MINUTES, selectors.minutes_context, "documents/minutes.html"),
+                                    (FiledDocument.Kind.RESOLUTION, resolution_context, "documents/resolution.html")):
+        if kind == FiledDocument.Kind.RESOLUTION and not hasattr(meeting, "resolution"):
+            continue
+        if FiledDocument.objects.filter(meeting=meeting, kind=kind).exists():
+            continue
+        code = new_verification_code()
+        context = {**builder(meeting), **_verification_context(code)}
+        reference = meeting.minutes_reference if kind == FiledDocument.Kind.MINUTES else \
+            context["resolution"].reference
+        pdf, subject = sign_pdf(render_pdf(template, context),
+                                reason=f"{FiledDocument.Kind(kind).label} {reference}")
+        document = FiledDocument(meeting=meeting, kind=kind, reference=reference, code=code, sha256=sha256_of(pdf),
+                                 filed_at=now, signed=bool(subject), signer_subject=subject)
+        document.file.save(f"{code}.pdf", ContentFile(pdf), save=False)
+        document.save()
+        filed.append(document)
+    return filed

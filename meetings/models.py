@@ -425,6 +425,40 @@ class MeetingDocument(models.Model):
         return self.title
 
 
+def _filed_path(instance, filename):
+    # A random name on disk: the document's number and organisation are in the row, not the path.
+    import uuid
+
+    return f"filed/{instance.filed_at:%Y/%m}/{uuid.uuid4().hex}.pdf"
+
+
+class FiledDocument(models.Model):
+    """An adopted document as it was filed (issue #14): the PDF is stored once, at adoption, and served as
+    filed; its SHA-256 and a short verification code let anyone check a copy on the public page."""
+
+    class Kind(models.TextChoices):
+        MINUTES = "minutes", _("Biên bản")
+        RESOLUTION = "resolution", _("Nghị quyết / kết luận")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="filed_documents")
+    kind = models.CharField(_("Loại văn bản"), max_length=12, choices=Kind.choices)
+    reference = models.CharField(_("Số, ký hiệu"), max_length=40)
+    code = models.CharField(_("Mã xác minh"), max_length=12, unique=True)
+    sha256 = models.CharField(_("Mã băm SHA-256"), max_length=64)
+    file = models.FileField(_("Tệp PDF"), upload_to=_filed_path)
+    filed_at = models.DateTimeField(_("Lưu lúc"))
+    signed = models.BooleanField(_("Đã ký số"), default=False)
+    signer_subject = models.CharField(_("Chứng thư ký số"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("Văn bản đã lưu")
+        verbose_name_plural = _("Văn bản đã lưu")
+        constraints = [models.UniqueConstraint(fields=["meeting", "kind"], name="filed_one_per_meeting_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.reference} ({self.code})"
+
+
 class Amendment(models.Model):
     """A correction to adopted minutes: the minutes stay as adopted, the correction sits beside them."""
 

@@ -318,6 +318,23 @@ def minutes_context(meeting: Meeting) -> dict:
     }
 
 
+def filed_document(*, meeting: Meeting, kind: str):
+    """The document filed at adoption (the caller has checked access to the meeting), or None."""
+    from .models import FiledDocument
+
+    return FiledDocument.objects.filter(meeting=meeting, kind=kind).first()
+
+
+def filed_document_by_code(code: str):
+    """For the public verification page: the filed document of a code, with only what the page shows."""
+    from .models import FiledDocument
+
+    return (FiledDocument.objects.select_related("meeting__organisation")
+            .only("kind", "reference", "code", "sha256", "filed_at", "signed", "signer_subject",
+                  "meeting__adopted_at", "meeting__organisation__name")
+            .filter(code=str(code).strip().upper()[:12]).first())
+
+
 def agenda_of(meeting: Meeting) -> QuerySet[AgendaItem]:
     return meeting.agenda_items.order_by("order", "pk")
 

@@ -844,6 +844,10 @@ def meeting_adopt_minutes(*, meeting: Meeting, by=None) -> Meeting:
                                                           "ref": resolution.reference, "cell": organisation.name},
         body=resolution.text, url=reverse("meetings:minutes", args=[meeting.pk]),
     )
+    # The minutes and the conclusion are filed as adopted: stored once, signed when a certificate is set.
+    from .documents import file_adopted_documents
+
+    file_adopted_documents(meeting)
     # The layers above react once the adoption is committed (the scoring app pre-fills the score);
     # robust: a listener's failure (the broker down) is logged, never turned into a failed adoption.
     meeting_id = meeting.pk

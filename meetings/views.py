@@ -341,14 +341,28 @@ def task_update(request, task_pk):
 
 def minutes(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    from cells.pdf import signing_configured
+
     return render(request, "meetings/minutes.html", {**selectors.minutes_context(meeting),
+                                                     "filed": list(meeting.filed_documents.order_by("kind")),
+                                                     "signing_configured": signing_configured(),
                                                      "can_write": selectors.can_write_cell(request.user,
                                                                                            meeting.organisation)})
 
 
+def _filed_response(meeting, kind, filename):
+    """The filed PDF of an adopted document, served as it was filed; None when there is none."""
+    filed = selectors.filed_document(meeting=meeting, kind=kind)
+    if filed is None:
+        return None
+    with filed.file.open("rb") as handle:
+        return _pdf_response(handle.read(), filename)
+
+
 def minutes_pdf(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
-    return _pdf_response(documents.minutes_pdf(meeting), f"bien-ban-{meeting.pk}.pdf")
+    filename = f"bien-ban-{meeting.pk}.pdf"
+    return _filed_response(meeting, "minutes", filename) or _pdf_response(documents.minutes_pdf(meeting), filename)
 
 
 def notice_pdf(request, pk):
@@ -361,7 +375,9 @@ def resolution_pdf(request, pk):
     if not Resolution.objects.filter(meeting=meeting).exists():
         messages.error(request, _("Chưa có kết luận."))
         return redirect("meetings:detail", pk=pk)
-    return _pdf_response(documents.resolution_pdf(meeting), f"ket-luan-{meeting.pk}.pdf")
+    filename = f"ket-luan-{meeting.pk}.pdf"
+    return _filed_response(meeting, "resolution", filename) or _pdf_response(documents.resolution_pdf(meeting),
+                                                                              filename)
 
 
 def minutes_book_pdf(request, cell_pk, year):
@@ -392,3 +408,57 @@ def amendment_add(request, pk):
                       lambda data: services.amendment_add(meeting=meeting, by=request.user, **data),
                       success=_("Đã ghi đính chính."), redirect_to=reverse("meetings:minutes", args=[pk]),
                       title=_("Đính chính biên bản"), meeting=meeting)
+
+
+# --- public verification of filed documents (issue #14) -----------------------------------------------
+
+VERIFY_MAX_UPLOAD = 20 * 1024 * 1024
+
+
+def _verify_rate_limited(request) -> bool:
+    """At most ``settings.VERIFY_RATE_LIMIT`` lookups per client address in a window (the page needs no login). Behind
+    the TLS proxy REMOTE_ADDR is the proxy's address: the limit then holds for everyone together."""
+    from django.core.cache import cache
+
+    from django.conf import settings
+
+    limit, window = settings.VERIFY_RATE_LIMIT
+    key = f"verify:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > limit
+
+
+@login_not_required
+def verify_lookup(request):
+    """The public page: type the code printed on a document."""
+    if _verify_rate_limited(request):
+        return render(request, "meetings/verify.html", {"limited": True}, status=429)
+    code = (request.GET.get("ma") or "").strip().upper()
+    if code:
+        return redirect("verify_document", code=code)
+    return render(request, "meetings/verify.html", {})
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def verify_document(request, code):
+    """What was filed under ``code`` — type, number, organisation, adoption, SHA-256, nothing personal —
+    and, for an uploaded PDF, whether it is the filed one."""
+    if _verify_rate_limited(request):
+        return render(request, "meetings/verify.html", {"limited": True}, status=429)
+    document = selectors.filed_document_by_code(code)
+    context = {"document": document, "code": code.upper()}
+    if request.method == "POST" and document is not None:
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["error"] = _("Hãy chọn tệp PDF cần đối chiếu.")
+        elif upload.size > VERIFY_MAX_UPLOAD:
+            context["error"] = _("Tệp lớn hơn 20 MB, không phải văn bản đã lưu.")
+        else:
+            context["matches"] = documents.sha256_of(upload.read()) == document.sha256
+    return render(request, "meetings/verify.html", context, status=404 if document is None else 200)

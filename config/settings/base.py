@@ -49,6 +49,14 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = [h.strip() for h in env.str("ALLOWED_HOSTS", default="127.0.0.1,localhost,testserver").split(",") if h.strip()]
 # Absolute address of the portal, for links in e-mails (the one-click RSVP link).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Adopted documents are signed (PAdES, pyHanko) when a PKCS#12 certificate is given; without it the
+# portal works unchanged and the document pages say the documents are not signed (issue #14).
+PDF_SIGNING_P12 = env.str("PDF_SIGNING_P12", default="")
+# The public verification page (no login): lookups per client address, per window of seconds.
+VERIFY_RATE_LIMIT = (_int("VERIFY_RATE_LIMIT", 30), 600)
+PDF_SIGNING_PASSWORD = env.str("PDF_SIGNING_PASSWORD", default="")
+if PDF_SIGNING_P12 and not Path(PDF_SIGNING_P12).is_file():
+    _fail("PDF_SIGNING_P12", PDF_SIGNING_P12, "the path of a PKCS#12 (.p12/.pfx) file")
 if not SITE_URL.startswith(("http://", "https://")):
     _fail("SITE_URL", SITE_URL, "a URL starting with http:// or https://")
 # The place on the date line of Party documents ("Đông Hà, ngày 05 tháng 02 năm 2026").

@@ -14,3 +14,5 @@ LANGUAGE_CODE = "vi"
 # Tasks run in-process in ordinary tests; the task tests that need the real broker and a real
 # worker switch this off with the ``real_broker`` fixture (tests/conftest.py).
 CELERY_TASK_ALWAYS_EAGER = True
+# The access matrix walks the public verification pages for every role: the rate limit has its own test.
+VERIFY_RATE_LIMIT = (10_000, 600)

@@ -214,3 +214,35 @@ def test_notices_sent_at_once_take_distinct_numbers_without_gaps(tree):
 
     numbers = sorted(Meeting.objects.filter(pk__in=[m.pk for m in meetings]).values_list("notice_number", flat=True))
     assert numbers == [1, 2, 3, 4]
+
+
+def test_every_document_of_a_meeting_ends_with_body_text_and_splits_no_score_row(
+        tree, people, meeting, tmp_path, pdftotext_available):
+    """Issue #14's "done when": rendered to pages, no page holds only a signature block, and each criterion
+    row of the score sheet sits on one page (its first and last words on the same page)."""
+    from meetings import documents
+    from scoring import documents as scoring_documents
+    from scoring import services as scoring_services
+
+    meeting = hold(meeting)
+    services.resolution_set(meeting=meeting, kind=Resolution.Kind.CONCLUSION, text="Kết luận tháng\n" * 12)
+    meeting = services.meeting_adopt_minutes(meeting=meeting)
+    score = scoring_services.meeting_score_prefill(meeting=meeting, by=people.secretary)
+    bodies = {"minutes": "Buổi sinh hoạt kết thúc lúc", "notice": "Đề nghị các đồng chí", "resolution": "có trách nhiệm thực hiện",
+              "score sheet": "Chi bộ tự chấm"}
+    pdfs = {"minutes": documents.minutes_pdf(meeting), "notice": documents.notice_pdf(meeting),
+            "resolution": documents.resolution_pdf(meeting), "score sheet": scoring_documents.score_sheet_pdf(score)}
+    for name, pdf in pdfs.items():
+        pages = _pages(pdf, tmp_path)
+        last = " ".join(pages[-1].split())
+        assert bodies[name] in last, name
+        signature = "THƯ KÝ" if name == "minutes" else "T/M"
+        assert signature in last, name
+    pages = [" ".join(page.split()) for page in _pages(pdfs["score sheet"], tmp_path)]
+    for group in score.scheme_snapshot["groups"]:
+        for criterion in group["criteria"]:
+            words = f"{criterion['code']}. {criterion['name']}".split()
+            first = " ".join(words[:2])
+            on = [i for i, page in enumerate(pages) if first in page]
+            # The name's last word follows on the same page (pdftotext may put the row's numbers between).
+            assert on and words[-1] in pages[on[0]][pages[on[0]].index(first):], criterion["code"]

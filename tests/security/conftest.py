@@ -73,4 +73,5 @@ def objects(tree, people, settings):
         "task": meeting.tasks.get().pk, "token": meeting_services.rsvp_token(meeting=meeting, member=member),
         "score": score.pk, "rating": rating.pk, "doctype": doctype.pk, "celldoc": celldoc.pk,
         "inspection": inspection.pk, "run": run.pk, "notification": notification.pk,
+        "verify_code": meeting.filed_documents.get(kind="minutes").code,
     }

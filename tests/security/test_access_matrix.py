@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["admin", "viewer", "officer", "secretary", "clerk", "member", "other_secretary"]
 EXCLUDED_PREFIXES = ("quan-tri/", "i18n/", "static/", "media/")
-PUBLIC = {"login", "meetings:rsvp"}
+PUBLIC = {"login", "meetings:rsvp", "verify_lookup", "verify_document"}
 
 # Shorthands for common rows (roles: admin viewer officer secretary clerk member other).
 EVERYONE = "ooooooo"
@@ -45,6 +45,8 @@ MATRIX = {
     "logout": ({}, "mmmmmmm", EVERYONE),
     "password_change": ({}, EVERYONE, None),
     "password_change_done": ({}, EVERYONE, POST_ONLY),
+    "verify_lookup": ({}, EVERYONE, None),
+    "verify_document": ({"code": "verify_code"}, EVERYONE, None),
     # cells/urls.py
     "organisation_tree": ({}, STAFF_LIST, None),
     "organisation_detail": ({"pk": "cell"}, CELL_READ, None),

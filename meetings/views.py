@@ -418,9 +418,8 @@ VERIFY_MAX_UPLOAD = 20 * 1024 * 1024
 def _verify_rate_limited(request) -> bool:
     """At most ``settings.VERIFY_RATE_LIMIT`` lookups per client address in a window (the page needs no login). Behind
     the TLS proxy REMOTE_ADDR is the proxy's address: the limit then holds for everyone together."""
-    from django.core.cache import cache
-
     from django.conf import settings
+    from django.core.cache import cache
 
     limit, window = settings.VERIFY_RATE_LIMIT
     key = f"verify:{request.META.get('REMOTE_ADDR', '')}"

@@ -417,3 +417,15 @@ class SuspensionForm(forms.Form):
             "reason", "decision_ref", Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")),
             _submit(_("Ghi nhận đình chỉ")),
         )
+
+
+class RemovalForm(forms.Form):
+    state = forms.ChoiceField(label=_("Lý do"), choices=[
+        (Member.State.REMOVED, _("Ra khỏi Đảng (xóa tên, khai trừ)")), (Member.State.DECEASED, _("Từ trần"))])
+    on = VNDateField(label=_("Từ ngày"))
+    reason = forms.CharField(label=_("Ghi chú (số quyết định…)"), max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout("state", "on", "reason", _submit(_("Ghi nhận")))

@@ -80,6 +80,7 @@ MATRIX = {
     "books_member_full_membership": ({"pk": "member"}, MANAGE_MEMBER, None),
     "books_member_exemption_end": ({"pk": "member"}, MANAGE_MEMBER, None),
     "books_member_suspension": ({"pk": "member"}, MANAGE_MEMBER, None),
+    "books_member_removal": ({"pk": "member"}, MANAGE_MEMBER, None),
     # cells/urls_inbox.py: a message is its recipient's alone
     "inbox": ({}, EVERYONE, None),
     "notification_detail": ({"pk": "notification"}, "nnnnnon", None),

@@ -165,3 +165,13 @@ def test_an_exemption_marks_the_future_lists_and_its_end_puts_the_member_back(pe
     # The end of an exemption ends no role: it gave none.
     assert Role.MEMBER in selectors.roles_over(people.member, tree.cell)
 
+
+def test_the_removal_page_records_it_for_the_officer_and_refuses_the_secretary(client_for, people):
+    member = people.members["member"]
+    url = reverse("books_member_removal", args=[member.pk])
+    assert client_for(people.secretary).post(url, {"state": "deceased", "on": "01/11/2026"}).status_code == 403
+    response = client_for(people.officer).post(url, {"state": "deceased", "on": timezone.localdate().strftime("%d/%m/%Y")})
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.state == Member.State.DECEASED
+    assert selectors.roles_of(people.member) == set()

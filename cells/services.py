@@ -30,6 +30,7 @@ from .models import (
     Term,
     path_step,
 )
+from .selectors import CELL_MEMBER_ROLES, ROLE_LEVELS
 from .signals import member_exemption_changed, member_withdrawn
 
 logger = logging.getLogger(__name__)
@@ -86,12 +87,26 @@ def _next_child_path(parent: Organisation | None) -> str:
     return prefix + path_step(number)
 
 
-@transaction.atomic
-def organisation_create(*, parent: Organisation | None, kind: str, name: str, by=None, **fields) -> Organisation:
+def organisation_check_placement(*, parent: Organisation | None, kind: str) -> None:
+    """Where an organisation of ``kind`` may stand in the tree (the portal's forms and the admin's)."""
     if parent is None and kind != Organisation.Kind.KHOI:
         raise ValidationError({"parent": _("Chỉ Đảng bộ Khối được đứng đầu cây tổ chức.")})
     if parent is not None and parent.kind in Organisation.CELL_KINDS and kind != Organisation.Kind.TO_DANG:
         raise ValidationError({"kind": _("Dưới một chi bộ chỉ có thể lập tổ đảng.")})
+    if parent is not None and parent.kind == Organisation.Kind.TO_DANG:
+        raise ValidationError({"parent": _("Tổ đảng không có tổ chức trực thuộc.")})
+
+
+def organisation_check_move(*, organisation: Organisation, new_parent: Organisation | None) -> None:
+    if new_parent is None or new_parent.path.startswith(organisation.path):
+        raise ValidationError({"parent": _("Không thể chuyển một tổ chức vào chính cây con của nó.")
+                               if new_parent is not None else _("Chỉ Đảng bộ Khối được đứng đầu cây tổ chức.")})
+    organisation_check_placement(parent=new_parent, kind=organisation.kind)
+
+
+@transaction.atomic
+def organisation_create(*, parent: Organisation | None, kind: str, name: str, by=None, **fields) -> Organisation:
+    organisation_check_placement(parent=parent, kind=kind)
     path = _next_child_path(parent)
     organisation = Organisation(parent=parent, kind=kind, name=name, path=path, depth=len(path) // PATH_STEP_WIDTH, **fields)
     organisation.full_clean()
@@ -104,8 +119,7 @@ def organisation_create(*, parent: Organisation | None, kind: str, name: str, by
 @transaction.atomic
 def organisation_move(*, organisation: Organisation, new_parent: Organisation, by=None) -> Organisation:
     """Move a subtree under another parent (units merge and split): one UPDATE rewrites the paths."""
-    if new_parent.path.startswith(organisation.path):
-        raise ValidationError({"parent": _("Không thể chuyển một tổ chức vào chính cây con của nó.")})
+    organisation_check_move(organisation=organisation, new_parent=new_parent)
     before = snapshot(organisation)
     old_path = organisation.path
     new_path = _next_child_path(new_parent)
@@ -122,6 +136,26 @@ def organisation_move(*, organisation: Organisation, new_parent: Organisation, b
     Organisation.objects.filter(pk=organisation.pk).update(parent=new_parent)
     organisation.refresh_from_db()
     audit_log(actor=by, action="cells.organisation.move", instance=organisation, organisation=organisation,
+              before=before, after=snapshot(organisation))
+    return organisation
+
+
+# What may change on an organisation besides its place in the tree (organisation_move) and its kind.
+ORGANISATION_FIELDS = ("name", "short_code", "unit_type", "has_seal", "committee_override", "active_from", "active_to")
+
+
+@transaction.atomic
+def organisation_update(*, organisation: Organisation, by=None, **fields) -> Organisation:
+    unknown = set(fields) - set(ORGANISATION_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown organisation fields: {sorted(unknown)}")
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    before = snapshot(organisation)
+    for key, value in fields.items():
+        setattr(organisation, key, value)
+    organisation.full_clean()
+    organisation.save()
+    audit_log(actor=by, action="cells.organisation.update", instance=organisation, organisation=organisation,
               before=before, after=snapshot(organisation))
     return organisation
 
@@ -153,6 +187,12 @@ def _check_member_dates(member: Member):
         errors["full_membership_date"] = _("Đảng viên dự bị chưa có ngày công nhận chính thức.")
     if errors:
         raise ValidationError(errors)
+
+
+def member_check(member: Member) -> None:
+    """The rules a member's record must meet beyond its fields' own (for forms that build one)."""
+    _check_cell(member.organisation)
+    _check_member_dates(member)
 
 
 MEMBER_FIELDS = (
@@ -202,6 +242,37 @@ def member_update(*, member: Member, by=None, **fields) -> Member:
     member.save()
     audit_log(actor=by, action="cells.member.update", instance=member, organisation=member.organisation,
               before=before, after=snapshot(member))
+    return member
+
+
+# Roles an account holds because it is a member's: they follow the account when it is unlinked.
+_STAFF_ROLES = (Role.KHOI_ADMIN, Role.COMMITTEE_VIEWER, Role.TCCS_OFFICER)
+
+
+@transaction.atomic
+def member_link_user(*, member: Member, user, by=None) -> Member:
+    """Link a member to their sign-in account (or unlink with None).
+
+    The account gets the member role on the member's cell; an account unlinked loses the roles it
+    held over that cell as this member (secretary, clerk, member), not the staff roles it has.
+    """
+    member = Member.objects.select_for_update().select_related("user", "organisation").get(pk=member.pk)
+    if (user.pk if user else None) == member.user_id:
+        return member
+    if user is not None and Member.objects.filter(user=user).exclude(pk=member.pk).exists():
+        raise ValidationError({"user": _("Tài khoản này đã gắn với một đảng viên khác.")})
+    before = snapshot(member)
+    previous = member.user
+    member.user = user
+    member.save(update_fields=["user", "updated_at"])
+    audit_log(actor=by, action="cells.member.link_user", instance=member, organisation=member.organisation,
+              before=before, after=snapshot(member))
+    cell = member.organisation
+    if cell is not None and previous is not None:
+        roles_end_over(user=previous, organisation=cell, on=timezone.localdate() - datetime.timedelta(days=1),
+                       keep=_STAFF_ROLES, by=by)
+    if cell is not None and user is not None and member.state == Member.State.ACTIVE:
+        _grant_member_role(user=user, cell=cell, start=timezone.localdate(), by=by)
     return member
 
 
@@ -371,11 +442,15 @@ def member_suspend(
     return suspension
 
 
+def position_check(*, member: Member, organisation: Organisation, kind: str) -> None:
+    if kind != Position.Kind.SUPERVISOR and member.organisation_id != organisation.pk:
+        raise ValidationError({"member": _("Đảng viên không sinh hoạt ở chi bộ này.")})
+
+
 @transaction.atomic
 def position_assign(*, member: Member, organisation: Organisation, kind: str, start: datetime.date, by=None) -> Position:
     """Give a member a party position; a new secretary replaces the previous one from ``start``."""
-    if kind != Position.Kind.SUPERVISOR and member.organisation_id != organisation.pk:
-        raise ValidationError({"member": _("Đảng viên không sinh hoạt ở chi bộ này.")})
+    position_check(member=member, organisation=organisation, kind=kind)
     if kind == Position.Kind.SECRETARY:
         for previous in organisation.positions.select_for_update().filter(kind=kind, end__isnull=True):
             position_end(position=previous, on=start, by=by)
@@ -398,19 +473,6 @@ def position_end(*, position: Position, on: datetime.date, by=None) -> Position:
     return position
 
 
-# Where each role may be held: the level whose work it is (design §2).
-ROLE_KINDS = {
-    Role.KHOI_ADMIN: (Organisation.Kind.KHOI,),
-    Role.COMMITTEE_VIEWER: (Organisation.Kind.KHOI, *Organisation.TCCS_KINDS, Organisation.Kind.DANG_BO_BO_PHAN),
-    Role.TCCS_OFFICER: (*Organisation.TCCS_KINDS, Organisation.Kind.DANG_BO_BO_PHAN),
-    Role.CELL_SECRETARY: Organisation.CELL_KINDS,
-    Role.CELL_CLERK: Organisation.CELL_KINDS,
-    Role.MEMBER: Organisation.CELL_KINDS,
-}
-# Roles of a cell's own members: the account must be that of a member of the cell.
-CELL_MEMBER_ROLES = (Role.CELL_SECRETARY, Role.CELL_CLERK, Role.MEMBER)
-
-
 @transaction.atomic
 def role_assign(*, user, organisation: Organisation, role: str, start: datetime.date | None = None, by=None) -> RoleAssignment:
     """Grant ``role`` on ``organisation`` (and so on its subtree) from ``start``, with an audit row.
@@ -421,7 +483,7 @@ def role_assign(*, user, organisation: Organisation, role: str, start: datetime.
     start = start or timezone.localdate()
     if role not in Role.values:
         raise ValidationError({"role": _("Vai trò không hợp lệ.")})
-    if organisation.kind not in ROLE_KINDS[role]:
+    if organisation.kind not in ROLE_LEVELS[role]:
         raise ValidationError({"role": _("Vai trò \"%(role)s\" không áp dụng cho %(kind)s.")
                                % {"role": Role(role).label, "kind": organisation.get_kind_display().lower()}})
     if role in CELL_MEMBER_ROLES:

@@ -5,7 +5,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cells import services as cell_services
-from cells.models import RequiredDocumentType
+from cells.models import RequiredDocumentType, Role, RoleAssignment
 from meetings import services as meeting_services
 from reports.models import ReportRun
 from scoring import services as scoring_services
@@ -73,4 +73,5 @@ def objects(tree, people, settings):
         "task": meeting.tasks.get().pk, "token": meeting_services.rsvp_token(meeting=meeting, member=member),
         "score": score.pk, "rating": rating.pk, "doctype": doctype.pk, "celldoc": celldoc.pk,
         "inspection": inspection.pk, "run": run.pk, "notification": notification.pk,
+        "role": RoleAssignment.objects.get(user=people.member, role=Role.MEMBER).pk,
     }

@@ -256,7 +256,7 @@ def member_link_user(*, member: Member, user, by=None) -> Member:
     The account gets the member role on the member's cell; an account unlinked loses the roles it
     held over that cell as this member (secretary, clerk, member), not the staff roles it has.
     """
-    member = Member.objects.select_for_update().select_related("user", "organisation").get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).select_related("user", "organisation").get(pk=member.pk)
     if (user.pk if user else None) == member.user_id:
         return member
     if user is not None and Member.objects.filter(user=user).exclude(pk=member.pk).exists():
@@ -287,7 +287,7 @@ def member_transfer(
     off the old cell's meetings not held yet from ``on`` (which voids their RSVP links). A member
     with an account gets the member role on ``to`` from ``on``. The history is kept.
     """
-    member = Member.objects.select_for_update().select_related("user").get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
     _check_cell(to)
     if to is not None and member.organisation_id == to.pk:
         raise ValidationError({"to": _("Đảng viên đang sinh hoạt ở chi bộ này.")})
@@ -346,7 +346,7 @@ def member_remove(*, member: Member, state: str, on: datetime.date, reason: str 
     (a person outside the Party holds no role in its portal); they come off the cell's meetings not
     held yet from ``on``. The record stays with its last cell, for the books.
     """
-    member = Member.objects.select_for_update().select_related("user").get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
     if state not in REMOVAL_STATES:
         raise ValidationError({"state": _("Chọn lý do ra khỏi Đảng.")})
     if member.state != Member.State.ACTIVE:
@@ -421,7 +421,7 @@ def exemption_end(*, exemption: Exemption, on: datetime.date, by=None) -> Exempt
 def member_suspend(
     *, member: Member, reason: str, start: datetime.date, end: datetime.date | None = None, decision_ref: str = "", by=None
 ) -> Suspension:
-    member = Member.objects.select_for_update().select_related("user", "organisation").get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).select_related("user", "organisation").get(pk=member.pk)
     if end and end < start:
         raise ValidationError({"end": _("Ngày kết thúc phải sau ngày bắt đầu.")})
     if _overlapping(member.suspensions.all(), start, end).exists():

@@ -445,7 +445,8 @@ def attendance_withdraw(*, member: Member, cell: Organisation, start: datetime.d
     meetings = Meeting.objects.filter(organisation=cell, state__in=NOT_HELD, planned_start__gte=_from_day(start))
     if end is not None:
         meetings = meetings.filter(planned_start__lt=_from_day(end + datetime.timedelta(days=1)))
-    rows = list(Attendance.objects.select_for_update().filter(meeting__in=meetings, member=member).select_related("meeting"))
+    rows = list(Attendance.objects.select_for_update(of=("self",)).filter(meeting__in=meetings, member=member)
+                .select_related("meeting"))
     for attendance in rows:
         audit_log(actor=by, action="meetings.attendance.withdraw", instance=attendance, organisation=cell,
                   before=snapshot(attendance))
@@ -460,7 +461,7 @@ def attendance_withdraw(*, member: Member, cell: Organisation, start: datetime.d
 def attendance_exemptions_refresh(*, member: Member, since: datetime.date, by=None) -> list[int]:
     """Mark ``member`` exempt, or expected again, on the lists of meetings not held yet from ``since``,
     as their exemptions now say (design §2: exempt members get no meeting duties)."""
-    rows = (Attendance.objects.select_for_update().select_related("meeting", "meeting__organisation")
+    rows = (Attendance.objects.select_for_update(of=("self",)).select_related("meeting", "meeting__organisation")
             .filter(member=member, meeting__state__in=NOT_HELD, meeting__planned_start__gte=_from_day(since),
                     presence__in=[Attendance.Presence.BLANK, Attendance.Presence.EXEMPT]))
     changed = []

@@ -1,5 +1,10 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
+from . import services
+from .forms import add_service_errors
 from .models import (
     AuditEntry,
     CellDocument,
@@ -33,13 +38,77 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ServiceCheckedForm(forms.ModelForm):
+    """An admin form that also runs the rule the service will apply, so a refusal shows on the form
+    (as the portal's forms do) instead of failing in ``save_model``."""
+
+    def service_check(self, instance):
+        """Raise the service's ValidationError for ``instance`` as the form would save it."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.errors:
+            try:
+                self.service_check(self.instance)
+            except ValidationError as error:
+                add_service_errors(self, error)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrganisationForm(ServiceCheckedForm):
+    def service_check(self, instance):
+        if instance.pk is None:
+            services.organisation_check_placement(parent=instance.parent, kind=instance.kind)
+        elif "parent" in self.changed_data:
+            services.organisation_check_move(organisation=Organisation.objects.get(pk=instance.pk),
+                                             new_parent=instance.parent)
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    """Through the services: a new organisation gets its path, a new parent moves the subtree's paths,
+    and every change writes an audit row. The kind stays as created (a cell's members, meetings and
+    books depend on it); units merge and split by moving them."""
+
+    form = OrganisationForm
     list_display = ("name", "kind", "short_code", "parent", "unit_type", "has_seal")
     list_filter = ("kind", "unit_type")
     search_fields = ("name", "short_code")
-    readonly_fields = ("path", "depth")
     raw_id_fields = ("parent",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("path", "depth") + (("kind",) if obj else ())
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in services.ORGANISATION_FIELDS if name in form.cleaned_data}
+        if not change:
+            created = services.organisation_create(parent=obj.parent, kind=obj.kind, by=request.user,
+                                                   **{**fields, "name": obj.name})
+            obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
+            return
+        current = Organisation.objects.get(pk=obj.pk)
+        if "parent" in form.changed_data:
+            services.organisation_move(organisation=current, new_parent=obj.parent, by=request.user)
+        changed = {name: value for name, value in fields.items() if name in form.changed_data}
+        if changed:
+            services.organisation_update(organisation=current, by=request.user, **changed)
 
 
 @admin.register(Term)
@@ -48,54 +117,115 @@ class TermAdmin(admin.ModelAdmin):
     raw_id_fields = ("organisation",)
 
 
-class CellMembershipInline(admin.TabularInline):
+class CellMembershipInline(ReadOnlyInline):
     model = CellMembership
-    extra = 0
-    raw_id_fields = ("organisation",)
+    fields = ("organisation", "start", "end", "reason_in", "reason_out")
 
 
-class PositionInline(admin.TabularInline):
+class PositionInline(ReadOnlyInline):
     model = Position
-    extra = 0
-    raw_id_fields = ("organisation",)
+    fields = ("kind", "organisation", "start", "end")
+
+
+class MemberForm(ServiceCheckedForm):
+    def service_check(self, instance):
+        services.member_check(instance)
+        if "user" in self.changed_data and instance.user is not None:
+            if Member.objects.filter(user=instance.user).exclude(pk=instance.pk).exists():
+                raise ValidationError({"user": _("Tài khoản này đã gắn với một đảng viên khác.")})
 
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
+    """Through the services, with an audit row for every change. The cell and the state change only
+    by a transfer, a removal (the portal's pages): they end the roles and meeting lists they gave."""
+
+    form = MemberForm
     list_display = ("full_name", "party_card_number", "status", "state", "organisation")
     list_filter = ("status", "state", "sex", "dues_category")
     search_fields = ("full_name", "party_card_number", "citizen_id", "phone")
     raw_id_fields = ("organisation", "user")
     inlines = [CellMembershipInline, PositionInline]
+    fields = ("organisation", "state", *services.MEMBER_FIELDS, "user", "optional_reminder_email")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("state", "optional_reminder_email") + (("organisation",) if obj else ())
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in services.MEMBER_FIELDS if name in form.cleaned_data}
+        if change:
+            changed = {name: value for name, value in data.items() if name in form.changed_data}
+            if changed:
+                services.member_update(member=obj, by=request.user, **changed)
+        else:
+            created = services.member_create(organisation=form.cleaned_data["organisation"], by=request.user, **data)
+            obj.pk = created.pk
+        if "user" in form.changed_data:
+            services.member_link_user(member=obj, user=form.cleaned_data["user"], by=request.user)
 
 
 @admin.register(CellMembership)
-class CellMembershipAdmin(admin.ModelAdmin):
+class CellMembershipAdmin(ReadOnlyAdmin):
+    """Written by member_create and member_transfer only: a date changed here would move rights."""
+
     list_display = ("member", "organisation", "start", "end")
     raw_id_fields = ("member", "organisation")
 
 
+class PositionForm(ServiceCheckedForm):
+    def service_check(self, instance):
+        if instance.pk is None:
+            services.position_check(member=instance.member, organisation=instance.organisation, kind=instance.kind)
+
+
 @admin.register(Position)
 class PositionAdmin(admin.ModelAdmin):
+    """A new position through position_assign (a new secretary replaces the previous one), an end
+    through position_end; both write audit rows. Nothing else of a position changes."""
+
+    form = PositionForm
     list_display = ("member", "kind", "organisation", "start", "end")
     list_filter = ("kind",)
     raw_id_fields = ("member", "organisation")
 
+    def get_readonly_fields(self, request, obj=None):
+        return ("member", "organisation", "kind", "start") if obj else ("end",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            created = services.position_assign(member=obj.member, organisation=obj.organisation, kind=obj.kind,
+                                               start=obj.start, by=request.user)
+            obj.pk = created.pk
+        elif "end" in form.changed_data and obj.end is not None:
+            services.position_end(position=Position.objects.get(pk=obj.pk), on=obj.end, by=request.user)
+
 
 @admin.register(Exemption)
-class ExemptionAdmin(admin.ModelAdmin):
+class ExemptionAdmin(ReadOnlyAdmin):
+    """Granted and ended on the member's pages (member_exempt, exemption_end): the meeting lists follow."""
+
     list_display = ("member", "reason", "start", "end")
     raw_id_fields = ("member",)
 
 
 @admin.register(Suspension)
-class SuspensionAdmin(admin.ModelAdmin):
+class SuspensionAdmin(ReadOnlyAdmin):
+    """Recorded on the member's page (member_suspend): the duties and meeting lists it ends follow."""
+
     list_display = ("member", "reason", "start", "end")
     raw_id_fields = ("member",)
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(ReadOnlyAdmin):
+    """Roles are granted and ended on the organisation's rights page (role_assign, role_end: audited)."""
+
     list_display = ("user", "role", "organisation", "start", "end")
     list_filter = ("role",)
     raw_id_fields = ("user", "organisation")

@@ -5,10 +5,11 @@ from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .member_excel import read_member_sheet
-from .models import DuesPayment, DuesRelief, Exemption, Member, Organisation, RequiredDocumentType, Term
+from .models import DuesPayment, DuesRelief, Exemption, Member, Organisation, RequiredDocumentType, Role, Term
 from .selectors import cells_for_member_forms, member_filter_choices, members_ever_in_cell
 
 
@@ -417,3 +418,39 @@ class SuspensionForm(forms.Form):
             "reason", "decision_ref", Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")),
             _submit(_("Ghi nhận đình chỉ")),
         )
+
+
+class RemovalForm(forms.Form):
+    state = forms.ChoiceField(label=_("Lý do"), choices=[
+        (Member.State.REMOVED, _("Ra khỏi Đảng (xóa tên, khai trừ)")), (Member.State.DECEASED, _("Từ trần"))])
+    on = VNDateField(label=_("Từ ngày"))
+    reason = forms.CharField(label=_("Ghi chú (số quyết định…)"), max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout("state", "on", "reason", _submit(_("Ghi nhận")))
+
+
+class RoleGrantForm(forms.Form):
+    account = forms.CharField(label=_("Tên đăng nhập"), max_length=150)
+    role = forms.ChoiceField(label=_("Vai trò"))
+    start = VNDateField(label=_("Từ ngày"), initial=timezone.localdate)
+
+    def __init__(self, *args, roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(role, Role(role).label) for role in roles]
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("account", css_class="col-sm-5"), Column("role", css_class="col-sm-4"),
+                Column("start", css_class="col-sm-3")),
+            _submit(_("Cấp quyền")),
+        )
+
+    def clean_account(self):
+        from django.contrib.auth import get_user_model
+
+        account = get_user_model().objects.filter(username=self.cleaned_data["account"].strip(), is_active=True).first()
+        if account is None:
+            raise ValidationError(_("Không có tài khoản đang hoạt động với tên đăng nhập này."))
+        return account

@@ -28,6 +28,24 @@ MANAGE_MEMBERS = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER})
 READ_MEMBERS = MANAGE_MEMBERS | {Role.COMMITTEE_VIEWER, Role.CELL_SECRETARY, Role.CELL_CLERK}
 ALL_ROLES = frozenset(Role.values)
 
+# Where each role may be held: the level whose work it is (design §2).
+ROLE_LEVELS = {
+    Role.KHOI_ADMIN: (Organisation.Kind.KHOI,),
+    Role.COMMITTEE_VIEWER: (Organisation.Kind.KHOI, *Organisation.TCCS_KINDS, Organisation.Kind.DANG_BO_BO_PHAN),
+    Role.TCCS_OFFICER: (*Organisation.TCCS_KINDS, Organisation.Kind.DANG_BO_BO_PHAN),
+    Role.CELL_SECRETARY: Organisation.CELL_KINDS,
+    Role.CELL_CLERK: Organisation.CELL_KINDS,
+    Role.MEMBER: Organisation.CELL_KINDS,
+}
+# Roles of a cell's own members: held by the account of a member of that cell.
+CELL_MEMBER_ROLES = frozenset({Role.CELL_SECRETARY, Role.CELL_CLERK, Role.MEMBER})
+# Who may grant and end which roles within their subtree: the Khối's admins any; a đảng ủy cơ sở's
+# officer any but the Khối's own (nobody raises themselves above their level).
+GRANTS = {
+    Role.KHOI_ADMIN: frozenset(Role.values),
+    Role.TCCS_OFFICER: frozenset(Role.values) - {Role.KHOI_ADMIN},
+}
+
 _CACHE_ATTR = "_cells_role_assignments"
 
 
@@ -123,6 +141,31 @@ def get_organisation_for_user_or_404(user, pk, *, write: bool = False, roles=REA
     if write and not roles_over(user, organisation) & MANAGE_MEMBERS:
         raise PermissionDenied
     return organisation
+
+
+def roles_grantable(user, organisation: Organisation) -> list[str]:
+    """The roles ``user`` may grant and end on ``organisation`` (GRANTS × ROLE_LEVELS), in Role order."""
+    allowed = set().union(*(GRANTS.get(role, ()) for role in roles_over(user, organisation)))
+    return [role for role in Role.values if role in allowed and organisation.kind in ROLE_LEVELS[role]]
+
+
+def role_assignments_on(*, organisation: Organisation) -> QuerySet[RoleAssignment]:
+    """The roles on ``organisation`` in force today or starting later, for its rights page."""
+    today = timezone.localdate()
+    return (RoleAssignment.objects.filter(organisation=organisation).filter(Q(end__isnull=True) | Q(end__gte=today))
+            .select_related("user", "user__member").order_by("role", "user__username", "start"))
+
+
+def get_role_assignment_for_user_or_404(user, pk, *, write: bool = False) -> RoleAssignment:
+    """A role on an organisation the user reads (404 otherwise); with ``write``, one they may end (403)."""
+    try:
+        assignment = RoleAssignment.objects.select_related("organisation", "user").get(
+            pk=pk, organisation__in=organisations_visible_to(user))
+    except (RoleAssignment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if write and assignment.role not in roles_grantable(user, assignment.organisation):
+        raise PermissionDenied
+    return assignment
 
 
 def can_manage_member(user, member: Member) -> bool:

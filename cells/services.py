@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Model
+from django.db.models import Max, Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,11 +24,14 @@ from .models import (
     Organisation,
     Position,
     RequiredDocumentType,
+    Role,
     RoleAssignment,
     Suspension,
     Term,
     path_step,
 )
+from .selectors import CELL_MEMBER_ROLES, ROLE_LEVELS
+from .signals import member_exemption_changed, member_withdrawn
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +87,26 @@ def _next_child_path(parent: Organisation | None) -> str:
     return prefix + path_step(number)
 
 
-@transaction.atomic
-def organisation_create(*, parent: Organisation | None, kind: str, name: str, by=None, **fields) -> Organisation:
+def organisation_check_placement(*, parent: Organisation | None, kind: str) -> None:
+    """Where an organisation of ``kind`` may stand in the tree (the portal's forms and the admin's)."""
     if parent is None and kind != Organisation.Kind.KHOI:
         raise ValidationError({"parent": _("Chỉ Đảng bộ Khối được đứng đầu cây tổ chức.")})
     if parent is not None and parent.kind in Organisation.CELL_KINDS and kind != Organisation.Kind.TO_DANG:
         raise ValidationError({"kind": _("Dưới một chi bộ chỉ có thể lập tổ đảng.")})
+    if parent is not None and parent.kind == Organisation.Kind.TO_DANG:
+        raise ValidationError({"parent": _("Tổ đảng không có tổ chức trực thuộc.")})
+
+
+def organisation_check_move(*, organisation: Organisation, new_parent: Organisation | None) -> None:
+    if new_parent is None or new_parent.path.startswith(organisation.path):
+        raise ValidationError({"parent": _("Không thể chuyển một tổ chức vào chính cây con của nó.")
+                               if new_parent is not None else _("Chỉ Đảng bộ Khối được đứng đầu cây tổ chức.")})
+    organisation_check_placement(parent=new_parent, kind=organisation.kind)
+
+
+@transaction.atomic
+def organisation_create(*, parent: Organisation | None, kind: str, name: str, by=None, **fields) -> Organisation:
+    organisation_check_placement(parent=parent, kind=kind)
     path = _next_child_path(parent)
     organisation = Organisation(parent=parent, kind=kind, name=name, path=path, depth=len(path) // PATH_STEP_WIDTH, **fields)
     organisation.full_clean()
@@ -102,8 +119,7 @@ def organisation_create(*, parent: Organisation | None, kind: str, name: str, by
 @transaction.atomic
 def organisation_move(*, organisation: Organisation, new_parent: Organisation, by=None) -> Organisation:
     """Move a subtree under another parent (units merge and split): one UPDATE rewrites the paths."""
-    if new_parent.path.startswith(organisation.path):
-        raise ValidationError({"parent": _("Không thể chuyển một tổ chức vào chính cây con của nó.")})
+    organisation_check_move(organisation=organisation, new_parent=new_parent)
     before = snapshot(organisation)
     old_path = organisation.path
     new_path = _next_child_path(new_parent)
@@ -120,6 +136,26 @@ def organisation_move(*, organisation: Organisation, new_parent: Organisation, b
     Organisation.objects.filter(pk=organisation.pk).update(parent=new_parent)
     organisation.refresh_from_db()
     audit_log(actor=by, action="cells.organisation.move", instance=organisation, organisation=organisation,
+              before=before, after=snapshot(organisation))
+    return organisation
+
+
+# What may change on an organisation besides its place in the tree (organisation_move) and its kind.
+ORGANISATION_FIELDS = ("name", "short_code", "unit_type", "has_seal", "committee_override", "active_from", "active_to")
+
+
+@transaction.atomic
+def organisation_update(*, organisation: Organisation, by=None, **fields) -> Organisation:
+    unknown = set(fields) - set(ORGANISATION_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown organisation fields: {sorted(unknown)}")
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    before = snapshot(organisation)
+    for key, value in fields.items():
+        setattr(organisation, key, value)
+    organisation.full_clean()
+    organisation.save()
+    audit_log(actor=by, action="cells.organisation.update", instance=organisation, organisation=organisation,
               before=before, after=snapshot(organisation))
     return organisation
 
@@ -151,6 +187,12 @@ def _check_member_dates(member: Member):
         errors["full_membership_date"] = _("Đảng viên dự bị chưa có ngày công nhận chính thức.")
     if errors:
         raise ValidationError(errors)
+
+
+def member_check(member: Member) -> None:
+    """The rules a member's record must meet beyond its fields' own (for forms that build one)."""
+    _check_cell(member.organisation)
+    _check_member_dates(member)
 
 
 MEMBER_FIELDS = (
@@ -203,23 +245,58 @@ def member_update(*, member: Member, by=None, **fields) -> Member:
     return member
 
 
+# Roles an account holds because it is a member's: they follow the account when it is unlinked.
+_STAFF_ROLES = (Role.KHOI_ADMIN, Role.COMMITTEE_VIEWER, Role.TCCS_OFFICER)
+
+
+@transaction.atomic
+def member_link_user(*, member: Member, user, by=None) -> Member:
+    """Link a member to their sign-in account (or unlink with None).
+
+    The account gets the member role on the member's cell; an account unlinked loses the roles it
+    held over that cell as this member (secretary, clerk, member), not the staff roles it has.
+    """
+    member = Member.objects.select_for_update(of=("self",)).select_related("user", "organisation").get(pk=member.pk)
+    if (user.pk if user else None) == member.user_id:
+        return member
+    if user is not None and Member.objects.filter(user=user).exclude(pk=member.pk).exists():
+        raise ValidationError({"user": _("Tài khoản này đã gắn với một đảng viên khác.")})
+    before = snapshot(member)
+    previous = member.user
+    member.user = user
+    member.save(update_fields=["user", "updated_at"])
+    audit_log(actor=by, action="cells.member.link_user", instance=member, organisation=member.organisation,
+              before=before, after=snapshot(member))
+    cell = member.organisation
+    if cell is not None and previous is not None:
+        roles_end_over(user=previous, organisation=cell, on=timezone.localdate() - datetime.timedelta(days=1),
+                       keep=_STAFF_ROLES, by=by)
+    if cell is not None and user is not None and member.state == Member.State.ACTIVE:
+        _grant_member_role(user=user, cell=cell, start=timezone.localdate(), by=by)
+    return member
+
+
 @transaction.atomic
 def member_transfer(
     *, member: Member, to: Organisation | None, on: datetime.date, reason: str = "", by=None
 ) -> Member:
     """Close the member's current membership and open one in ``to`` (None: transferred out of the Khối).
 
-    Open positions in the old cell end on the same day; the history is kept.
+    What the old cell gave ends with it: open positions end on ``on``, the member's roles over the
+    old cell end the day before (from ``on`` they belong elsewhere), and the meetings app takes them
+    off the old cell's meetings not held yet from ``on`` (which voids their RSVP links). A member
+    with an account gets the member role on ``to`` from ``on``. The history is kept.
     """
-    member = Member.objects.select_for_update().get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
     _check_cell(to)
     if to is not None and member.organisation_id == to.pk:
         raise ValidationError({"to": _("Đảng viên đang sinh hoạt ở chi bộ này.")})
-    current = member.memberships.filter(end__isnull=True).first()
+    current = member.memberships.select_related("organisation").filter(end__isnull=True).first()
     if current and on < current.start:
         raise ValidationError({"on": _("Ngày chuyển không thể trước ngày bắt đầu sinh hoạt ở chi bộ hiện tại (%(date)s).")
                                % {"date": current.start.strftime("%d/%m/%Y")}})
     before = snapshot(member)
+    old_cell = current.organisation if current else member.organisation
     if current:
         current.end = on
         current.reason_out = reason or _("Chuyển sinh hoạt")
@@ -233,8 +310,70 @@ def member_transfer(
         member.organisation = None
         member.state = Member.State.TRANSFERRED_OUT
     member.save(update_fields=["organisation", "state", "updated_at"])
-    audit_log(actor=by, action="cells.member.transfer", instance=member, organisation=to or (current and current.organisation),
+    audit_log(actor=by, action="cells.member.transfer", instance=member, organisation=to or old_cell,
               before=before, after=snapshot(member))
+    if old_cell is not None:
+        _leave(member=member, cell=old_cell, on=on, by=by)
+    if to is not None and member.user_id:
+        _grant_member_role(user=member.user, cell=to, start=on, by=by)
+    return member
+
+
+def _leave(*, member: Member, cell: Organisation, on: datetime.date, end: datetime.date | None = None,
+           keep_roles=(), by=None) -> None:
+    """What belonging to ``cell`` gave ends from ``on``: the roles over it, its meeting lists."""
+    if member.user_id:
+        roles_end_over(user=member.user, organisation=cell, on=on - datetime.timedelta(days=1), keep=keep_roles, by=by)
+    member_withdrawn.send(sender=Member, member=member, cell=cell, start=on, end=end, by=by)
+
+
+def _grant_member_role(*, user, cell: Organisation, start: datetime.date, by=None) -> None:
+    in_force = RoleAssignment.objects.filter(user=user, organisation=cell, role=Role.MEMBER).filter(
+        Q(end__isnull=True) | Q(end__gte=start))
+    if not in_force.exists():
+        role_assign(user=user, organisation=cell, role=Role.MEMBER, start=start, by=by)
+
+
+# The party's own kinds of ending (Điều lệ Đảng art. 8–10): xóa tên, khai trừ, từ trần.
+REMOVAL_STATES = (Member.State.REMOVED, Member.State.DECEASED)
+
+
+@transaction.atomic
+def member_remove(*, member: Member, state: str, on: datetime.date, reason: str = "", by=None) -> Member:
+    """The member leaves the Party (removed from the rolls, expelled) or has died, on ``on``.
+
+    The membership and positions close on ``on``; every role of their account ends the day before
+    (a person outside the Party holds no role in its portal); they come off the cell's meetings not
+    held yet from ``on``. The record stays with its last cell, for the books.
+    """
+    member = Member.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
+    if state not in REMOVAL_STATES:
+        raise ValidationError({"state": _("Chọn lý do ra khỏi Đảng.")})
+    if member.state != Member.State.ACTIVE:
+        raise ValidationError({"state": _("Đảng viên không còn sinh hoạt (%(state)s).")
+                               % {"state": member.get_state_display()}})
+    current = member.memberships.select_related("organisation").filter(end__isnull=True).first()
+    if current and on < current.start:
+        raise ValidationError({"on": _("Ngày này trước ngày bắt đầu sinh hoạt ở chi bộ hiện tại (%(date)s).")
+                               % {"date": current.start.strftime("%d/%m/%Y")}})
+    if on > timezone.localdate():
+        raise ValidationError({"on": _("Ngày không thể ở tương lai.")})
+    before = snapshot(member)
+    if current:
+        current.end = on
+        current.reason_out = reason or Member.State(state).label
+        current.save(update_fields=["end", "reason_out"])
+    member.positions.filter(end__isnull=True).update(end=on)
+    member.state = state
+    member.save(update_fields=["state", "updated_at"])
+    audit_log(actor=by, action="cells.member.remove", instance=member, organisation=member.organisation,
+              before=before, after={**snapshot(member), "reason": reason})
+    if member.user_id:
+        for assignment in RoleAssignment.objects.filter(user=member.user).filter(Q(end__isnull=True) | Q(end__gte=on)):
+            role_end(assignment=assignment, on=on - datetime.timedelta(days=1), by=by)
+    cell = current.organisation if current else member.organisation
+    if cell is not None:
+        member_withdrawn.send(sender=Member, member=member, cell=cell, start=on, end=None, by=by)
     return member
 
 
@@ -258,6 +397,7 @@ def member_exempt(
     exemption.save()
     audit_log(actor=by, action="cells.exemption.create", instance=exemption, organisation=member.organisation,
               after=snapshot(exemption))
+    member_exemption_changed.send(sender=Member, member=member, since=start, by=by)
     return exemption
 
 
@@ -271,6 +411,9 @@ def exemption_end(*, exemption: Exemption, on: datetime.date, by=None) -> Exempt
     exemption.save(update_fields=["end"])
     audit_log(actor=by, action="cells.exemption.end", instance=exemption, organisation=exemption.member.organisation,
               before=before, after=snapshot(exemption))
+    # The end of an exemption gives nothing back to end: the member simply has duties again. The lists
+    # of meetings not held yet, which marked them exempt, now expect them after ``on``.
+    member_exemption_changed.send(sender=Member, member=exemption.member, since=on, by=by)
     return exemption
 
 
@@ -278,7 +421,7 @@ def exemption_end(*, exemption: Exemption, on: datetime.date, by=None) -> Exempt
 def member_suspend(
     *, member: Member, reason: str, start: datetime.date, end: datetime.date | None = None, decision_ref: str = "", by=None
 ) -> Suspension:
-    member = Member.objects.select_for_update().get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).select_related("user", "organisation").get(pk=member.pk)
     if end and end < start:
         raise ValidationError({"end": _("Ngày kết thúc phải sau ngày bắt đầu.")})
     if _overlapping(member.suspensions.all(), start, end).exists():
@@ -288,14 +431,26 @@ def member_suspend(
     suspension.save()
     audit_log(actor=by, action="cells.suspension.create", instance=suspension, organisation=member.organisation,
               after=snapshot(suspension))
+    # A suspended member takes no part in party work while it lasts: the duties their roles give over
+    # the cell (secretary, clerk…) end the day before; they stay a member of the cell (with the member
+    # role, granted if they had none) but come off its meetings not held yet within the suspension.
+    # A suspension recorded after it is over changes nobody's rights today.
+    if member.organisation is not None and (end is None or end >= timezone.localdate()):
+        _leave(member=member, cell=member.organisation, on=start, end=end, keep_roles=(Role.MEMBER,), by=by)
+        if member.user_id:
+            _grant_member_role(user=member.user, cell=member.organisation, start=start, by=by)
     return suspension
+
+
+def position_check(*, member: Member, organisation: Organisation, kind: str) -> None:
+    if kind != Position.Kind.SUPERVISOR and member.organisation_id != organisation.pk:
+        raise ValidationError({"member": _("Đảng viên không sinh hoạt ở chi bộ này.")})
 
 
 @transaction.atomic
 def position_assign(*, member: Member, organisation: Organisation, kind: str, start: datetime.date, by=None) -> Position:
     """Give a member a party position; a new secretary replaces the previous one from ``start``."""
-    if kind != Position.Kind.SUPERVISOR and member.organisation_id != organisation.pk:
-        raise ValidationError({"member": _("Đảng viên không sinh hoạt ở chi bộ này.")})
+    position_check(member=member, organisation=organisation, kind=kind)
     if kind == Position.Kind.SECRETARY:
         for previous in organisation.positions.select_for_update().filter(kind=kind, end__isnull=True):
             position_end(position=previous, on=start, by=by)
@@ -320,11 +475,62 @@ def position_end(*, position: Position, on: datetime.date, by=None) -> Position:
 
 @transaction.atomic
 def role_assign(*, user, organisation: Organisation, role: str, start: datetime.date | None = None, by=None) -> RoleAssignment:
-    assignment = RoleAssignment(user=user, organisation=organisation, role=role, start=start or timezone.localdate())
+    """Grant ``role`` on ``organisation`` (and so on its subtree) from ``start``, with an audit row.
+
+    Refused: a role at a level it does not belong to (a secretary of a đảng ủy cơ sở), a cell role
+    for an account that is not one of the cell's members, a role the user already holds there.
+    """
+    start = start or timezone.localdate()
+    if role not in Role.values:
+        raise ValidationError({"role": _("Vai trò không hợp lệ.")})
+    if organisation.kind not in ROLE_LEVELS[role]:
+        raise ValidationError({"role": _("Vai trò \"%(role)s\" không áp dụng cho %(kind)s.")
+                               % {"role": Role(role).label, "kind": organisation.get_kind_display().lower()}})
+    if role in CELL_MEMBER_ROLES:
+        member = Member.objects.filter(user=user).first()
+        if member is None or member.organisation_id != organisation.pk or member.state != Member.State.ACTIVE:
+            raise ValidationError({"user": _("Tài khoản này không phải của một đảng viên đang sinh hoạt tại %(cell)s.")
+                                   % {"cell": organisation.name}})
+    held = RoleAssignment.objects.filter(user=user, organisation=organisation, role=role).filter(
+        Q(end__isnull=True) | Q(end__gte=start))
+    if held.exists():
+        raise ValidationError({"role": _("Tài khoản đã có vai trò này tại %(organisation)s.")
+                               % {"organisation": organisation.name}})
+    assignment = RoleAssignment(user=user, organisation=organisation, role=role, start=start)
     assignment.full_clean()
     assignment.save()
     audit_log(actor=by, action="cells.role.assign", instance=assignment, organisation=organisation, after=snapshot(assignment))
     return assignment
+
+
+@transaction.atomic
+def role_end(*, assignment: RoleAssignment, on: datetime.date, by=None) -> RoleAssignment | None:
+    """End a role: ``on`` is the last day it is in force (as ``end`` reads everywhere).
+
+    A role that would end before it starts never took effect: it is deleted (None is returned),
+    and the audit row keeps what it was.
+    """
+    assignment = RoleAssignment.objects.select_for_update().select_related("organisation").get(pk=assignment.pk)
+    before = snapshot(assignment)
+    if assignment.end is not None and assignment.end <= on:
+        return assignment  # already over by then
+    if on < assignment.start:
+        audit_log(actor=by, action="cells.role.cancel", instance=assignment, organisation=assignment.organisation,
+                  before=before)
+        assignment.delete()
+        return None
+    assignment.end = on
+    assignment.save(update_fields=["end"])
+    audit_log(actor=by, action="cells.role.end", instance=assignment, organisation=assignment.organisation,
+              before=before, after=snapshot(assignment))
+    return assignment
+
+
+def roles_end_over(*, user, organisation: Organisation, on: datetime.date, keep=(), by=None) -> list[RoleAssignment]:
+    """End, with ``on`` their last day, the user's roles on ``organisation`` and its subtree (but ``keep``)."""
+    assignments = (RoleAssignment.objects.filter(user=user, organisation__path__startswith=organisation.path)
+                   .filter(Q(end__isnull=True) | Q(end__gt=on)).exclude(role__in=keep).order_by("pk"))
+    return [role_end(assignment=assignment, on=on, by=by) for assignment in assignments]
 
 
 # --- notifications -----------------------------------------------------------------------

@@ -5,6 +5,8 @@ from . import views
 urlpatterns = [
     path("to-chuc/", views.organisation_tree, name="organisation_tree"),
     path("to-chuc/<int:pk>/", views.organisation_detail, name="organisation_detail"),
+    path("to-chuc/<int:pk>/phan-quyen/", views.organisation_roles, name="organisation_roles"),
+    path("phan-quyen/<int:pk>/ket-thuc/", views.role_end, name="role_end"),
     path("dang-vien/", views.member_list, name="member_list"),
     path("dang-vien/them/", views.member_create, name="member_create"),
     path("dang-vien/xuat-excel/", views.member_export, name="member_export"),

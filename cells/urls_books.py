@@ -29,4 +29,5 @@ urlpatterns = [
     path("dang-vien/<int:pk>/chinh-thuc/", views.member_full_membership, name="books_member_full_membership"),
     path("dang-vien/<int:pk>/ket-thuc-mien/", views.member_exemption_end, name="books_member_exemption_end"),
     path("dang-vien/<int:pk>/dinh-chi/", views.member_suspension, name="books_member_suspension"),
+    path("dang-vien/<int:pk>/ra-khoi-dang/", views.member_removal, name="books_member_removal"),
 ]

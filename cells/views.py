@@ -1,9 +1,12 @@
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -14,6 +17,7 @@ from .forms import (
     MemberFilterForm,
     MemberForm,
     MemberImportForm,
+    RoleGrantForm,
     TransferForm,
     add_service_errors,
 )
@@ -48,6 +52,7 @@ def organisation_detail(request, pk):
     context = {
         "organisation": organisation,
         "can_manage": bool(selectors.roles_over(request.user, organisation) & selectors.MANAGE_MEMBERS),
+        "can_grant": bool(selectors.roles_grantable(request.user, organisation)),
     }
     if organisation.is_cell:
         context.update(
@@ -59,6 +64,38 @@ def organisation_detail(request, pk):
     else:
         context["children"] = selectors.organisation_tree(user=request.user).filter(parent=organisation)
     return render(request, "cells/organisation_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def organisation_roles(request, pk):
+    """Who holds which role on an organisation; its managers grant roles here (with an audit row)."""
+    organisation = selectors.get_organisation_for_user_or_404(request.user, pk, write=True)
+    grantable = selectors.roles_grantable(request.user, organisation)
+    form = RoleGrantForm(request.POST or None, roles=grantable)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.role_assign(user=data["account"], organisation=organisation, role=data["role"],
+                                 start=data["start"], by=request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Đã cấp quyền cho tài khoản %(name)s.") % {"name": data["account"].username})
+            return redirect("organisation_roles", pk=organisation.pk)
+    return render(request, "cells/organisation_roles.html", {
+        "organisation": organisation, "form": form, "grantable": grantable,
+        "assignments": selectors.role_assignments_on(organisation=organisation),
+    })
+
+
+@require_POST
+def role_end(request, pk):
+    """End a role from today (its last day is yesterday); one that had not started yet is cancelled."""
+    assignment = selectors.get_role_assignment_for_user_or_404(request.user, pk, write=True)
+    services.role_end(assignment=assignment, on=timezone.localdate() - datetime.timedelta(days=1), by=request.user)
+    messages.success(request, _("Đã chấm dứt vai trò %(role)s của tài khoản %(name)s.") % {
+        "role": assignment.get_role_display(), "name": assignment.user.username})
+    return redirect("organisation_roles", pk=assignment.organisation_id)
 
 
 def _filtered_members(request):

@@ -21,6 +21,7 @@ from .forms import (
     ExemptionEndForm,
     FullMembershipForm,
     PaperCommitmentForm,
+    RemovalForm,
     SuspensionForm,
     add_service_errors,
     parse_month,
@@ -337,3 +338,10 @@ def member_exemption_end(request, pk):
 def member_suspension(request, pk):
     return _lifecycle_step(request, pk, form_class=SuspensionForm, service=services.member_suspend,
                            title=_("Đình chỉ sinh hoạt đảng"), message=_("Đã ghi nhận đình chỉ sinh hoạt."))
+
+
+@require_http_methods(["GET", "POST"])
+def member_removal(request, pk):
+    return _lifecycle_step(request, pk, form_class=RemovalForm, service=services.member_remove,
+                           title=_("Ra khỏi Đảng, từ trần"),
+                           message=_("Đã ghi nhận; các quyền và danh sách triệu tập của đảng viên đã kết thúc."))

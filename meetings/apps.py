@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class MeetingsConfig(AppConfig):
     name = "meetings"
     verbose_name = _("Sinh hoạt chi bộ")
+
+    def ready(self):
+        from . import receivers  # noqa: F401 - connects the receivers of cells.signals

@@ -424,6 +424,10 @@ def rsvp_read_token(token: str) -> tuple[Meeting, Attendance]:
         raise ValidationError(_("Đường dẫn xác nhận đã hết hạn.")) from None
     except (signing.BadSignature, KeyError, TypeError, ValueError, Attendance.DoesNotExist):
         raise ValidationError(_("Đường dẫn xác nhận không hợp lệ.")) from None
+    # A link outlives neither the row (taken off the list) nor the membership it was sent for.
+    day = timezone.localdate(attendance.meeting.planned_start)
+    if not selectors.expected_members(cell=attendance.meeting.organisation, on=day).filter(pk=attendance.member_id).exists():
+        raise ValidationError(_("Đường dẫn xác nhận không hợp lệ."))
     return attendance.meeting, attendance
 
 
@@ -449,6 +453,60 @@ def _rsvp_set(*, attendance: Attendance, attending: bool, reason: str, via: str,
     _log(by=by, action="meetings.attendance.rsvp", meeting=meeting, instance=attendance, before=before,
          after=snapshot(attendance))
     return attendance
+
+
+# --- membership changes (cells.signals, through meetings.receivers) --------------------------
+
+NOT_HELD = (Meeting.State.DRAFT, Meeting.State.NOTIFIED)
+
+
+def _from_day(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+@transaction.atomic
+def attendance_withdraw(*, member: Member, cell: Organisation, start: datetime.date,
+                        end: datetime.date | None = None, by=None) -> list[int]:
+    """Take ``member`` off the lists of ``cell``'s meetings not held yet whose day falls from ``start``
+    to ``end`` (None: on and after ``start``): they left the cell, or are suspended. Their RSVP links
+    to those meetings die with the rows. Returns the meetings changed."""
+    meetings = Meeting.objects.filter(organisation=cell, state__in=NOT_HELD, planned_start__gte=_from_day(start))
+    if end is not None:
+        meetings = meetings.filter(planned_start__lt=_from_day(end + datetime.timedelta(days=1)))
+    rows = list(Attendance.objects.select_for_update(of=("self",)).filter(meeting__in=meetings, member=member)
+                .select_related("meeting"))
+    for attendance in rows:
+        audit_log(actor=by, action="meetings.attendance.withdraw", instance=attendance, organisation=cell,
+                  before=snapshot(attendance))
+    Attendance.objects.filter(pk__in=[attendance.pk for attendance in rows]).delete()
+    changed = sorted({attendance.meeting_id for attendance in rows})
+    if changed:
+        attendance_counts_refresh(meetings=changed)
+    return changed
+
+
+@transaction.atomic
+def attendance_exemptions_refresh(*, member: Member, since: datetime.date, by=None) -> list[int]:
+    """Mark ``member`` exempt, or expected again, on the lists of meetings not held yet from ``since``,
+    as their exemptions now say (design §2: exempt members get no meeting duties)."""
+    rows = (Attendance.objects.select_for_update(of=("self",)).select_related("meeting", "meeting__organisation")
+            .filter(member=member, meeting__state__in=NOT_HELD, meeting__planned_start__gte=_from_day(since),
+                    presence__in=[Attendance.Presence.BLANK, Attendance.Presence.EXEMPT]))
+    changed = []
+    for attendance in rows:
+        day = timezone.localdate(attendance.meeting.planned_start)
+        exempt = exempt_member_ids(on=day).filter(member_id=member.pk).exists()
+        presence = Attendance.Presence.EXEMPT if exempt else Attendance.Presence.BLANK
+        if attendance.presence != presence:
+            before = snapshot(attendance)
+            attendance.presence = presence
+            attendance.save(update_fields=["presence"])
+            _log(by=by, action="meetings.attendance.exemption", meeting=attendance.meeting, instance=attendance,
+                 before=before, after=snapshot(attendance))
+            changed.append(attendance.meeting_id)
+    if changed:
+        attendance_counts_refresh(meetings=changed)
+    return changed
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cells import services as cell_services
-from cells.models import RequiredDocumentType
+from cells.models import RequiredDocumentType, Role, RoleAssignment
 from meetings import services as meeting_services
 from reports.models import ReportRun
 from scoring import services as scoring_services
@@ -74,4 +74,5 @@ def objects(tree, people, settings):
         "score": score.pk, "rating": rating.pk, "doctype": doctype.pk, "celldoc": celldoc.pk,
         "inspection": inspection.pk, "run": run.pk, "notification": notification.pk,
         "verify_code": meeting.filed_documents.get(kind="minutes").code,
+        "role": RoleAssignment.objects.get(user=people.member, role=Role.MEMBER).pk,
     }

@@ -50,6 +50,8 @@ MATRIX = {
     # cells/urls.py
     "organisation_tree": ({}, STAFF_LIST, None),
     "organisation_detail": ({"pk": "cell"}, CELL_READ, None),
+    "organisation_roles": ({"pk": "cell"}, UPPER_WRITE, None),  # the khối admin and the TCCS officer grant roles
+    "role_end": ({"pk": "role"}, POST_ONLY, UPPER_WRITE),
     "member_list": ({}, STAFF_LIST, None),
     "member_create": ({}, "ofoffff", None),
     "member_export": ({}, STAFF_LIST, None),
@@ -82,6 +84,7 @@ MATRIX = {
     "books_member_full_membership": ({"pk": "member"}, MANAGE_MEMBER, None),
     "books_member_exemption_end": ({"pk": "member"}, MANAGE_MEMBER, None),
     "books_member_suspension": ({"pk": "member"}, MANAGE_MEMBER, None),
+    "books_member_removal": ({"pk": "member"}, MANAGE_MEMBER, None),
     # cells/urls_inbox.py: a message is its recipient's alone
     "inbox": ({}, EVERYONE, None),
     "notification_detail": ({"pk": "notification"}, "nnnnnon", None),
@@ -197,7 +200,7 @@ def test_every_url_pattern_is_in_the_matrix():
         assert len(get) == len(ROLES) and (post is None or len(post) == len(ROLES)), name
 
 
-OBJECT_KEYS = {"cell", "tccs", "member", "meeting", "meeting_document", "item", "task", "rating", "doctype",
+OBJECT_KEYS = {"cell", "tccs", "member", "role", "meeting", "meeting_document", "item", "task", "rating", "doctype",
                "celldoc", "inspection", "run", "notification"}
 
 

@@ -1,11 +1,26 @@
 """``manage.py backup --output DIR``: everything needed to rebuild the portal on a new server.
 
-DIR receives ``data.json`` (dumpdata of the project's apps and the accounts, natural foreign keys),
+DIR receives ``data.json`` (every row of the project's apps and the accounts, natural foreign keys),
 ``media.tar.gz`` (MEDIA_ROOT: minutes, documents, report files) and ``manifest.json`` with the row
 count of every model, a SHA-256 of the adopted minutes and of both files. ``restore DIR`` checks
 all three. Sessions, login attempts (axes) and the Celery beat tables are not kept: they are rebuilt.
+
+One snapshot. The rows, the counts and the checksum are read in one transaction that sees one
+moment of the database (REPEATABLE READ on PostgreSQL; on SQLite a read transaction is a snapshot
+by itself), so a backup taken while secretaries create and publish meetings agrees with itself and
+restores without a dangling foreign key. ``dumpdata`` reads table after table, each at its own
+moment: meetings 2132 in the manifest, 2104 in the dump, and attendance rows of meetings it never
+wrote (issue 21). The uploaded files are archived inside that transaction, after its snapshot is
+taken: a row's file is written before the row commits, so every file a dumped row names is on disk
+then; one deleted in between (a document replaced after the snapshot) is named in the manifest.
+
+Exact values. ``dumpdata`` writes datetimes with DjangoJSONEncoder, which keeps milliseconds only:
+an RSVP at 19:55:39.000954 came back as 19:55:39. Here every value is written as Python gives it
+(all six digits, in UTC), and the checksum sums that same text, so a value that changes on the way
+is a real difference, and ``restore`` names the row and field it is in.
 """
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -14,37 +29,60 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.core.management import call_command
+from django.core import serializers
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-FORMAT_VERSION = 1
+# 1: dumpdata's millisecond datetimes and a checksum of them (restore still reads it); 2: exact values.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 DATA_FILE = "data.json"
 MEDIA_FILE = "media.tar.gz"
 MANIFEST_FILE = "manifest.json"
 # The project's apps and the accounts; auth.Permission and contenttypes are rebuilt by migrate.
 BACKED_UP = ["auth.group", "auth.user", "cells", "meetings", "scoring", "reports"]
+# The rows of the adopted minutes, in the order the checksum reads them; Task's assignees follow Task.
+MINUTES_MODELS = ["meetings.meeting", "meetings.agendaitem", "meetings.attendance", "meetings.opinion",
+                  "meetings.vote", "meetings.resolution", "meetings.task", "meetings.amendment"]
+ASSIGNEES = "meetings.task.assignees"
 
 
 def backed_up_models() -> list:
     """Concrete models in BACKED_UP (proxies such as meetings.EmailLog share their parent's table)."""
-    models = []
+    found = []
     for label in BACKED_UP:
         if "." in label:
-            models.append(apps.get_model(label))
+            found.append(apps.get_model(label))
         else:
-            models += [m for m in apps.get_app_config(label).get_models() if not m._meta.proxy]
-    return models
+            found += [m for m in apps.get_app_config(label).get_models() if not m._meta.proxy]
+    return found
+
+
+def dump_order() -> list:
+    """The backed-up models with every model that has a natural key before the models that name it."""
+    chosen = backed_up_models()
+    return [m for m in serializers.sort_dependencies([(None, chosen)], allow_cycles=True) if m in chosen]
 
 
 def row_counts() -> dict[str, int]:
     return {model._meta.label_lower: model._base_manager.count() for model in backed_up_models()}
 
 
+class ExactJSONEncoder(DjangoJSONEncoder):
+    """DjangoJSONEncoder without its loss: datetimes (in UTC) and times keep all six fractional digits."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime):
+            return (o.astimezone(datetime.UTC) if timezone.is_aware(o) else o).isoformat()
+        if isinstance(o, datetime.time):
+            return o.isoformat()
+        return super().default(o)
+
+
 class _MillisecondsEncoder(DjangoJSONEncoder):
-    """DjangoJSONEncoder with a datetime cut to its milliseconds first, as dumpdata keeps it: 07:00:00.000500
-    is written "07:00:00.000" but restored as 07:00:00, which DjangoJSONEncoder writes without the ".000"."""
+    """How format 1 summed datetimes: cut to the millisecond, as dumpdata had written them."""
 
     def default(self, o):
         if isinstance(o, datetime.datetime):
@@ -52,29 +90,53 @@ class _MillisecondsEncoder(DjangoJSONEncoder):
         return super().default(o)
 
 
-def adopted_minutes_checksum() -> str:
+def _encoder(format_version: int):
+    return _MillisecondsEncoder if format_version == 1 else ExactJSONEncoder
+
+
+def canonical(payload, *, format_version: int = FORMAT_VERSION) -> str:
+    """The text a row (a dict of column values) or an assignee pair is summed as."""
+    return json.dumps(payload, sort_keys=True, cls=_encoder(format_version))
+
+
+def minutes_groups_from_database():
+    """The adopted minutes as (label, rows) groups, rows as (key, payload) in key order.
+
+    A payload is the row's column values (``.values()``: foreign keys as ids), an assignee a
+    [task id, member id] pair. The same groups are built from a dump by ``restore`` to compare.
+    """
+    from meetings.models import Meeting, Task
+
+    adopted = Meeting._base_manager.filter(state=Meeting.State.MINUTES_ADOPTED)
+    adopted_ids = adopted.values("pk")
+    for label in MINUTES_MODELS:
+        model = apps.get_model(label)
+        rows = adopted if model is Meeting else model._base_manager.filter(meeting__in=adopted_ids)
+        pk = model._meta.pk.attname
+        yield label, ((row[pk], row) for row in rows.order_by("pk").values().iterator(chunk_size=2000))
+        if model is Task:
+            through = Task.assignees.through.objects.filter(task__meeting__in=adopted_ids)
+            pairs = through.order_by("task_id", "member_id").values_list("task_id", "member_id")
+            yield ASSIGNEES, (((task, member), [task, member]) for task, member in pairs.iterator(chunk_size=2000))
+
+
+def minutes_checksum(groups, *, format_version: int = FORMAT_VERSION) -> str:
+    digest = hashlib.sha256()
+    for label, rows in groups:
+        if label != ASSIGNEES:  # format 1 summed the label of each model, not of the assignees
+            digest.update(label.encode())
+        for _key, payload in rows:
+            digest.update(canonical(payload, format_version=format_version).encode())
+    return digest.hexdigest()
+
+
+def adopted_minutes_checksum(*, format_version: int = FORMAT_VERSION) -> str:
     """SHA-256 of the adopted minutes: each adopted meeting row and every row of its record, in pk order.
 
-    Values are encoded as dumpdata writes them (DjangoJSONEncoder: datetimes to the millisecond, in
-    UTC), so the sum is the same after a restore, on SQLite and on PostgreSQL.
+    Values are summed exactly as the dump writes them (datetimes in UTC to the microsecond), so the
+    sum is the same after a restore, on SQLite and on PostgreSQL, and a difference is a real one.
     """
-    from meetings.models import AgendaItem, Amendment, Attendance, Meeting, Opinion, Resolution, Task, Vote
-
-    adopted = Meeting.objects.filter(state=Meeting.State.MINUTES_ADOPTED)
-    digest = hashlib.sha256()
-    parts = [(Meeting, adopted)] + [
-        (model, model.objects.filter(meeting__in=adopted.values("pk")))
-        for model in (AgendaItem, Attendance, Opinion, Vote, Resolution, Task, Amendment)
-    ]
-    for model, rows in parts:
-        digest.update(model._meta.label_lower.encode())
-        for row in rows.order_by("pk").values():
-            digest.update(json.dumps(row, sort_keys=True, cls=_MillisecondsEncoder).encode())
-        if model is Task:
-            through = Task.assignees.through.objects.filter(task__meeting__in=adopted.values("pk"))
-            for row in through.order_by("task_id", "member_id").values_list("task_id", "member_id"):
-                digest.update(json.dumps(row).encode())
-    return digest.hexdigest()
+    return minutes_checksum(minutes_groups_from_database(), format_version=format_version)
 
 
 def file_sha256(path: Path) -> str:
@@ -83,6 +145,58 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def one_snapshot():
+    """A transaction that reads one moment of the database (see the module's docstring).
+
+    Inside a transaction already (a test's), the caller's transaction is used as it is: PostgreSQL
+    takes an isolation level only before the first query of a transaction.
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def referenced_files() -> set[str]:
+    """The names of the uploaded files the backed-up rows point at."""
+    names = set()
+    for model in backed_up_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.FileField):
+                rows = model._base_manager.exclude(**{field.attname: ""})
+                names.update(rows.values_list(field.attname, flat=True).iterator())
+    return names
+
+
+def archive_media(path: Path) -> set[str]:
+    """Write MEDIA_ROOT's files to ``path``; returns the names archived."""
+    media_root = Path(settings.MEDIA_ROOT)
+    archived = set()
+    with tarfile.open(path, "w:gz") as archive:
+        if media_root.is_dir():
+            for file in sorted(media_root.rglob("*")):
+                if file.is_file():
+                    name = str(file.relative_to(media_root))
+                    try:
+                        archive.add(file, arcname=name, recursive=False)
+                    except FileNotFoundError:  # deleted while the archive was written
+                        continue
+                    archived.add(name)
+    return archived
+
+
+def write_dump(path: Path) -> None:
+    def rows():
+        for model in dump_order():
+            yield from model._base_manager.order_by(model._meta.pk.name).iterator(chunk_size=2000)
+
+    with open(path, "w", encoding="utf-8") as stream:
+        serializers.serialize("json", rows(), use_natural_foreign_keys=True, stream=stream, cls=ExactJSONEncoder)
 
 
 class Command(BaseCommand):
@@ -98,19 +212,13 @@ class Command(BaseCommand):
         target.mkdir(parents=True, exist_ok=True)
         data_path, media_path = target / DATA_FILE, target / MEDIA_FILE
 
-        # One repeatable-read view would be ideal; the counts and checksum are read right after the
-        # dump, and restore recomputes them from the loaded data, so a change in between is caught.
-        call_command("dumpdata", *BACKED_UP, natural_foreign=True, output=str(data_path), verbosity=0)
-        counts, checksum = row_counts(), adopted_minutes_checksum()
-
-        media_root = Path(settings.MEDIA_ROOT)
-        media_files = 0
-        with tarfile.open(media_path, "w:gz") as archive:
-            if media_root.is_dir():
-                for path in sorted(media_root.rglob("*")):
-                    if path.is_file():
-                        archive.add(path, arcname=str(path.relative_to(media_root)), recursive=False)
-                        media_files += 1
+        with one_snapshot():
+            counts = row_counts()  # the first read: from here on the transaction sees this moment only
+            referenced = referenced_files()
+            archived = archive_media(media_path)
+            write_dump(data_path)
+            checksum = adopted_minutes_checksum()
+        missing = sorted(referenced - archived)
 
         manifest = {
             "format": FORMAT_VERSION,
@@ -118,9 +226,14 @@ class Command(BaseCommand):
             "apps": BACKED_UP,
             "counts": counts,
             "adopted_minutes_sha256": checksum,
-            "media_files": media_files,
+            "media_files": len(archived),
+            "media_missing": missing,
             "files": {DATA_FILE: file_sha256(data_path), MEDIA_FILE: file_sha256(media_path)},
         }
         (target / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        if missing:
+            self.stderr.write(self.style.WARNING(
+                f"{len(missing)} uploaded file(s) named by the data were deleted before they could be archived: "
+                + ", ".join(missing[:10])))
         self.stdout.write(self.style.SUCCESS(
-            f"Backup written to {target}: {sum(counts.values())} rows, {media_files} files."))
+            f"Backup written to {target}: {sum(counts.values())} rows, {len(archived)} files."))

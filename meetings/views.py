@@ -198,7 +198,9 @@ def meeting_detail(request, pk):
         "own": meeting.attendances.filter(member=member).first() if member else None,
         "documents": meeting.documents.all(),
         "votes": selectors.votes_of(meeting),
-        "vote_base": selectors.vote_base(meeting) if meeting.state != Meeting.State.DRAFT else None,
+        # Once attendance is being recorded: before the meeting nobody is present yet.
+        "vote_base": selectors.vote_base(meeting) if meeting.state in (Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED)
+        or meeting.votes.exists() else None,
         "opinions": meeting.opinions.select_related("speaker", "agenda_item"),
         "resolution": Resolution.objects.filter(meeting=meeting).first(),
         "tasks": meeting.tasks.prefetch_related("assignees"),

@@ -938,9 +938,31 @@ def member_record_admission(
     return member
 
 
+def _full_membership_vote(member: Member, due: datetime.date):
+    """The cell's passed vote confirming ``member``'s full membership, held once the probation ended.
+
+    Điều lệ Đảng Art. 5 and HD 06-HD/TW §3.6b: the cell's resolution needs at least two thirds of its
+    official members (counted as ``meetings.votes`` counts them). Read through the app registry: the
+    meetings app sits above this one.
+    """
+    from django.apps import apps
+
+    Vote = apps.get_model("meetings", "Vote")  # noqa: N806
+    candidates = Vote.objects.filter(
+        kind="full_membership", subject=member, meeting__organisation_id=member.organisation_id,
+        meeting__state__in=["held", "minutes_adopted"],
+    ).select_related("meeting").order_by("-meeting__actual_start", "-pk")
+    for vote in candidates:
+        day = timezone.localdate(vote.meeting.actual_start or vote.meeting.planned_start)
+        if day >= due and vote.passed:
+            return vote
+    return None
+
+
 @transaction.atomic
 def member_confirm_full_membership(*, member: Member, on: datetime.date, by=None) -> Member:
-    """Chuyển đảng chính thức: probationary → official from ``on``, refused before 12 months of probation."""
+    """Chuyển đảng chính thức: probationary → official from ``on``, refused before 12 months of probation and
+    without the cell's passed vote (≥ 2/3) on the member, taken at a meeting after the probation ended."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.status != Member.Status.PROBATIONARY:
         raise ValidationError({"on": _("Đảng viên này không phải đảng viên dự bị.")})
@@ -952,6 +974,11 @@ def member_confirm_full_membership(*, member: Member, on: datetime.date, by=None
                                % {"date": due.strftime("%d/%m/%Y")}})
     if on > timezone.localdate():
         raise ValidationError({"on": _("Ngày công nhận không thể ở tương lai.")})
+    if _full_membership_vote(member, due) is None:
+        raise ValidationError({"on": _("Chưa có nghị quyết của chi bộ: cần một biểu quyết \"công nhận đảng viên "
+                                       "chính thức\" cho đồng chí %(name)s tại buổi sinh hoạt của chi bộ sau ngày "
+                                       "%(date)s, được từ 2/3 số đảng viên chính thức tán thành.")
+                               % {"name": member.full_name, "date": due.strftime("%d/%m/%Y")}})
     before = snapshot(member)
     member.status = Member.Status.OFFICIAL
     member.full_membership_date = on

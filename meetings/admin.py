@@ -13,6 +13,7 @@ from .models import (
     Amendment,
     Attendance,
     EmailLog,
+    FiledDocument,
     Meeting,
     MeetingDocument,
     Opinion,
@@ -72,7 +73,7 @@ class TaskAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
 
 
-admin.site.register([Opinion, MeetingDocument, Amendment], ReadOnlyAdmin)
+admin.site.register([Opinion, MeetingDocument, Amendment, FiledDocument], ReadOnlyAdmin)
 
 
 # --- reminders and the e-mail log (issue #6) --------------------------------------------------

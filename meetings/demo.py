@@ -42,6 +42,7 @@ from cells.models import (
     Term,
 )
 
+from . import votes
 from .models import AgendaItem, Amendment, Attendance, Meeting, MeetingDocument, Opinion, Resolution, Task, Vote
 from .services import _STEP_TITLES, AGENDA_TEMPLATES, attendance_counts_refresh, rsvp_url
 
@@ -364,6 +365,31 @@ class _Builder:
         attendance.rsvp_via = rng.choice((Attendance.Via.LINK, Attendance.Via.LINK, Attendance.Via.WEB,
                                           Attendance.Via.SECRETARY))
 
+    def _vote_base(self, plan: _Plan, people: list[Member], day: datetime.date) -> votes.VoteBase:
+        """The count of ``meetings.votes.vote_base``, from the rows the demo is about to write."""
+        presence = {attendance.member_id: attendance.presence for attendance in plan.attendances}
+        rows = [votes.Person(member.pk, member.full_name, votes.official_on(member, day), presence.get(member.pk, ""),
+                             _active(self.exempt, member.pk, day), _active(self.suspended, member.pk, day))
+                for member in people]
+        return votes.tally(rows, day=day, committee=plan.meeting.kind == Meeting.Kind.COMMITTEE)
+
+    def _carried(self, plan: _Plan, people: list[Member], present: list[Member], day: datetime.date
+                 ) -> votes.VoteBase:
+        """The meeting's count, once enough official members attend to carry its conclusion (more than half
+        of the count): a cell of three with two away would adopt nothing, so one of them comes after all."""
+        base = self._vote_base(plan, people, day)
+        by_id = {member.pk: member for member in people}
+        rows = {attendance.member_id: attendance for attendance in plan.attendances}
+        while base.denominator and not base.quorum_met:
+            absent = [person for person in base.counted if not person.present]
+            attendance = rows[absent[0].member_id]
+            attendance.presence, attendance.absence_reason = Presence.PRESENT, ""
+            if attendance.rsvp == Attendance.Rsvp.NO:
+                attendance.rsvp, attendance.rsvp_reason = Attendance.Rsvp.YES, ""
+            present.append(by_id[attendance.member_id])
+            base = self._vote_base(plan, people, day)
+        return base
+
     def _held(self, cell: _Cell, plan: _Plan, people: list[Member], *, low: bool, adopt: bool) -> None:
         """Record the meeting as held by ``people``: attendance, opinions, vote, conclusion, tasks, minutes."""
         rng, meeting = self.rng, plan.meeting
@@ -382,7 +408,7 @@ class _Builder:
         meeting.state = Meeting.State.HELD
         weights = (0.70, 0.10, 0.16, 0.04) if low else (0.93, 0.04, 0.028, 0.002)
         must_attend = {m.pk for m in (meeting.chair, meeting.clerk) if m is not None}
-        present, official_present = [], 0
+        present = []
         for member in people:
             attendance = _Attendance(member.pk)
             if _active(self.exempt, member.pk, day):
@@ -397,12 +423,12 @@ class _Builder:
                     attendance.absence_reason = rng.choice(ABSENCE_REASONS)
                 if value in Attendance.PRESENT_VALUES:
                     present.append(member)
-                    official_present += member.status == Member.Status.OFFICIAL
                 answer = {Presence.PRESENT: Attendance.Rsvp.YES, Presence.LATE: Attendance.Rsvp.YES,
                           Presence.ABSENT_EXCUSED: Attendance.Rsvp.NO}.get(value, Attendance.Rsvp.NONE)
                 if rng.random() < 0.85 and answer != Attendance.Rsvp.NONE:
                     self._rsvp(attendance, meeting, answer=answer, reason=attendance.absence_reason)
             plan.attendances.append(attendance)
+        base = self._carried(plan, people, present, day)
 
         # Opinions: a few speakers among those present, on the steps where members speak, recorded
         # while the meeting is on that step (the agenda's steps spread evenly over the meeting).
@@ -438,11 +464,16 @@ class _Builder:
             text += f"\n4. Về chuyên đề \"{meeting.topic}\": mỗi đảng viên xây dựng kế hoạch làm theo, đăng ký việc làm cụ thể."
         kind = Resolution.Kind.RESOLUTION if (not committee and rng.random() < 0.1) else Resolution.Kind.CONCLUSION
         plan.resolution = _Resolution(kind, text)
-        if official_present:
-            against = 1 if official_present > 6 and rng.random() < 0.08 else 0
-            abstain = 1 if official_present - against > 4 and rng.random() < 0.1 else 0
+        # Measured against the official members summoned (meetings.votes), not those present: a dissent
+        # or an abstention only where the conclusion still passes.
+        if base.present:
+            voters = base.present
+            against = 1 if voters > 6 and rng.random() < 0.08 else 0
+            abstain = 1 if voters - against > 4 and rng.random() < 0.1 else 0
+            if not base.passes(Vote.Kind.OTHER, voters - against - abstain):
+                against = abstain = 0
             question = f"Thông qua dự thảo {Resolution.Kind(kind).label.lower()} của {label}"
-            plan.vote = (question, official_present - against - abstain, against, abstain, official_present)
+            plan.vote = (question, voters - against - abstain, against, abstain, base.denominator)
             plan.voted_at = said_at(steps.get(Step.CONCLUSION, len(plan.agenda) - 1))
 
         # Tasks for the month ahead, given to members present who are not exempt.

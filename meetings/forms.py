@@ -195,18 +195,40 @@ class VoteForm(forms.Form):
     question = forms.CharField(label=_("Nội dung biểu quyết"), max_length=255)
     kind = forms.ChoiceField(label=_("Loại biểu quyết"), choices=Vote.Kind.choices, initial=Vote.Kind.OTHER)
     method = forms.ChoiceField(label=_("Hình thức"), choices=Vote.Method.choices, initial=Vote.Method.SHOW_OF_HANDS)
+    subject = forms.ModelChoiceField(label=_("Đảng viên được xét công nhận chính thức"), queryset=Member.objects.none(),
+                                     required=False)
     votes_for = forms.IntegerField(label=_("Tán thành"), min_value=0)
     votes_against = forms.IntegerField(label=_("Không tán thành"), min_value=0, initial=0)
     votes_abstain = forms.IntegerField(label=_("Không biểu quyết"), min_value=0, initial=0)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, meeting, base, **kwargs):
+        """``base`` is the meeting's ``meetings.votes.VoteBase``: the ballots cannot exceed its voters present."""
         super().__init__(*args, **kwargs)
+        self.base = base
+        self.fields["subject"].queryset = Member.objects.filter(
+            pk__in=[a.member_id for a in meeting.attendances.all()], status=Member.Status.PROBATIONARY,
+        ).order_by("full_name")
+        self.fields["subject"].help_text = _("Chỉ khi biểu quyết công nhận đảng viên chính thức.")
+        self.fields["votes_for"].help_text = base.summary
         self.helper = _helper(
-            "question", Row(Column("kind", css_class="col-md-6"), Column("method", css_class="col-md-6")),
+            "question", Row(Column("kind", css_class="col-md-6"), Column("method", css_class="col-md-6")), "subject",
             Row(Column("votes_for", css_class="col-4"), Column("votes_against", css_class="col-4"),
                 Column("votes_abstain", css_class="col-4")),
             submit=_("Ghi kết quả biểu quyết"),
         )
+
+    def clean(self):
+        data = super().clean()
+        counts = [data.get(name) for name in ("votes_for", "votes_against", "votes_abstain")]
+        if all(value is not None for value in counts) and sum(counts) > self.base.present:
+            self.add_error("votes_for", _("Tổng số phiếu (%(total)s) vượt quá số đảng viên có mặt có quyền biểu quyết "
+                                          "(%(present)s).") % {"total": sum(counts), "present": self.base.present})
+        if data.get("subject") is not None and data.get("kind") != Vote.Kind.FULL_MEMBERSHIP:
+            self.add_error("subject", _("Chỉ ghi đảng viên được xét khi biểu quyết công nhận đảng viên chính thức."))
+        if data.get("kind") == Vote.Kind.FULL_MEMBERSHIP and data.get("subject") is None \
+                and self.fields["subject"].queryset.exists():
+            self.add_error("subject", _("Chọn đảng viên dự bị được xét công nhận chính thức."))
+        return data
 
 
 class ResolutionForm(forms.Form):

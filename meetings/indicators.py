@@ -14,9 +14,15 @@ Thresholds, with their sources (``shared/reference/domain-research.md``):
   meeting (HD 42-HD/BTCTW, 28/10/2025, as reported in domain-research §3.2; confidence L).
 * ``ATTENDANCE_TARGET`` — "trên 85 %" of the members due attend every meeting (seed resolution §I.2):
   a meeting at exactly 85 % does not meet it.
-* Thematic meetings "ít nhất 1 lần/quý" (seed §II; HD 12 and HD 42 keep it), forums "1–2 lần/năm"
-  (seed §II, Kế hoạch 47-KH/TU), an upper-level committee member at each cell's meeting "ít nhất 1
-  lần/quý" (seed §II): one is enough to meet each.
+* Thematic meetings "ít nhất 1 lần/quý" (seed §II; HD 12 and HD 42 keep it), an upper-level committee
+  member at each cell's meeting "ít nhất 1 lần/quý" (seed §II): one is enough to meet each.
+* ``FORUMS_PER_YEAR_MIN`` — forums: the seed asks each cell for "tối thiểu mỗi năm từ 01 đến 02 diễn
+  đàn" (seed §II, after Kế hoạch 47-KH/TU). "Tối thiểu" makes the range a floor: one forum meets the
+  target, and a third is not a failure (the seed sets no upper bound, only a minimum of 1 to 2).
+* ``task_on_time_q`` — a task of a resolution is done on time when it was completed on or before its
+  due date; one without a due date, when it was completed by the end of the meeting that reviews the
+  resolution's results (HD 42-HD/BTCTW line 6.1 "kết quả lãnh đạo thực hiện kết luận, nghị quyết kỳ
+  trước": the monthly resolution's tasks are reported at the next month's meeting).
 * ``UNPAID_DUES_MONTHS`` — three months of a year unpaid (Điều lệ Đảng Art. 8.2): it lives with the
   dues book in ``cells.selectors`` (the layer below) and is re-exported here.
 
@@ -33,7 +39,7 @@ import calendar
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,13 +47,15 @@ from django.utils.translation import gettext as _
 from cells.models import Organisation
 from cells.selectors import UNPAID_DUES_MONTHS  # noqa: F401 - re-exported: one home, in the dues book's layer
 
-from .models import Meeting
+from .models import Meeting, Task
 
 # --- thresholds -----------------------------------------------------------------------------
 
 PLANNING_DEADLINE_DAY = 25
 MINUTES_DUE = datetime.timedelta(days=2)
 ATTENDANCE_TARGET = 85
+# "tối thiểu mỗi năm từ 01 đến 02 diễn đàn" (seed §II): at least one forum a year meets the target.
+FORUMS_PER_YEAR_MIN = 1
 
 # --- which meetings count -------------------------------------------------------------------
 
@@ -415,3 +423,18 @@ def attendance_target_q(*, met: bool, present: str = "attendance_present", base:
 
     lookup = GreaterThan if met else LessThanOrEqual
     return Q(**{f"{base}__gt": 0}) & Q(lookup(F(present) * 100, F(base) * ATTENDANCE_TARGET))
+
+
+# --- tasks done on time ---------------------------------------------------------------------
+
+
+def task_on_time_q(*, undated_by: datetime.datetime | None, prefix: str = "") -> Q:
+    """Tasks done on time: done, and completed on or before their due date (the local day); a task
+    without a due date, completed by ``undated_by`` (the end of the meeting that reviews it; None: such
+    a task is never on time). A task done before the portal kept completion times counts as on time."""
+    done = Q(**{f"{prefix}status": Task.Status.DONE})
+    dated = Q(**{f"{prefix}due_date__isnull": False, f"{prefix}completed_at__date__lte": F(f"{prefix}due_date")})
+    when = Q(**{f"{prefix}completed_at__isnull": True}) | dated
+    if undated_by is not None:
+        when |= Q(**{f"{prefix}due_date__isnull": True, f"{prefix}completed_at__lte": undated_by})
+    return done & when

@@ -273,9 +273,6 @@ class Vote(models.Model):
         SHOW_OF_HANDS = "show_of_hands", _("Giơ tay")
         BALLOT = "ballot", _("Bỏ phiếu kín")
 
-    # Admission and full membership need two thirds of the eligible; everything else more than half.
-    TWO_THIRDS_KINDS = (Kind.ADMISSION, Kind.FULL_MEMBERSHIP)
-
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="votes")
     question = models.CharField(_("Nội dung biểu quyết"), max_length=255)
     kind = models.CharField(_("Loại biểu quyết"), max_length=16, choices=Kind.choices, default=Kind.OTHER)
@@ -283,7 +280,12 @@ class Vote(models.Model):
     votes_for = models.PositiveIntegerField(_("Tán thành"))
     votes_against = models.PositiveIntegerField(_("Không tán thành"))
     votes_abstain = models.PositiveIntegerField(_("Không biểu quyết"), default=0)
-    eligible_count = models.PositiveIntegerField(_("Số đảng viên có quyền biểu quyết"))
+    # The count the decision is measured against (meetings.votes: official members summoned, less
+    # the QĐ 294 §9.3.2 exclusions), computed by the service, never typed.
+    eligible_count = models.PositiveIntegerField(_("Số đảng viên tính biểu quyết"))
+    # Whom a full-membership vote is about: the confirmation (cells.services) needs this cell's passed vote.
+    subject = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="membership_votes",
+                                verbose_name=_("Đảng viên được xét"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -301,20 +303,27 @@ class Vote(models.Model):
         return self.question
 
     @property
+    def threshold(self):
+        """More than half, or two thirds (admission, full membership): ``meetings.votes`` holds the rule."""
+        from .votes import threshold_for
+
+        return threshold_for(self.kind)
+
+    @property
     def needs_two_thirds(self) -> bool:
-        return self.kind in self.TWO_THIRDS_KINDS
+        from .votes import TWO_THIRDS
+
+        return self.threshold == TWO_THIRDS
 
     @property
     def threshold_label(self) -> str:
-        return str(_("từ 2/3 trở lên")) if self.needs_two_thirds else str(_("trên 1/2"))
+        from django.utils.translation import gettext
+
+        return gettext(self.threshold.label)
 
     @property
     def passed(self) -> bool:
-        if not self.eligible_count:
-            return False
-        if self.needs_two_thirds:
-            return self.votes_for * 3 >= self.eligible_count * 2
-        return self.votes_for * 2 > self.eligible_count
+        return self.threshold.passes(self.votes_for, self.eligible_count)
 
     @staticmethod
     def percent(count: int, eligible: int) -> str:

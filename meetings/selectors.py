@@ -14,15 +14,14 @@ from django.utils import timezone
 from cells.models import CellMembership, Member, Organisation, Position, Role
 from cells.selectors import (
     READ_MEMBERS,
-    exempt_member_ids,
     organisations_visible_to,
     role_assignments_of,
     roles_over,
-    suspended_member_ids,
 )
 
 from .formatting import clock, party_day, place_and_date
 from .models import AgendaItem, Attendance, Meeting, Opinion, Task, Vote
+from .votes import vote_base
 
 WRITE_MEETINGS = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER, Role.CELL_SECRETARY})
 MEMBER_ROLES = frozenset({Role.MEMBER, Role.CELL_CLERK})
@@ -127,14 +126,9 @@ def expected_members(*, cell: Organisation, on: date) -> QuerySet[Member]:
 
 
 def eligible_voters(*, meeting: Meeting) -> QuerySet[Member]:
-    """Official members present at the meeting who are neither exempt nor suspended that day."""
-    day = timezone.localdate(meeting.actual_start or meeting.planned_start)
-    present = meeting.attendances.filter(presence__in=Attendance.PRESENT_VALUES).values("member_id")
-    return (
-        Member.objects.filter(pk__in=present, status=Member.Status.OFFICIAL)
-        .exclude(pk__in=exempt_member_ids(on=day))
-        .exclude(pk__in=suspended_member_ids(on=day))
-    )
+    """The members present who may vote: official on the day, counted in the decision's base
+    (``meetings.votes.vote_base``: not suspended, not attached elsewhere; exempt ones only when present)."""
+    return Member.objects.filter(pk__in=vote_base(meeting).voter_ids)
 
 
 def supervisors_of(*, cell: Organisation, on: date) -> QuerySet[Member]:
@@ -311,6 +305,8 @@ def minutes_context(meeting: Meeting) -> dict:
         "placed": steps["placed"],
         "unassigned_opinions": [] if steps["placed"]["opinions"] else unassigned_opinions,
         "votes": votes,
+        # What each decision is measured against, and whether those present can carry one (meetings.votes).
+        "vote_base": vote_base(meeting),
         "resolution": resolution,
         "tasks": tasks,
         "amendments": list(meeting.amendments.order_by("at", "pk")),

@@ -24,6 +24,7 @@ from cells.services import audit_log, notification_send, snapshot
 from . import selectors
 from .models import AgendaItem, Amendment, Attendance, Meeting, MeetingDocument, Opinion, Resolution, Task, Vote
 from .signals import minutes_adopted
+from .votes import vote_base
 
 Step = AgendaItem.Step
 RSVP_SALT = "meetings.rsvp"
@@ -593,6 +594,7 @@ def attendance_record(*, meeting: Meeting, presence: dict, by=None) -> list[Atte
         raise ValidationError(errors)
     if changed:
         _attendance_counts_refresh_one(meeting)
+        _votes_recount(meeting, by=by)
     return changed
 
 
@@ -617,9 +619,12 @@ def opinion_add(*, meeting: Meeting, text: str, speaker: Member | None = None, g
 
 @transaction.atomic
 def vote_record(*, meeting: Meeting, question: str, votes_for: int, votes_against: int, votes_abstain: int = 0,
-                kind: str = Vote.Kind.OTHER, method: str = Vote.Method.SHOW_OF_HANDS, voters=None, by=None) -> Vote:
-    """Record a vote. The eligible count is computed, never typed: official members present, not exempt
-    or suspended. ``voters``, when given, must all be eligible (a probationary member cannot vote)."""
+                kind: str = Vote.Kind.OTHER, method: str = Vote.Method.SHOW_OF_HANDS, voters=None, subject=None,
+                by=None) -> Vote:
+    """Record a vote. What it is measured against is computed, never typed (``meetings.votes.vote_base``:
+    the official members summoned less the QĐ 294 §9.3.2 exclusions); the ballots cast cannot exceed the
+    members present with a vote. ``voters``, when given, must all have one (a probationary member has
+    none); ``subject`` is the probationary member a full-membership vote is about."""
     meeting = _lock(meeting)
     _refuse_unless_recording(meeting)
     errors = {}
@@ -629,28 +634,48 @@ def vote_record(*, meeting: Meeting, question: str, votes_for: int, votes_agains
             errors[field] = _("Số phiếu không được âm.")
     if errors:
         raise ValidationError(errors)
-    eligible = set(selectors.eligible_voters(meeting=meeting).values_list("pk", flat=True))
+    base = vote_base(meeting)
     if voters is not None:
-        wrong = [member for member in voters if member.pk not in eligible]
+        wrong = [member for member in voters if member.pk not in base.voter_ids]
         if wrong:
             raise ValidationError({"voters": _("Không có quyền biểu quyết: %(names)s (chỉ đảng viên chính thức có mặt, "
-                                               "không miễn, không bị đình chỉ sinh hoạt).")
+                                               "không bị đình chỉ sinh hoạt, không sinh hoạt tạm thời nơi khác).")
                                    % {"names": ", ".join(member.full_name for member in wrong)}})
-    eligible_count = len(eligible)
-    if not eligible_count:
+    if not base.denominator:
+        raise ValidationError(_("Chi bộ không có đảng viên chính thức nào tính biểu quyết vào ngày sinh hoạt."))
+    if not base.present:
         raise ValidationError(_("Chưa có đảng viên chính thức nào có mặt để biểu quyết; hãy điểm danh trước."))
-    if votes_for + votes_against + votes_abstain > eligible_count:
-        raise ValidationError({"votes_for": _("Tổng số phiếu (%(total)s) vượt quá số đảng viên có quyền biểu quyết "
-                                              "(%(eligible)s).") % {"total": votes_for + votes_against + votes_abstain,
-                                                                    "eligible": eligible_count}})
+    total = votes_for + votes_against + votes_abstain
+    if total > base.present:
+        raise ValidationError({"votes_for": _("Tổng số phiếu (%(total)s) vượt quá số đảng viên có mặt có quyền biểu "
+                                              "quyết (%(present)s).") % {"total": total, "present": base.present}})
     if not question.strip():
         raise ValidationError({"question": _("Cần ghi nội dung biểu quyết.")})
+    if subject is not None:
+        if kind != Vote.Kind.FULL_MEMBERSHIP:
+            raise ValidationError({"subject": _("Chỉ ghi đảng viên được xét khi biểu quyết công nhận đảng viên "
+                                                "chính thức.")})
+        in_cell = selectors.expected_members(cell=meeting.organisation, on=base.day).filter(pk=subject.pk).exists()
+        if not in_cell or subject.status != Member.Status.PROBATIONARY:
+            raise ValidationError({"subject": _("Phải là đảng viên dự bị của chi bộ.")})
     vote = Vote.objects.create(meeting=meeting, question=question.strip(), kind=kind, method=method,
                                votes_for=votes_for, votes_against=votes_against, votes_abstain=votes_abstain,
-                               eligible_count=eligible_count)
+                               eligible_count=base.denominator, subject=subject)
     _log(by=by, action="meetings.vote.create", meeting=meeting, instance=vote,
-         after={**snapshot(vote), "passed": vote.passed})
+         after={**snapshot(vote), "passed": vote.passed, "present_with_vote": base.present})
     return vote
+
+
+def _votes_recount(meeting: Meeting, *, by=None) -> None:
+    """Measure the meeting's recorded votes against the count its records give now (attendance was
+    changed, or an exemption or suspension recorded since): the count is the rule's, never typed."""
+    base = vote_base(meeting)
+    for vote in meeting.votes.select_for_update().filter(~Q(eligible_count=base.denominator)):
+        before = snapshot(vote)
+        vote.eligible_count = base.denominator
+        vote.save(update_fields=["eligible_count"])
+        _log(by=by, action="meetings.vote.recount", meeting=meeting, instance=vote, before=before,
+             after={**snapshot(vote), "passed": vote.passed})
 
 
 @transaction.atomic
@@ -836,13 +861,17 @@ def minutes_completeness(meeting: Meeting) -> list[Problem]:
     resolution = Resolution.objects.filter(meeting=meeting).first()
     if resolution is None or not resolution.text.strip():
         problems.append(Problem(_("Chưa có nội dung kết luận hoặc nghị quyết.")))
-    eligible_now = selectors.eligible_voters(meeting=meeting).count()
+    base = vote_base(meeting)
     for vote in meeting.votes.all():
         total = vote.votes_for + vote.votes_against + vote.votes_abstain
-        if total > vote.eligible_count or vote.eligible_count > eligible_now:
-            problems.append(Problem(_("Biểu quyết \"%(question)s\" có số phiếu vượt số đảng viên có quyền biểu "
-                                      "quyết (hiện là %(eligible)s); hãy ghi lại.") % {
-                "question": vote.question, "eligible": eligible_now}))
+        if total > base.present:
+            problems.append(Problem(_("Biểu quyết \"%(question)s\" có %(total)s phiếu, nhiều hơn số đảng viên có mặt "
+                                      "có quyền biểu quyết (hiện là %(present)s); hãy kiểm tra lại điểm danh.") % {
+                "question": vote.question, "total": total, "present": base.present}))
+        elif vote.eligible_count != base.denominator:
+            problems.append(Problem(_("Biểu quyết \"%(question)s\" được tính trên %(stored)s đảng viên; theo hồ sơ "
+                                      "hiện nay là %(base)s, sẽ được tính lại khi thông qua biên bản.") % {
+                "question": vote.question, "stored": vote.eligible_count, "base": base.denominator}, blocking=False))
     minimum = Meeting.MIN_MINUTES.get(meeting.kind)
     duration = meeting.duration_minutes
     if minimum and duration is not None and duration < minimum:
@@ -875,6 +904,7 @@ def meeting_adopt_minutes(*, meeting: Meeting, by=None) -> Meeting:
     blocking = [problem.message for problem in minutes_completeness(meeting) if problem.blocking]
     if blocking:
         raise ValidationError(blocking)
+    _votes_recount(meeting, by=by)  # the adopted minutes print the count of the records as they stand
     before = snapshot(meeting)
     organisation = Organisation.objects.select_for_update().get(pk=meeting.organisation_id)  # serialise numbering
     day = timezone.localdate(meeting.actual_start)

@@ -32,7 +32,8 @@ from .forms import (
 from .models import Attendance, Meeting, Resolution
 
 
-def _form_page(request, form, action, *, success, redirect_to, title, meeting=None, template="meetings/form.html"):
+def _form_page(request, form, action, *, success, redirect_to, title, meeting=None, template="meetings/form.html",
+               extra=None):
     """The shared GET/POST cycle: show the form, call the service, show its errors next to the fields."""
     if request.method == "POST" and form.is_valid():
         try:
@@ -42,7 +43,7 @@ def _form_page(request, form, action, *, success, redirect_to, title, meeting=No
         else:
             messages.success(request, success)
             return redirect(redirect_to)
-    return render(request, template, {"form": form, "title": title, "meeting": meeting})
+    return render(request, template, {"form": form, "title": title, "meeting": meeting, **(extra or {})})
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
@@ -197,6 +198,9 @@ def meeting_detail(request, pk):
         "own": meeting.attendances.filter(member=member).first() if member else None,
         "documents": meeting.documents.all(),
         "votes": selectors.votes_of(meeting),
+        # Once attendance is being recorded: before the meeting nobody is present yet.
+        "vote_base": selectors.vote_base(meeting) if meeting.state in (Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED)
+        or meeting.votes.exists() else None,
         "opinions": meeting.opinions.select_related("speaker", "agenda_item"),
         "resolution": Resolution.objects.filter(meeting=meeting).first(),
         "tasks": meeting.tasks.prefetch_related("assignees"),
@@ -299,12 +303,12 @@ def opinion_add(request, pk):
 @require_http_methods(["GET", "POST"])
 def vote_add(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
-    form = VoteForm(request.POST or None)
-    eligible = selectors.eligible_voters(meeting=meeting).count()
-    form.fields["votes_for"].help_text = _("Số đảng viên có quyền biểu quyết: %(n)s") % {"n": eligible}
+    base = selectors.vote_base(meeting)
+    form = VoteForm(request.POST or None, meeting=meeting, base=base)
     return _form_page(request, form, lambda data: services.vote_record(meeting=meeting, by=request.user, **data),
                       success=_("Đã ghi kết quả biểu quyết."), redirect_to=meeting.get_absolute_url() + "#bieu-quyet",
-                      title=_("Ghi kết quả biểu quyết"), meeting=meeting)
+                      title=_("Ghi kết quả biểu quyết"), meeting=meeting, template="meetings/vote_form.html",
+                      extra={"vote_base": base})
 
 
 @require_http_methods(["GET", "POST"])

@@ -218,9 +218,15 @@ class RatingRegime(models.Model):
     excellent_quota_percent = models.PositiveSmallIntegerField(
         _("HTXSNV tối đa (% số HTTNV)"), null=True, blank=True, default=20,
         help_text=_("Để trống nếu không áp dụng tỷ lệ. Cảnh báo trước khi quyết định."))
+    # Which members the quota's base counts. HD 21-HD/BTCTW (2019, under QĐ 132) reads: "số đảng viên được
+    # xếp loại HTXSNV không vượt quá 20% số đảng viên được xếp loại HTTNV ở từng tổ chức cơ sở đảng"
+    # (domain-research §4.2, §10.4): the base is the members rated at the level HTTNV, the four levels
+    # being distinct results. The shipped regimes read it so (False); True is the looser reading where
+    # the HTXSNV, chosen from among those who earned HTTNV, count in the base too.
     quota_base_includes_excellent = models.BooleanField(
-        _("Số HTTNV tính cả HTXSNV"), default=True,
-        help_text=_("Đảng viên HTXSNV được chọn trong số đảng viên HTTNV."))
+        _("Số HTTNV tính cả HTXSNV"), default=False,
+        help_text=_("Để trống (theo HD 21-HD/BTCTW): tỷ lệ tính trên số đảng viên xếp loại HTTNV. Đánh dấu: "
+                    "tính trên số HTTNV cộng số HTXSNV."))
     cell_excellent_min_done_percent = models.PositiveSmallIntegerField(
         _("Chi bộ HTXSNV: % đảng viên từ HTNV trở lên"), default=100)
     cell_excellent_min_good_percent = models.PositiveSmallIntegerField(

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cells.models import PATH_STEP_WIDTH, Member, Organisation, Role
+from cells.models import PATH_STEP_WIDTH, Member, Organisation, Position, Role
 from cells.selectors import (
     MANAGE_MEMBERS,
     READ_MEMBERS,
@@ -30,6 +30,7 @@ from meetings import indicators
 from meetings.formatting import place_and_date
 from meetings.models import Attendance, Meeting, Resolution, Task
 from meetings.selectors import can_write_cell, get_meeting_for_user_or_404
+from meetings.votes import vote_base
 
 from .models import LEVEL_RANK, AnnualRating, Inspection, MeetingScore, RatingLevel, RatingRegime, ScoringScheme
 from .schemes import CONDITION_KEYS, as_decimal
@@ -174,6 +175,11 @@ def _previous_regular(meeting: Meeting) -> Meeting | None:
     )
 
 
+def _has_deputy(cell: Organisation, day: datetime.date) -> bool:
+    return Position.objects.filter(organisation=cell, kind=Position.Kind.DEPUTY_SECRETARY, start__lte=day).filter(
+        Q(end__isnull=True) | Q(end__gte=day)).exists()
+
+
 def meeting_facts(meeting: Meeting) -> dict:
     """Every measure the schemes can ask for, read from the meeting's records, each with its evidence.
 
@@ -238,13 +244,21 @@ def meeting_facts(meeting: Meeting) -> dict:
         facts["documents_ahead"] = _fact(0, _("Không có tài liệu gửi trước qua cổng."))
     facts["meeting_documents"] = _fact(len(documents), _("%(count)s tài liệu đính kèm.") % {"count": len(documents)})
 
+    # HD 42 line 3.3: the chi ủy meets before the cell's meeting; where there is no chi ủy, the bí thư and
+    # phó bí thư agree the content (seed §II) — the bí thư confirms it, the records cannot tell; a bí thư
+    # alone has nobody to agree with, and the line counts in full (HD 42 as made concrete by Đảng ủy
+    # phường An Phú, domain-research §2.2: "full marks automatically if the cell has only a bí thư").
     prep = meeting.preparatory_meeting
     if prep is not None and prep.state in HELD_STATES:
         facts["preparatory_meeting"] = _fact(1, _("Họp chi ủy chuẩn bị ngày %(day)s.") % {
             "day": timezone.localtime(prep.actual_start or prep.planned_start).strftime("%d/%m/%Y")})
     elif not cell_summary(cell=meeting.organisation)["has_committee"]:
-        facts["preparatory_meeting"] = _fact(None, _(
-            "Chi bộ không có chi ủy: bí thư xác nhận đã thống nhất nội dung với phó bí thư."))
+        if _has_deputy(meeting.organisation, meeting_day(meeting)):
+            facts["preparatory_meeting"] = _fact(None, _(
+                "Chi bộ không có chi ủy: bí thư xác nhận đã thống nhất nội dung với phó bí thư."))
+        else:
+            facts["preparatory_meeting"] = _fact(1, _(
+                "Chi bộ chỉ có bí thư (không có chi ủy, phó bí thư): bí thư trực tiếp chuẩn bị, tiêu chí tính đủ điểm."))
     else:
         facts["preparatory_meeting"] = _fact(0, _("Không có cuộc họp chi ủy chuẩn bị được ghi nhận."))
 
@@ -260,12 +274,14 @@ def meeting_facts(meeting: Meeting) -> dict:
 
     resolution = Resolution.objects.filter(meeting=meeting).first()
     has_conclusion = bool(resolution and resolution.text.strip())
-    passed = [vote for vote in meeting.votes.all() if vote.passed]
+    # Measured against the one count of meetings.votes (QĐ 294 §9.3.2), not against those present.
+    base = vote_base(meeting)
+    passed = [vote for vote in meeting.votes.all() if base.passes(vote.kind, vote.votes_for)]
     facts["conclusion_recorded"] = _fact(int(has_conclusion), _("Đã ghi kết luận / nghị quyết.") if has_conclusion
                                          else _("Chưa ghi kết luận / nghị quyết."))
     facts["conclusion_voted"] = _fact(int(has_conclusion and bool(passed)), _(
-        "Kết luận: %(conclusion)s; %(votes)s biểu quyết được thông qua.") % {
-        "conclusion": _("có") if has_conclusion else _("chưa có"), "votes": len(passed)})
+        "Kết luận: %(conclusion)s; %(votes)s biểu quyết được thông qua (%(base)s).") % {
+        "conclusion": _("có") if has_conclusion else _("chưa có"), "votes": len(passed), "base": base.summary})
     tasks = meeting.tasks.exclude(status=Task.Status.CANCELLED).count()
     facts["tasks_assigned"] = _fact(tasks, _("%(count)s nhiệm vụ được phân công.") % {"count": tasks})
 
@@ -291,11 +307,10 @@ def meeting_facts(meeting: Meeting) -> dict:
     if previous is None:
         facts["last_tasks_done_percent"] = _fact(None, _("Không có buổi sinh hoạt thường kỳ trước được ghi nhận."))
     else:
-        done_by = end + datetime.timedelta(days=1)
+        # Done on time (meetings.indicators.task_on_time_q): by the due date; undated, by this meeting's end.
         task_counts = previous.tasks.exclude(status=Task.Status.CANCELLED).aggregate(
             total=Count("pk"),
-            done=Count("pk", filter=Q(status=Task.Status.DONE) & (Q(completed_at__isnull=True)
-                                                                  | Q(completed_at__lte=done_by))),
+            done=Count("pk", filter=indicators.task_on_time_q(undated_by=end)),
         )
         if not task_counts["total"]:
             facts["last_tasks_done_percent"] = _fact(None, _("Kết luận kỳ trước (%(month)s) không giao nhiệm vụ nào.")
@@ -303,7 +318,7 @@ def meeting_facts(meeting: Meeting) -> dict:
         else:
             share = _percent(task_counts["done"], task_counts["total"])
             facts["last_tasks_done_percent"] = _fact(share, _(
-                "Kỳ trước (%(month)s): hoàn thành %(done)s/%(total)s nhiệm vụ (%(share)s).") % {
+                "Kỳ trước (%(month)s): hoàn thành đúng hạn %(done)s/%(total)s nhiệm vụ (%(share)s).") % {
                 **task_counts, "month": previous.period_month.strftime("%m/%Y"), "share": _fmt_percent(share)})
 
     thematic = meeting.kind in THEMATIC_KINDS
@@ -499,8 +514,7 @@ def member_year_evidence(*, member: Member, year: int) -> dict:
     )
     tasks = member.meeting_tasks.filter(due_date__year=year).exclude(status=Task.Status.CANCELLED).aggregate(
         total=Count("pk", distinct=True),
-        on_time=Count("pk", distinct=True, filter=Q(status=Task.Status.DONE) & (
-            Q(completed_at__isnull=True) | Q(completed_at__date__lte=F("due_date")))),
+        on_time=Count("pk", distinct=True, filter=indicators.task_on_time_q(undated_by=None)),
     )
     evidence = {
         "attendance_expected": attendance["expected"],
@@ -541,7 +555,10 @@ def effective_level(rating: AnnualRating) -> str:
 
 
 def quota_check(*, tccs: Organisation, year: int, regime: RatingRegime, changes: dict | None = None) -> list[str]:
-    """Warnings of the "HTXSNV ≤ N % of HTTNV" rule over the members rated in a TCCS.
+    """Warnings of the "HTXSNV ≤ N % of HTTNV" rule over the members rated in a TCCS (HD 21-HD/BTCTW: "ở từng
+    tổ chức cơ sở đảng"); the base is those rated HTTNV, or HTTNV and HTXSNV where the regime reads it so
+    (``RatingRegime.quota_base_includes_excellent``, which says why). A đảng bộ with 3 HTXSNV and 14 HTTNV
+    is warned: 3 > 20 % × 14 = 2,8.
 
     ``changes`` maps rating id to the level about to be decided, so the warning comes before the decision.
     Counted in SQL over decided (else proposed) levels.
@@ -563,10 +580,12 @@ def quota_check(*, tccs: Organisation, year: int, regime: RatingRegime, changes:
     base = good + excellent if regime.quota_base_includes_excellent else good
     allowed = (Decimal(base) * regime.excellent_quota_percent / 100).to_integral_value(rounding="ROUND_FLOOR")
     if excellent > allowed:
-        return [_("%(tccs)s: %(excellent)s đảng viên HTXSNV, vượt %(quota)s%% của %(base)s đảng viên HTTNV "
+        counted = (_("đảng viên HTTNV và HTXSNV") if regime.quota_base_includes_excellent
+                   else _("đảng viên HTTNV"))
+        return [_("%(tccs)s: %(excellent)s đảng viên HTXSNV, vượt %(quota)s%% của %(base)s %(counted)s "
                   "(tối đa %(allowed)s).") % {"tccs": tccs.name, "excellent": excellent,
                                               "quota": regime.excellent_quota_percent, "base": base,
-                                              "allowed": int(allowed)}]
+                                              "counted": counted, "allowed": int(allowed)}]
     return []
 
 

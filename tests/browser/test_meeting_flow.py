@@ -188,7 +188,9 @@ def test_secretary_plans_notifies_records_adopts_and_prints_the_minutes(live_ser
     go(browser, detail)
     follow(browser, "Ghi biểu quyết")
     wait_for_heading(browser, "Ghi kết quả biểu quyết")
-    assert "Số đảng viên có quyền biểu quyết: 4" in browser.page_source
+    # Five official members, one away on business: four present may vote, the decision counts against five
+    # (Điều lệ Art. 9.5, QĐ 294 §9.3.2: absence on business does not lower the denominator).
+    assert "có mặt có quyền biểu quyết: 4; biểu quyết tính trên: 5" in browser.page_source
     fill(browser, "question", "Thông qua dự thảo kết luận của chi bộ")
     fill(browser, "votes_for", "4")
     submit(browser)

@@ -9,8 +9,11 @@ from django.utils import timezone
 
 from cells import services
 from cells.models import AuditEntry, Member, Suspension
+from meetings import services as meeting_services
+from meetings.models import Vote
 
 from ..factories import make_member
+from ..meetings.conftest import hold, plan
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +41,42 @@ def test_full_membership_is_refused_before_twelve_months(probationary, people):
     assert probationary.status == Member.Status.PROBATIONARY
 
 
-def test_full_membership_after_twelve_months_with_an_audit_row(probationary, people):
+def cell_vote(cell, people, member, votes_for, meeting=None):
+    """The cell's full-membership vote on ``member`` at yesterday's meeting: 2 official members, both present."""
+    meeting = meeting or hold(plan(cell, chair=people.members["secretary"], clerk=people.members["member"]))
+    return meeting_services.vote_record(meeting=meeting, question=f"Công nhận chính thức đồng chí {member.full_name}",
+                                        kind=Vote.Kind.FULL_MEMBERSHIP, votes_for=votes_for,
+                                        votes_against=2 - votes_for, subject=member)
+
+
+def test_full_membership_needs_the_cells_passed_two_thirds_vote(tree, probationary, people):
+    on = probationary.probation_review_due()
+    with pytest.raises(ValidationError) as error:
+        services.member_confirm_full_membership(member=probationary, on=on, by=people.officer)
+    assert "Chưa có nghị quyết của chi bộ" in error.value.message_dict["on"][0]
+    failed = cell_vote(tree.cell, people, probationary, votes_for=1)  # 1 of 2: 3 < 4, below two thirds
+    assert failed.eligible_count == 2 and not failed.passed
+    with pytest.raises(ValidationError):
+        services.member_confirm_full_membership(member=probationary, on=on, by=people.officer)
+    assert Member.objects.get(pk=probationary.pk).status == Member.Status.PROBATIONARY
+    cell_vote(tree.cell, people, probationary, votes_for=2, meeting=failed.meeting)  # 2 of 2
+    services.member_confirm_full_membership(member=probationary, on=on, by=people.officer)
+    assert Member.objects.get(pk=probationary.pk).status == Member.Status.OFFICIAL
+
+
+def test_full_membership_vote_is_about_a_probationary_member_of_the_cell(tree, people, probationary):
+    meeting = hold(plan(tree.cell, chair=people.members["secretary"], clerk=people.members["member"]))
+    with pytest.raises(ValidationError) as error:
+        meeting_services.vote_record(meeting=meeting, question="Công nhận", kind=Vote.Kind.FULL_MEMBERSHIP,
+                                     votes_for=2, votes_against=0, subject=people.members["member"])
+    assert "dự bị của chi bộ" in error.value.message_dict["subject"][0]
+    with pytest.raises(ValidationError):
+        meeting_services.vote_record(meeting=meeting, question="Khác", kind=Vote.Kind.OTHER, votes_for=2,
+                                     votes_against=0, subject=probationary)
+
+
+def test_full_membership_after_twelve_months_with_an_audit_row(tree, probationary, people):
+    cell_vote(tree.cell, people, probationary, votes_for=2)
     on = probationary.probation_review_due()
     services.member_confirm_full_membership(member=probationary, on=on, by=people.officer)
     probationary.refresh_from_db()
@@ -72,7 +110,8 @@ def test_lifecycle_page_lists_the_probation_review_due(client_for, people, tree,
     assert page.context["can_manage"] is False
 
 
-def test_officer_confirms_through_the_page(client_for, people, probationary):
+def test_officer_confirms_through_the_page(client_for, tree, people, probationary):
+    cell_vote(tree.cell, people, probationary, votes_for=2)
     url = reverse("books_member_full_membership", args=[probationary.pk])
     early = client_for(people.officer).post(url, {"on": (TODAY - datetime.timedelta(days=30)).strftime("%d/%m/%Y")})
     assert early.status_code == 200 and "Chưa đủ 12 tháng" in early.context["form"].errors["on"][0]

@@ -58,11 +58,11 @@ def test_member_evidence_is_prefilled_from_the_records(tree, people, cell_of_ten
 def test_quota_warns_before_the_decision_and_needs_acknowledging(tree, people, cell_of_ten):
     rows = [row for row in services.annual_rating_open(cell=tree.cell, year=2026) if row.member_id]
     assert len(rows) == 9
-    # 1 HTXSNV out of 8 rated HTTNV or better: allowed is floor(20 % × 8) = 1.
+    # 1 HTXSNV beside 7 rated HTTNV: allowed is floor(20 % × 7) = 1.
     for row in rows[:7]:
         _rate(row, TT)
     _rate(rows[7], XS)
-    # A second HTXSNV: 2 of 9 -> allowed floor(1.8) = 1, so a warning first.
+    # A second HTXSNV: still 7 HTTNV -> allowed floor(1.4) = 1, so a warning first.
     last = rows[8]
     services.annual_rating_self_assess(rating=last, level=XS)
     services.annual_rating_propose(rating=last, level=XS)

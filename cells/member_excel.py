@@ -27,10 +27,12 @@ from django.utils.translation import gettext_noop
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from lib import xlsx
+
 from . import selectors, services
 from .models import Member, Organisation
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_CONTENT_TYPE = xlsx.CONTENT_TYPE
 DATE_NUMBER_FORMAT = "DD/MM/YYYY"
 TEXT_NUMBER_FORMAT = "@"
 
@@ -540,19 +542,6 @@ def import_stash_clear(*, session) -> None:
 # --- export --------------------------------------------------------------------------------
 
 
-# Text starting like this is a formula to Excel, or becomes one when the cell is edited or pasted
-# elsewhere (CSV/DDE injection): a member named "=HYPERLINK(...)" must stay a name.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formulas(cells) -> None:
-    """Keep every text cell of ``cells`` that starts like a formula as plain text (also for other exports)."""
-    for cell in cells:
-        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
-            cell.data_type = "s"  # openpyxl turns a str starting with "=" into a formula
-            cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
-
-
 def _export_values(number: int, member: Member) -> list:
     return [
         number,
@@ -582,24 +571,24 @@ def member_export_workbook(*, members) -> bytes:
     """The member list as an .xlsx: a title, a bold header, one row per member, real dates.
 
     ``members`` should come with ``organisation`` selected (``selectors.member_list`` does so).
+    Written through ``lib.xlsx``: a name starting like a formula stays text.
     """
-    workbook = openpyxl.Workbook()
+    workbook = xlsx.new_workbook()
     sheet = workbook.active
     sheet.title = _("Danh sách đảng viên")[:31]
     last_column = get_column_letter(len(COLUMNS))
 
-    sheet.append([_("SỔ DANH SÁCH ĐẢNG VIÊN")])
+    xlsx.append_row(sheet, [_("SỔ DANH SÁCH ĐẢNG VIÊN")])
     sheet.merge_cells(f"A1:{last_column}1")
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([_("Ngày xuất: %(date)s") % {"date": timezone.localdate().strftime("%d/%m/%Y")}])
+    xlsx.append_row(sheet, [_("Ngày xuất: %(date)s") % {"date": timezone.localdate().strftime("%d/%m/%Y")}])
     sheet.merge_cells(f"A2:{last_column}2")
     sheet["A2"].font = Font(italic=True)
     sheet["A2"].alignment = Alignment(horizontal="center")
 
-    sheet.append([_(column.header) for column in COLUMNS])
-    header_row = sheet.max_row
-    for cell in sheet[header_row]:
+    header_row = 3
+    for cell in xlsx.append_row(sheet, [_(column.header) for column in COLUMNS]):
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="F2DCDB")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -607,19 +596,16 @@ def member_export_workbook(*, members) -> bytes:
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = f"A{header_row + 1}"  # a coordinate: sheet.cell() would create an empty row
 
-    date_columns = [index for index, column in enumerate(COLUMNS, start=1) if column.key in DATE_KEYS]
-    text_columns = [index for index, column in enumerate(COLUMNS, start=1) if column.key in TEXT_KEYS]
+    date_columns = [index for index, column in enumerate(COLUMNS) if column.key in DATE_KEYS]
+    text_columns = [index for index, column in enumerate(COLUMNS) if column.key in TEXT_KEYS]
+    last_row = header_row
     for number, member in enumerate(members, start=1):
-        sheet.append(_export_values(number, member))
-        row = sheet.max_row
-        neutralise_formulas(sheet[row])
+        cells = xlsx.append_row(sheet, _export_values(number, member))
+        last_row += 1
         for index in date_columns:
-            sheet.cell(row=row, column=index).number_format = DATE_NUMBER_FORMAT
+            cells[index].number_format = DATE_NUMBER_FORMAT
         for index in text_columns:
-            sheet.cell(row=row, column=index).number_format = TEXT_NUMBER_FORMAT
-    if sheet.max_row > header_row:
-        sheet.auto_filter.ref = f"A{header_row}:{last_column}{sheet.max_row}"
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+            cells[index].number_format = TEXT_NUMBER_FORMAT
+    if last_row > header_row:
+        sheet.auto_filter.ref = f"A{header_row}:{last_column}{last_row}"
+    return xlsx.workbook_bytes(workbook)

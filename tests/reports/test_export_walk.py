@@ -167,10 +167,12 @@ def test_the_writer_keeps_every_formula_prefix_as_text():
     sheet["A3"] = "=2+2"  # written around the writer: the save still catches it
     found, texts = _formula_cells(xlsx.workbook_bytes(workbook))
     assert not found
-    # XML keeps no lone carriage return: "\r=1" reads back as "\n=1".
-    assert {text.replace("\r", "\n") for text in risky} | {"=2+2", "bình thường", "ký tựlạ"} <= texts
-    cells = {cell.value: cell for cell in load_workbook(io.BytesIO(xlsx.workbook_bytes(workbook))).active[1]}
-    assert all(cells[value.replace("\r", "\n")].data_type == "s" and cells[value.replace("\r", "\n")].quotePrefix
-               for value in risky)
+    # A carriage return may read back as a line feed (XML line-end handling, depending on the parser).
+    def same(text):
+        return text.replace("\r", "\n") if isinstance(text, str) else text
+
+    assert {same(text) for text in risky} | {"=2+2", "bình thường", "ký tựlạ"} <= {same(text) for text in texts}
+    cells = {same(cell.value): cell for cell in load_workbook(io.BytesIO(xlsx.workbook_bytes(workbook))).active[1]}
+    assert all(cells[same(value)].data_type == "s" and cells[same(value)].quotePrefix for value in risky)
     assert cells[5].data_type == "n" and not cells["bình thường"].quotePrefix
 

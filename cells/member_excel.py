@@ -37,8 +37,16 @@ DATE_NUMBER_FORMAT = "DD/MM/YYYY"
 TEXT_NUMBER_FORMAT = "@"
 
 MAX_IMPORT_ROWS = 5000
-# An .xlsx is a zip: refuse archives that would unpack to far more than any member list needs.
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+# An .xlsx is a zip: refuse archives that would unpack to far more than any member list needs,
+# before openpyxl opens them (it holds the whole shared-string table in memory: 93 MB of shared
+# strings from a 228 KB file cost 36 s of CPU and 550 MB). A list of MAX_IMPORT_ROWS members is
+# about 5 MB of sheet XML; the limits leave three times that. The sizes read are those the archive
+# declares: Python's zipfile (which openpyxl uses) never inflates a part beyond its declared size.
+MAX_UNCOMPRESSED_BYTES = 32 * 1024 * 1024
+MAX_PART_BYTES = 16 * 1024 * 1024
+# Text XML deflates about 10 to 20 times; a large part packed far tighter is repeated filler.
+MAX_PART_RATIO = 100
+RATIO_CHECKED_FROM_BYTES = 1024 * 1024
 HEADER_SCAN_ROWS = 20
 STASH_MAX_AGE_SECONDS = 24 * 60 * 60
 SESSION_KEY = "member_import_token"
@@ -146,16 +154,22 @@ def _check_container(file, *, name: str) -> None:
         raise ValidationError(_("Tệp không phải bảng tính Excel .xlsx (có thể chỉ bị đổi tên)."))
     try:
         with zipfile.ZipFile(file) as archive:
-            names = set(archive.namelist())
-            unpacked = sum(info.file_size for info in archive.infolist())
+            parts = archive.infolist()
     except zipfile.BadZipFile:
         raise ValidationError(_("Tệp .xlsx bị hỏng, không mở được.")) from None
     finally:
         file.seek(0)
-    if "xl/workbook.xml" not in names:
+    if "xl/workbook.xml" not in {part.filename for part in parts}:
         raise ValidationError(_("Tệp không phải bảng tính Excel .xlsx (có thể chỉ bị đổi tên)."))
-    if unpacked > MAX_UNCOMPRESSED_BYTES:
-        raise ValidationError(_("Tệp chứa quá nhiều dữ liệu để nhập."))
+    too_much = _("Tệp chứa quá nhiều dữ liệu để nhập (khi giải nén vượt %(size)s MB); hãy xóa các trang tính, "
+                 "hình ảnh không cần thiết hoặc chia thành nhiều tệp.")
+    if sum(part.file_size for part in parts) > MAX_UNCOMPRESSED_BYTES:
+        raise ValidationError(too_much % {"size": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)})
+    for part in parts:
+        if part.file_size > MAX_PART_BYTES:
+            raise ValidationError(too_much % {"size": MAX_PART_BYTES // (1024 * 1024)})
+        if part.file_size > RATIO_CHECKED_FROM_BYTES and part.file_size > MAX_PART_RATIO * max(part.compress_size, 1):
+            raise ValidationError(_("Tệp có phần dữ liệu bị nén bất thường (có thể là tệp độc hại); không nhập."))
 
 
 def _rows_of(worksheet) -> tuple[dict[int, str] | None, list[SheetRow]]:

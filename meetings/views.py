@@ -220,9 +220,13 @@ def meeting_confirm(request, pk):
     member = getattr(request.user, "member", None)
     if member is None:
         raise PermissionDenied
+    form = RsvpForm(request.POST)  # the reason's length and characters (a NUL byte answered 500)
+    if not form.is_valid():
+        messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
+        return redirect("meetings:detail", pk=pk)
     try:
         services.attendance_confirm(meeting=meeting, member=member, attending=request.POST.get("answer") == "yes",
-                                    reason=request.POST.get("reason", ""), by=request.user)
+                                    reason=form.cleaned_data["reason"], by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -286,3 +286,19 @@ def test_plan_next_month_from_the_page(client_for, people, meeting):
     assert response.status_code == 302 and response.url == reverse("meetings:update", args=[following.pk])
     assert following.place == meeting.place
     assert timezone.localtime(following.planned_start).hour == timezone.localtime(meeting.planned_start).hour
+
+
+def test_a_nul_byte_in_the_reason_is_a_form_error_not_a_500(client_for, people, published):
+    """PostgreSQL refuses text holding NUL: the reason is checked by the RSVP form before the service."""
+    client = client_for(people.member)
+    response = client.post(reverse("meetings:confirm", args=[published.pk]),
+                           {"answer": "no", "reason": "Ốm\x00 nặng"}, follow=True)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Đã ghi nhận xác nhận" not in text
+    assert "null" in text.lower()
+    attendance = published.attendances.get(member=people.members["member"])
+    assert (attendance.rsvp, attendance.rsvp_reason) == (Attendance.Rsvp.NONE, "")
+    response = client.post(reverse("meetings:confirm", args=[published.pk]), {"answer": "no", "reason": "Ốm"},
+                           follow=True)
+    assert "Đã ghi nhận xác nhận" in response.content.decode()

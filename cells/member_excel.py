@@ -424,7 +424,10 @@ def _check_against_model(row: ImportRow) -> None:
         row.errors.extend(error.messages)
 
 
-def _check_duplicates(rows: list[ImportRow], *, key: str, taken_message: str, repeated_message: str) -> None:
+def _check_duplicates(rows: list[ImportRow], *, key: str, user, taken_message: str, hidden_message: str,
+                      repeated_message: str) -> None:
+    """Numbers repeated in the file, and numbers another member holds: named as taken when that
+    member is in the user's subtree, refused without saying why otherwise (no probing of who is on file)."""
     first_row: dict[str, int] = {}
     for row in rows:
         value = row.fields.get(key)
@@ -436,9 +439,12 @@ def _check_duplicates(rows: list[ImportRow], *, key: str, taken_message: str, re
             first_row[value] = row.number
     lookup = {f"{key}__in": list(first_row)}
     taken = set(Member.objects.filter(**lookup).values_list(key, flat=True)) if first_row else set()
+    visible = set(selectors.members_visible_to(user).filter(**{f"{key}__in": taken}).values_list(key, flat=True)
+                  ) if taken else set()
     for row in rows:
         if row.fields.get(key) in taken:
-            row.errors.append(taken_message % {"value": row.fields[key]})
+            message = taken_message if row.fields[key] in visible else hidden_message
+            row.errors.append(message % {"value": row.fields[key]})
 
 
 def member_import_preview(*, sheet_rows: list[SheetRow], user) -> ImportPreview:
@@ -451,14 +457,17 @@ def member_import_preview(*, sheet_rows: list[SheetRow], user) -> ImportPreview:
     rows = [_read_row(sheet_row, cells) for sheet_row in sheet_rows]
     for row in rows:
         _check_against_model(row)
+    hidden = _("%(field)s %%(value)s không dùng được. Hãy kiểm tra lại; nếu số đúng, đề nghị cấp ủy cấp trên kiểm tra.")
     _check_duplicates(
-        rows, key="party_card_number",
+        rows, key="party_card_number", user=user,
         taken_message=_("Số thẻ đảng viên %(value)s đã có trong hệ thống."),
+        hidden_message=hidden % {"field": _("Số thẻ đảng viên")},
         repeated_message=_("Số thẻ đảng viên %(value)s trùng với dòng %(row)d."),
     )
     _check_duplicates(
-        rows, key="citizen_id",
+        rows, key="citizen_id", user=user,
         taken_message=_("Số CCCD %(value)s đã có trong hệ thống."),
+        hidden_message=hidden % {"field": _("Số CCCD")},
         repeated_message=_("Số CCCD %(value)s trùng với dòng %(row)d."),
     )
     return ImportPreview(rows=rows)

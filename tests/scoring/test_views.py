@@ -286,3 +286,11 @@ def test_score_page_and_rating_list_use_a_bounded_number_of_queries(client_for, 
     services.annual_rating_open(cell=tree.cell, year=2026)
     with django_assert_max_num_queries(20):
         assert client.get(reverse("scoring:cell_ratings", args=[tree.cell.pk, 2026])).status_code == 200
+
+
+def test_inspection_findings_over_their_limit_are_refused_with_a_clear_message(client_for, people, tree):
+    response = client_for(people.officer).post(reverse("scoring:inspection_create", args=[tree.cell.pk]), {
+        "inspected_on": "01/03/2026", "inspectors": "Đ/c Kiểm Tra", "findings": "N" * 20_001})
+    assert response.status_code == 200
+    assert "Nội dung quá dài: tối đa 20.000 ký tự, hiện có 20.001" in response.content.decode()
+    assert not Inspection.objects.exists()

@@ -294,3 +294,16 @@ def test_inspection_findings_over_their_limit_are_refused_with_a_clear_message(c
     assert response.status_code == 200
     assert "Nội dung quá dài: tối đa 20.000 ký tự, hiện có 20.001" in response.content.decode()
     assert not Inspection.objects.exists()
+
+
+def test_the_confirm_page_of_a_confirmed_score_says_so_and_changes_nothing(client_for, people, scored):
+    services.meeting_score_confirm(score=scored, by=people.officer)
+    client = client_for(people.officer)
+    page = client.get(reverse("scoring:meeting_score", args=[scored.meeting_id])).content.decode()
+    url = reverse("scoring:confirm", args=[scored.meeting_id])
+    assert url not in page
+    line = scored.lines.get(criterion_code="4.2")
+    response = client.post(url, {f"line_{line.pk}": "5", "reason": "Ghi đè"}, follow=True)
+    assert "không xác nhận lại được" in response.content.decode()
+    scored.refresh_from_db()
+    assert scored.confirm_reason == "" and scored.official_total == scored.self_total

@@ -177,7 +177,7 @@ def document_add(request, pk):
 def document_download(request, pk, document_pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
     document = get_object_or_404(meeting.documents, pk=document_pk)
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.file.name.rsplit("/", 1)[-1])
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.download_name)
 
 
 # --- the meeting page and RSVP ---------------------------------------------------------------

@@ -336,3 +336,24 @@ def test_the_guest_list_of_a_meeting_has_a_limit_too(client_for, people, meeting
 
     with pytest.raises(ValidationError, match="tối đa 2.000 ký tự, hiện có 2.400"):
         response.context["form"].fields["guests"].clean("Khách" * 480)
+
+
+def test_a_meeting_document_is_stored_under_a_random_name_and_downloaded_under_its_own(client_for, people, meeting):
+    """The uploaded name ("…Nguyễn Văn An.pdf") may hold personal data: it is not the name on disk."""
+    import re
+    from urllib.parse import quote
+
+    original = "Đơn xin vắng - Nguyễn Văn An.pdf"
+    untitled = services.meeting_document_add(meeting=meeting, file=SimpleUploadedFile(original, PDF_BYTES))
+    titled = services.meeting_document_add(meeting=meeting, title="Báo cáo quý\r\nI",
+                                           file=SimpleUploadedFile("bao-cao.PDF", PDF_BYTES))
+    for document in (untitled, titled):
+        assert re.fullmatch(rf"meetings/{meeting.pk}/[0-9a-f]{{32}}\.pdf", document.file.name), document.file.name
+    assert "Nguy" not in untitled.file.name and untitled.title == original
+    client = client_for(people.secretary)
+    response = client.get(reverse("meetings:document_download", args=[meeting.pk, untitled.pk]))
+    assert quote(original) in response["Content-Disposition"] and b"".join(response.streaming_content) == PDF_BYTES
+    response = client.get(reverse("meetings:document_download", args=[meeting.pk, titled.pk]))
+    assert quote("Báo cáo quý I.pdf") in response["Content-Disposition"]
+    page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+    assert original in page

@@ -205,43 +205,37 @@ def ledger_pdf(context: dict) -> bytes:
 
 
 def ledger_xlsx(context: dict) -> bytes:
-    """The same dues book as a worksheet: amounts as whole numbers formatted with thousand separators."""
-    from io import BytesIO
+    """The same dues book as a worksheet: amounts as whole numbers formatted with thousand separators.
 
-    from openpyxl import Workbook
+    Written through ``lib.xlsx``: a name or note starting with "=" stays text.
+    """
     from openpyxl.styles import Alignment, Font
 
-    from .member_excel import neutralise_formulas
+    from lib import xlsx
 
-    workbook = Workbook()
+    workbook = xlsx.new_workbook()
     sheet = workbook.active
     sheet.title = f"{context['month']:%m-%Y}"
-    sheet.append([context["cell"].name])
-    sheet.append([context["title"]])
-    sheet["A1"].font = Font(bold=True)
-    sheet["A2"].font = Font(bold=True, size=13)
-    sheet.append([])
+    xlsx.append_row(sheet, [context["cell"].name])[0].font = Font(bold=True)
+    xlsx.append_row(sheet, [context["title"]])[0].font = Font(bold=True, size=13)
+    xlsx.append_row(sheet, [])
     headers = ["STT", "Họ và tên", "Mức căn cứ (đ)", "Mức đóng", "Phải nộp (đ)", "Đã nộp (đ)", "Ngày nộp",
                "Hình thức", "Ghi chú"]
-    sheet.append(headers)
-    for cell in sheet[sheet.max_row]:
+    for cell in xlsx.append_row(sheet, headers):
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    first = sheet.max_row + 1
+    amount_cells = []
     for row in context["rows"]:
-        sheet.append([row["number"], row["name"], row["base"], row["rate"], row["due"], row["paid"], row["paid_on"],
-                      row["method"], row["note"]])
-        neutralise_formulas(sheet[sheet.max_row])  # a name or note starting with "=" stays text
+        cells = xlsx.append_row(sheet, [row["number"], row["name"], row["base"], row["rate"], row["due"], row["paid"],
+                                        row["paid_on"], row["method"], row["note"]])
+        amount_cells += cells[2:6]
     totals = context["totals"]
-    sheet.append(["", "Cộng", totals["base"], "", totals["due"], totals["paid"], "", "", ""])
-    for cell in sheet[sheet.max_row]:
+    cells = xlsx.append_row(sheet, ["", "Cộng", totals["base"], "", totals["due"], totals["paid"], "", "", ""])
+    for cell in cells:
         cell.font = Font(bold=True)
-    for row in sheet.iter_rows(min_row=first, max_row=sheet.max_row, min_col=3, max_col=6):
-        for cell in row:
-            if isinstance(cell.value, int):
-                cell.number_format = "#,##0"
+    for cell in amount_cells + cells[2:6]:
+        if isinstance(cell.value, int):
+            cell.number_format = "#,##0"
     for column, width in zip("ABCDEFGHI", (6, 30, 16, 14, 14, 14, 12, 16, 30), strict=True):
         sheet.column_dimensions[column].width = width
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx.workbook_bytes(workbook)

@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +46,41 @@ class VNDateField(YearRangeMixin, forms.DateField):
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", ["%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"])
         super().__init__(**kwargs)
+
+
+# How long a typed text may be. A 300 KB opinion made the minutes PDF take 7 s; no real one comes
+# near these. LONG_TEXT_MAX is about six printed pages (an opinion, a conclusion, findings);
+# NOTE_MAX about a third of a page (a task, a guest list, a reason).
+LONG_TEXT_MAX = 20_000
+NOTE_MAX = 2_000
+
+
+class TextLengthValidator(MaxLengthValidator):
+    message = _("Nội dung quá dài: tối đa %(limit_value)s ký tự, hiện có %(show_value)s. Hãy rút gọn, hoặc đưa "
+                "phần chi tiết vào tài liệu đính kèm.")
+
+    def __call__(self, value):
+        if len(value) > self.limit_value:
+            raise ValidationError(self.message, code="max_length", params={
+                "limit_value": _thousands(self.limit_value), "show_value": _thousands(len(value))})
+
+
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", ".")  # 20.000, as Vietnamese writes it
+
+
+def limit_text(field: forms.CharField, max_length: int = LONG_TEXT_MAX) -> forms.CharField:
+    """Give a text field (of a form or a model form) its maximum length, in the browser and on the server."""
+    field.max_length = max_length
+    field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+    field.validators.append(TextLengthValidator(max_length))
+    field.widget.attrs["maxlength"] = str(max_length)
+    return field
+
+
+def long_text_field(*, label, max_length: int = LONG_TEXT_MAX, rows: int = 4, **kwargs) -> forms.CharField:
+    """A textarea with a length limit and a clear Vietnamese message when it is exceeded."""
+    return limit_text(forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": rows}), **kwargs), max_length)
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -355,7 +391,7 @@ class CellDocumentForm(forms.Form):
 
 class CommitmentForm(forms.Form):
     year = forms.IntegerField(label=_("Năm"))
-    content = forms.CharField(label=_("Nội dung cam kết tu dưỡng, rèn luyện"), widget=forms.Textarea(attrs={"rows": 8}))
+    content = long_text_field(label=_("Nội dung cam kết tu dưỡng, rèn luyện"), rows=8)
 
     def __init__(self, *args, submit_label=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -27,16 +27,26 @@ from django.utils.translation import gettext_noop
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from lib import xlsx
+
 from . import selectors, services
 from .models import Member, Organisation
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_CONTENT_TYPE = xlsx.CONTENT_TYPE
 DATE_NUMBER_FORMAT = "DD/MM/YYYY"
 TEXT_NUMBER_FORMAT = "@"
 
 MAX_IMPORT_ROWS = 5000
-# An .xlsx is a zip: refuse archives that would unpack to far more than any member list needs.
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+# An .xlsx is a zip: refuse archives that would unpack to far more than any member list needs,
+# before openpyxl opens them (it holds the whole shared-string table in memory: 93 MB of shared
+# strings from a 228 KB file cost 36 s of CPU and 550 MB). A list of MAX_IMPORT_ROWS members is
+# about 5 MB of sheet XML; the limits leave three times that. The sizes read are those the archive
+# declares: Python's zipfile (which openpyxl uses) never inflates a part beyond its declared size.
+MAX_UNCOMPRESSED_BYTES = 32 * 1024 * 1024
+MAX_PART_BYTES = 16 * 1024 * 1024
+# Text XML deflates about 10 to 20 times; a large part packed far tighter is repeated filler.
+MAX_PART_RATIO = 100
+RATIO_CHECKED_FROM_BYTES = 1024 * 1024
 HEADER_SCAN_ROWS = 20
 STASH_MAX_AGE_SECONDS = 24 * 60 * 60
 SESSION_KEY = "member_import_token"
@@ -144,16 +154,22 @@ def _check_container(file, *, name: str) -> None:
         raise ValidationError(_("Tệp không phải bảng tính Excel .xlsx (có thể chỉ bị đổi tên)."))
     try:
         with zipfile.ZipFile(file) as archive:
-            names = set(archive.namelist())
-            unpacked = sum(info.file_size for info in archive.infolist())
+            parts = archive.infolist()
     except zipfile.BadZipFile:
         raise ValidationError(_("Tệp .xlsx bị hỏng, không mở được.")) from None
     finally:
         file.seek(0)
-    if "xl/workbook.xml" not in names:
+    if "xl/workbook.xml" not in {part.filename for part in parts}:
         raise ValidationError(_("Tệp không phải bảng tính Excel .xlsx (có thể chỉ bị đổi tên)."))
-    if unpacked > MAX_UNCOMPRESSED_BYTES:
-        raise ValidationError(_("Tệp chứa quá nhiều dữ liệu để nhập."))
+    too_much = _("Tệp chứa quá nhiều dữ liệu để nhập (khi giải nén vượt %(size)s MB); hãy xóa các trang tính, "
+                 "hình ảnh không cần thiết hoặc chia thành nhiều tệp.")
+    if sum(part.file_size for part in parts) > MAX_UNCOMPRESSED_BYTES:
+        raise ValidationError(too_much % {"size": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)})
+    for part in parts:
+        if part.file_size > MAX_PART_BYTES:
+            raise ValidationError(too_much % {"size": MAX_PART_BYTES // (1024 * 1024)})
+        if part.file_size > RATIO_CHECKED_FROM_BYTES and part.file_size > MAX_PART_RATIO * max(part.compress_size, 1):
+            raise ValidationError(_("Tệp có phần dữ liệu bị nén bất thường (có thể là tệp độc hại); không nhập."))
 
 
 def _rows_of(worksheet) -> tuple[dict[int, str] | None, list[SheetRow]]:
@@ -408,7 +424,10 @@ def _check_against_model(row: ImportRow) -> None:
         row.errors.extend(error.messages)
 
 
-def _check_duplicates(rows: list[ImportRow], *, key: str, taken_message: str, repeated_message: str) -> None:
+def _check_duplicates(rows: list[ImportRow], *, key: str, user, taken_message: str, hidden_message: str,
+                      repeated_message: str) -> None:
+    """Numbers repeated in the file, and numbers another member holds: named as taken when that
+    member is in the user's subtree, refused without saying why otherwise (no probing of who is on file)."""
     first_row: dict[str, int] = {}
     for row in rows:
         value = row.fields.get(key)
@@ -420,9 +439,12 @@ def _check_duplicates(rows: list[ImportRow], *, key: str, taken_message: str, re
             first_row[value] = row.number
     lookup = {f"{key}__in": list(first_row)}
     taken = set(Member.objects.filter(**lookup).values_list(key, flat=True)) if first_row else set()
+    visible = set(selectors.members_visible_to(user).filter(**{f"{key}__in": taken}).values_list(key, flat=True)
+                  ) if taken else set()
     for row in rows:
         if row.fields.get(key) in taken:
-            row.errors.append(taken_message % {"value": row.fields[key]})
+            message = taken_message if row.fields[key] in visible else hidden_message
+            row.errors.append(message % {"value": row.fields[key]})
 
 
 def member_import_preview(*, sheet_rows: list[SheetRow], user) -> ImportPreview:
@@ -435,14 +457,17 @@ def member_import_preview(*, sheet_rows: list[SheetRow], user) -> ImportPreview:
     rows = [_read_row(sheet_row, cells) for sheet_row in sheet_rows]
     for row in rows:
         _check_against_model(row)
+    hidden = _("%(field)s %%(value)s không dùng được. Hãy kiểm tra lại; nếu số đúng, đề nghị cấp ủy cấp trên kiểm tra.")
     _check_duplicates(
-        rows, key="party_card_number",
+        rows, key="party_card_number", user=user,
         taken_message=_("Số thẻ đảng viên %(value)s đã có trong hệ thống."),
+        hidden_message=hidden % {"field": _("Số thẻ đảng viên")},
         repeated_message=_("Số thẻ đảng viên %(value)s trùng với dòng %(row)d."),
     )
     _check_duplicates(
-        rows, key="citizen_id",
+        rows, key="citizen_id", user=user,
         taken_message=_("Số CCCD %(value)s đã có trong hệ thống."),
+        hidden_message=hidden % {"field": _("Số CCCD")},
         repeated_message=_("Số CCCD %(value)s trùng với dòng %(row)d."),
     )
     return ImportPreview(rows=rows)
@@ -540,19 +565,6 @@ def import_stash_clear(*, session) -> None:
 # --- export --------------------------------------------------------------------------------
 
 
-# Text starting like this is a formula to Excel, or becomes one when the cell is edited or pasted
-# elsewhere (CSV/DDE injection): a member named "=HYPERLINK(...)" must stay a name.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formulas(cells) -> None:
-    """Keep every text cell of ``cells`` that starts like a formula as plain text (also for other exports)."""
-    for cell in cells:
-        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
-            cell.data_type = "s"  # openpyxl turns a str starting with "=" into a formula
-            cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
-
-
 def _export_values(number: int, member: Member) -> list:
     return [
         number,
@@ -582,24 +594,24 @@ def member_export_workbook(*, members) -> bytes:
     """The member list as an .xlsx: a title, a bold header, one row per member, real dates.
 
     ``members`` should come with ``organisation`` selected (``selectors.member_list`` does so).
+    Written through ``lib.xlsx``: a name starting like a formula stays text.
     """
-    workbook = openpyxl.Workbook()
+    workbook = xlsx.new_workbook()
     sheet = workbook.active
     sheet.title = _("Danh sách đảng viên")[:31]
     last_column = get_column_letter(len(COLUMNS))
 
-    sheet.append([_("SỔ DANH SÁCH ĐẢNG VIÊN")])
+    xlsx.append_row(sheet, [_("SỔ DANH SÁCH ĐẢNG VIÊN")])
     sheet.merge_cells(f"A1:{last_column}1")
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([_("Ngày xuất: %(date)s") % {"date": timezone.localdate().strftime("%d/%m/%Y")}])
+    xlsx.append_row(sheet, [_("Ngày xuất: %(date)s") % {"date": timezone.localdate().strftime("%d/%m/%Y")}])
     sheet.merge_cells(f"A2:{last_column}2")
     sheet["A2"].font = Font(italic=True)
     sheet["A2"].alignment = Alignment(horizontal="center")
 
-    sheet.append([_(column.header) for column in COLUMNS])
-    header_row = sheet.max_row
-    for cell in sheet[header_row]:
+    header_row = 3
+    for cell in xlsx.append_row(sheet, [_(column.header) for column in COLUMNS]):
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="F2DCDB")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -607,19 +619,16 @@ def member_export_workbook(*, members) -> bytes:
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = f"A{header_row + 1}"  # a coordinate: sheet.cell() would create an empty row
 
-    date_columns = [index for index, column in enumerate(COLUMNS, start=1) if column.key in DATE_KEYS]
-    text_columns = [index for index, column in enumerate(COLUMNS, start=1) if column.key in TEXT_KEYS]
+    date_columns = [index for index, column in enumerate(COLUMNS) if column.key in DATE_KEYS]
+    text_columns = [index for index, column in enumerate(COLUMNS) if column.key in TEXT_KEYS]
+    last_row = header_row
     for number, member in enumerate(members, start=1):
-        sheet.append(_export_values(number, member))
-        row = sheet.max_row
-        neutralise_formulas(sheet[row])
+        cells = xlsx.append_row(sheet, _export_values(number, member))
+        last_row += 1
         for index in date_columns:
-            sheet.cell(row=row, column=index).number_format = DATE_NUMBER_FORMAT
+            cells[index].number_format = DATE_NUMBER_FORMAT
         for index in text_columns:
-            sheet.cell(row=row, column=index).number_format = TEXT_NUMBER_FORMAT
-    if sheet.max_row > header_row:
-        sheet.auto_filter.ref = f"A{header_row}:{last_column}{sheet.max_row}"
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+            cells[index].number_format = TEXT_NUMBER_FORMAT
+    if last_row > header_row:
+        sheet.auto_filter.ref = f"A{header_row}:{last_column}{last_row}"
+    return xlsx.workbook_bytes(workbook)

@@ -133,6 +133,33 @@ def members_visible_to(user) -> QuerySet[Member]:
     return members.filter(query | Q(user=user))
 
 
+IDENTIFIER_FIELDS = ("citizen_id", "party_card_number")
+
+
+def identifiers_taken(*, user, values: dict, exclude_pk=None) -> dict[str, bool]:
+    """The identifiers among ``values`` (citizen ID, party card number) that another member holds,
+    each with whether ``user`` may see that member (``user`` None: a system write, sees all).
+
+    The uniqueness of these numbers is Khối-wide, but saying "already exists" about a member outside
+    the user's subtree would let anyone probe whose numbers are on file: the message depends on this.
+    """
+    wanted = {key: values[key] for key in IDENTIFIER_FIELDS if values.get(key)}
+    if not wanted:
+        return {}
+    query = Q()
+    for key, value in wanted.items():
+        query |= Q(**{key: value})
+    holders = Member.objects.filter(query).exclude(pk=exclude_pk)
+    visible = set() if user is None else set(members_visible_to(user).filter(pk__in=holders.values("pk"))
+                                             .values_list("pk", flat=True))
+    taken = {}
+    for holder in holders.only("pk", *IDENTIFIER_FIELDS):
+        for key, value in wanted.items():
+            if getattr(holder, key) == value:
+                taken[key] = taken.get(key, False) or user is None or holder.pk in visible
+    return taken
+
+
 def get_organisation_for_user_or_404(user, pk, *, write: bool = False, roles=READ_MEMBERS) -> Organisation:
     try:
         organisation = organisations_visible_to(user, roles=roles).get(pk=pk)

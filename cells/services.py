@@ -202,6 +202,23 @@ MEMBER_FIELDS = (
 )
 
 
+def _check_identifiers_free(member: Member, *, by) -> None:
+    """Citizen ID and card number are unique in the Khối. A number held outside ``by``'s subtree is
+    refused without saying it exists (entering numbers must not tell who is on file)."""
+    from .selectors import identifiers_taken
+
+    values = {key: getattr(member, key) for key in ("citizen_id", "party_card_number")}
+    user = by if getattr(by, "is_authenticated", False) else None
+    errors = {}
+    for key, visible in identifiers_taken(user=user, values=values, exclude_pk=member.pk).items():
+        label = member._meta.get_field(key).verbose_name
+        errors[key] = (_("%(field)s này đã có ở một đảng viên khác.") if visible else
+                       _("Không dùng được %(field)s này. Hãy kiểm tra lại; nếu số đúng, đề nghị cấp ủy cấp trên "
+                         "kiểm tra.")) % {"field": label}
+    if errors:
+        raise ValidationError(errors)
+
+
 def _blank_to_none(fields: dict) -> dict:
     # Unique optional identifiers are stored as NULL, not "", so that two blanks do not collide.
     for key in ("citizen_id", "party_card_number"):
@@ -218,6 +235,7 @@ def member_create(*, organisation: Organisation, joined_on: datetime.date | None
     if unknown:
         raise TypeError(f"unknown member fields: {sorted(unknown)}")
     member = Member(organisation=organisation, **_blank_to_none(fields))
+    _check_identifiers_free(member, by=by)
     member.full_clean()
     _check_member_dates(member)
     member.save()
@@ -237,6 +255,7 @@ def member_update(*, member: Member, by=None, **fields) -> Member:
     before = snapshot(member)
     for key, value in _blank_to_none(fields).items():
         setattr(member, key, value)
+    _check_identifiers_free(member, by=by)
     member.full_clean()
     _check_member_dates(member)
     member.save()

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from lib import xlsx
+
 from . import dues, selectors, services
 from .forms import (
     AdmissionForm,
@@ -185,7 +187,7 @@ def dues_ledger_pdf(request, pk):
 def dues_ledger_xlsx(request, pk):
     context = _ledger_context(request, pk)
     response = HttpResponse(
-        dues.ledger_xlsx(context), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        dues.ledger_xlsx(context), content_type=xlsx.CONTENT_TYPE
     )
     response["Content-Disposition"] = f'attachment; filename="{context["filename"]}.xlsx"'
     return response

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cells.forms import VNDateField, YearRangeMixin
+from cells.forms import NOTE_MAX, VNDateField, YearRangeMixin, limit_text, long_text_field
 from cells.models import Member, Position
 
 from .models import AgendaItem, Attendance, Meeting, MeetingDocument, Resolution, Task, Vote
@@ -88,6 +88,8 @@ class MeetingForm(forms.ModelForm):
         self.fields["upper_guests"].queryset = upper_level_members(cell)
         if not self.fields["upper_guests"].queryset.exists():
             del self.fields["upper_guests"]
+        if "guests" in self.fields:
+            limit_text(self.fields["guests"], NOTE_MAX)
         self.fields["preparatory_meeting"].queryset = Meeting.objects.filter(
             organisation=cell, kind=Meeting.Kind.COMMITTEE).exclude(pk=self.instance.pk).order_by("-planned_start")
         state = self.instance.state if self.instance.pk else Meeting.State.DRAFT
@@ -180,7 +182,7 @@ class OpinionForm(forms.Form):
     agenda_item = forms.ModelChoiceField(queryset=AgendaItem.objects.none(), label=_("Nội dung"), required=False)
     speaker = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("Đảng viên phát biểu"), required=False)
     guest_name = forms.CharField(label=_("Hoặc khách mời phát biểu"), max_length=120, required=False)
-    text = forms.CharField(label=_("Ý kiến"), widget=forms.Textarea(attrs={"rows": 4}))
+    text = long_text_field(label=_("Ý kiến"))
 
     def __init__(self, *args, meeting, **kwargs):
         super().__init__(*args, **kwargs)
@@ -233,7 +235,7 @@ class VoteForm(forms.Form):
 
 class ResolutionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Loại văn bản"), choices=Resolution.Kind.choices, initial=Resolution.Kind.CONCLUSION)
-    text = forms.CharField(label=_("Nội dung kết luận / nghị quyết"), widget=forms.Textarea(attrs={"rows": 10}))
+    text = long_text_field(label=_("Nội dung kết luận / nghị quyết"), rows=10)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -241,7 +243,7 @@ class ResolutionForm(forms.Form):
 
 
 class TaskForm(forms.Form):
-    description = forms.CharField(label=_("Nhiệm vụ"), widget=forms.Textarea(attrs={"rows": 3}))
+    description = long_text_field(label=_("Nhiệm vụ"), max_length=NOTE_MAX, rows=3)
     assignees = forms.ModelMultipleChoiceField(queryset=Member.objects.none(), label=_("Người thực hiện"),
                                                widget=forms.CheckboxSelectMultiple)
     due_date = VNDateField(label=_("Thời hạn"), required=False)
@@ -254,7 +256,7 @@ class TaskForm(forms.Form):
 
 class TaskStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Tình trạng"), choices=Task.Status.choices)
-    result = forms.CharField(label=_("Kết quả thực hiện"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    result = long_text_field(label=_("Kết quả thực hiện"), rows=3, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -273,7 +275,7 @@ class DocumentForm(forms.Form):
 
 class AmendmentForm(forms.Form):
     reason = forms.CharField(label=_("Lý do đính chính"), max_length=255)
-    text = forms.CharField(label=_("Nội dung đính chính"), widget=forms.Textarea(attrs={"rows": 5}))
+    text = long_text_field(label=_("Nội dung đính chính"), rows=5)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -282,7 +284,7 @@ class AmendmentForm(forms.Form):
 
 class AgendaItemForm(forms.Form):
     title = forms.CharField(label=_("Nội dung"), max_length=255)
-    notes = forms.CharField(label=_("Ghi chú"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    notes = long_text_field(label=_("Ghi chú"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -406,7 +406,12 @@ class Task(models.Model):
 
 
 def meeting_document_path(instance, filename):
-    return f"meetings/{instance.meeting_id}/{filename}"
+    import uuid
+    from pathlib import PurePath
+
+    # A random name on disk: the uploaded name may hold personal data and must not be guessable. The
+    # name people see and download is the document's title (by default the uploaded name).
+    return f"meetings/{instance.meeting_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
 
 
 class MeetingDocument(models.Model):
@@ -432,6 +437,16 @@ class MeetingDocument(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def download_name(self) -> str:
+        """The title as a file name, with the stored file's extension (the name on disk is random)."""
+        import re
+        from pathlib import PurePath
+
+        suffix = PurePath(self.file.name).suffix.lower()
+        stem = re.sub(r"[\x00-\x1f\x7f/\\]+", " ", self.title).strip() or "tai-lieu"
+        return stem if stem.lower().endswith(suffix) else f"{stem}{suffix}"
 
 
 def _filed_path(instance, filename):

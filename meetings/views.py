@@ -178,7 +178,7 @@ def document_add(request, pk):
 def document_download(request, pk, document_pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
     document = get_object_or_404(meeting.documents, pk=document_pk)
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.file.name.rsplit("/", 1)[-1])
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.download_name)
 
 
 # --- the meeting page and RSVP ---------------------------------------------------------------
@@ -224,9 +224,13 @@ def meeting_confirm(request, pk):
     member = getattr(request.user, "member", None)
     if member is None:
         raise PermissionDenied
+    form = RsvpForm(request.POST)  # the reason's length and characters (a NUL byte answered 500)
+    if not form.is_valid():
+        messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
+        return redirect("meetings:detail", pk=pk)
     try:
         services.attendance_confirm(meeting=meeting, member=member, attending=request.POST.get("answer") == "yes",
-                                    reason=request.POST.get("reason", ""), by=request.user)
+                                    reason=form.cleaned_data["reason"], by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

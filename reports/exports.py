@@ -1,12 +1,10 @@
 """The files of the reports app: the annual report in the Party format (PDF) and XLSX workbooks."""
 
-import io
-
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from lib import xlsx
 from meetings.documents import render_pdf
 
 from .selectors import Table, fmt_int, fmt_percent
@@ -71,8 +69,7 @@ def _sheet_title(name: str, used: set) -> str:
 
 
 def _write_header(sheet, columns: list[str]) -> None:
-    sheet.append([str(c) for c in columns])
-    for cell in sheet[1]:
+    for cell in xlsx.append_row(sheet, columns):
         cell.font = HEADER_FONT
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "B2"
@@ -84,8 +81,11 @@ def _value(figure):
 
 
 def annual_report_xlsx(content: dict) -> bytes:
-    """One sheet per level (the scope, its TCCS, its cells) plus the list of targets."""
-    workbook = Workbook()
+    """One sheet per level (the scope, its TCCS, its cells) plus the list of targets.
+
+    Organisation names are user text: written through ``lib.xlsx``, a name starting with "=" stays text.
+    """
+    workbook = xlsx.new_workbook()
     targets_sheet = workbook.active
     used = set()
     targets_sheet.title = _sheet_title(_("Chỉ tiêu"), used)
@@ -93,55 +93,48 @@ def annual_report_xlsx(content: dict) -> bytes:
                                   _("Mẫu số"), _("Đang thực hiện"), _("Đánh giá")])
     for figure in content["total"]:
         target = figure.target
-        targets_sheet.append([target.code, str(target.section), str(target.label), target.goal, _value(figure),
-                              figure.num, figure.den, figure.pending, met_label(figure)])
+        xlsx.append_row(targets_sheet, [target.code, target.section, target.label, target.goal, _value(figure),
+                                        figure.num, figure.den, figure.pending, met_label(figure)])
     for level in content["levels"]:
         sheet = workbook.create_sheet(_sheet_title(level["name"], used))
         columns = [_("Tổ chức đảng"), _("Cấp trên")]
         for target in content["targets"]:
             columns += [f"{target.label} ({target.goal})", _("Đánh giá")]
         _write_header(sheet, columns)
-        # Row numbers are counted here: openpyxl's max_row scans every cell, quadratic over a large sheet.
-        row_number = sheet.max_row
         for entry in level["rows"]:
             organisation, figures = entry["organisation"], entry["figures"]
             row = [organisation.name, organisation.parent.name if organisation.parent_id else ""]
             for figure in figures:
                 row += [_value(figure), met_label(figure)]
-            sheet.append(row)
-            row_number += 1
+            cells = xlsx.append_row(sheet, row)
             for index, figure in enumerate(figures):
                 if figure.met is not None:
-                    sheet.cell(row=row_number, column=4 + 2 * index).fill = MET_FILL if figure.met else NOT_MET_FILL
+                    cells[3 + 2 * index].fill = MET_FILL if figure.met else NOT_MET_FILL
         _widths(sheet)
     _widths(targets_sheet)
-    return _save(workbook)
+    return xlsx.workbook_bytes(workbook)
 
 
 def tables_xlsx(tables: list[Table]) -> bytes:
-    """Any dashboard tables, one sheet each; linked cells keep their text and become hyperlinks."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    """Any dashboard tables, one sheet each; a linked cell keeps its text (the link stays on the page).
+
+    Names of members, organisations and tasks are user text: written through ``lib.xlsx``, text
+    starting like a formula stays text.
+    """
+    workbook = xlsx.new_workbook(keep_first_sheet=False)
     used = set()
     for table in tables:
         sheet = workbook.create_sheet(_sheet_title(table.title, used))
         _write_header(sheet, table.columns)
         for row in table.rows:
-            values = []
-            for cell in row:
-                if isinstance(cell, tuple):
-                    cell = cell[0]
-                values.append(cell if isinstance(cell, int | float) or cell is None else
-                              cell if hasattr(cell, "isoformat") else str(cell))
-            sheet.append(values)
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
+            cells = xlsx.append_row(sheet, [cell[0] if isinstance(cell, tuple) else cell for cell in row])
+            for cell in cells:
                 if hasattr(cell.value, "isoformat"):
                     cell.number_format = "DD/MM/YYYY"
         _widths(sheet)
     if not workbook.sheetnames:
         workbook.create_sheet("Sheet")
-    return _save(workbook)
+    return xlsx.workbook_bytes(workbook)
 
 
 def _widths(sheet) -> None:
@@ -149,8 +142,3 @@ def _widths(sheet) -> None:
         longest = max((len(str(c.value)) for c in column if c.value is not None), default=8)
         sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 8), 60)
 
-
-def _save(workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

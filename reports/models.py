@@ -1,8 +1,11 @@
 """Models of the reports app (design §3 "reports"): a long report is a row built by a Celery task."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cells.models import Organisation
@@ -17,6 +20,13 @@ def report_upload_to(instance, filename: str) -> str:
 
 
 class ReportRun(models.Model):
+    """A report built in the background. While it is built, the building process refreshes
+    ``heartbeat_at`` every ``HEARTBEAT_EVERY``; a run "running" without a beat for ``HEARTBEAT_STALE``
+    has lost its worker, and any delivery, the beat sweep or "Lập lại" may take it over at once."""
+
+    HEARTBEAT_EVERY = datetime.timedelta(seconds=10)
+    HEARTBEAT_STALE = datetime.timedelta(minutes=1)  # six beats missed: the process is gone, not slow
+
     class Kind(models.TextChoices):
         ANNUAL_TARGETS = "annual_targets", _("Báo cáo kết quả thực hiện chỉ tiêu năm")
 
@@ -40,6 +50,10 @@ class ReportRun(models.Model):
     created_at = models.DateTimeField(_("Tạo lúc"), auto_now_add=True)
     started_at = models.DateTimeField(_("Bắt đầu lúc"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Xong lúc"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("Còn hoạt động lúc"), null=True, blank=True,
+                                        help_text=_("Lần gần nhất tiến trình lập báo cáo báo hiệu còn chạy."))
+    worker = models.CharField(_("Tiến trình lập"), max_length=255, blank=True, help_text="host:pid")
+    task_id = models.CharField(_("Mã tác vụ Celery"), max_length=255, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -61,3 +75,25 @@ class ReportRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    @classmethod
+    def worker_gone_q(cls, now: datetime.datetime) -> Q:
+        """Runs "running" whose building process has stopped beating (rows claimed before the heartbeat
+        existed count from their start)."""
+        stale = now - cls.HEARTBEAT_STALE
+        no_beat = Q(heartbeat_at__isnull=True) & (Q(started_at__isnull=True) | Q(started_at__lt=stale))
+        return Q(status=cls.Status.RUNNING) & (Q(heartbeat_at__lt=stale) | no_beat)
+
+    def worker_gone(self, now: datetime.datetime | None = None) -> bool:
+        if self.status != self.Status.RUNNING:
+            return False
+        last_sign = self.heartbeat_at or self.started_at
+        return last_sign is None or last_sign < (now or timezone.now()) - self.HEARTBEAT_STALE
+
+    @property
+    def can_restart(self) -> bool:
+        """Whether "Lập lại" may act: finished, failed, lost with its worker, or waiting for longer than
+        a worker takes to start (its message may be lost: a second one is harmless, the claim dedups)."""
+        if self.status == self.Status.PENDING:
+            return self.updated_at is None or self.updated_at < timezone.now() - self.HEARTBEAT_STALE
+        return not self.is_active or self.worker_gone()

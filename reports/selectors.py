@@ -12,6 +12,7 @@ selectors: the scope is an organisation the user may read, and everything is ins
 
 import datetime
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -1120,6 +1121,12 @@ def drill_records(metric: str, *, scope: Organisation, period: Period, part: Org
     today = today or timezone.localdate()
     params = params or {}
     base = part or scope
+    level = str(params.get("level") or "")
+    # A level filter names a rating level, or a scheme's level code; anything else is a wrong address
+    # (a NUL byte answered 500 on PostgreSQL).
+    if level and not (level in LEVEL_NAMES if metric in ("org_ratings", "member_ratings")
+                      else metric == "quality" and re.fullmatch(r"[a-z0-9_-]{1,40}", level)):
+        raise Http404
     if metric == "org_ratings":
         kinds = Organisation.TCCS_KINDS if params.get("kind") == "tccs" else [Organisation.Kind.CHI_BO]
         rating = AnnualRating.objects.filter(organisation=OuterRef("pk"), member__isnull=True, year=period.year)

@@ -1,14 +1,25 @@
 """Writes of the reports app: start, re-run and build a ReportRun; render its PDF and XLSX.
 
 A run is claimed with a conditional UPDATE (pending → running), so a task delivered twice builds
-the files once; a re-run replaces the files of the same row.
+the files once; a re-run replaces the files of the same row. While a run is built, a thread of the
+building process refreshes its heartbeat (``ReportRun.HEARTBEAT_EVERY``). A worker killed mid-build
+leaves a run "running" whose heartbeat stops: the redelivered message takes it over at once (it
+carries the task id of the claim, so its first delivery is known to be gone); any other delivery,
+the beat sweep and "Lập lại" take it over once the heartbeat is ``ReportRun.HEARTBEAT_STALE`` old.
+Every write of the build names its claim (worker and start time), so a process that lost its run
+to another never overwrites the other's files.
 """
 
 import datetime
 import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import OperationalError, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,12 +40,9 @@ SIGNER_BODY = {
     Organisation.Kind.DANG_BO_BO_PHAN: "ĐẢNG ỦY",
 }
 
-# A run left "running" longer than this was lost with its worker: another delivery may take it over.
-STALE_AFTER = datetime.timedelta(minutes=30)
-
 
 def _snapshot(run: ReportRun) -> dict:
-    return snapshot(run, exclude=("created_at", "updated_at", "pdf", "xlsx"))
+    return snapshot(run, exclude=("created_at", "updated_at", "heartbeat_at", "pdf", "xlsx"))
 
 
 def _publish(run_id: int) -> bool:
@@ -53,8 +61,9 @@ def _publish(run_id: int) -> bool:
     return True
 
 
-def _queue(run: ReportRun) -> None:
-    transaction.on_commit(lambda: _publish(run.pk))
+def _queue(run: ReportRun, sent: list | None = None) -> None:
+    """Publish after commit; ``sent`` receives whether the broker took the message."""
+    transaction.on_commit(lambda: (sent if sent is not None else []).append(_publish(run.pk)))
 
 
 @transaction.atomic
@@ -68,99 +77,192 @@ def report_run_create(*, organisation: Organisation, year: int, by=None,
     return run
 
 
-@transaction.atomic
-def report_run_restart(*, run: ReportRun, by=None) -> ReportRun:
-    """Build the run again (its files are replaced when the new ones are ready)."""
-    run = ReportRun.objects.select_for_update().get(pk=run.pk)
-    if run.status == ReportRun.Status.RUNNING and run.started_at and timezone.now() - run.started_at < STALE_AFTER:
-        return run  # already being built
-    before = _snapshot(run)
-    run.status, run.progress, run.error = ReportRun.Status.PENDING, 0, ""
-    run.started_at = run.finished_at = None
-    run.save(update_fields=["status", "progress", "error", "started_at", "finished_at", "updated_at"])
-    audit_log(actor=by, action="reports.reportrun.restart", instance=run, organisation=run.organisation,
-              before=before, after=_snapshot(run))
-    _queue(run)
-    return run
+def report_run_restart(*, run: ReportRun, by=None) -> bool:
+    """Build the run again (its files are replaced when the new ones are ready).
+
+    Refused (ValidationError) while a live worker builds it; a run whose worker is gone is taken
+    back and queued. Returns whether the broker took the message: False when it is down, and the run
+    then waits, pending, for the beat sweep. Inside a caller's transaction the message goes at its
+    commit and True is returned.
+    """
+    sent: list[bool] = []
+    with transaction.atomic():
+        run = ReportRun.objects.select_for_update().get(pk=run.pk)
+        if run.status == ReportRun.Status.RUNNING and not run.worker_gone():
+            beat = timezone.localtime(run.heartbeat_at or run.started_at)
+            raise ValidationError(
+                _("Báo cáo đang được lập (%(progress)s%%, tiến trình lập còn hoạt động lúc %(time)s); không lập lại "
+                  "khi đang lập. Nếu tiến độ không đổi, hãy thử lại sau một phút.")
+                % {"progress": run.progress, "time": beat.strftime("%H:%M:%S")})
+        before = _snapshot(run)
+        run.status, run.progress, run.error = ReportRun.Status.PENDING, 0, ""
+        run.started_at = run.finished_at = run.heartbeat_at = None
+        run.worker = run.task_id = ""
+        run.save(update_fields=["status", "progress", "error", "started_at", "finished_at", "heartbeat_at", "worker",
+                                "task_id", "updated_at"])
+        audit_log(actor=by, action="reports.reportrun.restart", instance=run, organisation=run.organisation,
+                  before=before, after=_snapshot(run))
+        _queue(run, sent)
+    return all(sent)
 
 
 REQUEUE_AFTER = datetime.timedelta(minutes=10)
 
 
 def report_runs_requeue(*, now: datetime.datetime | None = None) -> int:
-    """Queue again the runs no worker has taken: pending for ``REQUEUE_AFTER``, or running but stale.
+    """Queue again the runs no worker has: pending for ``REQUEUE_AFTER``, or running with no heartbeat.
 
-    The sweep for a request made while Redis was down (the run was saved, its message was not). A run
-    still waiting in a long queue gets a second message, which its claim turns into a no-op. Each run
-    queued here has ``updated_at`` set, so it is queued again at most every ``REQUEUE_AFTER``.
-    Returns how many runs were queued.
+    The sweep for a request made while Redis was down (the run was saved, its message was not) and
+    for a worker lost with its message (a whole worker killed: Redis gives the message back only
+    after its visibility timeout). A run still waiting in a long queue gets a second message, which
+    its claim turns into a no-op. Each run queued here has ``updated_at`` set, so a pending run is
+    queued again at most every ``REQUEUE_AFTER``. Returns how many runs were queued.
     """
     now = now or timezone.now()
     waiting = ReportRun.objects.filter(
-        Q(status=ReportRun.Status.PENDING, updated_at__lt=now - REQUEUE_AFTER)
-        | Q(status=ReportRun.Status.RUNNING, started_at__lt=now - STALE_AFTER)
-    )
+        Q(status=ReportRun.Status.PENDING, updated_at__lt=now - REQUEUE_AFTER) | ReportRun.worker_gone_q(now))
     queued = 0
     for run_id in waiting.order_by("pk").values_list("pk", flat=True):
         if not _publish(run_id):
             break  # the broker is still down: the next sweep tries again
-        ReportRun.objects.filter(pk=run_id, status__in=[ReportRun.Status.PENDING, ReportRun.Status.RUNNING]).update(
-            updated_at=now)
+        ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.PENDING).update(updated_at=now)
         queued += 1
     return queued
 
 
-def _claim(run_id: int) -> bool:
+@dataclass(frozen=True)
+class _Claim:
+    """Who builds a run: every write of the build is conditional on it still being this claim."""
+
+    run_id: int
+    worker: str
+    started_at: datetime.datetime
+
+    def rows(self):
+        return ReportRun.objects.filter(pk=self.run_id, status=ReportRun.Status.RUNNING, worker=self.worker,
+                                        started_at=self.started_at)
+
+    def beat(self, **fields) -> bool:
+        """Refresh the heartbeat (and ``fields``); False when the run is no longer this claim's."""
+        now = timezone.now()
+        return bool(self.rows().update(heartbeat_at=now, updated_at=now, **fields))
+
+
+class _RunTakenOver(Exception):
+    """The run was taken over by another delivery while this one was building it."""
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:255]
+
+
+def _claim(run_id: int, task_id: str | None = None) -> _Claim | None:
+    """Take a pending run, or a running one whose worker is gone: stopped beating, or killed while it
+    carried this very message (a redelivery has the task id of the claim it finds)."""
     now = timezone.now()
-    claimable = Q(status=ReportRun.Status.PENDING) | Q(status=ReportRun.Status.RUNNING,
-                                                      started_at__lt=now - STALE_AFTER)
-    return bool(ReportRun.objects.filter(claimable, pk=run_id).update(
-        status=ReportRun.Status.RUNNING, started_at=now, progress=0, error=""))
+    claimable = Q(status=ReportRun.Status.PENDING) | ReportRun.worker_gone_q(now)
+    if task_id:
+        claimable |= Q(status=ReportRun.Status.RUNNING, task_id=task_id)
+    claim = _Claim(run_id=run_id, worker=_worker_name(), started_at=now)
+    taken = ReportRun.objects.filter(claimable, pk=run_id).update(
+        status=ReportRun.Status.RUNNING, started_at=now, heartbeat_at=now, updated_at=now, progress=0, error="",
+        worker=claim.worker, task_id=task_id or "")
+    return claim if taken else None
 
 
-def _progress(run_id: int, percent: int) -> None:
-    ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.RUNNING).update(progress=percent)
+class _Heartbeat:
+    """While the build runs, a thread refreshes the run's heartbeat every ``HEARTBEAT_EVERY``.
+
+    A thread, because one step (a PDF of a whole Khối) can take longer than a beat: beating between
+    steps only would make a slow build look dead. The thread has its own database connection and
+    closes it when it stops.
+    """
+
+    def __init__(self, claim: _Claim, every: datetime.timedelta | None = None):
+        self.claim = claim
+        self.every = (every or ReportRun.HEARTBEAT_EVERY).total_seconds()
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"report-run-{claim.run_id}-heartbeat", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    if not self.claim.beat():
+                        self.lost = True
+                        return
+                except DatabaseError as exc:  # a missed beat is not a lost run; the next one may pass
+                    logger.warning("heartbeat of report run %s failed: %s", self.claim.run_id, exc)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join(timeout=self.every + 5)
 
 
-def _replace(field, name: str, content: bytes) -> None:
-    old = field.name
-    field.save(name, ContentFile(content), save=False)
-    if old and old != field.name:
-        field.storage.delete(old)
+def _progress(claim: _Claim, percent: int) -> None:
+    if not claim.beat(progress=percent):
+        raise _RunTakenOver
 
 
-def report_run_execute(*, run_id: int, today: datetime.date | None = None) -> bool:
+def report_run_execute(*, run_id: int, task_id: str | None = None, today: datetime.date | None = None) -> bool:
     """Build the run's figures, PDF and XLSX; True when built.
 
-    False when the run is gone, already taken by another delivery, or failed (the error is kept on
-    the run). A lost database connection gives the run back (pending) and raises, for the task to retry.
+    False when the run is gone, already taken by a live delivery, taken over by another one while
+    this one built it, or failed (the error is kept on the run). A lost database connection gives
+    the run back (pending) and raises, for the task to retry. ``task_id`` is the Celery task id of
+    this delivery.
     """
-    if not _claim(run_id):
+    claim = _claim(run_id, task_id)
+    if claim is None:
         return False
     run = ReportRun.objects.select_related("organisation", "organisation__parent").get(pk=run_id)
+    storage = run.pdf.storage
+    old_files, new_files = {run.pdf.name, run.xlsx.name} - {""}, set()
     try:
-        year = int(run.params["year"])
-        content = annual_report_content(scope=run.organisation, year=year, today=today)
-        _progress(run_id, 40)
-        pdf = exports.annual_report_pdf(content)
-        _progress(run_id, 80)
-        xlsx = exports.annual_report_xlsx(content)
-        stem = f"bao-cao-chi-tieu-{year}"
-        _replace(run.pdf, f"{stem}.pdf", pdf)
-        _replace(run.xlsx, f"{stem}.xlsx", xlsx)
-        run.status, run.progress, run.finished_at = ReportRun.Status.DONE, 100, timezone.now()
-        run.save(update_fields=["pdf", "xlsx", "status", "progress", "finished_at", "updated_at"])
+        with _Heartbeat(claim):
+            year = int(run.params["year"])
+            content = annual_report_content(scope=run.organisation, year=year, today=today)
+            _progress(claim, 40)
+            pdf = exports.annual_report_pdf(content)
+            _progress(claim, 80)
+            xlsx = exports.annual_report_xlsx(content)
+            stem = f"bao-cao-chi-tieu-{year}"
+            run.pdf.save(f"{stem}.pdf", ContentFile(pdf), save=False)
+            new_files.add(run.pdf.name)
+            run.xlsx.save(f"{stem}.xlsx", ContentFile(xlsx), save=False)
+            new_files.add(run.xlsx.name)
+            if not claim.beat(pdf=run.pdf.name, xlsx=run.xlsx.name, status=ReportRun.Status.DONE, progress=100,
+                              finished_at=timezone.now()):
+                raise _RunTakenOver
+    except _RunTakenOver:
+        logger.warning("report run %s was taken over by another worker; this build is dropped", run_id)
+        _delete(storage, new_files - old_files)
+        return False
     except OperationalError:
         # The database went away: give the run back so that the task's retry can claim it again.
-        ReportRun.objects.filter(pk=run_id).update(status=ReportRun.Status.PENDING, progress=0)
+        _delete(storage, new_files - old_files)
+        claim.rows().update(status=ReportRun.Status.PENDING, progress=0)
         raise
     except Exception as exc:
         # Anything else will not get better by retrying: record it on the run for the page to show.
         logger.exception("report run %s failed", run_id)
-        ReportRun.objects.filter(pk=run_id).update(status=ReportRun.Status.FAILED, error=str(exc)[:2000],
-                                                   finished_at=timezone.now())
+        _delete(storage, new_files - old_files)
+        claim.rows().update(status=ReportRun.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
         return False
+    _delete(storage, old_files - new_files)  # the files of the previous build, now replaced
     return True
+
+
+def _delete(storage, names) -> None:
+    for name in names:
+        storage.delete(name)
 
 
 def annual_report_content(*, scope: Organisation, year: int, today: datetime.date | None = None) -> dict:

@@ -9,11 +9,16 @@ from . import services
 @shared_task(bind=True, acks_late=True, max_retries=3, autoretry_for=(OperationalError,), retry_backoff=10,
              retry_backoff_max=300, retry_jitter=True)
 def report_run_build(self, run_id: int) -> bool:
-    """Build a ReportRun; returns False when it is gone or already taken by another delivery."""
-    return services.report_run_execute(run_id=run_id)
+    """Build a ReportRun; returns False when it is gone or already taken by a live delivery.
+
+    The task id goes with the claim: a redelivery of this message (its worker was killed) takes the
+    run over at once.
+    """
+    return services.report_run_execute(run_id=run_id, task_id=self.request.id)
 
 
 @shared_task
 def report_runs_requeue() -> int:
-    """Beat, every 5 minutes: queue again the report runs no worker has taken (e.g. asked for while Redis was down)."""
+    """Beat, every 5 minutes: queue again the report runs no worker has (asked for while Redis was down, or
+    whose worker died)."""
     return services.report_runs_requeue()

@@ -1,22 +1,22 @@
 """Views of the reports app: the dashboards, their drill-down lists and exports, the annual report runs."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lib import xlsx
+
 from . import exports, selectors, services
 from .forms import PeriodForm, ReportRunForm
 from .models import ReportRun
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
+    response = HttpResponse(content, content_type=xlsx.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -85,8 +85,17 @@ def report_run_restart(request, run_pk):
     run = selectors.get_report_run_for_user_or_404(request.user, run_pk)
     if not selectors.can_run_reports(request.user, run.organisation):
         raise PermissionDenied
-    services.report_run_restart(run=run, by=request.user)
-    messages.success(request, _("Đã đưa báo cáo vào hàng đợi để lập lại."))
+    try:
+        queued = services.report_run_restart(run=run, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if queued:
+            messages.success(request, _("Đã đưa báo cáo vào hàng đợi để lập lại."))
+        else:
+            messages.warning(request, _("Chưa đưa được báo cáo vào hàng đợi: máy chủ hàng đợi không trả lời. Yêu cầu "
+                                        "đã được ghi lại; hệ thống sẽ tự đưa vào hàng đợi khi máy chủ hoạt động lại "
+                                        "(trong khoảng 10 phút)."))
     return redirect("reports:runs", pk=run.organisation_id)
 
 

@@ -5,7 +5,7 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cells.forms import VNDateField
+from cells.forms import NOTE_MAX, VNDateField, long_text_field
 
 from .models import MeetingScore, RatingLevel
 from .schemes import CHOICE, plain_number
@@ -48,13 +48,12 @@ class ScoreSheetForm(forms.Form):
                     widget=forms.NumberInput(attrs={"step": "0.25", "inputmode": "decimal"}))
             self.lines.append((line, name))
         if with_weaknesses:
-            self.fields["weaknesses"] = forms.CharField(label=_("Hạn chế, khuyết điểm của buổi sinh hoạt"),
-                                                        required=False, initial=score.weaknesses,
-                                                        widget=forms.Textarea(attrs={"rows": 3}))
+            self.fields["weaknesses"] = long_text_field(label=_("Hạn chế, khuyết điểm của buổi sinh hoạt"),
+                                                        required=False, initial=score.weaknesses, rows=3)
         if with_reason:
-            self.fields["reason"] = forms.CharField(
+            self.fields["reason"] = long_text_field(
                 label=_("Lý do điều chỉnh (bắt buộc khi thay đổi điểm của chi bộ)"), required=False,
-                widget=forms.Textarea(attrs={"rows": 3}))
+                max_length=NOTE_MAX, rows=3)
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -78,8 +77,7 @@ class RatingSelfForm(forms.Form):
     level = forms.ChoiceField(label=_("Tự xếp loại"), choices=LEVEL_CHOICES)
     score = forms.DecimalField(label=_("Tự chấm điểm (thang 100, nếu có)"), required=False, min_value=0,
                                max_value=100, decimal_places=2)
-    comment = forms.CharField(label=_("Tự nhận xét ưu điểm, hạn chế"), required=False,
-                              widget=forms.Textarea(attrs={"rows": 5}))
+    comment = long_text_field(label=_("Tự nhận xét ưu điểm, hạn chế"), required=False, rows=5)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,7 +88,7 @@ class RatingSelfForm(forms.Form):
 
 class RatingProposeForm(forms.Form):
     level = forms.ChoiceField(label=_("Mức đề xuất"), choices=LEVEL_CHOICES)
-    note = forms.CharField(label=_("Ý kiến nhận xét, đề xuất"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    note = long_text_field(label=_("Ý kiến nhận xét, đề xuất"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,8 +98,8 @@ class RatingProposeForm(forms.Form):
 
 class RatingDecideForm(forms.Form):
     level = forms.ChoiceField(label=_("Mức cấp ủy cấp trên quyết định"), choices=LEVEL_CHOICES)
-    note = forms.CharField(label=_("Ghi chú (bắt buộc khi khác mức đề xuất)"), required=False,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    note = long_text_field(label=_("Ghi chú (bắt buộc khi khác mức đề xuất)"), required=False, max_length=NOTE_MAX,
+                           rows=3)
     acknowledge_warnings = forms.BooleanField(label=_("Đã xem cảnh báo về tỷ lệ và vẫn quyết định"), required=False)
 
     def __init__(self, *args, **kwargs):
@@ -117,8 +115,8 @@ class InspectionForm(forms.Form):
     minutes_book_ok = forms.BooleanField(label=_("Sổ biên bản sinh hoạt đầy đủ"), required=False)
     dues_book_ok = forms.BooleanField(label=_("Sổ thu, nộp đảng phí đầy đủ"), required=False)
     documents_ok = forms.BooleanField(label=_("Đủ chương trình, kế hoạch bắt buộc"), required=False)
-    findings = forms.CharField(label=_("Nhận xét, kết luận"), widget=forms.Textarea(attrs={"rows": 5}))
-    follow_up = forms.CharField(label=_("Yêu cầu khắc phục"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    findings = long_text_field(label=_("Nhận xét, kết luận"), rows=5)
+    follow_up = long_text_field(label=_("Yêu cầu khắc phục"), required=False, rows=3)
     follow_up_due = VNDateField(label=_("Hạn khắc phục"), required=False)
 
     def __init__(self, *args, **kwargs):
@@ -135,7 +133,7 @@ class InspectionForm(forms.Form):
 
 class FollowUpForm(forms.Form):
     done_on = VNDateField(label=_("Ngày khắc phục xong"))
-    result = forms.CharField(label=_("Kết quả khắc phục"), widget=forms.Textarea(attrs={"rows": 3}))
+    result = long_text_field(label=_("Kết quả khắc phục"), rows=3)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

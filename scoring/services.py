@@ -221,10 +221,18 @@ def meeting_score_self_adopt(*, score: MeetingScore, by=None) -> MeetingScore:
     return score
 
 
+def already_confirmed_message(score: MeetingScore) -> str:
+    when = timezone.localtime(score.confirmed_at).strftime("%d/%m/%Y") if score.confirmed_at else ""
+    return _("Cấp trên đã xác nhận điểm của buổi sinh hoạt này (ngày %(date)s); kết quả đã xác nhận không xác nhận "
+             "lại được.") % {"date": when}
+
+
 @transaction.atomic
 def meeting_score_confirm(*, score: MeetingScore, points: dict | None = None, reason: str = "",
                           by=None) -> MeetingScore:
     """The upper level confirms the cell's score or changes it with a reason; its level is the official one.
+
+    Once, like a signature: a confirmed score is refused (ValidationError), its reason never overwritten.
 
     ``points`` maps line id to the upper level's points; a line left out keeps the cell's points.
     Every changed line leaves its own audit row.
@@ -232,6 +240,9 @@ def meeting_score_confirm(*, score: MeetingScore, points: dict | None = None, re
     score = _lock_score(score)
     if score.state == MeetingScore.State.DRAFT:
         raise ValidationError(_("Chi bộ chưa thông qua điểm tự chấm."))
+    if score.state == MeetingScore.State.CONFIRMED:
+        # The official level is a record: confirming again would overwrite its points, reason and confirmer.
+        raise ValidationError(already_confirmed_message(score))
     criteria = _criteria_by_key(score)
     points = points or {}
     lines = list(score.lines.select_for_update())

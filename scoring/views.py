@@ -137,9 +137,10 @@ def meeting_score_adopt(request, pk):
 def meeting_score_confirm(request, pk):
     meeting = selectors.get_scored_meeting_or_404(request.user, pk, confirm=True)
     score = _score_or_redirect(request, meeting)
-    if score is None or score.state == MeetingScore.State.DRAFT:
+    if score is None or score.state != MeetingScore.State.SELF_ADOPTED:
         if score is not None:
-            messages.error(request, _("Chi bộ chưa thông qua điểm tự chấm."))
+            messages.error(request, _("Chi bộ chưa thông qua điểm tự chấm.") if score.state == MeetingScore.State.DRAFT
+                           else services.already_confirmed_message(score))
         return redirect("scoring:meeting_score", pk=pk)
     form = ScoreSheetForm(request.POST or None, score=score, initial_attr="official_points", with_reason=True)
     if request.method == "POST" and form.is_valid():

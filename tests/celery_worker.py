@@ -27,6 +27,25 @@ if os.environ.get(QUEUE_ENV):
     app.conf.task_default_queue = os.environ[QUEUE_ENV]
     app.conf.task_routes = {"*": {"queue": os.environ[QUEUE_ENV]}}
 
+    if os.environ.get("TEST_REPORT_PDF_DELAY"):
+        from celery.signals import task_prerun
+
+        @task_prerun.connect
+        def _slow_report_pdf(**_kwargs):
+            """A report PDF that takes ``TEST_REPORT_PDF_DELAY`` seconds: a test kills the worker meanwhile."""
+            from reports import exports
+
+            if getattr(exports.annual_report_pdf, "slowed", False):
+                return
+            original = exports.annual_report_pdf
+
+            def slowed(content):
+                time.sleep(float(os.environ["TEST_REPORT_PDF_DELAY"]))
+                return original(content)
+
+            slowed.slowed = True
+            exports.annual_report_pdf = slowed
+
 
 @contextlib.contextmanager
 def route_tasks_to(queue: str):

@@ -1,7 +1,7 @@
 """Production: ``DJANGO_SETTINGS_MODULE=config.settings.production``.
 
 Everything still comes from the environment through base.py; this module only refuses to start without
-a real SECRET_KEY and ALLOWED_HOSTS, and turns on what must never be off in production: DEBUG off, HTTPS
+a real SECRET_KEY, ALLOWED_HOSTS and a way to send e-mail (EMAIL_HOST), and turns on what must never be off in production: DEBUG off, HTTPS
 only (redirect, secure cookies, HSTS for a year) and the static files' manifest storage. Uploaded files
 are never served from MEDIA_URL (config/urls.py adds that route under DEBUG only); they go out through
 the access-checked download views.
@@ -40,6 +40,15 @@ if not ALLOWED_HOSTS:
                                "(e.g. sinhhoat.example.vn)")
 if "*" in ALLOWED_HOSTS:
     _required("ALLOWED_HOSTS", "must name the portal's hosts, not '*'")
+
+# E-mail carries the notices and their one-click RSVP links. Without EMAIL_HOST base.py falls back to
+# the console back end, and in production the links would only reach the log: refuse to start unless
+# an SMTP server is named, or another back end is chosen on purpose (EMAIL_BACKEND, e.g. the file
+# back end for a mail relay that picks the files up).
+if not env.str("EMAIL_HOST", default="").strip() and not env.str("EMAIL_BACKEND", default="").strip():
+    _required("EMAIL_HOST", "is missing: set it to the SMTP server that sends the notices and RSVP links "
+                            "(with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS), or set "
+                            "EMAIL_BACKEND explicitly if the portal must run without SMTP")
 
 # HTTPS only. Behind a reverse proxy that terminates TLS, the proxy must set X-Forwarded-Proto
 # (SECURE_PROXY_SSL_HEADER in base.py) and drop any value the client sent.

@@ -95,3 +95,52 @@ def test_member_list_filters(client_for, people, tree):
     assert "Hoàng Thị Điện Lực" in page and "Phạm Văn Kế Toán" not in page
     page = client.get(reverse("member_list"), {"status": "du_bi"}).content.decode()
     assert "Lê Văn Đảng Viên" not in page
+
+
+def _identifier_errors(response) -> str:
+    errors = response.context["form"].errors
+    return " ".join(str(errors.get(key, "")) for key in ("citizen_id", "party_card_number"))
+
+
+def test_another_tenants_identifiers_are_refused_without_confirming_they_exist(client_for, people, tree):
+    """Entering numbers must not tell an officer which citizen IDs or cards are on file in another subtree."""
+    outsider = people.members["other"]
+    Member.objects.filter(pk=outsider.pk).update(citizen_id="045085009999", party_card_number="48099999")
+    client = client_for(people.officer)
+    before = (Member.objects.count(), AuditEntry.objects.count())
+    for field, value in (("citizen_id", "045085009999"), ("party_card_number", "48099999")):
+        response = client.post(reverse("member_create"), _valid(tree, **{field: value}))
+        assert response.status_code == 200 and field in response.context["form"].errors
+        text = _identifier_errors(response)
+        assert "tồn tại" not in text and "đã có" not in text, text
+        assert "Không dùng được" in text
+    member = people.members["member"]
+    response = client.post(reverse("member_update", args=[member.pk]),
+                           {**_valid(tree, citizen_id="045085009999"), "full_name": member.full_name})
+    assert "Không dùng được" in _identifier_errors(response) and "tồn tại" not in _identifier_errors(response)
+    assert (Member.objects.count(), AuditEntry.objects.count()) == before
+
+
+def test_a_number_held_inside_the_users_subtree_is_named_as_taken(client_for, people, tree):
+    sibling = people.members["sibling"]
+    Member.objects.filter(pk=sibling.pk).update(citizen_id="045085008888")
+    response = client_for(people.officer).post(reverse("member_create"), _valid(tree, citizen_id="045085008888"))
+    assert "đã có ở một đảng viên khác" in _identifier_errors(response)
+    # The Khối admin sees every member: told plainly as well.
+    Member.objects.filter(pk=people.members["other"].pk).update(party_card_number="48099999")
+    response = client_for(people.admin).post(reverse("member_create"), _valid(tree, party_card_number="48099999"))
+    assert "đã có ở một đảng viên khác" in _identifier_errors(response)
+
+
+def test_the_import_does_not_confirm_another_tenants_numbers_either(client_for, people, tree):
+    from tests.cells.test_member_excel import member_row, upload, workbook_bytes
+
+    Member.objects.filter(pk=people.members["other"].pk).update(citizen_id="045085009999", party_card_number="48099999")
+    Member.objects.filter(pk=people.members["sibling"].pk).update(party_card_number="48088888")
+    rows = [member_row(1, cell=tree.cell, **{"Số CCCD": "045085009999", "Số thẻ đảng viên": "48099999"}),
+            member_row(2, cell=tree.cell, **{"Số thẻ đảng viên": "48088888"})]
+    preview = upload(client_for(people.officer), workbook_bytes(rows)).context["preview"]
+    first, second = preview.rows
+    assert not any("đã có" in error or "tồn tại" in error for error in first.errors), first.errors
+    assert sum("không dùng được" in error for error in first.errors) == 2, first.errors
+    assert "Số thẻ đảng viên 48088888 đã có trong hệ thống." in second.errors

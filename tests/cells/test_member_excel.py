@@ -436,3 +436,46 @@ def test_export_query_count_does_not_grow_with_rows(client_for, people, tree, dj
     with django_assert_max_num_queries(6):
         sheet = _sheet(client.get(reverse("member_export")))
     assert sheet.max_row == 3 + 34
+
+
+def _with_inflated_shared_strings(content: bytes, megabytes: int) -> bytes:
+    """The same workbook with a shared-string table that unpacks to ``megabytes`` MB (a few hundred KB packed)."""
+    filler = "<si><t>" + "A" * 1000 + "</t></si>"
+    count = megabytes * 1024 * 1024 // len(filler)
+    table = (f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{count}" '
+             f'uniqueCount="{count}">' + filler * count + "</sst>")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            target.writestr(item, data)
+        target.writestr("xl/sharedStrings.xml", table, compresslevel=9)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("megabytes", [20, 93])
+def test_a_file_whose_parts_unpack_to_far_more_than_a_member_list_is_refused_before_it_is_opened(
+        client_for, people, tree, monkeypatch, settings, megabytes):
+    """A 93 MB shared-string table in a file of a few hundred KB cost 36 s of CPU and 550 MB to open."""
+    content = _with_inflated_shared_strings(workbook_bytes([member_row(1, cell=tree.cell)]), megabytes)
+    assert len(content) < settings.MEMBER_IMPORT_MAX_BYTES
+
+    def never_opened(*args, **kwargs):
+        raise AssertionError("openpyxl must not open the file")
+
+    monkeypatch.setattr(member_excel.openpyxl, "load_workbook", never_opened)
+    errors = _form_errors(upload(client_for(people.officer), content))
+    assert len(errors) == 1 and ("quá nhiều dữ liệu" in errors[0] or "nén bất thường" in errors[0]), errors
+
+
+def test_a_large_but_ordinary_member_list_is_still_read(client_for, people, tree):
+    rows = [member_row(n, cell=tree.cell, **{"Nơi công tác": f"Sở Tài chính tỉnh Quảng Trị, phòng {n}"})
+            for n in range(1, 1501)]
+    content = workbook_bytes(rows)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert max(info.file_size for info in archive.infolist()) > 1024 * 1024  # the ratio rule applies to it
+    response = upload(client_for(people.officer), content)
+    assert response.context["preview"].is_valid, _form_errors(response)

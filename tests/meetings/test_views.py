@@ -286,3 +286,74 @@ def test_plan_next_month_from_the_page(client_for, people, meeting):
     assert response.status_code == 302 and response.url == reverse("meetings:update", args=[following.pk])
     assert following.place == meeting.place
     assert timezone.localtime(following.planned_start).hour == timezone.localtime(meeting.planned_start).hour
+
+
+def test_a_nul_byte_in_the_reason_is_a_form_error_not_a_500(client_for, people, published):
+    """PostgreSQL refuses text holding NUL: the reason is checked by the RSVP form before the service."""
+    client = client_for(people.member)
+    response = client.post(reverse("meetings:confirm", args=[published.pk]),
+                           {"answer": "no", "reason": "Ốm\x00 nặng"}, follow=True)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Đã ghi nhận xác nhận" not in text
+    assert "null" in text.lower()
+    attendance = published.attendances.get(member=people.members["member"])
+    assert (attendance.rsvp, attendance.rsvp_reason) == (Attendance.Rsvp.NONE, "")
+    response = client.post(reverse("meetings:confirm", args=[published.pk]), {"answer": "no", "reason": "Ốm"},
+                           follow=True)
+    assert "Đã ghi nhận xác nhận" in response.content.decode()
+
+
+@pytest.mark.parametrize(("name", "data", "limit"), [
+    ("meetings:opinion_add", {"text": "Ý kiến dài. " * 25_000}, "20.000"),
+    ("meetings:resolution", {"kind": "ket_luan", "text": "K" * 20_001}, "20.000"),
+    ("meetings:task_add", {"description": "Việc " * 500}, "2.000"),
+    ("meetings:agenda_add", {"title": "Nội dung", "notes": "G" * 20_001}, "20.000"),
+])
+def test_a_text_over_its_limit_is_a_clear_form_error_and_nothing_is_written(client_for, people, published, name, data,
+                                                                              limit):
+    """A 300 KB opinion made the minutes PDF take 7.3 s: long texts have a maximum, said in Vietnamese."""
+    from cells.models import AuditEntry
+
+    meeting = hold(published)
+    if name == "meetings:task_add":
+        data = {**data, "assignees": [people.members["member"].pk]}
+    before = (meeting.opinions.count(), meeting.tasks.count(), meeting.agenda_items.count(), AuditEntry.objects.count())
+    response = client_for(people.secretary).post(reverse(name, args=[meeting.pk]), data)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert f"Nội dung quá dài: tối đa {limit} ký tự" in text
+    assert f'maxlength="{limit.replace(".", "")}"' in text
+    after = (meeting.opinions.count(), meeting.tasks.count(), meeting.agenda_items.count(), AuditEntry.objects.count())
+    assert after == before
+    assert not Resolution.objects.filter(meeting=meeting).exists()
+
+
+def test_the_guest_list_of_a_meeting_has_a_limit_too(client_for, people, meeting):
+    response = client_for(people.secretary).get(reverse("meetings:update", args=[meeting.pk]))
+    assert 'maxlength="2000"' in response.content.decode()
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="tối đa 2.000 ký tự, hiện có 2.400"):
+        response.context["form"].fields["guests"].clean("Khách" * 480)
+
+
+def test_a_meeting_document_is_stored_under_a_random_name_and_downloaded_under_its_own(client_for, people, meeting):
+    """The uploaded name ("…Nguyễn Văn An.pdf") may hold personal data: it is not the name on disk."""
+    import re
+    from urllib.parse import quote
+
+    original = "Đơn xin vắng - Nguyễn Văn An.pdf"
+    untitled = services.meeting_document_add(meeting=meeting, file=SimpleUploadedFile(original, PDF_BYTES))
+    titled = services.meeting_document_add(meeting=meeting, title="Báo cáo quý\r\nI",
+                                           file=SimpleUploadedFile("bao-cao.PDF", PDF_BYTES))
+    for document in (untitled, titled):
+        assert re.fullmatch(rf"meetings/{meeting.pk}/[0-9a-f]{{32}}\.pdf", document.file.name), document.file.name
+    assert "Nguy" not in untitled.file.name and untitled.title == original
+    client = client_for(people.secretary)
+    response = client.get(reverse("meetings:document_download", args=[meeting.pk, untitled.pk]))
+    assert quote(original) in response["Content-Disposition"] and b"".join(response.streaming_content) == PDF_BYTES
+    response = client.get(reverse("meetings:document_download", args=[meeting.pk, titled.pk]))
+    assert quote("Báo cáo quý I.pdf") in response["Content-Disposition"]
+    page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+    assert original in page

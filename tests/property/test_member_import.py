@@ -14,8 +14,8 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from cells.member_excel import FORMULA_PREFIXES
 from cells.models import AuditEntry, CellMembership, Member
+from lib.xlsx import FORMULA_PREFIXES
 from tests.factories import make_member
 
 from .conftest import rolled_back, row_counts

@@ -155,3 +155,23 @@ def test_bad_drill_parameters_answer_404(client_for, khoi):
     assert client.get(reverse("reports:drill", args=[khoi.khoi.pk, "regular"]) + "?org=abc").status_code == 404
     # A bad period falls back to this year rather than failing.
     assert client.get(dashboard_url(khoi.khoi, year="abc", month=13)).status_code == 200
+
+
+@pytest.mark.parametrize(("metric", "level"), [
+    ("org_ratings", "\x00"), ("org_ratings", "htxsnv\x00"), ("member_ratings", "\x00"), ("quality", "tot\x00"),
+    ("org_ratings", "nothing"), ("regular", "tot"),
+])
+def test_a_level_that_names_no_level_answers_404(client_for, khoi, metric, level):
+    """A NUL byte in ``?level=`` answered 500 on PostgreSQL; a level the list does not know is a wrong address."""
+    client = client_for(khoi.users["admin"])
+    url = reverse("reports:drill", args=[khoi.khoi.pk, metric])
+    assert client.get(url, {"year": 2026, "level": level}).status_code == 404
+    assert client.get(url, {"year": 2026, "level": level, "format": "xlsx"}).status_code == 404
+
+
+def test_the_levels_the_dashboard_links_to_still_answer(client_for, khoi):
+    client = client_for(khoi.users["admin"])
+    for metric, level in [("org_ratings", "htxsnv"), ("member_ratings", "httnv"), ("quality", "tot"),
+                          ("quality", "chua_xac_nhan")]:
+        url = reverse("reports:drill", args=[khoi.khoi.pk, metric])
+        assert client.get(url, {"year": 2026, "level": level}).status_code == 200, (metric, level)

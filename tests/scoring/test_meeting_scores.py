@@ -236,3 +236,24 @@ def test_meetings_does_not_import_scoring():
             names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             assert not any(name.split(".")[0] in ("scoring", "reports") for name in names), path
+
+
+def test_a_confirmed_score_cannot_be_confirmed_again(cell_of_ten, people):
+    """Re-confirming overwrote the official points, the reason and who confirmed, without limit."""
+    meeting = _records(cell_of_ten, local(2026, 3, 17), local(2026, 2, 10))
+    score = services.meeting_score_prefill(meeting=meeting)
+    _fill_manual_with_full_marks(score)
+    score = services.meeting_score_self_adopt(score=score)
+    line = score.lines.get(criterion_code="4.2")
+    score = services.meeting_score_confirm(score=score, points={line.pk: 6}, reason="Nội dung chưa sát",
+                                           by=people.officer)
+    official = (score.official_total, score.official_level, score.confirm_reason, score.confirmed_at)
+    audit_rows = AuditEntry.objects.count()
+    for points, reason in (({line.pk: 2}, "Lý do khác"), ({}, "")):
+        with pytest.raises(ValidationError, match="đã xác nhận"):
+            services.meeting_score_confirm(score=score, points=points, reason=reason, by=people.admin)
+    score.refresh_from_db()
+    line.refresh_from_db()
+    assert (score.official_total, score.official_level, score.confirm_reason, score.confirmed_at) == official
+    assert line.official_points == 6 and line.override_reason == "Nội dung chưa sát"
+    assert AuditEntry.objects.count() == audit_rows

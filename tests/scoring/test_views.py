@@ -286,3 +286,24 @@ def test_score_page_and_rating_list_use_a_bounded_number_of_queries(client_for, 
     services.annual_rating_open(cell=tree.cell, year=2026)
     with django_assert_max_num_queries(20):
         assert client.get(reverse("scoring:cell_ratings", args=[tree.cell.pk, 2026])).status_code == 200
+
+
+def test_inspection_findings_over_their_limit_are_refused_with_a_clear_message(client_for, people, tree):
+    response = client_for(people.officer).post(reverse("scoring:inspection_create", args=[tree.cell.pk]), {
+        "inspected_on": "01/03/2026", "inspectors": "Đ/c Kiểm Tra", "findings": "N" * 20_001})
+    assert response.status_code == 200
+    assert "Nội dung quá dài: tối đa 20.000 ký tự, hiện có 20.001" in response.content.decode()
+    assert not Inspection.objects.exists()
+
+
+def test_the_confirm_page_of_a_confirmed_score_says_so_and_changes_nothing(client_for, people, scored):
+    services.meeting_score_confirm(score=scored, by=people.officer)
+    client = client_for(people.officer)
+    page = client.get(reverse("scoring:meeting_score", args=[scored.meeting_id])).content.decode()
+    url = reverse("scoring:confirm", args=[scored.meeting_id])
+    assert url not in page
+    line = scored.lines.get(criterion_code="4.2")
+    response = client.post(url, {f"line_{line.pk}": "5", "reason": "Ghi đè"}, follow=True)
+    assert "không xác nhận lại được" in response.content.decode()
+    scored.refresh_from_db()
+    assert scored.confirm_reason == "" and scored.official_total == scored.self_total

@@ -18,8 +18,9 @@ SECRET = "Rk3vN8qWz1Lx5Tb9Hm2Yc7Jp4Gd6Fs0Ua-Ve_Xi+Oe=Qn!Sw@Ak#Bl$Cm%Dn"
 POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
           "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
 # Variables a developer's shell or CI may carry that must not leak into the production process.
-CLEARED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT",
-           "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "MEDIA_ROOT", "STATIC_ROOT"}
+CLEARED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_HOST", "EMAIL_BACKEND",
+           "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "MEDIA_ROOT",
+           "STATIC_ROOT"}
 
 
 def production_env(tmp_path, **overrides):
@@ -28,6 +29,7 @@ def production_env(tmp_path, **overrides):
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": SECRET,
         "ALLOWED_HOSTS": "sinhhoat.example.vn",
+        "EMAIL_HOST": "smtp.example.vn",
         # Nothing here queries the database; an empty SQLite file keeps the run away from any real one.
         "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
         "MEDIA_ROOT": str(tmp_path / "media"),
@@ -69,6 +71,9 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
     ({"ALLOWED_HOSTS": None}, "Environment variable ALLOWED_HOSTS is missing"),
     ({"ALLOWED_HOSTS": " , "}, "Environment variable ALLOWED_HOSTS is missing"),
     ({"ALLOWED_HOSTS": "*"}, "Environment variable ALLOWED_HOSTS must name the portal's hosts"),
+    # Without SMTP the notices and their RSVP links would only be written to the log.
+    ({"EMAIL_HOST": None}, "Environment variable EMAIL_HOST is missing"),
+    ({"EMAIL_HOST": " "}, "Environment variable EMAIL_HOST is missing"),
 ])
 def test_missing_or_weak_secret_stops_start_up_naming_the_variable(tmp_path, overrides, message):
     result = run([sys.executable, "manage.py", "check"], production_env(tmp_path, **overrides))
@@ -196,3 +201,10 @@ def test_collectstatic_and_the_login_page_work_under_production_settings(tmp_pat
     assert page["stylesheet"], "the page links the hashed copy of the stylesheet"
     assert page["css_status"] == 200
     assert "immutable" in page["css_cache"]
+
+
+def test_production_runs_without_smtp_only_when_another_mail_back_end_is_chosen(tmp_path):
+    chosen = {"EMAIL_HOST": None, "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+              "EMAIL_FILE_PATH": str(tmp_path / "mail")}
+    result = run([sys.executable, "manage.py", "check"], production_env(tmp_path, **chosen))
+    assert result.returncode == 0, result.stderr

@@ -88,3 +88,27 @@ def test_language_switch_and_htmx_polling_work_under_the_policy(live_server, csp
     browser.get(live_server.url + reverse("reports:dashboard", args=[tree.tccs.pk]))
     assert browser.find_elements(By.CSS_SELECTOR, "svg.quality-chart")
     assert csp_violations(browser) == []
+
+
+@pytest.mark.django_db
+def test_member_pages_minutes_and_downloads_are_never_stored(client_for, people, objects):
+    """Shared office computers: no copy in the browser's cache of personal data, minutes or files."""
+    from cells.middleware import PRIVATE_VIEW_NAMES
+
+    from .test_access_matrix import MATRIX, url_of
+
+    client = client_for(people.admin)
+    assert PRIVATE_VIEW_NAMES <= set(MATRIX), "every name of the rule is a URL of the project"
+    missing = []
+    for name in sorted(PRIVATE_VIEW_NAMES):
+        response = client.get(url_of(name, objects))
+        if response.get("Cache-Control") != "private, no-store":
+            missing.append(f"{name} ({response.status_code}): {response.get('Cache-Control')!r}")
+    # A download outside the list (the dashboard's XLSX) is covered by its Content-Disposition.
+    dashboard = client.get(reverse("reports:dashboard", args=[objects["tccs"]]), {"format": "xlsx"})
+    assert dashboard["Content-Disposition"].startswith("attachment")
+    if dashboard.get("Cache-Control") != "private, no-store":
+        missing.append("reports:dashboard?format=xlsx")
+    assert not missing, missing
+    # A page outside the rule (the dashboard itself) is left as it was.
+    assert "no-store" not in client.get(reverse("reports:dashboard", args=[objects["tccs"]])).get("Cache-Control", "")

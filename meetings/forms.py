@@ -169,13 +169,17 @@ class AttendanceForm(forms.Form):
                 label=_("Lý do vắng"), max_length=255, required=False, initial=reason)
             self.rows.append((attendance, self[key], self[f"r_{attendance.member_id}"]))
 
-    def presence(self) -> dict:
-        return {
-            attendance.member_id: (self.cleaned_data[f"p_{attendance.member_id}"],
-                                   self.cleaned_data[f"r_{attendance.member_id}"])
-            for attendance, _field, _reason in self.rows
-            if self.cleaned_data[f"p_{attendance.member_id}"]
-        }
+    def presence(self, *, all_present: bool = False) -> dict:
+        """The rows as chosen; with ``all_present`` ("tất cả có mặt"), a row left empty is present, so the
+        secretary only marks the exceptions."""
+        values = {}
+        for attendance, _field, _reason in self.rows:
+            chosen = self.cleaned_data[f"p_{attendance.member_id}"]
+            if not chosen and all_present and attendance.presence != Attendance.Presence.EXEMPT:
+                chosen = Attendance.Presence.PRESENT
+            if chosen:
+                values[attendance.member_id] = (chosen, self.cleaned_data[f"r_{attendance.member_id}"])
+        return values
 
 
 class OpinionForm(forms.Form):
@@ -187,7 +191,14 @@ class OpinionForm(forms.Form):
     def __init__(self, *args, meeting, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agenda_item"].queryset = meeting.agenda_items.order_by("order")
-        self.fields["speaker"].queryset = Member.objects.filter(attendances__meeting=meeting).order_by("full_name")
+        # Speakers are chosen among those present (late counts as present) once attendance is recorded;
+        # before that, among those expected who are not exempt (issue #15).
+        rows = Attendance.objects.filter(meeting=meeting)
+        present = rows.filter(presence__in=Attendance.PRESENT_VALUES)
+        pool = present if present.exists() else rows.exclude(presence__in=[
+            Attendance.Presence.EXEMPT, Attendance.Presence.ATTACHED_ELSEWHERE,
+            Attendance.Presence.ABSENT_EXCUSED, Attendance.Presence.ABSENT_UNEXCUSED])
+        self.fields["speaker"].queryset = Member.objects.filter(pk__in=pool.values("member_id")).order_by("full_name")
         self.helper = _helper("agenda_item", Row(Column("speaker", css_class="col-md-6"),
                                                  Column("guest_name", css_class="col-md-6")), "text",
                               submit=_("Ghi ý kiến"))

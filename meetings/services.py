@@ -784,7 +784,41 @@ def task_create(*, meeting: Meeting, description: str, assignees, due_date=None,
     task.assignees.set(assignees)
     _log(by=by, action="meetings.task.create", meeting=meeting, instance=task,
          after={**snapshot(task), "assignees": [m.pk for m in assignees]})
+    # The assignees hear of it (inbox, and e-mail unless they turned reminders off): issue #15.
+    due = _(" Thời hạn: %(date)s.") % {"date": due_date.strftime("%d/%m/%Y")} if due_date else ""
+    notification_send(
+        members=assignees, kind="meetings.task.assigned", organisation=meeting.organisation, optional=True,
+        subject=_("Nhiệm vụ được giao: %(text)s") % {"text": task.description[:80]},
+        body=_("%(cell)s giao đồng chí nhiệm vụ tại buổi sinh hoạt ngày %(date)s: %(text)s.%(due)s") % {
+            "cell": meeting.organisation.name, "date": timezone.localdate(meeting.actual_start or meeting.planned_start)
+            .strftime("%d/%m/%Y"), "text": task.description, "due": due},
+        url=reverse("meetings:my_tasks"))
     return task
+
+
+@transaction.atomic
+def rsvp_remind(*, meeting: Meeting, by=None) -> int:
+    """The secretary's "nhắc người chưa trả lời": one message, with the personal one-click link, to each
+    member who has not answered a noticed meeting still ahead. Returns how many were reminded."""
+    meeting = _lock(meeting)
+    if meeting.state != Meeting.State.NOTIFIED or meeting.planned_start <= timezone.now():
+        raise ValidationError(_("Chỉ nhắc xác nhận cho buổi sinh hoạt đã thông báo và chưa diễn ra."))
+    silent = [a.member for a in meeting.attendances.select_related("member")
+              .filter(rsvp=Attendance.Rsvp.NONE).exclude(presence=Attendance.Presence.EXEMPT)]
+    if not silent:
+        return 0
+    start = timezone.localtime(meeting.planned_start)
+    notification_send(
+        members=silent, kind="meetings.rsvp.reminder", organisation=meeting.organisation,
+        subject=_("Nhắc xác nhận tham dự: %(kind)s %(time)s ngày %(date)s") % {
+            "kind": meeting.get_kind_display().lower(), "time": f"{start:%H:%M}", "date": f"{start:%d/%m/%Y}"},
+        body="", url=reverse("meetings:detail", args=[meeting.pk]),
+        body_for=lambda member: _("Đồng chí chưa xác nhận tham dự %(kind)s lúc %(time)s ngày %(date)s tại "
+                                  "%(place)s. Xác nhận hoặc báo vắng (không cần đăng nhập): %(url)s") % {
+            "kind": meeting.get_kind_display().lower(), "time": f"{start:%H:%M}", "date": f"{start:%d/%m/%Y}",
+            "place": meeting.place or "…", "url": rsvp_url(meeting=meeting, member=member)})
+    _log(by=by, action="meetings.meeting.remind", meeting=meeting, after={"reminded": len(silent)})
+    return len(silent)
 
 
 @transaction.atomic
@@ -810,9 +844,12 @@ def task_update_status(*, task: Task, status: str, result: str = "", by=None) ->
 class Problem:
     """One finding of the completeness check; ``blocking`` problems stop the adoption."""
 
-    def __init__(self, message: str, *, blocking: bool = True):
+    def __init__(self, message: str, *, blocking: bool = True, fix: str = ""):
         self.message = message
         self.blocking = blocking
+        # The page that fixes it (a URL name taking the meeting's pk); ``url`` is set by minutes_completeness.
+        self.fix = fix
+        self.url = ""
 
     def __str__(self):
         return self.message
@@ -825,13 +862,13 @@ def minutes_completeness(meeting: Meeting) -> list[Problem]:
     """What the minutes still lack; warnings (not blocking) for quality shortfalls such as length."""
     problems = []
     if meeting.state not in (Meeting.State.HELD, Meeting.State.NOTIFIED):
-        problems.append(Problem(_("Buổi sinh hoạt chưa được ghi nhận là đã họp.")))
+        problems.append(Problem(_("Buổi sinh hoạt chưa được ghi nhận là đã họp."), fix="meetings:held"))
     if meeting.state == Meeting.State.NOTIFIED:
-        problems.append(Problem(_("Chưa ghi nhận buổi sinh hoạt đã diễn ra (giờ bắt đầu thực tế).")))
+        problems.append(Problem(_("Chưa ghi nhận buổi sinh hoạt đã diễn ra (giờ bắt đầu thực tế)."), fix="meetings:held"))
     if not meeting.chair_id:
-        problems.append(Problem(_("Chưa có người chủ trì.")))
+        problems.append(Problem(_("Chưa có người chủ trì."), fix="meetings:update"))
     if not meeting.clerk_id:
-        problems.append(Problem(_("Chưa có thư ký.")))
+        problems.append(Problem(_("Chưa có thư ký."), fix="meetings:update"))
     # The chair and the clerk sign the minutes: they must have been there (late counts as there).
     presence = dict(meeting.attendances.filter(member_id__in=[m for m in (meeting.chair_id, meeting.clerk_id) if m])
                     .values_list("member_id", "presence"))
@@ -843,31 +880,32 @@ def minutes_completeness(meeting: Meeting) -> list[Problem]:
         if member_id and value and value not in Attendance.PRESENT_VALUES and value != Attendance.Presence.BLANK:
             member = meeting.chair if member_id == meeting.chair_id else meeting.clerk
             problems.append(Problem(message % {"name": member.full_name,
-                                               "presence": Attendance.Presence(value).label.lower()}))
+                                               "presence": Attendance.Presence(value).label.lower()},
+                                    fix="meetings:update"))
     now = timezone.now()
     if meeting.actual_end and meeting.actual_end > now + FUTURE_TOLERANCE:
         problems.append(Problem(_("Giờ kết thúc thực tế (%(end)s) chưa đến: chỉ thông qua biên bản sau khi buổi "
-                                  "sinh hoạt kết thúc.") % {"end": _fmt(meeting.actual_end)}))
+                                  "sinh hoạt kết thúc.") % {"end": _fmt(meeting.actual_end)}, fix="meetings:held"))
     if not meeting.actual_start:
-        problems.append(Problem(_("Chưa ghi giờ bắt đầu thực tế.")))
+        problems.append(Problem(_("Chưa ghi giờ bắt đầu thực tế."), fix="meetings:held"))
     if not meeting.actual_end:
-        problems.append(Problem(_("Chưa ghi giờ kết thúc thực tế.")))
+        problems.append(Problem(_("Chưa ghi giờ kết thúc thực tế."), fix="meetings:held"))
     unrecorded = list(meeting.attendances.filter(presence=Attendance.Presence.BLANK).select_related("member"))
     if unrecorded:
         problems.append(Problem(_("Chưa điểm danh: %(names)s.") % {
-            "names": ", ".join(a.member.full_name for a in unrecorded)}))
+            "names": ", ".join(a.member.full_name for a in unrecorded)}, fix="meetings:attendance"))
     if not meeting.attendances.exists():
-        problems.append(Problem(_("Chưa có danh sách đảng viên dự họp.")))
+        problems.append(Problem(_("Chưa có danh sách đảng viên dự họp."), fix="meetings:attendance"))
     resolution = Resolution.objects.filter(meeting=meeting).first()
     if resolution is None or not resolution.text.strip():
-        problems.append(Problem(_("Chưa có nội dung kết luận hoặc nghị quyết.")))
+        problems.append(Problem(_("Chưa có nội dung kết luận hoặc nghị quyết."), fix="meetings:resolution"))
     base = vote_base(meeting)
     for vote in meeting.votes.all():
         total = vote.votes_for + vote.votes_against + vote.votes_abstain
         if total > base.present:
             problems.append(Problem(_("Biểu quyết \"%(question)s\" có %(total)s phiếu, nhiều hơn số đảng viên có mặt "
                                       "có quyền biểu quyết (hiện là %(present)s); hãy kiểm tra lại điểm danh.") % {
-                "question": vote.question, "total": total, "present": base.present}))
+                "question": vote.question, "total": total, "present": base.present}, fix="meetings:attendance"))
         elif vote.eligible_count != base.denominator:
             problems.append(Problem(_("Biểu quyết \"%(question)s\" được tính trên %(stored)s đảng viên; theo hồ sơ "
                                       "hiện nay là %(base)s, sẽ được tính lại khi thông qua biên bản.") % {
@@ -884,9 +922,11 @@ def minutes_completeness(meeting: Meeting) -> list[Problem]:
         else:
             problems.append(Problem(_("Thời gian sinh hoạt %(duration)s phút, ít hơn %(minimum)s phút theo hướng "
                                       "dẫn: hãy ghi lý do cùng giờ sinh hoạt thực tế.") % {
-                                          "duration": duration, "minimum": minimum}))
+                                          "duration": duration, "minimum": minimum}, fix="meetings:held"))
     if meeting.kind in Meeting.REGULAR_KINDS and not meeting.tasks.exists():
-        problems.append(Problem(_("Chưa phân công nhiệm vụ nào cho tháng tới."), blocking=False))
+        problems.append(Problem(_("Chưa phân công nhiệm vụ nào cho tháng tới."), blocking=False, fix="meetings:task_add"))
+    for problem in problems:
+        problem.url = reverse(problem.fix, args=[meeting.pk]) if problem.fix else ""
     return problems
 
 

@@ -6,6 +6,9 @@ app_name = "meetings"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("trang-cua-toi/", views.my_home, name="my_home"),
+    path("chi-bo/<int:cell_pk>/viec-can-lam/", views.cell_home, name="cell_home"),
+    path("<int:pk>/nhac-xac-nhan/", views.remind_rsvp, name="remind_rsvp"),
     path("chi-bo/<int:cell_pk>/", views.cell_meetings, name="cell_list"),
     path("chi-bo/<int:cell_pk>/them/", views.meeting_create, name="create"),
     path("chi-bo/<int:cell_pk>/so-bien-ban/<int:year>.pdf", views.minutes_book_pdf, name="minutes_book_pdf"),

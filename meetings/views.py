@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cells.forms import add_service_errors
 
-from . import documents, selectors, services
+from . import documents, indicators, selectors, services
 from .forms import (
     AgendaItemForm,
     AmendmentForm,
@@ -128,6 +128,13 @@ def meeting_publish(request, pk):
 @require_POST
 def meeting_plan_next(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    # Next month already has its regular meeting: go to it instead of an error (issue #15).
+    existing = (Meeting.objects.filter(organisation=meeting.organisation, kind__in=Meeting.REGULAR_KINDS,
+                                       period_month=indicators.add_months(meeting.period_month, 1))
+                .exclude(state=Meeting.State.CANCELLED).first())
+    if existing is not None:
+        messages.info(request, _("Tháng sau đã có kế hoạch sinh hoạt thường kỳ: đây là buổi sinh hoạt đó."))
+        return redirect("meetings:detail", pk=existing.pk)
     try:
         following = services.meeting_plan_next_month(meeting=meeting, by=request.user)
     except ValidationError as error:
@@ -235,7 +242,7 @@ def meeting_confirm(request, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Đã ghi nhận xác nhận của đồng chí."))
-    return redirect("meetings:detail", pk=pk)
+    return redirect(_safe_next(request) or reverse("meetings:detail", args=[pk]))
 
 
 @login_not_required
@@ -284,7 +291,8 @@ def attendance_record(request, pk):
     form = AttendanceForm(request.POST or None, meeting=meeting)
     if request.method == "POST" and form.is_valid():
         try:
-            services.attendance_record(meeting=meeting, presence=form.presence(), by=request.user)
+            services.attendance_record(meeting=meeting, presence=form.presence(
+                all_present=bool(request.POST.get("all_present"))), by=request.user)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -347,8 +355,21 @@ def task_update(request, task_pk):
 # --- minutes, adoption, documents --------------------------------------------------------------
 
 
-def minutes(request, pk):
+def _minutes_meeting_or_404(request, pk):
+    """A plain member reads the minutes once adopted; a draft (or next month's empty record) is for those who
+    keep or read the cell's books (issue #15)."""
+    from cells.selectors import READ_MEMBERS, roles_over
+
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    if meeting.state != Meeting.State.MINUTES_ADOPTED and not (
+            roles_over(request.user, meeting.organisation) & READ_MEMBERS
+            or selectors.can_write_minutes(request.user, meeting)):
+        raise Http404
+    return meeting
+
+
+def minutes(request, pk):
+    meeting = _minutes_meeting_or_404(request, pk)
     from cells.pdf import signing_configured
 
     return render(request, "meetings/minutes.html", {**selectors.minutes_context(meeting),
@@ -368,7 +389,7 @@ def _filed_response(meeting, kind, filename):
 
 
 def minutes_pdf(request, pk):
-    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    meeting = _minutes_meeting_or_404(request, pk)
     filename = f"bien-ban-{meeting.pk}.pdf"
     return _filed_response(meeting, "minutes", filename) or _pdf_response(documents.minutes_pdf(meeting), filename)
 
@@ -469,3 +490,45 @@ def verify_document(request, code):
         else:
             context["matches"] = documents.sha256_of(upload.read()) == document.sha256
     return render(request, "meetings/verify.html", context, status=404 if document is None else 200)
+
+
+# --- homes (issue #15) ------------------------------------------------------------------------
+
+
+def my_home(request):
+    """The member's home, phone first: the next meeting to answer, my tasks, the cell's conclusions."""
+    from . import homes
+
+    member = getattr(request.user, "member", None)
+    if member is None:
+        raise PermissionDenied
+    return render(request, "meetings/home_member.html", {"member": member, **homes.member_home(member=member)})
+
+
+def cell_home(request, cell_pk):
+    """The secretary's home: this month's meeting as a checklist, and what else the cell owes."""
+    from . import homes
+
+    cell = selectors.get_cell_for_user_or_404(request.user, cell_pk, write=True)
+    return render(request, "meetings/home_cell.html", homes.secretary_home(cell=cell))
+
+
+@require_POST
+def remind_rsvp(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    try:
+        count = services.rsvp_remind(meeting=meeting, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Đã nhắc %(count)s đảng viên chưa trả lời.") % {"count": count} if count
+                         else _("Mọi đảng viên đã trả lời."))
+    return redirect(_safe_next(request) or reverse("meetings:detail", args=[pk]))
+
+
+def _safe_next(request) -> str:
+    """The ``next`` page of a form posted from a home page, if it is one of ours."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or ""
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else ""

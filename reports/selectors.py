@@ -1331,6 +1331,7 @@ def dashboard_page(*, user, scope: Organisation, period: Period, today: datetime
     links = DashboardLinks(scope, period)
     warning_list = warnings(scope=scope, period=period, today=today)
     heat_months = heat["months"] if heat is not None else heat_groups["months"]
+    upcoming = upcoming_meetings(scope=scope)
     return {
         "scope": scope, "period": period, "period_query": links.period_query, "up": up, "today": today,
         "as_of": period.as_of(today), "period_open": not period.ended(today),
@@ -1355,7 +1356,21 @@ def dashboard_page(*, user, scope: Organisation, period: Period, today: datetime
         "attention": attention(figures["rows"], links),
         "heat_rows": links.heat_rows(heat) if heat is not None else links.heat_group_rows(heat_groups),
         "can_run": can_run_reports(user, scope),
+        "upcoming": upcoming,
     }
+
+
+UPCOMING_DAYS = 14
+
+
+def upcoming_meetings(*, scope: Organisation, now: datetime.datetime | None = None, limit: int = 15) -> list:
+    """The subtree's noticed meetings of the next ``UPCOMING_DAYS`` days, soonest first (the officer's
+    home shows where to go; one query)."""
+    now = now or timezone.now()
+    return list(Meeting.objects.filter(organisation__path__startswith=scope.path, state=Meeting.State.NOTIFIED,
+                                       planned_start__gte=now,
+                                       planned_start__lt=now + datetime.timedelta(days=UPCOMING_DAYS))
+                .select_related("organisation", "organisation__parent").order_by("planned_start", "pk")[:limit])
 
 
 def _link_maker(name: str) -> Callable[[int], str]:

@@ -27,10 +27,14 @@ def test_demo_secretary_logs_in_and_sees_their_cell(live_server, browser, tmp_pa
     WebDriverWait(browser, 15).until(EC.url_changes(login_url))
     WebDriverWait(browser, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), own_cell.name))
 
+    # The secretary starts on what the cell must do this month (issue #15), one link from its members.
     body = browser.find_element(By.TAG_NAME, "body").text
-    assert browser.find_element(By.TAG_NAME, "h1").text == own_cell.name
-    assert "Danh sách đảng viên" in body
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"Việc cần làm: {own_cell.name}"
+    assert "Sinh hoạt thường kỳ tháng" in body
     assert another_cell.name not in body
+    browser.find_element(By.LINK_TEXT, "Đảng viên của chi bộ").click()
+    WebDriverWait(browser, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), own_cell.name))
+    assert "Danh sách đảng viên" in browser.find_element(By.TAG_NAME, "body").text
     browser.find_element(By.LINK_TEXT, "Tổ chức đảng").click()
     WebDriverWait(browser, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Cây tổ chức đảng"))
     assert own_cell.name in browser.find_element(By.TAG_NAME, "body").text

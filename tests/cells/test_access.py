@@ -89,8 +89,10 @@ def test_read_only_users_get_403_on_member_create(client_for, people, reader):
 def test_member_sees_own_profile_only(client_for, people, tree):
     client = client_for(people.member)
     response = client.get(reverse("home"))
-    assert response.status_code == 302 and response.url == reverse("member_detail", args=[people.members["member"].pk])
+    # The member starts on their own home (issue #15), which links their profile.
+    assert response.status_code == 302 and response.url == reverse("meetings:my_home")
     assert client.get(response.url).status_code == 200
+    assert client.get(reverse("member_detail", args=[people.members["member"].pk])).status_code == 200
     assert client.get(reverse("member_detail", args=[people.members["secretary"].pk])).status_code == 404
     assert client.get(reverse("organisation_detail", args=[tree.cell.pk])).status_code == 404
     assert client.get(reverse("member_list")).status_code == 403

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 def test_secretary_logs_in_and_lands_on_their_cell(client, people, tree):
     response = client.post(reverse("login"), {"username": "secretary", "password": "matkhau-123"})
     assert response.status_code == 302 and response.url == reverse("home")
-    assert client.get(reverse("home")).url == reverse("organisation_detail", args=[tree.cell.pk])
+    assert client.get(reverse("home")).url == reverse("meetings:cell_home", args=[tree.cell.pk])
 
 
 def test_officer_lands_on_the_dashboard(client_for, people):

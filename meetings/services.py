@@ -976,10 +976,58 @@ def meeting_adopt_minutes(*, meeting: Meeting, by=None) -> Meeting:
     from .documents import file_adopted_documents
 
     file_adopted_documents(meeting)
+    # The conclusion goes up at once to those the upper level put in charge (reported within
+    # indicators.REPORT_UP_DUE); with nobody to receive it the meeting page says so and offers to send later.
+    if upward_recipients(meeting):
+        meeting = meeting_report_upward(meeting=meeting, by=by)
     # The layers above react once the adoption is committed (the scoring app pre-fills the score);
     # robust: a listener's failure (the broker down) is logged, never turned into a failed adoption.
     meeting_id = meeting.pk
     transaction.on_commit(lambda: minutes_adopted.send_robust(sender=Meeting, meeting_id=meeting_id), robust=True)
+    return meeting
+
+
+def upward_recipients(meeting: Meeting) -> list[Member]:
+    """Who receives the cell's report upward: the đảng ủy viên phụ trách of the cell on the meeting's day,
+    the upper committee's member in charge of it (seed §II "báo cáo cấp trên"). The upper committee's own
+    posts are not member records here (a member belongs to a cell), so its office reads the report on the
+    meeting's page and in the drill-downs."""
+    day = timezone.localdate(meeting.actual_start or meeting.planned_start)
+    return list(selectors.supervisors_of(cell=meeting.organisation, on=day).order_by("full_name", "pk"))
+
+
+@transaction.atomic
+def meeting_report_upward(*, meeting: Meeting, by=None) -> Meeting:
+    """Send the adopted conclusion to the upper level and record when and to whom. The first sending is
+    the report's date (``reported_up_at``); sending again (a supervisor named later) keeps that date."""
+    meeting = _lock(meeting)
+    if meeting.state != Meeting.State.MINUTES_ADOPTED:
+        raise ValidationError(_("Chỉ báo cáo cấp trên sau khi biên bản đã được thông qua."))
+    recipients = upward_recipients(meeting)
+    if not recipients:
+        raise ValidationError(_("Chi bộ chưa có đảng ủy viên phụ trách trên hệ thống nên chưa có ai nhận báo cáo. "
+                                "Đề nghị cấp ủy cấp trên phân công đảng ủy viên phụ trách, rồi gửi lại."))
+    before = snapshot(meeting)
+    resolution = Resolution.objects.filter(meeting=meeting).first()
+    held = timezone.localtime(meeting.actual_start or meeting.planned_start)
+    ref = resolution.reference if resolution else meeting.minutes_reference
+    kind = resolution.get_kind_display() if resolution else _("Biên bản")
+    notification_send(
+        members=recipients, kind="meetings.report_upward", organisation=meeting.organisation,
+        subject=_("Báo cáo cấp trên: %(kind)s số %(ref)s của %(cell)s") % {
+            "kind": kind, "ref": ref, "cell": meeting.organisation.name},
+        body=_("%(cell)s báo cáo kết quả %(meeting)s ngày %(date)s: có mặt %(present)s/%(base)s đảng viên phải dự.\n\n"
+               "%(text)s") % {
+            "cell": meeting.organisation.name, "meeting": meeting.get_kind_display().lower(),
+            "date": f"{held:%d/%m/%Y}", "present": meeting.attendance_present, "base": meeting.attendance_base,
+            "text": resolution.text if resolution else ""},
+        url=reverse("meetings:minutes", args=[meeting.pk]),
+    )
+    if meeting.reported_up_at is None:
+        meeting.reported_up_at = timezone.now()
+    meeting.reported_up_to = "\n".join(member.full_name for member in recipients)
+    meeting.save(update_fields=["reported_up_at", "reported_up_to", "updated_at"])
+    _log(by=by, action="meetings.meeting.report_upward", meeting=meeting, before=before, after=snapshot(meeting))
     return meeting
 
 

@@ -125,6 +125,7 @@ MATRIX = {
     "meetings:my_home": ({}, HAS_MEMBER_RECORD, None),
     "meetings:cell_home": ({"cell_pk": "cell"}, MEETING_WRITE, None),
     "meetings:remind_rsvp": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
+    "meetings:report_upward": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
     "meetings:task_update": ({"task_pk": "task"}, "ofoofon", None),
     # scoring/urls.py
     "scoring:index": ({}, EVERYONE, None),

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cells.models import Member, Organisation, Term
-from cells.selectors import exempt_member_ids
+from cells.selectors import attached_member_ids, exempt_member_ids
 from cells.services import audit_log, notification_send, snapshot
 
 from . import selectors
@@ -379,12 +379,11 @@ def meeting_publish(*, meeting: Meeting, by=None) -> Meeting:
         raise ValidationError({"planned_start": _("Không thể thông báo buổi sinh hoạt đã qua giờ bắt đầu.")})
     before = snapshot(meeting)
     day = timezone.localdate(meeting.planned_start)
-    exempt = set(exempt_member_ids(on=day).values_list("member_id", flat=True))
     expected = selectors.expected_members(cell=meeting.organisation, on=day)
     existing = set(meeting.attendances.values_list("member_id", flat=True))
+    presets = _presence_presets(on=day)
     Attendance.objects.bulk_create([
-        Attendance(meeting=meeting, member=member,
-                   presence=Attendance.Presence.EXEMPT if member.pk in exempt else Attendance.Presence.BLANK)
+        Attendance(meeting=meeting, member=member, presence=presets.get(member.pk, Attendance.Presence.BLANK))
         for member in expected if member.pk not in existing
     ])
     _attendance_counts_refresh_one(meeting)
@@ -486,18 +485,30 @@ def attendance_withdraw(*, member: Member, cell: Organisation, start: datetime.d
     return changed
 
 
+def _presence_presets(*, on: datetime.date, member: Member | None = None) -> dict[int, str]:
+    """What the records say of members on a day before anyone marks them: exempt (Exemption), or attached
+    to a party organisation elsewhere (TemporaryAttachment); an exemption wins."""
+    attached, exempt = attached_member_ids(on=on), exempt_member_ids(on=on)
+    if member is not None:
+        attached, exempt = attached.filter(member_id=member.pk), exempt.filter(member_id=member.pk)
+    presets = {pk: Attendance.Presence.ATTACHED_ELSEWHERE for pk in attached.values_list("member_id", flat=True)}
+    presets.update({pk: Attendance.Presence.EXEMPT for pk in exempt.values_list("member_id", flat=True)})
+    return presets
+
+
 @transaction.atomic
 def attendance_exemptions_refresh(*, member: Member, since: datetime.date, by=None) -> list[int]:
-    """Mark ``member`` exempt, or expected again, on the lists of meetings not held yet from ``since``,
-    as their exemptions now say (design §2: exempt members get no meeting duties)."""
+    """Mark ``member`` exempt, attached elsewhere, or expected again, on the lists of meetings not held yet
+    from ``since``, as their exemptions and temporary attachments now say (design §2: exempt members get no
+    meeting duties; QĐ 294 §9.3.2: members attached elsewhere are outside the count)."""
     rows = (Attendance.objects.select_for_update(of=("self",)).select_related("meeting", "meeting__organisation")
             .filter(member=member, meeting__state__in=NOT_HELD, meeting__planned_start__gte=_from_day(since),
-                    presence__in=[Attendance.Presence.BLANK, Attendance.Presence.EXEMPT]))
+                    presence__in=[Attendance.Presence.BLANK, Attendance.Presence.EXEMPT,
+                                  Attendance.Presence.ATTACHED_ELSEWHERE]))
     changed = []
     for attendance in rows:
         day = timezone.localdate(attendance.meeting.planned_start)
-        exempt = exempt_member_ids(on=day).filter(member_id=member.pk).exists()
-        presence = Attendance.Presence.EXEMPT if exempt else Attendance.Presence.BLANK
+        presence = _presence_presets(on=day, member=member).get(member.pk, Attendance.Presence.BLANK)
         if attendance.presence != presence:
             before = snapshot(attendance)
             attendance.presence = presence

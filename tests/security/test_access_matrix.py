@@ -61,6 +61,7 @@ MATRIX = {
     "member_update": ({"pk": "member"}, MANAGE_MEMBER, None),
     "member_transfer": ({"pk": "member"}, MANAGE_MEMBER, None),
     "member_exempt": ({"pk": "member"}, MANAGE_MEMBER, None),
+    "member_attach": ({"pk": "member"}, MANAGE_MEMBER, None),
     # cells/urls_books.py
     "books_index": ({}, EVERYONE, None),
     "books_cell": ({"pk": "cell"}, CELL_READ, None),

@@ -21,6 +21,7 @@ from .models import (
     RequiredDocumentType,
     RoleAssignment,
     Suspension,
+    TemporaryAttachment,
     Term,
 )
 
@@ -211,6 +212,14 @@ class ExemptionAdmin(ReadOnlyAdmin):
     """Granted and ended on the member's pages (member_exempt, exemption_end): the meeting lists follow."""
 
     list_display = ("member", "reason", "start", "end")
+    raw_id_fields = ("member",)
+
+
+@admin.register(TemporaryAttachment)
+class TemporaryAttachmentAdmin(ReadOnlyAdmin):
+    """Recorded on the member's page (member_attach, attachment_end): the meeting lists follow."""
+
+    list_display = ("member", "place", "start", "end")
     raw_id_fields = ("member",)
 
 

@@ -430,6 +430,29 @@ class FullMembershipForm(forms.Form):
         self.helper.layout = Layout("on", _submit(_("Công nhận chính thức")))
 
 
+class AttachmentForm(forms.Form):
+    place = forms.CharField(label=_("Nơi sinh hoạt tạm thời"), max_length=255,
+                            help_text=_("Tên tổ chức đảng nơi đồng chí sinh hoạt tạm thời."))
+    reason = forms.CharField(label=_("Lý do"), max_length=255, required=False)
+    letter_ref = forms.CharField(label=_("Số giấy giới thiệu"), max_length=60, required=False)
+    start = VNDateField(label=_("Từ ngày"))
+    end = VNDateField(label=_("Đến ngày"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            "place", "reason", "letter_ref", Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")),
+            _submit(_("Ghi nhận sinh hoạt tạm thời")),
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", _("Ngày kết thúc phải sau ngày bắt đầu."))
+        return data
+
+
 class ExemptionEndForm(forms.Form):
     exemption = forms.ModelChoiceField(queryset=Exemption.objects.none(), label=_("Đợt miễn sinh hoạt"))
     on = VNDateField(label=_("Ngày kết thúc miễn"))

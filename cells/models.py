@@ -276,6 +276,32 @@ class Exemption(models.Model):
         return f"{self.member}: {self.reason}"
 
 
+class TemporaryAttachment(models.Model):
+    """Sinh hoạt đảng tạm thời: a member attached for a time to a party organisation elsewhere (study, a
+    posting). While it lasts the member is not expected at the home cell's meetings and is left out of its
+    attendance base and of a decision's count (QĐ 24-QĐ/TW §9.3.2, kept in QĐ 294-QĐ/TW §9.3.2;
+    domain-research §5 and §12): the record pre-fills "Sinh hoạt tạm thời nơi khác" on the lists."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="attachments")
+    place = models.CharField(_("Nơi sinh hoạt tạm thời"), max_length=255)
+    reason = models.CharField(_("Lý do"), max_length=255, blank=True)
+    letter_ref = models.CharField(_("Số giấy giới thiệu"), max_length=60, blank=True)
+    start = models.DateField(_("Từ ngày"))
+    end = models.DateField(_("Đến ngày"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Sinh hoạt tạm thời")
+        verbose_name_plural = _("Sinh hoạt tạm thời")
+        ordering = ["member", "-start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                                   name="attachment_dates_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.member}: {self.place}"
+
+
 class Suspension(models.Model):
     """Đình chỉ sinh hoạt đảng."""
 

@@ -234,6 +234,14 @@ def exempt_member_ids(*, on: date | None = None) -> QuerySet:
     return Exemption.objects.filter(_active_on(day)).values("member_id")
 
 
+def attached_member_ids(*, on: date | None = None) -> QuerySet:
+    """Members attached to a party organisation elsewhere on ``on`` (TemporaryAttachment)."""
+    from .models import TemporaryAttachment
+
+    day = on or timezone.localdate()
+    return TemporaryAttachment.objects.filter(_active_on(day)).values("member_id")
+
+
 def suspended_member_ids(*, on: date | None = None) -> QuerySet:
     day = on or timezone.localdate()
     return Suspension.objects.filter(_active_on(day)).values("member_id")

@@ -27,6 +27,7 @@ from .models import (
     Role,
     RoleAssignment,
     Suspension,
+    TemporaryAttachment,
     Term,
     path_step,
 )
@@ -418,6 +419,42 @@ def member_exempt(
               after=snapshot(exemption))
     member_exemption_changed.send(sender=Member, member=member, since=start, by=by)
     return exemption
+
+
+@transaction.atomic
+def member_attach(
+    *, member: Member, place: str, start: datetime.date, end: datetime.date | None = None, reason: str = "",
+    letter_ref: str = "", by=None,
+) -> TemporaryAttachment:
+    """Record that a member is attached for a time to a party organisation elsewhere (sinh hoạt tạm thời)."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if end and end < start:
+        raise ValidationError({"end": _("Ngày kết thúc phải sau ngày bắt đầu.")})
+    if _overlapping(member.attachments.all(), start, end).exists():
+        raise ValidationError({"start": _("Đảng viên đã sinh hoạt tạm thời nơi khác trong khoảng thời gian này.")})
+    attachment = TemporaryAttachment(member=member, place=place, start=start, end=end, reason=reason,
+                                     letter_ref=letter_ref)
+    attachment.full_clean()
+    attachment.save()
+    audit_log(actor=by, action="cells.attachment.create", instance=attachment, organisation=member.organisation,
+              after=snapshot(attachment))
+    # Who is expected at the meetings not held yet changes as for an exemption.
+    member_exemption_changed.send(sender=Member, member=member, since=start, by=by)
+    return attachment
+
+
+@transaction.atomic
+def attachment_end(*, attachment: TemporaryAttachment, on: datetime.date, by=None) -> TemporaryAttachment:
+    attachment = TemporaryAttachment.objects.select_for_update().select_related("member").get(pk=attachment.pk)
+    if on < attachment.start:
+        raise ValidationError({"on": _("Ngày kết thúc phải sau ngày bắt đầu.")})
+    before = snapshot(attachment)
+    attachment.end = on
+    attachment.save(update_fields=["end"])
+    audit_log(actor=by, action="cells.attachment.end", instance=attachment,
+              organisation=attachment.member.organisation, before=before, after=snapshot(attachment))
+    member_exemption_changed.send(sender=Member, member=attachment.member, since=on, by=by)
+    return attachment
 
 
 @transaction.atomic

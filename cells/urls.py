@@ -16,4 +16,5 @@ urlpatterns = [
     path("dang-vien/<int:pk>/sua/", views.member_update, name="member_update"),
     path("dang-vien/<int:pk>/chuyen-sinh-hoat/", views.member_transfer, name="member_transfer"),
     path("dang-vien/<int:pk>/mien-sinh-hoat/", views.member_exempt, name="member_exempt"),
+    path("dang-vien/<int:pk>/sinh-hoat-tam-thoi/", views.member_attach, name="member_attach"),
 ]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import member_excel, selectors, services
 from .forms import (
+    AttachmentForm,
     ExemptionForm,
     MemberCreateForm,
     MemberFilterForm,
@@ -136,6 +137,7 @@ def member_detail(request, pk):
         "memberships": selectors.membership_history(member=member),
         "positions": member.positions.select_related("organisation").order_by("-start"),
         "exemptions": member.exemptions.order_by("-start"),
+        "attachments": member.attachments.order_by("-start"),
         "suspensions": member.suspensions.order_by("-start"),
         "can_manage": selectors.can_manage_member(request.user, member),
     })
@@ -207,6 +209,22 @@ def member_exempt(request, pk):
             return redirect("member_detail", pk=member.pk)
     return render(request, "cells/member_form.html", {"form": form, "member": member,
                                                       "title": _("Miễn công tác và sinh hoạt đảng")})
+
+
+@require_http_methods(["GET", "POST"])
+def member_attach(request, pk):
+    member = selectors.get_member_for_user_or_404(request.user, pk, write=True)
+    form = AttachmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_attach(member=member, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Đã ghi nhận sinh hoạt tạm thời nơi khác."))
+            return redirect("member_detail", pk=member.pk)
+    return render(request, "cells/member_form.html", {"form": form, "member": member,
+                                                      "title": _("Sinh hoạt đảng tạm thời nơi khác")})
 
 
 # --- member list as Excel ----------------------------------------------------------------

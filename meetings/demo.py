@@ -505,6 +505,9 @@ class _Builder:
             adopted_at = min(meeting.actual_end + delay, self.now - datetime.timedelta(minutes=5))
             meeting.adopted_at = adopted_at
             plan.resolution.adopted_at = adopted_at
+            if cell is not None and cell.supervisor is not None:  # adoption reports upward at once (services.meeting_report_upward)
+                meeting.reported_up_at = adopted_at
+                meeting.reported_up_to = cell.supervisor.full_name
             meeting.state = Meeting.State.MINUTES_ADOPTED
             plan.adopted = True
 

@@ -43,9 +43,11 @@ def member_home(*, member: Member, now: datetime.datetime | None = None) -> dict
             "unread": list(unread[:5]), "unread_count": unread.count()}
 
 
-def _step(label: str, state: str, detail: str = "", url: str = "", action: str = "") -> dict:
-    """One line of the checklist: ``state`` is "done", "todo" (to do now), "late" or "wait" (nothing to do yet)."""
-    return {"label": label, "state": state, "detail": detail, "url": url, "action": action}
+def _step(label: str, state: str, detail: str = "", url: str = "", action: str = "", action_label: str = "") -> dict:
+    """One line of the checklist: ``state`` is "done", "todo" (to do now), "late" or "wait" (nothing to do yet);
+    ``action`` a POST that does the step at once, labelled ``action_label``."""
+    return {"label": label, "state": state, "detail": detail, "url": url, "action": action,
+            "action_label": action_label or (_("Nhắc người chưa trả lời") if action else "")}
 
 
 def secretary_home(*, cell: Organisation, now: datetime.datetime | None = None) -> dict:
@@ -103,6 +105,17 @@ def secretary_home(*, cell: Organisation, now: datetime.datetime | None = None) 
             if meeting.state == Meeting.State.MINUTES_ADOPTED:
                 steps.append(_step(_("Thông qua biên bản"), "done",
                                    _("Số %(ref)s") % {"ref": meeting.minutes_reference}, reverse("meetings:minutes", args=[meeting.pk])))
+                if meeting.reported_up_at:
+                    steps.append(_step(_("Báo cáo cấp trên"), "done", _("Đã gửi ngày %(date)s") % {
+                        "date": f"{timezone.localtime(meeting.reported_up_at):%d/%m/%Y}"},
+                        reverse("meetings:detail", args=[meeting.pk])))
+                else:
+                    due = timezone.localtime(indicators.report_up_due_at(meeting))
+                    steps.append(_step(_("Báo cáo cấp trên"), "late" if now > due else "todo",
+                                       _("Hạn: %(time)s ngày %(date)s") % {"time": f"{due:%H:%M}", "date": f"{due:%d/%m/%Y}"},
+                                       reverse("meetings:detail", args=[meeting.pk]),
+                                       action=reverse("meetings:report_upward", args=[meeting.pk]),
+                                       action_label=_("Gửi báo cáo cấp trên")))
             else:
                 due = timezone.localtime(indicators.minutes_due_at(meeting))
                 steps.append(_step(_("Hoàn thiện và thông qua biên bản"), "late" if now > due else "todo",

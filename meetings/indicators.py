@@ -53,6 +53,9 @@ from .models import Meeting, Task
 
 PLANNING_DEADLINE_DAY = 25
 MINUTES_DUE = datetime.timedelta(days=2)
+# The conclusion reported to the upper level within 2 days of the meeting (seed §II "báo cáo cấp trên";
+# the 2 days from the HD 42-HD/BTCTW repositories, domain-research §3.2 and §13, confidence L).
+REPORT_UP_DUE = datetime.timedelta(days=2)
 ATTENDANCE_TARGET = 85
 # "tối thiểu mỗi năm từ 01 đến 02 diễn đàn" (seed §II): at least one forum a year meets the target.
 FORUMS_PER_YEAR_MIN = 1
@@ -400,6 +403,23 @@ def minutes_adopted_in_time(meeting: Meeting, *, now: datetime.datetime | None =
     due = minutes_due_at(meeting)
     if meeting.adopted_at:
         return meeting.adopted_at <= due
+    now = now or timezone.now()
+    return False if now > due else None
+
+
+# --- the conclusion reported upward -------------------------------------------------------
+
+
+def report_up_due_at(meeting: Meeting) -> datetime.datetime:
+    """``REPORT_UP_DUE`` after the meeting ended (the same clock as the minutes)."""
+    return (meeting.actual_end or meeting.actual_start or meeting.planned_end) + REPORT_UP_DUE
+
+
+def reported_up_in_time(meeting: Meeting, *, now: datetime.datetime | None = None) -> bool | None:
+    """True/False once decided (reported by the due moment, or the moment passed), None while in time."""
+    due = report_up_due_at(meeting)
+    if meeting.reported_up_at:
+        return meeting.reported_up_at <= due
     now = now or timezone.now()
     return False if now > due else None
 

@@ -76,6 +76,11 @@ class Meeting(models.Model):
     term = models.ForeignKey(Term, null=True, blank=True, on_delete=models.PROTECT, related_name="meetings",
                              verbose_name=_("Nhiệm kỳ"))
     adopted_at = models.DateTimeField(_("Thông qua biên bản lúc"), null=True, blank=True)
+    # The conclusion reported upward (seed §II "báo cáo cấp trên"; within 2 days of the meeting under the
+    # HD 42-HD/BTCTW repositories, domain-research §3.2, L): when it was first sent and to whom.
+    # Written only by services.meeting_report_upward; read by indicators.reported_up_in_time.
+    reported_up_at = models.DateTimeField(_("Đã báo cáo cấp trên lúc"), null=True, blank=True)
+    reported_up_to = models.TextField(_("Đã báo cáo tới"), blank=True)
     # Counts of the attendance rows, so that the dashboards read one row per meeting instead of
     # counting hundreds of thousands of rows. Written only by services.attendance_counts_refresh,
     # in the transaction of every write of the rows: present = present or late; base = everyone

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cells.models import Member, Organisation, Term
-from cells.selectors import exempt_member_ids
+from cells.selectors import attached_member_ids, exempt_member_ids
 from cells.services import audit_log, notification_send, snapshot
 
 from . import selectors
@@ -379,12 +379,11 @@ def meeting_publish(*, meeting: Meeting, by=None) -> Meeting:
         raise ValidationError({"planned_start": _("Không thể thông báo buổi sinh hoạt đã qua giờ bắt đầu.")})
     before = snapshot(meeting)
     day = timezone.localdate(meeting.planned_start)
-    exempt = set(exempt_member_ids(on=day).values_list("member_id", flat=True))
     expected = selectors.expected_members(cell=meeting.organisation, on=day)
     existing = set(meeting.attendances.values_list("member_id", flat=True))
+    presets = _presence_presets(on=day)
     Attendance.objects.bulk_create([
-        Attendance(meeting=meeting, member=member,
-                   presence=Attendance.Presence.EXEMPT if member.pk in exempt else Attendance.Presence.BLANK)
+        Attendance(meeting=meeting, member=member, presence=presets.get(member.pk, Attendance.Presence.BLANK))
         for member in expected if member.pk not in existing
     ])
     _attendance_counts_refresh_one(meeting)
@@ -486,18 +485,30 @@ def attendance_withdraw(*, member: Member, cell: Organisation, start: datetime.d
     return changed
 
 
+def _presence_presets(*, on: datetime.date, member: Member | None = None) -> dict[int, str]:
+    """What the records say of members on a day before anyone marks them: exempt (Exemption), or attached
+    to a party organisation elsewhere (TemporaryAttachment); an exemption wins."""
+    attached, exempt = attached_member_ids(on=on), exempt_member_ids(on=on)
+    if member is not None:
+        attached, exempt = attached.filter(member_id=member.pk), exempt.filter(member_id=member.pk)
+    presets = {pk: Attendance.Presence.ATTACHED_ELSEWHERE for pk in attached.values_list("member_id", flat=True)}
+    presets.update({pk: Attendance.Presence.EXEMPT for pk in exempt.values_list("member_id", flat=True)})
+    return presets
+
+
 @transaction.atomic
 def attendance_exemptions_refresh(*, member: Member, since: datetime.date, by=None) -> list[int]:
-    """Mark ``member`` exempt, or expected again, on the lists of meetings not held yet from ``since``,
-    as their exemptions now say (design §2: exempt members get no meeting duties)."""
+    """Mark ``member`` exempt, attached elsewhere, or expected again, on the lists of meetings not held yet
+    from ``since``, as their exemptions and temporary attachments now say (design §2: exempt members get no
+    meeting duties; QĐ 294 §9.3.2: members attached elsewhere are outside the count)."""
     rows = (Attendance.objects.select_for_update(of=("self",)).select_related("meeting", "meeting__organisation")
             .filter(member=member, meeting__state__in=NOT_HELD, meeting__planned_start__gte=_from_day(since),
-                    presence__in=[Attendance.Presence.BLANK, Attendance.Presence.EXEMPT]))
+                    presence__in=[Attendance.Presence.BLANK, Attendance.Presence.EXEMPT,
+                                  Attendance.Presence.ATTACHED_ELSEWHERE]))
     changed = []
     for attendance in rows:
         day = timezone.localdate(attendance.meeting.planned_start)
-        exempt = exempt_member_ids(on=day).filter(member_id=member.pk).exists()
-        presence = Attendance.Presence.EXEMPT if exempt else Attendance.Presence.BLANK
+        presence = _presence_presets(on=day, member=member).get(member.pk, Attendance.Presence.BLANK)
         if attendance.presence != presence:
             before = snapshot(attendance)
             attendance.presence = presence
@@ -976,10 +987,58 @@ def meeting_adopt_minutes(*, meeting: Meeting, by=None) -> Meeting:
     from .documents import file_adopted_documents
 
     file_adopted_documents(meeting)
+    # The conclusion goes up at once to those the upper level put in charge (reported within
+    # indicators.REPORT_UP_DUE); with nobody to receive it the meeting page says so and offers to send later.
+    if upward_recipients(meeting):
+        meeting = meeting_report_upward(meeting=meeting, by=by)
     # The layers above react once the adoption is committed (the scoring app pre-fills the score);
     # robust: a listener's failure (the broker down) is logged, never turned into a failed adoption.
     meeting_id = meeting.pk
     transaction.on_commit(lambda: minutes_adopted.send_robust(sender=Meeting, meeting_id=meeting_id), robust=True)
+    return meeting
+
+
+def upward_recipients(meeting: Meeting) -> list[Member]:
+    """Who receives the cell's report upward: the đảng ủy viên phụ trách of the cell on the meeting's day,
+    the upper committee's member in charge of it (seed §II "báo cáo cấp trên"). The upper committee's own
+    posts are not member records here (a member belongs to a cell), so its office reads the report on the
+    meeting's page and in the drill-downs."""
+    day = timezone.localdate(meeting.actual_start or meeting.planned_start)
+    return list(selectors.supervisors_of(cell=meeting.organisation, on=day).order_by("full_name", "pk"))
+
+
+@transaction.atomic
+def meeting_report_upward(*, meeting: Meeting, by=None) -> Meeting:
+    """Send the adopted conclusion to the upper level and record when and to whom. The first sending is
+    the report's date (``reported_up_at``); sending again (a supervisor named later) keeps that date."""
+    meeting = _lock(meeting)
+    if meeting.state != Meeting.State.MINUTES_ADOPTED:
+        raise ValidationError(_("Chỉ báo cáo cấp trên sau khi biên bản đã được thông qua."))
+    recipients = upward_recipients(meeting)
+    if not recipients:
+        raise ValidationError(_("Chi bộ chưa có đảng ủy viên phụ trách trên hệ thống nên chưa có ai nhận báo cáo. "
+                                "Đề nghị cấp ủy cấp trên phân công đảng ủy viên phụ trách, rồi gửi lại."))
+    before = snapshot(meeting)
+    resolution = Resolution.objects.filter(meeting=meeting).first()
+    held = timezone.localtime(meeting.actual_start or meeting.planned_start)
+    ref = resolution.reference if resolution else meeting.minutes_reference
+    kind = resolution.get_kind_display() if resolution else _("Biên bản")
+    notification_send(
+        members=recipients, kind="meetings.report_upward", organisation=meeting.organisation,
+        subject=_("Báo cáo cấp trên: %(kind)s số %(ref)s của %(cell)s") % {
+            "kind": kind, "ref": ref, "cell": meeting.organisation.name},
+        body=_("%(cell)s báo cáo kết quả %(meeting)s ngày %(date)s: có mặt %(present)s/%(base)s đảng viên phải dự.\n\n"
+               "%(text)s") % {
+            "cell": meeting.organisation.name, "meeting": meeting.get_kind_display().lower(),
+            "date": f"{held:%d/%m/%Y}", "present": meeting.attendance_present, "base": meeting.attendance_base,
+            "text": resolution.text if resolution else ""},
+        url=reverse("meetings:minutes", args=[meeting.pk]),
+    )
+    if meeting.reported_up_at is None:
+        meeting.reported_up_at = timezone.now()
+    meeting.reported_up_to = "\n".join(member.full_name for member in recipients)
+    meeting.save(update_fields=["reported_up_at", "reported_up_to", "updated_at"])
+    _log(by=by, action="meetings.meeting.report_upward", meeting=meeting, before=before, after=snapshot(meeting))
     return meeting
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("trang-cua-toi/", views.my_home, name="my_home"),
     path("chi-bo/<int:cell_pk>/viec-can-lam/", views.cell_home, name="cell_home"),
     path("<int:pk>/nhac-xac-nhan/", views.remind_rsvp, name="remind_rsvp"),
+    path("<int:pk>/bao-cao-cap-tren/", views.report_upward, name="report_upward"),
     path("chi-bo/<int:cell_pk>/", views.cell_meetings, name="cell_list"),
     path("chi-bo/<int:cell_pk>/them/", views.meeting_create, name="create"),
     path("chi-bo/<int:cell_pk>/so-bien-ban/<int:year>.pdf", views.minutes_book_pdf, name="minutes_book_pdf"),

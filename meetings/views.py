@@ -213,8 +213,19 @@ def meeting_detail(request, pk):
         "tasks": meeting.tasks.prefetch_related("assignees"),
         "upper_guests": meeting.upper_guests.all(),
         "problems": services.minutes_completeness(meeting) if meeting.state == Meeting.State.HELD else [],
+        "report_up": _report_up(meeting),
         "now": timezone.now(),
     })
+
+
+def _report_up(meeting: Meeting) -> dict | None:
+    """The conclusion's report upward, once the minutes are adopted: when, to whom, in time or not."""
+    if meeting.state != Meeting.State.MINUTES_ADOPTED:
+        return None
+    from . import indicators
+
+    return {"at": meeting.reported_up_at, "to": meeting.reported_up_to.splitlines(),
+            "due": indicators.report_up_due_at(meeting), "in_time": indicators.reported_up_in_time(meeting)}
 
 
 def rsvp_counts(request, pk):
@@ -523,6 +534,18 @@ def remind_rsvp(request, pk):
     else:
         messages.success(request, _("Đã nhắc %(count)s đảng viên chưa trả lời.") % {"count": count} if count
                          else _("Mọi đảng viên đã trả lời."))
+    return redirect(_safe_next(request) or reverse("meetings:detail", args=[pk]))
+
+
+@require_POST
+def report_upward(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    try:
+        services.meeting_report_upward(meeting=meeting, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Đã gửi báo cáo cấp trên."))
     return redirect(_safe_next(request) or reverse("meetings:detail", args=[pk]))
 
 

@@ -61,6 +61,7 @@ MATRIX = {
     "member_update": ({"pk": "member"}, MANAGE_MEMBER, None),
     "member_transfer": ({"pk": "member"}, MANAGE_MEMBER, None),
     "member_exempt": ({"pk": "member"}, MANAGE_MEMBER, None),
+    "member_attach": ({"pk": "member"}, MANAGE_MEMBER, None),
     # cells/urls_books.py
     "books_index": ({}, EVERYONE, None),
     "books_cell": ({"pk": "cell"}, CELL_READ, None),
@@ -125,6 +126,7 @@ MATRIX = {
     "meetings:my_home": ({}, HAS_MEMBER_RECORD, None),
     "meetings:cell_home": ({"cell_pk": "cell"}, MEETING_WRITE, None),
     "meetings:remind_rsvp": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
+    "meetings:report_upward": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
     "meetings:task_update": ({"task_pk": "task"}, "ofoofon", None),
     # scoring/urls.py
     "scoring:index": ({}, EVERYONE, None),

@@ -67,12 +67,13 @@ def objects(tree, people, settings):
     run.pdf.save("bao-cao.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
     run.xlsx.save("bao-cao.xlsx", ContentFile(b"PK"))
     notification = cell_services.notification_send(members=[member], kind="test", subject="Thông báo", body="Nội dung")[0]
+    feed = meeting_services.calendar_feed_renew(member=member, by=people.member)
     return {
         "cell": tree.cell.pk, "tccs": tree.tccs.pk, "member": member.pk, "meeting": meeting.pk,
         "meeting_document": meeting_document.pk, "item": meeting.agenda_items.first().pk,
         "task": meeting.tasks.get().pk, "token": meeting_services.rsvp_token(meeting=meeting, member=member),
         "score": score.pk, "rating": rating.pk, "doctype": doctype.pk, "celldoc": celldoc.pk,
         "inspection": inspection.pk, "run": run.pk, "notification": notification.pk,
-        "verify_code": meeting.filed_documents.get(kind="minutes").code,
+        "verify_code": meeting.filed_documents.get(kind="minutes").code, "feed_token": feed.token,
         "role": RoleAssignment.objects.get(user=people.member, role=Role.MEMBER).pk,
     }

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["admin", "viewer", "officer", "secretary", "clerk", "member", "other_secretary"]
 EXCLUDED_PREFIXES = ("quan-tri/", "i18n/", "static/", "media/")
-PUBLIC = {"login", "meetings:rsvp", "verify_lookup", "verify_document"}
+PUBLIC = {"login", "meetings:rsvp", "meetings:calendar_feed", "verify_lookup", "verify_document"}
 
 # Shorthands for common rows (roles: admin viewer officer secretary clerk member other).
 EVERYONE = "ooooooo"
@@ -126,6 +126,13 @@ MATRIX = {
     "meetings:cell_home": ({"cell_pk": "cell"}, MEETING_WRITE, None),
     "meetings:remind_rsvp": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
     "meetings:task_update": ({"task_pk": "task"}, "ofoofon", None),
+    # calendars: the month of a cell (its readers and members); "Lịch của tôi" needs a member record;
+    # the feed is read by calendar apps with its secret address only (GET and HEAD)
+    "meetings:calendar_month": ({"pk": "cell"}, CELL_AND_MEMBERS, POST_ONLY),
+    "meetings:calendar_settings": ({}, HAS_MEMBER_RECORD, POST_ONLY),
+    "meetings:calendar_feed_renew": ({}, POST_ONLY, HAS_MEMBER_RECORD),
+    "meetings:calendar_feed_revoke": ({}, POST_ONLY, HAS_MEMBER_RECORD),
+    "meetings:calendar_feed": ({"token": "feed_token"}, EVERYONE, POST_ONLY),
     # scoring/urls.py
     "scoring:index": ({}, EVERYONE, None),
     "scoring:meeting_score": ({"pk": "meeting"}, CELL_AND_MEMBERS, None),

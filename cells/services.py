@@ -641,7 +641,8 @@ def _email_of(notification: Notification):
         part = MIMEText(notification.attachment, subtype, "utf-8")
         for parameter in parameters:
             name, _sep, value = parameter.partition("=")
-            part.set_param(name.strip(), value.strip().strip('"'))
+            if name.strip().lower() != "charset":  # MIMEText has set it: the text is always UTF-8
+                part.set_param(name.strip(), value.strip().strip('"'), requote=False)
         part.add_header("Content-Disposition", "attachment", filename=notification.attachment_name)
         message.attach(part)
     return message

@@ -407,3 +407,21 @@ def test_an_exempt_member_s_feed_leaves_out_the_meetings_they_are_exempt_from(tr
     meeting = services.meeting_publish(meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 15, 14, 0, tzinfo=HCM)))
     assert [str(event["UID"]) for event in read(calendar.member_feed(newcomer)).events] == [calendar.event_uid(meeting)]
     assert read(calendar.member_feed(elder)).events == []
+
+
+def test_the_inbox_notice_offers_its_invitation_as_add_to_calendar(client_for, tree, people, sent, now):
+    from cells.models import Notification
+
+    meeting = sent(services.meeting_publish, meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 15, 14, 0, tzinfo=HCM)))
+    notice = Notification.objects.get(kind="meetings.notice", member=people.members["member"])
+    client = client_for(people.member)
+    page = client.get(reverse("notification_detail", args=[notice.pk])).content.decode()
+    download = reverse("notification_attachment", args=[notice.pk])
+    assert download in page and "Thêm vào lịch (tệp .ics)" in page
+    response = client.get(download)
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="invitation.ics"'
+    assert read(response.content).events[0]["UID"] == calendar.event_uid(meeting)
+    # The secretary's own notice is hers alone.
+    theirs = Notification.objects.get(kind="meetings.notice", member=people.members["secretary"])
+    assert client.get(reverse("notification_attachment", args=[theirs.pk])).status_code == 404

@@ -88,6 +88,7 @@ MATRIX = {
     # cells/urls_inbox.py: a message is its recipient's alone
     "inbox": ({}, EVERYONE, None),
     "notification_detail": ({"pk": "notification"}, "nnnnnon", None),
+    "notification_attachment": ({"pk": "notification"}, "nnnnnon", POST_ONLY),
     "inbox_mark_all_read": ({}, POST_ONLY, EVERYONE),
     "reminder_email_preference": ({}, POST_ONLY, EVERYONE),
     # cells/urls_audit.py: the change log, for the khối admin and the TCCS officer (their subtree)

@@ -57,7 +57,7 @@ PRIVATE_VIEW_NAMES = frozenset({
     "books_member_removal", "organisation_roles", "role_end",
     # minutes and what they record
     "meetings:detail", "meetings:attendance", "meetings:rsvp", "meetings:minutes", "meetings:minutes_pdf",
-    "meetings:my_home", "meetings:cell_home",
+    "meetings:my_home", "meetings:cell_home", "meetings:calendar_settings", "meetings:calendar_feed",
     "meetings:notice_pdf", "meetings:resolution_pdf", "meetings:minutes_book_pdf", "scoring:score_sheet_pdf",
     # files
     "meetings:document_download", "books_document_download", "books_dues_pdf", "books_dues_xlsx",

@@ -392,6 +392,11 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
     email_error = models.TextField(blank=True)
+    # A file sent with the e-mail (the meeting's invitation.ics): kept on the row, so that the outbox
+    # sweep and a retry send exactly what the service composed.
+    attachment_name = models.CharField(_("Tệp đính kèm"), max_length=100, blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True, help_text="MIME type, e.g. text/calendar; method=REQUEST")
+    attachment = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("Thông báo")

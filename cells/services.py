@@ -594,20 +594,27 @@ def roles_end_over(*, user, organisation: Organisation, on: datetime.date, keep=
 
 def notification_send(
     *, members, kind: str, subject: str, body: str, url: str = "", organisation: Organisation | None = None,
-    body_for=None, optional: bool = False,
+    body_for=None, optional: bool = False, attachment: tuple[str, str, str] | None = None, attachment_for=None,
 ) -> list[Notification]:
     """One inbox row per member (and one e-mail each, never a shared list), sent after commit.
 
     ``body_for(member)`` may give each person their own text (e.g. their personal RSVP link).
+    ``attachment`` is a file for the e-mail as ``(name, mime type, text)``, e.g. a meeting's
+    ``invitation.ics``; ``attachment_for(member)`` gives each person their own one.
     ``optional`` marks a reminder a member may take off e-mail (``Member.optional_reminder_email``);
     meeting notices never pass it. The inbox row is written either way.
     E-mail delivery failures are recorded on the row, never raised into the caller's request.
     """
+    def attachment_fields(member) -> dict:
+        name, mime_type, text = (attachment_for(member) if attachment_for else attachment) or ("", "", "")
+        return {"attachment_name": name, "attachment_type": mime_type, "attachment": text}
+
     rows = [
         Notification(
             recipient_id=member.user_id, member=member, organisation=organisation, kind=kind, subject=subject,
             body=body_for(member) if body_for else body, url=url,
             email=(member.email or "") if not optional or member.optional_reminder_email else "",
+            **attachment_fields(member),
         )
         for member in members
     ]
@@ -651,10 +658,35 @@ def notification_pending_email_ids(*, older_than_seconds: int = 900, limit: int 
 EMAIL_SENDING_MARK = "Đang gửi: nếu trạng thái này còn sau vài phút, tiến trình gửi đã bị dừng giữa chừng."
 
 
+def _email_of(notification: Notification):
+    """The e-mail of one notification, with its attachment when it has one.
+
+    A MIME type with parameters (``text/calendar; method=REQUEST``) is kept whole on the part:
+    RFC 6047 §2.4 asks for the iTIP method there too, and Outlook reads it to show an invitation.
+    """
+    from email.mime.text import MIMEText
+
+    from django.core.mail import EmailMessage
+
+    message = EmailMessage(notification.subject, notification.body, None, [notification.email])
+    if notification.attachment_name:
+        mime_type, *parameters = [part.strip() for part in notification.attachment_type.split(";")]
+        maintype, subtype = (mime_type or "application/octet-stream").split("/", 1)
+        if maintype != "text":
+            message.attach(notification.attachment_name, notification.attachment, mime_type)
+            return message
+        part = MIMEText(notification.attachment, subtype, "utf-8")
+        for parameter in parameters:
+            name, _sep, value = parameter.partition("=")
+            if name.strip().lower() != "charset":  # MIMEText has set it: the text is always UTF-8
+                part.set_param(name.strip(), value.strip().strip('"'), requote=False)
+        part.add_header("Content-Disposition", "attachment", filename=notification.attachment_name)
+        message.attach(part)
+    return message
+
+
 def notification_deliver_email(*, notification_id: int) -> bool:
     """Send one notification's e-mail once: the row is claimed with a conditional UPDATE first."""
-    from django.core.mail import send_mail
-
     claimed = Notification.objects.filter(pk=notification_id, email_sent_at__isnull=True).exclude(email="").update(
         email_sent_at=timezone.now(), email_error=EMAIL_SENDING_MARK,
     )
@@ -662,7 +694,7 @@ def notification_deliver_email(*, notification_id: int) -> bool:
         return False
     notification = Notification.objects.get(pk=notification_id)
     try:
-        send_mail(notification.subject, notification.body, None, [notification.email])
+        _email_of(notification).send()
     except Exception as exc:  # SMTP errors are many types; record and let the task decide to retry
         Notification.objects.filter(pk=notification_id).update(email_sent_at=None, email_error=str(exc)[:2000])
         raise

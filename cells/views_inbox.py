@@ -6,11 +6,12 @@ Everything here is the signed-in user's own: a message of someone else answers 4
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from . import services
 from .models import Notification
@@ -47,6 +48,19 @@ def notification_detail(request, pk):
     link = notification.url if notification.url and url_has_allowed_host_and_scheme(
         notification.url, allowed_hosts={request.get_host()}) else ""
     return render(request, "cells/notification_detail.html", {"notification": notification, "link": link})
+
+
+@require_GET
+def notification_attachment(request, pk):
+    """The file the message's e-mail carried (a meeting's invitation.ics: "add to calendar")."""
+    notification = get_object_or_404(notifications_of(request.user), pk=pk)
+    if not notification.attachment_name:
+        raise Http404
+    # Opened from the inbox, the file is a plain download: the iTIP method stays inside the file.
+    mime_type = notification.attachment_type.split(";")[0].strip() or "application/octet-stream"
+    response = HttpResponse(notification.attachment.encode("utf-8"), content_type=f"{mime_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{notification.attachment_name}"'
+    return response
 
 
 @require_POST

@@ -88,6 +88,9 @@ class Meeting(models.Model):
     attendance_present = models.PositiveIntegerField(_("Số đảng viên có mặt"), default=0, editable=False)
     attendance_base = models.PositiveIntegerField(_("Số đảng viên phải dự"), default=0, editable=False)
     attendance_unexcused = models.PositiveIntegerField(_("Số lượt vắng không lý do"), default=0, editable=False)
+    # The iCalendar SEQUENCE of the meeting's event (RFC 5545 §3.8.7.4): raised by each re-notice of a
+    # new time or place and by the cancellation, so a calendar client replaces the event it holds.
+    calendar_sequence = models.PositiveIntegerField(_("Số lần sửa trên lịch"), default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -587,3 +590,22 @@ class EmailLog(Notification):
         verbose_name = _("Thư đã gửi")
         verbose_name_plural = _("Nhật ký gửi thư và thông báo")
         ordering = ["-created_at", "-pk"]
+
+
+class CalendarFeed(models.Model):
+    """A member's personal calendar address (``/sinh-hoat/lich/<token>.ics``), read without logging in.
+
+    The token is the only secret: renewing it (``calendar_feed_renew``) revokes the old address at once.
+    """
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="calendar_feed",
+                                  verbose_name=_("Đảng viên"))
+    token = models.CharField(_("Mã bí mật"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("Tạo lúc"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Đường dẫn lịch cá nhân")
+        verbose_name_plural = _("Đường dẫn lịch cá nhân")
+
+    def __str__(self):
+        return str(self.member)

@@ -20,7 +20,7 @@ from cells.selectors import (
 )
 
 from .formatting import clock, party_day, place_and_date
-from .models import AgendaItem, Attendance, Meeting, Opinion, Task, Vote
+from .models import AgendaItem, Attendance, CalendarFeed, Meeting, Opinion, Task, Vote
 from .votes import vote_base
 
 WRITE_MEETINGS = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER, Role.CELL_SECRETARY})
@@ -337,3 +337,56 @@ def agenda_of(meeting: Meeting) -> QuerySet[AgendaItem]:
 
 def votes_of(meeting: Meeting) -> QuerySet[Vote]:
     return meeting.votes.order_by("pk")
+
+
+# --- calendars -----------------------------------------------------------------------------
+
+
+def calendar_organisations_visible_to(user) -> QuerySet[Organisation]:
+    """Organisations whose month calendar the user may open: the subtrees they read, and their own cell."""
+    return organisations_visible_to(user, roles=READ_MEMBERS | MEMBER_ROLES)
+
+
+def get_calendar_organisation_for_user_or_404(user, pk) -> Organisation:
+    try:
+        return calendar_organisations_visible_to(user).select_related("parent").get(pk=pk)
+    except (Organisation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def meetings_of_month(*, user, organisation: Organisation, start, end) -> QuerySet[Meeting]:
+    """The meetings of ``organisation`` and its subtree that ``user`` may see, starting in [start, end)."""
+    return (
+        meetings_visible_to(user)
+        .filter(organisation__path__startswith=organisation.path, planned_start__gte=start, planned_start__lt=end)
+        .select_related("organisation")
+        .order_by("planned_start", "organisation__path", "pk")
+    )
+
+
+def calendar_feed_of(*, member: Member) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(member=member).first()
+
+
+def get_calendar_feed_or_404(token: str) -> CalendarFeed:
+    """The feed a secret address names; a renewed (old) token, or a deactivated account, answers 404."""
+    try:
+        return CalendarFeed.objects.select_related("member").get(token=token, member__user__is_active=True)
+    except CalendarFeed.DoesNotExist:
+        raise Http404 from None
+
+
+def meetings_of_member_feed(*, member: Member, since) -> QuerySet[Meeting]:
+    """The meetings the member is summoned to (an attendance row, not exempt) that start after ``since``.
+
+    Only published meetings have attendance rows, so no draft ever reaches a feed; a member who left
+    the cell keeps the past meetings they were summoned to and loses the future ones (their rows are
+    withdrawn, ``services.attendance_withdraw``).
+    """
+    summoned = Attendance.objects.filter(member=member).exclude(presence=Attendance.Presence.EXEMPT)
+    return (
+        Meeting.objects.filter(pk__in=summoned.values("meeting_id"), planned_start__gte=since)
+        .exclude(state=Meeting.State.DRAFT)
+        .select_related("organisation")
+        .order_by("planned_start", "pk")
+    )

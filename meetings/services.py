@@ -21,8 +21,20 @@ from cells.models import Member, Organisation, Term
 from cells.selectors import attached_member_ids, exempt_member_ids
 from cells.services import audit_log, notification_send, snapshot
 
+from . import calendar as meeting_calendar
 from . import selectors
-from .models import AgendaItem, Amendment, Attendance, Meeting, MeetingDocument, Opinion, Resolution, Task, Vote
+from .models import (
+    AgendaItem,
+    Amendment,
+    Attendance,
+    CalendarFeed,
+    Meeting,
+    MeetingDocument,
+    Opinion,
+    Resolution,
+    Task,
+    Vote,
+)
 from .signals import minutes_adopted
 from .votes import vote_base
 
@@ -257,10 +269,13 @@ def meeting_cancel(*, meeting: Meeting, reason: str, by=None) -> Meeting:
     _log(by=by, action="meetings.meeting.cancel", meeting=meeting, before=before, after={**snapshot(meeting),
                                                                                            "reason": reason})
     if was_notified:
+        _next_calendar_sequence(meeting)
         members = [a.member for a in meeting.attendances.select_related("member")]
         notification_send(members=members, kind="meetings.cancelled", organisation=meeting.organisation,
                           subject=_("Hủy buổi sinh hoạt %(when)s") % {"when": _fmt(meeting.planned_start)},
-                          body=_("Buổi sinh hoạt đã bị hủy. Lý do: %(reason)s") % {"reason": reason})
+                          body=_("Buổi sinh hoạt đã bị hủy. Lý do: %(reason)s") % {"reason": reason},
+                          attachment_for=lambda member: meeting_calendar.invitation_attachment(
+                              meeting, cancelled=True, attendee=member))
     return meeting
 
 
@@ -346,7 +361,16 @@ def _notice_body(meeting: Meeting) -> str:
     return "\n".join(lines)
 
 
+def _next_calendar_sequence(meeting: Meeting) -> None:
+    """The meeting's calendar event changes: the next invitation replaces the one clients hold."""
+    meeting.calendar_sequence += 1
+    Meeting.objects.filter(pk=meeting.pk).update(calendar_sequence=meeting.calendar_sequence)
+
+
 def _send_notice(meeting: Meeting, *, changed: bool = False) -> None:
+    """The notice, e-mailed to each member summoned with ``invitation.ics`` (their calendar's event)."""
+    if changed:
+        _next_calendar_sequence(meeting)
     subject = (_("Thay đổi thời gian, địa điểm: %(kind)s %(when)s") if changed
                else _("Thông báo %(kind)s %(when)s")) % {"kind": meeting.get_kind_display().lower(),
                                                         "when": _fmt(meeting.planned_start)}
@@ -359,13 +383,16 @@ def _send_notice(meeting: Meeting, *, changed: bool = False) -> None:
         return body + "\n\n" + _("Xác nhận tham dự hoặc báo vắng (không cần đăng nhập): %(url)s") % {
             "url": rsvp_url(meeting=meeting, member=member)}
 
+    def invitation_for(member):
+        return meeting_calendar.invitation_attachment(meeting, attendee=member)
+
     notification_send(members=members, kind="meetings.notice", subject=subject, body=body, url=url,
-                      organisation=meeting.organisation, body_for=body_for)
+                      organisation=meeting.organisation, body_for=body_for, attachment_for=invitation_for)
     supervisors = selectors.supervisors_of(cell=meeting.organisation, on=timezone.localdate(meeting.planned_start))
     supervisors = [member for member in supervisors if member.pk not in {m.pk for m in members}]
     if supervisors:
         notification_send(members=supervisors, kind="meetings.notice_upper", subject=subject, body=body, url=url,
-                          organisation=meeting.organisation)
+                          organisation=meeting.organisation, attachment_for=invitation_for)
     Meeting.objects.filter(pk=meeting.pk).update(notice_sent_at=timezone.now())
 
 
@@ -1059,3 +1086,41 @@ def amendment_add(*, meeting: Meeting, reason: str, text: str, by=None) -> Amend
                                          by=by if getattr(by, "is_authenticated", False) else None)
     _log(by=by, action="meetings.amendment.create", meeting=meeting, instance=amendment)
     return amendment
+
+
+# --- the personal calendar feed ------------------------------------------------------------
+
+
+def _new_feed_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+@transaction.atomic
+def calendar_feed_renew(*, member: Member, by=None) -> CalendarFeed:
+    """Give the member a new secret calendar address; the old one (if any) stops answering at once.
+
+    The token itself never goes into the audit row: it is a password to the member's meetings.
+    """
+    feed = CalendarFeed.objects.select_for_update().filter(member=member).first()
+    renewed = feed is not None
+    if feed is None:
+        feed = CalendarFeed(member=member)
+    feed.token = _new_feed_token()
+    feed.save()
+    audit_log(actor=by, action="meetings.calendar_feed.renew" if renewed else "meetings.calendar_feed.create",
+              instance=feed, organisation=member.organisation, after={"member": member.pk, "renewed": renewed})
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, member: Member, by=None) -> bool:
+    """Turn the member's calendar address off; False when there was none."""
+    feed = CalendarFeed.objects.select_for_update().filter(member=member).first()
+    if feed is None:
+        return False
+    audit_log(actor=by, action="meetings.calendar_feed.revoke", instance=feed, organisation=member.organisation,
+              before={"member": member.pk})
+    feed.delete()
+    return True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_calendar
 
 app_name = "meetings"
 
@@ -39,4 +39,10 @@ urlpatterns = [
     path("xac-nhan/<str:token>/", views.rsvp, name="rsvp"),
     path("nhiem-vu/", views.my_tasks, name="my_tasks"),
     path("nhiem-vu/<int:task_pk>/", views.task_update, name="task_update"),
+    # calendars: an organisation's month, the member's own feed (read by calendar apps without login)
+    path("lich/<int:pk>/", views_calendar.calendar_month, name="calendar_month"),
+    path("lich-cua-toi/", views_calendar.calendar_settings, name="calendar_settings"),
+    path("lich-cua-toi/tao-moi/", views_calendar.calendar_feed_renew, name="calendar_feed_renew"),
+    path("lich-cua-toi/tat/", views_calendar.calendar_feed_revoke, name="calendar_feed_revoke"),
+    path("lich/<str:token>.ics", views_calendar.calendar_feed, name="calendar_feed"),
 ]

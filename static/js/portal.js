@@ -22,6 +22,36 @@
     }
   });
 
+  // <button data-copy-from="#input">: copy the input's text (the calendar address); the input is
+  // selected too, so where the clipboard is refused the member can still copy it by hand.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy-from]");
+    if (!button) {
+      return;
+    }
+    var field = document.querySelector(button.getAttribute("data-copy-from"));
+    if (!field) {
+      return;
+    }
+    field.focus();
+    field.select();
+    var done = function () {
+      button.textContent = button.getAttribute("data-copied-label") || button.textContent;
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(field.value).then(done, function () {});
+    } else if (document.execCommand && document.execCommand("copy")) {
+      done();
+    }
+  });
+
+  // <input data-select-on-focus>: one tap selects the whole address.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("input[data-select-on-focus]")) {
+      event.target.select();
+    }
+  });
+
   // <div data-scroll-to="selector">: a wide table opens scrolled to the marked column (the heat map
   // to the month in progress), so a phone shows the recent months first.
   function scrollToMarked() {

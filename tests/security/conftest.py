@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cells import services as cell_services
 from cells.models import RequiredDocumentType, Role, RoleAssignment
+from meetings import calendar as meeting_calendar
 from meetings import services as meeting_services
 from reports.models import ReportRun
 from scoring import services as scoring_services
@@ -66,13 +67,16 @@ def objects(tree, people, settings):
     run = ReportRun.objects.create(organisation=tree.tccs, params={"year": 2026}, status=ReportRun.Status.DONE)
     run.pdf.save("bao-cao.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
     run.xlsx.save("bao-cao.xlsx", ContentFile(b"PK"))
-    notification = cell_services.notification_send(members=[member], kind="test", subject="Thông báo", body="Nội dung")[0]
+    notification = cell_services.notification_send(
+        members=[member], kind="test", subject="Thông báo", body="Nội dung",
+        attachment=meeting_calendar.invitation_attachment(meeting))[0]
+    feed = meeting_services.calendar_feed_renew(member=member, by=people.member)
     return {
         "cell": tree.cell.pk, "tccs": tree.tccs.pk, "member": member.pk, "meeting": meeting.pk,
         "meeting_document": meeting_document.pk, "item": meeting.agenda_items.first().pk,
         "task": meeting.tasks.get().pk, "token": meeting_services.rsvp_token(meeting=meeting, member=member),
         "score": score.pk, "rating": rating.pk, "doctype": doctype.pk, "celldoc": celldoc.pk,
         "inspection": inspection.pk, "run": run.pk, "notification": notification.pk,
-        "verify_code": meeting.filed_documents.get(kind="minutes").code,
+        "verify_code": meeting.filed_documents.get(kind="minutes").code, "feed_token": feed.token,
         "role": RoleAssignment.objects.get(user=people.member, role=Role.MEMBER).pk,
     }

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["admin", "viewer", "officer", "secretary", "clerk", "member", "other_secretary"]
 EXCLUDED_PREFIXES = ("quan-tri/", "i18n/", "static/", "media/")
-PUBLIC = {"login", "meetings:rsvp", "verify_lookup", "verify_document"}
+PUBLIC = {"login", "meetings:rsvp", "meetings:calendar_feed", "verify_lookup", "verify_document"}
 
 # Shorthands for common rows (roles: admin viewer officer secretary clerk member other).
 EVERYONE = "ooooooo"
@@ -89,6 +89,7 @@ MATRIX = {
     # cells/urls_inbox.py: a message is its recipient's alone
     "inbox": ({}, EVERYONE, None),
     "notification_detail": ({"pk": "notification"}, "nnnnnon", None),
+    "notification_attachment": ({"pk": "notification"}, "nnnnnon", POST_ONLY),
     "inbox_mark_all_read": ({}, POST_ONLY, EVERYONE),
     "reminder_email_preference": ({}, POST_ONLY, EVERYONE),
     # cells/urls_audit.py: the change log, for the khối admin and the TCCS officer (their subtree)
@@ -128,6 +129,13 @@ MATRIX = {
     "meetings:remind_rsvp": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
     "meetings:report_upward": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
     "meetings:task_update": ({"task_pk": "task"}, "ofoofon", None),
+    # calendars: the month of a cell (its readers and members); "Lịch của tôi" needs a member record;
+    # the feed is read by calendar apps with its secret address only (GET and HEAD)
+    "meetings:calendar_month": ({"pk": "cell"}, CELL_AND_MEMBERS, POST_ONLY),
+    "meetings:calendar_settings": ({}, HAS_MEMBER_RECORD, POST_ONLY),
+    "meetings:calendar_feed_renew": ({}, POST_ONLY, HAS_MEMBER_RECORD),
+    "meetings:calendar_feed_revoke": ({}, POST_ONLY, HAS_MEMBER_RECORD),
+    "meetings:calendar_feed": ({"token": "feed_token"}, EVERYONE, POST_ONLY),
     # scoring/urls.py
     "scoring:index": ({}, EVERYONE, None),
     "scoring:meeting_score": ({"pk": "meeting"}, CELL_AND_MEMBERS, None),

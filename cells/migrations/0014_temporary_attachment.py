@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cells', '0006_dues_unpaid_index'),
+        ('cells', '0007_notification_attachment'),
     ]
 
     operations = [

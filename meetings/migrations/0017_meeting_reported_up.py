@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0013_vote_subject_and_count'),
+        ('meetings', '0014_calendar_feed'),
     ]
 
     operations = [

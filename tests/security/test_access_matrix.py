@@ -56,6 +56,7 @@ MATRIX = {
     "member_create": ({}, "ofoffff", None),
     "member_export": ({}, STAFF_LIST, None),
     "member_import": ({}, "ofoffff", None),
+    "member_import_columns": ({}, POST_ONLY, "ofoffff"),
     "member_import_confirm": ({}, POST_ONLY, "ofoffff"),
     "member_detail": ({"pk": "member"}, CELL_AND_MEMBERS, None),
     "member_update": ({"pk": "member"}, MANAGE_MEMBER, None),

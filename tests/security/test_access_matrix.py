@@ -97,6 +97,7 @@ MATRIX = {
     "meetings:index": ({}, EVERYONE, None),
     "meetings:cell_list": ({"cell_pk": "cell"}, CELL_AND_MEMBERS, None),
     "meetings:create": ({"cell_pk": "cell"}, "ofooffn", None),
+    "meetings:record_past": ({"cell_pk": "cell"}, "ofooffn", None),
     "meetings:minutes_book_pdf": ({"cell_pk": "cell", "year": 2026}, CELL_AND_MEMBERS, None),
     "meetings:detail": ({"pk": "meeting"}, CELL_AND_MEMBERS, None),
     "meetings:update": ({"pk": "meeting"}, MEETING_WRITE, None),

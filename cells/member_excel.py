@@ -602,7 +602,9 @@ class _CellIndex:
 
 def _read_status(row: ImportRow, values: dict, keys: set[str]) -> None:
     """Official or probationary, from the "Loại" column, else "Dự bị" in the notes, else an empty
-    "Ngày chính thức" (a member without a full-membership date is still on probation: Điều lệ Đảng Art. 5)."""
+    "Ngày chính thức": a member becomes official only when the cell's vote is confirmed and dated, so one
+    without a full-membership date is still on probation (Điều lệ Đảng Art. 5; DR §5 "Probation").
+    An inferred status is shown as a note in the preview, and never undoes a full membership on file."""
     fields, errors = row.fields, row.errors
     status = _text(values.get("status"))
     notes = fold(_text(values.get("notes")))

@@ -387,9 +387,9 @@ def cells_without_visit(*, quarter: datetime.date, within: Organisation | None =
 #   (``planned_by_q``) and as noticed a day ahead (the scoring's notice lines) exactly when the
 #   paper's date says so. When the paper records no notice ("không ghi nhận") there is no notice:
 #   no credit for noticing or planning ahead. Its entry time gives no credit either way.
-# * Minutes adopted in time (``MINUTES_DUE``): by the adoption date on paper — the minutes are read
-#   and adopted at the close of the meeting (HD 12-HD/BTCTW step "thông qua biên bản"), so the form
-#   proposes the meeting's day — compared by date, since the paper gives no hour; without a date on
+# * Minutes adopted in time (``MINUTES_DUE``): by the adoption date on paper — the secretary reads the
+#   minutes and the cell adopts them at the close of the meeting (DR §3.2, "Closing", from HD 09/HD 42;
+#   design §5), so the form proposes the meeting's day — compared by date, since the paper gives no hour; without a date on
 #   paper there is no credit. The portal's own adoption (the lock and the number) comes when the
 #   record is complete, later, and is not the paper's.
 # * Documents sent ahead: only documents the portal published before the start count; documents

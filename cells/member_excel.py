@@ -260,6 +260,19 @@ def _is_counter(value) -> bool:
     return isinstance(value, str) and bool(re.fullmatch(r"\s*\d+\s*\.?\s*", value))
 
 
+def _has_name_and_birth(values: tuple, index_of: dict) -> bool:
+    """Without an STT column: a row with a name and a readable date of birth is a member, whatever its notes say."""
+    name_index, birth_index = index_of.get("full_name"), index_of.get("date_of_birth")
+    if name_index is None or birth_index is None or max(name_index, birth_index) >= len(values):
+        return False
+    if _is_blank(values[name_index]):
+        return False
+    try:
+        return _parse_date(values[birth_index]) is not None
+    except ValueError:
+        return False
+
+
 def _headings(header: tuple, below: tuple | None, mapping: dict | None) -> tuple[list[SheetColumn], bool]:
     """The columns named by a header row, joined with the row below when it is the second row of a
     two-row heading ("Chức vụ" merged over "Đảng" | "Chính quyền" reads "Chức vụ Đảng", "Chức vụ Chính quyền")."""
@@ -328,6 +341,8 @@ def _read_sheet(worksheet, mapping: dict | None) -> MemberSheet | None:
             sheet.blank_rows += 1
             continue
         counted = stt_index is not None and stt_index < len(values) and _is_counter(values[stt_index])
+        if not counted and stt_index is None:
+            counted = _has_name_and_birth(values, index_of)
         texts = _cell_texts(values)
         if in_footer:
             skip(number, values, _("Phần ký tên cuối danh sách"))

@@ -329,3 +329,21 @@ def test_the_preview_of_the_office_list_reads_a_bounded_number_of_queries(people
     with django_assert_max_num_queries(7):
         preview = member_excel.member_import_preview(sheet=sheet, user=people.officer)
     assert preview.is_valid and len(preview.rows) == 50
+
+
+def test_a_list_without_stt_reads_a_member_whose_notes_look_like_a_date_line(client_for, people, tree):
+    """Without an STT column, a member's note "chuyển đến ngày 05 tháng 3 năm 2020" is no signature block."""
+    def no_stt(lines):
+        for line in lines:
+            line[0] = None
+        lines[1][11] = "Chuyển đến ngày 05 tháng 3 năm 2020"
+
+    content = office_workbook(tree.cell, members=3, edit=no_stt)
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    book.active["A7"].value = None
+    buffer = io.BytesIO()
+    book.save(buffer)
+    preview = upload(client_for(people.officer), buffer.getvalue()).context["preview"]
+    assert [row.fields["full_name"] for row in preview.rows] == [f"Nguyễn Văn Thành {n}" for n in (1, 2, 3)]
+    assert preview.rows[1].fields["notes"] == "Chuyển đến ngày 05 tháng 3 năm 2020"
+    assert preview.rows[1].label == f"Dòng {FIRST_MEMBER_ROW + 1} – Nguyễn Văn Thành 2"

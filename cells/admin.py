@@ -15,6 +15,7 @@ from .models import (
     Exemption,
     Member,
     MemberCommitment,
+    MemberImportMapping,
     Notification,
     Organisation,
     Position,
@@ -221,6 +222,14 @@ class TemporaryAttachmentAdmin(ReadOnlyAdmin):
 
     list_display = ("member", "place", "start", "end")
     raw_id_fields = ("member",)
+
+
+@admin.register(MemberImportMapping)
+class MemberImportMappingAdmin(ReadOnlyAdmin):
+    """Remembered by the member import's confirmation (member_excel.member_import_commit), with its audit row."""
+
+    list_display = ("organisation", "updated_by", "updated_at")
+    raw_id_fields = ("organisation",)
 
 
 @admin.register(Suspension)

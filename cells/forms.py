@@ -9,7 +9,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .member_excel import read_member_sheet
+from .member_excel import mapping_for, mapping_owner, read_member_sheet
 from .models import DuesPayment, DuesRelief, Exemption, Member, Organisation, RequiredDocumentType, Role, Term
 from .selectors import cells_for_member_forms, member_filter_choices, members_ever_in_cell
 
@@ -109,7 +109,7 @@ class MemberForm(forms.ModelForm):
         fields = [
             "full_name", "date_of_birth", "sex", "citizen_id", "phone", "email", "party_card_number",
             "admission_decision_date", "admission_ceremony_date", "full_membership_date", "status",
-            "workplace", "job_title", "dues_category", "dues_base",
+            "workplace", "job_title", "dues_category", "dues_base", "hometown", "notes",
         ]
 
     def __init__(self, *args, user, **kwargs):
@@ -134,6 +134,8 @@ class MemberForm(forms.ModelForm):
                 ),
                 Row(Column("workplace", css_class="col-sm-6"), Column("job_title", css_class="col-sm-6")),
                 Row(Column("dues_category", css_class="col-sm-6"), Column("dues_base", css_class="col-sm-6")),
+                "hometown",
+                "notes",
             ),
             Div(_submit(_("Lưu")), css_class="mt-3"),
         )
@@ -242,26 +244,41 @@ class MemberFilterForm(forms.Form):
 
 
 class MemberImportForm(forms.Form):
-    """Step 1 of the member import: the upload, checked to be a readable .xlsx with a header row."""
+    """Step 1 of the member import: the upload, checked to be a readable .xlsx with a header row,
+    and the cell of the rows that name none (an office's list of its own cell has no "Chi bộ" column)."""
 
     file = forms.FileField(
         label=_("Tệp Excel (.xlsx)"),
-        help_text=_("Dùng các cột như tệp “Xuất Excel”: Họ và tên, Ngày sinh, …, Loại, Chi bộ, Mã chi bộ. "
-                    "Ngày ghi theo dạng ngày/tháng/năm."),
+        help_text=_("Sổ danh sách đảng viên như đơn vị đang dùng: dòng tiêu đề ở đâu cũng được; các cột Họ và tên, "
+                    "Ngày sinh, Ngày vào Đảng, Ngày chính thức, Số thẻ đảng viên, Chức vụ Đảng, Quê quán, Ghi chú… "
+                    "được nhận ra theo tên thường dùng. Ngày ghi theo dạng ngày/tháng/năm."),
         widget=forms.FileInput(attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
     )
+    cell = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(), required=False, label=_("Chi bộ của danh sách"),
+        empty_label=_("— Theo cột Chi bộ trong tệp —"),
+        help_text=_("Các dòng không ghi chi bộ được nhập vào chi bộ này."),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.sheet_rows = []
+        self.user = user
+        self.sheet = None
+        self.fields["cell"].queryset = cells_for_member_forms(user).order_by("path")
         self.helper = FormHelper()
         self.helper.form_action = reverse_lazy("member_import")  # also shown on the confirmation's error page
-        self.helper.layout = Layout("file", _submit(_("Tải lên và kiểm tra")))
+        self.helper.layout = Layout("file", "cell", _submit(_("Tải lên và kiểm tra")))
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        self.sheet_rows = read_member_sheet(upload, name=upload.name)
-        return upload
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None and "cell" not in self.errors:
+            owner = mapping_owner(user=self.user, cell=cleaned.get("cell"))
+            try:
+                self.sheet = read_member_sheet(upload, name=upload.name, mapping=mapping_for(organisation=owner))
+            except ValidationError as error:
+                self.add_error("file", error)
+        return cleaned
 
 
 # --- the cell's books ----------------------------------------------------------------------

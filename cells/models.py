@@ -158,6 +158,8 @@ class Member(models.Model):
     state = models.CharField(_("Tình trạng"), max_length=16, choices=State.choices, default=State.ACTIVE)
     workplace = models.CharField(_("Nơi công tác"), max_length=255, blank=True)
     job_title = models.CharField(_("Chức vụ chính quyền"), max_length=120, blank=True)
+    hometown = models.CharField(_("Quê quán"), max_length=255, blank=True)
+    notes = models.TextField(_("Ghi chú"), blank=True)
     dues_category = models.CharField(
         _("Đối tượng đóng đảng phí"), max_length=12, choices=DuesCategory.choices, default=DuesCategory.SALARIED
     )
@@ -253,6 +255,26 @@ class Position(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.member}"
+
+
+class MemberImportMapping(models.Model):
+    """The columns a user mapped by hand in a member import, kept for the organisation's next import.
+
+    ``columns`` maps a folded heading ("so the dv cu") to an import column key, or "" to ignore it.
+    """
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="member_import_mapping")
+    columns = models.JSONField(default=dict)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Cách ghép cột khi nhập đảng viên")
+        verbose_name_plural = _("Cách ghép cột khi nhập đảng viên")
+
+    def __str__(self):
+        return str(self.organisation)
 
 
 class Exemption(models.Model):

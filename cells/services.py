@@ -199,7 +199,7 @@ def member_check(member: Member) -> None:
 MEMBER_FIELDS = (
     "full_name", "date_of_birth", "sex", "citizen_id", "phone", "email", "party_card_number",
     "admission_decision_date", "admission_ceremony_date", "full_membership_date", "status",
-    "workplace", "job_title", "dues_category", "dues_base",
+    "workplace", "job_title", "dues_category", "dues_base", "hometown", "notes",
 )
 
 

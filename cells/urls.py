@@ -11,6 +11,7 @@ urlpatterns = [
     path("dang-vien/them/", views.member_create, name="member_create"),
     path("dang-vien/xuat-excel/", views.member_export, name="member_export"),
     path("dang-vien/nhap-excel/", views.member_import, name="member_import"),
+    path("dang-vien/nhap-excel/ghep-cot/", views.member_import_columns, name="member_import_columns"),
     path("dang-vien/nhap-excel/xac-nhan/", views.member_import_confirm, name="member_import_confirm"),
     path("dang-vien/<int:pk>/", views.member_detail, name="member_detail"),
     path("dang-vien/<int:pk>/sua/", views.member_update, name="member_update"),

@@ -240,37 +240,83 @@ def member_export(request):
     return response
 
 
+def _import_cell(request):
+    """The list's cell chosen on upload, carried through the mapping step and the confirmation."""
+    value = request.POST.get("cell", "")
+    if not value.isdigit():
+        return None
+    return selectors.cells_for_member_forms(request.user).filter(pk=int(value)).first()
+
+
+def _import_sheet(request, *, take: bool):
+    """The stashed upload read with the mapping the user chose in the preview (``col-<index>`` fields)."""
+    token = request.POST.get("token", "")
+    cell = _import_cell(request)
+    owner = member_excel.mapping_owner(user=request.user, cell=cell)
+    mapping = member_excel.mapping_for(organisation=owner)
+    first = member_excel.import_stash_read(session=request.session, token=token, mapping=mapping)
+    if first is None:
+        return None, None, cell, owner
+    choices = {column.index: request.POST[f"col-{column.index}"] for column in first.columns
+               if f"col-{column.index}" in request.POST}
+    mapping = {**mapping, **member_excel.mapping_from_choices(sheet=first, choices=choices)}
+    read = member_excel.import_stash_take if take else member_excel.import_stash_read
+    return read(session=request.session, token=token, mapping=mapping), mapping, cell, owner
+
+
+def _import_page(request, *, form, sheet, cell, token=None):
+    preview = member_excel.member_import_preview(sheet=sheet, user=request.user, default_cell=cell)
+    return render(request, "cells/member_import.html", {
+        "form": form, "preview": preview, "token": token, "cell": cell, "choices": member_excel.column_choices(),
+    })
+
+
 @require_http_methods(["GET", "POST"])
 def member_import(request):
     """Upload a member list and preview it; nothing is written until the user confirms a clean file."""
     if not selectors.can_manage_members_somewhere(request.user):
         raise PermissionDenied
-    form = MemberImportForm(request.POST or None, request.FILES or None)
-    context = {"form": form}
+    form = MemberImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        preview = member_excel.member_import_preview(sheet_rows=form.sheet_rows, user=request.user)
-        if preview.is_valid:
-            context["token"] = member_excel.import_stash_save(session=request.session, file=form.cleaned_data["file"])
-        else:
-            member_excel.import_stash_clear(session=request.session)
-        context["preview"] = preview
-    return render(request, "cells/member_import.html", context)
+        token = member_excel.import_stash_save(session=request.session, file=form.cleaned_data["file"])
+        return _import_page(request, form=form, sheet=form.sheet, cell=form.cleaned_data["cell"], token=token)
+    return render(request, "cells/member_import.html", {"form": form})
+
+
+@require_POST
+def member_import_columns(request):
+    """The preview's mapping step: read the stashed file again with the columns the user mapped."""
+    if not selectors.can_manage_members_somewhere(request.user):
+        raise PermissionDenied
+    sheet, _mapping, cell, _owner = _import_sheet(request, take=False)
+    if sheet is None:
+        messages.error(request, _("Không tìm thấy tệp đã kiểm tra; hãy tải tệp lên lại."))
+        return redirect("member_import")
+    return _import_page(request, form=MemberImportForm(user=request.user), sheet=sheet, cell=cell,
+                        token=request.POST.get("token", ""))
 
 
 @require_POST
 def member_import_confirm(request):
-    """Validate the previewed file again and write all its members in one transaction, or none."""
+    """Validate the previewed file again and write all its changes in one transaction, or none."""
     if not selectors.can_manage_members_somewhere(request.user):
         raise PermissionDenied
-    sheet_rows = member_excel.import_stash_take(session=request.session, token=request.POST.get("token", ""))
-    if sheet_rows is None:
+    sheet, mapping, cell, owner = _import_sheet(request, take=True)
+    if sheet is None:
         messages.error(request, _("Không tìm thấy tệp đã kiểm tra; hãy tải tệp lên lại."))
         return redirect("member_import")
-    preview = member_excel.member_import_preview(sheet_rows=sheet_rows, user=request.user)
+    preview = member_excel.member_import_preview(sheet=sheet, user=request.user, default_cell=cell)
     try:
-        members = member_excel.member_import_commit(rows=preview.rows, by=request.user)
+        if preview.problems:
+            raise ValidationError(preview.problems)
+        result = member_excel.member_import_commit(rows=preview.rows, by=request.user, sheet=sheet, mapping=mapping,
+                                                   mapping_organisation=owner)
     except ValidationError as error:
         messages.error(request, _("Chưa nhập đảng viên nào: %(reason)s") % {"reason": " ".join(error.messages)})
-        return render(request, "cells/member_import.html", {"form": MemberImportForm(), "preview": preview})
-    messages.success(request, _("Đã nhập %(count)d đảng viên.") % {"count": len(members)})
+        return render(request, "cells/member_import.html", {"form": MemberImportForm(user=request.user),
+                                                            "preview": preview, "choices": member_excel.column_choices()})
+    messages.success(request, _("Đã nhập %(created)d đảng viên mới, cập nhật %(updated)d, %(unchanged)d không đổi; "
+                                "tạo %(positions)d chức vụ đảng.") % {
+        "created": len(result.created), "updated": len(result.updated), "unchanged": result.unchanged,
+        "positions": len(result.positions)})
     return redirect("member_list")

@@ -1,7 +1,7 @@
 """Forms of the meetings app: each receives the cell (or meeting) and narrows its choice lists to it."""
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Div, Layout, Row, Submit
+from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
@@ -128,6 +128,99 @@ class MeetingForm(forms.ModelForm):
         if self.instance.pk:
             data = {k: v for k, v in data.items() if k == "upper_guests" or getattr(self.instance, k) != v}
         return data
+
+
+class PastMeetingForm(forms.Form):
+    """A meeting held and kept on paper, entered afterwards from its minutes ("nhập bổ sung"):
+    when and where, who chaired and took the minutes, the notice date as on paper, who attended, and
+    the conclusion. The opinions, votes and tasks follow on the meeting's page, as for any meeting."""
+
+    kind = forms.ChoiceField(label=_("Loại buổi sinh hoạt"), choices=Meeting.Kind.choices, initial=Meeting.Kind.REGULAR)
+    period_month = MonthField(label=_("Sinh hoạt của tháng"), required=False, help_text=_("Để trống: tháng của ngày họp."))
+    actual_start = VNDateTimeField(label=_("Bắt đầu (theo biên bản)"))
+    actual_end = VNDateTimeField(label=_("Kết thúc (theo biên bản)"))
+    short_reason = forms.CharField(
+        label=_("Lý do sinh hoạt ngắn hơn quy định"), max_length=255, required=False,
+        help_text=_("Chỉ ghi khi buổi sinh hoạt ngắn hơn 90 phút (120 phút khi kết hợp chuyên đề)."))
+    place = forms.CharField(label=_("Địa điểm"), max_length=255, required=False)
+    mode = forms.ChoiceField(label=_("Hình thức"), choices=Meeting.Mode.choices, initial=Meeting.Mode.IN_PERSON)
+    online_link = forms.URLField(label=_("Đường dẫn họp trực tuyến"), required=False, assume_scheme="https")
+    topic = forms.CharField(label=_("Chủ đề"), max_length=255, required=False)
+    chair = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("Chủ trì"))
+    clerk = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("Thư ký"))
+    guests = forms.CharField(label=_("Khách mời"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("Khách mời khác, mỗi người một dòng."))
+    notice_date = VNDateField(label=_("Ngày thông báo (theo hồ sơ giấy)"), required=False)
+    notice_not_recorded = forms.BooleanField(label=_("Hồ sơ giấy không ghi nhận ngày thông báo"), required=False)
+    adopted_on = VNDateField(label=_("Ngày thông qua biên bản (theo hồ sơ giấy)"), required=False,
+                             help_text=_("Để trống: cùng ngày họp (biên bản được đọc và thông qua cuối buổi họp)."))
+    adoption_not_recorded = forms.BooleanField(label=_("Hồ sơ giấy không ghi nhận việc thông qua biên bản"),
+                                               required=False)
+    conclusion = long_text_field(label=_("Kết luận của chi bộ (theo biên bản)"), required=False)
+
+    def __init__(self, *args, cell, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cell = cell
+        members = cell_members(cell)
+        self.fields["chair"].queryset = members
+        self.fields["clerk"].queryset = members
+        limit_text(self.fields["guests"], NOTE_MAX)
+        from cells.selectors import exempt_member_ids
+
+        exempt = set(exempt_member_ids(on=timezone.localdate()).values_list("member_id", flat=True))
+        choices = [("", _("— Không có trong danh sách ngày họp —"))] + [
+            c for c in Attendance.Presence.choices if c[0] != Attendance.Presence.BLANK]
+        self.attendance_rows = []
+        for member in members:
+            presence = f"p_{member.pk}"
+            self.fields[presence] = forms.ChoiceField(
+                label=member.full_name, choices=choices, required=False,
+                initial=Attendance.Presence.EXEMPT if member.pk in exempt else Attendance.Presence.PRESENT)
+            self.fields[f"r_{member.pk}"] = forms.CharField(label=_("Lý do vắng"), max_length=255, required=False)
+            self.attendance_rows.append(Row(Column(presence, css_class="col-md-6"),
+                                            Column(f"r_{member.pk}", css_class="col-md-6")))
+        self.helper = _helper(
+            Row(Column("kind", css_class="col-md-8"), Column("period_month", css_class="col-md-4")),
+            Row(Column("actual_start", css_class="col-6"), Column("actual_end", css_class="col-6")),
+            "short_reason", "place",
+            Row(Column("mode", css_class="col-md-4"), Column("online_link", css_class="col-md-8")),
+            "topic",
+            Row(Column("chair", css_class="col-md-6"), Column("clerk", css_class="col-md-6")),
+            "guests",
+            Row(Column("notice_date", css_class="col-md-6"), Column("notice_not_recorded", css_class="col-md-6 pt-md-4")),
+            Row(Column("adopted_on", css_class="col-md-6"), Column("adoption_not_recorded", css_class="col-md-6 pt-md-4")),
+            Fieldset(_("Điểm danh (theo biên bản)"), *self.attendance_rows),
+            "conclusion",
+            submit=_("Nhập buổi sinh hoạt"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("notice_not_recorded") and cleaned.get("notice_date"):
+            self.add_error("notice_date", _("Đã chọn “không ghi nhận”: hãy xóa ngày thông báo, hoặc bỏ chọn."))
+        elif not cleaned.get("notice_not_recorded") and not cleaned.get("notice_date") and "notice_date" not in self.errors:
+            self.add_error("notice_date", _("Ghi ngày thông báo theo hồ sơ giấy, hoặc chọn “không ghi nhận”."))
+        if cleaned.get("adoption_not_recorded") and cleaned.get("adopted_on"):
+            self.add_error("adopted_on", _("Đã chọn “không ghi nhận”: hãy xóa ngày thông qua, hoặc bỏ chọn."))
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        adopted_on = data["adopted_on"]
+        if adopted_on is None and not data["adoption_not_recorded"] and data.get("actual_start"):
+            adopted_on = timezone.localdate(data["actual_start"])
+        presence = {}
+        for member in self.fields["chair"].queryset:
+            chosen = data.get(f"p_{member.pk}")
+            if chosen:
+                presence[member.pk] = (chosen, data.get(f"r_{member.pk}", ""))
+        return {
+            "kind": data["kind"], "period_month": data["period_month"], "actual_start": data["actual_start"],
+            "actual_end": data["actual_end"], "notice_date": None if data["notice_not_recorded"] else data["notice_date"],
+            "adopted_on": adopted_on, "presence": presence, "conclusion": data["conclusion"] or "",
+            **{name: data[name] for name in ("place", "mode", "online_link", "topic", "chair", "clerk", "guests",
+                                             "short_reason")},
+        }
 
 
 class CancelForm(forms.Form):

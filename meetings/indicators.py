@@ -378,6 +378,32 @@ def cells_without_visit(*, quarter: datetime.date, within: Organisation | None =
             .annotate(visited=visited_in_quarter(quarter)).filter(visited=False))
 
 
+# --- meetings entered afterwards -------------------------------------------------------------
+#
+# A meeting kept on paper and entered afterwards (services.meeting_record_past, "nhập bổ sung") is
+# a held meeting like any other for every figure: it meets its month's regular meeting (held_q), its
+# attendance and upper-level guests count. What we decided for its timing criteria, and why:
+#
+# * Planning and notice are judged from the notice date the paper gives, never from when the
+#   meeting was typed in: that date becomes ``notice_sent_at`` at 00:00 (Asia/Ho_Chi_Minh) of that
+#   day, because a paper notice carries a day and no hour. So it counts as planned by the 25th
+#   (``planned_by_q``) and as noticed a day ahead (the scoring's notice lines) exactly when the
+#   paper's date says so. When the paper records no notice ("không ghi nhận") there is no notice:
+#   no credit for noticing or planning ahead. Its entry time gives no credit either way.
+# * Minutes adopted in time (``MINUTES_DUE``): by the adoption date on paper — the secretary reads the
+#   minutes and the cell adopts them at the close of the meeting (DR §3.2, "Closing", from HD 09/HD 42;
+#   design §5), so the form proposes the meeting's day — compared by date, since the paper gives no hour; without a date on
+#   paper there is no credit. The portal's own adoption (the lock and the number) comes when the
+#   record is complete, later, and is not the paper's.
+# * Documents sent ahead: only documents the portal published before the start count; documents
+#   attached to a meeting entered afterwards are uploaded after it began and earn nothing.
+
+
+def paper_notice_moment(day: datetime.date | None) -> datetime.datetime | None:
+    """The notice moment a paper notice date stands for: the start of that day; None when not recorded."""
+    return local_midnight(day) if day is not None else None
+
+
 # --- minutes overdue ------------------------------------------------------------------------
 
 
@@ -394,13 +420,20 @@ def minutes_due_at(meeting: Meeting) -> datetime.datetime:
 def minutes_overdue(*, now: datetime.datetime) -> QuerySet[Meeting]:
     """Meetings whose minutes should have been adopted by ``now`` and are not: held (or still noticed)
     more than ``MINUTES_DUE`` ago, annotated with ``ended_at``."""
+    # A meeting entered afterwards whose paper minutes were adopted is not overdue: its minutes exist
+    # (the record is still being typed in); whether they were adopted in time is judged on paper.
     return (Meeting.objects.filter(state__in=[Meeting.State.NOTIFIED, Meeting.State.HELD])
+            .exclude(entered_afterwards_at__isnull=False, paper_adopted_on__isnull=False)
             .annotate(ended_at=minutes_clock()).filter(ended_at__lt=now - MINUTES_DUE))
 
 
 def minutes_adopted_in_time(meeting: Meeting, *, now: datetime.datetime | None = None) -> bool | None:
     """True/False once decided (adopted by the due moment, or the moment passed), None while in time."""
     due = minutes_due_at(meeting)
+    if meeting.entered_afterwards_at is not None:  # judged on the paper's date (see above)
+        if meeting.paper_adopted_on is None:
+            return False
+        return meeting.paper_adopted_on <= timezone.localdate(due)
     if meeting.adopted_at:
         return meeting.adopted_at <= due
     now = now or timezone.now()

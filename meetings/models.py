@@ -81,6 +81,16 @@ class Meeting(models.Model):
     # Written only by services.meeting_report_upward; read by indicators.reported_up_in_time.
     reported_up_at = models.DateTimeField(_("Đã báo cáo cấp trên lúc"), null=True, blank=True)
     reported_up_to = models.TextField(_("Đã báo cáo tới"), blank=True)
+    # A meeting kept on paper and entered afterwards ("nhập bổ sung", services.meeting_record_past):
+    # who entered it and when, and the dates the paper gives. Its timing criteria are judged from
+    # these dates, never from when it was typed in (meetings.indicators).
+    entered_afterwards_at = models.DateTimeField(_("Nhập bổ sung lúc"), null=True, blank=True)
+    entered_afterwards_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                              on_delete=models.SET_NULL, related_name="+",
+                                              verbose_name=_("Người nhập bổ sung"))
+    paper_notice_date = models.DateField(_("Ngày thông báo (theo hồ sơ giấy)"), null=True, blank=True,
+                                         help_text=_("Để trống khi hồ sơ giấy không ghi nhận."))
+    paper_adopted_on = models.DateField(_("Ngày thông qua biên bản (theo hồ sơ giấy)"), null=True, blank=True)
     # Counts of the attendance rows, so that the dashboards read one row per meeting instead of
     # counting hundreds of thousands of rows. Written only by services.attendance_counts_refresh,
     # in the transaction of every write of the rows: present = present or late; base = everyone
@@ -136,6 +146,19 @@ class Meeting(models.Model):
 
     def get_absolute_url(self):
         return reverse("meetings:detail", args=[self.pk])
+
+    @property
+    def is_entered_afterwards(self) -> bool:
+        return self.entered_afterwards_at is not None
+
+    @property
+    def entered_afterwards_name(self) -> str:
+        """Who entered the meeting afterwards, as documents name a person: the member's name, else the account's."""
+        user = self.entered_afterwards_by
+        if user is None:
+            return ""
+        member = getattr(user, "member", None)
+        return member.full_name if member is not None else (user.get_full_name() or user.get_username())
 
     @property
     def is_locked(self) -> bool:

@@ -590,6 +590,79 @@ def meeting_record_held(*, meeting: Meeting, actual_start, actual_end=None, shor
     return meeting
 
 
+PAST_MEETING_FIELDS = ("place", "mode", "online_link", "topic", "chair", "clerk", "guests", "short_reason")
+
+
+@transaction.atomic
+def meeting_record_past(*, organisation: Organisation, kind: str, actual_start: datetime.datetime,
+                        actual_end: datetime.datetime | None, notice_date: datetime.date | None,
+                        adopted_on: datetime.date | None, period_month: datetime.date | None = None,
+                        presence: dict | None = None, conclusion: str = "", by=None, **fields) -> Meeting:
+    """Enter a meeting the cell held and kept on paper ("nhập bổ sung"), from its paper minutes.
+
+    The meeting is created held, with the attendance rows of the members expected on its day, and
+    from there it goes through the same records, completeness check, adoption and numbering as a
+    meeting noticed through the portal. It is marked as entered afterwards, with who entered it and
+    when. Its plan is the meeting as held (the paper records what happened, not a plan). No notice
+    is sent and none is numbered here: the notice, if any, was the paper one; ``notice_date`` is its
+    date as the paper gives it, or None ("không ghi nhận"), and the indicators judge the timing
+    criteria from it and from ``adopted_on`` (meetings.indicators, "meetings entered afterwards").
+    """
+    from . import indicators
+
+    unknown = set(fields) - set(PAST_MEETING_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown meeting fields: {sorted(unknown)}")
+    now = timezone.now()
+    errors = {}
+    if actual_end is None:
+        errors["actual_end"] = _("Cần ghi giờ kết thúc theo biên bản giấy.")
+    elif actual_end > now:
+        errors["actual_end"] = _("Chỉ nhập bổ sung buổi sinh hoạt đã kết thúc; buổi sắp họp hãy lập kế hoạch và "
+                                 "gửi thông báo như thường lệ.")
+    day = timezone.localdate(actual_start)
+    if notice_date is not None and notice_date > day:
+        errors["notice_date"] = _("Ngày thông báo không thể sau ngày họp (%(day)s).") % {"day": day.strftime("%d/%m/%Y")}
+    if adopted_on is not None and adopted_on < day:
+        errors["adopted_on"] = _("Biên bản không thể thông qua trước ngày họp (%(day)s).") % {
+            "day": day.strftime("%d/%m/%Y")}
+    elif adopted_on is not None and adopted_on > timezone.localdate(now):
+        errors["adopted_on"] = _("Ngày thông qua biên bản không thể ở tương lai.")
+    if errors:
+        raise ValidationError(errors)
+    meeting = Meeting(
+        organisation=organisation, kind=kind, period_month=period_month or day.replace(day=1),
+        planned_start=actual_start, planned_end=actual_end, actual_start=actual_start, actual_end=actual_end,
+        state=Meeting.State.HELD, notice_sent_at=indicators.paper_notice_moment(notice_date),
+        paper_notice_date=notice_date, paper_adopted_on=adopted_on, entered_afterwards_at=now,
+        entered_afterwards_by=by if getattr(by, "is_authenticated", False) else None,
+        **{**fields, "short_reason": (fields.get("short_reason") or "").strip()},
+    )
+    _validate_meeting(meeting)
+    _save(meeting)
+    _build_agenda(meeting)
+    exempt = set(exempt_member_ids(on=day).values_list("member_id", flat=True))
+    Attendance.objects.bulk_create([
+        Attendance(meeting=meeting, member=member,
+                   presence=Attendance.Presence.EXEMPT if member.pk in exempt else Attendance.Presence.BLANK)
+        for member in selectors.expected_members(cell=organisation, on=day)
+    ])
+    _attendance_counts_refresh_one(meeting)
+    _log(by=by, action="meetings.meeting.record_past", meeting=meeting)
+    if presence:
+        expected = set(meeting.attendances.values_list("member_id", flat=True))
+        outside = [member_id for member_id in presence if int(member_id) not in expected]
+        if outside:
+            names = Member.objects.filter(pk__in=outside).order_by("full_name").values_list("full_name", flat=True)
+            raise ValidationError({"attendance": _("Không sinh hoạt ở chi bộ vào ngày %(day)s: %(names)s. Hãy để "
+                                                   "trống dòng của các đồng chí này.") % {
+                "day": day.strftime("%d/%m/%Y"), "names": ", ".join(names)}})
+        attendance_record(meeting=meeting, presence=presence, by=by)
+    if conclusion.strip():
+        resolution_set(meeting=meeting, kind=Resolution.Kind.CONCLUSION, text=conclusion, by=by)
+    return meeting
+
+
 def attendance_initial(attendance: Attendance) -> tuple[str, str]:
     """The presence a form starts from: what was recorded, else what the member answered."""
     if attendance.presence:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/bao-cao-cap-tren/", views.report_upward, name="report_upward"),
     path("chi-bo/<int:cell_pk>/", views.cell_meetings, name="cell_list"),
     path("chi-bo/<int:cell_pk>/them/", views.meeting_create, name="create"),
+    path("chi-bo/<int:cell_pk>/nhap-bo-sung/", views.meeting_record_past, name="record_past"),
     path("chi-bo/<int:cell_pk>/so-bien-ban/<int:year>.pdf", views.minutes_book_pdf, name="minutes_book_pdf"),
     path("<int:pk>/", views.meeting_detail, name="detail"),
     path("<int:pk>/sua/", views.meeting_update, name="update"),

@@ -23,6 +23,7 @@ from .forms import (
     HeldForm,
     MeetingForm,
     OpinionForm,
+    PastMeetingForm,
     ResolutionForm,
     RsvpForm,
     TaskForm,
@@ -98,6 +99,26 @@ def meeting_create(request, cell_pk):
             messages.success(request, _("Đã lập kế hoạch buổi sinh hoạt."))
             return redirect(meeting)
     return render(request, "meetings/form.html", {"form": form, "title": _("Lập kế hoạch sinh hoạt"), "cell": cell})
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_record_past(request, cell_pk):
+    """Enter a meeting already held, from its paper minutes; the minutes are then completed as usual."""
+    cell = selectors.get_cell_for_user_or_404(request.user, cell_pk, write=True)
+    form = PastMeetingForm(request.POST or None, cell=cell)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.meeting_record_past(organisation=cell, by=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Đã nhập bổ sung buổi sinh hoạt. Tiếp theo: ghi ý kiến phát biểu, biểu quyết, "
+                                        "nhiệm vụ theo biên bản giấy, rồi thông qua biên bản."))
+            return redirect(meeting)
+    return render(request, "meetings/form.html", {
+        "form": form, "cell": cell, "title": _("Nhập cuộc họp đã tổ chức"),
+        "intro": _("Dùng cho buổi sinh hoạt đã họp và ghi biên bản trên giấy: nhập theo đúng biên bản giấy. "
+                   "Buổi sinh hoạt được đánh dấu “nhập bổ sung”, ghi rõ người nhập và thời điểm nhập.")})
 
 
 @require_http_methods(["GET", "POST"])
@@ -407,6 +428,10 @@ def minutes_pdf(request, pk):
 
 def notice_pdf(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    if meeting.is_entered_afterwards:
+        # Its notice, if any, was the paper one: the portal prints no notice it never sent.
+        messages.error(request, _("Buổi sinh hoạt nhập bổ sung: thông báo (nếu có) là văn bản giấy, cổng không in lại."))
+        return redirect("meetings:detail", pk=pk)
     return _pdf_response(documents.notice_pdf(meeting), f"thong-bao-{meeting.pk}.pdf")
 
 

@@ -226,7 +226,17 @@ def meeting_facts(meeting: Meeting) -> dict:
     facts["excused_streak"] = _fact(*_excused_streak(meeting, start))
 
     day_before = start - datetime.timedelta(days=1)
-    if meeting.notice_sent_at:
+    if meeting.entered_afterwards_at is not None:
+        # Entered afterwards from paper: the notice is the paper's, judged by its date (meetings.indicators).
+        if meeting.paper_notice_date:
+            evidence = _("Nhập bổ sung: thông báo theo hồ sơ giấy ngày %(day)s; buổi sinh hoạt bắt đầu %(start)s.") % {
+                "day": meeting.paper_notice_date.strftime("%d/%m/%Y"), "start": _fmt_moment(start)}
+            facts["notice_sent"] = _fact(int(meeting.notice_sent_at < start), evidence)
+            facts["notice_ahead"] = _fact(int(meeting.notice_sent_at <= day_before), evidence)
+        else:
+            facts["notice_sent"] = facts["notice_ahead"] = _fact(0, _(
+                "Nhập bổ sung: hồ sơ giấy không ghi nhận ngày thông báo."))
+    elif meeting.notice_sent_at:
         facts["notice_sent"] = _fact(int(meeting.notice_sent_at < start),
                                      _("Thông báo gửi lúc %(at)s.") % {"at": _fmt_moment(meeting.notice_sent_at)})
         facts["notice_ahead"] = _fact(int(meeting.notice_sent_at <= day_before), _(
@@ -294,7 +304,15 @@ def meeting_facts(meeting: Meeting) -> dict:
     end = meeting.actual_end or start
     in_time = indicators.minutes_adopted_in_time(meeting)
     due = _fmt_moment(indicators.minutes_due_at(meeting))
-    if meeting.adopted_at:
+    if meeting.entered_afterwards_at is not None:
+        if meeting.paper_adopted_on:
+            facts["minutes_adopted_in_time"] = _fact(int(in_time), _(
+                "Nhập bổ sung: biên bản giấy thông qua ngày %(day)s (hạn %(due)s).") % {
+                "day": meeting.paper_adopted_on.strftime("%d/%m/%Y"), "due": due})
+        else:
+            facts["minutes_adopted_in_time"] = _fact(0, _(
+                "Nhập bổ sung: hồ sơ giấy không ghi nhận ngày thông qua biên bản."))
+    elif meeting.adopted_at:
         facts["minutes_adopted_in_time"] = _fact(int(in_time), _("Biên bản thông qua lúc %(at)s (hạn %(due)s).") % {
             "at": _fmt_moment(meeting.adopted_at), "due": due})
     elif in_time is False:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cells', '0007_notification_attachment'),
+        ('cells', '0008_member_hometown_notes_import_mapping'),
     ]
 
     operations = [

@@ -103,13 +103,13 @@ def test_preview_reports_exactly_the_bad_rows_and_writes_nothing(client_for, peo
     assert sorted(errors) == [FIRST_DATA_ROW + 9, FIRST_DATA_ROW + 19, FIRST_DATA_ROW + 29]
     assert errors[FIRST_DATA_ROW + 9] == ["Thiếu họ và tên."]
     assert len(errors[FIRST_DATA_ROW + 19]) == 1 and "Ngày sinh “31/02/1985” không đúng dạng" in errors[FIRST_DATA_ROW + 19][0]
-    assert errors[FIRST_DATA_ROW + 29] == [f"Số thẻ đảng viên NK000005 trùng với dòng {FIRST_DATA_ROW + 4}."]
+    assert errors[FIRST_DATA_ROW + 29] == ["Số thẻ đảng viên NK000005 trùng với STT 5."]  # the office's numbering
     page = response.content.decode()
     assert "Thiếu họ và tên." in page and "3 / 50 dòng có lỗi" in page
-    assert f'action="{reverse("member_import_confirm")}"' not in page and "token" not in response.context
+    assert f'action="{reverse("member_import_confirm")}"' not in page  # no confirmation offered
     assert Member.objects.count() == members_before
     assert AuditEntry.objects.count() == audit_before
-    assert stashed_files(settings) == []
+    assert len(stashed_files(settings)) == 1  # kept for the mapping step only; replaced by the next upload
 
 
 def test_corrected_file_lands_all_fifty_rows_on_confirm(client_for, people, tree, settings):
@@ -118,7 +118,7 @@ def test_corrected_file_lands_all_fifty_rows_on_confirm(client_for, people, tree
 
     response = upload(client, workbook_bytes(fifty_rows(tree)))
     assert response.context["preview"].is_valid, errors_by_row(response)
-    assert "Xác nhận nhập 50 đảng viên" in response.content.decode()
+    assert "Xác nhận nhập (50 mới, 0 cập nhật)" in response.content.decode()
     assert Member.objects.count() == members_before  # still nothing written
     assert len(stashed_files(settings)) == 1
 
@@ -202,7 +202,7 @@ def test_row_rules_cccd_status_sex_and_date_order(client_for, people, tree):
     errors = {row.number - 1: row.errors for row in preview.rows}  # no title row: data starts on row 2
     assert errors[1] == ["Số CCCD “12345” không hợp lệ: phải gồm đúng 12 chữ số."]
     assert errors[2] == ["Số CCCD 001085099999 đã có trong hệ thống."]
-    assert errors[3] == [] and errors[4] == ["Số CCCD 001085000004 trùng với dòng 4."]
+    assert errors[3] == [] and errors[4] == ["Số CCCD 001085000004 trùng với STT 3."]
     assert errors[5] == ["Loại “Lâu năm” không hợp lệ (ghi Chính thức hoặc Dự bị)."]
     assert errors[6] == ["Thiếu loại đảng viên (Chính thức hoặc Dự bị)."]
     assert errors[7] == ["Giới tính “Khác” không hợp lệ (ghi Nam hoặc Nữ)."]
@@ -218,9 +218,10 @@ def test_row_rules_cccd_status_sex_and_date_order(client_for, people, tree):
 
 def test_preview_query_count_does_not_grow_with_rows(people, tree, django_assert_max_num_queries):
     content = workbook_bytes(fifty_rows(tree))
-    sheet_rows = member_excel.read_member_sheet(io.BytesIO(content), name="a.xlsx")
-    with django_assert_max_num_queries(4):
-        preview = member_excel.member_import_preview(sheet_rows=sheet_rows, user=people.officer)
+    sheet = member_excel.read_member_sheet(io.BytesIO(content), name="a.xlsx")
+    # cells, cards and births on file, positions held, holders of the numbers and those visible
+    with django_assert_max_num_queries(6):
+        preview = member_excel.member_import_preview(sheet=sheet, user=people.officer)
     assert preview.is_valid
 
 
@@ -278,7 +279,10 @@ def test_file_without_header_or_required_columns_is_rejected(client_for, people,
     no_header = workbook_bytes([member_row(1, cell=tree.cell)], headers=["a"] * len(HEADERS))
     assert _form_errors(upload(client, no_header)) == ["Không tìm thấy dòng tiêu đề có cột “Họ và tên”."]
     no_cell = workbook_bytes([member_row(1, cell=tree.cell)], headers=HEADERS[:14])
-    assert _form_errors(upload(client, no_cell)) == ["Thiếu cột: Chi bộ hoặc Mã chi bộ."]
+    response = upload(client, no_cell)
+    assert response.context["preview"].problems == [
+        "Thiếu cột: Chi bộ hoặc Mã chi bộ. Hãy chọn chi bộ của danh sách ở ô “Chi bộ” rồi tải lên lại."]
+    assert f'action="{reverse("member_import_confirm")}"' not in response.content.decode()
     assert _form_errors(upload(client, workbook_bytes([]))) == ["Tệp không có dòng đảng viên nào dưới dòng tiêu đề."]
 
 
@@ -310,14 +314,14 @@ def test_confirm_with_unknown_token_writes_nothing(client_for, people, tree):
 
 
 def test_commit_is_all_or_nothing(people, tree):
-    sheet_rows = member_excel.read_member_sheet(
+    sheet = member_excel.read_member_sheet(
         io.BytesIO(workbook_bytes([member_row(n, cell=tree.cell) for n in range(1, 4)])), name="a.xlsx")
-    preview = member_excel.member_import_preview(sheet_rows=sheet_rows, user=people.officer)
+    preview = member_excel.member_import_preview(sheet=sheet, user=people.officer)
     assert preview.is_valid
     make_member(organisation=tree.sibling, party_card_number="NK000003")  # the last row now collides
     members_before, audit_before = Member.objects.count(), AuditEntry.objects.count()
 
-    with pytest.raises(ValidationError, match="Dòng 5"):
+    with pytest.raises(ValidationError, match=r"STT 3 – Nguyễn Văn Nhập 3 \(dòng 5 trong Excel\)"):
         member_excel.member_import_commit(rows=preview.rows, by=people.officer)
 
     assert Member.objects.count() == members_before and AuditEntry.objects.count() == audit_before
@@ -326,8 +330,8 @@ def test_commit_is_all_or_nothing(people, tree):
 
 def test_commit_refuses_a_preview_with_bad_rows(people, tree):
     rows = [member_row(1, cell=tree.cell, **{"Họ và tên": ""}), member_row(2, cell=tree.cell)]
-    sheet_rows = member_excel.read_member_sheet(io.BytesIO(workbook_bytes(rows)), name="a.xlsx")
-    preview = member_excel.member_import_preview(sheet_rows=sheet_rows, user=people.officer)
+    sheet = member_excel.read_member_sheet(io.BytesIO(workbook_bytes(rows)), name="a.xlsx")
+    preview = member_excel.member_import_preview(sheet=sheet, user=people.officer)
     members_before = Member.objects.count()
     with pytest.raises(ValidationError):
         member_excel.member_import_commit(rows=preview.rows, by=people.officer)
@@ -388,7 +392,7 @@ def test_export_contents(client_for, people, tree):
     sheet = _sheet(client_for(people.officer).get(reverse("member_export")))
 
     assert sheet["A1"].value == "SỔ DANH SÁCH ĐẢNG VIÊN"
-    assert [cell.value for cell in sheet[3]] == HEADERS
+    assert [cell.value for cell in sheet[3]] == [*HEADERS[:14], "Quê quán", "Ghi chú", *HEADERS[14:]]
     assert all(cell.font.bold for cell in sheet[3])
     assert sheet.column_dimensions["B"].width == 28
     rows = {row[1]: row for row in sheet.iter_rows(min_row=4, values_only=True)}
@@ -396,7 +400,7 @@ def test_export_contents(client_for, people, tree):
     probationary = rows["Đỗ Thị Dự Bị"]
     assert probationary[2] == datetime.datetime(1995, 2, 5)
     assert probationary[3] == "Nữ" and probationary[4] == "001195000123"
-    assert probationary[11] == "Dự bị" and probationary[14] == "Chi bộ Văn phòng" and probationary[15] == tree.cell.pk
+    assert probationary[11] == "Dự bị" and probationary[16] == "Chi bộ Văn phòng" and probationary[17] == tree.cell.pk
     assert rows["Lê Văn Đảng Viên"][11] == "Chính thức"
     date_cell = next(row[2] for row in sheet.iter_rows(min_row=4) if row[1].value == "Đỗ Thị Dự Bị")
     assert date_cell.number_format == "DD/MM/YYYY" and date_cell.is_date

@@ -313,7 +313,10 @@ def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict, 
         "book": book, "book_month": book_month, "split": book_month.share.rule,
         "remittance_rows": remittance_rows, "remitted_total": sum(r["amount"] for r in remittance_rows),
         "fund_rows": fund_rows,
-        "fund_received_total": sum(r["received"] or 0 for r in fund_rows),
+        # A balance brought forward is printed on its line but is no receipt of the month (section IV counts
+        # it in the opening balance): the total leaves it out, as the balance does.
+        "fund_received_total": sum(r["received"] or 0 for r in fund_rows if r["kind"] != "brought_forward"),
+        "fund_brought_forward": any(r["kind"] == "brought_forward" for r in fund_rows),
         "fund_spent_total": sum(r["spent"] or 0 for r in fund_rows),
         "printed_on": timezone.localdate(),
         "filename": f"so-dang-phi-{cell.pk}-{month:%Y-%m}",

@@ -564,6 +564,11 @@ class BookMonth:
         return self.share.kept
 
     @property
+    def is_empty(self) -> bool:
+        """Nothing held and nothing moved: a month before the cell kept its book here."""
+        return not (self.opening or self.collected or self.remitted or self.funds_in or self.spent)
+
+    @property
     def to_remit(self) -> int | None:
         return self.share.to_remit
 

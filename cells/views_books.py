@@ -99,6 +99,8 @@ def _book_context(*, cell, month) -> dict:
     for the page, the PDF and the XLSX)."""
     lines = selectors.dues_ledger(cell=cell, month=month)
     book = selectors.dues_book_months(cell=cell, start=month.replace(month=1), end=month)
+    while len(book) > 1 and book[0].is_empty:  # months of the year before the book was kept in the portal
+        book = book[1:]
     return {
         "lines": lines, "totals": selectors.dues_totals(lines),
         "book": book, "book_month": book[-1],

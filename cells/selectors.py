@@ -536,7 +536,6 @@ def member_dues_history(*, member: Member) -> QuerySet:
     return member.dues_payments.select_related("organisation", "rate_rule").order_by("-month")
 
 
-
 # the dues book: the share kept and remitted, the activity funds, the monthly balance
 
 

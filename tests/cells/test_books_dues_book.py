@@ -464,3 +464,11 @@ def test_the_unremitted_list_is_a_fixed_number_of_queries(client_for, people, tr
     with django_assert_max_num_queries(len(small.captured_queries)):
         page = client.get(url, {"thang": "11/2026"})
     assert len(page.context["unremitted"]) == 16
+
+
+def test_at_half_past_midnight_on_new_year_the_list_shows_december(client_for, people, tree, time_machine):
+    # 00:30 on 01/01/2027 local is still 31/12/2026 in UTC: the month just ended is December 2026.
+    at(time_machine, 2027, 1, 1, 0, 30)
+    page = client_for(people.officer).get(reverse("books_dues_unremitted", args=[tree.tccs.pk]))
+    assert page.context["month"] == D(2026, 12, 1)
+    assert "12/2026" in page.content.decode()

@@ -8,10 +8,12 @@ from .forms import add_service_errors
 from .models import (
     AuditEntry,
     CellDocument,
+    CellFundEntry,
     CellMembership,
     DuesPayment,
     DuesRateRule,
     DuesRelief,
+    DuesRemittance,
     Exemption,
     Member,
     MemberCommitment,
@@ -294,6 +296,23 @@ class DuesPaymentAdmin(ReadOnlyAdmin):
 class DuesReliefAdmin(ReadOnlyAdmin):
     list_display = ("member", "kind", "reduction_percent", "start", "end", "reason")
     raw_id_fields = ("member",)
+
+
+@admin.register(DuesRemittance)
+class DuesRemittanceAdmin(ReadOnlyAdmin):
+    list_display = ("organisation", "month", "remitted_on", "amount", "receipt_number")
+    date_hierarchy = "month"
+    search_fields = ("organisation__name", "receipt_number")
+    raw_id_fields = ("organisation", "recorded_by")
+
+
+@admin.register(CellFundEntry)
+class CellFundEntryAdmin(ReadOnlyAdmin):
+    list_display = ("organisation", "entry_date", "kind", "amount", "voucher_number", "purpose")
+    list_filter = ("kind",)
+    date_hierarchy = "entry_date"
+    search_fields = ("organisation__name", "voucher_number", "purpose")
+    raw_id_fields = ("organisation", "recorded_by")
 
 
 @admin.register(CellDocument)

@@ -1125,7 +1125,65 @@ def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, 
                     documents.append(document)
         CellDocument.objects.bulk_create(documents, batch_size=BATCH_SIZE)
         counts["documents"] = len(documents)
+        # Its own random stream, so the lines above stay what they were before the book had these parts.
+        counts.update(_demo_remittances_and_funds(cells=cells, months=months, today=today,
+                                                  rng=random.Random(seed + 19)))
     return counts
+
+
+REMITTED_SHARE = 0.9  # cell-months remitted upward; the rest show on the đảng ủy's list
+
+
+def _demo_remittances_and_funds(*, cells, months, today: datetime.date, rng: random.Random) -> dict[str, int]:
+    """The rest of each cell's dues book: remittances upward and activity funds, as a cell keeps them.
+
+    Each month before the current one is remitted in full (its share under ``dues.dues_share``) early in
+    the next month by about nine cells in ten; a cell whose share no rule states (a chi bộ cơ sở) remits
+    nothing here. Each cell brings its paper book's balance forward in the first month, receives
+    support from its unit once a quarter and spends a little every month. No audit rows (``seed_demo``).
+    """
+    from django.db.models import Sum
+
+    from .dues import dues_share
+    from .models import CellFundEntry, DuesRemittance
+
+    collected = {
+        (row["organisation"], row["month"]): row["total"]
+        for row in DuesPayment.objects.filter(organisation__in=cells, month__in=months).order_by()
+        .values("organisation", "month").annotate(total=Sum("amount_paid"))
+    }
+    remittances, entries = [], []
+    current = today.replace(day=1)
+    for cell in cells:
+        receipt = voucher_in = voucher_out = 0
+        entries.append(CellFundEntry(organisation=cell, kind=CellFundEntry.Kind.BROUGHT_FORWARD, entry_date=months[0],
+                                     amount=rng.randrange(300, 2_000) * 1_000,
+                                     purpose=f"Tồn quỹ sổ giấy đến hết tháng {_add_months(months[0], -1):%m/%Y}"))
+        for month in months:
+            share = dues_share(collected=collected.get((cell.pk, month), 0), cell_kind=cell.kind, month=month)
+            paid_on = _add_months(month, 1).replace(day=rng.randint(3, 10))
+            if month < current and share.to_remit and paid_on <= today and rng.random() < REMITTED_SHARE:
+                receipt += 1
+                remittances.append(DuesRemittance(organisation=cell, month=month, remitted_on=paid_on,
+                                                  amount=share.to_remit, receipt_number=f"BL-{month:%y%m}-{receipt:03d}"))
+            if month.month in (1, 4, 7, 10) and month.replace(day=15) <= today:
+                voucher_in += 1
+                entries.append(CellFundEntry(organisation=cell, kind=CellFundEntry.Kind.RECEIPT,
+                                             entry_date=month.replace(day=15), amount=rng.choice((500_000, 1_000_000)),
+                                             purpose="Cơ quan hỗ trợ kinh phí hoạt động của chi bộ",
+                                             voucher_number=f"PT-{voucher_in:02d}"))
+            spent_on = month.replace(day=rng.randint(1, 25))
+            if spent_on <= today:
+                voucher_out += 1
+                entries.append(CellFundEntry(organisation=cell, kind=CellFundEntry.Kind.EXPENSE, entry_date=spent_on,
+                                             amount=rng.randrange(5, 30) * 10_000,
+                                             purpose=rng.choice(("Nước uống, văn phòng phẩm sinh hoạt chi bộ",
+                                                                 "Thăm hỏi đảng viên ốm đau",
+                                                                 "Mua tài liệu sinh hoạt chuyên đề")),
+                                             voucher_number=f"PC-{voucher_out:02d}"))
+    DuesRemittance.objects.bulk_create(remittances, batch_size=BATCH_SIZE)
+    CellFundEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+    return {"remittances": len(remittances), "fund_entries": len(entries)}
 
 
 # --- reading back and resetting ------------------------------------------------------------

@@ -67,6 +67,104 @@ def amount_for_rule(rule: DuesRateRule, base: int) -> int:
     return rule.fixed_amount
 
 
+
+# --- the share a cell keeps and the share it remits upward ---------------------------------------
+#
+# The one home of the split. Sources, as domain-research.md (DR) gives them:
+#
+# * QĐ 342-QĐ/TW (28/12/2010, in force 01/4/2011) §II.1: "a chi bộ under a đảng ủy cơ sở passes 70 % up
+#   and keeps 30 %" — DR §7.1 and §11.7 take this from a quiz key citing §II.1 and mark it L, "not
+#   checked against the text". Encoded as that: 30 % kept, 70 % remitted, for a chi bộ trực thuộc.
+# * QĐ 01-QĐ/TW (03/02/2026, in force 01/02/2026): DR §7.2 summarises its rates, exemptions and the
+#   payment through the Cổng DVC Quốc gia, but **states no split**. No share is invented here: the row
+#   from 01/02/2026 carries QĐ 342's 30/70 forward as a parameter, marked unconfirmed, and the book says
+#   so under its figures. When the text of QĐ 01 (or the Văn phòng TW's guidance) is in hand, change
+#   ``kept_basis_points`` of that row and set ``stated``; months before 01/02/2026 keep their row.
+# * A chi bộ cơ sở (a grassroots organisation that is itself a cell) remits to the Khối under a share
+#   DR does not give for either regime: ``kept_basis_points`` is None, the book shows the remittances
+#   actually made but computes no amount owed, and such a cell counts as remitted once it has paid
+#   something up for the month.
+
+
+@dataclass(frozen=True)
+class DuesSplitRule:
+    effective_from: datetime.date
+    effective_to: datetime.date | None
+    cell_kind: str  # Organisation.Kind value
+    kept_basis_points: int | None  # the cell's share of what it collected; None: no source states it
+    source: str
+    stated: bool  # whether a source in DR states the share (QĐ 342: L, a quiz key)
+    note: str = ""
+
+    @property
+    def remitted_basis_points(self) -> int | None:
+        return None if self.kept_basis_points is None else BASIS_POINTS_WHOLE - self.kept_basis_points
+
+    @property
+    def kept_label(self) -> str:
+        return "—" if self.kept_basis_points is None else _basis_points_label(self.kept_basis_points)
+
+    @property
+    def remitted_label(self) -> str:
+        return "—" if self.kept_basis_points is None else _basis_points_label(self.remitted_basis_points)
+
+
+def _basis_points_label(basis_points: int) -> str:
+    whole, rest = divmod(basis_points, 100)
+    return f"{whole},{rest:02d}".rstrip("0").rstrip(",") + " %"
+
+
+QD_342_FROM, QD_342_TO, QD_01_FROM = datetime.date(2011, 4, 1), datetime.date(2026, 1, 31), datetime.date(2026, 2, 1)
+_CHI_BO, _CHI_BO_CO_SO = "chi_bo", "chi_bo_co_so"  # Organisation.Kind.CHI_BO, CHI_BO_CO_SO
+
+DUES_SPLIT_RULES: tuple[DuesSplitRule, ...] = (
+    DuesSplitRule(QD_342_FROM, QD_342_TO, _CHI_BO, 3_000, "QĐ 342-QĐ/TW ngày 28/12/2010, mục II.1", stated=True,
+                  note="Chi bộ trực thuộc đảng ủy cơ sở trích giữ lại 30 %, nộp cấp trên 70 %."),
+    DuesSplitRule(QD_01_FROM, None, _CHI_BO, 3_000, "QĐ 01-QĐ/TW ngày 03/02/2026", stated=False,
+                  note="Tài liệu tham chiếu không nêu tỷ lệ trích giữ lại theo QĐ 01-QĐ/TW: tạm áp dụng tiếp "
+                       "tỷ lệ 30 % / 70 % của QĐ 342-QĐ/TW, cần đối chiếu văn bản gốc."),
+    DuesSplitRule(QD_342_FROM, QD_342_TO, _CHI_BO_CO_SO, None, "QĐ 342-QĐ/TW ngày 28/12/2010", stated=False,
+                  note="Tài liệu tham chiếu không nêu tỷ lệ trích giữ lại của chi bộ cơ sở: chỉ ghi số đã nộp."),
+    DuesSplitRule(QD_01_FROM, None, _CHI_BO_CO_SO, None, "QĐ 01-QĐ/TW ngày 03/02/2026", stated=False,
+                  note="Tài liệu tham chiếu không nêu tỷ lệ trích giữ lại của chi bộ cơ sở: chỉ ghi số đã nộp."),
+)
+
+
+def split_in_force(*, cell_kind: str, month: datetime.date, rules=DUES_SPLIT_RULES) -> DuesSplitRule | None:
+    """The split rule for a cell of ``cell_kind`` covering ``month`` (None before any rule or for other kinds)."""
+    month = month_start(month)
+    matching = [r for r in rules if r.cell_kind == cell_kind and r.effective_from <= month
+                and (r.effective_to is None or r.effective_to >= month)]
+    return max(matching, key=lambda r: r.effective_from, default=None)
+
+
+@dataclass(frozen=True)
+class DuesShare:
+    collected: int
+    to_remit: int | None  # None when no rule states the share
+    kept: int | None
+    rule: DuesSplitRule | None
+
+
+def dues_share(*, collected: int, cell_kind: str, month: datetime.date, rules=DUES_SPLIT_RULES) -> DuesShare:
+    """Split what a cell collected in ``month`` into what it keeps and what it owes upward.
+
+    The upward share is the rounded percentage (nearest đồng, halves up, as every amount of this
+    module); the cell keeps the rest, so the two always add up to what was collected.
+    """
+    rule = split_in_force(cell_kind=cell_kind, month=month, rules=rules)
+    if rule is None or rule.kept_basis_points is None:
+        return DuesShare(collected=collected, to_remit=None, kept=None, rule=rule)
+    to_remit = percent_of(collected, rule.remitted_basis_points)
+    return DuesShare(collected=collected, to_remit=to_remit, kept=collected - to_remit, rule=rule)
+
+
+def month_remitted(*, share: DuesShare, remitted: int) -> bool:
+    """Whether the month's upward share is paid: in full, or (no share known) by any remittance."""
+    if share.to_remit is None:
+        return remitted > 0
+    return remitted >= share.to_remit
+
 @dataclass(frozen=True)
 class DuesAssessment:
     base: int
@@ -165,8 +263,16 @@ def money(amount: int) -> str:
     return f"{amount:,}".replace(",", ".") + " đ"
 
 
-def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict) -> dict:
-    """Everything the printed dues book shows; the PDF and the XLSX are both made from it."""
+BOOK_TITLE = "SỔ THEO DÕI THU, CHI ĐẢNG PHÍ, KINH PHÍ HOẠT ĐỘNG CỦA CHI BỘ"  # the seed resolution's name
+
+
+def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict, book, book_month, remittances,
+                            fund_entries) -> dict:
+    """Everything the printed dues book shows; the PDF and the XLSX are both made from it.
+
+    ``book`` is the balance of each month of the year up to ``month`` (``selectors.dues_book_months``),
+    ``book_month`` its last row; ``remittances`` and ``fund_entries`` the month's lines.
+    """
     rows = [
         {
             "number": number,
@@ -181,6 +287,17 @@ def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict) 
         }
         for number, line in enumerate(lines, start=1)
     ]
+    remittance_rows = [
+        {"number": number, "date": r.remitted_on.strftime("%d/%m/%Y"), "receipt": r.receipt_number,
+         "amount": r.amount, "note": r.note}
+        for number, r in enumerate(remittances, start=1)
+    ]
+    fund_rows = [
+        {"number": number, "date": e.entry_date.strftime("%d/%m/%Y"), "voucher": e.voucher_number,
+         "purpose": e.purpose, "kind": e.kind, "kind_label": e.get_kind_display(),
+         "received": e.amount if e.kind != "expense" else None, "spent": e.amount if e.kind == "expense" else None}
+        for number, e in enumerate(fund_entries, start=1)
+    ]
     from .selectors import document_signer
 
     signer_title, signer = document_signer(organisation=cell, on=timezone.localdate())
@@ -189,9 +306,18 @@ def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict) 
         "upper": cell.parent.name if cell.parent_id else "",
         "signer_title": signer_title, "signer": signer,
         "month": month,
-        "title": f"SỔ THU NỘP ĐẢNG PHÍ THÁNG {month:%m/%Y}",
+        "title": BOOK_TITLE,
+        "period": f"Tháng {month:%m/%Y}",
         "rows": rows,
         "totals": totals,
+        "book": book, "book_month": book_month, "split": book_month.share.rule,
+        "remittance_rows": remittance_rows, "remitted_total": sum(r["amount"] for r in remittance_rows),
+        "fund_rows": fund_rows,
+        # A balance brought forward is printed on its line but is no receipt of the month (section IV counts
+        # it in the opening balance): the total leaves it out, as the balance does.
+        "fund_received_total": sum(r["received"] or 0 for r in fund_rows if r["kind"] != "brought_forward"),
+        "fund_brought_forward": any(r["kind"] == "brought_forward" for r in fund_rows),
+        "fund_spent_total": sum(r["spent"] or 0 for r in fund_rows),
         "printed_on": timezone.localdate(),
         "filename": f"so-dang-phi-{cell.pk}-{month:%Y-%m}",
     }
@@ -205,37 +331,90 @@ def ledger_pdf(context: dict) -> bytes:
 
 
 def ledger_xlsx(context: dict) -> bytes:
-    """The same dues book as a worksheet: amounts as whole numbers formatted with thousand separators.
+    """The same dues book as a workbook: the members' payments, the remittances upward, the activity
+    funds and the monthly balance, one sheet each; amounts as whole numbers with thousand separators.
 
-    Written through ``lib.xlsx``: a name or note starting with "=" stays text.
+    Written through ``lib.xlsx``: a name, purpose or receipt number starting with "=" stays text.
     """
     from openpyxl.styles import Alignment, Font
 
     from lib import xlsx
 
+    bold = Font(bold=True)
+
+    def header(sheet, values):
+        for cell in xlsx.append_row(sheet, values):
+            cell.font = bold
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+
+    def money_format(cells):
+        for cell in cells:
+            if isinstance(cell.value, int) and not isinstance(cell.value, bool):
+                cell.number_format = "#,##0"
+
+    def widths(sheet, values):
+        for index, width in enumerate(values):
+            sheet.column_dimensions[chr(ord("A") + index)].width = width
+
+    def titled(sheet, subtitle):
+        xlsx.append_row(sheet, [context["cell"].name])[0].font = bold
+        xlsx.append_row(sheet, [context["title"]])[0].font = Font(bold=True, size=13)
+        xlsx.append_row(sheet, [f"{context['period']} — {subtitle}"])
+        xlsx.append_row(sheet, [])
+
     workbook = xlsx.new_workbook()
     sheet = workbook.active
     sheet.title = f"{context['month']:%m-%Y}"
-    xlsx.append_row(sheet, [context["cell"].name])[0].font = Font(bold=True)
-    xlsx.append_row(sheet, [context["title"]])[0].font = Font(bold=True, size=13)
-    xlsx.append_row(sheet, [])
-    headers = ["STT", "Họ và tên", "Mức căn cứ (đ)", "Mức đóng", "Phải nộp (đ)", "Đã nộp (đ)", "Ngày nộp",
-               "Hình thức", "Ghi chú"]
-    for cell in xlsx.append_row(sheet, headers):
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    amount_cells = []
+    titled(sheet, "Thu đảng phí của đảng viên")
+    header(sheet, ["STT", "Họ và tên", "Mức căn cứ (đ)", "Mức đóng", "Phải nộp (đ)", "Đã nộp (đ)", "Ngày nộp",
+                   "Hình thức", "Ghi chú"])
     for row in context["rows"]:
         cells = xlsx.append_row(sheet, [row["number"], row["name"], row["base"], row["rate"], row["due"], row["paid"],
                                         row["paid_on"], row["method"], row["note"]])
-        amount_cells += cells[2:6]
+        money_format(cells[2:6])
     totals = context["totals"]
     cells = xlsx.append_row(sheet, ["", "Cộng", totals["base"], "", totals["due"], totals["paid"], "", "", ""])
     for cell in cells:
-        cell.font = Font(bold=True)
-    for cell in amount_cells + cells[2:6]:
-        if isinstance(cell.value, int):
-            cell.number_format = "#,##0"
-    for column, width in zip("ABCDEFGHI", (6, 30, 16, 14, 14, 14, 12, 16, 30), strict=True):
-        sheet.column_dimensions[column].width = width
+        cell.font = bold
+    money_format(cells[2:6])
+    widths(sheet, (6, 30, 16, 14, 14, 14, 12, 16, 30))
+
+    book_month, split = context["book_month"], context["split"]
+    sheet = workbook.create_sheet("Nộp cấp trên")
+    titled(sheet, "Trích giữ lại và nộp đảng phí lên cấp trên")
+    for label, value in (
+        ("Đảng phí thu được trong tháng (đ)", book_month.collected),
+        ("Tỷ lệ chi bộ được giữ lại", split.kept_label if split else "—"),
+        ("Chi bộ giữ lại (đ)", book_month.kept if book_month.kept is not None else "—"),
+        ("Phải nộp cấp trên (đ)", book_month.to_remit if book_month.to_remit is not None else "—"),
+        ("Đã nộp cấp trên (đ)", book_month.remitted),
+        ("Còn phải nộp (đ)", book_month.outstanding if book_month.outstanding is not None else "—"),
+        ("Căn cứ", f"{split.source}. {split.note}" if split else "Chưa có quy định cho tháng này."),
+    ):
+        cells = xlsx.append_row(sheet, [label, value])
+        cells[0].font = bold
+        money_format(cells[1:])
+    xlsx.append_row(sheet, [])
+    header(sheet, ["STT", "Ngày nộp", "Số biên lai", "Số tiền (đ)", "Ghi chú"])
+    for row in context["remittance_rows"]:
+        money_format(xlsx.append_row(sheet, [row["number"], row["date"], row["receipt"], row["amount"], row["note"]]))
+    widths(sheet, (36, 14, 18, 16, 40))
+
+    sheet = workbook.create_sheet("Kinh phí")
+    titled(sheet, "Thu, chi kinh phí hoạt động")
+    header(sheet, ["STT", "Ngày", "Số chứng từ", "Nội dung", "Loại", "Thu (đ)", "Chi (đ)"])
+    for row in context["fund_rows"]:
+        money_format(xlsx.append_row(sheet, [row["number"], row["date"], row["voucher"], row["purpose"],
+                                             row["kind_label"], row["received"], row["spent"]]))
+    widths(sheet, (6, 12, 16, 40, 22, 14, 14))
+
+    sheet = workbook.create_sheet("Cân đối")
+    titled(sheet, "Cân đối thu, chi theo tháng")
+    header(sheet, ["Tháng", "Tồn đầu tháng (đ)", "Thu đảng phí (đ)", "Chi bộ giữ lại (đ)", "Nộp cấp trên (đ)",
+                   "Thu kinh phí (đ)", "Chi (đ)", "Tồn cuối tháng (đ)"])
+    for row in context["book"]:
+        money_format(xlsx.append_row(sheet, [
+            f"{row.month:%m/%Y}", row.opening, row.collected, row.kept if row.kept is not None else "—",
+            row.remitted, row.funds_in, row.spent, row.closing]))
+    widths(sheet, (10, 16, 16, 16, 16, 16, 14, 16))
     return xlsx.workbook_bytes(workbook)

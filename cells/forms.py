@@ -10,8 +10,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .member_excel import mapping_for, mapping_owner, read_member_sheet
-from .models import DuesPayment, DuesRelief, Exemption, Member, Organisation, RequiredDocumentType, Role, Term
+from .models import (
+    CellFundEntry,
+    DuesPayment,
+    DuesRelief,
+    Exemption,
+    Member,
+    Organisation,
+    RequiredDocumentType,
+    Role,
+    Term,
+)
 from .selectors import cells_for_member_forms, member_filter_choices, members_ever_in_cell
+from .services import MONEY_MAX
 
 
 class VNDateInput(forms.DateInput):
@@ -361,6 +372,58 @@ class DuesPaymentForm(forms.Form):
             _submit(_("Ghi sổ")),
         )
 
+
+
+class PositiveMoneyField(MoneyField):
+    """Whole đồng above 0, with an upper bound that catches a typing slip (``services.MONEY_MAX``)."""
+
+    default_error_messages = {
+        "min_value": _("Số tiền phải lớn hơn 0."),
+        "max_value": _("Số tiền quá lớn: kiểm tra lại số chữ số."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MONEY_MAX)
+        super().__init__(**kwargs)
+
+
+class DuesRemittanceForm(forms.Form):
+    month = MonthField(label=_("Nộp cho tháng"), help_text=_("Tháng thu đảng phí, dạng tháng/năm."))
+    remitted_on = VNDateField(label=_("Ngày nộp"))
+    amount = PositiveMoneyField(label=_("Số tiền nộp cấp trên (đồng)"))
+    receipt_number = forms.CharField(label=_("Số biên lai"), max_length=40,
+                                     help_text=_("Số biên lai thu đảng phí do cấp trên cấp; không trùng trong sổ."))
+    note = forms.CharField(label=_("Ghi chú"), max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("month", css_class="col-sm-4"), Column("remitted_on", css_class="col-sm-4"),
+                Column("amount", css_class="col-sm-4")),
+            Row(Column("receipt_number", css_class="col-sm-4"), Column("note", css_class="col-sm-8")),
+            _submit(_("Ghi sổ")),
+        )
+
+
+class CellFundEntryForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Loại"), choices=CellFundEntry.Kind.choices)
+    entry_date = VNDateField(label=_("Ngày"))
+    amount = PositiveMoneyField(label=_("Số tiền (đồng)"))
+    voucher_number = forms.CharField(label=_("Số chứng từ"), max_length=40, required=False,
+                                     help_text=_("Số phiếu thu hoặc phiếu chi; không trùng trong sổ."))
+    purpose = forms.CharField(label=_("Nội dung"), max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("kind", css_class="col-sm-4"), Column("entry_date", css_class="col-sm-4"),
+                Column("amount", css_class="col-sm-4")),
+            Row(Column("voucher_number", css_class="col-sm-4"), Column("purpose", css_class="col-sm-8")),
+            _submit(_("Ghi sổ")),
+        )
 
 class DuesReliefForm(forms.Form):
     kind = forms.ChoiceField(label=_("Loại"), choices=DuesRelief.Kind.choices)

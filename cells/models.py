@@ -9,6 +9,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 PATH_STEP_WIDTH = 4
@@ -662,3 +663,73 @@ class DuesPayment(models.Model):
     @property
     def arrears(self) -> int:
         return max(self.amount_due - self.amount_paid, 0)
+
+
+class DuesRemittance(models.Model):
+    """Money the cell paid up to the committee above for one month's dues (nộp đảng phí lên cấp trên).
+
+    The share it owes is computed by ``cells.dues.split_in_force``; this row is what was actually paid,
+    with the upper level's receipt number, unique within the cell.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="dues_remittances",
+                                     verbose_name=_("Chi bộ"))
+    month = models.DateField(_("Kỳ (tháng thu)"), help_text=_("Ngày đầu tháng của số đảng phí được nộp."))
+    remitted_on = models.DateField(_("Ngày nộp"))
+    amount = models.PositiveBigIntegerField(_("Số tiền (đồng)"))
+    receipt_number = models.CharField(_("Số biên lai"), max_length=40)
+    note = models.CharField(_("Ghi chú"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Nộp đảng phí lên cấp trên")
+        verbose_name_plural = _("Nộp đảng phí lên cấp trên")
+        ordering = ["organisation", "month", "remitted_on", "pk"]
+        indexes = [models.Index(fields=["organisation", "month"], name="remittance_org_month")]
+        constraints = [
+            models.UniqueConstraint(F("organisation"), Lower("receipt_number"), name="remittance_receipt_unique"),
+            models.CheckConstraint(condition=Q(month__day=1), name="remittance_month_first_day"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="remittance_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} {self.month:%m/%Y}: {self.receipt_number}"
+
+
+class CellFundEntry(models.Model):
+    """One line of the cell's activity funds (kinh phí hoạt động): money received or spent, with its voucher."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("Thu kinh phí")
+        EXPENSE = "expense", _("Chi")
+        BROUGHT_FORWARD = "brought_forward", _("Số dư chuyển sang từ sổ cũ")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="fund_entries",
+                                     verbose_name=_("Chi bộ"))
+    kind = models.CharField(_("Loại"), max_length=16, choices=Kind.choices)
+    entry_date = models.DateField(_("Ngày"))
+    purpose = models.CharField(_("Nội dung"), max_length=255)
+    amount = models.PositiveBigIntegerField(_("Số tiền (đồng)"))
+    voucher_number = models.CharField(_("Số chứng từ"), max_length=40, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Thu, chi kinh phí hoạt động")
+        verbose_name_plural = _("Thu, chi kinh phí hoạt động")
+        ordering = ["organisation", "entry_date", "pk"]
+        indexes = [models.Index(fields=["organisation", "entry_date"], name="fund_org_date")]
+        constraints = [
+            # Receipts and payment vouchers are numbered apart (phiếu thu số 01, phiếu chi số 01).
+            models.UniqueConstraint(F("organisation"), F("kind"), Lower("voucher_number"),
+                                    condition=~Q(voucher_number=""), name="fund_voucher_unique"),
+            models.UniqueConstraint(fields=["organisation"], condition=Q(kind="brought_forward"),
+                                    name="fund_one_brought_forward"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="fund_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} {self.entry_date:%d/%m/%Y} {self.get_kind_display()}: {self.amount}"

@@ -4,13 +4,16 @@ Every view starts from these selectors, never from ``Model.objects``: an object 
 user's subtrees answers 404, an object the user may see but not change answers 403.
 """
 
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     PATH_STEP_WIDTH,
@@ -23,6 +26,9 @@ from .models import (
     RoleAssignment,
     Suspension,
 )
+
+if TYPE_CHECKING:
+    from .dues import DuesShare
 
 MANAGE_MEMBERS = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER})
 READ_MEMBERS = MANAGE_MEMBERS | {Role.COMMITTEE_VIEWER, Role.CELL_SECRETARY, Role.CELL_CLERK}
@@ -537,6 +543,192 @@ def _unpaid_alerted(*, organisations: QuerySet[Organisation], year: int, thresho
 def member_dues_history(*, member: Member) -> QuerySet:
     return member.dues_payments.select_related("organisation", "rate_rule").order_by("-month")
 
+
+# the dues book: the share kept and remitted, the activity funds, the monthly balance
+
+
+@dataclass(frozen=True)
+class BookMonth:
+    """One month of the cell's book "Sổ theo dõi thu, chi đảng phí, kinh phí hoạt động của chi bộ".
+
+    ``opening`` includes a balance brought forward from a paper book in this month; ``closing`` is
+    opening + collected − remitted + funds in − spent. ``share`` splits what was collected (the
+    members' payments recorded on this month's page) under the rule in force that month.
+    """
+
+    month: date
+    opening: int
+    brought_forward: int
+    collected: int
+    share: "DuesShare"
+    remitted: int
+    funds_in: int
+    spent: int
+    closing: int
+
+    @property
+    def kept(self) -> int | None:
+        return self.share.kept
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing held and nothing moved: a month before the cell kept its book here."""
+        return not (self.opening or self.collected or self.remitted or self.funds_in or self.spent)
+
+    @property
+    def to_remit(self) -> int | None:
+        return self.share.to_remit
+
+    @property
+    def outstanding(self) -> int | None:
+        """What is still owed upward for the month (None when no rule states the share)."""
+        return None if self.share.to_remit is None else max(self.share.to_remit - self.remitted, 0)
+
+    @property
+    def remitted_in_full(self) -> bool:
+        from .dues import month_remitted
+
+        return month_remitted(share=self.share, remitted=self.remitted)
+
+
+def _next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def dues_book_months(*, cell: Organisation, start: date, end: date) -> list[BookMonth]:
+    """The balance of each month from ``start`` to ``end`` (first days), from every movement before them.
+
+    Three grouped queries (dues lines, remittances, fund entries, each summed by month over the cell's
+    whole history up to ``end``), whatever the number of lines or months; the running balance is then
+    carried month by month, so December's closing is January's opening.
+    """
+    from django.db.models import Sum
+    from django.db.models.functions import TruncMonth
+
+    from .dues import dues_share, month_end
+    from .models import CellFundEntry, DuesPayment, DuesRemittance
+
+    collected = dict(
+        DuesPayment.objects.filter(organisation=cell, month__lte=end).order_by().values("month")
+        .annotate(total=Sum("amount_paid")).values_list("month", "total")
+    )
+    remitted = dict(
+        DuesRemittance.objects.filter(organisation=cell, month__lte=end).order_by().values("month")
+        .annotate(total=Sum("amount")).values_list("month", "total")
+    )
+    funds: dict[tuple[date, str], int] = {}
+    for month, kind, total in (
+        CellFundEntry.objects.filter(organisation=cell, entry_date__lte=month_end(end)).order_by()
+        .annotate(month=TruncMonth("entry_date")).values("month", "kind").annotate(total=Sum("amount"))
+        .values_list("month", "kind", "total")
+    ):
+        funds[(month, kind)] = total
+    first = min([start, *collected, *remitted, *(m for m, _kind in funds)])
+    balance, rows, month = 0, [], first
+    Kind = CellFundEntry.Kind
+    while month <= end:
+        brought_forward = funds.get((month, Kind.BROUGHT_FORWARD), 0)
+        row = BookMonth(
+            month=month, opening=balance + brought_forward, brought_forward=brought_forward,
+            collected=collected.get(month, 0) or 0,
+            share=dues_share(collected=collected.get(month, 0) or 0, cell_kind=cell.kind, month=month),
+            remitted=remitted.get(month, 0) or 0,
+            funds_in=funds.get((month, Kind.RECEIPT), 0), spent=funds.get((month, Kind.EXPENSE), 0), closing=0,
+        )
+        balance = row.opening + row.collected - row.remitted + row.funds_in - row.spent
+        if month >= start:
+            rows.append(replace(row, closing=balance))
+        month = _next_month(month)
+    return rows
+
+
+def dues_remittances(*, cell: Organisation, month: date) -> QuerySet:
+    """The remittances the cell made for ``month``, in date order."""
+    from .models import DuesRemittance
+
+    return DuesRemittance.objects.filter(organisation=cell, month=month).order_by("remitted_on", "pk")
+
+
+def fund_entries(*, cell: Organisation, month: date) -> QuerySet:
+    """The activity-fund lines dated in ``month`` (a balance brought forward included), in date order."""
+    from .dues import month_end
+    from .models import CellFundEntry
+
+    return CellFundEntry.objects.filter(organisation=cell, entry_date__gte=month,
+                                        entry_date__lte=month_end(month)).order_by("entry_date", "pk")
+
+
+@dataclass(frozen=True)
+class CellRemittance:
+    """Where one cell stands on remitting ``month``'s dues upward (the đảng ủy's list)."""
+
+    cell: Organisation
+    lines: int
+    collected: int
+    remitted: int
+    share: "DuesShare"
+
+    @property
+    def outstanding(self) -> int | None:
+        return None if self.share.to_remit is None else max(self.share.to_remit - self.remitted, 0)
+
+    @property
+    def status(self) -> str:
+        from .dues import month_remitted
+
+        if not self.lines:
+            return "no_book"
+        if not self.collected and not self.remitted:
+            return "nothing_collected"
+        if month_remitted(share=self.share, remitted=self.remitted):
+            return "remitted"
+        return "partial" if self.remitted else "not_remitted"
+
+    @property
+    def status_label(self) -> str:
+        return REMITTANCE_STATUS_LABELS[self.status]
+
+
+REMITTANCE_STATUS_LABELS = {
+    "no_book": _("Chưa lập sổ tháng"),
+    "nothing_collected": _("Chưa thu được đảng phí"),
+    "remitted": _("Đã nộp đủ"),
+    "partial": _("Nộp chưa đủ"),
+    "not_remitted": _("Chưa nộp"),
+}
+
+
+def cells_remittance_status(*, organisation: Organisation, month: date) -> list[CellRemittance]:
+    """Every cell of ``organisation``'s subtree active in ``month``, with what it collected and remitted.
+
+    One query: the cells, each annotated with its dues lines, the sum paid on them and the sum remitted
+    for the month (correlated subqueries); the share owed is the one rule of ``cells.dues.dues_share``.
+    """
+    from django.db.models import Sum
+
+    from .dues import dues_share, month_end
+    from .models import DuesPayment, DuesRemittance
+
+    lines = DuesPayment.objects.filter(organisation=OuterRef("pk"), month=month).order_by().values("organisation")
+    remittances = DuesRemittance.objects.filter(organisation=OuterRef("pk"), month=month).order_by().values(
+        "organisation")
+    cells = (
+        Organisation.objects.filter(path__startswith=organisation.path, kind__in=Organisation.CELL_KINDS)
+        .filter(Q(active_from__isnull=True) | Q(active_from__lte=month_end(month)))
+        .filter(Q(active_to__isnull=True) | Q(active_to__gte=month))
+        .annotate(
+            line_count=Coalesce(Subquery(lines.annotate(n=Count("pk")).values("n")), 0),
+            collected=Coalesce(Subquery(lines.annotate(total=Sum("amount_paid")).values("total")), 0),
+            remitted=Coalesce(Subquery(remittances.annotate(total=Sum("amount")).values("total")), 0),
+        )
+        .select_related("parent")
+        .order_by("path")
+    )
+    return [
+        CellRemittance(cell=cell, lines=cell.line_count, collected=cell.collected, remitted=cell.remitted,
+                       share=dues_share(collected=cell.collected, cell_kind=cell.kind, month=month))
+        for cell in cells
+    ]
 
 # required documents
 

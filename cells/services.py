@@ -14,9 +14,11 @@ from .models import (
     PATH_STEP_WIDTH,
     AuditEntry,
     CellDocument,
+    CellFundEntry,
     CellMembership,
     DuesPayment,
     DuesRelief,
+    DuesRemittance,
     Exemption,
     Member,
     MemberCommitment,
@@ -855,6 +857,127 @@ def dues_relief_grant(
               after=snapshot(relief))
     return relief
 
+
+
+# The largest amount a form or a service takes: 1,000 billion đồng, far above any cell's book and far
+# below what a PositiveBigIntegerField holds (a typing slip must not become a database error).
+MONEY_MAX = 10**12
+
+
+def _check_amount(amount, errors: dict, field: str = "amount") -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        errors[field] = _("Nhập số tiền bằng chữ số, đơn vị đồng.")
+    elif amount <= 0:
+        errors[field] = _("Số tiền phải lớn hơn 0.")
+    elif amount > MONEY_MAX:
+        errors[field] = _("Số tiền quá lớn: kiểm tra lại số chữ số.")
+
+
+def _check_past_date(day, errors: dict, field: str, *, required_message: str) -> None:
+    if not day:
+        errors[field] = required_message
+    elif day > timezone.localdate():
+        errors[field] = _("Ngày không thể ở tương lai.")
+
+
+def _lock_cell(organisation: Organisation) -> Organisation:
+    """Take the cell's row lock, so two clerks writing its book at once are checked one after the other."""
+    return Organisation.objects.select_for_update().get(pk=organisation.pk)
+
+
+@transaction.atomic
+def dues_remittance_record(
+    *, organisation: Organisation, month: datetime.date, remitted_on: datetime.date | None, amount: int,
+    receipt_number: str, note: str = "", by=None,
+) -> DuesRemittance:
+    """Record a payment of ``month``'s dues up to the committee above, with its receipt number.
+
+    Refused, with the message on the field: an amount not above 0 or above what is still owed for the
+    month under the split in force (``cells.dues.dues_share``), a month not yet come, a date in the
+    future or before the month began, a receipt number already used in this cell's book.
+    """
+    from .dues import month_start
+    from .selectors import dues_book_months
+
+    _check_cell(organisation)
+    month = month_start(month)
+    _check_month_open(month)
+    _lock_cell(organisation)
+    receipt_number = (receipt_number or "").strip()
+    note = (note or "").strip()
+    errors = {}
+    _check_amount(amount, errors)
+    _check_past_date(remitted_on, errors, "remitted_on", required_message=_("Nhập ngày nộp."))
+    if remitted_on and "remitted_on" not in errors and remitted_on < month:
+        errors["remitted_on"] = _("Ngày nộp phải từ ngày %(day)s, đầu kỳ tháng %(month)s.") % {
+            "day": month.strftime("%d/%m/%Y"), "month": _month_label(month)}
+    if not receipt_number:
+        errors["receipt_number"] = _("Nhập số biên lai của cấp trên.")
+    elif DuesRemittance.objects.filter(organisation=organisation, receipt_number__iexact=receipt_number).exists():
+        errors["receipt_number"] = _("Số biên lai %(number)s đã ghi trong sổ của chi bộ.") % {"number": receipt_number}
+    if "amount" not in errors:
+        book_month = dues_book_months(cell=organisation, start=month, end=month)[0]
+        if book_month.outstanding is not None and amount > book_month.outstanding:
+            if book_month.to_remit == 0:
+                errors["amount"] = _("Tháng %(month)s chưa thu được đảng phí nên chưa có khoản phải nộp cấp trên: "
+                                     "ghi thu đảng phí của đảng viên trước.") % {"month": _month_label(month)}
+            else:
+                errors["amount"] = _("Số tiền vượt số còn phải nộp cấp trên của tháng %(month)s (%(outstanding)s).") % {
+                    "month": _month_label(month), "outstanding": _money(book_month.outstanding)}
+    if errors:
+        raise ValidationError(errors)
+    remittance = DuesRemittance(
+        organisation=organisation, month=month, remitted_on=remitted_on, amount=amount, receipt_number=receipt_number,
+        note=note, recorded_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    remittance.full_clean(validate_constraints=False)
+    remittance.save()
+    audit_log(actor=by, action="cells.dues_remittance.create", instance=remittance, organisation=organisation,
+              after=snapshot(remittance, exclude=("created_at",)))
+    return remittance
+
+
+@transaction.atomic
+def cell_fund_entry_record(
+    *, organisation: Organisation, kind: str, entry_date: datetime.date | None, amount: int, purpose: str,
+    voucher_number: str = "", by=None,
+) -> CellFundEntry:
+    """Record money the cell received for its activities, spent, or carried over from its paper book.
+
+    Refused, with the message on the field: an amount not above 0, a date in the future, no purpose, no
+    voucher number on a receipt or an expense, a voucher number of that kind already used in the cell's
+    book, a second balance brought forward.
+    """
+    _check_cell(organisation)
+    _lock_cell(organisation)
+    purpose = (purpose or "").strip()
+    voucher_number = (voucher_number or "").strip()
+    errors = {}
+    if kind not in CellFundEntry.Kind.values:
+        errors["kind"] = _("Chọn loại: thu, chi hoặc số dư chuyển sang.")
+    _check_amount(amount, errors)
+    _check_past_date(entry_date, errors, "entry_date", required_message=_("Nhập ngày."))
+    if not purpose:
+        errors["purpose"] = _("Nhập nội dung thu, chi.")
+    if kind == CellFundEntry.Kind.BROUGHT_FORWARD:
+        if CellFundEntry.objects.filter(organisation=organisation, kind=kind).exists():
+            errors["kind"] = _("Sổ của chi bộ đã có số dư chuyển sang; mỗi sổ chỉ ghi một lần.")
+    elif not voucher_number:
+        errors["voucher_number"] = _("Nhập số chứng từ (phiếu thu, phiếu chi).")
+    if voucher_number and "kind" not in errors and CellFundEntry.objects.filter(
+            organisation=organisation, kind=kind, voucher_number__iexact=voucher_number).exists():
+        errors["voucher_number"] = _("Số chứng từ %(number)s đã ghi trong sổ của chi bộ.") % {"number": voucher_number}
+    if errors:
+        raise ValidationError(errors)
+    entry = CellFundEntry(
+        organisation=organisation, kind=kind, entry_date=entry_date, amount=amount, purpose=purpose,
+        voucher_number=voucher_number, recorded_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    entry.full_clean(validate_constraints=False)
+    entry.save()
+    audit_log(actor=by, action="cells.fund_entry.create", instance=entry, organisation=organisation,
+              after=snapshot(entry, exclude=("created_at",)))
+    return entry
 
 # --- the cell's books: required documents ----------------------------------------------------
 

@@ -11,7 +11,10 @@ urlpatterns = [
     path("chi-bo/<int:pk>/dang-phi/ghi/", views.dues_payment_record, name="books_dues_record"),
     path("chi-bo/<int:pk>/dang-phi/so.pdf", views.dues_ledger_pdf, name="books_dues_pdf"),
     path("chi-bo/<int:pk>/dang-phi/so.xlsx", views.dues_ledger_xlsx, name="books_dues_xlsx"),
+    path("chi-bo/<int:pk>/dang-phi/nop-cap-tren/", views.dues_remittance_record, name="books_dues_remit"),
+    path("chi-bo/<int:pk>/kinh-phi/ghi/", views.fund_entry_record, name="books_fund_entry"),
     path("to-chuc/<int:pk>/no-dang-phi/", views.dues_arrears, name="books_dues_arrears"),
+    path("to-chuc/<int:pk>/chua-nop-dang-phi/", views.dues_unremitted, name="books_dues_unremitted"),
     path("dang-vien/<int:pk>/dang-phi/", views.member_dues, name="books_member_dues"),
     path("dang-vien/<int:pk>/mien-giam-dang-phi/", views.dues_relief, name="books_dues_relief"),
     # required documents

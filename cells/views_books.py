@@ -17,9 +17,11 @@ from . import dues, selectors, services
 from .forms import (
     AdmissionForm,
     CellDocumentForm,
+    CellFundEntryForm,
     CommitmentForm,
     DuesPaymentForm,
     DuesReliefForm,
+    DuesRemittanceForm,
     ExemptionEndForm,
     FullMembershipForm,
     PaperCommitmentForm,
@@ -28,7 +30,7 @@ from .forms import (
     add_service_errors,
     parse_month,
 )
-from .models import Organisation, RequiredDocumentType
+from .models import CellFundEntry, Organisation, RequiredDocumentType
 
 
 def _month(request, key="thang"):
@@ -91,12 +93,27 @@ def books_cell(request, pk):
 # --- dues ----------------------------------------------------------------------------------
 
 
+def _book_context(*, cell, month) -> dict:
+    """What the dues book shows for ``month``: the members' lines, the share kept and remitted, the
+    remittances, the activity funds and the balance of each month of the year so far (one context
+    for the page, the PDF and the XLSX)."""
+    lines = selectors.dues_ledger(cell=cell, month=month)
+    book = selectors.dues_book_months(cell=cell, start=month.replace(month=1), end=month)
+    while len(book) > 1 and book[0].is_empty:  # months of the year before the book was kept in the portal
+        book = book[1:]
+    return {
+        "lines": lines, "totals": selectors.dues_totals(lines),
+        "book": book, "book_month": book[-1],
+        "remittances": list(selectors.dues_remittances(cell=cell, month=month)),
+        "fund_entries": list(selectors.fund_entries(cell=cell, month=month)),
+    }
+
+
 def dues_ledger(request, pk):
     cell = selectors.get_cell_for_books_or_404(request.user, pk)
     month = _month(request)
-    lines = selectors.dues_ledger(cell=cell, month=month)
     return render(request, "cells/books/dues_ledger.html", {
-        "cell": cell, "month": month, "lines": lines, "totals": selectors.dues_totals(lines),
+        "cell": cell, "month": month, **_book_context(cell=cell, month=month),
         "missing": selectors.dues_members_without_line(cell=cell, month=month),
         "can_keep": selectors.can_keep_books(request.user, cell),
         "previous": dues.month_start(month - datetime.timedelta(days=1)),
@@ -134,6 +151,55 @@ def dues_payment_record(request, pk):
             return done
     return _form_page(request, form, _("Ghi thu đảng phí"), cell=cell)
 
+
+
+def _previous_month() -> datetime.date:
+    return dues.month_start(dues.month_start(timezone.localdate()) - datetime.timedelta(days=1))
+
+
+@require_http_methods(["GET", "POST"])
+def dues_remittance_record(request, pk):
+    cell = selectors.get_cell_for_books_or_404(request.user, pk, write=True)
+    month = _month(request)
+    book_month = selectors.dues_book_months(cell=cell, start=month, end=month)[0]
+    initial = {"month": month, "remitted_on": timezone.localdate(), "amount": book_month.outstanding or None}
+    form = DuesRemittanceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        done = _save(request, form, services.dues_remittance_record, _("Đã ghi khoản nộp đảng phí lên cấp trên."),
+                     reverse("books_dues_ledger", args=[cell.pk]) + f"?thang={form.cleaned_data['month']:%m/%Y}",
+                     organisation=cell)
+        if done:
+            return done
+    return _form_page(request, form, _("Nộp đảng phí lên cấp trên"), cell=cell, book_month=book_month)
+
+
+@require_http_methods(["GET", "POST"])
+def fund_entry_record(request, pk):
+    cell = selectors.get_cell_for_books_or_404(request.user, pk, write=True)
+    kind = request.GET.get("loai")
+    initial = {"entry_date": timezone.localdate(), "kind": kind if kind in CellFundEntry.Kind.values else None}
+    form = CellFundEntryForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        done = _save(request, form, services.cell_fund_entry_record, _("Đã ghi thu, chi kinh phí."),
+                     reverse("books_dues_ledger", args=[cell.pk])
+                     + f"?thang={form.cleaned_data['entry_date']:%m/%Y}", organisation=cell)
+        if done:
+            return done
+    return _form_page(request, form, _("Thu, chi kinh phí hoạt động"), cell=cell)
+
+
+def dues_unremitted(request, pk):
+    """The cells of a subtree that have not remitted a month's dues upward (the đảng ủy cơ sở's list)."""
+    organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
+    month = parse_month(request.GET.get("thang")) or _previous_month()
+    rows = selectors.cells_remittance_status(organisation=organisation, month=month)
+    return render(request, "cells/books/dues_unremitted.html", {
+        "organisation": organisation, "month": month,
+        "unremitted": [row for row in rows if row.status != "remitted"],
+        "remitted_count": sum(row.status == "remitted" for row in rows), "cell_count": len(rows),
+        "previous": dues.month_start(month - datetime.timedelta(days=1)),
+        "next": dues.month_start(dues.month_end(month) + datetime.timedelta(days=1)),
+    })
 
 def dues_arrears(request, pk):
     organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
@@ -173,8 +239,7 @@ def dues_relief(request, pk):
 def _ledger_context(request, pk):
     cell = selectors.get_cell_for_books_or_404(request.user, pk)
     month = _month(request)
-    lines = selectors.dues_ledger(cell=cell, month=month)
-    return dues.ledger_document_context(cell=cell, month=month, lines=lines, totals=selectors.dues_totals(lines))
+    return dues.ledger_document_context(cell=cell, month=month, **_book_context(cell=cell, month=month))
 
 
 def dues_ledger_pdf(request, pk):

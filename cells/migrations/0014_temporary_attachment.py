@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cells', '0008_member_hometown_notes_import_mapping'),
+        ('cells', '0009_dues_book_remittances_funds'),
     ]
 
     operations = [

@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from cells.models import (
     CellDocument,
+    CellFundEntry,
     CellMembership,
     DuesPayment,
+    DuesRemittance,
     Exemption,
     Member,
     MemberCommitment,
@@ -164,6 +166,9 @@ def book_problems(now: datetime.datetime) -> list:
 
     offending("dues of a future month or paid in the future", DuesPayment.objects.filter(
         Q(month__gt=today) | Q(paid_on__gt=today)))
+    offending("remittance made in the future, or before the month it remits", DuesRemittance.objects.filter(
+        Q(remitted_on__gt=today) | Q(month__gt=today) | Q(remitted_on__lt=F("month"))))
+    offending("activity-fund entry dated in the future", CellFundEntry.objects.filter(entry_date__gt=today))
     offending("commitment signed in the future", MemberCommitment.objects.filter(
         Q(confirmed_at__gt=now) | Q(year__gt=today.year)))
     offending("document adopted in the future", CellDocument.objects.filter(

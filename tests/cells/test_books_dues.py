@@ -319,7 +319,7 @@ def test_ledger_pdf_has_the_cell_name_and_totals(client_for, people, book, tmp_p
     pdf.write_bytes(response.content)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Chi bộ Văn phòng" in text or "CHI BỘ VĂN PHÒNG" in text.upper()
-    assert "SỔ THU NỘP ĐẢNG PHÍ THÁNG 03/2026" in text
+    assert "SỔ THEO DÕI THU, CHI ĐẢNG PHÍ, KINH PHÍ HOẠT ĐỘNG CỦA CHI BỘ" in text and "Tháng 03/2026" in text
     assert "90.000 đ" in text and "65.000 đ" in text and "25.000 đ" in text
     assert "Vũ Thị Sinh Viên" in text
 

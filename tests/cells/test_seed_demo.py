@@ -408,6 +408,23 @@ def test_the_books_have_dues_commitments_and_documents_with_gaps(seeded):
     assert not MemberCommitment.objects.filter(confirmed_at__gt=timezone.now()).exists()
     assert not MemberCommitment.objects.filter(source=MemberCommitment.Source.PORTAL, member__user__isnull=True).exists()
 
+    # The dues book's other parts: most past months remitted upward (never more than the share owed),
+    # some not, so the đảng ủy's list has something to show; activity funds in and out.
+    from cells import dues as dues_rules
+    from cells import selectors as cell_selectors
+    from cells.models import CellFundEntry, DuesRemittance
+
+    assert DuesRemittance.objects.exists() and not DuesRemittance.objects.filter(month=today.replace(day=1)).exists()
+    # Two months back (last month's remittances fall in the first ten days of this one).
+    status = [row.status for tccs in Organisation.objects.filter(kind=Organisation.Kind.DANG_BO_CO_SO)
+              for row in cell_selectors.cells_remittance_status(organisation=tccs, month=months[2])]
+    assert "remitted" in status and "not_remitted" in status
+    for row in cell_selectors.cells_remittance_status(organisation=cell, month=months[2]):
+        share = dues_rules.dues_share(collected=row.collected, cell_kind=row.cell.kind, month=months[2])
+        assert share.to_remit is None or row.remitted <= share.to_remit
+    kinds = set(CellFundEntry.objects.filter(organisation=cell).values_list("kind", flat=True))
+    assert kinds >= {CellFundEntry.Kind.BROUGHT_FORWARD, CellFundEntry.Kind.EXPENSE}
+
     documents = CellDocument.objects.all()
     types = RequiredDocumentType.objects.filter(active=True)
     # The featured cell has every term document and every yearly one of last year (this year's come

@@ -72,6 +72,10 @@ MATRIX = {
     "books_dues_pdf": ({"pk": "cell"}, CELL_READ, None),
     "books_dues_xlsx": ({"pk": "cell"}, CELL_READ, None),
     "books_dues_arrears": ({"pk": "cell"}, CELL_READ, None),
+    "books_dues_remit": ({"pk": "cell"}, CELL_WRITE, None),
+    "books_fund_entry": ({"pk": "cell"}, CELL_WRITE, None),
+    # the đảng ủy cơ sở's list of its cells that have not remitted: its staff; cell users do not read the TCCS
+    "books_dues_unremitted": ({"pk": "tccs"}, "ooonnnn", None),
     "books_member_dues": ({"pk": "member"}, CELL_AND_MEMBERS, None),
     "books_dues_relief": ({"pk": "member"}, "ofooffn", None),
     "books_cell_documents": ({"pk": "cell"}, CELL_READ, None),

@@ -12,6 +12,7 @@ from .models import (
     AgendaItem,
     Amendment,
     Attendance,
+    CalendarFeed,
     EmailLog,
     FiledDocument,
     Meeting,
@@ -192,3 +193,21 @@ class ReminderDeliveryAdmin(ReadOnlyAdmin):
     @admin.display(description=_("Đã đọc lúc"))
     def read_at(self, obj):
         return obj.notification.read_at if obj.notification else None
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(ReadOnlyAdmin):
+    """Who has a personal calendar address; the secret token itself is never shown here."""
+
+    list_display = ("member", "created_at")
+    fields = ("member", "created_at")
+    search_fields = ("member__full_name",)
+    list_select_related = ("member",)
+    actions = ["revoke"]
+
+    @admin.action(description=_("Tắt đường dẫn lịch đã chọn (ví dụ khi mất điện thoại)"))
+    def revoke(self, request, queryset):
+        from .services import calendar_feed_revoke
+
+        count = sum(calendar_feed_revoke(member=feed.member, by=request.user) for feed in queryset)
+        self.message_user(request, _("Đã tắt %(count)s đường dẫn lịch.") % {"count": count})

@@ -425,3 +425,16 @@ def test_the_inbox_notice_offers_its_invitation_as_add_to_calendar(client_for, t
     # The secretary's own notice is hers alone.
     theirs = Notification.objects.get(kind="meetings.notice", member=people.members["secretary"])
     assert client.get(reverse("notification_attachment", args=[theirs.pk])).status_code == 404
+
+
+def test_the_admin_lists_feeds_without_their_token_and_turns_one_off(client_for, people, now):
+    feed = services.calendar_feed_renew(member=people.members["member"])
+    admin_user = UserFactory(username="quantri", is_staff=True, is_superuser=True)
+    client = client_for(admin_user)
+    changelist = reverse("admin:meetings_calendarfeed_changelist")
+    page = client.get(changelist).content.decode()
+    assert "Lê Văn Đảng Viên" in page and feed.token not in page
+    assert feed.token not in client.get(reverse("admin:meetings_calendarfeed_change", args=[feed.pk])).content.decode()
+    client.post(changelist, {"action": "revoke", "_selected_action": [feed.pk]})
+    assert not CalendarFeed.objects.exists()
+    assert AuditEntry.objects.filter(action="meetings.calendar_feed.revoke", actor=admin_user).count() == 1

@@ -46,6 +46,15 @@ MATRIX = {
     "password_change": ({}, EVERYONE, None),
     "password_change_done": ({}, EVERYONE, POST_ONLY),
     "verify_lookup": ({}, EVERYONE, None),
+    # the second step of signing in and the user's own account (issue #21): everyone's own; the roles that
+    # must keep the second factor cannot turn it off
+    "two_factor_verify": ({}, EVERYONE, None),
+    "account": ({}, EVERYONE, None),
+    "two_factor_setup": ({}, EVERYONE, None),
+    "two_factor_disable": ({}, POST_ONLY, "fffoooo"),
+    "recovery_codes_regenerate": ({}, POST_ONLY, EVERYONE),
+    "sessions": ({}, EVERYONE, None),
+    "sessions_end_others": ({}, POST_ONLY, EVERYONE),
     "verify_document": ({"code": "verify_code"}, EVERYONE, None),
     # cells/urls.py
     "organisation_tree": ({}, STAFF_LIST, None),

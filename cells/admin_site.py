@@ -3,11 +3,12 @@
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalAdminSite(admin.AdminSite):
-    site_header = "Quản trị hệ thống — Cổng sinh hoạt chi bộ"
-    site_title = "Quản trị hệ thống"
+    site_header = _("Quản trị hệ thống — Cổng sinh hoạt chi bộ")
+    site_title = _("Quản trị hệ thống")
 
     def has_permission(self, request):
         """Staff who have passed the second factor in this session (staff must have it: cells.selectors)."""

@@ -82,7 +82,9 @@ def two_factor_setup(request):
         else:
             otp_login(request, device)
             request.session[SESSION_ENROLLED] = True
-            messages.success(request, _("Đã bật xác thực hai bước."))
+            # Sessions opened before with the password alone would not be asked for the code: end them.
+            services.user_sessions_end_others(user=request.user, keep_session_key=request.session.session_key)
+            messages.success(request, _("Đã bật xác thực hai bước. Các phiên đăng nhập khác đã được đăng xuất."))
             return render(request, "cells/recovery_codes.html", {"codes": codes, "next": _next_url(request)})
     secret = base64.b32encode(device.bin_key).decode()
     return render(request, "cells/two_factor_setup.html", {

@@ -94,3 +94,19 @@ def test_the_address_behind_the_proxy_is_the_one_it_appended(settings, rf):
     assert client_address(rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="nonsense")) == "127.0.0.1"
     settings.TRUSTED_PROXY_COUNT = 0
     assert client_address(request) == "127.0.0.1"  # no proxy configured: the header is the client's, ignored
+
+
+def test_turning_on_the_second_factor_ends_the_sessions_opened_with_the_password_alone(people):
+    import time_machine as tm
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import totp_code
+
+    with tm.travel(datetime.datetime(2026, 12, 31, 23, 59, 50, tzinfo=LOCAL), tick=False):
+        old = log_in("member", user_agent=SAFARI_IPHONE, address="198.51.100.7")
+        here = log_in("member", user_agent=CHROME_WINDOWS, address="203.0.113.20")
+        here.get(reverse("two_factor_setup"))
+        device = TOTPDevice.objects.get(user=people.member, confirmed=False)
+        assert here.post(reverse("two_factor_setup"), {"token": totp_code(device)}).status_code == 200
+        assert old.get(reverse("meetings:my_home")).url.startswith(reverse("login"))
+        assert here.get(reverse("meetings:my_home")).status_code == 200

@@ -69,8 +69,8 @@ def test_officer_with_password_alone_is_sent_to_enrolment_from_every_page(client
 
 
 def test_enrolment_shows_the_qr_code_and_the_grouped_secret_and_a_code_confirms_it(client, people):
-    log_in(client, "officer")
     with time_machine.travel(MOMENT, tick=False):
+        log_in(client, "officer")
         page = client.get(reverse("two_factor_setup")).content.decode()
         device = TOTPDevice.objects.get(user=people.officer, confirmed=False)
         secret = base64.b32encode(device.bin_key).decode()

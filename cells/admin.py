@@ -21,11 +21,14 @@ from .models import (
     Notification,
     Organisation,
     Position,
+    RecoveryCode,
+    RecoveryCodeDevice,
     RequiredDocumentType,
     RoleAssignment,
     Suspension,
     TemporaryAttachment,
     Term,
+    UserSession,
 )
 
 
@@ -327,3 +330,31 @@ class MemberCommitmentAdmin(ReadOnlyAdmin):
     list_display = ("member", "year", "source", "confirmed_at")
     list_filter = ("year", "source")
     raw_id_fields = ("member", "recorded_by")
+
+
+# --- sign-in (issue #21): a staff user resets a user who lost phone and codes by deleting their devices
+
+
+class RecoveryCodeInline(ReadOnlyInline):
+    model = RecoveryCode
+    fields = ("code_hash",)
+    readonly_fields = ("code_hash",)
+
+
+@admin.register(RecoveryCodeDevice)
+class RecoveryCodeDeviceAdmin(ReadOnlyAdmin):
+    """Read-only but deletable: deleting the codes (with the TOTP device) makes the user enrol again."""
+
+    list_display = ("user", "confirmed", "throttling_failure_count")
+    raw_id_fields = ("user",)
+    inlines = [RecoveryCodeInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(ReadOnlyAdmin):
+    list_display = ("user", "ip_address", "created_at", "last_seen_at")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class CellsConfig(AppConfig):
     name = "cells"
     verbose_name = _("Tổ chức đảng và đảng viên")
+
+    def ready(self):
+        from . import receivers  # noqa: F401  (connects the sign-in receivers)
+

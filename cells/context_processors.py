@@ -6,6 +6,8 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    if getattr(request, "second_factor_pending", False):
+        return {"second_factor_pending": True}  # between the password and the code: no menu
     roles = roles_of(user)
     return {
         "nav": {

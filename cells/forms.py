@@ -593,3 +593,22 @@ class RoleGrantForm(forms.Form):
         if account is None:
             raise ValidationError(_("Không có tài khoản đang hoạt động với tên đăng nhập này."))
         return account
+
+
+class SecondFactorForm(forms.Form):
+    """The code of the second factor: 6 digits from the app, or one recovery code."""
+
+    token = forms.CharField(
+        label=_("Mã xác thực"), max_length=32,
+        help_text=_("Mã 6 số đang hiện trên ứng dụng xác thực, hoặc một mã dự phòng (dạng ABCD-EFGH-JKLM-NPQR)."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "characters"}),
+    )
+
+    def __init__(self, *args, digits_only=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if digits_only:
+            self.fields["token"].help_text = _("Mã 6 số đang hiện trên ứng dụng xác thực.")
+            self.fields["token"].widget.attrs["inputmode"] = "numeric"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True

@@ -1,5 +1,16 @@
+import time
+
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 from django.utils import translation
+from django.views.i18n import set_language
+
+from lib.client_address import client_address
+
+from . import services
+from .receivers import SESSION_ENROLLED, SESSION_SEEN
+from .selectors import second_factor_required, totp_device_of
 
 
 class PortalLocaleMiddleware:
@@ -59,6 +70,8 @@ PRIVATE_VIEW_NAMES = frozenset({
     "meetings:detail", "meetings:attendance", "meetings:rsvp", "meetings:minutes", "meetings:minutes_pdf",
     "meetings:my_home", "meetings:cell_home", "meetings:calendar_settings", "meetings:calendar_feed",
     "meetings:notice_pdf", "meetings:resolution_pdf", "meetings:minutes_book_pdf", "scoring:score_sheet_pdf",
+    # the authenticator's secret, the recovery codes, where the user is signed in
+    "two_factor_setup", "recovery_codes_regenerate", "sessions", "account",
     # files
     "meetings:document_download", "books_document_download", "books_dues_pdf", "books_dues_xlsx",
     "reports:run_download",
@@ -77,4 +90,63 @@ class PrivateResponseMiddleware:
         match = getattr(request, "resolver_match", None)
         if (match is not None and match.view_name in PRIVATE_VIEW_NAMES) or response.has_header("Content-Disposition"):
             response["Cache-Control"] = PRIVATE_CACHE_CONTROL
+        return response
+
+
+class SecondFactorMiddleware:
+    """After the password, the second factor before anything else (issue #21).
+
+    A signed-in user who has not passed it in this session is sent to the code page when they have an
+    authenticator app (anyone who enrolled), or to the enrolment page when their role requires one
+    (``cells.selectors.second_factor_required``) and they have none yet. Every other page, the Django
+    admin included, answers with that redirect until then; only the pages marked
+    ``second_factor_exempt`` (the code and enrolment pages, logout) and the public ones open.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        request.second_factor_pending = False
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        enrolled = request.session.get(SESSION_ENROLLED)
+        if enrolled is None:  # a session from before the second factor existed
+            enrolled = request.session[SESSION_ENROLLED] = totp_device_of(user) is not None
+        if not enrolled and not second_factor_required(user):
+            return None
+        request.second_factor_pending = True
+        if (getattr(view_func, "second_factor_exempt", False) or not getattr(view_func, "login_required", True)
+                or view_func is set_language):
+            return None
+        target = "two_factor_verify" if enrolled else "two_factor_setup"
+        return redirect_to_login(request.get_full_path(), reverse(target))
+
+
+# The session list shows when each session was last used, to the minute: write it at most that often.
+SESSION_TOUCH_SECONDS = 60
+
+
+class SessionActivityMiddleware:
+    """Keep "Hoạt động gần nhất" and the address of the user's session row current (one UPDATE a minute)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if user is None or session is None or not user.is_authenticated or not session.session_key:
+            return response
+        now = time.time()
+        if now - session.get(SESSION_SEEN, 0) >= SESSION_TOUCH_SECONDS:
+            services.user_session_touch(user=user, session_key=session.session_key,
+                                        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                                        ip_address=client_address(request) or None)
+            session[SESSION_SEEN] = now
         return response

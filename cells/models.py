@@ -4,6 +4,7 @@ The tree is a materialised path: every organisation stores the path of its ances
 steps, so "the subtree of X" is one indexed ``path LIKE 'X.path%'`` query.
 """
 
+import hashlib
 from datetime import date
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin
 
 PATH_STEP_WIDTH = 4
 PATH_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -733,3 +735,80 @@ class CellFundEntry(models.Model):
 
     def __str__(self):
         return f"{self.organisation} {self.entry_date:%d/%m/%Y} {self.get_kind_display()}: {self.amount}"
+
+
+# --- sign-in: recovery codes and the sessions a user is signed in with (issue #21) ----------------
+
+
+class RecoveryCodeDevice(ThrottlingMixin, Device):
+    """The user's recovery codes, as one django-otp device: a code lets them in once when the phone is lost.
+
+    The codes are stored as SHA-256 digests only (``RecoveryCode.code_hash``): each is 16 random base-32
+    characters (80 bits), too many to guess from a leaked digest, so no slow salted hash is needed to
+    check the up to ten of them at every use. The user sees them once, when they are made.
+    """
+
+    class Meta(Device.Meta):
+        verbose_name = _("Bộ mã dự phòng")
+        verbose_name_plural = _("Bộ mã dự phòng")
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_RECOVERY_THROTTLE_FACTOR", 1)
+
+    def verify_token(self, token):
+        allowed, _data = self.verify_is_allowed()
+        if not allowed:
+            return False
+        # A used code is deleted: it can never be used twice.
+        used, _count = self.codes.filter(code_hash=RecoveryCode.digest(token)).delete()
+        if used:
+            self.throttle_reset(commit=True)
+            return True
+        self.throttle_increment(commit=True)
+        return False
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("Mã dự phòng")
+        verbose_name_plural = _("Mã dự phòng")
+        constraints = [models.UniqueConstraint(fields=["device", "code_hash"], name="recovery_code_unique")]
+
+    def __str__(self):
+        return f"{self.device} — {self.code_hash[:8]}…"
+
+    @staticmethod
+    def normalise(code: str) -> str:
+        """The code as typed, without the spaces and hyphens of its printed groups, in capitals."""
+        return "".join(ch for ch in str(code).upper() if ch.isalnum())
+
+    @classmethod
+    def digest(cls, code: str) -> str:
+        return hashlib.sha256(cls.normalise(code).encode()).hexdigest()
+
+
+class UserSession(models.Model):
+    """One signed-in session of a user (the database session ``session_key``), for "Phiên đăng nhập".
+
+    Django's database sessions do not say whose they are without decoding each one; this row does,
+    so a user can see where they are signed in and end every other session.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    user_agent = models.CharField(_("Trình duyệt"), max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(_("Địa chỉ"), null=True, blank=True)
+    created_at = models.DateTimeField(_("Đăng nhập lúc"))
+    last_seen_at = models.DateTimeField(_("Hoạt động gần nhất"))
+
+    class Meta:
+        verbose_name = _("Phiên đăng nhập")
+        verbose_name_plural = _("Phiên đăng nhập")
+        ordering = ["user", "-last_seen_at"]
+        indexes = [models.Index(fields=["user", "-last_seen_at"], name="user_session_recent")]
+
+    def __str__(self):
+        return f"{self.user} — {self.last_seen_at:%d/%m/%Y %H:%M}"

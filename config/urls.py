@@ -5,12 +5,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cells import views as cell_views
+from cells import views_account as account_views
 from meetings import views as meeting_views
 
 urlpatterns = [
     path("", cell_views.home, name="home"),
     path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
-    path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dang-xuat/", account_views.second_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
+    # The second step of signing in (cells.middleware.SecondFactorMiddleware), and the user's own account.
+    path("xac-thuc/", account_views.two_factor_verify, name="two_factor_verify"),
+    path("tai-khoan/", include("cells.urls_account")),
     path("doi-mat-khau/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("doi-mat-khau/xong/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -482,12 +482,14 @@ VERIFY_MAX_UPLOAD = 20 * 1024 * 1024
 
 def _verify_rate_limited(request) -> bool:
     """At most ``settings.VERIFY_RATE_LIMIT`` lookups per client address in a window (the page needs no login). Behind
-    the TLS proxy REMOTE_ADDR is the proxy's address: the limit then holds for everyone together."""
+    the TLS proxy the address is the one the proxy forwarded (lib.client_address, ``TRUSTED_PROXY_COUNT``)."""
     from django.conf import settings
     from django.core.cache import cache
 
     limit, window = settings.VERIFY_RATE_LIMIT
-    key = f"verify:{request.META.get('REMOTE_ADDR', '')}"
+    from lib.client_address import client_address
+
+    key = f"verify:{client_address(request)}"
     cache.add(key, 0, timeout=window)
     try:
         count = cache.incr(key)

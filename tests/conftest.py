@@ -15,7 +15,7 @@ import pytest
 
 from cells.models import Organisation, Role
 
-from .factories import UserFactory, grant, make_member, make_organisation
+from .factories import UserFactory, grant, make_member, make_organisation, pass_second_factor
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -112,10 +112,14 @@ def people(tree):
 
 @pytest.fixture
 def client_for(client):
-    """``client_for(user)`` logs the test client in as ``user``."""
+    """``client_for(user)`` logs the test client in as ``user``, past the second factor where their role needs
+    one (tests/cells/test_two_factor.py tests that step itself)."""
+    from cells.selectors import second_factor_required
 
     def login(user):
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        if second_factor_required(user):
+            pass_second_factor(client, user)
         return client
 
     return login

@@ -42,3 +42,29 @@ def make_member(*, organisation, full_name=None, status=Member.Status.OFFICIAL, 
 def grant(user, organisation, role):
     return RoleAssignment.objects.create(user=user, organisation=organisation, role=role,
                                          start=datetime.date(2020, 1, 1))
+
+
+def totp_device(user):
+    """The user's confirmed authenticator app (django-otp TOTP device), made once."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="totp", confirmed=True)
+
+
+def totp_code(device) -> str:
+    """The 6 digits the user's app shows now (the clock that time_machine sets)."""
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def pass_second_factor(client, user):
+    """Mark the test client's session as having passed the second factor with the user's app, as
+    ``django_otp.login(request, device)`` does after a right code (the code page itself has its own tests)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = totp_device(user).persistent_id
+    session.save()
+    return client

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cells', '0009_dues_book_remittances_funds'),
+        ('cells', '0011_two_factor_sessions'),
     ]
 
     operations = [

@@ -67,7 +67,7 @@ for origin in CSRF_TRUSTED_ORIGINS:
         _fail("CSRF_TRUSTED_ORIGINS", origin, "a comma-separated list of URLs starting with http:// or https://")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.PortalAdminConfig",  # django.contrib.admin, behind the second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_celery_beat",
     "cells",
     "meetings",
@@ -96,7 +98,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the password, officers (and anyone who enrolled) pass the second factor before any page.
+    "cells.middleware.SecondFactorMiddleware",
+    "cells.middleware.SessionActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -155,12 +161,37 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling (django-axes): lock a username+IP pair after repeated failures.
+# Behind the TLS proxy REMOTE_ADDR is the proxy's: the client's address is the entry the proxy appends
+# to X-Forwarded-For, this many places from the right (lib/client_address.py). 0: no proxy, REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    _fail("TRUSTED_PROXY_COUNT", TRUSTED_PROXY_COUNT, "0 (no proxy) or the number of proxies in front")
+
+# Login throttling (django-axes), three limits over the cooling period (cells/throttle.py says why):
+# an account at one address, an account from every address, one address across accounts.
+AXES_HANDLER = "cells.throttle.LoginThrottleHandler"
+AXES_CLIENT_IP_CALLABLE = "lib.client_address.client_address"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
 AXES_FAILURE_LIMIT = _int("AXES_FAILURE_LIMIT", 5)
+LOGIN_USERNAME_FAILURE_LIMIT = _int("LOGIN_USERNAME_FAILURE_LIMIT", 10)
+LOGIN_ADDRESS_FAILURE_LIMIT = _int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+for _name, _limit in [("AXES_FAILURE_LIMIT", AXES_FAILURE_LIMIT),
+                      ("LOGIN_USERNAME_FAILURE_LIMIT", LOGIN_USERNAME_FAILURE_LIMIT),
+                      ("LOGIN_ADDRESS_FAILURE_LIMIT", LOGIN_ADDRESS_FAILURE_LIMIT)]:
+    if _limit < 1:
+        _fail(_name, _limit, "a positive number of failed logins")
 AXES_COOLOFF_TIME = _int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Wrong passwords typed while locked do not extend the lock: it always lifts at the time the page says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "cells.throttle.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+
+# Second factor (django-otp, TOTP): who must have it is cells.selectors.SECOND_FACTOR_REQUIRED_ROLES.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Sinh hoạt chi bộ")
+# After a wrong code the next try waits 1, 2, 4, 8 … seconds (django-otp's throttling), per device.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_RECOVERY_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("Tiếng Anh"))]

@@ -132,3 +132,18 @@ class Visitor:
                               {"csrfmiddlewaretoken": token, "username": username, "password": password})
         assert answer.status == 302, f"login failed: {answer}\n{answer.text[:2000]}\n{self.server.log_tail()}"
         assert settings.SESSION_COOKIE_NAME in self.cookies
+        self._pass_second_factor(username)
+
+    def _pass_second_factor(self, username: str) -> None:
+        """Officers give the code of their authenticator app after the password (issue #21), as a person would."""
+        from django.contrib.auth import get_user_model
+        from django.urls import reverse
+
+        from cells.selectors import second_factor_required
+        from tests.factories import totp_code, totp_device
+
+        user = get_user_model().objects.get(username=username)
+        if not second_factor_required(user):
+            return
+        answer = self.post(reverse("two_factor_verify"), {"token": totp_code(totp_device(user))})
+        assert answer.status == 302, f"second factor refused: {answer}\n{answer.text[:2000]}"

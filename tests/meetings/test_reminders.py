@@ -21,7 +21,7 @@ from meetings import services as meeting_services
 from meetings.models import Attendance, Meeting, ReminderDelivery, ReminderRule, Task
 
 from ..conftest import require_or_skip
-from ..factories import make_member
+from ..factories import make_member, pass_second_factor
 
 TZ = "+07:00"
 
@@ -429,6 +429,7 @@ def test_admin_sees_what_was_sent_to_whom_and_what_failed(calendar, time_machine
     Notification.objects.filter(pk=failed.pk).update(email_sent_at=None, email_error="SMTP 550 hộp thư không tồn tại")
     admin = get_user_model().objects.create_superuser("quantri", "qt@example.vn", "matkhau-123")
     client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    pass_second_factor(client, admin)  # staff: the admin is behind the second factor
     page = client.get(reverse("admin:meetings_emaillog_changelist") + "?email_status=failed").content.decode()
     assert "an@example.vn" in page and "SMTP 550" in page and "binh@example.vn" not in page
     page = client.get(reverse("admin:meetings_reminderdelivery_changelist")).content.decode()
@@ -448,6 +449,7 @@ def test_khoi_admin_edits_a_rule_and_bad_parameters_are_refused(client):
 
     admin = get_user_model().objects.create_superuser("quantri", "qt@example.vn", "matkhau-123")
     client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    pass_second_factor(client, admin)  # staff: the admin is behind the second factor
     rule = ReminderRule.objects.get(code="task_due_soon")
     url = reverse("admin:meetings_reminderrule_change", args=[rule.pk])
     assert client.get(url).status_code == 200

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from cells.models import AuditEntry
 from scoring.models import Criterion, ScoringGroup, ScoringScheme
-from tests.factories import UserFactory
+from tests.factories import UserFactory, pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 def superuser_client(client):
     user = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    pass_second_factor(client, user)  # staff: the admin is behind the second factor
     return client
 
 

@@ -46,6 +46,15 @@ MATRIX = {
     "password_change": ({}, EVERYONE, None),
     "password_change_done": ({}, EVERYONE, POST_ONLY),
     "verify_lookup": ({}, EVERYONE, None),
+    # the second step of signing in and the user's own account (issue #21): everyone's own; the roles that
+    # must keep the second factor cannot turn it off
+    "two_factor_verify": ({}, EVERYONE, None),
+    "account": ({}, EVERYONE, None),
+    "two_factor_setup": ({}, EVERYONE, None),
+    "two_factor_disable": ({}, POST_ONLY, "fffoooo"),
+    "recovery_codes_regenerate": ({}, POST_ONLY, EVERYONE),
+    "sessions": ({}, EVERYONE, None),
+    "sessions_end_others": ({}, POST_ONLY, EVERYONE),
     "verify_document": ({"code": "verify_code"}, EVERYONE, None),
     # cells/urls.py
     "organisation_tree": ({}, STAFF_LIST, None),
@@ -293,3 +302,29 @@ def test_a_url_mixing_own_and_foreign_objects_answers_404(client_for, people, tr
     ]:
         for method in ("get", "post"):
             assert getattr(client, method)(reverse(name, kwargs=kwargs)).status_code == 404, (name, method)
+
+
+@pytest.mark.parametrize("role", ["admin", "viewer", "officer"])
+def test_the_roles_that_need_a_second_factor_reach_no_page_with_the_password_alone(client, people, objects, role):
+    """Issue #21: signed in with the password only, every URL of the matrix (and the admin) sends them to
+    enrolment; only the public pages, logout and the second factor's own pages open."""
+    from cells.selectors import SECOND_FACTOR_REQUIRED_ROLES
+
+    user = getattr(people, role)
+    assert {a.role for a in user.role_assignments.all()} <= SECOND_FACTOR_REQUIRED_ROLES
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    setup = reverse("two_factor_setup")
+    open_pages = PUBLIC | {"logout", "two_factor_setup", "two_factor_verify"}
+    leaks = []
+    for name in MATRIX:
+        if name in open_pages:
+            continue
+        url = url_of(name, objects)
+        for method in ("get", "post"):
+            response, error = answer(client, method, url)
+            if error or not (response.status_code == 302 and response.url.startswith(setup)):
+                leaks.append(f"{method.upper()} {name}: {error or response.status_code}")
+    response = client.get("/quan-tri/")
+    if not response.url.startswith(setup):
+        leaks.append(f"GET admin: {response.status_code}")
+    assert not leaks, "\n".join(leaks)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from cells import selectors
 from cells.models import AuditEntry, CellMembership, Member, Organisation, Position, Role, RoleAssignment, Suspension
+from tests.factories import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,7 @@ def form_data(client, url) -> dict:
 def superuser_client(client):
     user = get_user_model().objects.create_superuser("quantri", "quantri@example.vn", "matkhau-123")
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    pass_second_factor(client, user)  # staff: the admin is behind the second factor
     client.user = user
     return client
 

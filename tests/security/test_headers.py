@@ -58,9 +58,11 @@ def test_language_switch_and_htmx_polling_work_under_the_policy(live_server, csp
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     from reports.models import ReportRun
+    from tests.factories import totp_code, totp_device
 
     from .conftest import csp_violations
 
+    device = totp_device(people.officer)
     browser = csp_browser
     run = ReportRun.objects.create(organisation=tree.tccs, params={"year": 2026}, status=ReportRun.Status.RUNNING,
                                    progress=10)
@@ -69,6 +71,12 @@ def test_language_switch_and_htmx_polling_work_under_the_policy(live_server, csp
     browser.find_element(By.NAME, "password").send_keys("matkhau-123")
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     WebDriverWait(browser, 15).until(EC.url_changes(live_server.url + reverse("login")))
+    # The officer's second step: the code of the authenticator app (issue #21).
+    assert reverse("two_factor_verify") in browser.current_url
+    browser.find_element(By.NAME, "token").send_keys(totp_code(device))
+    verify_url = browser.current_url
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(browser, 15).until(EC.url_changes(verify_url))
 
     # The report runs page polls the running row every 2 s through htmx (static/vendor/htmx).
     browser.get(live_server.url + reverse("reports:runs", args=[tree.tccs.pk]))

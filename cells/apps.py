@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class CellsConfig(AppConfig):
     name = "cells"
     verbose_name = _("Tổ chức đảng và đảng viên")
+
+    def ready(self):
+        from django.db.backends.signals import connection_created
+
+        from lib.textsearch import register_sqlite_functions
+
+        # The accent fold of the search (lib/textsearch.py) as an SQL function on SQLite connections.
+        connection_created.connect(register_sqlite_functions, dispatch_uid="portal_fold")

@@ -1,0 +1,55 @@
+"""Accent-insensitive, typo-tolerant search on PostgreSQL (issue #15): unaccent, pg_trgm and trigram indexes.
+
+``unaccent()`` is only STABLE (its dictionary could change), so it cannot appear in an index; the usual
+fix is an IMMUTABLE SQL wrapper that names the dictionary explicitly, ``immutable_unaccent``. The GIN
+indexes are on ``lower(immutable_unaccent(name))`` with ``gin_trgm_ops``: they serve both the
+``LIKE '%word%'`` of "contains every word" and the ``%>`` of word similarity (lib/textsearch.py builds
+exactly that expression). On SQLite every operation here does nothing: the fold runs in Python there.
+"""
+
+from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
+from django.db import migrations
+
+FOLD_FUNCTION = """
+CREATE OR REPLACE FUNCTION immutable_unaccent(text) RETURNS text
+AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+"""
+
+INDEXES = [
+    ("member_name_fold_trgm", "cells_member", "full_name"),
+    ("org_name_fold_trgm", "cells_organisation", "name"),
+]
+
+
+class PostgresOnlySQL(migrations.RunSQL):
+    """RunSQL that runs on PostgreSQL only, and is a no-op on any other database."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("cells", "0006_dues_unpaid_index"),
+    ]
+
+    operations = [
+        # Both skip themselves on databases other than PostgreSQL.
+        UnaccentExtension(),
+        TrigramExtension(),
+        PostgresOnlySQL(FOLD_FUNCTION, "DROP FUNCTION IF EXISTS immutable_unaccent(text)"),
+        *[
+            PostgresOnlySQL(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin (lower(immutable_unaccent({column})) gin_trgm_ops)",
+                f"DROP INDEX IF EXISTS {name}",
+            )
+            for name, table, column in INDEXES
+        ],
+    ]

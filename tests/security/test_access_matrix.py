@@ -47,6 +47,8 @@ MATRIX = {
     "password_change_done": ({}, EVERYONE, POST_ONLY),
     "verify_lookup": ({}, EVERYONE, None),
     "verify_document": ({"code": "verify_code"}, EVERYONE, None),
+    # Everyone searches within what they may see (tests/meetings/test_search.py); GET only.
+    "search": ({}, EVERYONE, POST_ONLY),
     # cells/urls.py
     "organisation_tree": ({}, STAFF_LIST, None),
     "organisation_detail": ({"pk": "cell"}, CELL_READ, None),

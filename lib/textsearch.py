@@ -82,11 +82,23 @@ def words_of(query: str) -> list[str]:
     return fold(query).split()
 
 
+# Shorter words match only at the start of a word: "an" finds "Nguyễn Văn An" and "Anh", not every "Văn".
+# That also keeps them on the trigram index, which cannot serve a two-letter LIKE '%an%'.
+WORD_START_ONLY_BELOW = 3
+
+
+def word_in(text: str, word: str) -> Q:
+    """The folded column ``text`` holds ``word``: anywhere for three letters or more, else at a word's start."""
+    if len(word) >= WORD_START_ONLY_BELOW:
+        return Q(**{f"{text}__contains": word})
+    return Q(**{f"{text}__startswith": word}) | Q(**{f"{text}__contains": f" {word}"})
+
+
 def matching(queryset: QuerySet, query: str, source, *, rank: str = "match_rank") -> QuerySet:
     """The rows of ``queryset`` whose ``source`` (a field name, or an expression) matches ``query``, each
     with its score aliased as ``rank`` (higher is better): order by ``-<rank>`` to rank them.
 
-    A row matches when its folded text contains every folded word of the query; on PostgreSQL also when
+    A row matches when its folded text contains every folded word of the query (``word_in``); on PostgreSQL also when
     the query is word-similar to it (a typo). The score: 2 when the text starts with the whole query,
     1.5 when it contains it, 1 when it contains every word; on PostgreSQL plus the word similarity (0–1).
     """
@@ -98,7 +110,7 @@ def matching(queryset: QuerySet, query: str, source, *, rank: str = "match_rank"
     phrase = " ".join(words)
     contains_all = Q()
     for word in words:
-        contains_all &= Q(**{f"{text}__contains": word})
+        contains_all &= word_in(text, word)
     score = Case(When(**{f"{text}__startswith": phrase}, then=Value(2.0)),
                  When(**{f"{text}__contains": phrase}, then=Value(1.5)),
                  When(contains_all, then=Value(1.0)),

@@ -214,9 +214,9 @@ def test_the_query_count_does_not_grow_with_the_results(client_for, tree, people
         make_member(organisation=tree.cell, full_name=f"Vũ Văn {n:02d}")
         make_organisation(parent=tree.tccs, kind=Organisation.Kind.CHI_BO, name=f"Chi bộ Vũ {n:02d}")
     client = client_for(people.officer)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         client.get(URL, {"q": "vu"})
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         client.get(URL, {"q": "vu", "loai": "dang-vien", "trang": 2})
 
 

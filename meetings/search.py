@@ -15,13 +15,12 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.db.models.functions import Concat
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import translation
 
 from cells.models import Member, Organisation
 from cells.selectors import READ_MEMBERS, members_visible_to, organisations_visible_to, roles_over
-from lib.textsearch import fold, matching
+from lib.textsearch import Folded, fold, matching, word_in, words_of
 
 from .models import Meeting
 from .selectors import cells_visible_to, meetings_visible_to
@@ -111,7 +110,8 @@ def members_found(*, user, query: str) -> QuerySet[Member]:
 
 
 def meetings_found(*, user, query: str) -> QuerySet[Meeting]:
-    """Meetings the user may see, by month or year, kind, and topic or cell name; newest first among equals."""
+    """Meetings the user may see, by month or year, kind, and every remaining word in the topic or the cell's
+    name (accents folded, no typo tolerance: the meetings' topics carry no trigram index); newest first."""
     asked = parse_meeting_query(query)
     if asked.is_empty:
         return Meeting.objects.none()
@@ -122,11 +122,15 @@ def meetings_found(*, user, query: str) -> QuerySet[Meeting]:
         meetings = meetings.filter(period_month__year=asked.year)
     if asked.kinds:
         meetings = meetings.filter(kind__in=asked.kinds)
-    order = ["-period_month", "-planned_start", "-pk"]
     if asked.text:
-        meetings = matching(meetings, asked.text, Concat("topic", Value(" "), "organisation__name"))
-        order.insert(0, "-match_rank")
-    return meetings.select_related("organisation", "organisation__parent").order_by(*order)
+        meetings = meetings.alias(topic_text=Folded("topic"))
+        for word in words_of(asked.text):
+            # Each word in the cell's name (read from the organisations' trigram index) or in the topic.
+            cells = Organisation.objects.alias(name_text=Folded("name")).filter(word_in("name_text", word))
+            meetings = meetings.filter(Q(organisation__in=cells.values("pk"))
+                                       | (Q(topic__gt="") & word_in("topic_text", word)))
+    return (meetings.select_related("organisation", "organisation__parent")
+            .order_by("-period_month", "-planned_start", "-pk"))
 
 
 def organisation_link_name(user, organisation: Organisation) -> str:

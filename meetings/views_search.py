@@ -1,7 +1,7 @@
 """The search page (/tim-kiem/?q=): organisations, members and meetings the user may see, grouped by kind.
 
-Without ``loai`` each kind shows its best few results and how many there are, with a link to all of
-them; with ``loai`` one kind is listed page by page. The matching and the access rules are in
+Without ``loai`` each kind shows its best few results, with a link to all of them when there are more;
+with ``loai`` one kind is listed page by page, with its count. The matching and the access rules are in
 ``meetings.search``; the number of queries does not depend on the number of results.
 """
 
@@ -36,16 +36,18 @@ def search(request):
             found = finder(user=request.user, query=query)
             if chosen:
                 page = page_of(request, found, PAGE_SIZE)
-                rows, count = list(page.object_list), page.paginator.count
+                rows, count, more = list(page.object_list), page.paginator.count, False
             else:
-                page, count = None, found.count()
-                rows = list(found[:SUMMARY_SIZE]) if count else []
+                # One more row than shown says whether there are more, without a COUNT over every match.
+                page, count = None, None
+                rows = list(found[:SUMMARY_SIZE + 1])
+                more, rows = len(rows) > SUMMARY_SIZE, rows[:SUMMARY_SIZE]
             if key == "to-chuc":
                 for organisation in rows:
                     organisation.found_url = reverse(finders.organisation_link_name(request.user, organisation),
                                                      args=[organisation.pk])
-            groups.append({"key": key, "label": label, "rows": rows, "count": count, "page": page})
+            groups.append({"key": key, "label": label, "rows": rows, "count": count, "more": more, "page": page})
     return render(request, "meetings/search.html", {
         "form": form, "groups": groups, "chosen": chosen, "query": query,
-        "total": sum(group["count"] for group in groups), "kinds": [(key, label) for key, label, _f in GROUPS],
+        "found_any": any(group["rows"] for group in groups),
     })

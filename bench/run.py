@@ -290,6 +290,14 @@ class Bench:
         self.page("member list ?status=chinh_thuc (own cell, secretary)",
                   url("member_list", query="?status=chinh_thuc"), user=s["secretary"], floor=logged_in,
                   note=f"{s['cell_members']} members visible")
+        # The search box (issue #15): an unaccented name, a typo (PostgreSQL's trigrams), and one kind paged.
+        self.page("search ?q=nguyen van (Khối)", url("search", query="?q=nguyen+van"), user=s["viewer"],
+                  floor=logged_in, note=f"{s['members']} members visible, 5 of each kind")
+        self.page("search ?q=nguyen vna (typo, Khối)", url("search", query="?q=nguyen+vna"), user=s["viewer"],
+                  floor=logged_in, note="trigram word similarity")
+        self.page("search ?q=nguyen&loai=dang-vien page 2 (officer)",
+                  url("search", query="?q=nguyen&loai=dang-vien&trang=2"), user=s["officer"], floor=logged_in,
+                  note="one kind, 20 a page")
         self.page("RSVP one-click page", s["rsvp_path"], floor="floor: bare view, anonymous",
                   target=f"≤ {FLOOR_FACTOR:g}× bare view", note=s["rsvp_note"])
 

@@ -7,5 +7,11 @@ class CellsConfig(AppConfig):
     verbose_name = _("Tổ chức đảng và đảng viên")
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
+        from lib.textsearch import register_sqlite_functions
+
         from . import receivers  # noqa: F401  (connects the sign-in receivers)
 
+        # The accent fold of the search (lib/textsearch.py) as an SQL function on SQLite connections.
+        connection_created.connect(register_sqlite_functions, dispatch_uid="portal_fold")

@@ -2,13 +2,14 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+
+from lib.paging import page_of, query_without_page
 
 from . import member_excel, selectors, services
 from .forms import (
@@ -44,11 +45,16 @@ def home(request):
     return render(request, "cells/no_role.html")
 
 
+# The tree in path order, a page at a time: the Khối's whole tree is several hundred rows.
+TREE_PAGE_SIZE = 100
+
+
 def organisation_tree(request):
     organisations = selectors.organisation_tree(user=request.user)
-    if not organisations.exists():
+    page = page_of(request, organisations, TREE_PAGE_SIZE)
+    if not page.paginator.count:
         raise PermissionDenied
-    return render(request, "cells/organisation_list.html", {"organisations": organisations})
+    return render(request, "cells/organisation_list.html", {"organisations": page.object_list, "page": page})
 
 
 def organisation_detail(request, pk):
@@ -121,11 +127,8 @@ def _filtered_members(request):
 
 def member_list(request):
     form, members = _filtered_members(request)
-    page = Paginator(members, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "cells/member_list.html", {
-        "form": form, "page": page, "query": query.urlencode(),
+        "form": form, "page": page_of(request, members), "query": query_without_page(request),
         "can_manage": selectors.can_manage_members_somewhere(request.user),
     })
 

@@ -8,10 +8,11 @@ subtrees only. Everyone else answers 403: the page names no object, so there is 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+
+from lib.paging import page_of
 
 from .models import AuditEntry, Organisation, Role
 from .selectors import _root_paths, _subtree_q, organisations_visible_to, roles_of, sees_whole_khoi
@@ -113,9 +114,6 @@ def audit_list(request):
     if form.is_bound and form.is_valid():
         filters = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
     entries = audit_entry_list(user=request.user, **filters) if not form.errors else AuditEntry.objects.none()
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("trang"))
-    query = request.GET.copy()
-    query.pop("trang", None)
+    page = page_of(request, entries, PAGE_SIZE)
     rows = [(entry, changes_of(entry)) for entry in page.object_list]
-    return render(request, "cells/audit_list.html", {"form": form, "page": page, "rows": rows,
-                                                     "query": query.urlencode()})
+    return render(request, "cells/audit_list.html", {"form": form, "page": page, "rows": rows})

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lib import xlsx
+from lib.paging import page_of
 
 from . import dues, selectors, services
 from .forms import (
@@ -205,9 +206,9 @@ def dues_arrears(request, pk):
     organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
     year = _year(request)
     subtree = Organisation.objects.filter(path__startswith=organisation.path)
+    page = page_of(request, selectors.members_with_unpaid_months(organisations=subtree, year=year))
     return render(request, "cells/books/dues_arrears.html", {
-        "organisation": organisation, "year": year,
-        "members": selectors.members_with_unpaid_months(organisations=subtree, year=year),
+        "organisation": organisation, "year": year, "members": page.object_list, "page": page,
     })
 
 
@@ -300,14 +301,19 @@ def document_download(request, pk):
                         content_type=document.content_type or None)
 
 
+# Cells × documents: a đảng ủy's cells fit on a page, the Khối's several hundred do not.
+DOCUMENT_ROWS_PER_PAGE = 100
+
+
 def documents_table(request, pk):
     organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
     year = _year(request)
     types, cells, totals = selectors.documents_table(organisation=organisation, year=year, on=timezone.localdate())
-    rows = [(cell, [getattr(cell, f"doc_{t.pk}") for t in types]) for cell in cells]
+    page = page_of(request, cells, DOCUMENT_ROWS_PER_PAGE)
+    rows = [(cell, [getattr(cell, f"doc_{t.pk}") for t in types]) for cell in page.object_list]
     return render(request, "cells/books/documents_table.html", {
-        "organisation": organisation, "year": year, "types": types, "rows": rows,
-        "totals": [totals.get(t.pk, 0) for t in types], "cell_count": len(rows),
+        "organisation": organisation, "year": year, "types": types, "rows": rows, "page": page,
+        "totals": [totals.get(t.pk, 0) for t in types], "cell_count": page.paginator.count,
     })
 
 

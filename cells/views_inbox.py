@@ -4,7 +4,6 @@ Everything here is the signed-in user's own: a message of someone else answers 4
 """
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +11,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+
+from lib.paging import page_of
 
 from . import services
 from .models import Notification
@@ -34,7 +35,7 @@ def unread_count(user) -> int:
 
 def inbox(request):
     notifications = notifications_of(request.user).order_by("-created_at", "-pk")
-    page = Paginator(notifications, 30).get_page(request.GET.get("trang"))
+    page = page_of(request, notifications, 30)
     return render(request, "cells/inbox.html", {
         "page": page,
         "unread": unread_count(request.user),

@@ -7,6 +7,7 @@ from django.urls import include, path
 from cells import views as cell_views
 from cells import views_account as account_views
 from meetings import views as meeting_views
+from meetings import views_search
 
 urlpatterns = [
     path("", cell_views.home, name="home"),
@@ -26,6 +27,7 @@ urlpatterns = [
     # Public, no login: anyone holding a printed document checks it against the filed copy (issue #14).
     path("xac-minh/", meeting_views.verify_lookup, name="verify_lookup"),
     path("xac-minh/<str:code>/", meeting_views.verify_document, name="verify_document"),
+    path("tim-kiem/", views_search.search, name="search"),
     path("bao-cao/", include("reports.urls")),
     path("cham-diem/", include("scoring.urls")),
     path("quan-tri/", admin.site.urls),

@@ -3,12 +3,14 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cells.forms import NOTE_MAX, VNDateField, YearRangeMixin, limit_text, long_text_field
 from cells.models import Member, Position
+from lib.textsearch import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, fold
 
 from .models import AgendaItem, Attendance, Meeting, MeetingDocument, Resolution, Task, Vote
 from .services import EDITABLE_BY_STATE
@@ -398,3 +400,25 @@ class AgendaItemForm(forms.Form):
 class RsvpForm(forms.Form):
     reason = forms.CharField(label=_("Lý do không tham dự"), max_length=255, required=False)
 
+
+
+class SearchForm(forms.Form):
+    """The search box (meetings/views_search.py): the words, and optionally one kind of result to page through."""
+
+    KINDS = [("", _("Tất cả")), ("to-chuc", _("Tổ chức đảng")), ("dang-vien", _("Đảng viên")),
+             ("sinh-hoat", _("Buổi sinh hoạt"))]
+
+    q = forms.CharField(
+        label=_("Tìm kiếm"), min_length=MIN_QUERY_LENGTH, max_length=MAX_QUERY_LENGTH, strip=True,
+        error_messages={
+            "required": _("Nhập tên chi bộ, tên đảng viên hoặc chủ đề, tháng của buổi sinh hoạt."),
+            "min_length": _("Nhập ít nhất %(limit_value)d ký tự để tìm."),
+            "max_length": _("Nhập tối đa %(limit_value)d ký tự."),
+        })
+    loai = forms.ChoiceField(label=_("Loại kết quả"), choices=KINDS, required=False)
+
+    def clean_q(self):
+        query = self.cleaned_data["q"]
+        if not any(ch.isalnum() for ch in fold(query)):
+            raise ValidationError(_("Nhập chữ hoặc số để tìm."), code="empty")
+        return query

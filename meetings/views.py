@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cells.forms import add_service_errors
+from lib.paging import page_of
 
 from . import documents, indicators, selectors, services
 from .forms import (
@@ -62,16 +62,20 @@ def index(request):
         raise PermissionDenied
     if cells.count() == 1:
         return redirect("meetings:cell_list", cell_pk=cells.get().pk)
-    page = Paginator(cells.select_related("parent"), 50).get_page(request.GET.get("page"))
+    page = page_of(request, cells.select_related("parent"))
     return render(request, "meetings/index.html", {"page": page})
+
+
+# Four years of a cell's monthly, thematic and committee meetings on a page.
+MEETINGS_PER_PAGE = 50
 
 
 def cell_meetings(request, cell_pk):
     cell = selectors.get_cell_for_user_or_404(request.user, cell_pk)
     can_write = selectors.can_write_cell(request.user, cell)
+    page = page_of(request, selectors.meeting_list(user=request.user, cell=cell), MEETINGS_PER_PAGE)
     return render(request, "meetings/meeting_list.html", {
-        "cell": cell, "can_write": can_write,
-        "meetings": selectors.meeting_list(user=request.user, cell=cell),
+        "cell": cell, "can_write": can_write, "meetings": page.object_list, "page": page,
         "tasks": selectors.tasks_of_cell(cell=cell).filter(status="open") if can_write else None,
         "today": timezone.localdate(),
     })
@@ -79,8 +83,9 @@ def cell_meetings(request, cell_pk):
 
 def my_tasks(request):
     member = getattr(request.user, "member", None)
-    tasks = selectors.tasks_of_member(member=member) if member else []
-    return render(request, "meetings/my_tasks.html", {"tasks": tasks, "today": timezone.localdate()})
+    page = page_of(request, selectors.tasks_of_member(member=member) if member else [])
+    return render(request, "meetings/my_tasks.html", {"tasks": page.object_list, "page": page,
+                                                      "today": timezone.localdate()})
 
 
 # --- planning ------------------------------------------------------------------------------

@@ -2,13 +2,13 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lib import xlsx
+from lib.paging import page_of, query_without_page
 
 from . import exports, selectors, services
 from .forms import PeriodForm, ReportRunForm
@@ -50,11 +50,10 @@ def drill(request, pk, metric):
     if request.GET.get("format") == "xlsx":
         table = selectors.drill_table(metric, records, title=title)
         return _xlsx(exports.tables_xlsx([table]), f"{metric}-{scope.pk}.xlsx")
-    page = Paginator(records, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = page_of(request, records)
     return render(request, "reports/drill.html", {
-        "scope": scope, "part": part, "period": period, "title": title, "page": page, "query": query.urlencode(),
+        "scope": scope, "part": part, "period": period, "title": title, "page": page,
+        "query": query_without_page(request),
         "table": selectors.drill_table(metric, page.object_list, title=title),
     })
 
@@ -70,8 +69,9 @@ def report_runs(request, pk):
             services.report_run_create(organisation=scope, year=form.cleaned_data["year"], by=request.user)
             messages.success(request, _("Đã đưa báo cáo vào hàng đợi; trang sẽ tự cập nhật khi có kết quả."))
             return redirect("reports:runs", pk=scope.pk)
-    runs = selectors.report_runs_visible_to(request.user, scope=scope)[:50]
-    return render(request, "reports/runs.html", {"scope": scope, "form": form, "runs": runs, "can_run": can_run})
+    page = page_of(request, selectors.report_runs_visible_to(request.user, scope=scope))
+    return render(request, "reports/runs.html", {"scope": scope, "form": form, "runs": page.object_list, "page": page,
+                                                 "can_run": can_run})
 
 
 def report_run_status(request, run_pk):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cells.forms import add_service_errors
 from cells.selectors import READ_MEMBERS, organisations_visible_to
+from lib.paging import page_of
 from meetings.selectors import can_write_cell, cells_visible_to, meetings_visible_to
 
 from . import documents, selectors, services
@@ -41,15 +42,19 @@ def _form_page(request, form, action, *, success, redirect_to, title, back=None,
 
 # --- meeting scores ---------------------------------------------------------------------------
 
+SCORES_PER_PAGE = 100
+
 
 def index(request):
     cells = cells_visible_to(request.user)
     if not cells.exists():
         raise PermissionDenied
     scores = (MeetingScore.objects.filter(meeting__in=meetings_visible_to(request.user))
-              .select_related("meeting", "meeting__organisation").order_by("-meeting__period_month", "pk")[:100])
+              .select_related("meeting", "meeting__organisation", "meeting__organisation__parent")
+              .order_by("-meeting__period_month", "pk"))
+    page = page_of(request, scores, SCORES_PER_PAGE)
     return render(request, "scoring/index.html", {
-        "scores": scores, "cells": cells.order_by("path"), "year": timezone.localdate().year,
+        "scores": page.object_list, "page": page, "cells": cells.order_by("path"), "year": timezone.localdate().year,
         "can_read_tree": organisations_visible_to(request.user, roles=READ_MEMBERS).exists(),
         "my_ratings": selectors.ratings_of_user(request.user),
     })
@@ -290,8 +295,9 @@ def supervision(request):
     if not organisations_visible_to(request.user, roles=READ_MEMBERS).exists():
         raise PermissionDenied
     start, end, year, quarter = _quarter(request)
+    page = page_of(request, selectors.cells_without_upper_visit(user=request.user, start=start, end=end))
     return render(request, "scoring/supervision.html", {
-        "cells": selectors.cells_without_upper_visit(user=request.user, start=start, end=end),
+        "cells": page.object_list, "page": page,
         "start": start, "end": end, "year": year, "quarter": quarter, "quarters": [1, 2, 3, 4],
         "today": timezone.localdate(),
     })
@@ -301,10 +307,10 @@ def inspection_list(request):
     visible = organisations_visible_to(request.user, roles=READ_MEMBERS)
     if not visible.exists():
         raise PermissionDenied
-    inspections = selectors.inspections_visible_to(request.user).order_by("-inspected_on", "pk")[:200]
+    page = page_of(request, selectors.inspections_visible_to(request.user).order_by("-inspected_on", "pk"))
     cells = [cell for cell in visible.filter(kind__in=("chi_bo", "chi_bo_co_so")).order_by("path")
              if selectors.can_inspect(request.user, cell)]
-    return render(request, "scoring/inspection_list.html", {"inspections": inspections, "cells": cells,
+    return render(request, "scoring/inspection_list.html", {"inspections": page.object_list, "page": page, "cells": cells,
                                                             "today": timezone.localdate()})
 
 

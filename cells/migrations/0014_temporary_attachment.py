@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cells', '0011_two_factor_sessions'),
+        ('cells', '0012_search_extensions'),
     ]
 
     operations = [

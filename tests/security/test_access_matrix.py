@@ -56,6 +56,8 @@ MATRIX = {
     "sessions": ({}, EVERYONE, None),
     "sessions_end_others": ({}, POST_ONLY, EVERYONE),
     "verify_document": ({"code": "verify_code"}, EVERYONE, None),
+    # Everyone searches within what they may see (tests/meetings/test_search.py); GET only.
+    "search": ({}, EVERYONE, POST_ONLY),
     # cells/urls.py
     "organisation_tree": ({}, STAFF_LIST, None),
     "organisation_detail": ({"pk": "cell"}, CELL_READ, None),

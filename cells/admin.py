@@ -17,6 +17,7 @@ from .models import (
     MemberCommitment,
     Notification,
     Organisation,
+    PersonalDataCorrection,
     Position,
     RequiredDocumentType,
     RoleAssignment,
@@ -290,3 +291,12 @@ class MemberCommitmentAdmin(ReadOnlyAdmin):
     list_display = ("member", "year", "source", "confirmed_at")
     list_filter = ("year", "source")
     raw_id_fields = ("member", "recorded_by")
+
+
+@admin.register(PersonalDataCorrection)
+class PersonalDataCorrectionAdmin(ReadOnlyAdmin):
+    """Asked by the member on "Dữ liệu cá nhân của tôi", decided on the officer's page (services, audit)."""
+
+    list_display = ("member", "field", "status", "created_at", "decided_by", "decided_at")
+    list_filter = ("status", "field")
+    raw_id_fields = ("member",)

@@ -201,7 +201,9 @@ def ledger_pdf(context: dict) -> bytes:
     """The dues book of one month as an A4 landscape PDF in Liberation Serif (WeasyPrint)."""
     from .pdf import render_pdf
 
-    return render_pdf("documents/dues_ledger.html", {**context, "money": money})
+    from .privacy import PERSONAL_DATA_NOTICE
+
+    return render_pdf("documents/dues_ledger.html", {**context, "money": money, "personal_notice": PERSONAL_DATA_NOTICE})
 
 
 def ledger_xlsx(context: dict) -> bytes:
@@ -213,12 +215,14 @@ def ledger_xlsx(context: dict) -> bytes:
 
     from lib import xlsx
 
+    from .privacy import PERSONAL_DATA_NOTICE
+
     workbook = xlsx.new_workbook()
     sheet = workbook.active
     sheet.title = f"{context['month']:%m-%Y}"
     xlsx.append_row(sheet, [context["cell"].name])[0].font = Font(bold=True)
     xlsx.append_row(sheet, [context["title"]])[0].font = Font(bold=True, size=13)
-    xlsx.append_row(sheet, [])
+    xlsx.append_row(sheet, [str(PERSONAL_DATA_NOTICE)])[0].font = Font(italic=True, bold=True, color="C00000")
     headers = ["STT", "Họ và tên", "Mức căn cứ (đ)", "Mức đóng", "Phải nộp (đ)", "Đã nộp (đ)", "Ngày nộp",
                "Hình thức", "Ghi chú"]
     for cell in xlsx.append_row(sheet, headers):

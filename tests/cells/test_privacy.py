@@ -218,3 +218,17 @@ def test_only_the_officers_over_the_member_decide(client_for, people, member):
     with pytest.raises(PermissionDenied):  # nobody asks in another member's name
         services.correction_request(member=member, field="phone", new_value="0987654000", reason="x",
                                     by=people.secretary)
+
+
+def test_the_dues_book_files_say_they_hold_personal_data_and_are_logged(client_for, people, tree, member):
+    import datetime
+
+    services.dues_month_open(organisation=tree.cell, month=datetime.date(2026, 3, 1), by=people.secretary)
+    client = client_for(people.secretary)
+    response = client.get(reverse("books_dues_xlsx", args=[tree.cell.pk]), {"thang": "03/2026"})
+    assert str(PERSONAL_DATA_NOTICE) in _texts(response)
+    response = client.get(reverse("books_dues_pdf", args=[tree.cell.pk]), {"thang": "03/2026"})
+    assert response.status_code == 200
+    logged = AuditEntry.objects.filter(action="cells.personal_data.export").order_by("pk")
+    assert [(e.object_id, e.after["rows"], e.after["params"]) for e in logged] == [
+        ("dues_ledger.xlsx", 2, {"month": "03/2026"}), ("dues_ledger.pdf", 2, {"month": "03/2026"})]

@@ -1041,7 +1041,13 @@ def personal_export_log(*, by, document: str, rows: int, organisation=None, full
 
 
 def _correction_snapshot(correction) -> dict:
-    return {"field": correction.field, "new_value": correction.new_value, "reason": correction.reason,
+    from .privacy import PERSONAL_FIELDS, mask
+
+    # The asked value of a citizen ID or phone is kept masked in the log (the change itself is logged
+    # by member_update, and the log's page masks it too).
+    new_value = mask(correction.field, correction.new_value) if correction.field in PERSONAL_FIELDS else \
+        correction.new_value
+    return {"field": correction.field, "new_value": new_value, "reason": correction.reason,
             "status": correction.status, "decision_note": correction.decision_note}
 
 

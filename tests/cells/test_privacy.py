@@ -232,3 +232,10 @@ def test_the_dues_book_files_say_they_hold_personal_data_and_are_logged(client_f
     logged = AuditEntry.objects.filter(action="cells.personal_data.export").order_by("pk")
     assert [(e.object_id, e.after["rows"], e.after["params"]) for e in logged] == [
         ("dues_ledger.xlsx", 2, {"month": "03/2026"}), ("dues_ledger.pdf", 2, {"month": "03/2026"})]
+
+
+def test_the_change_log_shows_a_changed_citizen_id_masked(client_for, people, member):
+    services.member_update(member=member, citizen_id="045123456780", by=people.officer)
+    page = client_for(people.officer).get(reverse("audit_list")).content.decode()
+    assert "********6789" in page and "********6780" in page
+    assert CCCD not in page and "045123456780" not in page

@@ -1091,7 +1091,7 @@ def correction_decide(*, correction, approve: bool, note: str = "", by):
     from .privacy import correction_value
     from .selectors import can_manage_member
 
-    correction = PersonalDataCorrection.objects.select_for_update().select_related("member__organisation").get(
+    correction = PersonalDataCorrection.objects.select_for_update(of=("self",)).select_related("member__organisation").get(
         pk=correction.pk)
     if not can_manage_member(by, correction.member):
         raise PermissionDenied

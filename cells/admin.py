@@ -20,6 +20,7 @@ from .models import (
     MemberImportMapping,
     Notification,
     Organisation,
+    PersonalDataCorrection,
     Position,
     RecoveryCode,
     RecoveryCodeDevice,
@@ -358,3 +359,10 @@ class UserSessionAdmin(ReadOnlyAdmin):
     list_display = ("user", "ip_address", "created_at", "last_seen_at")
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
+@admin.register(PersonalDataCorrection)
+class PersonalDataCorrectionAdmin(ReadOnlyAdmin):
+    """Asked by the member on "Dữ liệu cá nhân của tôi", decided on the officer's page (services, audit)."""
+
+    list_display = ("member", "field", "status", "created_at", "decided_by", "decided_at")
+    list_filter = ("status", "field")
+    raw_id_fields = ("member",)

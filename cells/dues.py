@@ -326,8 +326,9 @@ def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict, 
 def ledger_pdf(context: dict) -> bytes:
     """The dues book of one month as an A4 landscape PDF in Liberation Serif (WeasyPrint)."""
     from .pdf import render_pdf
+    from .privacy import PERSONAL_DATA_NOTICE
 
-    return render_pdf("documents/dues_ledger.html", {**context, "money": money})
+    return render_pdf("documents/dues_ledger.html", {**context, "money": money, "personal_notice": PERSONAL_DATA_NOTICE})
 
 
 def ledger_xlsx(context: dict) -> bytes:
@@ -339,6 +340,8 @@ def ledger_xlsx(context: dict) -> bytes:
     from openpyxl.styles import Alignment, Font
 
     from lib import xlsx
+
+    from .privacy import PERSONAL_DATA_NOTICE
 
     bold = Font(bold=True)
 
@@ -356,16 +359,18 @@ def ledger_xlsx(context: dict) -> bytes:
         for index, width in enumerate(values):
             sheet.column_dimensions[chr(ord("A") + index)].width = width
 
-    def titled(sheet, subtitle):
+    def titled(sheet, subtitle, *, personal=False):
         xlsx.append_row(sheet, [context["cell"].name])[0].font = bold
         xlsx.append_row(sheet, [context["title"]])[0].font = Font(bold=True, size=13)
         xlsx.append_row(sheet, [f"{context['period']} — {subtitle}"])
+        if personal:  # the members' names and payments (cells.privacy: every file with personal data says so)
+            xlsx.append_row(sheet, [str(PERSONAL_DATA_NOTICE)])[0].font = Font(italic=True, bold=True, color="C00000")
         xlsx.append_row(sheet, [])
 
     workbook = xlsx.new_workbook()
     sheet = workbook.active
     sheet.title = f"{context['month']:%m-%Y}"
-    titled(sheet, "Thu đảng phí của đảng viên")
+    titled(sheet, "Thu đảng phí của đảng viên", personal=True)
     header(sheet, ["STT", "Họ và tên", "Mức căn cứ (đ)", "Mức đóng", "Phải nộp (đ)", "Đã nộp (đ)", "Ngày nộp",
                    "Hình thức", "Ghi chú"])
     for row in context["rows"]:

@@ -612,3 +612,28 @@ class SecondFactorForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+# --- personal data: a member's correction request, an officer's decision --------------------
+
+
+class CorrectionRequestForm(forms.Form):
+    field = forms.ChoiceField(label=_("Mục cần sửa"), choices=())
+    new_value = forms.CharField(label=_("Giá trị đúng"), max_length=255,
+                                help_text=_("Ngày ghi theo dạng ngày/tháng/năm, ví dụ 05/02/1980."))
+    reason = forms.CharField(label=_("Lý do"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("Ví dụ: CCCD mới cấp ngày …; số điện thoại đã đổi."))
+
+    def __init__(self, *args, **kwargs):
+        from .privacy import CORRECTABLE_FIELDS, field_label
+
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = [(field, field_label(field)) for field in CORRECTABLE_FIELDS]
+        self.helper = FormHelper()
+        self.helper.form_action = ""
+        self.helper.layout = Layout(Row(Column("field", css_class="col-sm-5"), Column("new_value", css_class="col-sm-7")),
+                                    "reason", Div(_submit(_("Gửi đề nghị sửa")), css_class="mt-2"))
+
+
+class CorrectionDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Quyết định"), choices=[("approve", _("Chấp nhận")),
+                                                                   ("refuse", _("Không chấp nhận"))])
+    note = forms.CharField(label=_("Ghi chú (bắt buộc khi không chấp nhận)"), max_length=500, required=False)

@@ -1092,14 +1092,14 @@ def import_stash_clear(*, session) -> None:
 # --- export --------------------------------------------------------------------------------
 
 
-def _export_values(number: int, member: Member) -> list:
+def _export_values(number: int, member: Member, personal: dict) -> list:
     return [
         number,
         member.full_name,
         member.date_of_birth,
         member.get_sex_display() if member.sex else "",
-        member.citizen_id or "",
-        member.phone,
+        personal["citizen_id"],
+        personal["phone"],
         member.email,
         member.party_card_number or "",
         member.admission_decision_date,
@@ -1119,12 +1119,17 @@ def export_filename() -> str:
     return f"so-danh-sach-dang-vien-{timezone.localdate():%Y%m%d}.xlsx"
 
 
-def member_export_workbook(*, members) -> bytes:
-    """The member list as an .xlsx: a title, a bold header, one row per member, real dates.
+def member_export_workbook(*, members, user) -> tuple[bytes, int]:
+    """The member list as an .xlsx: a title, a bold header, one row per member, real dates; and how
+    many rows carry the citizen ID and phone unmasked.
 
+    The file says it holds personal data (its second line), and the citizen ID and phone of each member
+    are in full only where ``privacy.can_see_personal(user, member)``, masked elsewhere.
     ``members`` should come with ``organisation`` selected (``selectors.member_list`` does so).
     Written through ``lib.xlsx``: a name starting like a formula stays text.
     """
+    from .privacy import PERSONAL_DATA_NOTICE, can_see_personal, masked_values
+
     workbook = xlsx.new_workbook()
     sheet = workbook.active
     sheet.title = _("Danh sách đảng viên")[:31]
@@ -1134,10 +1139,15 @@ def member_export_workbook(*, members) -> bytes:
     sheet.merge_cells(f"A1:{last_column}1")
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
-    xlsx.append_row(sheet, [_("Ngày xuất: %(date)s") % {"date": timezone.localdate().strftime("%d/%m/%Y")}])
+    # The second line says the file holds personal data, with the export's date (the rows below keep
+    # their place: an exported list is imported back as it is).
+    xlsx.append_row(sheet, [_("Ngày xuất: %(date)s. %(notice)s") % {
+        "date": timezone.localdate().strftime("%d/%m/%Y"), "notice": PERSONAL_DATA_NOTICE}])
     sheet.merge_cells(f"A2:{last_column}2")
-    sheet["A2"].font = Font(italic=True)
-    sheet["A2"].alignment = Alignment(horizontal="center")
+    sheet["A2"].font = Font(italic=True, bold=True, color="C00000")
+    sheet["A2"].alignment = Alignment(horizontal="center", wrap_text=True)
+    sheet.row_dimensions[2].height = 30
+    workbook.properties.description = str(PERSONAL_DATA_NOTICE)
 
     header_row = 3
     for cell in xlsx.append_row(sheet, [_(column.header) for column in EXPORT_COLUMNS]):
@@ -1151,8 +1161,14 @@ def member_export_workbook(*, members) -> bytes:
     date_columns = [index for index, column in enumerate(EXPORT_COLUMNS) if column.key in DATE_KEYS]
     text_columns = [index for index, column in enumerate(EXPORT_COLUMNS) if column.key in TEXT_KEYS]
     last_row = header_row
+    unmasked = 0
     for number, member in enumerate(members, start=1):
-        cells = xlsx.append_row(sheet, _export_values(number, member))
+        if can_see_personal(user, member):
+            personal = {"citizen_id": member.citizen_id or "", "phone": member.phone}
+            unmasked += 1
+        else:
+            personal = masked_values(member)
+        cells = xlsx.append_row(sheet, _export_values(number, member, personal))
         last_row += 1
         for index in date_columns:
             cells[index].number_format = DATE_NUMBER_FORMAT
@@ -1160,4 +1176,4 @@ def member_export_workbook(*, members) -> bytes:
             cells[index].number_format = TEXT_NUMBER_FORMAT
     if last_row > header_row:
         sheet.auto_filter.ref = f"A{header_row}:{last_column}{last_row}"
-    return xlsx.workbook_bytes(workbook)
+    return xlsx.workbook_bytes(workbook), unmasked

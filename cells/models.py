@@ -812,3 +812,41 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.last_seen_at:%d/%m/%Y %H:%M}"
+class PersonalDataCorrection(models.Model):
+    """A member's request to correct the data held about them (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15:
+    the data subject's right to have their data corrected). An officer approves it — the change is
+    made by ``services.member_update``, before → after in the audit — or refuses it with a reason."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Chờ xử lý")
+        APPROVED = "approved", _("Đã chấp nhận")
+        REFUSED = "refused", _("Không chấp nhận")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="corrections",
+                               verbose_name=_("Đảng viên"))
+    field = models.CharField(_("Mục cần sửa"), max_length=40)
+    new_value = models.CharField(_("Giá trị đúng"), max_length=255)
+    reason = models.CharField(_("Lý do"), max_length=500)
+    status = models.CharField(_("Trạng thái"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    created_at = models.DateTimeField(_("Ngày đề nghị"), auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("Người xử lý"))
+    decided_at = models.DateTimeField(_("Ngày xử lý"), null=True, blank=True)
+    decision_note = models.CharField(_("Ghi chú xử lý"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("Đề nghị sửa dữ liệu cá nhân")
+        verbose_name_plural = _("Đề nghị sửa dữ liệu cá nhân")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "field"], condition=Q(status="pending"),
+                                    name="correction_one_pending_per_field"),
+            models.CheckConstraint(condition=Q(status="pending", decided_at__isnull=True)
+                                   | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                                   name="correction_decided_when_closed"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} — {self.field}"

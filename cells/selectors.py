@@ -279,9 +279,14 @@ def member_list(*, user, search: str = "", tccs_id=None, cell_id=None, status: s
         .annotate(is_exempt=Exists(exempt_today))
     )
     if search:
-        members = members.filter(
-            Q(full_name__icontains=search) | Q(party_card_number__icontains=search) | Q(phone__icontains=search)
-        )
+        from .privacy import may_see_personal_somewhere
+
+        query = Q(full_name__icontains=search) | Q(party_card_number__icontains=search)
+        if may_see_personal_somewhere(user):
+            # A phone is searched only by those who may read phones (cells/privacy.py): a masked
+            # number must not be found out digit by digit through the search box.
+            query |= Q(phone__icontains=search)
+        members = members.filter(query)
     if tccs_id:
         tccs_path = Organisation.objects.filter(pk=tccs_id).values("path")[:1]
         members = members.filter(organisation__path__startswith=Subquery(tccs_path))
@@ -882,3 +887,47 @@ def user_sessions_of(user) -> QuerySet:
     """The user's sessions still open (their database session exists and has not expired), most recent first."""
     open_keys = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
     return UserSession.objects.filter(user=user, session_key__in=open_keys).order_by("-last_seen_at", "-pk")
+# --- personal data: the corrections members ask for ----------------------------------------
+
+
+def corrections_to_decide(user) -> QuerySet:
+    """The open correction requests of the members ``user`` manages (khối admin, TCCS officer), oldest first."""
+    from .models import PersonalDataCorrection
+
+    if not can_manage_members_somewhere(user):
+        return PersonalDataCorrection.objects.none()
+    managed = Member.objects.all()
+    if not (sees_whole_khoi(user) and Role.KHOI_ADMIN in roles_of(user)):
+        managed = managed.filter(_subtree_q(_root_paths(user, MANAGE_MEMBERS), "organisation__path"))
+    return (PersonalDataCorrection.objects.filter(status=PersonalDataCorrection.Status.PENDING,
+                                                  member__in=managed.values("pk"))
+            .select_related("member", "member__organisation").order_by("created_at", "pk"))
+
+
+def get_correction_for_user_or_404(user, pk, *, write: bool = False):
+    """A correction of a member the user sees (404 otherwise); with ``write``, one they decide (403)."""
+    from .models import PersonalDataCorrection
+
+    try:
+        correction = PersonalDataCorrection.objects.select_related("member", "member__organisation").get(
+            pk=pk, member__in=members_visible_to(user).values("pk"))
+    except (PersonalDataCorrection.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if write and not can_manage_member(user, correction.member):
+        raise PermissionDenied
+    return correction
+
+
+def corrections_of(*, member: Member) -> QuerySet:
+    return member.corrections.select_related("decided_by").order_by("-created_at", "-pk")
+
+
+def export_scope(user, cell_id=None) -> Organisation | None:
+    """The organisation an export's audit row is filed under: the chosen cell, else the highest
+    organisation the user reads members of (so that the officers above see the row in their log)."""
+    if cell_id:
+        return organisations_visible_to(user).filter(pk=cell_id).first()
+    for assignment in role_assignments_of(user):
+        if assignment.role in READ_MEMBERS:
+            return assignment.organisation
+    return None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_privacy
 
 urlpatterns = [
     path("to-chuc/", views.organisation_tree, name="organisation_tree"),
@@ -14,6 +14,10 @@ urlpatterns = [
     path("dang-vien/nhap-excel/ghep-cot/", views.member_import_columns, name="member_import_columns"),
     path("dang-vien/nhap-excel/xac-nhan/", views.member_import_confirm, name="member_import_confirm"),
     path("dang-vien/<int:pk>/", views.member_detail, name="member_detail"),
+    path("dang-vien/<int:pk>/hien/<slug:field>/", views_privacy.member_reveal, name="member_reveal"),
+    path("dang-vien/de-nghi-sua/", views_privacy.correction_list, name="correction_list"),
+    path("dang-vien/de-nghi-sua/<int:pk>/", views_privacy.correction_decide, name="correction_decide"),
+    path("ca-nhan/du-lieu/", views_privacy.my_personal_data, name="my_personal_data"),
     path("dang-vien/<int:pk>/sua/", views.member_update, name="member_update"),
     path("dang-vien/<int:pk>/chuyen-sinh-hoat/", views.member_transfer, name="member_transfer"),
     path("dang-vien/<int:pk>/mien-sinh-hoat/", views.member_exempt, name="member_exempt"),

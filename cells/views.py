@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lib.paging import page_of, query_without_page
 
-from . import member_excel, selectors, services
+from . import member_excel, privacy, selectors, services
 from .forms import (
     AttachmentForm,
     ExemptionForm,
@@ -24,6 +24,7 @@ from .forms import (
     add_service_errors,
 )
 from .models import Organisation, Role
+from .views_privacy import member_detail_context
 
 
 def home(request):
@@ -135,15 +136,7 @@ def member_list(request):
 
 def member_detail(request, pk):
     member = selectors.get_member_for_user_or_404(request.user, pk)
-    return render(request, "cells/member_detail.html", {
-        "member": member,
-        "memberships": selectors.membership_history(member=member),
-        "positions": member.positions.select_related("organisation").order_by("-start"),
-        "exemptions": member.exemptions.order_by("-start"),
-        "attachments": member.attachments.order_by("-start"),
-        "suspensions": member.suspensions.order_by("-start"),
-        "can_manage": selectors.can_manage_member(request.user, member),
-    })
+    return render(request, "cells/member_detail.html", member_detail_context(request, member))
 
 
 @require_http_methods(["GET", "POST"])
@@ -168,6 +161,10 @@ def member_create(request):
 @require_http_methods(["GET", "POST"])
 def member_update(request, pk):
     member = selectors.get_member_for_user_or_404(request.user, pk, write=True)
+    if request.method == "GET" and any(getattr(member, field) for field in privacy.PERSONAL_FIELDS):
+        # The edit form holds the citizen ID and phone in full: opening it is a reveal, with its audit row.
+        services.member_personal_reveal(member=member, fields=privacy.PERSONAL_FIELDS, by=request.user,
+                                        purpose="edit")
     form = MemberForm(request.POST or None, instance=member, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -235,9 +232,15 @@ def member_attach(request, pk):
 
 def member_export(request):
     """The member list, with the list page's filters, as an .xlsx ("Sổ danh sách đảng viên")."""
-    _form, members = _filtered_members(request)
-    response = HttpResponse(member_excel.member_export_workbook(members=members),
-                            content_type=member_excel.XLSX_CONTENT_TYPE)
+    form, members = _filtered_members(request)
+    members = list(members)
+    content, unmasked = member_excel.member_export_workbook(members=members, user=request.user)
+    filters = {key: str(value) for key, value in (form.cleaned_data if form.is_bound and form.is_valid() else {}).items()
+               if value not in (None, "")}
+    services.personal_export_log(by=request.user, document="member_list.xlsx", rows=len(members),
+                                 full_values=unmasked, params=filters,
+                                 organisation=selectors.export_scope(request.user, filters.get("cell")))
+    response = HttpResponse(content, content_type=member_excel.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{member_excel.export_filename()}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from lib.paging import page_of
 
 from .models import AuditEntry, Organisation, Role
+from .privacy import PERSONAL_FIELDS, mask
 from .selectors import _root_paths, _subtree_q, organisations_visible_to, roles_of, sees_whole_khoi
 
 AUDIT_ROLES = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER})
@@ -67,7 +68,11 @@ def changes_of(entry: AuditEntry) -> list[tuple[str, object, object]]:
     if not isinstance(before, dict) or not isinstance(after, dict):
         return [("", before or None, after or None)]
     fields = list(before) + [key for key in after if key not in before]
-    return [(field, before.get(field), after.get(field)) for field in fields]
+    # The log is read by the officers, but a citizen ID or phone is shown only through "Hiện"
+    # (cells/privacy.py): masked here like everywhere else.
+    return [(field, *((mask(field, before.get(field)) or None, mask(field, after.get(field)) or None)
+                      if field in PERSONAL_FIELDS else (before.get(field), after.get(field))))
+            for field in fields]
 
 
 # --- the filter form -------------------------------------------------------------------------

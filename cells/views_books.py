@@ -243,8 +243,16 @@ def _ledger_context(request, pk):
     return dues.ledger_document_context(cell=cell, month=month, **_book_context(cell=cell, month=month))
 
 
+def _log_ledger_export(request, context, kind):
+    """The dues book names each member with their salary base: personal data, each file logged."""
+    services.personal_export_log(by=request.user, document=f"dues_ledger.{kind}", rows=len(context["rows"]),
+                                 organisation=context["cell"],
+                                 params={"month": context["month"].strftime("%m/%Y")})
+
+
 def dues_ledger_pdf(request, pk):
     context = _ledger_context(request, pk)
+    _log_ledger_export(request, context, "pdf")
     response = HttpResponse(dues.ledger_pdf(context), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{context["filename"]}.pdf"'
     return response
@@ -252,6 +260,7 @@ def dues_ledger_pdf(request, pk):
 
 def dues_ledger_xlsx(request, pk):
     context = _ledger_context(request, pk)
+    _log_ledger_export(request, context, "xlsx")
     response = HttpResponse(
         dues.ledger_xlsx(context), content_type=xlsx.CONTENT_TYPE
     )

@@ -3,13 +3,30 @@
 Models hold fields, constraints and single-row facts; the rules that span rows live in services.
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import ExtractMonth, ExtractYear
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cells.models import Member, Notification, Organisation, Term
+
+# Sanity bounds on a meeting's dates (issue 21: a meeting lasting ten years, an actual start in 1990).
+# They are no Party rule — no document sets a maximum length or an earliest date — only limits past
+# which a date is a typing error: no cell meeting lasts longer than a working day, and the portal
+# holds no meeting before 2000 (the Khối's records begin long after; an organisation's own
+# ``active_from`` is a later floor, checked by the service).
+MEETING_MAX_LENGTH = datetime.timedelta(hours=12)
+MEETING_EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=7)))
+
+
+def _same_month_q(field: str) -> Q:
+    """``period_month`` is the month of ``field`` in local time (Asia/Ho_Chi_Minh, the current time zone
+    when the constraint's SQL is written)."""
+    return Q(period_month__year=ExtractYear(field), period_month__month=ExtractMonth(field))
 
 
 class Meeting(models.Model):
@@ -138,6 +155,35 @@ class Meeting(models.Model):
             models.CheckConstraint(
                 condition=Q(actual_end__isnull=True) | Q(actual_start__isnull=True) | Q(actual_end__gt=F("actual_start")),
                 name="meeting_actual_ordered",
+            ),
+            # The sanity bounds above, and the order of notice and meeting (issue 21).
+            models.CheckConstraint(condition=Q(planned_end__lte=F("planned_start") + MEETING_MAX_LENGTH),
+                                   name="meeting_planned_length_sane"),
+            models.CheckConstraint(
+                condition=Q(actual_end__isnull=True) | Q(actual_start__isnull=True)
+                | Q(actual_end__lte=F("actual_start") + MEETING_MAX_LENGTH),
+                name="meeting_actual_length_sane",
+            ),
+            models.CheckConstraint(condition=Q(planned_start__gte=MEETING_EARLIEST), name="meeting_planned_after_floor"),
+            models.CheckConstraint(condition=Q(actual_start__isnull=True) | Q(actual_start__gte=MEETING_EARLIEST),
+                                   name="meeting_actual_after_floor"),
+            models.CheckConstraint(
+                condition=Q(actual_start__isnull=True) | Q(notice_sent_at__isnull=True)
+                | Q(actual_start__gte=F("notice_sent_at")),
+                name="meeting_held_after_notice",
+            ),
+            # Chi bộ meets once a month (Điều lệ Đảng Art. 24.2, domain-research §5): the regular
+            # meeting of a month is planned and held in that month. (A chi ủy meeting that prepares it
+            # may fall in the month before: only the regular kinds are bound.)
+            models.CheckConstraint(condition=Q(period_month__day=1), name="meeting_period_first_day"),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["thuong_ky", "ket_hop"]) | _same_month_q("planned_start"),
+                name="meeting_regular_planned_in_its_month",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["thuong_ky", "ket_hop"]) | Q(actual_start__isnull=True)
+                | _same_month_q("actual_start"),
+                name="meeting_regular_held_in_its_month",
             ),
         ]
 

@@ -24,6 +24,8 @@ from cells.services import audit_log, notification_send, snapshot
 from . import calendar as meeting_calendar
 from . import selectors
 from .models import (
+    MEETING_EARLIEST,
+    MEETING_MAX_LENGTH,
     AgendaItem,
     Amendment,
     Attendance,
@@ -133,6 +135,49 @@ def _month_start(day: datetime.date) -> datetime.date:
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 
 
+def meeting_date_floor(meeting: Meeting) -> datetime.datetime:
+    """The earliest start a meeting of this organisation may have: 01/01/2000 (``MEETING_EARLIEST``, a
+    sanity bound) or the organisation's ``active_from``, whichever is later."""
+    floor = MEETING_EARLIEST
+    active_from = meeting.organisation.active_from
+    if active_from:
+        floor = max(floor, timezone.make_aware(datetime.datetime.combine(active_from, datetime.time.min)))
+    return floor
+
+
+def _validate_meeting_dates(meeting: Meeting, errors: dict) -> None:
+    """The sanity bounds of a meeting's dates (issue 21), the same as the database's constraints
+    (``Meeting.Meta.constraints``), with a message next to the field to correct."""
+    hours = int(MEETING_MAX_LENGTH.total_seconds() // 3600)
+    floor = meeting_date_floor(meeting)
+    floor_text = timezone.localtime(floor).strftime("%d/%m/%Y")
+    for start, end, label in (("planned_start", "planned_end", _("Buổi sinh hoạt")),
+                              ("actual_start", "actual_end", _("Buổi sinh hoạt (thực tế)"))):
+        begins, ends = getattr(meeting, start), getattr(meeting, end)
+        if begins and begins < floor:
+            errors.setdefault(start, _("Ngày bắt đầu không thể trước ngày %(date)s; hãy kiểm tra lại năm.")
+                              % {"date": floor_text})
+        if begins and ends and ends > begins + MEETING_MAX_LENGTH and end not in errors:
+            errors[end] = _("%(what)s không thể kéo dài quá %(hours)d giờ; hãy kiểm tra ngày và giờ kết thúc.") % {
+                "what": label, "hours": hours}
+    if meeting.actual_start and meeting.notice_sent_at and meeting.actual_start < meeting.notice_sent_at:
+        errors.setdefault("actual_start", _("Giờ bắt đầu thực tế không thể trước lúc gửi thông báo triệu tập (%(when)s).")
+                          % {"when": _fmt(meeting.notice_sent_at)})
+    if meeting.kind in Meeting.REGULAR_KINDS and meeting.period_month:
+        # Chi bộ meets once a month (Điều lệ Đảng Art. 24.2, domain-research §5): the regular meeting
+        # of a month is held in that month. A meeting moved into the next month is that month's.
+        month = _month_start(meeting.period_month)
+        for field in ("planned_start", "actual_start"):
+            moment = getattr(meeting, field)
+            if moment and timezone.localdate(moment).replace(day=1) != month:
+                target = "period_month" if field == "planned_start" else field
+                errors.setdefault(target, _(
+                    "Buổi sinh hoạt thường kỳ của tháng %(month)s phải họp trong tháng đó (chi bộ họp mỗi tháng một "
+                    "lần); ngày %(day)s thuộc tháng %(other)s. Hãy sửa ngày họp hoặc chọn tháng %(other)s.") % {
+                    "month": month.strftime("%m/%Y"), "day": timezone.localtime(moment).strftime("%d/%m/%Y"),
+                    "other": timezone.localtime(moment).strftime("%m/%Y")})
+
+
 def _validate_meeting(meeting: Meeting) -> None:
     errors = {}
     if not meeting.organisation.is_cell and meeting.organisation.kind != Organisation.Kind.TO_DANG:
@@ -149,6 +194,7 @@ def _validate_meeting(meeting: Meeting) -> None:
         moment = getattr(meeting, field)
         if moment and moment > soon and field not in errors:
             errors[field] = label
+    _validate_meeting_dates(meeting, errors)
     if meeting.mode in (Meeting.Mode.ONLINE, Meeting.Mode.HYBRID) and not meeting.online_link:
         errors["online_link"] = _("Họp trực tuyến cần có đường dẫn phòng họp.")
     for field in ("chair", "clerk"):

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cells', '0009_dues_book_remittances_funds'),
+        ('cells', '0010_personal_data_correction'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -59,6 +59,18 @@ if PDF_SIGNING_P12 and not Path(PDF_SIGNING_P12).is_file():
     _fail("PDF_SIGNING_P12", PDF_SIGNING_P12, "the path of a PKCS#12 (.p12/.pfx) file")
 if not SITE_URL.startswith(("http://", "https://")):
     _fail("SITE_URL", SITE_URL, "a URL starting with http:// or https://")
+# `manage.py backup` encrypts with this key (32 random bytes, URL-safe base64: `manage.py backup
+# --generate-key`); a backup holds members' personal data (Luật 91/2025/QH15). Without it the backup
+# refuses, except `--no-encrypt` where BACKUP_ALLOW_PLAIN (DEBUG; the tests) allows a plain one.
+BACKUP_KEY = env.str("BACKUP_KEY", default="")
+if BACKUP_KEY:
+    from lib.encryption import InvalidKey, parse_key
+
+    try:
+        parse_key(BACKUP_KEY)
+    except InvalidKey as _error:
+        _fail("BACKUP_KEY", "…", str(_error))
+BACKUP_ALLOW_PLAIN = DEBUG
 # The place on the date line of Party documents ("Đông Hà, ngày 05 tháng 02 năm 2026").
 DOCUMENT_PLACE = env.str("DOCUMENT_PLACE", default="Đông Hà")
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env.str("CSRF_TRUSTED_ORIGINS", default="").split(",") if o.strip()]

@@ -16,3 +16,5 @@ LANGUAGE_CODE = "vi"
 CELERY_TASK_ALWAYS_EAGER = True
 # The access matrix walks the public verification pages for every role: the rate limit has its own test.
 VERIFY_RATE_LIMIT = (10_000, 600)
+# A plain backup may be asked for (`backup --no-encrypt`); without it the tests' backups are encrypted.
+BACKUP_ALLOW_PLAIN = True

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0015_meeting_entered_afterwards'),
+        ('meetings', '0016_meeting_dates_sane'),
     ]
 
     operations = [

@@ -39,6 +39,7 @@ def test_postgres_and_redis_urls_are_used():
     ("REDIS_URL", "localhost:6379"),
     ("EMAIL_PORT", "twenty-five"),
     ("CONN_HEALTH_CHECKS", "sometimes"),
+    ("BACKUP_KEY", "not-a-32-byte-key"),
 ])
 def test_malformed_value_stops_start_up_naming_the_variable(name, value):
     result = _load_settings(**{name: value})

@@ -26,7 +26,11 @@ def hold(meeting, *, presence=None, by=None, start_hour=14, end_hour=16):
     if meeting.state == Meeting.State.DRAFT:
         meeting = services.meeting_publish(meeting=meeting, by=by)
     start = at(-1, start_hour)
-    Meeting.objects.filter(pk=meeting.pk).update(planned_start=start, planned_end=at(-1, end_hour))
+    # Back in time as a whole: the notice went out before the meeting, which counts for its own month
+    # (the database refuses anything else: Meeting.Meta.constraints).
+    Meeting.objects.filter(pk=meeting.pk).update(
+        planned_start=start, planned_end=at(-1, end_hour), period_month=timezone.localdate(start).replace(day=1),
+        notice_sent_at=start - datetime.timedelta(days=3))
     meeting.refresh_from_db()
     meeting = services.meeting_record_held(meeting=meeting, actual_start=start, actual_end=at(-1, end_hour), by=by)
     values = {}

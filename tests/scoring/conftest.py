@@ -25,11 +25,13 @@ def build_meeting(cell, *, start, minutes=120, kind=Meeting.Kind.REGULAR, absent
     members = list(Member.objects.filter(organisation=cell).order_by("pk"))
     meeting = meeting_services.meeting_create(
         organisation=cell, kind=kind, planned_start=soon, planned_end=soon + datetime.timedelta(hours=2),
-        period_month=start.date().replace(day=1), chair=chair or members[0], clerk=clerk or members[1],
-        upper_guests=upper_guests,
+        chair=chair or members[0], clerk=clerk or members[1], upper_guests=upper_guests,
     )
     meeting = meeting_services.meeting_publish(meeting=meeting)
+    # Back in time as a whole: the month it counts for is the month it is held in (the database
+    # refuses anything else for a regular meeting: Meeting.Meta.constraints).
     updates = {"planned_start": start, "planned_end": start + datetime.timedelta(minutes=minutes),
+               "period_month": timezone.localdate(start).replace(day=1),
                "notice_sent_at": start - datetime.timedelta(days=notice_days)}
     if documents_days is not None:
         updates["documents_published_at"] = start - datetime.timedelta(days=documents_days)

@@ -67,6 +67,8 @@ def objects(tree, people, settings):
     run = ReportRun.objects.create(organisation=tree.tccs, params={"year": 2026}, status=ReportRun.Status.DONE)
     run.pdf.save("bao-cao.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
     run.xlsx.save("bao-cao.xlsx", ContentFile(b"PK"))
+    correction = cell_services.correction_request(member=member, field="phone", new_value="0912 345 678",
+                                                  reason="Đã đổi số", by=people.member)
     notification = cell_services.notification_send(
         members=[member], kind="test", subject="Thông báo", body="Nội dung",
         attachment=meeting_calendar.invitation_attachment(meeting))[0]
@@ -79,4 +81,5 @@ def objects(tree, people, settings):
         "inspection": inspection.pk, "run": run.pk, "notification": notification.pk,
         "verify_code": meeting.filed_documents.get(kind="minutes").code, "feed_token": feed.token,
         "role": RoleAssignment.objects.get(user=people.member, role=Role.MEMBER).pk,
+        "correction": correction.pk,
     }

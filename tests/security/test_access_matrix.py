@@ -74,6 +74,12 @@ MATRIX = {
     "member_transfer": ({"pk": "member"}, MANAGE_MEMBER, None),
     "member_exempt": ({"pk": "member"}, MANAGE_MEMBER, None),
     "member_attach": ({"pk": "member"}, MANAGE_MEMBER, None),
+    # personal data (cells/privacy.py): the khối admin, the TCCS officer, the cell's secretary and the
+    # member themself reveal; the change requests are decided by the khối admin and the TCCS officer
+    "member_reveal": ({"pk": "member", "field": "citizen_id"}, POST_ONLY, "ofoofon"),
+    "my_personal_data": ({}, HAS_MEMBER_RECORD, None),
+    "correction_list": ({}, "ofoffff", None),
+    "correction_decide": ({"pk": "correction"}, POST_ONLY, MANAGE_MEMBER),
     # cells/urls_books.py
     "books_index": ({}, EVERYONE, None),
     "books_cell": ({"pk": "cell"}, CELL_READ, None),

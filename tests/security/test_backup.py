@@ -21,11 +21,27 @@ from django.utils import timezone
 from cells.management.commands.backup import adopted_minutes_checksum, row_counts
 from cells.management.commands.restore import delete_backed_up_rows
 from cells.models import AuditEntry, Organisation
+from lib import encryption
 from meetings.models import Attendance, Meeting, MeetingDocument
 from tests.conftest import require_or_skip
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
+KEY = encryption.generate_key()
+
+
+@pytest.fixture(autouse=True)
+def backup_key(settings, monkeypatch):
+    """Backups are encrypted with BACKUP_KEY (here and in the processes the tests start)."""
+    settings.BACKUP_KEY = KEY
+    monkeypatch.setenv("BACKUP_KEY", KEY)
+    return KEY
+
+
+def dump_records(directory: Path) -> list:
+    """The records of a backup's (encrypted) dump."""
+    data = b"".join(encryption.decrypt_chunks(directory / "data.json.enc", encryption.parse_key(KEY)))
+    return json.loads(data)
 
 
 def media_files() -> dict[str, bytes]:
@@ -47,7 +63,8 @@ def test_backup_writes_data_media_and_a_manifest(objects, tmp_path):
     assert manifest["counts"]["auth.user"] == 7
     assert manifest["adopted_minutes_sha256"] == adopted_minutes_checksum()
     assert manifest["media_files"] == len(media_files()) >= 4  # meeting document, cell document, report files
-    assert set(manifest["files"]) == {"data.json", "media.tar.gz"}
+    assert set(manifest["files"]) == {"data.json.enc", "media.tar.gz.enc"}
+    assert set(os.listdir(tmp_path / "b")) == {"data.json.enc", "media.tar.gz.enc", "manifest.json"}
     with pytest.raises(CommandError, match="already holds a backup"):
         call_command("backup", output=str(tmp_path / "b"), verbosity=0)
 
@@ -157,9 +174,9 @@ def test_restore_refuses_a_database_that_is_not_empty_unless_forced(objects, tmp
 def test_a_damaged_or_inconsistent_backup_writes_nothing(objects, tmp_path):
     call_command("backup", output=str(tmp_path / "b"), verbosity=0)
     wipe(Path(settings.MEDIA_ROOT))
-    data = tmp_path / "b" / "data.json"
+    data = tmp_path / "b" / "data.json.enc"
     original = data.read_bytes()
-    data.write_bytes(original.replace("Chi bộ Văn phòng".encode(), "Chi bộ Khác".encode()))
+    data.write_bytes(original[:100] + bytes([original[100] ^ 1]) + original[101:])
     assert data.read_bytes() != original
     with pytest.raises(CommandError, match="does not match the manifest"):
         call_command("restore", str(tmp_path / "b"), verbosity=0)
@@ -200,9 +217,9 @@ def test_restore_into_a_freshly_migrated_database_in_another_process(objects, tm
 # --- a backup of a database being written to, restored on a new PostgreSQL -------------------------
 
 
-def _records_by_model(data: Path) -> dict[str, int]:
+def _records_by_model(directory: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for record in json.loads(data.read_text()):
+    for record in dump_records(directory):
         counts[record["model"]] = counts.get(record["model"], 0) + 1
     return counts
 
@@ -298,7 +315,7 @@ def test_a_backup_taken_while_a_secretary_writes_restores_on_a_fresh_postgresql(
     assert errors == [] and len(written) >= 4
 
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
-    dumped = _records_by_model(tmp_path / "b" / "data.json")
+    dumped = _records_by_model(tmp_path / "b")
     assert {label: count for label, count in manifest["counts"].items() if count} == dumped
     assert manifest["counts"]["meetings.meeting"] < Meeting.objects.count()  # the writes went on meanwhile
 
@@ -318,8 +335,8 @@ def test_a_backup_taken_while_a_secretary_writes_restores_on_a_fresh_postgresql(
     assert again["counts"] == manifest["counts"]
     assert again["adopted_minutes_sha256"] == manifest["adopted_minutes_sha256"]
     # Every row, value for value: the restored database dumps to the very records of the backup.
-    ours = json.loads((tmp_path / "b" / "data.json").read_text())
-    theirs = json.loads((tmp_path / "again" / "data.json").read_text())
+    ours = dump_records(tmp_path / "b")
+    theirs = dump_records(tmp_path / "again")
     assert ours == theirs, _first_difference(ours, theirs)
     restored = tmp_path / "new-media"
     assert {str(p.relative_to(restored)) for p in restored.rglob("*") if p.is_file()} == set(media_files())

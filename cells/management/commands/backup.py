@@ -18,6 +18,13 @@ Exact values. ``dumpdata`` writes datetimes with DjangoJSONEncoder, which keeps 
 an RSVP at 19:55:39.000954 came back as 19:55:39. Here every value is written as Python gives it
 (all six digits, in UTC), and the checksum sums that same text, so a value that changes on the way
 is a real difference, and ``restore`` names the row and field it is in.
+
+Encrypted. The dump and the media hold members' personal data (Luật Bảo vệ dữ liệu cá nhân
+91/2025/QH15): both are written as ``data.json.enc`` and ``media.tar.gz.enc``, encrypted as they are
+written (AES-256-GCM in 1 MiB chunks, ``lib/encryption.py``) with the key in ``BACKUP_KEY`` — no plain
+copy ever touches the disk. The manifest names the key by a hash (``key_id``), so that ``restore``
+says "wrong key" before it reads anything. Without a key the backup refuses; ``--no-encrypt`` writes
+plain files only where ``BACKUP_ALLOW_PLAIN`` (DEBUG, the tests).
 """
 
 import contextlib
@@ -35,11 +42,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from lib import encryption
+
 # 1: dumpdata's millisecond datetimes and a checksum of them (restore still reads it); 2: exact values.
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 DATA_FILE = "data.json"
 MEDIA_FILE = "media.tar.gz"
+ENCRYPTED_SUFFIX = ".enc"
 MANIFEST_FILE = "manifest.json"
 # The project's apps and the accounts; auth.Permission and contenttypes are rebuilt by migrate.
 BACKED_UP = ["auth.group", "auth.user", "cells", "meetings", "scoring", "reports"]
@@ -173,11 +183,16 @@ def referenced_files() -> set[str]:
     return names
 
 
-def archive_media(path: Path) -> set[str]:
-    """Write MEDIA_ROOT's files to ``path``; returns the names archived."""
+def _output(path: Path, key: bytes | None):
+    """A binary stream to ``path``: encrypted with ``key`` as it is written, or plain."""
+    return encryption.EncryptingWriter(path, key) if key else open(path, "wb")  # noqa: SIM115
+
+
+def archive_media(path: Path, key: bytes | None = None) -> set[str]:
+    """Write MEDIA_ROOT's files to ``path`` (encrypted with ``key`` if given); returns the names archived."""
     media_root = Path(settings.MEDIA_ROOT)
     archived = set()
-    with tarfile.open(path, "w:gz") as archive:
+    with _output(path, key) as stream, tarfile.open(fileobj=stream, mode="w|gz") as archive:
         if media_root.is_dir():
             for file in sorted(media_root.rglob("*")):
                 if file.is_file():
@@ -190,33 +205,86 @@ def archive_media(path: Path) -> set[str]:
     return archived
 
 
-def write_dump(path: Path) -> None:
+def write_dump(path: Path, key: bytes | None = None) -> None:
+    import io
+
     def rows():
         for model in dump_order():
             yield from model._base_manager.order_by(model._meta.pk.name).iterator(chunk_size=2000)
 
-    with open(path, "w", encoding="utf-8") as stream:
+    with _output(path, key) as raw, io.TextIOWrapper(_Unclosed(raw), encoding="utf-8") as stream:
         serializers.serialize("json", rows(), use_natural_foreign_keys=True, stream=stream, cls=ExactJSONEncoder)
+
+
+class _Unclosed:
+    """``raw`` seen by a TextIOWrapper that flushes into it and leaves closing it to its owner."""
+
+    def __init__(self, raw):
+        self._raw = raw
+        self.closed = False
+
+    def writable(self):
+        return True
+
+    def readable(self):
+        return False
+
+    def seekable(self):
+        return False
+
+    def write(self, data):
+        return self._raw.write(data)
+
+    def flush(self):
+        self._raw.flush()
+
+    def close(self):
+        self.flush()
+        self.closed = True
+
+
+def backup_key(*, plain: bool) -> bytes | None:
+    """The key a backup is written with; None for a plain one (only where BACKUP_ALLOW_PLAIN)."""
+    if plain:
+        if not getattr(settings, "BACKUP_ALLOW_PLAIN", False):
+            raise CommandError("--no-encrypt is for development (DEBUG) and tests only: a backup holds members' "
+                               "personal data (Luật 91/2025/QH15) and is written encrypted with BACKUP_KEY.")
+        return None
+    if not settings.BACKUP_KEY:
+        raise CommandError("BACKUP_KEY is not set: a backup holds members' personal data (Luật 91/2025/QH15) and is "
+                           "written encrypted. Make a key with `manage.py backup --generate-key`, set it in the "
+                           "environment and keep a copy apart from the backups (without it they cannot be restored).")
+    return encryption.parse_key(settings.BACKUP_KEY)
 
 
 class Command(BaseCommand):
     help = "Back up the database (JSON), the uploaded files and a manifest to a directory."
 
     def add_arguments(self, parser):
-        parser.add_argument("--output", required=True, help="Directory to write (created; must not hold a backup).")
+        parser.add_argument("--output", help="Directory to write (created; must not hold a backup).")
+        parser.add_argument("--no-encrypt", action="store_true",
+                            help="Write the files plain (only with DEBUG or in tests: BACKUP_ALLOW_PLAIN).")
+        parser.add_argument("--generate-key", action="store_true", help="Print a new BACKUP_KEY and stop.")
 
-    def handle(self, *args, output, **options):
+    def handle(self, *args, output=None, no_encrypt=False, generate_key=False, **options):
+        if generate_key:
+            self.stdout.write(encryption.generate_key())
+            return
+        if not output:
+            raise CommandError("--output DIR is required.")
+        key = backup_key(plain=no_encrypt)
         target = Path(output)
         if (target / MANIFEST_FILE).exists():
             raise CommandError(f"{target} already holds a backup; choose a new directory.")
         target.mkdir(parents=True, exist_ok=True)
-        data_path, media_path = target / DATA_FILE, target / MEDIA_FILE
+        suffix = ENCRYPTED_SUFFIX if key else ""
+        data_path, media_path = target / (DATA_FILE + suffix), target / (MEDIA_FILE + suffix)
 
         with one_snapshot():
             counts = row_counts()  # the first read: from here on the transaction sees this moment only
             referenced = referenced_files()
-            archived = archive_media(media_path)
-            write_dump(data_path)
+            archived = archive_media(media_path, key)
+            write_dump(data_path, key)
             checksum = adopted_minutes_checksum()
         missing = sorted(referenced - archived)
 
@@ -228,7 +296,8 @@ class Command(BaseCommand):
             "adopted_minutes_sha256": checksum,
             "media_files": len(archived),
             "media_missing": missing,
-            "files": {DATA_FILE: file_sha256(data_path), MEDIA_FILE: file_sha256(media_path)},
+            "files": {data_path.name: file_sha256(data_path), media_path.name: file_sha256(media_path)},
+            "encryption": {"scheme": encryption.SCHEME, "key_id": encryption.key_id(key)} if key else None,
         }
         (target / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         if missing:
@@ -236,4 +305,5 @@ class Command(BaseCommand):
                 f"{len(missing)} uploaded file(s) named by the data were deleted before they could be archived: "
                 + ", ".join(missing[:10])))
         self.stdout.write(self.style.SUCCESS(
-            f"Backup written to {target}: {sum(counts.values())} rows, {len(archived)} files."))
+            f"Backup written to {target}: {sum(counts.values())} rows, {len(archived)} files"
+            + (f", encrypted (key {encryption.key_id(key)})." if key else ", NOT encrypted (--no-encrypt).")))

@@ -7,13 +7,19 @@ kept; when the minutes differ, the message names each row and field that differs
 and what was loaded (or says that the backup disagrees with its own manifest). The uploaded files
 are unpacked into MEDIA_ROOT afterwards.
 
+An encrypted backup (``data.json.enc``, ``media.tar.gz.enc``) is opened with ``BACKUP_KEY``: the key
+must be the one named in the manifest (``key_id``), else the restore stops at once saying so; the
+files are decrypted into a private temporary directory, removed afterwards.
+
 ``--force`` replaces the rows of a database that already holds accounts or organisations, and keeps
 a restore whose counts or minutes differ from the manifest: the differences are printed as warnings
 instead of undoing the restore. A damaged file (its SHA-256 is not the manifest's) is never loaded.
 """
 
+import contextlib
 import json
 import tarfile
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -23,9 +29,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from lib import encryption
+
 from .backup import (
     ASSIGNEES,
     DATA_FILE,
+    ENCRYPTED_SUFFIX,
     MANIFEST_FILE,
     MEDIA_FILE,
     MINUTES_MODELS,
@@ -128,6 +137,35 @@ def describe_minutes_mismatch(*, data_path: Path, expected: str) -> str:
     return "The adopted minutes loaded differ from the backup's checksum:\n  " + "\n  ".join(lines or ["(no row)"])
 
 
+@contextlib.contextmanager
+def plain_files(source: Path, manifest: dict):
+    """The backup's data and media as plain files: as they are, or decrypted into a private temporary
+    directory with BACKUP_KEY (checked against the manifest's ``key_id`` first)."""
+    encrypted = manifest.get("encryption")
+    if not encrypted:
+        yield source / DATA_FILE, source / MEDIA_FILE
+        return
+    from django.conf import settings as django_settings
+
+    if not django_settings.BACKUP_KEY:
+        raise CommandError("This backup is encrypted: set BACKUP_KEY to the key it was made with "
+                           f"(key id {encrypted['key_id']}).")
+    key = encryption.parse_key(django_settings.BACKUP_KEY)
+    if encryption.key_id(key) != encrypted["key_id"]:
+        raise CommandError(f"Wrong BACKUP_KEY: this backup was made with the key {encrypted['key_id']}, "
+                           f"BACKUP_KEY is the key {encryption.key_id(key)}. Nothing was restored.")
+    with tempfile.TemporaryDirectory(prefix="restore-") as scratch:  # mode 0700: this user only
+        plain = []
+        for name in (DATA_FILE, MEDIA_FILE):
+            try:
+                encryption.decrypt_file(source / (name + ENCRYPTED_SUFFIX), Path(scratch) / name, key)
+            except encryption.DecryptionError as error:
+                raise CommandError(f"{name}{ENCRYPTED_SUFFIX} does not decrypt with BACKUP_KEY ({error}). "
+                                   "Nothing was restored.") from None
+            plain.append(Path(scratch) / name)
+        yield plain[0], plain[1]
+
+
 class Command(BaseCommand):
     help = "Restore a backup made by `backup` into an empty database (all or nothing)."
 
@@ -153,33 +191,34 @@ class Command(BaseCommand):
             raise CommandError("The database already holds accounts or organisations; "
                                "restore into an empty database, or pass --force to replace them.")
 
-        with transaction.atomic():
-            delete_backed_up_rows()
-            call_command("loaddata", str(source / DATA_FILE), verbosity=0)
-            # The attendance counts kept on each meeting are derived data: recount them from the rows
-            # loaded (a backup made before they existed would otherwise restore them as zero).
-            from meetings.models import Meeting
-            from meetings.services import attendance_counts_refresh
+        with plain_files(source, manifest) as (data_path, media_path):
+            with transaction.atomic():
+                delete_backed_up_rows()
+                call_command("loaddata", str(data_path), verbosity=0)
+                # The attendance counts kept on each meeting are derived data: recount them from the rows
+                # loaded (a backup made before they existed would otherwise restore them as zero).
+                from meetings.models import Meeting
+                from meetings.services import attendance_counts_refresh
 
-            attendance_counts_refresh(meetings=Meeting.objects.all())
-            counts = row_counts()
-            problems = []
-            if counts != manifest["counts"]:
-                wrong = {k: (v, counts.get(k)) for k, v in manifest["counts"].items() if counts.get(k) != v}
-                problems.append(f"Row counts differ from the manifest (expected, loaded): {wrong}")
-            if adopted_minutes_checksum(format_version=format_version) != manifest["adopted_minutes_sha256"]:
-                problems.append(describe_minutes_mismatch(data_path=source / DATA_FILE,
-                                                          expected=manifest["adopted_minutes_sha256"])
-                                if format_version > 1 else "The adopted minutes loaded differ from the backup's checksum.")
-            if problems and not force:
-                raise CommandError("\n".join(problems))
-            for problem in problems:
-                self.stderr.write(self.style.WARNING(f"Kept because of --force: {problem}"))
+                attendance_counts_refresh(meetings=Meeting.objects.all())
+                counts = row_counts()
+                problems = []
+                if counts != manifest["counts"]:
+                    wrong = {k: (v, counts.get(k)) for k, v in manifest["counts"].items() if counts.get(k) != v}
+                    problems.append(f"Row counts differ from the manifest (expected, loaded): {wrong}")
+                if adopted_minutes_checksum(format_version=format_version) != manifest["adopted_minutes_sha256"]:
+                    problems.append(describe_minutes_mismatch(data_path=data_path,
+                                                              expected=manifest["adopted_minutes_sha256"])
+                                    if format_version > 1 else "The adopted minutes loaded differ from the backup's checksum.")
+                if problems and not force:
+                    raise CommandError("\n".join(problems))
+                for problem in problems:
+                    self.stderr.write(self.style.WARNING(f"Kept because of --force: {problem}"))
 
-        media_root = Path(settings.MEDIA_ROOT)
-        media_root.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(source / MEDIA_FILE, "r:gz") as archive:
-            archive.extractall(media_root, filter="data")  # no absolute paths, no "..", no devices
+            media_root = Path(settings.MEDIA_ROOT)
+            media_root.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(media_path, "r:gz") as archive:
+                archive.extractall(media_root, filter="data")  # no absolute paths, no "..", no devices
         for name in manifest.get("media_missing", []):
             self.stderr.write(self.style.WARNING(f"Not in the backup (deleted while it was taken): {name}"))
         self.stdout.write(self.style.SUCCESS(

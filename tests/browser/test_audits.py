@@ -148,7 +148,7 @@ def _walk(browser, base_url, pages, demo, check):
         open_page(browser, base_url + page.path(demo))
         assert "/dang-nhap/" not in browser.current_url or page.role is None, f"{page.name}: sent to the login page"
         found = check(browser)
-        if found:
+        if found and any(found.values() if isinstance(found, dict) else [found]):
             problems.append((page, browser.current_url, found))
     return problems
 
@@ -163,28 +163,36 @@ def demo(transactional_db):
     return demo_rows()
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_axe_finds_no_wcag_22_aa_violation_on_any_page_of_any_role(live_server, browser, demo):
-    browser.set_window_size(*DESKTOP)
-    problems = _walk(browser, live_server.url, PAGES, demo, axe_violations)
-    # The member's pages are read on a phone: the layout there is another page for axe (stacked tables, menus).
-    browser.set_window_size(*PHONE)
-    problems += _walk(browser, live_server.url, [page for page in PAGES if page.member_page], demo, axe_violations)
-    assert not problems, "axe-core (WCAG 2.2 AA) violations:\n" + "\n".join(
+def _axe_report(problems) -> str:
+    return "axe-core (WCAG 2.2 AA) violations:\n" + "\n".join(
         f"{page.role or 'anonymous'} · {page.name} · {url}\n{describe_violations(violations)}"
         for page, url, violations in problems)
 
 
+# serialized_rollback: the scoring schemes, dues rules and document types come from data migrations, which an
+# earlier transactional test's flush removed; the demo needs them.
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_every_tap_target_on_member_pages_is_24_px_or_spaced_at_360_px(live_server, browser, demo):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_axe_finds_no_wcag_22_aa_violation_on_any_page_of_any_role(live_server, browser, demo):
+    browser.set_window_size(*DESKTOP)
+    problems = _walk(browser, live_server.url, PAGES, demo, axe_violations)
+    assert not problems, _axe_report(problems)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_member_pages_at_360_px_pass_axe_and_every_tap_target_is_24_px_or_spaced(live_server, browser, demo):
+    """On a phone the layout is another page for axe (stacked tables, the collapsed menu), and targets shrink."""
     browser.set_window_size(*PHONE)
-    problems = _walk(browser, live_server.url, [page for page in PAGES if page.member_page], demo, small_tap_targets)
-    assert not problems, "tap targets under 24 × 24 px without the spacing of WCAG 2.5.8:\n" + "\n".join(
+    found = _walk(browser, live_server.url, [page for page in PAGES if page.member_page], demo,
+                  lambda driver: {"axe": axe_violations(driver), "targets": small_tap_targets(driver)})
+    violations = [(page, url, result["axe"]) for page, url, result in found if result["axe"]]
+    targets = [(page, url, result["targets"]) for page, url, result in found if result["targets"]]
+    assert not violations, _axe_report(violations)
+    assert not targets, "tap targets under 24 × 24 px without the spacing of WCAG 2.5.8:\n" + "\n".join(
         f"{page.role or 'anonymous'} · {page.name} · {url}\n" + "\n".join(
-            f"    {t['target']} {t['width']}×{t['height']} too close to {t['too_close_to']}" for t in targets)
-        for page, url, targets in problems)
+            f"    {t['target']} {t['width']}×{t['height']} too close to {t['too_close_to']}" for t in found_targets)
+        for page, url, found_targets in targets)
 
 
 def test_the_page_list_covers_every_role_of_the_demo():

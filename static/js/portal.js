@@ -3,6 +3,26 @@
 (function () {
   "use strict";
 
+  // htmx (static/vendor/htmx) only where a page asks for it: most pages have no hx- attribute, and a phone on
+  // slow 4G paints later for every script it fetches first (bench/lighthouse.py). htmx processes the page when
+  // it arrives. It is added once the page has loaded: htmx started between DOMContentLoaded and "complete"
+  // would wait for a DOMContentLoaded that has already happened.
+  var script = document.currentScript;
+  var HTMX_ATTRIBUTES = ["hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete", "hx-boost"];
+  var htmxSelector = HTMX_ATTRIBUTES.map(function (name) { return "[" + name + "],[data-" + name + "]"; }).join(",");
+  function loadHtmx() {
+    var htmx = document.createElement("script");
+    htmx.src = script.dataset.htmxSrc;
+    document.head.appendChild(htmx);
+  }
+  if (script && script.dataset.htmxSrc && !window.htmx && document.querySelector(htmxSelector)) {
+    if (document.readyState === "complete") {
+      loadHtmx();
+    } else {
+      window.addEventListener("load", loadHtmx);
+    }
+  }
+
   // <select data-autosubmit>: submit its form when the choice changes (the language switch).
   document.addEventListener("change", function (event) {
     var field = event.target;

@@ -58,6 +58,7 @@ def _url(name, *args):
 PAGES = (
     Page(None, "login", lambda demo: reverse("login")),
     Page(None, "RSVP from the e-mailed link", _url("meetings:rsvp", "rsvp_token"), member_page=True),
+    Page(None, "document verification", _url("verify_lookup")),
     # The member (đảng viên), phone first.
     Page("dangvien", "member home", _url("meetings:my_home"), member_page=True),
     Page("dangvien", "meeting list", _url("meetings:cell_list", "cell"), member_page=True),
@@ -71,6 +72,7 @@ PAGES = (
     Page("dangvien", "own profile", _url("member_detail", "member"), member_page=True),
     Page("dangvien", "books", _url("books_index"), member_page=True),
     Page("dangvien", "own commitment", _url("books_commitment_mine"), member_page=True),
+    Page("dangvien", "change password", _url("password_change"), member_page=True),
     # The cell secretary (bí thư).
     Page("bithu", "secretary home", _url("meetings:cell_home", "cell")),
     Page("bithu", "meeting list", _url("meetings:cell_list", "cell")),
@@ -90,6 +92,9 @@ PAGES = (
     Page("bithu", "meeting score", _url("scoring:meeting_score", "scored")),
     Page("bithu", "ratings of the cell", _url("scoring:cell_ratings", "cell", "year")),
     Page("bithu", "rating", _url("scoring:rating_detail", "rating")),
+    Page("bithu", "self-score form", _url("scoring:self_score", "scored")),
+    Page("bithu", "member record", _url("member_detail", "member")),
+    Page("bithu", "member form", _url("member_update", "member")),
     Page("bithu", "inbox", _url("inbox")),
     # The đảng ủy cơ sở's officer.
     Page("danguy", "dashboard of the đảng ủy", _url("reports:dashboard", "tccs")),
@@ -107,6 +112,7 @@ PAGES = (
     Page("khoi_admin", "dashboard of the Khối", _url("reports:dashboard", "khoi")),
     Page("khoi_admin", "member list", _url("member_list")),
     Page("khoi_admin", "roles of the Khối", _url("organisation_roles", "khoi")),
+    Page("khoi_admin", "change log", _url("audit_list")),
 )
 
 

@@ -51,8 +51,9 @@ class Page:
     member_page: bool = False  # a member's page: also audited at 360 px, with the tap-target check
 
 
-def _url(name, *args):
-    return lambda demo: reverse(name, args=[getattr(demo, arg) if isinstance(arg, str) else arg(demo) for arg in args])
+def _url(name, *fields):
+    """The path of URL ``name`` with the given fields of ``Demo`` as its arguments."""
+    return lambda demo: reverse(name, args=[getattr(demo, field) for field in fields])
 
 
 PAGES = (
@@ -92,14 +93,13 @@ PAGES = (
     Page("bithu", "meeting score", _url("scoring:meeting_score", "scored")),
     Page("bithu", "ratings of the cell", _url("scoring:cell_ratings", "cell", "year")),
     Page("bithu", "rating", _url("scoring:rating_detail", "rating")),
-    Page("bithu", "self-score form", _url("scoring:self_score", "scored")),
     Page("bithu", "member record", _url("member_detail", "member")),
-    Page("bithu", "member form", _url("member_update", "member")),
     Page("bithu", "inbox", _url("inbox")),
     # The đảng ủy cơ sở's officer.
     Page("danguy", "dashboard of the đảng ủy", _url("reports:dashboard", "tccs")),
     Page("danguy", "organisation tree", _url("organisation_tree")),
     Page("danguy", "member list", _url("member_list")),
+    Page("danguy", "member form", _url("member_update", "member")),
     Page("danguy", "scoring index", _url("scoring:index")),
     Page("danguy", "meeting score", _url("scoring:meeting_score", "scored")),
     Page("danguy", "supervision", _url("scoring:supervision")),
@@ -152,6 +152,9 @@ def _walk(browser, base_url, pages, demo, check):
                 log_in(browser, base_url, page.role, DEMO_PASSWORD)
             logged_in_as = page.role
         open_page(browser, base_url + page.path(demo))
+        # The page itself, not an error page or the login form standing in for it.
+        status = browser.execute_script("return performance.getEntriesByType('navigation')[0].responseStatus")
+        assert status == 200, f"{page.role} · {page.name}: HTTP {status} at {browser.current_url}"
         assert "/dang-nhap/" not in browser.current_url or page.role is None, f"{page.name}: sent to the login page"
         found = check(browser)
         if found and any(found.values() if isinstance(found, dict) else [found]):

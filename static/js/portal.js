@@ -3,6 +3,26 @@
 (function () {
   "use strict";
 
+  // htmx (static/vendor/htmx) only where a page asks for it: most pages have no hx- attribute, and a phone on
+  // slow 4G paints later for every script it fetches first (bench/lighthouse.py). htmx processes the page when
+  // it arrives. It is added once the page has loaded: htmx started between DOMContentLoaded and "complete"
+  // would wait for a DOMContentLoaded that has already happened.
+  var script = document.currentScript;
+  var HTMX_ATTRIBUTES = ["hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete", "hx-boost"];
+  var htmxSelector = HTMX_ATTRIBUTES.map(function (name) { return "[" + name + "],[data-" + name + "]"; }).join(",");
+  function loadHtmx() {
+    var htmx = document.createElement("script");
+    htmx.src = script.dataset.htmxSrc;
+    document.head.appendChild(htmx);
+  }
+  if (script && script.dataset.htmxSrc && !window.htmx && document.querySelector(htmxSelector)) {
+    if (document.readyState === "complete") {
+      loadHtmx();
+    } else {
+      window.addEventListener("load", loadHtmx);
+    }
+  }
+
   // <select data-autosubmit>: submit its form when the choice changes (the language switch).
   document.addEventListener("change", function (event) {
     var field = event.target;
@@ -49,6 +69,58 @@
   document.addEventListener("focusin", function (event) {
     if (event.target.matches && event.target.matches("input[data-select-on-focus]")) {
       event.target.select();
+    }
+  });
+
+  // The menu's two disclosures, Bootstrap's markup without Bootstrap's 80 KB of JavaScript (a phone on slow
+  // 4G paints the page later for every script it fetches first; bench/lighthouse.py):
+  // [data-bs-toggle=collapse] shows its data-bs-target, [data-bs-toggle=dropdown] the .dropdown-menu after it.
+  // Bootstrap's CSS does the rest (.collapse.show, .dropdown-menu.show); aria-expanded follows.
+  function setOpen(toggle, panel, open) {
+    panel.classList.toggle("show", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (panel.classList.contains("dropdown-menu")) {
+      panel.setAttribute("data-bs-popper", "static");  // Bootstrap's CSS aligns .dropdown-menu-end with it
+    }
+  }
+  function panelOf(toggle) {
+    if (toggle.getAttribute("data-bs-toggle") === "collapse") {
+      return document.querySelector(toggle.getAttribute("data-bs-target"));
+    }
+    return toggle.parentElement && toggle.parentElement.querySelector(".dropdown-menu");
+  }
+  function closeDropdowns(except) {
+    document.querySelectorAll("[data-bs-toggle=dropdown][aria-expanded=true]").forEach(function (toggle) {
+      var panel = panelOf(toggle);
+      if (toggle !== except && panel) {
+        setOpen(toggle, panel, false);
+      }
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest("[data-bs-toggle=collapse], [data-bs-toggle=dropdown]");
+    if (!toggle) {
+      if (!(event.target.closest && event.target.closest(".dropdown-menu"))) {
+        closeDropdowns(null);
+      }
+      return;
+    }
+    var panel = panelOf(toggle);
+    if (!panel) {
+      return;
+    }
+    event.preventDefault();
+    closeDropdowns(toggle);
+    setOpen(toggle, panel, !panel.classList.contains("show"));
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") {
+      return;
+    }
+    var open = document.querySelector("[data-bs-toggle=dropdown][aria-expanded=true]");
+    if (open) {
+      closeDropdowns(null);
+      open.focus();
     }
   });
 

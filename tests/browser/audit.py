@@ -1,0 +1,68 @@
+"""Accessibility audits in the real Chromium: axe-core injected into the page, and the WCAG 2.5.8 tap-target check.
+
+axe-core is vendored (tests/browser/vendor/, see its README): the browser tests run offline.
+"""
+
+from pathlib import Path
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+HERE = Path(__file__).resolve().parent
+AXE_SOURCE = HERE / "vendor" / "axe.min.js"
+TAP_TARGETS_SOURCE = HERE / "tap_targets.js"
+# WCAG 2.2 level A and AA, every version's tags: axe files each rule under the version that introduced it.
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+WAIT = 30
+
+
+def axe_violations(driver) -> list[dict]:
+    """Run axe-core on the page as it is now; the violations, each with its rule, impact and failing nodes."""
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        driver.execute_script(AXE_SOURCE.read_text(encoding="utf-8"))
+    driver.set_script_timeout(120)
+    result = driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {runOnly: {type: "tag", values: arguments[0]}, resultTypes: ["violations"]})
+          .then(results => done({violations: results.violations}))
+          .catch(error => done({error: String(error)}));
+        """,
+        WCAG_22_AA,
+    )
+    if "error" in result:
+        raise AssertionError(f"axe-core failed: {result['error']}")
+    return result["violations"]
+
+
+def small_tap_targets(driver) -> list[dict]:
+    """The targets under 24 × 24 px that the spacing and inline exceptions of WCAG 2.5.8 do not excuse."""
+    return driver.execute_script(TAP_TARGETS_SOURCE.read_text(encoding="utf-8"))
+
+
+def describe_violations(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"  [{violation['impact']}] {violation['id']}: {violation['help']}")
+        for node in violation["nodes"][:5]:
+            lines.append(f"      {' '.join(node['target'])}: {node.get('failureSummary', '').splitlines()[-1:]}")
+        if len(violation["nodes"]) > 5:
+            lines.append(f"      … and {len(violation['nodes']) - 5} more")
+    return "\n".join(lines)
+
+
+def log_in(driver, base_url: str, username: str, password: str) -> None:
+    """Through the real login page, as a person does; waits for the page the role starts on."""
+    driver.delete_all_cookies()
+    driver.get(base_url + "/dang-nhap/")
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    login_url = driver.current_url
+    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    WebDriverWait(driver, WAIT).until(EC.url_changes(login_url))
+
+
+def open_page(driver, url: str) -> None:
+    driver.get(url)
+    WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")

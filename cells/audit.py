@@ -24,8 +24,8 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import formats, timezone
-from django.utils.text import capfirst
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from .models import Role
@@ -35,7 +35,7 @@ EMPTY = "—"
 # Who reads the log: the Khối's Ban Tổ chức, and a TCCS officer over their subtree.
 AUDIT_ROLES = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER})
 # Fields every snapshot carries that say nothing to a reader.
-HIDDEN_FIELDS = frozenset({"id", "created_at", "updated_at"})
+HIDDEN_FIELDS = frozenset({"id", "created_at", "updated_at", "path", "depth", "scheme_snapshot"})
 # A nested value (a scheme's criteria) is shown to this depth; below it, as a count of items.
 MAX_NESTING = 2
 
@@ -49,6 +49,8 @@ class ObjectKind:
     url: Callable[[models.Model], str | None] = lambda obj: None
     organisation: Callable[[models.Model], object] = lambda obj: None  # the Organisation whose subtree may read it
     select_related: tuple[str, ...] = ()
+    # Fields whose codes are data, not choices (a scheme's levels): field name -> (code, object) -> label.
+    values: dict[str, Callable[[object, models.Model], str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -165,12 +167,8 @@ def _load(label: str, pks: set) -> dict[str, models.Model]:
         queryset = queryset.select_related(*kind.select_related)
     elif model is get_user_model():
         queryset = queryset.select_related("member")
-    valid = []
-    for pk in pks:
-        try:
-            valid.append(model._meta.pk.to_python(pk))
-        except Exception:  # a pk of another type in an old row: that object cannot be found anyway
-            continue
+    valid = [pk for pk in pks if str(pk).isdigit()] if isinstance(
+        model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField) else list(pks)
     return {str(obj.pk): obj for obj in queryset.filter(pk__in=valid)}
 
 
@@ -194,7 +192,7 @@ def _foreign_keys(entry, fields: dict) -> Iterable[tuple[str, str]]:
     """(related model label, pk) of every foreign-key value an entry names."""
     for key in _changes_keys(entry):
         model_field = fields.get(key)
-        if model_field is None or not model_field.is_relation or not model_field.many_to_one:
+        if model_field is None or not isinstance(model_field, models.ForeignKey):
             continue
         for side in (entry.before, entry.after):
             value = side.get(key) if isinstance(side, dict) else None
@@ -237,12 +235,12 @@ def entry_rows(entries: Iterable, *, user) -> list[Row]:
         rows.append(Row(
             entry=entry, action=action_label(entry.action), actor=person_name(entry.actor),
             object_kind=kind_label, object_name=name, object_url=url,
-            changes=_changes(entry, fields, loaded),
+            changes=_changes(entry, fields, loaded, kind=kind, obj=obj),
         ))
     return rows
 
 
-def _changes(entry, fields: dict, loaded: dict) -> list[Change]:
+def _changes(entry, fields: dict, loaded: dict, *, kind=None, obj=None) -> list[Change]:
     before, after = entry.before, entry.after
     if not isinstance(before, dict | type(None)) or not isinstance(after, dict | type(None)):
         return [Change(label="", before=_plain(before), after=_plain(after))]
@@ -254,11 +252,15 @@ def _changes(entry, fields: dict, loaded: dict) -> list[Change]:
         if creating and new in (None, "", [], {}):
             continue  # a new object: only what it was given
         model_field = fields.get(key)
-        changes.append(Change(
-            label=field_label(key, model_field),
-            before=_value(old, model_field, loaded) if not creating else EMPTY,
-            after=_value(new, model_field, loaded),
-        ))
+        special = kind.values.get(model_field.name if model_field else key) if kind and obj is not None else None
+
+        def shown(value, model_field=model_field, special=special):
+            if special is not None and value not in (None, "", "None"):
+                return str(special(value, obj))
+            return _value(value, model_field, loaded)
+
+        changes.append(Change(label=field_label(key, model_field), before=shown(old) if not creating else EMPTY,
+                              after=shown(new)))
     return changes
 
 
@@ -283,7 +285,7 @@ def _value(value, model_field, loaded: dict) -> str:
         return EMPTY
     if model_field is None:
         return _plain(value)
-    if model_field.is_relation and model_field.many_to_one:
+    if isinstance(model_field, models.ForeignKey):
         label = model_field.related_model._meta.label_lower
         obj = loaded.get(label, {}).get(str(value))
         return _name_of(label, obj) if obj is not None else _("(đã xoá, mã %(id)s)") % {"id": value}
@@ -438,6 +440,7 @@ def register_cells() -> None:
         "uploaded_by": _l("Người tải lên"),
         "granted_by": _l("Người cấp quyền"),
         "content_type": _l("Kiểu tệp"),
+        "uploaded_at": _l("Thời điểm tải lên"),
         "reason": _l("Lý do"),
         "optional_reminder_email": _l("Nhận thư nhắc việc"),
     })

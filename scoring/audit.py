@@ -30,13 +30,21 @@ def _meeting_name(meeting) -> str:
     return f"{meeting.get_kind_display()} {meeting.period_month:%m/%Y} — {meeting.organisation.name}"
 
 
+def _level(code, score) -> str:
+    """A meeting's level by the name its own scheme gives it ("kha" -> "Khá")."""
+    from .selectors import level_name
+
+    return level_name(score.scheme_snapshot or {}, code)
+
+
 def register_scoring() -> None:
     register(app="scoring", actions=ACTIONS, objects=[
         ObjectKind("scoring.scoringscheme", name=lambda s: f"{s.name} (v{s.version})"),
         ObjectKind("scoring.ratingregime", name=lambda r: r.name),
         ObjectKind("scoring.meetingscore", name=lambda s: _meeting_name(s.meeting),
                    url=lambda s: reverse("scoring:meeting_score", args=[s.meeting_id]),
-                   organisation=lambda s: s.meeting.organisation, select_related=("meeting__organisation",)),
+                   organisation=lambda s: s.meeting.organisation, select_related=("meeting__organisation",),
+                   values={"self_level": _level, "official_level": _level}),
         ObjectKind("scoring.meetingscoreline",
                    name=lambda line: f"{line.group_code}.{line.criterion_code} — {_meeting_name(line.score.meeting)}",
                    url=lambda line: reverse("scoring:meeting_score", args=[line.score.meeting_id]),
@@ -57,6 +65,17 @@ def register_scoring() -> None:
         "cell_points": _("Điểm chi bộ tự chấm"),
         "self_adopted_by": _("Người thông qua điểm tự chấm"),
         "confirmed_by": _("Người xác nhận"),
+        "confirmed_at": _("Thời điểm xác nhận"),
+        "self_adopted_at": _("Thời điểm thông qua điểm tự chấm"),
+        "scheme_version": _("Phiên bản bộ tiêu chí"),
+        "facts": _("Số liệu từ hồ sơ"),
+        "order": _("Thứ tự"),
+        "group_code": _("Mã nhóm tiêu chí"),
+        "criterion_code": _("Mã tiêu chí"),
+        "max_points": _("Điểm tối đa"),
+        "applicable": _("Được chấm"),
+        "evidence": _("Căn cứ"),
+        "decided_at": _("Thời điểm quyết định"),
         "proposed_by": _("Người đề xuất"),
         "decided_by": _("Người quyết định"),
         "group": _("Nhóm tiêu chí"),

@@ -92,6 +92,7 @@ MATRIX = {
     "reminder_email_preference": ({}, POST_ONLY, EVERYONE),
     # cells/urls_audit.py: the change log, for the khối admin and the TCCS officer (their subtree)
     "audit_list": ({}, "ofoffff", None),
+    "audit_export": ({}, "ofoffff", None),
     # meetings/urls.py
     "meetings:index": ({}, EVERYONE, None),
     "meetings:cell_list": ({"cell_pk": "cell"}, CELL_AND_MEMBERS, None),

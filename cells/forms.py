@@ -3,6 +3,7 @@ import datetime
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.urls import reverse_lazy
@@ -490,3 +491,26 @@ class RoleGrantForm(forms.Form):
         if account is None:
             raise ValidationError(_("Không có tài khoản đang hoạt động với tên đăng nhập này."))
         return account
+
+
+# --- forgotten passwords (cells/views_password.py) --------------------------------------------
+
+
+class PortalPasswordResetForm(PasswordResetForm):
+    email = forms.EmailField(
+        label=_("Địa chỉ thư điện tử của tài khoản"), max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        error_messages={"required": _("Nhập địa chỉ thư điện tử."),
+                        "invalid": _("Địa chỉ thư điện tử không hợp lệ, ví dụ ten@donvi.gov.vn.")},
+    )
+
+
+class PortalSetPasswordForm(SetPasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = _("Mật khẩu mới")
+        self.fields["new_password2"].label = _("Nhập lại mật khẩu mới")
+        for name in ("new_password1", "new_password2"):
+            self.fields[name].error_messages["required"] = _("Nhập mật khẩu mới.")
+        self.error_messages = {**self.error_messages,
+                               "password_mismatch": _("Hai lần nhập mật khẩu mới không giống nhau.")}

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cells import views as cell_views
+from cells import views_password
 from meetings import views as meeting_views
 
 urlpatterns = [
@@ -13,6 +14,12 @@ urlpatterns = [
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("doi-mat-khau/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("doi-mat-khau/xong/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("quen-mat-khau/", views_password.PasswordResetView.as_view(), name="password_reset"),
+    path("quen-mat-khau/da-gui/", views_password.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("dat-lai-mat-khau/<uidb64>/<token>/", views_password.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("dat-lai-mat-khau/xong/", views_password.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("favicon.ico", cell_views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cells.urls")),
     path("so-sach/", include("cells.urls_books")),

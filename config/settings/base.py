@@ -161,6 +161,12 @@ AXES_COOLOFF_TIME = _int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# "Quên mật khẩu": the link in the mail works once, for this many seconds; requests per client
+# address and per e-mail address (counted whether the address has an account or not) per window.
+PASSWORD_RESET_TIMEOUT = _int("PASSWORD_RESET_TIMEOUT", 2 * 60 * 60)
+if PASSWORD_RESET_TIMEOUT < 3600:
+    _fail("PASSWORD_RESET_TIMEOUT", PASSWORD_RESET_TIMEOUT, "at least 3600 seconds (the mail says how many hours)")
+PASSWORD_RESET_RATE_LIMIT = (_int("PASSWORD_RESET_PER_ADDRESS", 10), _int("PASSWORD_RESET_PER_EMAIL", 3), 3600)
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("Tiếng Anh"))]

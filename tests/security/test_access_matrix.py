@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["admin", "viewer", "officer", "secretary", "clerk", "member", "other_secretary"]
 EXCLUDED_PREFIXES = ("quan-tri/", "i18n/", "static/", "media/")
-PUBLIC = {"login", "meetings:rsvp", "verify_lookup", "verify_document"}
+PUBLIC = {"login", "meetings:rsvp", "verify_lookup", "verify_document", "password_reset", "password_reset_done",
+          "password_reset_confirm", "password_reset_complete", "favicon"}
 
 # Shorthands for common rows (roles: admin viewer officer secretary clerk member other).
 EVERYONE = "ooooooo"
@@ -45,6 +46,12 @@ MATRIX = {
     "logout": ({}, "mmmmmmm", EVERYONE),
     "password_change": ({}, EVERYONE, None),
     "password_change_done": ({}, EVERYONE, POST_ONLY),
+    # "Quên mật khẩu": public; an empty POST is an invalid form (200), a bogus link the "link no longer works" page
+    "password_reset": ({}, EVERYONE, None),
+    "password_reset_done": ({}, EVERYONE, POST_ONLY),
+    "password_reset_confirm": ({"uidb64": "MQ", "token": "set-password"}, EVERYONE, None),
+    "password_reset_complete": ({}, EVERYONE, POST_ONLY),
+    "favicon": ({}, EVERYONE, POST_ONLY),
     "verify_lookup": ({}, EVERYONE, None),
     "verify_document": ({"code": "verify_code"}, EVERYONE, None),
     # cells/urls.py

@@ -77,7 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
-    "axes",
+    "cells.apps.AxesConfig",  # django-axes, named in Vietnamese in the admin
     "django_celery_beat",
     "cells",
     "meetings",

@@ -3,9 +3,17 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from lib.admin import column, titled
+
 from . import services
 from .forms import add_service_errors
-from .models import (
+
+# The admin's titles ("Trang quản trị cho Django" otherwise).
+admin.site.site_header = _("Quản trị Cổng sinh hoạt chi bộ")
+admin.site.site_title = _("Quản trị Cổng sinh hoạt chi bộ")
+admin.site.index_title = _("Quản trị hệ thống")
+
+from .models import (  # noqa: E402
     AuditEntry,
     CellDocument,
     CellFundEntry,
@@ -283,7 +291,7 @@ class RequiredDocumentTypeAdmin(admin.ModelAdmin):
 
 @admin.register(DuesRateRule)
 class DuesRateRuleAdmin(admin.ModelAdmin):
-    list_display = ("category", "rate_label", "effective_from", "effective_to", "exempt_party_years", "source")
+    list_display = ("category", column("rate_label", _("Mức đóng"), ordering=""), "effective_from", "effective_to", "exempt_party_years", "source")
     list_filter = ("category", "kind")
 
 
@@ -359,6 +367,8 @@ class UserSessionAdmin(ReadOnlyAdmin):
     list_display = ("user", "ip_address", "created_at", "last_seen_at")
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
+
+
 @admin.register(PersonalDataCorrection)
 class PersonalDataCorrectionAdmin(ReadOnlyAdmin):
     """Asked by the member on "Dữ liệu cá nhân của tôi", decided on the officer's page (services, audit)."""
@@ -366,3 +376,40 @@ class PersonalDataCorrectionAdmin(ReadOnlyAdmin):
     list_display = ("member", "field", "status", "created_at", "decided_by", "decided_at")
     list_filter = ("status", "field")
     raw_id_fields = ("member",)
+
+
+# --- third-party models under Vietnamese headers --------------------------------------------
+# django-celery-beat's list columns are methods without a label; its schedules are declared in
+# settings.CELERY_BEAT_SCHEDULE and only shown here.
+from django_celery_beat import admin as beat_admin  # noqa: E402
+from django_celery_beat.models import CrontabSchedule, PeriodicTask  # noqa: E402
+
+
+class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
+    list_display = tuple(column("scheduler", _("Lịch chạy"), ordering="") if name == "scheduler" else name
+                         for name in beat_admin.PeriodicTaskAdmin.list_display)
+    list_filter = [("task", titled(_("Tác vụ"))) if name == "task" else name
+                   for name in beat_admin.PeriodicTaskAdmin.list_filter]
+
+
+class CrontabScheduleAdmin(beat_admin.CrontabScheduleAdmin):
+    list_display = tuple(column("human_readable", _("Diễn giải"), ordering="") if name == "human_readable" else name
+                         for name in beat_admin.CrontabScheduleAdmin.list_display)
+
+
+for model, model_admin in ((PeriodicTask, PeriodicTaskAdmin), (CrontabSchedule, CrontabScheduleAdmin)):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, model_admin)
+
+from axes import admin as axes_admin  # noqa: E402
+from axes.models import AccessAttempt  # noqa: E402
+
+if admin.site.is_registered(AccessAttempt):
+    class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
+        @admin.display(description=_("Trạng thái"))
+        def status(self, obj):
+            return super().status(obj)
+
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, AccessAttemptAdmin)

@@ -3,6 +3,7 @@ import datetime
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.urls import reverse_lazy
@@ -293,6 +294,27 @@ class MemberImportForm(forms.Form):
 
 
 # --- the cell's books ----------------------------------------------------------------------
+
+
+def points_error_messages(maximum) -> dict:
+    """The messages of a points field, written as the scorer reads them ("Điểm tối đa là 3.").
+
+    Django's stock ones print the limit as stored ("3.00") with a space before the full stop.
+    """
+    from decimal import Decimal
+
+    from django.utils.formats import number_format
+
+    limit = Decimal(str(maximum))
+    limit = limit.quantize(Decimal(1)) if limit == limit.to_integral_value() else limit.normalize()
+    return {
+        "invalid": _("Nhập điểm bằng chữ số, ví dụ 2.5."),
+        "min_value": _("Điểm không được âm."),
+        "max_value": _("Điểm tối đa là %(max)s.") % {"max": number_format(limit)},
+        "max_decimal_places": _("Điểm có nhiều nhất 2 chữ số sau dấu thập phân."),
+        "max_digits": _("Điểm tối đa là %(max)s.") % {"max": number_format(limit)},
+        "max_whole_digits": _("Điểm tối đa là %(max)s.") % {"max": number_format(limit)},
+    }
 
 
 class MoneyField(forms.IntegerField):
@@ -612,6 +634,8 @@ class SecondFactorForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+
 # --- personal data: a member's correction request, an officer's decision --------------------
 
 
@@ -637,3 +661,26 @@ class CorrectionDecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("Quyết định"), choices=[("approve", _("Chấp nhận")),
                                                                    ("refuse", _("Không chấp nhận"))])
     note = forms.CharField(label=_("Ghi chú (bắt buộc khi không chấp nhận)"), max_length=500, required=False)
+
+
+# --- forgotten passwords (cells/views_password.py) --------------------------------------------
+
+
+class PortalPasswordResetForm(PasswordResetForm):
+    email = forms.EmailField(
+        label=_("Địa chỉ thư điện tử của tài khoản"), max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        error_messages={"required": _("Nhập địa chỉ thư điện tử."),
+                        "invalid": _("Địa chỉ thư điện tử không hợp lệ, ví dụ ten@donvi.gov.vn.")},
+    )
+
+
+class PortalSetPasswordForm(SetPasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = _("Mật khẩu mới")
+        self.fields["new_password2"].label = _("Nhập lại mật khẩu mới")
+        for name in ("new_password1", "new_password2"):
+            self.fields[name].error_messages["required"] = _("Nhập mật khẩu mới.")
+        self.error_messages = {**self.error_messages,
+                               "password_mismatch": _("Hai lần nhập mật khẩu mới không giống nhau.")}

@@ -61,7 +61,7 @@ class ContentSecurityPolicyMiddleware:
 PRIVATE_VIEW_NAMES = frozenset({
     # members
     "organisation_detail", "member_list", "member_create", "member_detail", "member_update", "member_transfer",
-    "member_exempt", "member_export", "member_import", "member_import_confirm", "audit_list",
+    "member_exempt", "member_export", "member_import", "member_import_confirm", "audit_list", "audit_export",
     "member_reveal", "my_personal_data", "correction_list", "correction_decide",
     "books_member_dues", "books_dues_relief", "books_dues_ledger", "books_dues_arrears", "books_lifecycle",
     "books_commitments", "books_commitment_paper", "books_commitment_mine", "books_member_admission",

@@ -99,7 +99,7 @@ class Organisation(models.Model):
 class Term(models.Model):
     """Nhiệm kỳ: document numbers restart with each term."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="terms")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="terms", verbose_name=_("Tổ chức đảng"))
     name = models.CharField(_("Tên nhiệm kỳ"), max_length=50, help_text=_("Ví dụ 2025–2030"))
     start = models.DateField(_("Bắt đầu"))
     end = models.DateField(_("Kết thúc"), null=True, blank=True)
@@ -210,8 +210,9 @@ class Member(models.Model):
 class CellMembership(models.Model):
     """A member's time in one cell; a transfer closes one row and opens the next."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("Đảng viên"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships",
+                                     verbose_name=_("Chi bộ"))
     start = models.DateField(_("Từ ngày"))
     end = models.DateField(_("Đến ngày"), null=True, blank=True)
     reason_in = models.CharField(_("Lý do đến"), max_length=255, blank=True)
@@ -239,8 +240,8 @@ class Position(models.Model):
         GROUP_DEPUTY = "to_pho", _("Tổ phó")
         SUPERVISOR = "dang_uy_vien_phu_trach", _("Đảng ủy viên phụ trách")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="positions")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="positions")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="positions", verbose_name=_("Đảng viên"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="positions", verbose_name=_("Tổ chức đảng"))
     kind = models.CharField(_("Chức vụ"), max_length=30, choices=Kind.choices)
     start = models.DateField(_("Từ ngày"))
     end = models.DateField(_("Đến ngày"), null=True, blank=True)
@@ -283,7 +284,7 @@ class MemberImportMapping(models.Model):
 class Exemption(models.Model):
     """Miễn công tác và sinh hoạt đảng."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="exemptions")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="exemptions", verbose_name=_("Đảng viên"))
     reason = models.CharField(_("Lý do"), max_length=255)
     resolution_ref = models.CharField(_("Số nghị quyết / quyết định"), max_length=60, blank=True)
     start = models.DateField(_("Từ ngày"))
@@ -330,7 +331,7 @@ class TemporaryAttachment(models.Model):
 class Suspension(models.Model):
     """Đình chỉ sinh hoạt đảng."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="suspensions")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="suspensions", verbose_name=_("Đảng viên"))
     reason = models.CharField(_("Lý do"), max_length=255)
     decision_ref = models.CharField(_("Số quyết định"), max_length=60, blank=True)
     start = models.DateField(_("Từ ngày"))
@@ -360,8 +361,8 @@ class Role(models.TextChoices):
 class RoleAssignment(models.Model):
     """Access is a row: a role on an organisation covers its whole subtree."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="role_assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("Tài khoản"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("Tổ chức đảng"))
     role = models.CharField(_("Vai trò"), max_length=20, choices=Role.choices)
     start = models.DateField(_("Từ ngày"), default=date.today)
     end = models.DateField(_("Đến ngày"), null=True, blank=True)
@@ -382,14 +383,14 @@ class RoleAssignment(models.Model):
 class AuditEntry(models.Model):
     """Who changed what, when, with the values before and after."""
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    action = models.CharField(max_length=80, help_text="app.entity.verb")
-    object_type = models.CharField(max_length=80)
-    object_id = models.CharField(max_length=40)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(_("Thời điểm"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("Người thực hiện"))
+    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("Tổ chức đảng"))
+    action = models.CharField(_("Thao tác"), max_length=80, help_text="app.entity.verb")
+    object_type = models.CharField(_("Loại đối tượng"), max_length=80)
+    object_id = models.CharField(_("Mã đối tượng"), max_length=40)
+    before = models.JSONField(_("Trước"), null=True, blank=True)
+    after = models.JSONField(_("Sau"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Nhật ký thay đổi")
@@ -405,18 +406,18 @@ class Notification(models.Model):
     """One message to one person: the in-app inbox row, and the log of its e-mail."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="notifications")
-    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
-    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    kind = models.CharField(max_length=60, help_text="app.event, e.g. meetings.notice")
+                                  related_name="notifications", verbose_name=_("Người nhận"))
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("Đảng viên"))
+    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("Tổ chức đảng"))
+    kind = models.CharField(_("Loại thông báo"), max_length=60, help_text="app.event, e.g. meetings.notice")
     subject = models.CharField(_("Tiêu đề"), max_length=255)
     body = models.TextField(_("Nội dung"))
-    url = models.CharField(max_length=500, blank=True)
-    email = models.EmailField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    email_sent_at = models.DateTimeField(null=True, blank=True)
-    email_error = models.TextField(blank=True)
+    url = models.CharField(_("Liên kết"), max_length=500, blank=True)
+    email = models.EmailField(_("Thư điện tử"), blank=True)
+    created_at = models.DateTimeField(_("Thời điểm tạo"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("Đã đọc lúc"), null=True, blank=True)
+    email_sent_at = models.DateTimeField(_("Đã gửi thư lúc"), null=True, blank=True)
+    email_error = models.TextField(_("Lỗi gửi thư"), blank=True)
     # A file sent with the e-mail (the meeting's invitation.ics): kept on the row, so that the outbox
     # sweep and a retry send exactly what the service composed.
     attachment_name = models.CharField(_("Tệp đính kèm"), max_length=100, blank=True)
@@ -482,11 +483,11 @@ class CellDocument(models.Model):
     year = models.PositiveSmallIntegerField(_("Năm"), null=True, blank=True)
     file = models.FileField(_("Tệp"), upload_to=cell_document_upload_to, max_length=255)
     original_name = models.CharField(_("Tên tệp gốc"), max_length=255, blank=True)
-    content_type = models.CharField(max_length=100, blank=True)
+    content_type = models.CharField(_("Kiểu tệp"), max_length=100, blank=True)
     adopted_on = models.DateField(_("Ngày ban hành"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    uploaded_at = models.DateTimeField(auto_now=True)
+                                    related_name="+", verbose_name=_("Người tải lên"))
+    uploaded_at = models.DateTimeField(_("Thời điểm tải lên"), auto_now=True)
 
     class Meta:
         verbose_name = _("Văn bản của chi bộ")
@@ -514,12 +515,12 @@ class MemberCommitment(models.Model):
         PORTAL = "portal", _("Đảng viên tự xác nhận trên cổng")
         PAPER = "paper", _("Bản giấy do chi bộ ghi nhận")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="commitments")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("Đảng viên"))
     year = models.PositiveSmallIntegerField(_("Năm"))
     content = models.TextField(_("Nội dung cam kết"))
     confirmed_at = models.DateTimeField(_("Ngày xác nhận"), null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+                                    related_name="+", verbose_name=_("Người ghi nhận"))
     source = models.CharField(_("Hình thức"), max_length=6, choices=Source.choices, default=Source.PORTAL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -592,7 +593,7 @@ class DuesRelief(models.Model):
         EXEMPT = "exempt", _("Miễn đóng đảng phí")
         REDUCE = "reduce", _("Giảm mức đóng")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="dues_reliefs")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="dues_reliefs", verbose_name=_("Đảng viên"))
     kind = models.CharField(_("Loại"), max_length=6, choices=Kind.choices)
     reduction_percent = models.PositiveSmallIntegerField(_("Tỷ lệ giảm (%)"), null=True, blank=True)
     start = models.DateField(_("Từ tháng"))
@@ -625,7 +626,7 @@ class DuesPayment(models.Model):
         CASH = "cash", _("Tiền mặt")
         TRANSFER = "transfer", _("Chuyển khoản / Cổng DVC")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="dues_payments")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="dues_payments", verbose_name=_("Đảng viên"))
     month = models.DateField(_("Tháng"), help_text=_("Ngày đầu tháng."))
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="dues_payments",
                                      verbose_name=_("Chi bộ"))
@@ -639,7 +640,7 @@ class DuesPayment(models.Model):
     method = models.CharField(_("Hình thức nộp"), max_length=8, choices=Method.choices, blank=True)
     note = models.CharField(_("Ghi chú"), max_length=255, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+                                    related_name="+", verbose_name=_("Người ghi nhận"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1085,7 +1085,7 @@ def _check_commitment(*, year, content):
         raise ValidationError(errors)
 
 
-def _commitment_save(*, member, year, content, confirmed_at, source, by) -> MemberCommitment:
+def _commitment_save(*, member, year, content, confirmed_at, source, action, by) -> MemberCommitment:
     _check_commitment(year=year, content=content)
     commitment = MemberCommitment.objects.select_for_update().filter(member=member, year=year).first()
     before = snapshot(commitment) if commitment else None
@@ -1095,7 +1095,7 @@ def _commitment_save(*, member, year, content, confirmed_at, source, by) -> Memb
     commitment.source = source
     commitment.recorded_by = by if getattr(by, "is_authenticated", False) else None
     commitment.save()
-    audit_log(actor=by, action=f"cells.commitment.{source}", instance=commitment, organisation=member.organisation,
+    audit_log(actor=by, action=action, instance=commitment, organisation=member.organisation,
               before=before, after=snapshot(commitment))
     return commitment
 
@@ -1106,7 +1106,7 @@ def commitment_confirm(*, member: Member, year: int, content: str, by) -> Member
     if getattr(by, "pk", None) is None or member.user_id != by.pk:
         raise ValidationError(_("Chỉ đảng viên mới tự xác nhận được bản cam kết của mình."))
     return _commitment_save(member=member, year=year, content=content, confirmed_at=timezone.now(),
-                            source=MemberCommitment.Source.PORTAL, by=by)
+                            source=MemberCommitment.Source.PORTAL, action="cells.commitment.portal", by=by)
 
 
 @transaction.atomic
@@ -1119,7 +1119,7 @@ def commitment_record_paper(
     # Noon of the day it was signed, but not later than now (a paper signed this morning).
     confirmed_at = min(timezone.make_aware(datetime.datetime.combine(signed_on, datetime.time(12, 0))), timezone.now())
     return _commitment_save(member=member, year=year, content=content, confirmed_at=confirmed_at,
-                            source=MemberCommitment.Source.PAPER, by=by)
+                            source=MemberCommitment.Source.PAPER, action="cells.commitment.paper", by=by)
 
 
 # --- member lifecycle ------------------------------------------------------------------------

@@ -4,4 +4,5 @@ from . import views_audit as views
 
 urlpatterns = [
     path("", views.audit_list, name="audit_list"),
+    path("xuat-excel/", views.audit_export, name="audit_export"),
 ]

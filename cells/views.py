@@ -1,13 +1,17 @@
 import datetime
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from lib.paging import page_of, query_without_page
 
@@ -326,3 +330,24 @@ def member_import_confirm(request):
         "created": len(result.created), "updated": len(result.updated), "unchanged": result.unchanged,
         "positions": len(result.positions)})
     return redirect("member_list")
+
+
+_FAVICON: bytes | None = None
+
+
+@login_not_required
+@require_safe
+@cache_control(public=True, max_age=7 * 24 * 3600)
+def favicon(request):
+    """/favicon.ico, for what asks the site's root for it (the admin's pages, PDFs opened in a tab,
+    bookmarks); the portal's pages link the hashed static copy (base.html)."""
+    global _FAVICON
+    if _FAVICON is None:
+        found = finders.find("favicon.ico")  # the source under static/
+        if found:
+            with open(found, "rb") as icon:
+                _FAVICON = icon.read()
+        else:  # only the collected copy is deployed
+            with staticfiles_storage.open("favicon.ico") as icon:
+                _FAVICON = icon.read()
+    return HttpResponse(_FAVICON, content_type="image/x-icon")

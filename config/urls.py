@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from cells import views as cell_views
 from cells import views_account as account_views
+from cells import views_password
 from meetings import views as meeting_views
 from meetings import views_search
 
@@ -18,6 +19,12 @@ urlpatterns = [
     path("tai-khoan/", include("cells.urls_account")),
     path("doi-mat-khau/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("doi-mat-khau/xong/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("quen-mat-khau/", views_password.PasswordResetView.as_view(), name="password_reset"),
+    path("quen-mat-khau/da-gui/", views_password.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("dat-lai-mat-khau/<uidb64>/<token>/", views_password.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("dat-lai-mat-khau/xong/", views_password.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("favicon.ico", cell_views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cells.urls")),
     path("so-sach/", include("cells.urls_books")),

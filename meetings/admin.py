@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cells.admin import ReadOnlyAdmin
 from cells.services import EMAIL_SENDING_MARK, notification_emails_enqueue
+from lib.admin import column
 
 from .models import (
     AgendaItem,
@@ -53,24 +54,24 @@ class MeetingAdmin(ReadOnlyAdmin):
 
 @admin.register(Attendance)
 class AttendanceAdmin(ReadOnlyAdmin):
-    list_display = ("meeting", "member", "rsvp", "presence")
+    list_display = (column("meeting", _("Buổi sinh hoạt")), column("member", _("Đảng viên")), "rsvp", "presence")
     list_filter = ("rsvp", "presence")
     list_select_related = ("meeting", "meeting__organisation", "member")
 
 
 @admin.register(Vote)
 class VoteAdmin(ReadOnlyAdmin):
-    list_display = ("meeting", "question", "kind", "votes_for", "votes_against", "votes_abstain", "eligible_count")
+    list_display = (column("meeting", _("Buổi sinh hoạt")), "question", "kind", "votes_for", "votes_against", "votes_abstain", "eligible_count")
 
 
 @admin.register(Resolution)
 class ResolutionAdmin(ReadOnlyAdmin):
-    list_display = ("meeting", "kind", "number", "adopted_at")
+    list_display = (column("meeting", _("Buổi sinh hoạt")), "kind", "number", "adopted_at")
 
 
 @admin.register(Task)
 class TaskAdmin(ReadOnlyAdmin):
-    list_display = ("description", "meeting", "due_date", "status")
+    list_display = ("description", column("meeting", _("Buổi sinh hoạt")), "due_date", "status")
     list_filter = ("status",)
 
 

@@ -7,4 +7,7 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Sinh hoạt chi bộ")
 
     def ready(self):
+        from .audit import register_meetings
+
+        register_meetings()
         from . import receivers  # noqa: F401 - connects the receivers of cells.signals

@@ -299,15 +299,18 @@ class OpinionForm(forms.Form):
                               submit=_("Ghi ý kiến"))
 
 
+VOTE_MESSAGES = {"invalid": _("Nhập số phiếu bằng chữ số."), "min_value": _("Số phiếu không được âm."), "required": _("Nhập số phiếu.")}
+
+
 class VoteForm(forms.Form):
     question = forms.CharField(label=_("Nội dung biểu quyết"), max_length=255)
     kind = forms.ChoiceField(label=_("Loại biểu quyết"), choices=Vote.Kind.choices, initial=Vote.Kind.OTHER)
     method = forms.ChoiceField(label=_("Hình thức"), choices=Vote.Method.choices, initial=Vote.Method.SHOW_OF_HANDS)
     subject = forms.ModelChoiceField(label=_("Đảng viên được xét công nhận chính thức"), queryset=Member.objects.none(),
                                      required=False)
-    votes_for = forms.IntegerField(label=_("Tán thành"), min_value=0)
-    votes_against = forms.IntegerField(label=_("Không tán thành"), min_value=0, initial=0)
-    votes_abstain = forms.IntegerField(label=_("Không biểu quyết"), min_value=0, initial=0)
+    votes_for = forms.IntegerField(label=_("Tán thành"), min_value=0, error_messages=VOTE_MESSAGES)
+    votes_against = forms.IntegerField(label=_("Không tán thành"), min_value=0, initial=0, error_messages=VOTE_MESSAGES)
+    votes_abstain = forms.IntegerField(label=_("Không biểu quyết"), min_value=0, initial=0, error_messages=VOTE_MESSAGES)
 
     def __init__(self, *args, meeting, base, **kwargs):
         """``base`` is the meeting's ``meetings.votes.VoteBase``: the ballots cannot exceed its voters present."""

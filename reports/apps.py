@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Báo cáo")
+
+    def ready(self):
+        from .audit import register_reports
+
+        register_reports()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cells.admin import ReadOnlyAdmin
 from cells.services import audit_log, snapshot
+from lib.admin import column, titled
 
 from . import schemes, services
 from .models import (
@@ -102,8 +103,8 @@ class CriterionInline(admin.StackedInline):
 
 @admin.register(ScoringGroup)
 class ScoringGroupAdmin(_VersionedMixin, admin.ModelAdmin):
-    list_display = ("scheme", "order", "code", "name", "max_points")
-    list_filter = ("scheme",)
+    list_display = (column("scheme", _("Bộ tiêu chí")), "order", "code", "name", "max_points")
+    list_filter = (("scheme", titled(_("Bộ tiêu chí"))),)
     inlines = [CriterionInline]
 
 
@@ -136,8 +137,10 @@ class ScoreLineInline(admin.TabularInline):
 
 @admin.register(MeetingScore)
 class MeetingScoreAdmin(ReadOnlyAdmin):
-    list_display = ("meeting", "scheme", "scheme_version", "state", "self_total", "official_total", "official_level")
-    list_filter = ("state", "scheme")
+    list_display = (column("meeting", _("Buổi sinh hoạt")), column("scheme", _("Bộ tiêu chí")),
+                    column("scheme_version", _("Phiên bản bộ tiêu chí")), "state", "self_total", "official_total",
+                    "official_level")
+    list_filter = ("state", ("scheme", titled(_("Bộ tiêu chí"))))
     list_select_related = ("meeting", "meeting__organisation", "scheme")
     inlines = [ScoreLineInline]
 

@@ -7,4 +7,7 @@ class ScoringConfig(AppConfig):
     verbose_name = _("Chấm điểm và xếp loại")
 
     def ready(self):
+        from .audit import register_scoring
+
+        register_scoring()
         from . import signals  # noqa: F401 - connects the receivers

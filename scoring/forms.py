@@ -5,7 +5,7 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cells.forms import NOTE_MAX, VNDateField, long_text_field
+from cells.forms import NOTE_MAX, VNDateField, long_text_field, points_error_messages
 
 from .models import MeetingScore, RatingLevel
 from .schemes import CHOICE, plain_number
@@ -44,6 +44,7 @@ class ScoreSheetForm(forms.Form):
             else:
                 self.fields[name] = forms.DecimalField(
                     label=label, required=False, min_value=0, max_value=line.max_points, decimal_places=2,
+                    error_messages=points_error_messages(line.max_points),
                     initial=plain_number(initial) if initial is not None else None,
                     widget=forms.NumberInput(attrs={"step": "0.25", "inputmode": "decimal"}))
             self.lines.append((line, name))
@@ -77,13 +78,14 @@ class RatingSelfForm(forms.Form):
     level = forms.ChoiceField(label=_("Tự xếp loại"), choices=LEVEL_CHOICES)
     score = forms.DecimalField(label=_("Tự chấm điểm (thang 100, nếu có)"), required=False, min_value=0,
                                max_value=100, decimal_places=2)
-    comment = long_text_field(label=_("Tự nhận xét ưu điểm, hạn chế"), required=False, rows=5)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["score"].error_messages.update(points_error_messages(100))
         self.helper = FormHelper()
         self.helper.layout = Layout(Row(Column("level", css_class="col-sm-8"), Column("score", css_class="col-sm-4")),
                                     "comment", _submit(_("Ghi tự đánh giá")))
+    comment = long_text_field(label=_("Tự nhận xét ưu điểm, hạn chế"), required=False, rows=5)
 
 
 class RatingProposeForm(forms.Form):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cells', '0012_search_extensions'),
+        ('cells', '0013_field_labels'),
     ]
 
     operations = [

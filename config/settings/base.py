@@ -91,7 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
-    "axes",
+    "cells.apps.AxesConfig",  # django-axes, named in Vietnamese in the admin
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_celery_beat",
@@ -200,6 +200,12 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_LOCKOUT_CALLABLE = "cells.throttle.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+# "Quên mật khẩu": the link in the mail works once, for this many seconds; requests per client
+# address and per e-mail address (counted whether the address has an account or not) per window.
+PASSWORD_RESET_TIMEOUT = _int("PASSWORD_RESET_TIMEOUT", 2 * 60 * 60)
+if PASSWORD_RESET_TIMEOUT < 3600:
+    _fail("PASSWORD_RESET_TIMEOUT", PASSWORD_RESET_TIMEOUT, "at least 3600 seconds (the mail says how many hours)")
+PASSWORD_RESET_RATE_LIMIT = (_int("PASSWORD_RESET_PER_ADDRESS", 10), _int("PASSWORD_RESET_PER_EMAIL", 3), 3600)
 
 # Second factor (django-otp, TOTP): who must have it is cells.selectors.SECOND_FACTOR_REQUIRED_ROLES.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Sinh hoạt chi bộ")

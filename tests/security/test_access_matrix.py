@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["admin", "viewer", "officer", "secretary", "clerk", "member", "other_secretary"]
 EXCLUDED_PREFIXES = ("quan-tri/", "i18n/", "static/", "media/")
-PUBLIC = {"login", "meetings:rsvp", "meetings:calendar_feed", "verify_lookup", "verify_document"}
+PUBLIC = {"login", "meetings:rsvp", "meetings:calendar_feed", "verify_lookup", "verify_document", "password_reset",
+          "password_reset_done", "password_reset_confirm", "password_reset_complete", "favicon"}
 
 # Shorthands for common rows (roles: admin viewer officer secretary clerk member other).
 EVERYONE = "ooooooo"
@@ -45,6 +46,12 @@ MATRIX = {
     "logout": ({}, "mmmmmmm", EVERYONE),
     "password_change": ({}, EVERYONE, None),
     "password_change_done": ({}, EVERYONE, POST_ONLY),
+    # "Quên mật khẩu": public; an empty POST is an invalid form (200), a bogus link the "link no longer works" page
+    "password_reset": ({}, EVERYONE, None),
+    "password_reset_done": ({}, EVERYONE, POST_ONLY),
+    "password_reset_confirm": ({"uidb64": "MQ", "token": "set-password"}, EVERYONE, None),
+    "password_reset_complete": ({}, EVERYONE, POST_ONLY),
+    "favicon": ({}, EVERYONE, POST_ONLY),
     "verify_lookup": ({}, EVERYONE, None),
     # the second step of signing in and the user's own account (issue #21): everyone's own; the roles that
     # must keep the second factor cannot turn it off
@@ -116,6 +123,7 @@ MATRIX = {
     "reminder_email_preference": ({}, POST_ONLY, EVERYONE),
     # cells/urls_audit.py: the change log, for the khối admin and the TCCS officer (their subtree)
     "audit_list": ({}, "ofoffff", None),
+    "audit_export": ({}, "ofoffff", None),
     # meetings/urls.py
     "meetings:index": ({}, EVERYONE, None),
     "meetings:cell_list": ({"cell_pk": "cell"}, CELL_AND_MEMBERS, None),

@@ -1,0 +1,73 @@
+"""What the meetings app's change-log rows mean to a reader (registered in cells.audit)."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from cells.audit import ObjectKind, register
+
+ACTIONS = {
+    "meetings.meeting.create": _("Lập kế hoạch buổi sinh hoạt"),
+    "meetings.meeting.update": _("Sửa kế hoạch buổi sinh hoạt"),
+    "meetings.meeting.cancel": _("Hủy buổi sinh hoạt"),
+    "meetings.meeting.publish": _("Gửi thông báo, tài liệu buổi sinh hoạt"),
+    "meetings.meeting.held": _("Ghi nhận buổi sinh hoạt đã diễn ra"),
+    "meetings.meeting.remind": _("Nhắc đảng viên chưa trả lời"),
+    "meetings.meeting.adopt": _("Thông qua biên bản"),
+    "meetings.attendance.rsvp": _("Đảng viên trả lời tham dự"),
+    "meetings.attendance.withdraw": _("Rút tên khỏi danh sách dự họp"),
+    "meetings.attendance.exemption": _("Ghi nhận miễn sinh hoạt khi điểm danh"),
+    "meetings.attendance.record": _("Điểm danh"),
+    "meetings.opinion.create": _("Ghi ý kiến phát biểu"),
+    "meetings.vote.create": _("Ghi kết quả biểu quyết"),
+    "meetings.vote.recount": _("Tính lại kết quả biểu quyết"),
+    "meetings.resolution.set": _("Ghi nghị quyết, kết luận"),
+    "meetings.resolution.adopt": _("Ban hành nghị quyết, kết luận"),
+    "meetings.agenda.create": _("Thêm nội dung chương trình"),
+    "meetings.agenda.update": _("Sửa nội dung chương trình"),
+    "meetings.document.create": _("Tải lên tài liệu sinh hoạt"),
+    "meetings.task.create": _("Giao nhiệm vụ"),
+    "meetings.task.update": _("Cập nhật nhiệm vụ"),
+    "meetings.amendment.create": _("Đính chính biên bản"),
+}
+
+
+def _meeting_name(meeting) -> str:
+    return f"{meeting.get_kind_display()} {meeting.period_month:%m/%Y} — {meeting.organisation.name}"
+
+
+def _part(describe):
+    """An object that lives on a meeting's page: its own words, then the meeting it belongs to."""
+    return lambda obj: f"{describe(obj)} ({_meeting_name(obj.meeting)})"
+
+
+def _on_meeting(label, describe, *extra):
+    return ObjectKind(label, name=_part(describe), url=lambda obj: reverse("meetings:detail", args=[obj.meeting_id]),
+                      organisation=lambda obj: obj.meeting.organisation,
+                      select_related=("meeting__organisation", *extra))
+
+
+def register_meetings() -> None:
+    register(app="meetings", actions=ACTIONS, objects=[
+        ObjectKind("meetings.meeting", name=_meeting_name, url=lambda m: reverse("meetings:detail", args=[m.pk]),
+                   organisation=lambda m: m.organisation, select_related=("organisation",)),
+        _on_meeting("meetings.attendance", lambda a: a.member.full_name, "member"),
+        _on_meeting("meetings.opinion", lambda o: o.speaker_name, "speaker"),
+        _on_meeting("meetings.vote", lambda v: v.question),
+        _on_meeting("meetings.resolution", lambda r: r.reference or r.get_kind_display()),
+        _on_meeting("meetings.agendaitem", lambda i: f"{i.order}. {i.title}"),
+        _on_meeting("meetings.task", lambda t: t.description[:80]),
+        _on_meeting("meetings.meetingdocument", lambda d: d.title),
+        _on_meeting("meetings.amendment", lambda a: a.reason[:80]),
+    ], extra_fields={
+        "meeting": _("Buổi sinh hoạt"),
+        "agenda_item": _("Nội dung chương trình"),
+        "by": _("Người thực hiện"),
+        "file": _("Tệp"),
+        "size": _("Dung lượng (byte)"),
+        "completed_at": _("Thời điểm hoàn thành"),
+        "at": _("Thời điểm"),
+        "passed": _("Được thông qua"),
+        "present_with_vote": _("Số đảng viên có quyền biểu quyết có mặt"),
+        "assignees": _("Người được giao"),
+        "reminded": _("Số đảng viên được nhắc"),
+    })

@@ -1370,7 +1370,8 @@ def member_personal_reveal(*, member: Member, fields, by, purpose: str = "reveal
         raise PermissionDenied
     with transaction.atomic():
         AuditEntry.objects.create(
-            actor=by, organisation=member.organisation, action=f"cells.member.personal_{purpose}",
+            actor=by, organisation=member.organisation,
+            action="cells.member.personal_edit" if purpose == "edit" else "cells.member.personal_reveal",
             object_type=Member._meta.label_lower, object_id=str(member.pk), after={"fields": fields})
     return {field: getattr(member, field) or "" for field in fields}
 
@@ -1461,8 +1462,8 @@ def correction_decide(*, correction, approve: bool, note: str = "", by):
     if approve:
         before[correction.field] = _json_value(member_before)
         after[correction.field] = _json_value(getattr(member, correction.field))
-    audit_log(actor=by, action="cells.correction." + ("approve" if approve else "refuse"), instance=correction,
-              organisation=member.organisation, before=before, after=after)
+    audit_log(actor=by, action="cells.correction.approve" if approve else "cells.correction.refuse",
+              instance=correction, organisation=member.organisation, before=before, after=after)
     if member.user_id:
         notification_send(
             members=[member], kind="cells.correction",

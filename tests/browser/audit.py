@@ -61,6 +61,19 @@ def log_in(driver, base_url: str, username: str, password: str) -> None:
     login_url = driver.current_url
     driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     WebDriverWait(driver, WAIT).until(EC.url_changes(login_url))
+    if "/xac-thuc/" in driver.current_url:  # an officer's second factor: the code their app shows now
+        from django.contrib.auth import get_user_model
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from tests.factories import totp_code
+
+        device = TOTPDevice.objects.get(user=get_user_model().objects.get(username=username), confirmed=True)
+        TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # the same code again for the next login
+        device.refresh_from_db()
+        code_url = driver.current_url
+        driver.find_element(By.NAME, "token").send_keys(totp_code(device))
+        driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        WebDriverWait(driver, WAIT).until(EC.url_changes(code_url))
 
 
 def open_page(driver, url: str) -> None:

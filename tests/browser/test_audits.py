@@ -74,6 +74,12 @@ PAGES = (
     Page("dangvien", "books", _url("books_index"), member_page=True),
     Page("dangvien", "own commitment", _url("books_commitment_mine"), member_page=True),
     Page("dangvien", "change password", _url("password_change"), member_page=True),
+    Page("dangvien", "my calendar", _url("meetings:calendar_settings"), member_page=True),
+    Page("dangvien", "month calendar", _url("meetings:calendar_month", "cell"), member_page=True),
+    Page("dangvien", "search", lambda demo: reverse("search") + "?q=nguyen", member_page=True),
+    Page("dangvien", "my personal data", _url("my_personal_data"), member_page=True),
+    Page("dangvien", "my account", _url("account"), member_page=True),
+    Page("dangvien", "my sessions", _url("sessions"), member_page=True),
     # The cell secretary (bí thư).
     Page("bithu", "secretary home", _url("meetings:cell_home", "cell")),
     Page("bithu", "meeting list", _url("meetings:cell_list", "cell")),
@@ -95,6 +101,8 @@ PAGES = (
     Page("bithu", "rating", _url("scoring:rating_detail", "rating")),
     Page("bithu", "member record", _url("member_detail", "member")),
     Page("bithu", "inbox", _url("inbox")),
+    Page("bithu", "enter a meeting held on paper", _url("meetings:record_past", "cell")),
+    Page("bithu", "month calendar", _url("meetings:calendar_month", "cell")),
     # The đảng ủy cơ sở's officer.
     Page("danguy", "dashboard of the đảng ủy", _url("reports:dashboard", "tccs")),
     Page("danguy", "organisation tree", _url("organisation_tree")),
@@ -106,6 +114,9 @@ PAGES = (
     Page("danguy", "inspections", _url("scoring:inspections")),
     Page("danguy", "documents of the subtree", _url("books_documents_table", "tccs")),
     Page("danguy", "dues arrears", _url("books_dues_arrears", "tccs")),
+    Page("danguy", "cells that have not remitted dues", _url("books_dues_unremitted", "tccs")),
+    Page("danguy", "correction requests", _url("correction_list")),
+    Page("danguy", "search", lambda demo: reverse("search") + "?q=chi bo"),
     # The Khối: its committee (read only) and its administrator.
     Page("capuy", "dashboard of the Khối", _url("reports:dashboard", "khoi")),
     Page("capuy", "annual reports", _url("reports:runs", "khoi")),
@@ -165,10 +176,17 @@ def _walk(browser, base_url, pages, demo, check):
 @pytest.fixture
 def demo(transactional_db):
     """The demo Khối, with the featured cell's meetings scored (as ``seed_demo --scores`` does, for one cell)."""
+    from django.contrib.auth import get_user_model
+
     from cells.management.commands.seed_demo import prefill_demo_scores
+    from cells.selectors import second_factor_required
+    from tests.factories import totp_device
 
     call_command("seed_demo", verbosity=0)
     prefill_demo_scores(_featured_cell())
+    for user in get_user_model().objects.all():  # the officers' authenticator apps (audit.log_in types the code)
+        if second_factor_required(user):
+            totp_device(user)
     return demo_rows()
 
 

@@ -37,6 +37,14 @@ def _called_name(call: ast.Call) -> str:
     return call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
 
 
+def _creates_an_entry(call: ast.Call) -> bool:
+    """``AuditEntry.objects.create(...)``: a row written without ``audit_log`` (a reveal, an export)."""
+    func = call.func
+    return (isinstance(func, ast.Attribute) and func.attr == "create" and isinstance(func.value, ast.Attribute)
+            and func.value.attr == "objects" and isinstance(func.value.value, ast.Name)
+            and func.value.value.id == "AuditEntry")
+
+
 def _written_action_codes() -> tuple[set[str], list[str]]:
     """Every action code the code writes, and the writes whose code is not a literal.
 
@@ -67,7 +75,7 @@ def _written_action_codes() -> tuple[set[str], list[str]]:
     codes, opaque = set(), []
     for path, tree in modules:
         for call in ast.walk(tree):
-            if not isinstance(call, ast.Call) or _called_name(call) not in writers:
+            if not isinstance(call, ast.Call) or not (_called_name(call) in writers or _creates_an_entry(call)):
                 continue
             for keyword in (k for k in call.keywords if k.arg == "action"):
                 value = keyword.value
@@ -177,7 +185,8 @@ def test_values_are_shown_as_their_labels(client_for, people, tree):
     entry = AuditEntry.objects.filter(action="cells.member.update").latest("pk")
     row = _row(client_for(people.admin).get(URL), entry)
     values = {change.label: change.after for change in row.changes}
-    assert "0912345678" in values.values()
+    # A phone is personal data: masked in the log as everywhere (cells/privacy.py, issue 21).
+    assert values["Điện thoại"] == "0xx xxx x678" and "0912345678" not in values.values()
     assert "29/02/1980" in values.values()
     assert row.object_name == member.full_name and row.object_url == reverse("member_detail", args=[member.pk])
 

@@ -194,25 +194,32 @@ class TransferForm(forms.Form):
         self.helper.layout = Layout("to", "on", "reason", _submit(_("Chuyển sinh hoạt")))
 
 
-class ExemptionForm(forms.Form):
-    reason = forms.CharField(label=_("Lý do"), max_length=255)
-    resolution_ref = forms.CharField(label=_("Số nghị quyết / quyết định"), max_length=60, required=False)
+class _PeriodForm(forms.Form):
+    """A record that runs from ``start`` to an optional ``end`` (exemption, temporary attachment): the end
+    is not before the start, said next to the end field."""
+
     start = VNDateField(label=_("Từ ngày"))
     end = VNDateField(label=_("Đến ngày"), required=False)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def _layout(self, *fields, submit):
         self.helper = FormHelper()
-        self.helper.layout = Layout(
-            "reason", "resolution_ref", Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")),
-            _submit(_("Ghi nhận miễn sinh hoạt")),
-        )
+        self.helper.layout = Layout(*fields, Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")),
+                                    _submit(submit))
 
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("Ngày kết thúc phải sau ngày bắt đầu."))
         return data
+
+
+class ExemptionForm(_PeriodForm):
+    reason = forms.CharField(label=_("Lý do"), max_length=255)
+    resolution_ref = forms.CharField(label=_("Số nghị quyết / quyết định"), max_length=60, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._layout("reason", "resolution_ref", submit=_("Ghi nhận miễn sinh hoạt"))
 
 
 def _int_or_none(value) -> int | None:
@@ -532,27 +539,15 @@ class FullMembershipForm(forms.Form):
         self.helper.layout = Layout("on", _submit(_("Công nhận chính thức")))
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(_PeriodForm):
     place = forms.CharField(label=_("Nơi sinh hoạt tạm thời"), max_length=255,
                             help_text=_("Tên tổ chức đảng nơi đồng chí sinh hoạt tạm thời."))
     reason = forms.CharField(label=_("Lý do"), max_length=255, required=False)
     letter_ref = forms.CharField(label=_("Số giấy giới thiệu"), max_length=60, required=False)
-    start = VNDateField(label=_("Từ ngày"))
-    end = VNDateField(label=_("Đến ngày"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.layout = Layout(
-            "place", "reason", "letter_ref", Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")),
-            _submit(_("Ghi nhận sinh hoạt tạm thời")),
-        )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", _("Ngày kết thúc phải sau ngày bắt đầu."))
-        return data
+        self._layout("place", "reason", "letter_ref", submit=_("Ghi nhận sinh hoạt tạm thời"))
 
 
 class ExemptionEndForm(forms.Form):

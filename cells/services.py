@@ -988,6 +988,7 @@ def cell_fund_entry_record(
               after=snapshot(entry, exclude=("created_at",)))
     return entry
 
+
 # --- the cell's books: required documents ----------------------------------------------------
 
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024

@@ -199,36 +199,33 @@ def member_transfer(request, pk):
                                                       "title": _("Chuyển sinh hoạt đảng")})
 
 
-@require_http_methods(["GET", "POST"])
-def member_exempt(request, pk):
+def _member_record(request, pk, *, form_class, service, done: str, title: str):
+    """The form cycle of a dated record on a member (exemption, temporary attachment): the service's
+    refusals next to their fields, nothing written; done, back to the member's page."""
     member = selectors.get_member_for_user_or_404(request.user, pk, write=True)
-    form = ExemptionForm(request.POST or None)
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.member_exempt(member=member, by=request.user, **form.cleaned_data)
+            service(member=member, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("Đã ghi nhận miễn sinh hoạt."))
+            messages.success(request, done)
             return redirect("member_detail", pk=member.pk)
-    return render(request, "cells/member_form.html", {"form": form, "member": member,
-                                                      "title": _("Miễn công tác và sinh hoạt đảng")})
+    return render(request, "cells/member_form.html", {"form": form, "member": member, "title": title})
+
+
+@require_http_methods(["GET", "POST"])
+def member_exempt(request, pk):
+    return _member_record(request, pk, form_class=ExemptionForm, service=services.member_exempt,
+                          done=_("Đã ghi nhận miễn sinh hoạt."), title=_("Miễn công tác và sinh hoạt đảng"))
 
 
 @require_http_methods(["GET", "POST"])
 def member_attach(request, pk):
-    member = selectors.get_member_for_user_or_404(request.user, pk, write=True)
-    form = AttachmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.member_attach(member=member, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Đã ghi nhận sinh hoạt tạm thời nơi khác."))
-            return redirect("member_detail", pk=member.pk)
-    return render(request, "cells/member_form.html", {"form": form, "member": member,
-                                                      "title": _("Sinh hoạt đảng tạm thời nơi khác")})
+    return _member_record(request, pk, form_class=AttachmentForm, service=services.member_attach,
+                          done=_("Đã ghi nhận sinh hoạt tạm thời nơi khác."),
+                          title=_("Sinh hoạt đảng tạm thời nơi khác"))
 
 
 # --- member list as Excel ----------------------------------------------------------------

@@ -137,6 +137,9 @@ class Member(models.Model):
         PENSIONER = "pensioner", _("Hưởng lương hưu")
         STUDENT = "student", _("Học sinh, sinh viên")
         OTHER = "other", _("Khác (không đóng BHXH)")
+        # QĐ 342: members past working age pay 50 %; QĐ 01: members of retirement age without BHXH
+        # 0,2 % then 0,3 % of the regional minimum wage (domain-research §7.1, §7.2; rows in cells/0015).
+        RETIREMENT_AGE = "retired_age", _("Đã hết tuổi lao động, không đóng BHXH")
 
     full_name = models.CharField(_("Họ và tên"), max_length=120)
     date_of_birth = models.DateField(_("Ngày sinh"), null=True, blank=True)

@@ -34,6 +34,18 @@ def test_salaried_member_owes_one_percent_under_qd01(tree):
     assert "01-QĐ/TW" in assessment.rule.source
 
 
+def test_a_member_past_working_age_without_bhxh_pays_by_the_rule_of_the_month(tree):
+    # QĐ 342 (until 31/01/2026): 50 % of the others' fixed 8.000 đ = 4.000 đ. QĐ 01: 0,2 % of the regional
+    # minimum wage until 2027 (4.960.000 đ × 0,2 % = 9.920 đ), 0,3 % from 2028 (14.880 đ); the base is the
+    # regional minimum wage the cell enters (domain-research §7.1, §7.2).
+    member = make_member(organisation=tree.cell, dues_category=Member.DuesCategory.RETIREMENT_AGE, dues_base=4_960_000)
+    assert due(member, D(2026, 1, 1)).amount_due == 4_000
+    assert due(member, D(2026, 2, 1)).amount_due == 9_920
+    assert due(member, D(2027, 12, 1)).amount_due == 9_920
+    assert due(member, D(2028, 1, 1)).amount_due == 14_880
+    assert "01-QĐ/TW" in due(member, D(2028, 1, 1)).rule.source
+
+
 def test_pensioner_owes_half_a_percent(tree):
     member = make_member(organisation=tree.cell, dues_category=PENSIONER, dues_base=5_000_000)
     assert due(member, D(2026, 3, 1)).amount_due == 25_000

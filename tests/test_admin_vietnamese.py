@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import label_for_field
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ EXPECTED = [
 def superuser_client(client):
     user = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
+    return pass_second_factor(client, user)  # the admin is behind the second factor (cells/admin_site.py)
 
 
 def test_the_admin_index_names_every_app_and_model_in_vietnamese(superuser_client):

@@ -15,6 +15,7 @@ admin.site.index_title = _("Quản trị hệ thống")
 
 from .models import (  # noqa: E402
     AuditEntry,
+    AuthenticatorApp,
     CellDocument,
     CellFundEntry,
     CellMembership,
@@ -234,7 +235,7 @@ class ExemptionAdmin(ReadOnlyAdmin):
 class TemporaryAttachmentAdmin(ReadOnlyAdmin):
     """Recorded on the member's page (member_attach, attachment_end): the meeting lists follow."""
 
-    list_display = ("member", "place", "start", "end")
+    list_display = (column("member", _("Đảng viên")), "place", "start", "end")
     raw_id_fields = ("member",)
 
 
@@ -242,7 +243,8 @@ class TemporaryAttachmentAdmin(ReadOnlyAdmin):
 class MemberImportMappingAdmin(ReadOnlyAdmin):
     """Remembered by the member import's confirmation (member_excel.member_import_commit), with its audit row."""
 
-    list_display = ("organisation", "updated_by", "updated_at")
+    list_display = (column("organisation", _("Tổ chức đảng")), column("updated_by", _("Người lưu")),
+                    column("updated_at", _("Lưu lúc")))
     raw_id_fields = ("organisation",)
 
 
@@ -350,11 +352,28 @@ class RecoveryCodeInline(ReadOnlyInline):
     readonly_fields = ("code_hash",)
 
 
+@admin.register(AuthenticatorApp)
+class AuthenticatorAppAdmin(ReadOnlyAdmin):
+    """The users' authenticator apps (django-otp TOTP devices), read-only but deletable: deleting one makes
+    the user enrol again. django-otp's own English admin for the same rows is taken off the site below."""
+
+    list_display = (column("user", _("Người dùng")), column("name", _("Tên thiết bị")),
+                    column("created_at", _("Tạo lúc")), column("last_used_at", _("Dùng gần nhất")),
+                    column("confirmed", _("Đã xác nhận")))
+    list_filter = [("confirmed", titled(_("Đã xác nhận")))]
+    raw_id_fields = ("user",)
+    exclude = ("key",)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 @admin.register(RecoveryCodeDevice)
 class RecoveryCodeDeviceAdmin(ReadOnlyAdmin):
     """Read-only but deletable: deleting the codes (with the TOTP device) makes the user enrol again."""
 
-    list_display = ("user", "confirmed", "throttling_failure_count")
+    list_display = (column("user", _("Người dùng")), column("confirmed", _("Đã xác nhận")),
+                    column("throttling_failure_count", _("Số lần nhập sai liên tiếp")))
     raw_id_fields = ("user",)
     inlines = [RecoveryCodeInline]
 
@@ -364,7 +383,7 @@ class RecoveryCodeDeviceAdmin(ReadOnlyAdmin):
 
 @admin.register(UserSession)
 class UserSessionAdmin(ReadOnlyAdmin):
-    list_display = ("user", "ip_address", "created_at", "last_seen_at")
+    list_display = (column("user", _("Người dùng")), "ip_address", "created_at", "last_seen_at")
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
 
@@ -401,6 +420,11 @@ for model, model_admin in ((PeriodicTask, PeriodicTaskAdmin), (CrontabSchedule, 
     if admin.site.is_registered(model):
         admin.site.unregister(model)
     admin.site.register(model, model_admin)
+
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+
+if admin.site.is_registered(TOTPDevice):  # shown as AuthenticatorApp above, in Vietnamese
+    admin.site.unregister(TOTPDevice)
 
 from axes import admin as axes_admin  # noqa: E402
 from axes.models import AccessAttempt  # noqa: E402

@@ -67,4 +67,4 @@ def test_every_change_list_has_vietnamese_columns_and_filters(superuser_client):
             title = re.sub(r"^Bởi\s+", "", title.strip())
             if ENGLISH.match(title) and title not in ALLOWED_ASCII:
                 english.append(f"{model._meta.label} filter: {title!r}")
-    assert not english, english
+    assert not english, "\n".join(english)

@@ -79,3 +79,29 @@ def log_in(driver, base_url: str, username: str, password: str) -> None:
 def open_page(driver, url: str) -> None:
     driver.get(url)
     WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def restore_seeded_rows() -> None:
+    """The rows the data migrations ship (dues rates, required documents, reminder rules, scoring schemes and
+    rating regimes), put back where an earlier transactional test's flush removed them. (``serialized_rollback``
+    would do it, but on PostgreSQL it reloads content types that post_migrate has already recreated.)"""
+    import importlib
+
+    from django.apps import apps
+
+    from cells.models import DuesRateRule
+    from meetings.models import ReminderRule
+    from scoring.models import ScoringScheme
+
+    def run(app, name, function):
+        getattr(importlib.import_module(f"{app}.migrations.{name}"), function)(apps, None)
+
+    if not DuesRateRule.objects.exists():
+        run("cells", "0004_books_seed", "seed")
+        run("cells", "0015_dues_retirement_age", "seed")
+    if not ReminderRule.objects.exists():
+        run("meetings", "0003_reminder_rules_seed", "seed")
+        run("meetings", "0008_reminder_params_from_indicators", "forward")
+    if not ScoringScheme.objects.exists():
+        run("scoring", "0002_ship_schemes_and_regimes", "load")
+        run("scoring", "0004_quota_base_is_httnv", "forward")

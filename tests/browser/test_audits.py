@@ -19,7 +19,7 @@ from meetings.models import Meeting, Task
 from meetings.services import rsvp_token
 from scoring.models import AnnualRating, MeetingScore
 
-from .audit import axe_violations, describe_violations, log_in, open_page, small_tap_targets
+from .audit import axe_violations, describe_violations, log_in, open_page, restore_seeded_rows, small_tap_targets
 
 PHONE = (360, 800)
 DESKTOP = (1280, 900)
@@ -182,6 +182,7 @@ def demo(transactional_db):
     from cells.selectors import second_factor_required
     from tests.factories import totp_device
 
+    restore_seeded_rows()
     call_command("seed_demo", verbosity=0)
     prefill_demo_scores(_featured_cell())
     for user in get_user_model().objects.all():  # the officers' authenticator apps (audit.log_in types the code)
@@ -196,10 +197,10 @@ def _axe_report(problems) -> str:
         for page, url, violations in problems)
 
 
-# serialized_rollback: the scoring schemes, dues rules and document types come from data migrations, which an
-# earlier transactional test's flush removed; the demo needs them.
+# The scoring schemes, dues rules and document types come from data migrations, which an earlier
+# transactional test's flush removed; the demo fixture puts them back (audit.restore_seeded_rows).
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_axe_finds_no_wcag_22_aa_violation_on_any_page_of_any_role(live_server, browser, demo):
     browser.set_window_size(*DESKTOP)
     problems = _walk(browser, live_server.url, PAGES, demo, axe_violations)
@@ -207,7 +208,7 @@ def test_axe_finds_no_wcag_22_aa_violation_on_any_page_of_any_role(live_server, 
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_member_pages_at_360_px_pass_axe_and_every_tap_target_is_24_px_or_spaced(live_server, browser, demo):
     """On a phone the layout is another page for axe (stacked tables, the collapsed menu), and targets shrink."""
     browser.set_window_size(*PHONE)

@@ -80,7 +80,7 @@ def secretary_home(*, cell: Organisation, now: datetime.datetime | None = None) 
                                "late" if indicators.planning_deadline_passed(month, today) else "todo",
                                _("Hạn: %(date)s") % {"date": indicators.fmt_date(deadline)},
                                reverse("meetings:publish", args=[meeting.pk])))
-        rows = list(meeting.attendances.select_related("member").exclude(presence=Attendance.Presence.EXEMPT))
+        rows = list(meeting.attendances.select_related("member").exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES))
         if meeting.state == Meeting.State.NOTIFIED:
             silent = [a.member.full_name for a in rows if a.rsvp == Attendance.Rsvp.NONE]
             yes = sum(a.rsvp == Attendance.Rsvp.YES for a in rows)

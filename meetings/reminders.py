@@ -137,7 +137,7 @@ def rule_rsvp_missing(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
                                           planned_start__lt=end, planned_start__gt=now).select_related("organisation")
         for meeting in meetings:
             members = [a.member for a in meeting.attendances.filter(rsvp=Attendance.Rsvp.NONE)
-                       .exclude(presence=Attendance.Presence.EXEMPT).select_related("member")]
+                       .exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES).select_related("member")]
             subject = _("Nhắc xác nhận tham dự: %(kind)s %(when)s") % {
                 "kind": meeting.get_kind_display().lower(), "when": _when(meeting.planned_start)}
             lines = _meeting_lines(meeting)

@@ -141,7 +141,7 @@ def rsvp_counts(*, meeting: Meeting) -> dict:
     return meeting.attendances.aggregate(
         yes=Count("pk", filter=Q(rsvp=Attendance.Rsvp.YES)),
         no=Count("pk", filter=Q(rsvp=Attendance.Rsvp.NO)),
-        none=Count("pk", filter=Q(rsvp=Attendance.Rsvp.NONE) & ~Q(presence=Attendance.Presence.EXEMPT)),
+        none=Count("pk", filter=Q(rsvp=Attendance.Rsvp.NONE) & ~Q(presence__in=Attendance.OUTSIDE_BASE_VALUES)),
         total=Count("pk"),
     )
 

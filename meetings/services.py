@@ -687,10 +687,9 @@ def meeting_record_past(*, organisation: Organisation, kind: str, actual_start: 
     _validate_meeting(meeting)
     _save(meeting)
     _build_agenda(meeting)
-    exempt = set(exempt_member_ids(on=day).values_list("member_id", flat=True))
+    presets = _presence_presets(on=day)  # exempt, or attached elsewhere, as the records say (as at publishing)
     Attendance.objects.bulk_create([
-        Attendance(meeting=meeting, member=member,
-                   presence=Attendance.Presence.EXEMPT if member.pk in exempt else Attendance.Presence.BLANK)
+        Attendance(meeting=meeting, member=member, presence=presets.get(member.pk, Attendance.Presence.BLANK))
         for member in selectors.expected_members(cell=organisation, on=day)
     ])
     _attendance_counts_refresh_one(meeting)
@@ -961,7 +960,7 @@ def rsvp_remind(*, meeting: Meeting, by=None) -> int:
     if meeting.state != Meeting.State.NOTIFIED or meeting.planned_start <= timezone.now():
         raise ValidationError(_("Chỉ nhắc xác nhận cho buổi sinh hoạt đã thông báo và chưa diễn ra."))
     silent = [a.member for a in meeting.attendances.select_related("member")
-              .filter(rsvp=Attendance.Rsvp.NONE).exclude(presence=Attendance.Presence.EXEMPT)]
+              .filter(rsvp=Attendance.Rsvp.NONE).exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES)]
     if not silent:
         return 0
     start = timezone.localtime(meeting.planned_start)

@@ -81,3 +81,14 @@ def test_the_form_refuses_overlaps_and_reversed_dates_and_writes_nothing(tree, p
     assert TemporaryAttachment.objects.count() == 1
     page = client.get(reverse("member_detail", args=[nine[4].pk])).content.decode()
     assert "Đảng bộ Sở Y tế" in page and "01/12/2026 – 31/03/2027" in page
+
+
+def test_a_member_attached_elsewhere_is_not_chased_for_an_answer(tree, people, nine):
+    today = timezone.localdate()
+    away = nine[8]
+    cell_services.member_attach(member=away, place="Đảng bộ Trường Chính trị tỉnh", start=today, by=people.secretary)
+    meeting = services.meeting_publish(meeting=plan(tree.cell, days=3, chair=nine[0], clerk=nine[1]))
+    from meetings.selectors import rsvp_counts
+
+    assert rsvp_counts(meeting=meeting)["none"] == 8  # the 9 members less the one attached elsewhere
+    assert services.rsvp_remind(meeting=meeting, by=people.secretary) == 8

@@ -325,7 +325,8 @@ def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict, 
 
 def ledger_pdf(context: dict) -> bytes:
     """The dues book of one month as an A4 landscape PDF in Liberation Serif (WeasyPrint)."""
-    from .pdf import render_pdf
+    from lib.documents import render_pdf
+
     from .privacy import PERSONAL_DATA_NOTICE
 
     return render_pdf("documents/dues_ledger.html", {**context, "money": money, "personal_notice": PERSONAL_DATA_NOTICE})

@@ -407,7 +407,7 @@ def _minutes_meeting_or_404(request, pk):
 
 def minutes(request, pk):
     meeting = _minutes_meeting_or_404(request, pk)
-    from cells.pdf import signing_configured
+    from lib.documents import signing_configured
 
     return render(request, "meetings/minutes.html", {**selectors.minutes_context(meeting),
                                                      "filed": list(meeting.filed_documents.order_by("kind")),

@@ -26,8 +26,8 @@ from cells.selectors import (
     roles_over,
     suspended_member_ids,
 )
+from lib.formatting import place_and_date
 from meetings import indicators
-from meetings.formatting import place_and_date
 from meetings.models import Attendance, Meeting, Resolution, Task
 from meetings.selectors import can_write_cell, get_meeting_for_user_or_404
 from meetings.votes import vote_base

@@ -1,4 +1,3 @@
-import datetime
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
@@ -9,6 +8,9 @@ from django.core.validators import MaxLengthValidator
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from lib.dates import parse_month
+from lib.formatting import thousands
 
 from .member_excel import mapping_for, mapping_owner, read_member_sheet
 from .models import (
@@ -74,11 +76,7 @@ class TextLengthValidator(MaxLengthValidator):
     def __call__(self, value):
         if len(value) > self.limit_value:
             raise ValidationError(self.message, code="max_length", params={
-                "limit_value": _thousands(self.limit_value), "show_value": _thousands(len(value))})
-
-
-def _thousands(number: int) -> str:
-    return f"{number:,}".replace(",", ".")  # 20.000, as Vietnamese writes it
+                "limit_value": thousands(self.limit_value), "show_value": thousands(len(value))})
 
 
 def limit_text(field: forms.CharField, max_length: int = LONG_TEXT_MAX) -> forms.CharField:
@@ -343,19 +341,6 @@ class MoneyField(forms.IntegerField):
             value = value.strip().lower().removesuffix("đ").strip()
             value = value.replace(".", "").replace(",", "").replace(" ", "").replace("\u00a0", "")
         return super().to_python(value)
-
-
-def parse_month(value) -> datetime.date | None:
-    """Read "mm/yyyy" (or "yyyy-mm", as a month input sends it) as the first day of that month."""
-    value = (value or "").strip()
-    for pattern in ("%m/%Y", "%Y-%m", "%m-%Y"):
-        try:
-            month = datetime.datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-        # Outside these years it is a typo, and 12/9999 would overflow the "next month" of the ledger.
-        return month if YearRangeMixin.min_year <= month.year <= YearRangeMixin.max_year else None
-    return None
 
 
 class MonthField(forms.CharField):

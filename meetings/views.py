@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cells.forms import add_service_errors
+from lib.dates import add_months
 from lib.paging import page_of
 
 from . import documents, indicators, selectors, services
@@ -156,7 +157,7 @@ def meeting_plan_next(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
     # Next month already has its regular meeting: go to it instead of an error (issue #15).
     existing = (Meeting.objects.filter(organisation=meeting.organisation, kind__in=Meeting.REGULAR_KINDS,
-                                       period_month=indicators.add_months(meeting.period_month, 1))
+                                       period_month=add_months(meeting.period_month, 1))
                 .exclude(state=Meeting.State.CANCELLED).first())
     if existing is not None:
         messages.info(request, _("Tháng sau đã có kế hoạch sinh hoạt thường kỳ: đây là buổi sinh hoạt đó."))
@@ -248,7 +249,6 @@ def _report_up(meeting: Meeting) -> dict | None:
     """The conclusion's report upward, once the minutes are adopted: when, to whom, in time or not."""
     if meeting.state != Meeting.State.MINUTES_ADOPTED:
         return None
-    from . import indicators
 
     return {"at": meeting.reported_up_at, "to": meeting.reported_up_to.splitlines(),
             "due": indicators.report_up_due_at(meeting), "in_time": indicators.reported_up_in_time(meeting)}

@@ -26,6 +26,7 @@ from cells.selectors import (
     roles_over,
     suspended_member_ids,
 )
+from lib.dates import months_before, quarter_bounds, quarter_start
 from lib.formatting import place_and_date
 from meetings import indicators
 from meetings.models import Attendance, Meeting, Resolution, Task
@@ -482,17 +483,10 @@ def rating_day(year: int) -> datetime.date:
     return datetime.date(year, 12, 31)
 
 
-def _months_before(day: datetime.date, months: int) -> datetime.date:
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    last_day = 28 if month + 1 == 2 else 30 if month + 1 in (4, 6, 9, 11) else 31
-    return datetime.date(year, month + 1, min(day.day, last_day))
-
-
 def rated_members(*, cell: Organisation, year: int, regime: RatingRegime) -> QuerySet[Member]:
     """Members of the cell who are rated: not exempt, not suspended, admitted at least N months before."""
     day = rating_day(year)
-    admitted_before = _months_before(day, regime.min_months_since_admission)
+    admitted_before = months_before(day, regime.min_months_since_admission)
     return (
         Member.objects.filter(organisation=cell, state=Member.State.ACTIVE)
         .exclude(pk__in=exempt_member_ids(on=day))
@@ -505,7 +499,7 @@ def rated_members(*, cell: Organisation, year: int, regime: RatingRegime) -> Que
 def not_rated_members(*, cell: Organisation, year: int, regime: RatingRegime) -> list[tuple[Member, str]]:
     """The cell's members who are left out of the rating, each with the reason."""
     day = rating_day(year)
-    admitted_before = _months_before(day, regime.min_months_since_admission)
+    admitted_before = months_before(day, regime.min_months_since_admission)
     exempt = set(exempt_member_ids(on=day).values_list("member_id", flat=True))
     suspended = set(suspended_member_ids(on=day).values_list("member_id", flat=True))
     result = []
@@ -683,7 +677,7 @@ def level_rank(level: str) -> int:
 
 
 def quarter_range(day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    return indicators.quarter_start(day), indicators.quarter_end(day)
+    return quarter_bounds(day)
 
 
 def cells_without_upper_visit(*, user, start: datetime.date, end: datetime.date | None = None
@@ -692,7 +686,7 @@ def cells_without_upper_visit(*, user, start: datetime.date, end: datetime.date 
     (meetings.indicators.cells_without_visit: the dashboards' warning and the reminder read the same)."""
     visible = organisations_visible_to(user, roles=READ_MEMBERS).values("pk")
     return (
-        indicators.cells_without_visit(quarter=indicators.quarter_start(start))
+        indicators.cells_without_visit(quarter=quarter_start(start))
         .filter(pk__in=visible)
         .select_related("parent")
         .order_by("path")

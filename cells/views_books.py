@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from lib import xlsx
+from lib import query, xlsx
+from lib.dates import month_end, month_start, parse_month, previous_month
 from lib.paging import page_of
 
 from . import dues, selectors, services
@@ -29,19 +30,18 @@ from .forms import (
     RemovalForm,
     SuspensionForm,
     add_service_errors,
-    parse_month,
 )
 from .models import CellFundEntry, Organisation, RequiredDocumentType
 
 
-def _month(request, key="thang"):
+def _month(request):
     """The month asked for in the query (mm/yyyy), else the current one: always a first day."""
-    return parse_month(request.GET.get(key) or request.POST.get(key)) or dues.month_start(timezone.localdate())
+    return (query.month(request.GET) or parse_month(request.POST.get(query.MONTH))
+            or month_start(timezone.localdate()))
 
 
 def _year(request):
-    value = request.GET.get("nam", "")
-    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else timezone.localdate().year
+    return query.year(request.GET, default=timezone.localdate().year)
 
 
 def _form_page(request, form, title, **context):
@@ -80,7 +80,7 @@ def books_index(request):
 
 def books_cell(request, pk):
     cell = selectors.get_cell_for_books_or_404(request.user, pk)
-    year, month = timezone.localdate().year, dues.month_start(timezone.localdate())
+    year, month = timezone.localdate().year, month_start(timezone.localdate())
     return render(request, "cells/books/cell.html", {
         "cell": cell,
         "can_keep": selectors.can_keep_books(request.user, cell),
@@ -117,8 +117,8 @@ def dues_ledger(request, pk):
         "cell": cell, "month": month, **_book_context(cell=cell, month=month),
         "missing": selectors.dues_members_without_line(cell=cell, month=month),
         "can_keep": selectors.can_keep_books(request.user, cell),
-        "previous": dues.month_start(month - datetime.timedelta(days=1)),
-        "next": dues.month_start(dues.month_end(month) + datetime.timedelta(days=1)),
+        "previous": month_start(month - datetime.timedelta(days=1)),
+        "next": month_start(month_end(month) + datetime.timedelta(days=1)),
         "alerts": selectors.members_with_unpaid_months(organisations=Organisation.objects.filter(pk=cell.pk),
                                                         year=month.year),
     })
@@ -155,7 +155,7 @@ def dues_payment_record(request, pk):
 
 
 def _previous_month() -> datetime.date:
-    return dues.month_start(dues.month_start(timezone.localdate()) - datetime.timedelta(days=1))
+    return previous_month(timezone.localdate())
 
 
 @require_http_methods(["GET", "POST"])
@@ -192,14 +192,14 @@ def fund_entry_record(request, pk):
 def dues_unremitted(request, pk):
     """The cells of a subtree that have not remitted a month's dues upward (the đảng ủy cơ sở's list)."""
     organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
-    month = parse_month(request.GET.get("thang")) or _previous_month()
+    month = query.month(request.GET) or _previous_month()
     rows = selectors.cells_remittance_status(organisation=organisation, month=month)
     return render(request, "cells/books/dues_unremitted.html", {
         "organisation": organisation, "month": month,
         "unremitted": [row for row in rows if row.status != "remitted"],
         "remitted_count": sum(row.status == "remitted" for row in rows), "cell_count": len(rows),
-        "previous": dues.month_start(month - datetime.timedelta(days=1)),
-        "next": dues.month_start(dues.month_end(month) + datetime.timedelta(days=1)),
+        "previous": month_start(month - datetime.timedelta(days=1)),
+        "next": month_start(month_end(month) + datetime.timedelta(days=1)),
     })
 
 def dues_arrears(request, pk):

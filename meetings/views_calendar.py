@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from lib import query
 from lib.dates import next_month, parse_month, previous_month
 from lib.formatting import month_text
 
@@ -24,7 +25,7 @@ def calendar_month(request, pk):
     """The month grid of an organisation's meetings (its whole subtree): ``?thang=MM/YYYY``."""
     organisation = selectors.get_calendar_organisation_for_user_or_404(request.user, pk)
     today = timezone.localdate()
-    asked = request.GET.get("thang", "")
+    asked = query.value(request.GET, query.MONTH)
     first = parse_month(asked, first_year=calendar.FIRST_YEAR, last_year=calendar.LAST_YEAR) if asked else today.replace(day=1)
     error = ""
     if first is None:

@@ -26,7 +26,7 @@ from cells.selectors import (
     roles_over,
     suspended_member_ids,
 )
-from lib.dates import months_before, quarter_bounds, quarter_start
+from lib.dates import months_before, quarter_start
 from lib.formatting import place_and_date
 from meetings import indicators
 from meetings.models import Attendance, Meeting, Resolution, Task
@@ -674,10 +674,6 @@ def level_rank(level: str) -> int:
 
 
 # --- supervision -------------------------------------------------------------------------------
-
-
-def quarter_range(day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    return quarter_bounds(day)
 
 
 def cells_without_upper_visit(*, user, start: datetime.date, end: datetime.date | None = None

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cells.forms import add_service_errors
 from cells.selectors import READ_MEMBERS, organisations_visible_to
+from lib import query
+from lib.dates import quarter_bounds, quarter_of
 from lib.paging import page_of
 from meetings.selectors import can_write_cell, cells_visible_to, meetings_visible_to
 
@@ -279,15 +281,8 @@ def rating_decide(request, pk):
 
 
 def _quarter(request) -> tuple[datetime.date, datetime.date, int, int]:
-    today = timezone.localdate()
-    try:
-        year = int(request.GET.get("nam", today.year))
-        quarter = int(request.GET.get("quy", (today.month - 1) // 3 + 1))
-        if not 1 <= quarter <= 4 or not 2000 <= year <= 2100:
-            raise ValueError
-    except ValueError:
-        year, quarter = today.year, (today.month - 1) // 3 + 1
-    start, end = selectors.quarter_range(datetime.date(year, quarter * 3 - 2, 1))
+    year, quarter = query.year_and_quarter(request.GET, today=timezone.localdate())
+    start, end = quarter_bounds(quarter_of(year, quarter))
     return start, end, year, quarter
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lib import query, xlsx
 from lib.dates import month_end, month_start, parse_month, previous_month
+from lib.forms import add_service_errors
 from lib.paging import page_of
 
 from . import dues, selectors, services
@@ -29,7 +30,6 @@ from .forms import (
     PaperCommitmentForm,
     RemovalForm,
     SuspensionForm,
-    add_service_errors,
 )
 from .models import CellFundEntry, Organisation, RequiredDocumentType
 

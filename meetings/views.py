@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cells.forms import add_service_errors
 from lib.dates import add_months
+from lib.forms import add_service_errors
 from lib.paging import page_of
 
 from . import documents, indicators, selectors, services

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cells.forms import add_service_errors
 from cells.selectors import READ_MEMBERS, organisations_visible_to
 from lib import query
 from lib.dates import quarter_bounds, quarter_of
+from lib.forms import add_service_errors
 from lib.paging import page_of
 from meetings.selectors import can_write_cell, cells_visible_to, meetings_visible_to
 

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lib import query, xlsx
 from lib.dates import month_end, month_start, parse_month, previous_month
-from lib.forms import add_service_errors
 from lib.paging import page_of
+from lib.views import run_service
 
 from . import dues, selectors, services
 from .forms import (
@@ -50,13 +50,8 @@ def _form_page(request, form, title, **context):
 
 def _save(request, form, service, message, success_url, **kwargs):
     """Run ``service`` with the form's data; on a ValidationError show it on the form and write nothing."""
-    try:
-        service(**form.cleaned_data, **kwargs, by=request.user)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
-    messages.success(request, message)
-    return redirect(success_url)
+    return run_service(request, form, lambda data: service(**data, **kwargs, by=request.user), success=message,
+                       redirect_to=success_url)
 
 
 # --- index ---------------------------------------------------------------------------------

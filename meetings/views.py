@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lib.dates import add_months
 from lib.forms import add_service_errors
 from lib.paging import page_of
+from lib.views import form_cycle
 
 from . import documents, indicators, selectors, services
 from .forms import (
@@ -36,16 +37,9 @@ from .models import Attendance, Meeting, Resolution
 
 def _form_page(request, form, action, *, success, redirect_to, title, meeting=None, template="meetings/form.html",
                extra=None):
-    """The shared GET/POST cycle: show the form, call the service, show its errors next to the fields."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            action(form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, success)
-            return redirect(redirect_to)
-    return render(request, template, {"form": form, "title": title, "meeting": meeting, **(extra or {})})
+    """The shared GET/POST cycle (lib.views.form_cycle) on the meetings' form template."""
+    return form_cycle(request, form, action, success=success, redirect_to=redirect_to, template=template,
+                      context={"title": title, "meeting": meeting, **(extra or {})})
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:

@@ -16,6 +16,7 @@ from lib import query
 from lib.dates import quarter_bounds, quarter_of
 from lib.forms import add_service_errors
 from lib.paging import page_of
+from lib.views import form_cycle
 from meetings.selectors import can_write_cell, cells_visible_to, meetings_visible_to
 
 from . import documents, selectors, services
@@ -31,15 +32,9 @@ from .models import LEVEL_SHORT, AnnualRating, MeetingScore
 
 
 def _form_page(request, form, action, *, success, redirect_to, title, back=None, extra=None):
-    if request.method == "POST" and form.is_valid():
-        try:
-            action(form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, success)
-            return redirect(redirect_to)
-    return render(request, "scoring/form.html", {"form": form, "title": title, "back": back, **(extra or {})})
+    """The shared GET/POST cycle (lib.views.form_cycle) on the scoring form template."""
+    return form_cycle(request, form, action, success=success, redirect_to=redirect_to, template="scoring/form.html",
+                      context={"title": title, "back": back, **(extra or {})})
 
 
 # --- meeting scores ---------------------------------------------------------------------------

@@ -6,7 +6,6 @@ Errors are django ``ValidationError``s keyed by field, with Vietnamese messages 
 import calendar
 import datetime
 
-import filetype
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -22,6 +21,7 @@ from cells.selectors import attached_member_ids, exempt_member_ids
 from cells.services import audit_log, notification_send, snapshot
 from lib.dates import local_midnight, month_start, next_month
 from lib.formatting import time_and_day
+from lib.uploads import check_named
 
 from . import calendar as meeting_calendar
 from . import selectors
@@ -873,18 +873,8 @@ def meeting_document_add(*, meeting: Meeting, file, title: str = "", by=None) ->
     """Attach a document after checking its size and that its content is what its name says."""
     meeting = _lock(meeting)
     _refuse_locked(meeting)
-    if file.size > MeetingDocument.MAX_BYTES:
-        raise ValidationError({"file": _("Tệp quá lớn: tối đa 10 MB.")})
-    extension = file.name.rsplit(".", 1)[-1].lower() if "." in file.name else ""
-    if extension not in MeetingDocument.ALLOWED:
-        raise ValidationError({"file": _("Chỉ nhận tệp PDF, DOCX, XLSX, JPG hoặc PNG.")})
-    file.seek(0)
-    head = file.read(8192)
-    file.seek(0)
-    guessed = filetype.guess(head)
-    if guessed is None or guessed.extension not in MeetingDocument.ALLOWED[extension]:
-        raise ValidationError({"file": _("Nội dung tệp không đúng định dạng %(ext)s như tên tệp.")
-                               % {"ext": extension.upper()}})
+    check_named(file, allowed=MeetingDocument.ALLOWED, max_bytes=MeetingDocument.MAX_BYTES,
+                too_large=_("Tệp quá lớn: tối đa 10 MB."), not_allowed=_("Chỉ nhận tệp PDF, DOCX, XLSX, JPG hoặc PNG."))
     document = MeetingDocument(meeting=meeting, title=title.strip() or file.name, size=file.size, uploaded_by=by)
     document.file.save(file.name, file, save=False)
     document.save()

@@ -31,7 +31,7 @@ from lib.formatting import place_and_date
 from meetings import indicators
 from meetings.models import Attendance, Meeting, Resolution, Task
 from meetings.selectors import can_write_cell, get_meeting_for_user_or_404
-from meetings.votes import vote_base
+from meetings.votes import meeting_day, vote_base
 
 from .models import LEVEL_RANK, AnnualRating, Inspection, MeetingScore, RatingLevel, RatingRegime, ScoringScheme
 from .schemes import CONDITION_KEYS, as_decimal
@@ -114,10 +114,6 @@ def scheme_for(*, organisation: Organisation, day: datetime.date) -> ScoringSche
         if best_key is None or key > best_key:
             best, best_key = scheme, key
     return best
-
-
-def meeting_day(meeting: Meeting) -> datetime.date:
-    return timezone.localdate(meeting.actual_start or meeting.planned_start)
 
 
 # --- what the records say -------------------------------------------------------------------

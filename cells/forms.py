@@ -288,7 +288,8 @@ class PositiveMoneyField(MoneyField):
 
 
 class DuesRemittanceForm(forms.Form):
-    month = MonthField(error_messages=DUES_MONTH_MESSAGES, label=_("Nộp cho tháng"), help_text=_("Tháng thu đảng phí, dạng tháng/năm."))
+    month = MonthField(error_messages=DUES_MONTH_MESSAGES, label=_("Nộp cho tháng"),
+                       help_text=_("Tháng thu đảng phí, dạng tháng/năm."))
     remitted_on = VNDateField(label=_("Ngày nộp"))
     amount = PositiveMoneyField(label=_("Số tiền nộp cấp trên (đồng)"))
     receipt_number = forms.CharField(label=_("Số biên lai"), max_length=40,

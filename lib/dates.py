@@ -21,7 +21,8 @@ def month_end(day: datetime.date) -> datetime.date:
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
-    """The first day of the month ``months`` after (or, negative, before) ``day``'s month: 15/11/2026 + 3 → 01/02/2027."""
+    """The first day of the month ``months`` after (or, negative, before) ``day``'s month:
+    15/11/2026 + 3 → 01/02/2027."""
     index = day.year * 12 + day.month - 1 + months
     return datetime.date(index // 12, index % 12 + 1, 1)
 

@@ -26,7 +26,8 @@ def calendar_month(request, pk):
     organisation = selectors.get_calendar_organisation_for_user_or_404(request.user, pk)
     today = timezone.localdate()
     asked = query.value(request.GET, query.MONTH)
-    first = parse_month(asked, first_year=calendar.FIRST_YEAR, last_year=calendar.LAST_YEAR) if asked else today.replace(day=1)
+    years = {"first_year": calendar.FIRST_YEAR, "last_year": calendar.LAST_YEAR}
+    first = parse_month(asked, **years) if asked else today.replace(day=1)
     error = ""
     if first is None:
         error = _("Tháng \"%(value)s\" không hợp lệ. Hãy ghi tháng/năm, ví dụ %(example)s.") % {

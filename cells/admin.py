@@ -4,9 +4,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from lib.admin import column, titled
+from lib.forms import add_service_errors
 
 from . import services
-from .forms import add_service_errors
 
 # The admin's titles ("Trang quản trị cho Django" otherwise).
 admin.site.site_header = _("Quản trị Cổng sinh hoạt chi bộ")

@@ -14,7 +14,6 @@ object, whatever the number of rows (tests/security/test_audit_readable.py count
 
 from __future__ import annotations
 
-import datetime
 import decimal
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -23,10 +22,12 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+
+from lib.formatting import moment_text
 
 from .models import Role
 from .privacy import PERSONAL_FIELDS, mask
@@ -299,7 +300,7 @@ def _value(value, model_field, loaded: dict) -> str:
         return _yes_no(value)
     if isinstance(model_field, models.DateTimeField):
         moment = parse_datetime(str(value)) if isinstance(value, str) else value
-        return _moment(moment) if moment else str(value)
+        return moment_text(moment) if moment else str(value)
     if isinstance(model_field, models.DateField):
         day = parse_date(str(value)) if isinstance(value, str) else value
         return day.strftime("%d/%m/%Y") if day else str(value)
@@ -315,12 +316,6 @@ def _value(value, model_field, loaded: dict) -> str:
 
 def _yes_no(value) -> str:
     return _("Có") if value in (True, "true", "True", 1) else _("Không")
-
-
-def _moment(moment: datetime.datetime) -> str:
-    if timezone.is_aware(moment):
-        moment = timezone.localtime(moment)
-    return moment.strftime("%d/%m/%Y %H:%M")
 
 
 def _number(value) -> str:
@@ -354,7 +349,7 @@ def _plain(value, depth: int = 0) -> str:
     if isinstance(value, str):
         moment = parse_datetime(value) if "T" in value and len(value) >= 16 else None
         if moment is not None:
-            return _moment(moment)
+            return moment_text(moment)
         day = parse_date(value) if len(value) == 10 else None
         if day is not None:
             return day.strftime("%d/%m/%Y")

@@ -9,7 +9,6 @@ Exemptions and reductions (QĐ 01-QĐ/TW): a member whose party age reaches the 
 exempts a member or reduces the amount by 30/50/70 % for the months it covers.
 """
 
-import calendar
 import datetime
 import random
 from collections import defaultdict
@@ -18,24 +17,12 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
+from lib.dates import add_years, month_end, month_start
+from lib.formatting import basis_points_label, money
+
 from .models import CellMembership, DuesPayment, DuesRateRule, DuesRelief, Member
 
 BASIS_POINTS_WHOLE = 10_000  # 100 % in basis points
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def month_end(day: datetime.date) -> datetime.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def add_years(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def percent_of(base: int, basis_points: int) -> int:
@@ -102,16 +89,11 @@ class DuesSplitRule:
 
     @property
     def kept_label(self) -> str:
-        return "—" if self.kept_basis_points is None else _basis_points_label(self.kept_basis_points)
+        return "—" if self.kept_basis_points is None else basis_points_label(self.kept_basis_points)
 
     @property
     def remitted_label(self) -> str:
-        return "—" if self.kept_basis_points is None else _basis_points_label(self.remitted_basis_points)
-
-
-def _basis_points_label(basis_points: int) -> str:
-    whole, rest = divmod(basis_points, 100)
-    return f"{whole},{rest:02d}".rstrip("0").rstrip(",") + " %"
+        return "—" if self.kept_basis_points is None else basis_points_label(self.remitted_basis_points)
 
 
 QD_342_FROM, QD_342_TO, QD_01_FROM = datetime.date(2011, 4, 1), datetime.date(2026, 1, 31), datetime.date(2026, 2, 1)
@@ -258,11 +240,6 @@ def dues_payments_bulk_create(
 # --- the ledger as a document (PDF and XLSX share one context) ---------------------------------
 
 
-def money(amount: int) -> str:
-    """60000 → "60.000 đ" (Vietnamese thousand separator)."""
-    return f"{amount:,}".replace(",", ".") + " đ"
-
-
 BOOK_TITLE = "SỔ THEO DÕI THU, CHI ĐẢNG PHÍ, KINH PHÍ HOẠT ĐỘNG CỦA CHI BỘ"  # the seed resolution's name
 
 
@@ -325,7 +302,8 @@ def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict, 
 
 def ledger_pdf(context: dict) -> bytes:
     """The dues book of one month as an A4 landscape PDF in Liberation Serif (WeasyPrint)."""
-    from .pdf import render_pdf
+    from lib.documents import render_pdf
+
     from .privacy import PERSONAL_DATA_NOTICE
 
     return render_pdf("documents/dues_ledger.html", {**context, "money": money, "personal_notice": PERSONAL_DATA_NOTICE})

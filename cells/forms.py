@@ -1,14 +1,14 @@
-import datetime
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from lib.forms import MonthField, VNDateField, long_text_field
 
 from .member_excel import mapping_for, mapping_owner, read_member_sheet
 from .models import (
@@ -24,86 +24,6 @@ from .models import (
 )
 from .selectors import cells_for_member_forms, member_filter_choices, members_ever_in_cell
 from .services import MONEY_MAX
-
-
-class VNDateInput(forms.DateInput):
-    """A plain text date field in dd/mm/yyyy: what the paper forms use, and easy to type on a phone."""
-
-    def __init__(self, attrs=None):
-        defaults = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off"}
-        super().__init__(attrs={**defaults, **(attrs or {})}, format="%d/%m/%Y")
-
-
-class YearRangeMixin:
-    """Refuse dates outside 1900–2100 with a clear message on the field.
-
-    Year 1 or 9999 is always a typing slip here, and such dates break what comes after the form: a
-    meeting at 01/01/0001 00:00 local time is before year 1 in UTC and cannot be read back from PostgreSQL.
-    """
-
-    min_year, max_year = 1900, 2100
-
-    def to_python(self, value):
-        result = super().to_python(value)
-        if result is not None and not self.min_year <= result.year <= self.max_year:
-            message = _("Năm phải trong khoảng %(min)s–%(max)s.") % {"min": self.min_year, "max": self.max_year}
-            raise ValidationError(message, code="year_range")
-        return result
-
-
-class VNDateField(YearRangeMixin, forms.DateField):
-    widget = VNDateInput
-    default_error_messages = {"invalid": _("Nhập ngày theo dạng ngày/tháng/năm, ví dụ 05/02/2026.")}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("input_formats", ["%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"])
-        super().__init__(**kwargs)
-
-
-# How long a typed text may be. A 300 KB opinion made the minutes PDF take 7 s; no real one comes
-# near these. LONG_TEXT_MAX is about six printed pages (an opinion, a conclusion, findings);
-# NOTE_MAX about a third of a page (a task, a guest list, a reason).
-LONG_TEXT_MAX = 20_000
-NOTE_MAX = 2_000
-
-
-class TextLengthValidator(MaxLengthValidator):
-    message = _("Nội dung quá dài: tối đa %(limit_value)s ký tự, hiện có %(show_value)s. Hãy rút gọn, hoặc đưa "
-                "phần chi tiết vào tài liệu đính kèm.")
-
-    def __call__(self, value):
-        if len(value) > self.limit_value:
-            raise ValidationError(self.message, code="max_length", params={
-                "limit_value": _thousands(self.limit_value), "show_value": _thousands(len(value))})
-
-
-def _thousands(number: int) -> str:
-    return f"{number:,}".replace(",", ".")  # 20.000, as Vietnamese writes it
-
-
-def limit_text(field: forms.CharField, max_length: int = LONG_TEXT_MAX) -> forms.CharField:
-    """Give a text field (of a form or a model form) its maximum length, in the browser and on the server."""
-    field.max_length = max_length
-    field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
-    field.validators.append(TextLengthValidator(max_length))
-    field.widget.attrs["maxlength"] = str(max_length)
-    return field
-
-
-def long_text_field(*, label, max_length: int = LONG_TEXT_MAX, rows: int = 4, **kwargs) -> forms.CharField:
-    """A textarea with a length limit and a clear Vietnamese message when it is exceeded."""
-    return limit_text(forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": rows}), **kwargs), max_length)
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError next to the fields it names (or on top of the form)."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.error_dict.items():
-            target = field if field in form.fields else None
-            for message in messages:
-                form.add_error(target, message)
-    else:
-        form.add_error(None, error)
 
 
 def _submit(label):
@@ -303,27 +223,6 @@ class MemberImportForm(forms.Form):
 # --- the cell's books ----------------------------------------------------------------------
 
 
-def points_error_messages(maximum) -> dict:
-    """The messages of a points field, written as the scorer reads them ("Điểm tối đa là 3.").
-
-    Django's stock ones print the limit as stored ("3.00") with a space before the full stop.
-    """
-    from decimal import Decimal
-
-    from django.utils.formats import number_format
-
-    limit = Decimal(str(maximum))
-    limit = limit.quantize(Decimal(1)) if limit == limit.to_integral_value() else limit.normalize()
-    return {
-        "invalid": _("Nhập điểm bằng chữ số, ví dụ 2.5."),
-        "min_value": _("Điểm không được âm."),
-        "max_value": _("Điểm tối đa là %(max)s.") % {"max": number_format(limit)},
-        "max_decimal_places": _("Điểm có nhiều nhất 2 chữ số sau dấu thập phân."),
-        "max_digits": _("Điểm tối đa là %(max)s.") % {"max": number_format(limit)},
-        "max_whole_digits": _("Điểm tối đa là %(max)s.") % {"max": number_format(limit)},
-    }
-
-
 class MoneyField(forms.IntegerField):
     """Whole đồng, typed as on paper: "60.000", "60 000" or "60000 đ" all read as 60000."""
 
@@ -345,43 +244,14 @@ class MoneyField(forms.IntegerField):
         return super().to_python(value)
 
 
-def parse_month(value) -> datetime.date | None:
-    """Read "mm/yyyy" (or "yyyy-mm", as a month input sends it) as the first day of that month."""
-    value = (value or "").strip()
-    for pattern in ("%m/%Y", "%Y-%m", "%m-%Y"):
-        try:
-            month = datetime.datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-        # Outside these years it is a typo, and 12/9999 would overflow the "next month" of the ledger.
-        return month if YearRangeMixin.min_year <= month.year <= YearRangeMixin.max_year else None
-    return None
-
-
-class MonthField(forms.CharField):
-    default_error_messages = {"invalid": _("Nhập tháng theo dạng tháng/năm, ví dụ 03/2026.")}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "mm/yyyy", "inputmode": "numeric",
-                                                           "autocomplete": "off"}))
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value):
-        return value.strftime("%m/%Y") if hasattr(value, "strftime") else value
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        month = parse_month(value)
-        if month is None:
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return month
+# The dues book's months keep their own example, and call a year out of range a wrong month.
+DUES_MONTH_MESSAGES = {"invalid": _("Nhập tháng theo dạng tháng/năm, ví dụ 03/2026."),
+                       "year_range": _("Nhập tháng theo dạng tháng/năm, ví dụ 03/2026.")}
 
 
 class DuesPaymentForm(forms.Form):
     member = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("Đảng viên"))
-    month = MonthField(label=_("Tháng"))
+    month = MonthField(error_messages=DUES_MONTH_MESSAGES, label=_("Tháng"))
     amount_paid = MoneyField(label=_("Số tiền đã nộp (đồng)"))
     paid_on = VNDateField(label=_("Ngày nộp"), required=False)
     method = forms.ChoiceField(label=_("Hình thức nộp"), required=False,
@@ -418,7 +288,8 @@ class PositiveMoneyField(MoneyField):
 
 
 class DuesRemittanceForm(forms.Form):
-    month = MonthField(label=_("Nộp cho tháng"), help_text=_("Tháng thu đảng phí, dạng tháng/năm."))
+    month = MonthField(error_messages=DUES_MONTH_MESSAGES, label=_("Nộp cho tháng"),
+                       help_text=_("Tháng thu đảng phí, dạng tháng/năm."))
     remitted_on = VNDateField(label=_("Ngày nộp"))
     amount = PositiveMoneyField(label=_("Số tiền nộp cấp trên (đồng)"))
     receipt_number = forms.CharField(label=_("Số biên lai"), max_length=40,
@@ -458,8 +329,8 @@ class DuesReliefForm(forms.Form):
     kind = forms.ChoiceField(label=_("Loại"), choices=DuesRelief.Kind.choices)
     reduction_percent = forms.TypedChoiceField(label=_("Mức giảm"), required=False, coerce=int, empty_value=None,
                                                choices=[("", "—"), (30, "30 %"), (50, "50 %"), (70, "70 %")])
-    start = MonthField(label=_("Từ tháng"))
-    end = MonthField(label=_("Đến tháng"), required=False)
+    start = MonthField(error_messages=DUES_MONTH_MESSAGES, label=_("Từ tháng"))
+    end = MonthField(error_messages=DUES_MONTH_MESSAGES, label=_("Đến tháng"), required=False)
     reason = forms.CharField(label=_("Lý do"), max_length=255)
     decision_ref = forms.CharField(label=_("Số quyết định"), max_length=60, required=False)
 

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from lib.formatting import basis_points_label, money
+
 PATH_STEP_WIDTH = 4
 PATH_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -585,9 +587,8 @@ class DuesRateRule(models.Model):
     @property
     def rate_label(self) -> str:
         if self.kind == self.Kind.PERCENT:
-            whole, rest = divmod(self.basis_points or 0, 100)
-            return f"{whole},{rest:02d}".rstrip("0").rstrip(",") + " %"
-        return f"{self.fixed_amount or 0:,}".replace(",", ".") + " đ"
+            return basis_points_label(self.basis_points or 0)
+        return money(self.fixed_amount or 0)
 
 
 class DuesRelief(models.Model):

@@ -102,7 +102,7 @@ def field_label(field: str) -> str:
 
 def correction_value(field: str, text: str):
     """The value a member asked for, read as the field stores it; ValidationError keyed ``new_value``."""
-    from .forms import VNDateField
+    from lib.forms import VNDateField
 
     if field not in CORRECTABLE_FIELDS:
         raise ValidationError({"field": _("Mục này không sửa được qua đề nghị; hãy liên hệ chi bộ.")})

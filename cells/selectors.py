@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from lib.dates import add_years, next_month
+
 from .models import (
     PATH_STEP_WIDTH,
     CellMembership,
@@ -400,13 +402,6 @@ def membership_history(*, member: Member) -> QuerySet[CellMembership]:
     return member.memberships.select_related("organisation").order_by("-start")
 
 
-def _one_year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
-
-
 def probation_reviews_due(*, organisations: QuerySet[Organisation], within_days: int = 60) -> QuerySet[Member]:
     """Probationary members whose 12-month review falls within ``within_days`` (or is overdue)."""
     horizon = timezone.localdate() + timedelta(days=within_days)
@@ -415,7 +410,7 @@ def probation_reviews_due(*, organisations: QuerySet[Organisation], within_days:
             organisation__in=organisations,
             state=Member.State.ACTIVE,
             status=Member.Status.PROBATIONARY,
-            admission_ceremony_date__lte=_one_year_before(horizon),
+            admission_ceremony_date__lte=add_years(horizon, -1),
         )
         .select_related("organisation")
         .order_by("admission_ceremony_date")
@@ -494,7 +489,7 @@ def dues_totals(lines: QuerySet) -> dict:
 
 def dues_members_without_line(*, cell: Organisation, month: date) -> QuerySet[Member]:
     """Members of the cell in ``month`` who have no line in its book yet."""
-    from .dues import month_end
+    from lib.dates import month_end
 
     return members_in_cell_during(cell=cell, start=month, end=month_end(month)).exclude(
         dues_payments__month=month
@@ -608,10 +603,6 @@ class BookMonth:
         return month_remitted(share=self.share, remitted=self.remitted)
 
 
-def _next_month(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def dues_book_months(*, cell: Organisation, start: date, end: date) -> list[BookMonth]:
     """The balance of each month from ``start`` to ``end`` (first days), from every movement before them.
 
@@ -622,7 +613,9 @@ def dues_book_months(*, cell: Organisation, start: date, end: date) -> list[Book
     from django.db.models import Sum
     from django.db.models.functions import TruncMonth
 
-    from .dues import dues_share, month_end
+    from lib.dates import month_end
+
+    from .dues import dues_share
     from .models import CellFundEntry, DuesPayment, DuesRemittance
 
     collected = dict(
@@ -655,7 +648,7 @@ def dues_book_months(*, cell: Organisation, start: date, end: date) -> list[Book
         balance = row.opening + row.collected - row.remitted + row.funds_in - row.spent
         if month >= start:
             rows.append(replace(row, closing=balance))
-        month = _next_month(month)
+        month = next_month(month)
     return rows
 
 
@@ -668,7 +661,8 @@ def dues_remittances(*, cell: Organisation, month: date) -> QuerySet:
 
 def fund_entries(*, cell: Organisation, month: date) -> QuerySet:
     """The activity-fund lines dated in ``month`` (a balance brought forward included), in date order."""
-    from .dues import month_end
+    from lib.dates import month_end
+
     from .models import CellFundEntry
 
     return CellFundEntry.objects.filter(organisation=cell, entry_date__gte=month,
@@ -723,7 +717,9 @@ def cells_remittance_status(*, organisation: Organisation, month: date) -> list[
     """
     from django.db.models import Sum
 
-    from .dues import dues_share, month_end
+    from lib.dates import month_end
+
+    from .dues import dues_share
     from .models import DuesPayment, DuesRemittance
 
     lines = DuesPayment.objects.filter(organisation=OuterRef("pk"), month=month).order_by().values("organisation")

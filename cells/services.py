@@ -742,7 +742,7 @@ def _month_label(month: datetime.date) -> str:
 
 
 def _check_month_open(month: datetime.date, field: str = "month"):
-    from .dues import month_start
+    from lib.dates import month_start
 
     if month_start(month) > month_start(timezone.localdate()):
         raise ValidationError({field: _("Tháng %(month)s chưa đến.") % {"month": _month_label(month)}})
@@ -768,7 +768,8 @@ def dues_month_open(*, organisation: Organisation, month: datetime.date, by=None
     The amount due is fixed when the line is made, from the member's category and base and the rule
     in force for that month; members who already have a line are left alone.
     """
-    from .dues import month_start
+    from lib.dates import month_start
+
     from .selectors import dues_members_without_line
 
     _check_cell(organisation)
@@ -794,7 +795,9 @@ def dues_payment_record(
     member was not in the cell, more than due without a note (voluntary extra is allowed but must be
     explained), a payment without its date or method, a date in the future.
     """
-    from .dues import month_start, was_in_cell
+    from lib.dates import month_start
+
+    from .dues import was_in_cell
 
     month = month_start(month)
     _check_month_open(month)
@@ -842,7 +845,7 @@ def dues_relief_grant(
     reduction_percent: int | None = None, reason: str, decision_ref: str = "", by=None,
 ) -> DuesRelief:
     """Exempt a member from dues, or reduce them by 30/50/70 % for at most 12 months (QĐ 01-QĐ/TW)."""
-    from .dues import add_years, month_end, month_start
+    from lib.dates import add_years, month_end, month_start
 
     start = month_start(start)
     end = month_end(end) if end else None
@@ -905,7 +908,8 @@ def dues_remittance_record(
     month under the split in force (``cells.dues.dues_share``), a month not yet come, a date in the
     future or before the month began, a receipt number already used in this cell's book.
     """
-    from .dues import month_start
+    from lib.dates import month_start
+
     from .selectors import dues_book_months
 
     _check_cell(organisation)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from lib.forms import add_service_errors
 from lib.paging import page_of, query_without_page
 
 from . import member_excel, privacy, selectors, services
@@ -25,7 +26,6 @@ from .forms import (
     MemberImportForm,
     RoleGrantForm,
     TransferForm,
-    add_service_errors,
 )
 from .models import Organisation, Role
 from .views_privacy import member_detail_context

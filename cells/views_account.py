@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
+from lib.forms import add_service_errors
 from lib.user_agent import describe
 
 from . import selectors, services
-from .forms import SecondFactorForm, add_service_errors
+from .forms import SecondFactorForm
 from .models import RecoveryCodeDevice
 from .receivers import SESSION_ENROLLED
 

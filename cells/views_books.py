@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from lib import xlsx
+from lib import query, xlsx
+from lib.dates import month_end, month_start, parse_month, previous_month
 from lib.paging import page_of
+from lib.views import run_service
 
 from . import dues, selectors, services
 from .forms import (
@@ -28,20 +30,18 @@ from .forms import (
     PaperCommitmentForm,
     RemovalForm,
     SuspensionForm,
-    add_service_errors,
-    parse_month,
 )
 from .models import CellFundEntry, Organisation, RequiredDocumentType
 
 
-def _month(request, key="thang"):
+def _month(request):
     """The month asked for in the query (mm/yyyy), else the current one: always a first day."""
-    return parse_month(request.GET.get(key) or request.POST.get(key)) or dues.month_start(timezone.localdate())
+    return (query.month(request.GET) or parse_month(request.POST.get(query.MONTH))
+            or month_start(timezone.localdate()))
 
 
 def _year(request):
-    value = request.GET.get("nam", "")
-    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else timezone.localdate().year
+    return query.year(request.GET, default=timezone.localdate().year)
 
 
 def _form_page(request, form, title, **context):
@@ -50,13 +50,8 @@ def _form_page(request, form, title, **context):
 
 def _save(request, form, service, message, success_url, **kwargs):
     """Run ``service`` with the form's data; on a ValidationError show it on the form and write nothing."""
-    try:
-        service(**form.cleaned_data, **kwargs, by=request.user)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
-    messages.success(request, message)
-    return redirect(success_url)
+    return run_service(request, form, lambda data: service(**data, **kwargs, by=request.user), success=message,
+                       redirect_to=success_url)
 
 
 # --- index ---------------------------------------------------------------------------------
@@ -80,7 +75,7 @@ def books_index(request):
 
 def books_cell(request, pk):
     cell = selectors.get_cell_for_books_or_404(request.user, pk)
-    year, month = timezone.localdate().year, dues.month_start(timezone.localdate())
+    year, month = timezone.localdate().year, month_start(timezone.localdate())
     return render(request, "cells/books/cell.html", {
         "cell": cell,
         "can_keep": selectors.can_keep_books(request.user, cell),
@@ -117,8 +112,8 @@ def dues_ledger(request, pk):
         "cell": cell, "month": month, **_book_context(cell=cell, month=month),
         "missing": selectors.dues_members_without_line(cell=cell, month=month),
         "can_keep": selectors.can_keep_books(request.user, cell),
-        "previous": dues.month_start(month - datetime.timedelta(days=1)),
-        "next": dues.month_start(dues.month_end(month) + datetime.timedelta(days=1)),
+        "previous": month_start(month - datetime.timedelta(days=1)),
+        "next": month_start(month_end(month) + datetime.timedelta(days=1)),
         "alerts": selectors.members_with_unpaid_months(organisations=Organisation.objects.filter(pk=cell.pk),
                                                         year=month.year),
     })
@@ -155,7 +150,7 @@ def dues_payment_record(request, pk):
 
 
 def _previous_month() -> datetime.date:
-    return dues.month_start(dues.month_start(timezone.localdate()) - datetime.timedelta(days=1))
+    return previous_month(timezone.localdate())
 
 
 @require_http_methods(["GET", "POST"])
@@ -192,14 +187,14 @@ def fund_entry_record(request, pk):
 def dues_unremitted(request, pk):
     """The cells of a subtree that have not remitted a month's dues upward (the đảng ủy cơ sở's list)."""
     organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
-    month = parse_month(request.GET.get("thang")) or _previous_month()
+    month = query.month(request.GET) or _previous_month()
     rows = selectors.cells_remittance_status(organisation=organisation, month=month)
     return render(request, "cells/books/dues_unremitted.html", {
         "organisation": organisation, "month": month,
         "unremitted": [row for row in rows if row.status != "remitted"],
         "remitted_count": sum(row.status == "remitted" for row in rows), "cell_count": len(rows),
-        "previous": dues.month_start(month - datetime.timedelta(days=1)),
-        "next": dues.month_start(dues.month_end(month) + datetime.timedelta(days=1)),
+        "previous": month_start(month - datetime.timedelta(days=1)),
+        "next": month_start(month_end(month) + datetime.timedelta(days=1)),
     })
 
 def dues_arrears(request, pk):

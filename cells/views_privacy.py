@@ -8,8 +8,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from lib.forms import add_service_errors
+
 from . import privacy, selectors, services
-from .forms import CorrectionDecisionForm, CorrectionRequestForm, add_service_errors
+from .forms import CorrectionDecisionForm, CorrectionRequestForm
 
 
 def member_detail_context(request, member, *, revealed=None) -> dict:

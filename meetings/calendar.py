@@ -10,7 +10,6 @@ a calendar client that imported the first notice replaces its event instead of a
 
 import calendar
 import datetime
-import re
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from cells.models import Member
+from lib.dates import months_before
 
 from . import selectors
 from .models import Meeting
@@ -127,13 +127,6 @@ def invitation_attachment(meeting: Meeting, *, cancelled: bool = False, attendee
             invitation(meeting, cancelled=cancelled, attendee=attendee))
 
 
-def months_before(day: datetime.date, months: int) -> datetime.date:
-    """The same day ``months`` earlier, or the month's last day when it is shorter (31/05 → 28/02)."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    return day.replace(year=year, month=month + 1, day=min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
 def member_feed(member: Member) -> str:
     """A member's personal calendar: the meetings they are summoned to, from three months back on.
 
@@ -151,27 +144,7 @@ def member_feed(member: Member) -> str:
 
 # --- the month page ------------------------------------------------------------------------
 
-_MONTH = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{4})\s*$")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-
-def parse_month(value: str) -> datetime.date | None:
-    """``"02/2028"`` → 1 February 2028; None when it is not a month (``"13/2026"``, ``"abc"``)."""
-    match = _MONTH.match(value or "")
-    if not match:
-        return None
-    month, year = int(match.group(1)), int(match.group(2))
-    if not (1 <= month <= 12 and FIRST_YEAR <= year <= LAST_YEAR):
-        return None
-    return datetime.date(year, month, 1)
-
-
-def next_month(first: datetime.date) -> datetime.date:
-    return (first + datetime.timedelta(days=31)).replace(day=1)
-
-
-def previous_month(first: datetime.date) -> datetime.date:
-    return (first - datetime.timedelta(days=1)).replace(day=1)
 
 
 def month_weeks(first: datetime.date, meetings, *, today: datetime.date) -> list[list[dict]]:

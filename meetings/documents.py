@@ -7,11 +7,11 @@ its web page (``selectors.minutes_context``), so the page and the PDF cannot dis
 from django.utils import timezone
 
 from cells.models import Organisation
-from cells.pdf import render_pdf  # noqa: F401 - the documents' renderer, re-exported for scoring and reports
 from cells.selectors import document_signer
+from lib.documents import render_pdf
+from lib.formatting import clock, party_day, place_and_date
 
 from . import selectors
-from .formatting import clock, party_day, place_and_date
 from .models import Meeting
 
 
@@ -116,7 +116,7 @@ def file_adopted_documents(meeting: Meeting) -> list:
     transaction: a document that cannot be filed stops the adoption."""
     from django.core.files.base import ContentFile
 
-    from cells.pdf import sign_pdf
+    from lib.documents import sign_pdf
 
     from .models import FiledDocument
 

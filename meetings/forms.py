@@ -8,40 +8,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cells.forms import NOTE_MAX, VNDateField, YearRangeMixin, limit_text, long_text_field
 from cells.models import Member, Position
+from lib.forms import NOTE_MAX, MonthField, VNDateField, VNDateTimeField, limit_text, long_text_field
 from lib.textsearch import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, fold
 
 from .models import AgendaItem, Attendance, Meeting, MeetingDocument, Resolution, Task, Vote
 from .services import EDITABLE_BY_STATE
-
-
-class VNDateTimeField(YearRangeMixin, forms.DateTimeField):
-    """dd/mm/yyyy HH:MM in a plain text box: quick to type, and the same on every phone."""
-
-    default_error_messages = {"invalid": _("Nhập ngày giờ theo dạng ngày/tháng/năm giờ:phút, ví dụ 05/02/2026 14:00.")}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("input_formats", ["%d/%m/%Y %H:%M", "%d/%m/%Y %H.%M", "%d-%m-%Y %H:%M", "%Y-%m-%d %H:%M"])
-        kwargs.setdefault("widget", forms.DateTimeInput(
-            format="%d/%m/%Y %H:%M", attrs={"placeholder": "dd/mm/yyyy HH:MM", "autocomplete": "off"}))
-        super().__init__(**kwargs)
-
-
-class MonthField(YearRangeMixin, forms.DateField):
-    """A month as mm/yyyy, stored as its first day."""
-
-    default_error_messages = {"invalid": _("Nhập tháng theo dạng tháng/năm, ví dụ 02/2026.")}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("input_formats", ["%m/%Y", "%d/%m/%Y"])
-        kwargs.setdefault("widget", forms.DateInput(format="%m/%Y", attrs={"placeholder": "mm/yyyy",
-                                                                          "inputmode": "numeric"}))
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        day = super().to_python(value)
-        return day.replace(day=1) if day else day
 
 
 def cell_members(cell):
@@ -66,7 +38,7 @@ def _helper(*fields, submit=None):
 
 
 class MeetingForm(forms.ModelForm):
-    period_month = MonthField(label=_("Sinh hoạt của tháng"), required=False,
+    period_month = MonthField(accept_day=True, label=_("Sinh hoạt của tháng"), required=False,
                               help_text=_("Để trống: tháng của ngày họp."))
     planned_start = VNDateTimeField(label=_("Bắt đầu"))
     planned_end = VNDateTimeField(label=_("Kết thúc"))
@@ -138,7 +110,8 @@ class PastMeetingForm(forms.Form):
     the conclusion. The opinions, votes and tasks follow on the meeting's page, as for any meeting."""
 
     kind = forms.ChoiceField(label=_("Loại buổi sinh hoạt"), choices=Meeting.Kind.choices, initial=Meeting.Kind.REGULAR)
-    period_month = MonthField(label=_("Sinh hoạt của tháng"), required=False, help_text=_("Để trống: tháng của ngày họp."))
+    period_month = MonthField(accept_day=True, label=_("Sinh hoạt của tháng"), required=False,
+                              help_text=_("Để trống: tháng của ngày họp."))
     actual_start = VNDateTimeField(label=_("Bắt đầu (theo biên bản)"))
     actual_end = VNDateTimeField(label=_("Kết thúc (theo biên bản)"))
     short_reason = forms.CharField(

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from cells.models import Member, Notification, Organisation
 from cells.selectors import members_with_unpaid_months, required_documents_of_cell
+from lib.dates import add_months
+from lib.formatting import date_text
 
 from . import indicators
 from .models import Attendance, Meeting, Resolution, Task
@@ -64,7 +66,7 @@ def secretary_home(*, cell: Organisation, now: datetime.datetime | None = None) 
     if meeting is None:
         state = "late" if indicators.planning_deadline_passed(month, today) else "todo"
         steps.append(_step(_("Lập kế hoạch sinh hoạt thường kỳ tháng này"), state,
-                           _("Hạn lập kế hoạch và gửi thông báo: %(date)s") % {"date": indicators.fmt_date(deadline)},
+                           _("Hạn lập kế hoạch và gửi thông báo: %(date)s") % {"date": date_text(deadline)},
                            reverse("meetings:create", args=[cell.pk])))
     else:
         detail_url = reverse("meetings:detail", args=[meeting.pk])
@@ -78,7 +80,7 @@ def secretary_home(*, cell: Organisation, now: datetime.datetime | None = None) 
         else:
             steps.append(_step(_("Gửi thông báo cho đảng viên"),
                                "late" if indicators.planning_deadline_passed(month, today) else "todo",
-                               _("Hạn: %(date)s") % {"date": indicators.fmt_date(deadline)},
+                               _("Hạn: %(date)s") % {"date": date_text(deadline)},
                                reverse("meetings:publish", args=[meeting.pk])))
         rows = list(meeting.attendances.select_related("member").exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES))
         if meeting.state == Meeting.State.NOTIFIED:
@@ -120,7 +122,7 @@ def secretary_home(*, cell: Organisation, now: datetime.datetime | None = None) 
                 due = timezone.localtime(indicators.minutes_due_at(meeting))
                 steps.append(_step(_("Hoàn thiện và thông qua biên bản"), "late" if now > due else "todo",
                                    _("Hạn: %(time)s ngày %(date)s") % {"time": f"{due:%H:%M}", "date": f"{due:%d/%m/%Y}"}, reverse("meetings:adopt", args=[meeting.pk])))
-    following = indicators.add_months(month, 1)
+    following = add_months(month, 1)
     next_meeting = indicators.regular_meetings_of(following).filter(organisation=cell).first()
     next_deadline = indicators.planning_deadline_day(following)
     overdue = (Task.objects.filter(meeting__organisation=cell, status=Task.Status.OPEN, due_date__lt=today)

@@ -46,6 +46,9 @@ from django.utils.translation import gettext as _
 
 from cells.models import Organisation
 from cells.selectors import UNPAID_DUES_MONTHS  # noqa: F401 - re-exported: one home, in the dues book's layer
+from lib.dates import add_months, local_midnight, month_end, quarter_end, quarter_number, quarter_start  # noqa: F401
+from lib.formatting import date_text as fmt_date  # noqa: F401
+from lib.formatting import month_label, quarter_label  # noqa: F401
 
 from .models import Meeting, Task
 
@@ -81,46 +84,7 @@ IN_PROGRESS = "in_progress"
 NOT_STARTED = "not_started"
 
 
-# --- calendar -------------------------------------------------------------------------------
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """The first day of the month ``months`` after (or before) ``day``'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(first: datetime.date) -> datetime.date:
-    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
-
-
-def quarter_start(day: datetime.date) -> datetime.date:
-    return datetime.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-
-
-def quarter_end(day: datetime.date) -> datetime.date:
-    return month_end(add_months(quarter_start(day), 2))
-
-
-def quarter_number(day: datetime.date) -> int:
-    return (day.month - 1) // 3 + 1
-
-
-def local_midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
-def fmt_date(day: datetime.date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def quarter_label(first: datetime.date) -> str:
-    return _("quý %(quarter)s/%(year)s") % {"quarter": quarter_number(first), "year": first.year}
-
-
-def month_label(first: datetime.date) -> str:
-    return _("tháng %(month)02d/%(year)s") % {"month": first.month, "year": first.year}
-
+# --- calendar: lib.dates and lib.formatting, re-exported for the readers of ``indicators.*`` -------------
 
 @dataclass(frozen=True)
 class Period:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cells.models import Member, Notification, Organisation, Term
+from lib.formatting import share_percent
 
 # Sanity bounds on a meeting's dates (issue 21: a meeting lasting ten years, an actual start in 1990).
 # They are no Party rule — no document sets a maximum length or an earliest date — only limits past
@@ -402,14 +403,7 @@ class Vote(models.Model):
     def passed(self) -> bool:
         return self.threshold.passes(self.votes_for, self.eligible_count)
 
-    @staticmethod
-    def percent(count: int, eligible: int) -> str:
-        """A Vietnamese percentage with one decimal: 88,9%."""
-        if not eligible:
-            return "0%"
-        value = round(count * 100 / eligible, 1)
-        text = f"{value:.1f}".rstrip("0").rstrip(".")
-        return text.replace(".", ",") + "%"
+    percent = staticmethod(share_percent)  # a Vietnamese percentage with one decimal: 88,9%
 
     @property
     def percent_for(self) -> str:

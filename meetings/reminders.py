@@ -28,6 +28,8 @@ from django.utils.translation import gettext as _
 from cells.models import Member, Organisation, Position
 from cells.selectors import members_with_unpaid_months
 from cells.services import notification_send
+from lib.dates import day_bounds, quarter_bounds, quarter_number
+from lib.formatting import date_text, money, time_and_day
 
 from . import indicators
 from .models import Attendance, Meeting, ReminderDelivery, ReminderRule, Task
@@ -55,15 +57,6 @@ class Reminder:
 # --- formatting -----------------------------------------------------------------------------
 
 
-def _date(day: datetime.date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def _when(moment: datetime.datetime) -> str:
-    local = timezone.localtime(moment)
-    return _("%(time)s ngày %(date)s") % {"time": local.strftime("%H:%M"), "date": _date(local.date())}
-
-
 def _greeting(member: Member) -> str:
     return _("Kính gửi đồng chí %(name)s,") % {"name": member.full_name}
 
@@ -71,7 +64,7 @@ def _greeting(member: Member) -> str:
 def _meeting_lines(meeting: Meeting) -> list[str]:
     lines = [
         _("Thời gian: %(start)s, kết thúc dự kiến %(end)s") % {
-            "start": _when(meeting.planned_start), "end": timezone.localtime(meeting.planned_end).strftime("%H:%M")},
+            "start": time_and_day(meeting.planned_start), "end": timezone.localtime(meeting.planned_end).strftime("%H:%M")},
         _("Địa điểm: %(place)s") % {"place": meeting.place or "—"},
         _("Hình thức: %(mode)s") % {"mode": meeting.get_mode_display()},
     ]
@@ -114,16 +107,6 @@ def _active_cells(today: datetime.date):
     )
 
 
-def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
-    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-    return start, timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
-
-
-def _month_start(day: datetime.date, offset: int = 0) -> datetime.date:
-    index = day.year * 12 + day.month - 1 + offset
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 # --- the rules ------------------------------------------------------------------------------
 
 
@@ -132,14 +115,14 @@ def rule_rsvp_missing(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
     from .services import rsvp_url
 
     for days in rule.params.get("days_before", [3, 1]):
-        start, end = _day_bounds(today + datetime.timedelta(days=days))
+        start, end = day_bounds(today + datetime.timedelta(days=days))
         meetings = Meeting.objects.filter(state=Meeting.State.NOTIFIED, planned_start__gte=start,
                                           planned_start__lt=end, planned_start__gt=now).select_related("organisation")
         for meeting in meetings:
             members = [a.member for a in meeting.attendances.filter(rsvp=Attendance.Rsvp.NONE)
                        .exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES).select_related("member")]
             subject = _("Nhắc xác nhận tham dự: %(kind)s %(when)s") % {
-                "kind": meeting.get_kind_display().lower(), "when": _when(meeting.planned_start)}
+                "kind": meeting.get_kind_display().lower(), "when": time_and_day(meeting.planned_start)}
             lines = _meeting_lines(meeting)
 
             def body_for(member, meeting=meeting, lines=lines, days=days):
@@ -183,7 +166,7 @@ def rule_decline_without_reason(rule: ReminderRule, *, today, now) -> Iterator[R
             ])
 
         subject = _("Đề nghị ghi lý do vắng: %(kind)s %(when)s") % {
-            "kind": meeting.get_kind_display().lower(), "when": _when(meeting.planned_start)}
+            "kind": meeting.get_kind_display().lower(), "when": time_and_day(meeting.planned_start)}
         yield Reminder("meeting", meeting.pk, "", members, subject, "", organisation=meeting.organisation,
                        url=reverse("meetings:detail", args=[meeting.pk]), body_for=body_for)
 
@@ -204,7 +187,7 @@ def rule_regular_meeting_unplanned(rule: ReminderRule, *, today, now) -> Iterato
         body = "\n".join([
             _("Đến ngày %(date)s, %(cell)s chưa có kế hoạch buổi sinh hoạt thường kỳ tháng %(month)s (hạn lập kế "
               "hoạch và gửi thông báo: ngày %(deadline)s). Đề nghị đồng chí lập kế hoạch và gửi thông báo cho đảng "
-              "viên.") % {"date": _date(today), "cell": cell.name, "month": label, "deadline": _date(deadline_day)},
+              "viên.") % {"date": date_text(today), "cell": cell.name, "month": label, "deadline": date_text(deadline_day)},
             "", _signature(),
         ])
         yield Reminder("organisation", cell.pk, month.strftime("%Y-%m"), secretaries.get(cell.pk, []), subject,
@@ -226,12 +209,12 @@ def rule_minutes_not_adopted(rule: ReminderRule, *, today, now) -> Iterator[Remi
         recipients = ([meeting.clerk] if meeting.clerk else []) + secretaries.get(meeting.organisation_id, [])
         held_at = meeting.actual_start or meeting.planned_start
         subject = _("Biên bản chưa được thông qua: %(kind)s %(when)s") % {
-            "kind": meeting.get_kind_display().lower(), "when": _when(held_at)}
+            "kind": meeting.get_kind_display().lower(), "when": time_and_day(held_at)}
         body = "\n".join([
             _("Buổi %(kind)s của %(cell)s ngày %(date)s đã qua %(days)s ngày nhưng biên bản chưa được thông qua. "
               "Đề nghị đồng chí hoàn thiện biên bản, kết luận và thông qua trên cổng.") % {
                 "kind": meeting.get_kind_display().lower(), "cell": meeting.organisation.name,
-                "date": _date(timezone.localdate(held_at)), "days": days_after},
+                "date": date_text(timezone.localdate(held_at)), "days": days_after},
             "", _signature(),
         ])
         yield Reminder("meeting", meeting.pk, f"+{days_after}d", recipients, subject, body,
@@ -249,9 +232,9 @@ def _task_reminder(task: Task, occurrence: str, subject: str, intro: str) -> Rem
     body = "\n".join([
         intro, "",
         _("Nhiệm vụ: %(text)s") % {"text": task.description},
-        _("Thời hạn: %(date)s") % {"date": _date(task.due_date)},
+        _("Thời hạn: %(date)s") % {"date": date_text(task.due_date)},
         _("Giao tại buổi sinh hoạt ngày %(date)s của %(cell)s.") % {
-            "date": _date(timezone.localdate(task.meeting.planned_start)), "cell": task.meeting.organisation.name},
+            "date": date_text(timezone.localdate(task.meeting.planned_start)), "cell": task.meeting.organisation.name},
         "", _signature(),
     ])
     return Reminder("task", task.pk, occurrence, members, subject, body, organisation=task.meeting.organisation,
@@ -264,7 +247,7 @@ def rule_task_due_soon(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
     due = today + datetime.timedelta(days=days)
     for task in _open_tasks().filter(due_date=due).prefetch_related("assignees").order_by("pk"):
         yield _task_reminder(
-            task, f"{days}d", _("Nhiệm vụ đến hạn ngày %(date)s") % {"date": _date(due)},
+            task, f"{days}d", _("Nhiệm vụ đến hạn ngày %(date)s") % {"date": date_text(due)},
             _("Nhiệm vụ đồng chí được giao sẽ đến hạn sau %(days)s ngày.") % {"days": days})
 
 
@@ -274,13 +257,13 @@ def rule_task_overdue(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
     tasks = _open_tasks().filter(due_date__lt=today, due_date__gte=lookback).prefetch_related("assignees")
     for task in tasks.order_by("pk"):
         yield _task_reminder(
-            task, "overdue", _("Nhiệm vụ đã quá hạn (hạn %(date)s)") % {"date": _date(task.due_date)},
+            task, "overdue", _("Nhiệm vụ đã quá hạn (hạn %(date)s)") % {"date": date_text(task.due_date)},
             _("Nhiệm vụ đồng chí được giao đã quá hạn mà chưa báo cáo hoàn thành."))
 
 
 def quarter_of(day: datetime.date) -> tuple[datetime.date, datetime.date, str]:
-    start = indicators.quarter_start(day)
-    return start, indicators.quarter_end(day), f"{day.year}-Q{indicators.quarter_number(day)}"
+    start, end = quarter_bounds(day)
+    return start, end, f"{day.year}-Q{quarter_number(day)}"
 
 
 def rule_supervisor_no_visit(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
@@ -303,16 +286,12 @@ def rule_supervisor_no_visit(rule: ReminderRule, *, today, now) -> Iterator[Remi
         body = "\n".join([
             _("Từ ngày %(start)s đến nay chưa có đồng chí cấp ủy cấp trên dự sinh hoạt tại %(cell)s. Theo chỉ tiêu, "
               "mỗi chi bộ được cấp ủy cấp trên dự sinh hoạt ít nhất một lần mỗi quý (quý kết thúc ngày %(end)s).") % {
-                "start": _date(start), "cell": cell.name, "end": _date(end)},
+                "start": date_text(start), "cell": cell.name, "end": date_text(end)},
             "", _signature(),
         ])
         yield Reminder("organisation", cell_id, label, members, subject, body, organisation=cell,
                        url=reverse("meetings:cell_list", args=[cell_id]),
                        body_for=lambda member, body=body: _greeting(member) + "\n\n" + body)
-
-
-def _money(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".") + " đ"
 
 
 def rule_dues_unpaid(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
@@ -331,9 +310,9 @@ def rule_dues_unpaid(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
         body = "\n".join([
             _("Các đảng viên sau của %(cell)s chưa nộp đủ đảng phí từ %(months)s tháng trở lên trong năm %(year)s "
               "(tính đến ngày %(date)s):") % {"cell": cell.name, "months": months, "year": today.year,
-                                              "date": _date(today)},
+                                              "date": date_text(today)},
             *[_("- %(name)s: %(count)s tháng, còn thiếu %(amount)s") % {
-                "name": m.full_name, "count": m.unpaid_months, "amount": _money(m.unpaid_amount)} for m in members],
+                "name": m.full_name, "count": m.unpaid_months, "amount": money(m.unpaid_amount)} for m in members],
             "", _signature(),
         ])
         yield Reminder("organisation", cell_id, today.strftime("%Y-%m"), secretaries.get(cell_id, []), subject, body,

@@ -18,8 +18,8 @@ from cells.selectors import (
     role_assignments_of,
     roles_over,
 )
+from lib.formatting import clock, party_day, place_and_date
 
-from .formatting import clock, party_day, place_and_date
 from .models import AgendaItem, Attendance, CalendarFeed, Meeting, Opinion, Task, Vote
 from .votes import vote_base
 

@@ -6,7 +6,6 @@ Errors are django ``ValidationError``s keyed by field, with Vietnamese messages 
 import calendar
 import datetime
 
-import filetype
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -20,6 +19,9 @@ from django.utils.translation import gettext_lazy
 from cells.models import Member, Organisation, Term
 from cells.selectors import attached_member_ids, exempt_member_ids
 from cells.services import audit_log, notification_send, snapshot
+from lib.dates import local_midnight, month_start, next_month
+from lib.formatting import time_and_day
+from lib.uploads import check_named
 
 from . import calendar as meeting_calendar
 from . import selectors
@@ -43,11 +45,6 @@ from .votes import vote_base
 Step = AgendaItem.Step
 RSVP_SALT = "meetings.rsvp"
 RSVP_MAX_AGE = datetime.timedelta(days=90)
-
-
-def _fmt(moment: datetime.datetime) -> str:
-    local = timezone.localtime(moment)
-    return _("%(time)s ngày %(date)s") % {"time": local.strftime("%H:%M"), "date": local.strftime("%d/%m/%Y")}
 
 
 def _log(*, by, action, meeting, instance=None, before=None, after=None):
@@ -128,10 +125,6 @@ EDITABLE_BY_STATE = {
 RENOTIFY_FIELDS = {"planned_start", "planned_end", "place", "mode", "online_link"}
 
 
-def _month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 
 
@@ -162,11 +155,11 @@ def _validate_meeting_dates(meeting: Meeting, errors: dict) -> None:
                 "what": label, "hours": hours}
     if meeting.actual_start and meeting.notice_sent_at and meeting.actual_start < meeting.notice_sent_at:
         errors.setdefault("actual_start", _("Giờ bắt đầu thực tế không thể trước lúc gửi thông báo triệu tập (%(when)s).")
-                          % {"when": _fmt(meeting.notice_sent_at)})
+                          % {"when": time_and_day(meeting.notice_sent_at)})
     if meeting.kind in Meeting.REGULAR_KINDS and meeting.period_month:
         # Chi bộ meets once a month (Điều lệ Đảng Art. 24.2, domain-research §5): the regular meeting
         # of a month is held in that month. A meeting moved into the next month is that month's.
-        month = _month_start(meeting.period_month)
+        month = month_start(meeting.period_month)
         for field in ("planned_start", "actual_start"):
             moment = getattr(meeting, field)
             if moment and timezone.localdate(moment).replace(day=1) != month:
@@ -205,7 +198,7 @@ def _validate_meeting(meeting: Meeting) -> None:
     if prep is not None and (prep.organisation_id != meeting.organisation_id or prep.kind != Meeting.Kind.COMMITTEE):
         errors["preparatory_meeting"] = _("Cuộc họp chuẩn bị phải là cuộc họp chi ủy của chính chi bộ này.")
     if meeting.period_month:
-        meeting.period_month = _month_start(meeting.period_month)
+        meeting.period_month = month_start(meeting.period_month)
     if meeting.kind in Meeting.REGULAR_KINDS and meeting.state != Meeting.State.CANCELLED:
         clash = Meeting.objects.filter(
             organisation=meeting.organisation, period_month=meeting.period_month, kind__in=Meeting.REGULAR_KINDS
@@ -282,18 +275,14 @@ def meeting_update(*, meeting: Meeting, by=None, **fields) -> Meeting:
     return meeting
 
 
-def _add_month(day: datetime.date) -> datetime.date:
-    return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
-
-
 @transaction.atomic
 def meeting_plan_next_month(*, meeting: Meeting, by=None) -> Meeting:
     """Plan next month's regular meeting at the usual time and place: same day of month, hour and room."""
     start = timezone.localtime(meeting.planned_start)
-    month = _add_month(start.date())
+    month = next_month(start.date())
     new_start = start.replace(year=month.year, month=month.month, day=min(start.day, calendar.monthrange(month.year, month.month)[1]))
     return meeting_create(
-        organisation=meeting.organisation, kind=Meeting.Kind.REGULAR, period_month=_add_month(meeting.period_month),
+        organisation=meeting.organisation, kind=Meeting.Kind.REGULAR, period_month=next_month(meeting.period_month),
         planned_start=new_start, planned_end=new_start + (meeting.planned_end - meeting.planned_start),
         place=meeting.place, mode=meeting.mode, online_link=meeting.online_link, chair=meeting.chair,
         clerk=meeting.clerk, by=by,
@@ -318,7 +307,7 @@ def meeting_cancel(*, meeting: Meeting, reason: str, by=None) -> Meeting:
         _next_calendar_sequence(meeting)
         members = [a.member for a in meeting.attendances.select_related("member")]
         notification_send(members=members, kind="meetings.cancelled", organisation=meeting.organisation,
-                          subject=_("Hủy buổi sinh hoạt %(when)s") % {"when": _fmt(meeting.planned_start)},
+                          subject=_("Hủy buổi sinh hoạt %(when)s") % {"when": time_and_day(meeting.planned_start)},
                           body=_("Buổi sinh hoạt đã bị hủy. Lý do: %(reason)s") % {"reason": reason},
                           attachment_for=lambda member: meeting_calendar.invitation_attachment(
                               meeting, cancelled=True, attendee=member))
@@ -389,7 +378,7 @@ def rsvp_url(*, meeting: Meeting, member: Member) -> str:
 
 def _notice_body(meeting: Meeting) -> str:
     lines = [
-        _("Thời gian: %(start)s đến %(end)s") % {"start": _fmt(meeting.planned_start),
+        _("Thời gian: %(start)s đến %(end)s") % {"start": time_and_day(meeting.planned_start),
                                                  "end": timezone.localtime(meeting.planned_end).strftime("%H:%M")},
         _("Địa điểm: %(place)s") % {"place": meeting.place or "—"},
         _("Hình thức: %(mode)s") % {"mode": meeting.get_mode_display()},
@@ -419,7 +408,7 @@ def _send_notice(meeting: Meeting, *, changed: bool = False) -> None:
         _next_calendar_sequence(meeting)
     subject = (_("Thay đổi thời gian, địa điểm: %(kind)s %(when)s") if changed
                else _("Thông báo %(kind)s %(when)s")) % {"kind": meeting.get_kind_display().lower(),
-                                                        "when": _fmt(meeting.planned_start)}
+                                                        "when": time_and_day(meeting.planned_start)}
     body = _notice_body(meeting)
     url = reverse("meetings:detail", args=[meeting.pk])
     attendances = meeting.attendances.select_related("member").exclude(presence=Attendance.Presence.EXEMPT)
@@ -533,19 +522,15 @@ def _rsvp_set(*, attendance: Attendance, attending: bool, reason: str, via: str,
 NOT_HELD = (Meeting.State.DRAFT, Meeting.State.NOTIFIED)
 
 
-def _from_day(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 @transaction.atomic
 def attendance_withdraw(*, member: Member, cell: Organisation, start: datetime.date,
                         end: datetime.date | None = None, by=None) -> list[int]:
     """Take ``member`` off the lists of ``cell``'s meetings not held yet whose day falls from ``start``
     to ``end`` (None: on and after ``start``): they left the cell, or are suspended. Their RSVP links
     to those meetings die with the rows. Returns the meetings changed."""
-    meetings = Meeting.objects.filter(organisation=cell, state__in=NOT_HELD, planned_start__gte=_from_day(start))
+    meetings = Meeting.objects.filter(organisation=cell, state__in=NOT_HELD, planned_start__gte=local_midnight(start))
     if end is not None:
-        meetings = meetings.filter(planned_start__lt=_from_day(end + datetime.timedelta(days=1)))
+        meetings = meetings.filter(planned_start__lt=local_midnight(end + datetime.timedelta(days=1)))
     rows = list(Attendance.objects.select_for_update(of=("self",)).filter(meeting__in=meetings, member=member)
                 .select_related("meeting"))
     for attendance in rows:
@@ -575,7 +560,7 @@ def attendance_exemptions_refresh(*, member: Member, since: datetime.date, by=No
     from ``since``, as their exemptions and temporary attachments now say (design §2: exempt members get no
     meeting duties; QĐ 294 §9.3.2: members attached elsewhere are outside the count)."""
     rows = (Attendance.objects.select_for_update(of=("self",)).select_related("meeting", "meeting__organisation")
-            .filter(member=member, meeting__state__in=NOT_HELD, meeting__planned_start__gte=_from_day(since),
+            .filter(member=member, meeting__state__in=NOT_HELD, meeting__planned_start__gte=local_midnight(since),
                     presence__in=[Attendance.Presence.BLANK, Attendance.Presence.EXEMPT,
                                   Attendance.Presence.ATTACHED_ELSEWHERE]))
     changed = []
@@ -888,18 +873,8 @@ def meeting_document_add(*, meeting: Meeting, file, title: str = "", by=None) ->
     """Attach a document after checking its size and that its content is what its name says."""
     meeting = _lock(meeting)
     _refuse_locked(meeting)
-    if file.size > MeetingDocument.MAX_BYTES:
-        raise ValidationError({"file": _("Tệp quá lớn: tối đa 10 MB.")})
-    extension = file.name.rsplit(".", 1)[-1].lower() if "." in file.name else ""
-    if extension not in MeetingDocument.ALLOWED:
-        raise ValidationError({"file": _("Chỉ nhận tệp PDF, DOCX, XLSX, JPG hoặc PNG.")})
-    file.seek(0)
-    head = file.read(8192)
-    file.seek(0)
-    guessed = filetype.guess(head)
-    if guessed is None or guessed.extension not in MeetingDocument.ALLOWED[extension]:
-        raise ValidationError({"file": _("Nội dung tệp không đúng định dạng %(ext)s như tên tệp.")
-                               % {"ext": extension.upper()}})
+    check_named(file, allowed=MeetingDocument.ALLOWED, max_bytes=MeetingDocument.MAX_BYTES,
+                too_large=_("Tệp quá lớn: tối đa 10 MB."), not_allowed=_("Chỉ nhận tệp PDF, DOCX, XLSX, JPG hoặc PNG."))
     document = MeetingDocument(meeting=meeting, title=title.strip() or file.name, size=file.size, uploaded_by=by)
     document.file.save(file.name, file, save=False)
     document.save()
@@ -1041,7 +1016,7 @@ def minutes_completeness(meeting: Meeting) -> list[Problem]:
     now = timezone.now()
     if meeting.actual_end and meeting.actual_end > now + FUTURE_TOLERANCE:
         problems.append(Problem(_("Giờ kết thúc thực tế (%(end)s) chưa đến: chỉ thông qua biên bản sau khi buổi "
-                                  "sinh hoạt kết thúc.") % {"end": _fmt(meeting.actual_end)}, fix="meetings:held"))
+                                  "sinh hoạt kết thúc.") % {"end": time_and_day(meeting.actual_end)}, fix="meetings:held"))
     if not meeting.actual_start:
         problems.append(Problem(_("Chưa ghi giờ bắt đầu thực tế."), fix="meetings:held"))
     if not meeting.actual_end:

@@ -10,8 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cells.forms import add_service_errors
+from lib.dates import add_months
+from lib.forms import add_service_errors
 from lib.paging import page_of
+from lib.views import form_cycle
 
 from . import documents, indicators, selectors, services
 from .forms import (
@@ -35,16 +37,9 @@ from .models import Attendance, Meeting, Resolution
 
 def _form_page(request, form, action, *, success, redirect_to, title, meeting=None, template="meetings/form.html",
                extra=None):
-    """The shared GET/POST cycle: show the form, call the service, show its errors next to the fields."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            action(form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, success)
-            return redirect(redirect_to)
-    return render(request, template, {"form": form, "title": title, "meeting": meeting, **(extra or {})})
+    """The shared GET/POST cycle (lib.views.form_cycle) on the meetings' form template."""
+    return form_cycle(request, form, action, success=success, redirect_to=redirect_to, template=template,
+                      context={"title": title, "meeting": meeting, **(extra or {})})
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
@@ -156,7 +151,7 @@ def meeting_plan_next(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
     # Next month already has its regular meeting: go to it instead of an error (issue #15).
     existing = (Meeting.objects.filter(organisation=meeting.organisation, kind__in=Meeting.REGULAR_KINDS,
-                                       period_month=indicators.add_months(meeting.period_month, 1))
+                                       period_month=add_months(meeting.period_month, 1))
                 .exclude(state=Meeting.State.CANCELLED).first())
     if existing is not None:
         messages.info(request, _("Tháng sau đã có kế hoạch sinh hoạt thường kỳ: đây là buổi sinh hoạt đó."))
@@ -248,7 +243,6 @@ def _report_up(meeting: Meeting) -> dict | None:
     """The conclusion's report upward, once the minutes are adopted: when, to whom, in time or not."""
     if meeting.state != Meeting.State.MINUTES_ADOPTED:
         return None
-    from . import indicators
 
     return {"at": meeting.reported_up_at, "to": meeting.reported_up_to.splitlines(),
             "due": indicators.report_up_due_at(meeting), "in_time": indicators.reported_up_in_time(meeting)}
@@ -407,7 +401,7 @@ def _minutes_meeting_or_404(request, pk):
 
 def minutes(request, pk):
     meeting = _minutes_meeting_or_404(request, pk)
-    from cells.pdf import signing_configured
+    from lib.documents import signing_configured
 
     return render(request, "meetings/minutes.html", {**selectors.minutes_context(meeting),
                                                      "filed": list(meeting.filed_documents.order_by("kind")),

@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from lib import query
+from lib.dates import next_month, parse_month, previous_month
+from lib.formatting import month_text
+
 from . import calendar, selectors, services
-
-
-def _month_label(first: datetime.date) -> str:
-    return first.strftime("%m/%Y")
 
 
 @require_GET
@@ -25,28 +25,29 @@ def calendar_month(request, pk):
     """The month grid of an organisation's meetings (its whole subtree): ``?thang=MM/YYYY``."""
     organisation = selectors.get_calendar_organisation_for_user_or_404(request.user, pk)
     today = timezone.localdate()
-    asked = request.GET.get("thang", "")
-    first = calendar.parse_month(asked) if asked else today.replace(day=1)
+    asked = query.value(request.GET, query.MONTH)
+    years = {"first_year": calendar.FIRST_YEAR, "last_year": calendar.LAST_YEAR}
+    first = parse_month(asked, **years) if asked else today.replace(day=1)
     error = ""
     if first is None:
         error = _("Tháng \"%(value)s\" không hợp lệ. Hãy ghi tháng/năm, ví dụ %(example)s.") % {
-            "value": asked, "example": _month_label(today.replace(day=1))}
+            "value": asked, "example": month_text(today.replace(day=1))}
         first = today.replace(day=1)
     local = timezone.get_default_timezone()
-    following = calendar.next_month(first)
+    following = next_month(first)
     meetings = list(selectors.meetings_of_month(
         user=request.user, organisation=organisation,
         start=datetime.datetime.combine(first, datetime.time.min, tzinfo=local),
         end=datetime.datetime.combine(following, datetime.time.min, tzinfo=local)))
     weeks = calendar.month_weeks(first, meetings, today=today)
-    previous = calendar.previous_month(first)
+    previous = previous_month(first)
     return render(request, "meetings/calendar_month.html", {
         "organisation": organisation, "first": first, "weeks": weeks, "meetings": meetings, "error": error,
         "asked": asked, "is_cell": organisation.kind in organisation.CELL_KINDS,
         "days": [day for week in weeks for day in week if day["in_month"] and day["meetings"]],
-        "previous": _month_label(previous) if previous.year >= calendar.FIRST_YEAR else "",
-        "next": _month_label(following) if following.year <= calendar.LAST_YEAR else "",
-        "this_month": _month_label(today.replace(day=1)),
+        "previous": month_text(previous) if previous.year >= calendar.FIRST_YEAR else "",
+        "next": month_text(following) if following.year <= calendar.LAST_YEAR else "",
+        "this_month": month_text(today.replace(day=1)),
     }, status=400 if error else 200)
 
 

@@ -5,7 +5,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from lib import xlsx
-from meetings.documents import render_pdf
+from lib.documents import render_pdf
 
 from .selectors import Table, fmt_int, fmt_percent
 

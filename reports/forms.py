@@ -4,12 +4,17 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lib import query
+
 from .selectors import Period
 
 
 def _year_choices():
     this_year = timezone.localdate().year
     return [(year, str(year)) for year in range(this_year, this_year - 6, -1)]
+
+
+PARAMETERS = {"year": query.YEAR, "quarter": query.QUARTER, "month": query.MONTH}
 
 
 class PeriodForm(forms.Form):
@@ -25,6 +30,11 @@ class PeriodForm(forms.Form):
         if data.get("month") and data.get("quarter") and (data["month"] - 1) // 3 + 1 != data["quarter"]:
             raise forms.ValidationError(_("Tháng đã chọn không thuộc quý đã chọn."))
         return data
+
+    @classmethod
+    def from_query(cls, params) -> "PeriodForm":
+        """The form bound to a request's query: ``nam``, ``quy``, ``thang`` (or year, quarter, month)."""
+        return cls(query.form_data(params, PARAMETERS) or params or None)
 
     def period(self) -> Period:
         """The chosen period, or this year when the choice is missing or invalid."""

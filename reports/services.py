@@ -267,7 +267,7 @@ def _delete(storage, names) -> None:
 
 def annual_report_content(*, scope: Organisation, year: int, today: datetime.date | None = None) -> dict:
     """Everything the annual report shows, for the PDF, the XLSX and the command alike."""
-    from meetings.formatting import place_and_date
+    from lib.formatting import place_and_date
 
     today = today or timezone.localdate()
     target_list, levels = selectors.annual_levels(scope=scope, year=year, today=today)

@@ -32,7 +32,7 @@ def index(request):
 
 def dashboard(request, pk):
     scope = selectors.get_scope_for_user_or_404(request.user, pk)
-    form = PeriodForm(request.GET or None)
+    form = PeriodForm.from_query(request.GET)
     context = selectors.dashboard_page(user=request.user, scope=scope, period=form.period())
     if request.GET.get("format") == "xlsx":
         return _xlsx(exports.tables_xlsx(selectors.dashboard_tables(context)), f"bang-theo-doi-{scope.pk}.xlsx")
@@ -41,7 +41,7 @@ def dashboard(request, pk):
 
 def drill(request, pk, metric):
     scope = selectors.get_scope_for_user_or_404(request.user, pk)
-    period = PeriodForm(request.GET or None).period()
+    period = PeriodForm.from_query(request.GET).period()
     part = selectors.get_part_of_scope_or_404(scope, request.GET["org"]) if request.GET.get("org") else None
     params = {key: request.GET.get(key, "") for key in ("kind", "level", "type", "in_month")}
     params["month"] = params.pop("in_month")

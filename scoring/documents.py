@@ -1,6 +1,6 @@
 """The score sheet PDF (phiếu chấm điểm) in the Party document format, from the page's own context."""
 
-from meetings.documents import render_pdf
+from lib.documents import render_pdf
 
 from . import selectors
 from .models import MeetingScore

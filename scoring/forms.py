@@ -5,11 +5,32 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cells.forms import NOTE_MAX, VNDateField, long_text_field, points_error_messages
+from lib.forms import NOTE_MAX, VNDateField, long_text_field
 
 from .models import MeetingScore, RatingLevel
 from .schemes import CHOICE, plain_number
 from .selectors import iter_criteria
+
+
+def points_error_messages(maximum) -> dict:
+    """The messages of a points field, written as the scorer reads them ("Điểm tối đa là 3.").
+
+    Django's stock ones print the limit as stored ("3.00") with a space before the full stop.
+    """
+    from decimal import Decimal
+
+    from django.utils.formats import number_format
+
+    limit = Decimal(str(maximum))
+    limit = limit.quantize(Decimal(1)) if limit == limit.to_integral_value() else limit.normalize()
+    return {
+        "invalid": _("Nhập điểm bằng chữ số, ví dụ 2.5."),
+        "min_value": _("Điểm không được âm."),
+        "max_value": _("Điểm tối đa là %(max)s.") % {"max": number_format(limit)},
+        "max_decimal_places": _("Điểm có nhiều nhất 2 chữ số sau dấu thập phân."),
+        "max_digits": _("Điểm tối đa là %(max)s.") % {"max": number_format(limit)},
+        "max_whole_digits": _("Điểm tối đa là %(max)s.") % {"max": number_format(limit)},
+    }
 
 
 def _submit(label):

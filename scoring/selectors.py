@@ -26,11 +26,12 @@ from cells.selectors import (
     roles_over,
     suspended_member_ids,
 )
+from lib.dates import months_before, quarter_start
+from lib.formatting import place_and_date
 from meetings import indicators
-from meetings.formatting import place_and_date
 from meetings.models import Attendance, Meeting, Resolution, Task
 from meetings.selectors import can_write_cell, get_meeting_for_user_or_404
-from meetings.votes import vote_base
+from meetings.votes import meeting_day, vote_base
 
 from .models import LEVEL_RANK, AnnualRating, Inspection, MeetingScore, RatingLevel, RatingRegime, ScoringScheme
 from .schemes import CONDITION_KEYS, as_decimal
@@ -113,10 +114,6 @@ def scheme_for(*, organisation: Organisation, day: datetime.date) -> ScoringSche
         if best_key is None or key > best_key:
             best, best_key = scheme, key
     return best
-
-
-def meeting_day(meeting: Meeting) -> datetime.date:
-    return timezone.localdate(meeting.actual_start or meeting.planned_start)
 
 
 # --- what the records say -------------------------------------------------------------------
@@ -482,17 +479,10 @@ def rating_day(year: int) -> datetime.date:
     return datetime.date(year, 12, 31)
 
 
-def _months_before(day: datetime.date, months: int) -> datetime.date:
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    last_day = 28 if month + 1 == 2 else 30 if month + 1 in (4, 6, 9, 11) else 31
-    return datetime.date(year, month + 1, min(day.day, last_day))
-
-
 def rated_members(*, cell: Organisation, year: int, regime: RatingRegime) -> QuerySet[Member]:
     """Members of the cell who are rated: not exempt, not suspended, admitted at least N months before."""
     day = rating_day(year)
-    admitted_before = _months_before(day, regime.min_months_since_admission)
+    admitted_before = months_before(day, regime.min_months_since_admission)
     return (
         Member.objects.filter(organisation=cell, state=Member.State.ACTIVE)
         .exclude(pk__in=exempt_member_ids(on=day))
@@ -505,7 +495,7 @@ def rated_members(*, cell: Organisation, year: int, regime: RatingRegime) -> Que
 def not_rated_members(*, cell: Organisation, year: int, regime: RatingRegime) -> list[tuple[Member, str]]:
     """The cell's members who are left out of the rating, each with the reason."""
     day = rating_day(year)
-    admitted_before = _months_before(day, regime.min_months_since_admission)
+    admitted_before = months_before(day, regime.min_months_since_admission)
     exempt = set(exempt_member_ids(on=day).values_list("member_id", flat=True))
     suspended = set(suspended_member_ids(on=day).values_list("member_id", flat=True))
     result = []
@@ -682,17 +672,13 @@ def level_rank(level: str) -> int:
 # --- supervision -------------------------------------------------------------------------------
 
 
-def quarter_range(day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    return indicators.quarter_start(day), indicators.quarter_end(day)
-
-
 def cells_without_upper_visit(*, user, start: datetime.date, end: datetime.date | None = None
                               ) -> QuerySet[Organisation]:
     """Visible cells with no upper-level visit in the quarter starting on ``start``
     (meetings.indicators.cells_without_visit: the dashboards' warning and the reminder read the same)."""
     visible = organisations_visible_to(user, roles=READ_MEMBERS).values("pk")
     return (
-        indicators.cells_without_visit(quarter=indicators.quarter_start(start))
+        indicators.cells_without_visit(quarter=quarter_start(start))
         .filter(pk__in=visible)
         .select_related("parent")
         .order_by("path")

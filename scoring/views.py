@@ -11,9 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cells.forms import add_service_errors
 from cells.selectors import READ_MEMBERS, organisations_visible_to
+from lib import query
+from lib.dates import quarter_bounds, quarter_of
+from lib.forms import add_service_errors
 from lib.paging import page_of
+from lib.views import form_cycle
 from meetings.selectors import can_write_cell, cells_visible_to, meetings_visible_to
 
 from . import documents, selectors, services
@@ -29,15 +32,9 @@ from .models import LEVEL_SHORT, AnnualRating, MeetingScore
 
 
 def _form_page(request, form, action, *, success, redirect_to, title, back=None, extra=None):
-    if request.method == "POST" and form.is_valid():
-        try:
-            action(form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, success)
-            return redirect(redirect_to)
-    return render(request, "scoring/form.html", {"form": form, "title": title, "back": back, **(extra or {})})
+    """The shared GET/POST cycle (lib.views.form_cycle) on the scoring form template."""
+    return form_cycle(request, form, action, success=success, redirect_to=redirect_to, template="scoring/form.html",
+                      context={"title": title, "back": back, **(extra or {})})
 
 
 # --- meeting scores ---------------------------------------------------------------------------
@@ -279,15 +276,8 @@ def rating_decide(request, pk):
 
 
 def _quarter(request) -> tuple[datetime.date, datetime.date, int, int]:
-    today = timezone.localdate()
-    try:
-        year = int(request.GET.get("nam", today.year))
-        quarter = int(request.GET.get("quy", (today.month - 1) // 3 + 1))
-        if not 1 <= quarter <= 4 or not 2000 <= year <= 2100:
-            raise ValueError
-    except ValueError:
-        year, quarter = today.year, (today.month - 1) // 3 + 1
-    start, end = selectors.quarter_range(datetime.date(year, quarter * 3 - 2, 1))
+    year, quarter = query.year_and_quarter(request.GET, today=timezone.localdate())
+    start, end = quarter_bounds(quarter_of(year, quarter))
     return start, end, year, quarter
 
 

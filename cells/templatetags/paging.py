@@ -1,6 +1,7 @@
 from django import template
 
 from lib.paging import PAGE_PARAMETER
+from lib.query import ALIASES
 
 register = template.Library()
 
@@ -12,5 +13,6 @@ def page_url(context, number) -> str:
     if request is None:
         return f"?{PAGE_PARAMETER}={number}"
     query = request.GET.copy()
+    query.pop(ALIASES[PAGE_PARAMETER], None)
     query[PAGE_PARAMETER] = str(number)
     return f"?{query.urlencode()}"

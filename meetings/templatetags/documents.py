@@ -2,12 +2,12 @@
 
 from django import template
 
-from ..formatting import balanced_lines
+from lib.formatting import balanced_lines
 
 register = template.Library()
 
 
 @register.filter
 def balanced(text, width=24):
-    """``{% for line in name|balanced %}``: the name in balanced lines (meetings.formatting.balanced_lines)."""
+    """``{% for line in name|balanced %}``: the name in balanced lines (lib.formatting.balanced_lines)."""
     return balanced_lines(str(text or ""), int(width))

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from lib.formatting import party_day, place_and_date
 from meetings import services
-from meetings.formatting import party_day, place_and_date
 from meetings.models import Resolution
 from tests.factories import make_member
 
@@ -85,7 +85,7 @@ def _pages(pdf: bytes, tmp_path) -> list[str]:
 
 
 def test_heading_names_are_cut_into_balanced_lines_at_word_boundaries():
-    from meetings.formatting import balanced_lines
+    from lib.formatting import balanced_lines
 
     assert balanced_lines("ĐẢNG BỘ KHỐI CƠ QUAN VÀ DOANH NGHIỆP TỈNH QUẢNG TRỊ") == [
         "ĐẢNG BỘ KHỐI CƠ QUAN", "VÀ DOANH NGHIỆP", "TỈNH QUẢNG TRỊ"]

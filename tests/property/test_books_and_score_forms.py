@@ -140,7 +140,7 @@ def test_score_sheet_saves_every_point_or_none(client_for, people, draft_score, 
 
 
 def test_dues_month_parser_refuses_years_that_are_typos():
-    from cells.forms import parse_month
+    from lib.dates import parse_month
 
     assert parse_month("03/2026") == datetime.date(2026, 3, 1)
     assert parse_month("12/9999") is None and parse_month("01/0001") is None

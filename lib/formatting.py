@@ -1,11 +1,81 @@
-"""How dates and times are written in Party documents (HD 36-HD/VPTW)."""
+"""How the portal writes numbers, money, percentages, dates and times in Vietnamese, in one place: on the
+pages, in the e-mails, the spreadsheets and the Party documents (HD 36-HD/VPTW). Pure functions; the
+template filters that show them are one-line calls into this module."""
 
 import datetime
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 DEFAULT_PLACE = "Đông Hà"
+
+
+# --- numbers and money ----------------------------------------------------------------------
+
+
+def thousands(number: int) -> str:
+    """1234567 → "1.234.567" (Vietnamese writes a dot between thousands)."""
+    return f"{number:,}".replace(",", ".")
+
+
+def money(amount: int) -> str:
+    """60000 → "60.000 đ"."""
+    return thousands(amount) + " đ"
+
+
+def basis_points_label(basis_points: int) -> str:
+    """A rate in basis points as Vietnamese writes it: 100 → "1 %", 50 → "0,5 %", 3000 → "30 %"."""
+    whole, rest = divmod(basis_points, 100)
+    return f"{whole},{rest:02d}".rstrip("0").rstrip(",") + " %"
+
+
+def share_percent(count: int, whole: int) -> str:
+    """``count`` of ``whole`` as a percentage with at most one decimal and a decimal comma: 8 of 9 → "88,9%"."""
+    if not whole:
+        return "0%"
+    value = round(count * 100 / whole, 1)
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") + "%"
+
+
+# --- dates and times ------------------------------------------------------------------------
+
+
+def date_text(day: datetime.date) -> str:
+    """dd/mm/yyyy."""
+    return day.strftime("%d/%m/%Y")
+
+
+def month_text(day: datetime.date) -> str:
+    """mm/yyyy."""
+    return day.strftime("%m/%Y")
+
+
+def moment_text(moment: datetime.datetime) -> str:
+    """dd/mm/yyyy HH:MM, in local time when the moment is aware."""
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return moment.strftime("%d/%m/%Y %H:%M")
+
+
+def time_and_day(moment: datetime.datetime) -> str:
+    """"14:05 ngày 05/02/2026" in local time (notices, reminders)."""
+    local = timezone.localtime(moment)
+    return _("%(time)s ngày %(date)s") % {"time": local.strftime("%H:%M"), "date": date_text(local.date())}
+
+
+def month_label(first: datetime.date) -> str:
+    """"tháng 02/2026"."""
+    return _("tháng %(month)02d/%(year)s") % {"month": first.month, "year": first.year}
+
+
+def quarter_label(first: datetime.date) -> str:
+    """"quý 1/2026"."""
+    return _("quý %(quarter)s/%(year)s") % {"quarter": (first.month - 1) // 3 + 1, "year": first.year}
+
+
+# --- the Party documents --------------------------------------------------------------------
 
 
 def party_day(day: datetime.date) -> str:

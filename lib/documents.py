@@ -1,6 +1,7 @@
 """PDF rendering of the Party-format documents with WeasyPrint, below every app: the minutes, notices,
 resolutions and score sheets (meetings, scoring), the annual report (reports) and the dues book (cells)
-share it, the shipped font and templates/documents/_base.html."""
+share it, the shipped font, templates/documents/_base.html and the Party heading every document opens
+with (templates/documents/_heading.html, its name lines cut by lib.formatting.balanced_lines)."""
 
 import logging
 

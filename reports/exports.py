@@ -7,7 +7,8 @@ from openpyxl.utils import get_column_letter
 from lib import xlsx
 from meetings.documents import render_pdf
 
-from .selectors import Table, fmt_int, fmt_percent
+from .drilldown import Table
+from .formatting import fmt_int, fmt_percent
 
 HEADER_FONT = Font(bold=True)
 MET_FILL = PatternFill("solid", fgColor="D1E7DD")

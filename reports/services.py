@@ -28,7 +28,8 @@ from cells.models import Organisation
 from cells.selectors import document_signer
 from cells.services import audit_log, snapshot
 
-from . import exports, selectors
+from . import exports, periods, targets
+from .figures import annual_levels, applies
 from .models import ReportRun
 
 logger = logging.getLogger(__name__)
@@ -270,11 +271,11 @@ def annual_report_content(*, scope: Organisation, year: int, today: datetime.dat
     from meetings.formatting import place_and_date
 
     today = today or timezone.localdate()
-    target_list, levels = selectors.annual_levels(scope=scope, year=year, today=today)
+    target_list, levels = annual_levels(scope=scope, year=year, today=today)
     for level in levels:
         level["rows"] = [_judged(organisation, figures) for organisation, figures in level["rows"]]
     total = levels[0]["rows"][0]["figures"]
-    period = selectors.Period(year)
+    period = periods.Period(year)
     return {
         "scope": scope,
         "year": year,
@@ -285,10 +286,10 @@ def annual_report_content(*, scope: Organisation, year: int, today: datetime.dat
         "targets": target_list,
         "levels": levels,
         "total": total,
-        "met_count": sum(1 for f in total if f.status == selectors.MET),
-        "failed_count": sum(1 for f in total if f.status == selectors.FAILED),
-        "in_progress_count": sum(1 for f in total if f.status == selectors.IN_PROGRESS),
-        "judged_count": sum(1 for f in total if selectors.applies(f)),
+        "met_count": sum(1 for f in total if f.status == targets.MET),
+        "failed_count": sum(1 for f in total if f.status == targets.FAILED),
+        "in_progress_count": sum(1 for f in total if f.status == targets.IN_PROGRESS),
+        "judged_count": sum(1 for f in total if applies(f)),
         "upper_name": scope.parent.name if scope.parent_id else "",
         "issuer_name": scope.name,
         "issuer_code": scope.short_code or "ĐU",
@@ -305,11 +306,11 @@ def annual_report_content(*, scope: Organisation, year: int, today: datetime.dat
 
 def _judged(organisation: Organisation, figures: list) -> dict:
     """One organisation's row with how many targets it meets and the numbers of those it does not."""
-    judged = [(number, f) for number, f in enumerate(figures, start=1) if selectors.applies(f)]
+    judged = [(number, f) for number, f in enumerate(figures, start=1) if applies(f)]
     return {"organisation": organisation, "figures": figures, "judged": len(judged),
-            "met": sum(1 for _number, f in judged if f.status == selectors.MET),
-            "unmet": [number for number, f in judged if f.status == selectors.FAILED],
-            "in_progress": [number for number, f in judged if f.status == selectors.IN_PROGRESS]}
+            "met": sum(1 for _number, f in judged if f.status == targets.MET),
+            "unmet": [number for number, f in judged if f.status == targets.FAILED],
+            "in_progress": [number for number, f in judged if f.status == targets.IN_PROGRESS]}
 
 
 def annual_report_files(*, scope: Organisation, year: int) -> tuple[bytes, bytes]:

@@ -10,7 +10,8 @@ from django.views.decorators.http import require_POST
 from lib import xlsx
 from lib.paging import page_of, query_without_page
 
-from . import exports, selectors, services
+from . import access, drilldown, exports, services
+from .dashboard import dashboard_page, dashboard_tables
 from .forms import PeriodForm, ReportRunForm
 from .models import ReportRun
 
@@ -22,45 +23,45 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 
 
 def index(request):
-    if not selectors.can_see_dashboards(request.user):
+    if not access.can_see_dashboards(request.user):
         raise PermissionDenied
-    scope = selectors.dashboard_home_for(request.user)
+    scope = access.dashboard_home_for(request.user)
     if scope is None:
         raise Http404
     return redirect("reports:dashboard", pk=scope.pk)
 
 
 def dashboard(request, pk):
-    scope = selectors.get_scope_for_user_or_404(request.user, pk)
+    scope = access.get_scope_for_user_or_404(request.user, pk)
     form = PeriodForm(request.GET or None)
-    context = selectors.dashboard_page(user=request.user, scope=scope, period=form.period())
+    context = dashboard_page(user=request.user, scope=scope, period=form.period())
     if request.GET.get("format") == "xlsx":
-        return _xlsx(exports.tables_xlsx(selectors.dashboard_tables(context)), f"bang-theo-doi-{scope.pk}.xlsx")
+        return _xlsx(exports.tables_xlsx(dashboard_tables(context)), f"bang-theo-doi-{scope.pk}.xlsx")
     return render(request, "reports/dashboard.html", {**context, "form": form})
 
 
 def drill(request, pk, metric):
-    scope = selectors.get_scope_for_user_or_404(request.user, pk)
+    scope = access.get_scope_for_user_or_404(request.user, pk)
     period = PeriodForm(request.GET or None).period()
-    part = selectors.get_part_of_scope_or_404(scope, request.GET["org"]) if request.GET.get("org") else None
+    part = access.get_part_of_scope_or_404(scope, request.GET["org"]) if request.GET.get("org") else None
     params = {key: request.GET.get(key, "") for key in ("kind", "level", "type", "in_month")}
     params["month"] = params.pop("in_month")
-    records = selectors.drill_records(metric, scope=scope, period=period, part=part, params=params)
-    title = selectors.drill_title(metric, params, period=period)
+    records = drilldown.drill_records(metric, scope=scope, period=period, part=part, params=params)
+    title = drilldown.drill_title(metric, params, period=period)
     if request.GET.get("format") == "xlsx":
-        table = selectors.drill_table(metric, records, title=title)
+        table = drilldown.drill_table(metric, records, title=title)
         return _xlsx(exports.tables_xlsx([table]), f"{metric}-{scope.pk}.xlsx")
     page = page_of(request, records)
     return render(request, "reports/drill.html", {
         "scope": scope, "part": part, "period": period, "title": title, "page": page,
         "query": query_without_page(request),
-        "table": selectors.drill_table(metric, page.object_list, title=title),
+        "table": drilldown.drill_table(metric, page.object_list, title=title),
     })
 
 
 def report_runs(request, pk):
-    scope = selectors.get_scope_for_user_or_404(request.user, pk)
-    can_run = selectors.can_run_reports(request.user, scope)
+    scope = access.get_scope_for_user_or_404(request.user, pk)
+    can_run = access.can_run_reports(request.user, scope)
     form = ReportRunForm(request.POST or None)
     if request.method == "POST":
         if not can_run:
@@ -69,21 +70,21 @@ def report_runs(request, pk):
             services.report_run_create(organisation=scope, year=form.cleaned_data["year"], by=request.user)
             messages.success(request, _("Đã đưa báo cáo vào hàng đợi; trang sẽ tự cập nhật khi có kết quả."))
             return redirect("reports:runs", pk=scope.pk)
-    page = page_of(request, selectors.report_runs_visible_to(request.user, scope=scope))
+    page = page_of(request, access.report_runs_visible_to(request.user, scope=scope))
     return render(request, "reports/runs.html", {"scope": scope, "form": form, "runs": page.object_list, "page": page,
                                                  "can_run": can_run})
 
 
 def report_run_status(request, run_pk):
-    run = selectors.get_report_run_for_user_or_404(request.user, run_pk)
+    run = access.get_report_run_for_user_or_404(request.user, run_pk)
     return render(request, "reports/_run_row.html", {
-        "run": run, "can_run": selectors.can_run_reports(request.user, run.organisation)})
+        "run": run, "can_run": access.can_run_reports(request.user, run.organisation)})
 
 
 @require_POST
 def report_run_restart(request, run_pk):
-    run = selectors.get_report_run_for_user_or_404(request.user, run_pk)
-    if not selectors.can_run_reports(request.user, run.organisation):
+    run = access.get_report_run_for_user_or_404(request.user, run_pk)
+    if not access.can_run_reports(request.user, run.organisation):
         raise PermissionDenied
     try:
         queued = services.report_run_restart(run=run, by=request.user)
@@ -100,7 +101,7 @@ def report_run_restart(request, run_pk):
 
 
 def report_run_download(request, run_pk, file_kind):
-    run = selectors.get_report_run_for_user_or_404(request.user, run_pk)
+    run = access.get_report_run_for_user_or_404(request.user, run_pk)
     field = {"pdf": run.pdf, "xlsx": run.xlsx}.get(file_kind)
     if field is None or not field or run.status != ReportRun.Status.DONE:
         raise Http404

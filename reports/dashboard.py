@@ -1,7 +1,10 @@
 """The dashboard page: everything it shows, and its tables for the XLSX export."""
 
 import datetime
+from collections.abc import Callable
+from urllib.parse import urlencode
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,8 +19,7 @@ from .drilldown import Table
 from .figures import Figure, current_month_counts, dashboard
 from .heatmap import MONTH_STATUS_NAMES, heat_map, heat_map_groups, quality_distribution, scored_meeting_counts
 from .periods import Period
-from .targets import FAILED
-from .templatetags.dashboard import DashboardLinks, quality_chart
+from .targets import FAILED, Target
 from .warnings import warnings
 
 # --- the dashboard page ----------------------------------------------------------------------------
@@ -69,7 +71,6 @@ def dashboard_page(*, user, scope: Organisation, period: Period, today: datetime
         # The month the heat map scrolls to on a phone: the one in progress, or the period's last.
         "heat_focus": period.current_month(today) or (heat_months[-1] if heat_months else None),
         "distribution": distribution,
-        "chart": quality_chart(distribution),
         "quality_rows": [
             {"code": code, "name": name,
              "cells": [{"month": m["month"], "count": m["counts"][index],
@@ -80,9 +81,11 @@ def dashboard_page(*, user, scope: Organisation, period: Period, today: datetime
                      for warning in warning_list],
         "total_rows": [{"figure": figure, "href": links.figure_drill(figure.target) if figure.den or figure.pending
                         else ""} for figure in figures["total"]],
-        "child_rows": links.child_rows(figures["targets"], figures["rows"]),
         "attention": attention(figures["rows"], links),
-        "heat_rows": links.heat_rows(heat) if heat is not None else links.heat_group_rows(heat_groups),
+        # The links of the page; the Khối's heat map and the table by organisation are written with them by
+        # the tags of reports.templatetags.dashboard.
+        "links": links,
+        "heat_rows": links.heat_rows(heat) if heat is not None else None,
         "can_run": can_run_reports(user, scope),
         "upcoming": upcoming,
     }
@@ -99,6 +102,60 @@ def upcoming_meetings(*, scope: Organisation, now: datetime.datetime | None = No
                                        planned_start__gte=now,
                                        planned_start__lt=now + datetime.timedelta(days=UPCOMING_DAYS))
                 .select_related("organisation", "organisation__parent").order_by("planned_start", "pk")[:limit])
+
+def _link_maker(name: str) -> Callable[[int], str]:
+    """Links to the page ``name`` of many objects for one ``reverse``: the pk is put into a reversed URL."""
+    placeholder = 2147483647  # no object has it
+    pattern = reverse(name, args=[placeholder])
+    return lambda pk: pattern.replace(str(placeholder), str(pk))
+
+
+class DashboardLinks:
+    """The dashboard's thousands of links, built with string joins.
+
+    The page has a link in every cell of the table by organisation and of the heat map: each URL is
+    reversed once (per metric, per kind of page) and the pks are joined to it, instead of one
+    ``{% url %}`` per cell, which made the template most of the page's time.
+    """
+
+    def __init__(self, scope: Organisation, period: Period):
+        self.scope = scope
+        self.period_query = urlencode(period.query())
+        self.year = period.year
+        self._drill_urls: dict[str, str] = {}
+        self.dashboard = _link_maker("reports:dashboard")
+        self.cell_meetings = _link_maker("meetings:cell_list")
+        self.meeting = _link_maker("meetings:detail")
+
+    def drill_url(self, metric: str) -> str:
+        if metric not in self._drill_urls:
+            self._drill_urls[metric] = reverse("reports:drill", args=[self.scope.pk, metric])
+        return self._drill_urls[metric]
+
+    def drill(self, metric: str, **params) -> str:
+        query = f"{self.period_query}&{urlencode(params)}" if params else self.period_query
+        return f"{self.drill_url(metric)}?{query}"
+
+    def figure_drill(self, target: Target) -> str:
+        return self.drill(target.drill, **target.drill_params)
+
+    def organisation(self, organisation: Organisation) -> str:
+        """A child's own dashboard, or a cell's meetings."""
+        if organisation.kind in SCOPE_KINDS:
+            return f"{self.dashboard(organisation.pk)}?{self.period_query}"
+        return self.cell_meetings(organisation.pk)
+
+    def heat_rows(self, heat: dict) -> list[dict]:
+        """A committee's heat map: per cell and month, the regular meeting linked to its page."""
+        result = []
+        for row in heat["rows"]:
+            cell = row["cell"]
+            slots = []
+            for slot in row["slots"]:
+                meeting_id = slot.get("meeting_id")
+                slots.append({**slot, "href": self.meeting(meeting_id) if meeting_id else ""})
+            result.append({"cell": cell, "href": self.cell_meetings(cell.pk), "slots": slots})
+        return result
 
 
 def _mark(figure: Figure) -> str:

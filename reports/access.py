@@ -67,8 +67,11 @@ def get_part_of_scope_or_404(scope: Organisation, pk) -> Organisation:
 # --- report runs ---------------------------------------------------------------------------------
 
 
-def report_runs_visible_to(user, *, scope: Organisation) -> QuerySet[ReportRun]:
-    return ReportRun.objects.filter(organisation=scope).select_related("created_by").order_by("-created_at", "-pk")
+def report_runs_visible_to(user, *, scope: Organisation, kind: str | None = None) -> QuerySet[ReportRun]:
+    runs = ReportRun.objects.filter(organisation=scope)
+    if kind is not None:
+        runs = runs.filter(kind=kind)
+    return runs.select_related("created_by").order_by("-created_at", "-pk")
 
 
 def get_report_run_for_user_or_404(user, pk) -> ReportRun:

@@ -4,15 +4,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lib import xlsx
 from lib.paging import page_of, query_without_page
 
-from . import access, drilldown, exports, services
+from . import access, drilldown, exports, kinds, services
 from .dashboard import dashboard_page, dashboard_tables
-from .forms import PeriodForm, ReportRunForm
+from .forms import PeriodForm
 from .models import ReportRun
 
 
@@ -59,20 +60,28 @@ def drill(request, pk, metric):
     })
 
 
-def report_runs(request, pk):
+def report_runs(request, pk, kind=kinds.ANNUAL_TARGETS):
     scope = access.get_scope_for_user_or_404(request.user, pk)
+    report = kinds.kind_of(kind)
     can_run = access.can_run_reports(request.user, scope)
-    form = ReportRunForm(request.POST or None)
+    form = report.form(request.POST or None)
     if request.method == "POST":
         if not can_run:
             raise PermissionDenied
         if form.is_valid():
-            services.report_run_create(organisation=scope, year=form.cleaned_data["year"], by=request.user)
+            services.report_run_create(organisation=scope, kind=report.code, params=report.params(form.cleaned_data),
+                                       by=request.user)
             messages.success(request, _("Đã đưa báo cáo vào hàng đợi; trang sẽ tự cập nhật khi có kết quả."))
-            return redirect("reports:runs", pk=scope.pk)
-    page = page_of(request, access.report_runs_visible_to(request.user, scope=scope))
+            return redirect(_runs_url(scope, report))
+    page = page_of(request, access.report_runs_visible_to(request.user, scope=scope, kind=report.code))
     return render(request, "reports/runs.html", {"scope": scope, "form": form, "runs": page.object_list, "page": page,
-                                                 "can_run": can_run})
+                                                 "can_run": can_run, "report": report})
+
+
+def _runs_url(scope, report) -> str:
+    if report.code == kinds.ANNUAL_TARGETS:
+        return reverse("reports:runs", args=[scope.pk])
+    return reverse("reports:runs_of_kind", args=[scope.pk, report.code])
 
 
 def report_run_status(request, run_pk):
@@ -97,13 +106,13 @@ def report_run_restart(request, run_pk):
             messages.warning(request, _("Chưa đưa được báo cáo vào hàng đợi: máy chủ hàng đợi không trả lời. Yêu cầu "
                                         "đã được ghi lại; hệ thống sẽ tự đưa vào hàng đợi khi máy chủ hoạt động lại "
                                         "(trong khoảng 10 phút)."))
-    return redirect("reports:runs", pk=run.organisation_id)
+    return redirect(_runs_url(run.organisation, kinds.kind_of(run.kind)))
 
 
 def report_run_download(request, run_pk, file_kind):
     run = access.get_report_run_for_user_or_404(request.user, run_pk)
-    field = {"pdf": run.pdf, "xlsx": run.xlsx}.get(file_kind)
+    field = getattr(run, file_kind) if file_kind in kinds.FILE_KINDS else None
     if field is None or not field or run.status != ReportRun.Status.DONE:
         raise Http404
-    filename = f"bao-cao-chi-tieu-{run.year}-{run.organisation_id}.{file_kind}"
+    filename = kinds.kind_of(run.kind).download_name(run, file_kind)
     return FileResponse(field.open("rb"), as_attachment=True, filename=filename)

@@ -366,30 +366,14 @@ def figures_by_group(*, scope: Organisation, period: Period, length: int | None,
         # Forums: a year in progress owes one only once it has ended; a cell that held one has met it.
         values["forum_due"] = values.get("forum_cells", 0) if year_open else cells
         values["forum_pending"] = max(cells - values.get("forum_cells", 0), 0) if year_open else 0
-    ratios = {
-        "tccs_good": ("tccs_good", "tccs_rated"), "tccs_excellent": ("tccs_excellent", "tccs_rated"),
-        "tccs_failed": ("tccs_failed", "tccs_decided"),
-        "cell_good": ("cell_good", "chi_bo_rated"), "cell_excellent": ("cell_excellent", "chi_bo_rated"),
-        "cell_failed": ("cell_failed", "cell_decided"),
-        "member_good": ("member_good", "members_rated"), "member_excellent": ("member_excellent", "members_rated"),
-        "commitments": ("committed", "members"), "regular_months": ("regular", "cell_months"),
-        "attendance_mean": ("rate_sum", "meetings"), "attendance_meetings": ("above", "meetings"),
-        "unexcused": ("unexcused", "meetings"), "thematic_quarters": ("thematic", "thematic_due"),
-        "forum_cells": ("forum_cells", "forum_due"), "visit_quarters": ("visits", "visits_due"),
-    }
-    pending_keys = {"regular_months": "regular_pending", "thematic_quarters": "thematic_pending",
-                    "visit_quarters": "visits_pending", "forum_cells": "forum_pending"}
-    for doc_type in document_types:
-        ratios[f"doc_{doc_type.pk}"] = (f"doc_{doc_type.pk}", "cells")
     period_open = not period.ended(today)
     result = {}
     for grp, values in raw.items():
         result[grp] = {}
         for target in target_list:
-            num_key, den_key = ratios[target.code]
             open_ = year_open if target.span == "year" else period_open
-            pending = values.get(pending_keys.get(target.code, ""), 0)
-            result[grp][target.code] = Figure(target, values.get(num_key, 0), values.get(den_key, 0),
+            pending = values.get(target.pending, 0) if target.pending else 0
+            result[grp][target.code] = Figure(target, values.get(target.num, 0), values.get(target.den, 0),
                                               pending=pending, open=open_)
     return target_list, result
 

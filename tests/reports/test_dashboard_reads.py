@@ -6,6 +6,7 @@ import datetime
 from cells.models import MemberCommitment
 from meetings.models import Meeting
 from reports import counting, dashboard, heatmap
+from reports import figures as report_figures
 from reports.periods import Period
 
 from .conftest import add_meeting
@@ -64,7 +65,7 @@ def test_visits_and_commitments_count_once_and_only_in_the_period(khoi):
     """The visits and commitments are read with an IN over the scope's guests and a join on the year's
     commitment (issue #8): a second guest, a guest of another year, a commitment of next year change nothing."""
     def figures():
-        board = figures.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)
+        board = report_figures.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)
         total = {figure.target.code: figure for figure in board["total"]}
         return [(total[code].num, total[code].den) for code in ("visit_quarters", "commitments")]
 

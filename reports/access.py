@@ -24,7 +24,6 @@ DASHBOARD_ROLES = frozenset({Role.KHOI_ADMIN, Role.COMMITTEE_VIEWER, Role.TCCS_O
 # Who may start the annual report.
 REPORT_ROLES = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER})
 SCOPE_KINDS = (Organisation.Kind.KHOI, Organisation.Kind.DANG_BO_CO_SO, Organisation.Kind.DANG_BO_BO_PHAN)
-# --- access ---------------------------------------------------------------------------------
 
 
 def can_see_dashboards(user) -> bool:

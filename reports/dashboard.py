@@ -22,8 +22,6 @@ from .periods import Period
 from .targets import FAILED, Target
 from .warnings import warnings
 
-# --- the dashboard page ----------------------------------------------------------------------------
-
 
 def attention(rows: list[dict], links: "DashboardLinks") -> list[dict]:
     """The units needing attention: the rows (children of the scope) with a target failed so far, the

@@ -48,8 +48,6 @@ from .periods import NEVER, Period, _months_span
 from .targets import FAILED, IN_PROGRESS, MET, STATUS_LABELS
 from .warnings import WARNING_CODES, warning_label, warning_records
 
-# --- drill-down ----------------------------------------------------------------------------------
-
 
 @dataclass
 class Table:

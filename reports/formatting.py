@@ -3,8 +3,6 @@
 
 from django.utils.formats import number_format
 
-# --- formatting -----------------------------------------------------------------------------
-
 
 def fmt_int(value) -> str:
     return number_format(int(value or 0), 0, force_grouping=True)

@@ -22,8 +22,6 @@ from .counting import GOOD_MEETING_LEVELS, QUALITY_LEVELS, SCORED_KINDS, UNSCORE
 from .figures import current_month_counts, group_rows
 from .periods import Period, month_in_progress
 
-# --- heat map and quality ----------------------------------------------------------------------
-
 # The heat map's statuses (meetings.indicators.month_status), their words and their marks.
 MONTH_STATUS_NAMES = {
     "held": gettext_lazy("Đã sinh hoạt"), "planned": gettext_lazy("Đã lên kế hoạch"),

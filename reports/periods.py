@@ -4,8 +4,6 @@ import datetime
 
 from meetings import indicators
 
-# --- the period -----------------------------------------------------------------------------
-
 Period = indicators.Period
 _month_end = indicators.month_end
 

@@ -13,8 +13,6 @@ from scoring.models import RatingLevel
 
 from .counting import ATTENDANCE_TARGET
 
-# --- the targets ----------------------------------------------------------------------------
-
 # A figure's status: met, failed, in progress (its period has not ended and it has not failed for
 # good), or nothing to judge. The labels are the words of every page, export and report.
 MET, FAILED, IN_PROGRESS, NO_DATA = indicators.MET, indicators.FAILED, indicators.IN_PROGRESS, "none"

@@ -25,8 +25,6 @@ from meetings.models import Attendance, Meeting, Task
 from .counting import ATTENDANCE_TARGET, _attendance_held, attendance_meetings, cells_in
 from .periods import Period, _checked_month, _checked_quarter
 
-# --- warnings ------------------------------------------------------------------------------------
-
 
 def warning_records(kind: str, *, scope: Organisation, period: Period, today: datetime.date | None = None):
     """The records behind one early warning (a queryset, never evaluated here). Each checks the period

@@ -6,6 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 DEFAULT_PLACE = "Đông Hà"
@@ -37,6 +38,18 @@ def share_percent(count: int, whole: int) -> str:
     value = round(count * 100 / whole, 1)
     text = f"{value:.1f}".rstrip("0").rstrip(".")
     return text.replace(".", ",") + "%"
+
+
+def fmt_int(value) -> str:
+    """A count as the dashboards, exports and reports write it, grouped in the active language: 1.234 in Vietnamese."""
+    return number_format(int(value or 0), 0, force_grouping=True)
+
+
+def fmt_percent(value: float | None) -> str:
+    """A rate with one decimal in the active language, "—" when there is none: 93,4 %."""
+    if value is None:
+        return "—"
+    return f"{number_format(round(value, 1), 1, force_grouping=True)} %"
 
 
 # --- dates and times ------------------------------------------------------------------------

@@ -6,8 +6,9 @@ from openpyxl.utils import get_column_letter
 
 from lib import xlsx
 from lib.documents import render_pdf
+from lib.formatting import fmt_int, fmt_percent
 
-from .selectors import Table, fmt_int, fmt_percent
+from .drilldown import Table
 
 HEADER_FONT = Font(bold=True)
 MET_FILL = PatternFill("solid", fgColor="D1E7DD")

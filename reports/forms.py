@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lib import query
 
-from .selectors import Period
+from .periods import Period
 
 
 def _year_choices():

@@ -28,7 +28,9 @@ from cells.models import Organisation
 from cells.selectors import document_signer
 from cells.services import audit_log, snapshot
 
-from . import exports, selectors
+from . import exports, periods, targets
+from .figures import annual_levels, applies
+from .kinds import ANNUAL_TARGETS, FILE_KINDS, kind_of
 from .models import ReportRun
 
 logger = logging.getLogger(__name__)
@@ -67,10 +69,13 @@ def _queue(run: ReportRun, sent: list | None = None) -> None:
 
 
 @transaction.atomic
-def report_run_create(*, organisation: Organisation, year: int, by=None,
-                      kind: str = ReportRun.Kind.ANNUAL_TARGETS) -> ReportRun:
-    """A new pending run of the annual targets report, built by a task once the transaction commits."""
-    run = ReportRun.objects.create(kind=kind, organisation=organisation, params={"year": int(year)}, created_by=by)
+def report_run_create(*, organisation: Organisation, year: int | None = None, by=None,
+                      kind: str = ANNUAL_TARGETS, params: dict | None = None) -> ReportRun:
+    """A new pending run of a report kind (reports.kinds; the annual targets report by default) with its
+    ``params`` (the annual report's: its ``year``), built by a task once the transaction commits."""
+    kind_of(kind)  # a kind with no entry is refused here, not by the worker
+    params = dict(params) if params is not None else {"year": int(year)}
+    run = ReportRun.objects.create(kind=kind, organisation=organisation, params=params, created_by=by)
     audit_log(actor=by, action="reports.reportrun.create", instance=run, organisation=organisation,
               after=_snapshot(run))
     _queue(run)
@@ -212,7 +217,7 @@ def _progress(claim: _Claim, percent: int) -> None:
 
 
 def report_run_execute(*, run_id: int, task_id: str | None = None, today: datetime.date | None = None) -> bool:
-    """Build the run's figures, PDF and XLSX; True when built.
+    """Build the run's files with its kind's builder (reports.kinds); True when built.
 
     False when the run is gone, already taken by a live delivery, taken over by another one while
     this one built it, or failed (the error is kept on the run). A lost database connection gives
@@ -227,17 +232,17 @@ def report_run_execute(*, run_id: int, task_id: str | None = None, today: dateti
     old_files, new_files = {run.pdf.name, run.xlsx.name} - {""}, set()
     try:
         with _Heartbeat(claim):
-            year = int(run.params["year"])
-            content = annual_report_content(scope=run.organisation, year=year, today=today)
-            _progress(claim, 40)
-            pdf = exports.annual_report_pdf(content)
-            _progress(claim, 80)
-            xlsx = exports.annual_report_xlsx(content)
-            stem = f"bao-cao-chi-tieu-{year}"
-            run.pdf.save(f"{stem}.pdf", ContentFile(pdf), save=False)
-            new_files.add(run.pdf.name)
-            run.xlsx.save(f"{stem}.xlsx", ContentFile(xlsx), save=False)
-            new_files.add(run.xlsx.name)
+            kind = kind_of(run.kind)
+            files = kind.build(scope=run.organisation, params=run.params, today=today,
+                               progress=lambda percent: _progress(claim, percent))
+            stem = kind.stored_stem(run.params)
+            for file_kind in FILE_KINDS:
+                field = getattr(run, file_kind)
+                if file_kind in files:
+                    field.save(f"{stem}.{file_kind}", ContentFile(files[file_kind]), save=False)
+                    new_files.add(field.name)
+                else:
+                    field.name = ""
             if not claim.beat(pdf=run.pdf.name, xlsx=run.xlsx.name, status=ReportRun.Status.DONE, progress=100,
                               finished_at=timezone.now()):
                 raise _RunTakenOver
@@ -270,11 +275,11 @@ def annual_report_content(*, scope: Organisation, year: int, today: datetime.dat
     from lib.formatting import place_and_date
 
     today = today or timezone.localdate()
-    target_list, levels = selectors.annual_levels(scope=scope, year=year, today=today)
+    target_list, levels = annual_levels(scope=scope, year=year, today=today)
     for level in levels:
         level["rows"] = [_judged(organisation, figures) for organisation, figures in level["rows"]]
     total = levels[0]["rows"][0]["figures"]
-    period = selectors.Period(year)
+    period = periods.Period(year)
     return {
         "scope": scope,
         "year": year,
@@ -285,10 +290,10 @@ def annual_report_content(*, scope: Organisation, year: int, today: datetime.dat
         "targets": target_list,
         "levels": levels,
         "total": total,
-        "met_count": sum(1 for f in total if f.status == selectors.MET),
-        "failed_count": sum(1 for f in total if f.status == selectors.FAILED),
-        "in_progress_count": sum(1 for f in total if f.status == selectors.IN_PROGRESS),
-        "judged_count": sum(1 for f in total if selectors.applies(f)),
+        "met_count": sum(1 for f in total if f.status == targets.MET),
+        "failed_count": sum(1 for f in total if f.status == targets.FAILED),
+        "in_progress_count": sum(1 for f in total if f.status == targets.IN_PROGRESS),
+        "judged_count": sum(1 for f in total if applies(f)),
         "upper_name": scope.parent.name if scope.parent_id else "",
         "issuer_name": scope.name,
         "issuer_code": scope.short_code or "ĐU",
@@ -305,11 +310,22 @@ def annual_report_content(*, scope: Organisation, year: int, today: datetime.dat
 
 def _judged(organisation: Organisation, figures: list) -> dict:
     """One organisation's row with how many targets it meets and the numbers of those it does not."""
-    judged = [(number, f) for number, f in enumerate(figures, start=1) if selectors.applies(f)]
+    judged = [(number, f) for number, f in enumerate(figures, start=1) if applies(f)]
     return {"organisation": organisation, "figures": figures, "judged": len(judged),
-            "met": sum(1 for _number, f in judged if f.status == selectors.MET),
-            "unmet": [number for number, f in judged if f.status == selectors.FAILED],
-            "in_progress": [number for number, f in judged if f.status == selectors.IN_PROGRESS]}
+            "met": sum(1 for _number, f in judged if f.status == targets.MET),
+            "unmet": [number for number, f in judged if f.status == targets.FAILED],
+            "in_progress": [number for number, f in judged if f.status == targets.IN_PROGRESS]}
+
+
+def annual_report_build(*, scope: Organisation, year: int, today: datetime.date | None = None,
+                        progress=None) -> dict[str, bytes]:
+    """The builder of the annual targets report (reports.kinds): its PDF and XLSX."""
+    progress = progress or (lambda percent: None)
+    content = annual_report_content(scope=scope, year=year, today=today)
+    progress(40)
+    pdf = exports.annual_report_pdf(content)
+    progress(80)
+    return {"pdf": pdf, "xlsx": exports.annual_report_xlsx(content)}
 
 
 def annual_report_files(*, scope: Organisation, year: int) -> tuple[bytes, bytes]:

@@ -4,14 +4,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lib import xlsx
 from lib.paging import page_of, query_without_page
 
-from . import exports, selectors, services
-from .forms import PeriodForm, ReportRunForm
+from . import access, drilldown, exports, kinds, services
+from .dashboard import dashboard_page, dashboard_tables
+from .forms import PeriodForm
 from .models import ReportRun
 
 
@@ -22,68 +24,76 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 
 
 def index(request):
-    if not selectors.can_see_dashboards(request.user):
+    if not access.can_see_dashboards(request.user):
         raise PermissionDenied
-    scope = selectors.dashboard_home_for(request.user)
+    scope = access.dashboard_home_for(request.user)
     if scope is None:
         raise Http404
     return redirect("reports:dashboard", pk=scope.pk)
 
 
 def dashboard(request, pk):
-    scope = selectors.get_scope_for_user_or_404(request.user, pk)
+    scope = access.get_scope_for_user_or_404(request.user, pk)
     form = PeriodForm.from_query(request.GET)
-    context = selectors.dashboard_page(user=request.user, scope=scope, period=form.period())
+    context = dashboard_page(user=request.user, scope=scope, period=form.period())
     if request.GET.get("format") == "xlsx":
-        return _xlsx(exports.tables_xlsx(selectors.dashboard_tables(context)), f"bang-theo-doi-{scope.pk}.xlsx")
+        return _xlsx(exports.tables_xlsx(dashboard_tables(context)), f"bang-theo-doi-{scope.pk}.xlsx")
     return render(request, "reports/dashboard.html", {**context, "form": form})
 
 
 def drill(request, pk, metric):
-    scope = selectors.get_scope_for_user_or_404(request.user, pk)
+    scope = access.get_scope_for_user_or_404(request.user, pk)
     period = PeriodForm.from_query(request.GET).period()
-    part = selectors.get_part_of_scope_or_404(scope, request.GET["org"]) if request.GET.get("org") else None
+    part = access.get_part_of_scope_or_404(scope, request.GET["org"]) if request.GET.get("org") else None
     params = {key: request.GET.get(key, "") for key in ("kind", "level", "type", "in_month")}
     params["month"] = params.pop("in_month")
-    records = selectors.drill_records(metric, scope=scope, period=period, part=part, params=params)
-    title = selectors.drill_title(metric, params, period=period)
+    records = drilldown.drill_records(metric, scope=scope, period=period, part=part, params=params)
+    title = drilldown.drill_title(metric, params, period=period)
     if request.GET.get("format") == "xlsx":
-        table = selectors.drill_table(metric, records, title=title)
+        table = drilldown.drill_table(metric, records, title=title)
         return _xlsx(exports.tables_xlsx([table]), f"{metric}-{scope.pk}.xlsx")
     page = page_of(request, records)
     return render(request, "reports/drill.html", {
         "scope": scope, "part": part, "period": period, "title": title, "page": page,
         "query": query_without_page(request),
-        "table": selectors.drill_table(metric, page.object_list, title=title),
+        "table": drilldown.drill_table(metric, page.object_list, title=title),
     })
 
 
-def report_runs(request, pk):
-    scope = selectors.get_scope_for_user_or_404(request.user, pk)
-    can_run = selectors.can_run_reports(request.user, scope)
-    form = ReportRunForm(request.POST or None)
+def report_runs(request, pk, kind=kinds.ANNUAL_TARGETS):
+    scope = access.get_scope_for_user_or_404(request.user, pk)
+    report = kinds.kind_of(kind)
+    can_run = access.can_run_reports(request.user, scope)
+    form = report.form(request.POST or None)
     if request.method == "POST":
         if not can_run:
             raise PermissionDenied
         if form.is_valid():
-            services.report_run_create(organisation=scope, year=form.cleaned_data["year"], by=request.user)
+            services.report_run_create(organisation=scope, kind=report.code, params=report.params(form.cleaned_data),
+                                       by=request.user)
             messages.success(request, _("Đã đưa báo cáo vào hàng đợi; trang sẽ tự cập nhật khi có kết quả."))
-            return redirect("reports:runs", pk=scope.pk)
-    page = page_of(request, selectors.report_runs_visible_to(request.user, scope=scope))
+            return redirect(_runs_url(scope, report))
+    page = page_of(request, access.report_runs_visible_to(request.user, scope=scope, kind=report.code))
     return render(request, "reports/runs.html", {"scope": scope, "form": form, "runs": page.object_list, "page": page,
-                                                 "can_run": can_run})
+                                                 "can_run": can_run, "report": report})
+
+
+def _runs_url(scope, report) -> str:
+    if report.code == kinds.ANNUAL_TARGETS:
+        return reverse("reports:runs", args=[scope.pk])
+    return reverse("reports:runs_of_kind", args=[scope.pk, report.code])
 
 
 def report_run_status(request, run_pk):
-    run = selectors.get_report_run_for_user_or_404(request.user, run_pk)
+    run = access.get_report_run_for_user_or_404(request.user, run_pk)
     return render(request, "reports/_run_row.html", {
-        "run": run, "can_run": selectors.can_run_reports(request.user, run.organisation)})
+        "run": run, "can_run": access.can_run_reports(request.user, run.organisation)})
 
 
 @require_POST
 def report_run_restart(request, run_pk):
-    run = selectors.get_report_run_for_user_or_404(request.user, run_pk)
-    if not selectors.can_run_reports(request.user, run.organisation):
+    run = access.get_report_run_for_user_or_404(request.user, run_pk)
+    if not access.can_run_reports(request.user, run.organisation):
         raise PermissionDenied
     try:
         queued = services.report_run_restart(run=run, by=request.user)
@@ -96,13 +106,13 @@ def report_run_restart(request, run_pk):
             messages.warning(request, _("Chưa đưa được báo cáo vào hàng đợi: máy chủ hàng đợi không trả lời. Yêu cầu "
                                         "đã được ghi lại; hệ thống sẽ tự đưa vào hàng đợi khi máy chủ hoạt động lại "
                                         "(trong khoảng 10 phút)."))
-    return redirect("reports:runs", pk=run.organisation_id)
+    return redirect(_runs_url(run.organisation, kinds.kind_of(run.kind)))
 
 
 def report_run_download(request, run_pk, file_kind):
-    run = selectors.get_report_run_for_user_or_404(request.user, run_pk)
-    field = {"pdf": run.pdf, "xlsx": run.xlsx}.get(file_kind)
+    run = access.get_report_run_for_user_or_404(request.user, run_pk)
+    field = getattr(run, file_kind) if file_kind in kinds.FILE_KINDS else None
     if field is None or not field or run.status != ReportRun.Status.DONE:
         raise Http404
-    filename = f"bao-cao-chi-tieu-{run.year}-{run.organisation_id}.{file_kind}"
+    filename = kinds.kind_of(run.kind).download_name(run, file_kind)
     return FileResponse(field.open("rb"), as_attachment=True, filename=filename)

@@ -5,8 +5,9 @@ import datetime
 
 from cells.models import MemberCommitment
 from meetings.models import Meeting
-from reports import selectors
-from reports.selectors import Period
+from reports import counting, dashboard, heatmap
+from reports import figures as report_figures
+from reports.periods import Period
 
 from .conftest import add_meeting
 
@@ -16,24 +17,24 @@ TODAY = datetime.date(2027, 1, 15)
 def test_one_read_of_the_scored_meetings_gives_the_quality_chart(khoi, django_assert_num_queries):
     period = Period(2026)
     with django_assert_num_queries(1):
-        counts = selectors.scored_meeting_counts(scope=khoi.khoi, period=period)
+        counts = heatmap.scored_meeting_counts(scope=khoi.khoi, period=period)
     with django_assert_num_queries(0):
-        distribution = selectors.quality_distribution(scope=khoi.khoi, period=period, counts=counts)
-    assert distribution == selectors.quality_distribution(scope=khoi.khoi, period=period)
+        distribution = heatmap.quality_distribution(scope=khoi.khoi, period=period, counts=counts)
+    assert distribution == heatmap.quality_distribution(scope=khoi.khoi, period=period)
     codes = [code for code, _name in distribution["levels"]]
     january = dict(zip(codes, distribution["months"][0]["counts"], strict=True))
     february = dict(zip(codes, distribution["months"][1]["counts"], strict=True))
     # January: 6 regular meetings held, A1's confirmed Tốt; February: 6 regular + B1's thematic, A1's Khá.
-    assert (january["tot"], january[selectors.UNSCORED]) == (1, 5)
-    assert (february["kha"], february[selectors.UNSCORED]) == (1, 6)
+    assert (january["tot"], january[counting.UNSCORED]) == (1, 5)
+    assert (february["kha"], february[counting.UNSCORED]) == (1, 6)
 
 
 def test_the_same_read_gives_the_khoi_heat_map(khoi, django_assert_num_queries):
     period = Period(2026)
-    counts = selectors.scored_meeting_counts(scope=khoi.khoi, period=period)
+    counts = heatmap.scored_meeting_counts(scope=khoi.khoi, period=period)
     with django_assert_num_queries(2):  # the cells per group and the groups themselves; no meeting
-        heat = selectors.heat_map_groups(scope=khoi.khoi, period=period, today=TODAY, counts=counts)
-    assert heat == selectors.heat_map_groups(scope=khoi.khoi, period=period, today=TODAY)
+        heat = heatmap.heat_map_groups(scope=khoi.khoi, period=period, today=TODAY, counts=counts)
+    assert heat == heatmap.heat_map_groups(scope=khoi.khoi, period=period, today=TODAY)
     rows = {row["organisation"].name: row["slots"] for row in heat["rows"]}
     march, december = 2, 11
     assert [(rows[n][march]["held"], rows[n][march]["cells"], rows[n][march]["status"]) for n in rows] == [
@@ -46,25 +47,25 @@ def test_the_same_read_gives_the_khoi_heat_map(khoi, django_assert_num_queries):
 
 def test_khoi_dashboard_page_shows_what_the_selectors_count_on_their_own(khoi):
     period = Period(2026)
-    page = selectors.dashboard_page(user=khoi.users["admin"], scope=khoi.khoi, period=period, today=TODAY)
-    assert page["distribution"] == selectors.quality_distribution(scope=khoi.khoi, period=period)
-    assert page["heat_groups"] == selectors.heat_map_groups(scope=khoi.khoi, period=period, today=TODAY)
+    page = dashboard.dashboard_page(user=khoi.users["admin"], scope=khoi.khoi, period=period, today=TODAY)
+    assert page["distribution"] == heatmap.quality_distribution(scope=khoi.khoi, period=period)
+    assert page["heat_groups"] == heatmap.heat_map_groups(scope=khoi.khoi, period=period, today=TODAY)
     assert page["heat"] is None
 
 
 def test_a_tccs_dashboard_still_shows_its_cells_heat_map(khoi):
     period = Period(2026)
-    page = selectors.dashboard_page(user=khoi.users["admin"], scope=khoi.a, period=period, today=TODAY)
+    page = dashboard.dashboard_page(user=khoi.users["admin"], scope=khoi.a, period=period, today=TODAY)
     assert page["heat_groups"] is None
     assert [row["cell"].name for row in page["heat"]["rows"]] == ["Chi bộ A1", "Chi bộ A2", "Chi bộ A3"]
-    assert page["distribution"] == selectors.quality_distribution(scope=khoi.a, period=period)
+    assert page["distribution"] == heatmap.quality_distribution(scope=khoi.a, period=period)
 
 
 def test_visits_and_commitments_count_once_and_only_in_the_period(khoi):
     """The visits and commitments are read with an IN over the scope's guests and a join on the year's
     commitment (issue #8): a second guest, a guest of another year, a commitment of next year change nothing."""
     def figures():
-        board = selectors.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)
+        board = report_figures.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)
         total = {figure.target.code: figure for figure in board["total"]}
         return [(total[code].num, total[code].den) for code in ("visit_quarters", "commitments")]
 

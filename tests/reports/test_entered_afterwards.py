@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from cells.models import Role
 from meetings.models import Attendance, Meeting
-from reports import selectors
-from reports.selectors import Period
+from reports import drilldown, heatmap
+from reports import figures as report_figures
+from reports.periods import Period
 
 from ..factories import UserFactory, grant
 
@@ -26,7 +27,7 @@ def by_code(figures):
 
 
 def figures(khoi):
-    board = selectors.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)
+    board = report_figures.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)
     rows = {row["organisation"].name: by_code(row["figures"]) for row in board["rows"]}
     return by_code(board["total"]), rows
 
@@ -60,10 +61,10 @@ def test_a_meeting_of_last_month_entered_from_paper_counts_on_the_dashboards(kho
     assert (rows["Chi bộ C"]["regular_months"].num, rows["Chi bộ C"]["regular_months"].den) == (12, 12)
     # 6/6 present: one more meeting above 85 %.
     assert (total["attendance_meetings"].num, total["attendance_meetings"].den) == (65, 68)
-    heat = selectors.heat_map(scope=khoi.khoi, period=Period(2026), today=TODAY)
+    heat = heatmap.heat_map(scope=khoi.khoi, period=Period(2026), today=TODAY)
     row = next(row for row in heat["rows"] if row["cell"] == cell)
     assert row["slots"][11]["status"] == "held"
-    drill = selectors.drill_records("regular", scope=khoi.khoi, period=Period(2026), today=TODAY)
+    drill = drilldown.drill_records("regular", scope=khoi.khoi, period=Period(2026), today=TODAY)
     assert {(c.name, c.done, c.required) for c in drill if c.done < c.required} == {
         ("Chi bộ A2", 11, 12), ("Chi bộ A3", 10, 12), ("Chi bộ B1", 11, 12)}  # C is no longer short
 

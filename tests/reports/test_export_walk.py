@@ -24,7 +24,7 @@ from cells.models import Member, Organisation
 from lib import xlsx
 from meetings import services as meeting_services
 from meetings.models import AgendaItem, Task
-from reports import selectors, services
+from reports import counting, services, warnings
 from reports.models import ReportRun
 from scoring.models import AnnualRating, Inspection
 from tests.security.test_access_matrix import MATRIX
@@ -97,7 +97,7 @@ def _matrix_urls(objects) -> list[tuple[str, str]]:
 
 def _drill_urls(khoi) -> list[tuple[str, str]]:
     metrics = ["org_ratings", "member_ratings", "documents", "commitments", "regular", "thematic", "forums", "visits",
-               "quality", "attendance", *selectors.WARNING_CODES]
+               "quality", "attendance", *warnings.WARNING_CODES]
     urls = []
     for scope in (khoi.khoi, khoi.a, khoi.b):
         urls.append(("reports:dashboard", reverse("reports:dashboard", args=[scope.pk]) + "?format=xlsx&year=2026"))
@@ -107,7 +107,7 @@ def _drill_urls(khoi) -> list[tuple[str, str]]:
                 "org_ratings": ["&kind=tccs", "&kind=cell", "&kind=cell&level=khtnv"],
                 "member_ratings": ["", "&level=htxsnv"],
                 "documents": [f"&type={khoi.yearly.pk}", f"&type={khoi.termly.pk}"],
-                "quality": ["", "&level=tot", f"&level={selectors.UNSCORED}&in_month=1"],
+                "quality": ["", "&level=tot", f"&level={counting.UNSCORED}&in_month=1"],
             }.get(metric, [""])
             urls += [("reports:drill", base + variant) for variant in variants]
     return urls

@@ -4,8 +4,10 @@ import datetime
 
 import pytest
 
-from reports import selectors
-from reports.selectors import Period
+from reports import counting, drilldown, figures, heatmap
+from reports import warnings as report_warnings
+from reports.periods import Period
+from reports.templatetags import dashboard as dashboard_tags
 from scoring.models import AnnualRating
 
 TODAY = datetime.date(2027, 1, 15)
@@ -17,7 +19,7 @@ def by_code(figures):
 
 @pytest.fixture
 def board(khoi):
-    return selectors.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)
+    return figures.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)
 
 
 def test_khoi_totals_match_the_hand_count(khoi, board):
@@ -79,7 +81,7 @@ def test_rows_per_tccs(khoi, board):
 
 
 def test_a_quarter_counts_only_its_months(khoi):
-    board = selectors.dashboard(scope=khoi.khoi, period=Period(2026, quarter=1), today=TODAY)
+    board = figures.dashboard(scope=khoi.khoi, period=Period(2026, quarter=1), today=TODAY)
     total = by_code(board["total"])
     # Q1: A2 March cancelled, everything else held: 17 of 18 cell-months.
     assert (total["regular_months"].num, total["regular_months"].den) == (17, 18)
@@ -89,7 +91,7 @@ def test_a_quarter_counts_only_its_months(khoi):
 
 
 def test_months_not_started_are_not_counted_and_the_month_in_progress_is_pending(khoi):
-    board = selectors.dashboard(scope=khoi.khoi, period=Period(2026), today=datetime.date(2026, 3, 10))
+    board = figures.dashboard(scope=khoi.khoi, period=Period(2026), today=datetime.date(2026, 3, 10))
     total = by_code(board["total"])
     # January and February have ended: 12 cell-months, all held. March is in progress: five cells have
     # held it already (met and due), A2's was cancelled and the planning deadline (25/03) has not
@@ -101,7 +103,7 @@ def test_months_not_started_are_not_counted_and_the_month_in_progress_is_pending
 
 
 def test_the_tccs_dashboard_counts_its_subtree_only(khoi):
-    board = selectors.dashboard(scope=khoi.a, period=Period(2026), today=TODAY)
+    board = figures.dashboard(scope=khoi.a, period=Period(2026), today=TODAY)
     total = by_code(board["total"])
     assert (total["regular_months"].num, total["regular_months"].den) == (33, 36)
     assert [row["organisation"].name for row in board["rows"]] == ["Chi bộ A1", "Chi bộ A2", "Chi bộ A3"]
@@ -111,7 +113,7 @@ def test_the_tccs_dashboard_counts_its_subtree_only(khoi):
 
 
 def test_heat_map_marks_missing_planned_held_and_levels(khoi):
-    heat = selectors.heat_map(scope=khoi.khoi, period=Period(2026), today=TODAY)
+    heat = heatmap.heat_map(scope=khoi.khoi, period=Period(2026), today=TODAY)
     rows = {row["cell"].name: row["slots"] for row in heat["rows"]}
     assert len(rows) == 6 and len(heat["months"]) == 12
     assert rows["Chi bộ A1"][0]["level"] == "tot" and rows["Chi bộ A1"][1]["level"] == "kha"
@@ -124,20 +126,20 @@ def test_heat_map_marks_missing_planned_held_and_levels(khoi):
 
 
 def test_quality_distribution_counts_levels_per_month(khoi):
-    distribution = selectors.quality_distribution(scope=khoi.khoi, period=Period(2026))
+    distribution = heatmap.quality_distribution(scope=khoi.khoi, period=Period(2026))
     codes = [code for code, _name in distribution["levels"]]
     january = dict(zip(codes, distribution["months"][0]["counts"], strict=True))
     # January: 6 regular meetings held, A1's confirmed Tốt; no thematic meeting on its own.
-    assert january["tot"] == 1 and january[selectors.UNSCORED] == 5
+    assert january["tot"] == 1 and january[counting.UNSCORED] == 5
     february = dict(zip(codes, distribution["months"][1]["counts"], strict=True))
     # February: 6 regular + B1's thematic meeting; A1's is Khá.
-    assert february["kha"] == 1 and february[selectors.UNSCORED] == 6
-    chart = selectors.quality_chart(distribution)
+    assert february["kha"] == 1 and february[counting.UNSCORED] == 6
+    chart = dashboard_tags.quality_chart(distribution)
     assert chart["highest"] == 7 and len(chart["labels"]) == 12
 
 
 def test_warnings_count_the_records_behind_them(khoi):
-    counts = {w["code"]: w["count"] for w in selectors.warnings(scope=khoi.khoi, period=Period(2026), today=TODAY)}
+    counts = {w["code"]: w["count"] for w in report_warnings.warnings(scope=khoi.khoi, period=Period(2026), today=TODAY)}
     assert counts == {
         "no_plan": 1,  # the period's last month, December: C has no meeting
         # A1 December, held on 15/12, not adopted; B1 May, noticed and never recorded as held.
@@ -151,18 +153,18 @@ def test_warnings_count_the_records_behind_them(khoi):
 
 
 def test_drill_down_lists_the_records_behind_a_figure(khoi):
-    records = selectors.drill_records("regular", scope=khoi.khoi, period=Period(2026), today=TODAY)
+    records = drilldown.drill_records("regular", scope=khoi.khoi, period=Period(2026), today=TODAY)
     assert {(cell.name, cell.done, cell.required) for cell in records if cell.done < cell.required} == {
         ("Chi bộ A2", 11, 12), ("Chi bộ A3", 10, 12), ("Chi bộ B1", 11, 12), ("Chi bộ C", 11, 12)}
-    low = selectors.drill_records("low_attendance", scope=khoi.khoi, period=Period(2026), today=TODAY)
+    low = drilldown.drill_records("low_attendance", scope=khoi.khoi, period=Period(2026), today=TODAY)
     assert sorted((m.organisation.name, m.period_month.month, m.present, m.base) for m in low) == [
         ("Chi bộ A1", 6, 5, 7), ("Chi bộ A3", 1, 5, 6), ("Chi bộ C", 10, 5, 6)]
-    missing = selectors.drill_records("commitments", scope=khoi.khoi, period=Period(2026), part=khoi.b, today=TODAY)
+    missing = drilldown.drill_records("commitments", scope=khoi.khoi, period=Period(2026), part=khoi.b, today=TODAY)
     assert sum(1 for m in missing if m.signed_at is None) == 6  # B2's six members
-    docs = selectors.drill_records("documents", scope=khoi.khoi, period=Period(2026),
+    docs = drilldown.drill_records("documents", scope=khoi.khoi, period=Period(2026),
                                    params={"type": khoi.yearly.pk}, today=TODAY)
     assert [c.name for c in docs if c.adopted_on is None] == ["Chi bộ B2"]
-    ratings = selectors.drill_records("org_ratings", scope=khoi.khoi, period=Period(2026),
+    ratings = drilldown.drill_records("org_ratings", scope=khoi.khoi, period=Period(2026),
                                       params={"kind": "cell", "level": "khtnv"}, today=TODAY)
     assert [o.name for o in ratings] == ["Chi bộ A3"]
 
@@ -172,7 +174,7 @@ def test_empty_tables_give_no_judgement_instead_of_errors(db):
     from tests.factories import make_organisation
 
     khoi = make_organisation(kind=Organisation.Kind.KHOI, name="Khối trống")
-    board = selectors.dashboard(scope=khoi, period=Period(2026), today=TODAY)
+    board = figures.dashboard(scope=khoi, period=Period(2026), today=TODAY)
     assert board["rows"] == []
     assert all(figure.met is None for figure in board["total"])
 
@@ -182,27 +184,27 @@ def test_drill_down_lists_agree_with_the_figures(khoi, board):
     period = Period(2026)
     for metric, code in (("regular", "regular_months"), ("thematic", "thematic_quarters"),
                          ("visits", "visit_quarters")):
-        cells = selectors.drill_records(metric, scope=khoi.khoi, period=period, today=TODAY)
+        cells = drilldown.drill_records(metric, scope=khoi.khoi, period=period, today=TODAY)
         assert sum(cell.done for cell in cells) == total[code].num, metric
-    forums = selectors.drill_records("forums", scope=khoi.khoi, period=period, today=TODAY)
+    forums = drilldown.drill_records("forums", scope=khoi.khoi, period=period, today=TODAY)
     assert sum(1 for cell in forums if cell.done >= 1) == total["forum_cells"].num
-    meetings = selectors.drill_records("attendance", scope=khoi.khoi, period=period, today=TODAY)
+    meetings = drilldown.drill_records("attendance", scope=khoi.khoi, period=period, today=TODAY)
     assert len(meetings) == total["attendance_meetings"].den
-    unexcused = selectors.drill_records("unexcused", scope=khoi.khoi, period=period, today=TODAY)
+    unexcused = drilldown.drill_records("unexcused", scope=khoi.khoi, period=period, today=TODAY)
     assert len(unexcused) == total["unexcused"].num
 
 
 def test_quality_drill_lists_the_meetings_of_a_level(khoi):
-    records = selectors.drill_records("quality", scope=khoi.khoi, period=Period(2026),
+    records = drilldown.drill_records("quality", scope=khoi.khoi, period=Period(2026),
                                       params={"level": "tot", "month": "1"}, today=TODAY)
     assert [(m.organisation.name, m.period_month.month) for m in records] == [("Chi bộ A1", 1)]
-    unscored = selectors.drill_records("quality", scope=khoi.khoi, period=Period(2026),
-                                       params={"level": selectors.UNSCORED, "month": "2"}, today=TODAY)
+    unscored = drilldown.drill_records("quality", scope=khoi.khoi, period=Period(2026),
+                                       params={"level": counting.UNSCORED, "month": "2"}, today=TODAY)
     assert len(unscored) == 6
 
 
 def test_khoi_heat_map_counts_cells_that_met_per_tccs_and_month(khoi):
-    heat = selectors.heat_map_groups(scope=khoi.khoi, period=Period(2026), today=TODAY)
+    heat = heatmap.heat_map_groups(scope=khoi.khoi, period=Period(2026), today=TODAY)
     rows = {row["organisation"].name: row["slots"] for row in heat["rows"]}
     march, december = 2, 11
     assert [(rows[n][march]["held"], rows[n][march]["cells"], rows[n][march]["status"]) for n in rows] == [
@@ -214,7 +216,7 @@ def test_khoi_heat_map_counts_cells_that_met_per_tccs_and_month(khoi):
 def test_rating_targets_read_a_dash_until_the_upper_committee_decides(khoi):
     # The year's ratings are self-assessed and proposed, none decided yet (every year until December).
     AnnualRating.objects.update(decided_level="", state=AnnualRating.State.PROPOSED)
-    total = by_code(selectors.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)["total"])
+    total = by_code(figures.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)["total"])
     for code in ("tccs_good", "tccs_excellent", "tccs_failed", "cell_good", "cell_excellent", "cell_failed",
                  "member_good", "member_excellent"):
         assert total[code].den == 0 and total[code].met is None and total[code].display == "—", code
@@ -228,13 +230,13 @@ def test_a_year_that_has_ended_reads_the_same_on_any_later_day(khoi, time_machin
     """The clock sweep of issue #13 over the hand-built 2026: once the year is over, its figures, their
     statuses and the heat map no longer depend on the day they are read (the local day, at 00:30 too)."""
     time_machine.move_to(f"{moment} +07:00", tick=False)
-    total = by_code(selectors.dashboard(scope=khoi.khoi, period=Period(2026))["total"])
+    total = by_code(figures.dashboard(scope=khoi.khoi, period=Period(2026))["total"])
     assert (total["regular_months"].num, total["regular_months"].den, total["regular_months"].pending) == (67, 72, 0)
     assert (total["thematic_quarters"].num, total["thematic_quarters"].den) == (16, 24)
     assert (total["visit_quarters"].num, total["visit_quarters"].den) == (11, 24)
     assert (total["forum_cells"].num, total["forum_cells"].den) == (4, 6)
     assert all(figure.status in ("met", "failed", "none") for figure in total.values())
-    heat = selectors.heat_map(scope=khoi.khoi, period=Period(2026))
+    heat = heatmap.heat_map(scope=khoi.khoi, period=Period(2026))
     statuses = [slot["status"] for row in heat["rows"] for slot in row["slots"]]
     assert statuses.count("held") == 67 and statuses.count("missing") == 5
 
@@ -243,10 +245,10 @@ def test_the_month_in_progress_of_the_hand_built_year(khoi, time_machine):
     """Read on 02/12/2026 at 23:30: January to November are due (66 cell-months, 62 held); December's five
     held meetings are met, C (no December meeting yet, the deadline is the 25th) is pending."""
     time_machine.move_to("2026-12-02 23:30 +07:00", tick=False)
-    total = by_code(selectors.dashboard(scope=khoi.khoi, period=Period(2026))["total"])
+    total = by_code(figures.dashboard(scope=khoi.khoi, period=Period(2026))["total"])
     regular = total["regular_months"]
     assert (regular.num, regular.den, regular.pending, regular.status) == (67, 71, 1, "failed")
-    december = by_code(selectors.dashboard(scope=khoi.khoi, period=Period(2026, month=12))["total"])
+    december = by_code(figures.dashboard(scope=khoi.khoi, period=Period(2026, month=12))["total"])
     assert (december["regular_months"].display, december["regular_months"].status) == ("100,0 % (5/5)", "in_progress")
     # Q4 is in progress: the cells that held a thematic meeting (A1 Dec, A2 Nov) are met, four are pending.
     thematic = december["thematic_quarters"]
@@ -255,9 +257,9 @@ def test_the_month_in_progress_of_the_hand_built_year(khoi, time_machine):
     forums = total["forum_cells"]
     assert (forums.num, forums.den, forums.pending, forums.status) == (4, 4, 2, "in_progress")
     heat = {row["cell"].name: row["slots"][11]["status"] for row in
-            selectors.heat_map(scope=khoi.khoi, period=Period(2026))["rows"]}
+            heatmap.heat_map(scope=khoi.khoi, period=Period(2026))["rows"]}
     assert heat["Chi bộ C"] == "unplanned"
-    warnings = {w["code"]: w for w in selectors.warnings(scope=khoi.khoi, period=Period(2026))}
+    warnings = {w["code"]: w for w in report_warnings.warnings(scope=khoi.khoi, period=Period(2026))}
     assert warnings["no_plan"]["count"] == 1
     assert warnings["no_plan"]["label"] == ("Chi bộ chưa lên kế hoạch sinh hoạt thường kỳ tháng 12/2026 "
                                             "(hạn ngày 25/12/2026)")

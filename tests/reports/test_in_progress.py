@@ -25,8 +25,10 @@ from cells.models import Organisation, Position, Role
 from meetings import indicators, reminders
 from meetings.models import Attendance, Meeting, ReminderRule
 from meetings.services import attendance_counts_refresh
-from reports import selectors, services
-from reports.selectors import Period
+from reports import dashboard, drilldown, services
+from reports import figures as report_figures
+from reports import warnings as report_warnings
+from reports.periods import Period
 from scoring import selectors as scoring_selectors
 
 from ..factories import UserFactory, grant, make_member, make_organisation
@@ -154,7 +156,7 @@ def test_every_place_agrees_on_every_day(text, rules):
         month_period = Period(today.year, month=today.month)
         year_period = Period(today.year)
         # The dashboards read "today" themselves: the local date, not the UTC one.
-        page = selectors.dashboard_page(user=k.officer, scope=k.tccs, period=month_period)
+        page = dashboard.dashboard_page(user=k.officer, scope=k.tccs, period=month_period)
         assert page["today"] == today
 
         # 1. This month's regular meeting: H met; before the 25th P, D and U pending; after it D and U
@@ -169,14 +171,14 @@ def test_every_place_agrees_on_every_day(text, rules):
         assert sum(indicators.MONTH_STATUS_UNIT[s] == "failed" for s in slots.values()) == regular.den - regular.num
         assert sum(indicators.MONTH_STATUS_UNIT[s] == "in_progress" for s in slots.values()) == regular.pending
         drill = {names[c.pk]: (c.done, c.required, c.pending)
-                 for c in selectors.drill_records("regular", scope=k.tccs, period=month_period)}
+                 for c in drilldown.drill_records("regular", scope=k.tccs, period=month_period)}
         assert sum(v[0] for v in drill.values()) == regular.num
         assert sum(v[1] for v in drill.values()) == regular.den
         assert sum(v[2] for v in drill.values()) == regular.pending
 
         # 2. Planned by the deadline: the warning, its drill-down and the reminder name the same cells.
         warnings = {w["code"]: w for w in page["warnings"]}
-        not_planned = {names[c.pk] for c in selectors.warning_records("no_plan", scope=k.tccs, period=month_period)}
+        not_planned = {names[c.pk] for c in report_warnings.warning_records("no_plan", scope=k.tccs, period=month_period)}
         assert not_planned == {"D", "U"}
         assert warnings["no_plan"]["count"] == 2
         assert f"{today.month:02d}/{today.year}" in warnings["no_plan"]["label"]
@@ -185,7 +187,7 @@ def test_every_place_agrees_on_every_day(text, rules):
         assert reminded == ({"D", "U"} if today.day >= indicators.PLANNING_DEADLINE_DAY else set())
 
         # 3. The year: the months ended so far are due; U's missed month (from February on) fails it.
-        year = by_code(selectors.dashboard_page(user=k.officer, scope=k.tccs, period=year_period)["total"])
+        year = by_code(dashboard.dashboard_page(user=k.officer, scope=k.tccs, period=year_period)["total"])
         ended = today.month - 1
         missed = 1 if today.month > 1 else 0
         figure = year["regular_months"]
@@ -204,7 +206,7 @@ def test_every_place_agrees_on_every_day(text, rules):
             assert figure.status == ("failed" if missing else "in_progress"), (code, text)
         without_visit = {names[c.pk] for c in indicators.cells_without_visit(quarter=k.quarter, within=k.tccs)}
         assert without_visit == {"P", "D", "U"}
-        assert {names[c.pk] for c in selectors.warning_records("no_visit", scope=k.tccs, period=year_period)} \
+        assert {names[c.pk] for c in report_warnings.warning_records("no_visit", scope=k.tccs, period=year_period)} \
             == without_visit
         supervision = {names[c.pk] for c in scoring_selectors.cells_without_upper_visit(user=k.officer,
                                                                                        start=k.quarter)}
@@ -235,9 +237,9 @@ def test_every_place_agrees_on_every_day(text, rules):
         assert scoring_selectors.meeting_facts(last_month)["minutes_adopted_in_time"]["value"] == 0
         assert scoring_selectors.meeting_facts(k.h)["minutes_adopted_in_time"]["value"] is None
         previous_period = Period(k.previous_month.year, month=k.previous_month.month)
-        assert {m.pk for m in selectors.warning_records("minutes_overdue", scope=k.tccs, period=previous_period)} \
+        assert {m.pk for m in report_warnings.warning_records("minutes_overdue", scope=k.tccs, period=previous_period)} \
             == {last_month.pk}
-        assert {m.pk for m in selectors.warning_records("minutes_overdue", scope=k.tccs, period=month_period)} == late
+        assert {m.pk for m in report_warnings.warning_records("minutes_overdue", scope=k.tccs, period=month_period)} == late
 
         # 7. The annual report says where the year stands, on the same figures.
         content = services.annual_report_content(scope=k.tccs, year=today.year)
@@ -254,7 +256,7 @@ def test_the_month_filter_of_the_issue_reads_planned_not_failed(rules):
     now = moment("2026-12-02 10:00")
     with time_machine.travel(now, tick=False):
         k = build(now)
-        page = selectors.dashboard_page(user=k.officer, scope=k.tccs, period=Period(2026, month=12))
+        page = dashboard.dashboard_page(user=k.officer, scope=k.tccs, period=Period(2026, month=12))
         regular = by_code(page["total"])["regular_months"]
         assert regular.display == "100,0 % (1/1)"
         assert regular.pending_display == "3 chi bộ-tháng đang thực hiện"
@@ -263,7 +265,7 @@ def test_the_month_filter_of_the_issue_reads_planned_not_failed(rules):
         assert page["as_of"] == "tháng 12/2026, tính đến ngày 02/12/2026"
     later = moment("2026-12-26 08:00")
     with time_machine.travel(later, tick=False):
-        page = selectors.dashboard_page(user=k.officer, scope=k.tccs, period=Period(2026, month=12))
+        page = dashboard.dashboard_page(user=k.officer, scope=k.tccs, period=Period(2026, month=12))
         regular = by_code(page["total"])["regular_months"]
         assert (regular.display, regular.status) == ("33,3 % (1/3)", "failed")
         # The đảng bộ's cells needing attention, by name, with the reason in words.
@@ -273,7 +275,7 @@ def test_the_month_filter_of_the_issue_reads_planned_not_failed(rules):
     after = moment("2027-01-01 00:30")
     with time_machine.travel(after, tick=False):
         # December has ended: P's meeting was never recorded as held, so December failed for it too.
-        page = selectors.dashboard_page(user=k.officer, scope=k.tccs, period=Period(2026, month=12))
+        page = dashboard.dashboard_page(user=k.officer, scope=k.tccs, period=Period(2026, month=12))
         regular = by_code(page["total"])["regular_months"]
         assert (regular.num, regular.den, regular.pending, regular.status) == (1, 4, 0, "failed")
         assert page["as_of"] == "tháng 12/2026"
@@ -296,10 +298,10 @@ def test_attendance_at_exactly_85_percent_does_not_meet_the_target_anywhere(rule
         assert (meeting.attendance_present, meeting.attendance_base) == (17, 20)
         assert not indicators.attendance_meets_target(17, 20) and indicators.attendance_meets_target(18, 20)
         period = Period(2026, month=11)
-        figures = by_code(selectors.dashboard(scope=khoi, period=period)["total"])
+        figures = by_code(report_figures.dashboard(scope=khoi, period=period)["total"])
         assert (figures["attendance_meetings"].num, figures["attendance_meetings"].den) == (0, 1)
         assert figures["attendance_meetings"].status == "failed"
-        assert [m.pk for m in selectors.warning_records("low_attendance", scope=khoi, period=period)] == [meeting.pk]
-        counts = {w["code"]: w["count"] for w in selectors.warnings(scope=khoi, period=period)}
+        assert [m.pk for m in report_warnings.warning_records("low_attendance", scope=khoi, period=period)] == [meeting.pk]
+        counts = {w["code"]: w["count"] for w in report_warnings.warnings(scope=khoi, period=period)}
         assert counts["low_attendance"] == 1
         assert scoring_selectors.meeting_facts(meeting)["attendance_percent"]["value"] == 85

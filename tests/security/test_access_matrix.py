@@ -190,6 +190,7 @@ MATRIX = {
     "reports:dashboard": ({"pk": "tccs"}, DASHBOARD, None),
     "reports:drill": ({"pk": "tccs", "metric": "regular"}, DASHBOARD, None),
     "reports:runs": ({"pk": "tccs"}, DASHBOARD, "ofofxxx"),
+    "reports:runs_of_kind": ({"pk": "tccs", "kind": "annual_targets"}, DASHBOARD, "ofofxxx"),
     "reports:run_status": ({"run_pk": "run"}, DASHBOARD, None),
     "reports:run_download": ({"run_pk": "run", "file_kind": "pdf"}, DASHBOARD, None),
     # last: a restart empties the run's files

@@ -15,7 +15,6 @@ from cells.models import CellMembership, Member, Organisation, Position, Role
 from cells.selectors import (
     READ_MEMBERS,
     organisations_visible_to,
-    role_assignments_of,
     roles_over,
 )
 from lib.formatting import clock, party_day, place_and_date
@@ -104,10 +103,6 @@ def get_cell_for_user_or_404(user, pk, *, write: bool = False) -> Organisation:
     if write and not can_write_cell(user, cell):
         raise PermissionDenied
     return cell
-
-
-def has_meeting_access(user) -> bool:
-    return bool(role_assignments_of(user)) or getattr(user, "is_superuser", False)
 
 
 # --- facts -------------------------------------------------------------------------------

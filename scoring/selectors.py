@@ -23,7 +23,6 @@ from cells.selectors import (
     exempt_member_ids,
     organisations_visible_to,
     role_assignments_of,
-    roles_over,
     suspended_member_ids,
 )
 from lib.dates import months_before, quarter_start
@@ -33,7 +32,7 @@ from meetings.models import Attendance, Meeting, Resolution, Task
 from meetings.selectors import can_write_cell, get_meeting_for_user_or_404
 from meetings.votes import meeting_day, vote_base
 
-from .models import LEVEL_RANK, AnnualRating, Inspection, MeetingScore, RatingLevel, RatingRegime, ScoringScheme
+from .models import AnnualRating, Inspection, MeetingScore, RatingLevel, RatingRegime, ScoringScheme
 from .schemes import CONDITION_KEYS, as_decimal
 
 # Which meetings are scored, thematic, held: one home, meetings.indicators (issue #13).
@@ -558,10 +557,6 @@ def tccs_of(organisation: Organisation) -> Organisation:
     return ancestors.first() or organisation
 
 
-def effective_level(rating: AnnualRating) -> str:
-    return rating.decided_level or rating.proposed_level or rating.self_level
-
-
 def quota_check(*, tccs: Organisation, year: int, regime: RatingRegime, changes: dict | None = None) -> list[str]:
     """Warnings of the "HTXSNV ≤ N % of HTTNV" rule over the members rated in a TCCS (HD 21-HD/BTCTW: "ở từng
     tổ chức cơ sở đảng"); the base is those rated HTTNV, or HTTNV and HTXSNV where the regime reads it so
@@ -665,10 +660,6 @@ def ratings_of_user(user) -> QuerySet[AnnualRating]:
     return AnnualRating.objects.filter(member__user=user).select_related("organisation").order_by("-year")
 
 
-def level_rank(level: str) -> int:
-    return LEVEL_RANK.get(level, 0)
-
-
 # --- supervision -------------------------------------------------------------------------------
 
 
@@ -702,7 +693,3 @@ def get_inspection_for_user_or_404(user, pk, *, write: bool = False) -> Inspecti
     if write and not can_inspect(user, inspection.organisation):
         raise PermissionDenied
     return inspection
-
-
-def has_any_role_over(user, organisation: Organisation) -> bool:
-    return bool(roles_over(user, organisation))

@@ -35,25 +35,6 @@ class PortalLocaleMiddleware:
         return response
 
 
-class ContentSecurityPolicyMiddleware:
-    """Send the portal's Content-Security-Policy (``settings.CONTENT_SECURITY_POLICY``) on every answer.
-
-    Django 5.2 has no CSP of its own. The policy allows scripts and styles from the portal only:
-    pages carry no inline ``<script>``, ``<style>``, ``style=`` or ``on…=`` handlers
-    (their behaviour lives in static/js/portal.js). A view that sets its own header keeps it.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.policy = settings.CONTENT_SECURITY_POLICY
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        if self.policy:
-            response.headers.setdefault("Content-Security-Policy", self.policy)
-        return response
-
-
 # Pages and files that show members' personal data, the minutes, or an uploaded document: on the
 # shared computers of a party office, neither the browser nor a proxy may keep a copy of them
 # (the back button after logging out, the disk cache). Every file sent as an attachment is

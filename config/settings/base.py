@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "config.apps.PortalAdminConfig",  # django.contrib.admin, behind the second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "csp",  # django-csp: its checks of the CONTENT_SECURITY_POLICY setting
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
@@ -103,7 +104,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "cells.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "cells.middleware.PrivateResponseMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -302,13 +303,17 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Scripts and styles from the portal only (cells.middleware.ContentSecurityPolicyMiddleware); the pages
-# have no inline script or style. An empty CONTENT_SECURITY_POLICY turns the header off.
-CONTENT_SECURITY_POLICY = env.str(
+# Scripts and styles from the portal only, sent by django-csp (csp.middleware.CSPMiddleware); the pages
+# have no inline script or style. The policy may be given whole in CONTENT_SECURITY_POLICY (directives
+# separated by ";"); an empty one turns the header off. A view that sets its own header keeps it.
+_csp = env.str(
     "CONTENT_SECURITY_POLICY",
     default="default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
 )
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {part.split()[0]: part.split()[1:] or [True] for part in _csp.split(";") if part.strip()},
+} if _csp.strip() else None
 # A session ends after a working day, or when the browser closes (shared office computers).
 SESSION_COOKIE_AGE = _int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 if SESSION_COOKIE_AGE <= 0:

@@ -47,6 +47,7 @@ from django.utils.translation import gettext as _
 from cells.models import Organisation
 from cells.selectors import UNPAID_DUES_MONTHS  # noqa: F401 - re-exported: one home, in the dues book's layer
 
+from . import kinds
 from .models import Meeting, Task
 
 # --- thresholds -----------------------------------------------------------------------------
@@ -62,16 +63,16 @@ FORUMS_PER_YEAR_MIN = 1
 
 # --- which meetings count -------------------------------------------------------------------
 
-HELD_STATES = (Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED)
+# Each tuple derived from the meeting-kind registry (meetings.kinds), HELD_STATES written there once.
+HELD_STATES = kinds.HELD_STATES
 # The monthly regular meeting in its two forms (at most one per cell and month: a constraint).
 REGULAR_KINDS = Meeting.REGULAR_KINDS
-THEMATIC_KINDS = (Meeting.Kind.THEMATIC, Meeting.Kind.COMBINED)
+THEMATIC_KINDS = kinds.codes("thematic")
 # Meetings of the whole cell: their attendance counts, and an upper-level guest at one of them is a
 # visit. Not the chi ủy's own meeting, nor a party group's.
-CELL_MEETING_KINDS = (Meeting.Kind.REGULAR, Meeting.Kind.COMBINED, Meeting.Kind.THEMATIC, Meeting.Kind.FORUM,
-                      Meeting.Kind.EXTRAORDINARY)
+CELL_MEETING_KINDS = kinds.codes("cell_meeting")
 # Meetings whose quality is scored (design §3 "scoring").
-SCORED_KINDS = (Meeting.Kind.REGULAR, Meeting.Kind.COMBINED, Meeting.Kind.THEMATIC, Meeting.Kind.PARTY_GROUP)
+SCORED_KINDS = kinds.codes("scored")
 
 # --- unit statuses --------------------------------------------------------------------------
 

@@ -196,6 +196,11 @@ class Meeting(models.Model):
         return reverse("meetings:detail", args=[self.pk])
 
     @property
+    def kind_info(self) -> kinds.MeetingKind | None:
+        """The registry's entry for the meeting's kind (its flags, for templates)."""
+        return kinds.KINDS.get(self.kind)
+
+    @property
     def is_entered_afterwards(self) -> bool:
         return self.entered_afterwards_at is not None
 

@@ -50,6 +50,7 @@ from lib.dates import add_months, local_midnight, month_end, quarter_end, quarte
 from lib.formatting import date_text as fmt_date  # noqa: F401
 from lib.formatting import month_label, quarter_label  # noqa: F401
 
+from . import kinds
 from .models import Meeting, Task
 
 # --- thresholds -----------------------------------------------------------------------------
@@ -65,16 +66,16 @@ FORUMS_PER_YEAR_MIN = 1
 
 # --- which meetings count -------------------------------------------------------------------
 
-HELD_STATES = (Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED)
+# Each tuple derived from the meeting-kind registry (meetings.kinds), HELD_STATES written there once.
+HELD_STATES = kinds.HELD_STATES
 # The monthly regular meeting in its two forms (at most one per cell and month: a constraint).
 REGULAR_KINDS = Meeting.REGULAR_KINDS
-THEMATIC_KINDS = (Meeting.Kind.THEMATIC, Meeting.Kind.COMBINED)
+THEMATIC_KINDS = kinds.codes("thematic")
 # Meetings of the whole cell: their attendance counts, and an upper-level guest at one of them is a
 # visit. Not the chi ủy's own meeting, nor a party group's.
-CELL_MEETING_KINDS = (Meeting.Kind.REGULAR, Meeting.Kind.COMBINED, Meeting.Kind.THEMATIC, Meeting.Kind.FORUM,
-                      Meeting.Kind.EXTRAORDINARY)
+CELL_MEETING_KINDS = kinds.codes("cell_meeting")
 # Meetings whose quality is scored (design §3 "scoring").
-SCORED_KINDS = (Meeting.Kind.REGULAR, Meeting.Kind.COMBINED, Meeting.Kind.THEMATIC, Meeting.Kind.PARTY_GROUP)
+SCORED_KINDS = kinds.codes("scored")
 
 # --- unit statuses --------------------------------------------------------------------------
 

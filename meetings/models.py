@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from cells.models import Member, Notification, Organisation, Term
 from lib.formatting import share_percent
 
+from . import kinds
+
 # Sanity bounds on a meeting's dates (issue 21: a meeting lasting ten years, an actual start in 1990).
 # They are no Party rule — no document sets a maximum length or an earliest date — only limits past
 # which a date is a typing error: no cell meeting lasts longer than a working day, and the portal
@@ -53,9 +55,9 @@ class Meeting(models.Model):
         CANCELLED = "cancelled", _("Đã hủy")
 
     # Kinds that are "the" regular meeting of the month: at most one per cell and month.
-    REGULAR_KINDS = (Kind.REGULAR, Kind.COMBINED)
+    REGULAR_KINDS = kinds.codes("regular")
     # Kinds whose minimum length is 90 minutes (120 when combined with a thematic meeting).
-    MIN_MINUTES = {Kind.REGULAR: 90, Kind.COMBINED: 120}
+    MIN_MINUTES = kinds.min_minutes()
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="meetings",
                                      verbose_name=_("Chi bộ"))
@@ -193,6 +195,11 @@ class Meeting(models.Model):
 
     def get_absolute_url(self):
         return reverse("meetings:detail", args=[self.pk])
+
+    @property
+    def kind_info(self) -> kinds.MeetingKind | None:
+        """The registry's entry for the meeting's kind (its flags, for templates)."""
+        return kinds.KINDS.get(self.kind)
 
     @property
     def is_entered_afterwards(self) -> bool:

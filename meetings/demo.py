@@ -42,9 +42,9 @@ from cells.models import (
     Term,
 )
 
-from . import votes
+from . import kinds, votes
 from .models import AgendaItem, Amendment, Attendance, Meeting, MeetingDocument, Opinion, Resolution, Task, Vote
-from .services import _STEP_TITLES, AGENDA_TEMPLATES, attendance_counts_refresh, rsvp_url
+from .services import _STEP_TITLES, attendance_counts_refresh, rsvp_url
 
 BATCH_SIZE = 2000
 Step = AgendaItem.Step
@@ -336,7 +336,7 @@ class _Builder:
             topic=topic, chair=chair, clerk=clerk,
         )
         plan = _Plan(meeting=meeting, local_start=start)
-        for order, step in enumerate(AGENDA_TEMPLATES[kind], start=1):
+        for order, step in enumerate(kinds.get(kind).agenda, start=1):
             title = str(_STEP_TITLES[step])
             if step == Step.TOPIC and topic:
                 title = f"Chuyên đề: {topic}"

@@ -12,6 +12,7 @@ from cells.models import Member, Position
 from lib.forms import NOTE_MAX, MonthField, VNDateField, VNDateTimeField, limit_text, long_text_field
 from lib.textsearch import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, fold
 
+from . import kinds
 from .models import AgendaItem, Attendance, Meeting, MeetingDocument, Resolution, Task, Vote
 from .services import EDITABLE_BY_STATE
 
@@ -56,6 +57,8 @@ class MeetingForm(forms.ModelForm):
     def __init__(self, *args, cell, **kwargs):
         super().__init__(*args, **kwargs)
         self.cell = cell
+        if "kind" in self.fields:
+            self.fields["kind"].choices = kinds.choices  # read when shown: a kind registered later is offered
         members = cell_members(cell)
         self.fields["chair"].queryset = members
         self.fields["clerk"].queryset = members
@@ -109,7 +112,7 @@ class PastMeetingForm(forms.Form):
     when and where, who chaired and took the minutes, the notice date as on paper, who attended, and
     the conclusion. The opinions, votes and tasks follow on the meeting's page, as for any meeting."""
 
-    kind = forms.ChoiceField(label=_("Loại buổi sinh hoạt"), choices=Meeting.Kind.choices, initial=Meeting.Kind.REGULAR)
+    kind = forms.ChoiceField(label=_("Loại buổi sinh hoạt"), choices=kinds.choices, initial=Meeting.Kind.REGULAR)
     period_month = MonthField(accept_day=True, label=_("Sinh hoạt của tháng"), required=False,
                               help_text=_("Để trống: tháng của ngày họp."))
     actual_start = VNDateTimeField(label=_("Bắt đầu (theo biên bản)"))

@@ -70,12 +70,12 @@ FORUMS_PER_YEAR_MIN = 1
 HELD_STATES = kinds.HELD_STATES
 # The monthly regular meeting in its two forms (at most one per cell and month: a constraint).
 REGULAR_KINDS = Meeting.REGULAR_KINDS
-THEMATIC_KINDS = kinds.codes("thematic")
+THEMATIC_KINDS = kinds.KindCodes("thematic")
 # Meetings of the whole cell: their attendance counts, and an upper-level guest at one of them is a
 # visit. Not the chi ủy's own meeting, nor a party group's.
-CELL_MEETING_KINDS = kinds.codes("cell_meeting")
+CELL_MEETING_KINDS = kinds.KindCodes("cell_meeting")
 # Meetings whose quality is scored (design §3 "scoring").
-SCORED_KINDS = kinds.codes("scored")
+SCORED_KINDS = kinds.KindCodes("scored")
 
 # --- unit statuses --------------------------------------------------------------------------
 

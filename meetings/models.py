@@ -33,14 +33,8 @@ def _same_month_q(field: str) -> Q:
 
 
 class Meeting(models.Model):
-    class Kind(models.TextChoices):
-        REGULAR = "thuong_ky", _("Sinh hoạt thường kỳ")
-        THEMATIC = "chuyen_de", _("Sinh hoạt chuyên đề")
-        COMBINED = "ket_hop", _("Sinh hoạt thường kỳ kết hợp chuyên đề")
-        FORUM = "dien_dan", _("Diễn đàn")
-        COMMITTEE = "chi_uy", _("Họp chi ủy")
-        PARTY_GROUP = "to_dang", _("Sinh hoạt tổ đảng")
-        EXTRAORDINARY = "bat_thuong", _("Sinh hoạt bất thường")
+    # The built-in kinds by name (``Meeting.Kind.REGULAR``), from the registry (meetings/kinds.py).
+    Kind = models.TextChoices("Kind", [(kinds.get(code).name, (code, kinds.get(code).label)) for code in kinds.BUILT_IN])
 
     class Mode(models.TextChoices):
         IN_PERSON = "in_person", _("Trực tiếp")
@@ -55,13 +49,14 @@ class Meeting(models.Model):
         CANCELLED = "cancelled", _("Đã hủy")
 
     # Kinds that are "the" regular meeting of the month: at most one per cell and month.
-    REGULAR_KINDS = kinds.codes("regular")
+    REGULAR_KINDS = kinds.KindCodes("regular")
     # Kinds whose minimum length is 90 minutes (120 when combined with a thematic meeting).
     MIN_MINUTES = kinds.min_minutes()
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="meetings",
                                      verbose_name=_("Chi bộ"))
-    kind = models.CharField(_("Loại buổi sinh hoạt"), max_length=12, choices=Kind.choices, default=Kind.REGULAR)
+    kind = models.CharField(_("Loại buổi sinh hoạt"), max_length=12, choices=kinds.choices,
+                            default=Kind.REGULAR)
     period_month = models.DateField(_("Sinh hoạt của tháng"), help_text=_("Ngày đầu tháng mà buổi sinh hoạt tính cho."))
     planned_start = models.DateTimeField(_("Dự kiến bắt đầu"))
     planned_end = models.DateTimeField(_("Dự kiến kết thúc"))
@@ -149,7 +144,7 @@ class Meeting(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "period_month"],
-                condition=Q(kind__in=["thuong_ky", "ket_hop"]) & ~Q(state="cancelled"),
+                condition=Q(kind__in=list(kinds.codes("regular"))) & ~Q(state="cancelled"),
                 name="meeting_one_regular_per_month",
             ),
             models.UniqueConstraint(fields=["organisation", "notice_term", "notice_number"],
@@ -180,11 +175,11 @@ class Meeting(models.Model):
             # may fall in the month before: only the regular kinds are bound.)
             models.CheckConstraint(condition=Q(period_month__day=1), name="meeting_period_first_day"),
             models.CheckConstraint(
-                condition=~Q(kind__in=["thuong_ky", "ket_hop"]) | _same_month_q("planned_start"),
+                condition=~Q(kind__in=list(kinds.codes("regular"))) | _same_month_q("planned_start"),
                 name="meeting_regular_planned_in_its_month",
             ),
             models.CheckConstraint(
-                condition=~Q(kind__in=["thuong_ky", "ket_hop"]) | Q(actual_start__isnull=True)
+                condition=~Q(kind__in=list(kinds.codes("regular"))) | Q(actual_start__isnull=True)
                 | _same_month_q("actual_start"),
                 name="meeting_regular_held_in_its_month",
             ),

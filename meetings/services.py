@@ -24,7 +24,7 @@ from lib.formatting import time_and_day
 from lib.uploads import check_named
 
 from . import calendar as meeting_calendar
-from . import selectors
+from . import kinds, selectors
 from .models import (
     MEETING_EARLIEST,
     MEETING_MAX_LENGTH,
@@ -71,22 +71,6 @@ _STEP_TITLES = {
     Step.CLOSE: gettext_lazy("Bế mạc"),
 }
 
-_REGULAR_STEPS = [Step.OPENING, Step.NEWS, Step.LAST_RESULTS, Step.OPINIONS, Step.NEXT_TASKS, Step.DISCUSSION,
-                  Step.PARTY_WORK, Step.CONCLUSION, Step.SELF_SCORE, Step.MINUTES, Step.CLOSE]
-
-AGENDA_TEMPLATES = {
-    Meeting.Kind.REGULAR: _REGULAR_STEPS,
-    Meeting.Kind.PARTY_GROUP: _REGULAR_STEPS,
-    Meeting.Kind.COMBINED: _REGULAR_STEPS[:7] + [Step.TOPIC] + _REGULAR_STEPS[7:],
-    Meeting.Kind.THEMATIC: [Step.OPENING, Step.TOPIC, Step.DISCUSSION, Step.CONCLUSION, Step.SELF_SCORE,
-                            Step.MINUTES, Step.CLOSE],
-    Meeting.Kind.FORUM: [Step.OPENING, Step.TOPIC, Step.DISCUSSION, Step.CONCLUSION, Step.MINUTES, Step.CLOSE],
-    Meeting.Kind.COMMITTEE: [Step.OPENING, Step.LAST_RESULTS, Step.NEXT_TASKS, Step.PARTY_WORK, Step.CONCLUSION,
-                             Step.MINUTES, Step.CLOSE],
-    Meeting.Kind.EXTRAORDINARY: [Step.OPENING, Step.TOPIC, Step.CONCLUSION, Step.MINUTES, Step.CLOSE],
-}
-
-
 def _open_tasks_note(meeting: Meeting) -> str:
     """The open tasks of the cell's last adopted meeting, one line each, for "results of last month"."""
     previous = selectors.last_adopted_meeting(cell=meeting.organisation, before=meeting.planned_start)
@@ -100,7 +84,7 @@ def _open_tasks_note(meeting: Meeting) -> str:
 
 def _build_agenda(meeting: Meeting) -> None:
     items = []
-    for order, step in enumerate(AGENDA_TEMPLATES[meeting.kind], start=1):
+    for order, step in enumerate(kinds.get(meeting.kind).agenda, start=1):
         title = str(_STEP_TITLES[step])
         if step == Step.TOPIC and meeting.topic:
             title = _("Chuyên đề: %(topic)s") % {"topic": meeting.topic}

@@ -14,7 +14,8 @@ def test_every_model_kind_is_registered_and_the_tuples_come_from_the_registry():
 
 
 def test_a_registered_kind_shows_in_the_derived_tuples_by_its_flags():
-    kinds.register(kinds.MeetingKind("thu_nghiem", thematic=True, cell_meeting=True))
+    kinds.register(kinds.MeetingKind("thu_nghiem", "TRIAL", "Thử nghiệm", ("opening", "close"), thematic=True,
+                                     cell_meeting=True))
     try:
         assert "thu_nghiem" in kinds.codes("thematic") and "thu_nghiem" in kinds.codes("cell_meeting")
         assert "thu_nghiem" not in kinds.codes("regular") and "thu_nghiem" not in kinds.codes("scored")

@@ -13,9 +13,8 @@ import random
 from django.utils import timezone
 
 from cells.models import Member, Organisation
-
-from .models import AnnualRating
-from .selectors import regime_for
+from scoring.models import AnnualRating
+from scoring.selectors import regime_for
 
 RATING_WEIGHTS = {"htxsnv": 15, "httnv": 72, "htnv": 11, "khtnv": 2}
 DECISION_DAY = 22  # of December
@@ -71,3 +70,81 @@ def build_demo_ratings(*, rng: random.Random, today: datetime.date) -> int:
         AnnualRating.objects.filter(year=year, decided_at=decided_on(year)).update(
             created_at=opened_on(year), updated_at=decided_on(year))
     return len(rows)
+
+
+def demo_confirmers() -> list[tuple[str, object]]:
+    """The demo accounts that confirm meeting scores, with the path of the organisation their role covers."""
+    from cells.models import RoleAssignment
+    from demo.cells import DEMO_USERNAMES
+    from scoring.selectors import CONFIRM_ROLES
+
+    assignments = (RoleAssignment.objects.filter(user__username__in=DEMO_USERNAMES, role__in=CONFIRM_ROLES,
+                                                 end__isnull=True)
+                   .select_related("user", "organisation"))
+    return [(a.organisation.path, a.user) for a in assignments]
+
+
+def confirmer_for(cell, confirmers):
+    """The nearest upper level of ``cell`` among the demo accounts: the officer of its own đảng ủy cơ sở
+    when there is one, else the Khối's admin. Nobody confirms a cell outside their subtree."""
+    above = [(path, user) for path, user in confirmers if cell.path.startswith(path) and cell.path != path]
+    return max(above, key=lambda item: len(item[0]))[1] if above else None
+
+
+def prefill_demo_scores(cell, *, confirmers=None) -> int:
+    """Hook: pre-fill (and self-adopt) the meeting scores of ``cell``'s held meetings with the scoring app,
+    and have the upper level confirm those older than two months.
+
+    Off by default (``seed_demo --scores``): the scoring app scores one meeting at a time through its
+    services, which suits the featured cell's dozen meetings, not the whole province. The services
+    stamp every row and audit entry with the seed's moment; they are moved back to when the cell
+    adopted its score (with the minutes) and when the upper level confirmed it.
+    """
+    import datetime
+
+    from cells.models import AuditEntry
+    from demo import cells as demo
+    from demo.meetings import meetings_to_score
+    from scoring.models import MeetingScore, MeetingScoreLine
+    from scoring.services import meeting_score_confirm, meeting_score_prefill_bulk
+
+    meetings = meetings_to_score(cell=cell)
+    first_entry = (AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    scored = meeting_score_prefill_bulk(meetings=meetings, adopt=True)
+    # The upper level has confirmed all but the last two months, which still wait for it.
+    officer = confirmer_for(cell, demo_confirmers() if confirmers is None else confirmers)
+    now = timezone.now()
+    cutoff = now - datetime.timedelta(days=60)
+    if officer is not None:
+        for score in MeetingScore.objects.filter(meeting__in=[m for m in meetings if m.planned_start < cutoff],
+                                                 state=MeetingScore.State.SELF_ADOPTED):
+            meeting_score_confirm(score=score, by=officer)
+
+    rng = random.Random(f"{demo.DEMO_SEED}-{cell.path}")  # not the primary keys: --reset renumbers
+    by_meeting = {m.pk: m for m in meetings}
+    scores, moments = [], {}
+    for score in MeetingScore.objects.filter(meeting__in=meetings).order_by("meeting__planned_start"):
+        meeting = by_meeting[score.meeting_id]
+        # Minutes not adopted yet: the score half an hour after the meeting (over at least 45 minutes
+        # before now, see demo.meetings.OVER_AFTER).
+        adopted = meeting.adopted_at or meeting.actual_end + datetime.timedelta(minutes=30)
+        confirmed = None
+        if score.confirmed_at is not None:  # only meetings older than two months
+            confirmed = min(adopted + datetime.timedelta(days=rng.randint(3, 20), hours=rng.randint(0, 6)),
+                            now - datetime.timedelta(minutes=1))
+        moments[score.pk] = (adopted, confirmed)
+        scores.append((score.pk, adopted, adopted if score.self_adopted_at else None, confirmed, confirmed or adopted))
+    demo.set_columns(MeetingScore, ("created_at", "self_adopted_at", "confirmed_at", "updated_at"), scores)
+    score_of_line = dict(MeetingScoreLine.objects.filter(score_id__in=moments).values_list("pk", "score_id"))
+    entries = []
+    for pk, object_type, object_id, action in AuditEntry.objects.filter(pk__gte=first_entry).values_list(
+            "pk", "object_type", "object_id", "action"):
+        score_id = (int(object_id) if object_type == "scoring.meetingscore" else
+                    score_of_line.get(int(object_id)) if object_type == "scoring.meetingscoreline" else None)
+        if score_id not in moments:
+            continue
+        adopted, confirmed = moments[score_id]
+        upper = action.endswith((".confirm", ".override"))
+        entries.append((pk, confirmed if upper and confirmed else adopted))
+    demo.set_columns(AuditEntry, ("created_at",), entries)
+    return scored

@@ -5,6 +5,7 @@ history (``demo.meetings``), the ratings and, when asked, the scores (``demo.sco
 (``bench/data.py``) calls it with a ``demo.cells.Scale`` of its own as ``scale`` and ``history_months``.
 """
 
+import argparse
 import random
 import time
 
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=demo.DEMO_SEED, help="Hạt giống ngẫu nhiên (mặc định 2026).")
         parser.add_argument("--scores", action="store_true",
                             help="Chấm điểm sơ bộ các buổi sinh hoạt của chi bộ demo (cần ứng dụng chấm điểm).")
+        # bench/data.py: the months of history of a scale it passes in as a demo.cells.Scale (not on the command line).
+        parser.add_argument("--history-months", type=int, default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args, scale, if_empty, reset, accounts, seed, scores=False, history_months=None, **options):
         if accounts:

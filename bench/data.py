@@ -1,9 +1,8 @@
 """The benchmark data sets: the demo generator at province and ``large`` scale, plus scores and ratings.
 
 The tree, members, books and three years of meetings come from the demo generator itself
-(``manage.py seed_demo``, i.e. ``cells.demo`` and ``meetings.demo``, all bulk inserts). The
-``large`` and ``tiny`` scales are registered in ``cells.demo.SCALES`` in this process only, so the
-command builds them exactly like ``province``. The generator scores only the featured cell's
+(``manage.py seed_demo``, i.e. ``demo.cells`` and ``demo.meetings``, all bulk inserts), called with
+the bench's own scale as a ``demo.cells.Scale`` argument, so every scale is built exactly like ``province``. The generator scores only the featured cell's
 meetings (through the scoring services, one meeting at a time), so this module adds, with bulk
 inserts, what the dashboards and the annual report read besides: an official score for every
 held, scored meeting whose minutes were adopted, and the yearly ratings of organisations and members.
@@ -46,20 +45,11 @@ SCALES = {
 MARKER_TABLE = "bench_build"
 
 
-def register_scale(scale: BenchScale) -> None:
-    """Make ``seed_demo --scale <name>`` know ``scale`` in this process (the module is not edited)."""
-    from cells import demo
+def demo_scale(scale: BenchScale):
+    """``scale`` as the demo generator's ``Scale``, passed to ``seed_demo`` as an argument."""
+    from demo.cells import Scale
 
-    demo.SCALES.setdefault(scale.name, demo.Scale(tccs=scale.tccs, cells=scale.cells, members=scale.members))
-    demo.HISTORY_MONTHS.setdefault(scale.name, scale.months)
-
-
-def unregister_scale(scale: BenchScale) -> None:
-    from cells import demo
-
-    if scale.name not in ("demo", "province"):
-        demo.SCALES.pop(scale.name, None)
-        demo.HISTORY_MONTHS.pop(scale.name, None)
+    return Scale(tccs=scale.tccs, cells=scale.cells, members=scale.members)
 
 
 # --- the database --------------------------------------------------------------------------
@@ -125,13 +115,12 @@ def build(scale: BenchScale, *, log=print) -> dict:
 
     from cells.models import Organisation
 
-    register_scale(scale)
     _marker_table()
     timings = {}
     started = time.perf_counter()
     out = io.StringIO()
     reset = Organisation.objects.exists()
-    call_command("seed_demo", scale=scale.name, reset=reset, seed=SEED, stdout=out, stderr=out)
+    call_command("seed_demo", scale=demo_scale(scale), history_months=scale.months, reset=reset, seed=SEED, stdout=out, stderr=out)
     timings["seed_demo"] = time.perf_counter() - started
     summary = out.getvalue().strip().splitlines()
     log(f"  seed_demo --scale {scale.name}{' --reset' if reset else ''}: {timings['seed_demo']:.1f} s")
@@ -254,7 +243,7 @@ def add_meeting_scores(*, rng: random.Random) -> int:
 
 
 def add_annual_ratings(*, rng: random.Random) -> int:
-    """Yearly ratings of every TCCS, chi bộ and active member for the last three years (``scoring.demo``).
+    """Yearly ratings of every TCCS, chi bộ and active member for the last three years (``demo.scoring``).
 
     Past years are decided by the upper committee; the current year is self-assessed only (the
     decisions come in December), as in a real November. Loaded with COPY.
@@ -262,7 +251,7 @@ def add_annual_ratings(*, rng: random.Random) -> int:
     from django.db import transaction
     from django.utils import timezone
 
-    from scoring.demo import demo_rating_rows
+    from demo.scoring import demo_rating_rows
     from scoring.models import AnnualRating
 
     rows = demo_rating_rows(rng=rng, today=timezone.localdate())

@@ -45,7 +45,7 @@ CHROME_FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usa
 LCP_TARGET_S = 1.5
 TRANSFER_TARGET_KB = 150.0
 ATTEMPTS = 3
-PASSWORD = "demo-2026"  # cells.demo.DEMO_PASSWORD
+PASSWORD = "demo-2026"  # demo.cells.DEMO_PASSWORD
 
 
 def _python() -> str:

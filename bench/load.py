@@ -108,15 +108,15 @@ def prepare_plan(*, rsvp_margin: datetime.timedelta) -> dict:
     from django.urls import reverse
     from django.utils import timezone
 
-    from cells.demo import DEMO_PASSWORD
     from cells.models import Member, Organisation, RoleAssignment
+    from demo.cells import DEMO_PASSWORD
     from meetings.models import Attendance, Meeting
     from meetings.services import rsvp_token
 
     users = {u.username: u for u in get_user_model().objects.filter(username__in=["capuy", "danguy", "bithu"])}
     missing = {"capuy", "danguy", "bithu"} - set(users)
     if missing:
-        sys.exit(f"the demo accounts {sorted(missing)} are missing from the data set (cells.demo creates them)")
+        sys.exit(f"the demo accounts {sorted(missing)} are missing from the data set (demo.cells creates them)")
     root = Organisation.objects.get(depth=1, kind=Organisation.Kind.KHOI)
     cell = Organisation.objects.get(pk=RoleAssignment.objects.filter(user=users["bithu"])
                                     .values_list("organisation", flat=True).first())

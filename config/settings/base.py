@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "meetings",
     "scoring",
     "reports",
+    "demo",  # the top layer: demo data, seed_demo, backup, restore
 ]
 
 MIDDLEWARE = [

@@ -13,8 +13,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from cells.demo import DEMO_PASSWORD
 from cells.models import Member, Notification, Organisation, Position
+from demo.cells import DEMO_PASSWORD
 from meetings.models import Meeting, Task
 from meetings.services import rsvp_token
 from scoring.models import AnnualRating, MeetingScore
@@ -178,8 +178,8 @@ def demo(transactional_db):
     """The demo Khối, with the featured cell's meetings scored (as ``seed_demo --scores`` does, for one cell)."""
     from django.contrib.auth import get_user_model
 
-    from cells.management.commands.seed_demo import prefill_demo_scores
     from cells.selectors import second_factor_required
+    from demo.scoring import prefill_demo_scores
     from tests.factories import totp_device
 
     restore_seeded_rows()
@@ -224,7 +224,7 @@ def test_member_pages_at_360_px_pass_axe_and_every_tap_target_is_24_px_or_spaced
 
 
 def test_the_page_list_covers_every_role_of_the_demo():
-    from cells.demo import DEMO_USERNAMES
+    from demo.cells import DEMO_USERNAMES
 
     assert {page.role for page in PAGES} == {None, *DEMO_USERNAMES}
     assert len({(page.role, page.name) for page in PAGES}) == len(PAGES)

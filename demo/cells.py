@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import CASCADE, PROTECT, RESTRICT, ProtectedError, RestrictedError
 from django.utils import timezone
 
-from .models import (
+from cells.models import (
     PATH_STEP_WIDTH,
     CellDocument,
     CellMembership,
@@ -41,7 +41,7 @@ from .models import (
     cell_document_upload_to,
     path_step,
 )
-from .selectors import COMMITTEE_THRESHOLD
+from cells.selectors import COMMITTEE_THRESHOLD
 
 DEMO_SEED = 2026
 DEMO_PASSWORD = "demo-2026"
@@ -1038,7 +1038,7 @@ def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, 
     """
     from django.core.files.base import ContentFile
 
-    from .dues import dues_payments_bulk_create
+    from cells.dues import dues_payments_bulk_create
 
     today = today or timezone.localdate()
     now = timezone.now()
@@ -1144,8 +1144,8 @@ def _demo_remittances_and_funds(*, cells, months, today: datetime.date, rng: ran
     """
     from django.db.models import Sum
 
-    from .dues import dues_share
-    from .models import CellFundEntry, DuesRemittance
+    from cells.dues import dues_share
+    from cells.models import CellFundEntry, DuesRemittance
 
     collected = {
         (row["organisation"], row["month"]): row["total"]

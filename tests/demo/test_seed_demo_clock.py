@@ -1,6 +1,6 @@
 """The demo generator on every day of the year: ``seed_demo`` run with the clock moved to the days
 where month, quarter, year and planning-deadline arithmetic goes wrong, and the demo's invariants
-checked at each (``tests/cells/demo_checks.py``).
+checked at each (``tests/demo/demo_checks.py``).
 
 Times are local (Asia/Ho_Chi_Minh): 23:30 is the evening's last half hour, 00:30 a new month's first;
 10:00 on 02/12 and 14:30 on 15/06 fall in the hours of the day's meetings.
@@ -17,9 +17,9 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from cells import demo
 from cells.models import Organisation
-from meetings.demo import window_start
+from demo import cells as demo
+from demo.meetings import window_start
 from meetings.models import Meeting
 
 from . import demo_checks
@@ -86,7 +86,7 @@ def test_the_demo_holds_together_on_any_day(moment, clock_scale, tmp_path, setti
 
 
 def test_a_meeting_that_would_be_under_way_at_seed_time_moves_to_another_weekday():
-    from meetings.demo import _Builder
+    from demo.meetings import _Builder
 
     def builder_at(moment):
         with time_machine.travel(moment, tick=False):

@@ -18,9 +18,9 @@ from django.db import connection
 from django.db.models.signals import pre_save
 from django.utils import timezone
 
-from cells.management.commands.backup import adopted_minutes_checksum, row_counts
-from cells.management.commands.restore import delete_backed_up_rows
 from cells.models import AuditEntry, Organisation
+from demo.management.commands.backup import adopted_minutes_checksum, row_counts
+from demo.management.commands.restore import delete_backed_up_rows
 from lib import encryption
 from meetings.models import Attendance, Meeting, MeetingDocument
 from tests.conftest import require_or_skip
@@ -269,7 +269,7 @@ def test_a_backup_taken_while_a_secretary_writes_restores_on_a_fresh_postgresql(
     meetings the dump had not written). Here a real thread on its own connection creates, publishes
     and amends while the backup runs, and is made to commit between the dump of the meetings and the
     dump of their attendance; the backup must still be one moment, and restore exactly."""
-    from cells.management.commands import backup as backup_command
+    from demo.management.commands import backup as backup_command
     from meetings import services as meeting_services
 
     adopted = Meeting.objects.get(state=Meeting.State.MINUTES_ADOPTED)

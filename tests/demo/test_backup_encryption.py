@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from cells.management.commands.backup import adopted_minutes_checksum, row_counts
 from cells.models import Member, Organisation
+from demo.management.commands.backup import adopted_minutes_checksum, row_counts
 from lib import encryption
 
 from .test_backup import media_files, wipe

@@ -1,9 +1,11 @@
 """Load the demo Khối: ``manage.py seed_demo [--scale demo|province] [--reset | --if-empty] [--accounts]``.
 
-The command wires the apps together: the tree and the cells' books (``cells.demo``), then the meeting
-history (``meetings.demo``, imported here lazily: cells is the lower layer and never imports meetings).
+The command wires the apps together: the tree and the cells' books (``demo.cells``), then the meeting
+history (``demo.meetings``), the ratings and, when asked, the scores (``demo.scoring``). The benchmark
+(``bench/data.py``) calls it with a ``demo.cells.Scale`` of its own as ``scale`` and ``history_months``.
 """
 
+import argparse
 import random
 import time
 
@@ -11,8 +13,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from cells import demo
-from cells.models import Member, Organisation, RoleAssignment
+from cells.models import Member, Organisation
+from demo import cells as demo
+from demo import meetings as meetings_demo
+from demo.scoring import build_demo_ratings, demo_confirmers, prefill_demo_scores
 
 
 class Command(BaseCommand):
@@ -32,8 +36,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=demo.DEMO_SEED, help="Hạt giống ngẫu nhiên (mặc định 2026).")
         parser.add_argument("--scores", action="store_true",
                             help="Chấm điểm sơ bộ các buổi sinh hoạt của chi bộ demo (cần ứng dụng chấm điểm).")
+        # bench/data.py: the months of history of a scale it passes in as a demo.cells.Scale (not on the command line).
+        parser.add_argument("--history-months", type=int, default=None, help=argparse.SUPPRESS)
 
-    def handle(self, *args, scale, if_empty, reset, accounts, seed, scores=False, **options):
+    def handle(self, *args, scale, if_empty, reset, accounts, seed, scores=False, history_months=None, **options):
         if accounts:
             self._print_accounts()
             return
@@ -47,11 +53,10 @@ class Command(BaseCommand):
                 "Chạy lại với --reset để xóa và tạo lại dữ liệu mẫu."
             )
 
-        from meetings import demo as meetings_demo
-        from scoring.demo import build_demo_ratings
-
         today = timezone.localdate()
-        history = demo.HISTORY_MONTHS[scale]
+        # A name of demo.SCALES (the command line), or a demo.Scale passed in (bench/data.py).
+        plan = demo.SCALES[scale] if isinstance(scale, str) else scale
+        history = history_months if history_months is not None else demo.HISTORY_MONTHS[scale]
         # One transaction: a failed build leaves the old data in place.
         with transaction.atomic():
             started = time.perf_counter()
@@ -65,7 +70,7 @@ class Command(BaseCommand):
                 started = time.perf_counter()
             phases = {}
             mark = time.perf_counter()
-            result = demo.build_demo(scale=scale, rng=random.Random(seed), today=today)
+            result = demo.build_demo(scale=plan, rng=random.Random(seed), today=today)
             demo.add_previous_terms(before=meetings_demo.history_start(today=today, months=history))
             phases["tree"], mark = time.perf_counter() - mark, time.perf_counter()
             books = demo.build_demo_books(rng=random.Random(seed + 1), today=today, featured_cell=result.featured_cell,
@@ -115,78 +120,3 @@ class Command(BaseCommand):
             if index == 0:
                 self.stdout.write("  ".join("-" * width for width in widths))
         self.stdout.write(f"\nMật khẩu của mọi tài khoản demo: {demo.DEMO_PASSWORD}")
-
-
-def demo_confirmers() -> list[tuple[str, object]]:
-    """The demo accounts that confirm meeting scores, with the path of the organisation their role covers."""
-    from scoring.selectors import CONFIRM_ROLES
-
-    assignments = (RoleAssignment.objects.filter(user__username__in=demo.DEMO_USERNAMES, role__in=CONFIRM_ROLES,
-                                                 end__isnull=True)
-                   .select_related("user", "organisation"))
-    return [(a.organisation.path, a.user) for a in assignments]
-
-
-def confirmer_for(cell, confirmers):
-    """The nearest upper level of ``cell`` among the demo accounts: the officer of its own đảng ủy cơ sở
-    when there is one, else the Khối's admin. Nobody confirms a cell outside their subtree."""
-    above = [(path, user) for path, user in confirmers if cell.path.startswith(path) and cell.path != path]
-    return max(above, key=lambda item: len(item[0]))[1] if above else None
-
-
-def prefill_demo_scores(cell, *, confirmers=None) -> int:
-    """Hook: pre-fill (and self-adopt) the meeting scores of ``cell``'s held meetings with the scoring app,
-    and have the upper level confirm those older than two months.
-
-    Off by default (``seed_demo --scores``): the scoring app scores one meeting at a time through its
-    services, which suits the featured cell's dozen meetings, not the whole province. The services
-    stamp every row and audit entry with the seed's moment; they are moved back to when the cell
-    adopted its score (with the minutes) and when the upper level confirmed it.
-    """
-    import datetime
-
-    from cells.models import AuditEntry
-    from meetings.demo import meetings_to_score
-    from scoring.models import MeetingScore, MeetingScoreLine
-    from scoring.services import meeting_score_confirm, meeting_score_prefill_bulk
-
-    meetings = meetings_to_score(cell=cell)
-    first_entry = (AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    scored = meeting_score_prefill_bulk(meetings=meetings, adopt=True)
-    # The upper level has confirmed all but the last two months, which still wait for it.
-    officer = confirmer_for(cell, demo_confirmers() if confirmers is None else confirmers)
-    now = timezone.now()
-    cutoff = now - datetime.timedelta(days=60)
-    if officer is not None:
-        for score in MeetingScore.objects.filter(meeting__in=[m for m in meetings if m.planned_start < cutoff],
-                                                 state=MeetingScore.State.SELF_ADOPTED):
-            meeting_score_confirm(score=score, by=officer)
-
-    rng = random.Random(f"{demo.DEMO_SEED}-{cell.path}")  # not the primary keys: --reset renumbers
-    by_meeting = {m.pk: m for m in meetings}
-    scores, moments = [], {}
-    for score in MeetingScore.objects.filter(meeting__in=meetings).order_by("meeting__planned_start"):
-        meeting = by_meeting[score.meeting_id]
-        # Minutes not adopted yet: the score half an hour after the meeting (over at least 45 minutes
-        # before now, see meetings.demo.OVER_AFTER).
-        adopted = meeting.adopted_at or meeting.actual_end + datetime.timedelta(minutes=30)
-        confirmed = None
-        if score.confirmed_at is not None:  # only meetings older than two months
-            confirmed = min(adopted + datetime.timedelta(days=rng.randint(3, 20), hours=rng.randint(0, 6)),
-                            now - datetime.timedelta(minutes=1))
-        moments[score.pk] = (adopted, confirmed)
-        scores.append((score.pk, adopted, adopted if score.self_adopted_at else None, confirmed, confirmed or adopted))
-    demo.set_columns(MeetingScore, ("created_at", "self_adopted_at", "confirmed_at", "updated_at"), scores)
-    score_of_line = dict(MeetingScoreLine.objects.filter(score_id__in=moments).values_list("pk", "score_id"))
-    entries = []
-    for pk, object_type, object_id, action in AuditEntry.objects.filter(pk__gte=first_entry).values_list(
-            "pk", "object_type", "object_id", "action"):
-        score_id = (int(object_id) if object_type == "scoring.meetingscore" else
-                    score_of_line.get(int(object_id)) if object_type == "scoring.meetingscoreline" else None)
-        if score_id not in moments:
-            continue
-        adopted, confirmed = moments[score_id]
-        upper = action.endswith((".confirm", ".override"))
-        entries.append((pk, confirmed if upper and confirmed else adopted))
-    demo.set_columns(AuditEntry, ("created_at",), entries)
-    return scored

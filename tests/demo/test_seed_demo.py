@@ -14,7 +14,6 @@ from django.db.models import Count, F, Max, Q
 from django.test import override_settings
 from django.utils import timezone
 
-from cells.demo import DEMO_PASSWORD, DEMO_USERNAMES, TERM_NAME, reset_demo
 from cells.models import (
     PATH_STEP_WIDTH,
     AuditEntry,
@@ -32,8 +31,9 @@ from cells.models import (
     RoleAssignment,
     Term,
 )
+from demo.cells import DEMO_PASSWORD, DEMO_USERNAMES, TERM_NAME, reset_demo
+from demo.meetings import reset_demo_meetings, window_start
 from meetings import selectors as meeting_selectors
-from meetings.demo import reset_demo_meetings, window_start
 from meetings.models import Attendance, Meeting, Opinion, Resolution, Task, Vote
 from meetings.services import rsvp_read_token
 from meetings.votes import vote_base
@@ -513,7 +513,7 @@ def test_memberships_start_at_admission_or_at_a_transfer_in_that_says_from_where
 
 
 def test_officers_confirm_scores_only_inside_their_own_subtree(seeded):
-    from cells.management.commands.seed_demo import prefill_demo_scores
+    from demo.scoring import prefill_demo_scores
     from scoring.selectors import can_confirm
 
     officer = RoleAssignment.objects.get(user__username="danguy", role=Role.TCCS_OFFICER)

@@ -30,7 +30,6 @@ from django.db.models import SET_NULL, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from cells.demo import set_columns
 from cells.models import (
     CellMembership,
     Exemption,
@@ -41,10 +40,10 @@ from cells.models import (
     Suspension,
     Term,
 )
-
-from . import kinds, votes
-from .models import AgendaItem, Amendment, Attendance, Meeting, MeetingDocument, Opinion, Resolution, Task, Vote
-from .services import _STEP_TITLES, attendance_counts_refresh, rsvp_url
+from demo.cells import set_columns
+from meetings import kinds, votes
+from meetings.models import AgendaItem, Amendment, Attendance, Meeting, MeetingDocument, Opinion, Resolution, Task, Vote
+from meetings.services import _STEP_TITLES, attendance_counts_refresh, rsvp_url
 
 BATCH_SIZE = 2000
 Step = AgendaItem.Step
@@ -901,7 +900,7 @@ def reset_demo_meetings() -> int:
     Rows of other apps that point at meetings (scores…) are deleted or unlinked first, then each
     meeting table is emptied with one DELETE, children first.
     """
-    from cells.demo import _purge
+    from demo.cells import _purge
 
     tables = [Opinion, Vote, Task.assignees.through, Task, Resolution, Attendance, AgendaItem,
               Meeting.upper_guests.through, MeetingDocument, Amendment, Meeting]

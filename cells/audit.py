@@ -29,13 +29,13 @@ from django.utils.translation import gettext as _
 
 from lib.formatting import moment_text
 
-from .models import Role
+from .permissions import roles_with
 from .privacy import PERSONAL_FIELDS, mask
 from .selectors import _root_paths, sees_whole_khoi
 
 EMPTY = "—"
 # Who reads the log: the Khối's Ban Tổ chức, and a TCCS officer over their subtree.
-AUDIT_ROLES = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER})
+AUDIT_ROLES = roles_with("audit.read")  # the permission table, cells/permissions.py
 # Fields every snapshot carries that say nothing to a reader.
 HIDDEN_FIELDS = frozenset({"id", "created_at", "updated_at", "path", "depth", "scheme_snapshot"})
 # A nested value (a scheme's criteria) is shown to this depth; below it, as a count of items.

@@ -1,4 +1,4 @@
-from .selectors import MANAGE_MEMBERS, READ_MEMBERS, roles_of
+from .permissions import permissions_of, roles_of
 
 
 def navigation(request):
@@ -8,13 +8,14 @@ def navigation(request):
         return {}
     if getattr(request, "second_factor_pending", False):
         return {"second_factor_pending": True}  # between the password and the code: no menu
-    roles = roles_of(user)
+    can = permissions_of(user)  # the permission table (cells/permissions.py), never role names here
     return {
         "nav": {
-            "roles": roles,
-            "organisations": bool(roles & READ_MEMBERS),
-            "members": bool(roles & READ_MEMBERS),
-            "manage_members": bool(roles & MANAGE_MEMBERS),
+            "roles": roles_of(user),
+            "can": can,
+            "organisations": can["members_read"],
+            "members": can["members_read"],
+            "manage_members": can["members_manage"],
             "admin": user.is_staff,
             "own_profile": hasattr(user, "member"),
         }

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import Member, Role
+from .permissions import can, roles_with
 
 # The identifiers masked everywhere: a citizen ID opens every state record of a person, a phone
 # number reaches them directly. (Name, dates and party card stay readable: they are what the cell's
@@ -31,7 +32,7 @@ PERSONAL_FIELDS = ("citizen_id", "phone")
 # - cell_secretary: the bí thư / phó bí thư of the member's own cell contacts and registers the member.
 # Not a committee_viewer (reads dashboards and figures, needs no identifier), not the cell's clerk
 # (takes minutes), not another cell's secretary (not their member), not a plain member about others.
-PERSONAL_DATA_ROLES = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER, Role.CELL_SECRETARY})
+PERSONAL_DATA_ROLES = roles_with("personal.see")  # the permission table, cells/permissions.py
 
 # A header line in every file the portal writes with members' personal data (exports, their PDFs).
 PERSONAL_DATA_NOTICE = gettext_lazy(
@@ -45,7 +46,7 @@ def can_see_personal(user, member: Member) -> bool:
     The member themself may: a data subject has the right to know the data held about them
     (Luật 91/2025/QH15). A member who has left the Khối (no cell) is read by a whole-Khối admin only.
     """
-    from .selectors import roles_of, roles_over, sees_whole_khoi
+    from .selectors import roles_of, sees_whole_khoi
 
     if not getattr(user, "is_authenticated", False):
         return False
@@ -53,7 +54,7 @@ def can_see_personal(user, member: Member) -> bool:
         return True
     if member.organisation_id is None:
         return sees_whole_khoi(user) and Role.KHOI_ADMIN in roles_of(user)
-    return bool(roles_over(user, member.organisation) & PERSONAL_DATA_ROLES)
+    return can(user, "personal.see", member.organisation)
 
 
 def may_see_personal_somewhere(user) -> bool:

@@ -32,12 +32,14 @@ from .models import (
     Suspension,
     UserSession,
 )
+from .permissions import can, role_assignments_of, roles_of, roles_over, roles_with  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from .dues import DuesShare
 
-MANAGE_MEMBERS = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER})
-READ_MEMBERS = MANAGE_MEMBERS | {Role.COMMITTEE_VIEWER, Role.CELL_SECRETARY, Role.CELL_CLERK}
+# The role sets the reads filter by, from the permission table (cells/permissions.py).
+MANAGE_MEMBERS = roles_with("members.manage")
+READ_MEMBERS = roles_with("members.read")
 ALL_ROLES = frozenset(Role.values)
 
 # Where each role may be held: the level whose work it is (design §2).
@@ -64,42 +66,7 @@ GRANTS = {
 # guessed or phished password of theirs exposes thousands of members. Staff accounts (the Django
 # admin) are held to it too (``second_factor_required``). A cell's secretary, clerk and members reach
 # one cell's records: for them it is offered on the account page, not imposed.
-SECOND_FACTOR_REQUIRED_ROLES = frozenset({Role.KHOI_ADMIN, Role.COMMITTEE_VIEWER, Role.TCCS_OFFICER})
-
-_CACHE_ATTR = "_cells_role_assignments"
-
-
-def role_assignments_of(user) -> list[RoleAssignment]:
-    """The user's assignments in force today, read once per request (cached on the user object)."""
-    if not user.is_authenticated:
-        return []
-    cached = getattr(user, _CACHE_ATTR, None)
-    if cached is not None:
-        return cached
-    today = timezone.localdate()
-    assignments = list(
-        RoleAssignment.objects.filter(user=user, start__lte=today)
-        .filter(Q(end__isnull=True) | Q(end__gte=today))
-        .select_related("organisation")
-        .order_by("organisation__path")
-    )
-    setattr(user, _CACHE_ATTR, assignments)
-    return assignments
-
-
-def roles_of(user) -> set[str]:
-    roles = {a.role for a in role_assignments_of(user)}
-    if user.is_authenticated and user.is_superuser:
-        roles.add(Role.KHOI_ADMIN)
-    return roles
-
-
-def roles_over(user, organisation: Organisation) -> set[str]:
-    """The roles the user holds on ``organisation`` through any of its ancestors (or itself)."""
-    if user.is_authenticated and user.is_superuser:
-        return set(ALL_ROLES)
-    return {a.role for a in role_assignments_of(user) if organisation.path.startswith(a.organisation.path)}
-
+SECOND_FACTOR_REQUIRED_ROLES = roles_with("second_factor.required")
 
 def _root_paths(user, roles) -> list[str] | None:
     """Paths of the subtrees the user covers with ``roles``; None means everything."""
@@ -220,7 +187,7 @@ def can_manage_member(user, member: Member) -> bool:
         return True
     if member.organisation is None:
         return False
-    return bool(roles_over(user, member.organisation) & MANAGE_MEMBERS)
+    return can(user, "members.manage", member.organisation)
 
 
 def get_member_for_user_or_404(user, pk, *, write: bool = False) -> Member:
@@ -234,7 +201,7 @@ def get_member_for_user_or_404(user, pk, *, write: bool = False) -> Member:
 
 
 def can_manage_members_somewhere(user) -> bool:
-    return bool(roles_of(user) & MANAGE_MEMBERS)
+    return can(user, "members.manage")
 
 
 def cells_for_member_forms(user) -> QuerySet[Organisation]:
@@ -420,11 +387,11 @@ def probation_reviews_due(*, organisations: QuerySet[Organisation], within_days:
 # --- the cell's books ----------------------------------------------------------------------
 
 # Who keeps a cell's books (documents, commitments, dues): its secretary and the managers above it.
-MANAGE_BOOKS = MANAGE_MEMBERS | {Role.CELL_SECRETARY}
+MANAGE_BOOKS = roles_with("books.keep")
 
 
 def can_keep_books(user, organisation: Organisation) -> bool:
-    return bool(roles_over(user, organisation) & MANAGE_BOOKS)
+    return can(user, "books.keep", organisation)
 
 
 def get_cell_for_books_or_404(user, pk, *, write: bool = False) -> Organisation:

@@ -28,14 +28,15 @@ from .forms import (
     TransferForm,
 )
 from .models import Organisation, Role
+from .permissions import can, require
 from .views_privacy import member_detail_context
 
 
 def home(request):
     """Send each user to the page their role starts from."""
-    if selectors.roles_of(request.user) & {Role.KHOI_ADMIN, Role.COMMITTEE_VIEWER, Role.TCCS_OFFICER}:
+    if can(request.user, "dashboards.see"):
         return redirect("reports:index")  # the Khối and đảng ủy cơ sở start on their dashboard
-    if selectors.roles_of(request.user) & selectors.READ_MEMBERS:
+    if can(request.user, "members.read"):
         # A secretary or clerk of one cell starts on that cell's page, others on the tree.
         # A secretary of one cell starts on what the cell must do this month; a clerk on the cell's page.
         visible = list(selectors.organisations_visible_to(request.user).values_list("pk", "kind")[:2])
@@ -115,8 +116,7 @@ def role_end(request, pk):
 
 def _filtered_members(request):
     """The filter form of the member list and the members it selects (list page and Excel export)."""
-    if not selectors.roles_of(request.user) & selectors.READ_MEMBERS:
-        raise PermissionDenied
+    require(request.user, "members.read")
     form = MemberFilterForm(request.GET or None, user=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
     members = selectors.member_list(
@@ -145,8 +145,7 @@ def member_detail(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def member_create(request):
-    if not selectors.can_manage_members_somewhere(request.user):
-        raise PermissionDenied
+    require(request.user, "members.manage")
     initial = {"organisation": request.GET.get("cell")}
     form = MemberCreateForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -281,8 +280,7 @@ def _import_page(request, *, form, sheet, cell, token=None):
 @require_http_methods(["GET", "POST"])
 def member_import(request):
     """Upload a member list and preview it; nothing is written until the user confirms a clean file."""
-    if not selectors.can_manage_members_somewhere(request.user):
-        raise PermissionDenied
+    require(request.user, "members.manage")
     form = MemberImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         token = member_excel.import_stash_save(session=request.session, file=form.cleaned_data["file"])
@@ -293,8 +291,7 @@ def member_import(request):
 @require_POST
 def member_import_columns(request):
     """The preview's mapping step: read the stashed file again with the columns the user mapped."""
-    if not selectors.can_manage_members_somewhere(request.user):
-        raise PermissionDenied
+    require(request.user, "members.manage")
     sheet, _mapping, cell, _owner = _import_sheet(request, take=False)
     if sheet is None:
         messages.error(request, _("Không tìm thấy tệp đã kiểm tra; hãy tải tệp lên lại."))
@@ -306,8 +303,7 @@ def member_import_columns(request):
 @require_POST
 def member_import_confirm(request):
     """Validate the previewed file again and write all its changes in one transaction, or none."""
-    if not selectors.can_manage_members_somewhere(request.user):
-        raise PermissionDenied
+    require(request.user, "members.manage")
     sheet, mapping, cell, owner = _import_sheet(request, take=True)
     if sheet is None:
         messages.error(request, _("Không tìm thấy tệp đã kiểm tra; hãy tải tệp lên lại."))

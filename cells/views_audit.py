@@ -7,7 +7,6 @@ subtrees only. Everyone else answers 403: the page names no object, so there is 
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -21,7 +20,8 @@ from lib.paging import page_of, query_without_page
 from . import audit
 from .audit import AUDIT_ROLES
 from .models import AuditEntry, Organisation
-from .selectors import _root_paths, _subtree_q, organisations_visible_to, roles_of, sees_whole_khoi
+from .permissions import can, require
+from .selectors import _root_paths, _subtree_q, organisations_visible_to, sees_whole_khoi
 
 PAGE_SIZE = 50
 # The export answers in one request: beyond this many rows, narrow the filters (the page says so).
@@ -33,7 +33,7 @@ EXPORT_CHUNK = 500
 
 
 def can_read_audit(user) -> bool:
-    return bool(roles_of(user) & AUDIT_ROLES)
+    return can(user, "audit.read")
 
 
 def audit_entries_visible_to(user) -> QuerySet[AuditEntry]:
@@ -134,8 +134,7 @@ class AuditFilterForm(forms.Form):
 
 
 def _filtered(request):
-    if not can_read_audit(request.user):
-        raise PermissionDenied
+    require(request.user, "audit.read")
     form = AuditFilterForm(request.GET or None, user=request.user)
     filters = {}
     if form.is_bound and form.is_valid():

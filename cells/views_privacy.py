@@ -12,6 +12,7 @@ from lib.forms import add_service_errors
 
 from . import privacy, selectors, services
 from .forms import CorrectionDecisionForm, CorrectionRequestForm
+from .permissions import require
 
 
 def member_detail_context(request, member, *, revealed=None) -> dict:
@@ -70,8 +71,7 @@ def my_personal_data(request):
 
 def correction_list(request):
     """The open correction requests of the members the officer manages."""
-    if not selectors.can_manage_members_somewhere(request.user):
-        raise PermissionDenied
+    require(request.user, "members.manage")
     corrections = selectors.corrections_to_decide(request.user)
     rows = [{"correction": c, "label": privacy.field_label(c.field),
              "current": privacy.mask(c.field, getattr(c.member, c.field)) if c.field in privacy.PERSONAL_FIELDS

@@ -11,19 +11,20 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from cells.models import CellMembership, Member, Organisation, Position, Role
+from cells.models import CellMembership, Member, Organisation, Position
+from cells.permissions import can, roles_with
 from cells.selectors import (
     READ_MEMBERS,
     organisations_visible_to,
-    roles_over,
 )
 from lib.formatting import clock, party_day, place_and_date
 
 from .models import AgendaItem, Attendance, CalendarFeed, Meeting, Opinion, Task, Vote
 from .votes import vote_base
 
-WRITE_MEETINGS = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER, Role.CELL_SECRETARY})
-MEMBER_ROLES = frozenset({Role.MEMBER, Role.CELL_CLERK})
+# From the permission table (cells/permissions.py).
+WRITE_MEETINGS = roles_with("meetings.write")
+MEMBER_ROLES = roles_with("meetings.attend")
 
 
 # --- access ------------------------------------------------------------------------------
@@ -41,7 +42,7 @@ def meetings_visible_to(user) -> QuerySet[Meeting]:
 
 
 def can_write_cell(user, organisation: Organisation) -> bool:
-    return bool(roles_over(user, organisation) & WRITE_MEETINGS)
+    return can(user, "meetings.write", organisation)
 
 
 def can_write_minutes(user, meeting: Meeting) -> bool:
@@ -51,7 +52,7 @@ def can_write_minutes(user, meeting: Meeting) -> bool:
     return bool(
         meeting.clerk_id
         and meeting.clerk.user_id == user.pk
-        and Role.CELL_CLERK in roles_over(user, meeting.organisation)
+        and can(user, "minutes.take", meeting.organisation)
     )
 
 

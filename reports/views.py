@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cells.permissions import require
 from lib import xlsx
 from lib.paging import page_of, query_without_page
 
@@ -24,8 +25,7 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 
 
 def index(request):
-    if not access.can_see_dashboards(request.user):
-        raise PermissionDenied
+    require(request.user, "dashboards.see")
     scope = access.dashboard_home_for(request.user)
     if scope is None:
         raise Http404
@@ -93,8 +93,7 @@ def report_run_status(request, run_pk):
 @require_POST
 def report_run_restart(request, run_pk):
     run = access.get_report_run_for_user_or_404(request.user, run_pk)
-    if not access.can_run_reports(request.user, run.organisation):
-        raise PermissionDenied
+    require(request.user, "reports.run", run.organisation)
     try:
         queued = services.report_run_restart(run=run, by=request.user)
     except ValidationError as error:

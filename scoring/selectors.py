@@ -14,15 +14,14 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cells.models import PATH_STEP_WIDTH, Member, Organisation, Position, Role
+from cells.models import PATH_STEP_WIDTH, Member, Organisation, Position
+from cells.permissions import can, roles_with
 from cells.selectors import (
-    MANAGE_MEMBERS,
     READ_MEMBERS,
     cell_summary,
     document_signer,
     exempt_member_ids,
     organisations_visible_to,
-    role_assignments_of,
     suspended_member_ids,
 )
 from lib.dates import months_before, quarter_start
@@ -40,26 +39,19 @@ SCORED_KINDS = indicators.SCORED_KINDS
 THEMATIC_KINDS = indicators.THEMATIC_KINDS
 HELD_STATES = indicators.HELD_STATES
 # Who confirms a cell's score or decides a rating: the managers of the level above.
-CONFIRM_ROLES = frozenset({Role.KHOI_ADMIN, Role.TCCS_OFFICER})
+CONFIRM_ROLES = roles_with("scores.confirm")  # the permission table, cells/permissions.py
 
 
 # --- access ----------------------------------------------------------------------------------
-
-
-def _assignments_above(user, organisation: Organisation, roles) -> list:
-    """Assignments with ``roles`` on a strict ancestor of ``organisation`` (the upper level)."""
-    return [a for a in role_assignments_of(user)
-            if a.role in roles and organisation.path.startswith(a.organisation.path)
-            and a.organisation.path != organisation.path]
 
 
 def can_confirm(user, organisation: Organisation) -> bool:
     """The upper level: Khối admin or đảng ủy cơ sở officer above, or a committee member assigned to the cell."""
     if not user.is_authenticated:
         return False
-    if user.is_superuser or _assignments_above(user, organisation, CONFIRM_ROLES):
+    if can(user, "scores.confirm", organisation):
         return True
-    if _assignments_above(user, organisation, {Role.COMMITTEE_VIEWER}):
+    if can(user, "scores.confirm_assigned", organisation):
         member = getattr(user, "member", None)
         if member is not None:
             from meetings.selectors import supervisors_of
@@ -682,7 +674,7 @@ def inspections_visible_to(user) -> QuerySet[Inspection]:
 
 
 def can_inspect(user, cell: Organisation) -> bool:
-    return bool(_assignments_above(user, cell, MANAGE_MEMBERS)) or (user.is_authenticated and user.is_superuser)
+    return can(user, "inspections.make", cell)
 
 
 def get_inspection_for_user_or_404(user, pk, *, write: bool = False) -> Inspection:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cells.permissions import require
 from cells.selectors import READ_MEMBERS, organisations_visible_to
 from lib import query
 from lib.dates import quarter_bounds, quarter_of
@@ -307,8 +308,7 @@ def inspection_list(request):
 @require_http_methods(["GET", "POST"])
 def inspection_create(request, cell_pk):
     cell = selectors.get_rating_cell_or_404(request.user, cell_pk)
-    if not selectors.can_inspect(request.user, cell):
-        raise PermissionDenied
+    require(request.user, "inspections.make", cell)
     form = InspectionForm(request.POST or None)
     return _form_page(request, form, lambda data: services.inspection_create(organisation=cell, by=request.user,
                                                                               **data),

@@ -154,11 +154,11 @@ def prepare_plan(*, rsvp_margin: datetime.timedelta) -> dict:
         "login": reverse("login"),
         "khoi_dashboard": reverse("reports:dashboard", args=[root.pk]),
         "tccs_dashboards": [reverse("reports:dashboard", args=[pk]) for pk in tccs_ids],
-        "cell_page": reverse("organisation_detail", args=[cell.pk]),
-        "big_cell_page": reverse("organisation_detail", args=[big_cell.pk]),
+        "cell_page": reverse("cells:organisation_detail", args=[cell.pk]),
+        "big_cell_page": reverse("cells:organisation_detail", args=[big_cell.pk]),
         "meeting_list": reverse("meetings:cell_list", args=[cell.pk]),
         "meetings": [reverse("meetings:detail", args=[pk]) for pk in meeting_ids],
-        "member_lists": [reverse("member_list") + query for query in
+        "member_lists": [reverse("cells:member_list") + query for query in
                          ("?status=chinh_thuc", "?q=Nguy%E1%BB%85n", "?exempt=no", "?status=du_bi")],
         "rsvp_paths": rsvp_paths,
         "rsvp_open": rsvp_open,

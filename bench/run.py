@@ -275,9 +275,9 @@ class Bench:
                   floor=logged_in, note=f"{s['big_tccs_cells']} cells, committee_viewer")
         self.page("ĐUCS dashboard (featured, officer)", url("reports:dashboard", s["tccs"].pk), user=s["officer"],
                   floor=logged_in, note=f"{s['tccs_cells']} cells, tccs_officer")
-        self.page("cell page (largest cell)", url("organisation_detail", s["big_cell"].pk), user=s["viewer"],
+        self.page("cell page (largest cell)", url("cells:organisation_detail", s["big_cell"].pk), user=s["viewer"],
                   floor=logged_in, note=f"{s['big_cell_members']} members")
-        self.page("cell page (featured cell, secretary)", url("organisation_detail", s["cell"].pk),
+        self.page("cell page (featured cell, secretary)", url("cells:organisation_detail", s["cell"].pk),
                   user=s["secretary"], floor=logged_in, note=f"{s['cell_members']} members")
         self.page("meeting page (largest cell)", url("meetings:detail", s["big_meeting"].pk) if s["big_meeting"] else None,
                   user=s["viewer"], floor=logged_in, note=f"{s['big_meeting_attendance']} attendance rows")
@@ -285,10 +285,10 @@ class Bench:
                   url("meetings:detail", s["meeting"].pk) if s["meeting"] else None, user=s["secretary"],
                   floor=logged_in, note=f"{s['meeting_attendance']} attendance rows")
         self.page("member list ?q=Nguyễn&status=chinh_thuc (Khối)",
-                  url("member_list", query="?q=Nguy%E1%BB%85n&status=chinh_thuc"), user=s["viewer"],
+                  url("cells:member_list", query="?q=Nguy%E1%BB%85n&status=chinh_thuc"), user=s["viewer"],
                   floor=logged_in, note=f"{s['members']} members visible, 50 a page")
         self.page("member list ?status=chinh_thuc (own cell, secretary)",
-                  url("member_list", query="?status=chinh_thuc"), user=s["secretary"], floor=logged_in,
+                  url("cells:member_list", query="?status=chinh_thuc"), user=s["secretary"], floor=logged_in,
                   note=f"{s['cell_members']} members visible")
         # The search box (issue #15): an unaccented name, a typo (PostgreSQL's trigrams), and one kind paged.
         self.page("search ?q=nguyen van (Khối)", url("search", query="?q=nguyen+van"), user=s["viewer"],

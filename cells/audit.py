@@ -369,7 +369,7 @@ def register_cells() -> None:
     from django.utils.translation import gettext_lazy as _l
 
     def member_url(member_id):
-        return reverse("member_detail", args=[member_id])
+        return reverse("cells:member_detail", args=[member_id])
 
     register(app="cells", actions={
         "cells.organisation.create": _l("Lập tổ chức đảng"),
@@ -415,7 +415,7 @@ def register_cells() -> None:
         "cells.commitment.paper": _l("Ghi nhận bản cam kết bản giấy"),
     }, objects=[
         ObjectKind("cells.organisation", name=lambda o: o.name,
-                   url=lambda o: reverse("organisation_detail", args=[o.pk]), organisation=lambda o: o),
+                   url=lambda o: reverse("cells:organisation_detail", args=[o.pk]), organisation=lambda o: o),
         ObjectKind("cells.member", name=lambda m: m.full_name, url=lambda m: member_url(m.pk),
                    organisation=lambda m: m.organisation, select_related=("organisation",)),
         ObjectKind("cells.exemption", name=lambda e: e.member.full_name, url=lambda e: member_url(e.member_id),
@@ -427,20 +427,20 @@ def register_cells() -> None:
                    select_related=("member", "organisation")),
         ObjectKind("cells.roleassignment",
                    name=lambda a: f"{a.get_role_display()} — {person_name(a.user)} — {a.organisation.name}",
-                   url=lambda a: reverse("organisation_roles", args=[a.organisation_id]),
+                   url=lambda a: reverse("cells:organisation_roles", args=[a.organisation_id]),
                    organisation=lambda a: a.organisation, select_related=("user__member", "organisation")),
         ObjectKind("cells.duespayment", name=lambda d: f"{d.member.full_name} — {d.month:%m/%Y}",
-                   url=lambda d: reverse("books_member_dues", args=[d.member_id]),
+                   url=lambda d: reverse("books:books_member_dues", args=[d.member_id]),
                    organisation=lambda d: d.organisation, select_related=("member", "organisation")),
         ObjectKind("cells.duesrelief", name=lambda d: f"{d.get_kind_display()}: {d.member.full_name}",
-                   url=lambda d: reverse("books_member_dues", args=[d.member_id]),
+                   url=lambda d: reverse("books:books_member_dues", args=[d.member_id]),
                    organisation=_member_org, select_related=("member__organisation",)),
         ObjectKind("cells.celldocument",
                    name=lambda d: f"{d.document_type.name} {d.year or ''} — {d.organisation.name}".replace("  ", " "),
-                   url=lambda d: reverse("books_cell_documents", args=[d.organisation_id]),
+                   url=lambda d: reverse("books:books_cell_documents", args=[d.organisation_id]),
                    organisation=lambda d: d.organisation, select_related=("document_type", "organisation")),
         ObjectKind("cells.membercommitment", name=lambda c: f"{c.member.full_name} — {c.year}",
-                   url=lambda c: (reverse("books_commitments", args=[c.member.organisation_id])
+                   url=lambda c: (reverse("books:books_commitments", args=[c.member.organisation_id])
                                   if c.member.organisation_id else None),
                    organisation=_member_org, select_related=("member__organisation",)),
         ObjectKind("cells.requireddocumenttype", name=lambda t: t.name),

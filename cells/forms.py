@@ -205,7 +205,7 @@ class MemberImportForm(forms.Form):
         self.sheet = None
         self.fields["cell"].queryset = cells_for_member_forms(user).order_by("path")
         self.helper = FormHelper()
-        self.helper.form_action = reverse_lazy("member_import")  # also shown on the confirmation's error page
+        self.helper.form_action = reverse_lazy("cells:member_import")  # also shown on the confirmation's error page
         self.helper.layout = Layout("file", "cell", _submit(_("Tải lên và kiểm tra")))
 
     def clean(self):

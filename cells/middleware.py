@@ -41,21 +41,21 @@ class PortalLocaleMiddleware:
 # covered too, whatever its URL.
 PRIVATE_VIEW_NAMES = frozenset({
     # members
-    "organisation_detail", "member_list", "member_create", "member_detail", "member_update", "member_transfer",
-    "member_exempt", "member_export", "member_import", "member_import_confirm", "audit_list", "audit_export",
-    "member_reveal", "my_personal_data", "correction_list", "correction_decide",
-    "books_member_dues", "books_dues_relief", "books_dues_ledger", "books_dues_arrears", "books_lifecycle",
-    "books_commitments", "books_commitment_paper", "books_commitment_mine", "books_member_admission",
-    "books_member_full_membership", "books_member_exemption_end", "books_member_suspension",
-    "books_member_removal", "organisation_roles", "role_end",
+    "cells:organisation_detail", "cells:member_list", "cells:member_create", "cells:member_detail", "cells:member_update", "cells:member_transfer",
+    "cells:member_exempt", "cells:member_export", "cells:member_import", "cells:member_import_confirm", "audit:audit_list", "audit:audit_export",
+    "cells:member_reveal", "cells:my_personal_data", "cells:correction_list", "cells:correction_decide",
+    "books:books_member_dues", "books:books_dues_relief", "books:books_dues_ledger", "books:books_dues_arrears", "books:books_lifecycle",
+    "books:books_commitments", "books:books_commitment_paper", "books:books_commitment_mine", "books:books_member_admission",
+    "books:books_member_full_membership", "books:books_member_exemption_end", "books:books_member_suspension",
+    "books:books_member_removal", "cells:organisation_roles", "cells:role_end",
     # minutes and what they record
     "meetings:detail", "meetings:attendance", "meetings:rsvp", "meetings:minutes", "meetings:minutes_pdf",
     "meetings:my_home", "meetings:cell_home", "meetings:calendar_settings", "meetings:calendar_feed",
     "meetings:notice_pdf", "meetings:resolution_pdf", "meetings:minutes_book_pdf", "scoring:score_sheet_pdf",
     # the authenticator's secret, the recovery codes, where the user is signed in
-    "two_factor_setup", "recovery_codes_regenerate", "sessions", "account",
+    "account:two_factor_setup", "account:recovery_codes_regenerate", "account:sessions", "account:account",
     # files
-    "meetings:document_download", "books_document_download", "books_dues_pdf", "books_dues_xlsx",
+    "meetings:document_download", "books:books_document_download", "books:books_dues_pdf", "books:books_dues_xlsx",
     "reports:run_download",
 })
 PRIVATE_CACHE_CONTROL = "private, no-store"
@@ -105,7 +105,7 @@ class SecondFactorMiddleware:
         if (getattr(view_func, "second_factor_exempt", False) or not getattr(view_func, "login_required", True)
                 or view_func is set_language):
             return None
-        target = "two_factor_verify" if enrolled else "two_factor_setup"
+        target = "two_factor_verify" if enrolled else "account:two_factor_setup"
         return redirect_to_login(request.get_full_path(), reverse(target))
 
 

@@ -1474,7 +1474,7 @@ def correction_decide(*, correction, approve: bool, note: str = "", by):
             members=[member], kind="cells.correction",
             subject=(_("Đề nghị sửa %(field)s đã được chấp nhận") if approve else
                      _("Đề nghị sửa %(field)s không được chấp nhận")) % {"field": _field_label(correction.field)},
-            body=note or _("Dữ liệu của đồng chí đã được cập nhật."), url=reverse("my_personal_data"))
+            body=note or _("Dữ liệu của đồng chí đã được cập nhật."), url=reverse("cells:my_personal_data"))
     return correction
 
 

@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import views, views_privacy
 
+app_name = "cells"
+
 urlpatterns = [
     path("to-chuc/", views.organisation_tree, name="organisation_tree"),
     path("to-chuc/<int:pk>/", views.organisation_detail, name="organisation_detail"),

@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import views_account as views
 
+app_name = "account"
+
 urlpatterns = [
     path("", views.account, name="account"),
     path("xac-thuc-hai-buoc/", views.two_factor_setup, name="two_factor_setup"),

@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import views_books as views
 
+app_name = "books"
+
 urlpatterns = [
     path("", views.books_index, name="books_index"),
     path("chi-bo/<int:pk>/", views.books_cell, name="books_cell"),

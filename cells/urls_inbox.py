@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import views_inbox as views
 
+app_name = "inbox"
+
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("<int:pk>/", views.notification_detail, name="notification_detail"),

@@ -43,8 +43,8 @@ def home(request):
         if len(visible) == 1 and visible[0][1] in Organisation.CELL_KINDS:
             if Role.CELL_SECRETARY in selectors.roles_of(request.user):
                 return redirect("meetings:cell_home", cell_pk=visible[0][0])
-            return redirect("organisation_detail", pk=visible[0][0])
-        return redirect("organisation_tree")
+            return redirect("cells:organisation_detail", pk=visible[0][0])
+        return redirect("cells:organisation_tree")
     member = getattr(request.user, "member", None)
     if member is not None:
         return redirect("meetings:my_home")
@@ -97,7 +97,7 @@ def organisation_roles(request, pk):
             add_service_errors(form, error)
         else:
             messages.success(request, _("Đã cấp quyền cho tài khoản %(name)s.") % {"name": data["account"].username})
-            return redirect("organisation_roles", pk=organisation.pk)
+            return redirect("cells:organisation_roles", pk=organisation.pk)
     return render(request, "cells/organisation_roles.html", {
         "organisation": organisation, "form": form, "grantable": grantable,
         "assignments": selectors.role_assignments_on(organisation=organisation),
@@ -111,7 +111,7 @@ def role_end(request, pk):
     services.role_end(assignment=assignment, on=timezone.localdate() - datetime.timedelta(days=1), by=request.user)
     messages.success(request, _("Đã chấm dứt vai trò %(role)s của tài khoản %(name)s.") % {
         "role": assignment.get_role_display(), "name": assignment.user.username})
-    return redirect("organisation_roles", pk=assignment.organisation_id)
+    return redirect("cells:organisation_roles", pk=assignment.organisation_id)
 
 
 def _filtered_members(request):
@@ -157,7 +157,7 @@ def member_create(request):
             add_service_errors(form, error)
         else:
             messages.success(request, _("Đã thêm đảng viên %(name)s.") % {"name": member.full_name})
-            return redirect("member_detail", pk=member.pk)
+            return redirect("cells:member_detail", pk=member.pk)
     return render(request, "cells/member_form.html", {"form": form, "title": _("Thêm đảng viên")})
 
 
@@ -176,7 +176,7 @@ def member_update(request, pk):
             add_service_errors(form, error)
         else:
             messages.success(request, _("Đã lưu thông tin đảng viên."))
-            return redirect("member_detail", pk=member.pk)
+            return redirect("cells:member_detail", pk=member.pk)
     return render(request, "cells/member_form.html", {"form": form, "member": member,
                                                       "title": _("Sửa thông tin đảng viên")})
 
@@ -193,7 +193,7 @@ def member_transfer(request, pk):
         else:
             messages.success(request, _("Đã chuyển sinh hoạt đảng viên %(name)s.") % {"name": member.full_name})
             still_visible = selectors.members_visible_to(request.user).filter(pk=member.pk).exists()
-            return redirect(reverse("member_detail", args=[member.pk]) if still_visible else reverse("member_list"))
+            return redirect(reverse("cells:member_detail", args=[member.pk]) if still_visible else reverse("cells:member_list"))
     return render(request, "cells/member_form.html", {"form": form, "member": member,
                                                       "title": _("Chuyển sinh hoạt đảng")})
 
@@ -210,7 +210,7 @@ def _member_record(request, pk, *, form_class, service, done: str, title: str):
             add_service_errors(form, error)
         else:
             messages.success(request, done)
-            return redirect("member_detail", pk=member.pk)
+            return redirect("cells:member_detail", pk=member.pk)
     return render(request, "cells/member_form.html", {"form": form, "member": member, "title": title})
 
 
@@ -295,7 +295,7 @@ def member_import_columns(request):
     sheet, _mapping, cell, _owner = _import_sheet(request, take=False)
     if sheet is None:
         messages.error(request, _("Không tìm thấy tệp đã kiểm tra; hãy tải tệp lên lại."))
-        return redirect("member_import")
+        return redirect("cells:member_import")
     return _import_page(request, form=MemberImportForm(user=request.user), sheet=sheet, cell=cell,
                         token=request.POST.get("token", ""))
 
@@ -307,7 +307,7 @@ def member_import_confirm(request):
     sheet, mapping, cell, owner = _import_sheet(request, take=True)
     if sheet is None:
         messages.error(request, _("Không tìm thấy tệp đã kiểm tra; hãy tải tệp lên lại."))
-        return redirect("member_import")
+        return redirect("cells:member_import")
     preview = member_excel.member_import_preview(sheet=sheet, user=request.user, default_cell=cell)
     try:
         if preview.problems:
@@ -322,7 +322,7 @@ def member_import_confirm(request):
                                 "tạo %(positions)d chức vụ đảng.") % {
         "created": len(result.created), "updated": len(result.updated), "unchanged": result.unchanged,
         "positions": len(result.positions)})
-    return redirect("member_list")
+    return redirect("cells:member_list")
 
 
 _FAVICON: bytes | None = None

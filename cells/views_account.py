@@ -72,7 +72,7 @@ def two_factor_setup(request):
         if not request.user.is_verified():
             return redirect_to_login(_next_url(request), reverse("two_factor_verify"))
         messages.info(request, _("Xác thực hai bước đã được bật cho tài khoản này."))
-        return redirect("account")
+        return redirect("account:account")
     device = services.two_factor_enrolment_start(user=request.user)
     form = SecondFactorForm(request.POST or None, digits_only=True)
     if request.method == "POST" and form.is_valid():
@@ -103,9 +103,9 @@ def recovery_codes_regenerate(request):
         codes = services.recovery_codes_regenerate(user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("account")
+        return redirect("account:account")
     messages.success(request, _("Đã tạo 10 mã dự phòng mới; các mã cũ không còn dùng được."))
-    return render(request, "cells/recovery_codes.html", {"codes": codes, "next": reverse("account")})
+    return render(request, "cells/recovery_codes.html", {"codes": codes, "next": reverse("account:account")})
 
 
 @require_POST
@@ -121,7 +121,7 @@ def two_factor_disable(request):
         else:
             request.session[SESSION_ENROLLED] = False
             messages.success(request, _("Đã tắt xác thực hai bước."))
-            return redirect("account")
+            return redirect("account:account")
     return _account_page(request, disable_form=form)
 
 
@@ -154,4 +154,4 @@ def sessions(request):
 def sessions_end_others(request):
     ended = services.user_sessions_end_others(user=request.user, keep_session_key=request.session.session_key)
     messages.success(request, _("Đã đăng xuất khỏi %(count)s phiên khác. Phiên này vẫn đăng nhập.") % {"count": ended})
-    return redirect("sessions")
+    return redirect("account:sessions")

@@ -62,14 +62,14 @@ def books_index(request):
     for assignment in selectors.role_assignments_of(request.user):
         if assignment.role in selectors.READ_MEMBERS:
             organisation = assignment.organisation
-            return redirect("books_cell" if organisation.is_cell else "books_documents_table", pk=organisation.pk)
+            return redirect("books:books_cell" if organisation.is_cell else "books:books_documents_table", pk=organisation.pk)
     if request.user.is_superuser:
         top = Organisation.objects.filter(depth=1).order_by("path").first()
         if top is not None:
-            return redirect("books_documents_table", pk=top.pk)
+            return redirect("books:books_documents_table", pk=top.pk)
     member = getattr(request.user, "member", None)
     if member is not None:
-        return redirect("books_member_dues", pk=member.pk)
+        return redirect("books:books_member_dues", pk=member.pk)
     raise PermissionDenied
 
 
@@ -130,7 +130,7 @@ def dues_month_open(request, pk):
     else:
         messages.success(request, _("Đã lập sổ tháng %(month)s: %(count)s dòng mới.")
                          % {"month": month.strftime("%m/%Y"), "count": len(lines)})
-    return redirect(reverse("books_dues_ledger", args=[cell.pk]) + f"?thang={month:%m/%Y}")
+    return redirect(reverse("books:books_dues_ledger", args=[cell.pk]) + f"?thang={month:%m/%Y}")
 
 
 @require_http_methods(["GET", "POST"])
@@ -142,7 +142,7 @@ def dues_payment_record(request, pk):
     if request.method == "POST" and form.is_valid():
         month = form.cleaned_data["month"]
         done = _save(request, form, services.dues_payment_record, _("Đã ghi sổ đảng phí."),
-                     reverse("books_dues_ledger", args=[cell.pk]) + f"?thang={month:%m/%Y}", organisation=cell)
+                     reverse("books:books_dues_ledger", args=[cell.pk]) + f"?thang={month:%m/%Y}", organisation=cell)
         if done:
             return done
     return _form_page(request, form, _("Ghi thu đảng phí"), cell=cell)
@@ -162,7 +162,7 @@ def dues_remittance_record(request, pk):
     form = DuesRemittanceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         done = _save(request, form, services.dues_remittance_record, _("Đã ghi khoản nộp đảng phí lên cấp trên."),
-                     reverse("books_dues_ledger", args=[cell.pk]) + f"?thang={form.cleaned_data['month']:%m/%Y}",
+                     reverse("books:books_dues_ledger", args=[cell.pk]) + f"?thang={form.cleaned_data['month']:%m/%Y}",
                      organisation=cell)
         if done:
             return done
@@ -177,7 +177,7 @@ def fund_entry_record(request, pk):
     form = CellFundEntryForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         done = _save(request, form, services.cell_fund_entry_record, _("Đã ghi thu, chi kinh phí."),
-                     reverse("books_dues_ledger", args=[cell.pk])
+                     reverse("books:books_dues_ledger", args=[cell.pk])
                      + f"?thang={form.cleaned_data['entry_date']:%m/%Y}", organisation=cell)
         if done:
             return done
@@ -226,7 +226,7 @@ def dues_relief(request, pk):
     form = DuesReliefForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         done = _save(request, form, services.dues_relief_grant, _("Đã ghi nhận miễn, giảm đảng phí."),
-                     reverse("books_member_dues", args=[member.pk]), member=member)
+                     reverse("books:books_member_dues", args=[member.pk]), member=member)
         if done:
             return done
     return _form_page(request, form, _("Miễn, giảm đảng phí"), member=member)
@@ -288,7 +288,7 @@ def document_upload(request, pk, type_pk):
                             initial=initial)
     if request.method == "POST" and form.is_valid():
         done = _save(request, form, services.cell_document_upload, _("Đã lưu văn bản."),
-                     reverse("books_cell_documents", args=[cell.pk]) + f"?nam={form.cleaned_data.get('year') or ''}",
+                     reverse("books:books_cell_documents", args=[cell.pk]) + f"?nam={form.cleaned_data.get('year') or ''}",
                      organisation=cell, document_type=document_type)
         if done:
             return done
@@ -335,7 +335,7 @@ def commitment_mine(request):
     form = CommitmentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         done = _save(request, form, services.commitment_confirm, _("Đã xác nhận bản cam kết."),
-                     reverse("books_commitment_mine"), member=member)
+                     reverse("books:books_commitment_mine"), member=member)
         if done:
             return done
     return _form_page(request, form, _("Cam kết tu dưỡng, rèn luyện của tôi"), member=member,
@@ -360,7 +360,7 @@ def commitment_paper(request, pk, member_pk):
     form = PaperCommitmentForm(request.POST or None, initial={"year": _year(request)})
     if request.method == "POST" and form.is_valid():
         done = _save(request, form, services.commitment_record_paper, _("Đã ghi nhận bản cam kết giấy."),
-                     reverse("books_commitments", args=[cell.pk]) + f"?nam={form.cleaned_data['year']}", member=member)
+                     reverse("books:books_commitments", args=[cell.pk]) + f"?nam={form.cleaned_data['year']}", member=member)
         if done:
             return done
     return _form_page(request, form, _("Ghi nhận bản cam kết giấy"), cell=cell, member=member)
@@ -381,7 +381,7 @@ def _lifecycle_step(request, pk, *, form_class, service, title, message, form_kw
     member = selectors.get_member_for_user_or_404(request.user, pk, write=True)
     form = form_class(request.POST or None, **(form_kwargs(member) if form_kwargs else {}))
     if request.method == "POST" and form.is_valid():
-        done = _save(request, form, service, message, reverse("member_detail", args=[member.pk]), member=member)
+        done = _save(request, form, service, message, reverse("cells:member_detail", args=[member.pk]), member=member)
         if done:
             return done
     return _form_page(request, form, title, member=member)

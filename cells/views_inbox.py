@@ -68,7 +68,7 @@ def notification_attachment(request, pk):
 def inbox_mark_all_read(request):
     notifications_of(request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
     messages.success(request, _("Đã đánh dấu tất cả thông báo là đã đọc."))
-    return redirect("inbox")
+    return redirect("inbox:inbox")
 
 
 @require_POST
@@ -76,10 +76,10 @@ def reminder_email_preference(request):
     member = getattr(request.user, "member", None)
     if member is None:
         messages.error(request, _("Tài khoản chưa gắn với hồ sơ đảng viên."))
-        return redirect("inbox")
+        return redirect("inbox:inbox")
     enabled = request.POST.get("optional_reminder_email") == "on"
     services.member_set_reminder_email(member=member, enabled=enabled, by=request.user)
     messages.success(request, _("Đã bật nhận thư điện tử cho các nhắc việc không bắt buộc.") if enabled
                      else _("Đã tắt thư điện tử cho các nhắc việc không bắt buộc. Thông báo triệu tập sinh hoạt "
                             "vẫn được gửi qua thư điện tử."))
-    return redirect("inbox")
+    return redirect("inbox:inbox")

@@ -58,7 +58,7 @@ def my_personal_data(request):
             add_service_errors(form, error)
         else:
             messages.success(request, _("Đã gửi đề nghị sửa; cán bộ tổ chức sẽ xem xét và báo lại cho đồng chí."))
-            return redirect("my_personal_data")
+            return redirect("cells:my_personal_data")
     return render(request, "cells/my_personal_data.html", {
         "member": member, "form": form,
         "memberships": selectors.membership_history(member=member),
@@ -87,7 +87,7 @@ def correction_decide(request, pk):
     form = CorrectionDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Chọn “Chấp nhận” hoặc “Không chấp nhận”."))
-        return redirect("correction_list")
+        return redirect("cells:correction_list")
     approve = form.cleaned_data["decision"] == "approve"
     try:
         services.correction_decide(correction=correction, approve=approve, note=form.cleaned_data["note"],
@@ -99,4 +99,4 @@ def correction_decide(request, pk):
         messages.success(request, (_("Đã chấp nhận và cập nhật dữ liệu của đồng chí %(name)s.") if approve else
                                    _("Đã trả lời không chấp nhận đề nghị của đồng chí %(name)s."))
                          % {"name": correction.member.full_name})
-    return redirect("correction_list")
+    return redirect("cells:correction_list")

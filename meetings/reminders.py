@@ -316,7 +316,7 @@ def rule_dues_unpaid(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
             "", _signature(),
         ])
         yield Reminder("organisation", cell_id, today.strftime("%Y-%m"), secretaries.get(cell_id, []), subject, body,
-                       organisation=cell, url=reverse("books_index"),
+                       organisation=cell, url=reverse("books:books_index"),
                        body_for=lambda member, body=body: _greeting(member) + "\n\n" + body)
 
 

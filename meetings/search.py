@@ -136,5 +136,5 @@ def meetings_found(*, user, query: str) -> QuerySet[Meeting]:
 def organisation_link_name(user, organisation: Organisation) -> str:
     """The page an organisation result opens: its page for a reader, else its meetings (a plain member's cell)."""
     if roles_over(user, organisation) & READ_MEMBERS:
-        return "organisation_detail"
+        return "cells:organisation_detail"
     return "meetings:cell_list"

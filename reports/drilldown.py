@@ -214,14 +214,14 @@ def drill_title(metric: str, params, *, period: Period, today: datetime.date | N
 def drill_table(metric: str, records, *, title: str) -> Table:
     """Arrange the records of a drill-down (one page of them) as a table with links."""
     def org_link(organisation):
-        return (organisation.name, reverse("organisation_detail", args=[organisation.pk]))
+        return (organisation.name, reverse("cells:organisation_detail", args=[organisation.pk]))
 
     def meeting_link(meeting):
         return (f"{meeting.get_kind_display()} {meeting.period_month:%m/%Y}", reverse("meetings:detail",
                                                                                       args=[meeting.pk]))
 
     def member_link(member):
-        return (member.full_name, reverse("member_detail", args=[member.pk]))
+        return (member.full_name, reverse("cells:member_detail", args=[member.pk]))
 
     def parent_name(organisation):
         return organisation.parent.name if organisation.parent_id else ""

@@ -37,7 +37,7 @@ def test_logout_needs_post_and_ends_the_session(client_for, people):
     client = client_for(people.secretary)
     response = client.post(reverse("logout"))
     assert response.status_code == 302
-    assert client.get(reverse("organisation_tree")).status_code == 302
+    assert client.get(reverse("cells:organisation_tree")).status_code == 302
 
 
 def test_password_change(client_for, people):
@@ -63,5 +63,5 @@ def test_vietnamese_by_default_even_for_an_english_browser(client):
 def test_english_when_the_user_chooses_it(client_for, people):
     client = client_for(people.admin)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    page = client.get(reverse("member_list")).content.decode()
+    page = client.get(reverse("cells:member_list")).content.decode()
     assert "Party member" in page

@@ -17,7 +17,7 @@ THIS_YEAR = timezone.localdate().year
 
 def test_member_confirms_own_commitment_in_the_portal(client_for, people):
     client = client_for(people.member)
-    response = client.post(reverse("books_commitment_mine"), {"year": THIS_YEAR, "content": "Học tập và làm theo…"})
+    response = client.post(reverse("books:books_commitment_mine"), {"year": THIS_YEAR, "content": "Học tập và làm theo…"})
     assert response.status_code == 302
     commitment = MemberCommitment.objects.get()
     assert commitment.member == people.members["member"] and commitment.source == "portal"
@@ -26,7 +26,7 @@ def test_member_confirms_own_commitment_in_the_portal(client_for, people):
 
 
 def test_commitment_for_a_year_not_yet_open_is_refused_at_the_year(client_for, people):
-    response = client_for(people.member).post(reverse("books_commitment_mine"),
+    response = client_for(people.member).post(reverse("books:books_commitment_mine"),
                                               {"year": THIS_YEAR + 1, "content": "Cam kết"})
     assert response.status_code == 200
     assert f"Năm {THIS_YEAR + 1} chưa mở" in response.context["form"].errors["year"][0]
@@ -39,13 +39,13 @@ def test_only_the_member_may_confirm_their_commitment(people):
 
 
 def test_user_without_member_record_gets_403(client_for, people):
-    assert client_for(people.officer).get(reverse("books_commitment_mine")).status_code == 403
+    assert client_for(people.officer).get(reverse("books:books_commitment_mine")).status_code == 403
 
 
 def test_secretary_records_a_paper_commitment_and_sees_who_has_not(client_for, people, tree):
     client = client_for(people.secretary)
     member = people.members["member"]
-    url = reverse("books_commitment_paper", args=[tree.cell.pk, member.pk])
+    url = reverse("books:books_commitment_paper", args=[tree.cell.pk, member.pk])
     # Signed on 5 January, or today in the year's first days (a paper signed in the future is refused).
     signed_on = min(datetime.date(THIS_YEAR, 1, 5), timezone.localdate())
     response = client.post(url, {"year": THIS_YEAR, "signed_on": f"{signed_on:%d/%m/%Y}", "content": "Bản giấy"})
@@ -55,12 +55,12 @@ def test_secretary_records_a_paper_commitment_and_sees_who_has_not(client_for, p
     rows = {m.full_name: m for m in selectors.commitments_of_cell(cell=tree.cell, year=THIS_YEAR)}
     assert rows["Lê Văn Đảng Viên"].commitment_source == "paper"
     assert rows["Trần Thị Bí Thư"].commitment_id is None
-    page = client.get(reverse("books_commitments", args=[tree.cell.pk]), {"nam": THIS_YEAR})
+    page = client.get(reverse("books:books_commitments", args=[tree.cell.pk]), {"nam": THIS_YEAR})
     assert [m.full_name for m in page.context["missing"]] == ["Trần Thị Bí Thư"]
 
 
 def test_paper_commitment_for_a_member_of_another_cell_is_404(client_for, people, tree):
-    url = reverse("books_commitment_paper", args=[tree.cell.pk, people.members["sibling"].pk])
+    url = reverse("books:books_commitment_paper", args=[tree.cell.pk, people.members["sibling"].pk])
     assert client_for(people.secretary).get(url).status_code == 404
 
 

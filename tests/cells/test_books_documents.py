@@ -88,7 +88,7 @@ def test_cell_checklist_shows_done_and_missing(tree, people, client_for):
     types = {t.code: t for t in selectors.required_documents_of_cell(cell=tree.cell, year=2026, on=D(2026, 6, 1))}
     assert {code for code, t in types.items() if t.document_id} == {"quy-che-lam-viec", "kh-chi-thi-05"}
     assert types["kh-chi-thi-05"].adopted_on == D(2026, 1, 15)
-    page = client_for(people.secretary).get(reverse("books_cell_documents", args=[tree.cell.pk]), {"nam": "2026"})
+    page = client_for(people.secretary).get(reverse("books:books_cell_documents", args=[tree.cell.pk]), {"nam": "2026"})
     html = page.content.decode()
     assert html.count("Đã có") == 2 and html.count("Còn thiếu") == 8
 
@@ -117,25 +117,25 @@ def test_documents_table_over_a_subtree(tree, people, django_assert_max_num_quer
 
 def test_documents_table_page_for_the_officer(tree, people, client_for):
     upload(tree.sibling, "ctr-cong-tac-nam")
-    response = client_for(people.officer).get(reverse("books_documents_table", args=[tree.tccs.pk]), {"nam": "2026"})
+    response = client_for(people.officer).get(reverse("books:books_documents_table", args=[tree.tccs.pk]), {"nam": "2026"})
     assert response.status_code == 200
     assert response.context["cell_count"] == 2 and 1 in response.context["totals"]
 
 
 def test_upload_through_the_form_and_download(tree, people, client_for):
     client = client_for(people.secretary)
-    url = reverse("books_document_upload", args=[tree.cell.pk, doc_type("ctr-ktgs-nam").pk])
+    url = reverse("books:books_document_upload", args=[tree.cell.pk, doc_type("ctr-ktgs-nam").pk])
     response = client.post(url, {"year": "2026", "adopted_on": "10/01/2026", "file": pdf()})
     assert response.status_code == 302
     document = CellDocument.objects.get()
-    download = client.get(reverse("books_document_download", args=[document.pk]))
+    download = client.get(reverse("books:books_document_download", args=[document.pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
     assert client_for(people.other_secretary).get(
-        reverse("books_document_download", args=[document.pk])).status_code == 404
+        reverse("books:books_document_download", args=[document.pk])).status_code == 404
 
 
 def test_bad_upload_through_the_form_shows_the_error_at_the_file(tree, people, client_for):
-    url = reverse("books_document_upload", args=[tree.cell.pk, doc_type("ctr-ktgs-nam").pk])
+    url = reverse("books:books_document_upload", args=[tree.cell.pk, doc_type("ctr-ktgs-nam").pk])
     response = client_for(people.secretary).post(url, {"year": "2026", "adopted_on": "10/01/2026",
                                                        "file": pdf("ke-hoach.pdf", PNG)})
     assert response.status_code == 200

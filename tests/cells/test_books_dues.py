@@ -266,7 +266,7 @@ def test_bulk_create_makes_one_line_per_member_month_and_skips_existing(tree, pe
 
 
 def test_secretary_sees_the_ledger_with_money_formatted(client_for, people, book):
-    page = client_for(people.secretary).get(reverse("books_dues_ledger", args=[book.cell.pk]), {"thang": "03/2026"})
+    page = client_for(people.secretary).get(reverse("books:books_dues_ledger", args=[book.cell.pk]), {"thang": "03/2026"})
     assert page.status_code == 200
     html = page.content.decode()
     assert "90.000 đ" in html and "65.000 đ" in html and "Vũ Thị Sinh Viên" in html
@@ -274,7 +274,7 @@ def test_secretary_sees_the_ledger_with_money_formatted(client_for, people, book
 
 def test_secretary_records_a_payment_through_the_form(client_for, people, book):
     client = client_for(people.secretary)
-    url = reverse("books_dues_record", args=[book.cell.pk])
+    url = reverse("books:books_dues_record", args=[book.cell.pk])
     response = client.post(url, {"member": people.members["member"].pk, "month": "03/2026", "amount_paid": "25.000",
                                  "paid_on": "20/03/2026", "method": "cash"})
     assert response.status_code == 302
@@ -293,31 +293,31 @@ def test_bad_payments_are_shown_next_to_the_field_and_write_nothing(client_for, 
     before = list(DuesPayment.objects.values_list("pk", "amount_paid"))
     post = {"member": people.members["member"].pk, "month": "03/2026", "amount_paid": "25.000",
             "paid_on": "20/03/2026", "method": "cash", **data}
-    response = client.post(reverse("books_dues_record", args=[book.cell.pk]), post)
+    response = client.post(reverse("books:books_dues_record", args=[book.cell.pk]), post)
     assert response.status_code == 200
     assert any(message in error for error in response.context["form"].errors[field])
     assert list(DuesPayment.objects.values_list("pk", "amount_paid")) == before
 
 
 def test_month_open_through_the_page(client_for, people, tree):
-    response = client_for(people.secretary).post(reverse("books_dues_open", args=[tree.cell.pk]), {"thang": "02/2026"})
+    response = client_for(people.secretary).post(reverse("books:books_dues_open", args=[tree.cell.pk]), {"thang": "02/2026"})
     assert response.status_code == 302
     assert DuesPayment.objects.filter(organisation=tree.cell, month=D(2026, 2, 1)).count() == 2
 
 
 def test_member_sees_own_history_only(client_for, people, book):
     client = client_for(people.member)
-    own = client.get(reverse("books_member_dues", args=[people.members["member"].pk]))
+    own = client.get(reverse("books:books_member_dues", args=[people.members["member"].pk]))
     assert own.status_code == 200 and "25.000 đ" in own.content.decode()
-    assert client.get(reverse("books_member_dues", args=[people.members["secretary"].pk])).status_code == 404
-    assert client.get(reverse("books_dues_ledger", args=[book.cell.pk])).status_code == 404
+    assert client.get(reverse("books:books_member_dues", args=[people.members["secretary"].pk])).status_code == 404
+    assert client.get(reverse("books:books_dues_ledger", args=[book.cell.pk])).status_code == 404
 
 
 def test_arrears_page_over_a_subtree(client_for, people, tree):
     member = people.members["sibling"]
     for month in (1, 2, 3):
         _line(member, tree.sibling, D(2026, month, 1), 60_000, 0)
-    page = client_for(people.officer).get(reverse("books_dues_arrears", args=[tree.tccs.pk]), {"nam": "2026"})
+    page = client_for(people.officer).get(reverse("books:books_dues_arrears", args=[tree.tccs.pk]), {"nam": "2026"})
     assert "Phạm Văn Kế Toán" in page.content.decode() and "180.000 đ" in page.content.decode()
 
 
@@ -325,7 +325,7 @@ def test_arrears_page_over_a_subtree(client_for, people, tree):
 
 
 def test_ledger_pdf_has_the_cell_name_and_totals(client_for, people, book, tmp_path, pdftotext_available):
-    response = client_for(people.secretary).get(reverse("books_dues_pdf", args=[book.cell.pk]), {"thang": "03/2026"})
+    response = client_for(people.secretary).get(reverse("books:books_dues_pdf", args=[book.cell.pk]), {"thang": "03/2026"})
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     pdf = tmp_path / "so.pdf"
     pdf.write_bytes(response.content)
@@ -337,7 +337,7 @@ def test_ledger_pdf_has_the_cell_name_and_totals(client_for, people, book, tmp_p
 
 
 def test_ledger_xlsx_has_the_rows_and_totals(client_for, people, book):
-    response = client_for(people.secretary).get(reverse("books_dues_xlsx", args=[book.cell.pk]), {"thang": "03/2026"})
+    response = client_for(people.secretary).get(reverse("books:books_dues_xlsx", args=[book.cell.pk]), {"thang": "03/2026"})
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]

@@ -282,7 +282,7 @@ def test_the_balance_closes_over_december_and_january(two_months):
 def test_the_book_page_shows_the_month_and_its_queries_do_not_grow(client_for, people, two_months, time_machine,
                                                                     django_assert_max_num_queries):
     client = client_for(people.secretary)
-    url = reverse("books_dues_ledger", args=[two_months.cell.pk])
+    url = reverse("books:books_dues_ledger", args=[two_months.cell.pk])
     html = client.get(url, {"thang": "12/2026"}).content.decode()
     for text in ("Trích giữ lại", "840.000 đ", "360.000 đ", "BL-1226", "PC-01", "Tặng quà đảng viên",
                  "760.000 đ", "200.000 đ", "QĐ 01-QĐ/TW", "Số thu"):
@@ -314,7 +314,7 @@ def test_the_book_page_shows_the_month_and_its_queries_do_not_grow(client_for, p
 
 def test_the_book_prints_its_sections_in_the_party_layout(client_for, people, two_months, tmp_path,
                                                           pdftotext_available):
-    response = client_for(people.secretary).get(reverse("books_dues_pdf", args=[two_months.cell.pk]),
+    response = client_for(people.secretary).get(reverse("books:books_dues_pdf", args=[two_months.cell.pk]),
                                                 {"thang": "12/2026"})
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     pdf = tmp_path / "so.pdf"
@@ -334,7 +334,7 @@ def test_the_book_exports_each_section_to_its_sheet_and_user_text_stays_text(cli
                                                                            time_machine):
     services.cell_fund_entry_record(organisation=two_months.cell, kind=RECEIPT, entry_date=D(2026, 12, 16),
                                     amount=1_000, purpose='=HYPERLINK("http://x","y")', voucher_number="PT-02")
-    response = client_for(people.secretary).get(reverse("books_dues_xlsx", args=[two_months.cell.pk]),
+    response = client_for(people.secretary).get(reverse("books:books_dues_xlsx", args=[two_months.cell.pk]),
                                                 {"thang": "12/2026"})
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["12-2026", "Nộp cấp trên", "Kinh phí", "Cân đối"]
@@ -356,7 +356,7 @@ def test_secretary_records_a_remittance_through_the_form(client_for, people, off
     at(time_machine, 2026, 12, 5, 9, 0)
     collect(office.cell, D(2026, 11, 1), office.payments)
     client = client_for(people.secretary)
-    url = reverse("books_dues_remit", args=[office.cell.pk])
+    url = reverse("books:books_dues_remit", args=[office.cell.pk])
     form_page = client.get(url, {"thang": "11/2026"})
     assert "840.000 đ" in form_page.content.decode()  # what is owed, and the amount pre-filled
     assert form_page.context["form"].initial["amount"] == 840_000
@@ -382,7 +382,7 @@ def test_bad_remittance_forms_show_the_error_next_to_the_field(client_for, peopl
     at(time_machine, 2026, 12, 5, 9, 0)
     collect(office.cell, D(2026, 11, 1), office.payments)
     post = {"month": "11/2026", "remitted_on": "05/12/2026", "amount": "840.000", "receipt_number": "BL-1", **data}
-    response = client_for(people.secretary).post(reverse("books_dues_remit", args=[office.cell.pk]), post)
+    response = client_for(people.secretary).post(reverse("books:books_dues_remit", args=[office.cell.pk]), post)
     assert response.status_code == 200
     errors = " ".join(response.context["form"].errors[field])
     assert message in errors or (message == "required" and errors), errors
@@ -393,7 +393,7 @@ def test_secretary_records_an_expense_through_the_form_and_a_bad_one_is_refused(
                                                                                 time_machine):
     at(time_machine, 2026, 12, 5, 9, 0)
     client = client_for(people.secretary)
-    url = reverse("books_fund_entry", args=[office.cell.pk])
+    url = reverse("books:books_fund_entry", args=[office.cell.pk])
     bad = client.post(url, {"kind": "expense", "entry_date": "07/12/2026", "amount": "-5", "voucher_number": "PC-1",
                             "purpose": "Văn phòng phẩm"})
     assert bad.status_code == 200
@@ -433,7 +433,7 @@ def test_the_dang_uy_sees_the_one_cell_that_has_not_remitted(client_for, people,
     rows = selectors.cells_remittance_status(organisation=tree.tccs, month=three_cells)
     assert [(row.cell.name, row.status, row.share.to_remit, row.remitted) for row in rows] == [
         ("Chi bộ Văn phòng", "remitted", 840_000, 840_000), ("Chi bộ Kế toán", "not_remitted", 70_000, 0)]
-    page = client_for(people.officer).get(reverse("books_dues_unremitted", args=[tree.tccs.pk]), {"thang": "11/2026"})
+    page = client_for(people.officer).get(reverse("books:books_dues_unremitted", args=[tree.tccs.pk]), {"thang": "11/2026"})
     assert page.status_code == 200
     assert [row.cell.name for row in page.context["unremitted"]] == ["Chi bộ Kế toán"]
     html = page.content.decode()
@@ -447,7 +447,7 @@ def test_the_unremitted_list_defaults_to_last_month_and_names_each_state(client_
     services.dues_remittance_record(organisation=tree.sibling, month=three_cells, remitted_on=D(2026, 12, 10),
                                     amount=20_000, receipt_number="BL-KT1")
     extra = make_organisation(parent=tree.tccs, kind=Organisation.Kind.CHI_BO, name="Chi bộ Mới Lập")
-    page = client_for(people.officer).get(reverse("books_dues_unremitted", args=[tree.tccs.pk]))
+    page = client_for(people.officer).get(reverse("books:books_dues_unremitted", args=[tree.tccs.pk]))
     assert page.context["month"] == three_cells
     assert [(row.cell.pk, row.status, row.outstanding) for row in page.context["unremitted"]] == [
         (tree.sibling.pk, "partial", 50_000), (extra.pk, "no_book", 0)]
@@ -457,7 +457,7 @@ def test_the_unremitted_list_defaults_to_last_month_and_names_each_state(client_
 def test_the_unremitted_list_is_a_fixed_number_of_queries(client_for, people, tree, three_cells,
                                                           django_assert_max_num_queries):
     client = client_for(people.officer)
-    url = reverse("books_dues_unremitted", args=[tree.tccs.pk])
+    url = reverse("books:books_dues_unremitted", args=[tree.tccs.pk])
     # 7 for the list and the second factor's device (django_otp reads it on every request).
     with django_assert_max_num_queries(8) as small:
         client.get(url, {"thang": "11/2026"})
@@ -473,6 +473,6 @@ def test_the_unremitted_list_is_a_fixed_number_of_queries(client_for, people, tr
 def test_at_half_past_midnight_on_new_year_the_list_shows_december(client_for, people, tree, time_machine):
     # 00:30 on 01/01/2027 local is still 31/12/2026 in UTC: the month just ended is December 2026.
     at(time_machine, 2027, 1, 1, 0, 30)
-    page = client_for(people.officer).get(reverse("books_dues_unremitted", args=[tree.tccs.pk]))
+    page = client_for(people.officer).get(reverse("books:books_dues_unremitted", args=[tree.tccs.pk]))
     assert page.context["month"] == D(2026, 12, 1)
     assert "12/2026" in page.content.decode()

@@ -104,7 +104,7 @@ def test_admission_records_the_dates_and_checks_their_order(tree, people):
 
 
 def test_lifecycle_page_lists_the_probation_review_due(client_for, people, tree, probationary):
-    page = client_for(people.secretary).get(reverse("books_lifecycle", args=[tree.cell.pk]))
+    page = client_for(people.secretary).get(reverse("books:books_lifecycle", args=[tree.cell.pk]))
     assert page.status_code == 200
     assert [m.full_name for m in page.context["probation_due"]] == ["Đảng Viên Dự Bị"]
     assert page.context["can_manage"] is False
@@ -112,7 +112,7 @@ def test_lifecycle_page_lists_the_probation_review_due(client_for, people, tree,
 
 def test_officer_confirms_through_the_page(client_for, tree, people, probationary):
     cell_vote(tree.cell, people, probationary, votes_for=2)
-    url = reverse("books_member_full_membership", args=[probationary.pk])
+    url = reverse("books:books_member_full_membership", args=[probationary.pk])
     early = client_for(people.officer).post(url, {"on": (TODAY - datetime.timedelta(days=30)).strftime("%d/%m/%Y")})
     assert early.status_code == 200 and "Chưa đủ 12 tháng" in early.context["form"].errors["on"][0]
     done = client_for(people.officer).post(url, {"on": TODAY.strftime("%d/%m/%Y")})
@@ -125,12 +125,12 @@ def test_exemption_end_and_suspension_pages(client_for, people):
     member = people.members["member"]
     exemption = services.member_exempt(member=member, reason="Sức khỏe", start=datetime.date(2026, 1, 1))
     client = client_for(people.officer)
-    response = client.post(reverse("books_member_exemption_end", args=[member.pk]),
+    response = client.post(reverse("books:books_member_exemption_end", args=[member.pk]),
                            {"exemption": exemption.pk, "on": "30/06/2026"})
     assert response.status_code == 302
     exemption.refresh_from_db()
     assert exemption.end == datetime.date(2026, 6, 30)
-    response = client.post(reverse("books_member_suspension", args=[member.pk]),
+    response = client.post(reverse("books:books_member_suspension", args=[member.pk]),
                            {"reason": "Đang bị điều tra", "start": "01/07/2026"})
     assert response.status_code == 302 and Suspension.objects.filter(member=member).exists()
     assert AuditEntry.objects.filter(action__in=["cells.exemption.end", "cells.suspension.create"]).count() == 2

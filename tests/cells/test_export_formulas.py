@@ -23,7 +23,7 @@ def test_the_dues_ledger_xlsx_keeps_a_formula_like_name_and_note_as_text(client_
     services.dues_payment_record(organisation=tree.cell, member=member, month=datetime.date(2026, 3, 1),
                                  amount_paid=50_000, paid_on=datetime.date(2026, 3, 10), method="cash",
                                  note="=1+1", by=people.secretary)
-    response = client_for(people.secretary).get(reverse("books_dues_xlsx", args=[tree.cell.pk]), {"thang": "03/2026"})
+    response = client_for(people.secretary).get(reverse("books:books_dues_xlsx", args=[tree.cell.pk]), {"thang": "03/2026"})
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     cells = [cell for row in sheet.iter_rows() for cell in row if cell.value in (HOSTILE_NAME, "=1+1")]

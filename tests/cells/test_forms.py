@@ -23,9 +23,9 @@ def _valid(tree, **overrides):
 
 
 def test_officer_creates_member_with_dd_mm_yyyy_dates(client_for, people, tree):
-    response = client_for(people.officer).post(reverse("member_create"), _valid(tree))
+    response = client_for(people.officer).post(reverse("cells:member_create"), _valid(tree))
     member = Member.objects.get(full_name="Đỗ Minh Quân")
-    assert response.status_code == 302 and response.url == reverse("member_detail", args=[member.pk])
+    assert response.status_code == 302 and response.url == reverse("cells:member_detail", args=[member.pk])
     assert member.date_of_birth == datetime.date(1985, 2, 5)
     assert member.memberships.get().start == datetime.date(2026, 3, 1)
     page = client_for(people.officer).get(response.url).content.decode()
@@ -34,7 +34,7 @@ def test_officer_creates_member_with_dd_mm_yyyy_dates(client_for, people, tree):
 
 def test_bad_date_shows_vietnamese_error_next_to_field_and_writes_nothing(client_for, people, tree):
     before = (Member.objects.count(), AuditEntry.objects.count())
-    response = client_for(people.officer).post(reverse("member_create"), _valid(tree, date_of_birth="31/02/1985"))
+    response = client_for(people.officer).post(reverse("cells:member_create"), _valid(tree, date_of_birth="31/02/1985"))
     assert response.status_code == 200
     assert "Nhập ngày theo dạng ngày/tháng/năm" in str(response.context["form"].errors["date_of_birth"])
     assert 'id="error_1_id_date_of_birth"' in response.content.decode()
@@ -42,14 +42,14 @@ def test_bad_date_shows_vietnamese_error_next_to_field_and_writes_nothing(client
 
 
 def test_required_name_message_is_vietnamese(client_for, people, tree):
-    response = client_for(people.officer).post(reverse("member_create"), _valid(tree, full_name=""))
+    response = client_for(people.officer).post(reverse("cells:member_create"), _valid(tree, full_name=""))
     assert "Trường này là bắt buộc." in str(response.context["form"].errors["full_name"])
 
 
 def test_duplicate_card_number_error_is_shown_on_the_field(client_for, people, tree):
     existing = people.members["sibling"]
     response = client_for(people.officer).post(
-        reverse("member_create"), _valid(tree, party_card_number=existing.party_card_number)
+        reverse("cells:member_create"), _valid(tree, party_card_number=existing.party_card_number)
     )
     assert response.status_code == 200
     assert "party_card_number" in response.context["form"].errors
@@ -57,12 +57,12 @@ def test_duplicate_card_number_error_is_shown_on_the_field(client_for, people, t
 
 
 def test_bad_citizen_id_is_rejected(client_for, people, tree):
-    response = client_for(people.officer).post(reverse("member_create"), _valid(tree, citizen_id="12345"))
+    response = client_for(people.officer).post(reverse("cells:member_create"), _valid(tree, citizen_id="12345"))
     assert "Số CCCD gồm đúng 12 chữ số." in str(response.context["form"].errors["citizen_id"])
 
 
 def test_officer_cannot_create_member_in_other_tenant_cell(client_for, people, tree):
-    response = client_for(people.officer).post(reverse("member_create"), _valid(tree, organisation=tree.other.pk))
+    response = client_for(people.officer).post(reverse("cells:member_create"), _valid(tree, organisation=tree.other.pk))
     assert response.status_code == 200
     assert "organisation" in response.context["form"].errors
     assert not Member.objects.filter(full_name="Đỗ Minh Quân").exists()
@@ -71,7 +71,7 @@ def test_officer_cannot_create_member_in_other_tenant_cell(client_for, people, t
 def test_transfer_form_moves_member_and_redirects(client_for, people, tree):
     member = people.members["member"]
     response = client_for(people.officer).post(
-        reverse("member_transfer", args=[member.pk]), {"to": tree.sibling.pk, "on": "01/04/2026", "reason": "Điều động"}
+        reverse("cells:member_transfer", args=[member.pk]), {"to": tree.sibling.pk, "on": "01/04/2026", "reason": "Điều động"}
     )
     assert response.status_code == 302
     member.refresh_from_db()
@@ -81,7 +81,7 @@ def test_transfer_form_moves_member_and_redirects(client_for, people, tree):
 def test_exemption_end_before_start_is_rejected(client_for, people):
     member = people.members["member"]
     response = client_for(people.officer).post(
-        reverse("member_exempt", args=[member.pk]), {"reason": "Ốm dài ngày", "start": "01/04/2026", "end": "01/03/2026"}
+        reverse("cells:member_exempt", args=[member.pk]), {"reason": "Ốm dài ngày", "start": "01/04/2026", "end": "01/03/2026"}
     )
     assert response.status_code == 200 and "end" in response.context["form"].errors
     assert not member.exemptions.exists()
@@ -89,11 +89,11 @@ def test_exemption_end_before_start_is_rejected(client_for, people):
 
 def test_member_list_filters(client_for, people, tree):
     client = client_for(people.admin)
-    page = client.get(reverse("member_list"), {"q": "Kế Toán"}).content.decode()
+    page = client.get(reverse("cells:member_list"), {"q": "Kế Toán"}).content.decode()
     assert "Phạm Văn Kế Toán" in page and "Lê Văn Đảng Viên" not in page
-    page = client.get(reverse("member_list"), {"cell": tree.other.pk}).content.decode()
+    page = client.get(reverse("cells:member_list"), {"cell": tree.other.pk}).content.decode()
     assert "Hoàng Thị Điện Lực" in page and "Phạm Văn Kế Toán" not in page
-    page = client.get(reverse("member_list"), {"status": "du_bi"}).content.decode()
+    page = client.get(reverse("cells:member_list"), {"status": "du_bi"}).content.decode()
     assert "Lê Văn Đảng Viên" not in page
 
 
@@ -109,13 +109,13 @@ def test_another_tenants_identifiers_are_refused_without_confirming_they_exist(c
     client = client_for(people.officer)
     before = (Member.objects.count(), AuditEntry.objects.count())
     for field, value in (("citizen_id", "045085009999"), ("party_card_number", "48099999")):
-        response = client.post(reverse("member_create"), _valid(tree, **{field: value}))
+        response = client.post(reverse("cells:member_create"), _valid(tree, **{field: value}))
         assert response.status_code == 200 and field in response.context["form"].errors
         text = _identifier_errors(response)
         assert "tồn tại" not in text and "đã có" not in text, text
         assert "Không dùng được" in text
     member = people.members["member"]
-    response = client.post(reverse("member_update", args=[member.pk]),
+    response = client.post(reverse("cells:member_update", args=[member.pk]),
                            {**_valid(tree, citizen_id="045085009999"), "full_name": member.full_name})
     assert "Không dùng được" in _identifier_errors(response) and "tồn tại" not in _identifier_errors(response)
     assert (Member.objects.count(), AuditEntry.objects.count()) == before
@@ -124,11 +124,11 @@ def test_another_tenants_identifiers_are_refused_without_confirming_they_exist(c
 def test_a_number_held_inside_the_users_subtree_is_named_as_taken(client_for, people, tree):
     sibling = people.members["sibling"]
     Member.objects.filter(pk=sibling.pk).update(citizen_id="045085008888")
-    response = client_for(people.officer).post(reverse("member_create"), _valid(tree, citizen_id="045085008888"))
+    response = client_for(people.officer).post(reverse("cells:member_create"), _valid(tree, citizen_id="045085008888"))
     assert "đã có ở một đảng viên khác" in _identifier_errors(response)
     # The Khối admin sees every member: told plainly as well.
     Member.objects.filter(pk=people.members["other"].pk).update(party_card_number="48099999")
-    response = client_for(people.admin).post(reverse("member_create"), _valid(tree, party_card_number="48099999"))
+    response = client_for(people.admin).post(reverse("cells:member_create"), _valid(tree, party_card_number="48099999"))
     assert "đã có ở một đảng viên khác" in _identifier_errors(response)
 
 

@@ -68,7 +68,7 @@ def xlsx_upload(content, name="danh-sach.xlsx"):
 
 
 def upload(client, content, name="danh-sach.xlsx"):
-    return client.post(reverse("member_import"), {"file": xlsx_upload(content, name)})
+    return client.post(reverse("cells:member_import"), {"file": xlsx_upload(content, name)})
 
 
 def fifty_rows(tree):
@@ -106,7 +106,7 @@ def test_preview_reports_exactly_the_bad_rows_and_writes_nothing(client_for, peo
     assert errors[FIRST_DATA_ROW + 29] == ["Số thẻ đảng viên NK000005 trùng với STT 5."]  # the office's numbering
     page = response.content.decode()
     assert "Thiếu họ và tên." in page and "3 / 50 dòng có lỗi" in page
-    assert f'action="{reverse("member_import_confirm")}"' not in page  # no confirmation offered
+    assert f'action="{reverse("cells:member_import_confirm")}"' not in page  # no confirmation offered
     assert Member.objects.count() == members_before
     assert AuditEntry.objects.count() == audit_before
     assert len(stashed_files(settings)) == 1  # kept for the mapping step only; replaced by the next upload
@@ -123,11 +123,11 @@ def test_corrected_file_lands_all_fifty_rows_on_confirm(client_for, people, tree
     assert len(stashed_files(settings)) == 1
 
     token = response.context["token"]
-    response = client.post(reverse("member_import_confirm"), {"token": token})
+    response = client.post(reverse("cells:member_import_confirm"), {"token": token})
 
-    assert response.status_code == 302 and response.url == reverse("member_list")
-    again = client.post(reverse("member_import_confirm"), {"token": token})  # a double submit imports once
-    assert again.status_code == 302 and again.url == reverse("member_import")
+    assert response.status_code == 302 and response.url == reverse("cells:member_list")
+    again = client.post(reverse("cells:member_import_confirm"), {"token": token})  # a double submit imports once
+    assert again.status_code == 302 and again.url == reverse("cells:member_import")
     assert Member.objects.count() == members_before + 50
     imported = Member.objects.filter(full_name__startswith="Nguyễn Văn Nhập ")
     assert imported.count() == 50
@@ -282,7 +282,7 @@ def test_file_without_header_or_required_columns_is_rejected(client_for, people,
     response = upload(client, no_cell)
     assert response.context["preview"].problems == [
         "Thiếu cột: Chi bộ hoặc Mã chi bộ. Hãy chọn chi bộ của danh sách ở ô “Chi bộ” rồi tải lên lại."]
-    assert f'action="{reverse("member_import_confirm")}"' not in response.content.decode()
+    assert f'action="{reverse("cells:member_import_confirm")}"' not in response.content.decode()
     assert _form_errors(upload(client, workbook_bytes([]))) == ["Tệp không có dòng đảng viên nào dưới dòng tiêu đề."]
 
 
@@ -296,20 +296,20 @@ def test_confirm_validates_again_and_writes_nothing_if_a_row_went_bad(client_for
     make_member(organisation=tree.sibling, party_card_number="NK000005")  # someone got there first
     members_before = Member.objects.count()
 
-    response = client.post(reverse("member_import_confirm"), {"token": response.context["token"]})
+    response = client.post(reverse("cells:member_import_confirm"), {"token": response.context["token"]})
 
     assert response.status_code == 200
     assert Member.objects.count() == members_before
     assert "Số thẻ đảng viên NK000005 đã có trong hệ thống." in response.content.decode()
-    assert f'action="{reverse("member_import_confirm")}"' not in response.content.decode()
+    assert f'action="{reverse("cells:member_import_confirm")}"' not in response.content.decode()
 
 
 def test_confirm_with_unknown_token_writes_nothing(client_for, people, tree):
     client = client_for(people.officer)
     upload(client, workbook_bytes([member_row(1, cell=tree.cell)]))
     members_before = Member.objects.count()
-    response = client.post(reverse("member_import_confirm"), {"token": "../../etc/passwd"})
-    assert response.status_code == 302 and response.url == reverse("member_import")
+    response = client.post(reverse("cells:member_import_confirm"), {"token": "../../etc/passwd"})
+    assert response.status_code == 302 and response.url == reverse("cells:member_import")
     assert Member.objects.count() == members_before
 
 
@@ -342,8 +342,8 @@ def test_commit_refuses_a_preview_with_bad_rows(people, tree):
 
 
 def test_anonymous_user_is_redirected_to_login(client):
-    for method, url in [("get", reverse("member_import")), ("post", reverse("member_import")),
-                        ("post", reverse("member_import_confirm")), ("get", reverse("member_export"))]:
+    for method, url in [("get", reverse("cells:member_import")), ("post", reverse("cells:member_import")),
+                        ("post", reverse("cells:member_import_confirm")), ("get", reverse("cells:member_export"))]:
         response = getattr(client, method)(url)
         assert response.status_code == 302, url
         assert response.url.startswith(reverse("login")), url
@@ -352,27 +352,27 @@ def test_anonymous_user_is_redirected_to_login(client):
 @pytest.mark.parametrize("reader", ["viewer", "secretary", "clerk", "member", "other_secretary"])
 def test_non_managers_get_403_on_import(client_for, people, tree, reader):
     client = client_for(getattr(people, reader))
-    assert client.get(reverse("member_import")).status_code == 403
+    assert client.get(reverse("cells:member_import")).status_code == 403
     content = workbook_bytes([member_row(1, cell=tree.cell)])
-    assert client.post(reverse("member_import"), {"file": xlsx_upload(content)}).status_code == 403
-    assert client.post(reverse("member_import_confirm"), {"token": "x"}).status_code == 403
+    assert client.post(reverse("cells:member_import"), {"file": xlsx_upload(content)}).status_code == 403
+    assert client.post(reverse("cells:member_import_confirm"), {"token": "x"}).status_code == 403
 
 
 @pytest.mark.parametrize("manager", ["admin", "officer"])
 def test_managers_see_the_import_page_and_buttons(client_for, people, manager):
     client = client_for(getattr(people, manager))
-    assert client.get(reverse("member_import")).status_code == 200
-    page = client.get(reverse("member_list")).content.decode()
-    assert reverse("member_import") in page and reverse("member_export") in page
+    assert client.get(reverse("cells:member_import")).status_code == 200
+    page = client.get(reverse("cells:member_list")).content.decode()
+    assert reverse("cells:member_import") in page and reverse("cells:member_export") in page
 
 
 def test_readers_see_export_but_not_import_button(client_for, people):
-    page = client_for(people.secretary).get(reverse("member_list")).content.decode()
-    assert reverse("member_export") in page and reverse("member_import") not in page
+    page = client_for(people.secretary).get(reverse("cells:member_list")).content.decode()
+    assert reverse("cells:member_export") in page and reverse("cells:member_import") not in page
 
 
 def test_member_gets_403_on_export(client_for, people):
-    assert client_for(people.member).get(reverse("member_export")).status_code == 403
+    assert client_for(people.member).get(reverse("cells:member_export")).status_code == 403
 
 
 # --- export --------------------------------------------------------------------------------
@@ -389,7 +389,7 @@ def test_export_contents(client_for, people, tree):
     make_member(organisation=tree.cell, full_name="Đỗ Thị Dự Bị", status=Member.Status.PROBATIONARY,
                 date_of_birth=datetime.date(1995, 2, 5), sex=Member.Sex.FEMALE, citizen_id="001195000123",
                 admission_decision_date=datetime.date(2025, 9, 2), admission_ceremony_date=datetime.date(2025, 9, 3))
-    sheet = _sheet(client_for(people.officer).get(reverse("member_export")))
+    sheet = _sheet(client_for(people.officer).get(reverse("cells:member_export")))
 
     assert sheet["A1"].value == "SỔ DANH SÁCH ĐẢNG VIÊN"
     assert [cell.value for cell in sheet[3]] == [*HEADERS[:14], "Quê quán", "Ghi chú", *HEADERS[14:]]
@@ -408,9 +408,9 @@ def test_export_contents(client_for, people, tree):
 
 
 def test_export_uses_the_list_filters_and_the_readers_scope(client_for, people, tree):
-    sheet = _sheet(client_for(people.admin).get(reverse("member_export"), {"cell": tree.sibling.pk}))
+    sheet = _sheet(client_for(people.admin).get(reverse("cells:member_export"), {"cell": tree.sibling.pk}))
     assert [row[1] for row in sheet.iter_rows(min_row=4, values_only=True)] == ["Phạm Văn Kế Toán"]
-    sheet = _sheet(client_for(people.secretary).get(reverse("member_export")))
+    sheet = _sheet(client_for(people.secretary).get(reverse("cells:member_export")))
     assert {row[1] for row in sheet.iter_rows(min_row=4, values_only=True)} == {"Trần Thị Bí Thư", "Lê Văn Đảng Viên"}
 
 
@@ -420,15 +420,15 @@ def test_export_then_import_round_trips(client_for, people, tree):
                 phone="0912000001", email="khuhoi@example.vn", workplace="Phòng Kế toán", job_title="Kế toán viên",
                 admission_decision_date=datetime.date(2025, 9, 2), admission_ceremony_date=datetime.date(2025, 9, 3))
     client = client_for(people.officer)
-    exported = client.get(reverse("member_export"), {"cell": tree.sibling.pk}).content
+    exported = client.get(reverse("cells:member_export"), {"cell": tree.sibling.pk}).content
     fields = [*member_excel.FIELD_KEYS, "organisation_id"]
     before = sorted(Member.objects.filter(organisation=tree.sibling).values_list(*fields))
     assert len(before) == 2
     Member.objects.filter(organisation=tree.sibling).delete()
 
-    response = client.post(reverse("member_import"), {"file": xlsx_upload(exported)})
+    response = client.post(reverse("cells:member_import"), {"file": xlsx_upload(exported)})
     assert response.context["preview"].is_valid, errors_by_row(response)
-    client.post(reverse("member_import_confirm"), {"token": response.context["token"]})
+    client.post(reverse("cells:member_import_confirm"), {"token": response.context["token"]})
 
     assert sorted(Member.objects.filter(organisation=tree.sibling).values_list(*fields)) == before
 
@@ -439,7 +439,7 @@ def test_export_query_count_does_not_grow_with_rows(client_for, people, tree, dj
     client = client_for(people.admin)
     # 6, the export's audit row (its savepoint and insert), and the second factor's device (the admin has one)
     with django_assert_max_num_queries(9):
-        sheet = _sheet(client.get(reverse("member_export")))
+        sheet = _sheet(client.get(reverse("cells:member_export")))
     assert sheet.max_row == 3 + 34
 
 

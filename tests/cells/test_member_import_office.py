@@ -90,14 +90,14 @@ def office_workbook(cell, *, members=50, edit=None) -> bytes:
 
 def upload(client, content, **data):
     file = SimpleUploadedFile("so-danh-sach.xlsx", content, content_type=member_excel.XLSX_CONTENT_TYPE)
-    return client.post(reverse("member_import"), {"file": file, **data})
+    return client.post(reverse("cells:member_import"), {"file": file, **data})
 
 
 def confirm(client, response):
     preview = response.context["preview"]
     data = {"token": response.context["token"], "cell": response.context["cell"].pk if response.context["cell"] else ""}
     data.update({f"col-{column.index}": column.detected or "" for column in preview.sheet.columns})
-    return client.post(reverse("member_import_confirm"), data)
+    return client.post(reverse("cells:member_import_confirm"), data)
 
 
 def imported():
@@ -133,7 +133,7 @@ def test_the_office_list_imports_fifty_members_on_the_first_confirm(client_for, 
 
     response = confirm(client, response)
 
-    assert response.status_code == 302 and response.url == reverse("member_list")
+    assert response.status_code == 302 and response.url == reverse("cells:member_list")
     assert imported().count() == 50
     assert list(imported().filter(status=Member.Status.PROBATIONARY).values_list("full_name", flat=True)) == [
         f"Nguyễn Văn Thành {PROBATIONARY}"]
@@ -172,7 +172,7 @@ def test_three_bad_rows_are_named_by_stt_and_name_and_nothing_is_written(client_
     assert preview.bad_rows[1].errors == ["Số thẻ đảng viên 70000021 trùng với STT 20."]
     page = response.content.decode()
     assert "3 / 50 dòng có lỗi" in page and labels[0] in page
-    assert f'action="{reverse("member_import_confirm")}"' not in page
+    assert f'action="{reverse("cells:member_import_confirm")}"' not in page
     # Forcing the confirmation anyway writes nothing.
     response = confirm(client, response)
     assert response.status_code == 200
@@ -193,7 +193,7 @@ def test_importing_the_same_file_again_changes_nothing(client_for, people, tree)
         assert preview.is_valid and not preview.has_writes
         assert len(preview.unchanged_rows) == 50
         page = response.content.decode()
-        assert "Tệp không có gì mới" in page and f'action="{reverse("member_import_confirm")}"' not in page
+        assert "Tệp không có gì mới" in page and f'action="{reverse("cells:member_import_confirm")}"' not in page
         confirm(client, response)  # even when posted, an unchanged file writes nothing
 
     assert dict(imported().values_list("pk", "updated_at")) == stamps
@@ -279,7 +279,7 @@ def test_unknown_headings_are_mapped_in_the_preview_and_remembered_for_the_cell(
     assert "Mã hồ sơ Đảng" in response.content.decode()
 
     data = {"token": response.context["token"], "cell": tree.cell.pk, f"col-{card_column.index}": "party_card_number"}
-    response = client.post(reverse("member_import_columns"), data)
+    response = client.post(reverse("cells:member_import_columns"), data)
     preview = response.context["preview"]
     assert preview.is_valid and [row.fields["party_card_number"] for row in preview.rows] == [
         "ĐV-0001", "ĐV-0002", "ĐV-0003"]

@@ -47,12 +47,12 @@ def test_who_may_see_personal_data(people, tree, member):
 
 def test_the_member_page_shows_masks_and_hien_reveals_with_an_audit_row(client_for, people, member):
     client = client_for(people.secretary)
-    page = client.get(reverse("member_detail", args=[member.pk])).content.decode()
+    page = client.get(reverse("cells:member_detail", args=[member.pk])).content.decode()
     assert CCCD not in page and PHONE not in page
     assert "********6789" in page and "0xx xxx x789" in page and "Hiện" in page
     assert not reveals().exists()
 
-    response = client.post(reverse("member_reveal", args=[member.pk, "citizen_id"]))
+    response = client.post(reverse("cells:member_reveal", args=[member.pk, "citizen_id"]))
     assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
     page = response.content.decode()
     assert CCCD in page and PHONE not in page  # one field at a time
@@ -65,10 +65,10 @@ def test_the_member_page_shows_masks_and_hien_reveals_with_an_audit_row(client_f
 @pytest.mark.parametrize("name", ["viewer", "clerk"])
 def test_readers_without_the_right_see_masks_and_cannot_reveal(client_for, people, member, name):
     client = client_for(getattr(people, name))
-    page = client.get(reverse("member_detail", args=[member.pk])).content.decode()
+    page = client.get(reverse("cells:member_detail", args=[member.pk])).content.decode()
     assert "********6789" in page and CCCD not in page
-    assert f'action="{reverse("member_reveal", args=[member.pk, "citizen_id"])}"' not in page
-    assert client.post(reverse("member_reveal", args=[member.pk, "citizen_id"])).status_code == 403
+    assert f'action="{reverse("cells:member_reveal", args=[member.pk, "citizen_id"])}"' not in page
+    assert client.post(reverse("cells:member_reveal", args=[member.pk, "citizen_id"])).status_code == 403
     assert not reveals().exists()
 
 
@@ -77,19 +77,19 @@ def test_another_cells_secretary_and_a_plain_member_get_404(client_for, people, 
     other = member if name == "other_secretary" else people.members["secretary"]
     Member.objects.filter(pk=other.pk).update(citizen_id="001099000111")
     client = client_for(getattr(people, name))
-    assert client.get(reverse("member_detail", args=[other.pk])).status_code == 404
-    assert client.post(reverse("member_reveal", args=[other.pk, "citizen_id"])).status_code == 404
+    assert client.get(reverse("cells:member_detail", args=[other.pk])).status_code == 404
+    assert client.post(reverse("cells:member_reveal", args=[other.pk, "citizen_id"])).status_code == 404
     assert not reveals().exists()
 
 
 def test_opening_the_edit_form_is_a_reveal_with_its_audit_row(client_for, people, member):
-    response = client_for(people.officer).get(reverse("member_update", args=[member.pk]))
+    response = client_for(people.officer).get(reverse("cells:member_update", args=[member.pk]))
     assert CCCD in response.content.decode()
     assert reveals().get().after == {"fields": ["citizen_id", "phone"]}
 
 
 def test_the_phone_search_is_only_for_those_who_may_read_phones(client_for, people, member):
-    url = reverse("member_list") + "?q=345789"
+    url = reverse("cells:member_list") + "?q=345789"
     assert member.full_name in client_for(people.secretary).get(url).content.decode()
     assert member.full_name not in client_for(people.clerk).get(url).content.decode()
 
@@ -105,7 +105,7 @@ def _texts(response) -> list[str]:
 
 @pytest.mark.parametrize("name", ["viewer", "clerk"])
 def test_the_member_list_export_of_a_masking_role_holds_no_full_citizen_id(client_for, people, member, name):
-    response = client_for(getattr(people, name)).get(reverse("member_export"))
+    response = client_for(getattr(people, name)).get(reverse("cells:member_export"))
     texts = _texts(response)
     assert not any(CCCD in text or PHONE in text for text in texts)
     assert "********6789" in texts and "0xx xxx x789" in texts
@@ -116,7 +116,7 @@ def test_the_member_list_export_of_a_masking_role_holds_no_full_citizen_id(clien
 
 
 def test_the_secretarys_export_has_her_cells_values_and_is_logged(client_for, people, tree, member):
-    response = client_for(people.secretary).get(reverse("member_export") + f"?cell={tree.cell.pk}")
+    response = client_for(people.secretary).get(reverse("cells:member_export") + f"?cell={tree.cell.pk}")
     assert CCCD in _texts(response)
     entry = AuditEntry.objects.get(action="cells.personal_data.export")
     assert entry.after["rows"] == entry.after["unmasked_rows"] == 2  # the cell's two members
@@ -127,28 +127,28 @@ def test_the_secretarys_export_has_her_cells_values_and_is_logged(client_for, pe
 
 
 def test_the_member_sees_the_data_held_about_them(client_for, people, member):
-    page = client_for(people.member).get(reverse("my_personal_data")).content.decode()
+    page = client_for(people.member).get(reverse("cells:my_personal_data")).content.decode()
     assert CCCD in page and PHONE in page and member.organisation.name in page
-    assert client_for(people.officer).get(reverse("my_personal_data")).status_code == 403  # no member record
+    assert client_for(people.officer).get(reverse("cells:my_personal_data")).status_code == 403  # no member record
 
 
 def test_a_correction_asked_on_the_page_shows_errors_next_to_the_fields(client_for, people, member):
     client = client_for(people.member)
-    response = client.post(reverse("my_personal_data"), {"field": "citizen_id", "new_value": "12345",
+    response = client.post(reverse("cells:my_personal_data"), {"field": "citizen_id", "new_value": "12345",
                                                           "reason": "Cấp lại"})
     assert "12 chữ số" in response.context["form"].errors["new_value"][0]
-    response = client.post(reverse("my_personal_data"), {"field": "date_of_birth", "new_value": "31/02/1980",
+    response = client.post(reverse("cells:my_personal_data"), {"field": "date_of_birth", "new_value": "31/02/1980",
                                                           "reason": "Sai ngày"})
     assert "ngày/tháng/năm" in response.context["form"].errors["new_value"][0]
-    response = client.post(reverse("my_personal_data"), {"field": "citizen_id", "new_value": CCCD, "reason": "x"})
+    response = client.post(reverse("cells:my_personal_data"), {"field": "citizen_id", "new_value": CCCD, "reason": "x"})
     assert "trùng với dữ liệu đang lưu" in response.context["form"].errors["new_value"][0]
     assert not PersonalDataCorrection.objects.exists()
-    response = client.post(reverse("my_personal_data"), {"field": "citizen_id", "new_value": "045123456780",
+    response = client.post(reverse("cells:my_personal_data"), {"field": "citizen_id", "new_value": "045123456780",
                                                           "reason": "Cấp lại CCCD"})
     assert response.status_code == 302
     correction = PersonalDataCorrection.objects.get()
     assert (correction.field, correction.new_value, correction.status) == ("citizen_id", "045123456780", "pending")
-    response = client.post(reverse("my_personal_data"), {"field": "citizen_id", "new_value": "045123456781",
+    response = client.post(reverse("cells:my_personal_data"), {"field": "citizen_id", "new_value": "045123456781",
                                                           "reason": "Lại"})
     assert "đang chờ xử lý" in response.context["form"].errors["field"][0]
 
@@ -156,9 +156,9 @@ def test_a_correction_asked_on_the_page_shows_errors_next_to_the_fields(client_f
 def test_an_approved_correction_changes_the_value_with_before_and_after_in_the_audit(client_for, people, member):
     correction = services.correction_request(member=member, field="citizen_id", new_value="045123456780",
                                              reason="Cấp lại CCCD", by=people.member)
-    page = client_for(people.officer).get(reverse("correction_list")).content.decode()
+    page = client_for(people.officer).get(reverse("cells:correction_list")).content.decode()
     assert member.full_name in page and "********6780" in page and "045123456780" not in page
-    response = client_for(people.officer).post(reverse("correction_decide", args=[correction.pk]),
+    response = client_for(people.officer).post(reverse("cells:correction_decide", args=[correction.pk]),
                                                {"decision": "approve", "note": ""})
     assert response.status_code == 302
     member.refresh_from_db()
@@ -207,7 +207,7 @@ def test_an_approval_the_member_service_refuses_changes_nothing(people, member):
 def test_only_the_officers_over_the_member_decide(client_for, people, member):
     correction = services.correction_request(member=member, field="phone", new_value="0987654321",
                                              reason="Số mới", by=people.member)
-    url = reverse("correction_decide", args=[correction.pk])
+    url = reverse("cells:correction_decide", args=[correction.pk])
     assert client_for(people.secretary).post(url, {"decision": "approve"}).status_code == 403
     assert client_for(people.other_secretary).post(url, {"decision": "approve"}).status_code == 404
     assert client_for(people.member).post(url, {"decision": "approve"}).status_code == 403
@@ -225,9 +225,9 @@ def test_the_dues_book_files_say_they_hold_personal_data_and_are_logged(client_f
 
     services.dues_month_open(organisation=tree.cell, month=datetime.date(2026, 3, 1), by=people.secretary)
     client = client_for(people.secretary)
-    response = client.get(reverse("books_dues_xlsx", args=[tree.cell.pk]), {"thang": "03/2026"})
+    response = client.get(reverse("books:books_dues_xlsx", args=[tree.cell.pk]), {"thang": "03/2026"})
     assert str(PERSONAL_DATA_NOTICE) in _texts(response)
-    response = client.get(reverse("books_dues_pdf", args=[tree.cell.pk]), {"thang": "03/2026"})
+    response = client.get(reverse("books:books_dues_pdf", args=[tree.cell.pk]), {"thang": "03/2026"})
     assert response.status_code == 200
     logged = AuditEntry.objects.filter(action="cells.personal_data.export").order_by("pk")
     assert [(e.object_id, e.after["rows"], e.after["params"]) for e in logged] == [
@@ -236,6 +236,6 @@ def test_the_dues_book_files_say_they_hold_personal_data_and_are_logged(client_f
 
 def test_the_change_log_shows_a_changed_citizen_id_masked(client_for, people, member):
     services.member_update(member=member, citizen_id="045123456780", by=people.officer)
-    page = client_for(people.officer).get(reverse("audit_list")).content.decode()
+    page = client_for(people.officer).get(reverse("audit:audit_list")).content.decode()
     assert "********6789" in page and "********6780" in page
     assert CCCD not in page and "045123456780" not in page

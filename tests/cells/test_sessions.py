@@ -46,7 +46,7 @@ def test_the_list_shows_device_address_and_local_times(people):
     with time_machine.travel(signed_in + datetime.timedelta(minutes=45), tick=False):
         phone.get(reverse("meetings:my_home"), HTTP_USER_AGENT=SAFARI_IPHONE, REMOTE_ADDR="198.51.100.8")
         office = log_in("member", user_agent=CHROME_WINDOWS, address="203.0.113.20")
-        page = office.get(reverse("sessions"), HTTP_USER_AGENT=CHROME_WINDOWS, REMOTE_ADDR="203.0.113.20")
+        page = office.get(reverse("account:sessions"), HTTP_USER_AGENT=CHROME_WINDOWS, REMOTE_ADDR="203.0.113.20")
     body = page.content.decode()
     assert page.status_code == 200 and page["Cache-Control"] == "private, no-store"
     assert "Safari trên iPhone" in body and "Chrome trên Windows" in body
@@ -62,7 +62,7 @@ def test_the_list_shows_only_the_users_own_open_sessions(people, django_assert_m
     log_in("secretary", user_agent=SAFARI_IPHONE, address="198.51.100.9")
     clients[1].post(reverse("logout"))
     with django_assert_max_num_queries(12):
-        body = clients[0].get(reverse("sessions")).content.decode()
+        body = clients[0].get(reverse("account:sessions")).content.decode()
     assert body.count("Chrome trên Windows") == 4
     assert "Safari trên iPhone" not in body and "198.51.100.9" not in body
 
@@ -73,14 +73,14 @@ def test_sign_out_everywhere_ends_every_other_session(people):
     colleague = log_in("secretary", user_agent=SAFARI_IPHONE, address="198.51.100.9")
     assert there.get(reverse("meetings:my_home")).status_code == 200
 
-    answer = here.post(reverse("sessions_end_others"))
-    assert answer.status_code == 302 and answer.url == reverse("sessions")
-    assert "Đã đăng xuất khỏi 1 phiên khác" in here.get(reverse("sessions")).content.decode()
+    answer = here.post(reverse("account:sessions_end_others"))
+    assert answer.status_code == 302 and answer.url == reverse("account:sessions")
+    assert "Đã đăng xuất khỏi 1 phiên khác" in here.get(reverse("account:sessions")).content.decode()
 
     gone = there.get(reverse("meetings:my_home"))
     assert gone.status_code == 302 and gone.url.startswith(reverse("login"))
     assert here.get(reverse("meetings:my_home")).status_code == 200
-    assert colleague.get(reverse("inbox")).status_code == 200  # another user's session stays
+    assert colleague.get(reverse("inbox:inbox")).status_code == 200  # another user's session stays
     assert UserSession.objects.filter(user=people.member).count() == 1
     assert AuditEntry.objects.filter(action="cells.session.end_others", actor=people.member).exists()
 
@@ -105,8 +105,8 @@ def test_turning_on_the_second_factor_ends_the_sessions_opened_with_the_password
     with tm.travel(datetime.datetime(2026, 12, 31, 23, 59, 50, tzinfo=LOCAL), tick=False):
         old = log_in("member", user_agent=SAFARI_IPHONE, address="198.51.100.7")
         here = log_in("member", user_agent=CHROME_WINDOWS, address="203.0.113.20")
-        here.get(reverse("two_factor_setup"))
+        here.get(reverse("account:two_factor_setup"))
         device = TOTPDevice.objects.get(user=people.member, confirmed=False)
-        assert here.post(reverse("two_factor_setup"), {"token": totp_code(device)}).status_code == 200
+        assert here.post(reverse("account:two_factor_setup"), {"token": totp_code(device)}).status_code == 200
         assert old.get(reverse("meetings:my_home")).url.startswith(reverse("login"))
         assert here.get(reverse("meetings:my_home")).status_code == 200

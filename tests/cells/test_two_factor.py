@@ -26,8 +26,8 @@ pytestmark = pytest.mark.django_db
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 MOMENT = datetime.datetime(2026, 2, 28, 23, 30, tzinfo=LOCAL)
 # Pages an officer uses; with the password alone every one of them sends to the second factor.
-OFFICER_PAGES = ["home", "member_list", "organisation_tree", "reports:index", "audit_list", "inbox", "account",
-                 "sessions", "password_change", "meetings:index"]
+OFFICER_PAGES = ["home", "cells:member_list", "cells:organisation_tree", "reports:index", "audit:audit_list", "inbox:inbox", "account:account",
+                 "account:sessions", "password_change", "meetings:index"]
 
 
 def wrong_code(device) -> str:
@@ -53,40 +53,40 @@ def test_the_roles_that_must_have_it():
 
 def test_officer_with_password_alone_is_sent_to_enrolment_from_every_page(client, people, tree):
     log_in(client, "officer")
-    setup = reverse("two_factor_setup")
+    setup = reverse("account:two_factor_setup")
     for name in OFFICER_PAGES:
         for method in ("get", "post"):
             response = getattr(client, method)(reverse(name))
             assert response.status_code == 302 and response.url.startswith(setup), (method, name, response)
-    detail = client.get(reverse("organisation_detail", args=[tree.cell.pk]))
+    detail = client.get(reverse("cells:organisation_detail", args=[tree.cell.pk]))
     assert detail.url.startswith(setup)
     assert client.get("/quan-tri/").url.startswith(setup)
     page = client.get(setup)
     assert page.status_code == 200
     assert "Bật xác thực hai bước" in page.content.decode()
     # No menu to the rest of the portal while the second factor is missing.
-    assert reverse("member_list") not in page.content.decode()
+    assert reverse("cells:member_list") not in page.content.decode()
 
 
 def test_enrolment_shows_the_qr_code_and_the_grouped_secret_and_a_code_confirms_it(client, people):
     with time_machine.travel(MOMENT, tick=False):
         log_in(client, "officer")
-        page = client.get(reverse("two_factor_setup")).content.decode()
+        page = client.get(reverse("account:two_factor_setup")).content.decode()
         device = TOTPDevice.objects.get(user=people.officer, confirmed=False)
         secret = base64.b32encode(device.bin_key).decode()
         assert 'src="data:image/svg+xml' in page
         grouped = re.search(r'data-testid="secret">([^<]+)<', page).group(1)
         assert grouped.replace(" ", "") == secret and grouped.split(" ")[0] == secret[:4]
         # A reload shows the same secret (the app may already have scanned it).
-        assert grouped in client.get(reverse("two_factor_setup")).content.decode()
+        assert grouped in client.get(reverse("account:two_factor_setup")).content.decode()
 
-        wrong = client.post(reverse("two_factor_setup"), {"token": wrong_code(device)})
+        wrong = client.post(reverse("account:two_factor_setup"), {"token": wrong_code(device)})
         assert wrong.status_code == 200 and "Mã không đúng" in wrong.content.decode()
         device.refresh_from_db()
         assert not device.confirmed
 
     with time_machine.travel(MOMENT + datetime.timedelta(seconds=30), tick=False):
-        answer = client.post(reverse("two_factor_setup"), {"token": totp_code(device)})
+        answer = client.post(reverse("account:two_factor_setup"), {"token": totp_code(device)})
         body = answer.content.decode()
         codes = re.findall(r"<li>([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})</li>", body)
         assert answer.status_code == 200 and len(codes) == 10 and len(set(codes)) == 10
@@ -100,9 +100,9 @@ def test_enrolment_shows_the_qr_code_and_the_grouped_secret_and_a_code_confirms_
         assert AuditEntry.objects.filter(action="cells.two_factor.enable", actor=people.officer).exists()
         # This session has passed the second factor: the officer reaches the dashboard.
         assert client.get(reverse("home")).url == reverse("reports:index")
-        assert client.get(reverse("member_list")).status_code == 200
+        assert client.get(reverse("cells:member_list")).status_code == 200
         # The codes are shown once: the account page only counts them.
-        account = client.get(reverse("account")).content.decode()
+        account = client.get(reverse("account:account")).content.decode()
         assert "Còn 10 mã dự phòng" in account and codes[0] not in account
 
 
@@ -114,7 +114,7 @@ def test_enrolled_officer_must_give_the_code_a_wrong_one_is_refused_and_throttle
         for name in OFFICER_PAGES:
             response = client.get(reverse(name))
             assert response.status_code == 302 and response.url.startswith(verify), name
-        assert client.get(reverse("two_factor_setup")).url.startswith(verify)  # no second enrolment
+        assert client.get(reverse("account:two_factor_setup")).url.startswith(verify)  # no second enrolment
 
         right = totp_code(device)
         wrong = wrong_code(device)
@@ -123,7 +123,7 @@ def test_enrolled_officer_must_give_the_code_a_wrong_one_is_refused_and_throttle
         # Throttled: even the right code waits after a failure (django-otp's back-off, 1 s after the first).
         throttled = client.post(verify, {"token": right})
         assert throttled.status_code == 200 and "Vui lòng đợi 1 giây" in throttled.content.decode()
-        assert client.get(reverse("member_list")).url.startswith(verify)
+        assert client.get(reverse("cells:member_list")).url.startswith(verify)
         refused_again = client.post(verify, {"token": wrong})  # still waiting: not even counted
         assert "Vui lòng đợi" in refused_again.content.decode()
 
@@ -132,9 +132,9 @@ def test_enrolled_officer_must_give_the_code_a_wrong_one_is_refused_and_throttle
     with time_machine.travel(MOMENT + datetime.timedelta(seconds=3), tick=False):
         assert "Vui lòng đợi 1 giây" in client.post(verify, {"token": right}).content.decode()
     with time_machine.travel(MOMENT + datetime.timedelta(seconds=4), tick=False):
-        answer = client.post(verify, {"token": right, "next": reverse("member_list")})
-        assert answer.status_code == 302 and answer.url == reverse("member_list")
-        assert client.get(reverse("member_list")).status_code == 200
+        answer = client.post(verify, {"token": right, "next": reverse("cells:member_list")})
+        assert answer.status_code == 302 and answer.url == reverse("cells:member_list")
+        assert client.get(reverse("cells:member_list")).status_code == 200
 
 
 def test_a_used_code_cannot_be_replayed_in_another_session(client, people):
@@ -187,8 +187,8 @@ def test_a_plain_member_is_not_forced_but_is_offered_it(client, people):
     log_in(client, "member")
     assert not second_factor_required(people.member)
     assert client.get(reverse("meetings:my_home")).status_code == 200
-    account = client.get(reverse("account")).content.decode()
-    assert "Chưa bật" in account and reverse("two_factor_setup") in account
+    account = client.get(reverse("account:account")).content.decode()
+    assert "Chưa bật" in account and reverse("account:two_factor_setup") in account
 
 
 def test_a_member_who_enrolled_gives_the_code_too_and_may_turn_it_off(client, people):
@@ -198,10 +198,10 @@ def test_a_member_who_enrolled_gives_the_code_too_and_may_turn_it_off(client, pe
         assert client.get(reverse("meetings:my_home")).url.startswith(reverse("two_factor_verify"))
         assert client.post(reverse("two_factor_verify"), {"token": totp_code(device)}).status_code == 302
     with time_machine.travel(MOMENT + datetime.timedelta(seconds=60), tick=False):
-        bad = client.post(reverse("two_factor_disable"), {"token": wrong_code(device)})
+        bad = client.post(reverse("account:two_factor_disable"), {"token": wrong_code(device)})
         assert bad.status_code == 200 and TOTPDevice.objects.filter(user=people.member).exists()
     with time_machine.travel(MOMENT + datetime.timedelta(seconds=90), tick=False):
-        assert client.post(reverse("two_factor_disable"), {"token": totp_code(device)}).url == reverse("account")
+        assert client.post(reverse("account:two_factor_disable"), {"token": totp_code(device)}).url == reverse("account:account")
         assert not TOTPDevice.objects.filter(user=people.member).exists()
         client.post(reverse("logout"))
         log_in(client, "member")
@@ -210,7 +210,7 @@ def test_a_member_who_enrolled_gives_the_code_too_and_may_turn_it_off(client, pe
 
 def test_an_officer_cannot_turn_it_off(client_for, people):
     client = client_for(people.officer)
-    assert client.post(reverse("two_factor_disable"), {"token": "123456"}).status_code == 403
+    assert client.post(reverse("account:two_factor_disable"), {"token": "123456"}).status_code == 403
     assert TOTPDevice.objects.filter(user=people.officer, confirmed=True).exists()
 
 
@@ -235,9 +235,9 @@ def test_the_admin_is_behind_the_second_factor(client, people):
 
 def test_a_role_granted_later_requires_it_at_the_next_page(client, people, tree):
     log_in(client, "secretary")
-    assert client.get(reverse("member_list")).status_code == 200
+    assert client.get(reverse("cells:member_list")).status_code == 200
     grant(people.secretary, tree.tccs, Role.TCCS_OFFICER)
-    assert client.get(reverse("member_list")).url.startswith(reverse("two_factor_setup"))
+    assert client.get(reverse("cells:member_list")).url.startswith(reverse("account:two_factor_setup"))
 
 
 def test_next_never_leads_off_site(client, people):

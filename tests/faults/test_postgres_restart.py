@@ -114,7 +114,7 @@ def _maintenance_connection():
 
 def pages(tree) -> list[str]:
     """Logged-in pages that query the database: the member list and the cell's meetings."""
-    return [reverse("member_list"), reverse("meetings:cell_list", args=[tree.cell.pk])]
+    return [reverse("cells:member_list"), reverse("meetings:cell_list", args=[tree.cell.pk])]
 
 
 def hold_a_connection_in_every_worker(visitor: Visitor, paths: list[str], database: str, workers: int = 2) -> set[int]:

@@ -36,9 +36,9 @@ def test_pages_work_and_a_notice_is_kept_while_redis_is_down(postgres, tree, peo
     with running_server(tmp_path, extra_env=REDIS_DOWN) as server:
         secretary = Visitor(server)
         secretary.log_in("secretary")
-        for path in (reverse("member_list"), reverse("meetings:cell_list", args=[tree.cell.pk]),
-                     reverse("meetings:detail", args=[meeting.pk]), reverse("inbox"),
-                     reverse("member_detail", args=[people.members["member"].pk])):
+        for path in (reverse("cells:member_list"), reverse("meetings:cell_list", args=[tree.cell.pk]),
+                     reverse("meetings:detail", args=[meeting.pk]), reverse("inbox:inbox"),
+                     reverse("cells:member_detail", args=[people.members["member"].pk])):
             answer = secretary.get(path)
             assert answer.status == 200, (path, answer, server.log_tail())
 

@@ -68,7 +68,7 @@ def test_recording_and_ending_an_attachment_updates_the_lists_not_held_yet(tree,
 
 
 def test_the_form_refuses_overlaps_and_reversed_dates_and_writes_nothing(tree, people, nine, client_for):
-    url = reverse("member_attach", args=[nine[4].pk])
+    url = reverse("cells:member_attach", args=[nine[4].pk])
     client = client_for(people.officer)  # the đảng ủy's officer manages member records
     reversed_dates = client.post(url, {"place": "Đảng bộ Sở Y tế", "start": "10/12/2026", "end": "01/12/2026"})
     assert reversed_dates.status_code == 200
@@ -79,7 +79,7 @@ def test_the_form_refuses_overlaps_and_reversed_dates_and_writes_nothing(tree, p
     overlap = client.post(url, {"place": "Đảng bộ Sở Nội vụ", "start": "01/02/2027"})
     assert "trong khoảng thời gian này" in overlap.content.decode()
     assert TemporaryAttachment.objects.count() == 1
-    page = client.get(reverse("member_detail", args=[nine[4].pk])).content.decode()
+    page = client.get(reverse("cells:member_detail", args=[nine[4].pk])).content.decode()
     assert "Đảng bộ Sở Y tế" in page and "01/12/2026 – 31/03/2027" in page
 
 

@@ -415,8 +415,8 @@ def test_the_inbox_notice_offers_its_invitation_as_add_to_calendar(client_for, t
     meeting = sent(services.meeting_publish, meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 15, 14, 0, tzinfo=HCM)))
     notice = Notification.objects.get(kind="meetings.notice", member=people.members["member"])
     client = client_for(people.member)
-    page = client.get(reverse("notification_detail", args=[notice.pk])).content.decode()
-    download = reverse("notification_attachment", args=[notice.pk])
+    page = client.get(reverse("inbox:notification_detail", args=[notice.pk])).content.decode()
+    download = reverse("inbox:notification_attachment", args=[notice.pk])
     assert download in page and "Thêm vào lịch (tệp .ics)" in page
     response = client.get(download)
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
@@ -424,7 +424,7 @@ def test_the_inbox_notice_offers_its_invitation_as_add_to_calendar(client_for, t
     assert read(response.content).events[0]["UID"] == calendar.event_uid(meeting)
     # The secretary's own notice is hers alone.
     theirs = Notification.objects.get(kind="meetings.notice", member=people.members["secretary"])
-    assert client.get(reverse("notification_attachment", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("inbox:notification_attachment", args=[theirs.pk])).status_code == 404
 
 
 def test_the_admin_lists_feeds_without_their_token_and_turns_one_off(client_for, people, now):

@@ -172,9 +172,9 @@ def test_the_page_groups_results_by_kind_with_links(client_for, tree, people, an
     page = client_for(people.officer).get(URL, {"q": "van"})
     assert page.status_code == 200
     body = page.content.decode()
-    assert reverse("member_detail", args=[an["here"].pk]) in body
-    assert reverse("member_detail", args=[an["elsewhere"].pk]) not in body
-    assert reverse("organisation_detail", args=[tree.cell.pk]) in body
+    assert reverse("cells:member_detail", args=[an["here"].pk]) in body
+    assert reverse("cells:member_detail", args=[an["elsewhere"].pk]) not in body
+    assert reverse("cells:organisation_detail", args=[tree.cell.pk]) in body
     assert "Đảng bộ Sở Tài chính" in body  # the cell's parent
     assert [g["key"] for g in page.context["groups"]] == ["to-chuc", "dang-vien", "sinh-hoat"]
 
@@ -182,7 +182,7 @@ def test_the_page_groups_results_by_kind_with_links(client_for, tree, people, an
 def test_a_plain_member_is_sent_to_the_cell_s_meetings(client_for, tree, people):
     body = client_for(people.member).get(URL, {"q": "van phong"}).content.decode()
     assert reverse("meetings:cell_list", args=[tree.cell.pk]) in body
-    assert reverse("organisation_detail", args=[tree.cell.pk]) not in body
+    assert reverse("cells:organisation_detail", args=[tree.cell.pk]) not in body
 
 
 def test_a_one_letter_query_is_refused_with_a_message(client_for, people):

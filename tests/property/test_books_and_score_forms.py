@@ -60,7 +60,7 @@ def test_dues_payment_is_recorded_as_typed_or_refused(client_for, people, tree, 
     tables = (DuesPayment, AuditEntry)
     with rolled_back():
         before = row_counts(*tables)
-        response = client.post(reverse("books_dues_record", args=[tree.cell.pk]), posted)
+        response = client.post(reverse("books:books_dues_record", args=[tree.cell.pk]), posted)
         event(f"status {response.status_code}")
         if response.status_code == 302:
             line = DuesPayment.objects.get(member_id=member_id)
@@ -78,7 +78,7 @@ def test_dues_payment_is_recorded_as_typed_or_refused(client_for, people, tree, 
 @given(month=month_text)
 def test_dues_ledger_opens_for_any_month_in_the_address(client_for, people, tree, month):
     client = client_for(people.secretary)
-    response = client.get(reverse("books_dues_ledger", args=[tree.cell.pk]), {"thang": month})
+    response = client.get(reverse("books:books_dues_ledger", args=[tree.cell.pk]), {"thang": month})
     assert response.status_code == 200
 
 

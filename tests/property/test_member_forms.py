@@ -61,7 +61,7 @@ def test_member_create_saves_what_was_typed_or_says_why_not(client_for, people, 
     data = member_data(organisation=tree.cell.pk, joined_on="01/01/2024", **overrides)
     with rolled_back():
         before = row_counts(*MEMBER_TABLES)
-        response = client.post(reverse("member_create"), data)
+        response = client.post(reverse("cells:member_create"), data)
         event(f"status {response.status_code}")
         if response.status_code == 302:
             member = Member.objects.latest("pk")
@@ -79,7 +79,7 @@ def test_member_update_saves_what_was_typed_or_changes_nothing(client_for, peopl
     data = member_data(**{"full_name": member.full_name, "party_card_number": member.party_card_number, **overrides})
     with rolled_back():
         before = row_counts(*MEMBER_TABLES)
-        response = client.post(reverse("member_update", args=[member.pk]), data)
+        response = client.post(reverse("cells:member_update", args=[member.pk]), data)
         event(f"status {response.status_code}")
         member.refresh_from_db()
         if response.status_code == 302:
@@ -97,7 +97,7 @@ def test_exemption_is_recorded_as_typed_or_refused(client_for, people, reason, r
     tables = (Exemption, AuditEntry)
     with rolled_back():
         before = row_counts(*tables)
-        response = client.post(reverse("member_exempt", args=[member.pk]),
+        response = client.post(reverse("cells:member_exempt", args=[member.pk]),
                                {"reason": reason, "resolution_ref": resolution_ref, "start": start, "end": end})
         event(f"status {response.status_code}")
         if response.status_code == 302:
@@ -118,7 +118,7 @@ def test_transfer_moves_the_member_or_changes_nothing(client_for, people, tree, 
     tables = (CellMembership, AuditEntry)
     with rolled_back():
         before = row_counts(*tables)
-        response = client.post(reverse("member_transfer", args=[member.pk]),
+        response = client.post(reverse("cells:member_transfer", args=[member.pk]),
                                {"to": target, "on": on, "reason": reason})
         event(f"status {response.status_code}")
         member.refresh_from_db()

@@ -82,7 +82,7 @@ headers_strategy = st.one_of(
 
 
 def upload(client, content: bytes, name: str = "danh-sach.xlsx"):
-    return client.post(reverse("member_import"), {"file": SimpleUploadedFile(name, content, XLSX)})
+    return client.post(reverse("cells:member_import"), {"file": SimpleUploadedFile(name, content, XLSX)})
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -111,7 +111,7 @@ def test_preview_writes_nothing_and_confirmation_writes_every_row_or_none(client
             assert response.context["form"].errors or (preview and (preview.bad_rows or preview.problems))
             return
         written = len(preview.rows)
-        response = client.post(reverse("member_import_confirm"), {"token": token})
+        response = client.post(reverse("cells:member_import_confirm"), {"token": token})
         assert response.status_code == 302
         assert row_counts(*TABLES) == {label: count + written for label, count in before.items()}
 
@@ -128,7 +128,7 @@ def test_confirmation_writes_nothing_when_one_row_became_a_duplicate_after_the_p
         token = response.context["token"]
         make_member(organisation=tree.sibling, party_card_number=taken["Số thẻ đảng viên"])  # meanwhile, elsewhere
         before = row_counts(*TABLES)
-        response = client.post(reverse("member_import_confirm"), {"token": token})
+        response = client.post(reverse("cells:member_import_confirm"), {"token": token})
         assert response.status_code == 200
         assert "Chưa nhập đảng viên nào" in response.content.decode()
         assert row_counts(*TABLES) == before
@@ -210,7 +210,7 @@ def test_export_keeps_text_that_looks_like_a_formula_as_text(client_for, people,
     client = client_for(people.officer)
     with rolled_back():
         make_member(organisation=tree.cell, full_name=name.strip()[:120] or "=", workplace=workplace.strip())
-        response = client.get(reverse("member_export"))
+        response = client.get(reverse("cells:member_export"))
         assert response.status_code == 200
         content = b"".join(response.streaming_content) if response.streaming else response.content
         with zipfile.ZipFile(io.BytesIO(content)) as archive:

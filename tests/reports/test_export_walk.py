@@ -135,7 +135,7 @@ def test_no_export_of_the_portal_holds_a_formula_cell(client_for, hostile_khoi):
     khoi, objects = hostile_khoi
     client = client_for(khoi.users["admin"])
     urls = _matrix_urls(objects) + _drill_urls(khoi) + [
-        ("books_dues_xlsx", reverse("books_dues_xlsx", args=[khoi.cells["B2"].pk]) + "?thang=01/2026"),
+        ("books:books_dues_xlsx", reverse("books:books_dues_xlsx", args=[khoi.cells["B2"].pk]) + "?thang=01/2026"),
         ("reports:run_download", reverse("reports:run_download", args=[objects["run"], "xlsx"])),
     ]
     spreadsheets, formulas, texts, failures = set(), [], set(), []
@@ -153,8 +153,8 @@ def test_no_export_of_the_portal_holds_a_formula_cell(client_for, hostile_khoi):
     assert not failures, failures
     # The walk reached every export the portal has: member list, dues book, dashboards, drill-downs, report run,
     # the change log.
-    assert spreadsheets == {"member_export", "books_dues_xlsx", "reports:dashboard", "reports:drill",
-                            "reports:run_download", "audit_export"}, spreadsheets
+    assert spreadsheets == {"cells:member_export", "books:books_dues_xlsx", "reports:dashboard", "reports:drill",
+                            "reports:run_download", "audit:audit_export"}, spreadsheets
     assert not formulas, "\n".join(formulas)
     missing = {label for label, text in HOSTILE_TEXTS.items() if text not in texts}
     assert not missing, f"the exports never showed these names, the walk proves nothing about them: {missing}"

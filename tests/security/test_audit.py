@@ -11,7 +11,7 @@ from cells.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("audit_list")
+URL = reverse("audit:audit_list")
 
 
 @pytest.fixture
@@ -104,6 +104,6 @@ def test_pages_of_fifty_in_a_bounded_number_of_queries(client_for, people, tree,
 
 
 def test_the_menu_shows_the_log_to_admin_and_officer_only(client_for, people):
-    assert URL in client_for(people.admin).get(reverse("inbox")).content.decode()
-    assert URL in client_for(people.officer).get(reverse("inbox")).content.decode()
-    assert URL not in client_for(people.secretary).get(reverse("inbox")).content.decode()
+    assert URL in client_for(people.admin).get(reverse("inbox:inbox")).content.decode()
+    assert URL in client_for(people.officer).get(reverse("inbox:inbox")).content.decode()
+    assert URL not in client_for(people.secretary).get(reverse("inbox:inbox")).content.decode()

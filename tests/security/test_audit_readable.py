@@ -25,8 +25,8 @@ from tests.scoring.conftest import build_meeting, local
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("audit_list")
-EXPORT = reverse("audit_export")
+URL = reverse("audit:audit_list")
+EXPORT = reverse("audit:audit_export")
 APPS = ("cells", "meetings", "scoring", "reports", "lib", "config")
 AUDIT_CODE = re.compile(r"^(cells|meetings|scoring|reports)\.[a-z_]+\.[a-z_]+$")
 # Stock names Django gives a field declared without a label: "member", "recorded by" (English).
@@ -188,7 +188,7 @@ def test_values_are_shown_as_their_labels(client_for, people, tree):
     # A phone is personal data: masked in the log as everywhere (cells/privacy.py, issue 21).
     assert values["Điện thoại"] == "0xx xxx x678" and "0912345678" not in values.values()
     assert "29/02/1980" in values.values()
-    assert row.object_name == member.full_name and row.object_url == reverse("member_detail", args=[member.pk])
+    assert row.object_name == member.full_name and row.object_url == reverse("cells:member_detail", args=[member.pk])
 
 
 def test_booleans_foreign_keys_and_nothing(client_for, people, tree):
@@ -218,7 +218,7 @@ def test_an_officer_sees_no_link_to_an_object_outside_their_subtree(client_for, 
                                     organisation=tree.cell, before={"phone": "1"}, after={"phone": "2"})
     row = _row(client_for(people.officer).get(URL), entry)
     assert row.object_name == stranger.full_name and row.object_url is None
-    assert _row(client_for(people.admin).get(URL), entry).object_url == reverse("member_detail", args=[stranger.pk])
+    assert _row(client_for(people.admin).get(URL), entry).object_url == reverse("cells:member_detail", args=[stranger.pk])
 
 
 def test_a_deleted_object_is_named_as_deleted(client_for, people, tree):

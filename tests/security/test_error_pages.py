@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 def test_another_cells_member_answers_404_with_a_vietnamese_page(client_for, people):
     other = people.members["sibling"]  # a member of a cell the secretary does not lead
-    response = client_for(people.secretary).get(reverse("member_detail", args=[other.pk]))
+    response = client_for(people.secretary).get(reverse("cells:member_detail", args=[other.pk]))
     assert response.status_code == 404
     page = response.content.decode()
     assert "Không tìm thấy trang" in page and "Về trang chủ" in page
@@ -17,7 +17,7 @@ def test_another_cells_member_answers_404_with_a_vietnamese_page(client_for, peo
 
 def test_a_read_only_role_answers_403_with_a_vietnamese_page(client_for, people):
     # The member may open the portal but not the form that adds a member.
-    response = client_for(people.member).get(reverse("member_create"))
+    response = client_for(people.member).get(reverse("cells:member_create"))
     assert response.status_code == 403
     page = response.content.decode()
     assert "Không có quyền thực hiện" in page and "Forbidden" not in page

@@ -16,7 +16,7 @@ POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-sr
 def test_every_answer_carries_the_policy_and_the_referrer_policy(client, client_for, people, tree):
     for response in (client.get(reverse("login")),
                      client_for(people.secretary).get(reverse("meetings:cell_list", args=[tree.cell.pk])),
-                     client_for(people.secretary).get(reverse("books_dues_xlsx", args=[tree.cell.pk]))):
+                     client_for(people.secretary).get(reverse("books:books_dues_xlsx", args=[tree.cell.pk]))):
         assert directives(response["Content-Security-Policy"]) == directives(POLICY)
         assert response["Referrer-Policy"] == "same-origin"
         assert response["X-Frame-Options"] == "DENY"

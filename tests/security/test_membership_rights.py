@@ -46,14 +46,14 @@ def test_a_transferred_secretary_gets_404_on_the_old_cell_and_the_member_role_on
         ("meetings:update", {"pk": draft.pk}),
         ("meetings:create", {"cell_pk": tree.cell.pk}),
         ("meetings:cell_list", {"cell_pk": tree.cell.pk}),
-        ("organisation_detail", {"pk": tree.cell.pk}),
-        ("member_detail", {"pk": objects["member"]}),  # the old cell's members' ID numbers
-        ("books_cell", {"pk": tree.cell.pk}),
+        ("cells:organisation_detail", {"pk": tree.cell.pk}),
+        ("cells:member_detail", {"pk": objects["member"]}),  # the old cell's members' ID numbers
+        ("books:books_cell", {"pk": tree.cell.pk}),
     ]:
         assert client.get(reverse(name, kwargs=kwargs)).status_code == 404, name
     assert client.post(reverse("meetings:publish", args=[draft.pk])).status_code == 404
     assert Meeting.objects.get(pk=draft.pk).state == Meeting.State.DRAFT
-    assert people.members["member"].full_name not in client.get(reverse("member_list")).content.decode()
+    assert people.members["member"].full_name not in client.get(reverse("cells:member_list")).content.decode()
 
     assert selectors.roles_over(people.secretary, tree.sibling) == {Role.MEMBER}
     assert client.get(reverse("meetings:cell_list", args=[tree.sibling.pk])).status_code == 200
@@ -168,7 +168,7 @@ def test_an_exemption_marks_the_future_lists_and_its_end_puts_the_member_back(pe
 
 def test_the_removal_page_records_it_for_the_officer_and_refuses_the_secretary(client_for, people):
     member = people.members["member"]
-    url = reverse("books_member_removal", args=[member.pk])
+    url = reverse("books:books_member_removal", args=[member.pk])
     assert client_for(people.secretary).post(url, {"state": "deceased", "on": "01/11/2026"}).status_code == 403
     response = client_for(people.officer).post(url, {"state": "deceased", "on": timezone.localdate().strftime("%d/%m/%Y")})
     assert response.status_code == 302

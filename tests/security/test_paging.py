@@ -17,12 +17,12 @@ def test_the_member_list_pages_and_keeps_its_filters(client_for, tree, people):
     for n in range(55):
         make_member(organisation=tree.cell, full_name=f"Hà Văn {n:02d}")
     client = client_for(people.officer)
-    first = client.get(reverse("member_list"), {"q": "Hà Văn", "status": "chinh_thuc"})
+    first = client.get(reverse("cells:member_list"), {"q": "Hà Văn", "status": "chinh_thuc"})
     body = first.content.decode()
     assert first.context["page"].paginator.count == 55 and len(first.context["page"].object_list) == 50
     assert "Trang 1/2" in body
     assert "q=H%C3%A0+V%C4%83n&amp;status=chinh_thuc&amp;trang=2" in body
-    second = client.get(reverse("member_list"), {"q": "Hà Văn", "status": "chinh_thuc", "trang": 2})
+    second = client.get(reverse("cells:member_list"), {"q": "Hà Văn", "status": "chinh_thuc", "trang": 2})
     assert len(second.context["page"].object_list) == 5 and "Trang 2/2" in second.content.decode()
     assert "status=chinh_thuc&amp;trang=1" in second.content.decode()  # back to the first page, still filtered
     names = {m.full_name for m in first.context["page"].object_list} | {m.full_name for m in second.context["page"].object_list}
@@ -32,7 +32,7 @@ def test_the_member_list_pages_and_keeps_its_filters(client_for, tree, people):
 def test_a_bad_page_number_shows_the_first_page(client_for, tree, people):
     for n in range(51):
         make_member(organisation=tree.cell, full_name=f"Hà Văn {n:02d}")
-    response = client_for(people.officer).get(reverse("member_list"), {"trang": "abc"})
+    response = client_for(people.officer).get(reverse("cells:member_list"), {"trang": "abc"})
     assert response.status_code == 200 and response.context["page"].number == 1
 
 
@@ -41,9 +41,9 @@ def test_the_inbox_pages_with_the_shared_pager(client_for, people):
     for n in range(31):
         cell_services.notification_send(members=[member], kind="test", subject=f"Thông báo {n:02d}", body="Nội dung")
     client = client_for(people.member)
-    body = client.get(reverse("inbox")).content.decode()
+    body = client.get(reverse("inbox:inbox")).content.decode()
     assert "Trang 1/2" in body and 'href="?trang=2"' in body
-    assert len(client.get(reverse("inbox"), {"trang": 2}).context["page"].object_list) == 1
+    assert len(client.get(reverse("inbox:inbox"), {"trang": 2}).context["page"].object_list) == 1
 
 
 def test_a_cell_s_meetings_are_paged_newest_first(client_for, tree, people, django_assert_max_num_queries):
@@ -73,7 +73,7 @@ def test_the_organisation_tree_is_paged_in_tree_order(client_for, tree, people):
     for n in range(TREE_PAGE_SIZE):
         make_organisation(parent=tree.tccs, name=f"Chi bộ {n:03d}")
     client = client_for(people.admin)
-    first = client.get(reverse("organisation_tree"))
+    first = client.get(reverse("cells:organisation_tree"))
     assert first.context["organisations"][0] == tree.khoi and "Trang 1/2" in first.content.decode()
-    second = client.get(reverse("organisation_tree"), {"trang": 2})
+    second = client.get(reverse("cells:organisation_tree"), {"trang": 2})
     assert len(second.context["organisations"]) == 5  # Khối, 2 TCCS, 2 + 100 cells: 105 rows

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def grant_page(organisation):
-    return reverse("organisation_roles", args=[organisation.pk])
+    return reverse("cells:organisation_roles", args=[organisation.pk])
 
 
 def test_the_officer_grants_a_secretary_in_the_subtree_with_an_audit_row(client_for, people, tree):
@@ -33,7 +33,7 @@ def test_the_officer_grants_a_secretary_in_the_subtree_with_an_audit_row(client_
 
 def test_the_officer_ends_a_role_from_today_with_an_audit_row(client_for, people, tree):
     assignment = RoleAssignment.objects.get(user=people.secretary, role=Role.CELL_SECRETARY)
-    response = client_for(people.officer).post(reverse("role_end", args=[assignment.pk]))
+    response = client_for(people.officer).post(reverse("cells:role_end", args=[assignment.pk]))
     assert response.status_code == 302
     assignment.refresh_from_db()
     assert assignment.end == timezone.localdate() - datetime.timedelta(days=1)
@@ -45,7 +45,7 @@ def test_a_role_ended_before_it_starts_is_cancelled(client_for, people, tree):
     user = UserFactory(username="moi")
     assignment = RoleAssignment.objects.create(user=user, organisation=tree.tccs, role=Role.COMMITTEE_VIEWER,
                                                start=timezone.localdate() + datetime.timedelta(days=3))
-    client_for(people.officer).post(reverse("role_end", args=[assignment.pk]))
+    client_for(people.officer).post(reverse("cells:role_end", args=[assignment.pk]))
     assert not RoleAssignment.objects.filter(pk=assignment.pk).exists()
     assert AuditEntry.objects.filter(action="cells.role.cancel", object_id=str(assignment.pk)).exists()
 
@@ -72,7 +72,7 @@ def test_outside_the_subtree_the_page_answers_404_and_to_readers_403(client_for,
     assert client_for(people.officer).get(grant_page(tree.other)).status_code == 404
     assert client_for(people.officer).get(grant_page(tree.khoi)).status_code == 404
     khoi_admin = RoleAssignment.objects.get(user=people.admin, role=Role.KHOI_ADMIN)
-    assert client_for(people.officer).post(reverse("role_end", args=[khoi_admin.pk])).status_code == 404
+    assert client_for(people.officer).post(reverse("cells:role_end", args=[khoi_admin.pk])).status_code == 404
     assert client_for(people.viewer).get(grant_page(tree.cell)).status_code == 403
     assert client_for(people.secretary).get(grant_page(tree.cell)).status_code == 403
     assert client_for(people.admin).get(grant_page(tree.khoi)).status_code == 200

@@ -94,14 +94,14 @@ def test_a_meeting_plan_with_bad_dates(client_for, people, tree):
 
 
 def test_a_member_with_bad_values(client_for, people, tree):
-    response = client_for(people.admin).post(reverse("member_create"), {
+    response = client_for(people.admin).post(reverse("cells:member_create"), {
         "full_name": "", "date_of_birth": "30/02/1990", "email": "khong-phai-thu", "organisation": "999999",
         "dues_base": "-5", "sex": "x", "status": "y"})
     assert_portal_messages(form_messages(response))
 
 
 def test_dues_with_a_negative_amount(client_for, people, tree):
-    response = client_for(people.secretary).post(reverse("books_dues_record", args=[tree.cell.pk]), {
+    response = client_for(people.secretary).post(reverse("books:books_dues_record", args=[tree.cell.pk]), {
         "member": "999999", "month": "14/2026", "amount_paid": "-10", "paid_on": "32/01/2026", "method": "x"})
     assert_portal_messages(form_messages(response), "Số tiền không được âm.")
 

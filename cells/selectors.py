@@ -43,7 +43,7 @@ READ_MEMBERS = roles_with("members.read")
 ALL_ROLES = frozenset(Role.values)
 
 # Where each role may be held: the level whose work it is (design §2).
-ROLE_LEVELS = {
+ROLE_LEVELS: dict[str, tuple[str, ...]] = {
     Role.KHOI_ADMIN: (Organisation.Kind.KHOI,),
     Role.COMMITTEE_VIEWER: (Organisation.Kind.KHOI, *Organisation.TCCS_KINDS, Organisation.Kind.DANG_BO_BO_PHAN),
     Role.TCCS_OFFICER: (*Organisation.TCCS_KINDS, Organisation.Kind.DANG_BO_BO_PHAN),
@@ -55,7 +55,7 @@ ROLE_LEVELS = {
 CELL_MEMBER_ROLES = frozenset({Role.CELL_SECRETARY, Role.CELL_CLERK, Role.MEMBER})
 # Who may grant and end which roles within their subtree: the Khối's admins any; a đảng ủy cơ sở's
 # officer any but the Khối's own (nobody raises themselves above their level).
-GRANTS = {
+GRANTS: dict[str, frozenset[str]] = {
     Role.KHOI_ADMIN: frozenset(Role.values),
     Role.TCCS_OFFICER: frozenset(Role.values) - {Role.KHOI_ADMIN},
 }
@@ -350,7 +350,7 @@ def current_positions(*, organisation: Organisation) -> QuerySet[Position]:
 # is none on the day, the phó bí thư, over the words of that position.
 SIGNER_KINDS = (Position.Kind.SECRETARY, Position.Kind.DEPUTY_SECRETARY)
 # Party documents are Vietnamese whatever the reader's language.
-SIGNER_TITLES = {Position.Kind.SECRETARY: "BÍ THƯ", Position.Kind.DEPUTY_SECRETARY: "PHÓ BÍ THƯ"}
+SIGNER_TITLES: dict[str, str] = {Position.Kind.SECRETARY: "BÍ THƯ", Position.Kind.DEPUTY_SECRETARY: "PHÓ BÍ THƯ"}
 
 
 def document_signer(*, organisation: Organisation, on: date) -> tuple[str, Member | None]:

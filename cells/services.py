@@ -392,7 +392,7 @@ def member_remove(*, member: Member, state: str, on: datetime.date, reason: str 
     before = snapshot(member)
     if current:
         current.end = on
-        current.reason_out = reason or Member.State(state).label
+        current.reason_out = reason or str(Member.State(state).label)
         current.save(update_fields=["end", "reason_out"])
     member.positions.filter(end__isnull=True).update(end=on)
     member.state = state
@@ -918,7 +918,7 @@ def dues_remittance_record(
     _lock_cell(organisation)
     receipt_number = (receipt_number or "").strip()
     note = (note or "").strip()
-    errors = {}
+    errors: dict[str, str] = {}
     _check_amount(amount, errors)
     _check_past_date(remitted_on, errors, "remitted_on", required_message=_("Nhập ngày nộp."))
     if remitted_on and "remitted_on" not in errors and remitted_on < month:

@@ -19,8 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 # The states in which a meeting has taken place (Meeting.State values).
 HELD_STATES = ("held", "minutes_adopted")
@@ -30,7 +34,7 @@ HELD_STATES = ("held", "minutes_adopted")
 class MeetingKind:
     code: str
     name: str
-    label: str
+    label: str | _StrPromise
     agenda: tuple[str, ...]
     min_minutes: int | None = None
     regular: bool = False
@@ -88,7 +92,7 @@ def min_minutes() -> dict[str, int]:
     return {code: kind.min_minutes for code, kind in KINDS.items() if kind.min_minutes}
 
 
-def choices() -> list[tuple[str, str]]:
+def choices() -> list[tuple[str, str | _StrPromise]]:
     """(code, label) of every registered kind, for the model field and the forms."""
     return [(code, kind.label) for code, kind in KINDS.items()]
 

@@ -196,7 +196,7 @@ def _names(attendances) -> list[str]:
 
 
 # Where the minutes print what was recorded (issue #14): each record under the agenda step it belongs to.
-_STEP_BLOCKS = {AgendaItem.Step.NEXT_TASKS: "tasks", AgendaItem.Step.CONCLUSION: "conclusion",
+_STEP_BLOCKS: dict[str, str] = {AgendaItem.Step.NEXT_TASKS: "tasks", AgendaItem.Step.CONCLUSION: "conclusion",
                 AgendaItem.Step.SELF_SCORE: "score", AgendaItem.Step.MINUTES: "minutes"}
 # Steps where members speak: "Không có ý kiến" when nothing was recorded there.
 _SPEAKING_STEPS = {AgendaItem.Step.NEWS, AgendaItem.Step.LAST_RESULTS, AgendaItem.Step.OPINIONS,

@@ -100,7 +100,7 @@ MEETING_FIELDS = (
     "chair", "clerk", "guests", "preparatory_meeting",
 )
 # What may change in each state; a notified meeting's time and place may change, with a new notice.
-EDITABLE_BY_STATE = {
+EDITABLE_BY_STATE: dict[str, set[str]] = {
     Meeting.State.DRAFT: set(MEETING_FIELDS) | {"upper_guests"},
     Meeting.State.NOTIFIED: set(MEETING_FIELDS) - {"kind"} | {"upper_guests"},
     Meeting.State.HELD: {"topic", "chair", "clerk", "guests", "upper_guests", "actual_start", "actual_end",
@@ -533,7 +533,7 @@ def _presence_presets(*, on: datetime.date, member: Member | None = None) -> dic
     attached, exempt = attached_member_ids(on=on), exempt_member_ids(on=on)
     if member is not None:
         attached, exempt = attached.filter(member_id=member.pk), exempt.filter(member_id=member.pk)
-    presets = {pk: Attendance.Presence.ATTACHED_ELSEWHERE for pk in attached.values_list("member_id", flat=True)}
+    presets: dict[int, str] = {pk: Attendance.Presence.ATTACHED_ELSEWHERE for pk in attached.values_list("member_id", flat=True)}
     presets.update({pk: Attendance.Presence.EXEMPT for pk in exempt.values_list("member_id", flat=True)})
     return presets
 

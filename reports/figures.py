@@ -314,7 +314,7 @@ def figures_by_group(*, scope: Organisation, period: Period, length: int | None,
     today = today or timezone.localdate()
     document_types = list(RequiredDocumentType.objects.filter(active=True).order_by("period", "order", "pk"))
     target_list = targets(document_types)
-    raw: dict[str, dict[str, float]] = {}
+    raw: dict[str, dict[str, int]] = {}
 
     def add(grp, **values):
         bucket = raw.setdefault(grp, {})
@@ -368,7 +368,7 @@ def figures_by_group(*, scope: Organisation, period: Period, length: int | None,
         values["forum_due"] = values.get("forum_cells", 0) if year_open else cells
         values["forum_pending"] = max(cells - values.get("forum_cells", 0), 0) if year_open else 0
     period_open = not period.ended(today)
-    result = {}
+    result: dict[str, dict[str, Figure]] = {}
     for grp, values in raw.items():
         result[grp] = {}
         for target in target_list:

@@ -9,12 +9,16 @@ names of its files. The task, the runs page, the status row and the download dis
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django import forms as django_forms
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from . import forms
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 ANNUAL_TARGETS = "annual_targets"
 
@@ -33,15 +37,15 @@ class ReportKind:
     """
 
     code: str
-    label: str
+    label: "str | _StrPromise"
     form: type[django_forms.Form]
     build: Callable[..., dict[str, bytes]]
     file_name: str
     stored_name: str
-    short_label: str = ""  # the page title, when shorter than the label
+    short_label: "str | _StrPromise" = ""  # the page title, when shorter than the label
 
     @property
-    def title(self) -> str:
+    def title(self) -> "str | _StrPromise":
         return self.short_label or self.label
 
     def params(self, cleaned_data: dict) -> dict:
@@ -75,7 +79,7 @@ def all_kinds() -> list[ReportKind]:
     return list(_KINDS.values())
 
 
-def choices() -> list[tuple[str, str]]:
+def choices() -> "list[tuple[str, str | _StrPromise]]":
     """``ReportRun.kind``'s choices (a callable: a new kind needs no migration)."""
     return [(kind.code, kind.label) for kind in _KINDS.values()]
 

@@ -36,7 +36,7 @@ from .models import ReportRun
 logger = logging.getLogger(__name__)
 
 # Who signs a report on behalf of the issuing organisation (T/M …).
-SIGNER_BODY = {
+SIGNER_BODY: dict[str, str] = {
     Organisation.Kind.KHOI: "BAN THƯỜNG VỤ",
     Organisation.Kind.DANG_BO_CO_SO: "ĐẢNG ỦY",
     Organisation.Kind.DANG_BO_BO_PHAN: "ĐẢNG ỦY",

@@ -246,7 +246,7 @@ def meeting_score_confirm(*, score: MeetingScore, points: dict | None = None, re
     criteria = _criteria_by_key(score)
     points = points or {}
     lines = list(score.lines.select_for_update())
-    new_values = {}
+    new_values: dict[int, Decimal | None] = {}
     for line in lines:
         if not line.applicable:
             new_values[line.pk] = None

@@ -81,7 +81,10 @@ def _root_paths(user, roles) -> list[str] | None:
     return roots
 
 
-def _subtree_q(paths: list[str], field: str = "path") -> Q:
+def _subtree_q(paths: list[str] | None, field: str = "path") -> Q:
+    """The organisations under ``paths`` (``_root_paths``'s answer: None is everything)."""
+    if paths is None:
+        return Q()
     query = Q(pk__in=[])
     for path in paths:
         query |= Q(**{f"{field}__startswith": path})
@@ -139,7 +142,7 @@ def identifiers_taken(*, user, values: dict, exclude_pk=None) -> dict[str, bool]
     holders = Member.objects.filter(query).exclude(pk=exclude_pk)
     visible = set() if user is None else set(members_visible_to(user).filter(pk__in=holders.values("pk"))
                                              .values_list("pk", flat=True))
-    taken = {}
+    taken: dict[str, bool] = {}
     for holder in holders.only("pk", *IDENTIFIER_FIELDS):
         for key, value in wanted.items():
             if getattr(holder, key) == value:
@@ -664,7 +667,7 @@ class CellRemittance:
 
     @property
     def status_label(self) -> str:
-        return REMITTANCE_STATUS_LABELS[self.status]
+        return str(REMITTANCE_STATUS_LABELS[self.status])
 
 
 REMITTANCE_STATUS_LABELS = {

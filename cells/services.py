@@ -223,7 +223,7 @@ def _check_identifiers_free(member: Member, *, by) -> None:
     user = by if getattr(by, "is_authenticated", False) else None
     errors = {}
     for key, visible in identifiers_taken(user=user, values=values, exclude_pk=member.pk).items():
-        label = member._meta.get_field(key).verbose_name
+        label = member._meta.get_field(key).verbose_name  # type: ignore[union-attr]  # a concrete field
         errors[key] = (_("%(field)s này đã có ở một đảng viên khác.") if visible else
                        _("Không dùng được %(field)s này. Hãy kiểm tra lại; nếu số đúng, đề nghị cấp ủy cấp trên "
                          "kiểm tra.")) % {"field": label}
@@ -597,7 +597,8 @@ def roles_end_over(*, user, organisation: Organisation, on: datetime.date, keep=
     """End, with ``on`` their last day, the user's roles on ``organisation`` and its subtree (but ``keep``)."""
     assignments = (RoleAssignment.objects.filter(user=user, organisation__path__startswith=organisation.path)
                    .filter(Q(end__isnull=True) | Q(end__gt=on)).exclude(role__in=keep).order_by("pk"))
-    return [role_end(assignment=assignment, on=on, by=by) for assignment in assignments]
+    ended = (role_end(assignment=assignment, on=on, by=by) for assignment in assignments)
+    return [assignment for assignment in ended if assignment is not None]
 
 
 # --- notifications -----------------------------------------------------------------------
@@ -939,6 +940,7 @@ def dues_remittance_record(
                     "month": _month_label(month), "outstanding": _money(book_month.outstanding)}
     if errors:
         raise ValidationError(errors)
+    assert remitted_on is not None  # required: _check_past_date refused an empty one
     remittance = DuesRemittance(
         organisation=organisation, month=month, remitted_on=remitted_on, amount=amount, receipt_number=receipt_number,
         note=note, recorded_by=by if getattr(by, "is_authenticated", False) else None,
@@ -982,6 +984,7 @@ def cell_fund_entry_record(
         errors["voucher_number"] = _("Số chứng từ %(number)s đã ghi trong sổ của chi bộ.") % {"number": voucher_number}
     if errors:
         raise ValidationError(errors)
+    assert entry_date is not None  # required: _check_past_date refused an empty one
     entry = CellFundEntry(
         organisation=organisation, kind=kind, entry_date=entry_date, amount=amount, purpose=purpose,
         voucher_number=voucher_number, recorded_by=by if getattr(by, "is_authenticated", False) else None,
@@ -1194,6 +1197,7 @@ def member_confirm_full_membership(*, member: Member, on: datetime.date, by=None
     if not member.admission_ceremony_date:
         raise ValidationError({"on": _("Chưa ghi ngày lễ kết nạp: không tính được thời gian dự bị.")})
     due = member.probation_review_due()
+    assert due is not None  # the ceremony date is set (checked above)
     if on < due:
         raise ValidationError({"on": _("Chưa đủ 12 tháng dự bị: sớm nhất từ ngày %(date)s.")
                                % {"date": due.strftime("%d/%m/%Y")}})

@@ -156,6 +156,7 @@ def balanced_lines(text: str, width: int = 24) -> list[str]:
             value = cost(lines, target) + (count - first) * 120
             if best is None or value < best[0]:
                 best = (value, lines)
+    assert best is not None  # count = first always cuts at least once
     return [" ".join(words[i] for i in line) for line in best[1]]
 
 

@@ -5,6 +5,7 @@ answers 403. The minutes page and the minutes PDF are built from one ``minutes_c
 """
 
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -51,7 +52,7 @@ def can_write_minutes(user, meeting: Meeting) -> bool:
         return True
     return bool(
         meeting.clerk_id
-        and meeting.clerk.user_id == user.pk
+        and meeting.clerk is not None and meeting.clerk.user_id == user.pk
         and can(user, "minutes.take", meeting.organisation)
     )
 
@@ -211,7 +212,7 @@ def _minutes_steps(agenda: list[AgendaItem], unassigned: list) -> dict:
     placed = {"tasks": False, "conclusion": False, "score": False, "minutes": False, "opinions": False}
     items = []
     for item in agenda:
-        entry = {"item": item, "opinions": list(item.opinions.all()), "blocks": set()}
+        entry: dict[str, Any] = {"item": item, "opinions": list(item.opinions.all()), "blocks": set()}
         block = _STEP_BLOCKS.get(item.step)
         if block and not placed[block]:
             entry["blocks"].add(block)

@@ -85,7 +85,7 @@ def _open_tasks_note(meeting: Meeting) -> str:
 def _build_agenda(meeting: Meeting) -> None:
     items = []
     for order, step in enumerate(kinds.get(meeting.kind).agenda, start=1):
-        title = str(_STEP_TITLES[step])
+        title = str(_STEP_TITLES[Step(step)])
         if step == Step.TOPIC and meeting.topic:
             title = _("Chuyên đề: %(topic)s") % {"topic": meeting.topic}
         notes = _open_tasks_note(meeting) if step == Step.LAST_RESULTS else ""
@@ -319,7 +319,8 @@ def attendance_counts_refresh(*, meetings: QuerySet[Meeting] | list[int]) -> Non
     chosen_sql, chosen_params = chosen.query.get_compiler(connection=connection).as_sql()
     quote = connection.ops.quote_name
     meeting_table, attendance_table = quote(Meeting._meta.db_table), quote(Attendance._meta.db_table)
-    present, base, unexcused = (quote(Meeting._meta.get_field(name).column) for name in ATTENDANCE_COUNT_FIELDS)
+    present, base, unexcused = (quote(Meeting._meta.get_field(name).column)  # type: ignore[union-attr,arg-type]
+                                for name in ATTENDANCE_COUNT_FIELDS)  # concrete columns of Meeting
     # Plain SQL that PostgreSQL and SQLite (3.33+) both run: the ORM has no UPDATE … FROM. Only
     # table and column names are formatted in; every value is a parameter.
     sql = f"""
@@ -407,8 +408,8 @@ def _send_notice(meeting: Meeting, *, changed: bool = False) -> None:
 
     notification_send(members=members, kind="meetings.notice", subject=subject, body=body, url=url,
                       organisation=meeting.organisation, body_for=body_for, attachment_for=invitation_for)
-    supervisors = selectors.supervisors_of(cell=meeting.organisation, on=timezone.localdate(meeting.planned_start))
-    supervisors = [member for member in supervisors if member.pk not in {m.pk for m in members}]
+    upper = selectors.supervisors_of(cell=meeting.organisation, on=timezone.localdate(meeting.planned_start))
+    supervisors = [member for member in upper if member.pk not in {m.pk for m in members}]
     if supervisors:
         notification_send(members=supervisors, kind="meetings.notice_upper", subject=subject, body=body, url=url,
                           organisation=meeting.organisation, attachment_for=invitation_for)
@@ -645,6 +646,7 @@ def meeting_record_past(*, organisation: Organisation, kind: str, actual_start: 
         errors["adopted_on"] = _("Ngày thông qua biên bản không thể ở tương lai.")
     if errors:
         raise ValidationError(errors)
+    assert actual_end is not None  # required (refused above when empty)
     meeting = Meeting(
         organisation=organisation, kind=kind, period_month=period_month or day.replace(day=1),
         planned_start=actual_start, planned_end=actual_end, actual_start=actual_start, actual_end=actual_end,
@@ -991,9 +993,10 @@ def minutes_completeness(meeting: Meeting) -> list[Problem]:
                                                     "chọn lại người chủ trì hoặc sửa điểm danh.")),
                                (meeting.clerk_id, _("Thư ký %(name)s được điểm danh là %(presence)s: hãy chọn lại "
                                                     "thư ký hoặc sửa điểm danh."))):
-        value = presence.get(member_id)
+        value = presence.get(member_id) if member_id else None
         if member_id and value and value not in Attendance.PRESENT_VALUES and value != Attendance.Presence.BLANK:
             member = meeting.chair if member_id == meeting.chair_id else meeting.clerk
+            assert member is not None  # member_id is set
             problems.append(Problem(message % {"name": member.full_name,
                                                "presence": Attendance.Presence(value).label.lower()},
                                     fix="meetings:update"))

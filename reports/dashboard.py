@@ -58,7 +58,7 @@ def dashboard_page(*, user, scope: Organisation, period: Period, today: datetime
         if scope.kind == Organisation.Kind.KHOI else None
     links = DashboardLinks(scope, period)
     warning_list = warnings(scope=scope, period=period, today=today)
-    heat_months = heat["months"] if heat is not None else heat_groups["months"]
+    heat_months = heat["months"] if heat is not None else heat_groups["months"]  # type: ignore[index]  # one is set
     upcoming = upcoming_meetings(scope=scope)
     return {
         "scope": scope, "period": period, "period_query": links.period_query, "up": up, "today": today,

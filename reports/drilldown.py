@@ -3,6 +3,7 @@
 import datetime
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -84,7 +85,7 @@ def _unit_drill(metric: str, base: Organisation, period: Period, today: datetime
     """Per cell: ``done`` (units met), ``required`` (units due so far: met or failed) and ``pending``
     (units in progress), the same counting as ``figures_by_group``."""
     cells = cells_in(base, period)
-    zero = Value(0, output_field=IntegerField())
+    zero: Any = Value(0, output_field=IntegerField())
     if metric == "regular":
         ended = period.ended_months(today)
         first, last = _months_span(ended)
@@ -154,12 +155,12 @@ def drill_records(metric: str, *, scope: Organisation, period: Period, part: Org
             records = records.filter(level=params["level"])
         return records
     if metric == "member_ratings":
-        records = (AnnualRating.objects.filter(year=period.year, member__isnull=False,
+        ratings = (AnnualRating.objects.filter(year=period.year, member__isnull=False,
                                                organisation__path__startswith=base.path)
                    .select_related("member", "organisation").order_by("organisation__path", "member__full_name"))
         if params.get("level"):
-            records = records.filter(decided_level=params["level"])
-        return records
+            ratings = ratings.filter(decided_level=params["level"])
+        return ratings
     if metric == "documents":
         on = period.reference_day(today)
         type_id = str(params.get("type", ""))
@@ -187,7 +188,8 @@ def drill_records(metric: str, *, scope: Organisation, period: Period, part: Org
             meetings = meetings.filter(period_month__month=int(params["month"]))
         return meetings
     if metric == "attendance":
-        return (attendance_meetings(base, period).filter(base__gt=0).select_related("organisation")
+        return (attendance_meetings(base, period).filter(base__gt=0)  # type: ignore[misc]  # an annotation
+                .select_related("organisation")
                 .order_by("rate", "period_month"))
     if metric in WARNING_CODES:
         return warning_records(metric, scope=base, period=period, today=today)

@@ -1,6 +1,7 @@
 """The heat map of regular meetings and the distribution of meeting quality."""
 
 import datetime
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -48,7 +49,7 @@ def heat_map(*, scope: Organisation, period: Period, today: datetime.date | None
         .values("pk", "organisation_id", "period_month", "state", "notice_sent_at", "actual_start", "planned_start",
                 level=Coalesce(NullIf("score__official_level", Value("")), Value(UNSCORED)))
     )
-    by_cell: dict[tuple, dict] = {(m["organisation_id"], m["period_month"]): m for m in meetings}
+    by_cell: dict[tuple, Any] = {(m["organisation_id"], m["period_month"]): m for m in meetings}
     names = dict(QUALITY_LEVELS)
     rows = []
     for cell in cells:
@@ -61,6 +62,7 @@ def heat_map(*, scope: Organisation, period: Period, today: datetime.date | None
             if meeting is not None:
                 slot["meeting_id"] = meeting["pk"]
             if status == "held":
+                assert meeting is not None  # "held" is a held meeting's status
                 level = meeting["level"]
                 slot.update(level=level, label=names.get(level, "✓") if level != UNSCORED else "✓")
             else:
@@ -113,7 +115,7 @@ def heat_map_groups(*, scope: Organisation, period: Period, today: datetime.date
         slot["held"] += row["meetings"]
         if row["level"] in GOOD_MEETING_LEVELS:
             slot["good"] += row["meetings"]
-    counts = held
+    by_group_month = held
     in_progress = period.current_month(today)
     rows = []
     for child in group_rows(scope, period=period, length=length):
@@ -122,7 +124,7 @@ def heat_map_groups(*, scope: Organisation, period: Period, today: datetime.date
             continue
         slots = []
         for month in period.months:
-            row = counts.get((child.path, month), {"held": 0, "good": 0})
+            row = by_group_month.get((child.path, month), {"held": 0, "good": 0})
             slot = {"month": month, "held": row["held"], "good": row["good"], "cells": total}
             if month > today:
                 slot["status"] = "future"
@@ -148,14 +150,14 @@ def quality_distribution(*, scope: Organisation, period: Period, counts: list[di
     for row in counts:
         key = (row["period_month"], row["level"])
         by_month_level[key] = by_month_level.get(key, 0) + row["meetings"]
-    counts = by_month_level
-    levels = list(QUALITY_LEVELS)
+    by_month = by_month_level
+    levels: list[tuple[str, Any]] = list(QUALITY_LEVELS)
     known = {code for code, _name in levels}
-    for _month, level in counts:
+    for _month, level in by_month:
         if level not in known and level != UNSCORED:
             levels.append((level, level))
             known.add(level)
     levels.append((UNSCORED, _("Chưa xác nhận")))
-    months = [{"month": month, "counts": [counts.get((month, code), 0) for code, _name in levels]}
+    months = [{"month": month, "counts": [by_month.get((month, code), 0) for code, _name in levels]}
               for month in period.months]
     return {"levels": levels, "months": months}

@@ -74,7 +74,9 @@ def report_run_create(*, organisation: Organisation, year: int | None = None, by
     """A new pending run of a report kind (reports.kinds; the annual targets report by default) with its
     ``params`` (the annual report's: its ``year``), built by a task once the transaction commits."""
     kind_of(kind)  # a kind with no entry is refused here, not by the worker
-    params = dict(params) if params is not None else {"year": int(year)}
+    if params is None and year is None:
+        raise TypeError("report_run_create needs the params or the year")
+    params = dict(params) if params is not None else {"year": int(year)}  # type: ignore[arg-type]
     run = ReportRun.objects.create(kind=kind, organisation=organisation, params=params, created_by=by)
     audit_log(actor=by, action="reports.reportrun.create", instance=run, organisation=organisation,
               after=_snapshot(run))
@@ -294,7 +296,7 @@ def annual_report_content(*, scope: Organisation, year: int, today: datetime.dat
         "failed_count": sum(1 for f in total if f.status == targets.FAILED),
         "in_progress_count": sum(1 for f in total if f.status == targets.IN_PROGRESS),
         "judged_count": sum(1 for f in total if applies(f)),
-        "upper_name": scope.parent.name if scope.parent_id else "",
+        "upper_name": scope.parent.name if scope.parent is not None else "",
         "issuer_name": scope.name,
         "issuer_code": scope.short_code or "ĐU",
         "type_code": "BC",

@@ -338,14 +338,14 @@ def annual_rating_open(*, cell: Organisation, year: int, by=None) -> list[Annual
         return rows
     for member in selectors.rated_members(cell=cell, year=year, regime=regime):
         evidence = selectors.member_year_evidence(member=member, year=year)
-        rating = AnnualRating.objects.filter(year=year, member=member).first()
-        if rating is None:
-            rating = AnnualRating.objects.create(year=year, member=member, organisation=cell, regime=regime,
-                                                 evidence=evidence)
-            _rating_log(by=by, action="scoring.annualrating.open", rating=rating)
-        elif rating.state == AnnualRating.State.OPEN and rating.evidence != evidence:
-            AnnualRating.objects.filter(pk=rating.pk).update(evidence=evidence)
-        rows.append(rating)
+        found = AnnualRating.objects.filter(year=year, member=member).first()
+        if found is None:
+            found = AnnualRating.objects.create(year=year, member=member, organisation=cell, regime=regime,
+                                                evidence=evidence)
+            _rating_log(by=by, action="scoring.annualrating.open", rating=found)
+        elif found.state == AnnualRating.State.OPEN and found.evidence != evidence:
+            AnnualRating.objects.filter(pk=found.pk).update(evidence=evidence)
+        rows.append(found)
     return rows
 
 
@@ -484,6 +484,7 @@ def inspection_create(*, organisation: Organisation, by=None, **fields) -> Inspe
         errors["follow_up"] = _("Có hạn khắc phục thì cần ghi yêu cầu khắc phục.")
     if errors:
         raise ValidationError(errors)
+    assert inspected_on is not None  # required (refused above when empty)
     inspection = Inspection.objects.create(
         organisation=organisation, year=inspected_on.year,
         recorded_by=by if getattr(by, "is_authenticated", False) else None, **fields)

@@ -5,7 +5,7 @@ subtrees answers 404, a write the user may not make answers 403.
 """
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet, Value
@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cells.models import PATH_STEP_WIDTH, Member, Organisation, Position
+from cells.models import PATH_STEP_WIDTH, DuesPayment, Member, MemberCommitment, Organisation, Position
 from cells.permissions import can, roles_with
 from cells.selectors import (
     READ_MEMBERS,
@@ -27,12 +27,13 @@ from cells.selectors import (
 from lib.dates import months_before, quarter_start
 from lib.formatting import place_and_date
 from meetings import indicators
+from meetings.completeness import minutes_completeness
 from meetings.models import Attendance, Meeting, Resolution, Task
 from meetings.selectors import can_write_cell, get_meeting_for_user_or_404
 from meetings.votes import meeting_day, vote_base
 
+from .engine import _fact, _fmt_percent, _percent, classify, iter_criteria, level_name, propose  # noqa: F401
 from .models import AnnualRating, Inspection, MeetingScore, RatingLevel, RatingRegime, ScoringScheme
-from .schemes import CONDITION_KEYS, as_decimal
 
 # Which meetings are scored, thematic, held: one home, meetings.indicators (issue #13).
 SCORED_KINDS = indicators.SCORED_KINDS
@@ -110,24 +111,8 @@ def scheme_for(*, organisation: Organisation, day: datetime.date) -> ScoringSche
 # --- what the records say -------------------------------------------------------------------
 
 
-def _percent(part: int, whole: int) -> float | None:
-    if not whole:
-        return None
-    return float((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def _fmt_percent(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",") + "%"
-
-
 def _fmt_moment(moment) -> str:
     return timezone.localtime(moment).strftime("%H:%M %d/%m/%Y") if moment else "—"
-
-
-def _fact(value, evidence: str) -> dict:
-    return {"value": value, "evidence": evidence}
 
 
 def _excused_streak(meeting: Meeting, start) -> tuple[int, str]:
@@ -173,7 +158,6 @@ def meeting_facts(meeting: Meeting) -> dict:
 
     A value of None means the records cannot tell: the criterion is left to the secretary.
     """
-    from meetings.services import minutes_completeness
 
     start = meeting.actual_start or meeting.planned_start
     facts: dict[str, dict] = {}
@@ -219,6 +203,7 @@ def meeting_facts(meeting: Meeting) -> dict:
         if meeting.paper_notice_date:
             evidence = _("Nhập bổ sung: thông báo theo hồ sơ giấy ngày %(day)s; buổi sinh hoạt bắt đầu %(start)s.") % {
                 "day": meeting.paper_notice_date.strftime("%d/%m/%Y"), "start": _fmt_moment(start)}
+            assert meeting.notice_sent_at is not None  # set from the paper notice's date when it was entered
             facts["notice_sent"] = _fact(int(meeting.notice_sent_at < start), evidence)
             facts["notice_ahead"] = _fact(int(meeting.notice_sent_at <= day_before), evidence)
         else:
@@ -294,14 +279,14 @@ def meeting_facts(meeting: Meeting) -> dict:
     due = _fmt_moment(indicators.minutes_due_at(meeting))
     if meeting.entered_afterwards_at is not None:
         if meeting.paper_adopted_on:
-            facts["minutes_adopted_in_time"] = _fact(int(in_time), _(
+            facts["minutes_adopted_in_time"] = _fact(int(bool(in_time)), _(
                 "Nhập bổ sung: biên bản giấy thông qua ngày %(day)s (hạn %(due)s).") % {
                 "day": meeting.paper_adopted_on.strftime("%d/%m/%Y"), "due": due})
         else:
             facts["minutes_adopted_in_time"] = _fact(0, _(
                 "Nhập bổ sung: hồ sơ giấy không ghi nhận ngày thông qua biên bản."))
     elif meeting.adopted_at:
-        facts["minutes_adopted_in_time"] = _fact(int(in_time), _("Biên bản thông qua lúc %(at)s (hạn %(due)s).") % {
+        facts["minutes_adopted_in_time"] = _fact(int(bool(in_time)), _("Biên bản thông qua lúc %(at)s (hạn %(due)s).") % {
             "at": _fmt_moment(meeting.adopted_at), "due": due})
     elif in_time is False:
         facts["minutes_adopted_in_time"] = _fact(0, _("Quá hạn %(due)s chưa thông qua biên bản.") % {"due": due})
@@ -333,90 +318,6 @@ def meeting_facts(meeting: Meeting) -> dict:
     return facts
 
 
-def _matches(option: dict, value) -> bool:
-    value = as_decimal(value)
-    checks = {"gte": value.__ge__, "gt": value.__gt__, "lte": value.__le__, "lt": value.__lt__}
-    return all(checks[key](as_decimal(option[key])) for key in CONDITION_KEYS if key in option)
-
-
-def propose(criterion: dict, facts: dict) -> tuple[Decimal | None, str]:
-    """The points the records give a criterion (first option whose conditions hold), with the evidence used."""
-    measure = criterion.get("measure")
-    if not measure:
-        return None, ""
-    evidence: list[str] = []
-    for option in criterion.get("options") or []:
-        name = option.get("measure") or measure
-        has_condition = any(key in option for key in CONDITION_KEYS)
-        fact = facts.get(name) or {"value": None, "evidence": _("Không có số liệu \"%(name)s\".") % {"name": name}}
-        if has_condition and fact["evidence"] not in evidence:
-            evidence.append(fact["evidence"])
-        if not has_condition:
-            return as_decimal(option["points"]), " ".join(evidence)
-        if fact["value"] is None:
-            return None, " ".join(evidence)
-        if _matches(option, fact["value"]):
-            return as_decimal(option["points"]), " ".join(evidence)
-    return None, " ".join(evidence)
-
-
-def iter_criteria(snapshot: dict):
-    for group in snapshot["groups"]:
-        for criterion in group["criteria"]:
-            yield group, criterion
-
-
-def classify(snapshot: dict, points: dict, applicable: dict) -> dict:
-    """Total and level of a score sheet.
-
-    ``points`` maps (group code, criterion code) to points; ``applicable`` to whether it is scored.
-    Returns {"total", "level", "level_name", "keys_full", "notes"}.
-    """
-    maximum = as_decimal(snapshot["max_points"])
-    total = Decimal(0)
-    applicable_max = Decimal(0)
-    keys_full = True
-    missing_keys = []
-    for group, criterion in iter_criteria(snapshot):
-        key = (group["code"], criterion["code"])
-        cmax = as_decimal(criterion["max_points"])
-        if not applicable.get(key, True):
-            if snapshot.get("inapplicable_policy", "full") == "full":
-                total += cmax
-            continue
-        value = points.get(key)
-        total += value or 0
-        if not criterion.get("is_bonus"):
-            applicable_max += cmax
-        if criterion.get("is_key") and (value is None or value < cmax):
-            keys_full = False
-            missing_keys.append(criterion["code"])
-    if snapshot.get("inapplicable_policy") == "rescale" and applicable_max:
-        base_max = sum(as_decimal(c["max_points"]) for g, c in iter_criteria(snapshot) if not c.get("is_bonus"))
-        total = (total * base_max / applicable_max).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    total = min(total, maximum)
-    notes = []
-    chosen = snapshot["levels"][-1]
-    for level in snapshot["levels"]:
-        if total < as_decimal(level.get("min", 0)):
-            continue
-        if level.get("requires_key_criteria") and not keys_full:
-            notes.append(_("Đủ điểm mức %(level)s nhưng tiêu chí then chốt %(codes)s chưa đạt điểm tối đa.") % {
-                "level": level["name"], "codes": ", ".join(missing_keys)})
-            continue
-        chosen = level
-        break
-    return {"total": total, "level": chosen["code"], "level_name": chosen["name"], "keys_full": keys_full,
-            "notes": notes}
-
-
-def level_name(snapshot: dict, code: str) -> str:
-    for level in snapshot.get("levels", []):
-        if level["code"] == code:
-            return level["name"]
-    return code
-
-
 def score_sheet_context(score: MeetingScore) -> dict:
     """The score sheet for the page and the PDF alike: groups, criteria, proposals, evidence, totals."""
     meeting = score.meeting
@@ -426,7 +327,7 @@ def score_sheet_context(score: MeetingScore) -> dict:
     for group in snapshot["groups"]:
         rows = []
         # A column's group total is shown only once some criterion of the group has points in it.
-        sums = {"proposed": None, "self": None, "official": None}
+        sums: dict[str, Decimal | None] = {"proposed": None, "self": None, "official": None}
         for criterion in group["criteria"]:
             line = lines.get((group["code"], criterion["code"]))
             rows.append({"criterion": criterion, "line": line})
@@ -524,21 +425,11 @@ def member_year_evidence(*, member: Member, year: int) -> dict:
         "tasks_on_time": tasks["on_time"],
         "tasks_on_time_percent": _percent(tasks["on_time"], tasks["total"]),
     }
-    try:
-        from cells.models import DuesPayment
-    except ImportError:  # the dues book is optional
-        DuesPayment = None  # noqa: N806
-    if DuesPayment is not None:
-        dues = DuesPayment.objects.filter(member=member, month__year=year).aggregate(
-            months=Count("pk"), paid=Count("pk", filter=Q(amount_paid__gte=F("amount_due"))))
-        evidence["dues_months"] = dues["months"]
-        evidence["dues_paid_months"] = dues["paid"]
-    try:
-        from cells.models import MemberCommitment
-    except ImportError:
-        MemberCommitment = None  # noqa: N806
-    if MemberCommitment is not None:
-        evidence["commitment"] = MemberCommitment.objects.filter(member=member, year=year).exists()
+    dues = DuesPayment.objects.filter(member=member, month__year=year).aggregate(
+        months=Count("pk"), paid=Count("pk", filter=Q(amount_paid__gte=F("amount_due"))))
+    evidence["dues_months"] = dues["months"]
+    evidence["dues_paid_months"] = dues["paid"]
+    evidence["commitment"] = MemberCommitment.objects.filter(member=member, year=year).exists()
     return evidence
 
 
@@ -569,7 +460,7 @@ def quota_check(*, tccs: Organisation, year: int, regime: RatingRegime, changes:
     excellent, good = counts["excellent"], counts["good"]
     # The levels about to be decided replace the rows' current ones.
     for row in ratings.filter(pk__in=list(changes or {})).annotate(current_level=current).values("pk", "current_level"):
-        new_level = changes[row["pk"]]
+        new_level = (changes or {})[row["pk"]]
         excellent += (new_level == RatingLevel.EXCELLENT) - (row["current_level"] == RatingLevel.EXCELLENT)
         good += (new_level == RatingLevel.GOOD) - (row["current_level"] == RatingLevel.GOOD)
     base = good + excellent if regime.quota_base_includes_excellent else good

@@ -12,7 +12,7 @@ from cells.models import Organisation
 from cells.services import audit_log, snapshot
 from meetings.models import Meeting
 
-from . import schemes, selectors
+from . import engine, schemes, selectors
 from .models import (
     AnnualRating,
     Criterion,
@@ -111,10 +111,10 @@ def meeting_score_prefill(*, meeting: Meeting, by=None) -> MeetingScore:
     score.save(update_fields=["facts", "updated_at"])
     existing = {(line.group_code, line.criterion_code): line for line in score.lines.all()}
     order = 0
-    for group, criterion in selectors.iter_criteria(score.scheme_snapshot):
+    for group, criterion in engine.iter_criteria(score.scheme_snapshot):
         order += 1
         key = (group["code"], criterion["code"])
-        proposed, evidence = selectors.propose(criterion, facts)
+        proposed, evidence = engine.propose(criterion, facts)
         applicable = _applicable(criterion, facts)
         if not applicable:
             evidence = _("Không áp dụng: tháng này không có sinh hoạt chuyên đề.")
@@ -161,14 +161,14 @@ def _field(line: MeetingScoreLine) -> str:
 
 def _criteria_by_key(score: MeetingScore) -> dict:
     return {(group["code"], criterion["code"]): criterion
-            for group, criterion in selectors.iter_criteria(score.scheme_snapshot)}
+            for group, criterion in engine.iter_criteria(score.scheme_snapshot)}
 
 
 def _totals(score: MeetingScore, attribute: str) -> dict:
     lines = list(score.lines.all())
     points = {(line.group_code, line.criterion_code): getattr(line, attribute) for line in lines}
     applicable = {(line.group_code, line.criterion_code): line.applicable for line in lines}
-    return selectors.classify(score.scheme_snapshot, points, applicable)
+    return engine.classify(score.scheme_snapshot, points, applicable)
 
 
 def _lock_score(score: MeetingScore) -> MeetingScore:

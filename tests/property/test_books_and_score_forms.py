@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from cells.models import AuditEntry, DuesPayment
 from scoring import services as scoring_services
+from scoring.engine import iter_criteria
 from scoring.models import MeetingScore
 from scoring.schemes import CHOICE, plain_number
-from scoring.selectors import iter_criteria
 from tests.factories import make_member
 from tests.scoring.conftest import build_meeting, local
 

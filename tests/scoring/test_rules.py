@@ -11,7 +11,7 @@ from cells import services as cell_services
 from cells.models import Position
 from meetings import services as meeting_services
 from meetings.models import Attendance, Task
-from scoring import schemes, selectors, services
+from scoring import engine, schemes, selectors, services
 from scoring.models import ScoringScheme
 from tests.factories import make_member
 
@@ -121,11 +121,11 @@ def test_hd42_states_no_extra_condition_for_tot(db):
     assert [(level["code"], level["min"]) for level in snapshot["levels"]] == [
         ("tot", 90), ("kha", 70), ("trung_binh", 50), ("kem", 0)]
     assert not any(level.get("requires_key_criteria") or level.get("conditions") for level in snapshot["levels"])
-    assert not any(criterion.get("is_key") for _group, criterion in selectors.iter_criteria(snapshot))
+    assert not any(criterion.get("is_key") for _group, criterion in engine.iter_criteria(snapshot))
     points = {(group["code"], criterion["code"]): Decimal(criterion["max_points"])
-              for group, criterion in selectors.iter_criteria(snapshot)}
+              for group, criterion in engine.iter_criteria(snapshot)}
     points[("2", "2.1")] = Decimal(3)  # attendance 75 % to < 90 %: one point short
-    result = selectors.classify(snapshot, points, {})
+    result = engine.classify(snapshot, points, {})
     assert result["total"] == 99 and result["level"] == "tot"
 
 

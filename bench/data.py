@@ -79,8 +79,10 @@ def _marker_table() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (scale varchar(20) PRIMARY KEY, "
-                       "seconds double precision NOT NULL, built_at varchar(40) NOT NULL, counts text NOT NULL)")
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (scale varchar(20) PRIMARY KEY, "
+            "seconds double precision NOT NULL, built_at varchar(40) NOT NULL, counts text NOT NULL)"
+        )
 
 
 def built(scale: BenchScale) -> dict | None:
@@ -101,9 +103,15 @@ def _mark_built(scale: BenchScale, seconds: float, counts: dict) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {MARKER_TABLE} WHERE scale = %s", [scale.name])
-        cursor.execute(f"INSERT INTO {MARKER_TABLE} (scale, seconds, built_at, counts) VALUES (%s, %s, %s, %s)",
-                       [scale.name, seconds, datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                        json.dumps(counts)])
+        cursor.execute(
+            f"INSERT INTO {MARKER_TABLE} (scale, seconds, built_at, counts) VALUES (%s, %s, %s, %s)",
+            [
+                scale.name,
+                seconds,
+                datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                json.dumps(counts),
+            ],
+        )
 
 
 # --- the build -----------------------------------------------------------------------------
@@ -120,7 +128,15 @@ def build(scale: BenchScale, *, log=print) -> dict:
     started = time.perf_counter()
     out = io.StringIO()
     reset = Organisation.objects.exists()
-    call_command("seed_demo", scale=demo_scale(scale), history_months=scale.months, reset=reset, seed=SEED, stdout=out, stderr=out)
+    call_command(
+        "seed_demo",
+        scale=demo_scale(scale),
+        history_months=scale.months,
+        reset=reset,
+        seed=SEED,
+        stdout=out,
+        stderr=out,
+    )
     timings["seed_demo"] = time.perf_counter() - started
     summary = out.getvalue().strip().splitlines()
     log(f"  seed_demo --scale {scale.name}{' --reset' if reset else ''}: {timings['seed_demo']:.1f} s")
@@ -158,8 +174,7 @@ def vacuum_analyze() -> str:
     """
     from django.db import connection
 
-    statement = ("VACUUM ANALYZE" if connection.vendor == "postgresql" and connection.get_autocommit()
-                 else "ANALYZE")
+    statement = "VACUUM ANALYZE" if connection.vendor == "postgresql" and connection.get_autocommit() else "ANALYZE"
     with connection.cursor() as cursor:
         cursor.execute(statement)
     return statement
@@ -218,8 +233,11 @@ def add_meeting_scores(*, rng: random.Random) -> int:
                 chosen = scheme  # the latest start wins
         return chosen
 
-    meetings = (Meeting.objects.filter(kind__in=SCORED_KINDS, state=Meeting.State.MINUTES_ADOPTED, score__isnull=True)
-                .order_by("pk").values_list("pk", "actual_start", "planned_start", "adopted_at"))
+    meetings = (
+        Meeting.objects.filter(kind__in=SCORED_KINDS, state=Meeting.State.MINUTES_ADOPTED, score__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "actual_start", "planned_start", "adopted_at")
+    )
     codes, weights = zip(*LEVEL_WEIGHTS.items(), strict=True)
     rows = []
     for pk, actual_start, planned_start, adopted_at in meetings.iterator(chunk_size=5000):
@@ -231,12 +249,22 @@ def add_meeting_scores(*, rng: random.Random) -> int:
         low, high = LEVEL_POINTS[level]
         total = Decimal(str(round(rng.uniform(low, high) * 2) / 2))
         adopted = adopted_at or actual_start or planned_start
-        rows.append(MeetingScore(
-            meeting_id=pk, scheme=scheme, scheme_version=scheme.version, scheme_snapshot=snapshots[scheme.pk],
-            facts=NO_FACTS, state=MeetingScore.State.CONFIRMED, self_total=total, self_level=level,
-            self_adopted_at=adopted, official_total=total, official_level=level,
-            confirmed_at=adopted + datetime.timedelta(days=rng.randint(2, 20)),
-        ))
+        rows.append(
+            MeetingScore(
+                meeting_id=pk,
+                scheme=scheme,
+                scheme_version=scheme.version,
+                scheme_snapshot=snapshots[scheme.pk],
+                facts=NO_FACTS,
+                state=MeetingScore.State.CONFIRMED,
+                self_total=total,
+                self_level=level,
+                self_adopted_at=adopted,
+                official_total=total,
+                official_level=level,
+                confirmed_at=adopted + datetime.timedelta(days=rng.randint(2, 20)),
+            )
+        )
     with transaction.atomic():
         copy_rows(MeetingScore, rows)
     return len(rows)
@@ -293,7 +321,9 @@ def copy_rows(model, objects: list) -> None:
             return serialised[key]
         return raw
 
-    with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
+    ):
         for obj in objects:
             copy.write_row([value(obj, f) for f in fields])

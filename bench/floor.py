@@ -33,8 +33,11 @@ def layout(request):
 
 
 # The site's own URLs stay mounted: the layout links to them by name.
-urlpatterns = [path("bench/bare/", bare, name="bench_bare"), path("bench/layout/", layout, name="bench_layout"),
-               *site_urls.urlpatterns]
+urlpatterns = [
+    path("bench/bare/", bare, name="bench_bare"),
+    path("bench/layout/", layout, name="bench_layout"),
+    *site_urls.urlpatterns,
+]
 
 # The SQL floor of the reports: one hand-written aggregate over every attendance row, per meeting.
 ATTENDANCE_AGGREGATE_SQL = """

@@ -40,8 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LIGHTHOUSE = "lighthouse@12.2.3"
 CHROME_PATH = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
-CHROME_FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking "
-                "--disable-component-update --disable-sync --no-first-run --disable-quic")
+CHROME_FLAGS = (
+    "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking "
+    "--disable-component-update --disable-sync --no-first-run --disable-quic"
+)
 LCP_TARGET_S = 1.5
 TRANSFER_TARGET_KB = 150.0
 ATTEMPTS = 3
@@ -55,19 +57,21 @@ def _python() -> str:
 
 def _environment(scratch: Path, port: int) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DEBUG": "0",
-        "DATABASE_URL": f"sqlite:///{scratch / 'demo.sqlite3'}",
-        "STATIC_ROOT": str(scratch / "staticfiles"),
-        "MEDIA_ROOT": str(scratch / "media"),
-        "SECRET_KEY": "lighthouse-bench-" + "k" * 40 + "-not-a-production-key-0123456789",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "SESSION_COOKIE_SECURE": "0",
-        "CSRF_COOKIE_SECURE": "0",
-        "SECURE_SSL_REDIRECT": "0",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DEBUG": "0",
+            "DATABASE_URL": f"sqlite:///{scratch / 'demo.sqlite3'}",
+            "STATIC_ROOT": str(scratch / "staticfiles"),
+            "MEDIA_ROOT": str(scratch / "media"),
+            "SECRET_KEY": "lighthouse-bench-" + "k" * 40 + "-not-a-production-key-0123456789",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SITE_URL": f"http://127.0.0.1:{port}",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "SECURE_SSL_REDIRECT": "0",
+        }
+    )
     return env
 
 
@@ -133,9 +137,20 @@ def _log_in(base: str, username: str) -> str:
 
 def _lighthouse(url: str, cookie: str, report: Path) -> dict:
     env = {**os.environ, "CHROME_PATH": CHROME_PATH}
-    command = ["npx", "--yes", LIGHTHOUSE, url, "--quiet", "--output=json", f"--output-path={report}",
-               "--only-categories=performance,accessibility", "--form-factor=mobile",
-               f"--chrome-flags={CHROME_FLAGS}", "--extra-headers", json.dumps({"Cookie": cookie})]
+    command = [
+        "npx",
+        "--yes",
+        LIGHTHOUSE,
+        url,
+        "--quiet",
+        "--output=json",
+        f"--output-path={report}",
+        "--only-categories=performance,accessibility",
+        "--form-factor=mobile",
+        f"--chrome-flags={CHROME_FLAGS}",
+        "--extra-headers",
+        json.dumps({"Cookie": cookie}),
+    ]
     for attempt in range(1, ATTEMPTS + 1):
         report.unlink(missing_ok=True)
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
@@ -144,8 +159,12 @@ def _lighthouse(url: str, cookie: str, report: Path) -> dict:
             if not lhr.get("runtimeError"):
                 return lhr
         # Lighthouse sometimes loses the trace on a busy machine (NO_NAVSTART, NO_FCP): run it again.
-        print(f"    lighthouse attempt {attempt} on {url} failed (exit {done.returncode}): "
-              f"{(done.stderr.strip().splitlines() or [''])[-1][:200]}", file=sys.stderr, flush=True)
+        print(
+            f"    lighthouse attempt {attempt} on {url} failed (exit {done.returncode}): "
+            f"{(done.stderr.strip().splitlines() or [''])[-1][:200]}",
+            file=sys.stderr,
+            flush=True,
+        )
     raise SystemExit(f"lighthouse failed on {url} {ATTEMPTS} times")
 
 
@@ -155,16 +174,27 @@ def _figures(name: str, url: str, lhr: dict) -> dict:
     transfer_kb = audits["total-byte-weight"]["numericValue"] / 1024
     requests = [item for item in audits["network-requests"]["details"]["items"]]
     return {
-        "page": name, "url": url, "lcp_s": round(lcp_s, 2), "fcp_s": round(audits["first-contentful-paint"]["numericValue"] / 1000, 2),
-        "transfer_kb": round(transfer_kb, 1), "requests": len(requests),
+        "page": name,
+        "url": url,
+        "lcp_s": round(lcp_s, 2),
+        "fcp_s": round(audits["first-contentful-paint"]["numericValue"] / 1000, 2),
+        "transfer_kb": round(transfer_kb, 1),
+        "requests": len(requests),
         "performance": round(categories["performance"]["score"] * 100),
         "accessibility": round(categories["accessibility"]["score"] * 100),
         "met": lcp_s <= LCP_TARGET_S and transfer_kb <= TRANSFER_TARGET_KB,
-        "resources": [{"url": item["url"].split("?")[0].rsplit("/", 1)[-1] or item["url"],
-                       "kb": round(item.get("transferSize", 0) / 1024, 1)} for item in requests],
-        "failed_accessibility_audits": [ref["id"] for ref in categories["accessibility"]["auditRefs"]
-                                        if ref.get("weight") and (audits[ref["id"]].get("score") is not None)
-                                        and audits[ref["id"]]["score"] < 1],
+        "resources": [
+            {
+                "url": item["url"].split("?")[0].rsplit("/", 1)[-1] or item["url"],
+                "kb": round(item.get("transferSize", 0) / 1024, 1),
+            }
+            for item in requests
+        ],
+        "failed_accessibility_audits": [
+            ref["id"]
+            for ref in categories["accessibility"]["auditRefs"]
+            if ref.get("weight") and (audits[ref["id"]].get("score") is not None) and audits[ref["id"]]["score"] < 1
+        ],
     }
 
 
@@ -175,8 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="keep the scratch folder (database, static files, reports) here")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page; the median run is reported (3)")
-    parser.add_argument("--page", action="append", help="only this page (repeatable): member home, RSVP page, "
-                                                        "secretary home")
+    parser.add_argument(
+        "--page", action="append", help="only this page (repeatable): member home, RSVP page, secretary home"
+    )
     options = parser.parse_args(argv)
     for tool in ("npx", CHROME_PATH):
         if not shutil.which(tool):
@@ -193,15 +224,29 @@ def main(argv: list[str] | None = None) -> int:
         if not (scratch / "demo.sqlite3").exists():
             _run([_python(), "manage.py", "migrate", "--noinput", "-v0"], env, "migrate")
             _run([_python(), "manage.py", "seed_demo", "-v0"], env, "seed_demo")
-        _run([_python(), "manage.py", "collectstatic", "--noinput", "--clear", "-v0"], env,
-             "collectstatic (hashed, gzip + Brotli)")
+        _run(
+            [_python(), "manage.py", "collectstatic", "--noinput", "--clear", "-v0"],
+            env,
+            "collectstatic (hashed, gzip + Brotli)",
+        )
         paths = _page_paths(env)
         gunicorn = str(Path(_python()).with_name("gunicorn"))
         server = subprocess.Popen(
-            [gunicorn if Path(gunicorn).exists() else "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{options.port}",
-             "--workers", str(options.workers), "--access-logfile", str(scratch / "access.log"),
-             "--error-logfile", str(scratch / "gunicorn.log")],
-            cwd=ROOT, env=env)
+            [
+                gunicorn if Path(gunicorn).exists() else "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{options.port}",
+                "--workers",
+                str(options.workers),
+                "--access-logfile",
+                str(scratch / "access.log"),
+                "--error-logfile",
+                str(scratch / "gunicorn.log"),
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         _wait_for(options.port, server)
         cookies = {"member": _log_in(base, "dangvien"), "secretary": _log_in(base, "bithu")}
         pages = [("member home", "member"), ("RSVP page", "member"), ("secretary home", "secretary")]
@@ -209,8 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, who in [page for page in pages if not options.page or page[0] in options.page]:
             url = base + paths[name]
             started = time.perf_counter()
-            runs = [_figures(name, url, _lighthouse(url, cookies[who], scratch / f"{name.replace(' ', '-')}-{run}.json"))
-                    for run in range(options.runs)]
+            runs = [
+                _figures(name, url, _lighthouse(url, cookies[who], scratch / f"{name.replace(' ', '-')}-{run}.json"))
+                for run in range(options.runs)
+            ]
             runs.sort(key=lambda row: row["lcp_s"])
             median = dict(runs[len(runs) // 2], lcp_runs_s=[row["lcp_s"] for row in runs])
             results.append(median)
@@ -222,14 +269,18 @@ def main(argv: list[str] | None = None) -> int:
         if options.keep is None:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    print(f"\nLighthouse {LIGHTHOUSE.split('@')[1]}, mobile profile; targets LCP ≤ {LCP_TARGET_S} s, "
-          f"transfer ≤ {TRANSFER_TARGET_KB:.0f} KB")
+    print(
+        f"\nLighthouse {LIGHTHOUSE.split('@')[1]}, mobile profile; targets LCP ≤ {LCP_TARGET_S} s, "
+        f"transfer ≤ {TRANSFER_TARGET_KB:.0f} KB"
+    )
     print(f"(the median of {options.runs} runs by LCP; every run's LCP in brackets)")
     print(f"{'page':<16} {'LCP s':>6} {'FCP s':>6} {'KB':>7} {'req':>4} {'perf':>5} {'a11y':>5}  met  LCP of each run")
     for row in results:
-        print(f"{row['page']:<16} {row['lcp_s']:>6.2f} {row['fcp_s']:>6.2f} {row['transfer_kb']:>7.1f} "
-              f"{row['requests']:>4} {row['performance']:>5} {row['accessibility']:>5}  {'yes' if row['met'] else 'NO ':<3}"
-              f"  {row['lcp_runs_s']}")
+        print(
+            f"{row['page']:<16} {row['lcp_s']:>6.2f} {row['fcp_s']:>6.2f} {row['transfer_kb']:>7.1f} "
+            f"{row['requests']:>4} {row['performance']:>5} {row['accessibility']:>5}  {'yes' if row['met'] else 'NO ':<3}"
+            f"  {row['lcp_runs_s']}"
+        )
         if row["failed_accessibility_audits"]:
             print(f"    accessibility audits not passed: {', '.join(row['failed_accessibility_audits'])}")
     print(f"load average {os.getloadavg()[0]:.2f} (Lighthouse's simulated throttling scales the CPU time it observed)")

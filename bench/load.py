@@ -65,13 +65,17 @@ def configure(args) -> str:
 
     url = os.environ.get("DATABASE_URL", "")
     if url.split("://", 1)[0] not in ("postgres", "postgresql", "pgsql"):
-        sys.exit("bench/load.py runs against PostgreSQL only: set DATABASE_URL to the server of the benchmark "
-                 "data, e.g.\n  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/load.py")
+        sys.exit(
+            "bench/load.py runs against PostgreSQL only: set DATABASE_URL to the server of the benchmark "
+            "data, e.g.\n  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/load.py"
+        )
     server, _name = server_and_name(url)
     name = args.database or f"bench_{args.scale}"
-    build_hint = (f"build it first (about a minute at province scale):\n"
-                  f"  DATABASE_URL={server}/postgres .venv/bin/python bench/run.py --scale {args.scale} "
-                  f"{'--database ' + name + ' ' if args.database else ''}--build-only")
+    build_hint = (
+        f"build it first (about a minute at province scale):\n"
+        f"  DATABASE_URL={server}/postgres .venv/bin/python bench/run.py --scale {args.scale} "
+        f"{'--database ' + name + ' ' if args.database else ''}--build-only"
+    )
     import psycopg
 
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
@@ -94,10 +98,12 @@ def configure(args) -> str:
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:
         # bench/run.py migrates before it measures; this script leaves the schema to it.
-        sys.exit(f"database {name} lacks {len(pending)} migration(s) of the working tree "
-                 f"({', '.join(f'{m.app_label}.{m.name}' for m, _backwards in pending)}): apply them with\n"
-                 f"  DATABASE_URL={server}/postgres .venv/bin/python bench/run.py --scale {args.scale} "
-                 f"{'--database ' + name + ' ' if args.database else ''}--build-only")
+        sys.exit(
+            f"database {name} lacks {len(pending)} migration(s) of the working tree "
+            f"({', '.join(f'{m.app_label}.{m.name}' for m, _backwards in pending)}): apply them with\n"
+            f"  DATABASE_URL={server}/postgres .venv/bin/python bench/run.py --scale {args.scale} "
+            f"{'--database ' + name + ' ' if args.database else ''}--build-only"
+        )
     return f"{server}/{name}"
 
 
@@ -118,34 +124,49 @@ def prepare_plan(*, rsvp_margin: datetime.timedelta) -> dict:
     if missing:
         sys.exit(f"the demo accounts {sorted(missing)} are missing from the data set (demo.cells creates them)")
     root = Organisation.objects.get(depth=1, kind=Organisation.Kind.KHOI)
-    cell = Organisation.objects.get(pk=RoleAssignment.objects.filter(user=users["bithu"])
-                                    .values_list("organisation", flat=True).first())
+    cell = Organisation.objects.get(
+        pk=RoleAssignment.objects.filter(user=users["bithu"]).values_list("organisation", flat=True).first()
+    )
     officer_tccs = RoleAssignment.objects.filter(user=users["danguy"]).values_list("organisation", flat=True).first()
     cells = Organisation.objects.filter(kind__in=Organisation.CELL_KINDS)
     # The đảng ủy cơ sở a committee member opens: the five largest and the demo officer's, by cell count.
-    tccs = sorted(Organisation.objects.filter(kind__in=Organisation.TCCS_KINDS),
-                  key=lambda org: -cells.filter(path__startswith=org.path).count())
+    tccs = sorted(
+        Organisation.objects.filter(kind__in=Organisation.TCCS_KINDS),
+        key=lambda org: -cells.filter(path__startswith=org.path).count(),
+    )
     tccs_ids = list(dict.fromkeys([org.pk for org in tccs[:5]] + [officer_tccs]))
     # The secretary's own meetings, latest first: the ones a secretary goes back to.
-    meeting_ids = list(Meeting.objects.filter(organisation=cell).order_by("-planned_start")
-                       .values_list("pk", flat=True)[:12])
+    meeting_ids = list(
+        Meeting.objects.filter(organisation=cell).order_by("-planned_start").values_list("pk", flat=True)[:12]
+    )
     big_cell = cells.annotate(n=Count("members", filter=Q(members__state=Member.State.ACTIVE))).order_by("-n").first()
 
     # One-click links: unexempted rows of notified meetings that start after the run has ended.
     now = timezone.now()
-    rows = (Attendance.objects.filter(meeting__state=Meeting.State.NOTIFIED, meeting__planned_start__gt=now + rsvp_margin)
-            .exclude(presence=Attendance.Presence.EXEMPT).select_related("meeting", "member").order_by("pk"))
+    rows = (
+        Attendance.objects.filter(meeting__state=Meeting.State.NOTIFIED, meeting__planned_start__gt=now + rsvp_margin)
+        .exclude(presence=Attendance.Presence.EXEMPT)
+        .select_related("meeting", "member")
+        .order_by("pk")
+    )
     rsvp_open = rows.exists()
     if rsvp_open:
         meetings = sorted({row.meeting_id for row in rows})
-        rsvp_note = (f"{rows.count()} members of {len(meetings)} notified meeting(s) that start later "
-                     f"({', '.join(map(str, meetings))}); answers are written to the database")
+        rsvp_note = (
+            f"{rows.count()} members of {len(meetings)} notified meeting(s) that start later "
+            f"({', '.join(map(str, meetings))}); answers are written to the database"
+        )
     else:
         # No meeting open for answers: links to the latest held meetings. The page shows them closed
         # and the POST is refused by the service (200 with the message), so no row is written.
-        rows = (Attendance.objects.filter(meeting__state=Meeting.State.MINUTES_ADOPTED)
-                .select_related("meeting", "member").order_by("-meeting__planned_start", "pk")[:50])
-        rsvp_note = "no notified meeting starts after the run: links to held meetings (answers refused, nothing written)"
+        rows = (
+            Attendance.objects.filter(meeting__state=Meeting.State.MINUTES_ADOPTED)
+            .select_related("meeting", "member")
+            .order_by("-meeting__planned_start", "pk")[:50]
+        )
+        rsvp_note = (
+            "no notified meeting starts after the run: links to held meetings (answers refused, nothing written)"
+        )
     rsvp_paths = [reverse("meetings:rsvp", args=[rsvp_token(meeting=row.meeting, member=row.member)]) for row in rows]
 
     return {
@@ -158,8 +179,10 @@ def prepare_plan(*, rsvp_margin: datetime.timedelta) -> dict:
         "big_cell_page": reverse("cells:organisation_detail", args=[big_cell.pk]),
         "meeting_list": reverse("meetings:cell_list", args=[cell.pk]),
         "meetings": [reverse("meetings:detail", args=[pk]) for pk in meeting_ids],
-        "member_lists": [reverse("cells:member_list") + query for query in
-                         ("?status=chinh_thuc", "?q=Nguy%E1%BB%85n", "?exempt=no", "?status=du_bi")],
+        "member_lists": [
+            reverse("cells:member_list") + query
+            for query in ("?status=chinh_thuc", "?q=Nguy%E1%BB%85n", "?exempt=no", "?status=du_bi")
+        ],
         "rsvp_paths": rsvp_paths,
         "rsvp_open": rsvp_open,
         "rsvp_note": rsvp_note,
@@ -211,9 +234,26 @@ def collectstatic(env: dict, workdir: Path) -> None:
 
 
 def start_gunicorn(args, env: dict, port: int, log: Path) -> subprocess.Popen:
-    command = [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--worker-class", args.worker_class, "--workers", str(args.workers), "--graceful-timeout", "10",
-               "--timeout", "30", "--keep-alive", str(args.keepalive), "--log-level", "warning", "--error-logfile", "-"]
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        args.worker_class,
+        "--workers",
+        str(args.workers),
+        "--graceful-timeout",
+        "10",
+        "--timeout",
+        "30",
+        "--keep-alive",
+        str(args.keepalive),
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        "-",
+    ]
     if args.worker_class == "gthread":
         command += ["--threads", str(args.threads)]
     out = log.open("a")
@@ -255,16 +295,23 @@ def cpu_times(*, master: int, database_url: str) -> dict[str, dict[int, float]]:
 
     server, name = database_url.rsplit("/", 1)
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        backends = [pid for (pid,) in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name])]
+        backends = [
+            pid
+            for (pid,) in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name]
+            )
+        ]
     workers = [pid for pid in _pids() if _stat(pid)[1] == master]
-    return {"gunicorn": {pid: _stat(pid)[0] for pid in [master, *workers]},
-            "postgres": {pid: _stat(pid)[0] for pid in backends}}
+    return {
+        "gunicorn": {pid: _stat(pid)[0] for pid in [master, *workers]},
+        "postgres": {pid: _stat(pid)[0] for pid in backends},
+    }
 
 
 def cpu_used(start: dict, end: dict) -> dict[str, float]:
-    return {part: round(sum(seconds - start[part].get(pid, 0.0) for pid, seconds in end[part].items()), 2)
-            for part in end}
+    return {
+        part: round(sum(seconds - start[part].get(pid, 0.0) for pid, seconds in end[part].items()), 2) for part in end
+    }
 
 
 def _pids() -> list[int]:
@@ -299,7 +346,7 @@ def tracebacks(log: Path, limit: int = 5) -> list[str]:
             end = index + 1
             while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
                 end += 1
-            found.append("\n".join(lines[max(0, index - 1):end + 1]))
+            found.append("\n".join(lines[max(0, index - 1) : end + 1]))
             index = end
         index += 1
     return found
@@ -320,16 +367,24 @@ def figures(run: dict) -> tuple[list[dict], dict[str, int], dict[str, int]]:
         rows.append(_row(method, name, samples, seconds))
     rows.append(_row("", "all requests", [(ms, failure) for _m, _n, ms, _s, failure in run["samples"]], seconds))
     statuses = Counter(str(status) for *_rest, status, _failure in run["samples"])
-    failures = Counter(f"{method} {name}: {failure}" for method, name, _ms, _status, failure in run["samples"] if failure)
+    failures = Counter(
+        f"{method} {name}: {failure}" for method, name, _ms, _status, failure in run["samples"] if failure
+    )
     return rows, dict(sorted(statuses.items())), dict(failures.most_common())
 
 
 def _row(method: str, name: str, samples: list, seconds: float) -> dict:
     times = sorted(ms for ms, _failure in samples)
-    return {"method": method, "name": name, "requests": len(times), "rps": round(len(times) / seconds, 2),
-            "median_ms": statistics.median(times) if times else None,
-            "p95_ms": times[max(0, math.ceil(0.95 * len(times)) - 1)] if times else None,
-            "max_ms": times[-1] if times else None, "failures": sum(1 for _ms, failure in samples if failure)}
+    return {
+        "method": method,
+        "name": name,
+        "requests": len(times),
+        "rps": round(len(times) / seconds, 2),
+        "median_ms": statistics.median(times) if times else None,
+        "p95_ms": times[max(0, math.ceil(0.95 * len(times)) - 1)] if times else None,
+        "max_ms": times[-1] if times else None,
+        "failures": sum(1 for _ms, failure in samples if failure),
+    }
 
 
 def _children_cpu() -> float:
@@ -344,14 +399,26 @@ def load_average() -> dict:
 
 def table(stats: list[dict]) -> str:
     header = ("page", "requests", "req/s", "median ms", "p95 ms", "max ms", "failures")
-    rows = [header] + [(f"{s['method']} {s['name']}".strip(), str(s["requests"]), f"{s['rps']:.2f}",
-                        _fmt(s["median_ms"]), _fmt(s["p95_ms"]), _fmt(s["max_ms"]), str(s["failures"]))
-                       for s in stats]
+    rows = [header] + [
+        (
+            f"{s['method']} {s['name']}".strip(),
+            str(s["requests"]),
+            f"{s['rps']:.2f}",
+            _fmt(s["median_ms"]),
+            _fmt(s["p95_ms"]),
+            _fmt(s["max_ms"]),
+            str(s["failures"]),
+        )
+        for s in stats
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = []
     for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in
-                               enumerate(zip(row, widths, strict=True))).rstrip())
+        lines.append(
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
         if index in (0, len(rows) - 2):  # under the header, above the overall row
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -369,13 +436,21 @@ def parse_args(argv=None):
     parser.add_argument("--users", type=int, default=50, help="simulated users (default 50)")
     parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second (default 10)")
     parser.add_argument("--duration", type=int, default=60, help="seconds of load (default 60)")
-    parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread",
-                        help="gunicorn worker class (default gthread; see bench/README.md)")
+    parser.add_argument(
+        "--worker-class",
+        choices=["gthread", "sync"],
+        default="gthread",
+        help="gunicorn worker class (default gthread; see bench/README.md)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
-    parser.add_argument("--keepalive", type=int, default=10,
-                        help="seconds gunicorn keeps an idle connection (default 10, above the 5 s think time: "
-                             "with gunicorn's 2 s a user's next request can race the close and get a reset)")
+    parser.add_argument(
+        "--keepalive",
+        type=int,
+        default=10,
+        help="seconds gunicorn keeps an idle connection (default 10, above the 5 s think time: "
+        "with gunicorn's 2 s a user's next request can race the close and get a reset)",
+    )
     parser.add_argument("--scale", default="province", help="data set bench_<scale> (default province)")
     parser.add_argument("--database", help="database name on the DATABASE_URL server (default bench_<scale>)")
     parser.add_argument("--json", metavar="FILE", help="write the figures to FILE as JSON")
@@ -397,9 +472,11 @@ def main(argv=None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="portal-load-"))
     plan_file = workdir / "plan.json"
     plan_file.write_text(json.dumps(plan, ensure_ascii=False, indent=2))
-    print(f"load: {args.users} users ({args.spawn_rate:g}/s) for {args.duration} s on {database_url}; "
-          f"gunicorn {args.worker_class} {args.workers} workers"
-          + (f" × {args.threads} threads" if args.worker_class == "gthread" else ""))
+    print(
+        f"load: {args.users} users ({args.spawn_rate:g}/s) for {args.duration} s on {database_url}; "
+        f"gunicorn {args.worker_class} {args.workers} workers"
+        + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
+    )
     print(f"RSVP links: {plan['rsvp_note']}")
 
     port = free_port()
@@ -421,13 +498,36 @@ def main(argv=None) -> int:
         cpu_start, locust_cpu_start = cpu_times(master=server.pid, database_url=database_url), _children_cpu()
         with locust_log.open("w") as out:
             locust = subprocess.run(
-                [str(VENV_BIN / "locust"), "--headless", "-f", str(ROOT / "bench" / "locustfile.py"),
-                 "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.duration}s", "--host", base,
-                 "--csv", str(workdir / "locust"), "--only-summary", "--stop-timeout", "10"],
-                cwd=ROOT, env=locust_env, stdout=out, stderr=subprocess.STDOUT, check=False)
+                [
+                    str(VENV_BIN / "locust"),
+                    "--headless",
+                    "-f",
+                    str(ROOT / "bench" / "locustfile.py"),
+                    "-u",
+                    str(args.users),
+                    "-r",
+                    str(args.spawn_rate),
+                    "-t",
+                    f"{args.duration}s",
+                    "--host",
+                    base,
+                    "--csv",
+                    str(workdir / "locust"),
+                    "--only-summary",
+                    "--stop-timeout",
+                    "10",
+                ],
+                cwd=ROOT,
+                env=locust_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
         after = load_average()
-        cpu = {**cpu_used(cpu_start, cpu_times(master=server.pid, database_url=database_url)),
-               "locust": round(_children_cpu() - locust_cpu_start, 2)}
+        cpu = {
+            **cpu_used(cpu_start, cpu_times(master=server.pid, database_url=database_url)),
+            "locust": round(_children_cpu() - locust_cpu_start, 2),
+        }
     finally:
         stop_gunicorn(server)
     if not samples_file.exists():
@@ -440,32 +540,53 @@ def main(argv=None) -> int:
     total = pages[-1]
     print()
     print(table(pages))
-    print(f"\nanswers by status: {', '.join(f'{code}: {n}' for code, n in statuses.items()) or '—'}"
-          " (0: no answer; -1: not sent, the form page had no CSRF token)")
+    print(
+        f"\nanswers by status: {', '.join(f'{code}: {n}' for code, n in statuses.items()) or '—'}"
+        " (0: no answer; -1: not sent, the form page had no CSRF token)"
+    )
     print(f"5xx or no answer: {server_errors}")
     for failure, count in failures.items():
         print(f"  failure ×{count}: {failure}")
-    print(f"overall: {total['rps']:.1f} requests/s, median {_fmt(total['median_ms'])} ms, "
-          f"p95 {_fmt(total['p95_ms'])} ms, {total['failures']} failures of {total['requests']} requests")
-    print(f"load average before {before['load_1m']}, after {after['load_1m']} ({after['cpus']} CPUs); "
-          "locust and gunicorn share the machine")
+    print(
+        f"overall: {total['rps']:.1f} requests/s, median {_fmt(total['median_ms'])} ms, "
+        f"p95 {_fmt(total['p95_ms'])} ms, {total['failures']} failures of {total['requests']} requests"
+    )
+    print(
+        f"load average before {before['load_1m']}, after {after['load_1m']} ({after['cpus']} CPUs); "
+        "locust and gunicorn share the machine"
+    )
     served = total["requests"]
-    print(f"CPU during the run: gunicorn {cpu['gunicorn']:.1f} s ({1000 * cpu['gunicorn'] / max(served, 1):.0f} ms "
-          f"a request), PostgreSQL backends {cpu['postgres']:.1f} s ({1000 * cpu['postgres'] / max(served, 1):.0f} ms "
-          f"a request), locust {cpu['locust']:.1f} s")
+    print(
+        f"CPU during the run: gunicorn {cpu['gunicorn']:.1f} s ({1000 * cpu['gunicorn'] / max(served, 1):.0f} ms "
+        f"a request), PostgreSQL backends {cpu['postgres']:.1f} s ({1000 * cpu['postgres'] / max(served, 1):.0f} ms "
+        f"a request), locust {cpu['locust']:.1f} s"
+    )
     if found:
         print(f"\n{len(found)} traceback(s) in the gunicorn log (the first ones):\n")
         print("\n\n".join(found))
     if args.json:
         payload = {
             "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "database": database_url.rsplit("/", 1)[-1], "users": args.users, "spawn_rate": args.spawn_rate,
-            "duration_s": args.duration, "measured_s": round(run.get("stopped", 0) - run.get("started", 0), 1),
-            "gunicorn": {"worker_class": args.worker_class, "workers": args.workers, "keepalive_s": args.keepalive,
-                         "threads": args.threads if args.worker_class == "gthread" else 1},
-            "machine_before": before, "machine_after": after, "cpu_seconds": cpu, "rsvp": plan["rsvp_note"],
-            "statuses": statuses, "server_errors": server_errors,
-            "failures": failures, "pages": pages, "tracebacks": found,
+            "database": database_url.rsplit("/", 1)[-1],
+            "users": args.users,
+            "spawn_rate": args.spawn_rate,
+            "duration_s": args.duration,
+            "measured_s": round(run.get("stopped", 0) - run.get("started", 0), 1),
+            "gunicorn": {
+                "worker_class": args.worker_class,
+                "workers": args.workers,
+                "keepalive_s": args.keepalive,
+                "threads": args.threads if args.worker_class == "gthread" else 1,
+            },
+            "machine_before": before,
+            "machine_after": after,
+            "cpu_seconds": cpu,
+            "rsvp": plan["rsvp_note"],
+            "statuses": statuses,
+            "server_errors": server_errors,
+            "failures": failures,
+            "pages": pages,
+            "tracebacks": found,
         }
         Path(args.json).write_text(json.dumps(payload, ensure_ascii=False, indent=2))
         print(f"wrote {args.json}")

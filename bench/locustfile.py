@@ -75,19 +75,32 @@ class PortalUser(HttpUser):
         """POST ``data`` with the CSRF token of ``page`` (the HTML of the form), as a browser would."""
         token = CSRF.search(page)
         if token is None:  # a failure of the page before it: counted, not sent
-            self.environment.events.request.fire(request_type="POST", name=name, response_time=0, response_length=0,
-                                                 response=None, context={}, exception=RuntimeError("no CSRF token"))
+            self.environment.events.request.fire(
+                request_type="POST",
+                name=name,
+                response_time=0,
+                response_length=0,
+                response=None,
+                context={},
+                exception=RuntimeError("no CSRF token"),
+            )
             return
-        with self.client.post(url, data={"csrfmiddlewaretoken": html.unescape(token.group(1)), **data}, name=name,
-                              headers={"Referer": self.host + url}, allow_redirects=False,
-                              catch_response=True) as response:
+        with self.client.post(
+            url,
+            data={"csrfmiddlewaretoken": html.unescape(token.group(1)), **data},
+            name=name,
+            headers={"Referer": self.host + url},
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
             if response.status_code != expect:
                 response.failure(_reason(response))
 
     def log_in(self, username: str) -> None:
         page = self.open("login page", PLAN["login"])
-        self.post_form("login POST", PLAN["login"], page, {"username": username, "password": PLAN["password"],
-                                                           "next": ""})
+        self.post_form(
+            "login POST", PLAN["login"], page, {"username": username, "password": PLAN["password"], "next": ""}
+        )
 
 
 class Secretary(PortalUser):
@@ -122,8 +135,9 @@ class MemberConfirming(PortalUser):
         path = random.choice(PLAN["rsvp_paths"])
         page = self.open("RSVP page", path)
         # An open meeting redirects back to the link after the answer; a closed one shows the refusal (200).
-        self.post_form("RSVP POST (yes)", path, page, {"answer": "yes", "reason": ""},
-                       expect=302 if PLAN["rsvp_open"] else 200)
+        self.post_form(
+            "RSVP POST (yes)", path, page, {"answer": "yes", "reason": ""}, expect=302 if PLAN["rsvp_open"] else 200
+        )
         self.open("RSVP page", path)
 
 
@@ -136,8 +150,9 @@ class Committee(PortalUser):
 
     def dashboard(self, name: str, url: str) -> None:
         page = self.open(name, url)
-        self.drills = [(html.unescape(href), metric) for href, metric in DRILL.findall(page)
-                       if "format=xlsx" not in href] or self.drills
+        self.drills = [
+            (html.unescape(href), metric) for href, metric in DRILL.findall(page) if "format=xlsx" not in href
+        ] or self.drills
 
     @task(3)
     def khoi_dashboard(self):

@@ -29,10 +29,17 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--database", default="bench_reminders")
-    parser.add_argument("--concurrency", type=int, default=1,
-                        help="worker processes: 1 = the solo pool (default), more = a prefork pool")
-    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"),
-                        help="PostgreSQL server URL without a database name")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="worker processes: 1 = the solo pool (default), more = a prefork pool",
+    )
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"),
+        help="PostgreSQL server URL without a database name",
+    )
     return parser.parse_args()
 
 
@@ -68,15 +75,24 @@ def build_data(members_count: int):
     khoi = organisation_create(parent=None, kind=Organisation.Kind.KHOI, name="Đảng bộ Khối (bench)")
     cell = organisation_create(parent=khoi, kind=Organisation.Kind.CHI_BO_CO_SO, name="Chi bộ Bench", short_code="CB")
     members = Member.objects.bulk_create(
-        [Member(full_name=f"Đảng viên {i:05d}", email=f"dv{i:05d}@bench.example.vn", organisation=cell)
-         for i in range(members_count)], batch_size=2000)
+        [
+            Member(full_name=f"Đảng viên {i:05d}", email=f"dv{i:05d}@bench.example.vn", organisation=cell)
+            for i in range(members_count)
+        ],
+        batch_size=2000,
+    )
     CellMembership.objects.bulk_create(
-        [CellMembership(member=m, organisation=cell, start=datetime.date(2020, 1, 1)) for m in members],
-        batch_size=2000)
+        [CellMembership(member=m, organisation=cell, start=datetime.date(2020, 1, 1)) for m in members], batch_size=2000
+    )
     day = timezone.localdate() + datetime.timedelta(days=3)
     start = timezone.make_aware(datetime.datetime(day.year, day.month, day.day, 14, 0))
-    meeting = meeting_create(organisation=cell, kind=Meeting.Kind.REGULAR, planned_start=start,
-                             planned_end=start + datetime.timedelta(hours=2), place="Hội trường lớn")
+    meeting = meeting_create(
+        organisation=cell,
+        kind=Meeting.Kind.REGULAR,
+        planned_start=start,
+        planned_end=start + datetime.timedelta(hours=2),
+        place="Hội trường lớn",
+    )
     Attendance.objects.bulk_create([Attendance(meeting=meeting, member=m) for m in members], batch_size=2000)
     attendance_counts_refresh(meetings=[meeting.pk])
     Meeting.objects.filter(pk=meeting.pk).update(state=Meeting.State.NOTIFIED)
@@ -110,8 +126,9 @@ def main():
         mail_dir = Path(tmp) / "mail"
         mail_dir.mkdir()
         # Production keeps database connections open between tasks (CONN_MAX_AGE defaults to 60 s).
-        with running_worker(mail_dir=mail_dir, queues=[queue], extra_env={"CONN_MAX_AGE": "60"},
-                            concurrency=args.concurrency) as worker:
+        with running_worker(
+            mail_dir=mail_dir, queues=[queue], extra_env={"CONN_MAX_AGE": "60"}, concurrency=args.concurrency
+        ) as worker:
             rss_idle = rss_kib(worker.pid, "VmRSS")
             t0 = time.perf_counter()
             reminder_rule_run.delay(rule_id)
@@ -119,8 +136,10 @@ def main():
             while True:
                 count = sent.count()
                 now = time.perf_counter()
-                if claimed_at is None and Notification.objects.filter(
-                        kind="meetings.reminder.rsvp_missing").count() == args.members:
+                if (
+                    claimed_at is None
+                    and Notification.objects.filter(kind="meetings.reminder.rsvp_missing").count() == args.members
+                ):
                     claimed_at = now - t0
                 if first_at is None and count:
                     first_at = now - t0
@@ -138,19 +157,30 @@ def main():
                 time.sleep(0.05)
             rerun = time.perf_counter() - t1
         recipients = mail_recipients(mail_dir)
-        runtimes = sorted(float(match) for log in Path(tmp).glob("worker-*.log") for match in re.findall(
-            r"notification_email_send\[[^]]+\] succeeded in ([0-9.e-]+)s", log.read_text()))
+        runtimes = sorted(
+            float(match)
+            for log in Path(tmp).glob("worker-*.log")
+            for match in re.findall(r"notification_email_send\[[^]]+\] succeeded in ([0-9.e-]+)s", log.read_text())
+        )
         purge_queue(queue)
     print(f"inbox rows and delivery claims for all members written after {claimed_at:.1f} s")
-    print(f"first e-mail after {first_at:.2f} s; all {args.members} e-mails after {elapsed:.1f} s "
-          f"({len(recipients)} messages written, {len(set(recipients))} distinct recipients)")
-    print(f"throughput: {args.members / elapsed:.0f} messages/s (publish to last e-mail, "
-          f"{'one --pool=solo worker' if args.concurrency == 1 else f'a prefork worker of {args.concurrency} processes'})")
-    print(f"worker RSS: {rss_idle / 1024:.0f} MiB idle, peak {peak / 1024:.0f} MiB "
-          "(VmHWM, summed over the pool's processes)")
+    print(
+        f"first e-mail after {first_at:.2f} s; all {args.members} e-mails after {elapsed:.1f} s "
+        f"({len(recipients)} messages written, {len(set(recipients))} distinct recipients)"
+    )
+    print(
+        f"throughput: {args.members / elapsed:.0f} messages/s (publish to last e-mail, "
+        f"{'one --pool=solo worker' if args.concurrency == 1 else f'a prefork worker of {args.concurrency} processes'})"
+    )
+    print(
+        f"worker RSS: {rss_idle / 1024:.0f} MiB idle, peak {peak / 1024:.0f} MiB "
+        "(VmHWM, summed over the pool's processes)"
+    )
     if runtimes:
-        print(f"one e-mail task inside the worker: median {runtimes[len(runtimes) // 2] * 1000:.1f} ms, "
-              f"95th percentile {runtimes[int(len(runtimes) * 0.95)] * 1000:.1f} ms (the rest is broker round trips)")
+        print(
+            f"one e-mail task inside the worker: median {runtimes[len(runtimes) // 2] * 1000:.1f} ms, "
+            f"95th percentile {runtimes[int(len(runtimes) * 0.95)] * 1000:.1f} ms (the rest is broker round trips)"
+        )
     print(f"second run of the rule (nothing new to send): {rerun:.2f} s")
 
 

@@ -67,8 +67,9 @@ class Result:
     def as_dict(self, floors: dict[str, Result]) -> dict:
         data = asdict(self)
         data.pop("samples_ms")
-        data.update(median_ms=self.median_ms, p95_ms=self.p95_ms, n=len(self.samples_ms),
-                    ratio_to_floor=ratio(self, floors))
+        data.update(
+            median_ms=self.median_ms, p95_ms=self.p95_ms, n=len(self.samples_ms), ratio_to_floor=ratio(self, floors)
+        )
         return data
 
 
@@ -109,8 +110,17 @@ def _count_queries(fn: Callable[[], object]) -> tuple[int, list[dict]]:
 class Bench:
     """Measures one data set in the current database. Usable from a test (tiny data, few repeats)."""
 
-    def __init__(self, *, repeat: int = 30, warmup: int = 3, task_repeat: int = 3, reminder_members: int = 1000,
-                 breakdown: bool = True, skip: tuple[str, ...] = (), log=print):
+    def __init__(
+        self,
+        *,
+        repeat: int = 30,
+        warmup: int = 3,
+        task_repeat: int = 3,
+        reminder_members: int = 1000,
+        breakdown: bool = True,
+        skip: tuple[str, ...] = (),
+        log=print,
+    ):
         self.repeat, self.warmup, self.task_repeat = repeat, warmup, task_repeat
         self.breakdown = breakdown  # also time the annual report's PDF and XLSX renderings alone
         self.skip = tuple(skip)  # measurements whose name contains one of these are left out
@@ -141,13 +151,23 @@ class Bench:
         if not second_factor_required(user):
             return
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
-            user=user, name="bench", confirmed=True)
+            user=user, name="bench", confirmed=True
+        )
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
 
-    def page(self, name: str, url: str | None, *, user=None, floor: str, target: str = f"< {PAGE_TARGET_MS:.0f} ms",
-             note: str = "", urlconf: str | None = None) -> Result:
+    def page(
+        self,
+        name: str,
+        url: str | None,
+        *,
+        user=None,
+        floor: str,
+        target: str = f"< {PAGE_TARGET_MS:.0f} ms",
+        note: str = "",
+        urlconf: str | None = None,
+    ) -> Result:
         """GET ``url`` ``repeat`` times as ``user`` (None: anonymous); a non-200 answer is an error."""
         from django.test import override_settings
 
@@ -177,13 +197,25 @@ class Bench:
             result.sql_ms = _sql_ms(self.captured[name])
         except Exception as exc:  # report and go on: one broken page must not hide the others
             result.status, result.note = "error", f"{type(exc).__name__}: {exc}"[:300]
-        self.log(f"  {name}: {_fmt(result.median_ms)} ms median, {result.queries} queries" if result.status == "ok"
-                 else f"  {name}: {result.status} {result.note}")
+        self.log(
+            f"  {name}: {_fmt(result.median_ms)} ms median, {result.queries} queries"
+            if result.status == "ok"
+            else f"  {name}: {result.status} {result.note}"
+        )
         return result
 
-    def task(self, name: str, fn: Callable[[], object] | None, *, floor: str | None, target: str = "",
-             repeat: int | None = None, note: str = "", setup: Callable[[], object] | None = None,
-             warmup: int = 0) -> Result:
+    def task(
+        self,
+        name: str,
+        fn: Callable[[], object] | None,
+        *,
+        floor: str | None,
+        target: str = "",
+        repeat: int | None = None,
+        note: str = "",
+        setup: Callable[[], object] | None = None,
+        warmup: int = 0,
+    ) -> Result:
         """Time ``fn()`` in-process; ``setup()`` (untimed) runs before each call when given."""
         result = Result(name, "task", floor=floor, target=target, note=note)
         self.results.append(result)
@@ -214,8 +246,11 @@ class Bench:
             result.sql_ms = _sql_ms(self.captured[name])
         except Exception as exc:
             result.status, result.note = "error", f"{type(exc).__name__}: {exc}"[:300]
-        self.log(f"  {name}: {_fmt(result.median_ms)} ms median, {result.queries} queries" if result.status == "ok"
-                 else f"  {name}: {result.status} {result.note}")
+        self.log(
+            f"  {name}: {_fmt(result.median_ms)} ms median, {result.queries} queries"
+            if result.status == "ok"
+            else f"  {name}: {result.status} {result.note}"
+        )
         return result
 
     def _skipped(self, result: Result) -> bool:
@@ -242,18 +277,35 @@ class Bench:
 
         subjects = self.subjects
         self.page("floor: bare view, anonymous", "/bench/bare/", floor="", target="", urlconf="bench.floor")
-        self.page("floor: bare view, logged in", "/bench/bare/", user=subjects["viewer"], floor="", target="",
-                  urlconf="bench.floor")
-        self.page("floor: empty base.html layout, anonymous", "/bench/layout/", floor="", target="",
-                  urlconf="bench.floor", note="informative: the layout every page renders, no content")
+        self.page(
+            "floor: bare view, logged in",
+            "/bench/bare/",
+            user=subjects["viewer"],
+            floor="",
+            target="",
+            urlconf="bench.floor",
+        )
+        self.page(
+            "floor: empty base.html layout, anonymous",
+            "/bench/layout/",
+            floor="",
+            target="",
+            urlconf="bench.floor",
+            note="informative: the layout every page renders, no content",
+        )
 
         def aggregate():
             with connection.cursor() as cursor:
                 cursor.execute(ATTENDANCE_AGGREGATE_SQL)
                 return cursor.fetchall()
 
-        self.task("floor: SQL aggregate over all attendance", aggregate, floor=None, repeat=max(5, self.task_repeat),
-                  note=f"{subjects['attendance_rows']} attendance rows, {subjects['meetings_with_attendance']} meetings")
+        self.task(
+            "floor: SQL aggregate over all attendance",
+            aggregate,
+            floor=None,
+            repeat=max(5, self.task_repeat),
+            note=f"{subjects['attendance_rows']} attendance rows, {subjects['meetings_with_attendance']} meetings",
+        )
         for result in self.results:
             result.kind = "floor"
             result.target = ""
@@ -269,37 +321,98 @@ class Bench:
 
         logged_in = "floor: bare view, logged in"
         self.page("login page", url("login"), floor="floor: bare view, anonymous")
-        self.page("Khối dashboard", url("reports:dashboard", s["root"].pk), user=s["viewer"], floor=logged_in,
-                  note=f"{s['root'].name[:40]}…, committee_viewer")
-        self.page("ĐUCS dashboard (largest)", url("reports:dashboard", s["big_tccs"].pk), user=s["viewer"],
-                  floor=logged_in, note=f"{s['big_tccs_cells']} cells, committee_viewer")
-        self.page("ĐUCS dashboard (featured, officer)", url("reports:dashboard", s["tccs"].pk), user=s["officer"],
-                  floor=logged_in, note=f"{s['tccs_cells']} cells, tccs_officer")
-        self.page("cell page (largest cell)", url("cells:organisation_detail", s["big_cell"].pk), user=s["viewer"],
-                  floor=logged_in, note=f"{s['big_cell_members']} members")
-        self.page("cell page (featured cell, secretary)", url("cells:organisation_detail", s["cell"].pk),
-                  user=s["secretary"], floor=logged_in, note=f"{s['cell_members']} members")
-        self.page("meeting page (largest cell)", url("meetings:detail", s["big_meeting"].pk) if s["big_meeting"] else None,
-                  user=s["viewer"], floor=logged_in, note=f"{s['big_meeting_attendance']} attendance rows")
-        self.page("meeting page (featured cell, secretary)",
-                  url("meetings:detail", s["meeting"].pk) if s["meeting"] else None, user=s["secretary"],
-                  floor=logged_in, note=f"{s['meeting_attendance']} attendance rows")
-        self.page("member list ?q=Nguyễn&status=chinh_thuc (Khối)",
-                  url("cells:member_list", query="?q=Nguy%E1%BB%85n&status=chinh_thuc"), user=s["viewer"],
-                  floor=logged_in, note=f"{s['members']} members visible, 50 a page")
-        self.page("member list ?status=chinh_thuc (own cell, secretary)",
-                  url("cells:member_list", query="?status=chinh_thuc"), user=s["secretary"], floor=logged_in,
-                  note=f"{s['cell_members']} members visible")
+        self.page(
+            "Khối dashboard",
+            url("reports:dashboard", s["root"].pk),
+            user=s["viewer"],
+            floor=logged_in,
+            note=f"{s['root'].name[:40]}…, committee_viewer",
+        )
+        self.page(
+            "ĐUCS dashboard (largest)",
+            url("reports:dashboard", s["big_tccs"].pk),
+            user=s["viewer"],
+            floor=logged_in,
+            note=f"{s['big_tccs_cells']} cells, committee_viewer",
+        )
+        self.page(
+            "ĐUCS dashboard (featured, officer)",
+            url("reports:dashboard", s["tccs"].pk),
+            user=s["officer"],
+            floor=logged_in,
+            note=f"{s['tccs_cells']} cells, tccs_officer",
+        )
+        self.page(
+            "cell page (largest cell)",
+            url("cells:organisation_detail", s["big_cell"].pk),
+            user=s["viewer"],
+            floor=logged_in,
+            note=f"{s['big_cell_members']} members",
+        )
+        self.page(
+            "cell page (featured cell, secretary)",
+            url("cells:organisation_detail", s["cell"].pk),
+            user=s["secretary"],
+            floor=logged_in,
+            note=f"{s['cell_members']} members",
+        )
+        self.page(
+            "meeting page (largest cell)",
+            url("meetings:detail", s["big_meeting"].pk) if s["big_meeting"] else None,
+            user=s["viewer"],
+            floor=logged_in,
+            note=f"{s['big_meeting_attendance']} attendance rows",
+        )
+        self.page(
+            "meeting page (featured cell, secretary)",
+            url("meetings:detail", s["meeting"].pk) if s["meeting"] else None,
+            user=s["secretary"],
+            floor=logged_in,
+            note=f"{s['meeting_attendance']} attendance rows",
+        )
+        self.page(
+            "member list ?q=Nguyễn&status=chinh_thuc (Khối)",
+            url("cells:member_list", query="?q=Nguy%E1%BB%85n&status=chinh_thuc"),
+            user=s["viewer"],
+            floor=logged_in,
+            note=f"{s['members']} members visible, 50 a page",
+        )
+        self.page(
+            "member list ?status=chinh_thuc (own cell, secretary)",
+            url("cells:member_list", query="?status=chinh_thuc"),
+            user=s["secretary"],
+            floor=logged_in,
+            note=f"{s['cell_members']} members visible",
+        )
         # The search box (issue #15): an unaccented name, a typo (PostgreSQL's trigrams), and one kind paged.
-        self.page("search ?q=nguyen van (Khối)", url("search", query="?q=nguyen+van"), user=s["viewer"],
-                  floor=logged_in, note=f"{s['members']} members visible, 5 of each kind")
-        self.page("search ?q=nguyen vna (typo, Khối)", url("search", query="?q=nguyen+vna"), user=s["viewer"],
-                  floor=logged_in, note="trigram word similarity")
-        self.page("search ?q=nguyen&loai=dang-vien page 2 (officer)",
-                  url("search", query="?q=nguyen&loai=dang-vien&trang=2"), user=s["officer"], floor=logged_in,
-                  note="one kind, 20 a page")
-        self.page("RSVP one-click page", s["rsvp_path"], floor="floor: bare view, anonymous",
-                  target=f"≤ {FLOOR_FACTOR:g}× bare view", note=s["rsvp_note"])
+        self.page(
+            "search ?q=nguyen van (Khối)",
+            url("search", query="?q=nguyen+van"),
+            user=s["viewer"],
+            floor=logged_in,
+            note=f"{s['members']} members visible, 5 of each kind",
+        )
+        self.page(
+            "search ?q=nguyen vna (typo, Khối)",
+            url("search", query="?q=nguyen+vna"),
+            user=s["viewer"],
+            floor=logged_in,
+            note="trigram word similarity",
+        )
+        self.page(
+            "search ?q=nguyen&loai=dang-vien page 2 (officer)",
+            url("search", query="?q=nguyen&loai=dang-vien&trang=2"),
+            user=s["officer"],
+            floor=logged_in,
+            note="one kind, 20 a page",
+        )
+        self.page(
+            "RSVP one-click page",
+            s["rsvp_path"],
+            floor="floor: bare view, anonymous",
+            target=f"≤ {FLOOR_FACTOR:g}× bare view",
+            note=s["rsvp_note"],
+        )
 
     def tasks(self, s: dict):
         from django.db import transaction
@@ -324,20 +437,27 @@ class Bench:
             if result.failed():
                 raise RuntimeError(f"report task failed: {result.result!r}")
 
-        self.task(f"annual report task, whole Khối, {year} (figures+PDF+XLSX)",
-                  build_run if report_run_build else None, floor=sql_floor,
-                  target=f"< {ANNUAL_REPORT_TARGET_S:g} s and ≤ {FLOOR_FACTOR:g}× SQL floor", setup=new_run,
-                  note=f"{s['cells']} cells; reports.tasks.report_run_build.apply()")
+        self.task(
+            f"annual report task, whole Khối, {year} (figures+PDF+XLSX)",
+            build_run if report_run_build else None,
+            floor=sql_floor,
+            target=f"< {ANNUAL_REPORT_TARGET_S:g} s and ≤ {FLOOR_FACTOR:g}× SQL floor",
+            setup=new_run,
+            note=f"{s['cells']} cells; reports.tasks.report_run_build.apply()",
+        )
         for run in runs:  # leave no runs or files behind
             run.refresh_from_db()
             for file in (run.pdf, run.xlsx):
                 if file:
                     file.storage.delete(file.name)
             run.delete()
-        self.task(f"annual report figures only (SQL), {year}",
-                  (lambda: annual_report_content(scope=s["root"], year=year)) if annual_report_content else None,
-                  floor=sql_floor, target=f"≤ {FLOOR_FACTOR:g}× SQL floor",
-                  note="reports.services.annual_report_content")
+        self.task(
+            f"annual report figures only (SQL), {year}",
+            (lambda: annual_report_content(scope=s["root"], year=year)) if annual_report_content else None,
+            floor=sql_floor,
+            target=f"≤ {FLOOR_FACTOR:g}× SQL floor",
+            note="reports.services.annual_report_content",
+        )
 
         # Where the task's time goes: the two renderings of the same content.
         try:
@@ -352,9 +472,15 @@ class Bench:
 
         for part in ("pdf", "xlsx") if self.breakdown else ():
             render = getattr(exports, f"annual_report_{part}", None) if exports and annual_report_content else None
-            self.task(f"  of which: annual report {part.upper()} render", (lambda r=render: r(content)) if render else None,
-                      floor=sql_floor, target="", repeat=1 if part == "pdf" else self.task_repeat,
-                      setup=compute_content, note=f"reports.exports.annual_report_{part}, content computed once")
+            self.task(
+                f"  of which: annual report {part.upper()} render",
+                (lambda r=render: r(content)) if render else None,
+                floor=sql_floor,
+                target="",
+                repeat=1 if part == "pdf" else self.task_repeat,
+                setup=compute_content,
+                note=f"reports.exports.annual_report_{part}, content computed once",
+            )
 
         # The minutes PDF of a held meeting of the largest cell.
         try:
@@ -362,10 +488,15 @@ class Bench:
         except ImportError:
             minutes_pdf = None
         meeting = s["big_meeting"]
-        self.task("minutes PDF (largest cell)", (lambda: minutes_pdf(meeting)) if minutes_pdf and meeting else None,
-                  floor=sql_floor, target=f"< {PDF_TARGET_S:g} s", repeat=max(5 if self.breakdown else 1, self.task_repeat),
-                  warmup=1 if self.breakdown else 0,
-                  note="meetings.documents.minutes_pdf")
+        self.task(
+            "minutes PDF (largest cell)",
+            (lambda: minutes_pdf(meeting)) if minutes_pdf and meeting else None,
+            floor=sql_floor,
+            target=f"< {PDF_TARGET_S:g} s",
+            repeat=max(5 if self.breakdown else 1, self.task_repeat),
+            warmup=1 if self.breakdown else 0,
+            note="meetings.documents.minutes_pdf",
+        )
 
         # The reminder fan-out: claim + inbox row + personal RSVP link for N members, rolled back.
         fan_out, members = None, []
@@ -379,15 +510,23 @@ class Bench:
             from meetings.services import rsvp_url
 
             rule = ReminderRule.objects.filter(code="rsvp_missing").first()
-            members = list(Member.objects.filter(state=Member.State.ACTIVE).order_by("pk")[:self.reminder_members])
+            members = list(Member.objects.filter(state=Member.State.ACTIVE).order_by("pk")[: self.reminder_members])
             meeting = s["rsvp_meeting"] or s["big_meeting"]
             counter = iter(range(10**9))
 
             def fan_out():
                 reminder = reminders.Reminder(
-                    "meeting", meeting.pk, f"bench-{next(counter)}", members,
-                    "Nhắc xác nhận tham dự (bench)", "", organisation=meeting.organisation,
-                    body_for=lambda member: f"Kính gửi đồng chí {member.full_name}: {rsvp_url(meeting=meeting, member=member)}")
+                    "meeting",
+                    meeting.pk,
+                    f"bench-{next(counter)}",
+                    members,
+                    "Nhắc xác nhận tham dự (bench)",
+                    "",
+                    organisation=meeting.organisation,
+                    body_for=lambda member: (
+                        f"Kính gửi đồng chí {member.full_name}: {rsvp_url(meeting=meeting, member=member)}"
+                    ),
+                )
                 with transaction.atomic():
                     sent = reminders._claim_and_send(rule, reminder)
                     transaction.set_rollback(True)  # leave the data as it was; no e-mail is queued
@@ -396,10 +535,14 @@ class Bench:
 
             if rule is None:
                 fan_out = None
-        self.task(f"reminder fan-out, {len(members) if fan_out else self.reminder_members} members (in-process)",
-                  fan_out, floor=sql_floor, target="(measured; no bar)",
-                  note="meetings.reminders._claim_and_send: delivery claims + inbox rows, rolled back; "
-                       "e-mail sending not included")
+        self.task(
+            f"reminder fan-out, {len(members) if fan_out else self.reminder_members} members (in-process)",
+            fan_out,
+            floor=sql_floor,
+            target="(measured; no bar)",
+            note="meetings.reminders._claim_and_send: delivery claims + inbox rows, rolled back; "
+            "e-mail sending not included",
+        )
 
 
 def find_subjects() -> dict:
@@ -426,8 +569,9 @@ def find_subjects() -> dict:
         return cells.filter(path__startswith=org.path).count()
 
     big_tccs = max(Organisation.objects.filter(kind__in=Organisation.TCCS_KINDS), key=cells_under)
-    big_cell = (cells.annotate(n=Count("members", filter=Q(members__state=Member.State.ACTIVE))).order_by("-n", "pk")
-                .first())
+    big_cell = (
+        cells.annotate(n=Count("members", filter=Q(members__state=Member.State.ACTIVE))).order_by("-n", "pk").first()
+    )
     held = Meeting.objects.filter(state=Meeting.State.MINUTES_ADOPTED, kind__in=Meeting.REGULAR_KINDS)
 
     def last_held(org):
@@ -436,8 +580,12 @@ def find_subjects() -> dict:
     big_meeting, meeting = last_held(big_cell), last_held(cell)
     # The RSVP link: a notified meeting's unanswered attendance row (the demo's featured cell has one);
     # built from the latest held meeting when the data has none (the page then shows it closed).
-    attendance = (Attendance.objects.filter(meeting__state=Meeting.State.NOTIFIED, rsvp=Attendance.Rsvp.NONE)
-                  .select_related("meeting", "member").order_by("pk").first())
+    attendance = (
+        Attendance.objects.filter(meeting__state=Meeting.State.NOTIFIED, rsvp=Attendance.Rsvp.NONE)
+        .select_related("meeting", "member")
+        .order_by("pk")
+        .first()
+    )
     if attendance is not None:
         rsvp_meeting, rsvp_member = attendance.meeting, attendance.member
         rsvp_note = "notified meeting, unanswered row"
@@ -445,20 +593,33 @@ def find_subjects() -> dict:
         rsvp_meeting = big_meeting
         rsvp_member = big_meeting.attendances.select_related("member").first().member if big_meeting else None
         rsvp_note = "no notified meeting in the data: link to a held meeting"
-    rsvp_path = reverse("meetings:rsvp", args=[rsvp_token(meeting=rsvp_meeting, member=rsvp_member)]) \
-        if rsvp_meeting and rsvp_member else None
+    rsvp_path = (
+        reverse("meetings:rsvp", args=[rsvp_token(meeting=rsvp_meeting, member=rsvp_member)])
+        if rsvp_meeting and rsvp_member
+        else None
+    )
     today = timezone.localdate()
     return {
-        "root": root, "tccs": tccs, "cell": cell, "big_tccs": big_tccs, "big_cell": big_cell,
-        "viewer": users["capuy"], "officer": users["danguy"], "secretary": users["bithu"],
-        "big_tccs_cells": cells_under(big_tccs), "tccs_cells": cells_under(tccs), "cells": cells.count(),
+        "root": root,
+        "tccs": tccs,
+        "cell": cell,
+        "big_tccs": big_tccs,
+        "big_cell": big_cell,
+        "viewer": users["capuy"],
+        "officer": users["danguy"],
+        "secretary": users["bithu"],
+        "big_tccs_cells": cells_under(big_tccs),
+        "tccs_cells": cells_under(tccs),
+        "cells": cells.count(),
         "big_cell_members": big_cell.n,
         "cell_members": Member.objects.filter(organisation=cell, state=Member.State.ACTIVE).count(),
         "members": Member.objects.count(),
-        "big_meeting": big_meeting, "meeting": meeting,
+        "big_meeting": big_meeting,
+        "meeting": meeting,
         "big_meeting_attendance": big_meeting.attendances.count() if big_meeting else 0,
         "meeting_attendance": meeting.attendances.count() if meeting else 0,
-        "rsvp_path": rsvp_path, "rsvp_note": rsvp_note,
+        "rsvp_path": rsvp_path,
+        "rsvp_note": rsvp_note,
         "rsvp_meeting": rsvp_meeting if attendance is not None else None,
         "report_year": today.year - 1,
         "attendance_rows": Attendance.objects.count(),
@@ -475,11 +636,13 @@ def judge(results: list[Result], *, scale: str, baseline: dict | None) -> None:
     by_name = {r.name: r for r in results}
     base = {row["name"]: row for row in (baseline or {}).get("results", [])}
     # Pairs of the same page over few and many rows: the query count must not grow with rows shown.
-    pairs = [("cell page (largest cell)", "cell page (featured cell, secretary)"),
-             ("meeting page (largest cell)", "meeting page (featured cell, secretary)"),
-             ("Khối dashboard", "ĐUCS dashboard (largest)"),
-             ("ĐUCS dashboard (largest)", "ĐUCS dashboard (featured, officer)"),
-             ("member list ?q=Nguyễn&status=chinh_thuc (Khối)", "member list ?status=chinh_thuc (own cell, secretary)")]
+    pairs = [
+        ("cell page (largest cell)", "cell page (featured cell, secretary)"),
+        ("meeting page (largest cell)", "meeting page (featured cell, secretary)"),
+        ("Khối dashboard", "ĐUCS dashboard (largest)"),
+        ("ĐUCS dashboard (largest)", "ĐUCS dashboard (featured, officer)"),
+        ("member list ?q=Nguyễn&status=chinh_thuc (Khối)", "member list ?status=chinh_thuc (own cell, secretary)"),
+    ]
     for result in results:
         if result.status != "ok" or result.kind == "floor":
             continue
@@ -511,8 +674,9 @@ def judge(results: list[Result], *, scale: str, baseline: dict | None) -> None:
             result.met = met
         elif result.name.startswith("annual report task"):
             r = ratio(result, floors)
-            result.met = (scale != "province" or median < ANNUAL_REPORT_TARGET_S * 1000) and r is not None \
-                and r <= FLOOR_FACTOR
+            result.met = (
+                (scale != "province" or median < ANNUAL_REPORT_TARGET_S * 1000) and r is not None and r <= FLOOR_FACTOR
+            )
         elif result.name.startswith("annual report figures"):
             r = ratio(result, floors)
             result.met = r is not None and r <= FLOOR_FACTOR
@@ -546,15 +710,28 @@ def table(results: list[Result]) -> str:
             rows.append((r.name, r.status, "", "", "", "", r.target, "ERROR" if r.status == "error" else "—"))
             continue
         x = ratio(r, floors)
-        rows.append((r.name, _fmt(r.median_ms), _fmt(r.p95_ms), str(r.queries if r.queries is not None else "—"),
-                     _fmt(r.sql_ms), f"{x:.1f}×" if x is not None else "—", r.target or "—",
-                     {True: "yes", False: "NO", None: "—"}[r.met]))
+        rows.append(
+            (
+                r.name,
+                _fmt(r.median_ms),
+                _fmt(r.p95_ms),
+                str(r.queries if r.queries is not None else "—"),
+                _fmt(r.sql_ms),
+                f"{x:.1f}×" if x is not None else "—",
+                r.target or "—",
+                {True: "yes", False: "NO", None: "—"}[r.met],
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     right = {1, 2, 3, 4, 5}
     lines = []
     for index, row in enumerate(rows):
-        lines.append("  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in
-                               enumerate(zip(row, widths, strict=True))).rstrip())
+        lines.append(
+            "  ".join(
+                cell.rjust(w) if i in right else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
     notes = [f"  {r.name}: {r.note}" for r in results if r.note]
@@ -588,21 +765,37 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=list(SCALES), default="province")
     parser.add_argument("--json", metavar="FILE", help="write the figures to FILE as JSON")
-    parser.add_argument("--baseline", metavar="FILE",
-                        help="JSON of a province run: the large run compares its dashboards and query counts to it")
+    parser.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="JSON of a province run: the large run compares its dashboards and query counts to it",
+    )
     parser.add_argument("--database", help="database name on the DATABASE_URL server (default bench_<scale>)")
     parser.add_argument("--repeat", type=int, default=30, help="measured requests per page (default 30)")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured requests first (default 3)")
     parser.add_argument("--task-repeat", type=int, default=3, help="runs of each report task (default 3)")
     parser.add_argument("--reminder-members", type=int, default=1000)
-    parser.add_argument("--no-breakdown", action="store_true",
-                        help="do not time the annual report's PDF and XLSX renderings on their own")
-    parser.add_argument("--skip", action="append", default=[], metavar="TEXT",
-                        help="leave out the measurements whose name contains TEXT (repeatable)")
+    parser.add_argument(
+        "--no-breakdown",
+        action="store_true",
+        help="do not time the annual report's PDF and XLSX renderings on their own",
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="leave out the measurements whose name contains TEXT (repeatable)",
+    )
     parser.add_argument("--rebuild", action="store_true", help="build the data again even if it is there")
     parser.add_argument("--build-only", action="store_true", help="build the data set and stop")
-    parser.add_argument("--explain", type=int, default=0, metavar="N",
-                        help="print EXPLAIN ANALYZE of the N slowest queries of every page over its bar")
+    parser.add_argument(
+        "--explain",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print EXPLAIN ANALYZE of the N slowest queries of every page over its bar",
+    )
     return parser.parse_args(argv)
 
 
@@ -613,10 +806,12 @@ def configure(args) -> tuple[str, bool]:
     url = os.environ.get("DATABASE_URL", "")
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit("bench/run.py measures PostgreSQL only: set DATABASE_URL to a PostgreSQL server, e.g.\n"
-                 "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/run.py\n"
-                 f"(got {'nothing' if not url else repr(scheme + '://…')}; SQLite timings would not tell anything "
-                 "about production). The harness works in its own database, bench_<scale>, on that server.")
+        sys.exit(
+            "bench/run.py measures PostgreSQL only: set DATABASE_URL to a PostgreSQL server, e.g.\n"
+            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/run.py\n"
+            f"(got {'nothing' if not url else repr(scheme + '://…')}; SQLite timings would not tell anything "
+            "about production). The harness works in its own database, bench_<scale>, on that server."
+        )
     server, _name = server_and_name(url)
     name = args.database or f"bench_{args.scale}"
     created = ensure_database(server, name)
@@ -645,8 +840,12 @@ def pending_migrations() -> list[str]:
 
 def machine_state() -> dict:
     load = os.getloadavg()
-    return {"load_1m": round(load[0], 2), "load_5m": round(load[1], 2), "load_15m": round(load[2], 2),
-            "cpus": os.cpu_count()}
+    return {
+        "load_1m": round(load[0], 2),
+        "load_5m": round(load[1], 2),
+        "load_15m": round(load[2], 2),
+        "cpus": os.cpu_count(),
+    }
 
 
 def main(argv=None) -> int:
@@ -658,8 +857,10 @@ def main(argv=None) -> int:
     from bench import data
 
     scale = data.SCALES[args.scale]
-    print(f"bench: scale {scale.name} ({scale.tccs} TCCS, {scale.cells} cells, {scale.members} members, "
-          f"{scale.months} months of meetings) on {database_url}{' (created)' if created else ''}")
+    print(
+        f"bench: scale {scale.name} ({scale.tccs} TCCS, {scale.cells} cells, {scale.members} members, "
+        f"{scale.months} months of meetings) on {database_url}{' (created)' if created else ''}"
+    )
     print(f"PostgreSQL {connection.cursor().connection.info.server_version}, {machine_state()}")
     started = time.perf_counter()
     pending = pending_migrations()
@@ -673,22 +874,38 @@ def main(argv=None) -> int:
     if record is None:
         print(f"building the data set (migrate took {migrate_seconds:.1f} s) …")
         build = data.build(scale)
-        build_info = {"built_now": True, "seconds": build["seconds"], "timings": build["timings"],
-                      "counts": build["counts"]}
+        build_info = {
+            "built_now": True,
+            "seconds": build["seconds"],
+            "timings": build["timings"],
+            "counts": build["counts"],
+        }
         print(f"data built in {build['seconds']:.1f} s: {build['counts']}")
     else:
-        build_info = {"built_now": False, "seconds": record["seconds"], "built_at": record["built_at"],
-                      **record["counts"]}
-        print(f"data already there: built {record['built_at']} in {record['seconds']:.1f} s; "
-              f"{record['counts'].get('counts')}")
+        build_info = {
+            "built_now": False,
+            "seconds": record["seconds"],
+            "built_at": record["built_at"],
+            **record["counts"],
+        }
+        print(
+            f"data already there: built {record['built_at']} in {record['seconds']:.1f} s; "
+            f"{record['counts'].get('counts')}"
+        )
     if args.build_only:
         return 0
 
     baseline = json.loads(Path(args.baseline).read_text()) if args.baseline else None
     print(f"measuring ({args.repeat} requests per page after {args.warmup} warm-up, {args.task_repeat} runs per task)…")
     before = machine_state()
-    bench = Bench(repeat=args.repeat, warmup=args.warmup, task_repeat=args.task_repeat,
-                  reminder_members=args.reminder_members, breakdown=not args.no_breakdown, skip=args.skip)
+    bench = Bench(
+        repeat=args.repeat,
+        warmup=args.warmup,
+        task_repeat=args.task_repeat,
+        reminder_members=args.reminder_members,
+        breakdown=not args.no_breakdown,
+        skip=args.skip,
+    )
     results = bench.run()
     judge(results, scale=scale.name, baseline=baseline)
     after = machine_state()
@@ -701,10 +918,15 @@ def main(argv=None) -> int:
     if args.json:
         floors = {r.name: r for r in results if r.kind == "floor"}
         payload = {
-            "scale": scale.name, "database": database_url.rsplit("/", 1)[-1],
+            "scale": scale.name,
+            "database": database_url.rsplit("/", 1)[-1],
             "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "repeat": args.repeat, "warmup": args.warmup, "machine_before": before, "machine_after": after,
-            "build": build_info, "results": [r.as_dict(floors) for r in results],
+            "repeat": args.repeat,
+            "warmup": args.warmup,
+            "machine_before": before,
+            "machine_after": after,
+            "build": build_info,
+            "results": [r.as_dict(floors) for r in results],
         }
         Path(args.json).write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
         print(f"wrote {args.json}")

@@ -91,8 +91,9 @@ class OrganisationForm(ServiceCheckedForm):
         if instance.pk is None:
             services.organisation_check_placement(parent=instance.parent, kind=instance.kind)
         elif "parent" in self.changed_data:
-            services.organisation_check_move(organisation=Organisation.objects.get(pk=instance.pk),
-                                             new_parent=instance.parent)
+            services.organisation_check_move(
+                organisation=Organisation.objects.get(pk=instance.pk), new_parent=instance.parent
+            )
 
 
 @admin.register(Organisation)
@@ -116,8 +117,9 @@ class OrganisationAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in services.ORGANISATION_FIELDS if name in form.cleaned_data}
         if not change:
-            created = services.organisation_create(parent=obj.parent, kind=obj.kind, by=request.user,
-                                                   **{**fields, "name": obj.name})
+            created = services.organisation_create(
+                parent=obj.parent, kind=obj.kind, by=request.user, **{**fields, "name": obj.name}
+            )
             obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
             return
         current = Organisation.objects.get(pk=obj.pk)
@@ -216,8 +218,9 @@ class PositionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            created = services.position_assign(member=obj.member, organisation=obj.organisation, kind=obj.kind,
-                                               start=obj.start, by=request.user)
+            created = services.position_assign(
+                member=obj.member, organisation=obj.organisation, kind=obj.kind, start=obj.start, by=request.user
+            )
             obj.pk = created.pk
         elif "end" in form.changed_data and obj.end is not None:
             services.position_end(position=Position.objects.get(pk=obj.pk), on=obj.end, by=request.user)
@@ -243,8 +246,11 @@ class TemporaryAttachmentAdmin(ReadOnlyAdmin):
 class MemberImportMappingAdmin(ReadOnlyAdmin):
     """Remembered by the member import's confirmation (member_excel.member_import_commit), with its audit row."""
 
-    list_display = (column("organisation", _("Tổ chức đảng")), column("updated_by", _("Người lưu")),
-                    column("updated_at", _("Lưu lúc")))
+    list_display = (
+        column("organisation", _("Tổ chức đảng")),
+        column("updated_by", _("Người lưu")),
+        column("updated_at", _("Lưu lúc")),
+    )
     raw_id_fields = ("organisation",)
 
 
@@ -293,7 +299,14 @@ class RequiredDocumentTypeAdmin(admin.ModelAdmin):
 
 @admin.register(DuesRateRule)
 class DuesRateRuleAdmin(admin.ModelAdmin):
-    list_display = ("category", column("rate_label", _("Mức đóng"), ordering=""), "effective_from", "effective_to", "exempt_party_years", "source")
+    list_display = (
+        "category",
+        column("rate_label", _("Mức đóng"), ordering=""),
+        "effective_from",
+        "effective_to",
+        "exempt_party_years",
+        "source",
+    )
     list_filter = ("category", "kind")
 
 
@@ -357,9 +370,13 @@ class AuthenticatorAppAdmin(ReadOnlyAdmin):
     """The users' authenticator apps (django-otp TOTP devices), read-only but deletable: deleting one makes
     the user enrol again. django-otp's own English admin for the same rows is taken off the site below."""
 
-    list_display = (column("user", _("Người dùng")), column("name", _("Tên thiết bị")),
-                    column("created_at", _("Tạo lúc")), column("last_used_at", _("Dùng gần nhất")),
-                    column("confirmed", _("Đã xác nhận")))
+    list_display = (
+        column("user", _("Người dùng")),
+        column("name", _("Tên thiết bị")),
+        column("created_at", _("Tạo lúc")),
+        column("last_used_at", _("Dùng gần nhất")),
+        column("confirmed", _("Đã xác nhận")),
+    )
     list_filter = [("confirmed", titled(_("Đã xác nhận")))]
     raw_id_fields = ("user",)
     exclude = ("key",)
@@ -372,8 +389,11 @@ class AuthenticatorAppAdmin(ReadOnlyAdmin):
 class RecoveryCodeDeviceAdmin(ReadOnlyAdmin):
     """Read-only but deletable: deleting the codes (with the TOTP device) makes the user enrol again."""
 
-    list_display = (column("user", _("Người dùng")), column("confirmed", _("Đã xác nhận")),
-                    column("throttling_failure_count", _("Số lần nhập sai liên tiếp")))
+    list_display = (
+        column("user", _("Người dùng")),
+        column("confirmed", _("Đã xác nhận")),
+        column("throttling_failure_count", _("Số lần nhập sai liên tiếp")),
+    )
     raw_id_fields = ("user",)
     inlines = [RecoveryCodeInline]
 
@@ -405,15 +425,20 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask  # noqa: E40
 
 
 class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
-    list_display = tuple(column("scheduler", _("Lịch chạy"), ordering="") if name == "scheduler" else name
-                         for name in beat_admin.PeriodicTaskAdmin.list_display)
-    list_filter = [("task", titled(_("Tác vụ"))) if name == "task" else name
-                   for name in beat_admin.PeriodicTaskAdmin.list_filter]
+    list_display = tuple(
+        column("scheduler", _("Lịch chạy"), ordering="") if name == "scheduler" else name
+        for name in beat_admin.PeriodicTaskAdmin.list_display
+    )
+    list_filter = [
+        ("task", titled(_("Tác vụ"))) if name == "task" else name for name in beat_admin.PeriodicTaskAdmin.list_filter
+    ]
 
 
 class CrontabScheduleAdmin(beat_admin.CrontabScheduleAdmin):
-    list_display = tuple(column("human_readable", _("Diễn giải"), ordering="") if name == "human_readable" else name
-                         for name in beat_admin.CrontabScheduleAdmin.list_display)
+    list_display = tuple(
+        column("human_readable", _("Diễn giải"), ordering="") if name == "human_readable" else name
+        for name in beat_admin.CrontabScheduleAdmin.list_display
+    )
 
 
 for model, model_admin in ((PeriodicTask, PeriodicTaskAdmin), (CrontabSchedule, CrontabScheduleAdmin)):
@@ -430,6 +455,7 @@ from axes import admin as axes_admin  # noqa: E402
 from axes.models import AccessAttempt  # noqa: E402
 
 if admin.site.is_registered(AccessAttempt):
+
     class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
         @admin.display(description=_("Trạng thái"))
         def status(self, obj):

@@ -66,8 +66,13 @@ class Registry:
 REGISTRY = Registry()
 
 
-def register(*, app: str, actions: dict[str, object], objects: Iterable[ObjectKind] = (),
-             extra_fields: dict[str, object] | None = None) -> None:
+def register(
+    *,
+    app: str,
+    actions: dict[str, object],
+    objects: Iterable[ObjectKind] = (),
+    extra_fields: dict[str, object] | None = None,
+) -> None:
     """Called once per app from its ``audit.py``; an action code belongs to exactly one app."""
     for code in actions:
         if not code.startswith(f"{app}."):
@@ -169,8 +174,11 @@ def _load(label: str, pks: set) -> dict[str, models.Model]:
         queryset = queryset.select_related(*kind.select_related)
     elif model is get_user_model():
         queryset = queryset.select_related("member")
-    valid = [pk for pk in pks if str(pk).isdigit()] if isinstance(
-        model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField) else list(pks)
+    valid = (
+        [pk for pk in pks if str(pk).isdigit()]
+        if isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField)
+        else list(pks)
+    )
     return {str(obj.pk): obj for obj in queryset.filter(pk__in=valid)}
 
 
@@ -234,11 +242,17 @@ def entry_rows(entries: Iterable, *, user) -> list[Row]:
         else:
             name, url = _("(đã xoá, mã %(id)s)") % {"id": entry.object_id}, None
         fields = fields_of[entry.object_type]
-        rows.append(Row(
-            entry=entry, action=action_label(entry.action), actor=person_name(entry.actor),
-            object_kind=kind_label, object_name=name, object_url=url,
-            changes=_changes(entry, fields, loaded, kind=kind, obj=obj),
-        ))
+        rows.append(
+            Row(
+                entry=entry,
+                action=action_label(entry.action),
+                actor=person_name(entry.actor),
+                object_kind=kind_label,
+                object_name=name,
+                object_url=url,
+                changes=_changes(entry, fields, loaded, kind=kind, obj=obj),
+            )
+        )
     return rows
 
 
@@ -264,8 +278,9 @@ def _changes(entry, fields: dict, loaded: dict, *, kind=None, obj=None) -> list[
                 return str(special(value, obj))
             return _value(value, model_field, loaded)
 
-        changes.append(Change(label=field_label(key, model_field), before=shown(old) if not creating else EMPTY,
-                              after=shown(new)))
+        changes.append(
+            Change(label=field_label(key, model_field), before=shown(old) if not creating else EMPTY, after=shown(new))
+        )
     return changes
 
 
@@ -371,91 +386,140 @@ def register_cells() -> None:
     def member_url(member_id):
         return reverse("cells:member_detail", args=[member_id])
 
-    register(app="cells", actions={
-        "cells.organisation.create": _l("Lập tổ chức đảng"),
-        "cells.organisation.move": _l("Chuyển tổ chức đảng sang cấp trên khác"),
-        "cells.organisation.update": _l("Sửa thông tin tổ chức đảng"),
-        "cells.member.create": _l("Thêm đảng viên"),
-        "cells.member.update": _l("Sửa hồ sơ đảng viên"),
-        "cells.member.link_user": _l("Gắn tài khoản cho đảng viên"),
-        "cells.member.transfer": _l("Chuyển sinh hoạt đảng"),
-        "cells.member.remove": _l("Xoá tên, ra khỏi Đảng"),
-        "cells.member.reminder_email": _l("Đổi lựa chọn nhận thư nhắc việc"),
-        "cells.member.admit": _l("Kết nạp đảng viên"),
-        "cells.member.confirm_full": _l("Công nhận đảng viên chính thức"),
-        "cells.exemption.create": _l("Miễn công tác và sinh hoạt đảng"),
-        "cells.exemption.end": _l("Kết thúc miễn sinh hoạt"),
-        "cells.attachment.create": _l("Ghi nhận sinh hoạt tạm thời nơi khác"),
-        "cells.attachment.end": _l("Kết thúc sinh hoạt tạm thời nơi khác"),
-        "cells.correction.request": _l("Đề nghị sửa dữ liệu cá nhân"),
-        "cells.correction.approve": _l("Chấp nhận đề nghị sửa dữ liệu cá nhân"),
-        "cells.correction.refuse": _l("Không chấp nhận đề nghị sửa dữ liệu cá nhân"),
-        "cells.member.personal_reveal": _l("Xem số CCCD, điện thoại (bấm “Hiện”)"),
-        "cells.member.personal_edit": _l("Mở biểu mẫu sửa có số CCCD, điện thoại"),
-        "cells.personal_data.export": _l("Tải tệp có dữ liệu cá nhân"),
-        "cells.dues_remittance.create": _l("Ghi nhận nộp đảng phí lên cấp trên"),
-        "cells.fund_entry.create": _l("Ghi thu, chi kinh phí hoạt động"),
-        "cells.member_import_mapping.update": _l("Lưu cách ghép cột khi nhập danh sách"),
-        "cells.session.end_others": _l("Đăng xuất khỏi mọi nơi khác"),
-        "cells.two_factor.enable": _l("Bật xác thực hai bước"),
-        "cells.two_factor.disable": _l("Tắt xác thực hai bước"),
-        "cells.two_factor.recovery_codes": _l("Tạo mã dự phòng mới"),
-        "cells.two_factor.recovery_code_used": _l("Đăng nhập bằng mã dự phòng"),
-        "cells.suspension.create": _l("Đình chỉ sinh hoạt đảng"),
-        "cells.position.create": _l("Giao chức vụ đảng"),
-        "cells.position.end": _l("Kết thúc chức vụ đảng"),
-        "cells.role.assign": _l("Cấp quyền sử dụng"),
-        "cells.role.cancel": _l("Huỷ quyền chưa có hiệu lực"),
-        "cells.role.end": _l("Thu hồi quyền sử dụng"),
-        "cells.dues.open": _l("Mở sổ đảng phí tháng"),
-        "cells.dues.record": _l("Ghi nhận nộp đảng phí"),
-        "cells.dues_relief.create": _l("Miễn, giảm đảng phí"),
-        "cells.document.upload": _l("Tải lên văn bản của chi bộ"),
-        "cells.commitment.portal": _l("Đảng viên xác nhận bản cam kết"),
-        "cells.commitment.paper": _l("Ghi nhận bản cam kết bản giấy"),
-    }, objects=[
-        ObjectKind("cells.organisation", name=lambda o: o.name,
-                   url=lambda o: reverse("cells:organisation_detail", args=[o.pk]), organisation=lambda o: o),
-        ObjectKind("cells.member", name=lambda m: m.full_name, url=lambda m: member_url(m.pk),
-                   organisation=lambda m: m.organisation, select_related=("organisation",)),
-        ObjectKind("cells.exemption", name=lambda e: e.member.full_name, url=lambda e: member_url(e.member_id),
-                   organisation=_member_org, select_related=("member__organisation",)),
-        ObjectKind("cells.suspension", name=lambda e: e.member.full_name, url=lambda e: member_url(e.member_id),
-                   organisation=_member_org, select_related=("member__organisation",)),
-        ObjectKind("cells.position", name=lambda p: f"{p.get_kind_display()} {p.organisation.name}: {p.member.full_name}",
-                   url=lambda p: member_url(p.member_id), organisation=lambda p: p.organisation,
-                   select_related=("member", "organisation")),
-        ObjectKind("cells.roleassignment",
-                   name=lambda a: f"{a.get_role_display()} — {person_name(a.user)} — {a.organisation.name}",
-                   url=lambda a: reverse("cells:organisation_roles", args=[a.organisation_id]),
-                   organisation=lambda a: a.organisation, select_related=("user__member", "organisation")),
-        ObjectKind("cells.duespayment", name=lambda d: f"{d.member.full_name} — {d.month:%m/%Y}",
-                   url=lambda d: reverse("books:books_member_dues", args=[d.member_id]),
-                   organisation=lambda d: d.organisation, select_related=("member", "organisation")),
-        ObjectKind("cells.duesrelief", name=lambda d: f"{d.get_kind_display()}: {d.member.full_name}",
-                   url=lambda d: reverse("books:books_member_dues", args=[d.member_id]),
-                   organisation=_member_org, select_related=("member__organisation",)),
-        ObjectKind("cells.celldocument",
-                   name=lambda d: f"{d.document_type.name} {d.year or ''} — {d.organisation.name}".replace("  ", " "),
-                   url=lambda d: reverse("books:books_cell_documents", args=[d.organisation_id]),
-                   organisation=lambda d: d.organisation, select_related=("document_type", "organisation")),
-        ObjectKind("cells.membercommitment", name=lambda c: f"{c.member.full_name} — {c.year}",
-                   url=lambda c: (reverse("books:books_commitments", args=[c.member.organisation_id])
-                                  if c.member.organisation_id else None),
-                   organisation=_member_org, select_related=("member__organisation",)),
-        ObjectKind("cells.requireddocumenttype", name=lambda t: t.name),
-        ObjectKind("cells.term", name=lambda t: str(t), select_related=("organisation",)),
-        ObjectKind("cells.duesraterule", name=lambda r: str(r)),
-    ], extra_fields={
-        "member": _l("Đảng viên"),
-        "user": _l("Tài khoản"),
-        "organisation": _l("Tổ chức đảng"),
-        "parent": _l("Cấp trên"),
-        "recorded_by": _l("Người ghi nhận"),
-        "uploaded_by": _l("Người tải lên"),
-        "granted_by": _l("Người cấp quyền"),
-        "content_type": _l("Kiểu tệp"),
-        "uploaded_at": _l("Thời điểm tải lên"),
-        "reason": _l("Lý do"),
-        "optional_reminder_email": _l("Nhận thư nhắc việc"),
-    })
+    register(
+        app="cells",
+        actions={
+            "cells.organisation.create": _l("Lập tổ chức đảng"),
+            "cells.organisation.move": _l("Chuyển tổ chức đảng sang cấp trên khác"),
+            "cells.organisation.update": _l("Sửa thông tin tổ chức đảng"),
+            "cells.member.create": _l("Thêm đảng viên"),
+            "cells.member.update": _l("Sửa hồ sơ đảng viên"),
+            "cells.member.link_user": _l("Gắn tài khoản cho đảng viên"),
+            "cells.member.transfer": _l("Chuyển sinh hoạt đảng"),
+            "cells.member.remove": _l("Xoá tên, ra khỏi Đảng"),
+            "cells.member.reminder_email": _l("Đổi lựa chọn nhận thư nhắc việc"),
+            "cells.member.admit": _l("Kết nạp đảng viên"),
+            "cells.member.confirm_full": _l("Công nhận đảng viên chính thức"),
+            "cells.exemption.create": _l("Miễn công tác và sinh hoạt đảng"),
+            "cells.exemption.end": _l("Kết thúc miễn sinh hoạt"),
+            "cells.attachment.create": _l("Ghi nhận sinh hoạt tạm thời nơi khác"),
+            "cells.attachment.end": _l("Kết thúc sinh hoạt tạm thời nơi khác"),
+            "cells.correction.request": _l("Đề nghị sửa dữ liệu cá nhân"),
+            "cells.correction.approve": _l("Chấp nhận đề nghị sửa dữ liệu cá nhân"),
+            "cells.correction.refuse": _l("Không chấp nhận đề nghị sửa dữ liệu cá nhân"),
+            "cells.member.personal_reveal": _l("Xem số CCCD, điện thoại (bấm “Hiện”)"),
+            "cells.member.personal_edit": _l("Mở biểu mẫu sửa có số CCCD, điện thoại"),
+            "cells.personal_data.export": _l("Tải tệp có dữ liệu cá nhân"),
+            "cells.dues_remittance.create": _l("Ghi nhận nộp đảng phí lên cấp trên"),
+            "cells.fund_entry.create": _l("Ghi thu, chi kinh phí hoạt động"),
+            "cells.member_import_mapping.update": _l("Lưu cách ghép cột khi nhập danh sách"),
+            "cells.session.end_others": _l("Đăng xuất khỏi mọi nơi khác"),
+            "cells.two_factor.enable": _l("Bật xác thực hai bước"),
+            "cells.two_factor.disable": _l("Tắt xác thực hai bước"),
+            "cells.two_factor.recovery_codes": _l("Tạo mã dự phòng mới"),
+            "cells.two_factor.recovery_code_used": _l("Đăng nhập bằng mã dự phòng"),
+            "cells.suspension.create": _l("Đình chỉ sinh hoạt đảng"),
+            "cells.position.create": _l("Giao chức vụ đảng"),
+            "cells.position.end": _l("Kết thúc chức vụ đảng"),
+            "cells.role.assign": _l("Cấp quyền sử dụng"),
+            "cells.role.cancel": _l("Huỷ quyền chưa có hiệu lực"),
+            "cells.role.end": _l("Thu hồi quyền sử dụng"),
+            "cells.dues.open": _l("Mở sổ đảng phí tháng"),
+            "cells.dues.record": _l("Ghi nhận nộp đảng phí"),
+            "cells.dues_relief.create": _l("Miễn, giảm đảng phí"),
+            "cells.document.upload": _l("Tải lên văn bản của chi bộ"),
+            "cells.commitment.portal": _l("Đảng viên xác nhận bản cam kết"),
+            "cells.commitment.paper": _l("Ghi nhận bản cam kết bản giấy"),
+        },
+        objects=[
+            ObjectKind(
+                "cells.organisation",
+                name=lambda o: o.name,
+                url=lambda o: reverse("cells:organisation_detail", args=[o.pk]),
+                organisation=lambda o: o,
+            ),
+            ObjectKind(
+                "cells.member",
+                name=lambda m: m.full_name,
+                url=lambda m: member_url(m.pk),
+                organisation=lambda m: m.organisation,
+                select_related=("organisation",),
+            ),
+            ObjectKind(
+                "cells.exemption",
+                name=lambda e: e.member.full_name,
+                url=lambda e: member_url(e.member_id),
+                organisation=_member_org,
+                select_related=("member__organisation",),
+            ),
+            ObjectKind(
+                "cells.suspension",
+                name=lambda e: e.member.full_name,
+                url=lambda e: member_url(e.member_id),
+                organisation=_member_org,
+                select_related=("member__organisation",),
+            ),
+            ObjectKind(
+                "cells.position",
+                name=lambda p: f"{p.get_kind_display()} {p.organisation.name}: {p.member.full_name}",
+                url=lambda p: member_url(p.member_id),
+                organisation=lambda p: p.organisation,
+                select_related=("member", "organisation"),
+            ),
+            ObjectKind(
+                "cells.roleassignment",
+                name=lambda a: f"{a.get_role_display()} — {person_name(a.user)} — {a.organisation.name}",
+                url=lambda a: reverse("cells:organisation_roles", args=[a.organisation_id]),
+                organisation=lambda a: a.organisation,
+                select_related=("user__member", "organisation"),
+            ),
+            ObjectKind(
+                "cells.duespayment",
+                name=lambda d: f"{d.member.full_name} — {d.month:%m/%Y}",
+                url=lambda d: reverse("books:books_member_dues", args=[d.member_id]),
+                organisation=lambda d: d.organisation,
+                select_related=("member", "organisation"),
+            ),
+            ObjectKind(
+                "cells.duesrelief",
+                name=lambda d: f"{d.get_kind_display()}: {d.member.full_name}",
+                url=lambda d: reverse("books:books_member_dues", args=[d.member_id]),
+                organisation=_member_org,
+                select_related=("member__organisation",),
+            ),
+            ObjectKind(
+                "cells.celldocument",
+                name=lambda d: f"{d.document_type.name} {d.year or ''} — {d.organisation.name}".replace("  ", " "),
+                url=lambda d: reverse("books:books_cell_documents", args=[d.organisation_id]),
+                organisation=lambda d: d.organisation,
+                select_related=("document_type", "organisation"),
+            ),
+            ObjectKind(
+                "cells.membercommitment",
+                name=lambda c: f"{c.member.full_name} — {c.year}",
+                url=lambda c: (
+                    reverse("books:books_commitments", args=[c.member.organisation_id])
+                    if c.member.organisation_id
+                    else None
+                ),
+                organisation=_member_org,
+                select_related=("member__organisation",),
+            ),
+            ObjectKind("cells.requireddocumenttype", name=lambda t: t.name),
+            ObjectKind("cells.term", name=lambda t: str(t), select_related=("organisation",)),
+            ObjectKind("cells.duesraterule", name=lambda r: str(r)),
+        ],
+        extra_fields={
+            "member": _l("Đảng viên"),
+            "user": _l("Tài khoản"),
+            "organisation": _l("Tổ chức đảng"),
+            "parent": _l("Cấp trên"),
+            "recorded_by": _l("Người ghi nhận"),
+            "uploaded_by": _l("Người tải lên"),
+            "granted_by": _l("Người cấp quyền"),
+            "content_type": _l("Kiểu tệp"),
+            "uploaded_at": _l("Thời điểm tải lên"),
+            "reason": _l("Lý do"),
+            "optional_reminder_email": _l("Nhận thư nhắc việc"),
+        },
+    )

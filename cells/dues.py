@@ -35,8 +35,10 @@ def rule_in_force(*, category: str, month: datetime.date, rules=None) -> DuesRat
     month = month_start(month)
     if rules is not None:
         matching = [
-            r for r in rules
-            if r.category == category and r.effective_from <= month_end(month)
+            r
+            for r in rules
+            if r.category == category
+            and r.effective_from <= month_end(month)
             and (r.effective_to is None or r.effective_to >= month)
         ]
         return max(matching, key=lambda r: r.effective_from, default=None)
@@ -52,7 +54,6 @@ def amount_for_rule(rule: DuesRateRule, base: int) -> int:
     if rule.kind == DuesRateRule.Kind.PERCENT:
         return percent_of(base, rule.basis_points)
     return rule.fixed_amount
-
 
 
 # --- the share a cell keeps and the share it remits upward ---------------------------------------
@@ -100,23 +101,56 @@ QD_342_FROM, QD_342_TO, QD_01_FROM = datetime.date(2011, 4, 1), datetime.date(20
 _CHI_BO, _CHI_BO_CO_SO = "chi_bo", "chi_bo_co_so"  # Organisation.Kind.CHI_BO, CHI_BO_CO_SO
 
 DUES_SPLIT_RULES: tuple[DuesSplitRule, ...] = (
-    DuesSplitRule(QD_342_FROM, QD_342_TO, _CHI_BO, 3_000, "QĐ 342-QĐ/TW ngày 28/12/2010, mục II.1", stated=True,
-                  note="Chi bộ trực thuộc đảng ủy cơ sở trích giữ lại 30 %, nộp cấp trên 70 %."),
-    DuesSplitRule(QD_01_FROM, None, _CHI_BO, 3_000, "QĐ 01-QĐ/TW ngày 03/02/2026", stated=False,
-                  note="Tài liệu tham chiếu không nêu tỷ lệ trích giữ lại theo QĐ 01-QĐ/TW: tạm áp dụng tiếp "
-                       "tỷ lệ 30 % / 70 % của QĐ 342-QĐ/TW, cần đối chiếu văn bản gốc."),
-    DuesSplitRule(QD_342_FROM, QD_342_TO, _CHI_BO_CO_SO, None, "QĐ 342-QĐ/TW ngày 28/12/2010", stated=False,
-                  note="Tài liệu tham chiếu không nêu tỷ lệ trích giữ lại của chi bộ cơ sở: chỉ ghi số đã nộp."),
-    DuesSplitRule(QD_01_FROM, None, _CHI_BO_CO_SO, None, "QĐ 01-QĐ/TW ngày 03/02/2026", stated=False,
-                  note="Tài liệu tham chiếu không nêu tỷ lệ trích giữ lại của chi bộ cơ sở: chỉ ghi số đã nộp."),
+    DuesSplitRule(
+        QD_342_FROM,
+        QD_342_TO,
+        _CHI_BO,
+        3_000,
+        "QĐ 342-QĐ/TW ngày 28/12/2010, mục II.1",
+        stated=True,
+        note="Chi bộ trực thuộc đảng ủy cơ sở trích giữ lại 30 %, nộp cấp trên 70 %.",
+    ),
+    DuesSplitRule(
+        QD_01_FROM,
+        None,
+        _CHI_BO,
+        3_000,
+        "QĐ 01-QĐ/TW ngày 03/02/2026",
+        stated=False,
+        note="Tài liệu tham chiếu không nêu tỷ lệ trích giữ lại theo QĐ 01-QĐ/TW: tạm áp dụng tiếp "
+        "tỷ lệ 30 % / 70 % của QĐ 342-QĐ/TW, cần đối chiếu văn bản gốc.",
+    ),
+    DuesSplitRule(
+        QD_342_FROM,
+        QD_342_TO,
+        _CHI_BO_CO_SO,
+        None,
+        "QĐ 342-QĐ/TW ngày 28/12/2010",
+        stated=False,
+        note="Tài liệu tham chiếu không nêu tỷ lệ trích giữ lại của chi bộ cơ sở: chỉ ghi số đã nộp.",
+    ),
+    DuesSplitRule(
+        QD_01_FROM,
+        None,
+        _CHI_BO_CO_SO,
+        None,
+        "QĐ 01-QĐ/TW ngày 03/02/2026",
+        stated=False,
+        note="Tài liệu tham chiếu không nêu tỷ lệ trích giữ lại của chi bộ cơ sở: chỉ ghi số đã nộp.",
+    ),
 )
 
 
 def split_in_force(*, cell_kind: str, month: datetime.date, rules=DUES_SPLIT_RULES) -> DuesSplitRule | None:
     """The split rule for a cell of ``cell_kind`` covering ``month`` (None before any rule or for other kinds)."""
     month = month_start(month)
-    matching = [r for r in rules if r.cell_kind == cell_kind and r.effective_from <= month
-                and (r.effective_to is None or r.effective_to >= month)]
+    matching = [
+        r
+        for r in rules
+        if r.cell_kind == cell_kind
+        and r.effective_from <= month
+        and (r.effective_to is None or r.effective_to >= month)
+    ]
     return max(matching, key=lambda r: r.effective_from, default=None)
 
 
@@ -147,6 +181,7 @@ def month_remitted(*, share: DuesShare, remitted: int) -> bool:
         return remitted > 0
     return remitted >= share.to_remit
 
+
 @dataclass(frozen=True)
 class DuesAssessment:
     base: int
@@ -168,8 +203,9 @@ def assess(*, member: Member, month: datetime.date, rules=None, reliefs=None) ->
     amount = amount_for_rule(rule, base)
     if rule.exempt_party_years and member.admission_decision_date:
         if add_years(member.admission_decision_date, rule.exempt_party_years) <= month_end(month):
-            return DuesAssessment(base=base, rule=rule, amount_due=0,
-                                  adjustment=f"Miễn: tuổi đảng từ {rule.exempt_party_years} năm")
+            return DuesAssessment(
+                base=base, rule=rule, amount_due=0, adjustment=f"Miễn: tuổi đảng từ {rule.exempt_party_years} năm"
+            )
     if reliefs is None:
         reliefs = DuesRelief.objects.filter(member=member)
     for relief in reliefs:
@@ -179,16 +215,19 @@ def assess(*, member: Member, month: datetime.date, rules=None, reliefs=None) ->
             return DuesAssessment(base=base, rule=rule, amount_due=0, adjustment=f"Miễn: {relief.reason}")
         kept = 100 - relief.reduction_percent
         amount = (amount * kept * 2 + 100) // 200
-        return DuesAssessment(base=base, rule=rule, amount_due=amount,
-                              adjustment=f"Giảm {relief.reduction_percent} %: {relief.reason}")
+        return DuesAssessment(
+            base=base, rule=rule, amount_due=amount, adjustment=f"Giảm {relief.reduction_percent} %: {relief.reason}"
+        )
     return DuesAssessment(base=base, rule=rule, amount_due=amount)
 
 
 def was_in_cell(*, member: Member, organisation_id: int, month: datetime.date) -> bool:
     """Whether ``member`` belonged to the cell for at least one day of ``month``."""
-    return CellMembership.objects.filter(
-        member=member, organisation_id=organisation_id, start__lte=month_end(month)
-    ).filter(Q(end__isnull=True) | Q(end__gte=month_start(month))).exists()
+    return (
+        CellMembership.objects.filter(member=member, organisation_id=organisation_id, start__lte=month_end(month))
+        .filter(Q(end__isnull=True) | Q(end__gte=month_start(month)))
+        .exists()
+    )
 
 
 def dues_payments_bulk_create(
@@ -219,21 +258,37 @@ def dues_payments_bulk_create(
         for month in all_months:
             if (member.pk, month) in existing:
                 continue
-            cell = next((ms.organisation_id for ms in memberships_by_member[member.pk]
-                         if ms.start <= month_end(month) and (ms.end is None or ms.end >= month)), None)
+            cell = next(
+                (
+                    ms.organisation_id
+                    for ms in memberships_by_member[member.pk]
+                    if ms.start <= month_end(month) and (ms.end is None or ms.end >= month)
+                ),
+                None,
+            )
             assessment = assess(member=member, month=month, rules=rules, reliefs=reliefs_by_member[member.pk])
             if cell is None or assessment.rule is None:
                 continue
             paid = chooser.random() < paid_share
-            rows.append(DuesPayment(
-                member=member, month=month, organisation_id=cell, base=assessment.base, rate_rule=assessment.rule,
-                adjustment=assessment.adjustment, amount_due=assessment.amount_due,
-                amount_paid=assessment.amount_due if paid else 0,
-                paid_on=min(month.replace(day=chooser.randint(5, 25)), today) if paid and assessment.amount_due else None,
-                method=(DuesPayment.Method.CASH if chooser.random() < 0.7 else DuesPayment.Method.TRANSFER)
-                if paid and assessment.amount_due else "",
-                recorded_by=recorded_by,
-            ))
+            rows.append(
+                DuesPayment(
+                    member=member,
+                    month=month,
+                    organisation_id=cell,
+                    base=assessment.base,
+                    rate_rule=assessment.rule,
+                    adjustment=assessment.adjustment,
+                    amount_due=assessment.amount_due,
+                    amount_paid=assessment.amount_due if paid else 0,
+                    paid_on=min(month.replace(day=chooser.randint(5, 25)), today)
+                    if paid and assessment.amount_due
+                    else None,
+                    method=(DuesPayment.Method.CASH if chooser.random() < 0.7 else DuesPayment.Method.TRANSFER)
+                    if paid and assessment.amount_due
+                    else "",
+                    recorded_by=recorded_by,
+                )
+            )
     return DuesPayment.objects.bulk_create(rows, batch_size=1000)
 
 
@@ -243,8 +298,9 @@ def dues_payments_bulk_create(
 BOOK_TITLE = "SỔ THEO DÕI THU, CHI ĐẢNG PHÍ, KINH PHÍ HOẠT ĐỘNG CỦA CHI BỘ"  # the seed resolution's name
 
 
-def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict, book, book_month, remittances,
-                            fund_entries) -> dict:
+def ledger_document_context(
+    *, cell, month: datetime.date, lines, totals: dict, book, book_month, remittances, fund_entries
+) -> dict:
     """Everything the printed dues book shows; the PDF and the XLSX are both made from it.
 
     ``book`` is the balance of each month of the year up to ``month`` (``selectors.dues_book_months``),
@@ -265,14 +321,26 @@ def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict, 
         for number, line in enumerate(lines, start=1)
     ]
     remittance_rows = [
-        {"number": number, "date": r.remitted_on.strftime("%d/%m/%Y"), "receipt": r.receipt_number,
-         "amount": r.amount, "note": r.note}
+        {
+            "number": number,
+            "date": r.remitted_on.strftime("%d/%m/%Y"),
+            "receipt": r.receipt_number,
+            "amount": r.amount,
+            "note": r.note,
+        }
         for number, r in enumerate(remittances, start=1)
     ]
     fund_rows = [
-        {"number": number, "date": e.entry_date.strftime("%d/%m/%Y"), "voucher": e.voucher_number,
-         "purpose": e.purpose, "kind": e.kind, "kind_label": e.get_kind_display(),
-         "received": e.amount if e.kind != "expense" else None, "spent": e.amount if e.kind == "expense" else None}
+        {
+            "number": number,
+            "date": e.entry_date.strftime("%d/%m/%Y"),
+            "voucher": e.voucher_number,
+            "purpose": e.purpose,
+            "kind": e.kind,
+            "kind_label": e.get_kind_display(),
+            "received": e.amount if e.kind != "expense" else None,
+            "spent": e.amount if e.kind == "expense" else None,
+        }
         for number, e in enumerate(fund_entries, start=1)
     ]
     from .selectors import document_signer
@@ -281,14 +349,18 @@ def ledger_document_context(*, cell, month: datetime.date, lines, totals: dict, 
     return {
         "cell": cell,
         "upper": cell.parent.name if cell.parent_id else "",
-        "signer_title": signer_title, "signer": signer,
+        "signer_title": signer_title,
+        "signer": signer,
         "month": month,
         "title": BOOK_TITLE,
         "period": f"Tháng {month:%m/%Y}",
         "rows": rows,
         "totals": totals,
-        "book": book, "book_month": book_month, "split": book_month.share.rule,
-        "remittance_rows": remittance_rows, "remitted_total": sum(r["amount"] for r in remittance_rows),
+        "book": book,
+        "book_month": book_month,
+        "split": book_month.share.rule,
+        "remittance_rows": remittance_rows,
+        "remitted_total": sum(r["amount"] for r in remittance_rows),
         "fund_rows": fund_rows,
         # A balance brought forward is printed on its line but is no receipt of the month (section IV counts
         # it in the opening balance): the total leaves it out, as the balance does.
@@ -306,7 +378,9 @@ def ledger_pdf(context: dict) -> bytes:
 
     from .privacy import PERSONAL_DATA_NOTICE
 
-    return render_pdf("documents/dues_ledger.html", {**context, "money": money, "personal_notice": PERSONAL_DATA_NOTICE})
+    return render_pdf(
+        "documents/dues_ledger.html", {**context, "money": money, "personal_notice": PERSONAL_DATA_NOTICE}
+    )
 
 
 def ledger_xlsx(context: dict) -> bytes:
@@ -349,11 +423,35 @@ def ledger_xlsx(context: dict) -> bytes:
     sheet = workbook.active
     sheet.title = f"{context['month']:%m-%Y}"
     titled(sheet, "Thu đảng phí của đảng viên", personal=True)
-    header(sheet, ["STT", "Họ và tên", "Mức căn cứ (đ)", "Mức đóng", "Phải nộp (đ)", "Đã nộp (đ)", "Ngày nộp",
-                   "Hình thức", "Ghi chú"])
+    header(
+        sheet,
+        [
+            "STT",
+            "Họ và tên",
+            "Mức căn cứ (đ)",
+            "Mức đóng",
+            "Phải nộp (đ)",
+            "Đã nộp (đ)",
+            "Ngày nộp",
+            "Hình thức",
+            "Ghi chú",
+        ],
+    )
     for row in context["rows"]:
-        cells = xlsx.append_row(sheet, [row["number"], row["name"], row["base"], row["rate"], row["due"], row["paid"],
-                                        row["paid_on"], row["method"], row["note"]])
+        cells = xlsx.append_row(
+            sheet,
+            [
+                row["number"],
+                row["name"],
+                row["base"],
+                row["rate"],
+                row["due"],
+                row["paid"],
+                row["paid_on"],
+                row["method"],
+                row["note"],
+            ],
+        )
         money_format(cells[2:6])
     totals = context["totals"]
     cells = xlsx.append_row(sheet, ["", "Cộng", totals["base"], "", totals["due"], totals["paid"], "", "", ""])
@@ -387,17 +485,52 @@ def ledger_xlsx(context: dict) -> bytes:
     titled(sheet, "Thu, chi kinh phí hoạt động")
     header(sheet, ["STT", "Ngày", "Số chứng từ", "Nội dung", "Loại", "Thu (đ)", "Chi (đ)"])
     for row in context["fund_rows"]:
-        money_format(xlsx.append_row(sheet, [row["number"], row["date"], row["voucher"], row["purpose"],
-                                             row["kind_label"], row["received"], row["spent"]]))
+        money_format(
+            xlsx.append_row(
+                sheet,
+                [
+                    row["number"],
+                    row["date"],
+                    row["voucher"],
+                    row["purpose"],
+                    row["kind_label"],
+                    row["received"],
+                    row["spent"],
+                ],
+            )
+        )
     widths(sheet, (6, 12, 16, 40, 22, 14, 14))
 
     sheet = workbook.create_sheet("Cân đối")
     titled(sheet, "Cân đối thu, chi theo tháng")
-    header(sheet, ["Tháng", "Tồn đầu tháng (đ)", "Thu đảng phí (đ)", "Chi bộ giữ lại (đ)", "Nộp cấp trên (đ)",
-                   "Thu kinh phí (đ)", "Chi (đ)", "Tồn cuối tháng (đ)"])
+    header(
+        sheet,
+        [
+            "Tháng",
+            "Tồn đầu tháng (đ)",
+            "Thu đảng phí (đ)",
+            "Chi bộ giữ lại (đ)",
+            "Nộp cấp trên (đ)",
+            "Thu kinh phí (đ)",
+            "Chi (đ)",
+            "Tồn cuối tháng (đ)",
+        ],
+    )
     for row in context["book"]:
-        money_format(xlsx.append_row(sheet, [
-            f"{row.month:%m/%Y}", row.opening, row.collected, row.kept if row.kept is not None else "—",
-            row.remitted, row.funds_in, row.spent, row.closing]))
+        money_format(
+            xlsx.append_row(
+                sheet,
+                [
+                    f"{row.month:%m/%Y}",
+                    row.opening,
+                    row.collected,
+                    row.kept if row.kept is not None else "—",
+                    row.remitted,
+                    row.funds_in,
+                    row.spent,
+                    row.closing,
+                ],
+            )
+        )
     widths(sheet, (10, 16, 16, 16, 16, 16, 14, 16))
     return xlsx.workbook_bytes(workbook)

@@ -1,4 +1,3 @@
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
@@ -39,9 +38,23 @@ class MemberForm(forms.ModelForm):
     class Meta:
         model = Member
         fields = [
-            "full_name", "date_of_birth", "sex", "citizen_id", "phone", "email", "party_card_number",
-            "admission_decision_date", "admission_ceremony_date", "full_membership_date", "status",
-            "workplace", "job_title", "dues_category", "dues_base", "hometown", "notes",
+            "full_name",
+            "date_of_birth",
+            "sex",
+            "citizen_id",
+            "phone",
+            "email",
+            "party_card_number",
+            "admission_decision_date",
+            "admission_ceremony_date",
+            "full_membership_date",
+            "status",
+            "workplace",
+            "job_title",
+            "dues_category",
+            "dues_base",
+            "hometown",
+            "notes",
         ]
 
     def __init__(self, *args, user, **kwargs):
@@ -93,8 +106,13 @@ class MemberCreateForm(MemberForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         self.fields["organisation"].queryset = cells_for_member_forms(user)
-        self.helper.layout.insert(0, Fieldset(_("Chi bộ"), Row(Column("organisation", css_class="col-sm-8"),
-                                                              Column("joined_on", css_class="col-sm-4"))))
+        self.helper.layout.insert(
+            0,
+            Fieldset(
+                _("Chi bộ"),
+                Row(Column("organisation", css_class="col-sm-8"), Column("joined_on", css_class="col-sm-4")),
+            ),
+        )
 
 
 class TransferForm(forms.Form):
@@ -123,8 +141,9 @@ class _PeriodForm(forms.Form):
 
     def _layout(self, *fields, submit):
         self.helper = FormHelper()
-        self.helper.layout = Layout(*fields, Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")),
-                                    _submit(submit))
+        self.helper.layout = Layout(
+            *fields, Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")), _submit(submit)
+        )
 
     def clean(self):
         data = super().clean()
@@ -155,18 +174,28 @@ class MemberFilterForm(forms.Form):
     q = forms.CharField(label=_("Tìm theo tên, số thẻ, điện thoại"), required=False)
     # Choosing a TCCS reloads the page with its cells (data-autosubmit in the template, static/js/portal.js);
     # without script, "Lọc" does.
-    tccs = forms.TypedChoiceField(label=_("Đảng bộ, chi bộ cơ sở"), required=False, coerce=int, empty_value=None,
-                                  help_text=_("Chọn đảng bộ cơ sở để hiện danh sách chi bộ của đảng bộ đó."))
+    tccs = forms.TypedChoiceField(
+        label=_("Đảng bộ, chi bộ cơ sở"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Chọn đảng bộ cơ sở để hiện danh sách chi bộ của đảng bộ đó."),
+    )
     cell = forms.TypedChoiceField(label=_("Chi bộ"), required=False, coerce=int, empty_value=None)
-    status = forms.ChoiceField(label=_("Loại đảng viên"), required=False,
-                               choices=[("", _("Tất cả"))] + list(Member.Status.choices))
-    exempt = forms.ChoiceField(label=_("Miễn sinh hoạt"), required=False,
-                               choices=[("", _("Tất cả")), ("yes", _("Đang miễn")), ("no", _("Không miễn"))])
+    status = forms.ChoiceField(
+        label=_("Loại đảng viên"), required=False, choices=[("", _("Tất cả"))] + list(Member.Status.choices)
+    )
+    exempt = forms.ChoiceField(
+        label=_("Miễn sinh hoạt"),
+        required=False,
+        choices=[("", _("Tất cả")), ("yes", _("Đang miễn")), ("no", _("Không miễn"))],
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         tccs_choices, cell_choices, tccs_id = member_filter_choices(
-            user=user, tccs_id=_int_or_none(self.data.get("tccs")), cell_id=_int_or_none(self.data.get("cell")))
+            user=user, tccs_id=_int_or_none(self.data.get("tccs")), cell_id=_int_or_none(self.data.get("cell"))
+        )
         if tccs_choices:
             self.fields["tccs"].choices = [("", _("Tất cả"))] + tccs_choices
         else:
@@ -188,13 +217,19 @@ class MemberImportForm(forms.Form):
 
     file = forms.FileField(
         label=_("Tệp Excel (.xlsx)"),
-        help_text=_("Sổ danh sách đảng viên như đơn vị đang dùng: dòng tiêu đề ở đâu cũng được; các cột Họ và tên, "
-                    "Ngày sinh, Ngày vào Đảng, Ngày chính thức, Số thẻ đảng viên, Chức vụ Đảng, Quê quán, Ghi chú… "
-                    "được nhận ra theo tên thường dùng. Ngày ghi theo dạng ngày/tháng/năm."),
-        widget=forms.FileInput(attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
+        help_text=_(
+            "Sổ danh sách đảng viên như đơn vị đang dùng: dòng tiêu đề ở đâu cũng được; các cột Họ và tên, "
+            "Ngày sinh, Ngày vào Đảng, Ngày chính thức, Số thẻ đảng viên, Chức vụ Đảng, Quê quán, Ghi chú… "
+            "được nhận ra theo tên thường dùng. Ngày ghi theo dạng ngày/tháng/năm."
+        ),
+        widget=forms.FileInput(
+            attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
     )
     cell = forms.ModelChoiceField(
-        queryset=Organisation.objects.none(), required=False, label=_("Chi bộ của danh sách"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        label=_("Chi bộ của danh sách"),
         empty_label=_("— Theo cột Chi bộ trong tệp —"),
         help_text=_("Các dòng không ghi chi bộ được nhập vào chi bộ này."),
     )
@@ -245,8 +280,10 @@ class MoneyField(forms.IntegerField):
 
 
 # The dues book's months keep their own example, and call a year out of range a wrong month.
-DUES_MONTH_MESSAGES = {"invalid": _("Nhập tháng theo dạng tháng/năm, ví dụ 03/2026."),
-                       "year_range": _("Nhập tháng theo dạng tháng/năm, ví dụ 03/2026.")}
+DUES_MONTH_MESSAGES = {
+    "invalid": _("Nhập tháng theo dạng tháng/năm, ví dụ 03/2026."),
+    "year_range": _("Nhập tháng theo dạng tháng/năm, ví dụ 03/2026."),
+}
 
 
 class DuesPaymentForm(forms.Form):
@@ -254,10 +291,12 @@ class DuesPaymentForm(forms.Form):
     month = MonthField(error_messages=DUES_MONTH_MESSAGES, label=_("Tháng"))
     amount_paid = MoneyField(label=_("Số tiền đã nộp (đồng)"))
     paid_on = VNDateField(label=_("Ngày nộp"), required=False)
-    method = forms.ChoiceField(label=_("Hình thức nộp"), required=False,
-                               choices=[("", "—")] + list(DuesPayment.Method.choices))
-    note = forms.CharField(label=_("Ghi chú"), max_length=255, required=False,
-                           help_text=_("Bắt buộc khi nộp cao hơn mức phải nộp."))
+    method = forms.ChoiceField(
+        label=_("Hình thức nộp"), required=False, choices=[("", "—")] + list(DuesPayment.Method.choices)
+    )
+    note = forms.CharField(
+        label=_("Ghi chú"), max_length=255, required=False, help_text=_("Bắt buộc khi nộp cao hơn mức phải nộp.")
+    )
 
     def __init__(self, *args, cell, **kwargs):
         super().__init__(*args, **kwargs)
@@ -265,12 +304,14 @@ class DuesPaymentForm(forms.Form):
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Row(Column("member", css_class="col-sm-8"), Column("month", css_class="col-sm-4")),
-            Row(Column("amount_paid", css_class="col-sm-4"), Column("paid_on", css_class="col-sm-4"),
-                Column("method", css_class="col-sm-4")),
+            Row(
+                Column("amount_paid", css_class="col-sm-4"),
+                Column("paid_on", css_class="col-sm-4"),
+                Column("method", css_class="col-sm-4"),
+            ),
             "note",
             _submit(_("Ghi sổ")),
         )
-
 
 
 class PositiveMoneyField(MoneyField):
@@ -288,20 +329,27 @@ class PositiveMoneyField(MoneyField):
 
 
 class DuesRemittanceForm(forms.Form):
-    month = MonthField(error_messages=DUES_MONTH_MESSAGES, label=_("Nộp cho tháng"),
-                       help_text=_("Tháng thu đảng phí, dạng tháng/năm."))
+    month = MonthField(
+        error_messages=DUES_MONTH_MESSAGES, label=_("Nộp cho tháng"), help_text=_("Tháng thu đảng phí, dạng tháng/năm.")
+    )
     remitted_on = VNDateField(label=_("Ngày nộp"))
     amount = PositiveMoneyField(label=_("Số tiền nộp cấp trên (đồng)"))
-    receipt_number = forms.CharField(label=_("Số biên lai"), max_length=40,
-                                     help_text=_("Số biên lai thu đảng phí do cấp trên cấp; không trùng trong sổ."))
+    receipt_number = forms.CharField(
+        label=_("Số biên lai"),
+        max_length=40,
+        help_text=_("Số biên lai thu đảng phí do cấp trên cấp; không trùng trong sổ."),
+    )
     note = forms.CharField(label=_("Ghi chú"), max_length=255, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            Row(Column("month", css_class="col-sm-4"), Column("remitted_on", css_class="col-sm-4"),
-                Column("amount", css_class="col-sm-4")),
+            Row(
+                Column("month", css_class="col-sm-4"),
+                Column("remitted_on", css_class="col-sm-4"),
+                Column("amount", css_class="col-sm-4"),
+            ),
             Row(Column("receipt_number", css_class="col-sm-4"), Column("note", css_class="col-sm-8")),
             _submit(_("Ghi sổ")),
         )
@@ -311,24 +359,37 @@ class CellFundEntryForm(forms.Form):
     kind = forms.ChoiceField(label=_("Loại"), choices=CellFundEntry.Kind.choices)
     entry_date = VNDateField(label=_("Ngày"))
     amount = PositiveMoneyField(label=_("Số tiền (đồng)"))
-    voucher_number = forms.CharField(label=_("Số chứng từ"), max_length=40, required=False,
-                                     help_text=_("Số phiếu thu hoặc phiếu chi; không trùng trong sổ."))
+    voucher_number = forms.CharField(
+        label=_("Số chứng từ"),
+        max_length=40,
+        required=False,
+        help_text=_("Số phiếu thu hoặc phiếu chi; không trùng trong sổ."),
+    )
     purpose = forms.CharField(label=_("Nội dung"), max_length=255)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            Row(Column("kind", css_class="col-sm-4"), Column("entry_date", css_class="col-sm-4"),
-                Column("amount", css_class="col-sm-4")),
+            Row(
+                Column("kind", css_class="col-sm-4"),
+                Column("entry_date", css_class="col-sm-4"),
+                Column("amount", css_class="col-sm-4"),
+            ),
             Row(Column("voucher_number", css_class="col-sm-4"), Column("purpose", css_class="col-sm-8")),
             _submit(_("Ghi sổ")),
         )
 
+
 class DuesReliefForm(forms.Form):
     kind = forms.ChoiceField(label=_("Loại"), choices=DuesRelief.Kind.choices)
-    reduction_percent = forms.TypedChoiceField(label=_("Mức giảm"), required=False, coerce=int, empty_value=None,
-                                               choices=[("", "—"), (30, "30 %"), (50, "50 %"), (70, "70 %")])
+    reduction_percent = forms.TypedChoiceField(
+        label=_("Mức giảm"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—"), (30, "30 %"), (50, "50 %"), (70, "70 %")],
+    )
     start = MonthField(error_messages=DUES_MONTH_MESSAGES, label=_("Từ tháng"))
     end = MonthField(error_messages=DUES_MONTH_MESSAGES, label=_("Đến tháng"), required=False)
     reason = forms.CharField(label=_("Lý do"), max_length=255)
@@ -340,7 +401,9 @@ class DuesReliefForm(forms.Form):
         self.helper.layout = Layout(
             Row(Column("kind", css_class="col-sm-8"), Column("reduction_percent", css_class="col-sm-4")),
             Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")),
-            "reason", "decision_ref", _submit(_("Ghi nhận")),
+            "reason",
+            "decision_ref",
+            _submit(_("Ghi nhận")),
         )
 
 
@@ -365,7 +428,8 @@ class CellDocumentForm(forms.Form):
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Row(Column(period, css_class="col-sm-6"), Column("adopted_on", css_class="col-sm-6")),
-            "file", _submit(_("Tải lên")),
+            "file",
+            _submit(_("Tải lên")),
         )
 
 
@@ -384,8 +448,11 @@ class PaperCommitmentForm(CommitmentForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, submit_label=_("Ghi nhận bản giấy"), **kwargs)
-        self.helper.layout = Layout(Row(Column("year", css_class="col-6"), Column("signed_on", css_class="col-6")),
-                                    "content", _submit(_("Ghi nhận bản giấy")))
+        self.helper.layout = Layout(
+            Row(Column("year", css_class="col-6"), Column("signed_on", css_class="col-6")),
+            "content",
+            _submit(_("Ghi nhận bản giấy")),
+        )
 
 
 class AdmissionForm(forms.Form):
@@ -411,8 +478,11 @@ class FullMembershipForm(forms.Form):
 
 
 class AttachmentForm(_PeriodForm):
-    place = forms.CharField(label=_("Nơi sinh hoạt tạm thời"), max_length=255,
-                            help_text=_("Tên tổ chức đảng nơi đồng chí sinh hoạt tạm thời."))
+    place = forms.CharField(
+        label=_("Nơi sinh hoạt tạm thời"),
+        max_length=255,
+        help_text=_("Tên tổ chức đảng nơi đồng chí sinh hoạt tạm thời."),
+    )
     reason = forms.CharField(label=_("Lý do"), max_length=255, required=False)
     letter_ref = forms.CharField(label=_("Số giấy giới thiệu"), max_length=60, required=False)
 
@@ -442,14 +512,18 @@ class SuspensionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            "reason", "decision_ref", Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")),
+            "reason",
+            "decision_ref",
+            Row(Column("start", css_class="col-6"), Column("end", css_class="col-6")),
             _submit(_("Ghi nhận đình chỉ")),
         )
 
 
 class RemovalForm(forms.Form):
-    state = forms.ChoiceField(label=_("Lý do"), choices=[
-        (Member.State.REMOVED, _("Ra khỏi Đảng (xóa tên, khai trừ)")), (Member.State.DECEASED, _("Từ trần"))])
+    state = forms.ChoiceField(
+        label=_("Lý do"),
+        choices=[(Member.State.REMOVED, _("Ra khỏi Đảng (xóa tên, khai trừ)")), (Member.State.DECEASED, _("Từ trần"))],
+    )
     on = VNDateField(label=_("Từ ngày"))
     reason = forms.CharField(label=_("Ghi chú (số quyết định…)"), max_length=255, required=False)
 
@@ -469,8 +543,11 @@ class RoleGrantForm(forms.Form):
         self.fields["role"].choices = [(role, Role(role).label) for role in roles]
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            Row(Column("account", css_class="col-sm-5"), Column("role", css_class="col-sm-4"),
-                Column("start", css_class="col-sm-3")),
+            Row(
+                Column("account", css_class="col-sm-5"),
+                Column("role", css_class="col-sm-4"),
+                Column("start", css_class="col-sm-3"),
+            ),
             _submit(_("Cấp quyền")),
         )
 
@@ -487,9 +564,12 @@ class SecondFactorForm(forms.Form):
     """The code of the second factor: 6 digits from the app, or one recovery code."""
 
     token = forms.CharField(
-        label=_("Mã xác thực"), max_length=32,
+        label=_("Mã xác thực"),
+        max_length=32,
         help_text=_("Mã 6 số đang hiện trên ứng dụng xác thực, hoặc một mã dự phòng (dạng ABCD-EFGH-JKLM-NPQR)."),
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "characters"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "characters"}
+        ),
     )
 
     def __init__(self, *args, digits_only=False, **kwargs):
@@ -507,10 +587,15 @@ class SecondFactorForm(forms.Form):
 
 class CorrectionRequestForm(forms.Form):
     field = forms.ChoiceField(label=_("Mục cần sửa"), choices=())
-    new_value = forms.CharField(label=_("Giá trị đúng"), max_length=255,
-                                help_text=_("Ngày ghi theo dạng ngày/tháng/năm, ví dụ 05/02/1980."))
-    reason = forms.CharField(label=_("Lý do"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_("Ví dụ: CCCD mới cấp ngày …; số điện thoại đã đổi."))
+    new_value = forms.CharField(
+        label=_("Giá trị đúng"), max_length=255, help_text=_("Ngày ghi theo dạng ngày/tháng/năm, ví dụ 05/02/1980.")
+    )
+    reason = forms.CharField(
+        label=_("Lý do"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Ví dụ: CCCD mới cấp ngày …; số điện thoại đã đổi."),
+    )
 
     def __init__(self, *args, **kwargs):
         from .privacy import CORRECTABLE_FIELDS, field_label
@@ -519,13 +604,17 @@ class CorrectionRequestForm(forms.Form):
         self.fields["field"].choices = [(field, field_label(field)) for field in CORRECTABLE_FIELDS]
         self.helper = FormHelper()
         self.helper.form_action = ""
-        self.helper.layout = Layout(Row(Column("field", css_class="col-sm-5"), Column("new_value", css_class="col-sm-7")),
-                                    "reason", Div(_submit(_("Gửi đề nghị sửa")), css_class="mt-2"))
+        self.helper.layout = Layout(
+            Row(Column("field", css_class="col-sm-5"), Column("new_value", css_class="col-sm-7")),
+            "reason",
+            Div(_submit(_("Gửi đề nghị sửa")), css_class="mt-2"),
+        )
 
 
 class CorrectionDecisionForm(forms.Form):
-    decision = forms.ChoiceField(label=_("Quyết định"), choices=[("approve", _("Chấp nhận")),
-                                                                   ("refuse", _("Không chấp nhận"))])
+    decision = forms.ChoiceField(
+        label=_("Quyết định"), choices=[("approve", _("Chấp nhận")), ("refuse", _("Không chấp nhận"))]
+    )
     note = forms.CharField(label=_("Ghi chú (bắt buộc khi không chấp nhận)"), max_length=500, required=False)
 
 
@@ -534,10 +623,13 @@ class CorrectionDecisionForm(forms.Form):
 
 class PortalPasswordResetForm(PasswordResetForm):
     email = forms.EmailField(
-        label=_("Địa chỉ thư điện tử của tài khoản"), max_length=254,
+        label=_("Địa chỉ thư điện tử của tài khoản"),
+        max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
-        error_messages={"required": _("Nhập địa chỉ thư điện tử."),
-                        "invalid": _("Địa chỉ thư điện tử không hợp lệ, ví dụ ten@donvi.gov.vn.")},
+        error_messages={
+            "required": _("Nhập địa chỉ thư điện tử."),
+            "invalid": _("Địa chỉ thư điện tử không hợp lệ, ví dụ ten@donvi.gov.vn."),
+        },
     )
 
 
@@ -548,5 +640,7 @@ class PortalSetPasswordForm(SetPasswordForm):
         self.fields["new_password2"].label = _("Nhập lại mật khẩu mới")
         for name in ("new_password1", "new_password2"):
             self.fields[name].error_messages["required"] = _("Nhập mật khẩu mới.")
-        self.error_messages = {**self.error_messages,
-                               "password_mismatch": _("Hai lần nhập mật khẩu mới không giống nhau.")}
+        self.error_messages = {
+            **self.error_messages,
+            "password_mismatch": _("Hai lần nhập mật khẩu mới không giống nhau."),
+        }

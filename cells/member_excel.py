@@ -73,31 +73,78 @@ class Column:
 # and punctuation ("SỐ THẺ ĐV" = "so the dv"), so only the wording needs listing here.
 COLUMNS = (
     Column("stt", gettext_noop("STT"), 6, ("Số TT", "Số thứ tự", "TT")),
-    Column("full_name", gettext_noop("Họ và tên"), 28,
-           ("Họ tên", "Họ và tên đảng viên", "Họ tên đảng viên", "Họ, tên", "Họ và tên khai sinh")),
-    Column("date_of_birth", gettext_noop("Ngày sinh"), 13,
-           ("Ngày tháng năm sinh", "Năm sinh", "Ngày, tháng, năm sinh", "Sinh ngày")),
+    Column(
+        "full_name",
+        gettext_noop("Họ và tên"),
+        28,
+        ("Họ tên", "Họ và tên đảng viên", "Họ tên đảng viên", "Họ, tên", "Họ và tên khai sinh"),
+    ),
+    Column(
+        "date_of_birth",
+        gettext_noop("Ngày sinh"),
+        13,
+        ("Ngày tháng năm sinh", "Năm sinh", "Ngày, tháng, năm sinh", "Sinh ngày"),
+    ),
     Column("sex", gettext_noop("Giới tính"), 10, ("Nam/Nữ", "Nam, nữ", "Phái")),
-    Column("citizen_id", gettext_noop("Số CCCD"), 16, ("CCCD", "Số căn cước", "Số căn cước công dân", "Số CCCD/CMND",
-                                                       "CCCD/CMND", "Số định danh", "Số định danh cá nhân", "CMND")),
+    Column(
+        "citizen_id",
+        gettext_noop("Số CCCD"),
+        16,
+        (
+            "CCCD",
+            "Số căn cước",
+            "Số căn cước công dân",
+            "Số CCCD/CMND",
+            "CCCD/CMND",
+            "Số định danh",
+            "Số định danh cá nhân",
+            "CMND",
+        ),
+    ),
     Column("phone", gettext_noop("Điện thoại"), 14, ("Số điện thoại", "SĐT", "ĐT", "Điện thoại di động")),
     Column("email", gettext_noop("Email"), 28, ("Thư điện tử", "E-mail", "Địa chỉ email")),
-    Column("party_card_number", gettext_noop("Số thẻ đảng viên"), 17,
-           ("Số thẻ", "Số thẻ đảng", "Số thẻ ĐV", "Thẻ đảng viên", "Số thẻ Đảng viên")),
-    Column("admission_decision_date", gettext_noop("Ngày vào Đảng"), 14,
-           ("Ngày kết nạp", "Ngày quyết định kết nạp", "Ngày kết nạp Đảng", "Ngày vào Đảng dự bị", "Ngày vào ĐCSVN")),
+    Column(
+        "party_card_number",
+        gettext_noop("Số thẻ đảng viên"),
+        17,
+        ("Số thẻ", "Số thẻ đảng", "Số thẻ ĐV", "Thẻ đảng viên", "Số thẻ Đảng viên"),
+    ),
+    Column(
+        "admission_decision_date",
+        gettext_noop("Ngày vào Đảng"),
+        14,
+        ("Ngày kết nạp", "Ngày quyết định kết nạp", "Ngày kết nạp Đảng", "Ngày vào Đảng dự bị", "Ngày vào ĐCSVN"),
+    ),
     Column("admission_ceremony_date", gettext_noop("Ngày lễ kết nạp"), 14, ("Ngày tổ chức lễ kết nạp",)),
-    Column("full_membership_date", gettext_noop("Ngày chính thức"), 14,
-           ("Ngày công nhận chính thức", "Ngày chuyển chính thức", "Ngày vào Đảng chính thức", "Ngày được công nhận "
-            "chính thức", "Chính thức")),
+    Column(
+        "full_membership_date",
+        gettext_noop("Ngày chính thức"),
+        14,
+        (
+            "Ngày công nhận chính thức",
+            "Ngày chuyển chính thức",
+            "Ngày vào Đảng chính thức",
+            "Ngày được công nhận chính thức",
+            "Chính thức",
+        ),
+    ),
     Column("status", gettext_noop("Loại"), 12, ("Loại đảng viên", "Chính thức/Dự bị", "Dự bị/Chính thức")),
     Column("workplace", gettext_noop("Nơi công tác"), 32, ("Đơn vị công tác", "Cơ quan công tác", "Đơn vị")),
-    Column("job_title", gettext_noop("Chức vụ"), 22,
-           ("Chức vụ chính quyền", "Chức vụ chuyên môn", "Chức danh", "Chức vụ công tác", "Chức vụ đơn vị")),
+    Column(
+        "job_title",
+        gettext_noop("Chức vụ"),
+        22,
+        ("Chức vụ chính quyền", "Chức vụ chuyên môn", "Chức danh", "Chức vụ công tác", "Chức vụ đơn vị"),
+    ),
     Column("hometown", gettext_noop("Quê quán"), 28, ("Quê", "Nguyên quán")),
     Column("notes", gettext_noop("Ghi chú"), 28, ("Ghi chú khác",)),
-    Column("party_position", gettext_noop("Chức vụ Đảng"), 16,
-           ("Chức vụ trong Đảng", "Chức vụ đảng", "Chức vụ Đảng viên", "Chức vụ cấp ủy"), exported=False),
+    Column(
+        "party_position",
+        gettext_noop("Chức vụ Đảng"),
+        16,
+        ("Chức vụ trong Đảng", "Chức vụ đảng", "Chức vụ Đảng viên", "Chức vụ cấp ủy"),
+        exported=False,
+    ),
     Column("cell_name", gettext_noop("Chi bộ"), 32, ("Tên chi bộ", "Sinh hoạt tại chi bộ", "Chi bộ sinh hoạt")),
     Column("cell_id", gettext_noop("Mã chi bộ"), 11),
 )
@@ -226,8 +273,10 @@ def _check_container(file, *, name: str) -> None:
         file.seek(0)
     if "xl/workbook.xml" not in {part.filename for part in parts}:
         raise ValidationError(_("Tệp không phải bảng tính Excel .xlsx (có thể chỉ bị đổi tên)."))
-    too_much = _("Tệp chứa quá nhiều dữ liệu để nhập (khi giải nén vượt %(size)s MB); hãy xóa các trang tính, "
-                 "hình ảnh không cần thiết hoặc chia thành nhiều tệp.")
+    too_much = _(
+        "Tệp chứa quá nhiều dữ liệu để nhập (khi giải nén vượt %(size)s MB); hãy xóa các trang tính, "
+        "hình ảnh không cần thiết hoặc chia thành nhiều tệp."
+    )
     if sum(part.file_size for part in parts) > MAX_UNCOMPRESSED_BYTES:
         raise ValidationError(too_much % {"size": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)})
     for part in parts:
@@ -242,7 +291,9 @@ def _check_container(file, *, name: str) -> None:
 _TOTAL_LINE = re.compile(r"^(tong cong|tong so|tong|cong|cong so)( .*)?$")
 # The signature block: "Người lập biểu", "T/M CHI BỘ", "TM. CHI ỦY", "Xác nhận của ...", and the
 # place-and-date line "Đông Hà, ngày 05 tháng 02 năm 2026" (or "ngày ... tháng ... năm ..." left blank).
-_SIGNATURE_LINE = re.compile(r"^(nguoi lap|nguoi ghi|t m |tm |xac nhan|thu truong)|(^|.* )ngay( \d+)? thang( \d+)? nam\b")
+_SIGNATURE_LINE = re.compile(
+    r"^(nguoi lap|nguoi ghi|t m |tm |xac nhan|thu truong)|(^|.* )ngay( \d+)? thang( \d+)? nam\b"
+)
 # The row of column numbers many forms print under the header: (1) (2) (3) ...
 _COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
 
@@ -281,8 +332,12 @@ def _headings(header: tuple, below: tuple | None, mapping: dict | None) -> tuple
     if below is not None:
         texts = [value for value in below if not _is_blank(value)]
         name_below = below[name_index] if name_index < len(below) else None
-        if (texts and _is_blank(name_below) and all(isinstance(value, str) for value in texts)
-                and not all(_COLUMN_NUMBER.match(value.strip()) for value in texts)):
+        if (
+            texts
+            and _is_blank(name_below)
+            and all(isinstance(value, str) for value in texts)
+            and not all(_COLUMN_NUMBER.match(value.strip()) for value in texts)
+        ):
             sub = below
     columns: list[SheetColumn] = []
     parent = ""
@@ -473,9 +528,23 @@ POSITION_WORDS = {
 NOT_A_POSITION = {fold("Đảng viên"), fold("ĐV"), ""}
 _CELL_SUFFIX = re.compile(r" (chi bo|chi uy|to dang)( .*)?$")
 # Field shown as a difference when a member already on file changes: label and how the value reads.
-DIFF_KEYS = ("full_name", "date_of_birth", "sex", "citizen_id", "phone", "email", "party_card_number",
-             "admission_decision_date", "admission_ceremony_date", "full_membership_date", "status",
-             "workplace", "job_title", "hometown", "notes")
+DIFF_KEYS = (
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "citizen_id",
+    "phone",
+    "email",
+    "party_card_number",
+    "admission_decision_date",
+    "admission_ceremony_date",
+    "full_membership_date",
+    "status",
+    "workplace",
+    "job_title",
+    "hometown",
+    "notes",
+)
 
 
 def _positions_of(text: str) -> tuple[list[str], list[str]]:
@@ -589,7 +658,9 @@ class _CellIndex:
     def named(self, name: str) -> list[Organisation]:
         return self.by_name.get(_squash(name)) or self.by_folded.get(fold(name), [])
 
-    def resolve(self, *, code, name: str, default: Organisation | None = None) -> tuple[Organisation | None, str | None]:
+    def resolve(
+        self, *, code, name: str, default: Organisation | None = None
+    ) -> tuple[Organisation | None, str | None]:
         code_text, _numeric = _number_text(code)
         if code_text:
             if not code_text.isdigit():
@@ -597,10 +668,14 @@ class _CellIndex:
             cell = self.by_id.get(int(code_text))
             if cell is None:
                 return None, _("Không tìm thấy chi bộ mã %(code)s trong các chi bộ bạn được quản lý.") % {
-                    "code": code_text}
+                    "code": code_text
+                }
             if name and cell not in self.named(name):
                 return None, _("Mã chi bộ %(code)s là “%(cell)s”, không khớp tên chi bộ “%(name)s”.") % {
-                    "code": code_text, "cell": cell.name, "name": name}
+                    "code": code_text,
+                    "cell": cell.name,
+                    "name": name,
+                }
             return cell, None
         if not name:
             if default is not None:
@@ -611,7 +686,9 @@ class _CellIndex:
             return None, _("Không tìm thấy chi bộ “%(name)s” trong các chi bộ bạn được quản lý.") % {"name": name}
         if len(matches) > 1:
             return None, _("Có %(count)d chi bộ tên “%(name)s”; hãy ghi mã chi bộ.") % {
-                "count": len(matches), "name": name}
+                "count": len(matches),
+                "name": name,
+            }
         return matches[0], None
 
 
@@ -659,11 +736,15 @@ def _read_row(sheet_row: SheetRow, cells: _CellIndex, *, keys: set[str], default
         except ValueError:
             fields[key] = None
             if key == "date_of_birth" and re.fullmatch(r"(19|20)\d\d", row.display[key]):
-                errors.append(_("Ngày sinh chỉ ghi năm (%(value)s); hãy ghi đủ ngày/tháng/năm như trong hồ sơ "
-                                "đảng viên.") % {"value": row.display[key]})
+                errors.append(
+                    _("Ngày sinh chỉ ghi năm (%(value)s); hãy ghi đủ ngày/tháng/năm như trong hồ sơ đảng viên.")
+                    % {"value": row.display[key]}
+                )
             else:
-                errors.append(_("%(column)s “%(value)s” không đúng dạng ngày/tháng/năm (ví dụ 05/02/1980).") % {
-                    "column": _header(key), "value": row.display[key]})
+                errors.append(
+                    _("%(column)s “%(value)s” không đúng dạng ngày/tháng/năm (ví dụ 05/02/1980).")
+                    % {"column": _header(key), "value": row.display[key]}
+                )
 
     sex = _text(values.get("sex"))
     fields["sex"] = SEX_WORDS.get(fold(sex), "") if sex else ""
@@ -692,10 +773,13 @@ def _read_row(sheet_row: SheetRow, cells: _CellIndex, *, keys: set[str], default
 
     row.positions, unknown = _positions_of(_text(values.get("party_position")))
     for text in unknown:
-        row.notes.append(_("Chức vụ Đảng “%(value)s” không phải chức vụ ở chi bộ; không tạo chức vụ.") % {"value": text})
+        row.notes.append(
+            _("Chức vụ Đảng “%(value)s” không phải chức vụ ở chi bộ; không tạo chức vụ.") % {"value": text}
+        )
 
-    row.organisation, cell_error = cells.resolve(code=values.get("cell_id"), name=_text(values.get("cell_name")),
-                                                 default=default_cell)
+    row.organisation, cell_error = cells.resolve(
+        code=values.get("cell_id"), name=_text(values.get("cell_name")), default=default_cell
+    )
     if cell_error:
         errors.append(cell_error)
     return row
@@ -754,7 +838,9 @@ def _match_existing(rows: list[ImportRow], *, user) -> None:
     """
     visible = selectors.members_visible_to(user).select_related("organisation")
     cards = {row.fields["party_card_number"] for row in rows if row.fields.get("party_card_number")}
-    by_card = {member.party_card_number: member for member in visible.filter(party_card_number__in=cards)} if cards else {}
+    by_card = (
+        {member.party_card_number: member for member in visible.filter(party_card_number__in=cards)} if cards else {}
+    )
     unmatched = []
     for row in rows:
         member = by_card.get(row.fields.get("party_card_number"))
@@ -772,8 +858,10 @@ def _match_existing(rows: list[ImportRow], *, user) -> None:
             continue
         matches = by_name.get((fold(row.fields["full_name"]), row.fields["date_of_birth"]), [])
         if len(matches) > 1:
-            row.errors.append(_("Có %(count)d đảng viên cùng họ tên và ngày sinh này; hãy ghi số thẻ đảng viên.") % {
-                "count": len(matches)})
+            row.errors.append(
+                _("Có %(count)d đảng viên cùng họ tên và ngày sinh này; hãy ghi số thẻ đảng viên.")
+                % {"count": len(matches)}
+            )
         elif matches and matches[0].party_card_number and row.fields.get("party_card_number"):
             pass  # same name and birth date, another card: not the same member (the card number decides)
         elif matches:
@@ -796,22 +884,37 @@ def _compare(rows: list[ImportRow], *, allowed: set[int]) -> None:
             row.errors.append(_("Đảng viên này đã có trong hệ thống, ở chi bộ bạn không quản lý."))
             continue
         if row.organisation is not None and row.organisation.pk != member.organisation_id:
-            row.errors.append(_("Đảng viên này đang sinh hoạt ở “%(cell)s”; muốn chuyển sinh hoạt, hãy dùng chức "
-                                "năng chuyển sinh hoạt đảng.") % {"cell": member.organisation.name})
+            row.errors.append(
+                _(
+                    "Đảng viên này đang sinh hoạt ở “%(cell)s”; muốn chuyển sinh hoạt, hãy dùng chức "
+                    "năng chuyển sinh hoạt đảng."
+                )
+                % {"cell": member.organisation.name}
+            )
             continue
         row.organisation = member.organisation
         for key in DIFF_KEYS:
             after = row.fields.get(key)
             if not _given(after):
                 continue
-            if key == "status" and row.status_inferred and member.status == Member.Status.OFFICIAL and (
-                    after == Member.Status.PROBATIONARY and not row.fields.get("full_membership_date")):
+            if (
+                key == "status"
+                and row.status_inferred
+                and member.status == Member.Status.OFFICIAL
+                and (after == Member.Status.PROBATIONARY and not row.fields.get("full_membership_date"))
+            ):
                 # An empty date on an old list does not undo a full membership recorded since.
                 continue
             before = getattr(member, key)
             if before != after:
-                row.changes.append(Change(key=key, label=_header(key) if key in COLUMNS_BY_KEY else key,
-                                          before=_shown(key, before), after=_shown(key, after)))
+                row.changes.append(
+                    Change(
+                        key=key,
+                        label=_header(key) if key in COLUMNS_BY_KEY else key,
+                        before=_shown(key, before),
+                        after=_shown(key, after),
+                    )
+                )
         row.new_positions = [kind for kind in row.positions if kind not in held.get(member.pk, set())]
         if row.changes:
             _check_against_model(row, member)
@@ -824,23 +927,29 @@ def _check_secretaries(rows: list[ImportRow]) -> None:
         if Position.Kind.SECRETARY in row.new_positions and row.organisation is not None:
             previous = first.setdefault(row.organisation.pk, row)
             if previous is not row:
-                row.errors.append(_("Chi bộ “%(cell)s” đã có bí thư ở %(other)s trong tệp.") % {
-                    "cell": row.organisation.name, "other": previous.short_label})
+                row.errors.append(
+                    _("Chi bộ “%(cell)s” đã có bí thư ở %(other)s trong tệp.")
+                    % {"cell": row.organisation.name, "other": previous.short_label}
+                )
     if not first:
         return
     current = {
         position.organisation_id: position.member
-        for position in Position.objects.filter(organisation__in=list(first), kind=Position.Kind.SECRETARY,
-                                                end__isnull=True).select_related("member")
+        for position in Position.objects.filter(
+            organisation__in=list(first), kind=Position.Kind.SECRETARY, end__isnull=True
+        ).select_related("member")
     }
     for cell_id, row in first.items():
         holder = current.get(cell_id)
         if holder is not None and (row.existing is None or holder.pk != row.existing.pk):
-            row.notes.append(_("Bí thư thay %(name)s (chức vụ của người này kết thúc hôm nay).") % {"name": holder.full_name})
+            row.notes.append(
+                _("Bí thư thay %(name)s (chức vụ của người này kết thúc hôm nay).") % {"name": holder.full_name}
+            )
 
 
-def _check_duplicates(rows: list[ImportRow], *, key: str, user, taken_message: str, hidden_message: str,
-                      repeated_message: str) -> None:
+def _check_duplicates(
+    rows: list[ImportRow], *, key: str, user, taken_message: str, hidden_message: str, repeated_message: str
+) -> None:
     """Numbers repeated in the file, and numbers another member holds: named as taken when that
     member is in the user's subtree, refused without saying why otherwise (no probing of who is on file)."""
     first_row: dict[str, ImportRow] = {}
@@ -854,8 +963,11 @@ def _check_duplicates(rows: list[ImportRow], *, key: str, user, taken_message: s
             first_row[value] = row
     lookup = {f"{key}__in": list(first_row)}
     holders = dict(Member.objects.filter(**lookup).values_list(key, "pk")) if first_row else {}
-    visible = set(selectors.members_visible_to(user).filter(**{f"{key}__in": list(holders)}).values_list(key, flat=True)
-                  ) if holders else set()
+    visible = (
+        set(selectors.members_visible_to(user).filter(**{f"{key}__in": list(holders)}).values_list(key, flat=True))
+        if holders
+        else set()
+    )
     for row in rows:
         value = row.fields.get(key)
         if value in holders and (row.existing is None or holders[value] != row.existing.pk):
@@ -876,11 +988,15 @@ def member_import_preview(*, sheet: MemberSheet, user, default_cell: Organisatio
     keys = sheet.keys
     problems = []
     if not {"status", "full_membership_date"} & keys and not ({"notes"} & keys):
-        problems.append(_("Thiếu cột: %(columns)s.") % {"columns": _("%(a)s hoặc %(b)s") % {
-            "a": _header("status"), "b": _header("full_membership_date")}})
+        problems.append(
+            _("Thiếu cột: %(columns)s.")
+            % {"columns": _("%(a)s hoặc %(b)s") % {"a": _header("status"), "b": _header("full_membership_date")}}
+        )
     if not {"cell_id", "cell_name"} & keys and default_cell is None:
-        problems.append(_("Thiếu cột: %(columns)s. Hãy chọn chi bộ của danh sách ở ô “Chi bộ” rồi tải lên lại.") % {
-            "columns": _("%(a)s hoặc %(b)s") % {"a": _header("cell_name"), "b": _header("cell_id")}})
+        problems.append(
+            _("Thiếu cột: %(columns)s. Hãy chọn chi bộ của danh sách ở ô “Chi bộ” rồi tải lên lại.")
+            % {"columns": _("%(a)s hoặc %(b)s") % {"a": _header("cell_name"), "b": _header("cell_id")}}
+        )
     rows = [_read_row(sheet_row, cells, keys=keys, default_cell=default_cell) for sheet_row in sheet.rows]
     _match_existing(rows, user=user)
     for row in rows:
@@ -890,13 +1006,17 @@ def member_import_preview(*, sheet: MemberSheet, user, default_cell: Organisatio
     _check_secretaries(rows)
     hidden = _("%(field)s %%(value)s không dùng được. Hãy kiểm tra lại; nếu số đúng, đề nghị cấp ủy cấp trên kiểm tra.")
     _check_duplicates(
-        rows, key="party_card_number", user=user,
+        rows,
+        key="party_card_number",
+        user=user,
         taken_message=_("Số thẻ đảng viên %(value)s đã có trong hệ thống."),
         hidden_message=hidden % {"field": _("Số thẻ đảng viên")},
         repeated_message=_("Số thẻ đảng viên %(value)s trùng với %(row)s."),
     )
     _check_duplicates(
-        rows, key="citizen_id", user=user,
+        rows,
+        key="citizen_id",
+        user=user,
         taken_message=_("Số CCCD %(value)s đã có trong hệ thống."),
         hidden_message=hidden % {"field": _("Số CCCD")},
         repeated_message=_("Số CCCD %(value)s trùng với %(row)s."),
@@ -954,9 +1074,16 @@ def _remember_mapping(*, organisation: Organisation | None, sheet: MemberSheet, 
         return
     saved, _created = MemberImportMapping.objects.update_or_create(
         organisation=organisation,
-        defaults={"columns": remembered, "updated_by": by if getattr(by, "is_authenticated", False) else None})
-    services.audit_log(actor=by, action="cells.member_import_mapping.update", instance=saved, organisation=organisation,
-                       before={"columns": before}, after={"columns": remembered})
+        defaults={"columns": remembered, "updated_by": by if getattr(by, "is_authenticated", False) else None},
+    )
+    services.audit_log(
+        actor=by,
+        action="cells.member_import_mapping.update",
+        instance=saved,
+        organisation=organisation,
+        before={"columns": before},
+        after={"columns": remembered},
+    )
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -971,8 +1098,14 @@ class ImportResult:
 
 
 @transaction.atomic
-def member_import_commit(*, rows: list[ImportRow], by, sheet: MemberSheet | None = None, mapping: dict | None = None,
-                         mapping_organisation: Organisation | None = None) -> ImportResult:
+def member_import_commit(
+    *,
+    rows: list[ImportRow],
+    by,
+    sheet: MemberSheet | None = None,
+    mapping: dict | None = None,
+    mapping_organisation: Organisation | None = None,
+) -> ImportResult:
     """Write a clean preview, or nothing: one transaction for the whole file.
 
     New members go through ``services.member_create`` (membership row and audit entry included),
@@ -1002,8 +1135,11 @@ def member_import_commit(*, rows: list[ImportRow], by, sheet: MemberSheet | None
                 if not row.new_positions:
                     result.unchanged += 1
             for kind in row.new_positions:
-                result.positions.append(services.position_assign(
-                    member=member, organisation=row.organisation, kind=kind, start=today, by=by))
+                result.positions.append(
+                    services.position_assign(
+                        member=member, organisation=row.organisation, kind=kind, start=today, by=by
+                    )
+                )
         except (ValidationError, IntegrityError) as error:
             reasons = "; ".join(error.messages) if isinstance(error, ValidationError) else _("dữ liệu bị trùng")
             raise ValidationError(_("%(row)s: %(reasons)s") % {"row": row.label, "reasons": reasons}) from error
@@ -1141,8 +1277,13 @@ def member_export_workbook(*, members, user) -> tuple[bytes, int]:
     sheet["A1"].alignment = Alignment(horizontal="center")
     # The second line says the file holds personal data, with the export's date (the rows below keep
     # their place: an exported list is imported back as it is).
-    xlsx.append_row(sheet, [_("Ngày xuất: %(date)s. %(notice)s") % {
-        "date": timezone.localdate().strftime("%d/%m/%Y"), "notice": PERSONAL_DATA_NOTICE}])
+    xlsx.append_row(
+        sheet,
+        [
+            _("Ngày xuất: %(date)s. %(notice)s")
+            % {"date": timezone.localdate().strftime("%d/%m/%Y"), "notice": PERSONAL_DATA_NOTICE}
+        ],
+    )
     sheet.merge_cells(f"A2:{last_column}2")
     sheet["A2"].font = Font(italic=True, bold=True, color="C00000")
     sheet["A2"].alignment = Alignment(horizontal="center", wrap_text=True)

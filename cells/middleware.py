@@ -39,25 +39,67 @@ class PortalLocaleMiddleware:
 # shared computers of a party office, neither the browser nor a proxy may keep a copy of them
 # (the back button after logging out, the disk cache). Every file sent as an attachment is
 # covered too, whatever its URL.
-PRIVATE_VIEW_NAMES = frozenset({
-    # members
-    "cells:organisation_detail", "cells:member_list", "cells:member_create", "cells:member_detail", "cells:member_update", "cells:member_transfer",
-    "cells:member_exempt", "cells:member_export", "cells:member_import", "cells:member_import_confirm", "audit:audit_list", "audit:audit_export",
-    "cells:member_reveal", "cells:my_personal_data", "cells:correction_list", "cells:correction_decide",
-    "books:books_member_dues", "books:books_dues_relief", "books:books_dues_ledger", "books:books_dues_arrears", "books:books_lifecycle",
-    "books:books_commitments", "books:books_commitment_paper", "books:books_commitment_mine", "books:books_member_admission",
-    "books:books_member_full_membership", "books:books_member_exemption_end", "books:books_member_suspension",
-    "books:books_member_removal", "cells:organisation_roles", "cells:role_end",
-    # minutes and what they record
-    "meetings:detail", "meetings:attendance", "meetings:rsvp", "meetings:minutes", "meetings:minutes_pdf",
-    "meetings:my_home", "meetings:cell_home", "meetings:calendar_settings", "meetings:calendar_feed",
-    "meetings:notice_pdf", "meetings:resolution_pdf", "meetings:minutes_book_pdf", "scoring:score_sheet_pdf",
-    # the authenticator's secret, the recovery codes, where the user is signed in
-    "account:two_factor_setup", "account:recovery_codes_regenerate", "account:sessions", "account:account",
-    # files
-    "meetings:document_download", "books:books_document_download", "books:books_dues_pdf", "books:books_dues_xlsx",
-    "reports:run_download",
-})
+PRIVATE_VIEW_NAMES = frozenset(
+    {
+        # members
+        "cells:organisation_detail",
+        "cells:member_list",
+        "cells:member_create",
+        "cells:member_detail",
+        "cells:member_update",
+        "cells:member_transfer",
+        "cells:member_exempt",
+        "cells:member_export",
+        "cells:member_import",
+        "cells:member_import_confirm",
+        "audit:audit_list",
+        "audit:audit_export",
+        "cells:member_reveal",
+        "cells:my_personal_data",
+        "cells:correction_list",
+        "cells:correction_decide",
+        "books:books_member_dues",
+        "books:books_dues_relief",
+        "books:books_dues_ledger",
+        "books:books_dues_arrears",
+        "books:books_lifecycle",
+        "books:books_commitments",
+        "books:books_commitment_paper",
+        "books:books_commitment_mine",
+        "books:books_member_admission",
+        "books:books_member_full_membership",
+        "books:books_member_exemption_end",
+        "books:books_member_suspension",
+        "books:books_member_removal",
+        "cells:organisation_roles",
+        "cells:role_end",
+        # minutes and what they record
+        "meetings:detail",
+        "meetings:attendance",
+        "meetings:rsvp",
+        "meetings:minutes",
+        "meetings:minutes_pdf",
+        "meetings:my_home",
+        "meetings:cell_home",
+        "meetings:calendar_settings",
+        "meetings:calendar_feed",
+        "meetings:notice_pdf",
+        "meetings:resolution_pdf",
+        "meetings:minutes_book_pdf",
+        "scoring:score_sheet_pdf",
+        # the authenticator's secret, the recovery codes, where the user is signed in
+        "account:two_factor_setup",
+        "account:recovery_codes_regenerate",
+        "account:sessions",
+        "account:account",
+        # files
+        "meetings:document_download",
+        "books:books_document_download",
+        "books:books_dues_pdf",
+        "books:books_dues_xlsx",
+        "reports:run_download",
+    }
+)
 PRIVATE_CACHE_CONTROL = "private, no-store"
 
 
@@ -102,8 +144,11 @@ class SecondFactorMiddleware:
         if not enrolled and not second_factor_required(user):
             return None
         request.second_factor_pending = True
-        if (getattr(view_func, "second_factor_exempt", False) or not getattr(view_func, "login_required", True)
-                or view_func is set_language):
+        if (
+            getattr(view_func, "second_factor_exempt", False)
+            or not getattr(view_func, "login_required", True)
+            or view_func is set_language
+        ):
             return None
         target = "two_factor_verify" if enrolled else "account:two_factor_setup"
         return redirect_to_login(request.get_full_path(), reverse(target))
@@ -127,8 +172,11 @@ class SessionActivityMiddleware:
             return response
         now = time.time()
         if now - session.get(SESSION_SEEN, 0) >= SESSION_TOUCH_SECONDS:
-            services.user_session_touch(user=user, session_key=session.session_key,
-                                        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                                        ip_address=client_address(request) or None)
+            services.user_session_touch(
+                user=user,
+                session_key=session.session_key,
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                ip_address=client_address(request) or None,
+            )
             session[SESSION_SEEN] = now
         return response

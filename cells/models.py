@@ -83,7 +83,9 @@ class Organisation(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(active_to__isnull=True) | Q(active_from__isnull=True) | Q(active_to__gte=models.F("active_from")),
+                condition=Q(active_to__isnull=True)
+                | Q(active_from__isnull=True)
+                | Q(active_to__gte=models.F("active_from")),
                 name="org_active_dates_ordered",
             ),
         ]
@@ -102,7 +104,9 @@ class Organisation(models.Model):
 class Term(models.Model):
     """Nhiệm kỳ: document numbers restart with each term."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="terms", verbose_name=_("Tổ chức đảng"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="terms", verbose_name=_("Tổ chức đảng")
+    )
     name = models.CharField(_("Tên nhiệm kỳ"), max_length=50, help_text=_("Ví dụ 2025–2030"))
     start = models.DateField(_("Bắt đầu"))
     end = models.DateField(_("Kết thúc"), null=True, blank=True)
@@ -113,7 +117,9 @@ class Term(models.Model):
         ordering = ["organisation", "-start"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "start"], name="term_unique_start"),
-            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gt=models.F("start")), name="term_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gt=models.F("start")), name="term_dates_ordered"
+            ),
         ]
 
     def __str__(self):
@@ -152,7 +158,8 @@ class Member(models.Model):
     email = models.EmailField(_("Thư điện tử"), blank=True)
     # Meeting notices always go by e-mail; the optional reminders only while this is on.
     optional_reminder_email = models.BooleanField(
-        _("Nhận thư điện tử nhắc việc không bắt buộc"), default=True,
+        _("Nhận thư điện tử nhắc việc không bắt buộc"),
+        default=True,
         help_text=_("Thông báo triệu tập sinh hoạt luôn được gửi qua thư điện tử."),
     )
     party_card_number = models.CharField(_("Số thẻ đảng viên"), max_length=20, null=True, blank=True, unique=True)
@@ -216,9 +223,12 @@ class Member(models.Model):
 class CellMembership(models.Model):
     """A member's time in one cell; a transfer closes one row and opens the next."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("Đảng viên"))
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships",
-                                     verbose_name=_("Chi bộ"))
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("Đảng viên")
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("Chi bộ")
+    )
     start = models.DateField(_("Từ ngày"))
     end = models.DateField(_("Đến ngày"), null=True, blank=True)
     reason_in = models.CharField(_("Lý do đến"), max_length=255, blank=True)
@@ -230,7 +240,9 @@ class CellMembership(models.Model):
         ordering = ["member", "start"]
         constraints = [
             models.UniqueConstraint(fields=["member"], condition=Q(end__isnull=True), name="membership_one_open"),
-            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="membership_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="membership_dates_ordered"
+            ),
         ]
 
     def __str__(self):
@@ -247,7 +259,9 @@ class Position(models.Model):
         SUPERVISOR = "dang_uy_vien_phu_trach", _("Đảng ủy viên phụ trách")
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="positions", verbose_name=_("Đảng viên"))
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="positions", verbose_name=_("Tổ chức đảng"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="positions", verbose_name=_("Tổ chức đảng")
+    )
     kind = models.CharField(_("Chức vụ"), max_length=30, choices=Kind.choices)
     start = models.DateField(_("Từ ngày"))
     end = models.DateField(_("Đến ngày"), null=True, blank=True)
@@ -257,7 +271,9 @@ class Position(models.Model):
         verbose_name_plural = _("Chức vụ đảng")
         ordering = ["organisation", "kind", "start"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="position_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="position_dates_ordered"
+            ),
             models.UniqueConstraint(
                 fields=["organisation"], condition=Q(end__isnull=True, kind="bi_thu"), name="position_one_secretary"
             ),
@@ -275,8 +291,9 @@ class MemberImportMapping(models.Model):
 
     organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="member_import_mapping")
     columns = models.JSONField(default=dict)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -301,7 +318,9 @@ class Exemption(models.Model):
         verbose_name_plural = _("Miễn sinh hoạt")
         ordering = ["member", "-start"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="exemption_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="exemption_dates_ordered"
+            ),
         ]
 
     def __str__(self):
@@ -326,8 +345,9 @@ class TemporaryAttachment(models.Model):
         verbose_name_plural = _("Sinh hoạt tạm thời")
         ordering = ["member", "-start"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
-                                   name="attachment_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="attachment_dates_ordered"
+            ),
         ]
 
     def __str__(self):
@@ -337,7 +357,9 @@ class TemporaryAttachment(models.Model):
 class Suspension(models.Model):
     """Đình chỉ sinh hoạt đảng."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="suspensions", verbose_name=_("Đảng viên"))
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="suspensions", verbose_name=_("Đảng viên")
+    )
     reason = models.CharField(_("Lý do"), max_length=255)
     decision_ref = models.CharField(_("Số quyết định"), max_length=60, blank=True)
     start = models.DateField(_("Từ ngày"))
@@ -348,7 +370,9 @@ class Suspension(models.Model):
         verbose_name_plural = _("Đình chỉ sinh hoạt")
         ordering = ["member", "-start"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="suspension_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="suspension_dates_ordered"
+            ),
         ]
 
     def __str__(self):
@@ -367,8 +391,12 @@ class Role(models.TextChoices):
 class RoleAssignment(models.Model):
     """Access is a row: a role on an organisation covers its whole subtree."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("Tài khoản"))
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("Tổ chức đảng"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("Tài khoản")
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("Tổ chức đảng")
+    )
     role = models.CharField(_("Vai trò"), max_length=20, choices=Role.choices)
     start = models.DateField(_("Từ ngày"), default=date.today)
     end = models.DateField(_("Đến ngày"), null=True, blank=True)
@@ -379,7 +407,9 @@ class RoleAssignment(models.Model):
         ordering = ["user", "organisation", "role"]
         constraints = [
             models.UniqueConstraint(fields=["user", "organisation", "role", "start"], name="role_unique"),
-            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="role_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="role_dates_ordered"
+            ),
         ]
 
     def __str__(self):
@@ -390,8 +420,17 @@ class AuditEntry(models.Model):
     """Who changed what, when, with the values before and after."""
 
     created_at = models.DateTimeField(_("Thời điểm"), auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("Người thực hiện"))
-    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("Tổ chức đảng"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người thực hiện"),
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("Tổ chức đảng")
+    )
     action = models.CharField(_("Thao tác"), max_length=80, help_text="app.entity.verb")
     object_type = models.CharField(_("Loại đối tượng"), max_length=80)
     object_id = models.CharField(_("Mã đối tượng"), max_length=40)
@@ -411,10 +450,25 @@ class AuditEntry(models.Model):
 class Notification(models.Model):
     """One message to one person: the in-app inbox row, and the log of its e-mail."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="notifications", verbose_name=_("Người nhận"))
-    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("Đảng viên"))
-    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("Tổ chức đảng"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("Người nhận"),
+    )
+    member = models.ForeignKey(
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("Đảng viên"),
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("Tổ chức đảng")
+    )
     kind = models.CharField(_("Loại thông báo"), max_length=60, help_text="app.event, e.g. meetings.notice")
     subject = models.CharField(_("Tiêu đề"), max_length=255)
     body = models.TextField(_("Nội dung"))
@@ -427,7 +481,9 @@ class Notification(models.Model):
     # A file sent with the e-mail (the meeting's invitation.ics): kept on the row, so that the outbox
     # sweep and a retry send exactly what the service composed.
     attachment_name = models.CharField(_("Tệp đính kèm"), max_length=100, blank=True)
-    attachment_type = models.CharField(max_length=100, blank=True, help_text="MIME type, e.g. text/calendar; method=REQUEST")
+    attachment_type = models.CharField(
+        max_length=100, blank=True, help_text="MIME type, e.g. text/calendar; method=REQUEST"
+    )
     attachment = models.TextField(blank=True)
 
     class Meta:
@@ -436,8 +492,9 @@ class Notification(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
         constraints = [
-            models.CheckConstraint(condition=Q(recipient__isnull=False) | Q(member__isnull=False),
-                                   name="notification_has_recipient"),
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | Q(member__isnull=False), name="notification_has_recipient"
+            ),
         ]
 
     def __str__(self):
@@ -480,19 +537,28 @@ def cell_document_upload_to(instance, filename: str) -> str:
 class CellDocument(models.Model):
     """The adopted file of one required document, for one term or one year of one cell."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="documents",
-                                     verbose_name=_("Chi bộ"))
-    document_type = models.ForeignKey(RequiredDocumentType, on_delete=models.PROTECT, related_name="documents",
-                                      verbose_name=_("Loại văn bản"))
-    term = models.ForeignKey(Term, null=True, blank=True, on_delete=models.PROTECT, related_name="documents",
-                             verbose_name=_("Nhiệm kỳ"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="documents", verbose_name=_("Chi bộ")
+    )
+    document_type = models.ForeignKey(
+        RequiredDocumentType, on_delete=models.PROTECT, related_name="documents", verbose_name=_("Loại văn bản")
+    )
+    term = models.ForeignKey(
+        Term, null=True, blank=True, on_delete=models.PROTECT, related_name="documents", verbose_name=_("Nhiệm kỳ")
+    )
     year = models.PositiveSmallIntegerField(_("Năm"), null=True, blank=True)
     file = models.FileField(_("Tệp"), upload_to=cell_document_upload_to, max_length=255)
     original_name = models.CharField(_("Tên tệp gốc"), max_length=255, blank=True)
     content_type = models.CharField(_("Kiểu tệp"), max_length=100, blank=True)
     adopted_on = models.DateField(_("Ngày ban hành"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", verbose_name=_("Người tải lên"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người tải lên"),
+    )
     uploaded_at = models.DateTimeField(_("Thời điểm tải lên"), auto_now=True)
 
     class Meta:
@@ -501,13 +567,20 @@ class CellDocument(models.Model):
         ordering = ["organisation", "document_type__order", "-year"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(term__isnull=False) & Q(year__isnull=True)) | (Q(term__isnull=True) & Q(year__isnull=False)),
+                condition=(Q(term__isnull=False) & Q(year__isnull=True))
+                | (Q(term__isnull=True) & Q(year__isnull=False)),
                 name="celldocument_term_or_year",
             ),
-            models.UniqueConstraint(fields=["organisation", "document_type", "term"], condition=Q(term__isnull=False),
-                                    name="celldocument_unique_term"),
-            models.UniqueConstraint(fields=["organisation", "document_type", "year"], condition=Q(year__isnull=False),
-                                    name="celldocument_unique_year"),
+            models.UniqueConstraint(
+                fields=["organisation", "document_type", "term"],
+                condition=Q(term__isnull=False),
+                name="celldocument_unique_term",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "document_type", "year"],
+                condition=Q(year__isnull=False),
+                name="celldocument_unique_year",
+            ),
         ]
 
     def __str__(self):
@@ -521,12 +594,20 @@ class MemberCommitment(models.Model):
         PORTAL = "portal", _("Đảng viên tự xác nhận trên cổng")
         PAPER = "paper", _("Bản giấy do chi bộ ghi nhận")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("Đảng viên"))
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("Đảng viên")
+    )
     year = models.PositiveSmallIntegerField(_("Năm"))
     content = models.TextField(_("Nội dung cam kết"))
     confirmed_at = models.DateTimeField(_("Ngày xác nhận"), null=True, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", verbose_name=_("Người ghi nhận"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người ghi nhận"),
+    )
     source = models.CharField(_("Hình thức"), max_length=6, choices=Source.choices, default=Source.PORTAL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -555,11 +636,14 @@ class DuesRateRule(models.Model):
     effective_to = models.DateField(_("Áp dụng đến"), null=True, blank=True)
     category = models.CharField(_("Đối tượng"), max_length=12, choices=Member.DuesCategory.choices)
     kind = models.CharField(_("Cách tính"), max_length=7, choices=Kind.choices)
-    basis_points = models.PositiveIntegerField(_("Tỷ lệ (phần vạn)"), null=True, blank=True,
-                                               help_text=_("100 = 1 %; 50 = 0,5 %."))
+    basis_points = models.PositiveIntegerField(
+        _("Tỷ lệ (phần vạn)"), null=True, blank=True, help_text=_("100 = 1 %; 50 = 0,5 %.")
+    )
     fixed_amount = models.PositiveBigIntegerField(_("Mức cố định (đồng)"), null=True, blank=True)
     exempt_party_years = models.PositiveSmallIntegerField(
-        _("Miễn khi tuổi đảng từ (năm)"), null=True, blank=True,
+        _("Miễn khi tuổi đảng từ (năm)"),
+        null=True,
+        blank=True,
         help_text=_("Để trống nếu văn bản không quy định miễn theo tuổi đảng."),
     )
     source = models.CharField(_("Văn bản quy định"), max_length=255)
@@ -598,7 +682,9 @@ class DuesRelief(models.Model):
         EXEMPT = "exempt", _("Miễn đóng đảng phí")
         REDUCE = "reduce", _("Giảm mức đóng")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="dues_reliefs", verbose_name=_("Đảng viên"))
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="dues_reliefs", verbose_name=_("Đảng viên")
+    )
     kind = models.CharField(_("Loại"), max_length=6, choices=Kind.choices)
     reduction_percent = models.PositiveSmallIntegerField(_("Tỷ lệ giảm (%)"), null=True, blank=True)
     start = models.DateField(_("Từ tháng"))
@@ -611,8 +697,9 @@ class DuesRelief(models.Model):
         verbose_name_plural = _("Miễn, giảm đảng phí")
         ordering = ["member", "-start"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
-                                   name="duesrelief_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="duesrelief_dates_ordered"
+            ),
             models.CheckConstraint(
                 condition=(Q(kind="exempt") & Q(reduction_percent__isnull=True))
                 | (Q(kind="reduce") & Q(reduction_percent__in=[30, 50, 70])),
@@ -631,21 +718,31 @@ class DuesPayment(models.Model):
         CASH = "cash", _("Tiền mặt")
         TRANSFER = "transfer", _("Chuyển khoản / Cổng DVC")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="dues_payments", verbose_name=_("Đảng viên"))
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="dues_payments", verbose_name=_("Đảng viên")
+    )
     month = models.DateField(_("Tháng"), help_text=_("Ngày đầu tháng."))
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="dues_payments",
-                                     verbose_name=_("Chi bộ"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="dues_payments", verbose_name=_("Chi bộ")
+    )
     base = models.PositiveBigIntegerField(_("Mức căn cứ (đồng)"))
-    rate_rule = models.ForeignKey(DuesRateRule, on_delete=models.PROTECT, related_name="payments",
-                                  verbose_name=_("Mức đóng áp dụng"))
+    rate_rule = models.ForeignKey(
+        DuesRateRule, on_delete=models.PROTECT, related_name="payments", verbose_name=_("Mức đóng áp dụng")
+    )
     adjustment = models.CharField(_("Miễn, giảm"), max_length=255, blank=True)
     amount_due = models.PositiveBigIntegerField(_("Phải nộp (đồng)"))
     amount_paid = models.PositiveBigIntegerField(_("Đã nộp (đồng)"), default=0)
     paid_on = models.DateField(_("Ngày nộp"), null=True, blank=True)
     method = models.CharField(_("Hình thức nộp"), max_length=8, choices=Method.choices, blank=True)
     note = models.CharField(_("Ghi chú"), max_length=255, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", verbose_name=_("Người ghi nhận"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người ghi nhận"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -657,8 +754,12 @@ class DuesPayment(models.Model):
             models.Index(fields=["organisation", "month"], name="dues_org_month"),
             # The unpaid lines only (about a tenth), with what the 3-unpaid-months alert reads: it counts
             # them from this index alone (EXPLAIN at large: 131 ms of table scan -> 27 ms index-only).
-            models.Index(fields=["month", "organisation", "member"], include=["id"],
-                         condition=Q(amount_paid__lt=F("amount_due")), name="dues_unpaid_month"),
+            models.Index(
+                fields=["month", "organisation", "member"],
+                include=["id"],
+                condition=Q(amount_paid__lt=F("amount_due")),
+                name="dues_unpaid_month",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["member", "month"], name="dues_one_per_member_month"),
@@ -680,15 +781,17 @@ class DuesRemittance(models.Model):
     with the upper level's receipt number, unique within the cell.
     """
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="dues_remittances",
-                                     verbose_name=_("Chi bộ"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="dues_remittances", verbose_name=_("Chi bộ")
+    )
     month = models.DateField(_("Kỳ (tháng thu)"), help_text=_("Ngày đầu tháng của số đảng phí được nộp."))
     remitted_on = models.DateField(_("Ngày nộp"))
     amount = models.PositiveBigIntegerField(_("Số tiền (đồng)"))
     receipt_number = models.CharField(_("Số biên lai"), max_length=40)
     note = models.CharField(_("Ghi chú"), max_length=255, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -714,15 +817,17 @@ class CellFundEntry(models.Model):
         EXPENSE = "expense", _("Chi")
         BROUGHT_FORWARD = "brought_forward", _("Số dư chuyển sang từ sổ cũ")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="fund_entries",
-                                     verbose_name=_("Chi bộ"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="fund_entries", verbose_name=_("Chi bộ")
+    )
     kind = models.CharField(_("Loại"), max_length=16, choices=Kind.choices)
     entry_date = models.DateField(_("Ngày"))
     purpose = models.CharField(_("Nội dung"), max_length=255)
     amount = models.PositiveBigIntegerField(_("Số tiền (đồng)"))
     voucher_number = models.CharField(_("Số chứng từ"), max_length=40, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -732,10 +837,16 @@ class CellFundEntry(models.Model):
         indexes = [models.Index(fields=["organisation", "entry_date"], name="fund_org_date")]
         constraints = [
             # Receipts and payment vouchers are numbered apart (phiếu thu số 01, phiếu chi số 01).
-            models.UniqueConstraint(F("organisation"), F("kind"), Lower("voucher_number"),
-                                    condition=~Q(voucher_number=""), name="fund_voucher_unique"),
-            models.UniqueConstraint(fields=["organisation"], condition=Q(kind="brought_forward"),
-                                    name="fund_one_brought_forward"),
+            models.UniqueConstraint(
+                F("organisation"),
+                F("kind"),
+                Lower("voucher_number"),
+                condition=~Q(voucher_number=""),
+                name="fund_voucher_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation"], condition=Q(kind="brought_forward"), name="fund_one_brought_forward"
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="fund_amount_positive"),
         ]
 
@@ -828,6 +939,8 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.last_seen_at:%d/%m/%Y %H:%M}"
+
+
 class PersonalDataCorrection(models.Model):
     """A member's request to correct the data held about them (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15:
     the data subject's right to have their data corrected). An officer approves it — the change is
@@ -838,17 +951,25 @@ class PersonalDataCorrection(models.Model):
         APPROVED = "approved", _("Đã chấp nhận")
         REFUSED = "refused", _("Không chấp nhận")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="corrections",
-                               verbose_name=_("Đảng viên"))
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="corrections", verbose_name=_("Đảng viên")
+    )
     field = models.CharField(_("Mục cần sửa"), max_length=40)
     new_value = models.CharField(_("Giá trị đúng"), max_length=255)
     reason = models.CharField(_("Lý do"), max_length=500)
     status = models.CharField(_("Trạng thái"), max_length=8, choices=Status.choices, default=Status.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("Ngày đề nghị"), auto_now_add=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("Người xử lý"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người xử lý"),
+    )
     decided_at = models.DateTimeField(_("Ngày xử lý"), null=True, blank=True)
     decision_note = models.CharField(_("Ghi chú xử lý"), max_length=500, blank=True)
 
@@ -857,11 +978,14 @@ class PersonalDataCorrection(models.Model):
         verbose_name_plural = _("Đề nghị sửa dữ liệu cá nhân")
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["member", "field"], condition=Q(status="pending"),
-                                    name="correction_one_pending_per_field"),
-            models.CheckConstraint(condition=Q(status="pending", decided_at__isnull=True)
-                                   | (~Q(status="pending") & Q(decided_at__isnull=False)),
-                                   name="correction_decided_when_closed"),
+            models.UniqueConstraint(
+                fields=["member", "field"], condition=Q(status="pending"), name="correction_one_pending_per_field"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                name="correction_decided_when_closed",
+            ),
         ]
 
     def __str__(self):

@@ -106,8 +106,11 @@ def roles_above(user, organisation: Organisation) -> set[str]:
     """The roles the user holds on a strict ancestor of ``organisation`` (the upper level)."""
     if user.is_authenticated and user.is_superuser:
         return set(Role.values)
-    return {a.role for a in role_assignments_of(user)
-            if organisation.path.startswith(a.organisation.path) and a.organisation.path != organisation.path}
+    return {
+        a.role
+        for a in role_assignments_of(user)
+        if organisation.path.startswith(a.organisation.path) and a.organisation.path != organisation.path
+    }
 
 
 # --- the question ----------------------------------------------------------------------------

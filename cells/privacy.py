@@ -37,7 +37,8 @@ PERSONAL_DATA_ROLES = roles_with("personal.see")  # the permission table, cells/
 # A header line in every file the portal writes with members' personal data (exports, their PDFs).
 PERSONAL_DATA_NOTICE = gettext_lazy(
     "Tài liệu có dữ liệu cá nhân — chỉ dùng cho công tác đảng trong phạm vi được giao; không sao chép, "
-    "chia sẻ cho người không có trách nhiệm (Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15).")
+    "chia sẻ cho người không có trách nhiệm (Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15)."
+)
 
 
 def can_see_personal(user, member: Member) -> bool:
@@ -77,7 +78,7 @@ def mask(field: str, value) -> str:
         if len(digits) <= 4:
             return "x" * len(digits)
         hidden = digits[0] + "x" * (len(digits) - 4) + digits[-3:]
-        return " ".join(hidden[i:i + 3] for i in range(0, 6, 3)) + " " + hidden[6:] if len(hidden) == 10 else hidden
+        return " ".join(hidden[i : i + 3] for i in range(0, 6, 3)) + " " + hidden[6:] if len(hidden) == 10 else hidden
     return text
 
 

@@ -23,9 +23,12 @@ def record_session_on_login(sender, request, user, **kwargs):
         return
     if session.session_key is None:
         session.save()
-    services.user_session_record(user=user, session_key=session.session_key,
-                                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                                 ip_address=client_address(request) or None)
+    services.user_session_record(
+        user=user,
+        session_key=session.session_key,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        ip_address=client_address(request) or None,
+    )
     session[SESSION_SEEN] = time.time()
     session[SESSION_ENROLLED] = totp_device_of(user) is not None
 

@@ -68,6 +68,7 @@ GRANTS: dict[str, frozenset[str]] = {
 # one cell's records: for them it is offered on the account page, not imposed.
 SECOND_FACTOR_REQUIRED_ROLES = roles_with("second_factor.required")
 
+
 def _root_paths(user, roles) -> list[str] | None:
     """Paths of the subtrees the user covers with ``roles``; None means everything."""
     if user.is_authenticated and user.is_superuser:
@@ -140,8 +141,11 @@ def identifiers_taken(*, user, values: dict, exclude_pk=None) -> dict[str, bool]
     for key, value in wanted.items():
         query |= Q(**{key: value})
     holders = Member.objects.filter(query).exclude(pk=exclude_pk)
-    visible = set() if user is None else set(members_visible_to(user).filter(pk__in=holders.values("pk"))
-                                             .values_list("pk", flat=True))
+    visible = (
+        set()
+        if user is None
+        else set(members_visible_to(user).filter(pk__in=holders.values("pk")).values_list("pk", flat=True))
+    )
     taken: dict[str, bool] = {}
     for holder in holders.only("pk", *IDENTIFIER_FIELDS):
         for key, value in wanted.items():
@@ -169,15 +173,20 @@ def roles_grantable(user, organisation: Organisation) -> list[str]:
 def role_assignments_on(*, organisation: Organisation) -> QuerySet[RoleAssignment]:
     """The roles on ``organisation`` in force today or starting later, for its rights page."""
     today = timezone.localdate()
-    return (RoleAssignment.objects.filter(organisation=organisation).filter(Q(end__isnull=True) | Q(end__gte=today))
-            .select_related("user", "user__member").order_by("role", "user__username", "start"))
+    return (
+        RoleAssignment.objects.filter(organisation=organisation)
+        .filter(Q(end__isnull=True) | Q(end__gte=today))
+        .select_related("user", "user__member")
+        .order_by("role", "user__username", "start")
+    )
 
 
 def get_role_assignment_for_user_or_404(user, pk, *, write: bool = False) -> RoleAssignment:
     """A role on an organisation the user reads (404 otherwise); with ``write``, one they may end (403)."""
     try:
         assignment = RoleAssignment.objects.select_related("organisation", "user").get(
-            pk=pk, organisation__in=organisations_visible_to(user))
+            pk=pk, organisation__in=organisations_visible_to(user)
+        )
     except (RoleAssignment.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if write and assignment.role not in roles_grantable(user, assignment.organisation):
@@ -237,8 +246,9 @@ def suspended_member_ids(*, on: date | None = None) -> QuerySet:
     return Suspension.objects.filter(_active_on(day)).values("member_id")
 
 
-def member_list(*, user, search: str = "", tccs_id=None, cell_id=None, status: str = "",
-                exempt: str = "") -> QuerySet[Member]:
+def member_list(
+    *, user, search: str = "", tccs_id=None, cell_id=None, status: str = "", exempt: str = ""
+) -> QuerySet[Member]:
     """The member list behind the filters of the list page; ``tccs_id`` keeps the members of that subtree."""
     today = timezone.localdate()
     exempt_today = Exemption.objects.filter(_active_on(today), member=OuterRef("pk"))
@@ -273,7 +283,9 @@ def member_list(*, user, search: str = "", tccs_id=None, cell_id=None, status: s
     return members.order_by("full_name", "pk")
 
 
-def member_filter_choices(*, user, tccs_id: int | None = None, cell_id: int | None = None) -> tuple[list, list, int | None]:
+def member_filter_choices(
+    *, user, tccs_id: int | None = None, cell_id: int | None = None
+) -> tuple[list, list, int | None]:
     """The choices of the member list's filter: (TCCS, cells, the TCCS in force), (id, name) pairs in tree order.
 
     A user who sees more than one TCCS picks the TCCS first and then one of its cells: thousands of
@@ -292,8 +304,11 @@ def member_filter_choices(*, user, tccs_id: int | None = None, cell_id: int | No
         chosen = max((path for _pk, _name, path in tccs if cell_path.startswith(path)), key=len, default=None)
     if chosen is None:
         return [(pk, name) for pk, name, _path in tccs], [], None
-    return ([(pk, name) for pk, name, _path in tccs], list(cells.filter(path__startswith=chosen).values_list("pk", "name")),
-            next(pk for pk, _name, path in tccs if path == chosen))
+    return (
+        [(pk, name) for pk, name, _path in tccs],
+        list(cells.filter(path__startswith=chosen).values_list("pk", "name")),
+        next(pk for pk, _name, path in tccs if path == chosen),
+    )
 
 
 def organisation_tree(*, user) -> QuerySet[Organisation]:
@@ -337,15 +352,22 @@ def cell_summary(*, cell: Organisation) -> dict:
 
 
 POSITION_ORDER = [
-    Position.Kind.SECRETARY, Position.Kind.DEPUTY_SECRETARY, Position.Kind.COMMITTEE_MEMBER,
-    Position.Kind.GROUP_LEADER, Position.Kind.GROUP_DEPUTY, Position.Kind.SUPERVISOR,
+    Position.Kind.SECRETARY,
+    Position.Kind.DEPUTY_SECRETARY,
+    Position.Kind.COMMITTEE_MEMBER,
+    Position.Kind.GROUP_LEADER,
+    Position.Kind.GROUP_DEPUTY,
+    Position.Kind.SUPERVISOR,
 ]
 
 
 def current_positions(*, organisation: Organisation) -> QuerySet[Position]:
     today = timezone.localdate()
-    rank = Case(*[When(kind=kind, then=Value(order)) for order, kind in enumerate(POSITION_ORDER)],
-                default=Value(len(POSITION_ORDER)), output_field=IntegerField())
+    rank = Case(
+        *[When(kind=kind, then=Value(order)) for order, kind in enumerate(POSITION_ORDER)],
+        default=Value(len(POSITION_ORDER)),
+        output_field=IntegerField(),
+    )
     return organisation.positions.filter(_active_on(today)).select_related("member").order_by(rank, "start")
 
 
@@ -359,10 +381,13 @@ SIGNER_TITLES: dict[str, str] = {Position.Kind.SECRETARY: "BÍ THƯ", Position.K
 def document_signer(*, organisation: Organisation, on: date) -> tuple[str, Member | None]:
     """The position title ("BÍ THƯ" / "PHÓ BÍ THƯ") and the member who signs for ``organisation`` on ``on``;
     ("BÍ THƯ", None) when nobody holds either post then (the document leaves the name to be written)."""
-    position = (Position.objects.filter(organisation=organisation, kind__in=SIGNER_KINDS, start__lte=on)
-                .filter(Q(end__isnull=True) | Q(end__gte=on)).select_related("member")
-                .order_by(Case(When(kind=Position.Kind.SECRETARY, then=Value(0)), default=Value(1)), "-start")
-                .first())
+    position = (
+        Position.objects.filter(organisation=organisation, kind__in=SIGNER_KINDS, start__lte=on)
+        .filter(Q(end__isnull=True) | Q(end__gte=on))
+        .select_related("member")
+        .order_by(Case(When(kind=Position.Kind.SECRETARY, then=Value(0)), default=Value(1)), "-start")
+        .first()
+    )
     if position is None:
         return SIGNER_TITLES[Position.Kind.SECRETARY], None
     return SIGNER_TITLES[position.kind], position.member
@@ -422,9 +447,11 @@ def members_ever_in_cell(*, cell: Organisation) -> QuerySet[Member]:
 
 def members_in_cell_during(*, cell: Organisation, start: date, end: date) -> QuerySet[Member]:
     """Members who belonged to ``cell`` on at least one day between ``start`` and ``end``."""
-    ids = CellMembership.objects.filter(organisation=cell, start__lte=end).filter(
-        Q(end__isnull=True) | Q(end__gte=start)
-    ).values("member_id")
+    ids = (
+        CellMembership.objects.filter(organisation=cell, start__lte=end)
+        .filter(Q(end__isnull=True) | Q(end__gte=start))
+        .values("member_id")
+    )
     return Member.objects.filter(pk__in=ids).order_by("full_name", "pk")
 
 
@@ -461,9 +488,7 @@ def dues_members_without_line(*, cell: Organisation, month: date) -> QuerySet[Me
     """Members of the cell in ``month`` who have no line in its book yet."""
     from lib.dates import month_end
 
-    return members_in_cell_during(cell=cell, start=month, end=month_end(month)).exclude(
-        dues_payments__month=month
-    )
+    return members_in_cell_during(cell=cell, start=month, end=month_end(month)).exclude(dues_payments__month=month)
 
 
 # Điều lệ Đảng Art. 8.2: a member who does not pay dues for three months of a year without a valid
@@ -472,8 +497,9 @@ def dues_members_without_line(*, cell: Organisation, month: date) -> QuerySet[Me
 UNPAID_DUES_MONTHS = 3
 
 
-def members_with_unpaid_months(*, organisations: QuerySet[Organisation], year: int,
-                               threshold: int = UNPAID_DUES_MONTHS) -> QuerySet:
+def members_with_unpaid_months(
+    *, organisations: QuerySet[Organisation], year: int, threshold: int = UNPAID_DUES_MONTHS
+) -> QuerySet:
     """Members with ``threshold`` or more months of ``year`` not paid in full (the xóa tên alert).
 
     A month counts when its line in a book of ``organisations`` shows less paid than due. The query
@@ -493,15 +519,18 @@ def members_with_unpaid_months(*, organisations: QuerySet[Organisation], year: i
         Member.objects.filter(pk__in=alerted)
         .annotate(
             unpaid_months=Count("dues_payments", filter=unpaid),
-            unpaid_amount=Coalesce(Sum(F("dues_payments__amount_due") - F("dues_payments__amount_paid"), filter=unpaid), 0),
+            unpaid_amount=Coalesce(
+                Sum(F("dues_payments__amount_due") - F("dues_payments__amount_paid"), filter=unpaid), 0
+            ),
         )
         .select_related("organisation")
         .order_by("-unpaid_months", "full_name", "pk")
     )
 
 
-def count_members_with_unpaid_months(*, organisations: QuerySet[Organisation], year: int,
-                                     threshold: int = UNPAID_DUES_MONTHS) -> int:
+def count_members_with_unpaid_months(
+    *, organisations: QuerySet[Organisation], year: int, threshold: int = UNPAID_DUES_MONTHS
+) -> int:
     """How many members ``members_with_unpaid_months`` lists, without joining them back (the warning's count)."""
     return _unpaid_alerted(organisations=organisations, year=year, threshold=threshold).count()
 
@@ -589,17 +618,26 @@ def dues_book_months(*, cell: Organisation, start: date, end: date) -> list[Book
     from .models import CellFundEntry, DuesPayment, DuesRemittance
 
     collected = dict(
-        DuesPayment.objects.filter(organisation=cell, month__lte=end).order_by().values("month")
-        .annotate(total=Sum("amount_paid")).values_list("month", "total")
+        DuesPayment.objects.filter(organisation=cell, month__lte=end)
+        .order_by()
+        .values("month")
+        .annotate(total=Sum("amount_paid"))
+        .values_list("month", "total")
     )
     remitted = dict(
-        DuesRemittance.objects.filter(organisation=cell, month__lte=end).order_by().values("month")
-        .annotate(total=Sum("amount")).values_list("month", "total")
+        DuesRemittance.objects.filter(organisation=cell, month__lte=end)
+        .order_by()
+        .values("month")
+        .annotate(total=Sum("amount"))
+        .values_list("month", "total")
     )
     funds: dict[tuple[date, str], int] = {}
     for month, kind, total in (
-        CellFundEntry.objects.filter(organisation=cell, entry_date__lte=month_end(end)).order_by()
-        .annotate(month=TruncMonth("entry_date")).values("month", "kind").annotate(total=Sum("amount"))
+        CellFundEntry.objects.filter(organisation=cell, entry_date__lte=month_end(end))
+        .order_by()
+        .annotate(month=TruncMonth("entry_date"))
+        .values("month", "kind")
+        .annotate(total=Sum("amount"))
         .values_list("month", "kind", "total")
     ):
         funds[(month, kind)] = total
@@ -609,11 +647,15 @@ def dues_book_months(*, cell: Organisation, start: date, end: date) -> list[Book
     while month <= end:
         brought_forward = funds.get((month, Kind.BROUGHT_FORWARD), 0)
         row = BookMonth(
-            month=month, opening=balance + brought_forward, brought_forward=brought_forward,
+            month=month,
+            opening=balance + brought_forward,
+            brought_forward=brought_forward,
             collected=collected.get(month, 0) or 0,
             share=dues_share(collected=collected.get(month, 0) or 0, cell_kind=cell.kind, month=month),
             remitted=remitted.get(month, 0) or 0,
-            funds_in=funds.get((month, Kind.RECEIPT), 0), spent=funds.get((month, Kind.EXPENSE), 0), closing=0,
+            funds_in=funds.get((month, Kind.RECEIPT), 0),
+            spent=funds.get((month, Kind.EXPENSE), 0),
+            closing=0,
         )
         balance = row.opening + row.collected - row.remitted + row.funds_in - row.spent
         if month >= start:
@@ -635,8 +677,9 @@ def fund_entries(*, cell: Organisation, month: date) -> QuerySet:
 
     from .models import CellFundEntry
 
-    return CellFundEntry.objects.filter(organisation=cell, entry_date__gte=month,
-                                        entry_date__lte=month_end(month)).order_by("entry_date", "pk")
+    return CellFundEntry.objects.filter(
+        organisation=cell, entry_date__gte=month, entry_date__lte=month_end(month)
+    ).order_by("entry_date", "pk")
 
 
 @dataclass(frozen=True)
@@ -693,8 +736,9 @@ def cells_remittance_status(*, organisation: Organisation, month: date) -> list[
     from .models import DuesPayment, DuesRemittance
 
     lines = DuesPayment.objects.filter(organisation=OuterRef("pk"), month=month).order_by().values("organisation")
-    remittances = DuesRemittance.objects.filter(organisation=OuterRef("pk"), month=month).order_by().values(
-        "organisation")
+    remittances = (
+        DuesRemittance.objects.filter(organisation=OuterRef("pk"), month=month).order_by().values("organisation")
+    )
     cells = (
         Organisation.objects.filter(path__startswith=organisation.path, kind__in=Organisation.CELL_KINDS)
         .filter(Q(active_from__isnull=True) | Q(active_from__lte=month_end(month)))
@@ -708,16 +752,24 @@ def cells_remittance_status(*, organisation: Organisation, month: date) -> list[
         .order_by("path")
     )
     return [
-        CellRemittance(cell=cell, lines=cell.line_count, collected=cell.collected, remitted=cell.remitted,
-                       share=dues_share(collected=cell.collected, cell_kind=cell.kind, month=month))
+        CellRemittance(
+            cell=cell,
+            lines=cell.line_count,
+            collected=cell.collected,
+            remitted=cell.remitted,
+            share=dues_share(collected=cell.collected, cell_kind=cell.kind, month=month),
+        )
         for cell in cells
     ]
+
 
 # required documents
 
 
 def current_term(*, organisation: Organisation, on: date):
-    return organisation.terms.filter(start__lte=on).filter(Q(end__isnull=True) | Q(end__gte=on)).order_by("-start").first()
+    return (
+        organisation.terms.filter(start__lte=on).filter(Q(end__isnull=True) | Q(end__gte=on)).order_by("-start").first()
+    )
 
 
 def _document_for(*, period_field: str, year: int, on: date):
@@ -739,16 +791,21 @@ def required_documents_of_cell(*, cell: Organisation, year: int, on: date) -> Qu
         )
         return Subquery(docs.values(field)[:1])
 
-    return RequiredDocumentType.objects.filter(active=True).annotate(
-        document_id=Case(
-            When(period="year", then=pick("pk", "year")), default=pick("pk", "term"), output_field=IntegerField()
-        ),
-        adopted_on=Case(When(period="year", then=pick("adopted_on", "year")), default=pick("adopted_on", "term")),
-        original_name=Case(
-            When(period="year", then=pick("original_name", "year")), default=pick("original_name", "term"),
-            output_field=CharField(),
-        ),
-    ).order_by("period", "order", "pk")
+    return (
+        RequiredDocumentType.objects.filter(active=True)
+        .annotate(
+            document_id=Case(
+                When(period="year", then=pick("pk", "year")), default=pick("pk", "term"), output_field=IntegerField()
+            ),
+            adopted_on=Case(When(period="year", then=pick("adopted_on", "year")), default=pick("adopted_on", "term")),
+            original_name=Case(
+                When(period="year", then=pick("original_name", "year")),
+                default=pick("original_name", "term"),
+                output_field=CharField(),
+            ),
+        )
+        .order_by("period", "order", "pk")
+    )
 
 
 def documents_table(*, organisation: Organisation, year: int, on: date) -> tuple[list, QuerySet, dict]:
@@ -853,6 +910,8 @@ def user_sessions_of(user) -> QuerySet:
     """The user's sessions still open (their database session exists and has not expired), most recent first."""
     open_keys = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
     return UserSession.objects.filter(user=user, session_key__in=open_keys).order_by("-last_seen_at", "-pk")
+
+
 # --- personal data: the corrections members ask for ----------------------------------------
 
 
@@ -865,9 +924,13 @@ def corrections_to_decide(user) -> QuerySet:
     managed = Member.objects.all()
     if not (sees_whole_khoi(user) and Role.KHOI_ADMIN in roles_of(user)):
         managed = managed.filter(_subtree_q(_root_paths(user, MANAGE_MEMBERS), "organisation__path"))
-    return (PersonalDataCorrection.objects.filter(status=PersonalDataCorrection.Status.PENDING,
-                                                  member__in=managed.values("pk"))
-            .select_related("member", "member__organisation").order_by("created_at", "pk"))
+    return (
+        PersonalDataCorrection.objects.filter(
+            status=PersonalDataCorrection.Status.PENDING, member__in=managed.values("pk")
+        )
+        .select_related("member", "member__organisation")
+        .order_by("created_at", "pk")
+    )
 
 
 def get_correction_for_user_or_404(user, pk, *, write: bool = False):
@@ -876,7 +939,8 @@ def get_correction_for_user_or_404(user, pk, *, write: bool = False):
 
     try:
         correction = PersonalDataCorrection.objects.select_related("member", "member__organisation").get(
-            pk=pk, member__in=members_visible_to(user).values("pk"))
+            pk=pk, member__in=members_visible_to(user).values("pk")
+        )
     except (PersonalDataCorrection.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if write and not can_manage_member(user, correction.member):

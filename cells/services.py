@@ -111,8 +111,13 @@ def organisation_check_placement(*, parent: Organisation | None, kind: str) -> N
 
 def organisation_check_move(*, organisation: Organisation, new_parent: Organisation | None) -> None:
     if new_parent is None or new_parent.path.startswith(organisation.path):
-        raise ValidationError({"parent": _("Không thể chuyển một tổ chức vào chính cây con của nó.")
-                               if new_parent is not None else _("Chỉ Đảng bộ Khối được đứng đầu cây tổ chức.")})
+        raise ValidationError(
+            {
+                "parent": _("Không thể chuyển một tổ chức vào chính cây con của nó.")
+                if new_parent is not None
+                else _("Chỉ Đảng bộ Khối được đứng đầu cây tổ chức.")
+            }
+        )
     organisation_check_placement(parent=new_parent, kind=organisation.kind)
 
 
@@ -120,11 +125,18 @@ def organisation_check_move(*, organisation: Organisation, new_parent: Organisat
 def organisation_create(*, parent: Organisation | None, kind: str, name: str, by=None, **fields) -> Organisation:
     organisation_check_placement(parent=parent, kind=kind)
     path = _next_child_path(parent)
-    organisation = Organisation(parent=parent, kind=kind, name=name, path=path, depth=len(path) // PATH_STEP_WIDTH, **fields)
+    organisation = Organisation(
+        parent=parent, kind=kind, name=name, path=path, depth=len(path) // PATH_STEP_WIDTH, **fields
+    )
     organisation.full_clean()
     organisation.save()
-    audit_log(actor=by, action="cells.organisation.create", instance=organisation, organisation=organisation,
-              after=snapshot(organisation))
+    audit_log(
+        actor=by,
+        action="cells.organisation.create",
+        instance=organisation,
+        organisation=organisation,
+        after=snapshot(organisation),
+    )
     return organisation
 
 
@@ -138,7 +150,7 @@ def organisation_move(*, organisation: Organisation, new_parent: Organisation, b
     depth_delta = (len(new_path) - len(old_path)) // PATH_STEP_WIDTH
     subtree = list(Organisation.objects.select_for_update().filter(path__startswith=old_path).order_by("path"))
     for node in subtree:
-        node.path = new_path + node.path[len(old_path):]
+        node.path = new_path + node.path[len(old_path) :]
         node.depth += depth_delta
     # Two passes keep the unique path constraint satisfied while the subtree moves.
     for node in subtree:
@@ -147,8 +159,14 @@ def organisation_move(*, organisation: Organisation, new_parent: Organisation, b
         Organisation.objects.filter(pk=node.pk).update(path=node.path, depth=node.depth)
     Organisation.objects.filter(pk=organisation.pk).update(parent=new_parent)
     organisation.refresh_from_db()
-    audit_log(actor=by, action="cells.organisation.move", instance=organisation, organisation=organisation,
-              before=before, after=snapshot(organisation))
+    audit_log(
+        actor=by,
+        action="cells.organisation.move",
+        instance=organisation,
+        organisation=organisation,
+        before=before,
+        after=snapshot(organisation),
+    )
     return organisation
 
 
@@ -167,8 +185,14 @@ def organisation_update(*, organisation: Organisation, by=None, **fields) -> Org
         setattr(organisation, key, value)
     organisation.full_clean()
     organisation.save()
-    audit_log(actor=by, action="cells.organisation.update", instance=organisation, organisation=organisation,
-              before=before, after=snapshot(organisation))
+    audit_log(
+        actor=by,
+        action="cells.organisation.update",
+        instance=organisation,
+        organisation=organisation,
+        before=before,
+        after=snapshot(organisation),
+    )
     return organisation
 
 
@@ -185,7 +209,11 @@ def _check_member_dates(member: Member):
     today = timezone.localdate()
     if member.date_of_birth and member.date_of_birth > today:
         errors["date_of_birth"] = _("Ngày sinh không thể ở tương lai.")
-    if member.admission_decision_date and member.date_of_birth and member.admission_decision_date < member.date_of_birth:
+    if (
+        member.admission_decision_date
+        and member.date_of_birth
+        and member.admission_decision_date < member.date_of_birth
+    ):
         errors["admission_decision_date"] = _("Ngày kết nạp phải sau ngày sinh.")
     if (
         member.admission_ceremony_date
@@ -193,7 +221,11 @@ def _check_member_dates(member: Member):
         and member.admission_ceremony_date < member.admission_decision_date
     ):
         errors["admission_ceremony_date"] = _("Ngày lễ kết nạp không thể trước ngày quyết định kết nạp.")
-    if member.full_membership_date and member.admission_ceremony_date and member.full_membership_date < member.admission_ceremony_date:
+    if (
+        member.full_membership_date
+        and member.admission_ceremony_date
+        and member.full_membership_date < member.admission_ceremony_date
+    ):
         errors["full_membership_date"] = _("Ngày công nhận chính thức phải sau ngày lễ kết nạp.")
     if member.status == Member.Status.PROBATIONARY and member.full_membership_date:
         errors["full_membership_date"] = _("Đảng viên dự bị chưa có ngày công nhận chính thức.")
@@ -208,9 +240,23 @@ def member_check(member: Member) -> None:
 
 
 MEMBER_FIELDS = (
-    "full_name", "date_of_birth", "sex", "citizen_id", "phone", "email", "party_card_number",
-    "admission_decision_date", "admission_ceremony_date", "full_membership_date", "status",
-    "workplace", "job_title", "dues_category", "dues_base", "hometown", "notes",
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "citizen_id",
+    "phone",
+    "email",
+    "party_card_number",
+    "admission_decision_date",
+    "admission_ceremony_date",
+    "full_membership_date",
+    "status",
+    "workplace",
+    "job_title",
+    "dues_category",
+    "dues_base",
+    "hometown",
+    "notes",
 )
 
 
@@ -224,9 +270,11 @@ def _check_identifiers_free(member: Member, *, by) -> None:
     errors = {}
     for key, visible in identifiers_taken(user=user, values=values, exclude_pk=member.pk).items():
         label = member._meta.get_field(key).verbose_name  # type: ignore[union-attr]  # a concrete field
-        errors[key] = (_("%(field)s này đã có ở một đảng viên khác.") if visible else
-                       _("Không dùng được %(field)s này. Hãy kiểm tra lại; nếu số đúng, đề nghị cấp ủy cấp trên "
-                         "kiểm tra.")) % {"field": label}
+        errors[key] = (
+            _("%(field)s này đã có ở một đảng viên khác.")
+            if visible
+            else _("Không dùng được %(field)s này. Hãy kiểm tra lại; nếu số đúng, đề nghị cấp ủy cấp trên kiểm tra.")
+        ) % {"field": label}
     if errors:
         raise ValidationError(errors)
 
@@ -254,7 +302,9 @@ def member_create(*, organisation: Organisation, joined_on: datetime.date | None
     CellMembership.objects.create(
         member=member, organisation=organisation, start=joined_on or timezone.localdate(), reason_in=_("Tiếp nhận")
     )
-    audit_log(actor=by, action="cells.member.create", instance=member, organisation=organisation, after=snapshot(member))
+    audit_log(
+        actor=by, action="cells.member.create", instance=member, organisation=organisation, after=snapshot(member)
+    )
     return member
 
 
@@ -271,8 +321,14 @@ def member_update(*, member: Member, by=None, **fields) -> Member:
     member.full_clean()
     _check_member_dates(member)
     member.save()
-    audit_log(actor=by, action="cells.member.update", instance=member, organisation=member.organisation,
-              before=before, after=snapshot(member))
+    audit_log(
+        actor=by,
+        action="cells.member.update",
+        instance=member,
+        organisation=member.organisation,
+        before=before,
+        after=snapshot(member),
+    )
     return member
 
 
@@ -296,21 +352,30 @@ def member_link_user(*, member: Member, user, by=None) -> Member:
     previous = member.user
     member.user = user
     member.save(update_fields=["user", "updated_at"])
-    audit_log(actor=by, action="cells.member.link_user", instance=member, organisation=member.organisation,
-              before=before, after=snapshot(member))
+    audit_log(
+        actor=by,
+        action="cells.member.link_user",
+        instance=member,
+        organisation=member.organisation,
+        before=before,
+        after=snapshot(member),
+    )
     cell = member.organisation
     if cell is not None and previous is not None:
-        roles_end_over(user=previous, organisation=cell, on=timezone.localdate() - datetime.timedelta(days=1),
-                       keep=_STAFF_ROLES, by=by)
+        roles_end_over(
+            user=previous,
+            organisation=cell,
+            on=timezone.localdate() - datetime.timedelta(days=1),
+            keep=_STAFF_ROLES,
+            by=by,
+        )
     if cell is not None and user is not None and member.state == Member.State.ACTIVE:
         _grant_member_role(user=user, cell=cell, start=timezone.localdate(), by=by)
     return member
 
 
 @transaction.atomic
-def member_transfer(
-    *, member: Member, to: Organisation | None, on: datetime.date, reason: str = "", by=None
-) -> Member:
+def member_transfer(*, member: Member, to: Organisation | None, on: datetime.date, reason: str = "", by=None) -> Member:
     """Close the member's current membership and open one in ``to`` (None: transferred out of the Khối).
 
     What the old cell gave ends with it: open positions end on ``on``, the member's roles over the
@@ -324,8 +389,12 @@ def member_transfer(
         raise ValidationError({"to": _("Đảng viên đang sinh hoạt ở chi bộ này.")})
     current = member.memberships.select_related("organisation").filter(end__isnull=True).first()
     if current and on < current.start:
-        raise ValidationError({"on": _("Ngày chuyển không thể trước ngày bắt đầu sinh hoạt ở chi bộ hiện tại (%(date)s).")
-                               % {"date": current.start.strftime("%d/%m/%Y")}})
+        raise ValidationError(
+            {
+                "on": _("Ngày chuyển không thể trước ngày bắt đầu sinh hoạt ở chi bộ hiện tại (%(date)s).")
+                % {"date": current.start.strftime("%d/%m/%Y")}
+            }
+        )
     before = snapshot(member)
     old_cell = current.organisation if current else member.organisation
     if current:
@@ -341,8 +410,14 @@ def member_transfer(
         member.organisation = None
         member.state = Member.State.TRANSFERRED_OUT
     member.save(update_fields=["organisation", "state", "updated_at"])
-    audit_log(actor=by, action="cells.member.transfer", instance=member, organisation=to or old_cell,
-              before=before, after=snapshot(member))
+    audit_log(
+        actor=by,
+        action="cells.member.transfer",
+        instance=member,
+        organisation=to or old_cell,
+        before=before,
+        after=snapshot(member),
+    )
     if old_cell is not None:
         _leave(member=member, cell=old_cell, on=on, by=by)
     if to is not None and member.user_id:
@@ -350,8 +425,9 @@ def member_transfer(
     return member
 
 
-def _leave(*, member: Member, cell: Organisation, on: datetime.date, end: datetime.date | None = None,
-           keep_roles=(), by=None) -> None:
+def _leave(
+    *, member: Member, cell: Organisation, on: datetime.date, end: datetime.date | None = None, keep_roles=(), by=None
+) -> None:
     """What belonging to ``cell`` gave ends from ``on``: the roles over it, its meeting lists."""
     if member.user_id:
         roles_end_over(user=member.user, organisation=cell, on=on - datetime.timedelta(days=1), keep=keep_roles, by=by)
@@ -360,7 +436,8 @@ def _leave(*, member: Member, cell: Organisation, on: datetime.date, end: dateti
 
 def _grant_member_role(*, user, cell: Organisation, start: datetime.date, by=None) -> None:
     in_force = RoleAssignment.objects.filter(user=user, organisation=cell, role=Role.MEMBER).filter(
-        Q(end__isnull=True) | Q(end__gte=start))
+        Q(end__isnull=True) | Q(end__gte=start)
+    )
     if not in_force.exists():
         role_assign(user=user, organisation=cell, role=Role.MEMBER, start=start, by=by)
 
@@ -381,12 +458,17 @@ def member_remove(*, member: Member, state: str, on: datetime.date, reason: str 
     if state not in REMOVAL_STATES:
         raise ValidationError({"state": _("Chọn lý do ra khỏi Đảng.")})
     if member.state != Member.State.ACTIVE:
-        raise ValidationError({"state": _("Đảng viên không còn sinh hoạt (%(state)s).")
-                               % {"state": member.get_state_display()}})
+        raise ValidationError(
+            {"state": _("Đảng viên không còn sinh hoạt (%(state)s).") % {"state": member.get_state_display()}}
+        )
     current = member.memberships.select_related("organisation").filter(end__isnull=True).first()
     if current and on < current.start:
-        raise ValidationError({"on": _("Ngày này trước ngày bắt đầu sinh hoạt ở chi bộ hiện tại (%(date)s).")
-                               % {"date": current.start.strftime("%d/%m/%Y")}})
+        raise ValidationError(
+            {
+                "on": _("Ngày này trước ngày bắt đầu sinh hoạt ở chi bộ hiện tại (%(date)s).")
+                % {"date": current.start.strftime("%d/%m/%Y")}
+            }
+        )
     if on > timezone.localdate():
         raise ValidationError({"on": _("Ngày không thể ở tương lai.")})
     before = snapshot(member)
@@ -397,8 +479,14 @@ def member_remove(*, member: Member, state: str, on: datetime.date, reason: str 
     member.positions.filter(end__isnull=True).update(end=on)
     member.state = state
     member.save(update_fields=["state", "updated_at"])
-    audit_log(actor=by, action="cells.member.remove", instance=member, organisation=member.organisation,
-              before=before, after={**snapshot(member), "reason": reason})
+    audit_log(
+        actor=by,
+        action="cells.member.remove",
+        instance=member,
+        organisation=member.organisation,
+        before=before,
+        after={**snapshot(member), "reason": reason},
+    )
     if member.user_id:
         for assignment in RoleAssignment.objects.filter(user=member.user).filter(Q(end__isnull=True) | Q(end__gte=on)):
             role_end(assignment=assignment, on=on - datetime.timedelta(days=1), by=by)
@@ -415,7 +503,13 @@ def _overlapping(queryset, start, end):
 
 @transaction.atomic
 def member_exempt(
-    *, member: Member, reason: str, start: datetime.date, end: datetime.date | None = None, resolution_ref: str = "", by=None
+    *,
+    member: Member,
+    reason: str,
+    start: datetime.date,
+    end: datetime.date | None = None,
+    resolution_ref: str = "",
+    by=None,
 ) -> Exemption:
     """Exempt a member from party work and meetings (miễn công tác và sinh hoạt đảng)."""
     member = Member.objects.select_for_update().get(pk=member.pk)
@@ -426,16 +520,27 @@ def member_exempt(
     exemption = Exemption(member=member, reason=reason, start=start, end=end, resolution_ref=resolution_ref)
     exemption.full_clean()
     exemption.save()
-    audit_log(actor=by, action="cells.exemption.create", instance=exemption, organisation=member.organisation,
-              after=snapshot(exemption))
+    audit_log(
+        actor=by,
+        action="cells.exemption.create",
+        instance=exemption,
+        organisation=member.organisation,
+        after=snapshot(exemption),
+    )
     member_exemption_changed.send(sender=Member, member=member, since=start, by=by)
     return exemption
 
 
 @transaction.atomic
 def member_attach(
-    *, member: Member, place: str, start: datetime.date, end: datetime.date | None = None, reason: str = "",
-    letter_ref: str = "", by=None,
+    *,
+    member: Member,
+    place: str,
+    start: datetime.date,
+    end: datetime.date | None = None,
+    reason: str = "",
+    letter_ref: str = "",
+    by=None,
 ) -> TemporaryAttachment:
     """Record that a member is attached for a time to a party organisation elsewhere (sinh hoạt tạm thời)."""
     member = Member.objects.select_for_update().get(pk=member.pk)
@@ -443,12 +548,18 @@ def member_attach(
         raise ValidationError({"end": _("Ngày kết thúc phải sau ngày bắt đầu.")})
     if _overlapping(member.attachments.all(), start, end).exists():
         raise ValidationError({"start": _("Đảng viên đã sinh hoạt tạm thời nơi khác trong khoảng thời gian này.")})
-    attachment = TemporaryAttachment(member=member, place=place, start=start, end=end, reason=reason,
-                                     letter_ref=letter_ref)
+    attachment = TemporaryAttachment(
+        member=member, place=place, start=start, end=end, reason=reason, letter_ref=letter_ref
+    )
     attachment.full_clean()
     attachment.save()
-    audit_log(actor=by, action="cells.attachment.create", instance=attachment, organisation=member.organisation,
-              after=snapshot(attachment))
+    audit_log(
+        actor=by,
+        action="cells.attachment.create",
+        instance=attachment,
+        organisation=member.organisation,
+        after=snapshot(attachment),
+    )
     # Who is expected at the meetings not held yet changes as for an exemption.
     member_exemption_changed.send(sender=Member, member=member, since=start, by=by)
     return attachment
@@ -462,8 +573,14 @@ def attachment_end(*, attachment: TemporaryAttachment, on: datetime.date, by=Non
     before = snapshot(attachment)
     attachment.end = on
     attachment.save(update_fields=["end"])
-    audit_log(actor=by, action="cells.attachment.end", instance=attachment,
-              organisation=attachment.member.organisation, before=before, after=snapshot(attachment))
+    audit_log(
+        actor=by,
+        action="cells.attachment.end",
+        instance=attachment,
+        organisation=attachment.member.organisation,
+        before=before,
+        after=snapshot(attachment),
+    )
     member_exemption_changed.send(sender=Member, member=attachment.member, since=on, by=by)
     return attachment
 
@@ -476,8 +593,14 @@ def exemption_end(*, exemption: Exemption, on: datetime.date, by=None) -> Exempt
     before = snapshot(exemption)
     exemption.end = on
     exemption.save(update_fields=["end"])
-    audit_log(actor=by, action="cells.exemption.end", instance=exemption, organisation=exemption.member.organisation,
-              before=before, after=snapshot(exemption))
+    audit_log(
+        actor=by,
+        action="cells.exemption.end",
+        instance=exemption,
+        organisation=exemption.member.organisation,
+        before=before,
+        after=snapshot(exemption),
+    )
     # The end of an exemption gives nothing back to end: the member simply has duties again. The lists
     # of meetings not held yet, which marked them exempt, now expect them after ``on``.
     member_exemption_changed.send(sender=Member, member=exemption.member, since=on, by=by)
@@ -486,7 +609,13 @@ def exemption_end(*, exemption: Exemption, on: datetime.date, by=None) -> Exempt
 
 @transaction.atomic
 def member_suspend(
-    *, member: Member, reason: str, start: datetime.date, end: datetime.date | None = None, decision_ref: str = "", by=None
+    *,
+    member: Member,
+    reason: str,
+    start: datetime.date,
+    end: datetime.date | None = None,
+    decision_ref: str = "",
+    by=None,
 ) -> Suspension:
     member = Member.objects.select_for_update(of=("self",)).select_related("user", "organisation").get(pk=member.pk)
     if end and end < start:
@@ -496,8 +625,13 @@ def member_suspend(
     suspension = Suspension(member=member, reason=reason, start=start, end=end, decision_ref=decision_ref)
     suspension.full_clean()
     suspension.save()
-    audit_log(actor=by, action="cells.suspension.create", instance=suspension, organisation=member.organisation,
-              after=snapshot(suspension))
+    audit_log(
+        actor=by,
+        action="cells.suspension.create",
+        instance=suspension,
+        organisation=member.organisation,
+        after=snapshot(suspension),
+    )
     # A suspended member takes no part in party work while it lasts: the duties their roles give over
     # the cell (secretary, clerk…) end the day before; they stay a member of the cell (with the member
     # role, granted if they had none) but come off its meetings not held yet within the suspension.
@@ -515,7 +649,9 @@ def position_check(*, member: Member, organisation: Organisation, kind: str) -> 
 
 
 @transaction.atomic
-def position_assign(*, member: Member, organisation: Organisation, kind: str, start: datetime.date, by=None) -> Position:
+def position_assign(
+    *, member: Member, organisation: Organisation, kind: str, start: datetime.date, by=None
+) -> Position:
     """Give a member a party position; a new secretary replaces the previous one from ``start``."""
     position_check(member=member, organisation=organisation, kind=kind)
     if kind == Position.Kind.SECRETARY:
@@ -524,7 +660,9 @@ def position_assign(*, member: Member, organisation: Organisation, kind: str, st
     position = Position(member=member, organisation=organisation, kind=kind, start=start)
     position.full_clean()
     position.save()
-    audit_log(actor=by, action="cells.position.create", instance=position, organisation=organisation, after=snapshot(position))
+    audit_log(
+        actor=by, action="cells.position.create", instance=position, organisation=organisation, after=snapshot(position)
+    )
     return position
 
 
@@ -535,13 +673,21 @@ def position_end(*, position: Position, on: datetime.date, by=None) -> Position:
     before = snapshot(position)
     position.end = on
     position.save(update_fields=["end"])
-    audit_log(actor=by, action="cells.position.end", instance=position, organisation=position.organisation,
-              before=before, after=snapshot(position))
+    audit_log(
+        actor=by,
+        action="cells.position.end",
+        instance=position,
+        organisation=position.organisation,
+        before=before,
+        after=snapshot(position),
+    )
     return position
 
 
 @transaction.atomic
-def role_assign(*, user, organisation: Organisation, role: str, start: datetime.date | None = None, by=None) -> RoleAssignment:
+def role_assign(
+    *, user, organisation: Organisation, role: str, start: datetime.date | None = None, by=None
+) -> RoleAssignment:
     """Grant ``role`` on ``organisation`` (and so on its subtree) from ``start``, with an audit row.
 
     Refused: a role at a level it does not belong to (a secretary of a đảng ủy cơ sở), a cell role
@@ -551,22 +697,34 @@ def role_assign(*, user, organisation: Organisation, role: str, start: datetime.
     if role not in Role.values:
         raise ValidationError({"role": _("Vai trò không hợp lệ.")})
     if organisation.kind not in ROLE_LEVELS[role]:
-        raise ValidationError({"role": _("Vai trò \"%(role)s\" không áp dụng cho %(kind)s.")
-                               % {"role": Role(role).label, "kind": organisation.get_kind_display().lower()}})
+        raise ValidationError(
+            {
+                "role": _('Vai trò "%(role)s" không áp dụng cho %(kind)s.')
+                % {"role": Role(role).label, "kind": organisation.get_kind_display().lower()}
+            }
+        )
     if role in CELL_MEMBER_ROLES:
         member = Member.objects.filter(user=user).first()
         if member is None or member.organisation_id != organisation.pk or member.state != Member.State.ACTIVE:
-            raise ValidationError({"user": _("Tài khoản này không phải của một đảng viên đang sinh hoạt tại %(cell)s.")
-                                   % {"cell": organisation.name}})
+            raise ValidationError(
+                {
+                    "user": _("Tài khoản này không phải của một đảng viên đang sinh hoạt tại %(cell)s.")
+                    % {"cell": organisation.name}
+                }
+            )
     held = RoleAssignment.objects.filter(user=user, organisation=organisation, role=role).filter(
-        Q(end__isnull=True) | Q(end__gte=start))
+        Q(end__isnull=True) | Q(end__gte=start)
+    )
     if held.exists():
-        raise ValidationError({"role": _("Tài khoản đã có vai trò này tại %(organisation)s.")
-                               % {"organisation": organisation.name}})
+        raise ValidationError(
+            {"role": _("Tài khoản đã có vai trò này tại %(organisation)s.") % {"organisation": organisation.name}}
+        )
     assignment = RoleAssignment(user=user, organisation=organisation, role=role, start=start)
     assignment.full_clean()
     assignment.save()
-    audit_log(actor=by, action="cells.role.assign", instance=assignment, organisation=organisation, after=snapshot(assignment))
+    audit_log(
+        actor=by, action="cells.role.assign", instance=assignment, organisation=organisation, after=snapshot(assignment)
+    )
     return assignment
 
 
@@ -582,21 +740,36 @@ def role_end(*, assignment: RoleAssignment, on: datetime.date, by=None) -> RoleA
     if assignment.end is not None and assignment.end <= on:
         return assignment  # already over by then
     if on < assignment.start:
-        audit_log(actor=by, action="cells.role.cancel", instance=assignment, organisation=assignment.organisation,
-                  before=before)
+        audit_log(
+            actor=by,
+            action="cells.role.cancel",
+            instance=assignment,
+            organisation=assignment.organisation,
+            before=before,
+        )
         assignment.delete()
         return None
     assignment.end = on
     assignment.save(update_fields=["end"])
-    audit_log(actor=by, action="cells.role.end", instance=assignment, organisation=assignment.organisation,
-              before=before, after=snapshot(assignment))
+    audit_log(
+        actor=by,
+        action="cells.role.end",
+        instance=assignment,
+        organisation=assignment.organisation,
+        before=before,
+        after=snapshot(assignment),
+    )
     return assignment
 
 
 def roles_end_over(*, user, organisation: Organisation, on: datetime.date, keep=(), by=None) -> list[RoleAssignment]:
     """End, with ``on`` their last day, the user's roles on ``organisation`` and its subtree (but ``keep``)."""
-    assignments = (RoleAssignment.objects.filter(user=user, organisation__path__startswith=organisation.path)
-                   .filter(Q(end__isnull=True) | Q(end__gt=on)).exclude(role__in=keep).order_by("pk"))
+    assignments = (
+        RoleAssignment.objects.filter(user=user, organisation__path__startswith=organisation.path)
+        .filter(Q(end__isnull=True) | Q(end__gt=on))
+        .exclude(role__in=keep)
+        .order_by("pk")
+    )
     ended = (role_end(assignment=assignment, on=on, by=by) for assignment in assignments)
     return [assignment for assignment in ended if assignment is not None]
 
@@ -605,8 +778,17 @@ def roles_end_over(*, user, organisation: Organisation, on: datetime.date, keep=
 
 
 def notification_send(
-    *, members, kind: str, subject: str, body: str, url: str = "", organisation: Organisation | None = None,
-    body_for=None, optional: bool = False, attachment: tuple[str, str, str] | None = None, attachment_for=None,
+    *,
+    members,
+    kind: str,
+    subject: str,
+    body: str,
+    url: str = "",
+    organisation: Organisation | None = None,
+    body_for=None,
+    optional: bool = False,
+    attachment: tuple[str, str, str] | None = None,
+    attachment_for=None,
 ) -> list[Notification]:
     """One inbox row per member (and one e-mail each, never a shared list), sent after commit.
 
@@ -617,14 +799,20 @@ def notification_send(
     meeting notices never pass it. The inbox row is written either way.
     E-mail delivery failures are recorded on the row, never raised into the caller's request.
     """
+
     def attachment_fields(member) -> dict:
         name, mime_type, text = (attachment_for(member) if attachment_for else attachment) or ("", "", "")
         return {"attachment_name": name, "attachment_type": mime_type, "attachment": text}
 
     rows = [
         Notification(
-            recipient_id=member.user_id, member=member, organisation=organisation, kind=kind, subject=subject,
-            body=body_for(member) if body_for else body, url=url,
+            recipient_id=member.user_id,
+            member=member,
+            organisation=organisation,
+            kind=kind,
+            subject=subject,
+            body=body_for(member) if body_for else body,
+            url=url,
             email=(member.email or "") if not optional or member.optional_reminder_email else "",
             **attachment_fields(member),
         )
@@ -699,8 +887,13 @@ def _email_of(notification: Notification):
 
 def notification_deliver_email(*, notification_id: int) -> bool:
     """Send one notification's e-mail once: the row is claimed with a conditional UPDATE first."""
-    claimed = Notification.objects.filter(pk=notification_id, email_sent_at__isnull=True).exclude(email="").update(
-        email_sent_at=timezone.now(), email_error=EMAIL_SENDING_MARK,
+    claimed = (
+        Notification.objects.filter(pk=notification_id, email_sent_at__isnull=True)
+        .exclude(email="")
+        .update(
+            email_sent_at=timezone.now(),
+            email_error=EMAIL_SENDING_MARK,
+        )
     )
     if not claimed:
         return False
@@ -721,8 +914,14 @@ def member_set_reminder_email(*, member: Member, enabled: bool, by=None) -> Memb
     if member.optional_reminder_email != enabled:
         member.optional_reminder_email = enabled
         member.save(update_fields=["optional_reminder_email", "updated_at"])
-        audit_log(actor=by, action="cells.member.reminder_email", instance=member, organisation=member.organisation,
-                  before={"optional_reminder_email": not enabled}, after={"optional_reminder_email": enabled})
+        audit_log(
+            actor=by,
+            action="cells.member.reminder_email",
+            instance=member,
+            organisation=member.organisation,
+            before={"optional_reminder_email": not enabled},
+            after={"optional_reminder_email": enabled},
+        )
     return member
 
 
@@ -754,11 +953,21 @@ def _new_dues_line(*, member: Member, organisation: Organisation, month: datetim
 
     assessment = assess(member=member, month=month)
     if assessment.rule is None:
-        raise ValidationError({"month": _("Chưa có mức đảng phí áp dụng cho đối tượng này trong tháng %(month)s.")
-                               % {"month": _month_label(month)}})
+        raise ValidationError(
+            {
+                "month": _("Chưa có mức đảng phí áp dụng cho đối tượng này trong tháng %(month)s.")
+                % {"month": _month_label(month)}
+            }
+        )
     return DuesPayment(
-        member=member, month=month, organisation=organisation, base=assessment.base, rate_rule=assessment.rule,
-        adjustment=assessment.adjustment, amount_due=assessment.amount_due, recorded_by=by,
+        member=member,
+        month=month,
+        organisation=organisation,
+        base=assessment.base,
+        rate_rule=assessment.rule,
+        adjustment=assessment.adjustment,
+        amount_due=assessment.amount_due,
+        recorded_by=by,
     )
 
 
@@ -787,8 +996,15 @@ def dues_month_open(*, organisation: Organisation, month: datetime.date, by=None
 
 @transaction.atomic
 def dues_payment_record(
-    *, organisation: Organisation, member: Member, month: datetime.date, amount_paid: int,
-    paid_on: datetime.date | None = None, method: str = "", note: str = "", by=None,
+    *,
+    organisation: Organisation,
+    member: Member,
+    month: datetime.date,
+    amount_paid: int,
+    paid_on: datetime.date | None = None,
+    method: str = "",
+    note: str = "",
+    by=None,
 ) -> DuesPayment:
     """Record what ``member`` paid for ``month`` in the cell's book (creating the line if needed).
 
@@ -806,20 +1022,27 @@ def dues_payment_record(
     if amount_paid is None or amount_paid < 0:
         errors["amount_paid"] = _("Số tiền không được âm.")
     if not was_in_cell(member=member, organisation_id=organisation.pk, month=month):
-        errors["month"] = _("Đảng viên không sinh hoạt ở chi bộ trong tháng %(month)s.") % {"month": _month_label(month)}
+        errors["month"] = _("Đảng viên không sinh hoạt ở chi bộ trong tháng %(month)s.") % {
+            "month": _month_label(month)
+        }
     if errors:
         raise ValidationError(errors)
     line = DuesPayment.objects.select_for_update().filter(member=member, month=month).first()
     if line is not None and line.organisation_id != organisation.pk:
-        raise ValidationError({"month": _("Tháng %(month)s của đảng viên này đã ghi ở %(cell)s.")
-                               % {"month": _month_label(month), "cell": line.organisation.name}})
+        raise ValidationError(
+            {
+                "month": _("Tháng %(month)s của đảng viên này đã ghi ở %(cell)s.")
+                % {"month": _month_label(month), "cell": line.organisation.name}
+            }
+        )
     before = snapshot(line) if line else None
     if line is None:
         line = _new_dues_line(member=member, organisation=organisation, month=month, by=by)
     note = (note or "").strip()
     if amount_paid > line.amount_due and not note:
-        errors["amount_paid"] = _("Số tiền nộp (%(paid)s) lớn hơn mức phải nộp (%(due)s): ghi rõ lý do vào ô ghi chú.") % {
-            "paid": _money(amount_paid), "due": _money(line.amount_due)}
+        errors["amount_paid"] = _(
+            "Số tiền nộp (%(paid)s) lớn hơn mức phải nộp (%(due)s): ghi rõ lý do vào ô ghi chú."
+        ) % {"paid": _money(amount_paid), "due": _money(line.amount_due)}
     if amount_paid > 0 and not paid_on:
         errors["paid_on"] = _("Nhập ngày nộp.")
     if paid_on and paid_on > timezone.localdate():
@@ -835,15 +1058,28 @@ def dues_payment_record(
     line.recorded_by = by if getattr(by, "is_authenticated", False) else None
     line.full_clean()
     line.save()
-    audit_log(actor=by, action="cells.dues.record", instance=line, organisation=organisation,
-              before=before, after=snapshot(line))
+    audit_log(
+        actor=by,
+        action="cells.dues.record",
+        instance=line,
+        organisation=organisation,
+        before=before,
+        after=snapshot(line),
+    )
     return line
 
 
 @transaction.atomic
 def dues_relief_grant(
-    *, member: Member, kind: str, start: datetime.date, end: datetime.date | None = None,
-    reduction_percent: int | None = None, reason: str, decision_ref: str = "", by=None,
+    *,
+    member: Member,
+    kind: str,
+    start: datetime.date,
+    end: datetime.date | None = None,
+    reduction_percent: int | None = None,
+    reason: str,
+    decision_ref: str = "",
+    by=None,
 ) -> DuesRelief:
     """Exempt a member from dues, or reduce them by 30/50/70 % for at most 12 months (QĐ 01-QĐ/TW)."""
     from lib.dates import add_years, month_end, month_start
@@ -862,14 +1098,25 @@ def dues_relief_grant(
         reduction_percent = None
     if errors:
         raise ValidationError(errors)
-    relief = DuesRelief(member=member, kind=kind, start=start, end=end, reduction_percent=reduction_percent,
-                        reason=reason, decision_ref=decision_ref)
+    relief = DuesRelief(
+        member=member,
+        kind=kind,
+        start=start,
+        end=end,
+        reduction_percent=reduction_percent,
+        reason=reason,
+        decision_ref=decision_ref,
+    )
     relief.full_clean()
     relief.save()
-    audit_log(actor=by, action="cells.dues_relief.create", instance=relief, organisation=member.organisation,
-              after=snapshot(relief))
+    audit_log(
+        actor=by,
+        action="cells.dues_relief.create",
+        instance=relief,
+        organisation=member.organisation,
+        after=snapshot(relief),
+    )
     return relief
-
 
 
 # The largest amount a form or a service takes: 1,000 billion đồng, far above any cell's book and far
@@ -900,8 +1147,14 @@ def _lock_cell(organisation: Organisation) -> Organisation:
 
 @transaction.atomic
 def dues_remittance_record(
-    *, organisation: Organisation, month: datetime.date, remitted_on: datetime.date | None, amount: int,
-    receipt_number: str, note: str = "", by=None,
+    *,
+    organisation: Organisation,
+    month: datetime.date,
+    remitted_on: datetime.date | None,
+    amount: int,
+    receipt_number: str,
+    note: str = "",
+    by=None,
 ) -> DuesRemittance:
     """Record a payment of ``month``'s dues up to the committee above, with its receipt number.
 
@@ -924,7 +1177,9 @@ def dues_remittance_record(
     _check_past_date(remitted_on, errors, "remitted_on", required_message=_("Nhập ngày nộp."))
     if remitted_on and "remitted_on" not in errors and remitted_on < month:
         errors["remitted_on"] = _("Ngày nộp phải từ ngày %(day)s, đầu kỳ tháng %(month)s.") % {
-            "day": month.strftime("%d/%m/%Y"), "month": _month_label(month)}
+            "day": month.strftime("%d/%m/%Y"),
+            "month": _month_label(month),
+        }
     if not receipt_number:
         errors["receipt_number"] = _("Nhập số biên lai của cấp trên.")
     elif DuesRemittance.objects.filter(organisation=organisation, receipt_number__iexact=receipt_number).exists():
@@ -933,29 +1188,49 @@ def dues_remittance_record(
         book_month = dues_book_months(cell=organisation, start=month, end=month)[0]
         if book_month.outstanding is not None and amount > book_month.outstanding:
             if book_month.to_remit == 0:
-                errors["amount"] = _("Tháng %(month)s chưa thu được đảng phí nên chưa có khoản phải nộp cấp trên: "
-                                     "ghi thu đảng phí của đảng viên trước.") % {"month": _month_label(month)}
+                errors["amount"] = _(
+                    "Tháng %(month)s chưa thu được đảng phí nên chưa có khoản phải nộp cấp trên: "
+                    "ghi thu đảng phí của đảng viên trước."
+                ) % {"month": _month_label(month)}
             else:
                 errors["amount"] = _("Số tiền vượt số còn phải nộp cấp trên của tháng %(month)s (%(outstanding)s).") % {
-                    "month": _month_label(month), "outstanding": _money(book_month.outstanding)}
+                    "month": _month_label(month),
+                    "outstanding": _money(book_month.outstanding),
+                }
     if errors:
         raise ValidationError(errors)
     assert remitted_on is not None  # required: _check_past_date refused an empty one
     remittance = DuesRemittance(
-        organisation=organisation, month=month, remitted_on=remitted_on, amount=amount, receipt_number=receipt_number,
-        note=note, recorded_by=by if getattr(by, "is_authenticated", False) else None,
+        organisation=organisation,
+        month=month,
+        remitted_on=remitted_on,
+        amount=amount,
+        receipt_number=receipt_number,
+        note=note,
+        recorded_by=by if getattr(by, "is_authenticated", False) else None,
     )
     remittance.full_clean(validate_constraints=False)
     remittance.save()
-    audit_log(actor=by, action="cells.dues_remittance.create", instance=remittance, organisation=organisation,
-              after=snapshot(remittance, exclude=("created_at",)))
+    audit_log(
+        actor=by,
+        action="cells.dues_remittance.create",
+        instance=remittance,
+        organisation=organisation,
+        after=snapshot(remittance, exclude=("created_at",)),
+    )
     return remittance
 
 
 @transaction.atomic
 def cell_fund_entry_record(
-    *, organisation: Organisation, kind: str, entry_date: datetime.date | None, amount: int, purpose: str,
-    voucher_number: str = "", by=None,
+    *,
+    organisation: Organisation,
+    kind: str,
+    entry_date: datetime.date | None,
+    amount: int,
+    purpose: str,
+    voucher_number: str = "",
+    by=None,
 ) -> CellFundEntry:
     """Record money the cell received for its activities, spent, or carried over from its paper book.
 
@@ -979,20 +1254,35 @@ def cell_fund_entry_record(
             errors["kind"] = _("Sổ của chi bộ đã có số dư chuyển sang; mỗi sổ chỉ ghi một lần.")
     elif not voucher_number:
         errors["voucher_number"] = _("Nhập số chứng từ (phiếu thu, phiếu chi).")
-    if voucher_number and "kind" not in errors and CellFundEntry.objects.filter(
-            organisation=organisation, kind=kind, voucher_number__iexact=voucher_number).exists():
+    if (
+        voucher_number
+        and "kind" not in errors
+        and CellFundEntry.objects.filter(
+            organisation=organisation, kind=kind, voucher_number__iexact=voucher_number
+        ).exists()
+    ):
         errors["voucher_number"] = _("Số chứng từ %(number)s đã ghi trong sổ của chi bộ.") % {"number": voucher_number}
     if errors:
         raise ValidationError(errors)
     assert entry_date is not None  # required: _check_past_date refused an empty one
     entry = CellFundEntry(
-        organisation=organisation, kind=kind, entry_date=entry_date, amount=amount, purpose=purpose,
-        voucher_number=voucher_number, recorded_by=by if getattr(by, "is_authenticated", False) else None,
+        organisation=organisation,
+        kind=kind,
+        entry_date=entry_date,
+        amount=amount,
+        purpose=purpose,
+        voucher_number=voucher_number,
+        recorded_by=by if getattr(by, "is_authenticated", False) else None,
     )
     entry.full_clean(validate_constraints=False)
     entry.save()
-    audit_log(actor=by, action="cells.fund_entry.create", instance=entry, organisation=organisation,
-              after=snapshot(entry, exclude=("created_at",)))
+    audit_log(
+        actor=by,
+        action="cells.fund_entry.create",
+        instance=entry,
+        organisation=organisation,
+        after=snapshot(entry, exclude=("created_at",)),
+    )
     return entry
 
 
@@ -1022,8 +1312,12 @@ def _check_document_file(file) -> str:
     if kind is None or kind.mime not in DOCUMENT_KINDS:
         raise ValidationError({"file": _("Chỉ nhận tệp PDF, Word (.docx) hoặc ảnh (JPG, PNG).")})
     if not name.endswith(DOCUMENT_KINDS[kind.mime]):
-        raise ValidationError({"file": _("Nội dung tệp không đúng với tên tệp (%(name)s): tệp thực chất là %(kind)s.")
-                               % {"name": file.name, "kind": kind.extension.upper()}})
+        raise ValidationError(
+            {
+                "file": _("Nội dung tệp không đúng với tên tệp (%(name)s): tệp thực chất là %(kind)s.")
+                % {"name": file.name, "kind": kind.extension.upper()}
+            }
+        )
     return kind.mime
 
 
@@ -1036,8 +1330,14 @@ def _document_snapshot(document: CellDocument) -> dict:
 
 @transaction.atomic
 def cell_document_upload(
-    *, organisation: Organisation, document_type: RequiredDocumentType, file, adopted_on: datetime.date,
-    year: int | None = None, term: Term | None = None, by=None,
+    *,
+    organisation: Organisation,
+    document_type: RequiredDocumentType,
+    file,
+    adopted_on: datetime.date,
+    year: int | None = None,
+    term: Term | None = None,
+    by=None,
 ) -> CellDocument:
     """Store the adopted file of a required document for a year or for a term (replacing an earlier one)."""
     _check_cell(organisation)
@@ -1058,9 +1358,11 @@ def cell_document_upload(
     if errors:
         raise ValidationError(errors)
     content_type = _check_document_file(file)
-    existing = CellDocument.objects.select_for_update().filter(
-        organisation=organisation, document_type=document_type, year=year, term=term
-    ).first()
+    existing = (
+        CellDocument.objects.select_for_update()
+        .filter(organisation=organisation, document_type=document_type, year=year, term=term)
+        .first()
+    )
     document = existing or CellDocument(organisation=organisation, document_type=document_type, year=year, term=term)
     before = _document_snapshot(existing) if existing else None
     old_file = existing.file.name if existing else None
@@ -1073,8 +1375,14 @@ def cell_document_upload(
     if old_file and old_file != document.file.name:
         storage = document.file.storage
         transaction.on_commit(lambda: storage.delete(old_file))
-    audit_log(actor=by, action="cells.document.upload", instance=document, organisation=organisation,
-              before=before, after=_document_snapshot(document))
+    audit_log(
+        actor=by,
+        action="cells.document.upload",
+        instance=document,
+        organisation=organisation,
+        before=before,
+        after=_document_snapshot(document),
+    )
     return document
 
 
@@ -1103,8 +1411,14 @@ def _commitment_save(*, member, year, content, confirmed_at, source, action, by)
     commitment.source = source
     commitment.recorded_by = by if getattr(by, "is_authenticated", False) else None
     commitment.save()
-    audit_log(actor=by, action=action, instance=commitment, organisation=member.organisation,
-              before=before, after=snapshot(commitment))
+    audit_log(
+        actor=by,
+        action=action,
+        instance=commitment,
+        organisation=member.organisation,
+        before=before,
+        after=snapshot(commitment),
+    )
     return commitment
 
 
@@ -1113,8 +1427,15 @@ def commitment_confirm(*, member: Member, year: int, content: str, by) -> Member
     """The member fills in and confirms their own yearly commitment in the portal."""
     if getattr(by, "pk", None) is None or member.user_id != by.pk:
         raise ValidationError(_("Chỉ đảng viên mới tự xác nhận được bản cam kết của mình."))
-    return _commitment_save(member=member, year=year, content=content, confirmed_at=timezone.now(),
-                            source=MemberCommitment.Source.PORTAL, action="cells.commitment.portal", by=by)
+    return _commitment_save(
+        member=member,
+        year=year,
+        content=content,
+        confirmed_at=timezone.now(),
+        source=MemberCommitment.Source.PORTAL,
+        action="cells.commitment.portal",
+        by=by,
+    )
 
 
 @transaction.atomic
@@ -1126,8 +1447,15 @@ def commitment_record_paper(
         raise ValidationError({"signed_on": _("Ngày ký không thể ở tương lai.")})
     # Noon of the day it was signed, but not later than now (a paper signed this morning).
     confirmed_at = min(timezone.make_aware(datetime.datetime.combine(signed_on, datetime.time(12, 0))), timezone.now())
-    return _commitment_save(member=member, year=year, content=content, confirmed_at=confirmed_at,
-                            source=MemberCommitment.Source.PAPER, action="cells.commitment.paper", by=by)
+    return _commitment_save(
+        member=member,
+        year=year,
+        content=content,
+        confirmed_at=confirmed_at,
+        source=MemberCommitment.Source.PAPER,
+        action="cells.commitment.paper",
+        by=by,
+    )
 
 
 # --- member lifecycle ------------------------------------------------------------------------
@@ -1159,10 +1487,17 @@ def member_record_admission(
     member.admission_ceremony_date = ceremony_date
     member.full_membership_date = None
     _check_member_dates(member)
-    member.save(update_fields=["admission_decision_date", "admission_ceremony_date", "full_membership_date",
-                               "updated_at"])
-    audit_log(actor=by, action="cells.member.admit", instance=member, organisation=member.organisation,
-              before=before, after=snapshot(member))
+    member.save(
+        update_fields=["admission_decision_date", "admission_ceremony_date", "full_membership_date", "updated_at"]
+    )
+    audit_log(
+        actor=by,
+        action="cells.member.admit",
+        instance=member,
+        organisation=member.organisation,
+        before=before,
+        after=snapshot(member),
+    )
     return member
 
 
@@ -1176,10 +1511,16 @@ def _full_membership_vote(member: Member, due: datetime.date):
     from django.apps import apps
 
     Vote = apps.get_model("meetings", "Vote")  # noqa: N806
-    candidates = Vote.objects.filter(
-        kind="full_membership", subject=member, meeting__organisation_id=member.organisation_id,
-        meeting__state__in=["held", "minutes_adopted"],
-    ).select_related("meeting").order_by("-meeting__actual_start", "-pk")
+    candidates = (
+        Vote.objects.filter(
+            kind="full_membership",
+            subject=member,
+            meeting__organisation_id=member.organisation_id,
+            meeting__state__in=["held", "minutes_adopted"],
+        )
+        .select_related("meeting")
+        .order_by("-meeting__actual_start", "-pk")
+    )
     for vote in candidates:
         day = timezone.localdate(vote.meeting.actual_start or vote.meeting.planned_start)
         if day >= due and vote.passed:
@@ -1199,21 +1540,34 @@ def member_confirm_full_membership(*, member: Member, on: datetime.date, by=None
     due = member.probation_review_due()
     assert due is not None  # the ceremony date is set (checked above)
     if on < due:
-        raise ValidationError({"on": _("Chưa đủ 12 tháng dự bị: sớm nhất từ ngày %(date)s.")
-                               % {"date": due.strftime("%d/%m/%Y")}})
+        raise ValidationError(
+            {"on": _("Chưa đủ 12 tháng dự bị: sớm nhất từ ngày %(date)s.") % {"date": due.strftime("%d/%m/%Y")}}
+        )
     if on > timezone.localdate():
         raise ValidationError({"on": _("Ngày công nhận không thể ở tương lai.")})
     if _full_membership_vote(member, due) is None:
-        raise ValidationError({"on": _("Chưa có nghị quyết của chi bộ: cần một biểu quyết \"công nhận đảng viên "
-                                       "chính thức\" cho đồng chí %(name)s tại buổi sinh hoạt của chi bộ sau ngày "
-                                       "%(date)s, được từ 2/3 số đảng viên chính thức tán thành.")
-                               % {"name": member.full_name, "date": due.strftime("%d/%m/%Y")}})
+        raise ValidationError(
+            {
+                "on": _(
+                    'Chưa có nghị quyết của chi bộ: cần một biểu quyết "công nhận đảng viên '
+                    'chính thức" cho đồng chí %(name)s tại buổi sinh hoạt của chi bộ sau ngày '
+                    "%(date)s, được từ 2/3 số đảng viên chính thức tán thành."
+                )
+                % {"name": member.full_name, "date": due.strftime("%d/%m/%Y")}
+            }
+        )
     before = snapshot(member)
     member.status = Member.Status.OFFICIAL
     member.full_membership_date = on
     member.save(update_fields=["status", "full_membership_date", "updated_at"])
-    audit_log(actor=by, action="cells.member.confirm_full", instance=member, organisation=member.organisation,
-              before=before, after=snapshot(member))
+    audit_log(
+        actor=by,
+        action="cells.member.confirm_full",
+        instance=member,
+        organisation=member.organisation,
+        before=before,
+        after=snapshot(member),
+    )
     return member
 
 
@@ -1249,14 +1603,16 @@ def _check_token(device, token: str) -> None:
 
 def recovery_code_format(raw: str) -> str:
     """ABCD-EFGH-JKLM-NPQR: four groups of four, as the user writes them down."""
-    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
 def _recovery_codes_replace(*, user) -> list[str]:
     RecoveryCodeDevice.objects.filter(user=user).delete()
     device = RecoveryCodeDevice.objects.create(user=user, name="recovery", confirmed=True)
     codes = [base64.b32encode(secrets.token_bytes(10)).decode() for _n in range(RECOVERY_CODE_COUNT)]
-    RecoveryCode.objects.bulk_create([RecoveryCode(device=device, code_hash=RecoveryCode.digest(code)) for code in codes])
+    RecoveryCode.objects.bulk_create(
+        [RecoveryCode(device=device, code_hash=RecoveryCode.digest(code)) for code in codes]
+    )
     return [recovery_code_format(code) for code in codes]
 
 
@@ -1285,8 +1641,12 @@ def two_factor_enrolment_confirm(*, user, token: str) -> tuple[TOTPDevice, list[
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = _recovery_codes_replace(user=user)
-        audit_log(actor=user, action="cells.two_factor.enable", instance=device,
-                  after={"user": user.pk, "recovery_codes": len(codes)})
+        audit_log(
+            actor=user,
+            action="cells.two_factor.enable",
+            instance=device,
+            after={"user": user.pk, "recovery_codes": len(codes)},
+        )
     return device, codes
 
 
@@ -1296,8 +1656,9 @@ def recovery_codes_regenerate(*, user) -> list[str]:
         raise ValidationError(_("Hãy bật xác thực hai bước trước khi tạo mã dự phòng."))
     with transaction.atomic():
         codes = _recovery_codes_replace(user=user)
-        audit_log(actor=user, action="cells.two_factor.recovery_codes", instance=user,
-                  after={"recovery_codes": len(codes)})
+        audit_log(
+            actor=user, action="cells.two_factor.recovery_codes", instance=user, after={"recovery_codes": len(codes)}
+        )
     return codes
 
 
@@ -1314,8 +1675,12 @@ def second_factor_verify(*, user, token: str):
         raise ValidationError({"token": _("Mã không đúng hoặc đã hết hạn. Hãy nhập mã đang hiện trên ứng dụng.")})
     _check_token(device, token)
     if isinstance(device, RecoveryCodeDevice):
-        audit_log(actor=user, action="cells.two_factor.recovery_code_used", instance=user,
-                  after={"recovery_codes_left": device.codes.count()})
+        audit_log(
+            actor=user,
+            action="cells.two_factor.recovery_code_used",
+            instance=user,
+            after={"recovery_codes_left": device.codes.count()},
+        )
     return device
 
 
@@ -1330,8 +1695,13 @@ def two_factor_disable(*, user, token: str) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         RecoveryCodeDevice.objects.filter(user=user).delete()
-        audit_log(actor=user, action="cells.two_factor.disable", instance=user, before={"two_factor": True},
-                  after={"two_factor": False})
+        audit_log(
+            actor=user,
+            action="cells.two_factor.disable",
+            instance=user,
+            before={"two_factor": True},
+            after={"two_factor": False},
+        )
 
 
 def user_session_record(*, user, session_key: str, user_agent: str, ip_address: str | None) -> None:
@@ -1339,23 +1709,33 @@ def user_session_record(*, user, session_key: str, user_agent: str, ip_address: 
     now = timezone.now()
     UserSession.objects.update_or_create(
         session_key=session_key,
-        defaults={"user": user, "user_agent": (user_agent or "")[:300], "ip_address": ip_address or None,
-                  "last_seen_at": now},
-        create_defaults={"user": user, "user_agent": (user_agent or "")[:300], "ip_address": ip_address or None,
-                         "created_at": now, "last_seen_at": now},
+        defaults={
+            "user": user,
+            "user_agent": (user_agent or "")[:300],
+            "ip_address": ip_address or None,
+            "last_seen_at": now,
+        },
+        create_defaults={
+            "user": user,
+            "user_agent": (user_agent or "")[:300],
+            "ip_address": ip_address or None,
+            "created_at": now,
+            "last_seen_at": now,
+        },
     )
 
 
 def user_session_touch(*, user, session_key: str, user_agent: str, ip_address: str | None) -> None:
     """The session was used just now: one UPDATE, or the row again if a key change (password change) lost it."""
     updated = UserSession.objects.filter(session_key=session_key, user=user).update(
-        last_seen_at=timezone.now(), ip_address=ip_address or None)
+        last_seen_at=timezone.now(), ip_address=ip_address or None
+    )
     if not updated:
         user_session_record(user=user, session_key=session_key, user_agent=user_agent, ip_address=ip_address)
 
 
 def user_sessions_end_others(*, user, keep_session_key: str) -> int:
-    """"Đăng xuất khỏi mọi nơi": end every session of ``user`` but the one in use; returns how many ended."""
+    """ "Đăng xuất khỏi mọi nơi": end every session of ``user`` but the one in use; returns how many ended."""
     with transaction.atomic():
         others = UserSession.objects.filter(user=user).exclude(session_key=keep_session_key)
         keys = list(others.values_list("session_key", flat=True))
@@ -1363,6 +1743,8 @@ def user_sessions_end_others(*, user, keep_session_key: str) -> int:
         others.delete()
         audit_log(actor=user, action="cells.session.end_others", instance=user, after={"sessions_ended": ended})
     return ended
+
+
 # --- personal data (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15; the rule's home: cells/privacy.py) ---
 
 
@@ -1379,21 +1761,30 @@ def member_personal_reveal(*, member: Member, fields, by, purpose: str = "reveal
         raise PermissionDenied
     with transaction.atomic():
         AuditEntry.objects.create(
-            actor=by, organisation=member.organisation,
+            actor=by,
+            organisation=member.organisation,
             action="cells.member.personal_edit" if purpose == "edit" else "cells.member.personal_reveal",
-            object_type=Member._meta.label_lower, object_id=str(member.pk), after={"fields": fields})
+            object_type=Member._meta.label_lower,
+            object_id=str(member.pk),
+            after={"fields": fields},
+        )
     return {field: getattr(member, field) or "" for field in fields}
 
 
 @transaction.atomic
-def personal_export_log(*, by, document: str, rows: int, organisation=None, full_values: int = 0,
-                        params: dict | None = None) -> AuditEntry:
+def personal_export_log(
+    *, by, document: str, rows: int, organisation=None, full_values: int = 0, params: dict | None = None
+) -> AuditEntry:
     """One audit row per file written with members' personal data: who, which document, how many rows,
     how many of them with unmasked identifiers, with which filters."""
     return AuditEntry.objects.create(
-        actor=by if getattr(by, "is_authenticated", False) else None, organisation=organisation,
-        action="cells.personal_data.export", object_type="export", object_id=document[:40],
-        after={"document": document, "rows": rows, "unmasked_rows": full_values, "params": params or {}})
+        actor=by if getattr(by, "is_authenticated", False) else None,
+        organisation=organisation,
+        action="cells.personal_data.export",
+        object_type="export",
+        object_id=document[:40],
+        after={"document": document, "rows": rows, "unmasked_rows": full_values, "params": params or {}},
+    )
 
 
 def _correction_snapshot(correction) -> dict:
@@ -1401,10 +1792,16 @@ def _correction_snapshot(correction) -> dict:
 
     # The asked value of a citizen ID or phone is kept masked in the log (the change itself is logged
     # by member_update, and the log's page masks it too).
-    new_value = mask(correction.field, correction.new_value) if correction.field in PERSONAL_FIELDS else \
-        correction.new_value
-    return {"field": correction.field, "new_value": new_value, "reason": correction.reason,
-            "status": correction.status, "decision_note": correction.decision_note}
+    new_value = (
+        mask(correction.field, correction.new_value) if correction.field in PERSONAL_FIELDS else correction.new_value
+    )
+    return {
+        "field": correction.field,
+        "new_value": new_value,
+        "reason": correction.reason,
+        "status": correction.status,
+        "decision_note": correction.decision_note,
+    }
 
 
 @transaction.atomic
@@ -1425,15 +1822,22 @@ def correction_request(*, member: Member, field: str, new_value: str, reason: st
         errors["reason"] = _("Cần ghi lý do đề nghị sửa.")
     if display_value(field, getattr(member, field)) == display_value(field, value):
         errors["new_value"] = _("Giá trị này trùng với dữ liệu đang lưu.")
-    if PersonalDataCorrection.objects.filter(member=member, field=field,
-                                             status=PersonalDataCorrection.Status.PENDING).exists():
+    if PersonalDataCorrection.objects.filter(
+        member=member, field=field, status=PersonalDataCorrection.Status.PENDING
+    ).exists():
         errors["field"] = _("Đồng chí đã có một đề nghị sửa mục này đang chờ xử lý.")
     if errors:
         raise ValidationError(errors)
     correction = PersonalDataCorrection.objects.create(
-        member=member, field=field, new_value=display_value(field, value), reason=reason[:500], requested_by=by)
-    audit_log(actor=by, action="cells.correction.request", instance=correction, organisation=member.organisation,
-              after=_correction_snapshot(correction))
+        member=member, field=field, new_value=display_value(field, value), reason=reason[:500], requested_by=by
+    )
+    audit_log(
+        actor=by,
+        action="cells.correction.request",
+        instance=correction,
+        organisation=member.organisation,
+        after=_correction_snapshot(correction),
+    )
     return correction
 
 
@@ -1447,8 +1851,11 @@ def correction_decide(*, correction, approve: bool, note: str = "", by):
     from .privacy import correction_value
     from .selectors import can_manage_member
 
-    correction = PersonalDataCorrection.objects.select_for_update(of=("self",)).select_related("member__organisation").get(
-        pk=correction.pk)
+    correction = (
+        PersonalDataCorrection.objects.select_for_update(of=("self",))
+        .select_related("member__organisation")
+        .get(pk=correction.pk)
+    )
     if not can_manage_member(by, correction.member):
         raise PermissionDenied
     if correction.status != PersonalDataCorrection.Status.PENDING:
@@ -1471,14 +1878,27 @@ def correction_decide(*, correction, approve: bool, note: str = "", by):
     if approve:
         before[correction.field] = _json_value(member_before)
         after[correction.field] = _json_value(getattr(member, correction.field))
-    audit_log(actor=by, action="cells.correction.approve" if approve else "cells.correction.refuse",
-              instance=correction, organisation=member.organisation, before=before, after=after)
+    audit_log(
+        actor=by,
+        action="cells.correction.approve" if approve else "cells.correction.refuse",
+        instance=correction,
+        organisation=member.organisation,
+        before=before,
+        after=after,
+    )
     if member.user_id:
         notification_send(
-            members=[member], kind="cells.correction",
-            subject=(_("Đề nghị sửa %(field)s đã được chấp nhận") if approve else
-                     _("Đề nghị sửa %(field)s không được chấp nhận")) % {"field": _field_label(correction.field)},
-            body=note or _("Dữ liệu của đồng chí đã được cập nhật."), url=reverse("cells:my_personal_data"))
+            members=[member],
+            kind="cells.correction",
+            subject=(
+                _("Đề nghị sửa %(field)s đã được chấp nhận")
+                if approve
+                else _("Đề nghị sửa %(field)s không được chấp nhận")
+            )
+            % {"field": _field_label(correction.field)},
+            body=note or _("Dữ liệu của đồng chí đã được cập nhật."),
+            url=reverse("cells:my_personal_data"),
+        )
     return correction
 
 

@@ -7,8 +7,15 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5, autoretry_for=(smtplib.SMTPException, ConnectionError, OSError),
-             retry_backoff=30, retry_backoff_max=1800, retry_jitter=True)
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=5,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, OSError),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+)
 def notification_email_send(self, notification_id: int) -> bool:
     return services.notification_deliver_email(notification_id=notification_id)
 

@@ -43,8 +43,10 @@ class LoginThrottleHandler(AxesDatabaseHandler):
     def get_failures(self, request, credentials=None) -> int:
         """Axes compares this with one limit (``AXES_FAILURE_LIMIT``): answer at least that when any of the
         three counts has reached its own limit, otherwise the count of the account at this address."""
-        counts = [attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
-                  for attempts in self.get_user_attempts(request, credentials)]
+        counts = [
+            attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+            for attempts in self.get_user_attempts(request, credentials)
+        ]
         if any(count >= limit for count, limit in zip(counts, failure_limits(), strict=True)):
             return max(settings.AXES_FAILURE_LIMIT, counts[0])
         return counts[0]
@@ -58,5 +60,6 @@ class LoginThrottleHandler(AxesDatabaseHandler):
 def lockout_response(request, original_response=None, credentials=None):
     """The Vietnamese lock page, saying when the lock lifts by itself."""
     minutes = int(get_cool_off(request).total_seconds() // 60)
-    return render(request, settings.AXES_LOCKOUT_TEMPLATE, {"minutes": minutes},
-                  status=settings.AXES_HTTP_RESPONSE_CODE)
+    return render(
+        request, settings.AXES_LOCKOUT_TEMPLATE, {"minutes": minutes}, status=settings.AXES_HTTP_RESPONSE_CODE
+    )

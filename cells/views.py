@@ -75,7 +75,9 @@ def organisation_detail(request, pk):
             summary=selectors.cell_summary(cell=organisation),
             positions=selectors.current_positions(organisation=organisation),
             members=selectors.member_list(user=request.user, cell_id=organisation.pk),
-            probation_due=selectors.probation_reviews_due(organisations=Organisation.objects.filter(pk=organisation.pk)),
+            probation_due=selectors.probation_reviews_due(
+                organisations=Organisation.objects.filter(pk=organisation.pk)
+            ),
         )
     else:
         context["children"] = selectors.organisation_tree(user=request.user).filter(parent=organisation)
@@ -91,17 +93,24 @@ def organisation_roles(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.role_assign(user=data["account"], organisation=organisation, role=data["role"],
-                                 start=data["start"], by=request.user)
+            services.role_assign(
+                user=data["account"], organisation=organisation, role=data["role"], start=data["start"], by=request.user
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, _("Đã cấp quyền cho tài khoản %(name)s.") % {"name": data["account"].username})
             return redirect("cells:organisation_roles", pk=organisation.pk)
-    return render(request, "cells/organisation_roles.html", {
-        "organisation": organisation, "form": form, "grantable": grantable,
-        "assignments": selectors.role_assignments_on(organisation=organisation),
-    })
+    return render(
+        request,
+        "cells/organisation_roles.html",
+        {
+            "organisation": organisation,
+            "form": form,
+            "grantable": grantable,
+            "assignments": selectors.role_assignments_on(organisation=organisation),
+        },
+    )
 
 
 @require_POST
@@ -109,8 +118,11 @@ def role_end(request, pk):
     """End a role from today (its last day is yesterday); one that had not started yet is cancelled."""
     assignment = selectors.get_role_assignment_for_user_or_404(request.user, pk, write=True)
     services.role_end(assignment=assignment, on=timezone.localdate() - datetime.timedelta(days=1), by=request.user)
-    messages.success(request, _("Đã chấm dứt vai trò %(role)s của tài khoản %(name)s.") % {
-        "role": assignment.get_role_display(), "name": assignment.user.username})
+    messages.success(
+        request,
+        _("Đã chấm dứt vai trò %(role)s của tài khoản %(name)s.")
+        % {"role": assignment.get_role_display(), "name": assignment.user.username},
+    )
     return redirect("cells:organisation_roles", pk=assignment.organisation_id)
 
 
@@ -132,10 +144,16 @@ def _filtered_members(request):
 
 def member_list(request):
     form, members = _filtered_members(request)
-    return render(request, "cells/member_list.html", {
-        "form": form, "page": page_of(request, members), "query": query_without_page(request),
-        "can_manage": selectors.can_manage_members_somewhere(request.user),
-    })
+    return render(
+        request,
+        "cells/member_list.html",
+        {
+            "form": form,
+            "page": page_of(request, members),
+            "query": query_without_page(request),
+            "can_manage": selectors.can_manage_members_somewhere(request.user),
+        },
+    )
 
 
 def member_detail(request, pk):
@@ -166,8 +184,7 @@ def member_update(request, pk):
     member = selectors.get_member_for_user_or_404(request.user, pk, write=True)
     if request.method == "GET" and any(getattr(member, field) for field in privacy.PERSONAL_FIELDS):
         # The edit form holds the citizen ID and phone in full: opening it is a reveal, with its audit row.
-        services.member_personal_reveal(member=member, fields=privacy.PERSONAL_FIELDS, by=request.user,
-                                        purpose="edit")
+        services.member_personal_reveal(member=member, fields=privacy.PERSONAL_FIELDS, by=request.user, purpose="edit")
     form = MemberForm(request.POST or None, instance=member, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -177,8 +194,9 @@ def member_update(request, pk):
         else:
             messages.success(request, _("Đã lưu thông tin đảng viên."))
             return redirect("cells:member_detail", pk=member.pk)
-    return render(request, "cells/member_form.html", {"form": form, "member": member,
-                                                      "title": _("Sửa thông tin đảng viên")})
+    return render(
+        request, "cells/member_form.html", {"form": form, "member": member, "title": _("Sửa thông tin đảng viên")}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -193,9 +211,12 @@ def member_transfer(request, pk):
         else:
             messages.success(request, _("Đã chuyển sinh hoạt đảng viên %(name)s.") % {"name": member.full_name})
             still_visible = selectors.members_visible_to(request.user).filter(pk=member.pk).exists()
-            return redirect(reverse("cells:member_detail", args=[member.pk]) if still_visible else reverse("cells:member_list"))
-    return render(request, "cells/member_form.html", {"form": form, "member": member,
-                                                      "title": _("Chuyển sinh hoạt đảng")})
+            return redirect(
+                reverse("cells:member_detail", args=[member.pk]) if still_visible else reverse("cells:member_list")
+            )
+    return render(
+        request, "cells/member_form.html", {"form": form, "member": member, "title": _("Chuyển sinh hoạt đảng")}
+    )
 
 
 def _member_record(request, pk, *, form_class, service, done: str, title: str):
@@ -216,15 +237,26 @@ def _member_record(request, pk, *, form_class, service, done: str, title: str):
 
 @require_http_methods(["GET", "POST"])
 def member_exempt(request, pk):
-    return _member_record(request, pk, form_class=ExemptionForm, service=services.member_exempt,
-                          done=_("Đã ghi nhận miễn sinh hoạt."), title=_("Miễn công tác và sinh hoạt đảng"))
+    return _member_record(
+        request,
+        pk,
+        form_class=ExemptionForm,
+        service=services.member_exempt,
+        done=_("Đã ghi nhận miễn sinh hoạt."),
+        title=_("Miễn công tác và sinh hoạt đảng"),
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def member_attach(request, pk):
-    return _member_record(request, pk, form_class=AttachmentForm, service=services.member_attach,
-                          done=_("Đã ghi nhận sinh hoạt tạm thời nơi khác."),
-                          title=_("Sinh hoạt đảng tạm thời nơi khác"))
+    return _member_record(
+        request,
+        pk,
+        form_class=AttachmentForm,
+        service=services.member_attach,
+        done=_("Đã ghi nhận sinh hoạt tạm thời nơi khác."),
+        title=_("Sinh hoạt đảng tạm thời nơi khác"),
+    )
 
 
 # --- member list as Excel ----------------------------------------------------------------
@@ -235,11 +267,19 @@ def member_export(request):
     form, members = _filtered_members(request)
     members = list(members)
     content, unmasked = member_excel.member_export_workbook(members=members, user=request.user)
-    filters = {key: str(value) for key, value in (form.cleaned_data if form.is_bound and form.is_valid() else {}).items()
-               if value not in (None, "")}
-    services.personal_export_log(by=request.user, document="member_list.xlsx", rows=len(members),
-                                 full_values=unmasked, params=filters,
-                                 organisation=selectors.export_scope(request.user, filters.get("cell")))
+    filters = {
+        key: str(value)
+        for key, value in (form.cleaned_data if form.is_bound and form.is_valid() else {}).items()
+        if value not in (None, "")
+    }
+    services.personal_export_log(
+        by=request.user,
+        document="member_list.xlsx",
+        rows=len(members),
+        full_values=unmasked,
+        params=filters,
+        organisation=selectors.export_scope(request.user, filters.get("cell")),
+    )
     response = HttpResponse(content, content_type=member_excel.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{member_excel.export_filename()}"'
     response["Cache-Control"] = "no-store"
@@ -263,8 +303,11 @@ def _import_sheet(request, *, take: bool):
     first = member_excel.import_stash_read(session=request.session, token=token, mapping=mapping)
     if first is None:
         return None, None, cell, owner
-    choices = {column.index: request.POST[f"col-{column.index}"] for column in first.columns
-               if f"col-{column.index}" in request.POST}
+    choices = {
+        column.index: request.POST[f"col-{column.index}"]
+        for column in first.columns
+        if f"col-{column.index}" in request.POST
+    }
     mapping = {**mapping, **member_excel.mapping_from_choices(sheet=first, choices=choices)}
     read = member_excel.import_stash_take if take else member_excel.import_stash_read
     return read(session=request.session, token=token, mapping=mapping), mapping, cell, owner
@@ -272,9 +315,17 @@ def _import_sheet(request, *, take: bool):
 
 def _import_page(request, *, form, sheet, cell, token=None):
     preview = member_excel.member_import_preview(sheet=sheet, user=request.user, default_cell=cell)
-    return render(request, "cells/member_import.html", {
-        "form": form, "preview": preview, "token": token, "cell": cell, "choices": member_excel.column_choices(),
-    })
+    return render(
+        request,
+        "cells/member_import.html",
+        {
+            "form": form,
+            "preview": preview,
+            "token": token,
+            "cell": cell,
+            "choices": member_excel.column_choices(),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -296,8 +347,9 @@ def member_import_columns(request):
     if sheet is None:
         messages.error(request, _("Không tìm thấy tệp đã kiểm tra; hãy tải tệp lên lại."))
         return redirect("cells:member_import")
-    return _import_page(request, form=MemberImportForm(user=request.user), sheet=sheet, cell=cell,
-                        token=request.POST.get("token", ""))
+    return _import_page(
+        request, form=MemberImportForm(user=request.user), sheet=sheet, cell=cell, token=request.POST.get("token", "")
+    )
 
 
 @require_POST
@@ -312,16 +364,29 @@ def member_import_confirm(request):
     try:
         if preview.problems:
             raise ValidationError(preview.problems)
-        result = member_excel.member_import_commit(rows=preview.rows, by=request.user, sheet=sheet, mapping=mapping,
-                                                   mapping_organisation=owner)
+        result = member_excel.member_import_commit(
+            rows=preview.rows, by=request.user, sheet=sheet, mapping=mapping, mapping_organisation=owner
+        )
     except ValidationError as error:
         messages.error(request, _("Chưa nhập đảng viên nào: %(reason)s") % {"reason": " ".join(error.messages)})
-        return render(request, "cells/member_import.html", {"form": MemberImportForm(user=request.user),
-                                                            "preview": preview, "choices": member_excel.column_choices()})
-    messages.success(request, _("Đã nhập %(created)d đảng viên mới, cập nhật %(updated)d, %(unchanged)d không đổi; "
-                                "tạo %(positions)d chức vụ đảng.") % {
-        "created": len(result.created), "updated": len(result.updated), "unchanged": result.unchanged,
-        "positions": len(result.positions)})
+        return render(
+            request,
+            "cells/member_import.html",
+            {"form": MemberImportForm(user=request.user), "preview": preview, "choices": member_excel.column_choices()},
+        )
+    messages.success(
+        request,
+        _(
+            "Đã nhập %(created)d đảng viên mới, cập nhật %(updated)d, %(unchanged)d không đổi; "
+            "tạo %(positions)d chức vụ đảng."
+        )
+        % {
+            "created": len(result.created),
+            "updated": len(result.updated),
+            "unchanged": result.unchanged,
+            "positions": len(result.positions),
+        },
+    )
     return redirect("cells:member_list")
 
 

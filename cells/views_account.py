@@ -37,7 +37,7 @@ def _next_url(request, default="home"):
 
 
 def _grouped(text: str, size: int = 4) -> str:
-    return " ".join(text[i:i + size] for i in range(0, len(text), size))
+    return " ".join(text[i : i + size] for i in range(0, len(text), size))
 
 
 @second_factor_exempt
@@ -58,9 +58,14 @@ def two_factor_verify(request):
             otp_login(request, device)
             if isinstance(device, RecoveryCodeDevice):
                 left = selectors.recovery_codes_left(request.user)
-                messages.warning(request, _("Bạn đã dùng một mã dự phòng; còn %(left)s mã. Nếu mất điện thoại, hãy tạo "
-                                            "mã dự phòng mới và bật lại xác thực hai bước trên trang Tài khoản.")
-                                 % {"left": left})
+                messages.warning(
+                    request,
+                    _(
+                        "Bạn đã dùng một mã dự phòng; còn %(left)s mã. Nếu mất điện thoại, hãy tạo "
+                        "mã dự phòng mới và bật lại xác thực hai bước trên trang Tài khoản."
+                    )
+                    % {"left": left},
+                )
             return redirect(_next_url(request))
     return render(request, "cells/two_factor_verify.html", {"form": form, "next": _next_url(request)})
 
@@ -88,13 +93,17 @@ def two_factor_setup(request):
             messages.success(request, _("Đã bật xác thực hai bước. Các phiên đăng nhập khác đã được đăng xuất."))
             return render(request, "cells/recovery_codes.html", {"codes": codes, "next": _next_url(request)})
     secret = base64.b32encode(device.bin_key).decode()
-    return render(request, "cells/two_factor_setup.html", {
-        "form": form,
-        "qr_data_uri": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
-        "secret": _grouped(secret),
-        "required": selectors.second_factor_required(request.user),
-        "next": _next_url(request),
-    })
+    return render(
+        request,
+        "cells/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_data_uri": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
+            "secret": _grouped(secret),
+            "required": selectors.second_factor_required(request.user),
+            "next": _next_url(request),
+        },
+    )
 
 
 @require_POST
@@ -127,13 +136,17 @@ def two_factor_disable(request):
 
 def _account_page(request, *, disable_form=None):
     device = selectors.totp_device_of(request.user)
-    return render(request, "cells/account.html", {
-        "device": device,
-        "required": selectors.second_factor_required(request.user),
-        "recovery_codes_left": selectors.recovery_codes_left(request.user) if device else 0,
-        "disable_form": disable_form or SecondFactorForm(digits_only=True),
-        "session_count": selectors.user_sessions_of(request.user).count(),
-    })
+    return render(
+        request,
+        "cells/account.html",
+        {
+            "device": device,
+            "required": selectors.second_factor_required(request.user),
+            "recovery_codes_left": selectors.recovery_codes_left(request.user) if device else 0,
+            "disable_form": disable_form or SecondFactorForm(digits_only=True),
+            "session_count": selectors.user_sessions_of(request.user).count(),
+        },
+    )
 
 
 def account(request):
@@ -141,12 +154,18 @@ def account(request):
 
 
 def sessions(request):
-    """"Phiên đăng nhập": where the user is signed in now."""
+    """ "Phiên đăng nhập": where the user is signed in now."""
     rows = []
     for user_session in selectors.user_sessions_of(request.user):
         browser, system = describe(user_session.user_agent)
-        rows.append({"session": user_session, "browser": browser, "system": system,
-                     "current": user_session.session_key == request.session.session_key})
+        rows.append(
+            {
+                "session": user_session,
+                "browser": browser,
+                "system": system,
+                "current": user_session.session_key == request.session.session_key,
+            }
+        )
     return render(request, "cells/sessions.html", {"rows": rows})
 
 

@@ -45,9 +45,17 @@ def audit_entries_visible_to(user) -> QuerySet[AuditEntry]:
     return entries.filter(_subtree_q(paths, "organisation__path"))
 
 
-def audit_entry_list(*, user, actor=None, action: str = "", start=None, end=None,
-                     organisation: Organisation | None = None, object_type: str = "",
-                     object_id: str = "") -> QuerySet[AuditEntry]:
+def audit_entry_list(
+    *,
+    user,
+    actor=None,
+    action: str = "",
+    start=None,
+    end=None,
+    organisation: Organisation | None = None,
+    object_type: str = "",
+    object_id: str = "",
+) -> QuerySet[AuditEntry]:
     """The filtered log, newest first; ``organisation`` keeps the entries of its whole subtree.
 
     ``action`` is one action code, or an app's prefix ending in "." (every action of the app);
@@ -73,30 +81,45 @@ def audit_entry_list(*, user, actor=None, action: str = "", start=None, end=None
 
 def audit_actors(user) -> QuerySet:
     """Accounts that appear in the user's part of the log (the actor filter's choices)."""
-    return get_user_model().objects.filter(
-        pk__in=audit_entries_visible_to(user).filter(actor__isnull=False).values("actor_id")
-    ).select_related("member").order_by("member__full_name", "last_name", "first_name", "username")
+    return (
+        get_user_model()
+        .objects.filter(pk__in=audit_entries_visible_to(user).filter(actor__isnull=False).values("actor_id"))
+        .select_related("member")
+        .order_by("member__full_name", "last_name", "first_name", "username")
+    )
 
 
 # --- the filter form -------------------------------------------------------------------------
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.ModelChoiceField(label=_("Người thực hiện"), queryset=None, required=False,
-                                   empty_label=_("Tất cả"))
+    actor = forms.ModelChoiceField(label=_("Người thực hiện"), queryset=None, required=False, empty_label=_("Tất cả"))
     action = forms.ChoiceField(label=_("Thao tác"), required=False)
-    start = forms.DateField(label=_("Từ ngày"), required=False, input_formats=["%d/%m/%Y"],
-                            widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy"}),
-                            error_messages={"invalid": _("Nhập ngày theo dạng dd/mm/yyyy.")})
-    end = forms.DateField(label=_("Đến ngày"), required=False, input_formats=["%d/%m/%Y"],
-                          widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy"}),
-                          error_messages={"invalid": _("Nhập ngày theo dạng dd/mm/yyyy.")})
-    organisation = forms.ModelChoiceField(label=_("Tổ chức đảng (cả cấp dưới)"), queryset=None, required=False,
-                                          empty_label=_("Tất cả"))
+    start = forms.DateField(
+        label=_("Từ ngày"),
+        required=False,
+        input_formats=["%d/%m/%Y"],
+        widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy"}),
+        error_messages={"invalid": _("Nhập ngày theo dạng dd/mm/yyyy.")},
+    )
+    end = forms.DateField(
+        label=_("Đến ngày"),
+        required=False,
+        input_formats=["%d/%m/%Y"],
+        widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy"}),
+        error_messages={"invalid": _("Nhập ngày theo dạng dd/mm/yyyy.")},
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Tổ chức đảng (cả cấp dưới)"), queryset=None, required=False, empty_label=_("Tất cả")
+    )
     object_type = forms.ChoiceField(label=_("Loại đối tượng"), required=False)
     # The history of one object: set by the "Lịch sử" link of a row, kept while paging and exporting.
-    object_id = forms.RegexField(regex=r"^[0-9A-Za-z_-]{1,40}$", required=False, widget=forms.HiddenInput,
-                                 error_messages={"invalid": _("Mã đối tượng không hợp lệ.")})
+    object_id = forms.RegexField(
+        regex=r"^[0-9A-Za-z_-]{1,40}$",
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": _("Mã đối tượng không hợp lệ.")},
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,7 +133,9 @@ class AuditFilterForm(forms.Form):
         self.fields["organisation"].queryset = organisations_visible_to(user, roles=AUDIT_ROLES).order_by("path")
         self.fields["organisation"].label_from_instance = lambda o: ("· " * (o.depth - 1)) + o.name
         for field in self.fields.values():
-            css = "form-select form-select-sm" if isinstance(field, forms.ChoiceField) else "form-control form-control-sm"
+            css = (
+                "form-select form-select-sm" if isinstance(field, forms.ChoiceField) else "form-control form-control-sm"
+            )
             field.widget.attrs.setdefault("class", css)
 
     def clean(self):
@@ -148,15 +173,31 @@ def audit_list(request):
     page = page_of(request, entries, PAGE_SIZE)
     query = query_without_page(request)
     rows = audit.entry_rows(page.object_list, user=request.user)
-    return render(request, "cells/audit_list.html", {
-        "form": form, "page": page, "rows": rows, "query": query,
-        "object_filter": form.object_filter_name() if not form.errors else "",
-        "export_max": EXPORT_MAX_ROWS,
-    })
+    return render(
+        request,
+        "cells/audit_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "object_filter": form.object_filter_name() if not form.errors else "",
+            "export_max": EXPORT_MAX_ROWS,
+        },
+    )
 
 
-EXPORT_HEADER = (_("Thời điểm"), _("Người thực hiện"), _("Tổ chức đảng"), _("Thao tác"), _("Loại đối tượng"),
-                 _("Đối tượng"), _("Thông tin"), _("Trước"), _("Sau"))
+EXPORT_HEADER = (
+    _("Thời điểm"),
+    _("Người thực hiện"),
+    _("Tổ chức đảng"),
+    _("Thao tác"),
+    _("Loại đối tượng"),
+    _("Đối tượng"),
+    _("Thông tin"),
+    _("Trước"),
+    _("Sau"),
+)
 
 
 def audit_export(request):
@@ -168,12 +209,17 @@ def audit_export(request):
     xlsx.append_row(sheet, [str(title) for title in EXPORT_HEADER])
     entries = entries[:EXPORT_MAX_ROWS]
     for offset in range(0, EXPORT_MAX_ROWS, EXPORT_CHUNK):
-        chunk = list(entries[offset:offset + EXPORT_CHUNK])
+        chunk = list(entries[offset : offset + EXPORT_CHUNK])
         for row in audit.entry_rows(chunk, user=request.user):
             entry = row.entry
-            first = [timezone.localtime(entry.created_at).strftime("%d/%m/%Y %H:%M"), row.actor,
-                     entry.organisation.name if entry.organisation else audit.EMPTY, row.action, row.object_kind,
-                     row.object_name]
+            first = [
+                timezone.localtime(entry.created_at).strftime("%d/%m/%Y %H:%M"),
+                row.actor,
+                entry.organisation.name if entry.organisation else audit.EMPTY,
+                row.action,
+                row.object_kind,
+                row.object_name,
+            ]
             for change in row.changes or [audit.Change(label="", before="", after="")]:
                 xlsx.append_row(sheet, [*first, change.label, change.before, change.after])
         if len(chunk) < EXPORT_CHUNK:

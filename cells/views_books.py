@@ -36,8 +36,7 @@ from .models import CellFundEntry, Organisation, RequiredDocumentType
 
 def _month(request):
     """The month asked for in the query (mm/yyyy), else the current one: always a first day."""
-    return (query.month(request.GET) or parse_month(request.POST.get(query.MONTH))
-            or month_start(timezone.localdate()))
+    return query.month(request.GET) or parse_month(request.POST.get(query.MONTH)) or month_start(timezone.localdate())
 
 
 def _year(request):
@@ -50,8 +49,9 @@ def _form_page(request, form, title, **context):
 
 def _save(request, form, service, message, success_url, **kwargs):
     """Run ``service`` with the form's data; on a ValidationError show it on the form and write nothing."""
-    return run_service(request, form, lambda data: service(**data, **kwargs, by=request.user), success=message,
-                       redirect_to=success_url)
+    return run_service(
+        request, form, lambda data: service(**data, **kwargs, by=request.user), success=message, redirect_to=success_url
+    )
 
 
 # --- index ---------------------------------------------------------------------------------
@@ -62,7 +62,9 @@ def books_index(request):
     for assignment in selectors.role_assignments_of(request.user):
         if assignment.role in selectors.READ_MEMBERS:
             organisation = assignment.organisation
-            return redirect("books:books_cell" if organisation.is_cell else "books:books_documents_table", pk=organisation.pk)
+            return redirect(
+                "books:books_cell" if organisation.is_cell else "books:books_documents_table", pk=organisation.pk
+            )
     if request.user.is_superuser:
         top = Organisation.objects.filter(depth=1).order_by("path").first()
         if top is not None:
@@ -76,14 +78,21 @@ def books_index(request):
 def books_cell(request, pk):
     cell = selectors.get_cell_for_books_or_404(request.user, pk)
     year, month = timezone.localdate().year, month_start(timezone.localdate())
-    return render(request, "cells/books/cell.html", {
-        "cell": cell,
-        "can_keep": selectors.can_keep_books(request.user, cell),
-        "totals": selectors.dues_totals(selectors.dues_ledger(cell=cell, month=month)),
-        "month": month, "year": year,
-        "alerts": selectors.members_with_unpaid_months(organisations=Organisation.objects.filter(pk=cell.pk), year=year),
-        "lifecycle": selectors.lifecycle_of_cell(cell=cell),
-    })
+    return render(
+        request,
+        "cells/books/cell.html",
+        {
+            "cell": cell,
+            "can_keep": selectors.can_keep_books(request.user, cell),
+            "totals": selectors.dues_totals(selectors.dues_ledger(cell=cell, month=month)),
+            "month": month,
+            "year": year,
+            "alerts": selectors.members_with_unpaid_months(
+                organisations=Organisation.objects.filter(pk=cell.pk), year=year
+            ),
+            "lifecycle": selectors.lifecycle_of_cell(cell=cell),
+        },
+    )
 
 
 # --- dues ----------------------------------------------------------------------------------
@@ -98,8 +107,10 @@ def _book_context(*, cell, month) -> dict:
     while len(book) > 1 and book[0].is_empty:  # months of the year before the book was kept in the portal
         book = book[1:]
     return {
-        "lines": lines, "totals": selectors.dues_totals(lines),
-        "book": book, "book_month": book[-1],
+        "lines": lines,
+        "totals": selectors.dues_totals(lines),
+        "book": book,
+        "book_month": book[-1],
         "remittances": list(selectors.dues_remittances(cell=cell, month=month)),
         "fund_entries": list(selectors.fund_entries(cell=cell, month=month)),
     }
@@ -108,15 +119,22 @@ def _book_context(*, cell, month) -> dict:
 def dues_ledger(request, pk):
     cell = selectors.get_cell_for_books_or_404(request.user, pk)
     month = _month(request)
-    return render(request, "cells/books/dues_ledger.html", {
-        "cell": cell, "month": month, **_book_context(cell=cell, month=month),
-        "missing": selectors.dues_members_without_line(cell=cell, month=month),
-        "can_keep": selectors.can_keep_books(request.user, cell),
-        "previous": month_start(month - datetime.timedelta(days=1)),
-        "next": month_start(month_end(month) + datetime.timedelta(days=1)),
-        "alerts": selectors.members_with_unpaid_months(organisations=Organisation.objects.filter(pk=cell.pk),
-                                                        year=month.year),
-    })
+    return render(
+        request,
+        "cells/books/dues_ledger.html",
+        {
+            "cell": cell,
+            "month": month,
+            **_book_context(cell=cell, month=month),
+            "missing": selectors.dues_members_without_line(cell=cell, month=month),
+            "can_keep": selectors.can_keep_books(request.user, cell),
+            "previous": month_start(month - datetime.timedelta(days=1)),
+            "next": month_start(month_end(month) + datetime.timedelta(days=1)),
+            "alerts": selectors.members_with_unpaid_months(
+                organisations=Organisation.objects.filter(pk=cell.pk), year=month.year
+            ),
+        },
+    )
 
 
 @require_POST
@@ -128,25 +146,37 @@ def dues_month_open(request, pk):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Đã lập sổ tháng %(month)s: %(count)s dòng mới.")
-                         % {"month": month.strftime("%m/%Y"), "count": len(lines)})
+        messages.success(
+            request,
+            _("Đã lập sổ tháng %(month)s: %(count)s dòng mới.")
+            % {"month": month.strftime("%m/%Y"), "count": len(lines)},
+        )
     return redirect(reverse("books:books_dues_ledger", args=[cell.pk]) + f"?thang={month:%m/%Y}")
 
 
 @require_http_methods(["GET", "POST"])
 def dues_payment_record(request, pk):
     cell = selectors.get_cell_for_books_or_404(request.user, pk, write=True)
-    initial = {"member": request.GET.get("dang_vien"), "month": _month(request), "paid_on": timezone.localdate(),
-               "method": "cash"}
+    initial = {
+        "member": request.GET.get("dang_vien"),
+        "month": _month(request),
+        "paid_on": timezone.localdate(),
+        "method": "cash",
+    }
     form = DuesPaymentForm(request.POST or None, cell=cell, initial=initial)
     if request.method == "POST" and form.is_valid():
         month = form.cleaned_data["month"]
-        done = _save(request, form, services.dues_payment_record, _("Đã ghi sổ đảng phí."),
-                     reverse("books:books_dues_ledger", args=[cell.pk]) + f"?thang={month:%m/%Y}", organisation=cell)
+        done = _save(
+            request,
+            form,
+            services.dues_payment_record,
+            _("Đã ghi sổ đảng phí."),
+            reverse("books:books_dues_ledger", args=[cell.pk]) + f"?thang={month:%m/%Y}",
+            organisation=cell,
+        )
         if done:
             return done
     return _form_page(request, form, _("Ghi thu đảng phí"), cell=cell)
-
 
 
 def _previous_month() -> datetime.date:
@@ -161,9 +191,14 @@ def dues_remittance_record(request, pk):
     initial = {"month": month, "remitted_on": timezone.localdate(), "amount": book_month.outstanding or None}
     form = DuesRemittanceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        done = _save(request, form, services.dues_remittance_record, _("Đã ghi khoản nộp đảng phí lên cấp trên."),
-                     reverse("books:books_dues_ledger", args=[cell.pk]) + f"?thang={form.cleaned_data['month']:%m/%Y}",
-                     organisation=cell)
+        done = _save(
+            request,
+            form,
+            services.dues_remittance_record,
+            _("Đã ghi khoản nộp đảng phí lên cấp trên."),
+            reverse("books:books_dues_ledger", args=[cell.pk]) + f"?thang={form.cleaned_data['month']:%m/%Y}",
+            organisation=cell,
+        )
         if done:
             return done
     return _form_page(request, form, _("Nộp đảng phí lên cấp trên"), cell=cell, book_month=book_month)
@@ -176,9 +211,14 @@ def fund_entry_record(request, pk):
     initial = {"entry_date": timezone.localdate(), "kind": kind if kind in CellFundEntry.Kind.values else None}
     form = CellFundEntryForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        done = _save(request, form, services.cell_fund_entry_record, _("Đã ghi thu, chi kinh phí."),
-                     reverse("books:books_dues_ledger", args=[cell.pk])
-                     + f"?thang={form.cleaned_data['entry_date']:%m/%Y}", organisation=cell)
+        done = _save(
+            request,
+            form,
+            services.cell_fund_entry_record,
+            _("Đã ghi thu, chi kinh phí."),
+            reverse("books:books_dues_ledger", args=[cell.pk]) + f"?thang={form.cleaned_data['entry_date']:%m/%Y}",
+            organisation=cell,
+        )
         if done:
             return done
     return _form_page(request, form, _("Thu, chi kinh phí hoạt động"), cell=cell)
@@ -189,33 +229,53 @@ def dues_unremitted(request, pk):
     organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
     month = query.month(request.GET) or _previous_month()
     rows = selectors.cells_remittance_status(organisation=organisation, month=month)
-    return render(request, "cells/books/dues_unremitted.html", {
-        "organisation": organisation, "month": month,
-        "unremitted": [row for row in rows if row.status != "remitted"],
-        "remitted_count": sum(row.status == "remitted" for row in rows), "cell_count": len(rows),
-        "previous": month_start(month - datetime.timedelta(days=1)),
-        "next": month_start(month_end(month) + datetime.timedelta(days=1)),
-    })
+    return render(
+        request,
+        "cells/books/dues_unremitted.html",
+        {
+            "organisation": organisation,
+            "month": month,
+            "unremitted": [row for row in rows if row.status != "remitted"],
+            "remitted_count": sum(row.status == "remitted" for row in rows),
+            "cell_count": len(rows),
+            "previous": month_start(month - datetime.timedelta(days=1)),
+            "next": month_start(month_end(month) + datetime.timedelta(days=1)),
+        },
+    )
+
 
 def dues_arrears(request, pk):
     organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
     year = _year(request)
     subtree = Organisation.objects.filter(path__startswith=organisation.path)
     page = page_of(request, selectors.members_with_unpaid_months(organisations=subtree, year=year))
-    return render(request, "cells/books/dues_arrears.html", {
-        "organisation": organisation, "year": year, "members": page.object_list, "page": page,
-    })
+    return render(
+        request,
+        "cells/books/dues_arrears.html",
+        {
+            "organisation": organisation,
+            "year": year,
+            "members": page.object_list,
+            "page": page,
+        },
+    )
 
 
 def member_dues(request, pk):
     member = selectors.get_member_for_user_or_404(request.user, pk)
     payments = selectors.member_dues_history(member=member)
-    return render(request, "cells/books/member_dues.html", {
-        "member": member, "payments": payments, "totals": selectors.dues_totals(payments),
-        "reliefs": member.dues_reliefs.order_by("-start"),
-        "can_keep": member.organisation is not None and selectors.can_keep_books(request.user, member.organisation),
-        "is_self": member.user_id == request.user.pk,
-    })
+    return render(
+        request,
+        "cells/books/member_dues.html",
+        {
+            "member": member,
+            "payments": payments,
+            "totals": selectors.dues_totals(payments),
+            "reliefs": member.dues_reliefs.order_by("-start"),
+            "can_keep": member.organisation is not None and selectors.can_keep_books(request.user, member.organisation),
+            "is_self": member.user_id == request.user.pk,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -225,8 +285,14 @@ def dues_relief(request, pk):
         raise PermissionDenied
     form = DuesReliefForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        done = _save(request, form, services.dues_relief_grant, _("Đã ghi nhận miễn, giảm đảng phí."),
-                     reverse("books:books_member_dues", args=[member.pk]), member=member)
+        done = _save(
+            request,
+            form,
+            services.dues_relief_grant,
+            _("Đã ghi nhận miễn, giảm đảng phí."),
+            reverse("books:books_member_dues", args=[member.pk]),
+            member=member,
+        )
         if done:
             return done
     return _form_page(request, form, _("Miễn, giảm đảng phí"), member=member)
@@ -240,9 +306,13 @@ def _ledger_context(request, pk):
 
 def _log_ledger_export(request, context, kind):
     """The dues book names each member with their salary base: personal data, each file logged."""
-    services.personal_export_log(by=request.user, document=f"dues_ledger.{kind}", rows=len(context["rows"]),
-                                 organisation=context["cell"],
-                                 params={"month": context["month"].strftime("%m/%Y")})
+    services.personal_export_log(
+        by=request.user,
+        document=f"dues_ledger.{kind}",
+        rows=len(context["rows"]),
+        organisation=context["cell"],
+        params={"month": context["month"].strftime("%m/%Y")},
+    )
 
 
 def dues_ledger_pdf(request, pk):
@@ -256,9 +326,7 @@ def dues_ledger_pdf(request, pk):
 def dues_ledger_xlsx(request, pk):
     context = _ledger_context(request, pk)
     _log_ledger_export(request, context, "xlsx")
-    response = HttpResponse(
-        dues.ledger_xlsx(context), content_type=xlsx.CONTENT_TYPE
-    )
+    response = HttpResponse(dues.ledger_xlsx(context), content_type=xlsx.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{context["filename"]}.xlsx"'
     return response
 
@@ -269,11 +337,17 @@ def dues_ledger_xlsx(request, pk):
 def cell_documents(request, pk):
     cell = selectors.get_cell_for_books_or_404(request.user, pk)
     year, today = _year(request), timezone.localdate()
-    return render(request, "cells/books/cell_documents.html", {
-        "cell": cell, "year": year, "term": selectors.current_term(organisation=cell, on=today),
-        "types": selectors.required_documents_of_cell(cell=cell, year=year, on=today),
-        "can_keep": selectors.can_keep_books(request.user, cell),
-    })
+    return render(
+        request,
+        "cells/books/cell_documents.html",
+        {
+            "cell": cell,
+            "year": year,
+            "term": selectors.current_term(organisation=cell, on=today),
+            "types": selectors.required_documents_of_cell(cell=cell, year=year, on=today),
+            "can_keep": selectors.can_keep_books(request.user, cell),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -284,12 +358,19 @@ def document_upload(request, pk, type_pk):
         raise Http404
     today = timezone.localdate()
     initial = {"year": _year(request), "term": selectors.current_term(organisation=cell, on=today)}
-    form = CellDocumentForm(request.POST or None, request.FILES or None, cell=cell, document_type=document_type,
-                            initial=initial)
+    form = CellDocumentForm(
+        request.POST or None, request.FILES or None, cell=cell, document_type=document_type, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
-        done = _save(request, form, services.cell_document_upload, _("Đã lưu văn bản."),
-                     reverse("books:books_cell_documents", args=[cell.pk]) + f"?nam={form.cleaned_data.get('year') or ''}",
-                     organisation=cell, document_type=document_type)
+        done = _save(
+            request,
+            form,
+            services.cell_document_upload,
+            _("Đã lưu văn bản."),
+            reverse("books:books_cell_documents", args=[cell.pk]) + f"?nam={form.cleaned_data.get('year') or ''}",
+            organisation=cell,
+            document_type=document_type,
+        )
         if done:
             return done
     return _form_page(request, form, document_type.name, cell=cell)
@@ -301,8 +382,12 @@ def document_download(request, pk):
         handle = document.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=document.original_name or document.file.name,
-                        content_type=document.content_type or None)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=document.original_name or document.file.name,
+        content_type=document.content_type or None,
+    )
 
 
 # Cells × documents: a đảng ủy's cells fit on a page, the Khối's several hundred do not.
@@ -315,10 +400,19 @@ def documents_table(request, pk):
     types, cells, totals = selectors.documents_table(organisation=organisation, year=year, on=timezone.localdate())
     page = page_of(request, cells, DOCUMENT_ROWS_PER_PAGE)
     rows = [(cell, [getattr(cell, f"doc_{t.pk}") for t in types]) for cell in page.object_list]
-    return render(request, "cells/books/documents_table.html", {
-        "organisation": organisation, "year": year, "types": types, "rows": rows, "page": page,
-        "totals": [totals.get(t.pk, 0) for t in types], "cell_count": page.paginator.count,
-    })
+    return render(
+        request,
+        "cells/books/documents_table.html",
+        {
+            "organisation": organisation,
+            "year": year,
+            "types": types,
+            "rows": rows,
+            "page": page,
+            "totals": [totals.get(t.pk, 0) for t in types],
+            "cell_count": page.paginator.count,
+        },
+    )
 
 
 # --- commitments ---------------------------------------------------------------------------
@@ -334,23 +428,40 @@ def commitment_mine(request):
     initial = {"year": year, "content": current.content if current else ""}
     form = CommitmentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        done = _save(request, form, services.commitment_confirm, _("Đã xác nhận bản cam kết."),
-                     reverse("books:books_commitment_mine"), member=member)
+        done = _save(
+            request,
+            form,
+            services.commitment_confirm,
+            _("Đã xác nhận bản cam kết."),
+            reverse("books:books_commitment_mine"),
+            member=member,
+        )
         if done:
             return done
-    return _form_page(request, form, _("Cam kết tu dưỡng, rèn luyện của tôi"), member=member,
-                      commitments=member.commitments.order_by("-year"))
+    return _form_page(
+        request,
+        form,
+        _("Cam kết tu dưỡng, rèn luyện của tôi"),
+        member=member,
+        commitments=member.commitments.order_by("-year"),
+    )
 
 
 def commitments_cell(request, pk):
     cell = selectors.get_cell_for_books_or_404(request.user, pk)
     year = _year(request)
     members = list(selectors.commitments_of_cell(cell=cell, year=year))
-    return render(request, "cells/books/commitments.html", {
-        "cell": cell, "year": year, "members": members,
-        "missing": [m for m in members if m.commitment_id is None],
-        "can_keep": selectors.can_keep_books(request.user, cell),
-    })
+    return render(
+        request,
+        "cells/books/commitments.html",
+        {
+            "cell": cell,
+            "year": year,
+            "members": members,
+            "missing": [m for m in members if m.commitment_id is None],
+            "can_keep": selectors.can_keep_books(request.user, cell),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -359,8 +470,14 @@ def commitment_paper(request, pk, member_pk):
     member = selectors.get_member_books_for_user_or_404(request.user, cell, member_pk)
     form = PaperCommitmentForm(request.POST or None, initial={"year": _year(request)})
     if request.method == "POST" and form.is_valid():
-        done = _save(request, form, services.commitment_record_paper, _("Đã ghi nhận bản cam kết giấy."),
-                     reverse("books:books_commitments", args=[cell.pk]) + f"?nam={form.cleaned_data['year']}", member=member)
+        done = _save(
+            request,
+            form,
+            services.commitment_record_paper,
+            _("Đã ghi nhận bản cam kết giấy."),
+            reverse("books:books_commitments", args=[cell.pk]) + f"?nam={form.cleaned_data['year']}",
+            member=member,
+        )
         if done:
             return done
     return _form_page(request, form, _("Ghi nhận bản cam kết giấy"), cell=cell, member=member)
@@ -371,10 +488,15 @@ def commitment_paper(request, pk, member_pk):
 
 def lifecycle_cell(request, pk):
     cell = selectors.get_cell_for_books_or_404(request.user, pk)
-    return render(request, "cells/books/lifecycle.html", {
-        "cell": cell, **selectors.lifecycle_of_cell(cell=cell),
-        "can_manage": bool(selectors.roles_over(request.user, cell) & selectors.MANAGE_MEMBERS),
-    })
+    return render(
+        request,
+        "cells/books/lifecycle.html",
+        {
+            "cell": cell,
+            **selectors.lifecycle_of_cell(cell=cell),
+            "can_manage": bool(selectors.roles_over(request.user, cell) & selectors.MANAGE_MEMBERS),
+        },
+    )
 
 
 def _lifecycle_step(request, pk, *, form_class, service, title, message, form_kwargs=None):
@@ -389,15 +511,26 @@ def _lifecycle_step(request, pk, *, form_class, service, title, message, form_kw
 
 @require_http_methods(["GET", "POST"])
 def member_admission(request, pk):
-    return _lifecycle_step(request, pk, form_class=AdmissionForm, service=services.member_record_admission,
-                           title=_("Kết nạp đảng viên"), message=_("Đã ghi nhận kết nạp."))
+    return _lifecycle_step(
+        request,
+        pk,
+        form_class=AdmissionForm,
+        service=services.member_record_admission,
+        title=_("Kết nạp đảng viên"),
+        message=_("Đã ghi nhận kết nạp."),
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def member_full_membership(request, pk):
-    return _lifecycle_step(request, pk, form_class=FullMembershipForm,
-                           service=services.member_confirm_full_membership,
-                           title=_("Công nhận đảng viên chính thức"), message=_("Đã công nhận đảng viên chính thức."))
+    return _lifecycle_step(
+        request,
+        pk,
+        form_class=FullMembershipForm,
+        service=services.member_confirm_full_membership,
+        title=_("Công nhận đảng viên chính thức"),
+        message=_("Đã công nhận đảng viên chính thức."),
+    )
 
 
 def _end_exemption(*, member, exemption, on, by):
@@ -406,19 +539,36 @@ def _end_exemption(*, member, exemption, on, by):
 
 @require_http_methods(["GET", "POST"])
 def member_exemption_end(request, pk):
-    return _lifecycle_step(request, pk, form_class=ExemptionEndForm, service=_end_exemption,
-                           form_kwargs=lambda member: {"member": member},
-                           title=_("Kết thúc miễn sinh hoạt"), message=_("Đã kết thúc miễn sinh hoạt."))
+    return _lifecycle_step(
+        request,
+        pk,
+        form_class=ExemptionEndForm,
+        service=_end_exemption,
+        form_kwargs=lambda member: {"member": member},
+        title=_("Kết thúc miễn sinh hoạt"),
+        message=_("Đã kết thúc miễn sinh hoạt."),
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def member_suspension(request, pk):
-    return _lifecycle_step(request, pk, form_class=SuspensionForm, service=services.member_suspend,
-                           title=_("Đình chỉ sinh hoạt đảng"), message=_("Đã ghi nhận đình chỉ sinh hoạt."))
+    return _lifecycle_step(
+        request,
+        pk,
+        form_class=SuspensionForm,
+        service=services.member_suspend,
+        title=_("Đình chỉ sinh hoạt đảng"),
+        message=_("Đã ghi nhận đình chỉ sinh hoạt."),
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def member_removal(request, pk):
-    return _lifecycle_step(request, pk, form_class=RemovalForm, service=services.member_remove,
-                           title=_("Ra khỏi Đảng, từ trần"),
-                           message=_("Đã ghi nhận; các quyền và danh sách triệu tập của đảng viên đã kết thúc."))
+    return _lifecycle_step(
+        request,
+        pk,
+        form_class=RemovalForm,
+        service=services.member_remove,
+        title=_("Ra khỏi Đảng, từ trần"),
+        message=_("Đã ghi nhận; các quyền và danh sách triệu tập của đảng viên đã kết thúc."),
+    )

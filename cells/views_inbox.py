@@ -36,18 +36,25 @@ def unread_count(user) -> int:
 def inbox(request):
     notifications = notifications_of(request.user).order_by("-created_at", "-pk")
     page = page_of(request, notifications, 30)
-    return render(request, "cells/inbox.html", {
-        "page": page,
-        "unread": unread_count(request.user),
-        "member": getattr(request.user, "member", None),
-    })
+    return render(
+        request,
+        "cells/inbox.html",
+        {
+            "page": page,
+            "unread": unread_count(request.user),
+            "member": getattr(request.user, "member", None),
+        },
+    )
 
 
 def notification_detail(request, pk):
     notification = get_object_or_404(notifications_of(request.user), pk=pk)
     services.notification_mark_read(notification=notification)
-    link = notification.url if notification.url and url_has_allowed_host_and_scheme(
-        notification.url, allowed_hosts={request.get_host()}) else ""
+    link = (
+        notification.url
+        if notification.url and url_has_allowed_host_and_scheme(notification.url, allowed_hosts={request.get_host()})
+        else ""
+    )
     return render(request, "cells/notification_detail.html", {"notification": notification, "link": link})
 
 
@@ -79,7 +86,13 @@ def reminder_email_preference(request):
         return redirect("inbox:inbox")
     enabled = request.POST.get("optional_reminder_email") == "on"
     services.member_set_reminder_email(member=member, enabled=enabled, by=request.user)
-    messages.success(request, _("Đã bật nhận thư điện tử cho các nhắc việc không bắt buộc.") if enabled
-                     else _("Đã tắt thư điện tử cho các nhắc việc không bắt buộc. Thông báo triệu tập sinh hoạt "
-                            "vẫn được gửi qua thư điện tử."))
+    messages.success(
+        request,
+        _("Đã bật nhận thư điện tử cho các nhắc việc không bắt buộc.")
+        if enabled
+        else _(
+            "Đã tắt thư điện tử cho các nhắc việc không bắt buộc. Thông báo triệu tập sinh hoạt "
+            "vẫn được gửi qua thư điện tử."
+        ),
+    )
     return redirect("inbox:inbox")

@@ -41,8 +41,11 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         if _limited(self.request, form.cleaned_data["email"]):
-            form.add_error(None, _("Đã có quá nhiều yêu cầu đặt lại mật khẩu. Vui lòng thử lại sau %(minutes)s phút.")
-                           % {"minutes": settings.PASSWORD_RESET_RATE_LIMIT[2] // 60})
+            form.add_error(
+                None,
+                _("Đã có quá nhiều yêu cầu đặt lại mật khẩu. Vui lòng thử lại sau %(minutes)s phút.")
+                % {"minutes": settings.PASSWORD_RESET_RATE_LIMIT[2] // 60},
+            )
             return self.render_to_response(self.get_context_data(form=form), status=429)
         self.extra_email_context = self.get_extra_email_context()
         return super().form_valid(form)

@@ -26,8 +26,12 @@ def member_detail_context(request, member, *, revealed=None) -> dict:
         "suspensions": member.suspensions.order_by("-start"),
         "can_manage": selectors.can_manage_member(request.user, member),
         "personal": [
-            {"field": field, "label": privacy.field_label(field), "masked": privacy.mask(field, getattr(member, field)),
-             "value": (revealed or {}).get(field)}
+            {
+                "field": field,
+                "label": privacy.field_label(field),
+                "masked": privacy.mask(field, getattr(member, field)),
+                "value": (revealed or {}).get(field),
+            }
             for field in privacy.PERSONAL_FIELDS
         ],
         "can_reveal": privacy.can_see_personal(request.user, member),
@@ -36,7 +40,7 @@ def member_detail_context(request, member, *, revealed=None) -> dict:
 
 @require_POST
 def member_reveal(request, pk, field):
-    """"Hiện": the audit row first (who, whose field, when), then the page with that value shown."""
+    """ "Hiện": the audit row first (who, whose field, when), then the page with that value shown."""
     member = selectors.get_member_for_user_or_404(request.user, pk)
     if field not in privacy.PERSONAL_FIELDS:
         raise Http404
@@ -46,7 +50,7 @@ def member_reveal(request, pk, field):
 
 @require_http_methods(["GET", "POST"])
 def my_personal_data(request):
-    """"Dữ liệu cá nhân của tôi": what the portal holds about the signed-in member, and their corrections."""
+    """ "Dữ liệu cá nhân của tôi": what the portal holds about the signed-in member, and their corrections."""
     member = getattr(request.user, "member", None)
     if member is None:
         raise PermissionDenied
@@ -59,25 +63,36 @@ def my_personal_data(request):
         else:
             messages.success(request, _("Đã gửi đề nghị sửa; cán bộ tổ chức sẽ xem xét và báo lại cho đồng chí."))
             return redirect("cells:my_personal_data")
-    return render(request, "cells/my_personal_data.html", {
-        "member": member, "form": form,
-        "memberships": selectors.membership_history(member=member),
-        "positions": member.positions.select_related("organisation").order_by("-start"),
-        "exemptions": member.exemptions.order_by("-start"),
-        "corrections": [(c, privacy.field_label(c.field)) for c in selectors.corrections_of(member=member)],
-        "roles": selectors.role_assignments_of(request.user),
-    })
+    return render(
+        request,
+        "cells/my_personal_data.html",
+        {
+            "member": member,
+            "form": form,
+            "memberships": selectors.membership_history(member=member),
+            "positions": member.positions.select_related("organisation").order_by("-start"),
+            "exemptions": member.exemptions.order_by("-start"),
+            "corrections": [(c, privacy.field_label(c.field)) for c in selectors.corrections_of(member=member)],
+            "roles": selectors.role_assignments_of(request.user),
+        },
+    )
 
 
 def correction_list(request):
     """The open correction requests of the members the officer manages."""
     require(request.user, "members.manage")
     corrections = selectors.corrections_to_decide(request.user)
-    rows = [{"correction": c, "label": privacy.field_label(c.field),
-             "current": privacy.mask(c.field, getattr(c.member, c.field)) if c.field in privacy.PERSONAL_FIELDS
-             else privacy.display_value(c.field, getattr(c.member, c.field)),
-             "new": privacy.mask(c.field, c.new_value) if c.field in privacy.PERSONAL_FIELDS else c.new_value}
-            for c in corrections[:200]]
+    rows = [
+        {
+            "correction": c,
+            "label": privacy.field_label(c.field),
+            "current": privacy.mask(c.field, getattr(c.member, c.field))
+            if c.field in privacy.PERSONAL_FIELDS
+            else privacy.display_value(c.field, getattr(c.member, c.field)),
+            "new": privacy.mask(c.field, c.new_value) if c.field in privacy.PERSONAL_FIELDS else c.new_value,
+        }
+        for c in corrections[:200]
+    ]
     return render(request, "cells/correction_list.html", {"rows": rows, "form": CorrectionDecisionForm()})
 
 
@@ -90,13 +105,23 @@ def correction_decide(request, pk):
         return redirect("cells:correction_list")
     approve = form.cleaned_data["decision"] == "approve"
     try:
-        services.correction_decide(correction=correction, approve=approve, note=form.cleaned_data["note"],
-                                   by=request.user)
+        services.correction_decide(
+            correction=correction, approve=approve, note=form.cleaned_data["note"], by=request.user
+        )
     except ValidationError as error:
-        messages.error(request, _("Chưa xử lý đề nghị của đồng chí %(name)s: %(reason)s") % {
-            "name": correction.member.full_name, "reason": " ".join(error.messages)})
+        messages.error(
+            request,
+            _("Chưa xử lý đề nghị của đồng chí %(name)s: %(reason)s")
+            % {"name": correction.member.full_name, "reason": " ".join(error.messages)},
+        )
     else:
-        messages.success(request, (_("Đã chấp nhận và cập nhật dữ liệu của đồng chí %(name)s.") if approve else
-                                   _("Đã trả lời không chấp nhận đề nghị của đồng chí %(name)s."))
-                         % {"name": correction.member.full_name})
+        messages.success(
+            request,
+            (
+                _("Đã chấp nhận và cập nhật dữ liệu của đồng chí %(name)s.")
+                if approve
+                else _("Đã trả lời không chấp nhận đề nghị của đồng chí %(name)s.")
+            )
+            % {"name": correction.member.full_name},
+        )
     return redirect("cells:correction_list")

@@ -21,8 +21,11 @@ urlpatterns = [
     path("doi-mat-khau/xong/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("quen-mat-khau/", views_password.PasswordResetView.as_view(), name="password_reset"),
     path("quen-mat-khau/da-gui/", views_password.PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("dat-lai-mat-khau/<uidb64>/<token>/", views_password.PasswordResetConfirmView.as_view(),
-         name="password_reset_confirm"),
+    path(
+        "dat-lai-mat-khau/<uidb64>/<token>/",
+        views_password.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("dat-lai-mat-khau/xong/", views_password.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("favicon.ico", cell_views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -97,44 +97,209 @@ DEMO_USERNAMES = tuple(account.username for account in DEMO_ACCOUNTS)
 
 # (family name, weight): the distribution of central Vietnam, Nguyễn first by far.
 FAMILY_NAMES = (
-    ("Nguyễn", 30), ("Lê", 14), ("Trần", 11), ("Hoàng", 7), ("Phan", 6), ("Võ", 5), ("Hồ", 5),
-    ("Phạm", 4), ("Đặng", 3), ("Bùi", 2), ("Ngô", 2), ("Đỗ", 2), ("Dương", 2), ("Trương", 2),
-    ("Huỳnh", 1), ("Lương", 1), ("Đinh", 1), ("Mai", 1), ("Cao", 1), ("Thái", 1),
+    ("Nguyễn", 30),
+    ("Lê", 14),
+    ("Trần", 11),
+    ("Hoàng", 7),
+    ("Phan", 6),
+    ("Võ", 5),
+    ("Hồ", 5),
+    ("Phạm", 4),
+    ("Đặng", 3),
+    ("Bùi", 2),
+    ("Ngô", 2),
+    ("Đỗ", 2),
+    ("Dương", 2),
+    ("Trương", 2),
+    ("Huỳnh", 1),
+    ("Lương", 1),
+    ("Đinh", 1),
+    ("Mai", 1),
+    ("Cao", 1),
+    ("Thái", 1),
 )
 MIDDLE_NAMES = {
     Member.Sex.MALE: (
-        ("Văn", 30), ("Hữu", 6), ("Đức", 6), ("Minh", 6), ("Quang", 6), ("Công", 5), ("Đình", 5),
-        ("Xuân", 4), ("Thanh", 4), ("Ngọc", 3), ("Quốc", 4), ("Anh", 3), ("Trọng", 3), ("Duy", 3),
-        ("Thế", 3), ("Tiến", 2), ("Viết", 2), ("Khắc", 2),
+        ("Văn", 30),
+        ("Hữu", 6),
+        ("Đức", 6),
+        ("Minh", 6),
+        ("Quang", 6),
+        ("Công", 5),
+        ("Đình", 5),
+        ("Xuân", 4),
+        ("Thanh", 4),
+        ("Ngọc", 3),
+        ("Quốc", 4),
+        ("Anh", 3),
+        ("Trọng", 3),
+        ("Duy", 3),
+        ("Thế", 3),
+        ("Tiến", 2),
+        ("Viết", 2),
+        ("Khắc", 2),
     ),
     Member.Sex.FEMALE: (
-        ("Thị", 55), ("Thu", 5), ("Thanh", 5), ("Ngọc", 5), ("Thùy", 4), ("Minh", 3), ("Phương", 3),
-        ("Kim", 3), ("Hồng", 3), ("Mai", 2), ("Bảo", 2), ("Diệu", 2), ("Hoài", 2), ("Khánh", 2),
+        ("Thị", 55),
+        ("Thu", 5),
+        ("Thanh", 5),
+        ("Ngọc", 5),
+        ("Thùy", 4),
+        ("Minh", 3),
+        ("Phương", 3),
+        ("Kim", 3),
+        ("Hồng", 3),
+        ("Mai", 2),
+        ("Bảo", 2),
+        ("Diệu", 2),
+        ("Hoài", 2),
+        ("Khánh", 2),
     ),
 }
 GIVEN_NAMES = {
     Member.Sex.MALE: (
-        "Hùng", "Dũng", "Tuấn", "Minh", "Hải", "Nam", "Long", "Quân", "Sơn", "Thắng", "Trung", "Cường",
-        "Phong", "Hiếu", "Toàn", "Thành", "Bình", "Hòa", "Khánh", "Lâm", "Vinh", "Phúc", "Đạt", "Huy",
-        "Tâm", "Tùng", "Lộc", "Tài", "Nhân", "Hưng", "Tú", "Việt", "Kiên", "Tín", "Quý", "Hoàng",
-        "Thịnh", "Nghĩa", "Đông", "Lực", "Chiến", "Thái", "Sáng", "Vũ", "Hiệp", "Thuận",
+        "Hùng",
+        "Dũng",
+        "Tuấn",
+        "Minh",
+        "Hải",
+        "Nam",
+        "Long",
+        "Quân",
+        "Sơn",
+        "Thắng",
+        "Trung",
+        "Cường",
+        "Phong",
+        "Hiếu",
+        "Toàn",
+        "Thành",
+        "Bình",
+        "Hòa",
+        "Khánh",
+        "Lâm",
+        "Vinh",
+        "Phúc",
+        "Đạt",
+        "Huy",
+        "Tâm",
+        "Tùng",
+        "Lộc",
+        "Tài",
+        "Nhân",
+        "Hưng",
+        "Tú",
+        "Việt",
+        "Kiên",
+        "Tín",
+        "Quý",
+        "Hoàng",
+        "Thịnh",
+        "Nghĩa",
+        "Đông",
+        "Lực",
+        "Chiến",
+        "Thái",
+        "Sáng",
+        "Vũ",
+        "Hiệp",
+        "Thuận",
     ),
     Member.Sex.FEMALE: (
-        "Hoa", "Lan", "Hương", "Mai", "Linh", "Hà", "Thảo", "Trang", "Nga", "Hằng", "Phương", "Thủy",
-        "Yến", "Ngọc", "Nhung", "Hạnh", "Dung", "Loan", "Vân", "Hiền", "Thanh", "Oanh", "Quỳnh", "Anh",
-        "Trâm", "Uyên", "Nhi", "Giang", "Châu", "My", "Huyền", "Thúy", "Lệ", "Tâm", "Xuân", "Liên",
+        "Hoa",
+        "Lan",
+        "Hương",
+        "Mai",
+        "Linh",
+        "Hà",
+        "Thảo",
+        "Trang",
+        "Nga",
+        "Hằng",
+        "Phương",
+        "Thủy",
+        "Yến",
+        "Ngọc",
+        "Nhung",
+        "Hạnh",
+        "Dung",
+        "Loan",
+        "Vân",
+        "Hiền",
+        "Thanh",
+        "Oanh",
+        "Quỳnh",
+        "Anh",
+        "Trâm",
+        "Uyên",
+        "Nhi",
+        "Giang",
+        "Châu",
+        "My",
+        "Huyền",
+        "Thúy",
+        "Lệ",
+        "Tâm",
+        "Xuân",
+        "Liên",
     ),
 }
 # Citizen ID prefix: the 3-digit code of the province of birth registration.
 BIRTH_PROVINCES = (("045", 60), ("044", 20), ("046", 8), ("040", 5), ("042", 5), ("001", 2))
 PHONE_PREFIXES = (
-    "090", "091", "093", "094", "096", "097", "098", "032", "033", "034", "035", "036", "037", "038",
-    "039", "081", "082", "083", "084", "085", "086", "088", "089", "070", "076", "077", "078", "079",
+    "090",
+    "091",
+    "093",
+    "094",
+    "096",
+    "097",
+    "098",
+    "032",
+    "033",
+    "034",
+    "035",
+    "036",
+    "037",
+    "038",
+    "039",
+    "081",
+    "082",
+    "083",
+    "084",
+    "085",
+    "086",
+    "088",
+    "089",
+    "070",
+    "076",
+    "077",
+    "078",
+    "079",
 )
 PLACES = (
-    "Đông Hà", "Đồng Hới", "Quảng Trị", "Vĩnh Linh", "Gio Linh", "Cam Lộ", "Triệu Phong", "Hải Lăng",
-    "Hướng Hóa", "Đakrông", "Lệ Thủy", "Quảng Ninh", "Bố Trạch", "Ba Đồn", "Quảng Trạch", "Tuyên Hóa",
-    "Minh Hóa", "Khe Sanh", "Lao Bảo", "Cửa Việt", "Hồ Xá", "Kiến Giang", "Hoàn Lão",
+    "Đông Hà",
+    "Đồng Hới",
+    "Quảng Trị",
+    "Vĩnh Linh",
+    "Gio Linh",
+    "Cam Lộ",
+    "Triệu Phong",
+    "Hải Lăng",
+    "Hướng Hóa",
+    "Đakrông",
+    "Lệ Thủy",
+    "Quảng Ninh",
+    "Bố Trạch",
+    "Ba Đồn",
+    "Quảng Trạch",
+    "Tuyên Hóa",
+    "Minh Hóa",
+    "Khe Sanh",
+    "Lao Bảo",
+    "Cửa Việt",
+    "Hồ Xá",
+    "Kiến Giang",
+    "Hoàn Lão",
 )
 
 
@@ -153,10 +318,21 @@ class Sector:
 SECTORS = {
     "agency": Sector(
         departments=(
-            "Văn phòng", "Thanh tra", "Phòng Kế hoạch - Tài chính", "Phòng Tổ chức cán bộ", "Phòng Pháp chế",
-            "Phòng Quản lý chuyên ngành", "Phòng Nghiệp vụ", "Trung tâm Công nghệ thông tin",
-            "Trung tâm Dịch vụ công", "Ban Quản lý dự án", "Phòng Hành chính - Tổng hợp", "Phòng Kiểm tra",
-            "Trung tâm Tư vấn và Dịch vụ", "Phòng Hợp tác quốc tế", "Phòng Thông tin - Truyền thông",
+            "Văn phòng",
+            "Thanh tra",
+            "Phòng Kế hoạch - Tài chính",
+            "Phòng Tổ chức cán bộ",
+            "Phòng Pháp chế",
+            "Phòng Quản lý chuyên ngành",
+            "Phòng Nghiệp vụ",
+            "Trung tâm Công nghệ thông tin",
+            "Trung tâm Dịch vụ công",
+            "Ban Quản lý dự án",
+            "Phòng Hành chính - Tổng hợp",
+            "Phòng Kiểm tra",
+            "Trung tâm Tư vấn và Dịch vụ",
+            "Phòng Hợp tác quốc tế",
+            "Phòng Thông tin - Truyền thông",
         ),
         branch_prefix="",
         groups=("Khối Tham mưu", "Khối Chuyên môn", "Khối Đơn vị sự nghiệp"),
@@ -165,9 +341,16 @@ SECTORS = {
     ),
     "finance": Sector(
         departments=(
-            "Văn phòng", "Thanh tra", "Phòng Quản lý ngân sách", "Phòng Tài chính doanh nghiệp",
-            "Phòng Quản lý giá và công sản", "Phòng Tài chính hành chính sự nghiệp", "Phòng Quản lý đầu tư",
-            "Phòng Đăng ký kinh doanh", "Phòng Tổ chức cán bộ", "Trung tâm Tin học và Dịch vụ tài chính công",
+            "Văn phòng",
+            "Thanh tra",
+            "Phòng Quản lý ngân sách",
+            "Phòng Tài chính doanh nghiệp",
+            "Phòng Quản lý giá và công sản",
+            "Phòng Tài chính hành chính sự nghiệp",
+            "Phòng Quản lý đầu tư",
+            "Phòng Đăng ký kinh doanh",
+            "Phòng Tổ chức cán bộ",
+            "Trung tâm Tin học và Dịch vụ tài chính công",
         ),
         branch_prefix="",
         groups=("Khối Tham mưu", "Khối Nghiệp vụ"),
@@ -176,9 +359,16 @@ SECTORS = {
     ),
     "health": Sector(
         departments=(
-            "Văn phòng Sở", "Phòng Nghiệp vụ Y", "Phòng Nghiệp vụ Dược", "Phòng Kế hoạch - Tài chính",
-            "Chi cục Dân số", "Chi cục An toàn vệ sinh thực phẩm", "Trung tâm Giám định y khoa - Pháp y",
-            "Bệnh viện Mắt", "Bệnh viện Phổi", "Trung tâm Cấp cứu 115",
+            "Văn phòng Sở",
+            "Phòng Nghiệp vụ Y",
+            "Phòng Nghiệp vụ Dược",
+            "Phòng Kế hoạch - Tài chính",
+            "Chi cục Dân số",
+            "Chi cục An toàn vệ sinh thực phẩm",
+            "Trung tâm Giám định y khoa - Pháp y",
+            "Bệnh viện Mắt",
+            "Bệnh viện Phổi",
+            "Trung tâm Cấp cứu 115",
         ),
         branch_prefix="Trung tâm Y tế khu vực",
         groups=("Khối Cơ quan Sở", "Khối Trung tâm Y tế số 1", "Khối Trung tâm Y tế số 2"),
@@ -187,9 +377,16 @@ SECTORS = {
     ),
     "agriculture": Sector(
         departments=(
-            "Văn phòng Sở", "Thanh tra Sở", "Chi cục Kiểm lâm", "Chi cục Thủy lợi",
-            "Chi cục Trồng trọt và Bảo vệ thực vật", "Chi cục Chăn nuôi và Thú y", "Chi cục Thủy sản",
-            "Trung tâm Khuyến nông", "Văn phòng Đăng ký đất đai", "Phòng Quản lý tài nguyên",
+            "Văn phòng Sở",
+            "Thanh tra Sở",
+            "Chi cục Kiểm lâm",
+            "Chi cục Thủy lợi",
+            "Chi cục Trồng trọt và Bảo vệ thực vật",
+            "Chi cục Chăn nuôi và Thú y",
+            "Chi cục Thủy sản",
+            "Trung tâm Khuyến nông",
+            "Văn phòng Đăng ký đất đai",
+            "Phòng Quản lý tài nguyên",
         ),
         branch_prefix="Hạt Kiểm lâm",
         groups=("Khối Cơ quan Sở", "Khối Kiểm lâm số 1", "Khối Kiểm lâm số 2"),
@@ -205,22 +402,54 @@ SECTORS = {
     ),
     "hospital": Sector(
         departments=(
-            "Phòng Kế hoạch tổng hợp", "Khoa Nội tổng hợp", "Khoa Ngoại tổng hợp", "Khoa Sản", "Khoa Nhi",
-            "Khoa Hồi sức tích cực - Chống độc", "Khoa Khám bệnh", "Khoa Xét nghiệm", "Khoa Chẩn đoán hình ảnh",
-            "Khoa Dược", "Phòng Điều dưỡng", "Phòng Tài chính - Kế toán", "Khoa Truyền nhiễm", "Khoa Ung bướu",
-            "Khoa Y học cổ truyền", "Khoa Gây mê hồi sức", "Khoa Tim mạch", "Khoa Thận - Lọc máu",
+            "Phòng Kế hoạch tổng hợp",
+            "Khoa Nội tổng hợp",
+            "Khoa Ngoại tổng hợp",
+            "Khoa Sản",
+            "Khoa Nhi",
+            "Khoa Hồi sức tích cực - Chống độc",
+            "Khoa Khám bệnh",
+            "Khoa Xét nghiệm",
+            "Khoa Chẩn đoán hình ảnh",
+            "Khoa Dược",
+            "Phòng Điều dưỡng",
+            "Phòng Tài chính - Kế toán",
+            "Khoa Truyền nhiễm",
+            "Khoa Ung bướu",
+            "Khoa Y học cổ truyền",
+            "Khoa Gây mê hồi sức",
+            "Khoa Tim mạch",
+            "Khoa Thận - Lọc máu",
         ),
         branch_prefix="",
         groups=("Khối Hành chính", "Khối Lâm sàng", "Khối Cận lâm sàng"),
         leader_titles=("Giám đốc", "Phó Giám đốc", "Trưởng khoa", "Phó Trưởng khoa", "Điều dưỡng trưởng"),
-        staff_titles=("Bác sĩ", "Bác sĩ chuyên khoa I", "Bác sĩ chuyên khoa II", "Điều dưỡng", "Điều dưỡng",
-                      "Dược sĩ", "Kỹ thuật viên", "Hộ sinh"),
+        staff_titles=(
+            "Bác sĩ",
+            "Bác sĩ chuyên khoa I",
+            "Bác sĩ chuyên khoa II",
+            "Điều dưỡng",
+            "Điều dưỡng",
+            "Dược sĩ",
+            "Kỹ thuật viên",
+            "Hộ sinh",
+        ),
     ),
     "school": Sector(
         departments=(
-            "Phòng Tổ chức - Hành chính", "Phòng Quản lý đào tạo", "Khoa Lý luận cơ sở", "Khoa Xây dựng Đảng",
-            "Khoa Nhà nước và Pháp luật", "Khoa Dân vận", "Khoa Kinh tế", "Khoa Sư phạm", "Khoa Ngoại ngữ",
-            "Khoa Công nghệ thông tin", "Phòng Khoa học và Hợp tác quốc tế", "Thư viện", "Sinh viên",
+            "Phòng Tổ chức - Hành chính",
+            "Phòng Quản lý đào tạo",
+            "Khoa Lý luận cơ sở",
+            "Khoa Xây dựng Đảng",
+            "Khoa Nhà nước và Pháp luật",
+            "Khoa Dân vận",
+            "Khoa Kinh tế",
+            "Khoa Sư phạm",
+            "Khoa Ngoại ngữ",
+            "Khoa Công nghệ thông tin",
+            "Phòng Khoa học và Hợp tác quốc tế",
+            "Thư viện",
+            "Sinh viên",
         ),
         branch_prefix="",
         groups=("Khối Phòng ban", "Khối Khoa"),
@@ -229,17 +458,32 @@ SECTORS = {
     ),
     "bank": Sector(
         departments=(
-            "Phòng Tổng hợp", "Phòng Khách hàng doanh nghiệp", "Phòng Khách hàng cá nhân",
-            "Phòng Kế toán - Ngân quỹ", "Phòng Quản lý rủi ro",
+            "Phòng Tổng hợp",
+            "Phòng Khách hàng doanh nghiệp",
+            "Phòng Khách hàng cá nhân",
+            "Phòng Kế toán - Ngân quỹ",
+            "Phòng Quản lý rủi ro",
         ),
         branch_prefix="Phòng giao dịch",
         groups=("Khối Hội sở", "Khối Phòng giao dịch số 1", "Khối Phòng giao dịch số 2"),
         leader_titles=("Giám đốc chi nhánh", "Phó Giám đốc", "Trưởng phòng", "Giám đốc Phòng giao dịch"),
-        staff_titles=("Cán bộ tín dụng", "Giao dịch viên", "Giao dịch viên", "Kiểm soát viên", "Chuyên viên", "Thủ quỹ"),
+        staff_titles=(
+            "Cán bộ tín dụng",
+            "Giao dịch viên",
+            "Giao dịch viên",
+            "Kiểm soát viên",
+            "Chuyên viên",
+            "Thủ quỹ",
+        ),
     ),
     "power": Sector(
-        departments=("Văn phòng", "Phòng Kỹ thuật", "Phòng Kinh doanh", "Phòng Tài chính - Kế toán",
-                     "Đội Quản lý vận hành lưới điện cao thế"),
+        departments=(
+            "Văn phòng",
+            "Phòng Kỹ thuật",
+            "Phòng Kinh doanh",
+            "Phòng Tài chính - Kế toán",
+            "Đội Quản lý vận hành lưới điện cao thế",
+        ),
         branch_prefix="Điện lực",
         groups=("Khối Văn phòng", "Khối Điện lực số 1", "Khối Điện lực số 2"),
         leader_titles=("Giám đốc", "Phó Giám đốc", "Trưởng phòng", "Đội trưởng"),
@@ -261,9 +505,16 @@ SECTORS = {
     ),
     "enterprise": Sector(
         departments=(
-            "Văn phòng Công ty", "Phòng Kỹ thuật", "Phòng Kinh doanh", "Phòng Tài chính - Kế toán",
-            "Phòng Tổ chức - Hành chính", "Phòng Kế hoạch - Vật tư", "Phân xưởng Sản xuất", "Đội Thi công số 1",
-            "Đội Thi công số 2", "Đội Xe",
+            "Văn phòng Công ty",
+            "Phòng Kỹ thuật",
+            "Phòng Kinh doanh",
+            "Phòng Tài chính - Kế toán",
+            "Phòng Tổ chức - Hành chính",
+            "Phòng Kế hoạch - Vật tư",
+            "Phân xưởng Sản xuất",
+            "Đội Thi công số 1",
+            "Đội Thi công số 2",
+            "Đội Xe",
         ),
         branch_prefix="Chi nhánh",
         groups=("Khối Văn phòng", "Khối Chi nhánh số 1", "Khối Chi nhánh số 2"),
@@ -348,12 +599,39 @@ SMALL_UNITS = (
 # Further private enterprises are named from these parts when a scale needs more units.
 COMPANY_FORMS = ("Công ty Cổ phần", "Công ty TNHH")
 COMPANY_TRADES = (
-    "Xây dựng", "Thương mại", "Vận tải", "Đầu tư", "Dược phẩm", "Nông sản", "Chế biến gỗ", "Thủy sản",
-    "Du lịch", "Cơ khí", "Vật liệu xây dựng", "Tư vấn thiết kế", "Dịch vụ", "Cao su",
+    "Xây dựng",
+    "Thương mại",
+    "Vận tải",
+    "Đầu tư",
+    "Dược phẩm",
+    "Nông sản",
+    "Chế biến gỗ",
+    "Thủy sản",
+    "Du lịch",
+    "Cơ khí",
+    "Vật liệu xây dựng",
+    "Tư vấn thiết kế",
+    "Dịch vụ",
+    "Cao su",
 )
 COMPANY_BRANDS = (
-    "Trường Sơn", "Hiền Lương", "Cửa Việt", "Thạch Hãn", "Bến Hải", "Khe Sanh", "Lao Bảo", "Nhật Lệ",
-    "Phong Nha", "Đèo Ngang", "Sông Gianh", "Hòn La", "Cồn Cỏ", "Ái Tử", "Mỹ Thủy", "Vĩnh Mốc", "Tà Cơn",
+    "Trường Sơn",
+    "Hiền Lương",
+    "Cửa Việt",
+    "Thạch Hãn",
+    "Bến Hải",
+    "Khe Sanh",
+    "Lao Bảo",
+    "Nhật Lệ",
+    "Phong Nha",
+    "Đèo Ngang",
+    "Sông Gianh",
+    "Hòn La",
+    "Cồn Cỏ",
+    "Ái Tử",
+    "Mỹ Thủy",
+    "Vĩnh Mốc",
+    "Tà Cơn",
 )
 
 # Where members admitted outside the Khối came from ("Chuyển sinh hoạt đến từ ...").
@@ -366,9 +644,16 @@ TRANSFER_ORIGINS = (
     "Đảng bộ Bộ đội Biên phòng tỉnh",
     "Đảng bộ Học viện Chính trị khu vực III",
     "Đảng bộ các cơ quan Đảng thành phố Huế",
-    "Đảng bộ xã Triệu Phong", "Đảng bộ xã Hải Lăng", "Đảng bộ xã Cam Lộ", "Đảng bộ xã Gio Linh",
-    "Đảng bộ xã Vĩnh Linh", "Đảng bộ xã Lệ Thủy", "Đảng bộ xã Bố Trạch",
-    "Đảng bộ phường Đông Hà", "Đảng bộ phường Đồng Hới", "Đảng bộ phường Ba Đồn",
+    "Đảng bộ xã Triệu Phong",
+    "Đảng bộ xã Hải Lăng",
+    "Đảng bộ xã Cam Lộ",
+    "Đảng bộ xã Gio Linh",
+    "Đảng bộ xã Vĩnh Linh",
+    "Đảng bộ xã Lệ Thủy",
+    "Đảng bộ xã Bố Trạch",
+    "Đảng bộ phường Đông Hà",
+    "Đảng bộ phường Đồng Hới",
+    "Đảng bộ phường Ba Đồn",
 )
 EXEMPTION_REASONS = (
     "Sức khỏe yếu, điều trị bệnh dài ngày",
@@ -475,7 +760,7 @@ def _spread(rng: random.Random, total: int, parts: int, minimum: int, weights: l
 
 
 def _chunks(items: list[str], parts: int) -> list[list[str]]:
-    return [items[index * len(items) // parts:(index + 1) * len(items) // parts] for index in range(parts)]
+    return [items[index * len(items) // parts : (index + 1) * len(items) // parts] for index in range(parts)]
 
 
 def _group_cells(sector: Sector, names: list[str], cell_count: int) -> list[list[str]]:
@@ -516,7 +801,9 @@ def plan_tree(*, scale: Scale, rng: random.Random) -> _Node:
             # The office cell stays directly under the đảng ủy; the rest go to the bộ phận.
             tccs.add(_Node(Organisation.Kind.CHI_BO, names[0], unit))
             sector = SECTORS[unit.sector]
-            for group_name, group_cells in zip(sector.groups, _group_cells(sector, names[1:], cell_count), strict=False):
+            for group_name, group_cells in zip(
+                sector.groups, _group_cells(sector, names[1:], cell_count), strict=False
+            ):
                 if not group_cells:
                     continue
                 group = tccs.add(_Node(Organisation.Kind.DANG_BO_BO_PHAN, f"Đảng bộ bộ phận {group_name}", unit))
@@ -744,14 +1031,19 @@ def _leader_title(rng: random.Random, cell: _Node, kind: str) -> str:
     titles = SECTORS[cell.unit.sector].leader_titles
     if cell.kind == Organisation.Kind.CHI_BO_CO_SO:
         head, deputy = titles[0], titles[1]
-        return (head if rng.random() < 0.6 else deputy) if kind == Position.Kind.SECRETARY else rng.choice([deputy, *titles[2:]])
+        return (
+            (head if rng.random() < 0.6 else deputy)
+            if kind == Position.Kind.SECRETARY
+            else rng.choice([deputy, *titles[2:]])
+        )
     if kind == Position.Kind.SECRETARY and cell.parent.children.index(cell) == 0:
         return titles[1]
     return rng.choice(titles[2:])
 
 
-def build_demo(*, scale: str | Scale = "demo", rng: random.Random | None = None,
-               today: datetime.date | None = None) -> DemoResult:
+def build_demo(
+    *, scale: str | Scale = "demo", rng: random.Random | None = None, today: datetime.date | None = None
+) -> DemoResult:
     """Build the demo Khối in an empty database and return what was made.
 
     Deterministic for a given ``rng`` seed and ``today``: dates are relative to ``today`` so that
@@ -791,8 +1083,12 @@ def build_demo(*, scale: str | Scale = "demo", rng: random.Random | None = None,
         Member.objects.bulk_create(all_members, batch_size=BATCH_SIZE)
 
         CellMembership.objects.bulk_create(
-            [CellMembership(member=m, organisation=m.organisation, start=joined[id(m)][0], reason_in=joined[id(m)][1])
-             for m in all_members],
+            [
+                CellMembership(
+                    member=m, organisation=m.organisation, start=joined[id(m)][0], reason_in=joined[id(m)][1]
+                )
+                for m in all_members
+            ],
             batch_size=BATCH_SIZE,
         )
 
@@ -820,22 +1116,32 @@ def build_demo(*, scale: str | Scale = "demo", rng: random.Random | None = None,
                 if len(tccs_cells) < 2:
                     break
                 supervisor = secretary_of[tccs_cells[(index + 1) % len(tccs_cells)]]
-                positions.append(Position(member=supervisor, organisation=cell.obj, kind=Position.Kind.SUPERVISOR,
-                                          start=TERM_START))
+                positions.append(
+                    Position(member=supervisor, organisation=cell.obj, kind=Position.Kind.SUPERVISOR, start=TERM_START)
+                )
         Position.objects.bulk_create(positions, batch_size=BATCH_SIZE)
         Member.objects.bulk_update(retitled, ["job_title"], batch_size=BATCH_SIZE)
 
-        exemptions, suspensions = _exemptions_and_suspensions(rng, today, cells, members_of, holders,
-                                                              {id(m): joined[id(m)][0] for m in all_members})
+        exemptions, suspensions = _exemptions_and_suspensions(
+            rng, today, cells, members_of, holders, {id(m): joined[id(m)][0] for m in all_members}
+        )
         Exemption.objects.bulk_create(exemptions, batch_size=BATCH_SIZE)
         Suspension.objects.bulk_create(suspensions, batch_size=BATCH_SIZE)
 
         featured_tccs = root.children[0]
         featured_cell = featured_tccs.children[0]
-        _create_accounts(rng, root=root, featured_tccs=featured_tccs, featured_cell=featured_cell,
-                         members_of=members_of, holders=holders, secretary=secretary_of[featured_cell],
-                         exempt={e.member_id for e in exemptions},
-                         joined_on={m.pk: joined[id(m)][0] for m in members_of[featured_cell]}, today=today)
+        _create_accounts(
+            rng,
+            root=root,
+            featured_tccs=featured_tccs,
+            featured_cell=featured_cell,
+            members_of=members_of,
+            holders=holders,
+            secretary=secretary_of[featured_cell],
+            exempt={e.member_id for e in exemptions},
+            joined_on={m.pk: joined[id(m)][0] for m in members_of[featured_cell]},
+            today=today,
+        )
 
     nodes = list(_walk(root))
     counts = {
@@ -857,34 +1163,59 @@ def _exemptions_and_suspensions(rng, today, cells, members_of, holders, joined_o
     exemptions, suspensions = [], []
     for cell in cells:
         candidates = [m for m in members_of[cell] if m.status == Member.Status.OFFICIAL and m.pk not in holders]
-        chosen = [m for m in candidates
-                  if rng.random() < (0.25 if m.dues_category == Member.DuesCategory.PENSIONER else 0.012)]
+        chosen = [
+            m
+            for m in candidates
+            if rng.random() < (0.25 if m.dues_category == Member.DuesCategory.PENSIONER else 0.012)
+        ]
         if cell.featured and not chosen and candidates:
             chosen = [candidates[-1]]
         for number, member in enumerate(chosen, start=1):
-            start = max(today - datetime.timedelta(days=rng.randint(30, 700)),
-                        joined_on[id(member)] + datetime.timedelta(days=7))
-            reason = (EXEMPTION_REASONS[2] if member.dues_category == Member.DuesCategory.PENSIONER
-                      else rng.choice(EXEMPTION_REASONS[:2]))
-            exemptions.append(Exemption(member=member, reason=reason, start=start,
-                                        resolution_ref=f"{number:02d}-NQ/CB"))
+            start = max(
+                today - datetime.timedelta(days=rng.randint(30, 700)),
+                joined_on[id(member)] + datetime.timedelta(days=7),
+            )
+            reason = (
+                EXEMPTION_REASONS[2]
+                if member.dues_category == Member.DuesCategory.PENSIONER
+                else rng.choice(EXEMPTION_REASONS[:2])
+            )
+            exemptions.append(
+                Exemption(member=member, reason=reason, start=start, resolution_ref=f"{number:02d}-NQ/CB")
+            )
     exempt = {e.member_id for e in exemptions}
-    plain = [m for cell in cells if not cell.featured for m in members_of[cell]
-             if m.pk not in holders and m.pk not in exempt and m.status == Member.Status.OFFICIAL]
+    plain = [
+        m
+        for cell in cells
+        if not cell.featured
+        for m in members_of[cell]
+        if m.pk not in holders and m.pk not in exempt and m.status == Member.Status.OFFICIAL
+    ]
     for member in rng.sample(plain, min(len(plain), max(1, len(plain) // 600))):
-        suspensions.append(Suspension(member=member, reason=SUSPENSION_REASON,
-                                      start=max(today - datetime.timedelta(days=rng.randint(10, 90)),
-                                                joined_on[id(member)] + datetime.timedelta(days=7)),
-                                      decision_ref=f"{rng.randint(10, 99)}-QĐ/ĐUK"))
+        suspensions.append(
+            Suspension(
+                member=member,
+                reason=SUSPENSION_REASON,
+                start=max(
+                    today - datetime.timedelta(days=rng.randint(10, 90)),
+                    joined_on[id(member)] + datetime.timedelta(days=7),
+                ),
+                decision_ref=f"{rng.randint(10, 99)}-QĐ/ĐUK",
+            )
+        )
     return exemptions, suspensions
 
 
-def _create_accounts(rng, *, root, featured_tccs, featured_cell, members_of, holders, secretary, exempt, joined_on,
-                     today):
+def _create_accounts(
+    rng, *, root, featured_tccs, featured_cell, members_of, holders, secretary, exempt, joined_on, today
+):
     """The five demo users; those who are party members are linked to their member record."""
     User = get_user_model()
-    plain = [m for m in members_of[featured_cell]
-             if m.pk not in holders and m.pk not in exempt and m.status == Member.Status.OFFICIAL]
+    plain = [
+        m
+        for m in members_of[featured_cell]
+        if m.pk not in holders and m.pk not in exempt and m.status == Member.Status.OFFICIAL
+    ]
     # The demo member has an e-mail and has been in the cell longer than the meeting history, so
     # their own attendance record covers the whole of it.
     settled = today - datetime.timedelta(days=31 * (max(HISTORY_MONTHS.values()) + 1))
@@ -925,8 +1256,9 @@ def _create_accounts(rng, *, root, featured_tccs, featured_cell, members_of, hol
         if member is not None:
             Member.objects.filter(user=user).update(user=None)
             Member.objects.filter(pk=member.pk).update(user=user)
-        assignments.append(RoleAssignment(user=user, organisation=where[account.role], role=account.role,
-                                          start=TERM_START))
+        assignments.append(
+            RoleAssignment(user=user, organisation=where[account.role], role=account.role, start=TERM_START)
+        )
     RoleAssignment.objects.bulk_create(assignments)
 
 
@@ -949,9 +1281,16 @@ def add_previous_terms(*, before: datetime.date) -> int:
     if before >= TERM_START:
         return 0
     have = set(Term.objects.filter(start=PREVIOUS_TERM_START).values_list("organisation_id", flat=True))
-    rows = [Term(organisation_id=pk, name=PREVIOUS_TERM_NAME, start=PREVIOUS_TERM_START,
-                 end=TERM_START - datetime.timedelta(days=1))
-            for pk in Organisation.objects.values_list("pk", flat=True) if pk not in have]
+    rows = [
+        Term(
+            organisation_id=pk,
+            name=PREVIOUS_TERM_NAME,
+            start=PREVIOUS_TERM_START,
+            end=TERM_START - datetime.timedelta(days=1),
+        )
+        for pk in Organisation.objects.values_list("pk", flat=True)
+        if pk not in have
+    ]
     Term.objects.bulk_create(rows, batch_size=BATCH_SIZE)
     return len(rows)
 
@@ -974,8 +1313,10 @@ def set_columns(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
     table = quote(model._meta.db_table)
     pk = model._meta.pk
     columns = [model._meta.get_field(name) for name in fields]
-    prepared = [(row[0], *(column.get_db_prep_save(value, connection) for column, value in
-                           zip(columns, row[1:], strict=True))) for row in rows]
+    prepared = [
+        (row[0], *(column.get_db_prep_save(value, connection) for column, value in zip(columns, row[1:], strict=True)))
+        for row in rows
+    ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             types = [pk.db_type(connection), *(column.db_type(connection) for column in columns)]
@@ -983,15 +1324,18 @@ def set_columns(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
             names = ", ".join(["pk", *(f"v{index}" for index in range(len(columns)))])
             assignments = ", ".join(f"{quote(column.column)} = v.v{index}" for index, column in enumerate(columns))
             for start in range(0, len(prepared), BATCH_SIZE):
-                batch = prepared[start:start + BATCH_SIZE]
+                batch = prepared[start : start + BATCH_SIZE]
                 cursor.execute(
                     f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([values] * len(batch))}) "  # noqa: S608
                     f"AS v({names}) WHERE {table}.{quote(pk.column)} = v.pk",
-                    [value for row in batch for value in row])
+                    [value for row in batch for value in row],
+                )
             return
         assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {quote(pk.column)} = %s",  # noqa: S608
-                           [(*row[1:], row[0]) for row in prepared])
+        cursor.executemany(
+            f"UPDATE {table} SET {assignments} WHERE {quote(pk.column)} = %s",  # noqa: S608
+            [(*row[1:], row[0]) for row in prepared],
+        )
 
 
 def _pdf_text(text: str) -> str:
@@ -1029,8 +1373,14 @@ def _signed_at(rng: random.Random, year: int) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime(day.year, day.month, day.day, rng.randint(8, 16), rng.randrange(60)))
 
 
-def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, featured_cell: Organisation | None = None,
-                     dues_months: int = 12, seed: int = DEMO_SEED) -> dict[str, int]:
+def build_demo_books(
+    *,
+    rng: random.Random,
+    today: datetime.date | None = None,
+    featured_cell: Organisation | None = None,
+    dues_months: int = 12,
+    seed: int = DEMO_SEED,
+) -> dict[str, int]:
     """The cells' books for the demo: dues lines, this year's commitments and the required documents.
 
     Gaps are deliberate: a few members are three months or more behind on dues, about one member
@@ -1052,8 +1402,9 @@ def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, 
         # Dues: one call per cell keeps the engine's look-ups small.
         months = [_add_months(today.replace(day=1), -back) for back in range(dues_months - 1, -1, -1)]
         for index, cell in enumerate(cells):
-            counts["dues"] += len(dues_payments_bulk_create(members=members_of[cell.pk], months=months,
-                                                            seed=seed + index))
+            counts["dues"] += len(
+                dues_payments_bulk_create(members=members_of[cell.pk], months=months, seed=seed + index)
+            )
         linked = set(Member.objects.filter(user__isnull=False).values_list("pk", flat=True))
         candidates = [m for cell in cells for m in members_of[cell.pk] if m.pk not in linked]
         behind = rng.sample(candidates, max(1, round(len(candidates) * ARREARS_SHARE)))
@@ -1061,7 +1412,8 @@ def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, 
         if featured_plain and not any(m.organisation_id == featured_id for m in behind):
             behind.append(featured_plain[-1])
         DuesPayment.objects.filter(member__in=behind, month__in=months[-3:]).update(
-            amount_paid=0, paid_on=None, method="")
+            amount_paid=0, paid_on=None, method=""
+        )
 
         # Commitments, signed in the first quarter of their year: last year's (all signed) and this
         # year's, of which only those signed by now exist (none in the first days of January).
@@ -1083,12 +1435,17 @@ def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, 
                         confirmed += datetime.timedelta(days=(joined[member.pk] - confirmed.date()).days + 3)
                     if confirmed > now:
                         continue
-                    commitments.append(MemberCommitment(
-                        member=member, year=year, confirmed_at=confirmed,
-                        content=COMMITMENT_TEXT.format(name=member.full_name, cell=cell.name, year=year),
-                        source=(MemberCommitment.Source.PORTAL if member.pk in linked
-                                else MemberCommitment.Source.PAPER),
-                    ))
+                    commitments.append(
+                        MemberCommitment(
+                            member=member,
+                            year=year,
+                            confirmed_at=confirmed,
+                            content=COMMITMENT_TEXT.format(name=member.full_name, cell=cell.name, year=year),
+                            source=(
+                                MemberCommitment.Source.PORTAL if member.pk in linked else MemberCommitment.Source.PAPER
+                            ),
+                        )
+                    )
         MemberCommitment.objects.bulk_create(commitments, batch_size=BATCH_SIZE)
         counts["commitments"] = len(commitments)
 
@@ -1115,19 +1472,34 @@ def build_demo_books(*, rng: random.Random, today: datetime.date | None = None, 
                         adopted = datetime.date(year, 1, 5) + datetime.timedelta(days=rng.randint(0, 50))
                         if adopted > today:
                             continue
-                    document = CellDocument(organisation=cell, document_type=document_type, term=term, year=year,
-                                            adopted_on=adopted, content_type="application/pdf",
-                                            original_name=f"{document_type.code}-{year or 'toan-khoa'}.pdf")
-                    pdf = tiny_pdf([cell.name, document_type.name, f"Nhiem ky {term.name}" if term else f"Nam {year}",
-                                    f"Ngay ban hanh: {adopted:%d/%m/%Y}", "Ban sao dien tu - du lieu mau (demo)"])
-                    document.file.name = storage.save(cell_document_upload_to(document, document.original_name),
-                                                      ContentFile(pdf))
+                    document = CellDocument(
+                        organisation=cell,
+                        document_type=document_type,
+                        term=term,
+                        year=year,
+                        adopted_on=adopted,
+                        content_type="application/pdf",
+                        original_name=f"{document_type.code}-{year or 'toan-khoa'}.pdf",
+                    )
+                    pdf = tiny_pdf(
+                        [
+                            cell.name,
+                            document_type.name,
+                            f"Nhiem ky {term.name}" if term else f"Nam {year}",
+                            f"Ngay ban hanh: {adopted:%d/%m/%Y}",
+                            "Ban sao dien tu - du lieu mau (demo)",
+                        ]
+                    )
+                    document.file.name = storage.save(
+                        cell_document_upload_to(document, document.original_name), ContentFile(pdf)
+                    )
                     documents.append(document)
         CellDocument.objects.bulk_create(documents, batch_size=BATCH_SIZE)
         counts["documents"] = len(documents)
         # Its own random stream, so the lines above stay what they were before the book had these parts.
-        counts.update(_demo_remittances_and_funds(cells=cells, months=months, today=today,
-                                                  rng=random.Random(seed + 19)))
+        counts.update(
+            _demo_remittances_and_funds(cells=cells, months=months, today=today, rng=random.Random(seed + 19))
+        )
     return counts
 
 
@@ -1149,38 +1521,69 @@ def _demo_remittances_and_funds(*, cells, months, today: datetime.date, rng: ran
 
     collected = {
         (row["organisation"], row["month"]): row["total"]
-        for row in DuesPayment.objects.filter(organisation__in=cells, month__in=months).order_by()
-        .values("organisation", "month").annotate(total=Sum("amount_paid"))
+        for row in DuesPayment.objects.filter(organisation__in=cells, month__in=months)
+        .order_by()
+        .values("organisation", "month")
+        .annotate(total=Sum("amount_paid"))
     }
     remittances, entries = [], []
     current = today.replace(day=1)
     for cell in cells:
         receipt = voucher_in = voucher_out = 0
-        entries.append(CellFundEntry(organisation=cell, kind=CellFundEntry.Kind.BROUGHT_FORWARD, entry_date=months[0],
-                                     amount=rng.randrange(300, 2_000) * 1_000,
-                                     purpose=f"Tồn quỹ sổ giấy đến hết tháng {_add_months(months[0], -1):%m/%Y}"))
+        entries.append(
+            CellFundEntry(
+                organisation=cell,
+                kind=CellFundEntry.Kind.BROUGHT_FORWARD,
+                entry_date=months[0],
+                amount=rng.randrange(300, 2_000) * 1_000,
+                purpose=f"Tồn quỹ sổ giấy đến hết tháng {_add_months(months[0], -1):%m/%Y}",
+            )
+        )
         for month in months:
             share = dues_share(collected=collected.get((cell.pk, month), 0), cell_kind=cell.kind, month=month)
             paid_on = _add_months(month, 1).replace(day=rng.randint(3, 10))
             if month < current and share.to_remit and paid_on <= today and rng.random() < REMITTED_SHARE:
                 receipt += 1
-                remittances.append(DuesRemittance(organisation=cell, month=month, remitted_on=paid_on,
-                                                  amount=share.to_remit, receipt_number=f"BL-{month:%y%m}-{receipt:03d}"))
+                remittances.append(
+                    DuesRemittance(
+                        organisation=cell,
+                        month=month,
+                        remitted_on=paid_on,
+                        amount=share.to_remit,
+                        receipt_number=f"BL-{month:%y%m}-{receipt:03d}",
+                    )
+                )
             if month.month in (1, 4, 7, 10) and month.replace(day=15) <= today:
                 voucher_in += 1
-                entries.append(CellFundEntry(organisation=cell, kind=CellFundEntry.Kind.RECEIPT,
-                                             entry_date=month.replace(day=15), amount=rng.choice((500_000, 1_000_000)),
-                                             purpose="Cơ quan hỗ trợ kinh phí hoạt động của chi bộ",
-                                             voucher_number=f"PT-{voucher_in:02d}"))
+                entries.append(
+                    CellFundEntry(
+                        organisation=cell,
+                        kind=CellFundEntry.Kind.RECEIPT,
+                        entry_date=month.replace(day=15),
+                        amount=rng.choice((500_000, 1_000_000)),
+                        purpose="Cơ quan hỗ trợ kinh phí hoạt động của chi bộ",
+                        voucher_number=f"PT-{voucher_in:02d}",
+                    )
+                )
             spent_on = month.replace(day=rng.randint(1, 25))
             if spent_on <= today:
                 voucher_out += 1
-                entries.append(CellFundEntry(organisation=cell, kind=CellFundEntry.Kind.EXPENSE, entry_date=spent_on,
-                                             amount=rng.randrange(5, 30) * 10_000,
-                                             purpose=rng.choice(("Nước uống, văn phòng phẩm sinh hoạt chi bộ",
-                                                                 "Thăm hỏi đảng viên ốm đau",
-                                                                 "Mua tài liệu sinh hoạt chuyên đề")),
-                                             voucher_number=f"PC-{voucher_out:02d}"))
+                entries.append(
+                    CellFundEntry(
+                        organisation=cell,
+                        kind=CellFundEntry.Kind.EXPENSE,
+                        entry_date=spent_on,
+                        amount=rng.randrange(5, 30) * 10_000,
+                        purpose=rng.choice(
+                            (
+                                "Nước uống, văn phòng phẩm sinh hoạt chi bộ",
+                                "Thăm hỏi đảng viên ốm đau",
+                                "Mua tài liệu sinh hoạt chuyên đề",
+                            )
+                        ),
+                        voucher_number=f"PC-{voucher_out:02d}",
+                    )
+                )
     DuesRemittance.objects.bulk_create(remittances, batch_size=BATCH_SIZE)
     CellFundEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
     return {"remittances": len(remittances), "fund_entries": len(entries)}
@@ -1198,21 +1601,25 @@ def demo_accounts() -> list[dict]:
         .order_by("user__username")
     )
     by_user = {a.user.username: a for a in assignments}
-    members = {m.user_id: m for m in Member.objects.filter(user__username__in=DEMO_USERNAMES).select_related("organisation")}
+    members = {
+        m.user_id: m for m in Member.objects.filter(user__username__in=DEMO_USERNAMES).select_related("organisation")
+    }
     for account in DEMO_ACCOUNTS:
         assignment = by_user.get(account.username)
         if assignment is None:
             continue
         member = members.get(assignment.user_id)
-        rows.append({
-            "username": account.username,
-            "role": account.role,
-            "role_label": Role(account.role).label,
-            "description": account.description,
-            "organisation": assignment.organisation.name,
-            "full_name": f"{assignment.user.last_name} {assignment.user.first_name}".strip(),
-            "member": member.full_name if member else "",
-        })
+        rows.append(
+            {
+                "username": account.username,
+                "role": account.role,
+                "role_label": Role(account.role).label,
+                "description": account.description,
+                "organisation": assignment.organisation.name,
+                "full_name": f"{assignment.user.last_name} {assignment.user.first_name}".strip(),
+                "member": member.full_name if member else "",
+            }
+        )
     return rows
 
 

@@ -62,7 +62,13 @@ LATE_PLANNING_SHARE = 0.06
 
 # --- reference text ------------------------------------------------------------------------
 
-PLACES = ("Phòng họp tầng 2", "Hội trường tầng 3", "Phòng họp số 1", "Phòng họp giao ban", "Phòng họp trực tuyến tầng 4")
+PLACES = (
+    "Phòng họp tầng 2",
+    "Hội trường tầng 3",
+    "Phòng họp số 1",
+    "Phòng họp giao ban",
+    "Phòng họp trực tuyến tầng 4",
+)
 ABSENCE_REASONS = (
     "Đi công tác theo quyết định của cơ quan",
     "Ốm, đang điều trị tại bệnh viện",
@@ -82,7 +88,7 @@ SHORT_REASONS = (
 THEMATIC_TOPICS = (
     "Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh về tinh thần trách nhiệm, nêu gương",
     "Nâng cao ý thức tổ chức kỷ luật, văn hóa công vụ của cán bộ, đảng viên",
-    "Đấu tranh phòng, chống suy thoái tư tưởng chính trị, đạo đức, lối sống, \"tự diễn biến\", \"tự chuyển hóa\"",
+    'Đấu tranh phòng, chống suy thoái tư tưởng chính trị, đạo đức, lối sống, "tự diễn biến", "tự chuyển hóa"',
     "Đẩy mạnh chuyển đổi số trong hoạt động của cơ quan, đơn vị",
     "Thực hành tiết kiệm, chống lãng phí trong chi tiêu công",
     "Bảo vệ nền tảng tư tưởng của Đảng, đấu tranh phản bác các quan điểm sai trái trên mạng xã hội",
@@ -99,16 +105,26 @@ FORUM_TOPICS = (
     "Đổi mới sáng tạo, dám nghĩ, dám làm vì lợi ích chung",
 )
 NEWS = (
-    "tình hình kinh tế - xã hội của tỉnh", "kết quả hội nghị Ban Chấp hành Đảng bộ Khối",
-    "chỉ đạo của Đảng ủy cấp trên về công tác xây dựng Đảng", "các văn bản mới về sắp xếp tổ chức bộ máy",
+    "tình hình kinh tế - xã hội của tỉnh",
+    "kết quả hội nghị Ban Chấp hành Đảng bộ Khối",
+    "chỉ đạo của Đảng ủy cấp trên về công tác xây dựng Đảng",
+    "các văn bản mới về sắp xếp tổ chức bộ máy",
     "tình hình thời sự trong nước và quốc tế",
 )
 WORK = (
-    "hoàn thành kế hoạch công tác chuyên môn của tháng", "giải quyết hồ sơ đúng hạn",
-    "triển khai phần mềm quản lý văn bản điều hành", "chuẩn bị số liệu báo cáo quý", "rà soát quy chế chi tiêu nội bộ",
-    "tổ chức hội nghị người lao động", "thực hiện cải cách thủ tục hành chính", "kiểm tra công tác an toàn lao động",
-    "phục vụ đoàn kiểm tra của tỉnh", "tổng kết phong trào thi đua", "hỗ trợ nhân dân vùng bị ảnh hưởng mưa lũ",
-    "chuẩn bị nội dung đại hội công đoàn cơ sở", "thu nộp đảng phí đầy đủ, đúng hạn",
+    "hoàn thành kế hoạch công tác chuyên môn của tháng",
+    "giải quyết hồ sơ đúng hạn",
+    "triển khai phần mềm quản lý văn bản điều hành",
+    "chuẩn bị số liệu báo cáo quý",
+    "rà soát quy chế chi tiêu nội bộ",
+    "tổ chức hội nghị người lao động",
+    "thực hiện cải cách thủ tục hành chính",
+    "kiểm tra công tác an toàn lao động",
+    "phục vụ đoàn kiểm tra của tỉnh",
+    "tổng kết phong trào thi đua",
+    "hỗ trợ nhân dân vùng bị ảnh hưởng mưa lũ",
+    "chuẩn bị nội dung đại hội công đoàn cơ sở",
+    "thu nộp đảng phí đầy đủ, đúng hạn",
 )
 OPINIONS = (
     "Đề nghị chi bộ quan tâm hơn đến việc {work}, phân công cụ thể người phụ trách và thời hạn hoàn thành.",
@@ -133,7 +149,11 @@ TASK_TEXTS = (
     "Xây dựng dự thảo kế hoạch {work}, trình chi ủy cho ý kiến",
     "Nắm tình hình tư tưởng cán bộ, người lao động; báo cáo chi bộ",
 )
-TASK_RESULTS = ("Đã hoàn thành đúng hạn.", "Đã hoàn thành, báo cáo tại buổi sinh hoạt.", "Hoàn thành, chậm 3 ngày do đi công tác.")
+TASK_RESULTS = (
+    "Đã hoàn thành đúng hạn.",
+    "Đã hoàn thành, báo cáo tại buổi sinh hoạt.",
+    "Hoàn thành, chậm 3 ngày do đi công tác.",
+)
 NEXT_STEPS = (
     "Đề nghị đảng viên nêu cao tinh thần trách nhiệm, hoàn thành nhiệm vụ được giao.",
     "Giao chi ủy theo dõi, đôn đốc và báo cáo kết quả tại buổi sinh hoạt tháng sau.",
@@ -154,8 +174,11 @@ class _Cell:
     index: int = 0  # the cell's rank in the tree: choices must not depend on primary keys (--reset renumbers)
 
     def expected(self, day: datetime.date) -> list[Member]:
-        return [m for m in self.members if self.joined[m.pk][0] <= day and (self.joined[m.pk][1] is None
-                                                                            or self.joined[m.pk][1] >= day)]
+        return [
+            m
+            for m in self.members
+            if self.joined[m.pk][0] <= day and (self.joined[m.pk][1] is None or self.joined[m.pk][1] >= day)
+        ]
 
     def term_on(self, day: datetime.date) -> Term | None:
         for term in self.terms:  # newest first
@@ -251,12 +274,16 @@ class _Builder:
     def load(self) -> list[_Cell]:
         organisations = list(Organisation.objects.filter(kind__in=Organisation.CELL_KINDS).order_by("path"))
         members = defaultdict(list)
-        for member in Member.objects.filter(organisation__in=organisations).exclude(
-                state__in=[Member.State.DECEASED, Member.State.REMOVED]).order_by("full_name", "pk"):
+        for member in (
+            Member.objects.filter(organisation__in=organisations)
+            .exclude(state__in=[Member.State.DECEASED, Member.State.REMOVED])
+            .order_by("full_name", "pk")
+        ):
             members[member.organisation_id].append(member)
         joined = defaultdict(dict)
         for row in CellMembership.objects.filter(organisation__in=organisations).values_list(
-                "organisation_id", "member_id", "start", "end"):
+            "organisation_id", "member_id", "start", "end"
+        ):
             joined[row[0]][row[1]] = (row[2], row[3])
         for member_id, start, end in Exemption.objects.values_list("member_id", "start", "end"):
             self.exempt[member_id].append((start, end))
@@ -268,11 +295,14 @@ class _Builder:
         cells = {}
         for index, organisation in enumerate(organisations):
             cell_members = [m for m in members[organisation.pk] if m.pk in joined[organisation.pk]]
-            cells[organisation.pk] = _Cell(organisation, cell_members, joined[organisation.pk],
-                                           terms=terms[organisation.pk], index=index)
+            cells[organisation.pk] = _Cell(
+                organisation, cell_members, joined[organisation.pk], terms=terms[organisation.pk], index=index
+            )
         by_id = {m.pk: m for ms in members.values() for m in ms}
         supervisors = {}
-        for position in Position.objects.filter(organisation__in=organisations, end__isnull=True).order_by("start", "pk"):
+        for position in Position.objects.filter(organisation__in=organisations, end__isnull=True).order_by(
+            "start", "pk"
+        ):
             cell = cells[position.organisation_id]
             member = by_id.get(position.member_id)
             if position.kind == Position.Kind.SUPERVISOR:
@@ -321,18 +351,36 @@ class _Builder:
 
     # -- one meeting ---------------------------------------------------------------------------
 
-    def _meeting(self, cell: _Cell, *, kind: str, month: datetime.date, start: datetime.datetime, minutes: int,
-                 topic: str = "", place: str = "", chair=None, clerk=None) -> _Plan:
+    def _meeting(
+        self,
+        cell: _Cell,
+        *,
+        kind: str,
+        month: datetime.date,
+        start: datetime.datetime,
+        minutes: int,
+        topic: str = "",
+        place: str = "",
+        chair=None,
+        clerk=None,
+    ) -> _Plan:
         rng = self.rng
-        planned_end = start + datetime.timedelta(minutes=max(minutes, 60) if kind == Meeting.Kind.COMMITTEE else
-                                                 Meeting.MIN_MINUTES.get(kind, 90) + 30)
+        planned_end = start + datetime.timedelta(
+            minutes=max(minutes, 60) if kind == Meeting.Kind.COMMITTEE else Meeting.MIN_MINUTES.get(kind, 90) + 30
+        )
         hybrid = rng.random() < 0.05 and kind != Meeting.Kind.COMMITTEE
         meeting = Meeting(
-            organisation=cell.organisation, kind=kind, period_month=month, planned_start=start, planned_end=planned_end,
+            organisation=cell.organisation,
+            kind=kind,
+            period_month=month,
+            planned_start=start,
+            planned_end=planned_end,
             place=place or PLACES[cell.index % len(PLACES)],
             mode=Meeting.Mode.HYBRID if hybrid else Meeting.Mode.IN_PERSON,
             online_link=f"https://hop.example.com/cb-{cell.index + 1}-{month:%Y%m}" if hybrid else "",
-            topic=topic, chair=chair, clerk=clerk,
+            topic=topic,
+            chair=chair,
+            clerk=clerk,
         )
         plan = _Plan(meeting=meeting, local_start=start)
         for order, step in enumerate(kinds.get(kind).agenda, start=1):
@@ -349,8 +397,11 @@ class _Builder:
         if meeting.notice_sent_at > self.now:
             meeting.notice_sent_at = self.now - datetime.timedelta(hours=rng.randint(1, 20))
         late_documents = rng.random() < 0.12
-        meeting.documents_published_at = (meeting.planned_start - datetime.timedelta(hours=rng.randint(2, 12))
-                                          if late_documents else meeting.notice_sent_at)
+        meeting.documents_published_at = (
+            meeting.planned_start - datetime.timedelta(hours=rng.randint(2, 12))
+            if late_documents
+            else meeting.notice_sent_at
+        )
         if meeting.documents_published_at > self.now:
             meeting.documents_published_at = None  # due later, a few hours before the meeting
 
@@ -361,19 +412,27 @@ class _Builder:
         # Between the notice and the meeting's start, and not after now (a notice may be minutes old).
         span = max((min(meeting.planned_start, self.now) - meeting.notice_sent_at).total_seconds(), 0)
         attendance.rsvp_at = meeting.notice_sent_at + datetime.timedelta(seconds=rng.uniform(min(30, span), span))
-        attendance.rsvp_via = rng.choice((Attendance.Via.LINK, Attendance.Via.LINK, Attendance.Via.WEB,
-                                          Attendance.Via.SECRETARY))
+        attendance.rsvp_via = rng.choice(
+            (Attendance.Via.LINK, Attendance.Via.LINK, Attendance.Via.WEB, Attendance.Via.SECRETARY)
+        )
 
     def _vote_base(self, plan: _Plan, people: list[Member], day: datetime.date) -> votes.VoteBase:
         """The count of ``meetings.votes.vote_base``, from the rows the demo is about to write."""
         presence = {attendance.member_id: attendance.presence for attendance in plan.attendances}
-        rows = [votes.Person(member.pk, member.full_name, votes.official_on(member, day), presence.get(member.pk, ""),
-                             _active(self.exempt, member.pk, day), _active(self.suspended, member.pk, day))
-                for member in people]
+        rows = [
+            votes.Person(
+                member.pk,
+                member.full_name,
+                votes.official_on(member, day),
+                presence.get(member.pk, ""),
+                _active(self.exempt, member.pk, day),
+                _active(self.suspended, member.pk, day),
+            )
+            for member in people
+        ]
         return votes.tally(rows, day=day, committee=plan.meeting.kind == Meeting.Kind.COMMITTEE)
 
-    def _carried(self, plan: _Plan, people: list[Member], present: list[Member], day: datetime.date
-                 ) -> votes.VoteBase:
+    def _carried(self, plan: _Plan, people: list[Member], present: list[Member], day: datetime.date) -> votes.VoteBase:
         """The meeting's count, once enough official members attend to carry its conclusion (more than half
         of the count): a cell of three with two away would adopt nothing, so one of them comes after all."""
         base = self._vote_base(plan, people, day)
@@ -395,8 +454,11 @@ class _Builder:
         day = plan.local_start.date()
         committee = meeting.kind == Meeting.Kind.COMMITTEE
         late_start = rng.choice((0, 0, 0, 5, 10, 15))
-        minutes = (rng.randint(50, 90) if committee else
-                   Meeting.MIN_MINUTES.get(meeting.kind, 90) + rng.choice((-25, -10, 0, 5, 10, 15, 20, 30, 45, 60)))
+        minutes = (
+            rng.randint(50, 90)
+            if committee
+            else Meeting.MIN_MINUTES.get(meeting.kind, 90) + rng.choice((-25, -10, 0, 5, 10, 15, 20, 30, 45, 60))
+        )
         if not committee and rng.random() < 0.85:
             minutes = max(minutes, Meeting.MIN_MINUTES.get(meeting.kind, 90))
         meeting.actual_start = meeting.planned_start + datetime.timedelta(minutes=late_start)
@@ -415,15 +477,23 @@ class _Builder:
             elif _active(self.suspended, member.pk, day):
                 attendance.presence, attendance.absence_reason = Presence.ABSENT_EXCUSED, SUSPENDED_REASON
             else:
-                value = Presence.PRESENT if member.pk in must_attend else rng.choices(
-                    (Presence.PRESENT, Presence.LATE, Presence.ABSENT_EXCUSED, Presence.ABSENT_UNEXCUSED), weights)[0]
+                value = (
+                    Presence.PRESENT
+                    if member.pk in must_attend
+                    else rng.choices(
+                        (Presence.PRESENT, Presence.LATE, Presence.ABSENT_EXCUSED, Presence.ABSENT_UNEXCUSED), weights
+                    )[0]
+                )
                 attendance.presence = value
                 if value == Presence.ABSENT_EXCUSED:
                     attendance.absence_reason = rng.choice(ABSENCE_REASONS)
                 if value in Attendance.PRESENT_VALUES:
                     present.append(member)
-                answer = {Presence.PRESENT: Attendance.Rsvp.YES, Presence.LATE: Attendance.Rsvp.YES,
-                          Presence.ABSENT_EXCUSED: Attendance.Rsvp.NO}.get(value, Attendance.Rsvp.NONE)
+                answer = {
+                    Presence.PRESENT: Attendance.Rsvp.YES,
+                    Presence.LATE: Attendance.Rsvp.YES,
+                    Presence.ABSENT_EXCUSED: Attendance.Rsvp.NO,
+                }.get(value, Attendance.Rsvp.NONE)
                 if rng.random() < 0.85 and answer != Attendance.Rsvp.NONE:
                     self._rsvp(attendance, meeting, answer=answer, reason=attendance.absence_reason)
             plan.attendances.append(attendance)
@@ -437,8 +507,9 @@ class _Builder:
         def said_at(index: int) -> datetime.datetime:
             return meeting.actual_start + length * (index + 1) / (len(plan.agenda) + 1)
 
-        speaking = [s for s in (Step.LAST_RESULTS, Step.OPINIONS, Step.NEXT_TASKS, Step.DISCUSSION, Step.TOPIC)
-                    if s in steps]
+        speaking = [
+            s for s in (Step.LAST_RESULTS, Step.OPINIONS, Step.NEXT_TASKS, Step.DISCUSSION, Step.TOPIC) if s in steps
+        ]
         if present and speaking:
             count = min(len(present), rng.randint(2, 3) if committee else rng.randint(3, 6))
             for speaker in rng.sample(present, count):
@@ -448,19 +519,23 @@ class _Builder:
                 plan.opinions.append((speaker.pk, "", text, steps[step], said_at(steps[step])))
         for guest_id in plan.upper_guests:
             if Step.OPINIONS in steps or Step.DISCUSSION in steps:
-                text = ("Ghi nhận kết quả chi bộ đạt được; đề nghị chi bộ tiếp tục đổi mới nội dung sinh hoạt, "
-                        f"chú trọng {rng.choice(WORK)} và công tác phát triển đảng viên.")
+                text = (
+                    "Ghi nhận kết quả chi bộ đạt được; đề nghị chi bộ tiếp tục đổi mới nội dung sinh hoạt, "
+                    f"chú trọng {rng.choice(WORK)} và công tác phát triển đảng viên."
+                )
                 index = steps.get(Step.DISCUSSION, steps.get(Step.OPINIONS))
                 plan.opinions.append((None, self._guest_names[guest_id], text, index, said_at(index)))
 
         # The conclusion, adopted by show of hands by the official members present.
         work = rng.sample(WORK, 3)
         label = "chi ủy" if committee else "chi bộ"
-        text = (f"1. {label.capitalize()} đánh giá trong tháng {day:%m/%Y} cán bộ, đảng viên đã tích cực {work[0]}; "
-                f"tư tưởng ổn định, chấp hành tốt chủ trương của Đảng, chính sách, pháp luật của Nhà nước.\n"
-                f"2. Nhiệm vụ tháng tới: {work[1]}; {work[2]}.\n3. {rng.choice(NEXT_STEPS)}")
+        text = (
+            f"1. {label.capitalize()} đánh giá trong tháng {day:%m/%Y} cán bộ, đảng viên đã tích cực {work[0]}; "
+            f"tư tưởng ổn định, chấp hành tốt chủ trương của Đảng, chính sách, pháp luật của Nhà nước.\n"
+            f"2. Nhiệm vụ tháng tới: {work[1]}; {work[2]}.\n3. {rng.choice(NEXT_STEPS)}"
+        )
         if meeting.topic:
-            text += f"\n4. Về chuyên đề \"{meeting.topic}\": mỗi đảng viên xây dựng kế hoạch làm theo, đăng ký việc làm cụ thể."
+            text += f'\n4. Về chuyên đề "{meeting.topic}": mỗi đảng viên xây dựng kế hoạch làm theo, đăng ký việc làm cụ thể.'
         kind = Resolution.Kind.RESOLUTION if (not committee and rng.random() < 0.1) else Resolution.Kind.CONCLUSION
         plan.resolution = _Resolution(kind, text)
         # Measured against the official members summoned (meetings.votes), not those present: a dissent
@@ -480,12 +555,17 @@ class _Builder:
             for _number in range(rng.randint(2, 4)):
                 assignees = rng.sample(present, min(len(present), rng.choice((1, 1, 1, 2))))
                 due = day + datetime.timedelta(days=rng.randint(14, 45))
-                task = _Task(rng.choice(TASK_TEXTS).format(work=rng.choice(WORK)), due, [m.pk for m in assignees],
-                             said_at(steps.get(Step.NEXT_TASKS, len(plan.agenda) - 1)))
+                task = _Task(
+                    rng.choice(TASK_TEXTS).format(work=rng.choice(WORK)),
+                    due,
+                    [m.pk for m in assignees],
+                    said_at(steps.get(Step.NEXT_TASKS, len(plan.agenda) - 1)),
+                )
                 if due < self.today:
                     roll = rng.random()
-                    task.status = (Task.Status.DONE if roll < 0.82 else
-                                   Task.Status.OPEN if roll < 0.96 else Task.Status.CANCELLED)
+                    task.status = (
+                        Task.Status.DONE if roll < 0.82 else Task.Status.OPEN if roll < 0.96 else Task.Status.CANCELLED
+                    )
                 else:
                     task.status = Task.Status.DONE if rng.random() < 0.25 else Task.Status.OPEN
                 if task.status == Task.Status.DONE:
@@ -493,18 +573,25 @@ class _Builder:
                     done_on = min(due + datetime.timedelta(days=rng.randint(-12, 3)), self.today)
                     completed = self._at(max(done_on, day), rng.randint(8, 16), rng.randrange(60))
                     # Done after the meeting that gave it, and not later than now.
-                    task.completed_at = min(max(completed, meeting.actual_end + datetime.timedelta(minutes=30)),
-                                            self.now - datetime.timedelta(minutes=1))
+                    task.completed_at = min(
+                        max(completed, meeting.actual_end + datetime.timedelta(minutes=30)),
+                        self.now - datetime.timedelta(minutes=1),
+                    )
                 plan.tasks.append(task)
 
         if adopt:
-            delay = datetime.timedelta(minutes=rng.randint(5, 30)) if rng.random() < 0.5 else datetime.timedelta(
-                days=rng.randint(1, 3), hours=rng.randint(0, 4))
+            delay = (
+                datetime.timedelta(minutes=rng.randint(5, 30))
+                if rng.random() < 0.5
+                else datetime.timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 4))
+            )
             # The meeting is over (OVER_AFTER), so this is never before its end.
             adopted_at = min(meeting.actual_end + delay, self.now - datetime.timedelta(minutes=5))
             meeting.adopted_at = adopted_at
             plan.resolution.adopted_at = adopted_at
-            if cell is not None and cell.supervisor is not None:  # adoption reports upward at once (services.meeting_report_upward)
+            if (
+                cell is not None and cell.supervisor is not None
+            ):  # adoption reports upward at once (services.meeting_report_upward)
                 meeting.reported_up_at = adopted_at
                 meeting.reported_up_to = cell.supervisor.full_name
             meeting.state = Meeting.State.MINUTES_ADOPTED
@@ -533,7 +620,9 @@ class _Builder:
         day_people = [m for m in people if m.status == Member.Status.OFFICIAL]
         chair = next((m for m in (cell.secretary, cell.deputy) if m is not None and m.pk in ids), None)
         chair = chair or (day_people[0] if day_people else (people[0] if people else None))
-        clerk = next((m for m in (*cell.committee, cell.deputy) if m is not None and m.pk in ids and m is not chair), None)
+        clerk = next(
+            (m for m in (*cell.committee, cell.deputy) if m is not None and m.pk in ids and m is not chair), None
+        )
         if clerk is None:
             others = [m for m in day_people if m is not chair] or [m for m in people if m is not chair]
             clerk = others[cell.index % len(others)] if others else None
@@ -555,8 +644,9 @@ class _Builder:
             skipped.update(rng.sample(past, min(len(past), rng.choice((1, 1, 2)))))
         base_day = rng.randint(3, 15)
         hour = rng.choice((8, 14, 14, 14, 15, 16))
-        has_committee = bool(cell.committee) or (cell.deputy is not None and len(
-            [m for m in cell.members if m.status == Member.Status.OFFICIAL]) >= 9)
+        has_committee = bool(cell.committee) or (
+            cell.deputy is not None and len([m for m in cell.members if m.status == Member.Status.OFFICIAL]) >= 9
+        )
         # Thematic work per quarter: combined with the regular meeting, a separate meeting, or (a gap) nothing.
         quarters = sorted({(m.year, (m.month - 1) // 3) for m in months})
         combined_in, thematic_in = set(), set()
@@ -591,8 +681,9 @@ class _Builder:
             chair, clerk = self._officers(cell, self._can_attend(people, day))
             kind = Meeting.Kind.COMBINED if month in combined_in else Meeting.Kind.REGULAR
             topic = rng.choice(THEMATIC_TOPICS) if kind == Meeting.Kind.COMBINED else ""
-            plan = self._meeting(cell, kind=kind, month=month, start=start, minutes=0, topic=topic, chair=chair,
-                                 clerk=clerk)
+            plan = self._meeting(
+                cell, kind=kind, month=month, start=start, minutes=0, topic=topic, chair=chair, clerk=clerk
+            )
             plan.late_planning = not featured and rng.random() < LATE_PLANNING_SHARE
             self._notice(plan)
             if has_committee:
@@ -609,18 +700,32 @@ class _Builder:
                     self.upcoming = plan
             self.plans.append(plan)
             # Separate thematic meetings and forums later in the month.
-            for extra_kind, chosen, pool in ((Meeting.Kind.THEMATIC, thematic_in, THEMATIC_TOPICS),
-                                             (Meeting.Kind.FORUM, forums, FORUM_TOPICS)):
+            for extra_kind, chosen, pool in (
+                (Meeting.Kind.THEMATIC, thematic_in, THEMATIC_TOPICS),
+                (Meeting.Kind.FORUM, forums, FORUM_TOPICS),
+            ):
                 if month not in chosen:
                     continue
-                extra_day = self._weekday(min(day + datetime.timedelta(days=rng.randint(7, 12)),
-                                              _add_months(month, 1) - datetime.timedelta(days=1)))
+                extra_day = self._weekday(
+                    min(
+                        day + datetime.timedelta(days=rng.randint(7, 12)),
+                        _add_months(month, 1) - datetime.timedelta(days=1),
+                    )
+                )
                 extra_start = self._at(extra_day, rng.choice((8, 14)), 0)
                 if not self._is_over(extra_start) or extra_day.month != month.month:
                     continue
                 extra_people = cell.expected(extra_day)
-                extra = self._meeting(cell, kind=extra_kind, month=month, start=extra_start, minutes=0,
-                                      topic=rng.choice(pool), chair=chair, clerk=clerk)
+                extra = self._meeting(
+                    cell,
+                    kind=extra_kind,
+                    month=month,
+                    start=extra_start,
+                    minutes=0,
+                    topic=rng.choice(pool),
+                    chair=chair,
+                    clerk=clerk,
+                )
                 self._notice(extra)
                 held_plans.append((extra, extra_people, False))
                 self.plans.append(extra)
@@ -635,7 +740,8 @@ class _Builder:
                 if quarter in visited_quarters:
                     rng.choice(plans).upper_guests.append(cell.supervisor.pk)
                     self._guest_names[cell.supervisor.pk] = (
-                        f"Đồng chí {cell.supervisor.full_name}, đảng ủy viên phụ trách chi bộ")
+                        f"Đồng chí {cell.supervisor.full_name}, đảng ủy viên phụ trách chi bộ"
+                    )
 
         held_plans.sort(key=lambda item: item[0].local_start)
         last_index = len(held_plans) - 1
@@ -663,8 +769,9 @@ class _Builder:
         if len(members) < 2:
             return None
         chair, clerk = members[0], members[1]
-        plan = self._meeting(cell, kind=Meeting.Kind.COMMITTEE, month=month, start=committee_start, minutes=60,
-                             chair=chair, clerk=clerk)
+        plan = self._meeting(
+            cell, kind=Meeting.Kind.COMMITTEE, month=month, start=committee_start, minutes=60, chair=chair, clerk=clerk
+        )
         self._notice(plan)
         self.plans.append(plan)
         self._committee_plans.append((plan, members))
@@ -677,8 +784,9 @@ class _Builder:
         day = self._day_in(month, base_day)
         people = cell.expected(self.today)
         chair, clerk = self._officers(cell, self._can_attend(people, self.today))
-        plan = self._meeting(cell, kind=Meeting.Kind.REGULAR, month=month, start=self._at(day, hour), minutes=0,
-                             chair=chair, clerk=clerk)
+        plan = self._meeting(
+            cell, kind=Meeting.Kind.REGULAR, month=month, start=self._at(day, hour), minutes=0, chair=chair, clerk=clerk
+        )
         plan.meeting.notice_sent_at = self.now - datetime.timedelta(hours=self.rng.randint(2, 30))
         plan.meeting.documents_published_at = plan.meeting.notice_sent_at
         if has_committee:
@@ -743,8 +851,10 @@ class _Builder:
         # Notices "NN-TB/CB" per organisation and the term of the sending day, in the order they were sent
         # (services.meeting_publish numbers them the same way).
         notice_counter: dict = defaultdict(int)
-        noticed = sorted((p for p in self.plans if p.meeting.notice_sent_at is not None),
-                         key=lambda p: (p.meeting.notice_sent_at, p.local_start))
+        noticed = sorted(
+            (p for p in self.plans if p.meeting.notice_sent_at is not None),
+            key=lambda p: (p.meeting.notice_sent_at, p.local_start),
+        )
         for plan in noticed:
             meeting = plan.meeting
             term = cells[meeting.organisation_id].term_on(timezone.localtime(meeting.notice_sent_at, self.tz).date())
@@ -763,8 +873,11 @@ class _Builder:
         Meeting.objects.bulk_create(others, batch_size=BATCH_SIZE)
         # bulk_create stamps created_at / updated_at with the seed's moment (auto_now_add): put back
         # when each meeting was planned and last changed.
-        set_columns(Meeting, ("created_at", "updated_at"),
-                    [(p.meeting.pk, self._planned_at(p), self._last_changed_at(p)) for p in plans])
+        set_columns(
+            Meeting,
+            ("created_at", "updated_at"),
+            [(p.meeting.pk, self._planned_at(p), self._last_changed_at(p)) for p in plans],
+        )
         # The many small rows go in with COPY (PostgreSQL) or executemany (SQLite), not model instances.
         agenda_ids = iter(_reserve_ids(AgendaItem, sum(len(p.agenda) for p in plans)))
         agenda, opinions, attendances, votes, resolutions, guests = [], [], [], [], [], []
@@ -774,33 +887,69 @@ class _Builder:
             for order, step, title in plan.agenda:
                 ids.append(next(agenda_ids))
                 agenda.append((ids[-1], meeting_id, order, title, step, ""))
-            opinions += [(meeting_id, ids[index] if index is not None else None, speaker_id, guest, text, said_at)
-                         for speaker_id, guest, text, index, said_at in plan.opinions]
-            attendances += [(meeting_id, a.member_id, a.rsvp, a.rsvp_reason, a.rsvp_at, a.rsvp_via, a.presence,
-                             a.absence_reason) for a in plan.attendances]
+            opinions += [
+                (meeting_id, ids[index] if index is not None else None, speaker_id, guest, text, said_at)
+                for speaker_id, guest, text, index, said_at in plan.opinions
+            ]
+            attendances += [
+                (meeting_id, a.member_id, a.rsvp, a.rsvp_reason, a.rsvp_at, a.rsvp_via, a.presence, a.absence_reason)
+                for a in plan.attendances
+            ]
             if plan.vote:
-                votes.append((meeting_id, plan.vote[0], Vote.Kind.OTHER, Vote.Method.SHOW_OF_HANDS, *plan.vote[1:],
-                              plan.voted_at))
+                votes.append(
+                    (
+                        meeting_id,
+                        plan.vote[0],
+                        Vote.Kind.OTHER,
+                        Vote.Method.SHOW_OF_HANDS,
+                        *plan.vote[1:],
+                        plan.voted_at,
+                    )
+                )
             if plan.resolution:
                 r = plan.resolution
                 resolutions.append((meeting_id, r.kind, r.number, r.term_id, r.text, r.adopted_at))
             guests += [(meeting_id, member_id) for member_id in plan.upper_guests]
         _insert(AgendaItem, ("id", "meeting", "order", "title", "step", "notes"), agenda)
         _insert(Opinion, ("meeting", "agenda_item", "speaker", "guest_name", "text", "created_at"), opinions)
-        _insert(Attendance, ("meeting", "member", "rsvp", "rsvp_reason", "rsvp_at", "rsvp_via", "presence",
-                             "absence_reason"), attendances)
+        _insert(
+            Attendance,
+            ("meeting", "member", "rsvp", "rsvp_reason", "rsvp_at", "rsvp_via", "presence", "absence_reason"),
+            attendances,
+        )
         attendance_counts_refresh(meetings=Meeting.objects.filter(organisation_id__in=list(cells)))
-        _insert(Vote, ("meeting", "question", "kind", "method", "votes_for", "votes_against", "votes_abstain",
-                       "eligible_count", "created_at"), votes)
+        _insert(
+            Vote,
+            (
+                "meeting",
+                "question",
+                "kind",
+                "method",
+                "votes_for",
+                "votes_against",
+                "votes_abstain",
+                "eligible_count",
+                "created_at",
+            ),
+            votes,
+        )
         _insert(Resolution, ("meeting", "kind", "number", "term", "text", "adopted_at"), resolutions)
         _insert(Meeting.upper_guests.through, ("meeting", "member"), guests)
         tasks = [(plan.meeting.pk, task) for plan in plans for task in plan.tasks]
         task_ids = _reserve_ids(Task, len(tasks))
-        _insert(Task, ("id", "meeting", "description", "due_date", "status", "result", "completed_at", "created_at"),
-                [(pk, meeting_id, t.description, t.due_date, t.status, t.result, t.completed_at, t.created_at)
-                 for pk, (meeting_id, t) in zip(task_ids, tasks, strict=True)])
-        _insert(Task.assignees.through, ("task", "member"),
-                [(pk, member_id) for pk, (_meeting, t) in zip(task_ids, tasks, strict=True) for member_id in t.assignees])
+        _insert(
+            Task,
+            ("id", "meeting", "description", "due_date", "status", "result", "completed_at", "created_at"),
+            [
+                (pk, meeting_id, t.description, t.due_date, t.status, t.result, t.completed_at, t.created_at)
+                for pk, (meeting_id, t) in zip(task_ids, tasks, strict=True)
+            ],
+        )
+        _insert(
+            Task.assignees.through,
+            ("task", "member"),
+            [(pk, member_id) for pk, (_meeting, t) in zip(task_ids, tasks, strict=True) for member_id in t.assignees],
+        )
         return {
             "meetings": len(plans),
             "adopted": sum(1 for p in plans if p.adopted),
@@ -817,8 +966,9 @@ def _reserve_ids(model, count: int) -> list[int]:
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                           [table, count])
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+            )
             return [row[0] for row in cursor.fetchall()]
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")  # noqa: S608
         first = cursor.fetchone()[0] + 1
@@ -850,19 +1000,25 @@ def _insert(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
         placeholders = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
         for start in range(0, len(rows), BATCH_SIZE):
-            cursor.executemany(sql, [tuple(adapt(v) for v in row) for row in rows[start:start + BATCH_SIZE]])
+            cursor.executemany(sql, [tuple(adapt(v) for v in row) for row in rows[start : start + BATCH_SIZE]])
 
 
-def build_demo_meetings(*, rng: random.Random, today: datetime.date | None = None, months: int = 12,
-                        featured_cell: Organisation | None = None) -> dict[str, int]:
+def build_demo_meetings(
+    *,
+    rng: random.Random,
+    today: datetime.date | None = None,
+    months: int = 12,
+    featured_cell: Organisation | None = None,
+) -> dict[str, int]:
     """Write the meeting history of every cell for the ``months`` months before ``today`` (and this month).
 
     The terms that cover the window must exist (``cells.demo.add_previous_terms`` adds the 2020–2025
     term when the window reaches before the demo term). Returns counts for the command's report.
     """
     today = today or timezone.localdate()
-    builder = _Builder(rng=rng, today=today, months=months,
-                       featured_cell_id=featured_cell.pk if featured_cell else None)
+    builder = _Builder(
+        rng=rng, today=today, months=months, featured_cell_id=featured_cell.pk if featured_cell else None
+    )
     with transaction.atomic():
         cells = builder.load()
         for cell in cells:
@@ -878,17 +1034,32 @@ def build_demo_meetings(*, rng: random.Random, today: datetime.date | None = Non
 def _notify_upcoming(meeting: Meeting) -> None:
     """Inbox rows of the upcoming meeting's notice for the members who have an account (no e-mail)."""
     url = reverse("meetings:detail", args=[meeting.pk])
-    subject = (f"Thông báo {meeting.get_kind_display().lower()} "
-               f"{timezone.localtime(meeting.planned_start):%H:%M} ngày {timezone.localtime(meeting.planned_start):%d/%m/%Y}")
+    subject = (
+        f"Thông báo {meeting.get_kind_display().lower()} "
+        f"{timezone.localtime(meeting.planned_start):%H:%M} ngày {timezone.localtime(meeting.planned_start):%d/%m/%Y}"
+    )
     rows = []
-    for attendance in meeting.attendances.select_related("member").filter(member__user__isnull=False).exclude(
-            presence=Presence.EXEMPT):
+    for attendance in (
+        meeting.attendances.select_related("member")
+        .filter(member__user__isnull=False)
+        .exclude(presence=Presence.EXEMPT)
+    ):
         link = rsvp_url(meeting=meeting, member=attendance.member)
-        body = (f"Thời gian: {timezone.localtime(meeting.planned_start):%H:%M ngày %d/%m/%Y}\n"
-                f"Địa điểm: {meeting.place}\n\nXác nhận tham dự hoặc báo vắng (không cần đăng nhập): {link}")
-        rows.append(Notification(recipient_id=attendance.member.user_id, member=attendance.member,
-                                 organisation=meeting.organisation, kind="meetings.notice", subject=subject, body=body,
-                                 url=url))
+        body = (
+            f"Thời gian: {timezone.localtime(meeting.planned_start):%H:%M ngày %d/%m/%Y}\n"
+            f"Địa điểm: {meeting.place}\n\nXác nhận tham dự hoặc báo vắng (không cần đăng nhập): {link}"
+        )
+        rows.append(
+            Notification(
+                recipient_id=attendance.member.user_id,
+                member=attendance.member,
+                organisation=meeting.organisation,
+                kind="meetings.notice",
+                subject=subject,
+                body=body,
+                url=url,
+            )
+        )
     Notification.objects.bulk_create(rows)
     # Sent with the notice, not at the seed's moment (auto_now_add).
     Notification.objects.filter(pk__in=[row.pk for row in rows]).update(created_at=meeting.notice_sent_at)
@@ -902,8 +1073,19 @@ def reset_demo_meetings() -> int:
     """
     from demo.cells import _purge
 
-    tables = [Opinion, Vote, Task.assignees.through, Task, Resolution, Attendance, AgendaItem,
-              Meeting.upper_guests.through, MeetingDocument, Amendment, Meeting]
+    tables = [
+        Opinion,
+        Vote,
+        Task.assignees.through,
+        Task,
+        Resolution,
+        Attendance,
+        AgendaItem,
+        Meeting.upper_guests.through,
+        MeetingDocument,
+        Amendment,
+        Meeting,
+    ]
     with transaction.atomic():
         count = Meeting.objects.count()
         storage = MeetingDocument._meta.get_field("file").storage
@@ -931,5 +1113,8 @@ def meetings_to_score(*, cell: Organisation) -> list[Meeting]:
     ``seed_demo --scores`` passes them to ``scoring.services.meeting_score_prefill_bulk`` (meetings
     cannot import scoring: it is the layer above).
     """
-    return list(Meeting.objects.filter(organisation=cell).filter(
-        Q(state=Meeting.State.HELD) | Q(state=Meeting.State.MINUTES_ADOPTED)).order_by("planned_start"))
+    return list(
+        Meeting.objects.filter(organisation=cell)
+        .filter(Q(state=Meeting.State.HELD) | Q(state=Meeting.State.MINUTES_ADOPTED))
+        .order_by("planned_start")
+    )

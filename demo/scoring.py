@@ -28,8 +28,11 @@ def demo_rating_rows(*, rng: random.Random, today: datetime.date, years: int = 3
     codes, weights = zip(*RATING_WEIGHTS.items(), strict=True)
     rated_kinds = [*Organisation.TCCS_KINDS, Organisation.Kind.CHI_BO]
     organisations = list(Organisation.objects.filter(kind__in=rated_kinds).values_list("pk", flat=True))
-    members = list(Member.objects.filter(state=Member.State.ACTIVE, organisation__isnull=False)
-                   .values_list("pk", "organisation_id"))
+    members = list(
+        Member.objects.filter(state=Member.State.ACTIVE, organisation__isnull=False).values_list(
+            "pk", "organisation_id"
+        )
+    )
     have = set(AnnualRating.objects.values_list("year", "organisation_id", "member_id"))
     rows = []
     for year in range(today.year - years + 1, today.year + 1):
@@ -42,12 +45,19 @@ def demo_rating_rows(*, rng: random.Random, today: datetime.date, years: int = 3
             if (year, organisation_id, member_id) in have:
                 continue
             level = rng.choices(codes, weights=weights)[0]
-            rows.append(AnnualRating(
-                year=year, regime=regime, organisation_id=organisation_id, member_id=member_id,
-                state=AnnualRating.State.DECIDED if decided else AnnualRating.State.SELF_ASSESSED,
-                self_level=level, proposed_level=level if decided else "", decided_level=level if decided else "",
-                decided_at=decided_on(year) if decided else None,
-            ))
+            rows.append(
+                AnnualRating(
+                    year=year,
+                    regime=regime,
+                    organisation_id=organisation_id,
+                    member_id=member_id,
+                    state=AnnualRating.State.DECIDED if decided else AnnualRating.State.SELF_ASSESSED,
+                    self_level=level,
+                    proposed_level=level if decided else "",
+                    decided_level=level if decided else "",
+                    decided_at=decided_on(year) if decided else None,
+                )
+            )
     return rows
 
 
@@ -68,7 +78,8 @@ def build_demo_ratings(*, rng: random.Random, today: datetime.date) -> int:
     # A decided year's rows were written during its review, not at the seed's moment (auto_now_add).
     for year in {row.year for row in rows if row.decided_at is not None}:
         AnnualRating.objects.filter(year=year, decided_at=decided_on(year)).update(
-            created_at=opened_on(year), updated_at=decided_on(year))
+            created_at=opened_on(year), updated_at=decided_on(year)
+        )
     return len(rows)
 
 
@@ -78,9 +89,9 @@ def demo_confirmers() -> list[tuple[str, object]]:
     from demo.cells import DEMO_USERNAMES
     from scoring.selectors import CONFIRM_ROLES
 
-    assignments = (RoleAssignment.objects.filter(user__username__in=DEMO_USERNAMES, role__in=CONFIRM_ROLES,
-                                                 end__isnull=True)
-                   .select_related("user", "organisation"))
+    assignments = RoleAssignment.objects.filter(
+        user__username__in=DEMO_USERNAMES, role__in=CONFIRM_ROLES, end__isnull=True
+    ).select_related("user", "organisation")
     return [(a.organisation.path, a.user) for a in assignments]
 
 
@@ -116,8 +127,9 @@ def prefill_demo_scores(cell, *, confirmers=None) -> int:
     now = timezone.now()
     cutoff = now - datetime.timedelta(days=60)
     if officer is not None:
-        for score in MeetingScore.objects.filter(meeting__in=[m for m in meetings if m.planned_start < cutoff],
-                                                 state=MeetingScore.State.SELF_ADOPTED):
+        for score in MeetingScore.objects.filter(
+            meeting__in=[m for m in meetings if m.planned_start < cutoff], state=MeetingScore.State.SELF_ADOPTED
+        ):
             meeting_score_confirm(score=score, by=officer)
 
     rng = random.Random(f"{demo.DEMO_SEED}-{cell.path}")  # not the primary keys: --reset renumbers
@@ -130,17 +142,25 @@ def prefill_demo_scores(cell, *, confirmers=None) -> int:
         adopted = meeting.adopted_at or meeting.actual_end + datetime.timedelta(minutes=30)
         confirmed = None
         if score.confirmed_at is not None:  # only meetings older than two months
-            confirmed = min(adopted + datetime.timedelta(days=rng.randint(3, 20), hours=rng.randint(0, 6)),
-                            now - datetime.timedelta(minutes=1))
+            confirmed = min(
+                adopted + datetime.timedelta(days=rng.randint(3, 20), hours=rng.randint(0, 6)),
+                now - datetime.timedelta(minutes=1),
+            )
         moments[score.pk] = (adopted, confirmed)
         scores.append((score.pk, adopted, adopted if score.self_adopted_at else None, confirmed, confirmed or adopted))
     demo.set_columns(MeetingScore, ("created_at", "self_adopted_at", "confirmed_at", "updated_at"), scores)
     score_of_line = dict(MeetingScoreLine.objects.filter(score_id__in=moments).values_list("pk", "score_id"))
     entries = []
     for pk, object_type, object_id, action in AuditEntry.objects.filter(pk__gte=first_entry).values_list(
-            "pk", "object_type", "object_id", "action"):
-        score_id = (int(object_id) if object_type == "scoring.meetingscore" else
-                    score_of_line.get(int(object_id)) if object_type == "scoring.meetingscoreline" else None)
+        "pk", "object_type", "object_id", "action"
+    ):
+        score_id = (
+            int(object_id)
+            if object_type == "scoring.meetingscore"
+            else score_of_line.get(int(object_id))
+            if object_type == "scoring.meetingscoreline"
+            else None
+        )
         if score_id not in moments:
             continue
         adopted, confirmed = moments[score_id]

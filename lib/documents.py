@@ -16,11 +16,17 @@ def font_faces() -> str:
     """@font-face rules for the shipped Liberation Serif (every Vietnamese diacritic, the same on every machine)."""
     fonts = settings.BASE_DIR / "static" / "fonts"
     faces = []
-    for style, weight, name in [("normal", 400, "Regular"), ("normal", 700, "Bold"),
-                                ("italic", 400, "Italic"), ("italic", 700, "BoldItalic")]:
+    for style, weight, name in [
+        ("normal", 400, "Regular"),
+        ("normal", 700, "Bold"),
+        ("italic", 400, "Italic"),
+        ("italic", 700, "BoldItalic"),
+    ]:
         path = (fonts / f"LiberationSerif-{name}.ttf").as_uri()
-        faces.append(f'@font-face {{ font-family: "Liberation Serif"; font-style: {style}; font-weight: {weight}; '
-                     f'src: url("{path}"); }}')
+        faces.append(
+            f'@font-face {{ font-family: "Liberation Serif"; font-style: {style}; font-weight: {weight}; '
+            f'src: url("{path}"); }}'
+        )
     return "\n".join(faces)
 
 
@@ -44,8 +50,9 @@ def _signer():
     from pyhanko.sign import signers
 
     password = getattr(settings, "PDF_SIGNING_PASSWORD", "")
-    return signers.SimpleSigner.load_pkcs12(pfx_file=str(settings.PDF_SIGNING_P12),
-                                            passphrase=password.encode() if password else None)
+    return signers.SimpleSigner.load_pkcs12(
+        pfx_file=str(settings.PDF_SIGNING_P12), passphrase=password.encode() if password else None
+    )
 
 
 def sign_pdf(data: bytes, *, reason: str = "") -> tuple[bytes, str]:
@@ -60,7 +67,8 @@ def sign_pdf(data: bytes, *, reason: str = "") -> tuple[bytes, str]:
 
     signer = _signer()
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    meta = signers.PdfSignatureMetadata(field_name="ChuKySo", md_algorithm="sha256", reason=reason or None,
-                                        subfilter=fields.SigSeedSubFilter.PADES)
+    meta = signers.PdfSignatureMetadata(
+        field_name="ChuKySo", md_algorithm="sha256", reason=reason or None, subfilter=fields.SigSeedSubFilter.PADES
+    )
     signed = signers.sign_pdf(writer, meta, signer=signer)
     return signed.getvalue(), signer.signing_cert.subject.human_friendly

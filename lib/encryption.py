@@ -111,7 +111,7 @@ def decrypt_chunks(path, key: bytes):
         header = stream.read(HEADER_SIZE)
         if len(header) != HEADER_SIZE or not header.startswith(MAGIC):
             raise DecryptionError("not an encrypted backup file")
-        prefix = header[len(MAGIC):]
+        prefix = header[len(MAGIC) :]
         index = 0
         length = stream.read(4)
         while True:

@@ -73,18 +73,18 @@ def moment_text(moment: datetime.datetime) -> str:
 
 
 def time_and_day(moment: datetime.datetime) -> str:
-    """"14:05 ngày 05/02/2026" in local time (notices, reminders)."""
+    """ "14:05 ngày 05/02/2026" in local time (notices, reminders)."""
     local = timezone.localtime(moment)
     return _("%(time)s ngày %(date)s") % {"time": local.strftime("%H:%M"), "date": date_text(local.date())}
 
 
 def month_label(first: datetime.date) -> str:
-    """"tháng 02/2026"."""
+    """ "tháng 02/2026"."""
     return _("tháng %(month)02d/%(year)s") % {"month": first.month, "year": first.year}
 
 
 def quarter_label(first: datetime.date) -> str:
-    """"quý 1/2026"."""
+    """ "quý 1/2026"."""
     return _("quý %(quarter)s/%(year)s") % {"quarter": (first.month - 1) // 3 + 1, "year": first.year}
 
 
@@ -103,7 +103,7 @@ def place_and_date(day: datetime.date) -> str:
 
 
 def clock(moment: datetime.datetime | None) -> str:
-    """"14 giờ 05 phút" in local time."""
+    """ "14 giờ 05 phút" in local time."""
     if moment is None:
         return "…"
     local = timezone.localtime(moment)
@@ -112,16 +112,80 @@ def clock(moment: datetime.datetime | None) -> str:
 
 # Two-syllable words common in organisation names: a heading line never ends between their syllables
 # when another break balances the lines almost as well ("CƠ QUAN", "DOANH NGHIỆP", "QUẢNG TRỊ"…).
-_WORDS = {tuple(pair.split()) for pair in (
-    "CƠ QUAN", "DOANH NGHIỆP", "QUẢNG TRỊ", "NÔNG NGHIỆP", "PHÁT TRIỂN", "NÔNG THÔN", "VIỆT NAM", "CHI NHÁNH",
-    "CÔNG TY", "CỔ PHẦN", "MÔI TRƯỜNG", "CÔNG TRÌNH", "ĐÔ THỊ", "ĐÔNG HÀ", "CHI BỘ", "ĐẢNG BỘ", "ĐẢNG ỦY",
-    "VĂN PHÒNG", "TÀI CHÍNH", "KHOA HỌC", "CÔNG NGHỆ", "GIÁO DỤC", "ĐÀO TẠO", "Y TẾ", "BỆNH VIỆN", "ĐA KHOA",
-    "TRUNG TÂM", "NGÂN HÀNG", "ĐIỆN LỰC", "VIỄN THÔNG", "TƯ PHÁP", "NGOẠI VỤ", "THANH TRA", "DÂN TỘC",
-    "TÔN GIÁO", "HỢP TÁC", "LIÊN MINH", "XÂY DỰNG", "GIAO THÔNG", "VẬN TẢI", "KẾ HOẠCH", "ĐẦU TƯ", "NỘI VỤ",
-    "TRƯỜNG HỌC", "CHÍNH TRỊ", "KIỂM SOÁT", "BỆNH TẬT", "XỔ SỐ", "KIẾN THIẾT", "DƯỢC PHẨM", "VẬT TƯ",
-    "QUỐC HỘI", "HỘI ĐỒNG", "NHÂN DÂN", "ĐẠI BIỂU", "THỂ THAO", "DU LỊCH", "VĂN HÓA", "THÔNG TIN",
-    "TRUYỀN THÔNG", "LAO ĐỘNG", "THƯƠNG BINH", "XÃ HỘI", "CÔNG THƯƠNG", "TỔNG HỢP", "QUẢN LÝ", "TIN HỌC",
-    "DỊCH VỤ", "NGÂN SÁCH")}
+_WORDS = {
+    tuple(pair.split())
+    for pair in (
+        "CƠ QUAN",
+        "DOANH NGHIỆP",
+        "QUẢNG TRỊ",
+        "NÔNG NGHIỆP",
+        "PHÁT TRIỂN",
+        "NÔNG THÔN",
+        "VIỆT NAM",
+        "CHI NHÁNH",
+        "CÔNG TY",
+        "CỔ PHẦN",
+        "MÔI TRƯỜNG",
+        "CÔNG TRÌNH",
+        "ĐÔ THỊ",
+        "ĐÔNG HÀ",
+        "CHI BỘ",
+        "ĐẢNG BỘ",
+        "ĐẢNG ỦY",
+        "VĂN PHÒNG",
+        "TÀI CHÍNH",
+        "KHOA HỌC",
+        "CÔNG NGHỆ",
+        "GIÁO DỤC",
+        "ĐÀO TẠO",
+        "Y TẾ",
+        "BỆNH VIỆN",
+        "ĐA KHOA",
+        "TRUNG TÂM",
+        "NGÂN HÀNG",
+        "ĐIỆN LỰC",
+        "VIỄN THÔNG",
+        "TƯ PHÁP",
+        "NGOẠI VỤ",
+        "THANH TRA",
+        "DÂN TỘC",
+        "TÔN GIÁO",
+        "HỢP TÁC",
+        "LIÊN MINH",
+        "XÂY DỰNG",
+        "GIAO THÔNG",
+        "VẬN TẢI",
+        "KẾ HOẠCH",
+        "ĐẦU TƯ",
+        "NỘI VỤ",
+        "TRƯỜNG HỌC",
+        "CHÍNH TRỊ",
+        "KIỂM SOÁT",
+        "BỆNH TẬT",
+        "XỔ SỐ",
+        "KIẾN THIẾT",
+        "DƯỢC PHẨM",
+        "VẬT TƯ",
+        "QUỐC HỘI",
+        "HỘI ĐỒNG",
+        "NHÂN DÂN",
+        "ĐẠI BIỂU",
+        "THỂ THAO",
+        "DU LỊCH",
+        "VĂN HÓA",
+        "THÔNG TIN",
+        "TRUYỀN THÔNG",
+        "LAO ĐỘNG",
+        "THƯƠNG BINH",
+        "XÃ HỘI",
+        "CÔNG THƯƠNG",
+        "TỔNG HỢP",
+        "QUẢN LÝ",
+        "TIN HỌC",
+        "DỊCH VỤ",
+        "NGÂN SÁCH",
+    )
+}
 
 
 def balanced_lines(text: str, width: int = 24) -> list[str]:

@@ -54,13 +54,18 @@ NOTE_MAX = 2_000
 
 
 class TextLengthValidator(MaxLengthValidator):
-    message = _("Nội dung quá dài: tối đa %(limit_value)s ký tự, hiện có %(show_value)s. Hãy rút gọn, hoặc đưa "
-                "phần chi tiết vào tài liệu đính kèm.")
+    message = _(
+        "Nội dung quá dài: tối đa %(limit_value)s ký tự, hiện có %(show_value)s. Hãy rút gọn, hoặc đưa "
+        "phần chi tiết vào tài liệu đính kèm."
+    )
 
     def __call__(self, value):
         if len(value) > self.limit_value:
-            raise ValidationError(self.message, code="max_length", params={
-                "limit_value": thousands(self.limit_value), "show_value": thousands(len(value))})
+            raise ValidationError(
+                self.message,
+                code="max_length",
+                params={"limit_value": thousands(self.limit_value), "show_value": thousands(len(value))},
+            )
 
 
 def limit_text(field: forms.CharField, max_length: int = LONG_TEXT_MAX) -> forms.CharField:
@@ -95,8 +100,12 @@ class VNDateTimeField(YearRangeMixin, forms.DateTimeField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", ["%d/%m/%Y %H:%M", "%d/%m/%Y %H.%M", "%d-%m-%Y %H:%M", "%Y-%m-%d %H:%M"])
-        kwargs.setdefault("widget", forms.DateTimeInput(
-            format="%d/%m/%Y %H:%M", attrs={"placeholder": "dd/mm/yyyy HH:MM", "autocomplete": "off"}))
+        kwargs.setdefault(
+            "widget",
+            forms.DateTimeInput(
+                format="%d/%m/%Y %H:%M", attrs={"placeholder": "dd/mm/yyyy HH:MM", "autocomplete": "off"}
+            ),
+        )
         super().__init__(**kwargs)
 
 
@@ -115,8 +124,9 @@ class MonthField(forms.CharField):
 
     def __init__(self, *, accept_day: bool = False, **kwargs):
         self.accept_day = accept_day
-        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "mm/yyyy", "inputmode": "numeric",
-                                                           "autocomplete": "off"}))
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"placeholder": "mm/yyyy", "inputmode": "numeric", "autocomplete": "off"})
+        )
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
@@ -137,6 +147,7 @@ class MonthField(forms.CharField):
         if month is None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         if not self.min_year <= month.year <= self.max_year:
-            raise ValidationError(self.error_messages["year_range"] % {"min": self.min_year, "max": self.max_year},
-                                  code="year_range")
+            raise ValidationError(
+                self.error_messages["year_range"] % {"min": self.min_year, "max": self.max_year}, code="year_range"
+            )
         return month

@@ -61,8 +61,9 @@ class Folded(Func):
 
     def as_postgresql(self, compiler, connection, **extra_context):
         # Exactly the indexed expression (lower(immutable_unaccent(col))), or the index is not used.
-        return self.as_sql(compiler, connection, template=f"lower({POSTGRES_FOLD_FUNCTION}(%(expressions)s))",
-                           **extra_context)
+        return self.as_sql(
+            compiler, connection, template=f"lower({POSTGRES_FOLD_FUNCTION}(%(expressions)s))", **extra_context
+        )
 
 
 class _WordSimilar(Func):
@@ -113,11 +114,18 @@ def matching(queryset: QuerySet, query: str, source, *, rank: str = "match_rank"
     contains_all = Q()
     for word in words:
         contains_all &= word_in(text, word)
-    exact = queryset.filter(contains_all).alias(**{rank: Case(
-        When(**{f"{text}__startswith": phrase}, then=Value(2.0)),
-        When(**{f"{text}__contains": phrase}, then=Value(1.5)),
-        default=Value(1.0), output_field=FloatField())})
+    exact = queryset.filter(contains_all).alias(
+        **{
+            rank: Case(
+                When(**{f"{text}__startswith": phrase}, then=Value(2.0)),
+                When(**{f"{text}__contains": phrase}, then=Value(1.5)),
+                default=Value(1.0),
+                output_field=FloatField(),
+            )
+        }
+    )
     if not has_trigrams() or exact.exists():
         return exact
-    return (queryset.filter(_WordSimilar(F(text), Value(phrase)))
-            .alias(**{rank: _WordSimilarity(Value(phrase), F(text))}))
+    return queryset.filter(_WordSimilar(F(text), Value(phrase))).alias(
+        **{rank: _WordSimilarity(Value(phrase), F(text))}
+    )

@@ -20,7 +20,7 @@ def sniff(file):
 
 
 def extension(name: str | None) -> str:
-    """"Biên bản.PDF" → "pdf"; "" without a dot."""
+    """ "Biên bản.PDF" → "pdf"; "" without a dot."""
     name = name or ""
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
@@ -35,8 +35,9 @@ def check_named(file, *, allowed: dict[str, set[str]], max_bytes: int, too_large
         raise ValidationError({"file": not_allowed})
     guessed = sniff(file)
     if guessed is None or guessed.extension not in allowed[named]:
-        raise ValidationError({"file": _("Nội dung tệp không đúng định dạng %(ext)s như tên tệp.")
-                               % {"ext": named.upper()}})
+        raise ValidationError(
+            {"file": _("Nội dung tệp không đúng định dạng %(ext)s như tên tệp.") % {"ext": named.upper()}}
+        )
     return named
 
 
@@ -50,6 +51,10 @@ def check_content(file, *, kinds: dict[str, tuple[str, ...]], max_bytes: int, to
     if kind is None or kind.mime not in kinds:
         raise ValidationError({"file": not_allowed})
     if not name.endswith(kinds[kind.mime]):
-        raise ValidationError({"file": _("Nội dung tệp không đúng với tên tệp (%(name)s): tệp thực chất là %(kind)s.")
-                               % {"name": file.name, "kind": kind.extension.upper()}})
+        raise ValidationError(
+            {
+                "file": _("Nội dung tệp không đúng với tên tệp (%(name)s): tệp thực chất là %(kind)s.")
+                % {"name": file.name, "kind": kind.extension.upper()}
+            }
+        )
     return kind.mime

@@ -27,8 +27,16 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_CHARACTERS = 32767
 NATIVE_TYPES = (bool, int, float, decimal.Decimal, datetime.date, datetime.time, datetime.timedelta)
 
-__all__ = ["CONTENT_TYPE", "FORMULA_PREFIXES", "Workbook", "append_row", "as_text", "new_workbook",
-           "workbook_bytes", "write_cell"]
+__all__ = [
+    "CONTENT_TYPE",
+    "FORMULA_PREFIXES",
+    "Workbook",
+    "append_row",
+    "as_text",
+    "new_workbook",
+    "workbook_bytes",
+    "write_cell",
+]
 
 
 def new_workbook(*, keep_first_sheet: bool = True) -> Workbook:

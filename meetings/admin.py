@@ -61,7 +61,15 @@ class AttendanceAdmin(ReadOnlyAdmin):
 
 @admin.register(Vote)
 class VoteAdmin(ReadOnlyAdmin):
-    list_display = (column("meeting", _("Buổi sinh hoạt")), "question", "kind", "votes_for", "votes_against", "votes_abstain", "eligible_count")
+    list_display = (
+        column("meeting", _("Buổi sinh hoạt")),
+        "question",
+        "kind",
+        "votes_for",
+        "votes_against",
+        "votes_abstain",
+        "eligible_count",
+    )
 
 
 @admin.register(Resolution)
@@ -102,8 +110,13 @@ class EmailStatusFilter(admin.SimpleListFilter):
     parameter_name = "email_status"
 
     def lookups(self, request, model_admin):
-        return [("sent", _("Đã gửi")), ("failed", _("Lỗi")), ("interrupted", _("Bị gián đoạn khi đang gửi")),
-                ("pending", _("Đang chờ gửi")), ("none", _("Không gửi thư (chỉ hộp thư trên cổng)"))]
+        return [
+            ("sent", _("Đã gửi")),
+            ("failed", _("Lỗi")),
+            ("interrupted", _("Bị gián đoạn khi đang gửi")),
+            ("pending", _("Đang chờ gửi")),
+            ("none", _("Không gửi thư (chỉ hộp thư trên cổng)")),
+        ]
 
     def queryset(self, request, queryset):
         prefix = "notification__" if queryset.model is ReminderDelivery else ""
@@ -162,9 +175,11 @@ class EmailLogAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Gửi lại thư bị lỗi hoặc bị gián đoạn"))
     def resend_failed(self, request, queryset):
-        ids = list(queryset.exclude(email="").filter(
-            Q(email_sent_at__isnull=True) & ~Q(email_error="") | Q(email_error=EMAIL_SENDING_MARK)
-        ).values_list("pk", flat=True))
+        ids = list(
+            queryset.exclude(email="")
+            .filter(Q(email_sent_at__isnull=True) & ~Q(email_error="") | Q(email_error=EMAIL_SENDING_MARK))
+            .values_list("pk", flat=True)
+        )
         EmailLog.objects.filter(pk__in=ids).update(email_sent_at=None, email_error="")
         queued = notification_emails_enqueue(notification_ids=ids)
         self.message_user(request, _("Đã đưa %(count)s thư vào hàng đợi gửi lại.") % {"count": queued})
@@ -172,8 +187,18 @@ class EmailLogAdmin(ReadOnlyAdmin):
 
 @admin.register(ReminderDelivery)
 class ReminderDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "rule", "member", "object_type", "object_id", "occurrence", "email",
-                    "status", "email_sent_at", "read_at")
+    list_display = (
+        "created_at",
+        "rule",
+        "member",
+        "object_type",
+        "object_id",
+        "occurrence",
+        "email",
+        "status",
+        "email_sent_at",
+        "read_at",
+    )
     list_filter = ("rule", EmailStatusFilter)
     search_fields = ("member__full_name", "notification__email")
     date_hierarchy = "created_at"

@@ -46,33 +46,47 @@ def _part(describe):
 
 
 def _on_meeting(label, describe, *extra):
-    return ObjectKind(label, name=_part(describe), url=lambda obj: reverse("meetings:detail", args=[obj.meeting_id]),
-                      organisation=lambda obj: obj.meeting.organisation,
-                      select_related=("meeting__organisation", *extra))
+    return ObjectKind(
+        label,
+        name=_part(describe),
+        url=lambda obj: reverse("meetings:detail", args=[obj.meeting_id]),
+        organisation=lambda obj: obj.meeting.organisation,
+        select_related=("meeting__organisation", *extra),
+    )
 
 
 def register_meetings() -> None:
-    register(app="meetings", actions=ACTIONS, objects=[
-        ObjectKind("meetings.meeting", name=_meeting_name, url=lambda m: reverse("meetings:detail", args=[m.pk]),
-                   organisation=lambda m: m.organisation, select_related=("organisation",)),
-        _on_meeting("meetings.attendance", lambda a: a.member.full_name, "member"),
-        _on_meeting("meetings.opinion", lambda o: o.speaker_name, "speaker"),
-        _on_meeting("meetings.vote", lambda v: v.question),
-        _on_meeting("meetings.resolution", lambda r: r.reference or r.get_kind_display()),
-        _on_meeting("meetings.agendaitem", lambda i: f"{i.order}. {i.title}"),
-        _on_meeting("meetings.task", lambda t: t.description[:80]),
-        _on_meeting("meetings.meetingdocument", lambda d: d.title),
-        _on_meeting("meetings.amendment", lambda a: a.reason[:80]),
-    ], extra_fields={
-        "meeting": _("Buổi sinh hoạt"),
-        "agenda_item": _("Nội dung chương trình"),
-        "by": _("Người thực hiện"),
-        "file": _("Tệp"),
-        "size": _("Dung lượng (byte)"),
-        "completed_at": _("Thời điểm hoàn thành"),
-        "at": _("Thời điểm"),
-        "passed": _("Được thông qua"),
-        "present_with_vote": _("Số đảng viên có quyền biểu quyết có mặt"),
-        "assignees": _("Người được giao"),
-        "reminded": _("Số đảng viên được nhắc"),
-    })
+    register(
+        app="meetings",
+        actions=ACTIONS,
+        objects=[
+            ObjectKind(
+                "meetings.meeting",
+                name=_meeting_name,
+                url=lambda m: reverse("meetings:detail", args=[m.pk]),
+                organisation=lambda m: m.organisation,
+                select_related=("organisation",),
+            ),
+            _on_meeting("meetings.attendance", lambda a: a.member.full_name, "member"),
+            _on_meeting("meetings.opinion", lambda o: o.speaker_name, "speaker"),
+            _on_meeting("meetings.vote", lambda v: v.question),
+            _on_meeting("meetings.resolution", lambda r: r.reference or r.get_kind_display()),
+            _on_meeting("meetings.agendaitem", lambda i: f"{i.order}. {i.title}"),
+            _on_meeting("meetings.task", lambda t: t.description[:80]),
+            _on_meeting("meetings.meetingdocument", lambda d: d.title),
+            _on_meeting("meetings.amendment", lambda a: a.reason[:80]),
+        ],
+        extra_fields={
+            "meeting": _("Buổi sinh hoạt"),
+            "agenda_item": _("Nội dung chương trình"),
+            "by": _("Người thực hiện"),
+            "file": _("Tệp"),
+            "size": _("Dung lượng (byte)"),
+            "completed_at": _("Thời điểm hoàn thành"),
+            "at": _("Thời điểm"),
+            "passed": _("Được thông qua"),
+            "present_with_vote": _("Số đảng viên có quyền biểu quyết có mặt"),
+            "assignees": _("Người được giao"),
+            "reminded": _("Số đảng viên được nhắc"),
+        },
+    )

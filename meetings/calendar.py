@@ -123,8 +123,11 @@ def invitation(meeting: Meeting, *, cancelled: bool = False, attendee: Member | 
 def invitation_attachment(meeting: Meeting, *, cancelled: bool = False, attendee: Member | None = None):
     """``(name, MIME type, text)`` for ``cells.services.notification_send``."""
     method = "CANCEL" if cancelled else "REQUEST"
-    return (INVITATION_NAME, f"text/calendar; method={method}; charset=utf-8",
-            invitation(meeting, cancelled=cancelled, attendee=attendee))
+    return (
+        INVITATION_NAME,
+        f"text/calendar; method={method}; charset=utf-8",
+        invitation(meeting, cancelled=cancelled, attendee=attendee),
+    )
 
 
 def member_feed(member: Member) -> str:
@@ -153,7 +156,9 @@ def month_weeks(first: datetime.date, meetings, *, today: datetime.date) -> list
     for meeting in meetings:
         by_day.setdefault(timezone.localdate(meeting.planned_start), []).append(meeting)
     return [
-        [{"day": day, "in_month": day.month == first.month, "today": day == today, "meetings": by_day.get(day, [])}
-         for day in week]
+        [
+            {"day": day, "in_month": day.month == first.month, "today": day == today, "meetings": by_day.get(day, [])}
+            for day in week
+        ]
         for week in calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(first.year, first.month)
     ]

@@ -29,8 +29,11 @@ def notice_context(meeting: Meeting) -> dict:
     context = selectors.minutes_context(meeting)
     sent = timezone.localdate(meeting.notice_sent_at) if meeting.notice_sent_at else timezone.localdate()
     return {
-        **context, "date_line": place_and_date(sent), "start_clock": clock(meeting.planned_start),
-        "party_day": party_day(timezone.localdate(meeting.planned_start)), "documents": list(meeting.documents.all()),
+        **context,
+        "date_line": place_and_date(sent),
+        "start_clock": clock(meeting.planned_start),
+        "party_day": party_day(timezone.localdate(meeting.planned_start)),
+        "documents": list(meeting.documents.all()),
         "notice_reference": meeting.notice_reference,
         "notice_recipients": ["Đảng viên trong chi bộ", "Đảng ủy viên phụ trách", "Lưu chi bộ"],
         **_signer(meeting.organisation, sent),
@@ -59,15 +62,22 @@ def resolution_pdf(meeting: Meeting) -> bytes:
 def minutes_book_pdf(cell: Organisation, year: int) -> bytes:
     """The year's adopted minutes of a cell, one after another, with a table of contents."""
     meetings = list(
-        Meeting.objects.filter(organisation=cell, state=Meeting.State.MINUTES_ADOPTED, actual_start__year=year)
-        .order_by("actual_start", "pk")
+        Meeting.objects.filter(
+            organisation=cell, state=Meeting.State.MINUTES_ADOPTED, actual_start__year=year
+        ).order_by("actual_start", "pk")
     )
     entries = [selectors.minutes_context(meeting) for meeting in meetings]
-    return render_pdf("documents/minutes_book.html", {
-        "cell": cell, "year": year, "entries": entries,
-        "upper_name": cell.parent.name if cell.parent else "", "issuer_name": cell.name,
-        "date_line": place_and_date(timezone.localdate()),
-    })
+    return render_pdf(
+        "documents/minutes_book.html",
+        {
+            "cell": cell,
+            "year": year,
+            "entries": entries,
+            "upper_name": cell.parent.name if cell.parent else "",
+            "issuer_name": cell.name,
+            "date_line": place_and_date(timezone.localdate()),
+        },
+    )
 
 
 # --- filing and verification (issue #14) -------------------------------------------------------------
@@ -77,7 +87,7 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 def new_verification_code() -> str:
-    """"7KQ4-MX2P": 8 random characters (40 bits), unique among the filed documents."""
+    """ "7KQ4-MX2P": 8 random characters (40 bits), unique among the filed documents."""
     import secrets
 
     from .models import FiledDocument
@@ -100,8 +110,9 @@ def _verification_context(code: str) -> dict:
     import segno
 
     url = verification_url(code)
-    return {"verification": {"code": code, "url": url,
-                             "qr": segno.make(url, error="m").svg_data_uri(scale=2, border=1)}}
+    return {
+        "verification": {"code": code, "url": url, "qr": segno.make(url, error="m").svg_data_uri(scale=2, border=1)}
+    }
 
 
 def sha256_of(data: bytes) -> str:
@@ -122,20 +133,28 @@ def file_adopted_documents(meeting: Meeting) -> list:
 
     now = timezone.now()
     filed = []
-    for kind, builder, template in ((FiledDocument.Kind.MINUTES, selectors.minutes_context, "documents/minutes.html"),
-                                    (FiledDocument.Kind.RESOLUTION, resolution_context, "documents/resolution.html")):
+    for kind, builder, template in (
+        (FiledDocument.Kind.MINUTES, selectors.minutes_context, "documents/minutes.html"),
+        (FiledDocument.Kind.RESOLUTION, resolution_context, "documents/resolution.html"),
+    ):
         if kind == FiledDocument.Kind.RESOLUTION and not hasattr(meeting, "resolution"):
             continue
         if FiledDocument.objects.filter(meeting=meeting, kind=kind).exists():
             continue
         code = new_verification_code()
         context = {**builder(meeting), **_verification_context(code)}
-        reference = meeting.minutes_reference if kind == FiledDocument.Kind.MINUTES else \
-            context["resolution"].reference
-        pdf, subject = sign_pdf(render_pdf(template, context),
-                                reason=f"{FiledDocument.Kind(kind).label} {reference}")
-        document = FiledDocument(meeting=meeting, kind=kind, reference=reference, code=code, sha256=sha256_of(pdf),
-                                 filed_at=now, signed=bool(subject), signer_subject=subject)
+        reference = meeting.minutes_reference if kind == FiledDocument.Kind.MINUTES else context["resolution"].reference
+        pdf, subject = sign_pdf(render_pdf(template, context), reason=f"{FiledDocument.Kind(kind).label} {reference}")
+        document = FiledDocument(
+            meeting=meeting,
+            kind=kind,
+            reference=reference,
+            code=code,
+            sha256=sha256_of(pdf),
+            filed_at=now,
+            signed=bool(subject),
+            signer_subject=subject,
+        )
         document.file.save(f"{code}.pdf", ContentFile(pdf), save=False)
         document.save()
         filed.append(document)

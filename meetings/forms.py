@@ -26,10 +26,17 @@ def upper_level_members(cell):
     today = timezone.localdate()
     current = Q(positions__start__lte=today) & (Q(positions__end__isnull=True) | Q(positions__end__gte=today))
     ancestors = [cell.path[:end] for end in range(4, len(cell.path), 4)]
-    return Member.objects.filter(
-        current & (Q(positions__organisation=cell, positions__kind=Position.Kind.SUPERVISOR)
-                   | Q(positions__organisation__path__in=ancestors))
-    ).distinct().order_by("full_name")
+    return (
+        Member.objects.filter(
+            current
+            & (
+                Q(positions__organisation=cell, positions__kind=Position.Kind.SUPERVISOR)
+                | Q(positions__organisation__path__in=ancestors)
+            )
+        )
+        .distinct()
+        .order_by("full_name")
+    )
 
 
 def _helper(*fields, submit=None):
@@ -39,8 +46,9 @@ def _helper(*fields, submit=None):
 
 
 class MeetingForm(forms.ModelForm):
-    period_month = MonthField(accept_day=True, label=_("Sinh hoạt của tháng"), required=False,
-                              help_text=_("Để trống: tháng của ngày họp."))
+    period_month = MonthField(
+        accept_day=True, label=_("Sinh hoạt của tháng"), required=False, help_text=_("Để trống: tháng của ngày họp.")
+    )
     planned_start = VNDateTimeField(label=_("Bắt đầu"))
     planned_end = VNDateTimeField(label=_("Kết thúc"))
     actual_start = VNDateTimeField(label=_("Thực tế bắt đầu"), required=False)
@@ -49,9 +57,24 @@ class MeetingForm(forms.ModelForm):
 
     class Meta:
         model = Meeting
-        fields = ["kind", "period_month", "planned_start", "planned_end", "place", "mode", "online_link", "topic",
-                  "chair", "clerk", "guests", "upper_guests", "preparatory_meeting", "actual_start", "actual_end",
-                  "short_reason"]
+        fields = [
+            "kind",
+            "period_month",
+            "planned_start",
+            "planned_end",
+            "place",
+            "mode",
+            "online_link",
+            "topic",
+            "chair",
+            "clerk",
+            "guests",
+            "upper_guests",
+            "preparatory_meeting",
+            "actual_start",
+            "actual_end",
+            "short_reason",
+        ]
         widgets = {"guests": forms.Textarea(attrs={"rows": 2}), "upper_guests": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, cell, **kwargs):
@@ -67,11 +90,17 @@ class MeetingForm(forms.ModelForm):
             del self.fields["upper_guests"]
         if "guests" in self.fields:
             limit_text(self.fields["guests"], NOTE_MAX)
-        self.fields["preparatory_meeting"].queryset = Meeting.objects.filter(
-            organisation=cell, kind=Meeting.Kind.COMMITTEE).exclude(pk=self.instance.pk).order_by("-planned_start")
+        self.fields["preparatory_meeting"].queryset = (
+            Meeting.objects.filter(organisation=cell, kind=Meeting.Kind.COMMITTEE)
+            .exclude(pk=self.instance.pk)
+            .order_by("-planned_start")
+        )
         state = self.instance.state if self.instance.pk else Meeting.State.DRAFT
-        editable = EDITABLE_BY_STATE.get(state, set()) if self.instance.pk else set(self.Meta.fields) - {
-            "actual_start", "actual_end", "short_reason"}
+        editable = (
+            EDITABLE_BY_STATE.get(state, set())
+            if self.instance.pk
+            else set(self.Meta.fields) - {"actual_start", "actual_end", "short_reason"}
+        )
         for name in list(self.fields):
             if name not in editable:
                 del self.fields[name]
@@ -113,27 +142,39 @@ class PastMeetingForm(forms.Form):
     the conclusion. The opinions, votes and tasks follow on the meeting's page, as for any meeting."""
 
     kind = forms.ChoiceField(label=_("Loại buổi sinh hoạt"), choices=kinds.choices, initial=Meeting.Kind.REGULAR)
-    period_month = MonthField(accept_day=True, label=_("Sinh hoạt của tháng"), required=False,
-                              help_text=_("Để trống: tháng của ngày họp."))
+    period_month = MonthField(
+        accept_day=True, label=_("Sinh hoạt của tháng"), required=False, help_text=_("Để trống: tháng của ngày họp.")
+    )
     actual_start = VNDateTimeField(label=_("Bắt đầu (theo biên bản)"))
     actual_end = VNDateTimeField(label=_("Kết thúc (theo biên bản)"))
     short_reason = forms.CharField(
-        label=_("Lý do sinh hoạt ngắn hơn quy định"), max_length=255, required=False,
-        help_text=_("Chỉ ghi khi buổi sinh hoạt ngắn hơn 90 phút (120 phút khi kết hợp chuyên đề)."))
+        label=_("Lý do sinh hoạt ngắn hơn quy định"),
+        max_length=255,
+        required=False,
+        help_text=_("Chỉ ghi khi buổi sinh hoạt ngắn hơn 90 phút (120 phút khi kết hợp chuyên đề)."),
+    )
     place = forms.CharField(label=_("Địa điểm"), max_length=255, required=False)
     mode = forms.ChoiceField(label=_("Hình thức"), choices=Meeting.Mode.choices, initial=Meeting.Mode.IN_PERSON)
     online_link = forms.URLField(label=_("Đường dẫn họp trực tuyến"), required=False, assume_scheme="https")
     topic = forms.CharField(label=_("Chủ đề"), max_length=255, required=False)
     chair = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("Chủ trì"))
     clerk = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("Thư ký"))
-    guests = forms.CharField(label=_("Khách mời"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_("Khách mời khác, mỗi người một dòng."))
+    guests = forms.CharField(
+        label=_("Khách mời"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Khách mời khác, mỗi người một dòng."),
+    )
     notice_date = VNDateField(label=_("Ngày thông báo (theo hồ sơ giấy)"), required=False)
     notice_not_recorded = forms.BooleanField(label=_("Hồ sơ giấy không ghi nhận ngày thông báo"), required=False)
-    adopted_on = VNDateField(label=_("Ngày thông qua biên bản (theo hồ sơ giấy)"), required=False,
-                             help_text=_("Để trống: cùng ngày họp (biên bản được đọc và thông qua cuối buổi họp)."))
-    adoption_not_recorded = forms.BooleanField(label=_("Hồ sơ giấy không ghi nhận việc thông qua biên bản"),
-                                               required=False)
+    adopted_on = VNDateField(
+        label=_("Ngày thông qua biên bản (theo hồ sơ giấy)"),
+        required=False,
+        help_text=_("Để trống: cùng ngày họp (biên bản được đọc và thông qua cuối buổi họp)."),
+    )
+    adoption_not_recorded = forms.BooleanField(
+        label=_("Hồ sơ giấy không ghi nhận việc thông qua biên bản"), required=False
+    )
     conclusion = long_text_field(label=_("Kết luận của chi bộ (theo biên bản)"), required=False)
 
     def __init__(self, *args, cell, **kwargs):
@@ -147,26 +188,37 @@ class PastMeetingForm(forms.Form):
 
         exempt = set(exempt_member_ids(on=timezone.localdate()).values_list("member_id", flat=True))
         choices = [("", _("— Không có trong danh sách ngày họp —"))] + [
-            c for c in Attendance.Presence.choices if c[0] != Attendance.Presence.BLANK]
+            c for c in Attendance.Presence.choices if c[0] != Attendance.Presence.BLANK
+        ]
         self.attendance_rows = []
         for member in members:
             presence = f"p_{member.pk}"
             self.fields[presence] = forms.ChoiceField(
-                label=member.full_name, choices=choices, required=False,
-                initial=Attendance.Presence.EXEMPT if member.pk in exempt else Attendance.Presence.PRESENT)
+                label=member.full_name,
+                choices=choices,
+                required=False,
+                initial=Attendance.Presence.EXEMPT if member.pk in exempt else Attendance.Presence.PRESENT,
+            )
             self.fields[f"r_{member.pk}"] = forms.CharField(label=_("Lý do vắng"), max_length=255, required=False)
-            self.attendance_rows.append(Row(Column(presence, css_class="col-md-6"),
-                                            Column(f"r_{member.pk}", css_class="col-md-6")))
+            self.attendance_rows.append(
+                Row(Column(presence, css_class="col-md-6"), Column(f"r_{member.pk}", css_class="col-md-6"))
+            )
         self.helper = _helper(
             Row(Column("kind", css_class="col-md-8"), Column("period_month", css_class="col-md-4")),
             Row(Column("actual_start", css_class="col-6"), Column("actual_end", css_class="col-6")),
-            "short_reason", "place",
+            "short_reason",
+            "place",
             Row(Column("mode", css_class="col-md-4"), Column("online_link", css_class="col-md-8")),
             "topic",
             Row(Column("chair", css_class="col-md-6"), Column("clerk", css_class="col-md-6")),
             "guests",
-            Row(Column("notice_date", css_class="col-md-6"), Column("notice_not_recorded", css_class="col-md-6 pt-md-4")),
-            Row(Column("adopted_on", css_class="col-md-6"), Column("adoption_not_recorded", css_class="col-md-6 pt-md-4")),
+            Row(
+                Column("notice_date", css_class="col-md-6"), Column("notice_not_recorded", css_class="col-md-6 pt-md-4")
+            ),
+            Row(
+                Column("adopted_on", css_class="col-md-6"),
+                Column("adoption_not_recorded", css_class="col-md-6 pt-md-4"),
+            ),
             Fieldset(_("Điểm danh (theo biên bản)"), *self.attendance_rows),
             "conclusion",
             submit=_("Nhập buổi sinh hoạt"),
@@ -176,7 +228,11 @@ class PastMeetingForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("notice_not_recorded") and cleaned.get("notice_date"):
             self.add_error("notice_date", _("Đã chọn “không ghi nhận”: hãy xóa ngày thông báo, hoặc bỏ chọn."))
-        elif not cleaned.get("notice_not_recorded") and not cleaned.get("notice_date") and "notice_date" not in self.errors:
+        elif (
+            not cleaned.get("notice_not_recorded")
+            and not cleaned.get("notice_date")
+            and "notice_date" not in self.errors
+        ):
             self.add_error("notice_date", _("Ghi ngày thông báo theo hồ sơ giấy, hoặc chọn “không ghi nhận”."))
         if cleaned.get("adoption_not_recorded") and cleaned.get("adopted_on"):
             self.add_error("adopted_on", _("Đã chọn “không ghi nhận”: hãy xóa ngày thông qua, hoặc bỏ chọn."))
@@ -193,11 +249,18 @@ class PastMeetingForm(forms.Form):
             if chosen:
                 presence[member.pk] = (chosen, data.get(f"r_{member.pk}", ""))
         return {
-            "kind": data["kind"], "period_month": data["period_month"], "actual_start": data["actual_start"],
-            "actual_end": data["actual_end"], "notice_date": None if data["notice_not_recorded"] else data["notice_date"],
-            "adopted_on": adopted_on, "presence": presence, "conclusion": data["conclusion"] or "",
-            **{name: data[name] for name in ("place", "mode", "online_link", "topic", "chair", "clerk", "guests",
-                                             "short_reason")},
+            "kind": data["kind"],
+            "period_month": data["period_month"],
+            "actual_start": data["actual_start"],
+            "actual_end": data["actual_end"],
+            "notice_date": None if data["notice_not_recorded"] else data["notice_date"],
+            "adopted_on": adopted_on,
+            "presence": presence,
+            "conclusion": data["conclusion"] or "",
+            **{
+                name: data[name]
+                for name in ("place", "mode", "online_link", "topic", "chair", "clerk", "guests", "short_reason")
+            },
         }
 
 
@@ -213,13 +276,17 @@ class HeldForm(forms.Form):
     actual_start = VNDateTimeField(label=_("Thực tế bắt đầu"))
     actual_end = VNDateTimeField(label=_("Thực tế kết thúc"), required=False)
     short_reason = forms.CharField(
-        label=_("Lý do sinh hoạt ngắn hơn quy định"), max_length=255, required=False,
-        help_text=_("Chỉ ghi khi buổi sinh hoạt ngắn hơn 90 phút (120 phút khi kết hợp chuyên đề)."))
+        label=_("Lý do sinh hoạt ngắn hơn quy định"),
+        max_length=255,
+        required=False,
+        help_text=_("Chỉ ghi khi buổi sinh hoạt ngắn hơn 90 phút (120 phút khi kết hợp chuyên đề)."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Row(Column("actual_start", css_class="col-6"), Column("actual_end", css_class="col-6")),
-                              "short_reason")
+        self.helper = _helper(
+            Row(Column("actual_start", css_class="col-6"), Column("actual_end", css_class="col-6")), "short_reason"
+        )
 
 
 class AttendanceForm(forms.Form):
@@ -234,10 +301,12 @@ class AttendanceForm(forms.Form):
         for attendance in meeting.attendances.select_related("member").order_by("member__full_name", "pk"):
             presence, reason = attendance_initial(attendance)
             key = f"p_{attendance.member_id}"
-            self.fields[key] = forms.ChoiceField(label=attendance.member.full_name, choices=[("", "—")] + choices,
-                                                 initial=presence, required=False)
+            self.fields[key] = forms.ChoiceField(
+                label=attendance.member.full_name, choices=[("", "—")] + choices, initial=presence, required=False
+            )
             self.fields[f"r_{attendance.member_id}"] = forms.CharField(
-                label=_("Lý do vắng"), max_length=255, required=False, initial=reason)
+                label=_("Lý do vắng"), max_length=255, required=False, initial=reason
+            )
             self.rows.append((attendance, self[key], self[f"r_{attendance.member_id}"]))
 
     def presence(self, *, all_present: bool = False) -> dict:
@@ -266,41 +335,66 @@ class OpinionForm(forms.Form):
         # before that, among those expected who are not exempt (issue #15).
         rows = Attendance.objects.filter(meeting=meeting)
         present = rows.filter(presence__in=Attendance.PRESENT_VALUES)
-        pool = present if present.exists() else rows.exclude(presence__in=[
-            Attendance.Presence.EXEMPT, Attendance.Presence.ATTACHED_ELSEWHERE,
-            Attendance.Presence.ABSENT_EXCUSED, Attendance.Presence.ABSENT_UNEXCUSED])
+        pool = (
+            present
+            if present.exists()
+            else rows.exclude(
+                presence__in=[
+                    Attendance.Presence.EXEMPT,
+                    Attendance.Presence.ATTACHED_ELSEWHERE,
+                    Attendance.Presence.ABSENT_EXCUSED,
+                    Attendance.Presence.ABSENT_UNEXCUSED,
+                ]
+            )
+        )
         self.fields["speaker"].queryset = Member.objects.filter(pk__in=pool.values("member_id")).order_by("full_name")
-        self.helper = _helper("agenda_item", Row(Column("speaker", css_class="col-md-6"),
-                                                 Column("guest_name", css_class="col-md-6")), "text",
-                              submit=_("Ghi ý kiến"))
+        self.helper = _helper(
+            "agenda_item",
+            Row(Column("speaker", css_class="col-md-6"), Column("guest_name", css_class="col-md-6")),
+            "text",
+            submit=_("Ghi ý kiến"),
+        )
 
 
-VOTE_MESSAGES = {"invalid": _("Nhập số phiếu bằng chữ số."), "min_value": _("Số phiếu không được âm."), "required": _("Nhập số phiếu.")}
+VOTE_MESSAGES = {
+    "invalid": _("Nhập số phiếu bằng chữ số."),
+    "min_value": _("Số phiếu không được âm."),
+    "required": _("Nhập số phiếu."),
+}
 
 
 class VoteForm(forms.Form):
     question = forms.CharField(label=_("Nội dung biểu quyết"), max_length=255)
     kind = forms.ChoiceField(label=_("Loại biểu quyết"), choices=Vote.Kind.choices, initial=Vote.Kind.OTHER)
     method = forms.ChoiceField(label=_("Hình thức"), choices=Vote.Method.choices, initial=Vote.Method.SHOW_OF_HANDS)
-    subject = forms.ModelChoiceField(label=_("Đảng viên được xét công nhận chính thức"), queryset=Member.objects.none(),
-                                     required=False)
+    subject = forms.ModelChoiceField(
+        label=_("Đảng viên được xét công nhận chính thức"), queryset=Member.objects.none(), required=False
+    )
     votes_for = forms.IntegerField(label=_("Tán thành"), min_value=0, error_messages=VOTE_MESSAGES)
     votes_against = forms.IntegerField(label=_("Không tán thành"), min_value=0, initial=0, error_messages=VOTE_MESSAGES)
-    votes_abstain = forms.IntegerField(label=_("Không biểu quyết"), min_value=0, initial=0, error_messages=VOTE_MESSAGES)
+    votes_abstain = forms.IntegerField(
+        label=_("Không biểu quyết"), min_value=0, initial=0, error_messages=VOTE_MESSAGES
+    )
 
     def __init__(self, *args, meeting, base, **kwargs):
         """``base`` is the meeting's ``meetings.votes.VoteBase``: the ballots cannot exceed its voters present."""
         super().__init__(*args, **kwargs)
         self.base = base
         self.fields["subject"].queryset = Member.objects.filter(
-            pk__in=[a.member_id for a in meeting.attendances.all()], status=Member.Status.PROBATIONARY,
+            pk__in=[a.member_id for a in meeting.attendances.all()],
+            status=Member.Status.PROBATIONARY,
         ).order_by("full_name")
         self.fields["subject"].help_text = _("Chỉ khi biểu quyết công nhận đảng viên chính thức.")
         self.fields["votes_for"].help_text = base.summary
         self.helper = _helper(
-            "question", Row(Column("kind", css_class="col-md-6"), Column("method", css_class="col-md-6")), "subject",
-            Row(Column("votes_for", css_class="col-4"), Column("votes_against", css_class="col-4"),
-                Column("votes_abstain", css_class="col-4")),
+            "question",
+            Row(Column("kind", css_class="col-md-6"), Column("method", css_class="col-md-6")),
+            "subject",
+            Row(
+                Column("votes_for", css_class="col-4"),
+                Column("votes_against", css_class="col-4"),
+                Column("votes_abstain", css_class="col-4"),
+            ),
             submit=_("Ghi kết quả biểu quyết"),
         )
 
@@ -308,18 +402,26 @@ class VoteForm(forms.Form):
         data = super().clean()
         counts = [data.get(name) for name in ("votes_for", "votes_against", "votes_abstain")]
         if all(value is not None for value in counts) and sum(counts) > self.base.present:
-            self.add_error("votes_for", _("Tổng số phiếu (%(total)s) vượt quá số đảng viên có mặt có quyền biểu quyết "
-                                          "(%(present)s).") % {"total": sum(counts), "present": self.base.present})
+            self.add_error(
+                "votes_for",
+                _("Tổng số phiếu (%(total)s) vượt quá số đảng viên có mặt có quyền biểu quyết (%(present)s).")
+                % {"total": sum(counts), "present": self.base.present},
+            )
         if data.get("subject") is not None and data.get("kind") != Vote.Kind.FULL_MEMBERSHIP:
             self.add_error("subject", _("Chỉ ghi đảng viên được xét khi biểu quyết công nhận đảng viên chính thức."))
-        if data.get("kind") == Vote.Kind.FULL_MEMBERSHIP and data.get("subject") is None \
-                and self.fields["subject"].queryset.exists():
+        if (
+            data.get("kind") == Vote.Kind.FULL_MEMBERSHIP
+            and data.get("subject") is None
+            and self.fields["subject"].queryset.exists()
+        ):
             self.add_error("subject", _("Chọn đảng viên dự bị được xét công nhận chính thức."))
         return data
 
 
 class ResolutionForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Loại văn bản"), choices=Resolution.Kind.choices, initial=Resolution.Kind.CONCLUSION)
+    kind = forms.ChoiceField(
+        label=_("Loại văn bản"), choices=Resolution.Kind.choices, initial=Resolution.Kind.CONCLUSION
+    )
     text = long_text_field(label=_("Nội dung kết luận / nghị quyết"), rows=10)
 
     def __init__(self, *args, **kwargs):
@@ -329,8 +431,9 @@ class ResolutionForm(forms.Form):
 
 class TaskForm(forms.Form):
     description = long_text_field(label=_("Nhiệm vụ"), max_length=NOTE_MAX, rows=3)
-    assignees = forms.ModelMultipleChoiceField(queryset=Member.objects.none(), label=_("Người thực hiện"),
-                                               widget=forms.CheckboxSelectMultiple)
+    assignees = forms.ModelMultipleChoiceField(
+        queryset=Member.objects.none(), label=_("Người thực hiện"), widget=forms.CheckboxSelectMultiple
+    )
     due_date = VNDateField(label=_("Thời hạn"), required=False)
 
     def __init__(self, *args, meeting, **kwargs):
@@ -380,20 +483,27 @@ class RsvpForm(forms.Form):
     reason = forms.CharField(label=_("Lý do không tham dự"), max_length=255, required=False)
 
 
-
 class SearchForm(forms.Form):
     """The search box (meetings/views_search.py): the words, and optionally one kind of result to page through."""
 
-    KINDS = [("", _("Tất cả")), ("to-chuc", _("Tổ chức đảng")), ("dang-vien", _("Đảng viên")),
-             ("sinh-hoat", _("Buổi sinh hoạt"))]
+    KINDS = [
+        ("", _("Tất cả")),
+        ("to-chuc", _("Tổ chức đảng")),
+        ("dang-vien", _("Đảng viên")),
+        ("sinh-hoat", _("Buổi sinh hoạt")),
+    ]
 
     q = forms.CharField(
-        label=_("Tìm kiếm"), min_length=MIN_QUERY_LENGTH, max_length=MAX_QUERY_LENGTH, strip=True,
+        label=_("Tìm kiếm"),
+        min_length=MIN_QUERY_LENGTH,
+        max_length=MAX_QUERY_LENGTH,
+        strip=True,
         error_messages={
             "required": _("Nhập tên chi bộ, tên đảng viên hoặc chủ đề, tháng của buổi sinh hoạt."),
             "min_length": _("Nhập ít nhất %(limit_value)d ký tự để tìm."),
             "max_length": _("Nhập tối đa %(limit_value)d ký tự."),
-        })
+        },
+    )
     loai = forms.ChoiceField(label=_("Loại kết quả"), choices=KINDS, required=False)
 
     def clean_q(self):

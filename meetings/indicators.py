@@ -87,6 +87,7 @@ NOT_STARTED = "not_started"
 
 # --- calendar: lib.dates and lib.formatting, re-exported for the readers of ``indicators.*`` -------------
 
+
 @dataclass(frozen=True)
 class Period:
     """A year, or one quarter or month of it. Year targets (ratings, documents, forums) use the year."""
@@ -174,7 +175,7 @@ class Period:
         return _("năm %(year)s") % {"year": self.year}
 
     def as_of(self, today: datetime.date) -> str:
-        """"năm 2026, tính đến ngày 02/12/2026" while in progress; the plain label once ended."""
+        """ "năm 2026, tính đến ngày 02/12/2026" while in progress; the plain label once ended."""
         if self.ended(today):
             return self.label
         return _("%(period)s, tính đến ngày %(date)s") % {"period": self.label, "date": fmt_date(today)}
@@ -194,11 +195,13 @@ class Period:
 def active_between(start: datetime.date, end: datetime.date, prefix: str = "") -> Q:
     """Organisations active at some point from ``start`` to ``end``."""
     return (Q(**{f"{prefix}active_from__isnull": True}) | Q(**{f"{prefix}active_from__lte": end})) & (
-        Q(**{f"{prefix}active_to__isnull": True}) | Q(**{f"{prefix}active_to__gte": start}))
+        Q(**{f"{prefix}active_to__isnull": True}) | Q(**{f"{prefix}active_to__gte": start})
+    )
 
 
-def cells_active(*, start: datetime.date, end: datetime.date, within: Organisation | None = None
-                 ) -> QuerySet[Organisation]:
+def cells_active(
+    *, start: datetime.date, end: datetime.date, within: Organisation | None = None
+) -> QuerySet[Organisation]:
     """The cells expected to meet between ``start`` and ``end`` (inside ``within``'s subtree)."""
     cells = Organisation.objects.filter(active_between(start, end), kind__in=Organisation.CELL_KINDS)
     if within is not None:
@@ -244,13 +247,21 @@ def regular_meetings_of(month: datetime.date) -> QuerySet[Meeting]:
 def regular_planned_in_time_q(month: datetime.date, *, today: datetime.date, prefix: str = "") -> Q:
     """On ``today``, a regular meeting of ``month`` that satisfies the planning rule so far: held, or
     noticed (before the deadline once it has passed)."""
-    moment = planning_deadline(month) if planning_deadline_passed(month, today) else \
-        local_midnight(today + datetime.timedelta(days=1))
+    moment = (
+        planning_deadline(month)
+        if planning_deadline_passed(month, today)
+        else local_midnight(today + datetime.timedelta(days=1))
+    )
     return Q(**{f"{prefix}state__in": HELD_STATES}) | planned_by_q(moment, prefix)
 
 
-def cells_without_plan(*, month: datetime.date, today: datetime.date, within: Organisation | None = None,
-                       by: datetime.datetime | None = None) -> QuerySet[Organisation]:
+def cells_without_plan(
+    *,
+    month: datetime.date,
+    today: datetime.date,
+    within: Organisation | None = None,
+    by: datetime.datetime | None = None,
+) -> QuerySet[Organisation]:
     """Cells (of ``within``) whose regular meeting of ``month`` is not planned: by the deadline once it
     has passed, by today before; or by the moment ``by`` (the reminder asks "not planned yet")."""
     if by is None:
@@ -294,8 +305,15 @@ def month_in_progress(*, month: datetime.date, today: datetime.date, cells: int,
     return {"met": held, "failed": failed, "pending": max(cells - held - failed, 0)}
 
 
-MONTH_STATUS_UNIT = {"held": MET, "planned": IN_PROGRESS, "draft": IN_PROGRESS, "unplanned": IN_PROGRESS,
-                     "late": FAILED, "missing": FAILED, "future": NOT_STARTED}
+MONTH_STATUS_UNIT = {
+    "held": MET,
+    "planned": IN_PROGRESS,
+    "draft": IN_PROGRESS,
+    "unplanned": IN_PROGRESS,
+    "late": FAILED,
+    "missing": FAILED,
+    "future": NOT_STARTED,
+}
 
 
 # --- thematic meeting in a quarter; forum in a year; upper-level visit in a quarter ------------
@@ -307,8 +325,12 @@ def thematic_held_q(*, first: datetime.date, last: datetime.date) -> Q:
 
 
 def forum_held_q(*, year: int) -> Q:
-    return Q(kind=Meeting.Kind.FORUM, state__in=HELD_STATES, period_month__gte=datetime.date(year, 1, 1),
-             period_month__lte=datetime.date(year, 12, 1))
+    return Q(
+        kind=Meeting.Kind.FORUM,
+        state__in=HELD_STATES,
+        period_month__gte=datetime.date(year, 1, 1),
+        period_month__lte=datetime.date(year, 12, 1),
+    )
 
 
 def cell_meetings_held_q(*, first: datetime.date, last: datetime.date) -> Q:
@@ -339,8 +361,11 @@ def visited_in_quarter(quarter: datetime.date) -> Exists:
 
 def cells_without_visit(*, quarter: datetime.date, within: Organisation | None = None) -> QuerySet[Organisation]:
     """Cells (of ``within``) active in the quarter with no upper-level visit in it."""
-    return (cells_active(start=quarter, end=quarter_end(quarter), within=within)
-            .annotate(visited=visited_in_quarter(quarter)).filter(visited=False))
+    return (
+        cells_active(start=quarter, end=quarter_end(quarter), within=within)
+        .annotate(visited=visited_in_quarter(quarter))
+        .filter(visited=False)
+    )
 
 
 # --- meetings entered afterwards -------------------------------------------------------------
@@ -387,9 +412,12 @@ def minutes_overdue(*, now: datetime.datetime) -> QuerySet[Meeting]:
     more than ``MINUTES_DUE`` ago, annotated with ``ended_at``."""
     # A meeting entered afterwards whose paper minutes were adopted is not overdue: its minutes exist
     # (the record is still being typed in); whether they were adopted in time is judged on paper.
-    return (Meeting.objects.filter(state__in=[Meeting.State.NOTIFIED, Meeting.State.HELD])
-            .exclude(entered_afterwards_at__isnull=False, paper_adopted_on__isnull=False)
-            .annotate(ended_at=minutes_clock()).filter(ended_at__lt=now - MINUTES_DUE))
+    return (
+        Meeting.objects.filter(state__in=[Meeting.State.NOTIFIED, Meeting.State.HELD])
+        .exclude(entered_afterwards_at__isnull=False, paper_adopted_on__isnull=False)
+        .annotate(ended_at=minutes_clock())
+        .filter(ended_at__lt=now - MINUTES_DUE)
+    )
 
 
 def minutes_adopted_in_time(meeting: Meeting, *, now: datetime.datetime | None = None) -> bool | None:

@@ -57,25 +57,72 @@ def unregister(code: str) -> None:
 
 # The agendas (HD 42-HD/BTCTW's order of a regular meeting; a combined meeting puts the topic before
 # the conclusion).
-_REGULAR_STEPS = ("opening", "news", "last_results", "opinions", "next_tasks", "discussion", "party_work",
-                  "conclusion", "self_score", "minutes", "close")
+_REGULAR_STEPS = (
+    "opening",
+    "news",
+    "last_results",
+    "opinions",
+    "next_tasks",
+    "discussion",
+    "party_work",
+    "conclusion",
+    "self_score",
+    "minutes",
+    "close",
+)
 
 for _kind in (
-    MeetingKind("thuong_ky", "REGULAR", _("Sinh hoạt thường kỳ"), _REGULAR_STEPS,
-                min_minutes=90, regular=True, scored=True, cell_meeting=True),
-    MeetingKind("chuyen_de", "THEMATIC", _("Sinh hoạt chuyên đề"),
-                ("opening", "topic", "discussion", "conclusion", "self_score", "minutes", "close"),
-                thematic=True, scored=True, cell_meeting=True),
-    MeetingKind("ket_hop", "COMBINED", _("Sinh hoạt thường kỳ kết hợp chuyên đề"),
-                _REGULAR_STEPS[:7] + ("topic",) + _REGULAR_STEPS[7:],
-                min_minutes=120, regular=True, thematic=True, scored=True, cell_meeting=True),
-    MeetingKind("dien_dan", "FORUM", _("Diễn đàn"),
-                ("opening", "topic", "discussion", "conclusion", "minutes", "close"), cell_meeting=True),
-    MeetingKind("chi_uy", "COMMITTEE", _("Họp chi ủy"),
-                ("opening", "last_results", "next_tasks", "party_work", "conclusion", "minutes", "close")),
+    MeetingKind(
+        "thuong_ky",
+        "REGULAR",
+        _("Sinh hoạt thường kỳ"),
+        _REGULAR_STEPS,
+        min_minutes=90,
+        regular=True,
+        scored=True,
+        cell_meeting=True,
+    ),
+    MeetingKind(
+        "chuyen_de",
+        "THEMATIC",
+        _("Sinh hoạt chuyên đề"),
+        ("opening", "topic", "discussion", "conclusion", "self_score", "minutes", "close"),
+        thematic=True,
+        scored=True,
+        cell_meeting=True,
+    ),
+    MeetingKind(
+        "ket_hop",
+        "COMBINED",
+        _("Sinh hoạt thường kỳ kết hợp chuyên đề"),
+        _REGULAR_STEPS[:7] + ("topic",) + _REGULAR_STEPS[7:],
+        min_minutes=120,
+        regular=True,
+        thematic=True,
+        scored=True,
+        cell_meeting=True,
+    ),
+    MeetingKind(
+        "dien_dan",
+        "FORUM",
+        _("Diễn đàn"),
+        ("opening", "topic", "discussion", "conclusion", "minutes", "close"),
+        cell_meeting=True,
+    ),
+    MeetingKind(
+        "chi_uy",
+        "COMMITTEE",
+        _("Họp chi ủy"),
+        ("opening", "last_results", "next_tasks", "party_work", "conclusion", "minutes", "close"),
+    ),
     MeetingKind("to_dang", "PARTY_GROUP", _("Sinh hoạt tổ đảng"), _REGULAR_STEPS, scored=True),
-    MeetingKind("bat_thuong", "EXTRAORDINARY", _("Sinh hoạt bất thường"),
-                ("opening", "topic", "conclusion", "minutes", "close"), cell_meeting=True),
+    MeetingKind(
+        "bat_thuong",
+        "EXTRAORDINARY",
+        _("Sinh hoạt bất thường"),
+        ("opening", "topic", "conclusion", "minutes", "close"),
+        cell_meeting=True,
+    ),
 ):
     register(_kind)
 

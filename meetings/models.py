@@ -34,7 +34,9 @@ def _same_month_q(field: str) -> Q:
 
 class Meeting(models.Model):
     # The built-in kinds by name (``Meeting.Kind.REGULAR``), from the registry (meetings/kinds.py).
-    Kind = models.TextChoices("Kind", [(kinds.get(code).name, (code, kinds.get(code).label)) for code in kinds.BUILT_IN])
+    Kind = models.TextChoices(
+        "Kind", [(kinds.get(code).name, (code, kinds.get(code).label)) for code in kinds.BUILT_IN]
+    )
 
     class Mode(models.TextChoices):
         IN_PERSON = "in_person", _("Trực tiếp")
@@ -53,32 +55,45 @@ class Meeting(models.Model):
     # Kinds whose minimum length is 90 minutes (120 when combined with a thematic meeting).
     MIN_MINUTES = kinds.min_minutes()
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="meetings",
-                                     verbose_name=_("Chi bộ"))
-    kind = models.CharField(_("Loại buổi sinh hoạt"), max_length=12, choices=kinds.choices,
-                            default=Kind.REGULAR)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("Chi bộ")
+    )
+    kind = models.CharField(_("Loại buổi sinh hoạt"), max_length=12, choices=kinds.choices, default=Kind.REGULAR)
     period_month = models.DateField(_("Sinh hoạt của tháng"), help_text=_("Ngày đầu tháng mà buổi sinh hoạt tính cho."))
     planned_start = models.DateTimeField(_("Dự kiến bắt đầu"))
     planned_end = models.DateTimeField(_("Dự kiến kết thúc"))
     actual_start = models.DateTimeField(_("Thực tế bắt đầu"), null=True, blank=True)
     actual_end = models.DateTimeField(_("Thực tế kết thúc"), null=True, blank=True)
     short_reason = models.CharField(
-        _("Lý do sinh hoạt ngắn hơn quy định"), max_length=255, blank=True,
-        help_text=_("Bắt buộc khi buổi sinh hoạt ngắn hơn thời lượng tối thiểu (90 phút; 120 phút khi kết hợp "
-                    "chuyên đề)."))
+        _("Lý do sinh hoạt ngắn hơn quy định"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "Bắt buộc khi buổi sinh hoạt ngắn hơn thời lượng tối thiểu (90 phút; 120 phút khi kết hợp chuyên đề)."
+        ),
+    )
     place = models.CharField(_("Địa điểm"), max_length=255, blank=True)
     mode = models.CharField(_("Hình thức"), max_length=10, choices=Mode.choices, default=Mode.IN_PERSON)
     online_link = models.URLField(_("Đường dẫn họp trực tuyến"), blank=True)
     topic = models.CharField(_("Chủ đề"), max_length=255, blank=True)
-    chair = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                              verbose_name=_("Chủ trì"))
-    clerk = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                              verbose_name=_("Thư ký"))
+    chair = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("Chủ trì")
+    )
+    clerk = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("Thư ký")
+    )
     guests = models.TextField(_("Khách mời"), blank=True, help_text=_("Khách mời khác, mỗi người một dòng."))
-    upper_guests = models.ManyToManyField(Member, blank=True, related_name="meetings_visited",
-                                          verbose_name=_("Đại biểu cấp trên dự"))
-    preparatory_meeting = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                            related_name="prepared_meetings", verbose_name=_("Cuộc họp chi ủy chuẩn bị"))
+    upper_guests = models.ManyToManyField(
+        Member, blank=True, related_name="meetings_visited", verbose_name=_("Đại biểu cấp trên dự")
+    )
+    preparatory_meeting = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="prepared_meetings",
+        verbose_name=_("Cuộc họp chi ủy chuẩn bị"),
+    )
     state = models.CharField(_("Trạng thái"), max_length=16, choices=State.choices, default=State.DRAFT)
     notice_sent_at = models.DateTimeField(_("Đã gửi thông báo lúc"), null=True, blank=True)
     documents_published_at = models.DateTimeField(_("Đã gửi tài liệu lúc"), null=True, blank=True)
@@ -86,10 +101,17 @@ class Meeting(models.Model):
     # The notice's number "NN-TB/CB", per organisation and term like every Party document (HD 36-HD/VPTW
     # §1.3.1a, domain-research §6.1), given when the notice is sent (services.meeting_publish).
     notice_number = models.PositiveIntegerField(_("Số thông báo"), null=True, blank=True)
-    notice_term = models.ForeignKey(Term, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name=_("Nhiệm kỳ của thông báo"))
-    term = models.ForeignKey(Term, null=True, blank=True, on_delete=models.PROTECT, related_name="meetings",
-                             verbose_name=_("Nhiệm kỳ"))
+    notice_term = models.ForeignKey(
+        Term,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Nhiệm kỳ của thông báo"),
+    )
+    term = models.ForeignKey(
+        Term, null=True, blank=True, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("Nhiệm kỳ")
+    )
     adopted_at = models.DateTimeField(_("Thông qua biên bản lúc"), null=True, blank=True)
     # The conclusion reported upward (seed §II "báo cáo cấp trên"; within 2 days of the meeting under the
     # HD 42-HD/BTCTW repositories, domain-research §3.2, L): when it was first sent and to whom.
@@ -100,11 +122,20 @@ class Meeting(models.Model):
     # who entered it and when, and the dates the paper gives. Its timing criteria are judged from
     # these dates, never from when it was typed in (meetings.indicators).
     entered_afterwards_at = models.DateTimeField(_("Nhập bổ sung lúc"), null=True, blank=True)
-    entered_afterwards_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                              on_delete=models.SET_NULL, related_name="+",
-                                              verbose_name=_("Người nhập bổ sung"))
-    paper_notice_date = models.DateField(_("Ngày thông báo (theo hồ sơ giấy)"), null=True, blank=True,
-                                         help_text=_("Để trống khi hồ sơ giấy không ghi nhận."))
+    entered_afterwards_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người nhập bổ sung"),
+    )
+    paper_notice_date = models.DateField(
+        _("Ngày thông báo (theo hồ sơ giấy)"),
+        null=True,
+        blank=True,
+        help_text=_("Để trống khi hồ sơ giấy không ghi nhận."),
+    )
     paper_adopted_on = models.DateField(_("Ngày thông qua biên bản (theo hồ sơ giấy)"), null=True, blank=True)
     # Counts of the attendance rows, so that the dashboards read one row per meeting instead of
     # counting hundreds of thousands of rows. Written only by services.attendance_counts_refresh,
@@ -126,20 +157,33 @@ class Meeting(models.Model):
         indexes = [
             # Per cell and month; with the columns the dashboards count, a đảng ủy's dashboard reads
             # its cells' meetings from the index alone (index-only range scans, cell by cell).
-            models.Index(fields=["organisation", "period_month"], name="meeting_org_month_counts",
-                         include=["id", "kind", "state", "attendance_base", "attendance_present",
-                                  "attendance_unexcused"]),
+            models.Index(
+                fields=["organisation", "period_month"],
+                name="meeting_org_month_counts",
+                include=["id", "kind", "state", "attendance_base", "attendance_present", "attendance_unexcused"],
+            ),
             # The few meetings whose minutes are not adopted yet, held or still noticed (the "minutes
             # overdue" warning and reminder, meetings.indicators.minutes_overdue), without scanning
             # every meeting.
-            models.Index(fields=["period_month"], condition=Q(state__in=["notified", "held"]),
-                         name="meeting_awaiting_minutes"),
+            models.Index(
+                fields=["period_month"], condition=Q(state__in=["notified", "held"]), name="meeting_awaiting_minutes"
+            ),
             # The same columns by month first: the whole Khối's dashboard reads a year's slice of it
             # (counts per group, heat map, quality by month, attendance warnings), not every meeting
             # row with its texts. PostgreSQL picks one or the other by the scope's size.
-            models.Index(fields=["period_month"], name="meeting_month_counts",
-                         include=["id", "organisation", "kind", "state", "attendance_base", "attendance_present",
-                                  "attendance_unexcused"]),
+            models.Index(
+                fields=["period_month"],
+                name="meeting_month_counts",
+                include=[
+                    "id",
+                    "organisation",
+                    "kind",
+                    "state",
+                    "attendance_base",
+                    "attendance_present",
+                    "attendance_unexcused",
+                ],
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -147,26 +191,39 @@ class Meeting(models.Model):
                 condition=Q(kind__in=list(kinds.codes("regular"))) & ~Q(state="cancelled"),
                 name="meeting_one_regular_per_month",
             ),
-            models.UniqueConstraint(fields=["organisation", "notice_term", "notice_number"],
-                                    condition=Q(notice_number__isnull=False), name="meeting_one_notice_number"),
+            models.UniqueConstraint(
+                fields=["organisation", "notice_term", "notice_number"],
+                condition=Q(notice_number__isnull=False),
+                name="meeting_one_notice_number",
+            ),
             models.CheckConstraint(condition=Q(planned_end__gt=F("planned_start")), name="meeting_planned_ordered"),
             models.CheckConstraint(
-                condition=Q(actual_end__isnull=True) | Q(actual_start__isnull=True) | Q(actual_end__gt=F("actual_start")),
+                condition=Q(actual_end__isnull=True)
+                | Q(actual_start__isnull=True)
+                | Q(actual_end__gt=F("actual_start")),
                 name="meeting_actual_ordered",
             ),
             # The sanity bounds above, and the order of notice and meeting (issue 21).
-            models.CheckConstraint(condition=Q(planned_end__lte=F("planned_start") + MEETING_MAX_LENGTH),
-                                   name="meeting_planned_length_sane"),
             models.CheckConstraint(
-                condition=Q(actual_end__isnull=True) | Q(actual_start__isnull=True)
+                condition=Q(planned_end__lte=F("planned_start") + MEETING_MAX_LENGTH),
+                name="meeting_planned_length_sane",
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_end__isnull=True)
+                | Q(actual_start__isnull=True)
                 | Q(actual_end__lte=F("actual_start") + MEETING_MAX_LENGTH),
                 name="meeting_actual_length_sane",
             ),
-            models.CheckConstraint(condition=Q(planned_start__gte=MEETING_EARLIEST), name="meeting_planned_after_floor"),
-            models.CheckConstraint(condition=Q(actual_start__isnull=True) | Q(actual_start__gte=MEETING_EARLIEST),
-                                   name="meeting_actual_after_floor"),
             models.CheckConstraint(
-                condition=Q(actual_start__isnull=True) | Q(notice_sent_at__isnull=True)
+                condition=Q(planned_start__gte=MEETING_EARLIEST), name="meeting_planned_after_floor"
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_start__isnull=True) | Q(actual_start__gte=MEETING_EARLIEST),
+                name="meeting_actual_after_floor",
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_start__isnull=True)
+                | Q(notice_sent_at__isnull=True)
                 | Q(actual_start__gte=F("notice_sent_at")),
                 name="meeting_held_after_notice",
             ),
@@ -179,7 +236,8 @@ class Meeting(models.Model):
                 name="meeting_regular_planned_in_its_month",
             ),
             models.CheckConstraint(
-                condition=~Q(kind__in=list(kinds.codes("regular"))) | Q(actual_start__isnull=True)
+                condition=~Q(kind__in=list(kinds.codes("regular")))
+                | Q(actual_start__isnull=True)
                 | _same_month_q("actual_start"),
                 name="meeting_regular_held_in_its_month",
             ),
@@ -295,8 +353,9 @@ class Attendance(models.Model):
     rsvp_reason = models.CharField(_("Lý do vắng"), max_length=255, blank=True)
     rsvp_at = models.DateTimeField(_("Xác nhận lúc"), null=True, blank=True)
     rsvp_via = models.CharField(_("Xác nhận qua"), max_length=10, choices=Via.choices, blank=True)
-    presence = models.CharField(_("Có mặt"), max_length=20, choices=Presence.choices, default=Presence.BLANK,
-                                blank=True)
+    presence = models.CharField(
+        _("Có mặt"), max_length=20, choices=Presence.choices, default=Presence.BLANK, blank=True
+    )
     absence_reason = models.CharField(_("Lý do vắng"), max_length=255, blank=True)
 
     class Meta:
@@ -311,10 +370,17 @@ class Attendance(models.Model):
 
 class Opinion(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="opinions")
-    agenda_item = models.ForeignKey(AgendaItem, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="opinions", verbose_name=_("Nội dung"))
-    speaker = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                verbose_name=_("Đảng viên phát biểu"))
+    agenda_item = models.ForeignKey(
+        AgendaItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="opinions",
+        verbose_name=_("Nội dung"),
+    )
+    speaker = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("Đảng viên phát biểu")
+    )
     guest_name = models.CharField(_("Hoặc khách mời phát biểu"), max_length=120, blank=True)
     text = models.TextField(_("Ý kiến"))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -336,10 +402,10 @@ class Opinion(models.Model):
 
     @property
     def speaker_label(self) -> str:
-        """"Đồng chí <name>" as the minutes write a speaker, once: a guest typed as "Đồng chí X" stays so."""
+        """ "Đồng chí <name>" as the minutes write a speaker, once: a guest typed as "Đồng chí X" stays so."""
         name = self.speaker_name.strip()
         if name.lower().startswith("đồng chí "):
-            return "Đồng chí " + name[len("đồng chí "):]
+            return "Đồng chí " + name[len("đồng chí ") :]
         return f"Đồng chí {name}"
 
 
@@ -364,8 +430,14 @@ class Vote(models.Model):
     # the QĐ 294 §9.3.2 exclusions), computed by the service, never typed.
     eligible_count = models.PositiveIntegerField(_("Số đảng viên tính biểu quyết"))
     # Whom a full-membership vote is about: the confirmation (cells.services) needs this cell's passed vote.
-    subject = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="membership_votes",
-                                verbose_name=_("Đảng viên được xét"))
+    subject = models.ForeignKey(
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="membership_votes",
+        verbose_name=_("Đảng viên được xét"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -374,7 +446,10 @@ class Vote(models.Model):
         ordering = ["meeting", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(votes_for__gte=0) & Q(votes_against__gte=0) & Q(votes_abstain__gte=0) & Q(eligible_count__gte=0),
+                condition=Q(votes_for__gte=0)
+                & Q(votes_against__gte=0)
+                & Q(votes_abstain__gte=0)
+                & Q(eligible_count__gte=0),
                 name="vote_counts_non_negative",
             ),
         ]
@@ -491,16 +566,21 @@ class MeetingDocument(models.Model):
     MAX_BYTES = 10 * 1024 * 1024
     # Extension as named -> extensions the content may be detected as.
     ALLOWED = {
-        "pdf": {"pdf"}, "docx": {"docx"}, "xlsx": {"xlsx"},
-        "jpg": {"jpg"}, "jpeg": {"jpg"}, "png": {"png"},
+        "pdf": {"pdf"},
+        "docx": {"docx"},
+        "xlsx": {"xlsx"},
+        "jpg": {"jpg"},
+        "jpeg": {"jpg"},
+        "png": {"png"},
     }
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(_("Tệp"), upload_to=meeting_document_path, max_length=255)
     title = models.CharField(_("Tên tài liệu"), max_length=255)
     size = models.PositiveIntegerField(default=0)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -589,11 +669,18 @@ class ReminderRule(models.Model):
     description = models.TextField(_("Mô tả"), blank=True)
     enabled = models.BooleanField(_("Đang bật"), default=True)
     optional = models.BooleanField(
-        _("Không bắt buộc"), default=True,
-        help_text=_("Đảng viên có thể tắt thư điện tử cho các nhắc việc không bắt buộc (vẫn nhận trong hộp thư trên cổng)."),
+        _("Không bắt buộc"),
+        default=True,
+        help_text=_(
+            "Đảng viên có thể tắt thư điện tử cho các nhắc việc không bắt buộc (vẫn nhận trong hộp thư trên cổng)."
+        ),
     )
-    params = models.JSONField(_("Tham số"), default=dict, blank=True,
-                              help_text=_("Số ngày, mốc thời gian của quy tắc, ví dụ {\"days_before\": [3, 1]}."))
+    params = models.JSONField(
+        _("Tham số"),
+        default=dict,
+        blank=True,
+        help_text=_('Số ngày, mốc thời gian của quy tắc, ví dụ {"days_before": [3, 1]}.'),
+    )
     last_run_at = models.DateTimeField(_("Chạy lần cuối"), null=True, blank=True)
 
     class Meta:
@@ -621,16 +708,28 @@ class ReminderDelivery(models.Model):
     rule run twice, two beat processes or a retried task can never produce a second message.
     """
 
-    rule = models.ForeignKey(ReminderRule, on_delete=models.PROTECT, related_name="deliveries",
-                             verbose_name=_("Quy tắc"))
+    rule = models.ForeignKey(
+        ReminderRule, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("Quy tắc")
+    )
     object_type = models.CharField(_("Loại đối tượng"), max_length=40)
     object_id = models.PositiveBigIntegerField(_("Mã đối tượng"))
-    occurrence = models.CharField(_("Lần nhắc"), max_length=20, blank=True,
-                                  help_text=_("Ví dụ 3d (3 ngày trước), 2026-11 (tháng), 2026-Q4 (quý)."))
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="reminder_deliveries",
-                               verbose_name=_("Người nhận"))
-    notification = models.OneToOneField("cells.Notification", null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="reminder_delivery", verbose_name=_("Thông báo"))
+    occurrence = models.CharField(
+        _("Lần nhắc"),
+        max_length=20,
+        blank=True,
+        help_text=_("Ví dụ 3d (3 ngày trước), 2026-11 (tháng), 2026-Q4 (quý)."),
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="reminder_deliveries", verbose_name=_("Người nhận")
+    )
+    notification = models.OneToOneField(
+        "cells.Notification",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reminder_delivery",
+        verbose_name=_("Thông báo"),
+    )
     claim = models.UUIDField(editable=False, db_index=True)
     created_at = models.DateTimeField(_("Tạo lúc"), auto_now_add=True, db_index=True)
 
@@ -639,8 +738,9 @@ class ReminderDelivery(models.Model):
         verbose_name_plural = _("Nhắc việc đã gửi")
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["rule", "object_type", "object_id", "member", "occurrence"],
-                                    name="reminder_delivery_once"),
+            models.UniqueConstraint(
+                fields=["rule", "object_type", "object_id", "member", "occurrence"], name="reminder_delivery_once"
+            ),
         ]
 
     def __str__(self):
@@ -663,8 +763,9 @@ class CalendarFeed(models.Model):
     The token is the only secret: renewing it (``calendar_feed_renew``) revokes the old address at once.
     """
 
-    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="calendar_feed",
-                                  verbose_name=_("Đảng viên"))
+    member = models.OneToOneField(
+        Member, on_delete=models.CASCADE, related_name="calendar_feed", verbose_name=_("Đảng viên")
+    )
     token = models.CharField(_("Mã bí mật"), max_length=64, unique=True)
     created_at = models.DateTimeField(_("Tạo lúc"), auto_now_add=True)
 

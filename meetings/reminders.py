@@ -63,8 +63,11 @@ def _greeting(member: Member) -> str:
 
 def _meeting_lines(meeting: Meeting) -> list[str]:
     lines = [
-        _("Thời gian: %(start)s, kết thúc dự kiến %(end)s") % {
-            "start": time_and_day(meeting.planned_start), "end": timezone.localtime(meeting.planned_end).strftime("%H:%M")},
+        _("Thời gian: %(start)s, kết thúc dự kiến %(end)s")
+        % {
+            "start": time_and_day(meeting.planned_start),
+            "end": timezone.localtime(meeting.planned_end).strftime("%H:%M"),
+        },
         _("Địa điểm: %(place)s") % {"place": meeting.place or "—"},
         _("Hình thức: %(mode)s") % {"mode": meeting.get_mode_display()},
     ]
@@ -89,16 +92,22 @@ def _active_on(day: datetime.date) -> Q:
 def secretaries_of(*, cell_ids, on: datetime.date) -> dict[int, list[Member]]:
     """The bí thư of each cell on ``on``; where there is none, the phó bí thư (one query)."""
     positions = (
-        Position.objects.filter(_active_on(on), organisation_id__in=list(cell_ids),
-                                kind__in=[Position.Kind.SECRETARY, Position.Kind.DEPUTY_SECRETARY])
-        .select_related("member").order_by("organisation_id", "kind", "pk")
+        Position.objects.filter(
+            _active_on(on),
+            organisation_id__in=list(cell_ids),
+            kind__in=[Position.Kind.SECRETARY, Position.Kind.DEPUTY_SECRETARY],
+        )
+        .select_related("member")
+        .order_by("organisation_id", "kind", "pk")
     )
     secretaries: dict[int, list[Member]] = {}
     deputies: dict[int, list[Member]] = {}
     for position in positions:
         target = secretaries if position.kind == Position.Kind.SECRETARY else deputies
         target.setdefault(position.organisation_id, []).append(position.member)
-    return {cell_id: secretaries.get(cell_id) or deputies.get(cell_id, []) for cell_id in set(secretaries) | set(deputies)}
+    return {
+        cell_id: secretaries.get(cell_id) or deputies.get(cell_id, []) for cell_id in set(secretaries) | set(deputies)
+    }
 
 
 def _active_cells(today: datetime.date):
@@ -116,28 +125,50 @@ def rule_rsvp_missing(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
 
     for days in rule.params.get("days_before", [3, 1]):
         start, end = day_bounds(today + datetime.timedelta(days=days))
-        meetings = Meeting.objects.filter(state=Meeting.State.NOTIFIED, planned_start__gte=start,
-                                          planned_start__lt=end, planned_start__gt=now).select_related("organisation")
+        meetings = Meeting.objects.filter(
+            state=Meeting.State.NOTIFIED, planned_start__gte=start, planned_start__lt=end, planned_start__gt=now
+        ).select_related("organisation")
         for meeting in meetings:
-            members = [a.member for a in meeting.attendances.filter(rsvp=Attendance.Rsvp.NONE)
-                       .exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES).select_related("member")]
+            members = [
+                a.member
+                for a in meeting.attendances.filter(rsvp=Attendance.Rsvp.NONE)
+                .exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES)
+                .select_related("member")
+            ]
             subject = _("Nhắc xác nhận tham dự: %(kind)s %(when)s") % {
-                "kind": meeting.get_kind_display().lower(), "when": time_and_day(meeting.planned_start)}
+                "kind": meeting.get_kind_display().lower(),
+                "when": time_and_day(meeting.planned_start),
+            }
             lines = _meeting_lines(meeting)
 
             def body_for(member, meeting=meeting, lines=lines, days=days):
-                return "\n".join([
-                    _greeting(member), "",
-                    _("%(cell)s sẽ tổ chức %(kind)s sau %(days)s ngày. Đồng chí chưa xác nhận tham dự.") % {
-                        "cell": meeting.organisation.name, "kind": meeting.get_kind_display().lower(), "days": days},
-                    "", *lines, "",
-                    _("Xác nhận tham dự hoặc báo vắng (không cần đăng nhập): %(url)s") % {
-                        "url": rsvp_url(meeting=meeting, member=member)},
-                    "", _signature(),
-                ])
+                return "\n".join(
+                    [
+                        _greeting(member),
+                        "",
+                        _("%(cell)s sẽ tổ chức %(kind)s sau %(days)s ngày. Đồng chí chưa xác nhận tham dự.")
+                        % {"cell": meeting.organisation.name, "kind": meeting.get_kind_display().lower(), "days": days},
+                        "",
+                        *lines,
+                        "",
+                        _("Xác nhận tham dự hoặc báo vắng (không cần đăng nhập): %(url)s")
+                        % {"url": rsvp_url(meeting=meeting, member=member)},
+                        "",
+                        _signature(),
+                    ]
+                )
 
-            yield Reminder("meeting", meeting.pk, f"{days}d", members, subject, "", organisation=meeting.organisation,
-                           url=reverse("meetings:detail", args=[meeting.pk]), body_for=body_for)
+            yield Reminder(
+                "meeting",
+                meeting.pk,
+                f"{days}d",
+                members,
+                subject,
+                "",
+                organisation=meeting.organisation,
+                url=reverse("meetings:detail", args=[meeting.pk]),
+                body_for=body_for,
+            )
 
 
 def rule_decline_without_reason(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
@@ -145,30 +176,57 @@ def rule_decline_without_reason(rule: ReminderRule, *, today, now) -> Iterator[R
     from .services import rsvp_url
 
     blank_reason = Attendance.objects.annotate(reason=Trim("rsvp_reason")).filter(
-        meeting=OuterRef("pk"), rsvp=Attendance.Rsvp.NO, reason="")
-    meetings = (Meeting.objects.filter(state=Meeting.State.NOTIFIED, planned_start__gt=now)
-                .filter(Exists(blank_reason)).select_related("organisation"))
+        meeting=OuterRef("pk"), rsvp=Attendance.Rsvp.NO, reason=""
+    )
+    meetings = (
+        Meeting.objects.filter(state=Meeting.State.NOTIFIED, planned_start__gt=now)
+        .filter(Exists(blank_reason))
+        .select_related("organisation")
+    )
     for meeting in meetings:
-        members = [a.member for a in meeting.attendances.annotate(reason=Trim("rsvp_reason"))
-                   .filter(rsvp=Attendance.Rsvp.NO, reason="").select_related("member")]
+        members = [
+            a.member
+            for a in meeting.attendances.annotate(reason=Trim("rsvp_reason"))
+            .filter(rsvp=Attendance.Rsvp.NO, reason="")
+            .select_related("member")
+        ]
         lines = _meeting_lines(meeting)
 
         def body_for(member, meeting=meeting, lines=lines):
-            return "\n".join([
-                _greeting(member), "",
-                _("Đồng chí đã báo vắng %(kind)s của %(cell)s nhưng chưa ghi lý do. Đề nghị đồng chí bổ sung lý do "
-                  "vắng để chi bộ ghi vào biên bản.") % {"kind": meeting.get_kind_display().lower(),
-                                                        "cell": meeting.organisation.name},
-                "", *lines, "",
-                _("Ghi lý do hoặc xác nhận lại (không cần đăng nhập): %(url)s") % {
-                    "url": rsvp_url(meeting=meeting, member=member)},
-                "", _signature(),
-            ])
+            return "\n".join(
+                [
+                    _greeting(member),
+                    "",
+                    _(
+                        "Đồng chí đã báo vắng %(kind)s của %(cell)s nhưng chưa ghi lý do. Đề nghị đồng chí bổ sung lý do "
+                        "vắng để chi bộ ghi vào biên bản."
+                    )
+                    % {"kind": meeting.get_kind_display().lower(), "cell": meeting.organisation.name},
+                    "",
+                    *lines,
+                    "",
+                    _("Ghi lý do hoặc xác nhận lại (không cần đăng nhập): %(url)s")
+                    % {"url": rsvp_url(meeting=meeting, member=member)},
+                    "",
+                    _signature(),
+                ]
+            )
 
         subject = _("Đề nghị ghi lý do vắng: %(kind)s %(when)s") % {
-            "kind": meeting.get_kind_display().lower(), "when": time_and_day(meeting.planned_start)}
-        yield Reminder("meeting", meeting.pk, "", members, subject, "", organisation=meeting.organisation,
-                       url=reverse("meetings:detail", args=[meeting.pk]), body_for=body_for)
+            "kind": meeting.get_kind_display().lower(),
+            "when": time_and_day(meeting.planned_start),
+        }
+        yield Reminder(
+            "meeting",
+            meeting.pk,
+            "",
+            members,
+            subject,
+            "",
+            organisation=meeting.organisation,
+            url=reverse("meetings:detail", args=[meeting.pk]),
+            body_for=body_for,
+        )
 
 
 def rule_regular_meeting_unplanned(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
@@ -184,15 +242,29 @@ def rule_regular_meeting_unplanned(rule: ReminderRule, *, today, now) -> Iterato
     label = month.strftime("%m/%Y")
     for cell in cells:
         subject = _("Chưa lập kế hoạch sinh hoạt thường kỳ tháng %(month)s") % {"month": label}
-        body = "\n".join([
-            _("Đến ngày %(date)s, %(cell)s chưa có kế hoạch buổi sinh hoạt thường kỳ tháng %(month)s (hạn lập kế "
-              "hoạch và gửi thông báo: ngày %(deadline)s). Đề nghị đồng chí lập kế hoạch và gửi thông báo cho đảng "
-              "viên.") % {"date": date_text(today), "cell": cell.name, "month": label, "deadline": date_text(deadline_day)},
-            "", _signature(),
-        ])
-        yield Reminder("organisation", cell.pk, month.strftime("%Y-%m"), secretaries.get(cell.pk, []), subject,
-                       body, organisation=cell, url=reverse("meetings:cell_list", args=[cell.pk]),
-                       body_for=lambda member, body=body: _greeting(member) + "\n\n" + body)
+        body = "\n".join(
+            [
+                _(
+                    "Đến ngày %(date)s, %(cell)s chưa có kế hoạch buổi sinh hoạt thường kỳ tháng %(month)s (hạn lập kế "
+                    "hoạch và gửi thông báo: ngày %(deadline)s). Đề nghị đồng chí lập kế hoạch và gửi thông báo cho đảng "
+                    "viên."
+                )
+                % {"date": date_text(today), "cell": cell.name, "month": label, "deadline": date_text(deadline_day)},
+                "",
+                _signature(),
+            ]
+        )
+        yield Reminder(
+            "organisation",
+            cell.pk,
+            month.strftime("%Y-%m"),
+            secretaries.get(cell.pk, []),
+            subject,
+            body,
+            organisation=cell,
+            url=reverse("meetings:cell_list", args=[cell.pk]),
+            body_for=lambda member, body=body: _greeting(member) + "\n\n" + body,
+        )
 
 
 def rule_minutes_not_adopted(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
@@ -201,44 +273,84 @@ def rule_minutes_not_adopted(rule: ReminderRule, *, today, now) -> Iterator[Remi
     days_after = indicators.MINUTES_DUE.days
     lookback = int(rule.params.get("max_days_after", 60))
     meetings = list(
-        indicators.minutes_overdue(now=now).filter(ended_at__gte=now - datetime.timedelta(days=lookback))
-        .select_related("organisation", "clerk").order_by("pk")
+        indicators.minutes_overdue(now=now)
+        .filter(ended_at__gte=now - datetime.timedelta(days=lookback))
+        .select_related("organisation", "clerk")
+        .order_by("pk")
     )
     secretaries = secretaries_of(cell_ids={m.organisation_id for m in meetings}, on=today)
     for meeting in meetings:
         recipients = ([meeting.clerk] if meeting.clerk else []) + secretaries.get(meeting.organisation_id, [])
         held_at = meeting.actual_start or meeting.planned_start
         subject = _("Biên bản chưa được thông qua: %(kind)s %(when)s") % {
-            "kind": meeting.get_kind_display().lower(), "when": time_and_day(held_at)}
-        body = "\n".join([
-            _("Buổi %(kind)s của %(cell)s ngày %(date)s đã qua %(days)s ngày nhưng biên bản chưa được thông qua. "
-              "Đề nghị đồng chí hoàn thiện biên bản, kết luận và thông qua trên cổng.") % {
-                "kind": meeting.get_kind_display().lower(), "cell": meeting.organisation.name,
-                "date": date_text(timezone.localdate(held_at)), "days": days_after},
-            "", _signature(),
-        ])
-        yield Reminder("meeting", meeting.pk, f"+{days_after}d", recipients, subject, body,
-                       organisation=meeting.organisation, url=reverse("meetings:minutes", args=[meeting.pk]),
-                       body_for=lambda member, body=body: _greeting(member) + "\n\n" + body)
+            "kind": meeting.get_kind_display().lower(),
+            "when": time_and_day(held_at),
+        }
+        body = "\n".join(
+            [
+                _(
+                    "Buổi %(kind)s của %(cell)s ngày %(date)s đã qua %(days)s ngày nhưng biên bản chưa được thông qua. "
+                    "Đề nghị đồng chí hoàn thiện biên bản, kết luận và thông qua trên cổng."
+                )
+                % {
+                    "kind": meeting.get_kind_display().lower(),
+                    "cell": meeting.organisation.name,
+                    "date": date_text(timezone.localdate(held_at)),
+                    "days": days_after,
+                },
+                "",
+                _signature(),
+            ]
+        )
+        yield Reminder(
+            "meeting",
+            meeting.pk,
+            f"+{days_after}d",
+            recipients,
+            subject,
+            body,
+            organisation=meeting.organisation,
+            url=reverse("meetings:minutes", args=[meeting.pk]),
+            body_for=lambda member, body=body: _greeting(member) + "\n\n" + body,
+        )
 
 
 def _open_tasks():
-    return Task.objects.filter(status=Task.Status.OPEN).exclude(
-        meeting__state=Meeting.State.CANCELLED).select_related("meeting", "meeting__organisation")
+    return (
+        Task.objects.filter(status=Task.Status.OPEN)
+        .exclude(meeting__state=Meeting.State.CANCELLED)
+        .select_related("meeting", "meeting__organisation")
+    )
 
 
 def _task_reminder(task: Task, occurrence: str, subject: str, intro: str) -> Reminder:
     members = list(task.assignees.all())
-    body = "\n".join([
-        intro, "",
-        _("Nhiệm vụ: %(text)s") % {"text": task.description},
-        _("Thời hạn: %(date)s") % {"date": date_text(task.due_date)},
-        _("Giao tại buổi sinh hoạt ngày %(date)s của %(cell)s.") % {
-            "date": date_text(timezone.localdate(task.meeting.planned_start)), "cell": task.meeting.organisation.name},
-        "", _signature(),
-    ])
-    return Reminder("task", task.pk, occurrence, members, subject, body, organisation=task.meeting.organisation,
-                    url=reverse("meetings:my_tasks"), body_for=lambda member: _greeting(member) + "\n\n" + body)
+    body = "\n".join(
+        [
+            intro,
+            "",
+            _("Nhiệm vụ: %(text)s") % {"text": task.description},
+            _("Thời hạn: %(date)s") % {"date": date_text(task.due_date)},
+            _("Giao tại buổi sinh hoạt ngày %(date)s của %(cell)s.")
+            % {
+                "date": date_text(timezone.localdate(task.meeting.planned_start)),
+                "cell": task.meeting.organisation.name,
+            },
+            "",
+            _signature(),
+        ]
+    )
+    return Reminder(
+        "task",
+        task.pk,
+        occurrence,
+        members,
+        subject,
+        body,
+        organisation=task.meeting.organisation,
+        url=reverse("meetings:my_tasks"),
+        body_for=lambda member: _greeting(member) + "\n\n" + body,
+    )
 
 
 def rule_task_due_soon(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
@@ -247,8 +359,11 @@ def rule_task_due_soon(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
     due = today + datetime.timedelta(days=days)
     for task in _open_tasks().filter(due_date=due).prefetch_related("assignees").order_by("pk"):
         yield _task_reminder(
-            task, f"{days}d", _("Nhiệm vụ đến hạn ngày %(date)s") % {"date": date_text(due)},
-            _("Nhiệm vụ đồng chí được giao sẽ đến hạn sau %(days)s ngày.") % {"days": days})
+            task,
+            f"{days}d",
+            _("Nhiệm vụ đến hạn ngày %(date)s") % {"date": date_text(due)},
+            _("Nhiệm vụ đồng chí được giao sẽ đến hạn sau %(days)s ngày.") % {"days": days},
+        )
 
 
 def rule_task_overdue(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
@@ -257,8 +372,11 @@ def rule_task_overdue(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
     tasks = _open_tasks().filter(due_date__lt=today, due_date__gte=lookback).prefetch_related("assignees")
     for task in tasks.order_by("pk"):
         yield _task_reminder(
-            task, "overdue", _("Nhiệm vụ đã quá hạn (hạn %(date)s)") % {"date": date_text(task.due_date)},
-            _("Nhiệm vụ đồng chí được giao đã quá hạn mà chưa báo cáo hoàn thành."))
+            task,
+            "overdue",
+            _("Nhiệm vụ đã quá hạn (hạn %(date)s)") % {"date": date_text(task.due_date)},
+            _("Nhiệm vụ đồng chí được giao đã quá hạn mà chưa báo cáo hoàn thành."),
+        )
 
 
 def quarter_of(day: datetime.date) -> tuple[datetime.date, datetime.date, str]:
@@ -273,9 +391,11 @@ def rule_supervisor_no_visit(rule: ReminderRule, *, today, now) -> Iterator[Remi
         return
     start, end, label = quarter_of(today)
     cells = {cell.pk: cell for cell in indicators.cells_without_visit(quarter=start)}
-    positions = (Position.objects.filter(_active_on(today), organisation_id__in=list(cells),
-                                         kind=Position.Kind.SUPERVISOR)
-                 .select_related("member").order_by("organisation_id", "pk"))
+    positions = (
+        Position.objects.filter(_active_on(today), organisation_id__in=list(cells), kind=Position.Kind.SUPERVISOR)
+        .select_related("member")
+        .order_by("organisation_id", "pk")
+    )
     supervisors: dict[int, list[Member]] = {}
     for position in positions:
         supervisors.setdefault(position.organisation_id, []).append(position.member)
@@ -283,15 +403,28 @@ def rule_supervisor_no_visit(rule: ReminderRule, *, today, now) -> Iterator[Remi
     for cell_id, members in supervisors.items():
         cell = cells[cell_id]
         subject = _("Chưa dự sinh hoạt tại %(cell)s trong quý %(quarter)s") % {"cell": cell.name, "quarter": quarter}
-        body = "\n".join([
-            _("Từ ngày %(start)s đến nay chưa có đồng chí cấp ủy cấp trên dự sinh hoạt tại %(cell)s. Theo chỉ tiêu, "
-              "mỗi chi bộ được cấp ủy cấp trên dự sinh hoạt ít nhất một lần mỗi quý (quý kết thúc ngày %(end)s).") % {
-                "start": date_text(start), "cell": cell.name, "end": date_text(end)},
-            "", _signature(),
-        ])
-        yield Reminder("organisation", cell_id, label, members, subject, body, organisation=cell,
-                       url=reverse("meetings:cell_list", args=[cell_id]),
-                       body_for=lambda member, body=body: _greeting(member) + "\n\n" + body)
+        body = "\n".join(
+            [
+                _(
+                    "Từ ngày %(start)s đến nay chưa có đồng chí cấp ủy cấp trên dự sinh hoạt tại %(cell)s. Theo chỉ tiêu, "
+                    "mỗi chi bộ được cấp ủy cấp trên dự sinh hoạt ít nhất một lần mỗi quý (quý kết thúc ngày %(end)s)."
+                )
+                % {"start": date_text(start), "cell": cell.name, "end": date_text(end)},
+                "",
+                _signature(),
+            ]
+        )
+        yield Reminder(
+            "organisation",
+            cell_id,
+            label,
+            members,
+            subject,
+            body,
+            organisation=cell,
+            url=reverse("meetings:cell_list", args=[cell_id]),
+            body_for=lambda member, body=body: _greeting(member) + "\n\n" + body,
+        )
 
 
 def rule_dues_unpaid(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
@@ -301,23 +434,40 @@ def rule_dues_unpaid(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
     cells = _active_cells(today)
     late: dict[int, list[Member]] = {}
     for member in members_with_unpaid_months(organisations=cells, year=today.year).filter(
-            state=Member.State.ACTIVE, organisation__isnull=False):
+        state=Member.State.ACTIVE, organisation__isnull=False
+    ):
         late.setdefault(member.organisation_id, []).append(member)
     secretaries = secretaries_of(cell_ids=list(late), on=today)
     for cell_id, members in sorted(late.items()):
         cell = members[0].organisation
         subject = _("Đảng viên chưa nộp đảng phí từ %(months)s tháng trở lên") % {"months": months}
-        body = "\n".join([
-            _("Các đảng viên sau của %(cell)s chưa nộp đủ đảng phí từ %(months)s tháng trở lên trong năm %(year)s "
-              "(tính đến ngày %(date)s):") % {"cell": cell.name, "months": months, "year": today.year,
-                                              "date": date_text(today)},
-            *[_("- %(name)s: %(count)s tháng, còn thiếu %(amount)s") % {
-                "name": m.full_name, "count": m.unpaid_months, "amount": money(m.unpaid_amount)} for m in members],
-            "", _signature(),
-        ])
-        yield Reminder("organisation", cell_id, today.strftime("%Y-%m"), secretaries.get(cell_id, []), subject, body,
-                       organisation=cell, url=reverse("books:books_index"),
-                       body_for=lambda member, body=body: _greeting(member) + "\n\n" + body)
+        body = "\n".join(
+            [
+                _(
+                    "Các đảng viên sau của %(cell)s chưa nộp đủ đảng phí từ %(months)s tháng trở lên trong năm %(year)s "
+                    "(tính đến ngày %(date)s):"
+                )
+                % {"cell": cell.name, "months": months, "year": today.year, "date": date_text(today)},
+                *[
+                    _("- %(name)s: %(count)s tháng, còn thiếu %(amount)s")
+                    % {"name": m.full_name, "count": m.unpaid_months, "amount": money(m.unpaid_amount)}
+                    for m in members
+                ],
+                "",
+                _signature(),
+            ]
+        )
+        yield Reminder(
+            "organisation",
+            cell_id,
+            today.strftime("%Y-%m"),
+            secretaries.get(cell_id, []),
+            subject,
+            body,
+            organisation=cell,
+            url=reverse("books:books_index"),
+            body_for=lambda member, body=body: _greeting(member) + "\n\n" + body,
+        )
 
 
 RULES: dict[str, Callable] = {
@@ -349,7 +499,7 @@ def validate_params(code: str, params) -> list[str]:
     if code not in PARAMS:
         return [_("Không có quy tắc nhắc việc mã “%(code)s”.") % {"code": code}]
     if not isinstance(params, dict):
-        return [_("Tham số phải là một đối tượng JSON, ví dụ {\"days_before\": 3}.")]
+        return [_('Tham số phải là một đối tượng JSON, ví dụ {"days_before": 3}.')]
     errors = []
     for key, value in params.items():
         expected = PARAMS[code].get(key)
@@ -357,8 +507,11 @@ def validate_params(code: str, params) -> list[str]:
             errors.append(_("Quy tắc này không dùng tham số “%(key)s”.") % {"key": key})
         elif expected is int and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             errors.append(_("“%(key)s” phải là số nguyên không âm.") % {"key": key})
-        elif expected is list and (not isinstance(value, list) or not value or not all(
-                isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
+        elif expected is list and (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+        ):
             errors.append(_("“%(key)s” phải là danh sách số ngày dương, ví dụ [3, 1].") % {"key": key})
     return errors
 
@@ -381,12 +534,21 @@ def _claim_and_send(rule: ReminderRule, reminder: Reminder) -> int:
             members.append(member)
     sent = 0
     for index in range(0, len(members), BATCH_SIZE):
-        chunk = members[index:index + BATCH_SIZE]
+        chunk = members[index : index + BATCH_SIZE]
         with transaction.atomic():
             claim = uuid.uuid4()
             ReminderDelivery.objects.bulk_create(
-                [ReminderDelivery(rule=rule, object_type=reminder.object_type, object_id=reminder.object_id,
-                                  occurrence=reminder.occurrence, member=member, claim=claim) for member in chunk],
+                [
+                    ReminderDelivery(
+                        rule=rule,
+                        object_type=reminder.object_type,
+                        object_id=reminder.object_id,
+                        occurrence=reminder.occurrence,
+                        member=member,
+                        claim=claim,
+                    )
+                    for member in chunk
+                ],
                 ignore_conflicts=True,
             )
             claimed = dict(ReminderDelivery.objects.filter(claim=claim).values_list("member_id", "pk"))
@@ -394,8 +556,13 @@ def _claim_and_send(rule: ReminderRule, reminder: Reminder) -> int:
             if not mine:
                 continue
             rows = notification_send(
-                members=mine, kind=f"meetings.reminder.{rule.code}", subject=reminder.subject, body=reminder.body,
-                url=reminder.url, organisation=reminder.organisation, body_for=reminder.body_for,
+                members=mine,
+                kind=f"meetings.reminder.{rule.code}",
+                subject=reminder.subject,
+                body=reminder.body,
+                url=reminder.url,
+                organisation=reminder.organisation,
+                body_for=reminder.body_for,
                 optional=rule.optional,
             )
             ReminderDelivery.objects.bulk_update(
@@ -427,4 +594,6 @@ def reminder_rule_run(*, rule_id: int, now: datetime.datetime | None = None) -> 
 
 
 def enabled_rule_ids() -> list[int]:
-    return list(ReminderRule.objects.filter(enabled=True, code__in=list(RULES)).order_by("pk").values_list("pk", flat=True))
+    return list(
+        ReminderRule.objects.filter(enabled=True, code__in=list(RULES)).order_by("pk").values_list("pk", flat=True)
+    )

@@ -70,12 +70,12 @@ def parse_meeting_query(query: str) -> MeetingQuery:
         number, year_text = (found.group(1), found.group(2)) if found.group(1) else (found.group(4), found.group(3))
         if 1 <= int(number) <= 12:
             month = datetime.date(int(year_text), int(number), 1)
-            text = text[:found.start()] + " " + text[found.end():]
+            text = text[: found.start()] + " " + text[found.end() :]
     if month is None:
         found = _YEAR.search(text)
         if found:
             year = int(found.group(1))
-            text = text[:found.start()] + " " + text[found.end():]
+            text = text[: found.start()] + " " + text[found.end() :]
     kinds: list[str] = []
     padded = f" {' '.join(text.split())} "
     with translation.override("vi"):
@@ -95,18 +95,21 @@ def parse_meeting_query(query: str) -> MeetingQuery:
 
 def organisations_found(*, user, query: str) -> QuerySet[Organisation]:
     """Organisations the user reads or whose meetings they follow, by name; each with its parent."""
-    visible = Organisation.objects.filter(pk__in=organisations_visible_to(user).values("pk")) | Organisation.objects.filter(
-        pk__in=cells_visible_to(user).values("pk"))
-    return (matching(visible, query, "name").select_related("parent")
-            .order_by("-match_rank", "depth", "name", "path"))
+    visible = Organisation.objects.filter(
+        pk__in=organisations_visible_to(user).values("pk")
+    ) | Organisation.objects.filter(pk__in=cells_visible_to(user).values("pk"))
+    return matching(visible, query, "name").select_related("parent").order_by("-match_rank", "depth", "name", "path")
 
 
 def members_found(*, user, query: str) -> QuerySet[Member]:
     """Members the user may see, by name; each with their cell and its parent; those still active first."""
     found = matching(members_visible_to(user), query, "full_name")
     former = Case(When(state=Member.State.ACTIVE, then=Value(0)), default=Value(1), output_field=IntegerField())
-    return (found.select_related("organisation", "organisation__parent")
-            .alias(former=former).order_by("-match_rank", "former", "full_name", "pk"))
+    return (
+        found.select_related("organisation", "organisation__parent")
+        .alias(former=former)
+        .order_by("-match_rank", "former", "full_name", "pk")
+    )
 
 
 def meetings_found(*, user, query: str) -> QuerySet[Meeting]:
@@ -127,10 +130,12 @@ def meetings_found(*, user, query: str) -> QuerySet[Meeting]:
         for word in words_of(asked.text):
             # Each word in the cell's name (read from the organisations' trigram index) or in the topic.
             cells = Organisation.objects.alias(name_text=Folded("name")).filter(word_in("name_text", word))
-            meetings = meetings.filter(Q(organisation__in=cells.values("pk"))
-                                       | (Q(topic__gt="") & word_in("topic_text", word)))
-    return (meetings.select_related("organisation", "organisation__parent")
-            .order_by("-period_month", "-planned_start", "-pk"))
+            meetings = meetings.filter(
+                Q(organisation__in=cells.values("pk")) | (Q(topic__gt="") & word_in("topic_text", word))
+            )
+    return meetings.select_related("organisation", "organisation__parent").order_by(
+        "-period_month", "-planned_start", "-pk"
+    )
 
 
 def organisation_link_name(user, organisation: Organisation) -> str:

@@ -52,7 +52,8 @@ def can_write_minutes(user, meeting: Meeting) -> bool:
         return True
     return bool(
         meeting.clerk_id
-        and meeting.clerk is not None and meeting.clerk.user_id == user.pk
+        and meeting.clerk is not None
+        and meeting.clerk.user_id == user.pk
         and can(user, "minutes.take", meeting.organisation)
     )
 
@@ -85,8 +86,10 @@ def get_task_for_user_or_404(user, pk, *, write: bool = False) -> Task:
         task = Task.objects.filter(query).distinct().select_related("meeting", "meeting__organisation").get(pk=pk)
     except (Task.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if write and not (can_write_cell(user, task.meeting.organisation)
-                      or (member is not None and task.assignees.filter(pk=member.pk).exists())):
+    if write and not (
+        can_write_cell(user, task.meeting.organisation)
+        or (member is not None and task.assignees.filter(pk=member.pk).exists())
+    ):
         raise PermissionDenied
     return task
 
@@ -117,9 +120,11 @@ def _active_on(day: date, prefix: str = "") -> Q:
 def expected_members(*, cell: Organisation, on: date) -> QuerySet[Member]:
     """Members whose membership in ``cell`` covers ``on``: who is expected at that day's meeting."""
     in_cell = CellMembership.objects.filter(_active_on(on), organisation=cell).values("member_id")
-    return Member.objects.filter(pk__in=in_cell).exclude(
-        state__in=[Member.State.DECEASED, Member.State.REMOVED]
-    ).order_by("full_name", "pk")
+    return (
+        Member.objects.filter(pk__in=in_cell)
+        .exclude(state__in=[Member.State.DECEASED, Member.State.REMOVED])
+        .order_by("full_name", "pk")
+    )
 
 
 def eligible_voters(*, meeting: Meeting) -> QuerySet[Member]:
@@ -197,11 +202,22 @@ def _names(attendances) -> list[str]:
 
 
 # Where the minutes print what was recorded (issue #14): each record under the agenda step it belongs to.
-_STEP_BLOCKS: dict[str, str] = {AgendaItem.Step.NEXT_TASKS: "tasks", AgendaItem.Step.CONCLUSION: "conclusion",
-                AgendaItem.Step.SELF_SCORE: "score", AgendaItem.Step.MINUTES: "minutes"}
+_STEP_BLOCKS: dict[str, str] = {
+    AgendaItem.Step.NEXT_TASKS: "tasks",
+    AgendaItem.Step.CONCLUSION: "conclusion",
+    AgendaItem.Step.SELF_SCORE: "score",
+    AgendaItem.Step.MINUTES: "minutes",
+}
 # Steps where members speak: "Không có ý kiến" when nothing was recorded there.
-_SPEAKING_STEPS = {AgendaItem.Step.NEWS, AgendaItem.Step.LAST_RESULTS, AgendaItem.Step.OPINIONS,
-                   AgendaItem.Step.DISCUSSION, AgendaItem.Step.PARTY_WORK, AgendaItem.Step.TOPIC, AgendaItem.Step.OTHER}
+_SPEAKING_STEPS = {
+    AgendaItem.Step.NEWS,
+    AgendaItem.Step.LAST_RESULTS,
+    AgendaItem.Step.OPINIONS,
+    AgendaItem.Step.DISCUSSION,
+    AgendaItem.Step.PARTY_WORK,
+    AgendaItem.Step.TOPIC,
+    AgendaItem.Step.OTHER,
+}
 
 
 def _minutes_steps(agenda: list[AgendaItem], unassigned: list) -> dict:
@@ -226,8 +242,9 @@ def _minutes_steps(agenda: list[AgendaItem], unassigned: list) -> dict:
                 placed["opinions"] = True
                 break
     for entry in items:
-        entry["nothing_said"] = (entry["item"].step in _SPEAKING_STEPS and not entry["opinions"]
-                                 and not entry["item"].notes.strip())
+        entry["nothing_said"] = (
+            entry["item"].step in _SPEAKING_STEPS and not entry["opinions"] and not entry["item"].notes.strip()
+        )
     return {"items": items, "placed": placed}
 
 
@@ -322,10 +339,22 @@ def filed_document_by_code(code: str):
     """For the public verification page: the filed document of a code, with only what the page shows."""
     from .models import FiledDocument
 
-    return (FiledDocument.objects.select_related("meeting__organisation")
-            .only("kind", "reference", "code", "sha256", "filed_at", "signed", "signer_subject",
-                  "meeting__adopted_at", "meeting__organisation__name")
-            .filter(code=str(code).strip().upper()[:12]).first())
+    return (
+        FiledDocument.objects.select_related("meeting__organisation")
+        .only(
+            "kind",
+            "reference",
+            "code",
+            "sha256",
+            "filed_at",
+            "signed",
+            "signer_subject",
+            "meeting__adopted_at",
+            "meeting__organisation__name",
+        )
+        .filter(code=str(code).strip().upper()[:12])
+        .first()
+    )
 
 
 def agenda_of(meeting: Meeting) -> QuerySet[AgendaItem]:

@@ -50,15 +50,23 @@ RSVP_MAX_AGE = datetime.timedelta(days=90)
 
 def _log(*, by, action, meeting, instance=None, before=None, after=None):
     instance = instance or meeting
-    audit_log(actor=by, action=action, instance=instance, organisation=meeting.organisation,
-              before=before, after=after if after is not None else snapshot(instance))
+    audit_log(
+        actor=by,
+        action=action,
+        instance=instance,
+        organisation=meeting.organisation,
+        before=before,
+        after=after if after is not None else snapshot(instance),
+    )
 
 
 # --- the agenda ---------------------------------------------------------------------------
 
 _STEP_TITLES = {
-    Step.OPENING: gettext_lazy("Khai mạc: báo cáo tình hình đảng viên (chính thức, dự bị, miễn sinh hoạt, có mặt, vắng), "
-                    "cử thư ký, thông qua chương trình, thu đảng phí"),
+    Step.OPENING: gettext_lazy(
+        "Khai mạc: báo cáo tình hình đảng viên (chính thức, dự bị, miễn sinh hoạt, có mặt, vắng), "
+        "cử thư ký, thông qua chương trình, thu đảng phí"
+    ),
     Step.NEWS: gettext_lazy("Thông tin thời sự, quán triệt chỉ thị, nghị quyết của cấp trên"),
     Step.LAST_RESULTS: gettext_lazy("Kết quả thực hiện nghị quyết tháng trước và các nhiệm vụ được phân công"),
     Step.OPINIONS: gettext_lazy("Ý kiến của đảng viên và phản ánh của quần chúng"),
@@ -71,6 +79,7 @@ _STEP_TITLES = {
     Step.MINUTES: gettext_lazy("Thông qua biên bản"),
     Step.CLOSE: gettext_lazy("Bế mạc"),
 }
+
 
 def _open_tasks_note(meeting: Meeting) -> str:
     """The open tasks of the cell's last adopted meeting, one line each, for "results of last month"."""
@@ -97,19 +106,35 @@ def _build_agenda(meeting: Meeting) -> None:
 # --- meetings -----------------------------------------------------------------------------
 
 MEETING_FIELDS = (
-    "kind", "period_month", "planned_start", "planned_end", "place", "mode", "online_link", "topic",
-    "chair", "clerk", "guests", "preparatory_meeting",
+    "kind",
+    "period_month",
+    "planned_start",
+    "planned_end",
+    "place",
+    "mode",
+    "online_link",
+    "topic",
+    "chair",
+    "clerk",
+    "guests",
+    "preparatory_meeting",
 )
 # What may change in each state; a notified meeting's time and place may change, with a new notice.
 EDITABLE_BY_STATE: dict[str, set[str]] = {
     Meeting.State.DRAFT: set(MEETING_FIELDS) | {"upper_guests"},
     Meeting.State.NOTIFIED: set(MEETING_FIELDS) - {"kind"} | {"upper_guests"},
-    Meeting.State.HELD: {"topic", "chair", "clerk", "guests", "upper_guests", "actual_start", "actual_end",
-                         "short_reason"},
+    Meeting.State.HELD: {
+        "topic",
+        "chair",
+        "clerk",
+        "guests",
+        "upper_guests",
+        "actual_start",
+        "actual_end",
+        "short_reason",
+    },
 }
 RENOTIFY_FIELDS = {"planned_start", "planned_end", "place", "mode", "online_link"}
-
-
 
 
 def meeting_date_floor(meeting: Meeting) -> datetime.datetime:
@@ -128,18 +153,26 @@ def _validate_meeting_dates(meeting: Meeting, errors: dict) -> None:
     hours = int(MEETING_MAX_LENGTH.total_seconds() // 3600)
     floor = meeting_date_floor(meeting)
     floor_text = timezone.localtime(floor).strftime("%d/%m/%Y")
-    for start, end, label in (("planned_start", "planned_end", _("Buổi sinh hoạt")),
-                              ("actual_start", "actual_end", _("Buổi sinh hoạt (thực tế)"))):
+    for start, end, label in (
+        ("planned_start", "planned_end", _("Buổi sinh hoạt")),
+        ("actual_start", "actual_end", _("Buổi sinh hoạt (thực tế)")),
+    ):
         begins, ends = getattr(meeting, start), getattr(meeting, end)
         if begins and begins < floor:
-            errors.setdefault(start, _("Ngày bắt đầu không thể trước ngày %(date)s; hãy kiểm tra lại năm.")
-                              % {"date": floor_text})
+            errors.setdefault(
+                start, _("Ngày bắt đầu không thể trước ngày %(date)s; hãy kiểm tra lại năm.") % {"date": floor_text}
+            )
         if begins and ends and ends > begins + MEETING_MAX_LENGTH and end not in errors:
             errors[end] = _("%(what)s không thể kéo dài quá %(hours)d giờ; hãy kiểm tra ngày và giờ kết thúc.") % {
-                "what": label, "hours": hours}
+                "what": label,
+                "hours": hours,
+            }
     if meeting.actual_start and meeting.notice_sent_at and meeting.actual_start < meeting.notice_sent_at:
-        errors.setdefault("actual_start", _("Giờ bắt đầu thực tế không thể trước lúc gửi thông báo triệu tập (%(when)s).")
-                          % {"when": time_and_day(meeting.notice_sent_at)})
+        errors.setdefault(
+            "actual_start",
+            _("Giờ bắt đầu thực tế không thể trước lúc gửi thông báo triệu tập (%(when)s).")
+            % {"when": time_and_day(meeting.notice_sent_at)},
+        )
     if meeting.kind in Meeting.REGULAR_KINDS and meeting.period_month:
         # Chi bộ meets once a month (Điều lệ Đảng Art. 24.2, domain-research §5): the regular meeting
         # of a month is held in that month. A meeting moved into the next month is that month's.
@@ -148,11 +181,18 @@ def _validate_meeting_dates(meeting: Meeting, errors: dict) -> None:
             moment = getattr(meeting, field)
             if moment and timezone.localdate(moment).replace(day=1) != month:
                 target = "period_month" if field == "planned_start" else field
-                errors.setdefault(target, _(
-                    "Buổi sinh hoạt thường kỳ của tháng %(month)s phải họp trong tháng đó (chi bộ họp mỗi tháng một "
-                    "lần); ngày %(day)s thuộc tháng %(other)s. Hãy sửa ngày họp hoặc chọn tháng %(other)s.") % {
-                    "month": month.strftime("%m/%Y"), "day": timezone.localtime(moment).strftime("%d/%m/%Y"),
-                    "other": timezone.localtime(moment).strftime("%m/%Y")})
+                errors.setdefault(
+                    target,
+                    _(
+                        "Buổi sinh hoạt thường kỳ của tháng %(month)s phải họp trong tháng đó (chi bộ họp mỗi tháng một "
+                        "lần); ngày %(day)s thuộc tháng %(other)s. Hãy sửa ngày họp hoặc chọn tháng %(other)s."
+                    )
+                    % {
+                        "month": month.strftime("%m/%Y"),
+                        "day": timezone.localtime(moment).strftime("%d/%m/%Y"),
+                        "other": timezone.localtime(moment).strftime("%m/%Y"),
+                    },
+                )
 
 
 def _validate_meeting(meeting: Meeting) -> None:
@@ -166,8 +206,10 @@ def _validate_meeting(meeting: Meeting) -> None:
     # What took place cannot lie ahead (a few minutes of clock difference allowed): an end "later than
     # now" would lock minutes before the meeting is over and credit a duration nobody sat through.
     soon = timezone.now() + FUTURE_TOLERANCE
-    for field, label in (("actual_start", _("Giờ bắt đầu thực tế không thể ở tương lai.")),
-                         ("actual_end", _("Giờ kết thúc thực tế không thể ở tương lai."))):
+    for field, label in (
+        ("actual_start", _("Giờ bắt đầu thực tế không thể ở tương lai.")),
+        ("actual_end", _("Giờ kết thúc thực tế không thể ở tương lai.")),
+    ):
         moment = getattr(meeting, field)
         if moment and moment > soon and field not in errors:
             errors[field] = label
@@ -184,13 +226,18 @@ def _validate_meeting(meeting: Meeting) -> None:
     if meeting.period_month:
         meeting.period_month = month_start(meeting.period_month)
     if meeting.kind in Meeting.REGULAR_KINDS and meeting.state != Meeting.State.CANCELLED:
-        clash = Meeting.objects.filter(
-            organisation=meeting.organisation, period_month=meeting.period_month, kind__in=Meeting.REGULAR_KINDS
-        ).exclude(state=Meeting.State.CANCELLED).exclude(pk=meeting.pk)
+        clash = (
+            Meeting.objects.filter(
+                organisation=meeting.organisation, period_month=meeting.period_month, kind__in=Meeting.REGULAR_KINDS
+            )
+            .exclude(state=Meeting.State.CANCELLED)
+            .exclude(pk=meeting.pk)
+        )
         if clash.exists():
-            errors["period_month"] = _("Chi bộ đã có buổi sinh hoạt thường kỳ của tháng %(month)s. "
-                                       "Buổi họp thêm hãy chọn loại \"bất thường\" hoặc \"chuyên đề\".") % {
-                "month": meeting.period_month.strftime("%m/%Y")}
+            errors["period_month"] = _(
+                "Chi bộ đã có buổi sinh hoạt thường kỳ của tháng %(month)s. "
+                'Buổi họp thêm hãy chọn loại "bất thường" hoặc "chuyên đề".'
+            ) % {"month": meeting.period_month.strftime("%m/%Y")}
     if errors:
         raise ValidationError(errors)
 
@@ -204,16 +251,31 @@ def _save(meeting: Meeting) -> None:
 
 
 @transaction.atomic
-def meeting_create(*, organisation: Organisation, kind: str, planned_start, planned_end, period_month=None,
-                   upper_guests=(), by=None, **fields) -> Meeting:
+def meeting_create(
+    *,
+    organisation: Organisation,
+    kind: str,
+    planned_start,
+    planned_end,
+    period_month=None,
+    upper_guests=(),
+    by=None,
+    **fields,
+) -> Meeting:
     """Plan a meeting and give it the agenda of its kind (design §5)."""
     unknown = set(fields) - set(MEETING_FIELDS)
     if unknown:
         raise TypeError(f"unknown meeting fields: {sorted(unknown)}")
     if period_month is None:
         period_month = timezone.localdate(planned_start)
-    meeting = Meeting(organisation=organisation, kind=kind, planned_start=planned_start, planned_end=planned_end,
-                      period_month=period_month, **fields)
+    meeting = Meeting(
+        organisation=organisation,
+        kind=kind,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        period_month=period_month,
+        **fields,
+    )
     _validate_meeting(meeting)
     _save(meeting)
     if upper_guests:
@@ -224,7 +286,11 @@ def meeting_create(*, organisation: Organisation, kind: str, planned_start, plan
 
 
 def _lock(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update(of=("self",)).select_related("organisation", "chair", "clerk").get(pk=meeting.pk)
+    return (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("organisation", "chair", "clerk")
+        .get(pk=meeting.pk)
+    )
 
 
 def _refuse_locked(meeting: Meeting) -> None:
@@ -242,8 +308,13 @@ def meeting_update(*, meeting: Meeting, by=None, **fields) -> Meeting:
     allowed = EDITABLE_BY_STATE[meeting.state]
     refused = set(fields) - allowed
     if refused:
-        raise ValidationError({name: _("Không thể sửa mục này khi buổi sinh hoạt ở trạng thái \"%(state)s\".")
-                               % {"state": meeting.get_state_display()} for name in sorted(refused)})
+        raise ValidationError(
+            {
+                name: _('Không thể sửa mục này khi buổi sinh hoạt ở trạng thái "%(state)s".')
+                % {"state": meeting.get_state_display()}
+                for name in sorted(refused)
+            }
+        )
     before = snapshot(meeting)
     upper_guests = fields.pop("upper_guests", None)
     changed = {name for name, value in fields.items() if getattr(meeting, name) != value}
@@ -264,12 +335,21 @@ def meeting_plan_next_month(*, meeting: Meeting, by=None) -> Meeting:
     """Plan next month's regular meeting at the usual time and place: same day of month, hour and room."""
     start = timezone.localtime(meeting.planned_start)
     month = next_month(start.date())
-    new_start = start.replace(year=month.year, month=month.month, day=min(start.day, calendar.monthrange(month.year, month.month)[1]))
+    new_start = start.replace(
+        year=month.year, month=month.month, day=min(start.day, calendar.monthrange(month.year, month.month)[1])
+    )
     return meeting_create(
-        organisation=meeting.organisation, kind=Meeting.Kind.REGULAR, period_month=next_month(meeting.period_month),
-        planned_start=new_start, planned_end=new_start + (meeting.planned_end - meeting.planned_start),
-        place=meeting.place, mode=meeting.mode, online_link=meeting.online_link, chair=meeting.chair,
-        clerk=meeting.clerk, by=by,
+        organisation=meeting.organisation,
+        kind=Meeting.Kind.REGULAR,
+        period_month=next_month(meeting.period_month),
+        planned_start=new_start,
+        planned_end=new_start + (meeting.planned_end - meeting.planned_start),
+        place=meeting.place,
+        mode=meeting.mode,
+        online_link=meeting.online_link,
+        chair=meeting.chair,
+        clerk=meeting.clerk,
+        by=by,
     )
 
 
@@ -285,16 +365,26 @@ def meeting_cancel(*, meeting: Meeting, reason: str, by=None) -> Meeting:
     was_notified = meeting.state == Meeting.State.NOTIFIED
     meeting.state = Meeting.State.CANCELLED
     meeting.save(update_fields=["state", "updated_at"])
-    _log(by=by, action="meetings.meeting.cancel", meeting=meeting, before=before, after={**snapshot(meeting),
-                                                                                           "reason": reason})
+    _log(
+        by=by,
+        action="meetings.meeting.cancel",
+        meeting=meeting,
+        before=before,
+        after={**snapshot(meeting), "reason": reason},
+    )
     if was_notified:
         _next_calendar_sequence(meeting)
         members = [a.member for a in meeting.attendances.select_related("member")]
-        notification_send(members=members, kind="meetings.cancelled", organisation=meeting.organisation,
-                          subject=_("Hủy buổi sinh hoạt %(when)s") % {"when": time_and_day(meeting.planned_start)},
-                          body=_("Buổi sinh hoạt đã bị hủy. Lý do: %(reason)s") % {"reason": reason},
-                          attachment_for=lambda member: meeting_calendar.invitation_attachment(
-                              meeting, cancelled=True, attendee=member))
+        notification_send(
+            members=members,
+            kind="meetings.cancelled",
+            organisation=meeting.organisation,
+            subject=_("Hủy buổi sinh hoạt %(when)s") % {"when": time_and_day(meeting.planned_start)},
+            body=_("Buổi sinh hoạt đã bị hủy. Lý do: %(reason)s") % {"reason": reason},
+            attachment_for=lambda member: meeting_calendar.invitation_attachment(
+                meeting, cancelled=True, attendee=member
+            ),
+        )
     return meeting
 
 
@@ -319,8 +409,10 @@ def attendance_counts_refresh(*, meetings: QuerySet[Meeting] | list[int]) -> Non
     chosen_sql, chosen_params = chosen.query.get_compiler(connection=connection).as_sql()
     quote = connection.ops.quote_name
     meeting_table, attendance_table = quote(Meeting._meta.db_table), quote(Attendance._meta.db_table)
-    present, base, unexcused = (quote(Meeting._meta.get_field(name).column)  # type: ignore[union-attr,arg-type]
-                                for name in ATTENDANCE_COUNT_FIELDS)  # concrete columns of Meeting
+    present, base, unexcused = (
+        quote(Meeting._meta.get_field(name).column)  # type: ignore[union-attr,arg-type]
+        for name in ATTENDANCE_COUNT_FIELDS
+    )  # concrete columns of Meeting
     # Plain SQL that PostgreSQL and SQLite (3.33+) both run: the ORM has no UPDATE … FROM. Only
     # table and column names are formatted in; every value is a parameter.
     sql = f"""
@@ -338,7 +430,12 @@ def attendance_counts_refresh(*, meetings: QuerySet[Meeting] | list[int]) -> Non
         WHERE {meeting_table}.id = counted.meeting_id
           AND ({present} <> counted.present OR {base} <> counted.base OR {unexcused} <> counted.unexcused)
     """  # noqa: S608
-    params = (*Attendance.PRESENT_VALUES, *Attendance.OUTSIDE_BASE_VALUES, Attendance.Presence.ABSENT_UNEXCUSED, *chosen_params)
+    params = (
+        *Attendance.PRESENT_VALUES,
+        *Attendance.OUTSIDE_BASE_VALUES,
+        Attendance.Presence.ABSENT_UNEXCUSED,
+        *chosen_params,
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -363,8 +460,11 @@ def rsvp_url(*, meeting: Meeting, member: Member) -> str:
 
 def _notice_body(meeting: Meeting) -> str:
     lines = [
-        _("Thời gian: %(start)s đến %(end)s") % {"start": time_and_day(meeting.planned_start),
-                                                 "end": timezone.localtime(meeting.planned_end).strftime("%H:%M")},
+        _("Thời gian: %(start)s đến %(end)s")
+        % {
+            "start": time_and_day(meeting.planned_start),
+            "end": timezone.localtime(meeting.planned_end).strftime("%H:%M"),
+        },
         _("Địa điểm: %(place)s") % {"place": meeting.place or "—"},
         _("Hình thức: %(mode)s") % {"mode": meeting.get_mode_display()},
     ]
@@ -391,28 +491,47 @@ def _send_notice(meeting: Meeting, *, changed: bool = False) -> None:
     """The notice, e-mailed to each member summoned with ``invitation.ics`` (their calendar's event)."""
     if changed:
         _next_calendar_sequence(meeting)
-    subject = (_("Thay đổi thời gian, địa điểm: %(kind)s %(when)s") if changed
-               else _("Thông báo %(kind)s %(when)s")) % {"kind": meeting.get_kind_display().lower(),
-                                                        "when": time_and_day(meeting.planned_start)}
+    subject = (
+        _("Thay đổi thời gian, địa điểm: %(kind)s %(when)s") if changed else _("Thông báo %(kind)s %(when)s")
+    ) % {"kind": meeting.get_kind_display().lower(), "when": time_and_day(meeting.planned_start)}
     body = _notice_body(meeting)
     url = reverse("meetings:detail", args=[meeting.pk])
     attendances = meeting.attendances.select_related("member").exclude(presence=Attendance.Presence.EXEMPT)
     members = [attendance.member for attendance in attendances]
 
     def body_for(member):
-        return body + "\n\n" + _("Xác nhận tham dự hoặc báo vắng (không cần đăng nhập): %(url)s") % {
-            "url": rsvp_url(meeting=meeting, member=member)}
+        return (
+            body
+            + "\n\n"
+            + _("Xác nhận tham dự hoặc báo vắng (không cần đăng nhập): %(url)s")
+            % {"url": rsvp_url(meeting=meeting, member=member)}
+        )
 
     def invitation_for(member):
         return meeting_calendar.invitation_attachment(meeting, attendee=member)
 
-    notification_send(members=members, kind="meetings.notice", subject=subject, body=body, url=url,
-                      organisation=meeting.organisation, body_for=body_for, attachment_for=invitation_for)
+    notification_send(
+        members=members,
+        kind="meetings.notice",
+        subject=subject,
+        body=body,
+        url=url,
+        organisation=meeting.organisation,
+        body_for=body_for,
+        attachment_for=invitation_for,
+    )
     upper = selectors.supervisors_of(cell=meeting.organisation, on=timezone.localdate(meeting.planned_start))
     supervisors = [member for member in upper if member.pk not in {m.pk for m in members}]
     if supervisors:
-        notification_send(members=supervisors, kind="meetings.notice_upper", subject=subject, body=body, url=url,
-                          organisation=meeting.organisation, attachment_for=invitation_for)
+        notification_send(
+            members=supervisors,
+            kind="meetings.notice_upper",
+            subject=subject,
+            body=body,
+            url=url,
+            organisation=meeting.organisation,
+            attachment_for=invitation_for,
+        )
     Meeting.objects.filter(pk=meeting.pk).update(notice_sent_at=timezone.now())
 
 
@@ -429,10 +548,13 @@ def meeting_publish(*, meeting: Meeting, by=None) -> Meeting:
     expected = selectors.expected_members(cell=meeting.organisation, on=day)
     existing = set(meeting.attendances.values_list("member_id", flat=True))
     presets = _presence_presets(on=day)
-    Attendance.objects.bulk_create([
-        Attendance(meeting=meeting, member=member, presence=presets.get(member.pk, Attendance.Presence.BLANK))
-        for member in expected if member.pk not in existing
-    ])
+    Attendance.objects.bulk_create(
+        [
+            Attendance(meeting=meeting, member=member, presence=presets.get(member.pk, Attendance.Presence.BLANK))
+            for member in expected
+            if member.pk not in existing
+        ]
+    )
     _attendance_counts_refresh_one(meeting)
     meeting.state = Meeting.State.NOTIFIED
     now = timezone.now()
@@ -440,8 +562,16 @@ def meeting_publish(*, meeting: Meeting, by=None) -> Meeting:
     _number_notice(meeting, day=timezone.localdate(now))
     if meeting.documents.exists():
         meeting.documents_published_at = now
-    meeting.save(update_fields=["state", "notice_sent_at", "documents_published_at", "notice_number", "notice_term",
-                                "updated_at"])
+    meeting.save(
+        update_fields=[
+            "state",
+            "notice_sent_at",
+            "documents_published_at",
+            "notice_number",
+            "notice_term",
+            "updated_at",
+        ]
+    )
     _log(by=by, action="meetings.meeting.publish", meeting=meeting, before=before, after=snapshot(meeting))
     _send_notice(meeting)
     return meeting
@@ -455,8 +585,9 @@ def _number_notice(meeting: Meeting, *, day: datetime.date) -> None:
     """
     organisation = Organisation.objects.select_for_update().get(pk=meeting.organisation_id)
     term = _term_on(organisation, day)
-    last = (Meeting.objects.filter(organisation=organisation, notice_term=term, notice_number__isnull=False)
-            .aggregate(last=Max("notice_number"))["last"])
+    last = Meeting.objects.filter(organisation=organisation, notice_term=term, notice_number__isnull=False).aggregate(
+        last=Max("notice_number")
+    )["last"]
     meeting.notice_term = term
     meeting.notice_number = (last or 0) + 1
 
@@ -466,14 +597,19 @@ def rsvp_read_token(token: str) -> tuple[Meeting, Attendance]:
     try:
         data = signing.TimestampSigner(salt=RSVP_SALT).unsign_object(token, max_age=RSVP_MAX_AGE)
         attendance = Attendance.objects.select_related("meeting", "meeting__organisation", "member").get(
-            meeting_id=int(data["m"]), member_id=int(data["p"]))
+            meeting_id=int(data["m"]), member_id=int(data["p"])
+        )
     except signing.SignatureExpired:
         raise ValidationError(_("Đường dẫn xác nhận đã hết hạn.")) from None
     except (signing.BadSignature, KeyError, TypeError, ValueError, Attendance.DoesNotExist):
         raise ValidationError(_("Đường dẫn xác nhận không hợp lệ.")) from None
     # A link outlives neither the row (taken off the list) nor the membership it was sent for.
     day = timezone.localdate(attendance.meeting.planned_start)
-    if not selectors.expected_members(cell=attendance.meeting.organisation, on=day).filter(pk=attendance.member_id).exists():
+    if (
+        not selectors.expected_members(cell=attendance.meeting.organisation, on=day)
+        .filter(pk=attendance.member_id)
+        .exists()
+    ):
         raise ValidationError(_("Đường dẫn xác nhận không hợp lệ."))
     return attendance.meeting, attendance
 
@@ -497,8 +633,14 @@ def _rsvp_set(*, attendance: Attendance, attending: bool, reason: str, via: str,
     attendance.rsvp_at = timezone.now()
     attendance.rsvp_via = via
     attendance.save()
-    _log(by=by, action="meetings.attendance.rsvp", meeting=meeting, instance=attendance, before=before,
-         after=snapshot(attendance))
+    _log(
+        by=by,
+        action="meetings.attendance.rsvp",
+        meeting=meeting,
+        instance=attendance,
+        before=before,
+        after=snapshot(attendance),
+    )
     return attendance
 
 
@@ -508,19 +650,28 @@ NOT_HELD = (Meeting.State.DRAFT, Meeting.State.NOTIFIED)
 
 
 @transaction.atomic
-def attendance_withdraw(*, member: Member, cell: Organisation, start: datetime.date,
-                        end: datetime.date | None = None, by=None) -> list[int]:
+def attendance_withdraw(
+    *, member: Member, cell: Organisation, start: datetime.date, end: datetime.date | None = None, by=None
+) -> list[int]:
     """Take ``member`` off the lists of ``cell``'s meetings not held yet whose day falls from ``start``
     to ``end`` (None: on and after ``start``): they left the cell, or are suspended. Their RSVP links
     to those meetings die with the rows. Returns the meetings changed."""
     meetings = Meeting.objects.filter(organisation=cell, state__in=NOT_HELD, planned_start__gte=local_midnight(start))
     if end is not None:
         meetings = meetings.filter(planned_start__lt=local_midnight(end + datetime.timedelta(days=1)))
-    rows = list(Attendance.objects.select_for_update(of=("self",)).filter(meeting__in=meetings, member=member)
-                .select_related("meeting"))
+    rows = list(
+        Attendance.objects.select_for_update(of=("self",))
+        .filter(meeting__in=meetings, member=member)
+        .select_related("meeting")
+    )
     for attendance in rows:
-        audit_log(actor=by, action="meetings.attendance.withdraw", instance=attendance, organisation=cell,
-                  before=snapshot(attendance))
+        audit_log(
+            actor=by,
+            action="meetings.attendance.withdraw",
+            instance=attendance,
+            organisation=cell,
+            before=snapshot(attendance),
+        )
     Attendance.objects.filter(pk__in=[attendance.pk for attendance in rows]).delete()
     changed = sorted({attendance.meeting_id for attendance in rows})
     if changed:
@@ -534,7 +685,9 @@ def _presence_presets(*, on: datetime.date, member: Member | None = None) -> dic
     attached, exempt = attached_member_ids(on=on), exempt_member_ids(on=on)
     if member is not None:
         attached, exempt = attached.filter(member_id=member.pk), exempt.filter(member_id=member.pk)
-    presets: dict[int, str] = {pk: Attendance.Presence.ATTACHED_ELSEWHERE for pk in attached.values_list("member_id", flat=True)}
+    presets: dict[int, str] = {
+        pk: Attendance.Presence.ATTACHED_ELSEWHERE for pk in attached.values_list("member_id", flat=True)
+    }
     presets.update({pk: Attendance.Presence.EXEMPT for pk in exempt.values_list("member_id", flat=True)})
     return presets
 
@@ -544,10 +697,20 @@ def attendance_exemptions_refresh(*, member: Member, since: datetime.date, by=No
     """Mark ``member`` exempt, attached elsewhere, or expected again, on the lists of meetings not held yet
     from ``since``, as their exemptions and temporary attachments now say (design §2: exempt members get no
     meeting duties; QĐ 294 §9.3.2: members attached elsewhere are outside the count)."""
-    rows = (Attendance.objects.select_for_update(of=("self",)).select_related("meeting", "meeting__organisation")
-            .filter(member=member, meeting__state__in=NOT_HELD, meeting__planned_start__gte=local_midnight(since),
-                    presence__in=[Attendance.Presence.BLANK, Attendance.Presence.EXEMPT,
-                                  Attendance.Presence.ATTACHED_ELSEWHERE]))
+    rows = (
+        Attendance.objects.select_for_update(of=("self",))
+        .select_related("meeting", "meeting__organisation")
+        .filter(
+            member=member,
+            meeting__state__in=NOT_HELD,
+            meeting__planned_start__gte=local_midnight(since),
+            presence__in=[
+                Attendance.Presence.BLANK,
+                Attendance.Presence.EXEMPT,
+                Attendance.Presence.ATTACHED_ELSEWHERE,
+            ],
+        )
+    )
     changed = []
     for attendance in rows:
         day = timezone.localdate(attendance.meeting.planned_start)
@@ -556,8 +719,14 @@ def attendance_exemptions_refresh(*, member: Member, since: datetime.date, by=No
             before = snapshot(attendance)
             attendance.presence = presence
             attendance.save(update_fields=["presence"])
-            _log(by=by, action="meetings.attendance.exemption", meeting=attendance.meeting, instance=attendance,
-                 before=before, after=snapshot(attendance))
+            _log(
+                by=by,
+                action="meetings.attendance.exemption",
+                meeting=attendance.meeting,
+                instance=attendance,
+                before=before,
+                after=snapshot(attendance),
+            )
             changed.append(attendance.meeting_id)
     if changed:
         attendance_counts_refresh(meetings=changed)
@@ -610,10 +779,20 @@ PAST_MEETING_FIELDS = ("place", "mode", "online_link", "topic", "chair", "clerk"
 
 
 @transaction.atomic
-def meeting_record_past(*, organisation: Organisation, kind: str, actual_start: datetime.datetime,
-                        actual_end: datetime.datetime | None, notice_date: datetime.date | None,
-                        adopted_on: datetime.date | None, period_month: datetime.date | None = None,
-                        presence: dict | None = None, conclusion: str = "", by=None, **fields) -> Meeting:
+def meeting_record_past(
+    *,
+    organisation: Organisation,
+    kind: str,
+    actual_start: datetime.datetime,
+    actual_end: datetime.datetime | None,
+    notice_date: datetime.date | None,
+    adopted_on: datetime.date | None,
+    period_month: datetime.date | None = None,
+    presence: dict | None = None,
+    conclusion: str = "",
+    by=None,
+    **fields,
+) -> Meeting:
     """Enter a meeting the cell held and kept on paper ("nhập bổ sung"), from its paper minutes.
 
     The meeting is created held, with the attendance rows of the members expected on its day, and
@@ -634,24 +813,36 @@ def meeting_record_past(*, organisation: Organisation, kind: str, actual_start: 
     if actual_end is None:
         errors["actual_end"] = _("Cần ghi giờ kết thúc theo biên bản giấy.")
     elif actual_end > now:
-        errors["actual_end"] = _("Chỉ nhập bổ sung buổi sinh hoạt đã kết thúc; buổi sắp họp hãy lập kế hoạch và "
-                                 "gửi thông báo như thường lệ.")
+        errors["actual_end"] = _(
+            "Chỉ nhập bổ sung buổi sinh hoạt đã kết thúc; buổi sắp họp hãy lập kế hoạch và gửi thông báo như thường lệ."
+        )
     day = timezone.localdate(actual_start)
     if notice_date is not None and notice_date > day:
-        errors["notice_date"] = _("Ngày thông báo không thể sau ngày họp (%(day)s).") % {"day": day.strftime("%d/%m/%Y")}
+        errors["notice_date"] = _("Ngày thông báo không thể sau ngày họp (%(day)s).") % {
+            "day": day.strftime("%d/%m/%Y")
+        }
     if adopted_on is not None and adopted_on < day:
         errors["adopted_on"] = _("Biên bản không thể thông qua trước ngày họp (%(day)s).") % {
-            "day": day.strftime("%d/%m/%Y")}
+            "day": day.strftime("%d/%m/%Y")
+        }
     elif adopted_on is not None and adopted_on > timezone.localdate(now):
         errors["adopted_on"] = _("Ngày thông qua biên bản không thể ở tương lai.")
     if errors:
         raise ValidationError(errors)
     assert actual_end is not None  # required (refused above when empty)
     meeting = Meeting(
-        organisation=organisation, kind=kind, period_month=period_month or day.replace(day=1),
-        planned_start=actual_start, planned_end=actual_end, actual_start=actual_start, actual_end=actual_end,
-        state=Meeting.State.HELD, notice_sent_at=indicators.paper_notice_moment(notice_date),
-        paper_notice_date=notice_date, paper_adopted_on=adopted_on, entered_afterwards_at=now,
+        organisation=organisation,
+        kind=kind,
+        period_month=period_month or day.replace(day=1),
+        planned_start=actual_start,
+        planned_end=actual_end,
+        actual_start=actual_start,
+        actual_end=actual_end,
+        state=Meeting.State.HELD,
+        notice_sent_at=indicators.paper_notice_moment(notice_date),
+        paper_notice_date=notice_date,
+        paper_adopted_on=adopted_on,
+        entered_afterwards_at=now,
         entered_afterwards_by=by if getattr(by, "is_authenticated", False) else None,
         **{**fields, "short_reason": (fields.get("short_reason") or "").strip()},
     )
@@ -659,10 +850,12 @@ def meeting_record_past(*, organisation: Organisation, kind: str, actual_start: 
     _save(meeting)
     _build_agenda(meeting)
     presets = _presence_presets(on=day)  # exempt, or attached elsewhere, as the records say (as at publishing)
-    Attendance.objects.bulk_create([
-        Attendance(meeting=meeting, member=member, presence=presets.get(member.pk, Attendance.Presence.BLANK))
-        for member in selectors.expected_members(cell=organisation, on=day)
-    ])
+    Attendance.objects.bulk_create(
+        [
+            Attendance(meeting=meeting, member=member, presence=presets.get(member.pk, Attendance.Presence.BLANK))
+            for member in selectors.expected_members(cell=organisation, on=day)
+        ]
+    )
     _attendance_counts_refresh_one(meeting)
     _log(by=by, action="meetings.meeting.record_past", meeting=meeting)
     if presence:
@@ -670,9 +863,14 @@ def meeting_record_past(*, organisation: Organisation, kind: str, actual_start: 
         outside = [member_id for member_id in presence if int(member_id) not in expected]
         if outside:
             names = Member.objects.filter(pk__in=outside).order_by("full_name").values_list("full_name", flat=True)
-            raise ValidationError({"attendance": _("Không sinh hoạt ở chi bộ vào ngày %(day)s: %(names)s. Hãy để "
-                                                   "trống dòng của các đồng chí này.") % {
-                "day": day.strftime("%d/%m/%Y"), "names": ", ".join(names)}})
+            raise ValidationError(
+                {
+                    "attendance": _(
+                        "Không sinh hoạt ở chi bộ vào ngày %(day)s: %(names)s. Hãy để trống dòng của các đồng chí này."
+                    )
+                    % {"day": day.strftime("%d/%m/%Y"), "names": ", ".join(names)}
+                }
+            )
         attendance_record(meeting=meeting, presence=presence, by=by)
     if conclusion.strip():
         resolution_set(meeting=meeting, kind=Resolution.Kind.CONCLUSION, text=conclusion, by=by)
@@ -714,8 +912,14 @@ def attendance_record(*, meeting: Meeting, presence: dict, by=None) -> list[Atte
         attendance.absence_reason = (reason or "").strip()[:255] if value == Attendance.Presence.ABSENT_EXCUSED else ""
         if snapshot(attendance) != before:
             attendance.save(update_fields=["presence", "absence_reason"])
-            _log(by=by, action="meetings.attendance.record", meeting=meeting, instance=attendance, before=before,
-                 after=snapshot(attendance))
+            _log(
+                by=by,
+                action="meetings.attendance.record",
+                meeting=meeting,
+                instance=attendance,
+                before=before,
+                after=snapshot(attendance),
+            )
             changed.append(attendance)
     if errors:
         raise ValidationError(errors)
@@ -726,8 +930,15 @@ def attendance_record(*, meeting: Meeting, presence: dict, by=None) -> list[Atte
 
 
 @transaction.atomic
-def opinion_add(*, meeting: Meeting, text: str, speaker: Member | None = None, guest_name: str = "",
-                agenda_item: AgendaItem | None = None, by=None) -> Opinion:
+def opinion_add(
+    *,
+    meeting: Meeting,
+    text: str,
+    speaker: Member | None = None,
+    guest_name: str = "",
+    agenda_item: AgendaItem | None = None,
+    by=None,
+) -> Opinion:
     meeting = _lock(meeting)
     _refuse_unless_recording(meeting)
     if speaker is None and not guest_name.strip():
@@ -738,16 +949,31 @@ def opinion_add(*, meeting: Meeting, text: str, speaker: Member | None = None, g
         raise ValidationError({"agenda_item": _("Nội dung không thuộc buổi sinh hoạt này.")})
     if not text.strip():
         raise ValidationError({"text": _("Cần ghi nội dung ý kiến.")})
-    opinion = Opinion.objects.create(meeting=meeting, text=text.strip(), speaker=speaker,
-                                     guest_name="" if speaker else guest_name.strip(), agenda_item=agenda_item)
+    opinion = Opinion.objects.create(
+        meeting=meeting,
+        text=text.strip(),
+        speaker=speaker,
+        guest_name="" if speaker else guest_name.strip(),
+        agenda_item=agenda_item,
+    )
     _log(by=by, action="meetings.opinion.create", meeting=meeting, instance=opinion)
     return opinion
 
 
 @transaction.atomic
-def vote_record(*, meeting: Meeting, question: str, votes_for: int, votes_against: int, votes_abstain: int = 0,
-                kind: str = Vote.Kind.OTHER, method: str = Vote.Method.SHOW_OF_HANDS, voters=None, subject=None,
-                by=None) -> Vote:
+def vote_record(
+    *,
+    meeting: Meeting,
+    question: str,
+    votes_for: int,
+    votes_against: int,
+    votes_abstain: int = 0,
+    kind: str = Vote.Kind.OTHER,
+    method: str = Vote.Method.SHOW_OF_HANDS,
+    voters=None,
+    subject=None,
+    by=None,
+) -> Vote:
     """Record a vote. What it is measured against is computed, never typed (``meetings.votes.vote_base``:
     the official members summoned less the QĐ 294 §9.3.2 exclusions); the ballots cast cannot exceed the
     members present with a vote. ``voters``, when given, must all have one (a probationary member has
@@ -765,31 +991,57 @@ def vote_record(*, meeting: Meeting, question: str, votes_for: int, votes_agains
     if voters is not None:
         wrong = [member for member in voters if member.pk not in base.voter_ids]
         if wrong:
-            raise ValidationError({"voters": _("Không có quyền biểu quyết: %(names)s (chỉ đảng viên chính thức có mặt, "
-                                               "không bị đình chỉ sinh hoạt, không sinh hoạt tạm thời nơi khác).")
-                                   % {"names": ", ".join(member.full_name for member in wrong)}})
+            raise ValidationError(
+                {
+                    "voters": _(
+                        "Không có quyền biểu quyết: %(names)s (chỉ đảng viên chính thức có mặt, "
+                        "không bị đình chỉ sinh hoạt, không sinh hoạt tạm thời nơi khác)."
+                    )
+                    % {"names": ", ".join(member.full_name for member in wrong)}
+                }
+            )
     if not base.denominator:
         raise ValidationError(_("Chi bộ không có đảng viên chính thức nào tính biểu quyết vào ngày sinh hoạt."))
     if not base.present:
         raise ValidationError(_("Chưa có đảng viên chính thức nào có mặt để biểu quyết; hãy điểm danh trước."))
     total = votes_for + votes_against + votes_abstain
     if total > base.present:
-        raise ValidationError({"votes_for": _("Tổng số phiếu (%(total)s) vượt quá số đảng viên có mặt có quyền biểu "
-                                              "quyết (%(present)s).") % {"total": total, "present": base.present}})
+        raise ValidationError(
+            {
+                "votes_for": _(
+                    "Tổng số phiếu (%(total)s) vượt quá số đảng viên có mặt có quyền biểu quyết (%(present)s)."
+                )
+                % {"total": total, "present": base.present}
+            }
+        )
     if not question.strip():
         raise ValidationError({"question": _("Cần ghi nội dung biểu quyết.")})
     if subject is not None:
         if kind != Vote.Kind.FULL_MEMBERSHIP:
-            raise ValidationError({"subject": _("Chỉ ghi đảng viên được xét khi biểu quyết công nhận đảng viên "
-                                                "chính thức.")})
+            raise ValidationError(
+                {"subject": _("Chỉ ghi đảng viên được xét khi biểu quyết công nhận đảng viên chính thức.")}
+            )
         in_cell = selectors.expected_members(cell=meeting.organisation, on=base.day).filter(pk=subject.pk).exists()
         if not in_cell or subject.status != Member.Status.PROBATIONARY:
             raise ValidationError({"subject": _("Phải là đảng viên dự bị của chi bộ.")})
-    vote = Vote.objects.create(meeting=meeting, question=question.strip(), kind=kind, method=method,
-                               votes_for=votes_for, votes_against=votes_against, votes_abstain=votes_abstain,
-                               eligible_count=base.denominator, subject=subject)
-    _log(by=by, action="meetings.vote.create", meeting=meeting, instance=vote,
-         after={**snapshot(vote), "passed": vote.passed, "present_with_vote": base.present})
+    vote = Vote.objects.create(
+        meeting=meeting,
+        question=question.strip(),
+        kind=kind,
+        method=method,
+        votes_for=votes_for,
+        votes_against=votes_against,
+        votes_abstain=votes_abstain,
+        eligible_count=base.denominator,
+        subject=subject,
+    )
+    _log(
+        by=by,
+        action="meetings.vote.create",
+        meeting=meeting,
+        instance=vote,
+        after={**snapshot(vote), "passed": vote.passed, "present_with_vote": base.present},
+    )
     return vote
 
 
@@ -801,8 +1053,14 @@ def _votes_recount(meeting: Meeting, *, by=None) -> None:
         before = snapshot(vote)
         vote.eligible_count = base.denominator
         vote.save(update_fields=["eligible_count"])
-        _log(by=by, action="meetings.vote.recount", meeting=meeting, instance=vote, before=before,
-             after={**snapshot(vote), "passed": vote.passed})
+        _log(
+            by=by,
+            action="meetings.vote.recount",
+            meeting=meeting,
+            instance=vote,
+            before=before,
+            after={**snapshot(vote), "passed": vote.passed},
+        )
 
 
 @transaction.atomic
@@ -821,8 +1079,14 @@ def resolution_set(*, meeting: Meeting, kind: str, text: str, by=None) -> Resolu
     resolution.kind = kind
     resolution.text = text.strip()
     resolution.save()
-    _log(by=by, action="meetings.resolution.set", meeting=meeting, instance=resolution, before=before,
-         after=snapshot(resolution))
+    _log(
+        by=by,
+        action="meetings.resolution.set",
+        meeting=meeting,
+        instance=resolution,
+        before=before,
+        after=snapshot(resolution),
+    )
     return resolution
 
 
@@ -859,15 +1123,25 @@ def meeting_document_add(*, meeting: Meeting, file, title: str = "", by=None) ->
     """Attach a document after checking its size and that its content is what its name says."""
     meeting = _lock(meeting)
     _refuse_locked(meeting)
-    check_named(file, allowed=MeetingDocument.ALLOWED, max_bytes=MeetingDocument.MAX_BYTES,
-                too_large=_("Tệp quá lớn: tối đa 10 MB."), not_allowed=_("Chỉ nhận tệp PDF, DOCX, XLSX, JPG hoặc PNG."))
+    check_named(
+        file,
+        allowed=MeetingDocument.ALLOWED,
+        max_bytes=MeetingDocument.MAX_BYTES,
+        too_large=_("Tệp quá lớn: tối đa 10 MB."),
+        not_allowed=_("Chỉ nhận tệp PDF, DOCX, XLSX, JPG hoặc PNG."),
+    )
     document = MeetingDocument(meeting=meeting, title=title.strip() or file.name, size=file.size, uploaded_by=by)
     document.file.save(file.name, file, save=False)
     document.save()
     if meeting.state == Meeting.State.NOTIFIED:
         Meeting.objects.filter(pk=meeting.pk).update(documents_published_at=timezone.now())
-    _log(by=by, action="meetings.document.create", meeting=meeting, instance=document,
-         after={**snapshot(document, exclude=("file", "uploaded_at")), "file": document.file.name})
+    _log(
+        by=by,
+        action="meetings.document.create",
+        meeting=meeting,
+        instance=document,
+        after={**snapshot(document, exclude=("file", "uploaded_at")), "file": document.file.name},
+    )
     return document
 
 
@@ -892,24 +1166,38 @@ def task_create(*, meeting: Meeting, description: str, assignees, due_date=None,
         excused = [member.full_name for member in assignees if member.pk in exempt]
         if excused:
             errors["assignees"] = _("Đảng viên được miễn sinh hoạt không nhận nhiệm vụ: %(names)s.") % {
-                "names": ", ".join(excused)}
+                "names": ", ".join(excused)
+            }
     if due_date and due_date < timezone.localdate(meeting.actual_start or meeting.planned_start):
         errors["due_date"] = _("Thời hạn không thể trước ngày sinh hoạt.")
     if errors:
         raise ValidationError(errors)
     task = Task.objects.create(meeting=meeting, description=description.strip(), due_date=due_date)
     task.assignees.set(assignees)
-    _log(by=by, action="meetings.task.create", meeting=meeting, instance=task,
-         after={**snapshot(task), "assignees": [m.pk for m in assignees]})
+    _log(
+        by=by,
+        action="meetings.task.create",
+        meeting=meeting,
+        instance=task,
+        after={**snapshot(task), "assignees": [m.pk for m in assignees]},
+    )
     # The assignees hear of it (inbox, and e-mail unless they turned reminders off): issue #15.
     due = _(" Thời hạn: %(date)s.") % {"date": due_date.strftime("%d/%m/%Y")} if due_date else ""
     notification_send(
-        members=assignees, kind="meetings.task.assigned", organisation=meeting.organisation, optional=True,
+        members=assignees,
+        kind="meetings.task.assigned",
+        organisation=meeting.organisation,
+        optional=True,
         subject=_("Nhiệm vụ được giao: %(text)s") % {"text": task.description[:80]},
-        body=_("%(cell)s giao đồng chí nhiệm vụ tại buổi sinh hoạt ngày %(date)s: %(text)s.%(due)s") % {
-            "cell": meeting.organisation.name, "date": timezone.localdate(meeting.actual_start or meeting.planned_start)
-            .strftime("%d/%m/%Y"), "text": task.description, "due": due},
-        url=reverse("meetings:my_tasks"))
+        body=_("%(cell)s giao đồng chí nhiệm vụ tại buổi sinh hoạt ngày %(date)s: %(text)s.%(due)s")
+        % {
+            "cell": meeting.organisation.name,
+            "date": timezone.localdate(meeting.actual_start or meeting.planned_start).strftime("%d/%m/%Y"),
+            "text": task.description,
+            "due": due,
+        },
+        url=reverse("meetings:my_tasks"),
+    )
     return task
 
 
@@ -920,27 +1208,46 @@ def rsvp_remind(*, meeting: Meeting, by=None) -> int:
     meeting = _lock(meeting)
     if meeting.state != Meeting.State.NOTIFIED or meeting.planned_start <= timezone.now():
         raise ValidationError(_("Chỉ nhắc xác nhận cho buổi sinh hoạt đã thông báo và chưa diễn ra."))
-    silent = [a.member for a in meeting.attendances.select_related("member")
-              .filter(rsvp=Attendance.Rsvp.NONE).exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES)]
+    silent = [
+        a.member
+        for a in meeting.attendances.select_related("member")
+        .filter(rsvp=Attendance.Rsvp.NONE)
+        .exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES)
+    ]
     if not silent:
         return 0
     start = timezone.localtime(meeting.planned_start)
     notification_send(
-        members=silent, kind="meetings.rsvp.reminder", organisation=meeting.organisation,
-        subject=_("Nhắc xác nhận tham dự: %(kind)s %(time)s ngày %(date)s") % {
-            "kind": meeting.get_kind_display().lower(), "time": f"{start:%H:%M}", "date": f"{start:%d/%m/%Y}"},
-        body="", url=reverse("meetings:detail", args=[meeting.pk]),
-        body_for=lambda member: _("Đồng chí chưa xác nhận tham dự %(kind)s lúc %(time)s ngày %(date)s tại "
-                                  "%(place)s. Xác nhận hoặc báo vắng (không cần đăng nhập): %(url)s") % {
-            "kind": meeting.get_kind_display().lower(), "time": f"{start:%H:%M}", "date": f"{start:%d/%m/%Y}",
-            "place": meeting.place or "…", "url": rsvp_url(meeting=meeting, member=member)})
+        members=silent,
+        kind="meetings.rsvp.reminder",
+        organisation=meeting.organisation,
+        subject=_("Nhắc xác nhận tham dự: %(kind)s %(time)s ngày %(date)s")
+        % {"kind": meeting.get_kind_display().lower(), "time": f"{start:%H:%M}", "date": f"{start:%d/%m/%Y}"},
+        body="",
+        url=reverse("meetings:detail", args=[meeting.pk]),
+        body_for=lambda member: (
+            _(
+                "Đồng chí chưa xác nhận tham dự %(kind)s lúc %(time)s ngày %(date)s tại "
+                "%(place)s. Xác nhận hoặc báo vắng (không cần đăng nhập): %(url)s"
+            )
+            % {
+                "kind": meeting.get_kind_display().lower(),
+                "time": f"{start:%H:%M}",
+                "date": f"{start:%d/%m/%Y}",
+                "place": meeting.place or "…",
+                "url": rsvp_url(meeting=meeting, member=member),
+            }
+        ),
+    )
     _log(by=by, action="meetings.meeting.remind", meeting=meeting, after={"reminded": len(silent)})
     return len(silent)
 
 
 @transaction.atomic
 def task_update_status(*, task: Task, status: str, result: str = "", by=None) -> Task:
-    task = Task.objects.select_for_update(of=("self",)).select_related("meeting", "meeting__organisation").get(pk=task.pk)
+    task = (
+        Task.objects.select_for_update(of=("self",)).select_related("meeting", "meeting__organisation").get(pk=task.pk)
+    )
     if status not in Task.Status.values:
         raise ValidationError({"status": _("Tình trạng không hợp lệ.")})
     if status == Task.Status.DONE and not (result or task.result).strip():
@@ -960,7 +1267,10 @@ def task_update_status(*, task: Task, status: str, result: str = "", by=None) ->
 
 def _term_on(organisation: Organisation, day: datetime.date) -> Term | None:
     return (
-        organisation.terms.filter(start__lte=day).filter(Q(end__isnull=True) | Q(end__gte=day)).order_by("-start").first()
+        organisation.terms.filter(start__lte=day)
+        .filter(Q(end__isnull=True) | Q(end__gte=day))
+        .order_by("-start")
+        .first()
     )
 
 
@@ -984,21 +1294,26 @@ def meeting_adopt_minutes(*, meeting: Meeting, by=None) -> Meeting:
     meeting.state = Meeting.State.MINUTES_ADOPTED
     meeting.save()
     resolution = Resolution.objects.select_for_update().get(meeting=meeting)
-    same_kind = Resolution.objects.filter(meeting__organisation=organisation, term=term, kind=resolution.kind,
-                                          number__isnull=False)
+    same_kind = Resolution.objects.filter(
+        meeting__organisation=organisation, term=term, kind=resolution.kind, number__isnull=False
+    )
     resolution.term = term
     resolution.number = (same_kind.aggregate(last=Max("number"))["last"] or 0) + 1
     resolution.adopted_at = meeting.adopted_at
     resolution.save()
     _log(by=by, action="meetings.meeting.adopt", meeting=meeting, before=before, after=snapshot(meeting))
     _log(by=by, action="meetings.resolution.adopt", meeting=meeting, instance=resolution)
-    members = [a.member for a in meeting.attendances.select_related("member").exclude(
-        presence=Attendance.Presence.EXEMPT)]
+    members = [
+        a.member for a in meeting.attendances.select_related("member").exclude(presence=Attendance.Presence.EXEMPT)
+    ]
     notification_send(
-        members=members, kind="meetings.conclusion", organisation=organisation,
-        subject=_("%(kind)s số %(ref)s của %(cell)s") % {"kind": resolution.get_kind_display(),
-                                                          "ref": resolution.reference, "cell": organisation.name},
-        body=resolution.text, url=reverse("meetings:minutes", args=[meeting.pk]),
+        members=members,
+        kind="meetings.conclusion",
+        organisation=organisation,
+        subject=_("%(kind)s số %(ref)s của %(cell)s")
+        % {"kind": resolution.get_kind_display(), "ref": resolution.reference, "cell": organisation.name},
+        body=resolution.text,
+        url=reverse("meetings:minutes", args=[meeting.pk]),
     )
     # The minutes and the conclusion are filed as adopted: stored once, signed when a certificate is set.
     from .documents import file_adopted_documents
@@ -1033,22 +1348,35 @@ def meeting_report_upward(*, meeting: Meeting, by=None) -> Meeting:
         raise ValidationError(_("Chỉ báo cáo cấp trên sau khi biên bản đã được thông qua."))
     recipients = upward_recipients(meeting)
     if not recipients:
-        raise ValidationError(_("Chi bộ chưa có đảng ủy viên phụ trách trên hệ thống nên chưa có ai nhận báo cáo. "
-                                "Đề nghị cấp ủy cấp trên phân công đảng ủy viên phụ trách, rồi gửi lại."))
+        raise ValidationError(
+            _(
+                "Chi bộ chưa có đảng ủy viên phụ trách trên hệ thống nên chưa có ai nhận báo cáo. "
+                "Đề nghị cấp ủy cấp trên phân công đảng ủy viên phụ trách, rồi gửi lại."
+            )
+        )
     before = snapshot(meeting)
     resolution = Resolution.objects.filter(meeting=meeting).first()
     held = timezone.localtime(meeting.actual_start or meeting.planned_start)
     ref = resolution.reference if resolution else meeting.minutes_reference
     kind = resolution.get_kind_display() if resolution else _("Biên bản")
     notification_send(
-        members=recipients, kind="meetings.report_upward", organisation=meeting.organisation,
-        subject=_("Báo cáo cấp trên: %(kind)s số %(ref)s của %(cell)s") % {
-            "kind": kind, "ref": ref, "cell": meeting.organisation.name},
-        body=_("%(cell)s báo cáo kết quả %(meeting)s ngày %(date)s: có mặt %(present)s/%(base)s đảng viên phải dự.\n\n"
-               "%(text)s") % {
-            "cell": meeting.organisation.name, "meeting": meeting.get_kind_display().lower(),
-            "date": f"{held:%d/%m/%Y}", "present": meeting.attendance_present, "base": meeting.attendance_base,
-            "text": resolution.text if resolution else ""},
+        members=recipients,
+        kind="meetings.report_upward",
+        organisation=meeting.organisation,
+        subject=_("Báo cáo cấp trên: %(kind)s số %(ref)s của %(cell)s")
+        % {"kind": kind, "ref": ref, "cell": meeting.organisation.name},
+        body=_(
+            "%(cell)s báo cáo kết quả %(meeting)s ngày %(date)s: có mặt %(present)s/%(base)s đảng viên phải dự.\n\n"
+            "%(text)s"
+        )
+        % {
+            "cell": meeting.organisation.name,
+            "meeting": meeting.get_kind_display().lower(),
+            "date": f"{held:%d/%m/%Y}",
+            "present": meeting.attendance_present,
+            "base": meeting.attendance_base,
+            "text": resolution.text if resolution else "",
+        },
         url=reverse("meetings:minutes", args=[meeting.pk]),
     )
     if meeting.reported_up_at is None:
@@ -1072,8 +1400,12 @@ def amendment_add(*, meeting: Meeting, reason: str, text: str, by=None) -> Amend
         errors["text"] = _("Cần ghi nội dung đính chính.")
     if errors:
         raise ValidationError(errors)
-    amendment = Amendment.objects.create(meeting=meeting, reason=reason.strip(), text=text.strip(),
-                                         by=by if getattr(by, "is_authenticated", False) else None)
+    amendment = Amendment.objects.create(
+        meeting=meeting,
+        reason=reason.strip(),
+        text=text.strip(),
+        by=by if getattr(by, "is_authenticated", False) else None,
+    )
     _log(by=by, action="meetings.amendment.create", meeting=meeting, instance=amendment)
     return amendment
 
@@ -1099,8 +1431,13 @@ def calendar_feed_renew(*, member: Member, by=None) -> CalendarFeed:
         feed = CalendarFeed(member=member)
     feed.token = _new_feed_token()
     feed.save()
-    audit_log(actor=by, action="meetings.calendar_feed.renew" if renewed else "meetings.calendar_feed.create",
-              instance=feed, organisation=member.organisation, after={"member": member.pk, "renewed": renewed})
+    audit_log(
+        actor=by,
+        action="meetings.calendar_feed.renew" if renewed else "meetings.calendar_feed.create",
+        instance=feed,
+        organisation=member.organisation,
+        after={"member": member.pk, "renewed": renewed},
+    )
     return feed
 
 
@@ -1110,7 +1447,12 @@ def calendar_feed_revoke(*, member: Member, by=None) -> bool:
     feed = CalendarFeed.objects.select_for_update().filter(member=member).first()
     if feed is None:
         return False
-    audit_log(actor=by, action="meetings.calendar_feed.revoke", instance=feed, organisation=member.organisation,
-              before={"member": member.pk})
+    audit_log(
+        actor=by,
+        action="meetings.calendar_feed.revoke",
+        instance=feed,
+        organisation=member.organisation,
+        before={"member": member.pk},
+    )
     feed.delete()
     return True

@@ -15,14 +15,16 @@ from . import reminders
 TRANSIENT = (OperationalError, InterfaceError, BrokerError, ConnectionError)
 
 
-@shared_task(acks_late=True, autoretry_for=TRANSIENT, max_retries=5, retry_backoff=30, retry_backoff_max=600,
-             retry_jitter=True)
+@shared_task(
+    acks_late=True, autoretry_for=TRANSIENT, max_retries=5, retry_backoff=30, retry_backoff_max=600, retry_jitter=True
+)
 def reminder_rule_run(rule_id: int) -> int:
     return reminders.reminder_rule_run(rule_id=rule_id)
 
 
-@shared_task(acks_late=True, autoretry_for=TRANSIENT, max_retries=5, retry_backoff=30, retry_backoff_max=600,
-             retry_jitter=True)
+@shared_task(
+    acks_late=True, autoretry_for=TRANSIENT, max_retries=5, retry_backoff=30, retry_backoff_max=600, retry_jitter=True
+)
 def reminders_dispatch() -> int:
     """Periodic: queue a run of every enabled reminder rule."""
     rule_ids = reminders.enabled_rule_ids()

@@ -35,11 +35,19 @@ from .forms import (
 from .models import Attendance, Meeting, Resolution
 
 
-def _form_page(request, form, action, *, success, redirect_to, title, meeting=None, template="meetings/form.html",
-               extra=None):
+def _form_page(
+    request, form, action, *, success, redirect_to, title, meeting=None, template="meetings/form.html", extra=None
+):
     """The shared GET/POST cycle (lib.views.form_cycle) on the meetings' form template."""
-    return form_cycle(request, form, action, success=success, redirect_to=redirect_to, template=template,
-                      context={"title": title, "meeting": meeting, **(extra or {})})
+    return form_cycle(
+        request,
+        form,
+        action,
+        success=success,
+        redirect_to=redirect_to,
+        template=template,
+        context={"title": title, "meeting": meeting, **(extra or {})},
+    )
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
@@ -69,18 +77,26 @@ def cell_meetings(request, cell_pk):
     cell = selectors.get_cell_for_user_or_404(request.user, cell_pk)
     can_write = selectors.can_write_cell(request.user, cell)
     page = page_of(request, selectors.meeting_list(user=request.user, cell=cell), MEETINGS_PER_PAGE)
-    return render(request, "meetings/meeting_list.html", {
-        "cell": cell, "can_write": can_write, "meetings": page.object_list, "page": page,
-        "tasks": selectors.tasks_of_cell(cell=cell).filter(status="open") if can_write else None,
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "meetings/meeting_list.html",
+        {
+            "cell": cell,
+            "can_write": can_write,
+            "meetings": page.object_list,
+            "page": page,
+            "tasks": selectors.tasks_of_cell(cell=cell).filter(status="open") if can_write else None,
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def my_tasks(request):
     member = getattr(request.user, "member", None)
     page = page_of(request, selectors.tasks_of_member(member=member) if member else [])
-    return render(request, "meetings/my_tasks.html", {"tasks": page.object_list, "page": page,
-                                                      "today": timezone.localdate()})
+    return render(
+        request, "meetings/my_tasks.html", {"tasks": page.object_list, "page": page, "today": timezone.localdate()}
+    )
 
 
 # --- planning ------------------------------------------------------------------------------
@@ -112,13 +128,27 @@ def meeting_record_past(request, cell_pk):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("Đã nhập bổ sung buổi sinh hoạt. Tiếp theo: ghi ý kiến phát biểu, biểu quyết, "
-                                        "nhiệm vụ theo biên bản giấy, rồi thông qua biên bản."))
+            messages.success(
+                request,
+                _(
+                    "Đã nhập bổ sung buổi sinh hoạt. Tiếp theo: ghi ý kiến phát biểu, biểu quyết, "
+                    "nhiệm vụ theo biên bản giấy, rồi thông qua biên bản."
+                ),
+            )
             return redirect(meeting)
-    return render(request, "meetings/form.html", {
-        "form": form, "cell": cell, "title": _("Nhập cuộc họp đã tổ chức"),
-        "intro": _("Dùng cho buổi sinh hoạt đã họp và ghi biên bản trên giấy: nhập theo đúng biên bản giấy. "
-                   "Buổi sinh hoạt được đánh dấu “nhập bổ sung”, ghi rõ người nhập và thời điểm nhập.")})
+    return render(
+        request,
+        "meetings/form.html",
+        {
+            "form": form,
+            "cell": cell,
+            "title": _("Nhập cuộc họp đã tổ chức"),
+            "intro": _(
+                "Dùng cho buổi sinh hoạt đã họp và ghi biên bản trên giấy: nhập theo đúng biên bản giấy. "
+                "Buổi sinh hoạt được đánh dấu “nhập bổ sung”, ghi rõ người nhập và thời điểm nhập."
+            ),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -128,10 +158,15 @@ def meeting_update(request, pk):
         messages.error(request, _("Buổi sinh hoạt đã khóa, không thể sửa."))
         return redirect("meetings:detail", pk=pk)
     form = MeetingForm(request.POST or None, instance=meeting, cell=meeting.organisation)
-    return _form_page(request, form, lambda data: services.meeting_update(
-        meeting=meeting, by=request.user, **form.service_kwargs()),
-        success=_("Đã lưu buổi sinh hoạt."), redirect_to=meeting.get_absolute_url(),
-        title=_("Sửa buổi sinh hoạt"), meeting=meeting)
+    return _form_page(
+        request,
+        form,
+        lambda data: services.meeting_update(meeting=meeting, by=request.user, **form.service_kwargs()),
+        success=_("Đã lưu buổi sinh hoạt."),
+        redirect_to=meeting.get_absolute_url(),
+        title=_("Sửa buổi sinh hoạt"),
+        meeting=meeting,
+    )
 
 
 @require_POST
@@ -150,9 +185,15 @@ def meeting_publish(request, pk):
 def meeting_plan_next(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
     # Next month already has its regular meeting: go to it instead of an error (issue #15).
-    existing = (Meeting.objects.filter(organisation=meeting.organisation, kind__in=Meeting.REGULAR_KINDS,
-                                       period_month=add_months(meeting.period_month, 1))
-                .exclude(state=Meeting.State.CANCELLED).first())
+    existing = (
+        Meeting.objects.filter(
+            organisation=meeting.organisation,
+            kind__in=Meeting.REGULAR_KINDS,
+            period_month=add_months(meeting.period_month, 1),
+        )
+        .exclude(state=Meeting.State.CANCELLED)
+        .first()
+    )
     if existing is not None:
         messages.info(request, _("Tháng sau đã có kế hoạch sinh hoạt thường kỳ: đây là buổi sinh hoạt đó."))
         return redirect("meetings:detail", pk=existing.pk)
@@ -168,19 +209,29 @@ def meeting_plan_next(request, pk):
 @require_http_methods(["GET", "POST"])
 def meeting_cancel(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
-    return _form_page(request, CancelForm(request.POST or None),
-                      lambda data: services.meeting_cancel(meeting=meeting, by=request.user, **data),
-                      success=_("Đã hủy buổi sinh hoạt."), redirect_to=meeting.get_absolute_url(),
-                      title=_("Hủy buổi sinh hoạt"), meeting=meeting)
+    return _form_page(
+        request,
+        CancelForm(request.POST or None),
+        lambda data: services.meeting_cancel(meeting=meeting, by=request.user, **data),
+        success=_("Đã hủy buổi sinh hoạt."),
+        redirect_to=meeting.get_absolute_url(),
+        title=_("Hủy buổi sinh hoạt"),
+        meeting=meeting,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def agenda_item_add(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
-    return _form_page(request, AgendaItemForm(request.POST or None),
-                      lambda data: services.agenda_item_add(meeting=meeting, by=request.user, **data),
-                      success=_("Đã thêm nội dung vào chương trình."), redirect_to=meeting.get_absolute_url(),
-                      title=_("Thêm nội dung chương trình"), meeting=meeting)
+    return _form_page(
+        request,
+        AgendaItemForm(request.POST or None),
+        lambda data: services.agenda_item_add(meeting=meeting, by=request.user, **data),
+        success=_("Đã thêm nội dung vào chương trình."),
+        redirect_to=meeting.get_absolute_url(),
+        title=_("Thêm nội dung chương trình"),
+        meeting=meeting,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -188,19 +239,30 @@ def agenda_item_edit(request, pk, item_pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
     item = get_object_or_404(meeting.agenda_items, pk=item_pk)
     form = AgendaItemForm(request.POST or None, initial={"title": item.title, "notes": item.notes})
-    return _form_page(request, form, lambda data: services.agenda_item_update(item=item, by=request.user, **data),
-                      success=_("Đã lưu nội dung chương trình."), redirect_to=meeting.get_absolute_url(),
-                      title=_("Sửa nội dung chương trình"), meeting=meeting)
+    return _form_page(
+        request,
+        form,
+        lambda data: services.agenda_item_update(item=item, by=request.user, **data),
+        success=_("Đã lưu nội dung chương trình."),
+        redirect_to=meeting.get_absolute_url(),
+        title=_("Sửa nội dung chương trình"),
+        meeting=meeting,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def document_add(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
     form = DocumentForm(request.POST or None, request.FILES or None)
-    return _form_page(request, form, lambda data: services.meeting_document_add(meeting=meeting, by=request.user,
-                                                                                **data),
-                      success=_("Đã tải lên tài liệu."), redirect_to=meeting.get_absolute_url(),
-                      title=_("Tải lên tài liệu"), meeting=meeting)
+    return _form_page(
+        request,
+        form,
+        lambda data: services.meeting_document_add(meeting=meeting, by=request.user, **data),
+        success=_("Đã tải lên tài liệu."),
+        redirect_to=meeting.get_absolute_url(),
+        title=_("Tải lên tài liệu"),
+        meeting=meeting,
+    )
 
 
 def document_download(request, pk, document_pk):
@@ -216,27 +278,32 @@ def meeting_detail(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
     member = getattr(request.user, "member", None)
     can_write = selectors.can_write_cell(request.user, meeting.organisation)
-    return render(request, "meetings/meeting_detail.html", {
-        "meeting": meeting,
-        "can_write": can_write,
-        "can_minutes": selectors.can_write_minutes(request.user, meeting),
-        "agenda": selectors.agenda_of(meeting),
-        "counts": selectors.rsvp_counts(meeting=meeting),
-        "attendances": meeting.attendances.select_related("member").order_by("member__full_name"),
-        "own": meeting.attendances.filter(member=member).first() if member else None,
-        "documents": meeting.documents.all(),
-        "votes": selectors.votes_of(meeting),
-        # Once attendance is being recorded: before the meeting nobody is present yet.
-        "vote_base": selectors.vote_base(meeting) if meeting.state in (Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED)
-        or meeting.votes.exists() else None,
-        "opinions": meeting.opinions.select_related("speaker", "agenda_item"),
-        "resolution": Resolution.objects.filter(meeting=meeting).first(),
-        "tasks": meeting.tasks.prefetch_related("assignees"),
-        "upper_guests": meeting.upper_guests.all(),
-        "problems": services.minutes_completeness(meeting) if meeting.state == Meeting.State.HELD else [],
-        "report_up": _report_up(meeting),
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "meetings/meeting_detail.html",
+        {
+            "meeting": meeting,
+            "can_write": can_write,
+            "can_minutes": selectors.can_write_minutes(request.user, meeting),
+            "agenda": selectors.agenda_of(meeting),
+            "counts": selectors.rsvp_counts(meeting=meeting),
+            "attendances": meeting.attendances.select_related("member").order_by("member__full_name"),
+            "own": meeting.attendances.filter(member=member).first() if member else None,
+            "documents": meeting.documents.all(),
+            "votes": selectors.votes_of(meeting),
+            # Once attendance is being recorded: before the meeting nobody is present yet.
+            "vote_base": selectors.vote_base(meeting)
+            if meeting.state in (Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED) or meeting.votes.exists()
+            else None,
+            "opinions": meeting.opinions.select_related("speaker", "agenda_item"),
+            "resolution": Resolution.objects.filter(meeting=meeting).first(),
+            "tasks": meeting.tasks.prefetch_related("assignees"),
+            "upper_guests": meeting.upper_guests.all(),
+            "problems": services.minutes_completeness(meeting) if meeting.state == Meeting.State.HELD else [],
+            "report_up": _report_up(meeting),
+            "now": timezone.now(),
+        },
+    )
 
 
 def _report_up(meeting: Meeting) -> dict | None:
@@ -244,15 +311,20 @@ def _report_up(meeting: Meeting) -> dict | None:
     if meeting.state != Meeting.State.MINUTES_ADOPTED:
         return None
 
-    return {"at": meeting.reported_up_at, "to": meeting.reported_up_to.splitlines(),
-            "due": indicators.report_up_due_at(meeting), "in_time": indicators.reported_up_in_time(meeting)}
+    return {
+        "at": meeting.reported_up_at,
+        "to": meeting.reported_up_to.splitlines(),
+        "due": indicators.report_up_due_at(meeting),
+        "in_time": indicators.reported_up_in_time(meeting),
+    }
 
 
 def rsvp_counts(request, pk):
     """The live yes / no / not-answered counts, polled by the meeting page."""
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
-    return render(request, "meetings/_rsvp_counts.html", {"meeting": meeting,
-                                                          "counts": selectors.rsvp_counts(meeting=meeting)})
+    return render(
+        request, "meetings/_rsvp_counts.html", {"meeting": meeting, "counts": selectors.rsvp_counts(meeting=meeting)}
+    )
 
 
 @require_POST
@@ -267,8 +339,13 @@ def meeting_confirm(request, pk):
         messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
         return redirect("meetings:detail", pk=pk)
     try:
-        services.attendance_confirm(meeting=meeting, member=member, attending=request.POST.get("answer") == "yes",
-                                    reason=form.cleaned_data["reason"], by=request.user)
+        services.attendance_confirm(
+            meeting=meeting,
+            member=member,
+            attending=request.POST.get("answer") == "yes",
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -287,19 +364,26 @@ def rsvp(request, token):
     form = RsvpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            attendance = services.attendance_rsvp(token=token, attending=request.POST.get("answer") == "yes",
-                                                  reason=form.cleaned_data["reason"])
+            attendance = services.attendance_rsvp(
+                token=token, attending=request.POST.get("answer") == "yes", reason=form.cleaned_data["reason"]
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, _("Cảm ơn đồng chí, đã ghi nhận."))
             return redirect("meetings:rsvp", token=token)
     # Only the agenda's titles: the page is opened from every notice, anonymously, and kept light.
-    return render(request, "meetings/rsvp.html", {
-        "meeting": meeting, "attendance": attendance, "form": form,
-        "agenda": selectors.agenda_of(meeting).values_list("title", flat=True),
-        "open": meeting.state == Meeting.State.NOTIFIED and timezone.now() < meeting.planned_start,
-    })
+    return render(
+        request,
+        "meetings/rsvp.html",
+        {
+            "meeting": meeting,
+            "attendance": attendance,
+            "form": form,
+            "agenda": selectors.agenda_of(meeting).values_list("title", flat=True),
+            "open": meeting.state == Meeting.State.NOTIFIED and timezone.now() < meeting.planned_start,
+        },
+    )
 
 
 # --- recording --------------------------------------------------------------------------------
@@ -308,12 +392,20 @@ def rsvp(request, token):
 @require_http_methods(["GET", "POST"])
 def meeting_held(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
-    initial = {"actual_start": meeting.actual_start or meeting.planned_start, "actual_end": meeting.actual_end,
-               "short_reason": meeting.short_reason}
-    return _form_page(request, HeldForm(request.POST or None, initial=initial),
-                      lambda data: services.meeting_record_held(meeting=meeting, by=request.user, **data),
-                      success=_("Đã ghi nhận thời gian sinh hoạt."), redirect_to=meeting.get_absolute_url(),
-                      title=_("Thời gian sinh hoạt thực tế"), meeting=meeting)
+    initial = {
+        "actual_start": meeting.actual_start or meeting.planned_start,
+        "actual_end": meeting.actual_end,
+        "short_reason": meeting.short_reason,
+    }
+    return _form_page(
+        request,
+        HeldForm(request.POST or None, initial=initial),
+        lambda data: services.meeting_record_held(meeting=meeting, by=request.user, **data),
+        success=_("Đã ghi nhận thời gian sinh hoạt."),
+        redirect_to=meeting.get_absolute_url(),
+        title=_("Thời gian sinh hoạt thực tế"),
+        meeting=meeting,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -322,25 +414,34 @@ def attendance_record(request, pk):
     form = AttendanceForm(request.POST or None, meeting=meeting)
     if request.method == "POST" and form.is_valid():
         try:
-            services.attendance_record(meeting=meeting, presence=form.presence(
-                all_present=bool(request.POST.get("all_present"))), by=request.user)
+            services.attendance_record(
+                meeting=meeting,
+                presence=form.presence(all_present=bool(request.POST.get("all_present"))),
+                by=request.user,
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, _("Đã lưu điểm danh."))
             return redirect("meetings:detail", pk=pk)
-    return render(request, "meetings/attendance_form.html", {"form": form, "meeting": meeting,
-                                                             "choices": Attendance.Presence})
+    return render(
+        request, "meetings/attendance_form.html", {"form": form, "meeting": meeting, "choices": Attendance.Presence}
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def opinion_add(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
     initial = {"agenda_item": request.GET.get("item")}
-    return _form_page(request, OpinionForm(request.POST or None, meeting=meeting, initial=initial),
-                      lambda data: services.opinion_add(meeting=meeting, by=request.user, **data),
-                      success=_("Đã ghi ý kiến."), redirect_to=meeting.get_absolute_url() + "#y-kien",
-                      title=_("Ghi ý kiến phát biểu"), meeting=meeting)
+    return _form_page(
+        request,
+        OpinionForm(request.POST or None, meeting=meeting, initial=initial),
+        lambda data: services.opinion_add(meeting=meeting, by=request.user, **data),
+        success=_("Đã ghi ý kiến."),
+        redirect_to=meeting.get_absolute_url() + "#y-kien",
+        title=_("Ghi ý kiến phát biểu"),
+        meeting=meeting,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -348,10 +449,17 @@ def vote_add(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
     base = selectors.vote_base(meeting)
     form = VoteForm(request.POST or None, meeting=meeting, base=base)
-    return _form_page(request, form, lambda data: services.vote_record(meeting=meeting, by=request.user, **data),
-                      success=_("Đã ghi kết quả biểu quyết."), redirect_to=meeting.get_absolute_url() + "#bieu-quyet",
-                      title=_("Ghi kết quả biểu quyết"), meeting=meeting, template="meetings/vote_form.html",
-                      extra={"vote_base": base})
+    return _form_page(
+        request,
+        form,
+        lambda data: services.vote_record(meeting=meeting, by=request.user, **data),
+        success=_("Đã ghi kết quả biểu quyết."),
+        redirect_to=meeting.get_absolute_url() + "#bieu-quyet",
+        title=_("Ghi kết quả biểu quyết"),
+        meeting=meeting,
+        template="meetings/vote_form.html",
+        extra={"vote_base": base},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -359,28 +467,44 @@ def resolution_edit(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
     existing = Resolution.objects.filter(meeting=meeting).first()
     initial = {"kind": existing.kind, "text": existing.text} if existing else {}
-    return _form_page(request, ResolutionForm(request.POST or None, initial=initial),
-                      lambda data: services.resolution_set(meeting=meeting, by=request.user, **data),
-                      success=_("Đã lưu kết luận."), redirect_to=meeting.get_absolute_url(),
-                      title=_("Kết luận / nghị quyết"), meeting=meeting)
+    return _form_page(
+        request,
+        ResolutionForm(request.POST or None, initial=initial),
+        lambda data: services.resolution_set(meeting=meeting, by=request.user, **data),
+        success=_("Đã lưu kết luận."),
+        redirect_to=meeting.get_absolute_url(),
+        title=_("Kết luận / nghị quyết"),
+        meeting=meeting,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def task_add(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
-    return _form_page(request, TaskForm(request.POST or None, meeting=meeting),
-                      lambda data: services.task_create(meeting=meeting, by=request.user, **data),
-                      success=_("Đã giao nhiệm vụ."), redirect_to=meeting.get_absolute_url() + "#nhiem-vu",
-                      title=_("Phân công nhiệm vụ"), meeting=meeting)
+    return _form_page(
+        request,
+        TaskForm(request.POST or None, meeting=meeting),
+        lambda data: services.task_create(meeting=meeting, by=request.user, **data),
+        success=_("Đã giao nhiệm vụ."),
+        redirect_to=meeting.get_absolute_url() + "#nhiem-vu",
+        title=_("Phân công nhiệm vụ"),
+        meeting=meeting,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def task_update(request, task_pk):
     task = selectors.get_task_for_user_or_404(request.user, task_pk, write=True)
     form = TaskStatusForm(request.POST or None, initial={"status": task.status, "result": task.result})
-    return _form_page(request, form, lambda data: services.task_update_status(task=task, by=request.user, **data),
-                      success=_("Đã cập nhật nhiệm vụ."), redirect_to="meetings:my_tasks",
-                      title=_("Cập nhật nhiệm vụ: %(task)s") % {"task": task}, meeting=task.meeting)
+    return _form_page(
+        request,
+        form,
+        lambda data: services.task_update_status(task=task, by=request.user, **data),
+        success=_("Đã cập nhật nhiệm vụ."),
+        redirect_to="meetings:my_tasks",
+        title=_("Cập nhật nhiệm vụ: %(task)s") % {"task": task},
+        meeting=task.meeting,
+    )
 
 
 # --- minutes, adoption, documents --------------------------------------------------------------
@@ -393,8 +517,9 @@ def _minutes_meeting_or_404(request, pk):
 
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
     if meeting.state != Meeting.State.MINUTES_ADOPTED and not (
-            roles_over(request.user, meeting.organisation) & READ_MEMBERS
-            or selectors.can_write_minutes(request.user, meeting)):
+        roles_over(request.user, meeting.organisation) & READ_MEMBERS
+        or selectors.can_write_minutes(request.user, meeting)
+    ):
         raise Http404
     return meeting
 
@@ -403,11 +528,16 @@ def minutes(request, pk):
     meeting = _minutes_meeting_or_404(request, pk)
     from lib.documents import signing_configured
 
-    return render(request, "meetings/minutes.html", {**selectors.minutes_context(meeting),
-                                                     "filed": list(meeting.filed_documents.order_by("kind")),
-                                                     "signing_configured": signing_configured(),
-                                                     "can_write": selectors.can_write_cell(request.user,
-                                                                                           meeting.organisation)})
+    return render(
+        request,
+        "meetings/minutes.html",
+        {
+            **selectors.minutes_context(meeting),
+            "filed": list(meeting.filed_documents.order_by("kind")),
+            "signing_configured": signing_configured(),
+            "can_write": selectors.can_write_cell(request.user, meeting.organisation),
+        },
+    )
 
 
 def _filed_response(meeting, kind, filename):
@@ -429,7 +559,9 @@ def notice_pdf(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
     if meeting.is_entered_afterwards:
         # Its notice, if any, was the paper one: the portal prints no notice it never sent.
-        messages.error(request, _("Buổi sinh hoạt nhập bổ sung: thông báo (nếu có) là văn bản giấy, cổng không in lại."))
+        messages.error(
+            request, _("Buổi sinh hoạt nhập bổ sung: thông báo (nếu có) là văn bản giấy, cổng không in lại.")
+        )
         return redirect("meetings:detail", pk=pk)
     return _pdf_response(documents.notice_pdf(meeting), f"thong-bao-{meeting.pk}.pdf")
 
@@ -440,8 +572,9 @@ def resolution_pdf(request, pk):
         messages.error(request, _("Chưa có kết luận."))
         return redirect("meetings:detail", pk=pk)
     filename = f"ket-luan-{meeting.pk}.pdf"
-    return _filed_response(meeting, "resolution", filename) or _pdf_response(documents.resolution_pdf(meeting),
-                                                                              filename)
+    return _filed_response(meeting, "resolution", filename) or _pdf_response(
+        documents.resolution_pdf(meeting), filename
+    )
 
 
 def minutes_book_pdf(request, cell_pk, year):
@@ -456,22 +589,29 @@ def meeting_adopt(request, pk):
         try:
             services.meeting_adopt_minutes(meeting=meeting, by=request.user)
         except ValidationError as error:
-            messages.error(request, _("Chưa thể thông qua biên bản: %(problems)s") % {
-                "problems": " ".join(error.messages)})
+            messages.error(
+                request, _("Chưa thể thông qua biên bản: %(problems)s") % {"problems": " ".join(error.messages)}
+            )
             return redirect("meetings:adopt", pk=pk)
         messages.success(request, _("Đã thông qua và khóa biên bản."))
         return redirect("meetings:minutes", pk=pk)
-    return render(request, "meetings/adopt.html", {"meeting": meeting,
-                                                   "problems": services.minutes_completeness(meeting)})
+    return render(
+        request, "meetings/adopt.html", {"meeting": meeting, "problems": services.minutes_completeness(meeting)}
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def amendment_add(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
-    return _form_page(request, AmendmentForm(request.POST or None),
-                      lambda data: services.amendment_add(meeting=meeting, by=request.user, **data),
-                      success=_("Đã ghi đính chính."), redirect_to=reverse("meetings:minutes", args=[pk]),
-                      title=_("Đính chính biên bản"), meeting=meeting)
+    return _form_page(
+        request,
+        AmendmentForm(request.POST or None),
+        lambda data: services.amendment_add(meeting=meeting, by=request.user, **data),
+        success=_("Đã ghi đính chính."),
+        redirect_to=reverse("meetings:minutes", args=[pk]),
+        title=_("Đính chính biên bản"),
+        meeting=meeting,
+    )
 
 
 # --- public verification of filed documents (issue #14) -----------------------------------------------
@@ -558,8 +698,12 @@ def remind_rsvp(request, pk):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Đã nhắc %(count)s đảng viên chưa trả lời.") % {"count": count} if count
-                         else _("Mọi đảng viên đã trả lời."))
+        messages.success(
+            request,
+            _("Đã nhắc %(count)s đảng viên chưa trả lời.") % {"count": count}
+            if count
+            else _("Mọi đảng viên đã trả lời."),
+        )
     return redirect(_safe_next(request) or reverse("meetings:detail", args=[pk]))
 
 

@@ -30,25 +30,41 @@ def calendar_month(request, pk):
     first = parse_month(asked, **years) if asked else today.replace(day=1)
     error = ""
     if first is None:
-        error = _("Tháng \"%(value)s\" không hợp lệ. Hãy ghi tháng/năm, ví dụ %(example)s.") % {
-            "value": asked, "example": month_text(today.replace(day=1))}
+        error = _('Tháng "%(value)s" không hợp lệ. Hãy ghi tháng/năm, ví dụ %(example)s.') % {
+            "value": asked,
+            "example": month_text(today.replace(day=1)),
+        }
         first = today.replace(day=1)
     local = timezone.get_default_timezone()
     following = next_month(first)
-    meetings = list(selectors.meetings_of_month(
-        user=request.user, organisation=organisation,
-        start=datetime.datetime.combine(first, datetime.time.min, tzinfo=local),
-        end=datetime.datetime.combine(following, datetime.time.min, tzinfo=local)))
+    meetings = list(
+        selectors.meetings_of_month(
+            user=request.user,
+            organisation=organisation,
+            start=datetime.datetime.combine(first, datetime.time.min, tzinfo=local),
+            end=datetime.datetime.combine(following, datetime.time.min, tzinfo=local),
+        )
+    )
     weeks = calendar.month_weeks(first, meetings, today=today)
     previous = previous_month(first)
-    return render(request, "meetings/calendar_month.html", {
-        "organisation": organisation, "first": first, "weeks": weeks, "meetings": meetings, "error": error,
-        "asked": asked, "is_cell": organisation.kind in organisation.CELL_KINDS,
-        "days": [day for week in weeks for day in week if day["in_month"] and day["meetings"]],
-        "previous": month_text(previous) if previous.year >= calendar.FIRST_YEAR else "",
-        "next": month_text(following) if following.year <= calendar.LAST_YEAR else "",
-        "this_month": month_text(today.replace(day=1)),
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "meetings/calendar_month.html",
+        {
+            "organisation": organisation,
+            "first": first,
+            "weeks": weeks,
+            "meetings": meetings,
+            "error": error,
+            "asked": asked,
+            "is_cell": organisation.kind in organisation.CELL_KINDS,
+            "days": [day for week in weeks for day in week if day["in_month"] and day["meetings"]],
+            "previous": month_text(previous) if previous.year >= calendar.FIRST_YEAR else "",
+            "next": month_text(following) if following.year <= calendar.LAST_YEAR else "",
+            "this_month": month_text(today.replace(day=1)),
+        },
+        status=400 if error else 200,
+    )
 
 
 def _member_or_403(request):
@@ -64,14 +80,20 @@ def _feed_url(request, feed) -> str:
 
 @require_GET
 def calendar_settings(request):
-    """"Lịch của tôi": the member's secret calendar address and how to add it to a calendar app."""
+    """ "Lịch của tôi": the member's secret calendar address and how to add it to a calendar app."""
     member = _member_or_403(request)
     feed = selectors.calendar_feed_of(member=member)
     url = _feed_url(request, feed) if feed else ""
-    return render(request, "meetings/calendar_settings.html", {
-        "member": member, "feed": feed, "feed_url": url,
-        "webcal_url": "webcal://" + url.split("://", 1)[1] if url else "",
-    })
+    return render(
+        request,
+        "meetings/calendar_settings.html",
+        {
+            "member": member,
+            "feed": feed,
+            "feed_url": url,
+            "webcal_url": "webcal://" + url.split("://", 1)[1] if url else "",
+        },
+    )
 
 
 @require_POST
@@ -79,8 +101,12 @@ def calendar_feed_renew(request):
     member = _member_or_403(request)
     had_feed = selectors.calendar_feed_of(member=member) is not None
     services.calendar_feed_renew(member=member, by=request.user)
-    messages.success(request, _("Đã tạo đường dẫn mới. Đường dẫn cũ không còn dùng được: hãy thay nó trong ứng dụng "
-                                "lịch của đồng chí.") if had_feed else _("Đã tạo đường dẫn lịch của đồng chí."))
+    messages.success(
+        request,
+        _("Đã tạo đường dẫn mới. Đường dẫn cũ không còn dùng được: hãy thay nó trong ứng dụng lịch của đồng chí.")
+        if had_feed
+        else _("Đã tạo đường dẫn lịch của đồng chí."),
+    )
     return redirect("meetings:calendar_settings")
 
 

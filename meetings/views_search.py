@@ -40,14 +40,22 @@ def search(request):
             else:
                 # One more row than shown says whether there are more, without a COUNT over every match.
                 page, count = None, None
-                rows = list(found[:SUMMARY_SIZE + 1])
+                rows = list(found[: SUMMARY_SIZE + 1])
                 more, rows = len(rows) > SUMMARY_SIZE, rows[:SUMMARY_SIZE]
             if key == "to-chuc":
                 for organisation in rows:
-                    organisation.found_url = reverse(finders.organisation_link_name(request.user, organisation),
-                                                     args=[organisation.pk])
+                    organisation.found_url = reverse(
+                        finders.organisation_link_name(request.user, organisation), args=[organisation.pk]
+                    )
             groups.append({"key": key, "label": label, "rows": rows, "count": count, "more": more, "page": page})
-    return render(request, "meetings/search.html", {
-        "form": form, "groups": groups, "chosen": chosen, "query": query,
-        "found_any": any(group["rows"] for group in groups),
-    })
+    return render(
+        request,
+        "meetings/search.html",
+        {
+            "form": form,
+            "groups": groups,
+            "chosen": chosen,
+            "query": query,
+            "found_any": any(group["rows"] for group in groups),
+        },
+    )

@@ -145,11 +145,14 @@ class VoteBase:
 
     @property
     def summary(self) -> str:
-        """"Số đảng viên chính thức: 9; có mặt có quyền biểu quyết: 6; biểu quyết tính trên: 9"."""
+        """ "Số đảng viên chính thức: 9; có mặt có quyền biểu quyết: 6; biểu quyết tính trên: 9"."""
         label = _("Số chi ủy viên") if self.committee else _("Số đảng viên chính thức")
-        return _("%(label)s: %(official)s; có mặt có quyền biểu quyết: %(present)s; biểu quyết tính trên: "
-                 "%(base)s") % {"label": label, "official": len(self.official), "present": self.present,
-                                "base": self.denominator}
+        return _("%(label)s: %(official)s; có mặt có quyền biểu quyết: %(present)s; biểu quyết tính trên: %(base)s") % {
+            "label": label,
+            "official": len(self.official),
+            "present": self.present,
+            "base": self.denominator,
+        }
 
     @property
     def adjustments(self) -> list[str]:
@@ -160,25 +163,54 @@ class VoteBase:
             return ", ".join(person.name for person in people)
 
         for people, text in (
-            (self.attached_elsewhere, ngettext("không tính %(n)s đồng chí sinh hoạt tạm thời nơi khác (%(names)s)",
-                                               "không tính %(n)s đồng chí sinh hoạt tạm thời nơi khác (%(names)s)",
-                                               len(self.attached_elsewhere))),
-            (self.exempt_absent, ngettext("không tính %(n)s đồng chí miễn sinh hoạt vắng mặt (%(names)s)",
-                                          "không tính %(n)s đồng chí miễn sinh hoạt vắng mặt (%(names)s)",
-                                          len(self.exempt_absent))),
-            (self.suspended, ngettext("không tính %(n)s đồng chí đang bị đình chỉ sinh hoạt đảng (%(names)s)",
-                                      "không tính %(n)s đồng chí đang bị đình chỉ sinh hoạt đảng (%(names)s)",
-                                      len(self.suspended))),
-            (self.exempt_present, ngettext("tính cả %(n)s đồng chí miễn sinh hoạt có mặt (%(names)s)",
-                                           "tính cả %(n)s đồng chí miễn sinh hoạt có mặt (%(names)s)",
-                                           len(self.exempt_present))),
-            (self.exempt_unrecorded, ngettext(
-                "tính cả %(n)s đồng chí ghi \"miễn sinh hoạt\" nhưng chưa có quyết định miễn (%(names)s)",
-                "tính cả %(n)s đồng chí ghi \"miễn sinh hoạt\" nhưng chưa có quyết định miễn (%(names)s)",
-                len(self.exempt_unrecorded))),
-            (self.probationary_present, ngettext("%(n)s đảng viên dự bị có mặt không biểu quyết (%(names)s)",
-                                                 "%(n)s đảng viên dự bị có mặt không biểu quyết (%(names)s)",
-                                                 len(self.probationary_present))),
+            (
+                self.attached_elsewhere,
+                ngettext(
+                    "không tính %(n)s đồng chí sinh hoạt tạm thời nơi khác (%(names)s)",
+                    "không tính %(n)s đồng chí sinh hoạt tạm thời nơi khác (%(names)s)",
+                    len(self.attached_elsewhere),
+                ),
+            ),
+            (
+                self.exempt_absent,
+                ngettext(
+                    "không tính %(n)s đồng chí miễn sinh hoạt vắng mặt (%(names)s)",
+                    "không tính %(n)s đồng chí miễn sinh hoạt vắng mặt (%(names)s)",
+                    len(self.exempt_absent),
+                ),
+            ),
+            (
+                self.suspended,
+                ngettext(
+                    "không tính %(n)s đồng chí đang bị đình chỉ sinh hoạt đảng (%(names)s)",
+                    "không tính %(n)s đồng chí đang bị đình chỉ sinh hoạt đảng (%(names)s)",
+                    len(self.suspended),
+                ),
+            ),
+            (
+                self.exempt_present,
+                ngettext(
+                    "tính cả %(n)s đồng chí miễn sinh hoạt có mặt (%(names)s)",
+                    "tính cả %(n)s đồng chí miễn sinh hoạt có mặt (%(names)s)",
+                    len(self.exempt_present),
+                ),
+            ),
+            (
+                self.exempt_unrecorded,
+                ngettext(
+                    'tính cả %(n)s đồng chí ghi "miễn sinh hoạt" nhưng chưa có quyết định miễn (%(names)s)',
+                    'tính cả %(n)s đồng chí ghi "miễn sinh hoạt" nhưng chưa có quyết định miễn (%(names)s)',
+                    len(self.exempt_unrecorded),
+                ),
+            ),
+            (
+                self.probationary_present,
+                ngettext(
+                    "%(n)s đảng viên dự bị có mặt không biểu quyết (%(names)s)",
+                    "%(n)s đảng viên dự bị có mặt không biểu quyết (%(names)s)",
+                    len(self.probationary_present),
+                ),
+            ),
         ):
             if people:
                 parts.append(text % {"n": len(people), "names": names(people)})
@@ -188,10 +220,19 @@ class VoteBase:
     def quorum(self) -> list[dict]:
         """For each threshold: the votes for it needs against the count, and whether those present can give them."""
         rows = []
-        for threshold, what in ((ORDINARY, _("thông qua nghị quyết, kết luận")),
-                                (TWO_THIRDS, _("kết nạp, công nhận đảng viên chính thức"))):
-            rows.append({"what": what, "threshold": threshold, "label": _(threshold.label),
-                         "needed": threshold.minimum(self.denominator), "met": self.can_carry(threshold)})
+        for threshold, what in (
+            (ORDINARY, _("thông qua nghị quyết, kết luận")),
+            (TWO_THIRDS, _("kết nạp, công nhận đảng viên chính thức")),
+        ):
+            rows.append(
+                {
+                    "what": what,
+                    "threshold": threshold,
+                    "label": _(threshold.label),
+                    "needed": threshold.minimum(self.denominator),
+                    "met": self.can_carry(threshold),
+                }
+            )
         return rows
 
     @property
@@ -206,13 +247,19 @@ class VoteBase:
         parts = []
         for row in self.quorum:
             if row["met"]:
-                parts.append(_("đủ để %(what)s (cần ít nhất %(needed)s/%(base)s tán thành, %(label)s)") % {
-                    **row, "base": self.denominator})
+                parts.append(
+                    _("đủ để %(what)s (cần ít nhất %(needed)s/%(base)s tán thành, %(label)s)")
+                    % {**row, "base": self.denominator}
+                )
             else:
-                parts.append(_("không đủ để %(what)s (cần ít nhất %(needed)s/%(base)s tán thành, %(label)s)") % {
-                    **row, "base": self.denominator})
+                parts.append(
+                    _("không đủ để %(what)s (cần ít nhất %(needed)s/%(base)s tán thành, %(label)s)")
+                    % {**row, "base": self.denominator}
+                )
         return _("Số đảng viên có mặt có quyền biểu quyết (%(present)s) %(parts)s.") % {
-            "present": self.present, "parts": "; ".join(parts)}
+            "present": self.present,
+            "parts": "; ".join(parts),
+        }
 
 
 def tally(people: Iterable[Person], *, day: datetime.date, committee: bool = False) -> VoteBase:
@@ -239,10 +286,19 @@ def tally(people: Iterable[Person], *, day: datetime.date, committee: bool = Fal
                     exempt_present.append(person)
             elif person.presence == "exempt":
                 exempt_unrecorded.append(person)
-    return VoteBase(day=day, committee=committee, official=tuple(official), attached_elsewhere=tuple(attached),
-                    exempt_absent=tuple(exempt_absent), suspended=tuple(suspended), counted=tuple(counted),
-                    voters_present=tuple(voters), exempt_present=tuple(exempt_present),
-                    exempt_unrecorded=tuple(exempt_unrecorded), probationary_present=tuple(probationary))
+    return VoteBase(
+        day=day,
+        committee=committee,
+        official=tuple(official),
+        attached_elsewhere=tuple(attached),
+        exempt_absent=tuple(exempt_absent),
+        suspended=tuple(suspended),
+        counted=tuple(counted),
+        voters_present=tuple(voters),
+        exempt_present=tuple(exempt_present),
+        exempt_unrecorded=tuple(exempt_unrecorded),
+        probationary_present=tuple(probationary),
+    )
 
 
 def official_on(member, day: datetime.date) -> bool:
@@ -273,8 +329,9 @@ def summoned(meeting, day: datetime.date):
     if meeting.kind != Meeting.Kind.COMMITTEE:
         return expected_members(cell=meeting.organisation, on=day)
     active = Q(start__lte=day) & (Q(end__isnull=True) | Q(end__gte=day))
-    ids = Position.objects.filter(active, organisation=meeting.organisation,
-                                  kind__in=COMMITTEE_POSITIONS).values("member_id")
+    ids = Position.objects.filter(active, organisation=meeting.organisation, kind__in=COMMITTEE_POSITIONS).values(
+        "member_id"
+    )
     return Member.objects.filter(pk__in=ids).exclude(state__in=[Member.State.DECEASED, Member.State.REMOVED])
 
 
@@ -290,6 +347,15 @@ def vote_base(meeting) -> VoteBase:
     presence = dict(meeting.attendances.filter(member_id__in=ids).values_list("member_id", "presence"))
     exempt = set(exempt_member_ids(on=day).filter(member_id__in=ids).values_list("member_id", flat=True))
     suspended = set(suspended_member_ids(on=day).filter(member_id__in=ids).values_list("member_id", flat=True))
-    people = [Person(member.pk, member.full_name, official_on(member, day), presence.get(member.pk, ""),
-                     member.pk in exempt, member.pk in suspended) for member in members]
+    people = [
+        Person(
+            member.pk,
+            member.full_name,
+            official_on(member, day),
+            presence.get(member.pk, ""),
+            member.pk in exempt,
+            member.pk in suspended,
+        )
+        for member in members
+    ]
     return tally(people, day=day, committee=meeting.kind == Meeting.Kind.COMMITTEE)

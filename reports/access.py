@@ -1,6 +1,5 @@
 """Who may see the dashboards and run the reports: the scope of a dashboard, a report run."""
 
-
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     QuerySet,
@@ -59,6 +58,7 @@ def get_part_of_scope_or_404(scope: Organisation, pk) -> Organisation:
         return Organisation.objects.get(pk=int(pk), path__startswith=scope.path)
     except (Organisation.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
 
 # --- report runs ---------------------------------------------------------------------------------
 

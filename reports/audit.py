@@ -12,9 +12,17 @@ ACTIONS = {
 
 
 def register_reports() -> None:
-    register(app="reports", actions=ACTIONS, objects=[
-        ObjectKind("reports.reportrun",
-                   name=lambda r: f"{r.get_kind_display()} {r.params.get('year', '')} — {r.organisation.name}",
-                   url=lambda r: reverse("reports:run_status", args=[r.pk]), organisation=lambda r: r.organisation,
-                   select_related=("organisation",)),
-    ], extra_fields={"created_by": _("Người yêu cầu")})
+    register(
+        app="reports",
+        actions=ACTIONS,
+        objects=[
+            ObjectKind(
+                "reports.reportrun",
+                name=lambda r: f"{r.get_kind_display()} {r.params.get('year', '')} — {r.organisation.name}",
+                url=lambda r: reverse("reports:run_status", args=[r.pk]),
+                organisation=lambda r: r.organisation,
+                select_related=("organisation",),
+            ),
+        ],
+        extra_fields={"created_by": _("Người yêu cầu")},
+    )

@@ -31,9 +31,15 @@ def attention(rows: list[dict], links: "DashboardLinks") -> list[dict]:
     for row in rows:
         failed = [figure for figure in row["figures"] if figure.status == FAILED]
         if failed:
-            result.append({"organisation": row["organisation"], "href": links.organisation(row["organisation"]),
-                           "count": len(failed), "severity": sum(figure.shortfall_share for figure in failed),
-                           "reasons": [figure.reason for figure in failed]})
+            result.append(
+                {
+                    "organisation": row["organisation"],
+                    "href": links.organisation(row["organisation"]),
+                    "count": len(failed),
+                    "severity": sum(figure.shortfall_share for figure in failed),
+                    "reasons": [figure.reason for figure in failed],
+                }
+            )
     result.sort(key=lambda item: (-item["count"], -item["severity"], item["organisation"].path))
     return result
 
@@ -51,18 +57,29 @@ def dashboard_page(*, user, scope: Organisation, period: Period, today: datetime
     scored = scored_meeting_counts(scope=scope, period=period) if scope.kind == Organisation.Kind.KHOI else None
     distribution = quality_distribution(scope=scope, period=period, counts=scored)
     parent = scope.parent if scope.parent_id else None
-    up = parent if parent is not None and parent.kind in SCOPE_KINDS and roles_over(user, parent) & DASHBOARD_ROLES \
+    up = (
+        parent
+        if parent is not None and parent.kind in SCOPE_KINDS and roles_over(user, parent) & DASHBOARD_ROLES
         else None
+    )
     heat = heat_map(scope=scope, period=period, today=today) if scope.kind != Organisation.Kind.KHOI else None
-    heat_groups = heat_map_groups(scope=scope, period=period, today=today, counts=scored, current=current) \
-        if scope.kind == Organisation.Kind.KHOI else None
+    heat_groups = (
+        heat_map_groups(scope=scope, period=period, today=today, counts=scored, current=current)
+        if scope.kind == Organisation.Kind.KHOI
+        else None
+    )
     links = DashboardLinks(scope, period)
     warning_list = warnings(scope=scope, period=period, today=today)
     heat_months = heat["months"] if heat is not None else heat_groups["months"]  # type: ignore[index]  # one is set
     upcoming = upcoming_meetings(scope=scope)
     return {
-        "scope": scope, "period": period, "period_query": links.period_query, "up": up, "today": today,
-        "as_of": period.as_of(today), "period_open": not period.ended(today),
+        "scope": scope,
+        "period": period,
+        "period_query": links.period_query,
+        "up": up,
+        "today": today,
+        "as_of": period.as_of(today),
+        "period_open": not period.ended(today),
         **figures,
         "heat": heat,
         "heat_groups": heat_groups,
@@ -70,15 +87,27 @@ def dashboard_page(*, user, scope: Organisation, period: Period, today: datetime
         "heat_focus": period.current_month(today) or (heat_months[-1] if heat_months else None),
         "distribution": distribution,
         "quality_rows": [
-            {"code": code, "name": name,
-             "cells": [{"month": m["month"], "count": m["counts"][index],
-                        "href": links.drill("quality", level=code, in_month=m["month"].month)}
-                       for m in distribution["months"]]}
-            for index, (code, name) in enumerate(distribution["levels"])],
-        "warnings": [{**warning, "href": links.drill(warning["code"]) if warning["count"] else ""}
-                     for warning in warning_list],
-        "total_rows": [{"figure": figure, "href": links.figure_drill(figure.target) if figure.den or figure.pending
-                        else ""} for figure in figures["total"]],
+            {
+                "code": code,
+                "name": name,
+                "cells": [
+                    {
+                        "month": m["month"],
+                        "count": m["counts"][index],
+                        "href": links.drill("quality", level=code, in_month=m["month"].month),
+                    }
+                    for m in distribution["months"]
+                ],
+            }
+            for index, (code, name) in enumerate(distribution["levels"])
+        ],
+        "warnings": [
+            {**warning, "href": links.drill(warning["code"]) if warning["count"] else ""} for warning in warning_list
+        ],
+        "total_rows": [
+            {"figure": figure, "href": links.figure_drill(figure.target) if figure.den or figure.pending else ""}
+            for figure in figures["total"]
+        ],
         "attention": attention(figures["rows"], links),
         # The links of the page; the Khối's heat map and the table by organisation are written with them by
         # the tags of reports.templatetags.dashboard.
@@ -96,10 +125,17 @@ def upcoming_meetings(*, scope: Organisation, now: datetime.datetime | None = No
     """The subtree's noticed meetings of the next ``UPCOMING_DAYS`` days, soonest first (the officer's
     home shows where to go; one query)."""
     now = now or timezone.now()
-    return list(Meeting.objects.filter(organisation__path__startswith=scope.path, state=Meeting.State.NOTIFIED,
-                                       planned_start__gte=now,
-                                       planned_start__lt=now + datetime.timedelta(days=UPCOMING_DAYS))
-                .select_related("organisation", "organisation__parent").order_by("planned_start", "pk")[:limit])
+    return list(
+        Meeting.objects.filter(
+            organisation__path__startswith=scope.path,
+            state=Meeting.State.NOTIFIED,
+            planned_start__gte=now,
+            planned_start__lt=now + datetime.timedelta(days=UPCOMING_DAYS),
+        )
+        .select_related("organisation", "organisation__parent")
+        .order_by("planned_start", "pk")[:limit]
+    )
+
 
 def _link_maker(name: str) -> Callable[[int], str]:
     """Links to the page ``name`` of many objects for one ``reverse``: the pk is put into a reversed URL."""
@@ -164,10 +200,16 @@ def dashboard_tables(context: dict) -> list[Table]:
     """The dashboard's tables as plain rows, for the XLSX export."""
     scope, period = context["scope"], context["period"]
     suffix = f"{scope.name}, {context.get('as_of') or period.label}"
-    tables = [Table(_("Chỉ tiêu"), [_("Nhóm"), _("Chỉ tiêu"), _("Mục tiêu"), _("Kết quả"), _("Đang thực hiện"),
-                                    _("Đánh giá")],
-                    [[str(f.target.section), str(f.target.label), f.target.goal, f.display, f.pending_display,
-                      _mark(f)] for f in context["total"]])]
+    tables = [
+        Table(
+            _("Chỉ tiêu"),
+            [_("Nhóm"), _("Chỉ tiêu"), _("Mục tiêu"), _("Kết quả"), _("Đang thực hiện"), _("Đánh giá")],
+            [
+                [str(f.target.section), str(f.target.label), f.target.goal, f.display, f.pending_display, _mark(f)]
+                for f in context["total"]
+            ],
+        )
+    ]
     columns = [_("Tổ chức đảng")]
     for target in context["targets"]:
         columns += [f"{target.label} ({target.goal})", _("Đánh giá")]
@@ -180,13 +222,16 @@ def dashboard_tables(context: dict) -> list[Table]:
     tables.append(by_child)
     heat = context["heat"]
     if heat is not None:
-        heat_table = Table(_("Bản đồ sinh hoạt"),
-                           [_("Chi bộ"), _("Cấp trên")] + [f"{m:%m/%Y}" for m in heat["months"]])
+        heat_table = Table(_("Bản đồ sinh hoạt"), [_("Chi bộ"), _("Cấp trên")] + [f"{m:%m/%Y}" for m in heat["months"]])
         for row in heat["rows"]:
             cell = row["cell"]
-            heat_table.rows.append([cell.name, cell.parent.name if cell.parent_id else ""] + [
-                (str(slot["label"]) if slot["status"] == "held" else str(MONTH_STATUS_NAMES[slot["status"]]))
-                for slot in row["slots"]])
+            heat_table.rows.append(
+                [cell.name, cell.parent.name if cell.parent_id else ""]
+                + [
+                    (str(slot["label"]) if slot["status"] == "held" else str(MONTH_STATUS_NAMES[slot["status"]]))
+                    for slot in row["slots"]
+                ]
+            )
     else:
         heat = context["heat_groups"]
         heat_table = Table(_("Bản đồ sinh hoạt"), [_("Tổ chức đảng")] + [f"{m:%m/%Y}" for m in heat["months"]])
@@ -202,13 +247,28 @@ def dashboard_tables(context: dict) -> list[Table]:
             heat_table.rows.append([row["organisation"].name] + texts)
     tables.append(heat_table)
     distribution = context["distribution"]
-    tables.append(Table(_("Chất lượng sinh hoạt"), [_("Tháng")] + [str(name) for _code, name in distribution["levels"]],
-                        [[f"{m['month']:%m/%Y}"] + m["counts"] for m in distribution["months"]]))
-    tables.append(Table(_("Cảnh báo"), [_("Cảnh báo"), _("Số lượng")],
-                        [[str(w["label"]), w["count"]] for w in context["warnings"]]))
+    tables.append(
+        Table(
+            _("Chất lượng sinh hoạt"),
+            [_("Tháng")] + [str(name) for _code, name in distribution["levels"]],
+            [[f"{m['month']:%m/%Y}"] + m["counts"] for m in distribution["months"]],
+        )
+    )
+    tables.append(
+        Table(
+            _("Cảnh báo"), [_("Cảnh báo"), _("Số lượng")], [[str(w["label"]), w["count"]] for w in context["warnings"]]
+        )
+    )
     if context.get("attention"):
-        tables.append(Table(_("Cần quan tâm"), [_("Tổ chức đảng"), _("Số chỉ tiêu chưa đạt"), _("Lý do")],
-                            [[item["organisation"].name, item["count"], "; ".join(item["reasons"])]
-                             for item in context["attention"]]))
+        tables.append(
+            Table(
+                _("Cần quan tâm"),
+                [_("Tổ chức đảng"), _("Số chỉ tiêu chưa đạt"), _("Lý do")],
+                [
+                    [item["organisation"].name, item["count"], "; ".join(item["reasons"])]
+                    for item in context["attention"]
+                ],
+            )
+        )
     tables[0].columns[0] = f"{_('Nhóm')} — {suffix}"
     return tables

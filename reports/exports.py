@@ -35,7 +35,12 @@ def _matrix_cell(figure) -> dict:
         value, detail = fmt_percent(figure.value), f"{fmt_int(figure.num)}/{fmt_int(figure.den)}"
     else:
         value = fmt_percent(figure.value)
-    return {"value": value, "detail": detail, "unmet": figure.met is False, "in_progress": figure.status == "in_progress"}
+    return {
+        "value": value,
+        "detail": detail,
+        "unmet": figure.met is False,
+        "in_progress": figure.status == "in_progress",
+    }
 
 
 def _detail_tables(content: dict) -> list[dict]:
@@ -44,19 +49,26 @@ def _detail_tables(content: dict) -> list[dict]:
     numbered = list(enumerate(content["targets"], start=1))
     tables = []
     for start in range(0, len(numbered), DETAIL_COLUMNS):
-        columns = numbered[start:start + DETAIL_COLUMNS]
-        tables.append({
-            "columns": [{"number": number, "target": target} for number, target in columns],
-            "rows": [{"organisation": row["organisation"],
-                      "cells": [_matrix_cell(f) for f in row["figures"][start:start + DETAIL_COLUMNS]]}
-                     for row in rows],
-        })
+        columns = numbered[start : start + DETAIL_COLUMNS]
+        tables.append(
+            {
+                "columns": [{"number": number, "target": target} for number, target in columns],
+                "rows": [
+                    {
+                        "organisation": row["organisation"],
+                        "cells": [_matrix_cell(f) for f in row["figures"][start : start + DETAIL_COLUMNS]],
+                    }
+                    for row in rows
+                ],
+            }
+        )
     return tables
 
 
 def annual_report_pdf(content: dict) -> bytes:
-    return render_pdf("documents/annual_report.html",
-                      {**content, "met_label": met_label, "detail_tables": _detail_tables(content)})
+    return render_pdf(
+        "documents/annual_report.html", {**content, "met_label": met_label, "detail_tables": _detail_tables(content)}
+    )
 
 
 def _sheet_title(name: str, used: set) -> str:
@@ -90,12 +102,36 @@ def annual_report_xlsx(content: dict) -> bytes:
     targets_sheet = workbook.active
     used = set()
     targets_sheet.title = _sheet_title(_("Chỉ tiêu"), used)
-    _write_header(targets_sheet, [_("Mã"), _("Nhóm"), _("Chỉ tiêu"), _("Mục tiêu"), _("Kết quả"), _("Tử số"),
-                                  _("Mẫu số"), _("Đang thực hiện"), _("Đánh giá")])
+    _write_header(
+        targets_sheet,
+        [
+            _("Mã"),
+            _("Nhóm"),
+            _("Chỉ tiêu"),
+            _("Mục tiêu"),
+            _("Kết quả"),
+            _("Tử số"),
+            _("Mẫu số"),
+            _("Đang thực hiện"),
+            _("Đánh giá"),
+        ],
+    )
     for figure in content["total"]:
         target = figure.target
-        xlsx.append_row(targets_sheet, [target.code, target.section, target.label, target.goal, _value(figure),
-                                        figure.num, figure.den, figure.pending, met_label(figure)])
+        xlsx.append_row(
+            targets_sheet,
+            [
+                target.code,
+                target.section,
+                target.label,
+                target.goal,
+                _value(figure),
+                figure.num,
+                figure.den,
+                figure.pending,
+                met_label(figure),
+            ],
+        )
     for level in content["levels"]:
         sheet = workbook.create_sheet(_sheet_title(level["name"], used))
         columns = [_("Tổ chức đảng"), _("Cấp trên")]
@@ -142,4 +178,3 @@ def _widths(sheet) -> None:
     for index, column in enumerate(sheet.iter_cols(min_row=1, max_row=min(sheet.max_row, 200)), start=1):
         longest = max((len(str(c.value)) for c in column if c.value is not None), default=8)
         sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 8), 60)
-

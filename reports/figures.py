@@ -121,11 +121,13 @@ class Figure:
 
     @property
     def pending_display(self) -> str:
-        """"75 chi bộ-tháng đang thực hiện", or "" when nothing is pending."""
+        """ "75 chi bộ-tháng đang thực hiện", or "" when nothing is pending."""
         if not self.pending:
             return ""
-        return _("%(count)s %(unit)s đang thực hiện") % {"count": fmt_int(self.pending),
-                                                         "unit": self.target.unit or _("đơn vị")}
+        return _("%(count)s %(unit)s đang thực hiện") % {
+            "count": fmt_int(self.pending),
+            "unit": self.target.unit or _("đơn vị"),
+        }
 
     @property
     def shortfall_share(self) -> float:
@@ -145,7 +147,10 @@ class Figure:
             short = self.num if self.target.measure == "count" else self.den - self.num
             return self.target.shortfall % {"n": fmt_int(short)}
         return _("%(label)s: %(value)s (mục tiêu %(goal)s)") % {
-            "label": self.target.label, "value": self.display, "goal": self.target.goal}
+            "label": self.target.label,
+            "value": self.display,
+            "goal": self.target.goal,
+        }
 
 
 # --- grouped counts ---------------------------------------------------------------------------
@@ -188,8 +193,7 @@ def _meeting_counts(scope, period, length, today) -> list[dict]:
     first_quarter, last_quarter = _months_span(ended_quarters)
     last_quarter = dates.add_months(last_quarter, 2) if ended_quarters else NEVER
     current_quarter = period.current_quarter(today)
-    now_first, now_last = (current_quarter, dates.add_months(current_quarter, 2)) if current_quarter \
-        else (NEVER, NEVER)
+    now_first, now_last = (current_quarter, dates.add_months(current_quarter, 2)) if current_quarter else (NEVER, NEVER)
     # Attendance: the meetings of the period with someone expected, from their stored counts.
     counted = Q(period_month__gte=period.start, period_month__lte=period.end, attendance_base__gt=0)
     present, base = F("attendance_present"), F("attendance_base")
@@ -201,7 +205,8 @@ def _meeting_counts(scope, period, length, today) -> list[dict]:
     guests = Meeting.upper_guests.through.objects.filter(
         meeting__organisation__path__startswith=scope.path,
         meeting__period_month__gte=period.year_start,
-        meeting__period_month__lte=datetime.date(period.year, 12, 1)).values("meeting_id")
+        meeting__period_month__lte=datetime.date(period.year, 12, 1),
+    ).values("meeting_id")
     rows = list(
         _held(period.year_start, datetime.date(period.year, 12, 1), ATTENDANCE_KINDS)
         .filter(_of_cells_in(scope, period))
@@ -210,14 +215,24 @@ def _meeting_counts(scope, period, length, today) -> list[dict]:
         .annotate(
             # At most one regular meeting per cell and month is not cancelled (a constraint): count rows.
             regular=Count("pk", filter=indicators.regular_held_q(first=first_month, last=last_month)),
-            thematic=Count(_cell_quarter(), distinct=True,
-                           filter=indicators.thematic_held_q(first=first_quarter, last=last_quarter)),
-            thematic_now=Count("organisation", distinct=True,
-                               filter=indicators.thematic_held_q(first=now_first, last=now_last)),
-            visits=Count(_cell_quarter(), distinct=True,
-                         filter=indicators.visits_q(first=first_quarter, last=last_quarter, guest_meetings=guests)),
-            visits_now=Count("organisation", distinct=True,
-                             filter=indicators.visits_q(first=now_first, last=now_last, guest_meetings=guests)),
+            thematic=Count(
+                _cell_quarter(),
+                distinct=True,
+                filter=indicators.thematic_held_q(first=first_quarter, last=last_quarter),
+            ),
+            thematic_now=Count(
+                "organisation", distinct=True, filter=indicators.thematic_held_q(first=now_first, last=now_last)
+            ),
+            visits=Count(
+                _cell_quarter(),
+                distinct=True,
+                filter=indicators.visits_q(first=first_quarter, last=last_quarter, guest_meetings=guests),
+            ),
+            visits_now=Count(
+                "organisation",
+                distinct=True,
+                filter=indicators.visits_q(first=now_first, last=now_last, guest_meetings=guests),
+            ),
             forum_cells=Count("organisation", distinct=True, filter=indicators.forum_held_q(year=period.year)),
             meetings=Count("pk", filter=counted),
             above=Count("pk", filter=counted & indicators.attendance_target_q(met=True)),
@@ -228,8 +243,9 @@ def _meeting_counts(scope, period, length, today) -> list[dict]:
     return [{**row, "rate_sum": float(row["rate_sum"] or 0), "unexcused": row["unexcused"] or 0} for row in rows]
 
 
-def current_month_counts(*, scope: Organisation, period: Period, today: datetime.date,
-                         length: int | None) -> dict[str, dict]:
+def current_month_counts(
+    *, scope: Organisation, period: Period, today: datetime.date, length: int | None
+) -> dict[str, dict]:
     """The month in progress (when the period has one), per group: its regular meetings held, and
     planned in time so far (held included; meetings.indicators.regular_planned_in_time_q). One query;
     none when no month of the period is in progress."""
@@ -237,17 +253,22 @@ def current_month_counts(*, scope: Organisation, period: Period, today: datetime
     if month is None:
         return {}
     rows = (
-        indicators.regular_meetings_of(month).filter(_of_cells_in(scope, period)).order_by()
+        indicators.regular_meetings_of(month)
+        .filter(_of_cells_in(scope, period))
+        .order_by()
         .values(grp=_group("organisation__path", length))
-        .annotate(held=Count("pk", filter=indicators.held_q()),
-                  planned=Count("pk", filter=indicators.regular_planned_in_time_q(month, today=today)))
+        .annotate(
+            held=Count("pk", filter=indicators.held_q()),
+            planned=Count("pk", filter=indicators.regular_planned_in_time_q(month, today=today)),
+        )
     )
     return {row["grp"]: row for row in rows}
 
 
 def _organisation_ratings(scope, period, length) -> list[dict]:
-    ratings = AnnualRating.objects.filter(year=period.year, member__isnull=True,
-                                          organisation__path__startswith=scope.path)
+    ratings = AnnualRating.objects.filter(
+        year=period.year, member__isnull=True, organisation__path__startswith=scope.path
+    )
     tccs = Q(organisation__kind__in=Organisation.TCCS_KINDS)
     chi_bo = Q(organisation__kind=Organisation.Kind.CHI_BO)
     good = Q(decided_level__in=GOOD_LEVELS)
@@ -255,21 +276,31 @@ def _organisation_ratings(scope, period, length) -> list[dict]:
     failed = Q(decided_level=RatingLevel.FAILED)
     decided = ~Q(decided_level="")
     return list(
-        ratings.order_by().values(grp=_group("organisation__path", length)).annotate(
-            tccs_good=Count("pk", filter=tccs & good), tccs_excellent=Count("pk", filter=tccs & excellent),
-            tccs_failed=Count("pk", filter=tccs & failed), tccs_decided=Count("pk", filter=tccs & decided),
-            cell_good=Count("pk", filter=chi_bo & good), cell_excellent=Count("pk", filter=chi_bo & excellent),
-            cell_failed=Count("pk", filter=chi_bo & failed), cell_decided=Count("pk", filter=chi_bo & decided),
+        ratings.order_by()
+        .values(grp=_group("organisation__path", length))
+        .annotate(
+            tccs_good=Count("pk", filter=tccs & good),
+            tccs_excellent=Count("pk", filter=tccs & excellent),
+            tccs_failed=Count("pk", filter=tccs & failed),
+            tccs_decided=Count("pk", filter=tccs & decided),
+            cell_good=Count("pk", filter=chi_bo & good),
+            cell_excellent=Count("pk", filter=chi_bo & excellent),
+            cell_failed=Count("pk", filter=chi_bo & failed),
+            cell_decided=Count("pk", filter=chi_bo & decided),
         )
     )
 
 
 def _member_ratings(scope, period, length) -> list[dict]:
-    ratings = AnnualRating.objects.filter(year=period.year, member__isnull=False,
-                                          organisation__path__startswith=scope.path)
+    ratings = AnnualRating.objects.filter(
+        year=period.year, member__isnull=False, organisation__path__startswith=scope.path
+    )
     return list(
-        ratings.order_by().values(grp=_group("organisation__path", length)).annotate(
-            rated=Count("pk"), member_decided=Count("pk", filter=~Q(decided_level="")),
+        ratings.order_by()
+        .values(grp=_group("organisation__path", length))
+        .annotate(
+            rated=Count("pk"),
+            member_decided=Count("pk", filter=~Q(decided_level="")),
             member_good=Count("pk", filter=Q(decided_level__in=GOOD_LEVELS)),
             member_excellent=Count("pk", filter=Q(decided_level=RatingLevel.EXCELLENT)),
         )
@@ -302,9 +333,14 @@ def _commitments(scope, period, length, today) -> list[dict]:
     )
 
 
-def figures_by_group(*, scope: Organisation, period: Period, length: int | None,
-                     today: datetime.date | None = None, current: dict | None = None
-                     ) -> tuple[list[Target], dict[str, dict[str, Figure]]]:
+def figures_by_group(
+    *,
+    scope: Organisation,
+    period: Period,
+    length: int | None,
+    today: datetime.date | None = None,
+    current: dict | None = None,
+) -> tuple[list[Target], dict[str, dict[str, Figure]]]:
     """Every target's figure per group of the scope (path prefix of ``length``; None: per organisation),
     as it stands on ``today``: units of periods in progress are pending, not failed.
 
@@ -350,8 +386,9 @@ def figures_by_group(*, scope: Organisation, period: Period, length: int | None,
         # plan are failed and due, the others are pending.
         if month is not None:
             row = current.get(grp, {})
-            split = month_in_progress(month=month, today=today, cells=cells, held=row.get("held", 0),
-                                      planned=row.get("planned", 0))
+            split = month_in_progress(
+                month=month, today=today, cells=cells, held=row.get("held", 0), planned=row.get("planned", 0)
+            )
             values["regular"] = values.get("regular", 0) + split["met"]
             values["cell_months"] = values.get("cell_months", 0) + split["met"] + split["failed"]
             values["regular_pending"] = split["pending"]
@@ -374,13 +411,19 @@ def figures_by_group(*, scope: Organisation, period: Period, length: int | None,
         for target in target_list:
             open_ = year_open if target.span == "year" else period_open
             pending = values.get(target.pending, 0) if target.pending else 0
-            result[grp][target.code] = Figure(target, values.get(target.num, 0), values.get(target.den, 0),
-                                              pending=pending, open=open_)
+            result[grp][target.code] = Figure(
+                target, values.get(target.num, 0), values.get(target.den, 0), pending=pending, open=open_
+            )
     return target_list, result
 
 
-def total_of(target_list: list[Target], groups: dict[str, dict[str, Figure]], *, period: Period | None = None,
-             today: datetime.date | None = None) -> dict[str, Figure]:
+def total_of(
+    target_list: list[Target],
+    groups: dict[str, dict[str, Figure]],
+    *,
+    period: Period | None = None,
+    today: datetime.date | None = None,
+) -> dict[str, Figure]:
     """The scope's row: the sum of the group rows (all figures are sums of counts)."""
     total = {}
     for target in target_list:
@@ -418,8 +461,9 @@ def _empty(target: Target, period: Period, today: datetime.date) -> Figure:
     return Figure(target, 0, 0, open=open_)
 
 
-def dashboard(*, scope: Organisation, period: Period, today: datetime.date | None = None,
-              current: dict | None = None) -> dict:
+def dashboard(
+    *, scope: Organisation, period: Period, today: datetime.date | None = None, current: dict | None = None
+) -> dict:
     """The targets of the scope: its total, and one row per child organisation."""
     today = today or timezone.localdate()
     length = len(scope.path) + PATH_STEP_WIDTH
@@ -429,8 +473,9 @@ def dashboard(*, scope: Organisation, period: Period, today: datetime.date | Non
     rows = []
     for child in children:
         figures = groups.get(child.path, {})
-        rows.append({"organisation": child,
-                     "figures": [figures.get(t.code) or _empty(t, period, today) for t in target_list]})
+        rows.append(
+            {"organisation": child, "figures": [figures.get(t.code) or _empty(t, period, today) for t in target_list]}
+        )
     return {"targets": target_list, "total": [total[t.code] for t in target_list], "rows": rows}
 
 
@@ -444,8 +489,12 @@ def annual_levels(*, scope: Organisation, year: int, today: datetime.date | None
     total = total_of(target_list, children, period=period, today=today)
     levels = [{"name": scope.get_kind_display(), "rows": [(scope, [total[t.code] for t in target_list])]}]
     for name, length, groups, kinds in [
-        (_("TCCS") if scope.kind == Organisation.Kind.KHOI else _("Trực thuộc"), len(scope.path) + step, children,
-         None),
+        (
+            _("TCCS") if scope.kind == Organisation.Kind.KHOI else _("Trực thuộc"),
+            len(scope.path) + step,
+            children,
+            None,
+        ),
         (_("Chi bộ"), None, cells, Organisation.CELL_KINDS),
     ]:
         rows = []

@@ -19,11 +19,20 @@ PARAMETERS = {"year": query.YEAR, "quarter": query.QUARTER, "month": query.MONTH
 
 class PeriodForm(forms.Form):
     year = forms.TypedChoiceField(label=_("Năm"), coerce=int, choices=_year_choices)
-    quarter = forms.TypedChoiceField(label=_("Quý"), coerce=int, required=False, empty_value=None,
-                                     choices=[("", _("Cả năm"))] + [(q, _("Quý %(q)s") % {"q": q}) for q in range(1, 5)])
-    month = forms.TypedChoiceField(label=_("Tháng"), coerce=int, required=False, empty_value=None,
-                                   choices=[("", _("Mọi tháng"))] + [(m, _("Tháng %(m)s") % {"m": m})
-                                                                      for m in range(1, 13)])
+    quarter = forms.TypedChoiceField(
+        label=_("Quý"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=[("", _("Cả năm"))] + [(q, _("Quý %(q)s") % {"q": q}) for q in range(1, 5)],
+    )
+    month = forms.TypedChoiceField(
+        label=_("Tháng"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=[("", _("Mọi tháng"))] + [(m, _("Tháng %(m)s") % {"m": m}) for m in range(1, 13)],
+    )
 
     def clean(self):
         data = super().clean()

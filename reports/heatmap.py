@@ -26,9 +26,13 @@ from .periods import Period, month_in_progress
 
 # The heat map's statuses (meetings.indicators.month_status), their words and their marks.
 MONTH_STATUS_NAMES = {
-    "held": gettext_lazy("Đã sinh hoạt"), "planned": gettext_lazy("Đã lên kế hoạch"),
-    "draft": gettext_lazy("Có dự thảo, chưa thông báo"), "unplanned": gettext_lazy("Chưa lên kế hoạch (còn hạn)"),
-    "late": gettext_lazy("Quá hạn lập kế hoạch"), "missing": gettext_lazy("Không sinh hoạt"), "future": "",
+    "held": gettext_lazy("Đã sinh hoạt"),
+    "planned": gettext_lazy("Đã lên kế hoạch"),
+    "draft": gettext_lazy("Có dự thảo, chưa thông báo"),
+    "unplanned": gettext_lazy("Chưa lên kế hoạch (còn hạn)"),
+    "late": gettext_lazy("Quá hạn lập kế hoạch"),
+    "missing": gettext_lazy("Không sinh hoạt"),
+    "future": "",
 }
 MONTH_STATUS_MARKS = {"planned": "○", "draft": "◌", "unplanned": "…", "late": "!", "missing": "✗", "future": ""}
 
@@ -42,12 +46,24 @@ def heat_map(*, scope: Organisation, period: Period, today: datetime.date | None
     today = today or timezone.localdate()
     cells = list(cells_in(scope, period).select_related("parent").order_by("path"))
     meetings = (
-        Meeting.objects.filter(organisation__in=cells_in(scope, period), kind__in=Meeting.REGULAR_KINDS,
-                               period_month__gte=period.start, period_month__lte=period.end)
+        Meeting.objects.filter(
+            organisation__in=cells_in(scope, period),
+            kind__in=Meeting.REGULAR_KINDS,
+            period_month__gte=period.start,
+            period_month__lte=period.end,
+        )
         .exclude(state=Meeting.State.CANCELLED)
         .order_by()
-        .values("pk", "organisation_id", "period_month", "state", "notice_sent_at", "actual_start", "planned_start",
-                level=Coalesce(NullIf("score__official_level", Value("")), Value(UNSCORED)))
+        .values(
+            "pk",
+            "organisation_id",
+            "period_month",
+            "state",
+            "notice_sent_at",
+            "actual_start",
+            "planned_start",
+            level=Coalesce(NullIf("score__official_level", Value("")), Value(UNSCORED)),
+        )
     )
     by_cell: dict[tuple, Any] = {(m["organisation_id"], m["period_month"]): m for m in meetings}
     names = dict(QUALITY_LEVELS)
@@ -57,8 +73,12 @@ def heat_map(*, scope: Organisation, period: Period, today: datetime.date | None
         for month in period.months:
             meeting = by_cell.get((cell.pk, month))
             status = indicators.month_status(month=month, today=today, meeting=meeting)
-            slot = {"status": status, "month": month, "unit": indicators.MONTH_STATUS_UNIT[status],
-                    "title": str(MONTH_STATUS_NAMES[status])}
+            slot = {
+                "status": status,
+                "month": month,
+                "unit": indicators.MONTH_STATUS_UNIT[status],
+                "title": str(MONTH_STATUS_NAMES[status]),
+            }
             if meeting is not None:
                 slot["meeting_id"] = meeting["pk"]
             if status == "held":
@@ -69,8 +89,10 @@ def heat_map(*, scope: Organisation, period: Period, today: datetime.date | None
                 slot["label"] = MONTH_STATUS_MARKS[status]
                 if meeting is not None and status in ("planned", "draft", "late"):
                     start = timezone.localtime(meeting["planned_start"]).date()
-                    slot["title"] = _("%(status)s: họp ngày %(date)s") % {"status": slot["title"],
-                                                                         "date": formatting.date_text(start)}
+                    slot["title"] = _("%(status)s: họp ngày %(date)s") % {
+                        "status": slot["title"],
+                        "date": formatting.date_text(start),
+                    }
             slots.append(slot)
         rows.append({"cell": cell, "slots": slots})
     return {"months": period.months, "rows": rows}
@@ -86,15 +108,27 @@ def scored_meeting_counts(*, scope: Organisation, period: Period) -> list[dict]:
     """
     length = len(scope.path) + PATH_STEP_WIDTH
     return list(
-        _held(period.start, period.end, SCORED_KINDS).filter(_of_cells_in(scope, period)).order_by()
-        .values("period_month", "kind", grp=_group("organisation__path", length),
-                level=Coalesce(NullIf("score__official_level", Value("")), Value(UNSCORED)))
+        _held(period.start, period.end, SCORED_KINDS)
+        .filter(_of_cells_in(scope, period))
+        .order_by()
+        .values(
+            "period_month",
+            "kind",
+            grp=_group("organisation__path", length),
+            level=Coalesce(NullIf("score__official_level", Value("")), Value(UNSCORED)),
+        )
         .annotate(meetings=Count("pk"))
     )
 
 
-def heat_map_groups(*, scope: Organisation, period: Period, today: datetime.date | None = None,
-                    counts: list[dict] | None = None, current: dict | None = None) -> dict:
+def heat_map_groups(
+    *,
+    scope: Organisation,
+    period: Period,
+    today: datetime.date | None = None,
+    counts: list[dict] | None = None,
+    current: dict | None = None,
+) -> dict:
     """Children × months for a wide scope (the Khối): cells that held their regular meeting, of all cells,
     and how many of those meetings were confirmed Tốt or Khá; in the month in progress, how many are
     planned and how many are past the planning deadline without a plan. Two grouped queries and the
@@ -129,10 +163,16 @@ def heat_map_groups(*, scope: Organisation, period: Period, today: datetime.date
             if month > today:
                 slot["status"] = "future"
             elif month == in_progress:
-                split = month_in_progress(month=month, today=today, cells=total, held=row["held"],
-                                          planned=current.get(child.path, {}).get("planned", 0))
-                slot.update(status="late" if split["failed"] else "progress", pending=split["pending"],
-                            failed=split["failed"])
+                split = month_in_progress(
+                    month=month,
+                    today=today,
+                    cells=total,
+                    held=row["held"],
+                    planned=current.get(child.path, {}).get("planned", 0),
+                )
+                slot.update(
+                    status="late" if split["failed"] else "progress", pending=split["pending"], failed=split["failed"]
+                )
             else:
                 share = row["held"] * 100 / total
                 slot["status"] = "all" if row["held"] == total else "most" if share >= 80 else "few"
@@ -158,6 +198,8 @@ def quality_distribution(*, scope: Organisation, period: Period, counts: list[di
             levels.append((level, level))
             known.add(level)
     levels.append((UNSCORED, _("Chưa xác nhận")))
-    months = [{"month": month, "counts": [by_month.get((month, code), 0) for code, _name in levels]}
-              for month in period.months]
+    months = [
+        {"month": month, "counts": [by_month.get((month, code), 0) for code, _name in levels]}
+        for month in period.months
+    ]
     return {"levels": levels, "months": months}

@@ -90,12 +90,14 @@ def _build_annual(*, scope, params: dict, today: datetime.date | None = None, pr
     return annual_report_build(scope=scope, year=int(params["year"]), today=today, progress=progress)
 
 
-register(ReportKind(
-    code=ANNUAL_TARGETS,
-    label=_("Báo cáo kết quả thực hiện chỉ tiêu năm"),
-    short_label=_("Báo cáo chỉ tiêu năm"),
-    form=forms.ReportRunForm,
-    build=_build_annual,
-    file_name="bao-cao-chi-tieu-{year}-{organisation}.{ext}",
-    stored_name="bao-cao-chi-tieu-{year}",
-))
+register(
+    ReportKind(
+        code=ANNUAL_TARGETS,
+        label=_("Báo cáo kết quả thực hiện chỉ tiêu năm"),
+        short_label=_("Báo cáo chỉ tiêu năm"),
+        form=forms.ReportRunForm,
+        build=_build_annual,
+        file_name="bao-cao-chi-tieu-{year}-{organisation}.{ext}",
+        stored_name="bao-cao-chi-tieu-{year}",
+    )
+)

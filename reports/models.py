@@ -41,21 +41,32 @@ class ReportRun(models.Model):
 
     # The kinds are the entries of reports.kinds (a callable: a new kind needs no migration).
     kind = models.CharField(_("Loại báo cáo"), max_length=20, choices=report_kind_choices, default="annual_targets")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="report_runs",
-                                     verbose_name=_("Tổ chức đảng"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="report_runs", verbose_name=_("Tổ chức đảng")
+    )
     params = models.JSONField(_("Tham số"), default=dict, blank=True)
     status = models.CharField(_("Trạng thái"), max_length=8, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField(_("Tiến độ (%)"), default=0)
     pdf = models.FileField(_("Tệp PDF"), upload_to=report_upload_to, max_length=255, blank=True)
     xlsx = models.FileField(_("Tệp Excel"), upload_to=report_upload_to, max_length=255, blank=True)
     error = models.TextField(_("Lỗi"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("Người lập"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người lập"),
+    )
     created_at = models.DateTimeField(_("Tạo lúc"), auto_now_add=True)
     started_at = models.DateTimeField(_("Bắt đầu lúc"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Xong lúc"), null=True, blank=True)
-    heartbeat_at = models.DateTimeField(_("Còn hoạt động lúc"), null=True, blank=True,
-                                        help_text=_("Lần gần nhất tiến trình lập báo cáo báo hiệu còn chạy."))
+    heartbeat_at = models.DateTimeField(
+        _("Còn hoạt động lúc"),
+        null=True,
+        blank=True,
+        help_text=_("Lần gần nhất tiến trình lập báo cáo báo hiệu còn chạy."),
+    )
     worker = models.CharField(_("Tiến trình lập"), max_length=255, blank=True, help_text="host:pid")
     task_id = models.CharField(_("Mã tác vụ Celery"), max_length=255, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -69,8 +69,14 @@ def _queue(run: ReportRun, sent: list | None = None) -> None:
 
 
 @transaction.atomic
-def report_run_create(*, organisation: Organisation, year: int | None = None, by=None,
-                      kind: str = ANNUAL_TARGETS, params: dict | None = None) -> ReportRun:
+def report_run_create(
+    *,
+    organisation: Organisation,
+    year: int | None = None,
+    by=None,
+    kind: str = ANNUAL_TARGETS,
+    params: dict | None = None,
+) -> ReportRun:
     """A new pending run of a report kind (reports.kinds; the annual targets report by default) with its
     ``params`` (the annual report's: its ``year``), built by a task once the transaction commits."""
     kind_of(kind)  # a kind with no entry is refused here, not by the worker
@@ -78,8 +84,9 @@ def report_run_create(*, organisation: Organisation, year: int | None = None, by
         raise TypeError("report_run_create needs the params or the year")
     params = dict(params) if params is not None else {"year": int(year)}  # type: ignore[arg-type]
     run = ReportRun.objects.create(kind=kind, organisation=organisation, params=params, created_by=by)
-    audit_log(actor=by, action="reports.reportrun.create", instance=run, organisation=organisation,
-              after=_snapshot(run))
+    audit_log(
+        actor=by, action="reports.reportrun.create", instance=run, organisation=organisation, after=_snapshot(run)
+    )
     _queue(run)
     return run
 
@@ -98,17 +105,37 @@ def report_run_restart(*, run: ReportRun, by=None) -> bool:
         if run.status == ReportRun.Status.RUNNING and not run.worker_gone():
             beat = timezone.localtime(run.heartbeat_at or run.started_at)
             raise ValidationError(
-                _("Báo cáo đang được lập (%(progress)s%%, tiến trình lập còn hoạt động lúc %(time)s); không lập lại "
-                  "khi đang lập. Nếu tiến độ không đổi, hãy thử lại sau một phút.")
-                % {"progress": run.progress, "time": beat.strftime("%H:%M:%S")})
+                _(
+                    "Báo cáo đang được lập (%(progress)s%%, tiến trình lập còn hoạt động lúc %(time)s); không lập lại "
+                    "khi đang lập. Nếu tiến độ không đổi, hãy thử lại sau một phút."
+                )
+                % {"progress": run.progress, "time": beat.strftime("%H:%M:%S")}
+            )
         before = _snapshot(run)
         run.status, run.progress, run.error = ReportRun.Status.PENDING, 0, ""
         run.started_at = run.finished_at = run.heartbeat_at = None
         run.worker = run.task_id = ""
-        run.save(update_fields=["status", "progress", "error", "started_at", "finished_at", "heartbeat_at", "worker",
-                                "task_id", "updated_at"])
-        audit_log(actor=by, action="reports.reportrun.restart", instance=run, organisation=run.organisation,
-                  before=before, after=_snapshot(run))
+        run.save(
+            update_fields=[
+                "status",
+                "progress",
+                "error",
+                "started_at",
+                "finished_at",
+                "heartbeat_at",
+                "worker",
+                "task_id",
+                "updated_at",
+            ]
+        )
+        audit_log(
+            actor=by,
+            action="reports.reportrun.restart",
+            instance=run,
+            organisation=run.organisation,
+            before=before,
+            after=_snapshot(run),
+        )
         _queue(run, sent)
     return all(sent)
 
@@ -127,7 +154,8 @@ def report_runs_requeue(*, now: datetime.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     waiting = ReportRun.objects.filter(
-        Q(status=ReportRun.Status.PENDING, updated_at__lt=now - REQUEUE_AFTER) | ReportRun.worker_gone_q(now))
+        Q(status=ReportRun.Status.PENDING, updated_at__lt=now - REQUEUE_AFTER) | ReportRun.worker_gone_q(now)
+    )
     queued = 0
     for run_id in waiting.order_by("pk").values_list("pk", flat=True):
         if not _publish(run_id):
@@ -146,8 +174,9 @@ class _Claim:
     started_at: datetime.datetime
 
     def rows(self):
-        return ReportRun.objects.filter(pk=self.run_id, status=ReportRun.Status.RUNNING, worker=self.worker,
-                                        started_at=self.started_at)
+        return ReportRun.objects.filter(
+            pk=self.run_id, status=ReportRun.Status.RUNNING, worker=self.worker, started_at=self.started_at
+        )
 
     def beat(self, **fields) -> bool:
         """Refresh the heartbeat (and ``fields``); False when the run is no longer this claim's."""
@@ -172,8 +201,15 @@ def _claim(run_id: int, task_id: str | None = None) -> _Claim | None:
         claimable |= Q(status=ReportRun.Status.RUNNING, task_id=task_id)
     claim = _Claim(run_id=run_id, worker=_worker_name(), started_at=now)
     taken = ReportRun.objects.filter(claimable, pk=run_id).update(
-        status=ReportRun.Status.RUNNING, started_at=now, heartbeat_at=now, updated_at=now, progress=0, error="",
-        worker=claim.worker, task_id=task_id or "")
+        status=ReportRun.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        updated_at=now,
+        progress=0,
+        error="",
+        worker=claim.worker,
+        task_id=task_id or "",
+    )
     return claim if taken else None
 
 
@@ -235,8 +271,12 @@ def report_run_execute(*, run_id: int, task_id: str | None = None, today: dateti
     try:
         with _Heartbeat(claim):
             kind = kind_of(run.kind)
-            files = kind.build(scope=run.organisation, params=run.params, today=today,
-                               progress=lambda percent: _progress(claim, percent))
+            files = kind.build(
+                scope=run.organisation,
+                params=run.params,
+                today=today,
+                progress=lambda percent: _progress(claim, percent),
+            )
             stem = kind.stored_stem(run.params)
             for file_kind in FILE_KINDS:
                 field = getattr(run, file_kind)
@@ -245,8 +285,13 @@ def report_run_execute(*, run_id: int, task_id: str | None = None, today: dateti
                     new_files.add(field.name)
                 else:
                     field.name = ""
-            if not claim.beat(pdf=run.pdf.name, xlsx=run.xlsx.name, status=ReportRun.Status.DONE, progress=100,
-                              finished_at=timezone.now()):
+            if not claim.beat(
+                pdf=run.pdf.name,
+                xlsx=run.xlsx.name,
+                status=ReportRun.Status.DONE,
+                progress=100,
+                finished_at=timezone.now(),
+            ):
                 raise _RunTakenOver
     except _RunTakenOver:
         logger.warning("report run %s was taken over by another worker; this build is dropped", run_id)
@@ -305,22 +350,27 @@ def annual_report_content(*, scope: Organisation, year: int, today: datetime.dat
         "report_recipients": ["Cấp ủy cấp trên (để báo cáo)", "Các tổ chức đảng trực thuộc", "Lưu văn phòng"],
         "date_line": place_and_date(today),
         "generated_at": timezone.localtime(),
-        "title": _("Kết quả thực hiện các chỉ tiêu năm %(year)s của Nghị quyết nâng cao chất lượng sinh hoạt "
-                   "chi bộ") % {"year": year},
+        "title": _("Kết quả thực hiện các chỉ tiêu năm %(year)s của Nghị quyết nâng cao chất lượng sinh hoạt chi bộ")
+        % {"year": year},
     }
 
 
 def _judged(organisation: Organisation, figures: list) -> dict:
     """One organisation's row with how many targets it meets and the numbers of those it does not."""
     judged = [(number, f) for number, f in enumerate(figures, start=1) if applies(f)]
-    return {"organisation": organisation, "figures": figures, "judged": len(judged),
-            "met": sum(1 for _number, f in judged if f.status == targets.MET),
-            "unmet": [number for number, f in judged if f.status == targets.FAILED],
-            "in_progress": [number for number, f in judged if f.status == targets.IN_PROGRESS]}
+    return {
+        "organisation": organisation,
+        "figures": figures,
+        "judged": len(judged),
+        "met": sum(1 for _number, f in judged if f.status == targets.MET),
+        "unmet": [number for number, f in judged if f.status == targets.FAILED],
+        "in_progress": [number for number, f in judged if f.status == targets.IN_PROGRESS],
+    }
 
 
-def annual_report_build(*, scope: Organisation, year: int, today: datetime.date | None = None,
-                        progress=None) -> dict[str, bytes]:
+def annual_report_build(
+    *, scope: Organisation, year: int, today: datetime.date | None = None, progress=None
+) -> dict[str, bytes]:
     """The builder of the annual targets report (reports.kinds): its PDF and XLSX."""
     progress = progress or (lambda percent: None)
     content = annual_report_content(scope=scope, year=year, today=today)

@@ -6,8 +6,15 @@ from django.db import OperationalError
 from . import services
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3, autoretry_for=(OperationalError,), retry_backoff=10,
-             retry_backoff_max=300, retry_jitter=True)
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=3,
+    autoretry_for=(OperationalError,),
+    retry_backoff=10,
+    retry_backoff_max=300,
+    retry_jitter=True,
+)
 def report_run_build(self, run_id: int) -> bool:
     """Build a ReportRun; returns False when it is gone or already taken by a live delivery.
 

@@ -53,11 +53,19 @@ def drill(request, pk, metric):
         table = drilldown.drill_table(metric, records, title=title)
         return _xlsx(exports.tables_xlsx([table]), f"{metric}-{scope.pk}.xlsx")
     page = page_of(request, records)
-    return render(request, "reports/drill.html", {
-        "scope": scope, "part": part, "period": period, "title": title, "page": page,
-        "query": query_without_page(request),
-        "table": drilldown.drill_table(metric, page.object_list, title=title),
-    })
+    return render(
+        request,
+        "reports/drill.html",
+        {
+            "scope": scope,
+            "part": part,
+            "period": period,
+            "title": title,
+            "page": page,
+            "query": query_without_page(request),
+            "table": drilldown.drill_table(metric, page.object_list, title=title),
+        },
+    )
 
 
 def report_runs(request, pk, kind=kinds.ANNUAL_TARGETS):
@@ -69,13 +77,17 @@ def report_runs(request, pk, kind=kinds.ANNUAL_TARGETS):
         if not can_run:
             raise PermissionDenied
         if form.is_valid():
-            services.report_run_create(organisation=scope, kind=report.code, params=report.params(form.cleaned_data),
-                                       by=request.user)
+            services.report_run_create(
+                organisation=scope, kind=report.code, params=report.params(form.cleaned_data), by=request.user
+            )
             messages.success(request, _("Đã đưa báo cáo vào hàng đợi; trang sẽ tự cập nhật khi có kết quả."))
             return redirect(_runs_url(scope, report))
     page = page_of(request, access.report_runs_visible_to(request.user, scope=scope, kind=report.code))
-    return render(request, "reports/runs.html", {"scope": scope, "form": form, "runs": page.object_list, "page": page,
-                                                 "can_run": can_run, "report": report})
+    return render(
+        request,
+        "reports/runs.html",
+        {"scope": scope, "form": form, "runs": page.object_list, "page": page, "can_run": can_run, "report": report},
+    )
 
 
 def _runs_url(scope, report) -> str:
@@ -86,8 +98,11 @@ def _runs_url(scope, report) -> str:
 
 def report_run_status(request, run_pk):
     run = access.get_report_run_for_user_or_404(request.user, run_pk)
-    return render(request, "reports/_run_row.html", {
-        "run": run, "can_run": access.can_run_reports(request.user, run.organisation)})
+    return render(
+        request,
+        "reports/_run_row.html",
+        {"run": run, "can_run": access.can_run_reports(request.user, run.organisation)},
+    )
 
 
 @require_POST
@@ -102,9 +117,14 @@ def report_run_restart(request, run_pk):
         if queued:
             messages.success(request, _("Đã đưa báo cáo vào hàng đợi để lập lại."))
         else:
-            messages.warning(request, _("Chưa đưa được báo cáo vào hàng đợi: máy chủ hàng đợi không trả lời. Yêu cầu "
-                                        "đã được ghi lại; hệ thống sẽ tự đưa vào hàng đợi khi máy chủ hoạt động lại "
-                                        "(trong khoảng 10 phút)."))
+            messages.warning(
+                request,
+                _(
+                    "Chưa đưa được báo cáo vào hàng đợi: máy chủ hàng đợi không trả lời. Yêu cầu "
+                    "đã được ghi lại; hệ thống sẽ tự đưa vào hàng đợi khi máy chủ hoạt động lại "
+                    "(trong khoảng 10 phút)."
+                ),
+            )
     return redirect(_runs_url(run.organisation, kinds.kind_of(run.kind)))
 
 

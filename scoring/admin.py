@@ -92,13 +92,22 @@ class CriterionInline(admin.StackedInline):
         if db_field.name == "measure":
             from django import forms
 
-            choices = [("", _("— Bí thư tự chấm —"))] + [(key, f"{key}: {label}") for key, label in
-                                                          schemes.MEASURES.items()]
-            return forms.ChoiceField(label=db_field.verbose_name, choices=choices, required=False,
-                                     help_text=db_field.help_text)
+            choices = [("", _("— Bí thư tự chấm —"))] + [
+                (key, f"{key}: {label}") for key, label in schemes.MEASURES.items()
+            ]
+            return forms.ChoiceField(
+                label=db_field.verbose_name, choices=choices, required=False, help_text=db_field.help_text
+            )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
-    fields = (("order", "code", "max_points", "kind"), "name", "guidance", "measure", "options",
-              ("is_key", "only_when_thematic", "is_bonus"))
+
+    fields = (
+        ("order", "code", "max_points", "kind"),
+        "name",
+        "guidance",
+        "measure",
+        "options",
+        ("is_key", "only_when_thematic", "is_bonus"),
+    )
 
 
 @admin.register(ScoringGroup)
@@ -115,15 +124,23 @@ class RatingRegimeAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         before = snapshot(RatingRegime.objects.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
-        audit_log(actor=request.user, action="scoring.ratingregime.edit", instance=obj, before=before,
-                  after=snapshot(obj))
+        audit_log(
+            actor=request.user, action="scoring.ratingregime.edit", instance=obj, before=before, after=snapshot(obj)
+        )
 
 
 class ScoreLineInline(admin.TabularInline):
     model = MeetingScoreLine
     extra = 0
-    fields = ("group_code", "criterion_code", "max_points", "proposed_points", "self_points", "official_points",
-              "override_reason")
+    fields = (
+        "group_code",
+        "criterion_code",
+        "max_points",
+        "proposed_points",
+        "self_points",
+        "official_points",
+        "override_reason",
+    )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -137,9 +154,15 @@ class ScoreLineInline(admin.TabularInline):
 
 @admin.register(MeetingScore)
 class MeetingScoreAdmin(ReadOnlyAdmin):
-    list_display = (column("meeting", _("Buổi sinh hoạt")), column("scheme", _("Bộ tiêu chí")),
-                    column("scheme_version", _("Phiên bản bộ tiêu chí")), "state", "self_total", "official_total",
-                    "official_level")
+    list_display = (
+        column("meeting", _("Buổi sinh hoạt")),
+        column("scheme", _("Bộ tiêu chí")),
+        column("scheme_version", _("Phiên bản bộ tiêu chí")),
+        "state",
+        "self_total",
+        "official_total",
+        "official_level",
+    )
     list_filter = ("state", ("scheme", titled(_("Bộ tiêu chí"))))
     list_select_related = ("meeting", "meeting__organisation", "scheme")
     inlines = [ScoreLineInline]

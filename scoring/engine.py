@@ -45,7 +45,7 @@ def propose(criterion: dict, facts: dict) -> tuple[Decimal | None, str]:
     for option in criterion.get("options") or []:
         name = option.get("measure") or measure
         has_condition = any(key in option for key in CONDITION_KEYS)
-        fact = facts.get(name) or {"value": None, "evidence": _("Không có số liệu \"%(name)s\".") % {"name": name}}
+        fact = facts.get(name) or {"value": None, "evidence": _('Không có số liệu "%(name)s".') % {"name": name}}
         if has_condition and fact["evidence"] not in evidence:
             evidence.append(fact["evidence"])
         if not has_condition:
@@ -98,13 +98,20 @@ def classify(snapshot: dict, points: dict, applicable: dict) -> dict:
         if total < as_decimal(level.get("min", 0)):
             continue
         if level.get("requires_key_criteria") and not keys_full:
-            notes.append(_("Đủ điểm mức %(level)s nhưng tiêu chí then chốt %(codes)s chưa đạt điểm tối đa.") % {
-                "level": level["name"], "codes": ", ".join(missing_keys)})
+            notes.append(
+                _("Đủ điểm mức %(level)s nhưng tiêu chí then chốt %(codes)s chưa đạt điểm tối đa.")
+                % {"level": level["name"], "codes": ", ".join(missing_keys)}
+            )
             continue
         chosen = level
         break
-    return {"total": total, "level": chosen["code"], "level_name": chosen["name"], "keys_full": keys_full,
-            "notes": notes}
+    return {
+        "total": total,
+        "level": chosen["code"],
+        "level_name": chosen["name"],
+        "keys_full": keys_full,
+        "notes": notes,
+    }
 
 
 def level_name(snapshot: dict, code: str) -> str:

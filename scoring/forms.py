@@ -44,8 +44,15 @@ class ScoreSheetForm(forms.Form):
     The template places each field next to its criterion and evidence.
     """
 
-    def __init__(self, *args, score: MeetingScore, initial_attr: str = "self_points", with_reason: bool = False,
-                 with_weaknesses: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        score: MeetingScore,
+        initial_attr: str = "self_points",
+        with_reason: bool = False,
+        with_weaknesses: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         criteria = {(g["code"], c["code"]): c for g, c in iter_criteria(score.scheme_snapshot)}
         self.lines = []
@@ -58,24 +65,41 @@ class ScoreSheetForm(forms.Form):
             label = f"{line.criterion_code}. {criterion['name']}"
             if criterion.get("kind") == CHOICE:
                 choices = [("", "—")] + [
-                    (str(plain_number(option["points"])), f"{plain_number(option['points'])} — {option.get('label', '')}")
-                    for option in criterion.get("options") or []]
-                self.fields[name] = forms.ChoiceField(label=label, choices=_unique(choices), required=False,
-                                                      initial=str(plain_number(initial)) if initial is not None else "")
+                    (
+                        str(plain_number(option["points"])),
+                        f"{plain_number(option['points'])} — {option.get('label', '')}",
+                    )
+                    for option in criterion.get("options") or []
+                ]
+                self.fields[name] = forms.ChoiceField(
+                    label=label,
+                    choices=_unique(choices),
+                    required=False,
+                    initial=str(plain_number(initial)) if initial is not None else "",
+                )
             else:
                 self.fields[name] = forms.DecimalField(
-                    label=label, required=False, min_value=0, max_value=line.max_points, decimal_places=2,
+                    label=label,
+                    required=False,
+                    min_value=0,
+                    max_value=line.max_points,
+                    decimal_places=2,
                     error_messages=points_error_messages(line.max_points),
                     initial=plain_number(initial) if initial is not None else None,
-                    widget=forms.NumberInput(attrs={"step": "0.25", "inputmode": "decimal"}))
+                    widget=forms.NumberInput(attrs={"step": "0.25", "inputmode": "decimal"}),
+                )
             self.lines.append((line, name))
         if with_weaknesses:
-            self.fields["weaknesses"] = long_text_field(label=_("Hạn chế, khuyết điểm của buổi sinh hoạt"),
-                                                        required=False, initial=score.weaknesses, rows=3)
+            self.fields["weaknesses"] = long_text_field(
+                label=_("Hạn chế, khuyết điểm của buổi sinh hoạt"), required=False, initial=score.weaknesses, rows=3
+            )
         if with_reason:
             self.fields["reason"] = long_text_field(
-                label=_("Lý do điều chỉnh (bắt buộc khi thay đổi điểm của chi bộ)"), required=False,
-                max_length=NOTE_MAX, rows=3)
+                label=_("Lý do điều chỉnh (bắt buộc khi thay đổi điểm của chi bộ)"),
+                required=False,
+                max_length=NOTE_MAX,
+                rows=3,
+            )
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -97,15 +121,20 @@ LEVEL_CHOICES = [("", "—")] + list(RatingLevel.choices)
 
 class RatingSelfForm(forms.Form):
     level = forms.ChoiceField(label=_("Tự xếp loại"), choices=LEVEL_CHOICES)
-    score = forms.DecimalField(label=_("Tự chấm điểm (thang 100, nếu có)"), required=False, min_value=0,
-                               max_value=100, decimal_places=2)
+    score = forms.DecimalField(
+        label=_("Tự chấm điểm (thang 100, nếu có)"), required=False, min_value=0, max_value=100, decimal_places=2
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["score"].error_messages.update(points_error_messages(100))
         self.helper = FormHelper()
-        self.helper.layout = Layout(Row(Column("level", css_class="col-sm-8"), Column("score", css_class="col-sm-4")),
-                                    "comment", _submit(_("Ghi tự đánh giá")))
+        self.helper.layout = Layout(
+            Row(Column("level", css_class="col-sm-8"), Column("score", css_class="col-sm-4")),
+            "comment",
+            _submit(_("Ghi tự đánh giá")),
+        )
+
     comment = long_text_field(label=_("Tự nhận xét ưu điểm, hạn chế"), required=False, rows=5)
 
 
@@ -121,8 +150,9 @@ class RatingProposeForm(forms.Form):
 
 class RatingDecideForm(forms.Form):
     level = forms.ChoiceField(label=_("Mức cấp ủy cấp trên quyết định"), choices=LEVEL_CHOICES)
-    note = long_text_field(label=_("Ghi chú (bắt buộc khi khác mức đề xuất)"), required=False, max_length=NOTE_MAX,
-                           rows=3)
+    note = long_text_field(
+        label=_("Ghi chú (bắt buộc khi khác mức đề xuất)"), required=False, max_length=NOTE_MAX, rows=3
+    )
     acknowledge_warnings = forms.BooleanField(label=_("Đã xem cảnh báo về tỷ lệ và vẫn quyết định"), required=False)
 
     def __init__(self, *args, **kwargs):
@@ -149,7 +179,9 @@ class InspectionForm(forms.Form):
             Row(Column("inspected_on", css_class="col-sm-4"), Column("inspectors", css_class="col-sm-8")),
             Row(Column("member_register_ok", css_class="col-sm-6"), Column("minutes_book_ok", css_class="col-sm-6")),
             Row(Column("dues_book_ok", css_class="col-sm-6"), Column("documents_ok", css_class="col-sm-6")),
-            "findings", "follow_up", Row(Column("follow_up_due", css_class="col-sm-4")),
+            "findings",
+            "follow_up",
+            Row(Column("follow_up_due", css_class="col-sm-4")),
             _submit(_("Ghi kết quả kiểm tra")),
         )
 

@@ -26,20 +26,27 @@ class ScoringScheme(models.Model):
     source_document = models.CharField(_("Văn bản quy định"), max_length=255)
     version = models.PositiveIntegerField(_("Phiên bản"), default=1, editable=False)
     effective_from = models.DateField(_("Áp dụng từ"))
-    effective_to = models.DateField(_("Áp dụng đến"), null=True, blank=True,
-                                    help_text=_("Để trống: áp dụng đến khi có bộ tiêu chí mới thay thế."))
+    effective_to = models.DateField(
+        _("Áp dụng đến"), null=True, blank=True, help_text=_("Để trống: áp dụng đến khi có bộ tiêu chí mới thay thế.")
+    )
     scope = models.ManyToManyField(
-        Organisation, blank=True, related_name="scoring_schemes", verbose_name=_("Phạm vi áp dụng"),
-        help_text=_("Để trống: áp dụng cho mọi tổ chức. Bộ tiêu chí của cấp dưới thay thế bộ của cấp trên "
-                    "trong cây con của nó."),
+        Organisation,
+        blank=True,
+        related_name="scoring_schemes",
+        verbose_name=_("Phạm vi áp dụng"),
+        help_text=_(
+            "Để trống: áp dụng cho mọi tổ chức. Bộ tiêu chí của cấp dưới thay thế bộ của cấp trên trong cây con của nó."
+        ),
     )
     max_points = models.DecimalField(_("Điểm tối đa"), default=100, **POINTS)
     levels = models.JSONField(
-        _("Quy tắc xếp loại"), default=list,
+        _("Quy tắc xếp loại"),
+        default=list,
         help_text=_('Danh sách từ cao xuống thấp: {"code", "name", "min", "requires_key_criteria", "conditions"}.'),
     )
-    inapplicable_policy = models.CharField(_("Tiêu chí không áp dụng"), max_length=8,
-                                           choices=InapplicablePolicy.choices, default=InapplicablePolicy.FULL)
+    inapplicable_policy = models.CharField(
+        _("Tiêu chí không áp dụng"), max_length=8, choices=InapplicablePolicy.choices, default=InapplicablePolicy.FULL
+    )
     is_provisional = models.BooleanField(_("Tạm thời"), default=False)
     provisional_note = models.TextField(_("Ghi chú tạm thời"), blank=True)
     description = models.TextField(_("Mô tả"), blank=True)
@@ -90,14 +97,23 @@ class Criterion(models.Model):
     max_points = models.DecimalField(_("Điểm tối đa"), **POINTS)
     kind = models.CharField(_("Cách chấm"), max_length=6, choices=Kind.choices, default=Kind.NUMBER)
     options = models.JSONField(
-        _("Các mức điểm"), default=list, blank=True,
-        help_text=_('Theo thứ tự xét, mức đầu tiên thỏa điều kiện được đề xuất: {"label", "points", "measure", '
-                    '"gte", "gt", "lte", "lt"}.'),
+        _("Các mức điểm"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Theo thứ tự xét, mức đầu tiên thỏa điều kiện được đề xuất: {"label", "points", "measure", '
+            '"gte", "gt", "lte", "lt"}.'
+        ),
     )
-    measure = models.CharField(_("Số liệu đề xuất điểm"), max_length=40, blank=True,
-                               help_text=_("Để trống: bí thư tự chấm, cổng không đề xuất."))
-    is_key = models.BooleanField(_("Tiêu chí then chốt"), default=False,
-                                 help_text=_("Phải đạt điểm tối đa mới được xếp loại cao nhất."))
+    measure = models.CharField(
+        _("Số liệu đề xuất điểm"),
+        max_length=40,
+        blank=True,
+        help_text=_("Để trống: bí thư tự chấm, cổng không đề xuất."),
+    )
+    is_key = models.BooleanField(
+        _("Tiêu chí then chốt"), default=False, help_text=_("Phải đạt điểm tối đa mới được xếp loại cao nhất.")
+    )
     only_when_thematic = models.BooleanField(_("Chỉ chấm khi có sinh hoạt chuyên đề"), default=False)
     is_bonus = models.BooleanField(_("Điểm cộng"), default=False)
 
@@ -127,13 +143,15 @@ class MeetingScore(models.Model):
     self_total = models.DecimalField(_("Điểm chi bộ tự chấm"), null=True, blank=True, **POINTS)
     self_level = models.CharField(_("Chi bộ tự xếp loại"), max_length=20, blank=True)
     self_adopted_at = models.DateTimeField(null=True, blank=True)
-    self_adopted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="+")
+    self_adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     official_total = models.DecimalField(_("Điểm cấp trên xác nhận"), null=True, blank=True, **POINTS)
     official_level = models.CharField(_("Xếp loại chính thức"), max_length=20, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     confirm_reason = models.TextField(_("Lý do điều chỉnh"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -159,7 +177,7 @@ class MeetingScore(models.Model):
 
     @property
     def self_level_name(self) -> str:
-        """"Khá", "Tốt"…: the cell's level in the words of the scheme it was scored with (for the minutes)."""
+        """ "Khá", "Tốt"…: the cell's level in the words of the scheme it was scored with (for the minutes)."""
         return self._level_name(self.self_level)
 
     @property
@@ -205,8 +223,12 @@ class RatingLevel(models.TextChoices):
 
 
 LEVEL_RANK = {RatingLevel.EXCELLENT: 4, RatingLevel.GOOD: 3, RatingLevel.DONE: 2, RatingLevel.FAILED: 1}
-LEVEL_SHORT = {RatingLevel.EXCELLENT: "HTXSNV", RatingLevel.GOOD: "HTTNV", RatingLevel.DONE: "HTNV",
-               RatingLevel.FAILED: "KHTNV"}
+LEVEL_SHORT = {
+    RatingLevel.EXCELLENT: "HTXSNV",
+    RatingLevel.GOOD: "HTTNV",
+    RatingLevel.DONE: "HTNV",
+    RatingLevel.FAILED: "KHTNV",
+}
 
 
 class RatingRegime(models.Model):
@@ -216,23 +238,34 @@ class RatingRegime(models.Model):
     name = models.CharField(_("Văn bản quy định"), max_length=255)
     first_year = models.PositiveSmallIntegerField(_("Áp dụng từ năm"))
     excellent_quota_percent = models.PositiveSmallIntegerField(
-        _("HTXSNV tối đa (% số HTTNV)"), null=True, blank=True, default=20,
-        help_text=_("Để trống nếu không áp dụng tỷ lệ. Cảnh báo trước khi quyết định."))
+        _("HTXSNV tối đa (% số HTTNV)"),
+        null=True,
+        blank=True,
+        default=20,
+        help_text=_("Để trống nếu không áp dụng tỷ lệ. Cảnh báo trước khi quyết định."),
+    )
     # Which members the quota's base counts. HD 21-HD/BTCTW (2019, under QĐ 132) reads: "số đảng viên được
     # xếp loại HTXSNV không vượt quá 20% số đảng viên được xếp loại HTTNV ở từng tổ chức cơ sở đảng"
     # (domain-research §4.2, §10.4): the base is the members rated at the level HTTNV, the four levels
     # being distinct results. The shipped regimes read it so (False); True is the looser reading where
     # the HTXSNV, chosen from among those who earned HTTNV, count in the base too.
     quota_base_includes_excellent = models.BooleanField(
-        _("Số HTTNV tính cả HTXSNV"), default=False,
-        help_text=_("Để trống (theo HD 21-HD/BTCTW): tỷ lệ tính trên số đảng viên xếp loại HTTNV. Đánh dấu: "
-                    "tính trên số HTTNV cộng số HTXSNV."))
+        _("Số HTTNV tính cả HTXSNV"),
+        default=False,
+        help_text=_(
+            "Để trống (theo HD 21-HD/BTCTW): tỷ lệ tính trên số đảng viên xếp loại HTTNV. Đánh dấu: "
+            "tính trên số HTTNV cộng số HTXSNV."
+        ),
+    )
     cell_excellent_min_done_percent = models.PositiveSmallIntegerField(
-        _("Chi bộ HTXSNV: % đảng viên từ HTNV trở lên"), default=100)
+        _("Chi bộ HTXSNV: % đảng viên từ HTNV trở lên"), default=100
+    )
     cell_excellent_min_good_percent = models.PositiveSmallIntegerField(
-        _("Chi bộ HTXSNV: % đảng viên từ HTTNV trở lên"), default=80)
+        _("Chi bộ HTXSNV: % đảng viên từ HTTNV trở lên"), default=80
+    )
     min_months_since_admission = models.PositiveSmallIntegerField(
-        _("Không đánh giá đảng viên kết nạp chưa đủ (tháng)"), default=6)
+        _("Không đánh giá đảng viên kết nạp chưa đủ (tháng)"), default=6
+    )
     note = models.TextField(_("Ghi chú"), blank=True)
 
     class Meta:
@@ -252,13 +285,21 @@ class AnnualRating(models.Model):
         DECIDED = "decided", _("Cấp trên đã quyết định")
 
     year = models.PositiveSmallIntegerField(_("Năm"))
-    regime = models.ForeignKey(RatingRegime, on_delete=models.PROTECT, related_name="ratings",
-                               verbose_name=_("Quy định"))
+    regime = models.ForeignKey(
+        RatingRegime, on_delete=models.PROTECT, related_name="ratings", verbose_name=_("Quy định")
+    )
     # The organisation the rating is kept in: the member's cell, or the rated organisation itself.
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="annual_ratings",
-                                     verbose_name=_("Tổ chức"))
-    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="annual_ratings",
-                               verbose_name=_("Đảng viên"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="annual_ratings", verbose_name=_("Tổ chức")
+    )
+    member = models.ForeignKey(
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="annual_ratings",
+        verbose_name=_("Đảng viên"),
+    )
     evidence = models.JSONField(default=dict, blank=True)
     state = models.CharField(_("Trạng thái"), max_length=14, choices=State.choices, default=State.OPEN)
     self_level = models.CharField(_("Tự xếp loại"), max_length=6, choices=RatingLevel.choices, blank=True)
@@ -266,13 +307,16 @@ class AnnualRating(models.Model):
     self_comment = models.TextField(_("Tự nhận xét"), blank=True)
     proposed_level = models.CharField(_("Mức đề xuất"), max_length=6, choices=RatingLevel.choices, blank=True)
     proposal_note = models.TextField(_("Ý kiến đề xuất"), blank=True)
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    decided_level = models.CharField(_("Mức cấp trên quyết định"), max_length=6, choices=RatingLevel.choices,
-                                     blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_level = models.CharField(
+        _("Mức cấp trên quyết định"), max_length=6, choices=RatingLevel.choices, blank=True
+    )
     decision_note = models.TextField(_("Ghi chú quyết định"), blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -282,10 +326,14 @@ class AnnualRating(models.Model):
         verbose_name_plural = _("Đánh giá, xếp loại hằng năm")
         ordering = ["-year", "organisation", "member__full_name"]
         constraints = [
-            models.UniqueConstraint(fields=["year", "member"], condition=Q(member__isnull=False),
-                                    name="rating_one_per_member_year"),
-            models.UniqueConstraint(fields=["year", "organisation"], condition=Q(member__isnull=True),
-                                    name="rating_one_per_organisation_year"),
+            models.UniqueConstraint(
+                fields=["year", "member"], condition=Q(member__isnull=False), name="rating_one_per_member_year"
+            ),
+            models.UniqueConstraint(
+                fields=["year", "organisation"],
+                condition=Q(member__isnull=True),
+                name="rating_one_per_organisation_year",
+            ),
         ]
 
     def __str__(self):
@@ -302,13 +350,20 @@ class RatingAmendment(models.Model):
     A decided rating is an official record; the service refuses to change it without one of these rows.
     """
 
-    rating = models.ForeignKey(AnnualRating, on_delete=models.CASCADE, related_name="amendments",
-                               verbose_name=_("Đánh giá, xếp loại"))
+    rating = models.ForeignKey(
+        AnnualRating, on_delete=models.CASCADE, related_name="amendments", verbose_name=_("Đánh giá, xếp loại")
+    )
     level_before = models.CharField(_("Mức trước khi sửa"), max_length=6, choices=RatingLevel.choices)
     level_after = models.CharField(_("Mức sau khi sửa"), max_length=6, choices=RatingLevel.choices)
     reason = models.TextField(_("Lý do sửa đổi"))
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                           related_name="+", verbose_name=_("Người sửa"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người sửa"),
+    )
     created_at = models.DateTimeField(_("Thời điểm"), auto_now_add=True)
 
     class Meta:
@@ -326,8 +381,9 @@ class RatingAmendment(models.Model):
 class Inspection(models.Model):
     """The đảng ủy cơ sở's yearly check of a cell's books and minutes."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="inspections",
-                                     verbose_name=_("Chi bộ được kiểm tra"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("Chi bộ được kiểm tra")
+    )
     year = models.PositiveSmallIntegerField(_("Năm"))
     inspected_on = models.DateField(_("Ngày kiểm tra"))
     inspectors = models.CharField(_("Người kiểm tra"), max_length=255)
@@ -340,8 +396,9 @@ class Inspection(models.Model):
     follow_up_due = models.DateField(_("Hạn khắc phục"), null=True, blank=True)
     follow_up_done_on = models.DateField(_("Đã khắc phục ngày"), null=True, blank=True)
     follow_up_result = models.TextField(_("Kết quả khắc phục"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

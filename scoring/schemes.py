@@ -52,20 +52,23 @@ def scheme_to_dict(scheme) -> dict:
     for group in scheme.groups.all().order_by("order", "pk"):
         criteria = []
         for criterion in group.criteria.all().order_by("order", "pk"):
-            criteria.append({
-                "code": criterion.code,
-                "name": criterion.name,
-                "guidance": criterion.guidance,
-                "max_points": plain_number(criterion.max_points),
-                "kind": criterion.kind,
-                "measure": criterion.measure,
-                "options": criterion.options,
-                "is_key": criterion.is_key,
-                "only_when_thematic": criterion.only_when_thematic,
-                "is_bonus": criterion.is_bonus,
-            })
-        groups.append({"code": group.code, "name": group.name, "max_points": plain_number(group.max_points),
-                       "criteria": criteria})
+            criteria.append(
+                {
+                    "code": criterion.code,
+                    "name": criterion.name,
+                    "guidance": criterion.guidance,
+                    "max_points": plain_number(criterion.max_points),
+                    "kind": criterion.kind,
+                    "measure": criterion.measure,
+                    "options": criterion.options,
+                    "is_key": criterion.is_key,
+                    "only_when_thematic": criterion.only_when_thematic,
+                    "is_bonus": criterion.is_bonus,
+                }
+            )
+        groups.append(
+            {"code": group.code, "name": group.name, "max_points": plain_number(group.max_points), "criteria": criteria}
+        )
     return {
         "format": FORMAT_VERSION,
         "code": scheme.code,
@@ -91,7 +94,9 @@ def _date(value, field, errors):
     try:
         return datetime.date.fromisoformat(str(value))
     except ValueError:
-        errors.append(_("%(field)s: ngày không hợp lệ (%(value)s), cần dạng YYYY-MM-DD.") % {"field": field, "value": value})
+        errors.append(
+            _("%(field)s: ngày không hợp lệ (%(value)s), cần dạng YYYY-MM-DD.") % {"field": field, "value": value}
+        )
         return None
 
 
@@ -110,7 +115,7 @@ def validate_scheme_data(data: dict) -> list[str]:
         return [_("Dữ liệu bộ tiêu chí phải là một đối tượng JSON.")]
     for key in ("code", "name", "source_document", "effective_from", "groups", "levels"):
         if not data.get(key):
-            errors.append(_("Thiếu trường bắt buộc \"%(key)s\".") % {"key": key})
+            errors.append(_('Thiếu trường bắt buộc "%(key)s".') % {"key": key})
     if errors:
         return errors
     start = _date(data["effective_from"], "effective_from", errors)
@@ -118,7 +123,7 @@ def validate_scheme_data(data: dict) -> list[str]:
     if start and end and end < start:
         errors.append(_("effective_to phải sau effective_from."))
     if data.get("inapplicable_policy", "full") not in ("full", "rescale"):
-        errors.append(_("inapplicable_policy phải là \"full\" hoặc \"rescale\"."))
+        errors.append(_('inapplicable_policy phải là "full" hoặc "rescale".'))
     max_points = _number(data.get("max_points", 100), "max_points", errors)
     group_sum = Decimal(0)
     group_codes = set()
@@ -138,7 +143,10 @@ def validate_scheme_data(data: dict) -> list[str]:
             ccode = str(criterion.get("code", ""))
             clabel = _("Tiêu chí %(code)s") % {"code": ccode or "?"}
             if not ccode or ccode in criterion_codes:
-                errors.append(_("%(label)s: mã tiêu chí trống hoặc trùng trong nhóm %(group)s.") % {"label": clabel, "group": code})
+                errors.append(
+                    _("%(label)s: mã tiêu chí trống hoặc trùng trong nhóm %(group)s.")
+                    % {"label": clabel, "group": code}
+                )
             criterion_codes.add(ccode)
             if not criterion.get("name"):
                 errors.append(_("%(label)s: thiếu tên tiêu chí.") % {"label": clabel})
@@ -146,32 +154,40 @@ def validate_scheme_data(data: dict) -> list[str]:
             criteria_sum += cmax
             kind = criterion.get("kind", NUMBER)
             if kind not in (CHOICE, NUMBER):
-                errors.append(_("%(label)s: cách chấm phải là \"choice\" hoặc \"number\".") % {"label": clabel})
+                errors.append(_('%(label)s: cách chấm phải là "choice" hoặc "number".') % {"label": clabel})
             options = criterion.get("options") or []
             if kind == CHOICE and not options:
-                errors.append(_("%(label)s: cách chấm \"choice\" cần ít nhất một mức điểm.") % {"label": clabel})
+                errors.append(_('%(label)s: cách chấm "choice" cần ít nhất một mức điểm.') % {"label": clabel})
             for name in [criterion.get("measure")] + [option.get("measure") for option in options]:
                 if name and name not in MEASURES:
-                    errors.append(_("%(label)s: không có số liệu \"%(name)s\" (xem danh sách trong scoring/schemes.py).")
-                                  % {"label": clabel, "name": name})
+                    errors.append(
+                        _('%(label)s: không có số liệu "%(name)s" (xem danh sách trong scoring/schemes.py).')
+                        % {"label": clabel, "name": name}
+                    )
             if criterion.get("measure") and not options:
                 errors.append(_("%(label)s: có số liệu đề xuất thì cần các mức điểm.") % {"label": clabel})
             for option in options:
                 points = _number(option.get("points"), f"{clabel} points", errors)
                 if points < 0 or points > cmax:
-                    errors.append(_("%(label)s: mức \"%(option)s\" có %(points)s điểm, ngoài khoảng 0–%(max)s.") % {
-                        "label": clabel, "option": option.get("label", ""), "points": points, "max": cmax})
+                    errors.append(
+                        _('%(label)s: mức "%(option)s" có %(points)s điểm, ngoài khoảng 0–%(max)s.')
+                        % {"label": clabel, "option": option.get("label", ""), "points": points, "max": cmax}
+                    )
                 for key in CONDITION_KEYS:
                     if key in option:
                         _number(option[key], f"{clabel} {key}", errors)
         if not group.get("criteria"):
             errors.append(_("%(label)s: chưa có tiêu chí nào.") % {"label": label})
         elif criteria_sum != group_max:
-            errors.append(_("%(label)s: tổng điểm các tiêu chí (%(sum)s) khác điểm tối đa của nhóm (%(max)s).") % {
-                "label": label, "sum": criteria_sum, "max": group_max})
+            errors.append(
+                _("%(label)s: tổng điểm các tiêu chí (%(sum)s) khác điểm tối đa của nhóm (%(max)s).")
+                % {"label": label, "sum": criteria_sum, "max": group_max}
+            )
     if group_sum != max_points:
-        errors.append(_("Tổng điểm các nhóm (%(sum)s) khác điểm tối đa của bộ tiêu chí (%(max)s).") % {
-            "sum": group_sum, "max": max_points})
+        errors.append(
+            _("Tổng điểm các nhóm (%(sum)s) khác điểm tối đa của bộ tiêu chí (%(max)s).")
+            % {"sum": group_sum, "max": max_points}
+        )
     level_codes = set()
     last_min = None
     for level in data["levels"]:
@@ -200,7 +216,7 @@ def scheme_load(data: dict, *, ScoringScheme, ScoringGroup, Criterion, Organisat
     for name in data.get("scope") or []:
         matches = list(Organisation.objects.filter(name=name)[:2])
         if len(matches) != 1:
-            raise ValueError(_("Phạm vi áp dụng: không xác định được tổ chức \"%(name)s\".") % {"name": name})
+            raise ValueError(_('Phạm vi áp dụng: không xác định được tổ chức "%(name)s".') % {"name": name})
         scope.append(matches[0])
     fields = {
         "name": data["name"],
@@ -226,14 +242,25 @@ def scheme_load(data: dict, *, ScoringScheme, ScoringGroup, Criterion, Organisat
         scheme.save()
         scheme.groups.all().delete()
     for group_order, group in enumerate(data["groups"], start=1):
-        group_row = ScoringGroup.objects.create(scheme=scheme, order=group_order, code=str(group["code"]),
-                                                name=group["name"], max_points=as_decimal(group["max_points"]))
+        group_row = ScoringGroup.objects.create(
+            scheme=scheme,
+            order=group_order,
+            code=str(group["code"]),
+            name=group["name"],
+            max_points=as_decimal(group["max_points"]),
+        )
         for order, criterion in enumerate(group["criteria"], start=1):
             Criterion.objects.create(
-                group=group_row, order=order, code=str(criterion["code"]), name=criterion["name"],
-                guidance=criterion.get("guidance", ""), max_points=as_decimal(criterion["max_points"]),
-                kind=criterion.get("kind", NUMBER), measure=criterion.get("measure", ""),
-                options=criterion.get("options") or [], is_key=bool(criterion.get("is_key")),
+                group=group_row,
+                order=order,
+                code=str(criterion["code"]),
+                name=criterion["name"],
+                guidance=criterion.get("guidance", ""),
+                max_points=as_decimal(criterion["max_points"]),
+                kind=criterion.get("kind", NUMBER),
+                measure=criterion.get("measure", ""),
+                options=criterion.get("options") or [],
+                is_key=bool(criterion.get("is_key")),
                 only_when_thematic=bool(criterion.get("only_when_thematic")),
                 is_bonus=bool(criterion.get("is_bonus")),
             )

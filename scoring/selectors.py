@@ -119,8 +119,10 @@ def _excused_streak(meeting: Meeting, start) -> tuple[int, str]:
     """The longest run of consecutive excused absences of one member over the cell's regular meetings this year."""
     rows = (
         Attendance.objects.filter(
-            meeting__organisation=meeting.organisation, meeting__kind__in=Meeting.REGULAR_KINDS,
-            meeting__state__in=HELD_STATES, meeting__actual_start__year=timezone.localtime(start).year,
+            meeting__organisation=meeting.organisation,
+            meeting__kind__in=Meeting.REGULAR_KINDS,
+            meeting__state__in=HELD_STATES,
+            meeting__actual_start__year=timezone.localtime(start).year,
             meeting__actual_start__lte=start,
         )
         .order_by("member_id", "meeting__actual_start", "meeting_id")
@@ -135,13 +137,20 @@ def _excused_streak(meeting: Meeting, start) -> tuple[int, str]:
             longest, who = current, name
     if longest == 0:
         return 0, _("Không có đảng viên vắng có lý do trong các buổi sinh hoạt thường kỳ năm nay.")
-    return longest, _("Vắng có lý do liên tiếp nhiều nhất: %(count)s buổi (%(name)s).") % {"count": longest, "name": who}
+    return longest, _("Vắng có lý do liên tiếp nhiều nhất: %(count)s buổi (%(name)s).") % {
+        "count": longest,
+        "name": who,
+    }
 
 
 def _previous_regular(meeting: Meeting) -> Meeting | None:
     return (
-        Meeting.objects.filter(organisation=meeting.organisation, kind__in=Meeting.REGULAR_KINDS,
-                               state__in=HELD_STATES, planned_start__lt=meeting.planned_start)
+        Meeting.objects.filter(
+            organisation=meeting.organisation,
+            kind__in=Meeting.REGULAR_KINDS,
+            state__in=HELD_STATES,
+            planned_start__lt=meeting.planned_start,
+        )
         .exclude(pk=meeting.pk)
         .order_by("-planned_start", "-pk")
         .first()
@@ -149,8 +158,11 @@ def _previous_regular(meeting: Meeting) -> Meeting | None:
 
 
 def _has_deputy(cell: Organisation, day: datetime.date) -> bool:
-    return Position.objects.filter(organisation=cell, kind=Position.Kind.DEPUTY_SECRETARY, start__lte=day).filter(
-        Q(end__isnull=True) | Q(end__gte=day)).exists()
+    return (
+        Position.objects.filter(organisation=cell, kind=Position.Kind.DEPUTY_SECRETARY, start__lte=day)
+        .filter(Q(end__isnull=True) | Q(end__gte=day))
+        .exists()
+    )
 
 
 def meeting_facts(meeting: Meeting) -> dict:
@@ -169,8 +181,11 @@ def meeting_facts(meeting: Meeting) -> dict:
             facts[key] = _fact(None, _("Chưa ghi giờ bắt đầu và kết thúc thực tế."))
     else:
         evidence = _("Sinh hoạt %(duration)s phút (%(start)s–%(end)s); tối thiểu %(minimum)s phút.") % {
-            "duration": duration, "minimum": minimum, "start": timezone.localtime(meeting.actual_start).strftime("%H:%M"),
-            "end": timezone.localtime(meeting.actual_end).strftime("%H:%M")}
+            "duration": duration,
+            "minimum": minimum,
+            "start": timezone.localtime(meeting.actual_start).strftime("%H:%M"),
+            "end": timezone.localtime(meeting.actual_end).strftime("%H:%M"),
+        }
         facts["duration_shortfall"] = _fact(max(minimum - duration, 0), evidence)
         facts["duration_percent"] = _fact(_percent(duration, minimum), evidence)
 
@@ -202,27 +217,36 @@ def meeting_facts(meeting: Meeting) -> dict:
         # Entered afterwards from paper: the notice is the paper's, judged by its date (meetings.indicators).
         if meeting.paper_notice_date:
             evidence = _("Nhập bổ sung: thông báo theo hồ sơ giấy ngày %(day)s; buổi sinh hoạt bắt đầu %(start)s.") % {
-                "day": meeting.paper_notice_date.strftime("%d/%m/%Y"), "start": _fmt_moment(start)}
+                "day": meeting.paper_notice_date.strftime("%d/%m/%Y"),
+                "start": _fmt_moment(start),
+            }
             assert meeting.notice_sent_at is not None  # set from the paper notice's date when it was entered
             facts["notice_sent"] = _fact(int(meeting.notice_sent_at < start), evidence)
             facts["notice_ahead"] = _fact(int(meeting.notice_sent_at <= day_before), evidence)
         else:
-            facts["notice_sent"] = facts["notice_ahead"] = _fact(0, _(
-                "Nhập bổ sung: hồ sơ giấy không ghi nhận ngày thông báo."))
+            facts["notice_sent"] = facts["notice_ahead"] = _fact(
+                0, _("Nhập bổ sung: hồ sơ giấy không ghi nhận ngày thông báo.")
+            )
     elif meeting.notice_sent_at:
-        facts["notice_sent"] = _fact(int(meeting.notice_sent_at < start),
-                                     _("Thông báo gửi lúc %(at)s.") % {"at": _fmt_moment(meeting.notice_sent_at)})
-        facts["notice_ahead"] = _fact(int(meeting.notice_sent_at <= day_before), _(
-            "Thông báo gửi lúc %(at)s; buổi sinh hoạt bắt đầu %(start)s.") % {
-            "at": _fmt_moment(meeting.notice_sent_at), "start": _fmt_moment(start)})
+        facts["notice_sent"] = _fact(
+            int(meeting.notice_sent_at < start),
+            _("Thông báo gửi lúc %(at)s.") % {"at": _fmt_moment(meeting.notice_sent_at)},
+        )
+        facts["notice_ahead"] = _fact(
+            int(meeting.notice_sent_at <= day_before),
+            _("Thông báo gửi lúc %(at)s; buổi sinh hoạt bắt đầu %(start)s.")
+            % {"at": _fmt_moment(meeting.notice_sent_at), "start": _fmt_moment(start)},
+        )
     else:
         facts["notice_sent"] = facts["notice_ahead"] = _fact(0, _("Không có thông báo gửi qua cổng."))
     documents = list(meeting.documents.order_by("uploaded_at").values_list("uploaded_at", flat=True))
     published = meeting.documents_published_at or (documents[0] if documents else None)
     if published:
-        facts["documents_ahead"] = _fact(int(published <= day_before), _(
-            "Tài liệu gửi lúc %(at)s; buổi sinh hoạt bắt đầu %(start)s.") % {
-            "at": _fmt_moment(published), "start": _fmt_moment(start)})
+        facts["documents_ahead"] = _fact(
+            int(published <= day_before),
+            _("Tài liệu gửi lúc %(at)s; buổi sinh hoạt bắt đầu %(start)s.")
+            % {"at": _fmt_moment(published), "start": _fmt_moment(start)},
+        )
     else:
         facts["documents_ahead"] = _fact(0, _("Không có tài liệu gửi trước qua cổng."))
     facts["meeting_documents"] = _fact(len(documents), _("%(count)s tài liệu đính kèm.") % {"count": len(documents)})
@@ -233,25 +257,35 @@ def meeting_facts(meeting: Meeting) -> dict:
     # phường An Phú, domain-research §2.2: "full marks automatically if the cell has only a bí thư").
     prep = meeting.preparatory_meeting
     if prep is not None and prep.state in HELD_STATES:
-        facts["preparatory_meeting"] = _fact(1, _("Họp chi ủy chuẩn bị ngày %(day)s.") % {
-            "day": timezone.localtime(prep.actual_start or prep.planned_start).strftime("%d/%m/%Y")})
+        facts["preparatory_meeting"] = _fact(
+            1,
+            _("Họp chi ủy chuẩn bị ngày %(day)s.")
+            % {"day": timezone.localtime(prep.actual_start or prep.planned_start).strftime("%d/%m/%Y")},
+        )
     elif not cell_summary(cell=meeting.organisation)["has_committee"]:
         if _has_deputy(meeting.organisation, meeting_day(meeting)):
-            facts["preparatory_meeting"] = _fact(None, _(
-                "Chi bộ không có chi ủy: bí thư xác nhận đã thống nhất nội dung với phó bí thư."))
+            facts["preparatory_meeting"] = _fact(
+                None, _("Chi bộ không có chi ủy: bí thư xác nhận đã thống nhất nội dung với phó bí thư.")
+            )
         else:
-            facts["preparatory_meeting"] = _fact(1, _(
-                "Chi bộ chỉ có bí thư (không có chi ủy, phó bí thư): bí thư trực tiếp chuẩn bị, tiêu chí tính đủ điểm."))
+            facts["preparatory_meeting"] = _fact(
+                1,
+                _(
+                    "Chi bộ chỉ có bí thư (không có chi ủy, phó bí thư): bí thư trực tiếp chuẩn bị, tiêu chí tính đủ điểm."
+                ),
+            )
     else:
         facts["preparatory_meeting"] = _fact(0, _("Không có cuộc họp chi ủy chuẩn bị được ghi nhận."))
 
     present_ids = meeting.attendances.filter(presence__in=Attendance.PRESENT_VALUES).values("member_id")
-    speakers = (meeting.opinions.filter(speaker__in=present_ids).values("speaker").distinct().count())
+    speakers = meeting.opinions.filter(speaker__in=present_ids).values("speaker").distinct().count()
     if counts["present"]:
         share = _percent(speakers, counts["present"])
-        facts["speakers_percent"] = _fact(share, _("%(speakers)s/%(present)s đảng viên dự họp phát biểu (%(share)s).")
-                                          % {"speakers": speakers, "present": counts["present"],
-                                             "share": _fmt_percent(share)})
+        facts["speakers_percent"] = _fact(
+            share,
+            _("%(speakers)s/%(present)s đảng viên dự họp phát biểu (%(share)s).")
+            % {"speakers": speakers, "present": counts["present"], "share": _fmt_percent(share)},
+        )
     else:
         facts["speakers_percent"] = _fact(None, _("Chưa điểm danh đảng viên có mặt."))
 
@@ -260,11 +294,15 @@ def meeting_facts(meeting: Meeting) -> dict:
     # Measured against the one count of meetings.votes (QĐ 294 §9.3.2), not against those present.
     base = vote_base(meeting)
     passed = [vote for vote in meeting.votes.all() if base.passes(vote.kind, vote.votes_for)]
-    facts["conclusion_recorded"] = _fact(int(has_conclusion), _("Đã ghi kết luận / nghị quyết.") if has_conclusion
-                                         else _("Chưa ghi kết luận / nghị quyết."))
-    facts["conclusion_voted"] = _fact(int(has_conclusion and bool(passed)), _(
-        "Kết luận: %(conclusion)s; %(votes)s biểu quyết được thông qua (%(base)s).") % {
-        "conclusion": _("có") if has_conclusion else _("chưa có"), "votes": len(passed), "base": base.summary})
+    facts["conclusion_recorded"] = _fact(
+        int(has_conclusion),
+        _("Đã ghi kết luận / nghị quyết.") if has_conclusion else _("Chưa ghi kết luận / nghị quyết."),
+    )
+    facts["conclusion_voted"] = _fact(
+        int(has_conclusion and bool(passed)),
+        _("Kết luận: %(conclusion)s; %(votes)s biểu quyết được thông qua (%(base)s).")
+        % {"conclusion": _("có") if has_conclusion else _("chưa có"), "votes": len(passed), "base": base.summary},
+    )
     tasks = meeting.tasks.exclude(status=Task.Status.CANCELLED).count()
     facts["tasks_assigned"] = _fact(tasks, _("%(count)s nhiệm vụ được phân công.") % {"count": tasks})
 
@@ -279,20 +317,26 @@ def meeting_facts(meeting: Meeting) -> dict:
     due = _fmt_moment(indicators.minutes_due_at(meeting))
     if meeting.entered_afterwards_at is not None:
         if meeting.paper_adopted_on:
-            facts["minutes_adopted_in_time"] = _fact(int(bool(in_time)), _(
-                "Nhập bổ sung: biên bản giấy thông qua ngày %(day)s (hạn %(due)s).") % {
-                "day": meeting.paper_adopted_on.strftime("%d/%m/%Y"), "due": due})
+            facts["minutes_adopted_in_time"] = _fact(
+                int(bool(in_time)),
+                _("Nhập bổ sung: biên bản giấy thông qua ngày %(day)s (hạn %(due)s).")
+                % {"day": meeting.paper_adopted_on.strftime("%d/%m/%Y"), "due": due},
+            )
         else:
-            facts["minutes_adopted_in_time"] = _fact(0, _(
-                "Nhập bổ sung: hồ sơ giấy không ghi nhận ngày thông qua biên bản."))
+            facts["minutes_adopted_in_time"] = _fact(
+                0, _("Nhập bổ sung: hồ sơ giấy không ghi nhận ngày thông qua biên bản.")
+            )
     elif meeting.adopted_at:
-        facts["minutes_adopted_in_time"] = _fact(int(bool(in_time)), _("Biên bản thông qua lúc %(at)s (hạn %(due)s).") % {
-            "at": _fmt_moment(meeting.adopted_at), "due": due})
+        facts["minutes_adopted_in_time"] = _fact(
+            int(bool(in_time)),
+            _("Biên bản thông qua lúc %(at)s (hạn %(due)s).") % {"at": _fmt_moment(meeting.adopted_at), "due": due},
+        )
     elif in_time is False:
         facts["minutes_adopted_in_time"] = _fact(0, _("Quá hạn %(due)s chưa thông qua biên bản.") % {"due": due})
     else:
-        facts["minutes_adopted_in_time"] = _fact(None, _("Biên bản chưa được thông qua (còn trong hạn, đến %(due)s).")
-                                                 % {"due": due})
+        facts["minutes_adopted_in_time"] = _fact(
+            None, _("Biên bản chưa được thông qua (còn trong hạn, đến %(due)s).") % {"due": due}
+        )
 
     previous = _previous_regular(meeting)
     if previous is None:
@@ -304,17 +348,23 @@ def meeting_facts(meeting: Meeting) -> dict:
             done=Count("pk", filter=indicators.task_on_time_q(undated_by=end)),
         )
         if not task_counts["total"]:
-            facts["last_tasks_done_percent"] = _fact(None, _("Kết luận kỳ trước (%(month)s) không giao nhiệm vụ nào.")
-                                                     % {"month": previous.period_month.strftime("%m/%Y")})
+            facts["last_tasks_done_percent"] = _fact(
+                None,
+                _("Kết luận kỳ trước (%(month)s) không giao nhiệm vụ nào.")
+                % {"month": previous.period_month.strftime("%m/%Y")},
+            )
         else:
             share = _percent(task_counts["done"], task_counts["total"])
-            facts["last_tasks_done_percent"] = _fact(share, _(
-                "Kỳ trước (%(month)s): hoàn thành đúng hạn %(done)s/%(total)s nhiệm vụ (%(share)s).") % {
-                **task_counts, "month": previous.period_month.strftime("%m/%Y"), "share": _fmt_percent(share)})
+            facts["last_tasks_done_percent"] = _fact(
+                share,
+                _("Kỳ trước (%(month)s): hoàn thành đúng hạn %(done)s/%(total)s nhiệm vụ (%(share)s).")
+                % {**task_counts, "month": previous.period_month.strftime("%m/%Y"), "share": _fmt_percent(share)},
+            )
 
     thematic = meeting.kind in THEMATIC_KINDS
-    facts["thematic"] = _fact(int(thematic), _("Có sinh hoạt chuyên đề.") if thematic
-                              else _("Không có sinh hoạt chuyên đề."))
+    facts["thematic"] = _fact(
+        int(thematic), _("Có sinh hoạt chuyên đề.") if thematic else _("Không có sinh hoạt chuyên đề.")
+    )
     return facts
 
 
@@ -332,8 +382,11 @@ def score_sheet_context(score: MeetingScore) -> dict:
             line = lines.get((group["code"], criterion["code"]))
             rows.append({"criterion": criterion, "line": line})
             if line is not None:
-                for key, value in (("proposed", line.proposed_points), ("self", line.self_points),
-                                   ("official", line.official_points)):
+                for key, value in (
+                    ("proposed", line.proposed_points),
+                    ("self", line.self_points),
+                    ("official", line.official_points),
+                ):
                     if value is not None:
                         sums[key] = (sums[key] or 0) + value
         groups.append({"group": group, "rows": rows, "sums": sums})
@@ -397,24 +450,31 @@ def not_rated_members(*, cell: Organisation, year: int, regime: RatingRegime) ->
         elif member.pk in suspended:
             result.append((member, _("Đang bị đình chỉ sinh hoạt đảng")))
         elif member.admission_decision_date and member.admission_decision_date > admitted_before:
-            result.append((member, _("Kết nạp chưa đủ %(months)s tháng") % {
-                "months": regime.min_months_since_admission}))
+            result.append(
+                (member, _("Kết nạp chưa đủ %(months)s tháng") % {"months": regime.min_months_since_admission})
+            )
     return result
 
 
 def member_year_evidence(*, member: Member, year: int) -> dict:
     """What the records say about a member's year: attendance, tasks on time, dues, commitment."""
     attendance = Attendance.objects.filter(
-        member=member, meeting__state__in=HELD_STATES, meeting__actual_start__year=year,
+        member=member,
+        meeting__state__in=HELD_STATES,
+        meeting__actual_start__year=year,
         meeting__kind__in=Meeting.REGULAR_KINDS,
     ).aggregate(
         expected=Count("pk", filter=~Q(presence__in=Attendance.OUTSIDE_BASE_VALUES)),
         present=Count("pk", filter=Q(presence__in=Attendance.PRESENT_VALUES)),
         unexcused=Count("pk", filter=Q(presence=Attendance.Presence.ABSENT_UNEXCUSED)),
     )
-    tasks = member.meeting_tasks.filter(due_date__year=year).exclude(status=Task.Status.CANCELLED).aggregate(
-        total=Count("pk", distinct=True),
-        on_time=Count("pk", distinct=True, filter=indicators.task_on_time_q(undated_by=None)),
+    tasks = (
+        member.meeting_tasks.filter(due_date__year=year)
+        .exclude(status=Task.Status.CANCELLED)
+        .aggregate(
+            total=Count("pk", distinct=True),
+            on_time=Count("pk", distinct=True, filter=indicators.task_on_time_q(undated_by=None)),
+        )
     )
     evidence = {
         "attendance_expected": attendance["expected"],
@@ -426,7 +486,8 @@ def member_year_evidence(*, member: Member, year: int) -> dict:
         "tasks_on_time_percent": _percent(tasks["on_time"], tasks["total"]),
     }
     dues = DuesPayment.objects.filter(member=member, month__year=year).aggregate(
-        months=Count("pk"), paid=Count("pk", filter=Q(amount_paid__gte=F("amount_due"))))
+        months=Count("pk"), paid=Count("pk", filter=Q(amount_paid__gte=F("amount_due")))
+    )
     evidence["dues_months"] = dues["months"]
     evidence["dues_paid_months"] = dues["paid"]
     evidence["commitment"] = MemberCommitment.objects.filter(member=member, year=year).exists()
@@ -435,8 +496,9 @@ def member_year_evidence(*, member: Member, year: int) -> dict:
 
 def tccs_of(organisation: Organisation) -> Organisation:
     """The grassroots organisation (TCCS) an organisation belongs to (itself when it is one)."""
-    ancestors = Organisation.objects.filter(path__in=_ancestor_paths(organisation),
-                                            kind__in=Organisation.TCCS_KINDS).order_by("depth")
+    ancestors = Organisation.objects.filter(
+        path__in=_ancestor_paths(organisation), kind__in=Organisation.TCCS_KINDS
+    ).order_by("depth")
     return ancestors.first() or organisation
 
 
@@ -466,12 +528,21 @@ def quota_check(*, tccs: Organisation, year: int, regime: RatingRegime, changes:
     base = good + excellent if regime.quota_base_includes_excellent else good
     allowed = (Decimal(base) * regime.excellent_quota_percent / 100).to_integral_value(rounding="ROUND_FLOOR")
     if excellent > allowed:
-        counted = (_("đảng viên HTTNV và HTXSNV") if regime.quota_base_includes_excellent
-                   else _("đảng viên HTTNV"))
-        return [_("%(tccs)s: %(excellent)s đảng viên HTXSNV, vượt %(quota)s%% của %(base)s %(counted)s "
-                  "(tối đa %(allowed)s).") % {"tccs": tccs.name, "excellent": excellent,
-                                              "quota": regime.excellent_quota_percent, "base": base,
-                                              "counted": counted, "allowed": int(allowed)}]
+        counted = _("đảng viên HTTNV và HTXSNV") if regime.quota_base_includes_excellent else _("đảng viên HTTNV")
+        return [
+            _(
+                "%(tccs)s: %(excellent)s đảng viên HTXSNV, vượt %(quota)s%% của %(base)s %(counted)s "
+                "(tối đa %(allowed)s)."
+            )
+            % {
+                "tccs": tccs.name,
+                "excellent": excellent,
+                "quota": regime.excellent_quota_percent,
+                "base": base,
+                "counted": counted,
+                "allowed": int(allowed),
+            }
+        ]
     return []
 
 
@@ -492,19 +563,27 @@ def cell_excellence_problems(*, cell: Organisation, year: int, regime: RatingReg
     )
     problems = []
     if not counts["total"]:
-        return [_("Chưa có kết quả xếp loại đảng viên của chi bộ.") if cell.is_cell
-                else _("Chưa có kết quả xếp loại các tổ chức trực thuộc.")]
+        return [
+            _("Chưa có kết quả xếp loại đảng viên của chi bộ.")
+            if cell.is_cell
+            else _("Chưa có kết quả xếp loại các tổ chức trực thuộc.")
+        ]
     if counts["undecided"]:
-        problems.append(_("Còn %(count)s đảng viên hoặc tổ chức chưa được quyết định xếp loại.") % {
-            "count": counts["undecided"]})
+        problems.append(
+            _("Còn %(count)s đảng viên hoặc tổ chức chưa được quyết định xếp loại.") % {"count": counts["undecided"]}
+        )
     done = _percent(counts["done"], counts["total"]) or 0
     good = _percent(counts["good"], counts["total"]) or 0
     if done < regime.cell_excellent_min_done_percent:
-        problems.append(_("Chỉ %(share)s từ HTNV trở lên (cần %(need)s%%).") % {
-            "share": _fmt_percent(done), "need": regime.cell_excellent_min_done_percent})
+        problems.append(
+            _("Chỉ %(share)s từ HTNV trở lên (cần %(need)s%%).")
+            % {"share": _fmt_percent(done), "need": regime.cell_excellent_min_done_percent}
+        )
     if good < regime.cell_excellent_min_good_percent:
-        problems.append(_("Chỉ %(share)s từ HTTNV trở lên (cần %(need)s%%).") % {
-            "share": _fmt_percent(good), "need": regime.cell_excellent_min_good_percent})
+        problems.append(
+            _("Chỉ %(share)s từ HTTNV trở lên (cần %(need)s%%).")
+            % {"share": _fmt_percent(good), "need": regime.cell_excellent_min_good_percent}
+        )
     return problems
 
 
@@ -512,8 +591,9 @@ def get_rating_cell_or_404(user, pk, *, write: bool = False) -> Organisation:
     """An organisation rated yearly (a cell, a TCCS, a đảng bộ bộ phận) whose ratings the user reads (404
     otherwise); ``write``: its secretary or managers (403 otherwise)."""
     try:
-        cell = organisations_visible_to(user, roles=READ_MEMBERS).select_related("parent").get(
-            pk=pk, kind__in=RATED_KINDS)
+        cell = (
+            organisations_visible_to(user, roles=READ_MEMBERS).select_related("parent").get(pk=pk, kind__in=RATED_KINDS)
+        )
     except (Organisation.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if write and not can_write_cell(user, cell):
@@ -533,9 +613,11 @@ def get_rating_for_user_or_404(user, pk) -> AnnualRating:
 
 
 def ratings_of_cell(*, cell: Organisation, year: int) -> QuerySet[AnnualRating]:
-    return (AnnualRating.objects.filter(organisation=cell, year=year)
-            .select_related("member", "regime")
-            .order_by(F("member").asc(nulls_first=True), "member__full_name", "pk"))
+    return (
+        AnnualRating.objects.filter(organisation=cell, year=year)
+        .select_related("member", "regime")
+        .order_by(F("member").asc(nulls_first=True), "member__full_name", "pk")
+    )
 
 
 def ratings_of_user(user) -> QuerySet[AnnualRating]:
@@ -546,8 +628,9 @@ def ratings_of_user(user) -> QuerySet[AnnualRating]:
 # --- supervision -------------------------------------------------------------------------------
 
 
-def cells_without_upper_visit(*, user, start: datetime.date, end: datetime.date | None = None
-                              ) -> QuerySet[Organisation]:
+def cells_without_upper_visit(
+    *, user, start: datetime.date, end: datetime.date | None = None
+) -> QuerySet[Organisation]:
     """Visible cells with no upper-level visit in the quarter starting on ``start``
     (meetings.indicators.cells_without_visit: the dashboards' warning and the reminder read the same)."""
     visible = organisations_visible_to(user, roles=READ_MEMBERS).values("pk")
@@ -561,7 +644,8 @@ def cells_without_upper_visit(*, user, start: datetime.date, end: datetime.date 
 
 def inspections_visible_to(user) -> QuerySet[Inspection]:
     return Inspection.objects.filter(
-        organisation__in=organisations_visible_to(user, roles=READ_MEMBERS)).select_related("organisation")
+        organisation__in=organisations_visible_to(user, roles=READ_MEMBERS)
+    ).select_related("organisation")
 
 
 def can_inspect(user, cell: Organisation) -> bool:

@@ -35,12 +35,18 @@ def scheme_import(*, data: dict, by=None) -> tuple[ScoringScheme, bool, bool]:
     before = schemes.scheme_to_dict(existing) if existing else None
     try:
         scheme, created, changed = schemes.scheme_load(
-            data, ScoringScheme=ScoringScheme, ScoringGroup=ScoringGroup, Criterion=Criterion, Organisation=Organisation)
+            data, ScoringScheme=ScoringScheme, ScoringGroup=ScoringGroup, Criterion=Criterion, Organisation=Organisation
+        )
     except ValueError as error:
         raise ValidationError(str(error).splitlines()) from error
     if changed:
-        audit_log(actor=by, action="scoring.scheme.import", instance=scheme, before=before,
-                  after=schemes.scheme_to_dict(scheme))
+        audit_log(
+            actor=by,
+            action="scoring.scheme.import",
+            instance=scheme,
+            before=before,
+            after=schemes.scheme_to_dict(scheme),
+        )
     return scheme, created, changed
 
 
@@ -53,7 +59,8 @@ def scheme_touch(*, scheme: ScoringScheme, before: dict | None, by=None) -> Scor
     """After an edit in the admin: bump the version when the definition changed, and log it."""
     after = schemes.scheme_to_dict(scheme)
     if before is not None and {k: v for k, v in before.items() if k != "version"} == {
-            k: v for k, v in after.items() if k != "version"}:
+        k: v for k, v in after.items() if k != "version"
+    }:
         return scheme
     if before is not None:
         ScoringScheme.objects.filter(pk=scheme.pk).update(version=scheme.version + 1)
@@ -68,8 +75,14 @@ def scheme_touch(*, scheme: ScoringScheme, before: dict | None, by=None) -> Scor
 
 def _log(*, by, action, score, instance=None, before=None, after=None):
     instance = instance or score
-    audit_log(actor=by, action=action, instance=instance, organisation=score.meeting.organisation,
-              before=before, after=after if after is not None else snapshot(instance))
+    audit_log(
+        actor=by,
+        action=action,
+        instance=instance,
+        organisation=score.meeting.organisation,
+        before=before,
+        after=after if after is not None else snapshot(instance),
+    )
 
 
 def _check_scorable(meeting: Meeting) -> None:
@@ -99,10 +112,16 @@ def meeting_score_prefill(*, meeting: Meeting, by=None) -> MeetingScore:
     if score is None:
         scheme = selectors.scheme_for(organisation=meeting.organisation, day=selectors.meeting_day(meeting))
         if scheme is None:
-            raise ValidationError(_("Không có bộ tiêu chí chấm điểm áp dụng cho ngày %(day)s.") % {
-                "day": selectors.meeting_day(meeting).strftime("%d/%m/%Y")})
-        score = MeetingScore.objects.create(meeting=meeting, scheme=scheme, scheme_version=scheme.version,
-                                            scheme_snapshot=schemes.scheme_to_dict(scheme))
+            raise ValidationError(
+                _("Không có bộ tiêu chí chấm điểm áp dụng cho ngày %(day)s.")
+                % {"day": selectors.meeting_day(meeting).strftime("%d/%m/%Y")}
+            )
+        score = MeetingScore.objects.create(
+            meeting=meeting,
+            scheme=scheme,
+            scheme_version=scheme.version,
+            scheme_snapshot=schemes.scheme_to_dict(scheme),
+        )
         created = True
     else:
         created = False
@@ -120,8 +139,13 @@ def meeting_score_prefill(*, meeting: Meeting, by=None) -> MeetingScore:
             evidence = _("Không áp dụng: tháng này không có sinh hoạt chuyên đề.")
         line = existing.get(key)
         if line is None:
-            line = MeetingScoreLine(score=score, order=order, group_code=key[0], criterion_code=key[1],
-                                    max_points=schemes.as_decimal(criterion["max_points"]))
+            line = MeetingScoreLine(
+                score=score,
+                order=order,
+                group_code=key[0],
+                criterion_code=key[1],
+                max_points=schemes.as_decimal(criterion["max_points"]),
+            )
         # A manual entry the secretary already made survives a refresh; a proposal follows the records.
         if line.self_points is None or line.self_points == line.proposed_points:
             line.self_points = proposed if applicable else None
@@ -129,10 +153,18 @@ def meeting_score_prefill(*, meeting: Meeting, by=None) -> MeetingScore:
         line.applicable = applicable
         line.evidence = evidence
         line.save()
-    _log(by=by, action="scoring.meetingscore.create" if created else "scoring.meetingscore.prefill", score=score,
-         after={"scheme": score.scheme.code, "version": score.scheme_version,
-                "proposed": {f"{line.group_code}/{line.criterion_code}": str(line.proposed_points)
-                             for line in score.lines.all()}})
+    _log(
+        by=by,
+        action="scoring.meetingscore.create" if created else "scoring.meetingscore.prefill",
+        score=score,
+        after={
+            "scheme": score.scheme.code,
+            "version": score.scheme_version,
+            "proposed": {
+                f"{line.group_code}/{line.criterion_code}": str(line.proposed_points) for line in score.lines.all()
+            },
+        },
+    )
     return score
 
 
@@ -144,14 +176,24 @@ def _parse_points(raw, line: MeetingScoreLine, criterion: dict) -> Decimal | Non
     except (InvalidOperation, ValueError):
         raise ValidationError({_field(line): _("Điểm phải là số.")}) from None
     if value < 0 or value > line.max_points:
-        raise ValidationError({_field(line): _("Điểm của tiêu chí %(code)s phải từ 0 đến %(max)s.") % {
-            "code": line.criterion_code, "max": schemes.plain_number(line.max_points)}})
+        raise ValidationError(
+            {
+                _field(line): _("Điểm của tiêu chí %(code)s phải từ 0 đến %(max)s.")
+                % {"code": line.criterion_code, "max": schemes.plain_number(line.max_points)}
+            }
+        )
     if criterion.get("kind") == schemes.CHOICE:
         allowed = {schemes.as_decimal(option["points"]) for option in criterion.get("options") or []}
         if value not in allowed:
-            raise ValidationError({_field(line): _("Tiêu chí %(code)s chỉ nhận các mức %(levels)s điểm.") % {
-                "code": line.criterion_code,
-                "levels": ", ".join(str(schemes.plain_number(p)) for p in sorted(allowed, reverse=True))}})
+            raise ValidationError(
+                {
+                    _field(line): _("Tiêu chí %(code)s chỉ nhận các mức %(levels)s điểm.")
+                    % {
+                        "code": line.criterion_code,
+                        "levels": ", ".join(str(schemes.plain_number(p)) for p in sorted(allowed, reverse=True)),
+                    }
+                }
+            )
     return value
 
 
@@ -160,8 +202,10 @@ def _field(line: MeetingScoreLine) -> str:
 
 
 def _criteria_by_key(score: MeetingScore) -> dict:
-    return {(group["code"], criterion["code"]): criterion
-            for group, criterion in engine.iter_criteria(score.scheme_snapshot)}
+    return {
+        (group["code"], criterion["code"]): criterion
+        for group, criterion in engine.iter_criteria(score.scheme_snapshot)
+    }
 
 
 def _totals(score: MeetingScore, attribute: str) -> dict:
@@ -190,8 +234,14 @@ def meeting_score_self_save(*, score: MeetingScore, points: dict, weaknesses: st
             before = snapshot(line)
             line.self_points = value
             line.save(update_fields=["self_points"])
-            _log(by=by, action="scoring.meetingscoreline.self", score=score, instance=line, before=before,
-                 after=snapshot(line))
+            _log(
+                by=by,
+                action="scoring.meetingscoreline.self",
+                score=score,
+                instance=line,
+                before=before,
+                after=snapshot(line),
+            )
     if weaknesses != score.weaknesses:
         before = snapshot(score)
         score.weaknesses = weaknesses.strip()
@@ -223,13 +273,15 @@ def meeting_score_self_adopt(*, score: MeetingScore, by=None) -> MeetingScore:
 
 def already_confirmed_message(score: MeetingScore) -> str:
     when = timezone.localtime(score.confirmed_at).strftime("%d/%m/%Y") if score.confirmed_at else ""
-    return _("Cấp trên đã xác nhận điểm của buổi sinh hoạt này (ngày %(date)s); kết quả đã xác nhận không xác nhận "
-             "lại được.") % {"date": when}
+    return _(
+        "Cấp trên đã xác nhận điểm của buổi sinh hoạt này (ngày %(date)s); kết quả đã xác nhận không xác nhận lại được."
+    ) % {"date": when}
 
 
 @transaction.atomic
-def meeting_score_confirm(*, score: MeetingScore, points: dict | None = None, reason: str = "",
-                          by=None) -> MeetingScore:
+def meeting_score_confirm(
+    *, score: MeetingScore, points: dict | None = None, reason: str = "", by=None
+) -> MeetingScore:
     """The upper level confirms the cell's score or changes it with a reason; its level is the official one.
 
     Once, like a signature: a confirmed score is refused (ValidationError), its reason never overwritten.
@@ -252,8 +304,11 @@ def meeting_score_confirm(*, score: MeetingScore, points: dict | None = None, re
             new_values[line.pk] = None
             continue
         raw = points.get(line.pk)
-        value = line.self_points if raw in (None, "") else _parse_points(
-            raw, line, criteria[(line.group_code, line.criterion_code)])
+        value = (
+            line.self_points
+            if raw in (None, "")
+            else _parse_points(raw, line, criteria[(line.group_code, line.criterion_code)])
+        )
         new_values[line.pk] = value
     changed = [line for line in lines if line.applicable and new_values[line.pk] != line.self_points]
     reason = (reason or "").strip()
@@ -266,8 +321,14 @@ def meeting_score_confirm(*, score: MeetingScore, points: dict | None = None, re
         if snapshot(line) != before:
             line.save(update_fields=["official_points", "override_reason"])
             if line in changed:
-                _log(by=by, action="scoring.meetingscoreline.override", score=score, instance=line,
-                     before=before, after={**snapshot(line), "cell_points": str(line.self_points)})
+                _log(
+                    by=by,
+                    action="scoring.meetingscoreline.override",
+                    score=score,
+                    instance=line,
+                    before=before,
+                    after={**snapshot(line), "cell_points": str(line.self_points)},
+                )
     before = snapshot(score)
     result = _totals(score, "official_points")
     score.official_total = result["total"]
@@ -299,8 +360,10 @@ def meeting_score_prefill_bulk(*, meetings, by=None, adopt: bool = False) -> int
         except ValidationError:
             continue
         if adopt:
-            points = {line.pk: line.proposed_points if line.proposed_points is not None else line.max_points
-                      for line in score.lines.filter(applicable=True, self_points__isnull=True)}
+            points = {
+                line.pk: line.proposed_points if line.proposed_points is not None else line.max_points
+                for line in score.lines.filter(applicable=True, self_points__isnull=True)
+            }
             meeting_score_self_save(score=score, points=points, weaknesses=score.weaknesses, by=by)
             meeting_score_self_adopt(score=score, by=by)
         count += 1
@@ -311,8 +374,14 @@ def meeting_score_prefill_bulk(*, meetings, by=None, adopt: bool = False) -> int
 
 
 def _rating_log(*, by, action, rating, before=None):
-    audit_log(actor=by, action=action, instance=rating, organisation=rating.organisation, before=before,
-              after=snapshot(rating))
+    audit_log(
+        actor=by,
+        action=action,
+        instance=rating,
+        organisation=rating.organisation,
+        before=before,
+        after=snapshot(rating),
+    )
 
 
 @transaction.atomic
@@ -326,11 +395,13 @@ def annual_rating_open(*, cell: Organisation, year: int, by=None) -> list[Annual
         raise ValidationError({"organisation": _("Tổ chức này không đánh giá, xếp loại hằng năm.")})
     regime = selectors.regime_for(year)
     if regime is None:
-        raise ValidationError({"year": _("Chưa có quy định đánh giá, xếp loại áp dụng cho năm %(year)s.") % {
-            "year": year}})
+        raise ValidationError(
+            {"year": _("Chưa có quy định đánh giá, xếp loại áp dụng cho năm %(year)s.") % {"year": year}}
+        )
     rows = []
-    rating, created = AnnualRating.objects.get_or_create(year=year, organisation=cell, member=None,
-                                                         defaults={"regime": regime})
+    rating, created = AnnualRating.objects.get_or_create(
+        year=year, organisation=cell, member=None, defaults={"regime": regime}
+    )
     if created:
         _rating_log(by=by, action="scoring.annualrating.open", rating=rating)
     rows.append(rating)
@@ -340,8 +411,9 @@ def annual_rating_open(*, cell: Organisation, year: int, by=None) -> list[Annual
         evidence = selectors.member_year_evidence(member=member, year=year)
         found = AnnualRating.objects.filter(year=year, member=member).first()
         if found is None:
-            found = AnnualRating.objects.create(year=year, member=member, organisation=cell, regime=regime,
-                                                evidence=evidence)
+            found = AnnualRating.objects.create(
+                year=year, member=member, organisation=cell, regime=regime, evidence=evidence
+            )
             _rating_log(by=by, action="scoring.annualrating.open", rating=found)
         elif found.state == AnnualRating.State.OPEN and found.evidence != evidence:
             AnnualRating.objects.filter(pk=found.pk).update(evidence=evidence)
@@ -355,13 +427,17 @@ def _check_level(level: str, field: str) -> None:
 
 
 def _lock_rating(rating: AnnualRating) -> AnnualRating:
-    return AnnualRating.objects.select_for_update(of=("self",)).select_related("organisation", "member", "regime").get(
-        pk=rating.pk)
+    return (
+        AnnualRating.objects.select_for_update(of=("self",))
+        .select_related("organisation", "member", "regime")
+        .get(pk=rating.pk)
+    )
 
 
 @transaction.atomic
-def annual_rating_self_assess(*, rating: AnnualRating, level: str, comment: str = "", score=None,
-                              by=None) -> AnnualRating:
+def annual_rating_self_assess(
+    *, rating: AnnualRating, level: str, comment: str = "", score=None, by=None
+) -> AnnualRating:
     rating = _lock_rating(rating)
     if rating.state in (AnnualRating.State.PROPOSED, AnnualRating.State.DECIDED):
         raise ValidationError(_("Đã có đề xuất xếp loại; không sửa tự đánh giá được nữa."))
@@ -385,8 +461,7 @@ def annual_rating_propose(*, rating: AnnualRating, level: str, note: str = "", b
         raise ValidationError(_("Chưa có tự đánh giá, xếp loại."))
     _check_level(level, "proposed_level")
     if rating.member_id is None and level == RatingLevel.EXCELLENT:
-        problems = selectors.cell_excellence_problems(cell=rating.organisation, year=rating.year,
-                                                      regime=rating.regime)
+        problems = selectors.cell_excellence_problems(cell=rating.organisation, year=rating.year, regime=rating.regime)
         if problems:
             raise ValidationError({"proposed_level": [_("Tổ chức chưa đủ điều kiện HTXSNV.")] + problems})
     before = snapshot(rating)
@@ -407,16 +482,16 @@ def annual_rating_warnings(*, rating: AnnualRating, level: str) -> list[str]:
 
 
 @transaction.atomic
-def annual_rating_decide(*, rating: AnnualRating, level: str, note: str = "", acknowledge_warnings: bool = False,
-                         by=None) -> AnnualRating:
+def annual_rating_decide(
+    *, rating: AnnualRating, level: str, note: str = "", acknowledge_warnings: bool = False, by=None
+) -> AnnualRating:
     """The upper committee's decision. The quota rule warns first: the decision needs the warning acknowledged."""
     rating = _lock_rating(rating)
     if rating.state not in (AnnualRating.State.PROPOSED, AnnualRating.State.DECIDED):
         raise ValidationError(_("Chưa có đề xuất xếp loại của chi bộ."))
     _check_level(level, "decided_level")
     if rating.member_id is None and level == RatingLevel.EXCELLENT:
-        problems = selectors.cell_excellence_problems(cell=rating.organisation, year=rating.year,
-                                                      regime=rating.regime)
+        problems = selectors.cell_excellence_problems(cell=rating.organisation, year=rating.year, regime=rating.regime)
         if problems:
             raise ValidationError({"decided_level": [_("Tổ chức chưa đủ điều kiện HTXSNV.")] + problems})
     warnings = annual_rating_warnings(rating=rating, level=level)
@@ -447,8 +522,13 @@ def _amend_decision(*, rating: AnnualRating, level: str, reason: str, by=None) -
     if not reason.strip():
         raise ValidationError({"note": _("Quyết định đã ban hành: cần ghi lý do sửa đổi.")})
     before = snapshot(rating)
-    RatingAmendment.objects.create(rating=rating, level_before=rating.decided_level, level_after=level,
-                                   reason=reason.strip(), by=by if getattr(by, "is_authenticated", False) else None)
+    RatingAmendment.objects.create(
+        rating=rating,
+        level_before=rating.decided_level,
+        level_after=level,
+        reason=reason.strip(),
+        by=by if getattr(by, "is_authenticated", False) else None,
+    )
     rating.decided_level = level
     rating.save(update_fields=["decided_level", "updated_at"])
     _rating_log(by=by, action="scoring.annualrating.amend", rating=rating, before=before)
@@ -458,8 +538,17 @@ def _amend_decision(*, rating: AnnualRating, level: str, reason: str, by=None) -
 # --- inspections -------------------------------------------------------------------------------
 
 
-INSPECTION_FIELDS = ("inspected_on", "inspectors", "member_register_ok", "minutes_book_ok", "dues_book_ok",
-                     "documents_ok", "findings", "follow_up", "follow_up_due")
+INSPECTION_FIELDS = (
+    "inspected_on",
+    "inspectors",
+    "member_register_ok",
+    "minutes_book_ok",
+    "dues_book_ok",
+    "documents_ok",
+    "findings",
+    "follow_up",
+    "follow_up_due",
+)
 
 
 @transaction.atomic
@@ -486,10 +575,18 @@ def inspection_create(*, organisation: Organisation, by=None, **fields) -> Inspe
         raise ValidationError(errors)
     assert inspected_on is not None  # required (refused above when empty)
     inspection = Inspection.objects.create(
-        organisation=organisation, year=inspected_on.year,
-        recorded_by=by if getattr(by, "is_authenticated", False) else None, **fields)
-    audit_log(actor=by, action="scoring.inspection.create", instance=inspection, organisation=organisation,
-              after=snapshot(inspection))
+        organisation=organisation,
+        year=inspected_on.year,
+        recorded_by=by if getattr(by, "is_authenticated", False) else None,
+        **fields,
+    )
+    audit_log(
+        actor=by,
+        action="scoring.inspection.create",
+        instance=inspection,
+        organisation=organisation,
+        after=snapshot(inspection),
+    )
     return inspection
 
 
@@ -508,6 +605,12 @@ def inspection_follow_up_done(*, inspection: Inspection, done_on: datetime.date,
     before = snapshot(inspection)
     inspection.follow_up_done_on, inspection.follow_up_result = done_on, result.strip()
     inspection.save()
-    audit_log(actor=by, action="scoring.inspection.follow_up", instance=inspection,
-              organisation=inspection.organisation, before=before, after=snapshot(inspection))
+    audit_log(
+        actor=by,
+        action="scoring.inspection.follow_up",
+        instance=inspection,
+        organisation=inspection.organisation,
+        before=before,
+        after=snapshot(inspection),
+    )
     return inspection

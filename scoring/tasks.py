@@ -16,8 +16,7 @@ def meeting_score_prefill(meeting_id: int) -> bool:
     Returns quietly when the meeting is gone, not scorable, or its score is already adopted.
     """
     meeting = Meeting.objects.filter(pk=meeting_id).first()
-    if meeting is None or MeetingScore.objects.filter(meeting=meeting).exclude(
-            state=MeetingScore.State.DRAFT).exists():
+    if meeting is None or MeetingScore.objects.filter(meeting=meeting).exclude(state=MeetingScore.State.DRAFT).exists():
         return False
     try:
         services.meeting_score_prefill(meeting=meeting, by=None)

@@ -92,23 +92,31 @@ def test_database_url() -> str:
 
 
 @contextlib.contextmanager
-def running_worker(*, mail_dir: Path, extra_env: dict | None = None, ready_timeout: float = 60,
-                   queues: list[str] | None = None, concurrency: int = 1):
+def running_worker(
+    *,
+    mail_dir: Path,
+    extra_env: dict | None = None,
+    ready_timeout: float = 60,
+    queues: list[str] | None = None,
+    concurrency: int = 1,
+):
     """A worker on the real broker, reading the test database, writing e-mails as files to ``mail_dir``.
 
     With ``queues`` it consumes only those queues and publishes its own tasks to the first one.
     ``concurrency`` above 1 runs a prefork pool of that many processes instead of the solo pool.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DATABASE_URL": test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-        "CONN_MAX_AGE": "0",
-        **(extra_env or {}),
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(mail_dir),
+            "CONN_MAX_AGE": "0",
+            **(extra_env or {}),
+        }
+    )
     pool = ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
     app_module, queue_args = "config", []
     if queues:
@@ -117,9 +125,26 @@ def running_worker(*, mail_dir: Path, extra_env: dict | None = None, ready_timeo
     log = mail_dir.parent / f"worker-{time.monotonic_ns()}.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", app_module, "worker", *pool,
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info", *queue_args],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                app_module,
+                "worker",
+                *pool,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "info",
+                *queue_args,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + ready_timeout

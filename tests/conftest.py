@@ -74,11 +74,17 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture
 def tree(db):
-    khoi = make_organisation(kind=Organisation.Kind.KHOI, name="Đảng bộ Khối Cơ quan và Doanh nghiệp tỉnh", short_code="ĐUK")
-    tccs = make_organisation(parent=khoi, kind=Organisation.Kind.DANG_BO_CO_SO, name="Đảng bộ Sở Tài chính", short_code="ĐU")
+    khoi = make_organisation(
+        kind=Organisation.Kind.KHOI, name="Đảng bộ Khối Cơ quan và Doanh nghiệp tỉnh", short_code="ĐUK"
+    )
+    tccs = make_organisation(
+        parent=khoi, kind=Organisation.Kind.DANG_BO_CO_SO, name="Đảng bộ Sở Tài chính", short_code="ĐU"
+    )
     cell = make_organisation(parent=tccs, kind=Organisation.Kind.CHI_BO, name="Chi bộ Văn phòng", short_code="CB")
     sibling = make_organisation(parent=tccs, kind=Organisation.Kind.CHI_BO, name="Chi bộ Kế toán", short_code="CB")
-    other = make_organisation(parent=khoi, kind=Organisation.Kind.CHI_BO_CO_SO, name="Chi bộ Công ty Điện lực", short_code="CB")
+    other = make_organisation(
+        parent=khoi, kind=Organisation.Kind.CHI_BO_CO_SO, name="Chi bộ Công ty Điện lực", short_code="CB"
+    )
     return type("Tree", (), {"khoi": khoi, "tccs": tccs, "cell": cell, "sibling": sibling, "other": other})
 
 

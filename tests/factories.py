@@ -40,8 +40,9 @@ def make_member(*, organisation, full_name=None, status=Member.Status.OFFICIAL, 
 
 
 def grant(user, organisation, role):
-    return RoleAssignment.objects.create(user=user, organisation=organisation, role=role,
-                                         start=datetime.date(2020, 1, 1))
+    return RoleAssignment.objects.create(
+        user=user, organisation=organisation, role=role, start=datetime.date(2020, 1, 1)
+    )
 
 
 def totp_device(user):

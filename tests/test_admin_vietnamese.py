@@ -17,15 +17,34 @@ ALLOWED_ASCII = {"Email", "IP", "URL", "HTTP Accept", "Exchange"}
 
 EXPECTED = [
     # apps (AppConfig.verbose_name)
-    "Tổ chức đảng và đảng viên", "Sinh hoạt chi bộ", "Chấm điểm và xếp loại", "Báo cáo", "Chống dò mật khẩu",
-    "Tác vụ định kỳ", "Xác thực và ủy quyền",
+    "Tổ chức đảng và đảng viên",
+    "Sinh hoạt chi bộ",
+    "Chấm điểm và xếp loại",
+    "Báo cáo",
+    "Chống dò mật khẩu",
+    "Tác vụ định kỳ",
+    "Xác thực và ủy quyền",
     # models (verbose_name_plural), of the portal and of django-axes, django-celery-beat, auth
-    "Đảng viên", "Tổ chức đảng", "Nhật ký thay đổi", "Buổi sinh hoạt", "Điểm buổi sinh hoạt",
-    "Bộ tiêu chí chấm điểm", "Các lần lập báo cáo", "Các lượt thử đăng nhập", "Các lần đăng nhập sai",
-    "Nhật ký đăng nhập", "Lịch cron", "Lịch theo chu kỳ", "Lịch theo mặt trời", "Lịch theo thời điểm",
-    "Người sử dụng", "Các nhóm",
+    "Đảng viên",
+    "Tổ chức đảng",
+    "Nhật ký thay đổi",
+    "Buổi sinh hoạt",
+    "Điểm buổi sinh hoạt",
+    "Bộ tiêu chí chấm điểm",
+    "Các lần lập báo cáo",
+    "Các lượt thử đăng nhập",
+    "Các lần đăng nhập sai",
+    "Nhật ký đăng nhập",
+    "Lịch cron",
+    "Lịch theo chu kỳ",
+    "Lịch theo mặt trời",
+    "Lịch theo thời điểm",
+    "Người sử dụng",
+    "Các nhóm",
     # the site's titles and Django 5.2's own strings
-    "Quản trị Cổng sinh hoạt chi bộ", "Quản trị hệ thống", "Chuyển đến nội dung chính",
+    "Quản trị Cổng sinh hoạt chi bộ",
+    "Quản trị hệ thống",
+    "Chuyển đến nội dung chính",
 ]
 
 
@@ -47,8 +66,16 @@ def test_the_admin_index_names_every_app_and_model_in_vietnamese(superuser_clien
             if ENGLISH.match(str(name)) and str(name) not in ALLOWED_ASCII:
                 english.append(str(name))
     assert not english, english
-    for stock in ("Django administration", "Site administration", "Skip to main content", "Toggle theme",
-                  "Model name", "Periodic Tasks", "Access attempts", "Axes"):
+    for stock in (
+        "Django administration",
+        "Site administration",
+        "Skip to main content",
+        "Toggle theme",
+        "Model name",
+        "Periodic Tasks",
+        "Access attempts",
+        "Axes",
+    ):
         assert stock not in page, stock
 
 

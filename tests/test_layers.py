@@ -58,7 +58,7 @@ def _imports(tree: ast.Module, module: str, is_package: bool, *, top_level_only:
             elif isinstance(node, ast.ImportFrom):
                 if node.level:
                     base = package.split(".") if package else []
-                    base = base[:len(base) - (node.level - 1)] if node.level > 1 else base
+                    base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
                     target = ".".join([*base, node.module] if node.module else base)
                 else:
                     target = node.module or ""
@@ -81,7 +81,7 @@ def _layer(module: str) -> int | None:
 
 
 def upward_imports(root: Path = ROOT) -> list[str]:
-    """"file:line: importer imports module" for every import of a higher layer (lib: of any project package)."""
+    """ "file:line: importer imports module" for every import of a higher layer (lib: of any project package)."""
     problems = []
     for module, path in project_files(root).items():
         own = module.split(".")[0]
@@ -216,19 +216,29 @@ def _write(root: Path, files: dict[str, str]) -> None:
 
 
 def test_the_checker_finds_an_upward_import_anywhere_and_names_file_and_line(tmp_path):
-    _write(tmp_path, {
-        "lib/__init__.py": "", "lib/dates.py": "import datetime\n",
-        "lib/bad.py": "def f():\n    from cells import models\n",
-        "cells/__init__.py": "", "cells/models.py": "from lib import dates\n",
-        "cells/services.py": "import os\n\n\ndef g():\n    from meetings.models import Meeting\n",
-        "cells/migrations/__init__.py": "", "cells/migrations/0002_x.py": "import cells.models\nimport scoring.models\n",
-        "meetings/__init__.py": "", "meetings/models.py": "from cells.models import X\nfrom . import votes\n",
-        "meetings/votes.py": "from ..reports import figures\n",
-        "reports/__init__.py": "", "reports/figures.py": "from demo import cells\n",
-        "demo/__init__.py": "", "demo/cells.py": "from reports import figures\nfrom tests import factories\n",
-        "tests/__init__.py": "", "tests/factories.py": "from demo import cells\n",
-        ".venv/lib/site.py": "from demo import cells\n",
-    })
+    _write(
+        tmp_path,
+        {
+            "lib/__init__.py": "",
+            "lib/dates.py": "import datetime\n",
+            "lib/bad.py": "def f():\n    from cells import models\n",
+            "cells/__init__.py": "",
+            "cells/models.py": "from lib import dates\n",
+            "cells/services.py": "import os\n\n\ndef g():\n    from meetings.models import Meeting\n",
+            "cells/migrations/__init__.py": "",
+            "cells/migrations/0002_x.py": "import cells.models\nimport scoring.models\n",
+            "meetings/__init__.py": "",
+            "meetings/models.py": "from cells.models import X\nfrom . import votes\n",
+            "meetings/votes.py": "from ..reports import figures\n",
+            "reports/__init__.py": "",
+            "reports/figures.py": "from demo import cells\n",
+            "demo/__init__.py": "",
+            "demo/cells.py": "from reports import figures\nfrom tests import factories\n",
+            "tests/__init__.py": "",
+            "tests/factories.py": "from demo import cells\n",
+            ".venv/lib/site.py": "from demo import cells\n",
+        },
+    )
     assert upward_imports(tmp_path) == [
         "cells/migrations/0002_x.py:2: cells.migrations.0002_x (cells) imports scoring.models (scoring)",
         "cells/services.py:5: cells.services (cells) imports meetings.models (meetings)",
@@ -240,13 +250,16 @@ def test_the_checker_finds_an_upward_import_anywhere_and_names_file_and_line(tmp
 
 
 def test_the_checker_finds_a_cycle_and_reports_its_path(tmp_path):
-    _write(tmp_path, {
-        "cells/__init__.py": "",
-        "cells/a.py": "from cells import b\n",
-        "cells/b.py": "from .c import thing\n",
-        "cells/c.py": "import cells.a\n\n\ndef later():\n    import cells.d\n",
-        "cells/d.py": "from cells.c import thing\n",  # only a function-level import back: no cycle
-        "cells/e.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from cells import f\n",
-        "cells/f.py": "from cells import e\n",
-    })
+    _write(
+        tmp_path,
+        {
+            "cells/__init__.py": "",
+            "cells/a.py": "from cells import b\n",
+            "cells/b.py": "from .c import thing\n",
+            "cells/c.py": "import cells.a\n\n\ndef later():\n    import cells.d\n",
+            "cells/d.py": "from cells.c import thing\n",  # only a function-level import back: no cycle
+            "cells/e.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from cells import f\n",
+            "cells/f.py": "from cells import e\n",
+        },
+    )
     assert import_cycles(tmp_path) == [["cells.a", "cells.b", "cells.c", "cells.a"]]

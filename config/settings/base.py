@@ -46,7 +46,9 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     # Development and tests only: `manage.py check --deploy` flags this prefix (security.W009).
     SECRET_KEY = "django-insecure-development-key-set-SECRET_KEY-in-production"
-ALLOWED_HOSTS = [h.strip() for h in env.str("ALLOWED_HOSTS", default="127.0.0.1,localhost,testserver").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip() for h in env.str("ALLOWED_HOSTS", default="127.0.0.1,localhost,testserver").split(",") if h.strip()
+]
 # Absolute address of the portal, for links in e-mails (the one-click RSVP link).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Adopted documents are signed (PAdES, pyHanko) when a PKCS#12 certificate is given; without it the
@@ -191,9 +193,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
 AXES_FAILURE_LIMIT = _int("AXES_FAILURE_LIMIT", 5)
 LOGIN_USERNAME_FAILURE_LIMIT = _int("LOGIN_USERNAME_FAILURE_LIMIT", 10)
 LOGIN_ADDRESS_FAILURE_LIMIT = _int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
-for _name, _limit in [("AXES_FAILURE_LIMIT", AXES_FAILURE_LIMIT),
-                      ("LOGIN_USERNAME_FAILURE_LIMIT", LOGIN_USERNAME_FAILURE_LIMIT),
-                      ("LOGIN_ADDRESS_FAILURE_LIMIT", LOGIN_ADDRESS_FAILURE_LIMIT)]:
+for _name, _limit in [
+    ("AXES_FAILURE_LIMIT", AXES_FAILURE_LIMIT),
+    ("LOGIN_USERNAME_FAILURE_LIMIT", LOGIN_USERNAME_FAILURE_LIMIT),
+    ("LOGIN_ADDRESS_FAILURE_LIMIT", LOGIN_ADDRESS_FAILURE_LIMIT),
+]:
     if _limit < 1:
         _fail(_name, _limit, "a positive number of failed logins")
 AXES_COOLOFF_TIME = _int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
@@ -228,8 +232,11 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-                    if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
@@ -242,7 +249,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # E-mail: SMTP settings from the environment; the console backend when none is given.
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.smtp.EmailBackend" if env.str("EMAIL_HOST", default="")
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if env.str("EMAIL_HOST", default="")
     else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -287,8 +295,7 @@ CELERY_BEAT_SCHEDULE = {
     # Report runs asked for while the broker was down (or whose worker died) are queued again.
     "report-runs-requeue": {"task": "reports.tasks.report_runs_requeue", "schedule": 300.0},
     # Reminder rules (meetings.reminders): hourly in office hours, local time; each run is idempotent.
-    "reminders-dispatch": {"task": "meetings.tasks.reminders_dispatch",
-                           "schedule": crontab(minute=5, hour="7-20")},
+    "reminders-dispatch": {"task": "meetings.tasks.reminders_dispatch", "schedule": crontab(minute=5, hour="7-20")},
 }
 
 # Production hardening: on unless DEBUG.
@@ -310,11 +317,15 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 _csp = env.str(
     "CONTENT_SECURITY_POLICY",
     default="default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
 )
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {part.split()[0]: part.split()[1:] or [True] for part in _csp.split(";") if part.strip()},
-} if _csp.strip() else None
+CONTENT_SECURITY_POLICY = (
+    {
+        "DIRECTIVES": {part.split()[0]: part.split()[1:] or [True] for part in _csp.split(";") if part.strip()},
+    }
+    if _csp.strip()
+    else None
+)
 # A session ends after a working day, or when the browser closes (shared office computers).
 SESSION_COOKIE_AGE = _int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 if SESSION_COOKIE_AGE <= 0:

@@ -19,7 +19,9 @@ SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
 
 
 def _required(name, problem):
-    raise ImproperlyConfigured(f"Environment variable {name} {problem} (DJANGO_SETTINGS_MODULE=config.settings.production).")
+    raise ImproperlyConfigured(
+        f"Environment variable {name} {problem} (DJANGO_SETTINGS_MODULE=config.settings.production)."
+    )
 
 
 DEBUG = False
@@ -27,17 +29,27 @@ DEBUG = False
 # The key itself never goes into the message: start-up errors end up in logs.
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    _required("SECRET_KEY", "is missing: set it to a random string of at least 50 characters, e.g. the output "
-                            "of `python -c \"import secrets; print(secrets.token_urlsafe(64))\"`")
-if (len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
-        or SECRET_KEY.startswith("django-insecure-")):
-    _required("SECRET_KEY", f"is insecure ({len(SECRET_KEY)} characters): use a random string of at least "
-                            f"{SECRET_KEY_MIN_LENGTH} characters that does not start with 'django-insecure-'")
+    _required(
+        "SECRET_KEY",
+        "is missing: set it to a random string of at least 50 characters, e.g. the output "
+        'of `python -c "import secrets; print(secrets.token_urlsafe(64))"`',
+    )
+if (
+    len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+    or SECRET_KEY.startswith("django-insecure-")
+):
+    _required(
+        "SECRET_KEY",
+        f"is insecure ({len(SECRET_KEY)} characters): use a random string of at least "
+        f"{SECRET_KEY_MIN_LENGTH} characters that does not start with 'django-insecure-'",
+    )
 
 ALLOWED_HOSTS = [h.strip() for h in env.str("ALLOWED_HOSTS", default="").split(",") if h.strip()]
 if not ALLOWED_HOSTS:
-    _required("ALLOWED_HOSTS", "is missing: set it to the portal's host names, comma-separated "
-                               "(e.g. sinhhoat.example.vn)")
+    _required(
+        "ALLOWED_HOSTS", "is missing: set it to the portal's host names, comma-separated (e.g. sinhhoat.example.vn)"
+    )
 if "*" in ALLOWED_HOSTS:
     _required("ALLOWED_HOSTS", "must name the portal's hosts, not '*'")
 
@@ -46,9 +58,12 @@ if "*" in ALLOWED_HOSTS:
 # an SMTP server is named, or another back end is chosen on purpose (EMAIL_BACKEND, e.g. the file
 # back end for a mail relay that picks the files up).
 if not env.str("EMAIL_HOST", default="").strip() and not env.str("EMAIL_BACKEND", default="").strip():
-    _required("EMAIL_HOST", "is missing: set it to the SMTP server that sends the notices and RSVP links "
-                            "(with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS), or set "
-                            "EMAIL_BACKEND explicitly if the portal must run without SMTP")
+    _required(
+        "EMAIL_HOST",
+        "is missing: set it to the SMTP server that sends the notices and RSVP links "
+        "(with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS), or set "
+        "EMAIL_BACKEND explicitly if the portal must run without SMTP",
+    )
 
 # HTTPS only. Behind a reverse proxy that terminates TLS, the proxy must set X-Forwarded-Proto
 # (SECURE_PROXY_SSL_HEADER in base.py) and drop any value the client sent.

@@ -38,14 +38,32 @@ def quality_chart(distribution: dict, *, width: int = 720, height: int = 240) ->
                 continue
             bar_height = count * plot_height / highest
             y -= bar_height
-            bars.append({"x": round(left + index * slot + slot * 0.15, 1), "y": round(y, 1),
-                         "width": round(slot * 0.7, 1), "height": round(bar_height, 1),
-                         "colour": colours.get(code, "#6c757d"), "title": f"{month['month']:%m/%Y}: {name} {count}"})
+            bars.append(
+                {
+                    "x": round(left + index * slot + slot * 0.15, 1),
+                    "y": round(y, 1),
+                    "width": round(slot * 0.7, 1),
+                    "height": round(bar_height, 1),
+                    "colour": colours.get(code, "#6c757d"),
+                    "title": f"{month['month']:%m/%Y}: {name} {count}",
+                }
+            )
     labels = [{"x": round(left + i * slot + slot / 2, 1), "text": f"{m['month']:%m}"} for i, m in enumerate(months)]
     legend = [{"name": name, "colour": colours.get(code, "#6c757d")} for code, name in distribution["levels"]]
-    return {"width": width, "height": height, "bars": bars, "labels": labels, "legend": legend, "highest": highest,
-            "axis_y": height - bottom, "left": left, "top": top, "label_y": height - bottom + 16,
-            "mid_x": round(left + (width - left) / 2), "mid_y": round(top + plot_height / 2)}
+    return {
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "labels": labels,
+        "legend": legend,
+        "highest": highest,
+        "axis_y": height - bottom,
+        "left": left,
+        "top": top,
+        "label_y": height - bottom + 16,
+        "mid_x": round(left + (width - left) / 2),
+        "mid_y": round(top + plot_height / 2),
+    }
 
 
 def _percent_text(value: float) -> str:
@@ -53,10 +71,8 @@ def _percent_text(value: float) -> str:
     return f"{Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP):f}%"
 
 
-HEAT_GROUP_CLASSES = {"all": "s-held", "most": "s-most", "few": "s-missing", "progress": "s-progress",
-                      "late": "s-late"}
-STATUS_CLASSES = {MET: ' class="met"', FAILED: ' class="not-met"', IN_PROGRESS: ' class="in-progress"',
-                  NO_DATA: ""}
+HEAT_GROUP_CLASSES = {"all": "s-held", "most": "s-most", "few": "s-missing", "progress": "s-progress", "late": "s-late"}
+STATUS_CLASSES = {MET: ' class="met"', FAILED: ' class="not-met"', IN_PROGRESS: ' class="in-progress"', NO_DATA: ""}
 
 
 @register.simple_tag
@@ -90,9 +106,10 @@ def by_child_rows(links, target_list: list[Target], rows: list[dict]) -> list[di
             else:
                 inner = html.escape(text)
             cells.append(f"<td{STATUS_CLASSES[status]}>{inner}</td>")
-        result.append({"organisation": organisation, "href": links.organisation(organisation),
-                       "cells": mark_safe("".join(cells))})  # noqa: S308 - escaped above
+        row_html = mark_safe("".join(cells))  # noqa: S308 - escaped above
+        result.append({"organisation": organisation, "href": links.organisation(organisation), "cells": row_html})
     return result
+
 
 @register.simple_tag
 def heat_group_rows(links, heat: dict) -> list[dict]:
@@ -109,14 +126,19 @@ def heat_group_rows(links, heat: dict) -> list[dict]:
                 continue
             good = f' <span class="small">({int(slot["good"])})</span>' if slot["good"] else ""
             if slot["status"] in ("progress", "late"):
-                title = html.escape(_("%(held)s đã sinh hoạt, %(pending)s đang thực hiện, %(failed)s quá hạn lập "
-                                      "kế hoạch") % {"held": int(slot["held"]), "pending": int(slot["pending"]),
-                                                     "failed": int(slot["failed"])})
+                title = html.escape(
+                    _("%(held)s đã sinh hoạt, %(pending)s đang thực hiện, %(failed)s quá hạn lập kế hoạch")
+                    % {"held": int(slot["held"]), "pending": int(slot["pending"]), "failed": int(slot["failed"])}
+                )
             else:
-                title = html.escape(_("%(held)s/%(cells)s chi bộ đã sinh hoạt") % {
-                    "held": int(slot["held"]), "cells": int(slot["cells"])})
-            slots.append(f'<td class="{HEAT_GROUP_CLASSES[slot["status"]]}" title="{title}"><a href="{prefix}'
-                         f'{int(slot["month"].month)}{org}">{int(slot["held"])}/{int(slot["cells"])}</a>{good}</td>')
-        result.append({"organisation": organisation, "href": links.organisation(organisation),
-                       "slots": mark_safe("".join(slots))})  # noqa: S308 - escaped above, numbers as int
+                title = html.escape(
+                    _("%(held)s/%(cells)s chi bộ đã sinh hoạt")
+                    % {"held": int(slot["held"]), "cells": int(slot["cells"])}
+                )
+            slots.append(
+                f'<td class="{HEAT_GROUP_CLASSES[slot["status"]]}" title="{title}"><a href="{prefix}'
+                f'{int(slot["month"].month)}{org}">{int(slot["held"])}/{int(slot["cells"])}</a>{good}</td>'
+            )
+        row_html = mark_safe("".join(slots))  # noqa: S308 - escaped above, numbers as int
+        result.append({"organisation": organisation, "href": links.organisation(organisation), "slots": row_html})
     return result

@@ -6,15 +6,26 @@ from ..conftest import require_or_skip
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--disable-quic", "--lang=vi"]
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--lang=vi",
+]
 
 
 def chromium_driver(tmp_path, *, keep_console_log: bool = False):
     """Headless Debian Chromium through Selenium, 1280 × 900, a fresh profile in ``tmp_path``."""
-    require_or_skip(bool(shutil.which("chromium") and shutil.which("chromedriver")),
-                    "Debian's chromium and chromium-driver are not installed")
+    require_or_skip(
+        bool(shutil.which("chromium") and shutil.which("chromedriver")),
+        "Debian's chromium and chromium-driver are not installed",
+    )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -42,8 +42,11 @@ def test_tap_target_check_applies_the_spacing_and_inline_exceptions_of_wcag_2_5_
 
 @pytest.mark.browser
 def test_axe_reports_a_page_made_to_fail_wcag_aa(browser):
-    _open(browser, """<!doctype html><html><head><meta charset="utf-8"><title>Bad</title></head><body><main>
+    _open(
+        browser,
+        """<!doctype html><html><head><meta charset="utf-8"><title>Bad</title></head><body><main>
         <p style="color: #999; background: #fff">grey on white, 2.8:1</p><img src="data:,"><input type="text">
-        </main></body></html>""")
+        </main></body></html>""",
+    )
     rules = {violation["id"] for violation in axe_violations(browser)}
     assert {"color-contrast", "image-alt", "label", "html-has-lang"} <= rules

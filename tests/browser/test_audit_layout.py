@@ -18,9 +18,12 @@ PASSWORD = "matkhau-123"
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_log_fits_at_1366_and_stacks_at_360(live_server, browser, tmp_path):
-    khoi = make_organisation(kind=Organisation.Kind.KHOI, name="Đảng bộ Khối Cơ quan và Doanh nghiệp tỉnh", short_code="ĐUK")
-    tccs = make_organisation(parent=khoi, kind=Organisation.Kind.DANG_BO_CO_SO, name="Đảng bộ Sở Tài chính",
-                             short_code="ĐU")
+    khoi = make_organisation(
+        kind=Organisation.Kind.KHOI, name="Đảng bộ Khối Cơ quan và Doanh nghiệp tỉnh", short_code="ĐUK"
+    )
+    tccs = make_organisation(
+        parent=khoi, kind=Organisation.Kind.DANG_BO_CO_SO, name="Đảng bộ Sở Tài chính", short_code="ĐU"
+    )
     cell = make_organisation(parent=tccs, kind=Organisation.Kind.CHI_BO, name="Chi bộ Văn phòng", short_code="CB")
     admin = UserFactory(username="bantochuc")
     admin.set_password(PASSWORD)
@@ -29,12 +32,26 @@ def test_the_log_fits_at_1366_and_stacks_at_360(live_server, browser, tmp_path):
     member = make_member(organisation=cell, full_name="Nguyễn Thị Phương Thảo")
     long_text = "Công tác chuẩn bị nội dung sinh hoạt chuyên đề về học tập và làm theo tư tưởng, đạo đức, " * 4
     for n in range(6):
-        services.audit_log(actor=admin, action="cells.member.update", instance=member, organisation=cell,
-                           before={"workplace": long_text, "job_title": "Chuyên viên", "phone": "0912345678"},
-                           after={"workplace": long_text + f" ({n})", "job_title": "Trưởng phòng Tổ chức cán bộ",
-                                  "phone": "0987654321"})
-        services.audit_log(actor=admin, action="cells.member.transfer", instance=member, organisation=cell,
-                           before={"reason": "x" * 180}, after={"reason": "một-từ-rất-dài-không-có-khoảng-trắng" * 6})
+        services.audit_log(
+            actor=admin,
+            action="cells.member.update",
+            instance=member,
+            organisation=cell,
+            before={"workplace": long_text, "job_title": "Chuyên viên", "phone": "0912345678"},
+            after={
+                "workplace": long_text + f" ({n})",
+                "job_title": "Trưởng phòng Tổ chức cán bộ",
+                "phone": "0987654321",
+            },
+        )
+        services.audit_log(
+            actor=admin,
+            action="cells.member.transfer",
+            instance=member,
+            organisation=cell,
+            before={"reason": "x" * 180},
+            after={"reason": "một-từ-rất-dài-không-có-khoảng-trắng" * 6},
+        )
 
     totp_device(admin)  # the Khối's administrator signs in with the second factor (audit.log_in types the code)
     log_in(browser, live_server.url, "bantochuc", PASSWORD)

@@ -128,7 +128,9 @@ PAGES = (
 
 
 def _featured_cell():
-    return Position.objects.get(member__user__username="bithu", kind=Position.Kind.SECRETARY, end__isnull=True).organisation
+    return Position.objects.get(
+        member__user__username="bithu", kind=Position.Kind.SECRETARY, end__isnull=True
+    ).organisation
 
 
 def demo_rows() -> Demo:
@@ -137,20 +139,44 @@ def demo_rows() -> Demo:
     member = Member.objects.get(user__username="dangvien")
     meetings = Meeting.objects.filter(organisation=cell)
     # The demo always gives the featured cell one noticed meeting ahead (meetings.demo, "upcoming").
-    upcoming = meetings.filter(state=Meeting.State.NOTIFIED, planned_start__gt=timezone.now()).order_by("planned_start").first()
+    upcoming = (
+        meetings.filter(state=Meeting.State.NOTIFIED, planned_start__gt=timezone.now())
+        .order_by("planned_start")
+        .first()
+    )
     adopted = meetings.filter(state=Meeting.State.MINUTES_ADOPTED).order_by("-planned_start").first()
     scored = MeetingScore.objects.filter(meeting__organisation=cell).order_by("-meeting__planned_start").first()
     task = Task.objects.filter(assignees=member).order_by("-pk").first()
     notification = Notification.objects.filter(recipient=member.user).order_by("-pk").first()
     year = timezone.localdate().year
     rating = AnnualRating.objects.filter(organisation=cell, member__isnull=False).order_by("-year", "pk").first()
-    missing = [name for name, row in (("upcoming meeting", upcoming), ("adopted meeting", adopted), ("score", scored), ("task", task),
-                                      ("notification", notification), ("rating", rating)) if row is None]
+    missing = [
+        name
+        for name, row in (
+            ("upcoming meeting", upcoming),
+            ("adopted meeting", adopted),
+            ("score", scored),
+            ("task", task),
+            ("notification", notification),
+            ("rating", rating),
+        )
+        if row is None
+    ]
     assert not missing, f"the demo lacks: {missing}"
-    return Demo(khoi=Organisation.objects.get(kind=Organisation.Kind.KHOI).pk, tccs=cell.parent.pk,
-                cell=cell.pk, member=member.pk, upcoming=upcoming.pk, adopted=adopted.pk, scored=scored.meeting_id,
-                rsvp_token=rsvp_token(meeting=upcoming, member=member), task=task.pk, notification=notification.pk,
-                rating=rating.pk, year=year)
+    return Demo(
+        khoi=Organisation.objects.get(kind=Organisation.Kind.KHOI).pk,
+        tccs=cell.parent.pk,
+        cell=cell.pk,
+        member=member.pk,
+        upcoming=upcoming.pk,
+        adopted=adopted.pk,
+        scored=scored.meeting_id,
+        rsvp_token=rsvp_token(meeting=upcoming, member=member),
+        task=task.pk,
+        notification=notification.pk,
+        rating=rating.pk,
+        year=year,
+    )
 
 
 def _walk(browser, base_url, pages, demo, check):
@@ -194,7 +220,8 @@ def demo(transactional_db):
 def _axe_report(problems) -> str:
     return "axe-core (WCAG 2.2 AA) violations:\n" + "\n".join(
         f"{page.role or 'anonymous'} · {page.name} · {url}\n{describe_violations(violations)}"
-        for page, url, violations in problems)
+        for page, url, violations in problems
+    )
 
 
 # The scoring schemes, dues rules and document types come from data migrations, which an earlier
@@ -212,15 +239,23 @@ def test_axe_finds_no_wcag_22_aa_violation_on_any_page_of_any_role(live_server, 
 def test_member_pages_at_360_px_pass_axe_and_every_tap_target_is_24_px_or_spaced(live_server, browser, demo):
     """On a phone the layout is another page for axe (stacked tables, the collapsed menu), and targets shrink."""
     browser.set_window_size(*PHONE)
-    found = _walk(browser, live_server.url, [page for page in PAGES if page.member_page], demo,
-                  lambda driver: {"axe": axe_violations(driver), "targets": small_tap_targets(driver)})
+    found = _walk(
+        browser,
+        live_server.url,
+        [page for page in PAGES if page.member_page],
+        demo,
+        lambda driver: {"axe": axe_violations(driver), "targets": small_tap_targets(driver)},
+    )
     violations = [(page, url, result["axe"]) for page, url, result in found if result["axe"]]
     targets = [(page, url, result["targets"]) for page, url, result in found if result["targets"]]
     assert not violations, _axe_report(violations)
     assert not targets, "tap targets under 24 × 24 px without the spacing of WCAG 2.5.8:\n" + "\n".join(
-        f"{page.role or 'anonymous'} · {page.name} · {url}\n" + "\n".join(
-            f"    {t['target']} {t['width']}×{t['height']} too close to {t['too_close_to']}" for t in found_targets)
-        for page, url, found_targets in targets)
+        f"{page.role or 'anonymous'} · {page.name} · {url}\n"
+        + "\n".join(
+            f"    {t['target']} {t['width']}×{t['height']} too close to {t['too_close_to']}" for t in found_targets
+        )
+        for page, url, found_targets in targets
+    )
 
 
 def test_the_page_list_covers_every_role_of_the_demo():
@@ -228,4 +263,3 @@ def test_the_page_list_covers_every_role_of_the_demo():
 
     assert {page.role for page in PAGES} == {None, *DEMO_USERNAMES}
     assert len({(page.role, page.name) for page in PAGES}) == len(PAGES)
-

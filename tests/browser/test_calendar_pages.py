@@ -25,9 +25,15 @@ HCM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def plan(cell, start, kind=Meeting.Kind.REGULAR, **fields):
-    return services.meeting_create(organisation=cell, kind=kind, planned_start=start,
-                                   planned_end=start + datetime.timedelta(hours=2),
-                                   period_month=start.date().replace(day=1), place="Phòng họp tầng 2", **fields)
+    return services.meeting_create(
+        organisation=cell,
+        kind=kind,
+        planned_start=start,
+        planned_end=start + datetime.timedelta(hours=2),
+        period_month=start.date().replace(day=1),
+        place="Phòng họp tầng 2",
+        **fields,
+    )
 
 
 def visible(browser, selector) -> list:
@@ -51,8 +57,9 @@ def test_the_month_is_a_grid_on_a_desktop_and_a_list_on_a_phone(live_server, bro
         make_member(organisation=organisation)
     services.meeting_publish(meeting=plan(cell, datetime.datetime(2026, 12, 15, 14, 0, tzinfo=HCM)))
     plan(sibling, datetime.datetime(2026, 12, 15, 8, 0, tzinfo=HCM))
-    services.meeting_cancel(meeting=plan(cell, datetime.datetime(2026, 12, 22, 8, 0, tzinfo=HCM),
-                                         kind=Meeting.Kind.THEMATIC), reason="Hoãn")
+    services.meeting_cancel(
+        meeting=plan(cell, datetime.datetime(2026, 12, 22, 8, 0, tzinfo=HCM), kind=Meeting.Kind.THEMATIC), reason="Hoãn"
+    )
     plan(sibling, datetime.datetime(2026, 12, 31, 23, 30, tzinfo=HCM), kind=Meeting.Kind.EXTRAORDINARY)
     officer = UserFactory(username="danguy-lich")
     grant(officer, tccs, Role.TCCS_OFFICER)

@@ -13,8 +13,9 @@ from cells.models import Organisation, Position
 @pytest.mark.django_db(transaction=True)
 def test_demo_secretary_logs_in_and_sees_their_cell(live_server, browser, tmp_path):
     call_command("seed_demo", verbosity=0)
-    position = Position.objects.select_related("organisation").get(member__user__username="bithu", kind="bi_thu",
-                                                                   end__isnull=True)
+    position = Position.objects.select_related("organisation").get(
+        member__user__username="bithu", kind="bi_thu", end__isnull=True
+    )
     own_cell = position.organisation
     another_cell = Organisation.objects.filter(kind__in=Organisation.CELL_KINDS).exclude(name=own_cell.name).first()
 

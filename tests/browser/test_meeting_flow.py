@@ -40,8 +40,9 @@ def submit(browser, selector="main form button[type=submit], main form input[typ
     button = browser.find_element(By.CSS_SELECTOR, selector)
     html = browser.find_element(By.TAG_NAME, "html")
     # A script click: under load a native click can race Chromium's layout ("node does not belong to the document").
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();",
-                           button)
+    browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();", button
+    )
     WebDriverWait(browser, WAIT).until(EC.staleness_of(html))
 
 
@@ -49,8 +50,9 @@ def follow(browser, text):
     """Click the link called ``text`` (scrolled to at once: Bootstrap scrolls smoothly) and wait for the page."""
     link = browser.find_element(By.LINK_TEXT, text)
     html = browser.find_element(By.TAG_NAME, "html")
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();",
-                           link)
+    browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();", link
+    )
     WebDriverWait(browser, WAIT).until(EC.staleness_of(html))
 
 
@@ -72,17 +74,21 @@ def alert_text(browser) -> str:
 
 @pytest.fixture
 def cell_people(transactional_db):
-    khoi = make_organisation(kind=Organisation.Kind.KHOI, name="Đảng bộ Khối Cơ quan và Doanh nghiệp tỉnh", short_code="ĐUK")
-    tccs = make_organisation(parent=khoi, kind=Organisation.Kind.DANG_BO_CO_SO, name="Đảng bộ Sở Tài chính",
-                             short_code="ĐU")
+    khoi = make_organisation(
+        kind=Organisation.Kind.KHOI, name="Đảng bộ Khối Cơ quan và Doanh nghiệp tỉnh", short_code="ĐUK"
+    )
+    tccs = make_organisation(
+        parent=khoi, kind=Organisation.Kind.DANG_BO_CO_SO, name="Đảng bộ Sở Tài chính", short_code="ĐU"
+    )
     cell = make_organisation(parent=tccs, kind=Organisation.Kind.CHI_BO, name="Chi bộ Văn phòng", short_code="CB")
     Term.objects.get_or_create(organisation=cell, start=datetime.date(2025, 6, 1), defaults={"name": "2025–2030"})
     secretary = make_member(organisation=cell, full_name="Trần Thị Bí Thư")
     clerk = make_member(organisation=cell, full_name="Hoàng Văn Thư Ký")
     member = make_member(organisation=cell, full_name="Lê Văn Đảng Viên")
     others = [make_member(organisation=cell, full_name=name) for name in ("Nguyễn Thị Hoa", "Phạm Văn Hùng")]
-    Position.objects.create(member=secretary, organisation=cell, kind=Position.Kind.SECRETARY,
-                            start=datetime.date(2025, 5, 1))
+    Position.objects.create(
+        member=secretary, organisation=cell, kind=Position.Kind.SECRETARY, start=datetime.date(2025, 5, 1)
+    )
     secretary_user = UserFactory(username="bithu-flow", first_name="Bí Thư", last_name="Trần Thị")
     grant(secretary_user, cell, Role.CELL_SECRETARY)
     member_user = UserFactory(username="dangvien-flow")
@@ -90,8 +96,18 @@ def cell_people(transactional_db):
     for person, user in ((secretary, secretary_user), (member, member_user)):
         person.user = user
         person.save(update_fields=["user"])
-    return type("CellPeople", (), {"cell": cell, "secretary": secretary, "clerk": clerk, "member": member,
-                                   "others": others, "user": secretary_user})
+    return type(
+        "CellPeople",
+        (),
+        {
+            "cell": cell,
+            "secretary": secretary,
+            "clerk": clerk,
+            "member": member,
+            "others": others,
+            "user": secretary_user,
+        },
+    )
 
 
 @pytest.mark.browser
@@ -140,8 +156,9 @@ def test_secretary_plans_notifies_records_adopts_and_prints_the_minutes(live_ser
     link = live_server.url + reverse("meetings:rsvp", args=[rsvp_token(meeting=meeting, member=people.member)])
     go(browser, link)
     assert people.member.full_name in browser.page_source
-    assert browser.execute_script("return document.documentElement.scrollWidth") <= 360, \
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 360, (
         "the RSVP page must not scroll sideways on a 360 px phone"
+    )
     browser.save_screenshot(str(tmp_path / "rsvp-360.png"))
     submit(browser, "button[name=answer][value=yes]")
     assert "Cảm ơn đồng chí, đã ghi nhận." in alert_text(browser)
@@ -161,8 +178,11 @@ def test_secretary_plans_notifies_records_adopts_and_prints_the_minutes(live_ser
     # The meeting's day has come: as in real life the notice went out days before it and the meeting
     # is held in its own month (the database refuses a meeting held before its notice).
     Meeting.objects.filter(pk=meeting.pk).update(
-        planned_start=started, planned_end=started + datetime.timedelta(minutes=120),
-        period_month=started.date().replace(day=1), notice_sent_at=started - datetime.timedelta(days=2))
+        planned_start=started,
+        planned_end=started + datetime.timedelta(minutes=120),
+        period_month=started.date().replace(day=1),
+        notice_sent_at=started - datetime.timedelta(days=2),
+    )
     fill(browser, "actual_start", typed(started))
     fill(browser, "actual_end", typed(started + datetime.timedelta(minutes=120)))
     submit(browser)
@@ -171,8 +191,10 @@ def test_secretary_plans_notifies_records_adopts_and_prints_the_minutes(live_ser
     # Attendance: pre-filled from the RSVPs; one member is away on business.
     follow(browser, "Ghi điểm danh")
     wait_for_heading(browser, "Điểm danh")
-    assert Select(browser.find_element(By.NAME, f"p_{people.member.pk}")).first_selected_option.get_attribute(
-        "value") == Attendance.Presence.PRESENT
+    assert (
+        Select(browser.find_element(By.NAME, f"p_{people.member.pk}")).first_selected_option.get_attribute("value")
+        == Attendance.Presence.PRESENT
+    )
     for person in (people.secretary, people.clerk, people.others[0]):
         Select(browser.find_element(By.NAME, f"p_{person.pk}")).select_by_value(Attendance.Presence.PRESENT)
     away = people.others[1]
@@ -203,7 +225,9 @@ def test_secretary_plans_notifies_records_adopts_and_prints_the_minutes(live_ser
 
     follow(browser, "Ghi kết luận")
     wait_for_heading(browser, "Kết luận / nghị quyết")
-    fill(browser, "text", "1. Chi bộ thống nhất đánh giá kết quả tháng.\n2. Nhiệm vụ tháng tới: hoàn thành báo cáo quý.")
+    fill(
+        browser, "text", "1. Chi bộ thống nhất đánh giá kết quả tháng.\n2. Nhiệm vụ tháng tới: hoàn thành báo cáo quý."
+    )
     submit(browser)
     assert "Đã lưu kết luận." in alert_text(browser)
 
@@ -240,8 +264,9 @@ def test_secretary_plans_notifies_records_adopts_and_prints_the_minutes(live_ser
     if shutil.which("pdftotext"):
         path = tmp_path / "bien-ban.pdf"
         path.write_bytes(pdf)
-        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                              check=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
         assert "-BB/" in text and "01-BB/CB" in text
         assert people.member.full_name in text
         assert "Đi công tác" in text

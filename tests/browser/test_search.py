@@ -32,7 +32,9 @@ def test_the_menu_search_finds_unaccented_names_and_pages_them_with_large_target
     assert "Nguyễn Văn Thành 00" in browser.find_element(By.TAG_NAME, "body").text
     browser.save_screenshot(str(tmp_path / "search-1366.png"))
     browser.find_element(By.PARTIAL_LINK_TEXT, "Xem tất cả kết quả").click()
-    WebDriverWait(browser, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".portal-pagination"), "Trang 1/2"))
+    WebDriverWait(browser, 15).until(
+        EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".portal-pagination"), "Trang 1/2")
+    )
 
     browser.set_window_size(360, 800)
     browser.save_screenshot(str(tmp_path / "search-360.png"))
@@ -43,6 +45,8 @@ def test_the_menu_search_finds_unaccented_names_and_pages_them_with_large_target
     browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", following)
     browser.save_screenshot(str(tmp_path / "search-pager-360.png"))
     following.click()
-    WebDriverWait(browser, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".portal-pagination"), "Trang 2/2"))
+    WebDriverWait(browser, 15).until(
+        EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".portal-pagination"), "Trang 2/2")
+    )
     assert "loai=dang-vien" in browser.current_url and "q=nguyen+van+thanh" in browser.current_url
     assert "Nguyễn Văn Thành 22" in browser.find_element(By.TAG_NAME, "body").text

@@ -26,8 +26,9 @@ def test_login_is_locked_after_five_failures(client, people, settings):
     settings.AXES_FAILURE_LIMIT = 5
     for _ in range(5):
         client.post(reverse("login"), {"username": "secretary", "password": "sai"}, REMOTE_ADDR="10.0.0.9")
-    response = client.post(reverse("login"), {"username": "secretary", "password": "matkhau-123"},
-                           REMOTE_ADDR="10.0.0.9")
+    response = client.post(
+        reverse("login"), {"username": "secretary", "password": "matkhau-123"}, REMOTE_ADDR="10.0.0.9"
+    )
     assert response.status_code == 429
     assert "tạm thời bị khóa" in response.content.decode()
     assert "_auth_user_id" not in client.session
@@ -43,9 +44,14 @@ def test_logout_needs_post_and_ends_the_session(client_for, people):
 def test_password_change(client_for, people):
     client = client_for(people.secretary)
     assert "Đổi mật khẩu" in client.get(reverse("password_change")).content.decode()
-    response = client.post(reverse("password_change"), {
-        "old_password": "matkhau-123", "new_password1": "Chibo-Moi-2026!", "new_password2": "Chibo-Moi-2026!",
-    })
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "matkhau-123",
+            "new_password1": "Chibo-Moi-2026!",
+            "new_password2": "Chibo-Moi-2026!",
+        },
+    )
     assert response.status_code == 302
     people.secretary.refresh_from_db()
     assert people.secretary.check_password("Chibo-Moi-2026!")

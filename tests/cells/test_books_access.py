@@ -17,11 +17,17 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def objects(tree, people):
     document = services.cell_document_upload(
-        organisation=tree.cell, document_type=RequiredDocumentType.objects.get(code="ctr-cong-tac-nam"), year=2026,
-        file=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"), adopted_on=datetime.date(2026, 1, 5),
+        organisation=tree.cell,
+        document_type=RequiredDocumentType.objects.get(code="ctr-cong-tac-nam"),
+        year=2026,
+        file=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"),
+        adopted_on=datetime.date(2026, 1, 5),
     )
     return {
-        "cell": tree.cell.pk, "tccs": tree.tccs.pk, "member": people.members["member"].pk, "document": document.pk,
+        "cell": tree.cell.pk,
+        "tccs": tree.tccs.pk,
+        "member": people.members["member"].pk,
+        "document": document.pk,
         "type": document.document_type_id,
     }
 
@@ -55,7 +61,9 @@ WRITE_VIEWS = [
     ("books:books_member_suspension", ("member",), "admin", "secretary"),
 ]
 ALL = [(name, keys) for name, keys, *_ in READ_VIEWS + WRITE_VIEWS] + [
-    ("books:books_dues_open", ("cell",)), ("books:books_index", ()), ("books:books_commitment_mine", ()),
+    ("books:books_dues_open", ("cell",)),
+    ("books:books_index", ()),
+    ("books:books_commitment_mine", ()),
 ]
 
 
@@ -120,20 +128,40 @@ def test_books_index_without_any_role_is_403(client_for, db):
     assert client_for(UserFactory(username="nobody")).get(reverse("books:books_index")).status_code == 403
 
 
-@pytest.mark.parametrize("model", ["requireddocumenttype", "duesraterule", "duespayment", "duesrelief",
-                                   "duesremittance", "cellfundentry", "celldocument", "membercommitment"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "requireddocumenttype",
+        "duesraterule",
+        "duespayment",
+        "duesrelief",
+        "duesremittance",
+        "cellfundentry",
+        "celldocument",
+        "membercommitment",
+    ],
+)
 def test_admin_lists_the_books(client_for, objects, model):
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     assert client_for(admin).get(reverse(f"admin:cells_{model}_changelist")).status_code == 200
 
 
-@pytest.mark.parametrize(("name", "keys"), [
-    ("books:books_cell", ("cell",)), ("books:books_dues_ledger", ("cell",)), ("books:books_cell_documents", ("cell",)),
-    ("books:books_commitments", ("cell",)), ("books:books_lifecycle", ("cell",)), ("books:books_documents_table", ("tccs",)),
-    ("books:books_dues_arrears", ("tccs",)), ("books:books_member_dues", ("member",)),
-])
-def test_book_pages_make_a_bounded_number_of_queries(client_for, people, tree, objects, name, keys,
-                                                     django_assert_max_num_queries):
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        ("books:books_cell", ("cell",)),
+        ("books:books_dues_ledger", ("cell",)),
+        ("books:books_cell_documents", ("cell",)),
+        ("books:books_commitments", ("cell",)),
+        ("books:books_lifecycle", ("cell",)),
+        ("books:books_documents_table", ("tccs",)),
+        ("books:books_dues_arrears", ("tccs",)),
+        ("books:books_member_dues", ("member",)),
+    ],
+)
+def test_book_pages_make_a_bounded_number_of_queries(
+    client_for, people, tree, objects, name, keys, django_assert_max_num_queries
+):
     from cells.dues import dues_payments_bulk_create
     from cells.models import Member
 

@@ -17,7 +17,9 @@ THIS_YEAR = timezone.localdate().year
 
 def test_member_confirms_own_commitment_in_the_portal(client_for, people):
     client = client_for(people.member)
-    response = client.post(reverse("books:books_commitment_mine"), {"year": THIS_YEAR, "content": "Học tập và làm theo…"})
+    response = client.post(
+        reverse("books:books_commitment_mine"), {"year": THIS_YEAR, "content": "Học tập và làm theo…"}
+    )
     assert response.status_code == 302
     commitment = MemberCommitment.objects.get()
     assert commitment.member == people.members["member"] and commitment.source == "portal"
@@ -26,8 +28,9 @@ def test_member_confirms_own_commitment_in_the_portal(client_for, people):
 
 
 def test_commitment_for_a_year_not_yet_open_is_refused_at_the_year(client_for, people):
-    response = client_for(people.member).post(reverse("books:books_commitment_mine"),
-                                              {"year": THIS_YEAR + 1, "content": "Cam kết"})
+    response = client_for(people.member).post(
+        reverse("books:books_commitment_mine"), {"year": THIS_YEAR + 1, "content": "Cam kết"}
+    )
     assert response.status_code == 200
     assert f"Năm {THIS_YEAR + 1} chưa mở" in response.context["form"].errors["year"][0]
     assert not MemberCommitment.objects.exists()
@@ -66,6 +69,10 @@ def test_paper_commitment_for_a_member_of_another_cell_is_404(client_for, people
 
 def test_paper_commitment_in_the_future_is_refused(people):
     with pytest.raises(ValidationError) as error:
-        services.commitment_record_paper(member=people.members["member"], year=THIS_YEAR, content="x",
-                                         signed_on=timezone.localdate() + datetime.timedelta(days=3))
+        services.commitment_record_paper(
+            member=people.members["member"],
+            year=THIS_YEAR,
+            content="x",
+            signed_on=timezone.localdate() + datetime.timedelta(days=3),
+        )
     assert "signed_on" in error.value.message_dict

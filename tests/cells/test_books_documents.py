@@ -37,8 +37,15 @@ def doc_type(code):
 
 
 def upload(cell, code, *, year=2026, term=None, file=None, by=None):
-    return services.cell_document_upload(organisation=cell, document_type=doc_type(code), year=year, term=term,
-                                         file=file or pdf(), adopted_on=D(2026, 1, 15), by=by)
+    return services.cell_document_upload(
+        organisation=cell,
+        document_type=doc_type(code),
+        year=year,
+        term=term,
+        file=file or pdf(),
+        adopted_on=D(2026, 1, 15),
+        by=by,
+    )
 
 
 def test_the_catalogue_is_seeded_with_five_term_and_five_year_documents():
@@ -57,12 +64,15 @@ def test_upload_a_yearly_document_and_replace_it(tree, people):
     assert entries.count() == 2 and entries.first().before["original_name"] == "nghi-quyet.pdf"
 
 
-@pytest.mark.parametrize(("file", "message"), [
-    (pdf("bien-ban.pdf", PNG), "không đúng với tên tệp"),
-    (pdf("bien-ban.pdf", b"just some text, not a PDF"), "Chỉ nhận tệp PDF"),
-    (SimpleUploadedFile("virus.exe", b"MZ\x90\x00" + b"\x00" * 60), "Chỉ nhận tệp PDF"),
-    (pdf("lon.pdf", PDF + b"0" * (10 * 1024 * 1024)), "10 MB"),
-])
+@pytest.mark.parametrize(
+    ("file", "message"),
+    [
+        (pdf("bien-ban.pdf", PNG), "không đúng với tên tệp"),
+        (pdf("bien-ban.pdf", b"just some text, not a PDF"), "Chỉ nhận tệp PDF"),
+        (SimpleUploadedFile("virus.exe", b"MZ\x90\x00" + b"\x00" * 60), "Chỉ nhận tệp PDF"),
+        (pdf("lon.pdf", PDF + b"0" * (10 * 1024 * 1024)), "10 MB"),
+    ],
+)
 def test_a_file_that_is_not_what_it_says_is_refused(tree, people, file, message):
     with pytest.raises(ValidationError) as error:
         upload(tree.cell, "ctr-cong-tac-nam", file=file, by=people.secretary)
@@ -95,8 +105,7 @@ def test_cell_checklist_shows_done_and_missing(tree, people, client_for):
 
 def test_documents_table_over_a_subtree(tree, people, django_assert_max_num_queries):
     term = Term.objects.create(organisation=tree.cell, name="2025–2030", start=D(2025, 7, 1))
-    old_term = Term.objects.create(organisation=tree.sibling, name="2020–2025", start=D(2020, 7, 1),
-                                   end=D(2025, 6, 30))
+    old_term = Term.objects.create(organisation=tree.sibling, name="2020–2025", start=D(2020, 7, 1), end=D(2025, 6, 30))
     upload(tree.cell, "quy-che-lam-viec", year=None, term=term)
     upload(tree.cell, "ctr-cong-tac-nam")
     upload(tree.cell, "kh-nq-tw4")
@@ -111,13 +120,17 @@ def test_documents_table_over_a_subtree(tree, people, django_assert_max_num_quer
     assert [c.name for c in cells] == ["Chi bộ Văn phòng", "Chi bộ Kế toán"]
     assert {codes[pk]: n for pk, n in totals.items()} == {"quy-che-lam-viec": 1, "ctr-cong-tac-nam": 2, "kh-nq-tw4": 1}
     flags = {c.name: {codes[t.pk] for t in types if getattr(c, f"doc_{t.pk}")} for c in cells}
-    assert flags == {"Chi bộ Văn phòng": {"quy-che-lam-viec", "ctr-cong-tac-nam", "kh-nq-tw4"},
-                     "Chi bộ Kế toán": {"ctr-cong-tac-nam"}}
+    assert flags == {
+        "Chi bộ Văn phòng": {"quy-che-lam-viec", "ctr-cong-tac-nam", "kh-nq-tw4"},
+        "Chi bộ Kế toán": {"ctr-cong-tac-nam"},
+    }
 
 
 def test_documents_table_page_for_the_officer(tree, people, client_for):
     upload(tree.sibling, "ctr-cong-tac-nam")
-    response = client_for(people.officer).get(reverse("books:books_documents_table", args=[tree.tccs.pk]), {"nam": "2026"})
+    response = client_for(people.officer).get(
+        reverse("books:books_documents_table", args=[tree.tccs.pk]), {"nam": "2026"}
+    )
     assert response.status_code == 200
     assert response.context["cell_count"] == 2 and 1 in response.context["totals"]
 
@@ -130,14 +143,17 @@ def test_upload_through_the_form_and_download(tree, people, client_for):
     document = CellDocument.objects.get()
     download = client.get(reverse("books:books_document_download", args=[document.pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
-    assert client_for(people.other_secretary).get(
-        reverse("books:books_document_download", args=[document.pk])).status_code == 404
+    assert (
+        client_for(people.other_secretary).get(reverse("books:books_document_download", args=[document.pk])).status_code
+        == 404
+    )
 
 
 def test_bad_upload_through_the_form_shows_the_error_at_the_file(tree, people, client_for):
     url = reverse("books:books_document_upload", args=[tree.cell.pk, doc_type("ctr-ktgs-nam").pk])
-    response = client_for(people.secretary).post(url, {"year": "2026", "adopted_on": "10/01/2026",
-                                                       "file": pdf("ke-hoach.pdf", PNG)})
+    response = client_for(people.secretary).post(
+        url, {"year": "2026", "adopted_on": "10/01/2026", "file": pdf("ke-hoach.pdf", PNG)}
+    )
     assert response.status_code == 200
     assert "không đúng với tên tệp" in response.context["form"].errors["file"][0]
     assert not CellDocument.objects.exists()

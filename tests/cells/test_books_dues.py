@@ -82,9 +82,14 @@ def test_percentages_round_to_the_nearest_dong():
 
 
 def test_fifty_years_of_party_age_exempts_from_the_anniversary_month(tree):
-    member = make_member(organisation=tree.cell, dues_category=SALARIED, dues_base=6_000_000,
-                         date_of_birth=D(1950, 1, 1), admission_decision_date=D(1976, 3, 10),
-                         full_membership_date=D(1977, 3, 10))
+    member = make_member(
+        organisation=tree.cell,
+        dues_category=SALARIED,
+        dues_base=6_000_000,
+        date_of_birth=D(1950, 1, 1),
+        admission_decision_date=D(1976, 3, 10),
+        full_membership_date=D(1977, 3, 10),
+    )
     assert due(member, D(2026, 2, 1)).amount_due == 60_000
     march = due(member, D(2026, 3, 1))
     assert march.amount_due == 0 and "50 năm" in march.adjustment
@@ -92,13 +97,26 @@ def test_fifty_years_of_party_age_exempts_from_the_anniversary_month(tree):
 
 def test_reduction_on_application_and_its_twelve_month_cap(tree, people):
     member = make_member(organisation=tree.cell, dues_category=SALARIED, dues_base=6_000_000)
-    services.dues_relief_grant(member=member, kind=DuesRelief.Kind.REDUCE, reduction_percent=50,
-                               start=D(2026, 3, 1), end=D(2026, 8, 1), reason="Hoàn cảnh khó khăn", by=people.secretary)
+    services.dues_relief_grant(
+        member=member,
+        kind=DuesRelief.Kind.REDUCE,
+        reduction_percent=50,
+        start=D(2026, 3, 1),
+        end=D(2026, 8, 1),
+        reason="Hoàn cảnh khó khăn",
+        by=people.secretary,
+    )
     assert due(member, D(2026, 3, 1)).amount_due == 30_000
     assert due(member, D(2026, 9, 1)).amount_due == 60_000
     with pytest.raises(ValidationError) as error:
-        services.dues_relief_grant(member=member, kind=DuesRelief.Kind.REDUCE, reduction_percent=30,
-                                   start=D(2026, 1, 1), end=D(2027, 1, 1), reason="x")
+        services.dues_relief_grant(
+            member=member,
+            kind=DuesRelief.Kind.REDUCE,
+            reduction_percent=30,
+            start=D(2026, 1, 1),
+            end=D(2027, 1, 1),
+            reason="x",
+        )
     assert "12 tháng" in str(error.value.message_dict["end"])
 
 
@@ -113,17 +131,30 @@ def book(tree, people):
     student = make_member(organisation=tree.cell, full_name="Vũ Thị Sinh Viên", dues_category=STUDENT)
     lines = services.dues_month_open(organisation=tree.cell, month=D(2026, 3, 15), by=people.secretary)
     assert len(lines) == 3
-    services.dues_payment_record(organisation=tree.cell, member=people.members["secretary"], month=D(2026, 3, 1),
-                                 amount_paid=60_000, paid_on=D(2026, 3, 10), method="cash", by=people.secretary)
-    services.dues_payment_record(organisation=tree.cell, member=student, month=D(2026, 3, 1),
-                                 amount_paid=5_000, paid_on=D(2026, 3, 12), method="transfer", by=people.secretary)
+    services.dues_payment_record(
+        organisation=tree.cell,
+        member=people.members["secretary"],
+        month=D(2026, 3, 1),
+        amount_paid=60_000,
+        paid_on=D(2026, 3, 10),
+        method="cash",
+        by=people.secretary,
+    )
+    services.dues_payment_record(
+        organisation=tree.cell,
+        member=student,
+        month=D(2026, 3, 1),
+        amount_paid=5_000,
+        paid_on=D(2026, 3, 12),
+        method="transfer",
+        by=people.secretary,
+    )
     return type("Book", (), {"cell": tree.cell, "student": student, "month": D(2026, 3, 1)})
 
 
 def test_ledger_totals(book):
     totals = selectors.dues_totals(selectors.dues_ledger(cell=book.cell, month=book.month))
-    assert totals == {"lines": 3, "base": 11_000_000, "due": 90_000, "paid": 65_000, "paid_lines": 2,
-                      "arrears": 25_000}
+    assert totals == {"lines": 3, "base": 11_000_000, "due": 90_000, "paid": 65_000, "paid_lines": 2, "arrears": 25_000}
 
 
 def test_opening_a_month_twice_adds_nobody_and_audits_each_line(book, people):
@@ -135,37 +166,59 @@ def test_opening_a_month_twice_adds_nobody_and_audits_each_line(book, people):
 def test_payment_above_due_needs_a_note(book, people):
     member = people.members["member"]
     with pytest.raises(ValidationError) as error:
-        services.dues_payment_record(organisation=book.cell, member=member, month=book.month, amount_paid=50_000,
-                                     paid_on=D(2026, 3, 5), method="cash", by=people.secretary)
+        services.dues_payment_record(
+            organisation=book.cell,
+            member=member,
+            month=book.month,
+            amount_paid=50_000,
+            paid_on=D(2026, 3, 5),
+            method="cash",
+            by=people.secretary,
+        )
     assert "ghi chú" in error.value.message_dict["amount_paid"][0]
     assert DuesPayment.objects.get(member=member, month=book.month).amount_paid == 0
-    services.dues_payment_record(organisation=book.cell, member=member, month=book.month, amount_paid=50_000,
-                                 paid_on=D(2026, 3, 5), method="cash", note="Tự nguyện nộp cao hơn",
-                                 by=people.secretary)
+    services.dues_payment_record(
+        organisation=book.cell,
+        member=member,
+        month=book.month,
+        amount_paid=50_000,
+        paid_on=D(2026, 3, 5),
+        method="cash",
+        note="Tự nguyện nộp cao hơn",
+        by=people.secretary,
+    )
     assert DuesPayment.objects.get(member=member, month=book.month).amount_paid == 50_000
 
 
 def test_payment_for_a_month_outside_the_cell_is_refused(tree, people):
     newcomer = services.member_create(organisation=tree.cell, joined_on=D(2026, 5, 1), full_name="Mới Chuyển Đến")
     with pytest.raises(ValidationError) as error:
-        services.dues_payment_record(organisation=tree.cell, member=newcomer, month=D(2026, 4, 1), amount_paid=0,
-                                     by=people.secretary)
+        services.dues_payment_record(
+            organisation=tree.cell, member=newcomer, month=D(2026, 4, 1), amount_paid=0, by=people.secretary
+        )
     assert "không sinh hoạt ở chi bộ" in error.value.message_dict["month"][0]
     with pytest.raises(ValidationError):
-        services.dues_payment_record(organisation=tree.cell, member=people.members["sibling"], month=D(2026, 4, 1),
-                                     amount_paid=0, by=people.secretary)
+        services.dues_payment_record(
+            organisation=tree.cell,
+            member=people.members["sibling"],
+            month=D(2026, 4, 1),
+            amount_paid=0,
+            by=people.secretary,
+        )
     assert not DuesPayment.objects.exists()
 
 
 def test_negative_amount_and_future_month_are_refused(tree, people):
     member = people.members["member"]
     with pytest.raises(ValidationError) as error:
-        services.dues_payment_record(organisation=tree.cell, member=member, month=D(2026, 3, 1), amount_paid=-1,
-                                     by=people.secretary)
+        services.dues_payment_record(
+            organisation=tree.cell, member=member, month=D(2026, 3, 1), amount_paid=-1, by=people.secretary
+        )
     assert error.value.message_dict["amount_paid"] == ["Số tiền không được âm."]
     with pytest.raises(ValidationError) as error:
-        services.dues_payment_record(organisation=tree.cell, member=member, month=D(2099, 1, 1), amount_paid=0,
-                                     by=people.secretary)
+        services.dues_payment_record(
+            organisation=tree.cell, member=member, month=D(2099, 1, 1), amount_paid=0, by=people.secretary
+        )
     assert "chưa đến" in error.value.message_dict["month"][0]
     assert not DuesPayment.objects.exists()
 
@@ -179,8 +232,9 @@ def test_transferred_member_keeps_old_lines_in_the_old_cell(book, people, tree):
     # April: in both cells for part of the month; the first book to record it keeps it.
     services.dues_month_open(organisation=tree.cell, month=D(2026, 4, 1), by=people.secretary)
     with pytest.raises(ValidationError) as error:
-        services.dues_payment_record(organisation=tree.sibling, member=member, month=D(2026, 4, 1), amount_paid=0,
-                                     by=people.officer)
+        services.dues_payment_record(
+            organisation=tree.sibling, member=member, month=D(2026, 4, 1), amount_paid=0, by=people.officer
+        )
     assert "Chi bộ Văn phòng" in error.value.message_dict["month"][0]
 
 
@@ -189,8 +243,9 @@ def test_transferred_member_keeps_old_lines_in_the_old_cell(book, people, tree):
 
 def _line(member, cell, month, due_amount, paid):
     rule = dues.rule_in_force(category=member.dues_category, month=month)
-    return DuesPayment.objects.create(member=member, organisation=cell, month=month, base=0, rate_rule=rule,
-                                      amount_due=due_amount, amount_paid=paid)
+    return DuesPayment.objects.create(
+        member=member, organisation=cell, month=month, base=0, rate_rule=rule, amount_due=due_amount, amount_paid=paid
+    )
 
 
 def test_three_unpaid_months_in_a_year_raise_the_alert(tree, people):
@@ -211,20 +266,29 @@ def test_three_unpaid_months_in_a_year_raise_the_alert(tree, people):
 
     alerted = selectors.members_with_unpaid_months(organisations=Organisation.objects.filter(pk=cell.pk), year=2026)
     assert {(m.full_name, m.unpaid_months, m.unpaid_amount) for m in alerted} == {
-        ("Ba Tháng Nợ", 3, 180_000), ("Nộp Thiếu", 3, 90_000),
+        ("Ba Tháng Nợ", 3, 180_000),
+        ("Nộp Thiếu", 3, 90_000),
     }
-    assert not selectors.members_with_unpaid_months(organisations=Organisation.objects.filter(pk=tree.other.pk),
-                                                    year=2026).exists()
-    assert [m.full_name for m in selectors.members_with_unpaid_months(
-        organisations=Organisation.objects.filter(path__startswith=tree.khoi.path), year=2025, threshold=1)] == ["Nợ Hai Năm"]
+    assert not selectors.members_with_unpaid_months(
+        organisations=Organisation.objects.filter(pk=tree.other.pk), year=2026
+    ).exists()
+    assert [
+        m.full_name
+        for m in selectors.members_with_unpaid_months(
+            organisations=Organisation.objects.filter(path__startswith=tree.khoi.path), year=2025, threshold=1
+        )
+    ] == ["Nợ Hai Năm"]
     # The warning's count is the length of that list, for every scope, year and threshold.
-    for organisations, year, threshold in ((Organisation.objects.filter(pk=cell.pk), 2026, 3),
-                                           (Organisation.objects.filter(pk=cell.pk), 2026, 2),
-                                           (Organisation.objects.filter(path__startswith=tree.khoi.path), 2025, 1),
-                                           (Organisation.objects.filter(pk=tree.other.pk), 2026, 3)):
+    for organisations, year, threshold in (
+        (Organisation.objects.filter(pk=cell.pk), 2026, 3),
+        (Organisation.objects.filter(pk=cell.pk), 2026, 2),
+        (Organisation.objects.filter(path__startswith=tree.khoi.path), 2025, 1),
+        (Organisation.objects.filter(pk=tree.other.pk), 2026, 3),
+    ):
         listed = selectors.members_with_unpaid_months(organisations=organisations, year=year, threshold=threshold)
         assert selectors.count_members_with_unpaid_months(
-            organisations=organisations, year=year, threshold=threshold) == len(list(listed))
+            organisations=organisations, year=year, threshold=threshold
+        ) == len(list(listed))
 
 
 def test_alert_counts_only_the_books_of_the_given_organisations(tree, people):
@@ -233,13 +297,19 @@ def test_alert_counts_only_the_books_of_the_given_organisations(tree, people):
     for month, cell in ((1, tree.cell), (2, tree.cell), (3, tree.sibling)):
         _line(moved, cell, D(2026, month, 1), 50_000, 10_000)
     both = Organisation.objects.filter(pk__in=[tree.cell.pk, tree.sibling.pk])
-    assert [(m.full_name, m.unpaid_months, m.unpaid_amount, m.organisation.name) for m in
-            selectors.members_with_unpaid_months(organisations=both, year=2026)] == [
-        ("Chuyển Chi Bộ", 3, 120_000, "Chi bộ Kế toán")]
-    assert not selectors.members_with_unpaid_months(organisations=Organisation.objects.filter(pk=tree.cell.pk),
-                                                    year=2026).exists()
-    assert [(m.unpaid_months, m.unpaid_amount) for m in selectors.members_with_unpaid_months(
-        organisations=Organisation.objects.filter(pk=tree.cell.pk), year=2026, threshold=2)] == [(2, 80_000)]
+    assert [
+        (m.full_name, m.unpaid_months, m.unpaid_amount, m.organisation.name)
+        for m in selectors.members_with_unpaid_months(organisations=both, year=2026)
+    ] == [("Chuyển Chi Bộ", 3, 120_000, "Chi bộ Kế toán")]
+    assert not selectors.members_with_unpaid_months(
+        organisations=Organisation.objects.filter(pk=tree.cell.pk), year=2026
+    ).exists()
+    assert [
+        (m.unpaid_months, m.unpaid_amount)
+        for m in selectors.members_with_unpaid_months(
+            organisations=Organisation.objects.filter(pk=tree.cell.pk), year=2026, threshold=2
+        )
+    ] == [(2, 80_000)]
 
 
 def test_alert_is_one_query(tree, people, django_assert_num_queries):
@@ -266,7 +336,9 @@ def test_bulk_create_makes_one_line_per_member_month_and_skips_existing(tree, pe
 
 
 def test_secretary_sees_the_ledger_with_money_formatted(client_for, people, book):
-    page = client_for(people.secretary).get(reverse("books:books_dues_ledger", args=[book.cell.pk]), {"thang": "03/2026"})
+    page = client_for(people.secretary).get(
+        reverse("books:books_dues_ledger", args=[book.cell.pk]), {"thang": "03/2026"}
+    )
     assert page.status_code == 200
     html = page.content.decode()
     assert "90.000 đ" in html and "65.000 đ" in html and "Vũ Thị Sinh Viên" in html
@@ -275,24 +347,41 @@ def test_secretary_sees_the_ledger_with_money_formatted(client_for, people, book
 def test_secretary_records_a_payment_through_the_form(client_for, people, book):
     client = client_for(people.secretary)
     url = reverse("books:books_dues_record", args=[book.cell.pk])
-    response = client.post(url, {"member": people.members["member"].pk, "month": "03/2026", "amount_paid": "25.000",
-                                 "paid_on": "20/03/2026", "method": "cash"})
+    response = client.post(
+        url,
+        {
+            "member": people.members["member"].pk,
+            "month": "03/2026",
+            "amount_paid": "25.000",
+            "paid_on": "20/03/2026",
+            "method": "cash",
+        },
+    )
     assert response.status_code == 302
     line = DuesPayment.objects.get(member=people.members["member"], month=book.month)
     assert (line.amount_paid, line.paid_on) == (25_000, D(2026, 3, 20))
 
 
-@pytest.mark.parametrize(("data", "field", "message"), [
-    ({"amount_paid": "-5000"}, "amount_paid", "Số tiền không được âm."),
-    ({"amount_paid": "99.000"}, "amount_paid", "ghi rõ lý do"),
-    ({"month": "01/2019"}, "month", "không sinh hoạt ở chi bộ"),
-    ({"month": "13/2026"}, "month", "tháng/năm"),
-])
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"amount_paid": "-5000"}, "amount_paid", "Số tiền không được âm."),
+        ({"amount_paid": "99.000"}, "amount_paid", "ghi rõ lý do"),
+        ({"month": "01/2019"}, "month", "không sinh hoạt ở chi bộ"),
+        ({"month": "13/2026"}, "month", "tháng/năm"),
+    ],
+)
 def test_bad_payments_are_shown_next_to_the_field_and_write_nothing(client_for, people, book, data, field, message):
     client = client_for(people.secretary)
     before = list(DuesPayment.objects.values_list("pk", "amount_paid"))
-    post = {"member": people.members["member"].pk, "month": "03/2026", "amount_paid": "25.000",
-            "paid_on": "20/03/2026", "method": "cash", **data}
+    post = {
+        "member": people.members["member"].pk,
+        "month": "03/2026",
+        "amount_paid": "25.000",
+        "paid_on": "20/03/2026",
+        "method": "cash",
+        **data,
+    }
     response = client.post(reverse("books:books_dues_record", args=[book.cell.pk]), post)
     assert response.status_code == 200
     assert any(message in error for error in response.context["form"].errors[field])
@@ -300,7 +389,9 @@ def test_bad_payments_are_shown_next_to_the_field_and_write_nothing(client_for, 
 
 
 def test_month_open_through_the_page(client_for, people, tree):
-    response = client_for(people.secretary).post(reverse("books:books_dues_open", args=[tree.cell.pk]), {"thang": "02/2026"})
+    response = client_for(people.secretary).post(
+        reverse("books:books_dues_open", args=[tree.cell.pk]), {"thang": "02/2026"}
+    )
     assert response.status_code == 302
     assert DuesPayment.objects.filter(organisation=tree.cell, month=D(2026, 2, 1)).count() == 2
 
@@ -325,7 +416,9 @@ def test_arrears_page_over_a_subtree(client_for, people, tree):
 
 
 def test_ledger_pdf_has_the_cell_name_and_totals(client_for, people, book, tmp_path, pdftotext_available):
-    response = client_for(people.secretary).get(reverse("books:books_dues_pdf", args=[book.cell.pk]), {"thang": "03/2026"})
+    response = client_for(people.secretary).get(
+        reverse("books:books_dues_pdf", args=[book.cell.pk]), {"thang": "03/2026"}
+    )
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     pdf = tmp_path / "so.pdf"
     pdf.write_bytes(response.content)
@@ -337,7 +430,9 @@ def test_ledger_pdf_has_the_cell_name_and_totals(client_for, people, book, tmp_p
 
 
 def test_ledger_xlsx_has_the_rows_and_totals(client_for, people, book):
-    response = client_for(people.secretary).get(reverse("books:books_dues_xlsx", args=[book.cell.pk]), {"thang": "03/2026"})
+    response = client_for(people.secretary).get(
+        reverse("books:books_dues_xlsx", args=[book.cell.pk]), {"thang": "03/2026"}
+    )
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]

@@ -23,7 +23,11 @@ from ..factories import make_member, make_organisation
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
-RECEIPT, EXPENSE, BROUGHT_FORWARD = CellFundEntry.Kind.RECEIPT, CellFundEntry.Kind.EXPENSE, CellFundEntry.Kind.BROUGHT_FORWARD
+RECEIPT, EXPENSE, BROUGHT_FORWARD = (
+    CellFundEntry.Kind.RECEIPT,
+    CellFundEntry.Kind.EXPENSE,
+    CellFundEntry.Kind.BROUGHT_FORWARD,
+)
 
 
 def at(time_machine, *args):
@@ -35,8 +39,15 @@ def collect(cell, month, payments, by=None):
     """Open ``month`` in ``cell``'s book and record each (member, amount) as paid in cash on the 10th."""
     services.dues_month_open(organisation=cell, month=month, by=by)
     for member, amount in payments:
-        services.dues_payment_record(organisation=cell, member=member, month=month, amount_paid=amount,
-                                     paid_on=month.replace(day=10), method="cash", by=by)
+        services.dues_payment_record(
+            organisation=cell,
+            member=member,
+            month=month,
+            amount_paid=amount,
+            paid_on=month.replace(day=10),
+            method="cash",
+            by=by,
+        )
 
 
 @pytest.fixture
@@ -49,8 +60,15 @@ def office(tree, people):
     third = make_member(organisation=tree.cell, full_name="Đỗ Văn Thứ Ba", dues_base=30_000_000)
     secretary.refresh_from_db()
     member.refresh_from_db()
-    return type("Office", (), {"cell": tree.cell, "members": [secretary, member, third],
-                               "payments": [(secretary, 500_000), (member, 400_000), (third, 300_000)]})
+    return type(
+        "Office",
+        (),
+        {
+            "cell": tree.cell,
+            "members": [secretary, member, third],
+            "payments": [(secretary, 500_000), (member, 400_000), (third, 300_000)],
+        },
+    )
 
 
 # --- the split: one dated rule table ---------------------------------------------------------
@@ -109,56 +127,93 @@ def test_a_remittance_of_the_upward_share_leaves_the_month_remitted(office, peop
     assert (month.collected, month.kept, month.to_remit, month.outstanding) == (1_200_000, 360_000, 840_000, 840_000)
     assert not month.remitted_in_full
 
-    services.dues_remittance_record(organisation=office.cell, month=november, remitted_on=D(2026, 11, 30),
-                                    amount=500_000, receipt_number="BL-0107", by=people.secretary)
+    services.dues_remittance_record(
+        organisation=office.cell,
+        month=november,
+        remitted_on=D(2026, 11, 30),
+        amount=500_000,
+        receipt_number="BL-0107",
+        by=people.secretary,
+    )
     month = selectors.dues_book_months(cell=office.cell, start=november, end=november)[0]
     assert (month.remitted, month.outstanding, month.remitted_in_full) == (500_000, 340_000, False)
 
     # 840,000 − 500,000 = 340,000 still owed: 340,001 is refused, 340,000 closes the month.
     with pytest.raises(ValidationError) as error:
-        services.dues_remittance_record(organisation=office.cell, month=november, remitted_on=D(2026, 12, 5),
-                                        amount=340_001, receipt_number="BL-0112", by=people.secretary)
+        services.dues_remittance_record(
+            organisation=office.cell,
+            month=november,
+            remitted_on=D(2026, 12, 5),
+            amount=340_001,
+            receipt_number="BL-0112",
+            by=people.secretary,
+        )
     assert "340.000 đ" in error.value.message_dict["amount"][0]
-    services.dues_remittance_record(organisation=office.cell, month=november, remitted_on=D(2026, 12, 5),
-                                    amount=340_000, receipt_number="BL-0112", by=people.secretary)
+    services.dues_remittance_record(
+        organisation=office.cell,
+        month=november,
+        remitted_on=D(2026, 12, 5),
+        amount=340_000,
+        receipt_number="BL-0112",
+        by=people.secretary,
+    )
     month = selectors.dues_book_months(cell=office.cell, start=november, end=november)[0]
     assert (month.remitted, month.outstanding, month.remitted_in_full) == (840_000, 0, True)
     audits = AuditEntry.objects.filter(action="cells.dues_remittance.create").order_by("pk")
     assert [(a.after["amount"], a.after["receipt_number"], a.actor_id) for a in audits] == [
-        (500_000, "BL-0107", people.secretary.pk), (340_000, "BL-0112", people.secretary.pk)]
+        (500_000, "BL-0107", people.secretary.pk),
+        (340_000, "BL-0112", people.secretary.pk),
+    ]
 
 
 def test_nothing_collected_means_nothing_to_remit_yet(office, people, time_machine):
     at(time_machine, 2026, 12, 5, 9, 0)
     services.dues_month_open(organisation=office.cell, month=D(2026, 11, 1), by=people.secretary)
     with pytest.raises(ValidationError) as error:
-        services.dues_remittance_record(organisation=office.cell, month=D(2026, 11, 1), remitted_on=D(2026, 12, 1),
-                                        amount=100_000, receipt_number="BL-1", by=people.secretary)
+        services.dues_remittance_record(
+            organisation=office.cell,
+            month=D(2026, 11, 1),
+            remitted_on=D(2026, 12, 1),
+            amount=100_000,
+            receipt_number="BL-1",
+            by=people.secretary,
+        )
     assert "ghi thu đảng phí" in error.value.message_dict["amount"][0]
     assert not DuesRemittance.objects.exists()
 
 
-@pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"amount": 0}, "amount", "lớn hơn 0"),
-    ({"amount": -840_000}, "amount", "lớn hơn 0"),
-    ({"amount": 10**13}, "amount", "quá lớn"),
-    ({"remitted_on": D(2026, 12, 6)}, "remitted_on", "tương lai"),
-    ({"remitted_on": D(2026, 10, 31)}, "remitted_on", "01/11/2026"),
-    ({"remitted_on": None}, "remitted_on", "Nhập ngày nộp"),
-    ({"receipt_number": "  "}, "receipt_number", "Nhập số biên lai"),
-    ({"receipt_number": "bl-0107"}, "receipt_number", "đã ghi trong sổ"),
-    ({"month": D(2027, 1, 1)}, "month", "chưa đến"),
-])
-def test_bad_remittances_are_refused_on_their_field_and_write_nothing(office, people, time_machine, changes, field,
-                                                                         message):
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"amount": 0}, "amount", "lớn hơn 0"),
+        ({"amount": -840_000}, "amount", "lớn hơn 0"),
+        ({"amount": 10**13}, "amount", "quá lớn"),
+        ({"remitted_on": D(2026, 12, 6)}, "remitted_on", "tương lai"),
+        ({"remitted_on": D(2026, 10, 31)}, "remitted_on", "01/11/2026"),
+        ({"remitted_on": None}, "remitted_on", "Nhập ngày nộp"),
+        ({"receipt_number": "  "}, "receipt_number", "Nhập số biên lai"),
+        ({"receipt_number": "bl-0107"}, "receipt_number", "đã ghi trong sổ"),
+        ({"month": D(2027, 1, 1)}, "month", "chưa đến"),
+    ],
+)
+def test_bad_remittances_are_refused_on_their_field_and_write_nothing(
+    office, people, time_machine, changes, field, message
+):
     at(time_machine, 2026, 12, 5, 9, 0)
     november = D(2026, 11, 1)
     collect(office.cell, november, office.payments)
-    services.dues_remittance_record(organisation=office.cell, month=november, remitted_on=D(2026, 11, 30),
-                                    amount=100_000, receipt_number="BL-0107")
+    services.dues_remittance_record(
+        organisation=office.cell, month=november, remitted_on=D(2026, 11, 30), amount=100_000, receipt_number="BL-0107"
+    )
     before = (DuesRemittance.objects.count(), AuditEntry.objects.count())
-    data = {"organisation": office.cell, "month": november, "remitted_on": D(2026, 12, 5), "amount": 200_000,
-            "receipt_number": "BL-0200", **changes}
+    data = {
+        "organisation": office.cell,
+        "month": november,
+        "remitted_on": D(2026, 12, 5),
+        "amount": 200_000,
+        "receipt_number": "BL-0200",
+        **changes,
+    }
     with pytest.raises(ValidationError) as error:
         services.dues_remittance_record(**data, by=people.secretary)
     assert message in " ".join(error.value.message_dict[field])
@@ -174,8 +229,9 @@ def test_the_same_receipt_number_may_be_used_by_another_cell(office, people, tre
     sibling_member.refresh_from_db()
     collect(tree.sibling, november, [(sibling_member, 100_000)])
     for cell in (office.cell, tree.sibling):
-        services.dues_remittance_record(organisation=cell, month=november, remitted_on=D(2026, 12, 1),
-                                        amount=70_000, receipt_number="BL-01")
+        services.dues_remittance_record(
+            organisation=cell, month=november, remitted_on=D(2026, 12, 1), amount=70_000, receipt_number="BL-01"
+        )
     assert DuesRemittance.objects.filter(receipt_number="BL-01").count() == 2
 
 
@@ -185,32 +241,55 @@ def test_at_half_past_midnight_on_new_year_the_local_date_is_the_new_one(office,
     collect(office.cell, D(2026, 12, 1), office.payments)
     at(time_machine, 2027, 1, 1, 0, 30)
     with pytest.raises(ValidationError) as error:
-        services.dues_remittance_record(organisation=office.cell, month=D(2026, 12, 1), remitted_on=D(2027, 1, 2),
-                                        amount=840_000, receipt_number="BL-9")
+        services.dues_remittance_record(
+            organisation=office.cell,
+            month=D(2026, 12, 1),
+            remitted_on=D(2027, 1, 2),
+            amount=840_000,
+            receipt_number="BL-9",
+        )
     assert "tương lai" in error.value.message_dict["remitted_on"][0]
-    services.dues_remittance_record(organisation=office.cell, month=D(2026, 12, 1), remitted_on=D(2027, 1, 1),
-                                    amount=840_000, receipt_number="BL-9")
+    services.dues_remittance_record(
+        organisation=office.cell, month=D(2026, 12, 1), remitted_on=D(2027, 1, 1), amount=840_000, receipt_number="BL-9"
+    )
 
 
 # --- activity funds --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"amount": 0}, "amount", "lớn hơn 0"),
-    ({"entry_date": D(2026, 12, 6)}, "entry_date", "tương lai"),
-    ({"purpose": " "}, "purpose", "Nhập nội dung"),
-    ({"voucher_number": ""}, "voucher_number", "Nhập số chứng từ"),
-    ({"voucher_number": "pc-01"}, "voucher_number", "đã ghi trong sổ"),
-    ({"kind": "gift"}, "kind", "Chọn loại"),
-])
-def test_bad_fund_entries_are_refused_on_their_field_and_write_nothing(office, people, time_machine, changes, field,
-                                                                         message):
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"amount": 0}, "amount", "lớn hơn 0"),
+        ({"entry_date": D(2026, 12, 6)}, "entry_date", "tương lai"),
+        ({"purpose": " "}, "purpose", "Nhập nội dung"),
+        ({"voucher_number": ""}, "voucher_number", "Nhập số chứng từ"),
+        ({"voucher_number": "pc-01"}, "voucher_number", "đã ghi trong sổ"),
+        ({"kind": "gift"}, "kind", "Chọn loại"),
+    ],
+)
+def test_bad_fund_entries_are_refused_on_their_field_and_write_nothing(
+    office, people, time_machine, changes, field, message
+):
     at(time_machine, 2026, 12, 5, 9, 0)
-    services.cell_fund_entry_record(organisation=office.cell, kind=EXPENSE, entry_date=D(2026, 12, 1),
-                                    amount=100_000, purpose="Mua văn phòng phẩm", voucher_number="PC-01")
+    services.cell_fund_entry_record(
+        organisation=office.cell,
+        kind=EXPENSE,
+        entry_date=D(2026, 12, 1),
+        amount=100_000,
+        purpose="Mua văn phòng phẩm",
+        voucher_number="PC-01",
+    )
     before = (CellFundEntry.objects.count(), AuditEntry.objects.count())
-    data = {"organisation": office.cell, "kind": EXPENSE, "entry_date": D(2026, 12, 5), "amount": 50_000,
-            "purpose": "Nước uống sinh hoạt chi bộ", "voucher_number": "PC-02", **changes}
+    data = {
+        "organisation": office.cell,
+        "kind": EXPENSE,
+        "entry_date": D(2026, 12, 5),
+        "amount": 50_000,
+        "purpose": "Nước uống sinh hoạt chi bộ",
+        "voucher_number": "PC-02",
+        **changes,
+    }
     with pytest.raises(ValidationError) as error:
         services.cell_fund_entry_record(**data, by=people.secretary)
     assert message in " ".join(error.value.message_dict[field])
@@ -219,15 +298,33 @@ def test_bad_fund_entries_are_refused_on_their_field_and_write_nothing(office, p
 
 def test_receipts_and_payment_vouchers_are_numbered_apart_and_one_balance_is_brought_forward(office, time_machine):
     at(time_machine, 2026, 12, 5, 9, 0)
-    services.cell_fund_entry_record(organisation=office.cell, kind=RECEIPT, entry_date=D(2026, 12, 1),
-                                    amount=500_000, purpose="Công đoàn hỗ trợ", voucher_number="01")
-    services.cell_fund_entry_record(organisation=office.cell, kind=EXPENSE, entry_date=D(2026, 12, 2),
-                                    amount=100_000, purpose="Văn phòng phẩm", voucher_number="01")
-    services.cell_fund_entry_record(organisation=office.cell, kind=BROUGHT_FORWARD, entry_date=D(2026, 12, 1),
-                                    amount=200_000, purpose="Tồn quỹ sổ giấy đến 30/11/2026")
+    services.cell_fund_entry_record(
+        organisation=office.cell,
+        kind=RECEIPT,
+        entry_date=D(2026, 12, 1),
+        amount=500_000,
+        purpose="Công đoàn hỗ trợ",
+        voucher_number="01",
+    )
+    services.cell_fund_entry_record(
+        organisation=office.cell,
+        kind=EXPENSE,
+        entry_date=D(2026, 12, 2),
+        amount=100_000,
+        purpose="Văn phòng phẩm",
+        voucher_number="01",
+    )
+    services.cell_fund_entry_record(
+        organisation=office.cell,
+        kind=BROUGHT_FORWARD,
+        entry_date=D(2026, 12, 1),
+        amount=200_000,
+        purpose="Tồn quỹ sổ giấy đến 30/11/2026",
+    )
     with pytest.raises(ValidationError) as error:
-        services.cell_fund_entry_record(organisation=office.cell, kind=BROUGHT_FORWARD, entry_date=D(2026, 12, 2),
-                                        amount=1, purpose="Lần hai")
+        services.cell_fund_entry_record(
+            organisation=office.cell, kind=BROUGHT_FORWARD, entry_date=D(2026, 12, 2), amount=1, purpose="Lần hai"
+        )
     assert "chỉ ghi một lần" in error.value.message_dict["kind"][0]
     assert AuditEntry.objects.filter(action="cells.fund_entry.create").count() == 3
 
@@ -249,43 +346,98 @@ def two_months(office, people, time_machine):
     at(time_machine, 2027, 1, 20, 10, 0)
     cell, by = office.cell, people.secretary
     december, january = D(2026, 12, 1), D(2027, 1, 1)
-    services.cell_fund_entry_record(organisation=cell, kind=BROUGHT_FORWARD, entry_date=D(2026, 12, 1),
-                                    amount=200_000, purpose="Tồn quỹ sổ giấy đến 30/11/2026", by=by)
+    services.cell_fund_entry_record(
+        organisation=cell,
+        kind=BROUGHT_FORWARD,
+        entry_date=D(2026, 12, 1),
+        amount=200_000,
+        purpose="Tồn quỹ sổ giấy đến 30/11/2026",
+        by=by,
+    )
     collect(cell, december, office.payments, by=by)
-    services.dues_remittance_record(organisation=cell, month=december, remitted_on=D(2026, 12, 28), amount=840_000,
-                                    receipt_number="BL-1226", by=by)
-    services.cell_fund_entry_record(organisation=cell, kind=RECEIPT, entry_date=D(2026, 12, 15), amount=500_000,
-                                    purpose="Công đoàn cơ quan hỗ trợ hoạt động", voucher_number="PT-01", by=by)
-    services.cell_fund_entry_record(organisation=cell, kind=EXPENSE, entry_date=D(2026, 12, 31), amount=300_000,
-                                    purpose="Tặng quà đảng viên nhân ngày 22/12", voucher_number="PC-01", by=by)
+    services.dues_remittance_record(
+        organisation=cell, month=december, remitted_on=D(2026, 12, 28), amount=840_000, receipt_number="BL-1226", by=by
+    )
+    services.cell_fund_entry_record(
+        organisation=cell,
+        kind=RECEIPT,
+        entry_date=D(2026, 12, 15),
+        amount=500_000,
+        purpose="Công đoàn cơ quan hỗ trợ hoạt động",
+        voucher_number="PT-01",
+        by=by,
+    )
+    services.cell_fund_entry_record(
+        organisation=cell,
+        kind=EXPENSE,
+        entry_date=D(2026, 12, 31),
+        amount=300_000,
+        purpose="Tặng quà đảng viên nhân ngày 22/12",
+        voucher_number="PC-01",
+        by=by,
+    )
     collect(cell, january, office.payments[:2], by=by)
-    services.dues_remittance_record(organisation=cell, month=january, remitted_on=D(2027, 1, 15), amount=630_000,
-                                    receipt_number="BL-0127", by=by)
-    services.cell_fund_entry_record(organisation=cell, kind=EXPENSE, entry_date=D(2027, 1, 2), amount=150_000,
-                                    purpose="Nước uống sinh hoạt chi bộ", voucher_number="PC-02", by=by)
+    services.dues_remittance_record(
+        organisation=cell, month=january, remitted_on=D(2027, 1, 15), amount=630_000, receipt_number="BL-0127", by=by
+    )
+    services.cell_fund_entry_record(
+        organisation=cell,
+        kind=EXPENSE,
+        entry_date=D(2027, 1, 2),
+        amount=150_000,
+        purpose="Nước uống sinh hoạt chi bộ",
+        voucher_number="PC-02",
+        by=by,
+    )
     return type("TwoMonths", (), {"cell": cell, "december": december, "january": january})
 
 
 def test_the_balance_closes_over_december_and_january(two_months):
-    december, january = selectors.dues_book_months(cell=two_months.cell, start=two_months.december,
-                                                   end=two_months.january)
-    assert (december.opening, december.collected, december.kept, december.remitted, december.funds_in,
-            december.spent, december.closing) == (200_000, 1_200_000, 360_000, 840_000, 500_000, 300_000, 760_000)
-    assert (january.opening, january.collected, january.kept, january.remitted, january.funds_in,
-            january.spent, january.closing) == (760_000, 900_000, 270_000, 630_000, 0, 150_000, 880_000)
+    december, january = selectors.dues_book_months(
+        cell=two_months.cell, start=two_months.december, end=two_months.january
+    )
+    assert (
+        december.opening,
+        december.collected,
+        december.kept,
+        december.remitted,
+        december.funds_in,
+        december.spent,
+        december.closing,
+    ) == (200_000, 1_200_000, 360_000, 840_000, 500_000, 300_000, 760_000)
+    assert (
+        january.opening,
+        january.collected,
+        january.kept,
+        january.remitted,
+        january.funds_in,
+        january.spent,
+        january.closing,
+    ) == (760_000, 900_000, 270_000, 630_000, 0, 150_000, 880_000)
     assert december.remitted_in_full and january.remitted_in_full
     # January's page starts its year: one row, opened with December's closing.
     [only] = selectors.dues_book_months(cell=two_months.cell, start=two_months.january, end=two_months.january)
     assert (only.month, only.opening, only.closing) == (two_months.january, 760_000, 880_000)
 
 
-def test_the_book_page_shows_the_month_and_its_queries_do_not_grow(client_for, people, two_months, time_machine,
-                                                                    django_assert_max_num_queries):
+def test_the_book_page_shows_the_month_and_its_queries_do_not_grow(
+    client_for, people, two_months, time_machine, django_assert_max_num_queries
+):
     client = client_for(people.secretary)
     url = reverse("books:books_dues_ledger", args=[two_months.cell.pk])
     html = client.get(url, {"thang": "12/2026"}).content.decode()
-    for text in ("Trích giữ lại", "840.000 đ", "360.000 đ", "BL-1226", "PC-01", "Tặng quà đảng viên",
-                 "760.000 đ", "200.000 đ", "QĐ 01-QĐ/TW", "Số thu"):
+    for text in (
+        "Trích giữ lại",
+        "840.000 đ",
+        "360.000 đ",
+        "BL-1226",
+        "PC-01",
+        "Tặng quà đảng viên",
+        "760.000 đ",
+        "200.000 đ",
+        "QĐ 01-QĐ/TW",
+        "Số thu",
+    ):
         assert text in html, text
     assert "Thứ 5" not in html  # "Thu" alone is Django's Thursday
     # 15 for the book (one more, the device, for a user with a second factor).
@@ -295,13 +447,30 @@ def test_the_book_page_shows_the_month_and_its_queries_do_not_grow(client_for, p
     at(time_machine, 2027, 1, 20, 11, 0)
     for n in range(10):
         member = make_member(organisation=two_months.cell, full_name=f"Đảng Viên Thêm {n:02d}", dues_base=1_000_000)
-        services.dues_payment_record(organisation=two_months.cell, member=member, month=two_months.december,
-                                     amount_paid=10_000, paid_on=D(2026, 12, 20), method="cash")
-        services.dues_remittance_record(organisation=two_months.cell, month=two_months.december,
-                                        remitted_on=D(2026, 12, 30), amount=7_000, receipt_number=f"BL-X{n}")
+        services.dues_payment_record(
+            organisation=two_months.cell,
+            member=member,
+            month=two_months.december,
+            amount_paid=10_000,
+            paid_on=D(2026, 12, 20),
+            method="cash",
+        )
+        services.dues_remittance_record(
+            organisation=two_months.cell,
+            month=two_months.december,
+            remitted_on=D(2026, 12, 30),
+            amount=7_000,
+            receipt_number=f"BL-X{n}",
+        )
         for kind in (RECEIPT, EXPENSE):
-            services.cell_fund_entry_record(organisation=two_months.cell, kind=kind, entry_date=D(2026, 12, 20),
-                                            amount=1_000, purpose="Khoản thêm", voucher_number=f"X-{n}")
+            services.cell_fund_entry_record(
+                organisation=two_months.cell,
+                kind=kind,
+                entry_date=D(2026, 12, 20),
+                amount=1_000,
+                purpose="Khoản thêm",
+                voucher_number=f"X-{n}",
+            )
     # A month later the session also writes its row of "Phiên đăng nhập" (at most once a minute:
     # its row's update and the session's save in a savepoint); ten more of everything add none.
     with django_assert_max_num_queries(len(small.captured_queries) + 4):
@@ -312,36 +481,57 @@ def test_the_book_page_shows_the_month_and_its_queries_do_not_grow(client_for, p
 # --- printed and exported -------------------------------------------------------------------------
 
 
-def test_the_book_prints_its_sections_in_the_party_layout(client_for, people, two_months, tmp_path,
-                                                          pdftotext_available):
-    response = client_for(people.secretary).get(reverse("books:books_dues_pdf", args=[two_months.cell.pk]),
-                                                {"thang": "12/2026"})
+def test_the_book_prints_its_sections_in_the_party_layout(
+    client_for, people, two_months, tmp_path, pdftotext_available
+):
+    response = client_for(people.secretary).get(
+        reverse("books:books_dues_pdf", args=[two_months.cell.pk]), {"thang": "12/2026"}
+    )
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     pdf = tmp_path / "so.pdf"
     pdf.write_bytes(response.content)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "ĐẢNG CỘNG SẢN VIỆT NAM" in text and "ĐẢNG BỘ SỞ TÀI CHÍNH" in text
     assert "SỔ THEO DÕI THU, CHI ĐẢNG PHÍ, KINH PHÍ HOẠT ĐỘNG CỦA CHI BỘ" in text and "Tháng 12/2026" in text
-    for heading in ("I. THU ĐẢNG PHÍ CỦA ĐẢNG VIÊN", "II. TRÍCH GIỮ LẠI VÀ NỘP ĐẢNG PHÍ LÊN CẤP TRÊN",
-                    "III. THU, CHI KINH PHÍ HOẠT ĐỘNG CỦA CHI BỘ", "IV. CÂN ĐỐI THU, CHI THEO THÁNG"):
+    for heading in (
+        "I. THU ĐẢNG PHÍ CỦA ĐẢNG VIÊN",
+        "II. TRÍCH GIỮ LẠI VÀ NỘP ĐẢNG PHÍ LÊN CẤP TRÊN",
+        "III. THU, CHI KINH PHÍ HOẠT ĐỘNG CỦA CHI BỘ",
+        "IV. CÂN ĐỐI THU, CHI THEO THÁNG",
+    ):
         assert heading in text, heading
     for figure in ("1.200.000 đ", "360.000 đ", "840.000 đ", "BL-1226", "28/12/2026", "PC-01", "760.000 đ"):
         assert figure in text, figure
     assert "Tồn quỹ cuối tháng 760.000 đồng" in " ".join(text.split())
 
 
-def test_the_book_exports_each_section_to_its_sheet_and_user_text_stays_text(client_for, people, two_months,
-                                                                           time_machine):
-    services.cell_fund_entry_record(organisation=two_months.cell, kind=RECEIPT, entry_date=D(2026, 12, 16),
-                                    amount=1_000, purpose='=HYPERLINK("http://x","y")', voucher_number="PT-02")
-    response = client_for(people.secretary).get(reverse("books:books_dues_xlsx", args=[two_months.cell.pk]),
-                                                {"thang": "12/2026"})
+def test_the_book_exports_each_section_to_its_sheet_and_user_text_stays_text(
+    client_for, people, two_months, time_machine
+):
+    services.cell_fund_entry_record(
+        organisation=two_months.cell,
+        kind=RECEIPT,
+        entry_date=D(2026, 12, 16),
+        amount=1_000,
+        purpose='=HYPERLINK("http://x","y")',
+        voucher_number="PT-02",
+    )
+    response = client_for(people.secretary).get(
+        reverse("books:books_dues_xlsx", args=[two_months.cell.pk]), {"thang": "12/2026"}
+    )
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["12-2026", "Nộp cấp trên", "Kinh phí", "Cân đối"]
     remit = {row[0]: row[1] for row in workbook["Nộp cấp trên"].iter_rows(values_only=True) if row and row[0]}
-    assert (remit["Đảng phí thu được trong tháng (đ)"], remit["Chi bộ giữ lại (đ)"], remit["Phải nộp cấp trên (đ)"],
-            remit["Đã nộp cấp trên (đ)"], remit["Còn phải nộp (đ)"]) == (1_200_000, 360_000, 840_000, 840_000, 0)
-    assert any(row[2] == "BL-1226" and row[3] == 840_000 for row in workbook["Nộp cấp trên"].iter_rows(values_only=True))
+    assert (
+        remit["Đảng phí thu được trong tháng (đ)"],
+        remit["Chi bộ giữ lại (đ)"],
+        remit["Phải nộp cấp trên (đ)"],
+        remit["Đã nộp cấp trên (đ)"],
+        remit["Còn phải nộp (đ)"],
+    ) == (1_200_000, 360_000, 840_000, 840_000, 0)
+    assert any(
+        row[2] == "BL-1226" and row[3] == 840_000 for row in workbook["Nộp cấp trên"].iter_rows(values_only=True)
+    )
     funds = workbook["Kinh phí"]
     purposes = [cell for cell in funds["D"] if cell.value and str(cell.value).startswith("=")]
     assert purposes and all(cell.data_type == "s" for cell in purposes)
@@ -360,25 +550,33 @@ def test_secretary_records_a_remittance_through_the_form(client_for, people, off
     form_page = client.get(url, {"thang": "11/2026"})
     assert "840.000 đ" in form_page.content.decode()  # what is owed, and the amount pre-filled
     assert form_page.context["form"].initial["amount"] == 840_000
-    response = client.post(url, {"month": "11/2026", "remitted_on": "05/12/2026", "amount": "840.000",
-                                 "receipt_number": "BL-0107"})
+    response = client.post(
+        url, {"month": "11/2026", "remitted_on": "05/12/2026", "amount": "840.000", "receipt_number": "BL-0107"}
+    )
     assert response.status_code == 302 and response.url.endswith("?thang=11/2026")
     remittance = DuesRemittance.objects.get()
-    assert (remittance.amount, remittance.remitted_on, remittance.recorded_by) == (840_000, D(2026, 12, 5),
-                                                                                   people.secretary)
+    assert (remittance.amount, remittance.remitted_on, remittance.recorded_by) == (
+        840_000,
+        D(2026, 12, 5),
+        people.secretary,
+    )
 
 
-@pytest.mark.parametrize(("data", "field", "message"), [
-    ({"amount": "0"}, "amount", "lớn hơn 0"),
-    ({"amount": "tám trăm"}, "amount", "chữ số"),
-    ({"amount": "900.000"}, "amount", "vượt số còn phải nộp"),
-    ({"remitted_on": "06/12/2026"}, "remitted_on", "tương lai"),
-    ({"remitted_on": "31/02/2026"}, "remitted_on", "ngày/tháng/năm"),
-    ({"receipt_number": ""}, "receipt_number", "required"),
-    ({"month": "13/2026"}, "month", "tháng/năm"),
-])
-def test_bad_remittance_forms_show_the_error_next_to_the_field(client_for, people, office, time_machine, data, field,
-                                                               message):
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"amount": "0"}, "amount", "lớn hơn 0"),
+        ({"amount": "tám trăm"}, "amount", "chữ số"),
+        ({"amount": "900.000"}, "amount", "vượt số còn phải nộp"),
+        ({"remitted_on": "06/12/2026"}, "remitted_on", "tương lai"),
+        ({"remitted_on": "31/02/2026"}, "remitted_on", "ngày/tháng/năm"),
+        ({"receipt_number": ""}, "receipt_number", "required"),
+        ({"month": "13/2026"}, "month", "tháng/năm"),
+    ],
+)
+def test_bad_remittance_forms_show_the_error_next_to_the_field(
+    client_for, people, office, time_machine, data, field, message
+):
     at(time_machine, 2026, 12, 5, 9, 0)
     collect(office.cell, D(2026, 11, 1), office.payments)
     post = {"month": "11/2026", "remitted_on": "05/12/2026", "amount": "840.000", "receipt_number": "BL-1", **data}
@@ -389,21 +587,46 @@ def test_bad_remittance_forms_show_the_error_next_to_the_field(client_for, peopl
     assert not DuesRemittance.objects.exists()
 
 
-def test_secretary_records_an_expense_through_the_form_and_a_bad_one_is_refused(client_for, people, office,
-                                                                                time_machine):
+def test_secretary_records_an_expense_through_the_form_and_a_bad_one_is_refused(
+    client_for, people, office, time_machine
+):
     at(time_machine, 2026, 12, 5, 9, 0)
     client = client_for(people.secretary)
     url = reverse("books:books_fund_entry", args=[office.cell.pk])
-    bad = client.post(url, {"kind": "expense", "entry_date": "07/12/2026", "amount": "-5", "voucher_number": "PC-1",
-                            "purpose": "Văn phòng phẩm"})
+    bad = client.post(
+        url,
+        {
+            "kind": "expense",
+            "entry_date": "07/12/2026",
+            "amount": "-5",
+            "voucher_number": "PC-1",
+            "purpose": "Văn phòng phẩm",
+        },
+    )
     assert bad.status_code == 200
     assert "lớn hơn 0" in " ".join(bad.context["form"].errors["amount"])
     assert not CellFundEntry.objects.exists()
-    future = client.post(url, {"kind": "expense", "entry_date": "07/12/2026", "amount": "50.000",
-                               "voucher_number": "PC-1", "purpose": "Văn phòng phẩm"})
+    future = client.post(
+        url,
+        {
+            "kind": "expense",
+            "entry_date": "07/12/2026",
+            "amount": "50.000",
+            "voucher_number": "PC-1",
+            "purpose": "Văn phòng phẩm",
+        },
+    )
     assert "tương lai" in " ".join(future.context["form"].errors["entry_date"])
-    response = client.post(url, {"kind": "expense", "entry_date": "04/12/2026", "amount": "50.000",
-                                 "voucher_number": "PC-1", "purpose": "Văn phòng phẩm"})
+    response = client.post(
+        url,
+        {
+            "kind": "expense",
+            "entry_date": "04/12/2026",
+            "amount": "50.000",
+            "voucher_number": "PC-1",
+            "purpose": "Văn phòng phẩm",
+        },
+    )
     assert response.status_code == 302 and response.url.endswith("?thang=12/2026")
     assert CellFundEntry.objects.get().amount == 50_000
 
@@ -419,8 +642,9 @@ def three_cells(office, people, tree, time_machine):
     at(time_machine, 2026, 12, 10, 9, 0)
     november = D(2026, 11, 1)
     collect(office.cell, november, office.payments)
-    services.dues_remittance_record(organisation=office.cell, month=november, remitted_on=D(2026, 12, 3),
-                                    amount=840_000, receipt_number="BL-0107")
+    services.dues_remittance_record(
+        organisation=office.cell, month=november, remitted_on=D(2026, 12, 3), amount=840_000, receipt_number="BL-0107"
+    )
     for key, cell in (("sibling", tree.sibling), ("other", tree.other)):
         member = people.members[key]
         Member.objects.filter(pk=member.pk).update(dues_base=10_000_000)
@@ -432,8 +656,12 @@ def three_cells(office, people, tree, time_machine):
 def test_the_dang_uy_sees_the_one_cell_that_has_not_remitted(client_for, people, tree, three_cells):
     rows = selectors.cells_remittance_status(organisation=tree.tccs, month=three_cells)
     assert [(row.cell.name, row.status, row.share.to_remit, row.remitted) for row in rows] == [
-        ("Chi bộ Văn phòng", "remitted", 840_000, 840_000), ("Chi bộ Kế toán", "not_remitted", 70_000, 0)]
-    page = client_for(people.officer).get(reverse("books:books_dues_unremitted", args=[tree.tccs.pk]), {"thang": "11/2026"})
+        ("Chi bộ Văn phòng", "remitted", 840_000, 840_000),
+        ("Chi bộ Kế toán", "not_remitted", 70_000, 0),
+    ]
+    page = client_for(people.officer).get(
+        reverse("books:books_dues_unremitted", args=[tree.tccs.pk]), {"thang": "11/2026"}
+    )
     assert page.status_code == 200
     assert [row.cell.name for row in page.context["unremitted"]] == ["Chi bộ Kế toán"]
     html = page.content.decode()
@@ -441,21 +669,30 @@ def test_the_dang_uy_sees_the_one_cell_that_has_not_remitted(client_for, people,
     assert "Chi bộ Công ty Điện lực" not in html
 
 
-def test_the_unremitted_list_defaults_to_last_month_and_names_each_state(client_for, people, tree, three_cells,
-                                                                          time_machine):
+def test_the_unremitted_list_defaults_to_last_month_and_names_each_state(
+    client_for, people, tree, three_cells, time_machine
+):
     # 10/12/2026: the month just ended is November. A partial remittance and an unopened book are named.
-    services.dues_remittance_record(organisation=tree.sibling, month=three_cells, remitted_on=D(2026, 12, 10),
-                                    amount=20_000, receipt_number="BL-KT1")
+    services.dues_remittance_record(
+        organisation=tree.sibling,
+        month=three_cells,
+        remitted_on=D(2026, 12, 10),
+        amount=20_000,
+        receipt_number="BL-KT1",
+    )
     extra = make_organisation(parent=tree.tccs, kind=Organisation.Kind.CHI_BO, name="Chi bộ Mới Lập")
     page = client_for(people.officer).get(reverse("books:books_dues_unremitted", args=[tree.tccs.pk]))
     assert page.context["month"] == three_cells
     assert [(row.cell.pk, row.status, row.outstanding) for row in page.context["unremitted"]] == [
-        (tree.sibling.pk, "partial", 50_000), (extra.pk, "no_book", 0)]
+        (tree.sibling.pk, "partial", 50_000),
+        (extra.pk, "no_book", 0),
+    ]
     assert "Nộp chưa đủ" in page.content.decode() and "Chưa lập sổ tháng" in page.content.decode()
 
 
-def test_the_unremitted_list_is_a_fixed_number_of_queries(client_for, people, tree, three_cells,
-                                                          django_assert_max_num_queries):
+def test_the_unremitted_list_is_a_fixed_number_of_queries(
+    client_for, people, tree, three_cells, django_assert_max_num_queries
+):
     client = client_for(people.officer)
     url = reverse("books:books_dues_unremitted", args=[tree.tccs.pk])
     # 7 for the list and the second factor's device (django_otp reads it on every request).

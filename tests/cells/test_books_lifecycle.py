@@ -22,14 +22,22 @@ TODAY = timezone.localdate()
 
 def years_ago(years, days=0):
     day = TODAY - datetime.timedelta(days=days)
-    return day.replace(year=day.year - years) if not (day.month == 2 and day.day == 29) else day.replace(
-        year=day.year - years, day=28)
+    return (
+        day.replace(year=day.year - years)
+        if not (day.month == 2 and day.day == 29)
+        else day.replace(year=day.year - years, day=28)
+    )
 
 
 @pytest.fixture
 def probationary(tree):
-    return make_member(organisation=tree.cell, full_name="Đảng Viên Dự Bị", status=Member.Status.PROBATIONARY,
-                       admission_decision_date=years_ago(1, days=20), admission_ceremony_date=years_ago(1, days=10))
+    return make_member(
+        organisation=tree.cell,
+        full_name="Đảng Viên Dự Bị",
+        status=Member.Status.PROBATIONARY,
+        admission_decision_date=years_ago(1, days=20),
+        admission_ceremony_date=years_ago(1, days=10),
+    )
 
 
 def test_full_membership_is_refused_before_twelve_months(probationary, people):
@@ -44,9 +52,14 @@ def test_full_membership_is_refused_before_twelve_months(probationary, people):
 def cell_vote(cell, people, member, votes_for, meeting=None):
     """The cell's full-membership vote on ``member`` at yesterday's meeting: 2 official members, both present."""
     meeting = meeting or hold(plan(cell, chair=people.members["secretary"], clerk=people.members["member"]))
-    return meeting_services.vote_record(meeting=meeting, question=f"Công nhận chính thức đồng chí {member.full_name}",
-                                        kind=Vote.Kind.FULL_MEMBERSHIP, votes_for=votes_for,
-                                        votes_against=2 - votes_for, subject=member)
+    return meeting_services.vote_record(
+        meeting=meeting,
+        question=f"Công nhận chính thức đồng chí {member.full_name}",
+        kind=Vote.Kind.FULL_MEMBERSHIP,
+        votes_for=votes_for,
+        votes_against=2 - votes_for,
+        subject=member,
+    )
 
 
 def test_full_membership_needs_the_cells_passed_two_thirds_vote(tree, probationary, people):
@@ -67,12 +80,19 @@ def test_full_membership_needs_the_cells_passed_two_thirds_vote(tree, probationa
 def test_full_membership_vote_is_about_a_probationary_member_of_the_cell(tree, people, probationary):
     meeting = hold(plan(tree.cell, chair=people.members["secretary"], clerk=people.members["member"]))
     with pytest.raises(ValidationError) as error:
-        meeting_services.vote_record(meeting=meeting, question="Công nhận", kind=Vote.Kind.FULL_MEMBERSHIP,
-                                     votes_for=2, votes_against=0, subject=people.members["member"])
+        meeting_services.vote_record(
+            meeting=meeting,
+            question="Công nhận",
+            kind=Vote.Kind.FULL_MEMBERSHIP,
+            votes_for=2,
+            votes_against=0,
+            subject=people.members["member"],
+        )
     assert "dự bị của chi bộ" in error.value.message_dict["subject"][0]
     with pytest.raises(ValidationError):
-        meeting_services.vote_record(meeting=meeting, question="Khác", kind=Vote.Kind.OTHER, votes_for=2,
-                                     votes_against=0, subject=probationary)
+        meeting_services.vote_record(
+            meeting=meeting, question="Khác", kind=Vote.Kind.OTHER, votes_for=2, votes_against=0, subject=probationary
+        )
 
 
 def test_full_membership_after_twelve_months_with_an_audit_row(tree, probationary, people):
@@ -93,11 +113,19 @@ def test_official_member_cannot_be_confirmed_again(people):
 def test_admission_records_the_dates_and_checks_their_order(tree, people):
     member = make_member(organisation=tree.cell, status=Member.Status.PROBATIONARY, admission_decision_date=None)
     with pytest.raises(ValidationError) as error:
-        services.member_record_admission(member=member, decision_date=datetime.date(2026, 3, 1),
-                                         ceremony_date=datetime.date(2026, 2, 1), by=people.officer)
+        services.member_record_admission(
+            member=member,
+            decision_date=datetime.date(2026, 3, 1),
+            ceremony_date=datetime.date(2026, 2, 1),
+            by=people.officer,
+        )
     assert "ceremony_date" in error.value.message_dict
-    services.member_record_admission(member=member, decision_date=datetime.date(2026, 3, 1),
-                                     ceremony_date=datetime.date(2026, 3, 20), by=people.officer)
+    services.member_record_admission(
+        member=member,
+        decision_date=datetime.date(2026, 3, 1),
+        ceremony_date=datetime.date(2026, 3, 20),
+        by=people.officer,
+    )
     member.refresh_from_db()
     assert member.probation_review_due() == datetime.date(2027, 3, 20)
     assert AuditEntry.objects.filter(action="cells.member.admit").exists()
@@ -125,12 +153,15 @@ def test_exemption_end_and_suspension_pages(client_for, people):
     member = people.members["member"]
     exemption = services.member_exempt(member=member, reason="Sức khỏe", start=datetime.date(2026, 1, 1))
     client = client_for(people.officer)
-    response = client.post(reverse("books:books_member_exemption_end", args=[member.pk]),
-                           {"exemption": exemption.pk, "on": "30/06/2026"})
+    response = client.post(
+        reverse("books:books_member_exemption_end", args=[member.pk]), {"exemption": exemption.pk, "on": "30/06/2026"}
+    )
     assert response.status_code == 302
     exemption.refresh_from_db()
     assert exemption.end == datetime.date(2026, 6, 30)
-    response = client.post(reverse("books:books_member_suspension", args=[member.pk]),
-                           {"reason": "Đang bị điều tra", "start": "01/07/2026"})
+    response = client.post(
+        reverse("books:books_member_suspension", args=[member.pk]),
+        {"reason": "Đang bị điều tra", "start": "01/07/2026"},
+    )
     assert response.status_code == 302 and Suspension.objects.filter(member=member).exists()
     assert AuditEntry.objects.filter(action__in=["cells.exemption.end", "cells.suspension.create"]).count() == 2

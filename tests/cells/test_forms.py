@@ -12,11 +12,23 @@ pytestmark = pytest.mark.django_db
 
 def _valid(tree, **overrides):
     data = {
-        "organisation": tree.cell.pk, "joined_on": "01/03/2026", "full_name": "Đỗ Minh Quân",
-        "date_of_birth": "05/02/1985", "sex": "nam", "citizen_id": "045085001234", "phone": "0905123456",
-        "email": "quan@example.vn", "party_card_number": "48012345", "admission_decision_date": "19/05/2010",
-        "admission_ceremony_date": "19/05/2010", "full_membership_date": "19/05/2011", "status": "chinh_thuc",
-        "workplace": "Sở Tài chính", "job_title": "Chuyên viên", "dues_category": "salaried", "dues_base": "6500000",
+        "organisation": tree.cell.pk,
+        "joined_on": "01/03/2026",
+        "full_name": "Đỗ Minh Quân",
+        "date_of_birth": "05/02/1985",
+        "sex": "nam",
+        "citizen_id": "045085001234",
+        "phone": "0905123456",
+        "email": "quan@example.vn",
+        "party_card_number": "48012345",
+        "admission_decision_date": "19/05/2010",
+        "admission_ceremony_date": "19/05/2010",
+        "full_membership_date": "19/05/2011",
+        "status": "chinh_thuc",
+        "workplace": "Sở Tài chính",
+        "job_title": "Chuyên viên",
+        "dues_category": "salaried",
+        "dues_base": "6500000",
     }
     data.update(overrides)
     return data
@@ -71,7 +83,8 @@ def test_officer_cannot_create_member_in_other_tenant_cell(client_for, people, t
 def test_transfer_form_moves_member_and_redirects(client_for, people, tree):
     member = people.members["member"]
     response = client_for(people.officer).post(
-        reverse("cells:member_transfer", args=[member.pk]), {"to": tree.sibling.pk, "on": "01/04/2026", "reason": "Điều động"}
+        reverse("cells:member_transfer", args=[member.pk]),
+        {"to": tree.sibling.pk, "on": "01/04/2026", "reason": "Điều động"},
     )
     assert response.status_code == 302
     member.refresh_from_db()
@@ -81,7 +94,8 @@ def test_transfer_form_moves_member_and_redirects(client_for, people, tree):
 def test_exemption_end_before_start_is_rejected(client_for, people):
     member = people.members["member"]
     response = client_for(people.officer).post(
-        reverse("cells:member_exempt", args=[member.pk]), {"reason": "Ốm dài ngày", "start": "01/04/2026", "end": "01/03/2026"}
+        reverse("cells:member_exempt", args=[member.pk]),
+        {"reason": "Ốm dài ngày", "start": "01/04/2026", "end": "01/03/2026"},
     )
     assert response.status_code == 200 and "end" in response.context["form"].errors
     assert not member.exemptions.exists()
@@ -115,8 +129,10 @@ def test_another_tenants_identifiers_are_refused_without_confirming_they_exist(c
         assert "tồn tại" not in text and "đã có" not in text, text
         assert "Không dùng được" in text
     member = people.members["member"]
-    response = client.post(reverse("cells:member_update", args=[member.pk]),
-                           {**_valid(tree, citizen_id="045085009999"), "full_name": member.full_name})
+    response = client.post(
+        reverse("cells:member_update", args=[member.pk]),
+        {**_valid(tree, citizen_id="045085009999"), "full_name": member.full_name},
+    )
     assert "Không dùng được" in _identifier_errors(response) and "tồn tại" not in _identifier_errors(response)
     assert (Member.objects.count(), AuditEntry.objects.count()) == before
 
@@ -137,8 +153,10 @@ def test_the_import_does_not_confirm_another_tenants_numbers_either(client_for, 
 
     Member.objects.filter(pk=people.members["other"].pk).update(citizen_id="045085009999", party_card_number="48099999")
     Member.objects.filter(pk=people.members["sibling"].pk).update(party_card_number="48088888")
-    rows = [member_row(1, cell=tree.cell, **{"Số CCCD": "045085009999", "Số thẻ đảng viên": "48099999"}),
-            member_row(2, cell=tree.cell, **{"Số thẻ đảng viên": "48088888"})]
+    rows = [
+        member_row(1, cell=tree.cell, **{"Số CCCD": "045085009999", "Số thẻ đảng viên": "48099999"}),
+        member_row(2, cell=tree.cell, **{"Số thẻ đảng viên": "48088888"}),
+    ]
     preview = upload(client_for(people.officer), workbook_bytes(rows)).context["preview"]
     first, second = preview.rows
     assert not any("đã có" in error or "tồn tại" in error for error in first.errors), first.errors

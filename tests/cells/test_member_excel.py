@@ -19,8 +19,22 @@ from ..factories import make_member, make_organisation
 pytestmark = pytest.mark.django_db
 
 HEADERS = [
-    "STT", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Điện thoại", "Email", "Số thẻ đảng viên",
-    "Ngày vào Đảng", "Ngày lễ kết nạp", "Ngày chính thức", "Loại", "Nơi công tác", "Chức vụ", "Chi bộ", "Mã chi bộ",
+    "STT",
+    "Họ và tên",
+    "Ngày sinh",
+    "Giới tính",
+    "Số CCCD",
+    "Điện thoại",
+    "Email",
+    "Số thẻ đảng viên",
+    "Ngày vào Đảng",
+    "Ngày lễ kết nạp",
+    "Ngày chính thức",
+    "Loại",
+    "Nơi công tác",
+    "Chức vụ",
+    "Chi bộ",
+    "Mã chi bộ",
 ]
 FIRST_DATA_ROW = 3  # title row, header row, then data
 
@@ -102,7 +116,10 @@ def test_preview_reports_exactly_the_bad_rows_and_writes_nothing(client_for, peo
     errors = errors_by_row(response)
     assert sorted(errors) == [FIRST_DATA_ROW + 9, FIRST_DATA_ROW + 19, FIRST_DATA_ROW + 29]
     assert errors[FIRST_DATA_ROW + 9] == ["Thiếu họ và tên."]
-    assert len(errors[FIRST_DATA_ROW + 19]) == 1 and "Ngày sinh “31/02/1985” không đúng dạng" in errors[FIRST_DATA_ROW + 19][0]
+    assert (
+        len(errors[FIRST_DATA_ROW + 19]) == 1
+        and "Ngày sinh “31/02/1985” không đúng dạng" in errors[FIRST_DATA_ROW + 19][0]
+    )
     assert errors[FIRST_DATA_ROW + 29] == ["Số thẻ đảng viên NK000005 trùng với STT 5."]  # the office's numbering
     page = response.content.decode()
     assert "Thiếu họ và tên." in page and "3 / 50 dòng có lỗi" in page
@@ -237,8 +254,10 @@ def test_headers_match_without_case_or_diacritics_and_without_title_row(client_f
     buffer = io.BytesIO()
     workbook.save(buffer)
     preview = upload(client_for(people.officer), buffer.getvalue()).context["preview"]
-    assert preview.is_valid and [row.fields["full_name"] for row in preview.rows] == ["Nguyễn Văn Nhập 1",
-                                                                                      "Nguyễn Văn Nhập 2"]
+    assert preview.is_valid and [row.fields["full_name"] for row in preview.rows] == [
+        "Nguyễn Văn Nhập 1",
+        "Nguyễn Văn Nhập 2",
+    ]
 
 
 # --- rejected files ------------------------------------------------------------------------
@@ -261,7 +280,8 @@ def test_other_zip_and_old_xls_and_wrong_extension_are_rejected(client_for, peop
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("word/document.xml", "<w:document/>")
     assert _form_errors(upload(client, buffer.getvalue())) == [
-        "Tệp không phải bảng tính Excel .xlsx (có thể chỉ bị đổi tên)."]
+        "Tệp không phải bảng tính Excel .xlsx (có thể chỉ bị đổi tên)."
+    ]
     assert "97-2003" in _form_errors(upload(client, b"\xd0\xcf\x11\xe0" + b"\0" * 600))[0]
     good = workbook_bytes([member_row(1, cell=tree.cell)])
     assert _form_errors(upload(client, good, name="danh-sach.csv")) == ["Chỉ nhận tệp Excel có đuôi .xlsx."]
@@ -281,7 +301,8 @@ def test_file_without_header_or_required_columns_is_rejected(client_for, people,
     no_cell = workbook_bytes([member_row(1, cell=tree.cell)], headers=HEADERS[:14])
     response = upload(client, no_cell)
     assert response.context["preview"].problems == [
-        "Thiếu cột: Chi bộ hoặc Mã chi bộ. Hãy chọn chi bộ của danh sách ở ô “Chi bộ” rồi tải lên lại."]
+        "Thiếu cột: Chi bộ hoặc Mã chi bộ. Hãy chọn chi bộ của danh sách ở ô “Chi bộ” rồi tải lên lại."
+    ]
     assert f'action="{reverse("cells:member_import_confirm")}"' not in response.content.decode()
     assert _form_errors(upload(client, workbook_bytes([]))) == ["Tệp không có dòng đảng viên nào dưới dòng tiêu đề."]
 
@@ -315,7 +336,8 @@ def test_confirm_with_unknown_token_writes_nothing(client_for, people, tree):
 
 def test_commit_is_all_or_nothing(people, tree):
     sheet = member_excel.read_member_sheet(
-        io.BytesIO(workbook_bytes([member_row(n, cell=tree.cell) for n in range(1, 4)])), name="a.xlsx")
+        io.BytesIO(workbook_bytes([member_row(n, cell=tree.cell) for n in range(1, 4)])), name="a.xlsx"
+    )
     preview = member_excel.member_import_preview(sheet=sheet, user=people.officer)
     assert preview.is_valid
     make_member(organisation=tree.sibling, party_card_number="NK000003")  # the last row now collides
@@ -342,8 +364,12 @@ def test_commit_refuses_a_preview_with_bad_rows(people, tree):
 
 
 def test_anonymous_user_is_redirected_to_login(client):
-    for method, url in [("get", reverse("cells:member_import")), ("post", reverse("cells:member_import")),
-                        ("post", reverse("cells:member_import_confirm")), ("get", reverse("cells:member_export"))]:
+    for method, url in [
+        ("get", reverse("cells:member_import")),
+        ("post", reverse("cells:member_import")),
+        ("post", reverse("cells:member_import_confirm")),
+        ("get", reverse("cells:member_export")),
+    ]:
         response = getattr(client, method)(url)
         assert response.status_code == 302, url
         assert response.url.startswith(reverse("login")), url
@@ -386,9 +412,16 @@ def _sheet(response):
 
 
 def test_export_contents(client_for, people, tree):
-    make_member(organisation=tree.cell, full_name="Đỗ Thị Dự Bị", status=Member.Status.PROBATIONARY,
-                date_of_birth=datetime.date(1995, 2, 5), sex=Member.Sex.FEMALE, citizen_id="001195000123",
-                admission_decision_date=datetime.date(2025, 9, 2), admission_ceremony_date=datetime.date(2025, 9, 3))
+    make_member(
+        organisation=tree.cell,
+        full_name="Đỗ Thị Dự Bị",
+        status=Member.Status.PROBATIONARY,
+        date_of_birth=datetime.date(1995, 2, 5),
+        sex=Member.Sex.FEMALE,
+        citizen_id="001195000123",
+        admission_decision_date=datetime.date(2025, 9, 2),
+        admission_ceremony_date=datetime.date(2025, 9, 3),
+    )
     sheet = _sheet(client_for(people.officer).get(reverse("cells:member_export")))
 
     assert sheet["A1"].value == "SỔ DANH SÁCH ĐẢNG VIÊN"
@@ -415,10 +448,20 @@ def test_export_uses_the_list_filters_and_the_readers_scope(client_for, people, 
 
 
 def test_export_then_import_round_trips(client_for, people, tree):
-    make_member(organisation=tree.sibling, full_name="Vũ Thị Khứ Hồi", status=Member.Status.PROBATIONARY,
-                date_of_birth=datetime.date(1999, 12, 31), sex=Member.Sex.FEMALE, citizen_id="001199000001",
-                phone="0912000001", email="khuhoi@example.vn", workplace="Phòng Kế toán", job_title="Kế toán viên",
-                admission_decision_date=datetime.date(2025, 9, 2), admission_ceremony_date=datetime.date(2025, 9, 3))
+    make_member(
+        organisation=tree.sibling,
+        full_name="Vũ Thị Khứ Hồi",
+        status=Member.Status.PROBATIONARY,
+        date_of_birth=datetime.date(1999, 12, 31),
+        sex=Member.Sex.FEMALE,
+        citizen_id="001199000001",
+        phone="0912000001",
+        email="khuhoi@example.vn",
+        workplace="Phòng Kế toán",
+        job_title="Kế toán viên",
+        admission_decision_date=datetime.date(2025, 9, 2),
+        admission_ceremony_date=datetime.date(2025, 9, 3),
+    )
     client = client_for(people.officer)
     exported = client.get(reverse("cells:member_export"), {"cell": tree.sibling.pk}).content
     fields = [*member_excel.FIELD_KEYS, "organisation_id"]
@@ -447,15 +490,20 @@ def _with_inflated_shared_strings(content: bytes, megabytes: int) -> bytes:
     """The same workbook with a shared-string table that unpacks to ``megabytes`` MB (a few hundred KB packed)."""
     filler = "<si><t>" + "A" * 1000 + "</t></si>"
     count = megabytes * 1024 * 1024 // len(filler)
-    table = (f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{count}" '
-             f'uniqueCount="{count}">' + filler * count + "</sst>")
+    table = (
+        f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{count}" '
+        f'uniqueCount="{count}">' + filler * count + "</sst>"
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             data = source.read(item)
             if item.filename == "[Content_Types].xml":
-                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
             target.writestr(item, data)
         target.writestr("xl/sharedStrings.xml", table, compresslevel=9)
     return buffer.getvalue()
@@ -463,7 +511,8 @@ def _with_inflated_shared_strings(content: bytes, megabytes: int) -> bytes:
 
 @pytest.mark.parametrize("megabytes", [20, 93])
 def test_a_file_whose_parts_unpack_to_far_more_than_a_member_list_is_refused_before_it_is_opened(
-        client_for, people, tree, monkeypatch, settings, megabytes):
+    client_for, people, tree, monkeypatch, settings, megabytes
+):
     """A 93 MB shared-string table in a file of a few hundred KB cost 36 s of CPU and 550 MB to open."""
     content = _with_inflated_shared_strings(workbook_bytes([member_row(1, cell=tree.cell)]), megabytes)
     assert len(content) < settings.MEMBER_IMPORT_MAX_BYTES
@@ -477,8 +526,10 @@ def test_a_file_whose_parts_unpack_to_far_more_than_a_member_list_is_refused_bef
 
 
 def test_a_large_but_ordinary_member_list_is_still_read(client_for, people, tree):
-    rows = [member_row(n, cell=tree.cell, **{"Nơi công tác": f"Sở Tài chính tỉnh Quảng Trị, phòng {n}"})
-            for n in range(1, 1501)]
+    rows = [
+        member_row(n, cell=tree.cell, **{"Nơi công tác": f"Sở Tài chính tỉnh Quảng Trị, phòng {n}"})
+        for n in range(1, 1501)
+    ]
     content = workbook_bytes(rows)
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         assert max(info.file_size for info in archive.infolist()) > 1024 * 1024  # the ratio rule applies to it

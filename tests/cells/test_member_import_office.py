@@ -21,8 +21,20 @@ from cells.models import AuditEntry, Member, MemberImportMapping, Position
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.datetime(2027, 1, 3, 9, 0)
-HEADER = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Quê quán", "Ngày vào Đảng", "Ngày chính thức",
-          "Số thẻ đảng viên", "Chức vụ", None, "Chi bộ", "Ghi chú"]
+HEADER = [
+    "STT",
+    "Họ và tên",
+    "Ngày sinh",
+    "Giới tính",
+    "Quê quán",
+    "Ngày vào Đảng",
+    "Ngày chính thức",
+    "Số thẻ đảng viên",
+    "Chức vụ",
+    None,
+    "Chi bộ",
+    "Ghi chú",
+]
 SUB_HEADER = [None] * 8 + ["Đảng", "Chính quyền", None, None]
 FIRST_MEMBER_ROW = 10  # rows 7-8 the header, row 9 the column numbers
 PROBATIONARY = 50  # the member admitted last, with no "Ngày chính thức" yet
@@ -136,7 +148,8 @@ def test_the_office_list_imports_fifty_members_on_the_first_confirm(client_for, 
     assert response.status_code == 302 and response.url == reverse("cells:member_list")
     assert imported().count() == 50
     assert list(imported().filter(status=Member.Status.PROBATIONARY).values_list("full_name", flat=True)) == [
-        f"Nguyễn Văn Thành {PROBATIONARY}"]
+        f"Nguyễn Văn Thành {PROBATIONARY}"
+    ]
     assert set(imported().values_list("organisation_id", flat=True)) == {tree.cell.pk}
     first, fifth = imported().get(party_card_number="70000001"), imported().get(party_card_number="70000005")
     assert first.date_of_birth == datetime.date(1980, 2, 2) and first.hometown == "Xã Gio Linh 1, Quảng Trị"
@@ -282,7 +295,10 @@ def test_unknown_headings_are_mapped_in_the_preview_and_remembered_for_the_cell(
     response = client.post(reverse("cells:member_import_columns"), data)
     preview = response.context["preview"]
     assert preview.is_valid and [row.fields["party_card_number"] for row in preview.rows] == [
-        "ĐV-0001", "ĐV-0002", "ĐV-0003"]
+        "ĐV-0001",
+        "ĐV-0002",
+        "ĐV-0003",
+    ]
     assert not MemberImportMapping.objects.exists()  # remembered on confirmation, not before
 
     confirm(client, response)
@@ -293,24 +309,47 @@ def test_unknown_headings_are_mapped_in_the_preview_and_remembered_for_the_cell(
     assert len(preview.unchanged_rows) == 3
 
 
-@pytest.mark.parametrize("heading, key", [
-    ("Ngày vào Đảng", "admission_decision_date"), ("Ngày kết nạp", "admission_decision_date"),
-    ("NGÀY KẾT NẠP ĐẢNG", "admission_decision_date"), ("Số thẻ", "party_card_number"),
-    ("Số thẻ ĐV", "party_card_number"), ("Số  thẻ đảng  viên", "party_card_number"),
-    ("Họ và tên", "full_name"), ("Họ tên", "full_name"), ("HỌ VÀ TÊN", "full_name"), ("ho ten", "full_name"),
-    ("Ngày sinh", "date_of_birth"), ("Năm sinh", "date_of_birth"), ("CCCD", "citizen_id"),
-    ("Số CCCD", "citizen_id"), ("Số căn cước", "citizen_id"), ("Quê quán", "hometown"),
-    ("Chức vụ Đảng", "party_position"), ("Ghi chú", "notes"), ("Ngày chính thức", "full_membership_date"),
-    ("Tên cột lạ", None),
-])
+@pytest.mark.parametrize(
+    "heading, key",
+    [
+        ("Ngày vào Đảng", "admission_decision_date"),
+        ("Ngày kết nạp", "admission_decision_date"),
+        ("NGÀY KẾT NẠP ĐẢNG", "admission_decision_date"),
+        ("Số thẻ", "party_card_number"),
+        ("Số thẻ ĐV", "party_card_number"),
+        ("Số  thẻ đảng  viên", "party_card_number"),
+        ("Họ và tên", "full_name"),
+        ("Họ tên", "full_name"),
+        ("HỌ VÀ TÊN", "full_name"),
+        ("ho ten", "full_name"),
+        ("Ngày sinh", "date_of_birth"),
+        ("Năm sinh", "date_of_birth"),
+        ("CCCD", "citizen_id"),
+        ("Số CCCD", "citizen_id"),
+        ("Số căn cước", "citizen_id"),
+        ("Quê quán", "hometown"),
+        ("Chức vụ Đảng", "party_position"),
+        ("Ghi chú", "notes"),
+        ("Ngày chính thức", "full_membership_date"),
+        ("Tên cột lạ", None),
+    ],
+)
 def test_usual_headings_and_their_variants(heading, key):
     assert member_excel._header_key(heading) == key
 
 
-@pytest.mark.parametrize("text, kinds", [
-    ("Bí thư", ["bi_thu"]), ("Phó Bí thư", ["pho_bi_thu"]), ("PHÓ BÍ THƯ CHI BỘ", ["pho_bi_thu"]),
-    ("Chi ủy viên", ["chi_uy_vien"]), ("Bí thư, Tổ trưởng", ["bi_thu", "to_truong"]), ("Đảng viên", []), ("", []),
-])
+@pytest.mark.parametrize(
+    "text, kinds",
+    [
+        ("Bí thư", ["bi_thu"]),
+        ("Phó Bí thư", ["pho_bi_thu"]),
+        ("PHÓ BÍ THƯ CHI BỘ", ["pho_bi_thu"]),
+        ("Chi ủy viên", ["chi_uy_vien"]),
+        ("Bí thư, Tổ trưởng", ["bi_thu", "to_truong"]),
+        ("Đảng viên", []),
+        ("", []),
+    ],
+)
 def test_party_positions_as_offices_write_them(text, kinds):
     assert member_excel._positions_of(text) == (kinds, [])
 
@@ -321,7 +360,8 @@ def test_a_year_alone_as_birth_date_is_a_clear_error(client_for, people, tree):
 
     preview = upload(client_for(people.officer), office_workbook(tree.cell, members=2, edit=years)).context["preview"]
     assert preview.bad_rows[0].errors == [
-        "Ngày sinh chỉ ghi năm (1980); hãy ghi đủ ngày/tháng/năm như trong hồ sơ đảng viên."]
+        "Ngày sinh chỉ ghi năm (1980); hãy ghi đủ ngày/tháng/năm như trong hồ sơ đảng viên."
+    ]
 
 
 def test_the_preview_of_the_office_list_reads_a_bounded_number_of_queries(people, tree, django_assert_max_num_queries):
@@ -333,6 +373,7 @@ def test_the_preview_of_the_office_list_reads_a_bounded_number_of_queries(people
 
 def test_a_list_without_stt_reads_a_member_whose_notes_look_like_a_date_line(client_for, people, tree):
     """Without an STT column, a member's note "chuyển đến ngày 05 tháng 3 năm 2020" is no signature block."""
+
     def no_stt(lines):
         for line in lines:
             line[0] = None

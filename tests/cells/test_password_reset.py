@@ -41,7 +41,7 @@ def _link(message) -> str:
 
 def _path(link: str, settings) -> str:
     assert link.startswith(settings.SITE_URL)  # built from SITE_URL, not from the Host header
-    return link[len(settings.SITE_URL):]
+    return link[len(settings.SITE_URL) :]
 
 
 def test_the_login_page_links_to_the_reset(client):
@@ -65,11 +65,13 @@ def test_reset_end_to_end_the_link_works_once(client, account, settings):
         form_page = client.get(path, follow=True)
         assert form_page.status_code == 200 and form_page.context["validlink"]
         set_password_url = form_page.redirect_chain[-1][0]
-        mismatch = client.post(set_password_url, {"new_password1": "Chi-bo-van-phong-2026",
-                                                  "new_password2": "khac-hoan-toan"})
+        mismatch = client.post(
+            set_password_url, {"new_password1": "Chi-bo-van-phong-2026", "new_password2": "khac-hoan-toan"}
+        )
         assert "Hai lần nhập mật khẩu mới không giống nhau." in mismatch.content.decode()
-        done = client.post(set_password_url, {"new_password1": "Chi-bo-van-phong-2026",
-                                              "new_password2": "Chi-bo-van-phong-2026"})
+        done = client.post(
+            set_password_url, {"new_password1": "Chi-bo-van-phong-2026", "new_password2": "Chi-bo-van-phong-2026"}
+        )
         assert done.status_code == 302 and done.url == reverse("password_reset_complete")
     account.refresh_from_db()
     assert account.check_password("Chi-bo-van-phong-2026")
@@ -140,8 +142,10 @@ def test_a_reset_lifts_a_login_lockout(client, account, settings):
     assert AccessAttempt.objects.filter(username="bithu").exists()
     client.post(RESET, {"email": account.email})
     form_page = client.get(_path(_link(mail.outbox[0]), settings), follow=True)
-    client.post(form_page.redirect_chain[-1][0], {"new_password1": "Chi-bo-van-phong-2026",
-                                                   "new_password2": "Chi-bo-van-phong-2026"})
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "Chi-bo-van-phong-2026", "new_password2": "Chi-bo-van-phong-2026"},
+    )
     assert not AccessAttempt.objects.filter(username="bithu").exists()
     response = client.post(reverse("login"), {"username": "bithu", "password": "Chi-bo-van-phong-2026"})
     assert response.status_code == 302 and response.url == reverse("home")

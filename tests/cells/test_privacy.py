@@ -37,8 +37,11 @@ def test_masks_keep_the_last_digits_only():
 
 
 def test_who_may_see_personal_data(people, tree, member):
-    allowed = {name for name in ("admin", "viewer", "officer", "secretary", "clerk", "member", "other_secretary")
-               if can_see_personal(getattr(people, name), member)}
+    allowed = {
+        name
+        for name in ("admin", "viewer", "officer", "secretary", "clerk", "member", "other_secretary")
+        if can_see_personal(getattr(people, name), member)
+    }
     # Ban Tổ chức, the TCCS office, the cell's bí thư and the member themself; not the committee viewer,
     # the clerk, another cell's secretary.
     assert allowed == {"admin", "officer", "secretary", "member"}
@@ -58,7 +61,11 @@ def test_the_member_page_shows_masks_and_hien_reveals_with_an_audit_row(client_f
     assert CCCD in page and PHONE not in page  # one field at a time
     entry = reveals().get()
     assert (entry.actor, entry.action, entry.object_id, entry.after) == (
-        people.secretary, "cells.member.personal_reveal", str(member.pk), {"fields": ["citizen_id"]})
+        people.secretary,
+        "cells.member.personal_reveal",
+        str(member.pk),
+        {"fields": ["citizen_id"]},
+    )
     assert entry.organisation == member.organisation
 
 
@@ -99,8 +106,13 @@ def test_the_phone_search_is_only_for_those_who_may_read_phones(client_for, peop
 
 def _texts(response) -> list[str]:
     workbook = load_workbook(io.BytesIO(response.content))
-    return [str(cell.value) for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row
-            if cell.value is not None]
+    return [
+        str(cell.value)
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value is not None
+    ]
 
 
 @pytest.mark.parametrize("name", ["viewer", "clerk"])
@@ -134,38 +146,48 @@ def test_the_member_sees_the_data_held_about_them(client_for, people, member):
 
 def test_a_correction_asked_on_the_page_shows_errors_next_to_the_fields(client_for, people, member):
     client = client_for(people.member)
-    response = client.post(reverse("cells:my_personal_data"), {"field": "citizen_id", "new_value": "12345",
-                                                          "reason": "Cấp lại"})
+    response = client.post(
+        reverse("cells:my_personal_data"), {"field": "citizen_id", "new_value": "12345", "reason": "Cấp lại"}
+    )
     assert "12 chữ số" in response.context["form"].errors["new_value"][0]
-    response = client.post(reverse("cells:my_personal_data"), {"field": "date_of_birth", "new_value": "31/02/1980",
-                                                          "reason": "Sai ngày"})
+    response = client.post(
+        reverse("cells:my_personal_data"), {"field": "date_of_birth", "new_value": "31/02/1980", "reason": "Sai ngày"}
+    )
     assert "ngày/tháng/năm" in response.context["form"].errors["new_value"][0]
     response = client.post(reverse("cells:my_personal_data"), {"field": "citizen_id", "new_value": CCCD, "reason": "x"})
     assert "trùng với dữ liệu đang lưu" in response.context["form"].errors["new_value"][0]
     assert not PersonalDataCorrection.objects.exists()
-    response = client.post(reverse("cells:my_personal_data"), {"field": "citizen_id", "new_value": "045123456780",
-                                                          "reason": "Cấp lại CCCD"})
+    response = client.post(
+        reverse("cells:my_personal_data"),
+        {"field": "citizen_id", "new_value": "045123456780", "reason": "Cấp lại CCCD"},
+    )
     assert response.status_code == 302
     correction = PersonalDataCorrection.objects.get()
     assert (correction.field, correction.new_value, correction.status) == ("citizen_id", "045123456780", "pending")
-    response = client.post(reverse("cells:my_personal_data"), {"field": "citizen_id", "new_value": "045123456781",
-                                                          "reason": "Lại"})
+    response = client.post(
+        reverse("cells:my_personal_data"), {"field": "citizen_id", "new_value": "045123456781", "reason": "Lại"}
+    )
     assert "đang chờ xử lý" in response.context["form"].errors["field"][0]
 
 
 def test_an_approved_correction_changes_the_value_with_before_and_after_in_the_audit(client_for, people, member):
-    correction = services.correction_request(member=member, field="citizen_id", new_value="045123456780",
-                                             reason="Cấp lại CCCD", by=people.member)
+    correction = services.correction_request(
+        member=member, field="citizen_id", new_value="045123456780", reason="Cấp lại CCCD", by=people.member
+    )
     page = client_for(people.officer).get(reverse("cells:correction_list")).content.decode()
     assert member.full_name in page and "********6780" in page and "045123456780" not in page
-    response = client_for(people.officer).post(reverse("cells:correction_decide", args=[correction.pk]),
-                                               {"decision": "approve", "note": ""})
+    response = client_for(people.officer).post(
+        reverse("cells:correction_decide", args=[correction.pk]), {"decision": "approve", "note": ""}
+    )
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.citizen_id == "045123456780"
     update = AuditEntry.objects.get(action="cells.member.update", object_id=str(member.pk))
     assert (update.actor, update.before, update.after) == (
-        people.officer, {"citizen_id": CCCD}, {"citizen_id": "045123456780"})
+        people.officer,
+        {"citizen_id": CCCD},
+        {"citizen_id": "045123456780"},
+    )
     approval = AuditEntry.objects.get(action="cells.correction.approve")
     assert approval.before["citizen_id"] == CCCD and approval.after["citizen_id"] == "045123456780"
     assert approval.before["status"] == "pending" and approval.after["status"] == "approved"
@@ -173,8 +195,9 @@ def test_an_approved_correction_changes_the_value_with_before_and_after_in_the_a
 
 
 def test_a_refused_correction_changes_nothing_and_needs_a_reason(people, member):
-    correction = services.correction_request(member=member, field="phone", new_value="0987 654 321",
-                                             reason="Số mới", by=people.member)
+    correction = services.correction_request(
+        member=member, field="phone", new_value="0987 654 321", reason="Số mới", by=people.member
+    )
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="lý do không chấp nhận"):
@@ -185,7 +208,10 @@ def test_a_refused_correction_changes_nothing_and_needs_a_reason(people, member)
     assert not AuditEntry.objects.filter(action="cells.member.update").exists()
     correction.refresh_from_db()
     assert (correction.status, correction.decided_by, correction.decision_note) == (
-        "refused", people.officer, "Chưa có giấy tờ")
+        "refused",
+        people.officer,
+        "Chưa có giấy tờ",
+    )
     with pytest.raises(ValidationError, match="đã được xử lý"):
         services.correction_decide(correction=correction, approve=True, by=people.officer)
 
@@ -193,8 +219,9 @@ def test_a_refused_correction_changes_nothing_and_needs_a_reason(people, member)
 def test_an_approval_the_member_service_refuses_changes_nothing(people, member):
     """A citizen ID another member holds: the member service refuses, the request stays open."""
     Member.objects.filter(pk=people.members["secretary"].pk).update(citizen_id="045123456780")
-    correction = services.correction_request(member=member, field="citizen_id", new_value="045123456780",
-                                             reason="Cấp lại", by=people.member)
+    correction = services.correction_request(
+        member=member, field="citizen_id", new_value="045123456780", reason="Cấp lại", by=people.member
+    )
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
@@ -205,8 +232,9 @@ def test_an_approval_the_member_service_refuses_changes_nothing(people, member):
 
 
 def test_only_the_officers_over_the_member_decide(client_for, people, member):
-    correction = services.correction_request(member=member, field="phone", new_value="0987654321",
-                                             reason="Số mới", by=people.member)
+    correction = services.correction_request(
+        member=member, field="phone", new_value="0987654321", reason="Số mới", by=people.member
+    )
     url = reverse("cells:correction_decide", args=[correction.pk])
     assert client_for(people.secretary).post(url, {"decision": "approve"}).status_code == 403
     assert client_for(people.other_secretary).post(url, {"decision": "approve"}).status_code == 404
@@ -216,8 +244,9 @@ def test_only_the_officers_over_the_member_decide(client_for, people, member):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):  # nobody asks in another member's name
-        services.correction_request(member=member, field="phone", new_value="0987654000", reason="x",
-                                    by=people.secretary)
+        services.correction_request(
+            member=member, field="phone", new_value="0987654000", reason="x", by=people.secretary
+        )
 
 
 def test_the_dues_book_files_say_they_hold_personal_data_and_are_logged(client_for, people, tree, member):
@@ -231,7 +260,9 @@ def test_the_dues_book_files_say_they_hold_personal_data_and_are_logged(client_f
     assert response.status_code == 200
     logged = AuditEntry.objects.filter(action="cells.personal_data.export").order_by("pk")
     assert [(e.object_id, e.after["rows"], e.after["params"]) for e in logged] == [
-        ("dues_ledger.xlsx", 2, {"month": "03/2026"}), ("dues_ledger.pdf", 2, {"month": "03/2026"})]
+        ("dues_ledger.xlsx", 2, {"month": "03/2026"}),
+        ("dues_ledger.pdf", 2, {"month": "03/2026"}),
+    ]
 
 
 def test_the_change_log_shows_a_changed_citizen_id_masked(client_for, people, member):

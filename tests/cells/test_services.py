@@ -72,8 +72,12 @@ def test_duplicate_card_number_is_rejected_and_writes_nothing(tree):
 
 def test_date_order_is_checked(tree):
     with pytest.raises(ValidationError) as error:
-        make_member(organisation=tree.cell, admission_decision_date=datetime.date(2010, 1, 1),
-                    admission_ceremony_date=datetime.date(2009, 12, 1), status=Member.Status.PROBATIONARY)
+        make_member(
+            organisation=tree.cell,
+            admission_decision_date=datetime.date(2010, 1, 1),
+            admission_ceremony_date=datetime.date(2009, 12, 1),
+            status=Member.Status.PROBATIONARY,
+        )
     assert "admission_ceremony_date" in error.value.error_dict
 
 
@@ -87,14 +91,17 @@ def test_member_update_audits_only_changed_fields(people):
 
 def test_transfer_keeps_history_and_ends_positions(people, tree):
     member = people.members["member"]
-    services.position_assign(member=member, organisation=tree.cell, kind=Position.Kind.COMMITTEE_MEMBER,
-                             start=datetime.date(2024, 1, 1))
+    services.position_assign(
+        member=member, organisation=tree.cell, kind=Position.Kind.COMMITTEE_MEMBER, start=datetime.date(2024, 1, 1)
+    )
     services.member_transfer(member=member, to=tree.sibling, on=datetime.date(2026, 3, 1), reason="Điều động")
     member.refresh_from_db()
     assert member.organisation == tree.sibling
     history = list(member.memberships.order_by("start").values_list("organisation_id", "start", "end"))
-    assert history == [(tree.cell.pk, datetime.date(2020, 1, 1), datetime.date(2026, 3, 1)),
-                       (tree.sibling.pk, datetime.date(2026, 3, 1), None)]
+    assert history == [
+        (tree.cell.pk, datetime.date(2020, 1, 1), datetime.date(2026, 3, 1)),
+        (tree.sibling.pk, datetime.date(2026, 3, 1), None),
+    ]
     assert not member.positions.filter(end__isnull=True).exists()
 
 
@@ -103,7 +110,9 @@ def test_transfer_out_of_the_khoi_hides_member_from_the_cell(people, tree):
     services.member_transfer(member=member, to=None, on=datetime.date(2026, 3, 1))
     member.refresh_from_db()
     assert member.organisation is None and member.state == Member.State.TRANSFERRED_OUT
-    assert not selectors.members_visible_to(people.secretary).filter(pk=member.pk).exclude(user=people.secretary).exists()
+    assert (
+        not selectors.members_visible_to(people.secretary).filter(pk=member.pk).exclude(user=people.secretary).exists()
+    )
 
 
 def test_transfer_before_current_start_is_rejected(people, tree):
@@ -114,8 +123,12 @@ def test_transfer_before_current_start_is_rejected(people, tree):
 
 def test_a_new_secretary_replaces_the_old_one(people, tree):
     first, second = people.members["secretary"], people.members["member"]
-    services.position_assign(member=first, organisation=tree.cell, kind=Position.Kind.SECRETARY, start=datetime.date(2020, 6, 1))
-    services.position_assign(member=second, organisation=tree.cell, kind=Position.Kind.SECRETARY, start=datetime.date(2025, 6, 1))
+    services.position_assign(
+        member=first, organisation=tree.cell, kind=Position.Kind.SECRETARY, start=datetime.date(2020, 6, 1)
+    )
+    services.position_assign(
+        member=second, organisation=tree.cell, kind=Position.Kind.SECRETARY, start=datetime.date(2025, 6, 1)
+    )
     current = selectors.current_positions(organisation=tree.cell)
     assert [p.member for p in current if p.kind == Position.Kind.SECRETARY] == [second]
 
@@ -131,8 +144,9 @@ def test_overlapping_exemption_is_rejected(people):
 def test_cell_summary_counts_and_committee_rule(tree):
     for _ in range(8):
         make_member(organisation=tree.cell)
-    make_member(organisation=tree.cell, status=Member.Status.PROBATIONARY,
-                admission_ceremony_date=datetime.date(2026, 1, 10))
+    make_member(
+        organisation=tree.cell, status=Member.Status.PROBATIONARY, admission_ceremony_date=datetime.date(2026, 1, 10)
+    )
     exempt = make_member(organisation=tree.cell)
     services.member_exempt(member=exempt, reason="Tuổi cao", start=datetime.date(2025, 1, 1))
     summary = selectors.cell_summary(cell=tree.cell)
@@ -143,10 +157,12 @@ def test_cell_summary_counts_and_committee_rule(tree):
 
 def test_probation_review_is_due_twelve_months_after_ceremony(tree, time_machine):
     time_machine.move_to(datetime.datetime(2026, 11, 26, 9, 0))
-    due_soon = make_member(organisation=tree.cell, status=Member.Status.PROBATIONARY,
-                           admission_ceremony_date=datetime.date(2025, 12, 20))
-    make_member(organisation=tree.cell, status=Member.Status.PROBATIONARY,
-                admission_ceremony_date=datetime.date(2026, 6, 1))
+    due_soon = make_member(
+        organisation=tree.cell, status=Member.Status.PROBATIONARY, admission_ceremony_date=datetime.date(2025, 12, 20)
+    )
+    make_member(
+        organisation=tree.cell, status=Member.Status.PROBATIONARY, admission_ceremony_date=datetime.date(2026, 6, 1)
+    )
     assert due_soon.probation_review_due() == datetime.date(2026, 12, 20)
     due = selectors.probation_reviews_due(organisations=Organisation.objects.filter(pk=tree.cell.pk), within_days=60)
     assert list(due) == [due_soon]

@@ -1,4 +1,4 @@
-""""Phiên đăng nhập": the user's open sessions, and "Đăng xuất khỏi mọi nơi" (issue #21)."""
+""" "Phiên đăng nhập": the user's open sessions, and "Đăng xuất khỏi mọi nơi" (issue #21)."""
 
 import datetime
 from zoneinfo import ZoneInfo
@@ -15,18 +15,27 @@ from lib.user_agent import describe
 pytestmark = pytest.mark.django_db
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
-CHROME_WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                  "Chrome/131.0.0.0 Safari/537.36")
-SAFARI_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-                 "Version/17.5 Mobile/15E148 Safari/604.1")
-COCCOC_ANDROID = ("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) coc_coc_browser/137.0.260 "
-                  "Chrome/131.0.0.0 Mobile Safari/537.36")
+CHROME_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
+COCCOC_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) coc_coc_browser/137.0.260 "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
 
 
 def log_in(username, *, user_agent, address, client=None):
     client = client or Client()
-    response = client.post(reverse("login"), {"username": username, "password": "matkhau-123"},
-                           HTTP_USER_AGENT=user_agent, REMOTE_ADDR=address)
+    response = client.post(
+        reverse("login"),
+        {"username": username, "password": "matkhau-123"},
+        HTTP_USER_AGENT=user_agent,
+        REMOTE_ADDR=address,
+    )
     assert response.status_code == 302
     return client
 

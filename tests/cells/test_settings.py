@@ -15,9 +15,17 @@ def _load_settings(**env):
     environment.update(env)
     environment["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-         "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER)"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER)",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -32,15 +40,18 @@ def test_postgres_and_redis_urls_are_used():
     assert result.stdout.split() == ["django.db.backends.postgresql", "False"]
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("DEBUG", "maybe"),
-    ("DATABASE_URL", "postgres://u@db:5432"),
-    ("DATABASE_URL", "nosuchdb://x"),
-    ("REDIS_URL", "localhost:6379"),
-    ("EMAIL_PORT", "twenty-five"),
-    ("CONN_HEALTH_CHECKS", "sometimes"),
-    ("BACKUP_KEY", "not-a-32-byte-key"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "postgres://u@db:5432"),
+        ("DATABASE_URL", "nosuchdb://x"),
+        ("REDIS_URL", "localhost:6379"),
+        ("EMAIL_PORT", "twenty-five"),
+        ("CONN_HEALTH_CHECKS", "sometimes"),
+        ("BACKUP_KEY", "not-a-32-byte-key"),
+    ],
+)
 def test_malformed_value_stops_start_up_naming_the_variable(name, value):
     result = _load_settings(**{name: value})
     assert result.returncode != 0
@@ -49,12 +60,24 @@ def test_malformed_value_stops_start_up_naming_the_variable(name, value):
 
 def test_check_deploy_is_clean_under_production_environment():
     environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    environment.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings.base", "DEBUG": "0", "ALLOWED_HOSTS": "portal.example.vn",
-        "SECRET_KEY": "k7#Vq9!mZ2@xR4$wL8^tN6&pB3*cF5(hJ1)dG0_sY-uE+iO=aQ",
-        "SECURE_SSL_REDIRECT": "1", "SECURE_HSTS_SECONDS": "31536000", "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
-        "SECURE_HSTS_PRELOAD": "1",
-    })
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+    environment.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "portal.example.vn",
+            "SECRET_KEY": "k7#Vq9!mZ2@xR4$wL8^tN6&pB3*cF5(hJ1)dG0_sY-uE+iO=aQ",
+            "SECURE_SSL_REDIRECT": "1",
+            "SECURE_HSTS_SECONDS": "31536000",
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+            "SECURE_HSTS_PRELOAD": "1",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

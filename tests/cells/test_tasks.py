@@ -19,8 +19,13 @@ def test_one_email_per_member_after_commit(tree, django_capture_on_commit_callba
     members = [make_member(organisation=tree.cell, email=f"dv{i}@example.vn") for i in range(3)]
     members.append(make_member(organisation=tree.cell, email=""))
     with django_capture_on_commit_callbacks(execute=True):
-        rows = services.notification_send(members=members, kind="cells.test", subject="Thông báo họp chi bộ",
-                                          body="Kính gửi đồng chí", organisation=tree.cell)
+        rows = services.notification_send(
+            members=members,
+            kind="cells.test",
+            subject="Thông báo họp chi bộ",
+            body="Kính gửi đồng chí",
+            organisation=tree.cell,
+        )
     assert len(rows) == 4
     assert sorted(m.to for m in mail.outbox) == [["dv0@example.vn"], ["dv1@example.vn"], ["dv2@example.vn"]]
     assert Notification.objects.filter(email_sent_at__isnull=False).count() == 3
@@ -38,16 +43,18 @@ def test_delivering_twice_sends_once(tree):
 
 @pytest.mark.django_db(transaction=True)
 def test_real_worker_on_redis_sends_the_email(tree, tmp_path, real_broker):
-    require_or_skip(connection.vendor == "postgresql",
-                    "needs PostgreSQL (a worker process cannot share the SQLite test database)")
+    require_or_skip(
+        connection.vendor == "postgresql", "needs PostgreSQL (a worker process cannot share the SQLite test database)"
+    )
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
     member = make_member(organisation=tree.cell, email="worker@example.vn", full_name="Võ Thị Tư")
     queue = f"test-cells-{uuid.uuid4().hex[:10]}"  # other test runs' workers must not take this task
     with route_tasks_to(queue), running_worker(mail_dir=mail_dir, queues=[queue]):
         with transaction.atomic():
-            [row] = services.notification_send(members=[member], kind="cells.test", subject="Họp chi bộ tháng 12",
-                                               body="Kính gửi đồng chí Võ Thị Tư")
+            [row] = services.notification_send(
+                members=[member], kind="cells.test", subject="Họp chi bộ tháng 12", body="Kính gửi đồng chí Võ Thị Tư"
+            )
         assert wait_for(lambda: Notification.objects.get(pk=row.pk).email_sent_at is not None, timeout=60)
     purge_queue(queue)
     messages = [p.read_text() for p in mail_dir.iterdir()]

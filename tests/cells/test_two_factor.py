@@ -26,8 +26,18 @@ pytestmark = pytest.mark.django_db
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 MOMENT = datetime.datetime(2026, 2, 28, 23, 30, tzinfo=LOCAL)
 # Pages an officer uses; with the password alone every one of them sends to the second factor.
-OFFICER_PAGES = ["home", "cells:member_list", "cells:organisation_tree", "reports:index", "audit:audit_list", "inbox:inbox", "account:account",
-                 "account:sessions", "password_change", "meetings:index"]
+OFFICER_PAGES = [
+    "home",
+    "cells:member_list",
+    "cells:organisation_tree",
+    "reports:index",
+    "audit:audit_list",
+    "inbox:inbox",
+    "account:account",
+    "account:sessions",
+    "password_change",
+    "meetings:index",
+]
 
 
 def wrong_code(device) -> str:
@@ -201,7 +211,9 @@ def test_a_member_who_enrolled_gives_the_code_too_and_may_turn_it_off(client, pe
         bad = client.post(reverse("account:two_factor_disable"), {"token": wrong_code(device)})
         assert bad.status_code == 200 and TOTPDevice.objects.filter(user=people.member).exists()
     with time_machine.travel(MOMENT + datetime.timedelta(seconds=90), tick=False):
-        assert client.post(reverse("account:two_factor_disable"), {"token": totp_code(device)}).url == reverse("account:account")
+        assert client.post(reverse("account:two_factor_disable"), {"token": totp_code(device)}).url == reverse(
+            "account:account"
+        )
         assert not TOTPDevice.objects.filter(user=people.member).exists()
         client.post(reverse("logout"))
         log_in(client, "member")
@@ -244,5 +256,7 @@ def test_next_never_leads_off_site(client, people):
     device = totp_device(people.officer)
     with time_machine.travel(MOMENT, tick=False):
         log_in(client, "officer")
-        answer = client.post(reverse("two_factor_verify"), {"token": totp_code(device), "next": "https://evil.example/"})
+        answer = client.post(
+            reverse("two_factor_verify"), {"token": totp_code(device), "next": "https://evil.example/"}
+        )
         assert answer.url == reverse("home")

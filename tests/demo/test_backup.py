@@ -87,7 +87,8 @@ def test_round_trip_restores_every_row_the_minutes_checksum_and_the_files(object
     assert document.file.read() == files[document.file.name]
     # New rows after a restore get fresh keys (the sequences were moved past the loaded ones).
     assert AuditEntry.objects.create(action="test.after.restore", object_type="x", object_id="1").pk > max(
-        AuditEntry.objects.exclude(action="test.after.restore").values_list("pk", flat=True))
+        AuditEntry.objects.exclude(action="test.after.restore").values_list("pk", flat=True)
+    )
 
 
 def test_microseconds_survive_the_round_trip_exactly(objects, tmp_path):
@@ -119,7 +120,8 @@ def test_restore_names_the_row_and_field_that_differ_and_force_keeps_it(objects,
     meeting = Meeting.objects.get(state=Meeting.State.MINUTES_ADOPTED)
     attendance = meeting.attendances.order_by("pk").first()
     Attendance.objects.filter(pk=attendance.pk).update(
-        rsvp_at=datetime.datetime(2026, 3, 15, 12, 55, 39, 954, tzinfo=datetime.UTC))
+        rsvp_at=datetime.datetime(2026, 3, 15, 12, 55, 39, 954, tzinfo=datetime.UTC)
+    )
     call_command("backup", output=str(tmp_path / "b"), verbosity=0)
     wipe(Path(settings.MEDIA_ROOT))
     pre_save.connect(_cut_rsvp_to_milliseconds, sender=Attendance)
@@ -196,12 +198,18 @@ def test_restore_into_a_freshly_migrated_database_in_another_process(objects, tm
     call_command("backup", output=str(tmp_path / "b"), verbosity=0)
     original = json.loads((tmp_path / "b" / "manifest.json").read_text())
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k != "REDIS_URL"}
-    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.base", "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
-                "MEDIA_ROOT": str(tmp_path / "new-media")})
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
+            "MEDIA_ROOT": str(tmp_path / "new-media"),
+        }
+    )
 
     def manage(*args):
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                                text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
         assert result.returncode == 0, result.stdout + result.stderr
 
     manage("migrate", "--verbosity", "0")
@@ -248,10 +256,12 @@ def migration_seeds(transactional_db):
 @pytest.fixture
 def fresh_postgresql_url(transactional_db):
     """A new, empty PostgreSQL database portal_b_restore_<random> on the test server, dropped afterwards."""
-    require_or_skip(connection.vendor == "postgresql", "a restore into a fresh PostgreSQL needs DATABASE_URL on PostgreSQL")
+    require_or_skip(
+        connection.vendor == "postgresql", "a restore into a fresh PostgreSQL needs DATABASE_URL on PostgreSQL"
+    )
     name = f"portal_b_restore_{secrets.token_hex(4)}"
     with connection.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
+        cursor.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
     db = connection.settings_dict
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
     try:
@@ -263,7 +273,8 @@ def fresh_postgresql_url(transactional_db):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_taken_while_a_secretary_writes_restores_on_a_fresh_postgresql(
-        fresh_postgresql_url, migration_seeds, objects, people, tree, tmp_path, monkeypatch):
+    fresh_postgresql_url, migration_seeds, objects, people, tree, tmp_path, monkeypatch
+):
     """Issue 21 (b): while one secretary created and published meetings, the manifest disagreed with its
     own dump (meetings 2132 vs 2104) and the restore failed on a foreign key (attendance rows of
     meetings the dump had not written). Here a real thread on its own connection creates, publishes
@@ -280,11 +291,17 @@ def test_a_backup_taken_while_a_secretary_writes_restores_on_a_fresh_postgresql(
             while not stop.is_set():
                 start = timezone.now() + datetime.timedelta(days=20, hours=len(written))
                 meeting = meeting_services.meeting_create(
-                    organisation=tree.cell, kind=Meeting.Kind.EXTRAORDINARY, planned_start=start,
-                    planned_end=start + datetime.timedelta(hours=2), place="Phòng họp", by=people.secretary)
+                    organisation=tree.cell,
+                    kind=Meeting.Kind.EXTRAORDINARY,
+                    planned_start=start,
+                    planned_end=start + datetime.timedelta(hours=2),
+                    place="Phòng họp",
+                    by=people.secretary,
+                )
                 meeting_services.meeting_publish(meeting=meeting, by=people.secretary)
-                meeting_services.amendment_add(meeting=adopted, reason="Bổ sung", text=f"Đính chính {len(written)}",
-                                               by=people.secretary)
+                meeting_services.amendment_add(
+                    meeting=adopted, reason="Bổ sung", text=f"Đính chính {len(written)}", by=people.secretary
+                )
                 written.append(meeting.pk)
         except Exception as error:  # surfaced below
             errors.append(error)
@@ -319,13 +336,21 @@ def test_a_backup_taken_while_a_secretary_writes_restores_on_a_fresh_postgresql(
     assert {label: count for label, count in manifest["counts"].items() if count} == dumped
     assert manifest["counts"]["meetings.meeting"] < Meeting.objects.count()  # the writes went on meanwhile
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k not in ("REDIS_URL", "REQUIRE_SERVICES")}
-    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.base", "DATABASE_URL": fresh_postgresql_url,
-                "MEDIA_ROOT": str(tmp_path / "new-media")})
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k not in ("REDIS_URL", "REQUIRE_SERVICES")
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DATABASE_URL": fresh_postgresql_url,
+            "MEDIA_ROOT": str(tmp_path / "new-media"),
+        }
+    )
 
     def manage(*args):
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                                text=True, timeout=600)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
         assert result.returncode == 0, result.stdout + result.stderr
 
     manage("migrate", "--verbosity", "0")

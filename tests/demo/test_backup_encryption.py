@@ -36,7 +36,10 @@ def test_an_encrypted_backup_restores_with_its_key_and_holds_no_plain_text(with_
     counts, checksum, files = row_counts(), adopted_minutes_checksum(), media_files()
     call_command("backup", output=str(tmp_path / "b"), verbosity=0)
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
-    assert manifest["encryption"] == {"scheme": encryption.SCHEME, "key_id": encryption.key_id(encryption.parse_key(key))}
+    assert manifest["encryption"] == {
+        "scheme": encryption.SCHEME,
+        "key_id": encryption.key_id(encryption.parse_key(key)),
+    }
     data = (tmp_path / "b" / "data.json.enc").read_bytes()
     assert data.startswith(encryption.MAGIC)
     assert b"045123456789" not in data and "Chi bộ Văn phòng".encode() not in data and b'"model"' not in data
@@ -113,7 +116,7 @@ def small_chunks(monkeypatch):
 def _sealed(path, plain: bytes, key: bytes, pieces=7):
     with encryption.EncryptingWriter(path, key) as writer:
         for start in range(0, len(plain), pieces):
-            writer.write(plain[start:start + pieces])
+            writer.write(plain[start : start + pieces])
 
 
 def test_a_file_of_many_chunks_is_streamed_and_comes_back_exactly(small_chunks, tmp_path):
@@ -131,11 +134,17 @@ def test_a_cut_swapped_or_flipped_file_does_not_open(small_chunks, tmp_path):
     _sealed(tmp_path / "f", os.urandom(3000), key)
     whole = (tmp_path / "f").read_bytes()
     chunk = 4 + 1000 + 16
-    header, first, second, rest = (whole[:12], whole[12:12 + chunk], whole[12 + chunk:12 + 2 * chunk],
-                                   whole[12 + 2 * chunk:])
-    for damaged in (header + first + second,                       # cut after a whole chunk
-                    header + second + first + rest,                # two chunks swapped
-                    whole[:50] + bytes([whole[50] ^ 1]) + whole[51:]):  # one bit flipped
+    header, first, second, rest = (
+        whole[:12],
+        whole[12 : 12 + chunk],
+        whole[12 + chunk : 12 + 2 * chunk],
+        whole[12 + 2 * chunk :],
+    )
+    for damaged in (
+        header + first + second,  # cut after a whole chunk
+        header + second + first + rest,  # two chunks swapped
+        whole[:50] + bytes([whole[50] ^ 1]) + whole[51:],
+    ):  # one bit flipped
         (tmp_path / "g").write_bytes(damaged)
         with pytest.raises(encryption.DecryptionError):
             b"".join(encryption.decrypt_chunks(tmp_path / "g", key))

@@ -94,7 +94,9 @@ def test_demo_khoi_has_the_expected_shape(seeded):
     assert set(tccs.values_list("kind", flat=True)) == set(Organisation.TCCS_KINDS)
     assert not tccs.filter(unit_type="").exists()
     assert set(tccs.values_list("unit_type", flat=True)) == set(Organisation.UnitType.values)
-    assert Organisation.objects.filter(kind=Organisation.Kind.DANG_BO_BO_PHAN, children__kind=Organisation.Kind.CHI_BO).exists()
+    assert Organisation.objects.filter(
+        kind=Organisation.Kind.DANG_BO_BO_PHAN, children__kind=Organisation.Kind.CHI_BO
+    ).exists()
     cells = Organisation.objects.filter(kind__in=Organisation.CELL_KINDS)
     assert 70 <= cells.count() <= 90
     assert Term.objects.filter(name=TERM_NAME).count() == Organisation.objects.count()
@@ -146,7 +148,9 @@ def test_members_are_plausible_and_unique(seeded):
 
 def test_each_cell_has_one_secretary_and_a_committee_only_when_big_enough(seeded):
     cells = Organisation.objects.filter(kind__in=Organisation.CELL_KINDS).annotate(
-        secretaries=Count("positions", filter=Q(positions__kind=Position.Kind.SECRETARY, positions__end__isnull=True), distinct=True),
+        secretaries=Count(
+            "positions", filter=Q(positions__kind=Position.Kind.SECRETARY, positions__end__isnull=True), distinct=True
+        ),
         officials=Count("members", filter=Q(members__status=Member.Status.OFFICIAL), distinct=True),
         committee=Count("positions", filter=Q(positions__kind=Position.Kind.COMMITTEE_MEMBER), distinct=True),
     )
@@ -186,7 +190,9 @@ def test_demo_accounts_have_their_roles_and_members(seeded):
     users = {u.username: u for u in get_user_model().objects.filter(username__in=DEMO_USERNAMES)}
     assert set(users) == set(DEMO_USERNAMES)
     assert all(user.check_password(DEMO_PASSWORD) for user in users.values())
-    roles = {(a.user.username, a.role): a.organisation for a in RoleAssignment.objects.select_related("user", "organisation")}
+    roles = {
+        (a.user.username, a.role): a.organisation for a in RoleAssignment.objects.select_related("user", "organisation")
+    }
     root = Organisation.objects.get(parent=None)
     assert roles[("khoi_admin", Role.KHOI_ADMIN)] == root
     assert roles[("capuy", Role.COMMITTEE_VIEWER)] == root
@@ -233,8 +239,9 @@ def test_second_run_is_skipped_with_if_empty_and_refused_without_reset(seeded):
     cell = Organisation.objects.filter(kind=Organisation.Kind.CHI_BO).first()
     document_type = RequiredDocumentType.objects.create(code="demo-test", name="Quy chế làm việc", period="term")
     term = cell.terms.get(name=TERM_NAME)
-    document = CellDocument.objects.create(organisation=cell, document_type=document_type, term=term, file="x.pdf",
-                                           adopted_on=term.start)
+    document = CellDocument.objects.create(
+        organisation=cell, document_type=document_type, term=term, file="x.pdf", adopted_on=term.start
+    )
     meetings = Meeting.objects.count()
     assert meetings
 
@@ -257,8 +264,11 @@ def test_every_cell_meets_in_most_of_the_last_twelve_months(seeded):
     first, current = window_start(today=today, months=12), today.replace(day=1)
     months = [month_add(first, n) for n in range(12)]  # the twelve months before the current one
     met = defaultdict(set)
-    for cell_id, month in Meeting.objects.filter(kind__in=regular_kinds(), period_month__in=months).exclude(
-            state=Meeting.State.CANCELLED).values_list("organisation_id", "period_month"):
+    for cell_id, month in (
+        Meeting.objects.filter(kind__in=regular_kinds(), period_month__in=months)
+        .exclude(state=Meeting.State.CANCELLED)
+        .values_list("organisation_id", "period_month")
+    ):
         met[cell_id].add(month)
     cells = list(Organisation.objects.filter(kind__in=Organisation.CELL_KINDS))
     assert all(len(met[cell.pk]) >= 10 for cell in cells)
@@ -280,14 +290,18 @@ def test_every_cell_meets_in_most_of_the_last_twelve_months(seeded):
     # Upper-level visits by the cell's own đảng ủy viên phụ trách.
     visits = Meeting.upper_guests.through.objects.select_related("meeting")
     assert visits.exists()
-    supervisors = set(Position.objects.filter(kind=Position.Kind.SUPERVISOR).values_list("organisation_id", "member_id"))
+    supervisors = set(
+        Position.objects.filter(kind=Position.Kind.SUPERVISOR).values_list("organisation_id", "member_id")
+    )
     assert all((visit.meeting.organisation_id, visit.member_id) in supervisors for visit in visits)
 
 
 def test_adopted_minutes_are_numbered_per_cell_and_term(seeded):
     adopted = Meeting.objects.filter(state=Meeting.State.MINUTES_ADOPTED)
     assert adopted.count() > 1000
-    assert not adopted.filter(Q(minutes_number__isnull=True) | Q(term__isnull=True) | Q(adopted_at__isnull=True)).exists()
+    assert not adopted.filter(
+        Q(minutes_number__isnull=True) | Q(term__isnull=True) | Q(adopted_at__isnull=True)
+    ).exists()
     assert not adopted.exclude(term__organisation=F("organisation")).exists()
     numbers = defaultdict(list)
     for organisation_id, term_id, number in adopted.values_list("organisation_id", "term_id", "minutes_number"):
@@ -303,8 +317,12 @@ def test_adopted_minutes_are_numbered_per_cell_and_term(seeded):
     resolutions = Resolution.objects.filter(meeting__in=adopted)
     assert resolutions.count() == adopted.count()
     assert not resolutions.exclude(adopted_at=F("meeting__adopted_at")).exists()
-    assert not resolutions.values("meeting__organisation", "term", "kind", "number").annotate(
-        n=Count("pk")).filter(n__gt=1).exists()
+    assert (
+        not resolutions.values("meeting__organisation", "term", "kind", "number")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .exists()
+    )
     assert {Resolution.Kind.CONCLUSION, Resolution.Kind.RESOLUTION} <= set(resolutions.values_list("kind", flat=True))
     # A few minutes still wait for adoption: held, unnumbered.
     held = Meeting.objects.filter(state=Meeting.State.HELD)
@@ -313,18 +331,24 @@ def test_adopted_minutes_are_numbered_per_cell_and_term(seeded):
 
 
 def test_held_meetings_have_attendance_votes_and_tasks_consistent_with_the_records(seeded):
-    held = Meeting.objects.filter(state__in=[Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED],
-                                  kind__in=regular_kinds()).select_related("organisation")
+    held = Meeting.objects.filter(
+        state__in=[Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED], kind__in=regular_kinds()
+    ).select_related("organisation")
     assert not held.filter(Q(actual_start__isnull=True) | Q(actual_end__lte=F("actual_start"))).exists()
     below = 0
     sample = list(held.order_by("?")[:200])
     for meeting in sample:
         day = timezone.localdate(meeting.actual_start)
-        expected = set(meeting_selectors.expected_members(cell=meeting.organisation, on=day).values_list("pk", flat=True))
+        expected = set(
+            meeting_selectors.expected_members(cell=meeting.organisation, on=day).values_list("pk", flat=True)
+        )
         rows = {a.member_id: a for a in meeting.attendances.all()}
         assert set(rows) == expected, meeting
-        exempt = set(Exemption.objects.filter(Q(end__isnull=True) | Q(end__gte=day), start__lte=day,
-                                              member_id__in=expected).values_list("member_id", flat=True))
+        exempt = set(
+            Exemption.objects.filter(
+                Q(end__isnull=True) | Q(end__gte=day), start__lte=day, member_id__in=expected
+            ).values_list("member_id", flat=True)
+        )
         assert {pk for pk, a in rows.items() if a.presence == Attendance.Presence.EXEMPT} == exempt
         assert all(a.presence for a in rows.values())
         assert all(a.absence_reason for a in rows.values() if a.presence == Attendance.Presence.ABSENT_EXCUSED)
@@ -340,7 +364,11 @@ def test_held_meetings_have_attendance_votes_and_tasks_consistent_with_the_recor
         assert vote.votes_for + vote.votes_against + vote.votes_abstain == base.present
         assert vote.passed and base.passes(vote.kind, vote.votes_for) and base.quorum_met
         assert meeting.opinions.count() >= 2
-        assert not meeting.opinions.exclude(speaker__isnull=True).exclude(speaker_id__in=[a.member_id for a in present]).exists()
+        assert (
+            not meeting.opinions.exclude(speaker__isnull=True)
+            .exclude(speaker_id__in=[a.member_id for a in present])
+            .exists()
+        )
         tasks = list(meeting.tasks.prefetch_related("assignees"))
         assert tasks and all(task.assignees.all() for task in tasks)
         assert all(task.result for task in tasks if task.status == Task.Status.DONE)
@@ -358,8 +386,12 @@ def test_the_secretary_cell_has_one_upcoming_meeting_notified_this_month_or_next
     meeting = upcoming.get(kind__in=regular_kinds())
     # This month's meeting while it is still ahead; once it is held, next month's.
     this_month = timezone.localdate().replace(day=1)
-    held_this_month = Meeting.objects.filter(organisation=cell, kind__in=regular_kinds(), period_month=this_month,
-                                             state__in=[Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED])
+    held_this_month = Meeting.objects.filter(
+        organisation=cell,
+        kind__in=regular_kinds(),
+        period_month=this_month,
+        state__in=[Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED],
+    )
     assert meeting.period_month == (month_add(this_month, 1) if held_this_month.exists() else this_month)
     assert meeting.notice_sent_at <= timezone.now()
     assert meeting.chair == secretary
@@ -406,7 +438,9 @@ def test_the_books_have_dues_commitments_and_documents_with_gaps(seeded):
     if today < datetime.date(today.year, 1, 5):
         assert not commitments.exists()
     assert not MemberCommitment.objects.filter(confirmed_at__gt=timezone.now()).exists()
-    assert not MemberCommitment.objects.filter(source=MemberCommitment.Source.PORTAL, member__user__isnull=True).exists()
+    assert not MemberCommitment.objects.filter(
+        source=MemberCommitment.Source.PORTAL, member__user__isnull=True
+    ).exists()
 
     # The dues book's other parts: most past months remitted upward (never more than the share owed),
     # some not, so the đảng ủy's list has something to show; activity funds in and out.
@@ -416,8 +450,11 @@ def test_the_books_have_dues_commitments_and_documents_with_gaps(seeded):
 
     assert DuesRemittance.objects.exists() and not DuesRemittance.objects.filter(month=today.replace(day=1)).exists()
     # Two months back (last month's remittances fall in the first ten days of this one).
-    status = [row.status for tccs in Organisation.objects.filter(kind=Organisation.Kind.DANG_BO_CO_SO)
-              for row in cell_selectors.cells_remittance_status(organisation=tccs, month=months[2])]
+    status = [
+        row.status
+        for tccs in Organisation.objects.filter(kind=Organisation.Kind.DANG_BO_CO_SO)
+        for row in cell_selectors.cells_remittance_status(organisation=tccs, month=months[2])
+    ]
     assert "remitted" in status and "not_remitted" in status
     for row in cell_selectors.cells_remittance_status(organisation=cell, month=months[2]):
         share = dues_rules.dues_share(collected=row.collected, cell_kind=row.cell.kind, month=months[2])
@@ -429,8 +466,14 @@ def test_the_books_have_dues_commitments_and_documents_with_gaps(seeded):
     types = RequiredDocumentType.objects.filter(active=True)
     # The featured cell has every term document and every yearly one of last year (this year's come
     # in January and February).
-    assert documents.filter(organisation=cell, year__isnull=True).count() == types.filter(period=RequiredDocumentType.Period.TERM).count()
-    assert documents.filter(organisation=cell, year=today.year - 1).count() == types.exclude(period=RequiredDocumentType.Period.TERM).count()
+    assert (
+        documents.filter(organisation=cell, year__isnull=True).count()
+        == types.filter(period=RequiredDocumentType.Period.TERM).count()
+    )
+    assert (
+        documents.filter(organisation=cell, year=today.year - 1).count()
+        == types.exclude(period=RequiredDocumentType.Period.TERM).count()
+    )
     cells = Organisation.objects.filter(kind__in=Organisation.CELL_KINDS).count()
     per_type = documents.filter(year=today.year).values("document_type").annotate(n=Count("organisation"))
     assert all(row["n"] < cells for row in per_type), "some cells still lack this year's documents"
@@ -470,8 +513,11 @@ def test_the_demo_holds_together_today(seeded):
 
 def test_meetings_were_planned_by_the_25th_of_the_month_before_and_noticed_days_ahead(seeded):
     seeded_at = SEED_MEDIA["seeded_at"]
-    regular = list(Meeting.objects.filter(kind__in=regular_kinds()).exclude(state=Meeting.State.CANCELLED)
-                   .values_list("organisation_id", "period_month", "created_at", "notice_sent_at", "planned_start"))
+    regular = list(
+        Meeting.objects.filter(kind__in=regular_kinds())
+        .exclude(state=Meeting.State.CANCELLED)
+        .values_list("organisation_id", "period_month", "created_at", "notice_sent_at", "planned_start")
+    )
     late = []
     for cell_id, month, created_at, notice_sent_at, planned_start in regular:
         # "Planned by the 25th": created before the 26th of the month before, 00:00 local time.
@@ -499,16 +545,22 @@ def test_memberships_start_at_admission_or_at_a_transfer_in_that_says_from_where
     assert transferred.count() > 0.2 * CellMembership.objects.count()
     assert not admitted.exclude(start=F("member__admission_decision_date")).exists()
     assert not transferred.filter(start__lte=F("member__admission_ceremony_date")).exists()
-    assert all(reason.startswith("Chuyển sinh hoạt đến từ Đảng bộ ")
-               for reason in transferred.values_list("reason_in", flat=True))
-    assert not CellMembership.objects.filter(member__status=Member.Status.PROBATIONARY).exclude(
-        reason_in="Kết nạp").exists()
+    assert all(
+        reason.startswith("Chuyển sinh hoạt đến từ Đảng bộ ")
+        for reason in transferred.values_list("reason_in", flat=True)
+    )
+    assert (
+        not CellMembership.objects.filter(member__status=Member.Status.PROBATIONARY)
+        .exclude(reason_in="Kết nạp")
+        .exists()
+    )
     # The demo member has been in the cell since before the meeting history, and is on its every meeting.
     today = timezone.localdate()
     member = get_user_model().objects.get(username="dangvien").member
     assert member.memberships.get().start < window_start(today=today, months=12)
-    history = Meeting.objects.filter(organisation=member.organisation, kind__in=regular_kinds(),
-                                     state=Meeting.State.MINUTES_ADOPTED)
+    history = Meeting.objects.filter(
+        organisation=member.organisation, kind__in=regular_kinds(), state=Meeting.State.MINUTES_ADOPTED
+    )
     assert Attendance.objects.filter(member=member, meeting__in=history).count() == history.count() >= 12
 
 
@@ -518,23 +570,29 @@ def test_officers_confirm_scores_only_inside_their_own_subtree(seeded):
 
     officer = RoleAssignment.objects.get(user__username="danguy", role=Role.TCCS_OFFICER)
     featured = get_user_model().objects.get(username="bithu").member.organisation
-    elsewhere = Organisation.objects.filter(kind=Organisation.Kind.CHI_BO, parent__kind=Organisation.Kind.DANG_BO_CO_SO
-                                            ).exclude(path__startswith=officer.organisation.path).order_by("path")[0]
+    elsewhere = (
+        Organisation.objects.filter(kind=Organisation.Kind.CHI_BO, parent__kind=Organisation.Kind.DANG_BO_CO_SO)
+        .exclude(path__startswith=officer.organisation.path)
+        .order_by("path")[0]
+    )
     single = Organisation.objects.filter(kind=Organisation.Kind.CHI_BO_CO_SO).order_by("path")[0]
     for cell in (featured, elsewhere, single):
         prefill_demo_scores(cell)
 
     confirmed = MeetingScore.objects.filter(state=MeetingScore.State.CONFIRMED)
-    confirmers = {cell: set(confirmed.filter(meeting__organisation=cell).values_list("confirmed_by__username", flat=True))
-                  for cell in (featured, elsewhere, single)}
+    confirmers = {
+        cell: set(confirmed.filter(meeting__organisation=cell).values_list("confirmed_by__username", flat=True))
+        for cell in (featured, elsewhere, single)
+    }
     # Each cell's nearest upper level among the demo accounts: its own đảng ủy's officer, else the Khối.
     assert confirmers == {featured: {"danguy"}, elsewhere: {"khoi_admin"}, single: {"khoi_admin"}}
     # Scores of the last two months still wait for the upper level.
     cutoff = timezone.now() - datetime.timedelta(days=60)
     assert not confirmed.filter(meeting__planned_start__gte=cutoff).exists()
     assert MeetingScore.objects.filter(state=MeetingScore.State.SELF_ADOPTED, meeting__organisation=featured).exists()
-    assert not MeetingScore.objects.filter(state=MeetingScore.State.SELF_ADOPTED,
-                                           meeting__planned_start__lt=cutoff).exists()
+    assert not MeetingScore.objects.filter(
+        state=MeetingScore.State.SELF_ADOPTED, meeting__planned_start__lt=cutoff
+    ).exists()
 
     entries = AuditEntry.objects.filter(action="scoring.meetingscore.confirm").select_related("actor", "organisation")
     assert entries.count() == confirmed.count() > 0
@@ -557,8 +615,11 @@ def test_officers_confirm_scores_only_inside_their_own_subtree(seeded):
 def test_short_demo_meetings_record_why_and_their_notices_are_numbered(seeded):
     """Issue #14: adopted minutes of a meeting under the minimum say why; every notice has a number, per
     cell and term, without gaps or repeats."""
-    short = [m for m in Meeting.objects.filter(state=Meeting.State.MINUTES_ADOPTED, kind__in=regular_kinds())
-             if m.duration_minutes < Meeting.MIN_MINUTES[m.kind]]
+    short = [
+        m
+        for m in Meeting.objects.filter(state=Meeting.State.MINUTES_ADOPTED, kind__in=regular_kinds())
+        if m.duration_minutes < Meeting.MIN_MINUTES[m.kind]
+    ]
     assert short and all(m.short_reason for m in short)
     noticed = Meeting.objects.filter(notice_sent_at__isnull=False)
     assert not noticed.filter(notice_number__isnull=True).exists()

@@ -28,18 +28,19 @@ pytestmark = pytest.mark.django_db
 
 LOCAL = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 MOMENTS = [
-    datetime.datetime(*moment, tzinfo=LOCAL) for moment in (
-        (2027, 1, 1, 0, 30),     # a new year's first hour: last year's figures, this year's none yet
+    datetime.datetime(*moment, tzinfo=LOCAL)
+    for moment in (
+        (2027, 1, 1, 0, 30),  # a new year's first hour: last year's figures, this year's none yet
         (2027, 1, 1, 23, 30),
-        (2027, 1, 31, 23, 30),   # a 31-day month's last evening
-        (2028, 2, 29, 23, 30),   # a leap day
-        (2027, 3, 1, 23, 30),    # after February's 28 days
-        (2026, 6, 25, 23, 30),   # the planning deadline; the window starts with the term (01/06/2025)
-        (2026, 6, 26, 23, 30),   # the day after the deadline
-        (2027, 6, 15, 14, 30),   # in the afternoon meetings' hours: those of the day are over or ahead
-        (2027, 9, 30, 23, 30),   # a quarter's last evening
-        (2027, 10, 1, 0, 30),    # the next quarter's first hour
-        (2026, 12, 2, 10, 0),    # mid-morning: meetings of the day under way
+        (2027, 1, 31, 23, 30),  # a 31-day month's last evening
+        (2028, 2, 29, 23, 30),  # a leap day
+        (2027, 3, 1, 23, 30),  # after February's 28 days
+        (2026, 6, 25, 23, 30),  # the planning deadline; the window starts with the term (01/06/2025)
+        (2026, 6, 26, 23, 30),  # the day after the deadline
+        (2027, 6, 15, 14, 30),  # in the afternoon meetings' hours: those of the day are over or ahead
+        (2027, 9, 30, 23, 30),  # a quarter's last evening
+        (2027, 10, 1, 0, 30),  # the next quarter's first hour
+        (2026, 12, 2, 10, 0),  # mid-morning: meetings of the day under way
         (2026, 12, 2, 23, 30),
         (2026, 12, 31, 23, 30),  # the year's last evening
     )
@@ -74,14 +75,20 @@ def test_the_demo_holds_together_on_any_day(moment, clock_scale, tmp_path, setti
         first, this_month = window_start(today=today, months=12), today.replace(day=1)
         met = defaultdict(set)
         for cell_id, month in Meeting.objects.filter(
-                kind__in=Meeting.REGULAR_KINDS, period_month__gte=first, period_month__lt=this_month,
-                state__in=demo_checks.HELD).values_list("organisation_id", "period_month"):
+            kind__in=Meeting.REGULAR_KINDS,
+            period_month__gte=first,
+            period_month__lt=this_month,
+            state__in=demo_checks.HELD,
+        ).values_list("organisation_id", "period_month"):
             met[cell_id].add(month)
         cells = list(Organisation.objects.filter(kind__in=Organisation.CELL_KINDS).values_list("pk", flat=True))
         assert min(len(met[cell]) for cell in cells) >= 10
         assert len(met[demo_checks.featured_cell().pk]) == 12
-        current = Meeting.objects.filter(kind__in=Meeting.REGULAR_KINDS, period_month=this_month,
-                                         state__in=(Meeting.State.NOTIFIED, *demo_checks.HELD))
+        current = Meeting.objects.filter(
+            kind__in=Meeting.REGULAR_KINDS,
+            period_month=this_month,
+            state__in=(Meeting.State.NOTIFIED, *demo_checks.HELD),
+        )
         assert sorted(current.values_list("organisation_id", flat=True)) == sorted(cells)
 
 

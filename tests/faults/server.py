@@ -43,21 +43,39 @@ def running_server(log_dir: Path, *, extra_env: dict | None = None, workers: int
     """gunicorn on a free port of 127.0.0.1, reading the test database with persistent connections."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "tests.faults.server_settings",
-        "DATABASE_URL": test_database_url(),
-        "CONN_MAX_AGE": "60",
-        "REDIS_URL": settings.REDIS_URL,
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "LOG_LEVEL": "WARNING",
-        **(extra_env or {}),
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.faults.server_settings",
+            "DATABASE_URL": test_database_url(),
+            "CONN_MAX_AGE": "60",
+            "REDIS_URL": settings.REDIS_URL,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
+        }
+    )
     log = log_dir / f"gunicorn-{port}.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", str(workers),
-             "--bind", f"127.0.0.1:{port}", "--timeout", str(REQUEST_TIMEOUT), "--graceful-timeout", "5"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                str(REQUEST_TIMEOUT),
+                "--graceful-timeout",
+                "5",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = Server(process, port, log)
     try:
@@ -128,8 +146,9 @@ class Visitor:
         page = self.get(reverse("login"))
         assert page.status == 200, page
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        answer = self.request("POST", reverse("login"),
-                              {"csrfmiddlewaretoken": token, "username": username, "password": password})
+        answer = self.request(
+            "POST", reverse("login"), {"csrfmiddlewaretoken": token, "username": username, "password": password}
+        )
         assert answer.status == 302, f"login failed: {answer}\n{answer.text[:2000]}\n{self.server.log_tail()}"
         assert settings.SESSION_COOKIE_NAME in self.cookies
         self._pass_second_factor(username)

@@ -37,23 +37,27 @@ REQUESTS_AFTER_FAULT = 12
 
 @pytest.fixture
 def postgres(transactional_db):
-    require_or_skip(connection.vendor == "postgresql",
-                    "needs PostgreSQL (a server process cannot share the SQLite test database)")
+    require_or_skip(
+        connection.vendor == "postgresql", "needs PostgreSQL (a server process cannot share the SQLite test database)"
+    )
     return connection.settings_dict["NAME"]
 
 
 def server_backends(database: str) -> set[int]:
     """Process ids of the connections to the test database other than this process's own."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                       [database])
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
         return {pid for (pid,) in cursor.fetchall()}
 
 
 def _cluster(action: str) -> None:
     version = sorted(os.listdir("/etc/postgresql"))[0]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def _wait_until_accepting(timeout: float = 60) -> None:
@@ -73,8 +77,10 @@ def drop_every_connection(database: str) -> None:
         _wait_until_accepting()
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE datname = %s AND pid <> pg_backend_pid()", [database])
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database],
+        )
     # pg_terminate_backend only signals: wait until the backends have exited.
     deadline = time.monotonic() + 30
     while server_backends(database):
@@ -107,9 +113,14 @@ def _maintenance_connection():
     import psycopg
 
     db = connection.settings_dict
-    return psycopg.connect(host=db.get("HOST") or "127.0.0.1", port=db.get("PORT") or 5432,
-                           user=db.get("USER") or "postgres", password=db.get("PASSWORD") or None,
-                           dbname="postgres", autocommit=True)
+    return psycopg.connect(
+        host=db.get("HOST") or "127.0.0.1",
+        port=db.get("PORT") or 5432,
+        user=db.get("USER") or "postgres",
+        password=db.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+    )
 
 
 def pages(tree) -> list[str]:

@@ -25,8 +25,9 @@ REDIS_DOWN = {"REDIS_URL": "redis://127.0.0.1:1/0"}  # nothing listens on port 1
 
 @pytest.fixture
 def postgres(transactional_db):
-    require_or_skip(connection.vendor == "postgresql",
-                    "needs PostgreSQL (a server process cannot share the SQLite test database)")
+    require_or_skip(
+        connection.vendor == "postgresql", "needs PostgreSQL (a server process cannot share the SQLite test database)"
+    )
 
 
 def test_pages_work_and_a_notice_is_kept_while_redis_is_down(postgres, tree, people, tmp_path):
@@ -36,9 +37,13 @@ def test_pages_work_and_a_notice_is_kept_while_redis_is_down(postgres, tree, peo
     with running_server(tmp_path, extra_env=REDIS_DOWN) as server:
         secretary = Visitor(server)
         secretary.log_in("secretary")
-        for path in (reverse("cells:member_list"), reverse("meetings:cell_list", args=[tree.cell.pk]),
-                     reverse("meetings:detail", args=[meeting.pk]), reverse("inbox:inbox"),
-                     reverse("cells:member_detail", args=[people.members["member"].pk])):
+        for path in (
+            reverse("cells:member_list"),
+            reverse("meetings:cell_list", args=[tree.cell.pk]),
+            reverse("meetings:detail", args=[meeting.pk]),
+            reverse("inbox:inbox"),
+            reverse("cells:member_detail", args=[people.members["member"].pk]),
+        ):
             answer = secretary.get(path)
             assert answer.status == 200, (path, answer, server.log_tail())
 
@@ -52,7 +57,6 @@ def test_pages_work_and_a_notice_is_kept_while_redis_is_down(postgres, tree, peo
     outbox = Notification.objects.filter(kind="meetings.notice").exclude(email="")
     assert outbox.count() == 3
     assert not outbox.filter(email_sent_at__isnull=False).exists()
-
 
 
 def test_an_annual_report_requested_while_redis_is_down_is_kept_pending(postgres, tree, people, tmp_path):

@@ -50,9 +50,14 @@ def test_an_upload_is_checked_by_its_content():
         uploads.check_named(SimpleUploadedFile("a.pdf", PDF * 100), **checks)
     assert raised.value.message_dict["file"] == ["lớn"]
     kinds = {"application/pdf": (".pdf",)}
-    assert uploads.check_content(SimpleUploadedFile("a.pdf", PDF), kinds=kinds, max_bytes=1000, too_large="lớn",
-                                 not_allowed="loại") == "application/pdf"
+    assert (
+        uploads.check_content(
+            SimpleUploadedFile("a.pdf", PDF), kinds=kinds, max_bytes=1000, too_large="lớn", not_allowed="loại"
+        )
+        == "application/pdf"
+    )
     with pytest.raises(ValidationError) as raised:
-        uploads.check_content(SimpleUploadedFile("a.docx", PDF), kinds=kinds, max_bytes=1000, too_large="lớn",
-                              not_allowed="loại")
+        uploads.check_content(
+            SimpleUploadedFile("a.docx", PDF), kinds=kinds, max_bytes=1000, too_large="lớn", not_allowed="loại"
+        )
     assert raised.value.message_dict["file"] == ["Nội dung tệp không đúng với tên tệp (a.docx): tệp thực chất là PDF."]

@@ -17,8 +17,9 @@ def at(days: int, hour: int = 14, minute: int = 0) -> datetime.datetime:
 
 def plan(cell, *, days=3, kind=Meeting.Kind.REGULAR, by=None, **fields):
     fields.setdefault("place", "Phòng họp tầng 2")
-    return services.meeting_create(organisation=cell, kind=kind, planned_start=at(days, 14),
-                                   planned_end=at(days, 16), by=by, **fields)
+    return services.meeting_create(
+        organisation=cell, kind=kind, planned_start=at(days, 14), planned_end=at(days, 16), by=by, **fields
+    )
 
 
 def hold(meeting, *, presence=None, by=None, start_hour=14, end_hour=16):
@@ -29,8 +30,11 @@ def hold(meeting, *, presence=None, by=None, start_hour=14, end_hour=16):
     # Back in time as a whole: the notice went out before the meeting, which counts for its own month
     # (the database refuses anything else: Meeting.Meta.constraints).
     Meeting.objects.filter(pk=meeting.pk).update(
-        planned_start=start, planned_end=at(-1, end_hour), period_month=timezone.localdate(start).replace(day=1),
-        notice_sent_at=start - datetime.timedelta(days=3))
+        planned_start=start,
+        planned_end=at(-1, end_hour),
+        period_month=timezone.localdate(start).replace(day=1),
+        notice_sent_at=start - datetime.timedelta(days=3),
+    )
     meeting.refresh_from_db()
     meeting = services.meeting_record_held(meeting=meeting, actual_start=start, actual_end=at(-1, end_hour), by=by)
     values = {}

@@ -31,8 +31,14 @@ def nine(tree, people):
 def test_an_attachment_on_the_meeting_day_prefills_the_list_and_leaves_the_count(tree, people, nine):
     today = timezone.localdate()
     away = nine[8]
-    cell_services.member_attach(member=away, place="Đảng bộ Trường Chính trị tỉnh", reason="Học cao cấp lý luận",
-                                start=today, end=today + datetime.timedelta(days=120), by=people.secretary)
+    cell_services.member_attach(
+        member=away,
+        place="Đảng bộ Trường Chính trị tỉnh",
+        reason="Học cao cấp lý luận",
+        start=today,
+        end=today + datetime.timedelta(days=120),
+        by=people.secretary,
+    )
     meeting = services.meeting_publish(meeting=plan(tree.cell, days=3, chair=nine[0], clerk=nine[1]))
     assert meeting.attendances.get(member=away).presence == P.ATTACHED_ELSEWHERE
     meeting.refresh_from_db()
@@ -41,11 +47,13 @@ def test_an_attachment_on_the_meeting_day_prefills_the_list_and_leaves_the_count
     meeting = hold(meeting, presence={away.pk: (P.ATTACHED_ELSEWHERE, "")})
     base = vote_base(meeting)
     assert (len(base.official), base.present, base.denominator) == (9, 8, 8)  # 9 official − 1 attached
-    five = services.vote_record(meeting=meeting, question="Biểu quyết", kind="other", votes_for=5,
-                                votes_against=3, votes_abstain=0)
+    five = services.vote_record(
+        meeting=meeting, question="Biểu quyết", kind="other", votes_for=5, votes_against=3, votes_abstain=0
+    )
     assert five.eligible_count == 8 and five.passed  # 5/8: 10 > 8
-    four = services.vote_record(meeting=meeting, question="Biểu quyết", kind="other", votes_for=4,
-                                votes_against=4, votes_abstain=0)
+    four = services.vote_record(
+        meeting=meeting, question="Biểu quyết", kind="other", votes_for=4, votes_against=4, votes_abstain=0
+    )
     assert not four.passed  # 4/8 is not more than half
     assert AuditEntry.objects.filter(action="cells.attachment.create").count() == 1
 
@@ -55,14 +63,19 @@ def test_recording_and_ending_an_attachment_updates_the_lists_not_held_yet(tree,
     first = services.meeting_publish(meeting=plan(tree.cell, days=3, chair=nine[0], clerk=nine[1]))
     second = services.meeting_publish(meeting=plan(tree.cell, days=40, chair=nine[0], clerk=nine[1]))
     away = nine[5]
-    attachment = cell_services.member_attach(member=away, place="Chi bộ Ban Tuyên giáo", start=today,
-                                             by=people.secretary)
+    attachment = cell_services.member_attach(
+        member=away, place="Chi bộ Ban Tuyên giáo", start=today, by=people.secretary
+    )
     assert {a.meeting_id: a.presence for a in Attendance.objects.filter(member=away)} == {
-        first.pk: P.ATTACHED_ELSEWHERE, second.pk: P.ATTACHED_ELSEWHERE}
+        first.pk: P.ATTACHED_ELSEWHERE,
+        second.pk: P.ATTACHED_ELSEWHERE,
+    }
     # Back from day 10: the second meeting expects the member again, the first still does not.
     cell_services.attachment_end(attachment=attachment, on=today + datetime.timedelta(days=10), by=people.secretary)
     assert {a.meeting_id: a.presence for a in Attendance.objects.filter(member=away)} == {
-        first.pk: P.ATTACHED_ELSEWHERE, second.pk: P.BLANK}
+        first.pk: P.ATTACHED_ELSEWHERE,
+        second.pk: P.BLANK,
+    }
     second.refresh_from_db()
     assert second.attendance_base == 9
 

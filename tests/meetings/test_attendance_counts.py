@@ -28,11 +28,15 @@ FIELDS = ("attendance_present", "attendance_base", "attendance_unexcused")
 
 def recounted(meetings=None) -> dict[int, tuple[int, int, int]]:
     """Every meeting's three counts, counted again from its attendance rows."""
-    rows = (meetings if meetings is not None else Meeting.objects.all()).annotate(
-        present=Count("attendances", filter=Q(attendances__presence__in=Attendance.PRESENT_VALUES)),
-        base=Count("attendances", filter=~Q(attendances__presence__in=[P.EXEMPT, P.ATTACHED_ELSEWHERE])),
-        unexcused=Count("attendances", filter=Q(attendances__presence=P.ABSENT_UNEXCUSED)),
-    ).values_list("pk", "present", "base", "unexcused")
+    rows = (
+        (meetings if meetings is not None else Meeting.objects.all())
+        .annotate(
+            present=Count("attendances", filter=Q(attendances__presence__in=Attendance.PRESENT_VALUES)),
+            base=Count("attendances", filter=~Q(attendances__presence__in=[P.EXEMPT, P.ATTACHED_ELSEWHERE])),
+            unexcused=Count("attendances", filter=Q(attendances__presence=P.ABSENT_UNEXCUSED)),
+        )
+        .values_list("pk", "present", "base", "unexcused")
+    )
     return {pk: (present, base, unexcused) for pk, present, base, unexcused in rows}
 
 
@@ -69,33 +73,43 @@ def test_publishing_counts_everyone_expected_in_the_base(crowd, meeting, people)
 
 def test_rsvp_answers_leave_the_counts_as_they_are(crowd, meeting, people):
     services.meeting_publish(meeting=meeting, by=people.secretary)
-    services.attendance_rsvp(token=services.rsvp_token(meeting=meeting, member=crowd[2]), attending=False,
-                             reason="Đi công tác")
-    services.attendance_confirm(meeting=meeting, member=people.members["member"], attending=True,
-                                by=people.users["member"])
+    services.attendance_rsvp(
+        token=services.rsvp_token(meeting=meeting, member=crowd[2]), attending=False, reason="Đi công tác"
+    )
+    services.attendance_confirm(
+        meeting=meeting, member=people.members["member"], attending=True, by=people.users["member"]
+    )
     assert counts_of(meeting) == (0, 6, 0)
 
 
 def test_recording_presence_counts_late_as_present_and_unexcused_apart(crowd, meeting, people):
-    held = hold(meeting, presence={
-        crowd[2].pk: (P.LATE, ""),
-        crowd[3].pk: (P.ABSENT_EXCUSED, "Ốm"),
-        crowd[4].pk: (P.ABSENT_UNEXCUSED, ""),
-        crowd[5].pk: (P.ATTACHED_ELSEWHERE, ""),
-    }, by=people.secretary)
+    held = hold(
+        meeting,
+        presence={
+            crowd[2].pk: (P.LATE, ""),
+            crowd[3].pk: (P.ABSENT_EXCUSED, "Ốm"),
+            crowd[4].pk: (P.ABSENT_UNEXCUSED, ""),
+            crowd[5].pk: (P.ATTACHED_ELSEWHERE, ""),
+        },
+        by=people.secretary,
+    )
     # Present: the two officers, crowd[2] late. Base: six less the one attached elsewhere.
     assert counts_of(held) == (3, 5, 1)
     # Correcting the record recounts: crowd[4] had a reason after all, crowd[5] came.
-    services.attendance_record(meeting=held, presence={crowd[4].pk: (P.ABSENT_EXCUSED, "Việc gia đình"),
-                                                       crowd[5].pk: (P.PRESENT, "")}, by=people.secretary)
+    services.attendance_record(
+        meeting=held,
+        presence={crowd[4].pk: (P.ABSENT_EXCUSED, "Việc gia đình"), crowd[5].pk: (P.PRESENT, "")},
+        by=people.secretary,
+    )
     assert counts_of(held) == (4, 6, 0)
 
 
 def test_a_refused_record_leaves_the_counts_as_they_were(crowd, meeting, people):
     held = hold(meeting, by=people.secretary)
     with pytest.raises(ValidationError):  # an excused absence needs its reason: nothing is recorded
-        services.attendance_record(meeting=held, presence={crowd[2].pk: (P.ABSENT_UNEXCUSED, ""),
-                                                           crowd[3].pk: (P.ABSENT_EXCUSED, "")})
+        services.attendance_record(
+            meeting=held, presence={crowd[2].pk: (P.ABSENT_UNEXCUSED, ""), crowd[3].pk: (P.ABSENT_EXCUSED, "")}
+        )
     assert counts_of(held) == (6, 6, 0)
 
 

@@ -51,9 +51,14 @@ def sent(django_capture_on_commit_callbacks):
 
 def plan_on(cell, start: datetime.datetime, *, hours=2, kind=Meeting.Kind.REGULAR, **fields):
     fields.setdefault("place", "Phòng họp tầng 2, trụ sở Sở Tài chính")
-    return services.meeting_create(organisation=cell, kind=kind, planned_start=start,
-                                   planned_end=start + datetime.timedelta(hours=hours),
-                                   period_month=start.date().replace(day=1), **fields)
+    return services.meeting_create(
+        organisation=cell,
+        kind=kind,
+        planned_start=start,
+        planned_end=start + datetime.timedelta(hours=hours),
+        period_month=start.date().replace(day=1),
+        **fields,
+    )
 
 
 def read(text: str | bytes) -> Calendar:
@@ -110,7 +115,9 @@ def test_the_notice_email_carries_invitation_ics_with_method_request(tree, email
 
 
 def test_a_changed_time_renotices_the_same_event_with_a_higher_sequence(tree, emailed, sent, now):
-    meeting = sent(services.meeting_publish, meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 15, 14, 0, tzinfo=HCM)))
+    meeting = sent(
+        services.meeting_publish, meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 15, 14, 0, tzinfo=HCM))
+    )
     first = read(invitation_of(mail.outbox[-1])[1]).events[0]
     mail.outbox.clear()
     moved = datetime.datetime(2026, 12, 16, 8, 0, tzinfo=HCM)
@@ -130,7 +137,9 @@ def test_a_changed_time_renotices_the_same_event_with_a_higher_sequence(tree, em
 
 
 def test_cancelling_sends_method_cancel_for_the_same_event(tree, emailed, sent, now):
-    meeting = sent(services.meeting_publish, meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 15, 14, 0, tzinfo=HCM)))
+    meeting = sent(
+        services.meeting_publish, meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 15, 14, 0, tzinfo=HCM))
+    )
     notice = read(invitation_of(mail.outbox[-1])[1]).events[0]
     mail.outbox.clear()
     sent(services.meeting_cancel, meeting=meeting, reason="Trùng lịch hội nghị của tỉnh")
@@ -209,18 +218,25 @@ def test_a_feed_shows_only_the_meetings_its_member_is_summoned_to(client, people
     own = services.meeting_publish(meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 15, 14, 0, tzinfo=HCM)))
     services.meeting_publish(meeting=plan_on(tree.sibling, datetime.datetime(2026, 12, 16, 14, 0, tzinfo=HCM)))
     draft = plan_on(tree.cell, datetime.datetime(2026, 12, 20, 8, 0, tzinfo=HCM), kind=Meeting.Kind.THEMATIC)
-    cancelled = services.meeting_publish(meeting=plan_on(
-        tree.cell, datetime.datetime(2026, 12, 22, 8, 0, tzinfo=HCM), kind=Meeting.Kind.EXTRAORDINARY))
+    cancelled = services.meeting_publish(
+        meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 22, 8, 0, tzinfo=HCM), kind=Meeting.Kind.EXTRAORDINARY)
+    )
     services.meeting_cancel(meeting=cancelled, reason="Hoãn")
     # Three months back from 01/12/2026 is 01/09/2026: a meeting of 31/08 has dropped out, one of 01/09 not.
-    old = services.meeting_publish(meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 10, 8, 0, tzinfo=HCM),
-                                                   kind=Meeting.Kind.THEMATIC))
-    older = services.meeting_publish(meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 11, 8, 0, tzinfo=HCM),
-                                                     kind=Meeting.Kind.FORUM))
-    Meeting.objects.filter(pk=old.pk).update(planned_start=datetime.datetime(2026, 9, 1, 8, 0, tzinfo=HCM),
-                                             planned_end=datetime.datetime(2026, 9, 1, 10, 0, tzinfo=HCM))
-    Meeting.objects.filter(pk=older.pk).update(planned_start=datetime.datetime(2026, 8, 31, 8, 0, tzinfo=HCM),
-                                               planned_end=datetime.datetime(2026, 8, 31, 10, 0, tzinfo=HCM))
+    old = services.meeting_publish(
+        meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 10, 8, 0, tzinfo=HCM), kind=Meeting.Kind.THEMATIC)
+    )
+    older = services.meeting_publish(
+        meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 11, 8, 0, tzinfo=HCM), kind=Meeting.Kind.FORUM)
+    )
+    Meeting.objects.filter(pk=old.pk).update(
+        planned_start=datetime.datetime(2026, 9, 1, 8, 0, tzinfo=HCM),
+        planned_end=datetime.datetime(2026, 9, 1, 10, 0, tzinfo=HCM),
+    )
+    Meeting.objects.filter(pk=older.pk).update(
+        planned_start=datetime.datetime(2026, 8, 31, 8, 0, tzinfo=HCM),
+        planned_end=datetime.datetime(2026, 8, 31, 10, 0, tzinfo=HCM),
+    )
 
     mine = read(client.get(feed_url(services.calendar_feed_renew(member=member))).content)
     uids = {str(event["UID"]).split("@")[0]: event for event in mine.events}
@@ -374,8 +390,9 @@ def test_a_member_sees_the_published_meetings_of_their_cell_only(client_for, peo
     assert month_page(client, tree.other).status_code == 404
 
 
-def test_the_month_page_answers_in_a_fixed_number_of_queries(client_for, people, tree, now,
-                                                             django_assert_max_num_queries):
+def test_the_month_page_answers_in_a_fixed_number_of_queries(
+    client_for, people, tree, now, django_assert_max_num_queries
+):
     client = client_for(people.officer)
     for day in (3, 4):
         plan_on(tree.cell, datetime.datetime(2026, 12, day, 14, 0, tzinfo=HCM), kind=Meeting.Kind.THEMATIC)
@@ -391,10 +408,14 @@ def test_the_month_page_answers_in_a_fixed_number_of_queries(client_for, people,
 
 def test_the_calendar_is_linked_from_the_meeting_list_and_the_dashboard(client_for, people, tree, now):
     client = client_for(people.officer)
-    assert reverse("meetings:calendar_month", args=[tree.cell.pk]) in client.get(
-        reverse("meetings:cell_list", args=[tree.cell.pk])).content.decode()
-    assert reverse("meetings:calendar_month", args=[tree.tccs.pk]) in client.get(
-        reverse("reports:dashboard", args=[tree.tccs.pk])).content.decode()
+    assert (
+        reverse("meetings:calendar_month", args=[tree.cell.pk])
+        in client.get(reverse("meetings:cell_list", args=[tree.cell.pk])).content.decode()
+    )
+    assert (
+        reverse("meetings:calendar_month", args=[tree.tccs.pk])
+        in client.get(reverse("reports:dashboard", args=[tree.tccs.pk])).content.decode()
+    )
 
 
 def test_an_exempt_member_s_feed_leaves_out_the_meetings_they_are_exempt_from(tree, people, now):
@@ -412,7 +433,9 @@ def test_an_exempt_member_s_feed_leaves_out_the_meetings_they_are_exempt_from(tr
 def test_the_inbox_notice_offers_its_invitation_as_add_to_calendar(client_for, tree, people, sent, now):
     from cells.models import Notification
 
-    meeting = sent(services.meeting_publish, meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 15, 14, 0, tzinfo=HCM)))
+    meeting = sent(
+        services.meeting_publish, meeting=plan_on(tree.cell, datetime.datetime(2026, 12, 15, 14, 0, tzinfo=HCM))
+    )
     notice = Notification.objects.get(kind="meetings.notice", member=people.members["member"])
     client = client_for(people.member)
     page = client.get(reverse("inbox:notification_detail", args=[notice.pk])).content.decode()

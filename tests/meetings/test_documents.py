@@ -16,12 +16,15 @@ from .conftest import hold
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("day, expected", [
-    (datetime.date(2026, 2, 5), "ngày 05 tháng 02 năm 2026"),
-    (datetime.date(2026, 1, 31), "ngày 31 tháng 01 năm 2026"),
-    (datetime.date(2026, 3, 15), "ngày 15 tháng 3 năm 2026"),
-    (datetime.date(2026, 11, 5), "ngày 05 tháng 11 năm 2026"),
-])
+@pytest.mark.parametrize(
+    "day, expected",
+    [
+        (datetime.date(2026, 2, 5), "ngày 05 tháng 02 năm 2026"),
+        (datetime.date(2026, 1, 31), "ngày 31 tháng 01 năm 2026"),
+        (datetime.date(2026, 3, 15), "ngày 15 tháng 3 năm 2026"),
+        (datetime.date(2026, 11, 5), "ngày 05 tháng 11 năm 2026"),
+    ],
+)
 def test_party_day_leading_zeros(day, expected):
     assert party_day(day) == expected
 
@@ -56,8 +59,9 @@ def test_render_document_unknown_meeting(db, tmp_path):
         call_command("render_document", "minutes", "999999", "--output", str(tmp_path / "x.pdf"))
 
 
-def test_meeting_page_queries_do_not_grow_with_members(client_for, people, tree, meeting,
-                                                       django_assert_max_num_queries):
+def test_meeting_page_queries_do_not_grow_with_members(
+    client_for, people, tree, meeting, django_assert_max_num_queries
+):
     for n in range(25):
         make_member(organisation=tree.cell, full_name=f"Thành Viên {n}")
     meeting = hold(meeting)
@@ -79,8 +83,7 @@ def _pages(pdf: bytes, tmp_path) -> list[str]:
 
     path = tmp_path / "doc.pdf"
     path.write_bytes(pdf)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     return [page for page in text.split("\f") if page.strip()]
 
 
@@ -88,7 +91,10 @@ def test_heading_names_are_cut_into_balanced_lines_at_word_boundaries():
     from lib.formatting import balanced_lines
 
     assert balanced_lines("ĐẢNG BỘ KHỐI CƠ QUAN VÀ DOANH NGHIỆP TỈNH QUẢNG TRỊ") == [
-        "ĐẢNG BỘ KHỐI CƠ QUAN", "VÀ DOANH NGHIỆP", "TỈNH QUẢNG TRỊ"]
+        "ĐẢNG BỘ KHỐI CƠ QUAN",
+        "VÀ DOANH NGHIỆP",
+        "TỈNH QUẢNG TRỊ",
+    ]
     assert balanced_lines("CHI BỘ VĂN PHÒNG") == ["CHI BỘ VĂN PHÒNG"]
     lines = balanced_lines("CHI BỘ CÔNG TY CỔ PHẦN MÔI TRƯỜNG VÀ CÔNG TRÌNH ĐÔ THỊ ĐÔNG HÀ")
     assert all(len(line) <= 24 for line in lines) and " ".join(lines).endswith("ĐÔNG HÀ")
@@ -104,19 +110,27 @@ def test_notices_are_numbered_per_organisation_and_term_when_sent(tree, people):
     second = services.meeting_publish(meeting=plan(tree.cell, days=5, kind=Meeting.Kind.THEMATIC))
     other = services.meeting_publish(meeting=plan(tree.sibling, days=3))
     assert (first.notice_reference, second.notice_reference, other.notice_reference) == (
-        "01-TB/CB", "02-TB/CB", "01-TB/CB")
+        "01-TB/CB",
+        "02-TB/CB",
+        "01-TB/CB",
+    )
     draft = plan(tree.cell, days=8, kind=Meeting.Kind.FORUM)
     assert draft.notice_reference == ""
 
 
 def test_notice_and_resolution_print_their_number_and_signer_and_keep_the_signature_with_the_text(
-        tree, people, adopted, tmp_path, pdftotext_available):
+    tree, people, adopted, tmp_path, pdftotext_available
+):
     from cells import services as cell_services
     from cells.models import Position
     from meetings import documents
 
-    cell_services.position_assign(member=people.members["secretary"], organisation=tree.cell,
-                                  kind=Position.Kind.SECRETARY, start=datetime.date(2020, 1, 1))
+    cell_services.position_assign(
+        member=people.members["secretary"],
+        organisation=tree.cell,
+        kind=Position.Kind.SECRETARY,
+        start=datetime.date(2020, 1, 1),
+    )
     notice = _pages(documents.notice_pdf(adopted), tmp_path)
     assert "Số 01-TB/CB" in notice[0]
     assert "Trần Thị Bí Thư" in notice[-1] and "Đề nghị các đồng chí" in notice[-1]
@@ -124,14 +138,19 @@ def test_notice_and_resolution_print_their_number_and_signer_and_keep_the_signat
     assert "Trần Thị Bí Thư" in resolution[-1] and "T/M CHI BỘ" in resolution[-1]
     # Without a bí thư on the day, the phó bí thư signs over her own title.
     Position.objects.filter(organisation=tree.cell).update(end=datetime.date(2020, 6, 30))
-    cell_services.position_assign(member=people.members["member"], organisation=tree.cell,
-                                  kind=Position.Kind.DEPUTY_SECRETARY, start=datetime.date(2020, 7, 1))
+    cell_services.position_assign(
+        member=people.members["member"],
+        organisation=tree.cell,
+        kind=Position.Kind.DEPUTY_SECRETARY,
+        start=datetime.date(2020, 7, 1),
+    )
     notice = _pages(documents.notice_pdf(adopted), tmp_path)
     assert "PHÓ BÍ THƯ" in notice[-1] and "Lê Văn Đảng Viên" in notice[-1]
 
 
 def test_a_long_notice_moves_its_last_paragraph_with_the_signature_and_never_strands_it(
-        tree, people, tmp_path, pdftotext_available):
+    tree, people, tmp_path, pdftotext_available
+):
     """The issue's case: a page holding only "Nơi nhận" and "T/M CHI BỘ / BÍ THƯ". With an agenda long
     enough to fill page 1, the last paragraph goes over with the signature block."""
     from meetings import documents
@@ -154,8 +173,11 @@ def test_minutes_print_each_record_under_its_agenda_step(tree, people, meeting, 
     from meetings import documents, selectors
 
     meeting = hold(meeting)
-    services.opinion_add(meeting=meeting, text="Đề nghị chi bộ quan tâm công tác phát triển đảng viên.",
-                         guest_name="Đồng chí Nguyễn Quang Thành")
+    services.opinion_add(
+        meeting=meeting,
+        text="Đề nghị chi bộ quan tâm công tác phát triển đảng viên.",
+        guest_name="Đồng chí Nguyễn Quang Thành",
+    )
     services.task_create(meeting=meeting, description="Rà soát hồ sơ đảng viên", assignees=[people.members["member"]])
     services.resolution_set(meeting=meeting, kind=Resolution.Kind.CONCLUSION, text="Kết luận về nhiệm vụ tháng tới")
     count = selectors.eligible_voters(meeting=meeting).count()
@@ -170,10 +192,20 @@ def test_minutes_print_each_record_under_its_agenda_step(tree, people, meeting, 
     assert "Đồng chí Đồng chí" not in text
     flat = " ".join(text.split())
     # Each heading is followed by its own records, in the agenda's order, and the closing comes last.
-    order = [flat.index(part) for part in ("Ý kiến của đảng viên", "Nguyễn Quang Thành", "Nhiệm vụ tháng tới",
-                                             "Rà soát hồ sơ đảng viên", "Kết luận và biểu quyết",
-                                             "Kết luận về nhiệm vụ tháng tới", "Thông qua kết luận", "Bế mạc",
-                                             "Buổi sinh hoạt kết thúc lúc")]
+    order = [
+        flat.index(part)
+        for part in (
+            "Ý kiến của đảng viên",
+            "Nguyễn Quang Thành",
+            "Nhiệm vụ tháng tới",
+            "Rà soát hồ sơ đảng viên",
+            "Kết luận và biểu quyết",
+            "Kết luận về nhiệm vụ tháng tới",
+            "Thông qua kết luận",
+            "Bế mạc",
+            "Buổi sinh hoạt kết thúc lúc",
+        )
+    ]
     assert order == sorted(order)
     assert "Không có ý kiến." in flat
 
@@ -189,9 +221,13 @@ def test_notices_sent_at_once_take_distinct_numbers_without_gaps(tree):
 
     from .conftest import plan
 
-    require_or_skip(connection.vendor == "postgresql", "concurrent transactions need PostgreSQL (SQLite serialises writers)")
-    meetings = [plan(tree.cell, days=3 + index, kind=kind) for index, kind in enumerate(
-        ["thuong_ky", "chuyen_de", "dien_dan", "bat_thuong"])]
+    require_or_skip(
+        connection.vendor == "postgresql", "concurrent transactions need PostgreSQL (SQLite serialises writers)"
+    )
+    meetings = [
+        plan(tree.cell, days=3 + index, kind=kind)
+        for index, kind in enumerate(["thuong_ky", "chuyen_de", "dien_dan", "bat_thuong"])
+    ]
     barrier = threading.Barrier(len(meetings))
     errors = []
 
@@ -217,7 +253,8 @@ def test_notices_sent_at_once_take_distinct_numbers_without_gaps(tree):
 
 
 def test_every_document_of_a_meeting_ends_with_body_text_and_splits_no_score_row(
-        tree, people, meeting, tmp_path, pdftotext_available):
+    tree, people, meeting, tmp_path, pdftotext_available
+):
     """Issue #14's "done when": rendered to pages, no page holds only a signature block, and each criterion
     row of the score sheet sits on one page (its first and last words on the same page)."""
     from meetings import documents
@@ -228,10 +265,18 @@ def test_every_document_of_a_meeting_ends_with_body_text_and_splits_no_score_row
     services.resolution_set(meeting=meeting, kind=Resolution.Kind.CONCLUSION, text="Kết luận tháng\n" * 12)
     meeting = services.meeting_adopt_minutes(meeting=meeting)
     score = scoring_services.meeting_score_prefill(meeting=meeting, by=people.secretary)
-    bodies = {"minutes": "Buổi sinh hoạt kết thúc lúc", "notice": "Đề nghị các đồng chí", "resolution": "có trách nhiệm thực hiện",
-              "score sheet": "Chi bộ tự chấm"}
-    pdfs = {"minutes": documents.minutes_pdf(meeting), "notice": documents.notice_pdf(meeting),
-            "resolution": documents.resolution_pdf(meeting), "score sheet": scoring_documents.score_sheet_pdf(score)}
+    bodies = {
+        "minutes": "Buổi sinh hoạt kết thúc lúc",
+        "notice": "Đề nghị các đồng chí",
+        "resolution": "có trách nhiệm thực hiện",
+        "score sheet": "Chi bộ tự chấm",
+    }
+    pdfs = {
+        "minutes": documents.minutes_pdf(meeting),
+        "notice": documents.notice_pdf(meeting),
+        "resolution": documents.resolution_pdf(meeting),
+        "score sheet": scoring_documents.score_sheet_pdf(score),
+    }
     for name, pdf in pdfs.items():
         pages = _pages(pdf, tmp_path)
         last = " ".join(pages[-1].split())
@@ -245,4 +290,4 @@ def test_every_document_of_a_meeting_ends_with_body_text_and_splits_no_score_row
             first = " ".join(words[:2])
             on = [i for i, page in enumerate(pages) if first in page]
             # The name's last word follows on the same page (pdftotext may put the row's numbers between).
-            assert on and words[-1] in pages[on[0]][pages[on[0]].index(first):], criterion["code"]
+            assert on and words[-1] in pages[on[0]][pages[on[0]].index(first) :], criterion["code"]

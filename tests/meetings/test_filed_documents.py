@@ -26,12 +26,12 @@ def adopted(meeting):
 def _text(pdf: bytes, tmp_path) -> str:
     path = tmp_path / "filed.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
-def test_adoption_files_the_minutes_and_the_conclusion_with_a_code_in_the_footer(adopted, tmp_path,
-                                                                                  pdftotext_available):
+def test_adoption_files_the_minutes_and_the_conclusion_with_a_code_in_the_footer(
+    adopted, tmp_path, pdftotext_available
+):
     filed = {document.kind: document for document in adopted.filed_documents.all()}
     assert set(filed) == {FiledDocument.Kind.MINUTES, FiledDocument.Kind.RESOLUTION}
     minutes = filed[FiledDocument.Kind.MINUTES]
@@ -73,8 +73,9 @@ def test_the_public_page_shows_the_filing_and_checks_an_upload(client, adopted):
     changed = client.post(url, {"file": SimpleUploadedFile("bb.pdf", bytes(tampered), content_type="application/pdf")})
     assert "Không khớp" in changed.content.decode()
     assert client.get(reverse("verify_document", args=["ZZZZ-ZZZZ"])).status_code == 404
-    assert client.get(reverse("verify_lookup"), {"ma": minutes.code}).url == reverse("verify_document",
-                                                                                        args=[minutes.code])
+    assert client.get(reverse("verify_lookup"), {"ma": minutes.code}).url == reverse(
+        "verify_document", args=[minutes.code]
+    )
 
 
 def test_the_public_page_is_rate_limited(client, adopted, settings):
@@ -103,31 +104,72 @@ def _test_ca(tmp_path):
     now = datetime.datetime.now(datetime.UTC)
 
     def name(common):
-        return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Đảng bộ Khối thử"),
-                          x509.NameAttribute(NameOID.COMMON_NAME, common)])
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Đảng bộ Khối thử"),
+                x509.NameAttribute(NameOID.COMMON_NAME, common),
+            ]
+        )
 
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca = (x509.CertificateBuilder().subject_name(name("CA thử")).issuer_name(name("CA thử"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=365))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("CA thử"))
+        .issuer_name(name("CA thử"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (x509.CertificateBuilder().subject_name(name("Chi bộ Văn phòng")).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=365))
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("Chi bộ Văn phòng"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     p12 = tmp_path / "ky-so.p12"
-    p12.write_bytes(pkcs12.serialize_key_and_certificates(
-        b"chi-bo", key, cert, [ca], serialization.BestAvailableEncryption(b"mat-khau")))
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"chi-bo", key, cert, [ca], serialization.BestAvailableEncryption(b"mat-khau")
+        )
+    )
     return p12, ca.public_bytes(serialization.Encoding.DER)
 
 
@@ -144,7 +186,8 @@ def _validate(data: bytes, ca_der: bytes):
 
 
 def test_with_a_certificate_adopted_documents_are_signed_and_a_changed_byte_fails_validation(
-        meeting, settings, tmp_path):
+    meeting, settings, tmp_path
+):
     p12, ca_der = _test_ca(tmp_path)
     settings.PDF_SIGNING_P12 = str(p12)
     settings.PDF_SIGNING_PASSWORD = "mat-khau"

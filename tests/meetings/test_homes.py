@@ -16,8 +16,9 @@ from .conftest import hold, plan
 pytestmark = pytest.mark.django_db
 
 
-def test_the_member_home_offers_the_next_meeting_to_answer_and_the_tasks(client_for, people, tree, meeting,
-                                                                         django_capture_on_commit_callbacks):
+def test_the_member_home_offers_the_next_meeting_to_answer_and_the_tasks(
+    client_for, people, tree, meeting, django_capture_on_commit_callbacks
+):
     member = people.members["member"]
     meeting = services.meeting_publish(meeting=meeting)
     page = client_for(people.member).get(reverse("meetings:my_home"))
@@ -25,15 +26,20 @@ def test_the_member_home_offers_the_next_meeting_to_answer_and_the_tasks(client_
     assert page.status_code == 200
     assert reverse("meetings:confirm", args=[meeting.pk]) in body and "Tham dự" in body
     # One tap from the home: the answer is recorded and the member is back on the home.
-    response = client_for(people.member).post(reverse("meetings:confirm", args=[meeting.pk]),
-                                              {"answer": "yes", "next": reverse("meetings:my_home")})
+    response = client_for(people.member).post(
+        reverse("meetings:confirm", args=[meeting.pk]), {"answer": "yes", "next": reverse("meetings:my_home")}
+    )
     assert response.url == reverse("meetings:my_home")
     assert Attendance.objects.get(meeting=meeting, member=member).rsvp == Attendance.Rsvp.YES
     # A task given to her reaches her inbox (and her e-mail), and shows on her home.
     held = hold(plan(tree.cell, days=5, kind=Meeting.Kind.THEMATIC, chair=people.members["secretary"], clerk=member))
     with django_capture_on_commit_callbacks(execute=True):
-        services.task_create(meeting=held, description="Rà soát hồ sơ đảng viên", assignees=[member],
-                             due_date=timezone.localdate() + datetime.timedelta(days=10))
+        services.task_create(
+            meeting=held,
+            description="Rà soát hồ sơ đảng viên",
+            assignees=[member],
+            due_date=timezone.localdate() + datetime.timedelta(days=10),
+        )
     assert Notification.objects.filter(member=member, kind="meetings.task.assigned").exists()
     context = homes.member_home(member=member)
     assert [t.description for t in context["tasks"]] == ["Rà soát hồ sơ đảng viên"]
@@ -46,19 +52,27 @@ def test_the_secretary_home_is_this_months_checklist(client_for, people, tree, t
     assert [s["label"] for s in context["steps"]] == ["Lập kế hoạch sinh hoạt thường kỳ tháng này"]
     assert context["steps"][0]["state"] == "todo" and "25/12/2026" in context["steps"][0]["detail"]
     start = timezone.make_aware(datetime.datetime(2026, 12, 10, 14))
-    meeting = services.meeting_create(organisation=tree.cell, kind=Meeting.Kind.REGULAR, planned_start=start,
-                                      planned_end=start + datetime.timedelta(hours=2), place="Phòng họp")
+    meeting = services.meeting_create(
+        organisation=tree.cell,
+        kind=Meeting.Kind.REGULAR,
+        planned_start=start,
+        planned_end=start + datetime.timedelta(hours=2),
+        place="Phòng họp",
+    )
     steps = homes.secretary_home(cell=tree.cell)["steps"]
-    assert [(s["label"], s["state"]) for s in steps][:2] == [("Lập kế hoạch", "done"),
-                                                            ("Gửi thông báo cho đảng viên", "todo")]
+    assert [(s["label"], s["state"]) for s in steps][:2] == [
+        ("Lập kế hoạch", "done"),
+        ("Gửi thông báo cho đảng viên", "todo"),
+    ]
     services.meeting_publish(meeting=meeting)
     steps = {s["label"]: s for s in homes.secretary_home(cell=tree.cell)["steps"]}
     answers = steps["Đảng viên xác nhận tham dự"]
     assert answers["state"] == "todo" and "Lê Văn Đảng Viên" in answers["detail"] and answers["action"]
     # "Nhắc người chưa trả lời" sends each of them their own link.
     mail.outbox.clear()
-    response = client_for(people.secretary).post(answers["action"], {"next": reverse("meetings:cell_home",
-                                                                                      args=[tree.cell.pk])})
+    response = client_for(people.secretary).post(
+        answers["action"], {"next": reverse("meetings:cell_home", args=[tree.cell.pk])}
+    )
     assert response.url == reverse("meetings:cell_home", args=[tree.cell.pk])
     assert Notification.objects.filter(kind="meetings.rsvp.reminder").count() == 2
     page = client_for(people.secretary).get(reverse("meetings:cell_home", args=[tree.cell.pk]))

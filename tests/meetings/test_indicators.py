@@ -56,34 +56,55 @@ def test_the_planning_deadline_is_the_end_of_the_25th_in_local_time():
     assert indicators.planning_deadline(D(2028, 2, 1)) == local(2028, 2, 26, 0, 0)
 
 
-@pytest.mark.parametrize(("today", "meeting", "status"), [
-    # Held: met, whatever the day.
-    (D(2026, 12, 2), {"state": "held", "notice_sent_at": None, "actual_start": None}, "held"),
-    # Before the deadline: noticed, draft, nothing.
-    (D(2026, 12, 2), {"state": "notified", "notice_sent_at": local(2026, 12, 1, 9), "actual_start": None}, "planned"),
-    (D(2026, 12, 2), {"state": "draft", "notice_sent_at": None, "actual_start": None}, "draft"),
-    (D(2026, 12, 2), None, "unplanned"),
-    (D(2026, 12, 25), None, "unplanned"),
-    # After the deadline: noticed in time stays planned; noticed late, a draft or nothing is late.
-    (D(2026, 12, 26), {"state": "notified", "notice_sent_at": local(2026, 12, 25, 23, 30), "actual_start": None},
-     "planned"),
-    (D(2026, 12, 26), {"state": "notified", "notice_sent_at": local(2026, 12, 26, 0, 30), "actual_start": None},
-     "late"),
-    (D(2026, 12, 31), {"state": "draft", "notice_sent_at": None, "actual_start": None}, "late"),
-    (D(2026, 12, 31), None, "late"),
-    # The month has ended without a held meeting.
-    (D(2027, 1, 1), {"state": "notified", "notice_sent_at": local(2026, 12, 1, 9), "actual_start": None}, "missing"),
-    (D(2027, 1, 1), None, "missing"),
-    # Not started.
-    (D(2026, 11, 30), None, "future"),
-])
+@pytest.mark.parametrize(
+    ("today", "meeting", "status"),
+    [
+        # Held: met, whatever the day.
+        (D(2026, 12, 2), {"state": "held", "notice_sent_at": None, "actual_start": None}, "held"),
+        # Before the deadline: noticed, draft, nothing.
+        (
+            D(2026, 12, 2),
+            {"state": "notified", "notice_sent_at": local(2026, 12, 1, 9), "actual_start": None},
+            "planned",
+        ),
+        (D(2026, 12, 2), {"state": "draft", "notice_sent_at": None, "actual_start": None}, "draft"),
+        (D(2026, 12, 2), None, "unplanned"),
+        (D(2026, 12, 25), None, "unplanned"),
+        # After the deadline: noticed in time stays planned; noticed late, a draft or nothing is late.
+        (
+            D(2026, 12, 26),
+            {"state": "notified", "notice_sent_at": local(2026, 12, 25, 23, 30), "actual_start": None},
+            "planned",
+        ),
+        (
+            D(2026, 12, 26),
+            {"state": "notified", "notice_sent_at": local(2026, 12, 26, 0, 30), "actual_start": None},
+            "late",
+        ),
+        (D(2026, 12, 31), {"state": "draft", "notice_sent_at": None, "actual_start": None}, "late"),
+        (D(2026, 12, 31), None, "late"),
+        # The month has ended without a held meeting.
+        (
+            D(2027, 1, 1),
+            {"state": "notified", "notice_sent_at": local(2026, 12, 1, 9), "actual_start": None},
+            "missing",
+        ),
+        (D(2027, 1, 1), None, "missing"),
+        # Not started.
+        (D(2026, 11, 30), None, "future"),
+    ],
+)
 def test_month_status(today, meeting, status):
     assert indicators.month_status(month=D(2026, 12, 1), today=today, meeting=meeting) == status
 
 
 def test_minutes_are_due_two_days_after_the_meeting_ends():
-    meeting = Meeting(planned_start=local(2026, 12, 4, 14), planned_end=local(2026, 12, 4, 16),
-                      actual_start=local(2026, 12, 4, 14, 5), actual_end=local(2026, 12, 4, 16, 10))
+    meeting = Meeting(
+        planned_start=local(2026, 12, 4, 14),
+        planned_end=local(2026, 12, 4, 16),
+        actual_start=local(2026, 12, 4, 14, 5),
+        actual_end=local(2026, 12, 4, 16, 10),
+    )
     assert indicators.minutes_due_at(meeting) == local(2026, 12, 6, 16, 10)
     assert indicators.minutes_adopted_in_time(meeting, now=local(2026, 12, 6, 16, 10)) is None
     assert indicators.minutes_adopted_in_time(meeting, now=local(2026, 12, 6, 16, 11)) is False

@@ -28,8 +28,9 @@ def _clock(time_machine):
 
 
 def create(cell, *, start, end, kind=Meeting.Kind.REGULAR, **fields):
-    return services.meeting_create(organisation=cell, kind=kind, planned_start=start, planned_end=end,
-                                   place="Phòng họp", **fields)
+    return services.meeting_create(
+        organisation=cell, kind=kind, planned_start=start, planned_end=end, place="Phòng họp", **fields
+    )
 
 
 def errors_of(raised) -> dict:
@@ -101,8 +102,12 @@ def test_a_regular_meeting_moved_into_the_next_month_is_that_months(tree, notice
     with pytest.raises(ValidationError) as raised:
         services.meeting_update(meeting=noticed, planned_start=local(2026, 4, 2), planned_end=local(2026, 4, 2, 16))
     assert "Hãy sửa ngày họp hoặc chọn tháng 04/2026" in errors_of(raised)["period_month"][0]
-    moved = services.meeting_update(meeting=noticed, planned_start=local(2026, 4, 2), planned_end=local(2026, 4, 2, 16),
-                                    period_month=datetime.date(2026, 4, 1))
+    moved = services.meeting_update(
+        meeting=noticed,
+        planned_start=local(2026, 4, 2),
+        planned_end=local(2026, 4, 2, 16),
+        period_month=datetime.date(2026, 4, 1),
+    )
     assert moved.period_month == datetime.date(2026, 4, 1)
 
 
@@ -117,8 +122,13 @@ def test_a_regular_meeting_recorded_as_held_in_another_month_is_refused(tree, no
 def test_a_chi_uy_meeting_may_prepare_the_next_months_meeting(tree):
     """Only the regular kinds are bound: the chi ủy meets days before, in the month before when the
     cell's meeting is early in its month."""
-    meeting = create(tree.cell, kind=Meeting.Kind.COMMITTEE, start=local(2026, 3, 30), end=local(2026, 3, 30, 16),
-                     period_month=datetime.date(2026, 4, 1))
+    meeting = create(
+        tree.cell,
+        kind=Meeting.Kind.COMMITTEE,
+        start=local(2026, 3, 30),
+        end=local(2026, 3, 30, 16),
+        period_month=datetime.date(2026, 4, 1),
+    )
     assert meeting.period_month == datetime.date(2026, 4, 1)
 
 
@@ -128,7 +138,9 @@ def test_a_chi_uy_meeting_may_prepare_the_next_months_meeting(tree):
 def test_an_actual_start_in_1990_is_refused(tree, noticed, time_machine):
     time_machine.move_to(local(2026, 3, 21, 9), tick=False)
     with pytest.raises(ValidationError) as raised:
-        services.meeting_record_held(meeting=noticed, actual_start=local(1990, 3, 20), actual_end=local(1990, 3, 20, 16))
+        services.meeting_record_held(
+            meeting=noticed, actual_start=local(1990, 3, 20), actual_end=local(1990, 3, 20, 16)
+        )
     assert "không thể trước ngày 01/01/2000" in errors_of(raised)["actual_start"][0]
     refused_by_database(noticed.pk, actual_start=local(1990, 3, 20), actual_end=local(1990, 3, 20, 16))
 
@@ -144,11 +156,13 @@ def test_a_planned_start_before_the_organisation_existed_is_refused(tree):
 def test_a_meeting_held_before_its_notice_is_refused(tree, noticed, time_machine):
     time_machine.move_to(local(2026, 3, 21, 9), tick=False)
     with pytest.raises(ValidationError) as raised:  # noticed at 09:00 on 10/03
-        services.meeting_record_held(meeting=noticed, actual_start=local(2026, 3, 10, 8),
-                                     actual_end=local(2026, 3, 10, 10))
+        services.meeting_record_held(
+            meeting=noticed, actual_start=local(2026, 3, 10, 8), actual_end=local(2026, 3, 10, 10)
+        )
     assert "không thể trước lúc gửi thông báo triệu tập (09:00 ngày 10/03/2026)" in errors_of(raised)["actual_start"][0]
-    held = services.meeting_record_held(meeting=noticed, actual_start=local(2026, 3, 20, 14, 5),
-                                        actual_end=local(2026, 3, 20, 16))
+    held = services.meeting_record_held(
+        meeting=noticed, actual_start=local(2026, 3, 20, 14, 5), actual_end=local(2026, 3, 20, 16)
+    )
     assert held.state == Meeting.State.HELD
     refused_by_database(noticed.pk, actual_start=local(2026, 3, 10, 8), actual_end=local(2026, 3, 10, 10))
 
@@ -157,8 +171,14 @@ def test_a_meeting_held_before_its_notice_is_refused(tree, noticed, time_machine
 
 
 def test_the_meeting_form_shows_the_error_next_to_the_field(client_for, people, tree):
-    data = {"kind": Meeting.Kind.REGULAR, "period_month": "01/2030", "planned_start": "08/04/2027 14:00",
-            "planned_end": "08/04/2027 16:00", "place": "Phòng họp", "mode": Meeting.Mode.IN_PERSON}
+    data = {
+        "kind": Meeting.Kind.REGULAR,
+        "period_month": "01/2030",
+        "planned_start": "08/04/2027 14:00",
+        "planned_end": "08/04/2027 16:00",
+        "place": "Phòng họp",
+        "mode": Meeting.Mode.IN_PERSON,
+    }
     response = client_for(people.secretary).post(reverse("meetings:create", args=[tree.cell.pk]), data)
     assert response.status_code == 200
     form = response.context["form"]
@@ -171,7 +191,9 @@ def test_the_meeting_form_shows_the_error_next_to_the_field(client_for, people, 
 
 def test_the_held_form_shows_the_notice_error_next_to_the_actual_start(client_for, people, noticed, time_machine):
     time_machine.move_to(local(2026, 3, 21, 9), tick=False)
-    response = client_for(people.secretary).post(reverse("meetings:held", args=[noticed.pk]), {
-        "actual_start": "10/03/2026 08:00", "actual_end": "10/03/2026 10:00"})
+    response = client_for(people.secretary).post(
+        reverse("meetings:held", args=[noticed.pk]),
+        {"actual_start": "10/03/2026 08:00", "actual_end": "10/03/2026 10:00"},
+    )
     assert response.status_code == 200
     assert "thông báo triệu tập" in response.context["form"].errors["actual_start"][0]

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 def _number_all(cell) -> None:
     """Give every meeting a minutes number, as adoption does: the list then shows "NN-BB/…" for each."""
-    for number, pk in enumerate(Meeting.objects.filter(organisation=cell).order_by("pk").values_list("pk", flat=True),
-                                start=1):
+    for number, pk in enumerate(
+        Meeting.objects.filter(organisation=cell).order_by("pk").values_list("pk", flat=True), start=1
+    ):
         Meeting.objects.filter(pk=pk).update(minutes_number=number)
 
 

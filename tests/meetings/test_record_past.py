@@ -42,12 +42,21 @@ def today():
 def form_data(people, *, notice="05/12/2026", **overrides):
     secretary, member = people.members["secretary"], people.members["member"]
     data = {
-        "kind": Meeting.Kind.REGULAR, "period_month": "", "actual_start": "15/12/2026 14:00",
-        "actual_end": "15/12/2026 16:00", "place": "Phòng họp tầng 2", "mode": Meeting.Mode.IN_PERSON,
-        "topic": "", "chair": secretary.pk, "clerk": member.pk, "guests": "",
-        "notice_date": notice, "adopted_on": "",
+        "kind": Meeting.Kind.REGULAR,
+        "period_month": "",
+        "actual_start": "15/12/2026 14:00",
+        "actual_end": "15/12/2026 16:00",
+        "place": "Phòng họp tầng 2",
+        "mode": Meeting.Mode.IN_PERSON,
+        "topic": "",
+        "chair": secretary.pk,
+        "clerk": member.pk,
+        "guests": "",
+        "notice_date": notice,
+        "adopted_on": "",
         "conclusion": "Chi bộ thống nhất tập trung hoàn thành kế hoạch quý IV.",
-        f"p_{secretary.pk}": P.PRESENT, f"p_{member.pk}": P.PRESENT,
+        f"p_{secretary.pk}": P.PRESENT,
+        f"p_{member.pk}": P.PRESENT,
     }
     data.update(overrides)
     return data
@@ -64,8 +73,10 @@ def test_a_december_meeting_is_entered_from_paper_and_goes_to_the_normal_minutes
     assert client.get(reverse("meetings:record_past", args=[tree.cell.pk])).status_code == 200
     notifications_before = Notification.objects.count()
 
-    response = client.post(reverse("meetings:record_past", args=[tree.cell.pk]), form_data(
-        people, **{f"p_{absent.pk}": P.ABSENT_EXCUSED, f"r_{absent.pk}": "Đi công tác"}))
+    response = client.post(
+        reverse("meetings:record_past", args=[tree.cell.pk]),
+        form_data(people, **{f"p_{absent.pk}": P.ABSENT_EXCUSED, f"r_{absent.pk}": "Đi công tác"}),
+    )
 
     meeting = Meeting.objects.get(organisation=tree.cell, period_month=datetime.date(2026, 12, 1))
     assert response.status_code == 302 and response.url == meeting.get_absolute_url()
@@ -96,18 +107,21 @@ def test_a_december_meeting_is_entered_from_paper_and_goes_to_the_normal_minutes
     assert meeting.state == Meeting.State.MINUTES_ADOPTED and meeting.minutes_reference == "01-BB/CB"
 
 
-def test_the_pdf_of_a_meeting_entered_afterwards_says_nothing_false(client_for, people, tree, tmp_path,
-                                                                      pdftotext_available):
+def test_the_pdf_of_a_meeting_entered_afterwards_says_nothing_false(
+    client_for, people, tree, tmp_path, pdftotext_available
+):
     client = client_for(people.secretary)
-    client.post(reverse("meetings:record_past", args=[tree.cell.pk]), form_data(people, notice="",
-                                                                                 notice_not_recorded="on"))
+    client.post(
+        reverse("meetings:record_past", args=[tree.cell.pk]), form_data(people, notice="", notice_not_recorded="on")
+    )
     meeting = Meeting.objects.get(organisation=tree.cell)
     client.post(reverse("meetings:adopt", args=[meeting.pk]))
     meeting.refresh_from_db()
     assert meeting.state == Meeting.State.MINUTES_ADOPTED
 
-    text = " ".join(" ".join(_pages(client.get(reverse("meetings:minutes_pdf", args=[meeting.pk])).content,
-                                    tmp_path)).split())
+    text = " ".join(
+        " ".join(_pages(client.get(reverse("meetings:minutes_pdf", args=[meeting.pk])).content, tmp_path)).split()
+    )
     assert "ngày 15 tháng 12 năm 2026" in text  # the place-and-date line is the meeting's day
     assert "ngày 03 tháng 01 năm 2027" not in text  # not the day it was typed in
     assert "Theo biên bản giấy của chi bộ, biên bản được thông qua ngày 15/12/2026." in text
@@ -126,9 +140,18 @@ def test_timing_criteria_read_the_paper_dates_not_the_entry(people, tree):
     def enter(month, *, notice_date, adopted_on):
         day = datetime.date(2026, month, 15)
         meeting = services.meeting_record_past(
-            organisation=tree.cell, kind=Meeting.Kind.REGULAR, actual_start=local(day, 14), actual_end=local(day, 16),
-            notice_date=notice_date, adopted_on=adopted_on, chair=secretary, clerk=member, by=people.secretary,
-            presence={secretary.pk: (P.PRESENT, ""), member.pk: (P.PRESENT, "")}, conclusion="Kết luận.")
+            organisation=tree.cell,
+            kind=Meeting.Kind.REGULAR,
+            actual_start=local(day, 14),
+            actual_end=local(day, 16),
+            notice_date=notice_date,
+            adopted_on=adopted_on,
+            chair=secretary,
+            clerk=member,
+            by=people.secretary,
+            presence={secretary.pk: (P.PRESENT, ""), member.pk: (P.PRESENT, "")},
+            conclusion="Kết luận.",
+        )
         return meeting, meeting_facts(meeting)
 
     noticed, facts = enter(11, notice_date=datetime.date(2026, 11, 5), adopted_on=datetime.date(2026, 11, 15))
@@ -156,8 +179,11 @@ def test_bad_paper_dates_are_refused_next_to_their_field_and_nothing_is_written(
         ({"notice_date": "16/12/2026"}, "notice_date", "Ngày thông báo không thể sau ngày họp (15/12/2026)."),
         ({"notice_date": ""}, "notice_date", "Ghi ngày thông báo theo hồ sơ giấy, hoặc chọn “không ghi nhận”."),
         ({"adopted_on": "14/12/2026"}, "adopted_on", "Biên bản không thể thông qua trước ngày họp (15/12/2026)."),
-        ({"actual_start": "03/01/2027 14:00", "actual_end": "03/01/2027 16:00", "notice_date": "01/01/2027"},
-         "actual_end", "Chỉ nhập bổ sung buổi sinh hoạt đã kết thúc"),
+        (
+            {"actual_start": "03/01/2027 14:00", "actual_end": "03/01/2027 16:00", "notice_date": "01/01/2027"},
+            "actual_end",
+            "Chỉ nhập bổ sung buổi sinh hoạt đã kết thúc",
+        ),
     ]
     for overrides, field, message in cases:
         response = client.post(url, form_data(people, **overrides))
@@ -168,9 +194,17 @@ def test_bad_paper_dates_are_refused_next_to_their_field_and_nothing_is_written(
 
 def test_a_month_that_already_has_its_regular_meeting_is_refused(people, tree):
     secretary, member = people.members["secretary"], people.members["member"]
-    kwargs = dict(organisation=tree.cell, kind=Meeting.Kind.REGULAR, actual_start=local(MEETING_DAY, 14),
-                  actual_end=local(MEETING_DAY, 16), notice_date=None, adopted_on=MEETING_DAY, chair=secretary,
-                  clerk=member, by=people.secretary)
+    kwargs = dict(
+        organisation=tree.cell,
+        kind=Meeting.Kind.REGULAR,
+        actual_start=local(MEETING_DAY, 14),
+        actual_end=local(MEETING_DAY, 16),
+        notice_date=None,
+        adopted_on=MEETING_DAY,
+        chair=secretary,
+        clerk=member,
+        by=people.secretary,
+    )
     services.meeting_record_past(**kwargs)
     with pytest.raises(ValidationError) as error:
         services.meeting_record_past(**kwargs)
@@ -181,8 +215,9 @@ def test_a_month_that_already_has_its_regular_meeting_is_refused(people, tree):
 def test_a_member_who_joined_after_the_meeting_cannot_be_marked_present(client_for, people, tree):
     newcomer = make_member(organisation=tree.cell, full_name="Vũ Thị Mới Đến")
     newcomer.memberships.update(start=datetime.date(2027, 1, 2))
-    response = client_for(people.secretary).post(reverse("meetings:record_past", args=[tree.cell.pk]),
-                                                 form_data(people, **{f"p_{newcomer.pk}": P.PRESENT}))
+    response = client_for(people.secretary).post(
+        reverse("meetings:record_past", args=[tree.cell.pk]), form_data(people, **{f"p_{newcomer.pk}": P.PRESENT})
+    )
     assert response.status_code == 200
     assert "Không sinh hoạt ở chi bộ vào ngày 15/12/2026: Vũ Thị Mới Đến." in response.content.decode()
     assert not Meeting.objects.filter(organisation=tree.cell).exists()

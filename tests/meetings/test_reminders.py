@@ -36,8 +36,9 @@ def run(code: str) -> int:
 
 
 def sent_to(kind_code: str) -> list[str]:
-    return sorted(Notification.objects.filter(kind=f"meetings.reminder.{kind_code}")
-                  .values_list("member__full_name", flat=True))
+    return sorted(
+        Notification.objects.filter(kind=f"meetings.reminder.{kind_code}").values_list("member__full_name", flat=True)
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -58,21 +59,39 @@ def calendar(tree, people, time_machine, django_capture_on_commit_callbacks):
     secretary, clerk = people.members["secretary"], people.members["member"]
     cell_services.member_update(member=secretary, email="bithu@example.vn")
     cell_services.member_update(member=clerk, email="thuky@example.vn")
-    cell_services.position_assign(member=secretary, organisation=tree.cell, kind=Position.Kind.SECRETARY,
-                                  start=datetime.date(2025, 1, 1))
+    cell_services.position_assign(
+        member=secretary, organisation=tree.cell, kind=Position.Kind.SECRETARY, start=datetime.date(2025, 1, 1)
+    )
     an = make_member(organisation=tree.cell, full_name="Ngô Văn An", email="an@example.vn")
     binh = make_member(organisation=tree.cell, full_name="Đỗ Thị Bình", email="binh@example.vn")
     exempt = make_member(organisation=tree.cell, full_name="Vũ Văn Miễn", email="mien@example.vn")
     cell_services.member_exempt(member=exempt, reason="Tuổi cao", start=datetime.date(2026, 1, 1))
     with django_capture_on_commit_callbacks(execute=True):
         meeting = meeting_services.meeting_create(
-            organisation=tree.cell, kind=Meeting.Kind.REGULAR, planned_start=local("2026-12-04 14:00"),
-            planned_end=local("2026-12-04 16:00"), place="Phòng họp tầng 2, trụ sở Sở Tài chính",
-            chair=secretary, clerk=clerk)
+            organisation=tree.cell,
+            kind=Meeting.Kind.REGULAR,
+            planned_start=local("2026-12-04 14:00"),
+            planned_end=local("2026-12-04 16:00"),
+            place="Phòng họp tầng 2, trụ sở Sở Tài chính",
+            chair=secretary,
+            clerk=clerk,
+        )
         meeting = meeting_services.meeting_publish(meeting=meeting)
     mail.outbox.clear()
-    return type("Calendar", (), {"meeting": meeting, "secretary": secretary, "clerk": clerk, "an": an,
-                                 "binh": binh, "exempt": exempt, "tree": tree, "people": people})
+    return type(
+        "Calendar",
+        (),
+        {
+            "meeting": meeting,
+            "secretary": secretary,
+            "clerk": clerk,
+            "an": an,
+            "binh": binh,
+            "exempt": exempt,
+            "tree": tree,
+            "people": people,
+        },
+    )
 
 
 def at(time_machine, text):
@@ -83,8 +102,9 @@ def at(time_machine, text):
 
 
 @pytest.mark.django_db
-def test_unanswered_members_are_reminded_3_days_and_1_day_before(calendar, time_machine,
-                                                                  django_capture_on_commit_callbacks):
+def test_unanswered_members_are_reminded_3_days_and_1_day_before(
+    calendar, time_machine, django_capture_on_commit_callbacks
+):
     c = calendar
     meeting_services.attendance_confirm(meeting=c.meeting, member=c.an, attending=True)
     with django_capture_on_commit_callbacks(execute=True):
@@ -99,10 +119,16 @@ def test_unanswered_members_are_reminded_3_days_and_1_day_before(calendar, time_
         at(time_machine, "2026-12-04 07:05")  # the day itself: nothing
         assert run("rsvp_missing") == 0
     # Exempt members and members who answered are never reminded.
-    assert list(ReminderDelivery.objects.order_by("occurrence", "member__full_name")
-                .values_list("occurrence", "member__full_name")) == [
-        ("1d", "Lê Văn Đảng Viên"), ("1d", "Trần Thị Bí Thư"),
-        ("3d", "Lê Văn Đảng Viên"), ("3d", "Trần Thị Bí Thư"), ("3d", "Đỗ Thị Bình"),
+    assert list(
+        ReminderDelivery.objects.order_by("occurrence", "member__full_name").values_list(
+            "occurrence", "member__full_name"
+        )
+    ) == [
+        ("1d", "Lê Văn Đảng Viên"),
+        ("1d", "Trần Thị Bí Thư"),
+        ("3d", "Lê Văn Đảng Viên"),
+        ("3d", "Trần Thị Bí Thư"),
+        ("3d", "Đỗ Thị Bình"),
     ]
     assert len(mail.outbox) == 5
     assert all(len(message.to) == 1 and not message.bcc and not message.cc for message in mail.outbox)
@@ -110,7 +136,8 @@ def test_unanswered_members_are_reminded_3_days_and_1_day_before(calendar, time_
 
 @pytest.mark.django_db
 def test_reminder_email_content_is_vietnamese_with_date_time_place_and_rsvp_link(
-        calendar, time_machine, settings, django_capture_on_commit_callbacks):
+    calendar, time_machine, settings, django_capture_on_commit_callbacks
+):
     settings.SITE_URL = "https://chibo.example.vn"
     at(time_machine, "2026-12-03 07:05")
     with django_capture_on_commit_callbacks(execute=True):
@@ -143,7 +170,8 @@ def test_reminder_email_content_is_vietnamese_with_date_time_place_and_rsvp_link
 def test_decline_without_reason_is_reminded_once(calendar, time_machine):
     c = calendar
     Attendance.objects.filter(meeting=c.meeting, member__in=[c.an, c.binh]).update(
-        rsvp=Attendance.Rsvp.NO, rsvp_reason="   ", rsvp_at=timezone.now())
+        rsvp=Attendance.Rsvp.NO, rsvp_reason="   ", rsvp_at=timezone.now()
+    )
     Attendance.objects.filter(meeting=c.meeting, member=c.clerk).update(rsvp=Attendance.Rsvp.NO, rsvp_reason="Ốm")
     assert run("decline_without_reason") == 2
     assert sent_to("decline_without_reason") == ["Ngô Văn An", "Đỗ Thị Bình"]
@@ -161,19 +189,31 @@ def test_decline_without_reason_is_reminded_once(calendar, time_machine):
 def test_secretary_is_reminded_from_the_25th_when_no_regular_meeting_is_planned(tree, people, time_machine):
     at(time_machine, "2027-01-02 08:00")
     secretary = people.members["secretary"]
-    cell_services.position_assign(member=secretary, organisation=tree.cell, kind=Position.Kind.SECRETARY,
-                                  start=datetime.date(2025, 1, 1))
+    cell_services.position_assign(
+        member=secretary, organisation=tree.cell, kind=Position.Kind.SECRETARY, start=datetime.date(2025, 1, 1)
+    )
     sibling_secretary = people.members["sibling"]
-    cell_services.position_assign(member=sibling_secretary, organisation=tree.sibling,
-                                  kind=Position.Kind.DEPUTY_SECRETARY, start=datetime.date(2025, 1, 1))
+    cell_services.position_assign(
+        member=sibling_secretary,
+        organisation=tree.sibling,
+        kind=Position.Kind.DEPUTY_SECRETARY,
+        start=datetime.date(2025, 1, 1),
+    )
     # The sibling cell planned January's meeting and sent its notice; "Chi bộ Văn phòng" only has a draft,
     # which is not a plan until its notice goes out (meetings.indicators); tree.other has no secretary.
-    planned = meeting_services.meeting_create(organisation=tree.sibling, kind=Meeting.Kind.REGULAR,
-                                              planned_start=local("2027-01-28 14:00"),
-                                              planned_end=local("2027-01-28 16:00"))
+    planned = meeting_services.meeting_create(
+        organisation=tree.sibling,
+        kind=Meeting.Kind.REGULAR,
+        planned_start=local("2027-01-28 14:00"),
+        planned_end=local("2027-01-28 16:00"),
+    )
     meeting_services.meeting_publish(meeting=planned)
-    meeting_services.meeting_create(organisation=tree.cell, kind=Meeting.Kind.REGULAR,
-                                    planned_start=local("2027-01-29 14:00"), planned_end=local("2027-01-29 16:00"))
+    meeting_services.meeting_create(
+        organisation=tree.cell,
+        kind=Meeting.Kind.REGULAR,
+        planned_start=local("2027-01-29 14:00"),
+        planned_end=local("2027-01-29 16:00"),
+    )
     at(time_machine, "2027-01-24 09:00")
     assert run("regular_meeting_unplanned") == 0
     at(time_machine, "2027-01-25 09:00")
@@ -196,8 +236,9 @@ def test_secretary_is_reminded_from_the_25th_when_no_regular_meeting_is_planned(
 def test_clerk_and_secretary_are_reminded_2_days_after_a_meeting_without_adopted_minutes(calendar, time_machine):
     c = calendar
     at(time_machine, "2026-12-04 16:30")
-    meeting_services.meeting_record_held(meeting=c.meeting, actual_start=local("2026-12-04 14:05"),
-                                         actual_end=local("2026-12-04 16:10"))
+    meeting_services.meeting_record_held(
+        meeting=c.meeting, actual_start=local("2026-12-04 14:05"), actual_end=local("2026-12-04 16:10")
+    )
     at(time_machine, "2026-12-06 16:05")  # 1 day 23 h 55 min after the end (indicators.MINUTES_DUE)
     assert run("minutes_not_adopted") == 0
     at(time_machine, "2026-12-06 16:15")
@@ -212,8 +253,9 @@ def test_clerk_and_secretary_are_reminded_2_days_after_a_meeting_without_adopted
 @pytest.mark.django_db
 def test_adopted_minutes_need_no_reminder(calendar, time_machine):
     at(time_machine, "2026-12-08 09:00")
-    Meeting.objects.filter(pk=calendar.meeting.pk).update(state=Meeting.State.MINUTES_ADOPTED,
-                                                          actual_start=local("2026-12-04 14:00"))
+    Meeting.objects.filter(pk=calendar.meeting.pk).update(
+        state=Meeting.State.MINUTES_ADOPTED, actual_start=local("2026-12-04 14:00")
+    )
     assert run("minutes_not_adopted") == 0
 
 
@@ -223,14 +265,22 @@ def test_adopted_minutes_need_no_reminder(calendar, time_machine):
 @pytest.mark.django_db
 def test_task_assignees_are_reminded_3_days_before_and_once_overdue(calendar, time_machine):
     c = calendar
-    task = Task.objects.create(meeting=c.meeting, description="Hoàn thiện báo cáo quý IV",
-                               due_date=datetime.date(2026, 12, 10))
+    task = Task.objects.create(
+        meeting=c.meeting, description="Hoàn thiện báo cáo quý IV", due_date=datetime.date(2026, 12, 10)
+    )
     task.assignees.set([c.an, c.binh])
-    done = Task.objects.create(meeting=c.meeting, description="Đã xong", due_date=datetime.date(2026, 12, 10),
-                               status=Task.Status.DONE)
+    done = Task.objects.create(
+        meeting=c.meeting, description="Đã xong", due_date=datetime.date(2026, 12, 10), status=Task.Status.DONE
+    )
     done.assignees.set([c.an])
-    expected = {"2026-12-06": (0, 0), "2026-12-07": (2, 0), "2026-12-08": (0, 0), "2026-12-10": (0, 0),
-                "2026-12-11": (0, 2), "2026-12-12": (0, 0)}
+    expected = {
+        "2026-12-06": (0, 0),
+        "2026-12-07": (2, 0),
+        "2026-12-08": (0, 0),
+        "2026-12-10": (0, 0),
+        "2026-12-11": (0, 2),
+        "2026-12-12": (0, 0),
+    }
     for day, (soon, overdue) in expected.items():
         at(time_machine, f"{day} 08:00")
         assert (run("task_due_soon"), run("task_overdue")) == (soon, overdue), day
@@ -247,12 +297,19 @@ def test_supervisor_is_reminded_in_the_last_month_of_a_quarter_without_a_visit(t
     supervisor = make_member(organisation=tree.sibling, full_name="Phan Văn Phụ Trách")
     other_supervisor = make_member(organisation=tree.sibling, full_name="Lý Thị Giám Sát")
     for member, cell in [(supervisor, tree.cell), (other_supervisor, tree.other)]:
-        cell_services.position_assign(member=member, organisation=cell, kind=Position.Kind.SUPERVISOR,
-                                      start=datetime.date(2026, 1, 1))
+        cell_services.position_assign(
+            member=member, organisation=cell, kind=Position.Kind.SUPERVISOR, start=datetime.date(2026, 1, 1)
+        )
     visited = Meeting.objects.create(
-        organisation=tree.other, kind=Meeting.Kind.REGULAR, period_month=datetime.date(2026, 10, 1),
-        planned_start=local("2026-10-15 14:00"), planned_end=local("2026-10-15 16:00"),
-        actual_start=local("2026-10-15 14:00"), actual_end=local("2026-10-15 16:00"), state=Meeting.State.HELD)
+        organisation=tree.other,
+        kind=Meeting.Kind.REGULAR,
+        period_month=datetime.date(2026, 10, 1),
+        planned_start=local("2026-10-15 14:00"),
+        planned_end=local("2026-10-15 16:00"),
+        actual_start=local("2026-10-15 14:00"),
+        actual_end=local("2026-10-15 16:00"),
+        state=Meeting.State.HELD,
+    )
     visited.upper_guests.add(other_supervisor)
     at(time_machine, "2026-11-30 08:00")  # not yet the last month of Q4
     assert run("supervisor_no_visit") == 0
@@ -275,9 +332,15 @@ def test_secretary_hears_monthly_about_members_with_3_unpaid_months(calendar, ti
     rule = DuesRateRule.objects.filter(category="salaried").first()
     for member, unpaid in [(c.an, 3), (c.binh, 2)]:
         for month in range(1, 5):
-            DuesPayment.objects.create(member=member, organisation=c.tree.cell, month=datetime.date(2026, month, 1),
-                                       base=5_000_000, rate_rule=rule, amount_due=50_000,
-                                       amount_paid=0 if month <= unpaid else 50_000)
+            DuesPayment.objects.create(
+                member=member,
+                organisation=c.tree.cell,
+                month=datetime.date(2026, month, 1),
+                base=5_000_000,
+                rate_rule=rule,
+                amount_due=50_000,
+                amount_paid=0 if month <= unpaid else 50_000,
+            )
     at(time_machine, "2026-04-05 08:00")
     assert run("dues_unpaid") == 1
     notification = Notification.objects.get(kind="meetings.reminder.dues_unpaid")
@@ -295,7 +358,8 @@ def test_secretary_hears_monthly_about_members_with_3_unpaid_months(calendar, ti
 
 @pytest.mark.django_db
 def test_member_can_turn_off_email_for_optional_reminders_but_not_for_meeting_notices(
-        calendar, time_machine, django_capture_on_commit_callbacks):
+    calendar, time_machine, django_capture_on_commit_callbacks
+):
     c = calendar
     cell_services.member_set_reminder_email(member=c.an, enabled=False)
     c.an.refresh_from_db()
@@ -305,8 +369,12 @@ def test_member_can_turn_off_email_for_optional_reminders_but_not_for_meeting_no
         assert run("task_due_soon") == 1  # optional: inbox only
         assert run("rsvp_missing") == 4  # about a meeting notice: e-mailed regardless
         notice = meeting_services.meeting_create(
-            organisation=c.tree.cell, kind=Meeting.Kind.THEMATIC, planned_start=local("2026-12-09 14:00"),
-            planned_end=local("2026-12-09 16:00"), place="Hội trường")
+            organisation=c.tree.cell,
+            kind=Meeting.Kind.THEMATIC,
+            planned_start=local("2026-12-09 14:00"),
+            planned_end=local("2026-12-09 16:00"),
+            place="Hội trường",
+        )
         meeting_services.meeting_publish(meeting=notice)
     task_row = Notification.objects.get(kind="meetings.reminder.task_due_soon")
     assert task_row.member == c.an and task_row.email == "" and task_row.read_at is None
@@ -327,8 +395,9 @@ def test_a_disabled_rule_sends_nothing(calendar, time_machine):
 
 
 @pytest.mark.django_db
-def test_dispatch_runs_every_enabled_rule_and_twice_is_harmless(calendar, time_machine,
-                                                                django_capture_on_commit_callbacks):
+def test_dispatch_runs_every_enabled_rule_and_twice_is_harmless(
+    calendar, time_machine, django_capture_on_commit_callbacks
+):
     from meetings.tasks import reminders_dispatch
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -340,13 +409,18 @@ def test_dispatch_runs_every_enabled_rule_and_twice_is_harmless(calendar, time_m
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_send_each_reminder_once(tree, time_machine):
-    require_or_skip(connection.vendor == "postgresql",
-                    "concurrent transactions need PostgreSQL (SQLite serialises writers)")
+    require_or_skip(
+        connection.vendor == "postgresql", "concurrent transactions need PostgreSQL (SQLite serialises writers)"
+    )
     at(time_machine, "2026-12-01 08:00")
     members = [make_member(organisation=tree.cell, email=f"dv{i}@example.vn") for i in range(60)]
-    meeting = meeting_services.meeting_create(organisation=tree.cell, kind=Meeting.Kind.REGULAR,
-                                              planned_start=local("2026-12-04 14:00"),
-                                              planned_end=local("2026-12-04 16:00"), place="Phòng họp")
+    meeting = meeting_services.meeting_create(
+        organisation=tree.cell,
+        kind=Meeting.Kind.REGULAR,
+        planned_start=local("2026-12-04 14:00"),
+        planned_end=local("2026-12-04 16:00"),
+        place="Phòng họp",
+    )
     Attendance.objects.bulk_create([Attendance(meeting=meeting, member=m) for m in members])
     Meeting.objects.filter(pk=meeting.pk).update(state=Meeting.State.NOTIFIED)
     rule_id = ReminderRule.objects.get(code="rsvp_missing").pk
@@ -418,8 +492,9 @@ def test_beat_schedule_is_declared_once_and_stored_in_the_database(settings):
 
 
 @pytest.mark.django_db
-def test_admin_sees_what_was_sent_to_whom_and_what_failed(calendar, time_machine, client,
-                                                          django_capture_on_commit_callbacks):
+def test_admin_sees_what_was_sent_to_whom_and_what_failed(
+    calendar, time_machine, client, django_capture_on_commit_callbacks
+):
     from django.contrib.auth import get_user_model
 
     at(time_machine, "2026-12-03 07:05")
@@ -436,8 +511,9 @@ def test_admin_sees_what_was_sent_to_whom_and_what_failed(calendar, time_machine
     assert "Ngô Văn An" in page and "Đỗ Thị Bình" in page
     assert client.get(reverse("admin:meetings_reminderrule_changelist")).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin:meetings_emaillog_changelist"),
-                               {"action": "resend_failed", "_selected_action": [failed.pk]})
+        response = client.post(
+            reverse("admin:meetings_emaillog_changelist"), {"action": "resend_failed", "_selected_action": [failed.pk]}
+        )
     assert response.status_code == 302
     assert Notification.objects.get(pk=failed.pk).email_sent_at is not None
     assert [m.to for m in mail.outbox].count(["an@example.vn"]) == 2  # the first copy stands in for one that failed

@@ -10,8 +10,9 @@ from cells.models import AuditEntry, Notification
 @pytest.fixture
 def messages_for(people):
     def send(member, subject, **fields):
-        [row] = services.notification_send(members=[member], kind="meetings.reminder.test", subject=subject,
-                                           body=f"Nội dung: {subject}", **fields)
+        [row] = services.notification_send(
+            members=[member], kind="meetings.reminder.test", subject=subject, body=f"Nội dung: {subject}", **fields
+        )
         return row
 
     return send
@@ -69,8 +70,10 @@ def test_anonymous_user_is_sent_to_login(client):
 def test_member_turns_optional_reminder_email_off_and_on(people, client_for):
     client = client_for(people.member)
     member = people.members["member"]
-    assert 'name="optional_reminder_email" id="optional_reminder_email" checked' in \
-        client.get(reverse("inbox:inbox")).content.decode()
+    assert (
+        'name="optional_reminder_email" id="optional_reminder_email" checked'
+        in client.get(reverse("inbox:inbox")).content.decode()
+    )
     response = client.post(reverse("inbox:reminder_email_preference"), {}, follow=True)
     assert "Thông báo triệu tập sinh hoạt vẫn được gửi qua thư điện tử" in response.content.decode()
     member.refresh_from_db()

@@ -44,8 +44,9 @@ def default_rules(db):
 
 @pytest.fixture
 def queue(real_broker):
-    require_or_skip(connection.vendor == "postgresql",
-                    "needs PostgreSQL (a worker process cannot share the SQLite test database)")
+    require_or_skip(
+        connection.vendor == "postgresql", "needs PostgreSQL (a worker process cannot share the SQLite test database)"
+    )
     name = f"test-reminders-{uuid.uuid4().hex[:10]}"
     with route_tasks_to(name):
         yield name
@@ -154,18 +155,24 @@ def test_notice_published_while_redis_is_down_goes_out_once_redis_is_back(tree, 
     members = [make_member(organisation=tree.cell, email=f"hop{i}@example.vn") for i in range(3)]
     meeting = plan(tree.cell, days=5, by=people.secretary)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DATABASE_URL": celery_worker.test_database_url(),
-        "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there: the broker is down
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-        "CONN_MAX_AGE": "0",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DATABASE_URL": celery_worker.test_database_url(),
+            "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there: the broker is down
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(mail_dir),
+            "CONN_MAX_AGE": "0",
+        }
+    )
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-c", PUBLISH_SCRIPT, "secretary", reverse("meetings:publish", args=[meeting.pk])],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr[-3000:]

@@ -39,8 +39,9 @@ def upper(tree, people):
 def _adopted(tree, people, *, django_capture_on_commit_callbacks, time_machine, now):
     """A regular meeting planned and noticed three days before ``now``, held the day before it, adopted at ``now``."""
     time_machine.move_to(now - datetime.timedelta(days=3), tick=False)
-    meeting = services.meeting_publish(meeting=plan(tree.cell, days=2, chair=people.members["secretary"],
-                                                    clerk=people.members["member"]))
+    meeting = services.meeting_publish(
+        meeting=plan(tree.cell, days=2, chair=people.members["secretary"], clerk=people.members["member"])
+    )
     time_machine.move_to(now, tick=False)
     meeting = hold(meeting)
     services.resolution_set(meeting=meeting, kind=Resolution.Kind.CONCLUSION, text="Tập trung quyết toán năm.")
@@ -49,7 +50,8 @@ def _adopted(tree, people, *, django_capture_on_commit_callbacks, time_machine, 
 
 
 def test_adoption_reports_the_conclusion_to_the_supervisors_in_charge(
-        tree, people, upper, time_machine, django_capture_on_commit_callbacks):
+    tree, people, upper, time_machine, django_capture_on_commit_callbacks
+):
     # Held on 07/12/2026 14:00–16:00 (local), adopted the next morning: due 16:00 on 09/12, in time.
     time_machine.move_to(_local(2026, 12, 5, 9, 0), tick=False)
     meeting = plan(tree.cell, days=2, chair=people.members["secretary"], clerk=people.members["member"])
@@ -67,7 +69,9 @@ def test_adoption_reports_the_conclusion_to_the_supervisors_in_charge(
     assert sorted(n.member.full_name for n in sent) == ["Ngô Văn Phụ Trách", "Đỗ Thị Ủy Viên"]
     assert all("Tập trung quyết toán năm." in n.body and "07/12/2026" in n.body for n in sent)
     assert {m.to[0] for m in mail.outbox if m.subject.startswith("Báo cáo cấp trên")} == {
-        "phutrach@example.vn", "uyvien@example.vn"}
+        "phutrach@example.vn",
+        "uyvien@example.vn",
+    }
     assert AuditEntry.objects.filter(action="meetings.meeting.report_upward").count() == 1
     # The meeting page and the secretary's checklist say so.
     body = _detail(people, meeting)
@@ -85,10 +89,16 @@ def _detail(people, meeting):
 
 
 def test_with_nobody_above_the_report_waits_then_goes_late_and_a_resend_keeps_the_first_date(
-        tree, people, time_machine, django_capture_on_commit_callbacks, client_for):
+    tree, people, time_machine, django_capture_on_commit_callbacks, client_for
+):
     # The meeting: 30/12 14:00–16:00, adopted at 23:30 on 31/12 (local).
-    meeting = _adopted(tree, people, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
-                       time_machine=time_machine, now=_local(2026, 12, 31, 23, 30))
+    meeting = _adopted(
+        tree,
+        people,
+        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
+        time_machine=time_machine,
+        now=_local(2026, 12, 31, 23, 30),
+    )
     assert meeting.reported_up_at is None and meeting.state == Meeting.State.MINUTES_ADOPTED
     assert indicators.report_up_due_at(meeting) == _local(2027, 1, 1, 16, 0)
     assert indicators.reported_up_in_time(meeting) is None  # 23:30 on 31/12: still in time
@@ -104,8 +114,9 @@ def test_with_nobody_above_the_report_waits_then_goes_late_and_a_resend_keeps_th
     time_machine.move_to(_local(2027, 1, 2, 8, 0), tick=False)
     assert indicators.reported_up_in_time(meeting) is False
     supervisor = make_member(organisation=tree.sibling, full_name="Ngô Văn Phụ Trách")
-    cell_services.position_assign(member=supervisor, organisation=tree.cell, kind=Position.Kind.SUPERVISOR,
-                                  start=datetime.date(2026, 12, 1))
+    cell_services.position_assign(
+        member=supervisor, organisation=tree.cell, kind=Position.Kind.SUPERVISOR, start=datetime.date(2026, 12, 1)
+    )
     client_for(people.secretary).post(reverse("meetings:report_upward", args=[meeting.pk]))
     meeting.refresh_from_db()
     assert meeting.reported_up_at == _local(2027, 1, 2, 8, 0)
@@ -127,13 +138,20 @@ def test_only_adopted_minutes_are_reported(tree, people, upper):
     assert meeting.reported_up_at is None
 
 
-def test_a_supervisor_whose_post_ended_before_the_meeting_is_not_sent_it(tree, people, time_machine,
-                                                                         django_capture_on_commit_callbacks):
+def test_a_supervisor_whose_post_ended_before_the_meeting_is_not_sent_it(
+    tree, people, time_machine, django_capture_on_commit_callbacks
+):
     former = make_member(organisation=tree.sibling, full_name="Cựu Phụ Trách")
-    cell_services.position_assign(member=former, organisation=tree.cell, kind=Position.Kind.SUPERVISOR,
-                                  start=datetime.date(2026, 1, 1))
+    cell_services.position_assign(
+        member=former, organisation=tree.cell, kind=Position.Kind.SUPERVISOR, start=datetime.date(2026, 1, 1)
+    )
     Position.objects.filter(member=former).update(end=datetime.date(2026, 11, 30))
-    meeting = _adopted(tree, people, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
-                       time_machine=time_machine, now=_local(2026, 12, 8, 9, 0))
+    meeting = _adopted(
+        tree,
+        people,
+        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
+        time_machine=time_machine,
+        now=_local(2026, 12, 8, 9, 0),
+    )
     assert services.upward_recipients(meeting) == []
     assert meeting.reported_up_at is None

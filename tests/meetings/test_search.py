@@ -56,7 +56,9 @@ def test_the_database_fold_agrees_with_the_python_fold(tree):
     samples = ["Nguyễn Văn Đạt", "ĐẢNG ỦY KHỐI", "Chi bộ Ưng Hòa", "Trần Thị Ngọc Ánh", "Lưu Quỳnh Hương"]
     for sample in samples:
         Organisation.objects.filter(pk=tree.other.pk).update(name=sample)
-        folded = Organisation.objects.filter(pk=tree.other.pk).annotate(f=Folded("name")).values_list("f", flat=True).get()
+        folded = (
+            Organisation.objects.filter(pk=tree.other.pk).annotate(f=Folded("name")).values_list("f", flat=True).get()
+        )
         assert folded == fold(sample)
 
 
@@ -106,9 +108,14 @@ def test_cells_are_found_with_their_parent(tree, people):
 
 def _meeting(cell, *, month, kind=Meeting.Kind.REGULAR, topic="", publish=True):
     start = timezone.make_aware(datetime.datetime(month.year, month.month, 10, 14))
-    meeting = meeting_services.meeting_create(organisation=cell, kind=kind, planned_start=start,
-                                              planned_end=start + datetime.timedelta(hours=2), period_month=month,
-                                              topic=topic)
+    meeting = meeting_services.meeting_create(
+        organisation=cell,
+        kind=kind,
+        planned_start=start,
+        planned_end=start + datetime.timedelta(hours=2),
+        period_month=month,
+        topic=topic,
+    )
     return meeting_services.meeting_publish(meeting=meeting) if publish else meeting
 
 
@@ -127,8 +134,9 @@ def test_parse_meeting_query():
 def test_meetings_by_month_kind_and_topic(tree, people, time_machine):
     time_machine.move_to(timezone.make_aware(datetime.datetime(2026, 1, 5, 9)))
     march = _meeting(tree.cell, month=datetime.date(2026, 3, 1), topic="Học tập Nghị quyết Đại hội")
-    april = _meeting(tree.cell, month=datetime.date(2026, 4, 1), kind=Meeting.Kind.COMBINED,
-                     topic="Chuyển đổi số trong cơ quan")
+    april = _meeting(
+        tree.cell, month=datetime.date(2026, 4, 1), kind=Meeting.Kind.COMBINED, topic="Chuyển đổi số trong cơ quan"
+    )
     other = _meeting(tree.other, month=datetime.date(2026, 3, 1), topic="Học tập Nghị quyết")
     draft = _meeting(tree.cell, month=datetime.date(2026, 5, 1), topic="Nghị quyết dự thảo", publish=False)
     assert list(meetings_found(user=people.officer, query="03/2026")) == [march]
@@ -159,9 +167,13 @@ def test_a_typo_in_a_cell_name_on_postgresql(postgres, tree, people):
 
 def test_the_trigram_indexes_exist_on_postgresql(postgres):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname IN ('member_name_fold_trgm', 'org_name_fold_trgm')")
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname IN ('member_name_fold_trgm', 'org_name_fold_trgm')"
+        )
         assert sorted(row[0] for row in cursor.fetchall()) == ["member_name_fold_trgm", "org_name_fold_trgm"]
-        cursor.execute("SELECT pronargs, provolatile FROM pg_proc WHERE proname = 'immutable_unaccent' ORDER BY pronargs")
+        cursor.execute(
+            "SELECT pronargs, provolatile FROM pg_proc WHERE proname = 'immutable_unaccent' ORDER BY pronargs"
+        )
         assert cursor.fetchall() == [(1, "i"), (2, "i")]
 
 

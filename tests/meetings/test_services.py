@@ -37,8 +37,9 @@ def test_create_builds_the_regular_agenda_and_logs(meeting, people):
 
 def test_end_before_start_is_rejected(tree):
     with pytest.raises(ValidationError) as error:
-        services.meeting_create(organisation=tree.cell, kind=Meeting.Kind.REGULAR, planned_start=at(3, 16),
-                                planned_end=at(3, 14))
+        services.meeting_create(
+            organisation=tree.cell, kind=Meeting.Kind.REGULAR, planned_start=at(3, 16), planned_end=at(3, 14)
+        )
     assert "planned_end" in error.value.message_dict
     assert not Meeting.objects.exists()
 
@@ -59,8 +60,12 @@ def test_cancelled_regular_meeting_frees_the_month(tree, meeting, people):
 
 def test_open_tasks_of_last_adopted_meeting_appear_in_next_agenda(tree, people, meeting):
     meeting = hold(meeting)
-    services.task_create(meeting=meeting, description="Rà soát hồ sơ đảng viên", assignees=[people.members["member"]],
-                         due_date=timezone.localdate() + datetime.timedelta(days=20))
+    services.task_create(
+        meeting=meeting,
+        description="Rà soát hồ sơ đảng viên",
+        assignees=[people.members["member"]],
+        due_date=timezone.localdate() + datetime.timedelta(days=20),
+    )
     done = services.task_create(meeting=meeting, description="Việc đã xong", assignees=[people.members["member"]])
     services.task_update_status(task=done, status=Task.Status.DONE, result="Xong")
     adopt_ready(meeting)
@@ -75,15 +80,17 @@ def test_open_tasks_of_last_adopted_meeting_appear_in_next_agenda(tree, people, 
 # --- notice and RSVP ------------------------------------------------------------------------
 
 
-def test_publish_creates_attendance_marks_exempt_and_notifies(tree, people, meeting, mailoutbox,
-                                                              django_capture_on_commit_callbacks):
+def test_publish_creates_attendance_marks_exempt_and_notifies(
+    tree, people, meeting, mailoutbox, django_capture_on_commit_callbacks
+):
     exempt = make_member(organisation=tree.cell, full_name="Đỗ Văn Miễn", email="mien@example.org")
     member_exempt(member=exempt, reason="Tuổi cao", start=datetime.date(2024, 1, 1))
     people.members["member"].email = "dv@example.org"
     people.members["member"].save()
     supervisor = make_member(organisation=tree.sibling, full_name="Ngô Phụ Trách")
-    Position.objects.create(member=supervisor, organisation=tree.cell, kind=Position.Kind.SUPERVISOR,
-                            start=datetime.date(2024, 1, 1))
+    Position.objects.create(
+        member=supervisor, organisation=tree.cell, kind=Position.Kind.SUPERVISOR, start=datetime.date(2024, 1, 1)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.meeting_publish(meeting=meeting, by=people.secretary)
     meeting.refresh_from_db()
@@ -108,8 +115,9 @@ def test_rsvp_by_token_yes_and_no_with_reason(people, meeting):
         services.attendance_rsvp(token=token, attending=False, reason="")
     attendance = services.attendance_rsvp(token=token, attending=False, reason="Đi công tác")
     assert attendance.rsvp == Attendance.Rsvp.NO and attendance.rsvp_via == Attendance.Via.LINK
-    services.attendance_rsvp(token=services.rsvp_token(meeting=meeting, member=people.members["secretary"]),
-                             attending=True)
+    services.attendance_rsvp(
+        token=services.rsvp_token(meeting=meeting, member=people.members["secretary"]), attending=True
+    )
     assert selectors.rsvp_counts(meeting=meeting) == {"yes": 1, "no": 1, "none": 0, "total": 2}
 
 
@@ -117,8 +125,11 @@ def test_rsvp_after_start_rejected(people, meeting):
     services.meeting_publish(meeting=meeting)
     token = services.rsvp_token(meeting=meeting, member=people.members["member"])
     started = timezone.now() - datetime.timedelta(minutes=1)
-    Meeting.objects.filter(pk=meeting.pk).update(planned_start=started, planned_end=started + datetime.timedelta(hours=2),
-                                                 period_month=timezone.localdate(started).replace(day=1))
+    Meeting.objects.filter(pk=meeting.pk).update(
+        planned_start=started,
+        planned_end=started + datetime.timedelta(hours=2),
+        period_month=timezone.localdate(started).replace(day=1),
+    )
     with pytest.raises(ValidationError, match="đã bắt đầu"):
         services.attendance_rsvp(token=token, attending=True)
     assert Attendance.objects.get(meeting=meeting, member=people.members["member"]).rsvp == Attendance.Rsvp.NONE
@@ -175,10 +186,12 @@ def test_five_of_ten_fails_a_normal_vote(ten_eligible):
 
 
 def test_admission_needs_two_thirds(ten_eligible):
-    six = services.vote_record(meeting=ten_eligible, question="Kết nạp A", kind=Vote.Kind.ADMISSION,
-                               votes_for=6, votes_against=4)
-    seven = services.vote_record(meeting=ten_eligible, question="Kết nạp B", kind=Vote.Kind.FULL_MEMBERSHIP,
-                                 votes_for=7, votes_against=3)
+    six = services.vote_record(
+        meeting=ten_eligible, question="Kết nạp A", kind=Vote.Kind.ADMISSION, votes_for=6, votes_against=4
+    )
+    seven = services.vote_record(
+        meeting=ten_eligible, question="Kết nạp B", kind=Vote.Kind.FULL_MEMBERSHIP, votes_for=7, votes_against=3
+    )
     assert not six.passed and seven.passed
     assert seven.percent_for == "70%"
 
@@ -193,8 +206,7 @@ def test_counts_over_eligible_rejected(ten_eligible):
 def test_probationary_member_cannot_be_counted_as_voter(ten_eligible):
     probationary = Member.objects.get(full_name="Dự Bị")
     with pytest.raises(ValidationError) as error:
-        services.vote_record(meeting=ten_eligible, question="X", votes_for=1, votes_against=0,
-                             voters=[probationary])
+        services.vote_record(meeting=ten_eligible, question="X", votes_for=1, votes_against=0, voters=[probationary])
     assert "Dự Bị" in error.value.message_dict["voters"][0]
 
 
@@ -254,8 +266,9 @@ def test_adoption_numbers_minutes_and_conclusions_within_a_term(tree, people, me
     Term.objects.create(organisation=tree.cell, name="2025–2030", start=datetime.date(2025, 1, 1))
     first = adopt_ready(hold(meeting), by=people.secretary)
     assert first.minutes_reference == "01-BB/CB" and first.resolution.reference == "01-KL/CB"
-    second = plan(tree.cell, kind=Meeting.Kind.EXTRAORDINARY, chair=people.members["secretary"],
-                  clerk=people.members["member"])
+    second = plan(
+        tree.cell, kind=Meeting.Kind.EXTRAORDINARY, chair=people.members["secretary"], clerk=people.members["member"]
+    )
     second = hold(second)
     services.resolution_set(meeting=second, kind=Resolution.Kind.RESOLUTION, text="Nghị quyết")
     second = services.meeting_adopt_minutes(meeting=second)
@@ -277,8 +290,9 @@ def test_adopted_minutes_cannot_be_edited_only_amended(people, meeting):
     for attempt in attempts:
         with pytest.raises(ValidationError, match="khóa"):
             attempt()
-    amendment = services.amendment_add(meeting=meeting, reason="Sai tên", text="Sửa tên người phát biểu",
-                                       by=people.secretary)
+    amendment = services.amendment_add(
+        meeting=meeting, reason="Sai tên", text="Sửa tên người phát biểu", by=people.secretary
+    )
     assert AuditEntry.objects.filter(action="meetings.amendment.create", object_id=str(amendment.pk)).exists()
     assert Resolution.objects.get(meeting=meeting).text == "Chi bộ thống nhất."
 
@@ -295,8 +309,9 @@ PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def test_document_type_checked_by_content(meeting):
-    document = services.meeting_document_add(meeting=meeting, file=SimpleUploadedFile("to-trinh.pdf", PDF_BYTES),
-                                             title="Tờ trình")
+    document = services.meeting_document_add(
+        meeting=meeting, file=SimpleUploadedFile("to-trinh.pdf", PDF_BYTES), title="Tờ trình"
+    )
     assert document.size == len(PDF_BYTES)
     with pytest.raises(ValidationError, match="không đúng định dạng"):
         services.meeting_document_add(meeting=meeting, file=SimpleUploadedFile("gia.pdf", PNG_BYTES))
@@ -324,5 +339,6 @@ def test_task_assignees_must_be_of_the_cell(people, meeting):
     # The assignment reached the assignee's inbox once (the refused one wrote nothing); its e-mail
     # leaves only after the transaction commits, which a test inside one never does.
     assert list(Notification.objects.filter(kind="meetings.task.assigned").values_list("member_id", flat=True)) == [
-        people.members["member"].pk]
+        people.members["member"].pk
+    ]
     assert mail.outbox == []

@@ -75,8 +75,11 @@ POST_ONLY = ["meetings:publish", "meetings:plan_next", "meetings:confirm"]
 
 
 def test_anonymous_is_redirected_to_login_everywhere(client, tree, published, task):
-    urls = read_urls(published, tree) + write_urls(published, tree, task) + [
-        reverse("meetings:index"), reverse("meetings:my_tasks")]
+    urls = (
+        read_urls(published, tree)
+        + write_urls(published, tree, task)
+        + [reverse("meetings:index"), reverse("meetings:my_tasks")]
+    )
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login")), url
@@ -125,8 +128,14 @@ def test_meeting_clerk_may_record_minutes_but_not_manage(client_for, people, tre
     clerk_member.save()
     Meeting.objects.filter(pk=published.pk).update(clerk=clerk_member)
     client = client_for(people.clerk)
-    for name in ["meetings:attendance", "meetings:held", "meetings:vote_add", "meetings:opinion_add",
-                 "meetings:resolution", "meetings:task_add"]:
+    for name in [
+        "meetings:attendance",
+        "meetings:held",
+        "meetings:vote_add",
+        "meetings:opinion_add",
+        "meetings:resolution",
+        "meetings:task_add",
+    ]:
         assert client.get(reverse(name, args=[published.pk])).status_code == 200, name
     for name in ["meetings:update", "meetings:adopt", "meetings:cancel"]:
         assert client.get(reverse(name, args=[published.pk])).status_code == 403, name
@@ -142,9 +151,14 @@ def test_plain_member_does_not_see_draft_meetings(client_for, people, meeting):
 def test_secretary_plans_a_meeting_with_vietnamese_dates(client_for, people, tree):
     start = at(5, 14)
     data = {
-        "kind": Meeting.Kind.REGULAR, "period_month": "", "planned_start": start.strftime("%d/%m/%Y 14:00"),
-        "planned_end": start.strftime("%d/%m/%Y 16:00"), "place": "Phòng họp", "mode": Meeting.Mode.IN_PERSON,
-        "chair": people.members["secretary"].pk, "clerk": people.members["member"].pk,
+        "kind": Meeting.Kind.REGULAR,
+        "period_month": "",
+        "planned_start": start.strftime("%d/%m/%Y 14:00"),
+        "planned_end": start.strftime("%d/%m/%Y 16:00"),
+        "place": "Phòng họp",
+        "mode": Meeting.Mode.IN_PERSON,
+        "chair": people.members["secretary"].pk,
+        "clerk": people.members["member"].pk,
     }
     response = client_for(people.secretary).post(reverse("meetings:create", args=[tree.cell.pk]), data)
     meeting = Meeting.objects.get()
@@ -156,8 +170,12 @@ def test_secretary_plans_a_meeting_with_vietnamese_dates(client_for, people, tre
 
 def test_end_before_start_shows_error_and_writes_nothing(client_for, people, tree):
     start = at(5, 14)
-    data = {"kind": Meeting.Kind.REGULAR, "planned_start": start.strftime("%d/%m/%Y 16:00"),
-            "planned_end": start.strftime("%d/%m/%Y 14:00"), "mode": Meeting.Mode.IN_PERSON}
+    data = {
+        "kind": Meeting.Kind.REGULAR,
+        "planned_start": start.strftime("%d/%m/%Y 16:00"),
+        "planned_end": start.strftime("%d/%m/%Y 14:00"),
+        "mode": Meeting.Mode.IN_PERSON,
+    }
     response = client_for(people.secretary).post(reverse("meetings:create", args=[tree.cell.pk]), data)
     assert response.status_code == 200
     assert "Giờ kết thúc phải sau giờ bắt đầu." in response.content.decode()
@@ -196,24 +214,37 @@ def test_tampered_rsvp_link_shows_error(client):
 
 
 def test_attendance_prefilled_from_rsvp_and_recorded(client_for, people, published):
-    services.attendance_confirm(meeting=published, member=people.members["member"], attending=False,
-                                reason="Ốm")
+    services.attendance_confirm(meeting=published, member=people.members["member"], attending=False, reason="Ốm")
     client = client_for(people.secretary)
     page = client.get(reverse("meetings:attendance", args=[published.pk])).content.decode()
     assert 'value="absent_excused" selected' in page and 'value="Ốm"' in page
     member_id, secretary_id = people.members["member"].pk, people.members["secretary"].pk
-    response = client.post(reverse("meetings:attendance", args=[published.pk]), {
-        f"p_{member_id}": "absent_excused", f"r_{member_id}": "Ốm", f"p_{secretary_id}": "present",
-        f"r_{secretary_id}": ""})
+    response = client.post(
+        reverse("meetings:attendance", args=[published.pk]),
+        {
+            f"p_{member_id}": "absent_excused",
+            f"r_{member_id}": "Ốm",
+            f"p_{secretary_id}": "present",
+            f"r_{secretary_id}": "",
+        },
+    )
     assert response.status_code == 302
     assert Attendance.objects.get(meeting=published, member_id=secretary_id).presence == "present"
 
 
 def test_vote_over_eligible_shows_error(client_for, people, published):
     meeting = hold(published)
-    response = client_for(people.secretary).post(reverse("meetings:vote_add", args=[meeting.pk]), {
-        "question": "Thông qua", "kind": Vote.Kind.OTHER, "method": Vote.Method.SHOW_OF_HANDS,
-        "votes_for": 3, "votes_against": 0, "votes_abstain": 0})
+    response = client_for(people.secretary).post(
+        reverse("meetings:vote_add", args=[meeting.pk]),
+        {
+            "question": "Thông qua",
+            "kind": Vote.Kind.OTHER,
+            "method": Vote.Method.SHOW_OF_HANDS,
+            "votes_for": 3,
+            "votes_against": 0,
+            "votes_abstain": 0,
+        },
+    )
     assert response.status_code == 200 and "vượt quá" in response.content.decode()
     assert not Vote.objects.exists()
 
@@ -264,8 +295,7 @@ def test_minutes_pdf_text(client_for, tree, people, published, tmp_path, pdftote
     assert response["Content-Type"] == "application/pdf"
     path = tmp_path / "bien-ban.pdf"
     path.write_bytes(response.content)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
-                          text=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
     text = " ".join(text.split())  # justified lines carry extra spaces
     assert "ĐẢNG CỘNG SẢN VIỆT NAM" in text
     assert "Số 01-BB/CB" in text
@@ -277,8 +307,9 @@ def test_minutes_pdf_text(client_for, tree, people, published, tmp_path, pdftote
 
 def test_upload_that_is_not_what_its_name_says_is_refused(client_for, people, meeting):
     fake = SimpleUploadedFile("bao-cao.docx", PDF_BYTES)
-    response = client_for(people.secretary).post(reverse("meetings:document_add", args=[meeting.pk]),
-                                                 {"title": "Báo cáo", "file": fake})
+    response = client_for(people.secretary).post(
+        reverse("meetings:document_add", args=[meeting.pk]), {"title": "Báo cáo", "file": fake}
+    )
     assert response.status_code == 200 and "không đúng định dạng DOCX" in response.content.decode()
     assert not meeting.documents.exists()
 
@@ -294,27 +325,33 @@ def test_plan_next_month_from_the_page(client_for, people, meeting):
 def test_a_nul_byte_in_the_reason_is_a_form_error_not_a_500(client_for, people, published):
     """PostgreSQL refuses text holding NUL: the reason is checked by the RSVP form before the service."""
     client = client_for(people.member)
-    response = client.post(reverse("meetings:confirm", args=[published.pk]),
-                           {"answer": "no", "reason": "Ốm\x00 nặng"}, follow=True)
+    response = client.post(
+        reverse("meetings:confirm", args=[published.pk]), {"answer": "no", "reason": "Ốm\x00 nặng"}, follow=True
+    )
     assert response.status_code == 200
     text = response.content.decode()
     assert "Đã ghi nhận xác nhận" not in text
     assert "Không được có ký tự rỗng (NUL)." in text  # the project's Vietnamese for Django's message (locale/vi)
     attendance = published.attendances.get(member=people.members["member"])
     assert (attendance.rsvp, attendance.rsvp_reason) == (Attendance.Rsvp.NONE, "")
-    response = client.post(reverse("meetings:confirm", args=[published.pk]), {"answer": "no", "reason": "Ốm"},
-                           follow=True)
+    response = client.post(
+        reverse("meetings:confirm", args=[published.pk]), {"answer": "no", "reason": "Ốm"}, follow=True
+    )
     assert "Đã ghi nhận xác nhận" in response.content.decode()
 
 
-@pytest.mark.parametrize(("name", "data", "limit"), [
-    ("meetings:opinion_add", {"text": "Ý kiến dài. " * 25_000}, "20.000"),
-    ("meetings:resolution", {"kind": "ket_luan", "text": "K" * 20_001}, "20.000"),
-    ("meetings:task_add", {"description": "Việc " * 500}, "2.000"),
-    ("meetings:agenda_add", {"title": "Nội dung", "notes": "G" * 20_001}, "20.000"),
-])
-def test_a_text_over_its_limit_is_a_clear_form_error_and_nothing_is_written(client_for, people, published, name, data,
-                                                                              limit):
+@pytest.mark.parametrize(
+    ("name", "data", "limit"),
+    [
+        ("meetings:opinion_add", {"text": "Ý kiến dài. " * 25_000}, "20.000"),
+        ("meetings:resolution", {"kind": "ket_luan", "text": "K" * 20_001}, "20.000"),
+        ("meetings:task_add", {"description": "Việc " * 500}, "2.000"),
+        ("meetings:agenda_add", {"title": "Nội dung", "notes": "G" * 20_001}, "20.000"),
+    ],
+)
+def test_a_text_over_its_limit_is_a_clear_form_error_and_nothing_is_written(
+    client_for, people, published, name, data, limit
+):
     """A 300 KB opinion made the minutes PDF take 7.3 s: long texts have a maximum, said in Vietnamese."""
     from cells.models import AuditEntry
 
@@ -348,8 +385,9 @@ def test_a_meeting_document_is_stored_under_a_random_name_and_downloaded_under_i
 
     original = "Đơn xin vắng - Nguyễn Văn An.pdf"
     untitled = services.meeting_document_add(meeting=meeting, file=SimpleUploadedFile(original, PDF_BYTES))
-    titled = services.meeting_document_add(meeting=meeting, title="Báo cáo quý\r\nI",
-                                           file=SimpleUploadedFile("bao-cao.PDF", PDF_BYTES))
+    titled = services.meeting_document_add(
+        meeting=meeting, title="Báo cáo quý\r\nI", file=SimpleUploadedFile("bao-cao.PDF", PDF_BYTES)
+    )
     for document in (untitled, titled):
         assert re.fullmatch(rf"meetings/{meeting.pk}/[0-9a-f]{{32}}\.pdf", document.file.name), document.file.name
     assert "Nguy" not in untitled.file.name and untitled.title == original

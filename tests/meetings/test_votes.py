@@ -41,8 +41,15 @@ def held_with(tree, people, presence):
 
 
 def record(meeting, votes_for, *, kind=Vote.Kind.OTHER, against=0, abstain=0, **extra):
-    return services.vote_record(meeting=meeting, question="Biểu quyết", kind=kind, votes_for=votes_for,
-                                votes_against=against, votes_abstain=abstain, **extra)
+    return services.vote_record(
+        meeting=meeting,
+        question="Biểu quyết",
+        kind=kind,
+        votes_for=votes_for,
+        votes_against=against,
+        votes_abstain=abstain,
+        **extra,
+    )
 
 
 # --- the hand-worked case: 9 official members, 3 away on business ----------------------
@@ -143,8 +150,9 @@ def test_changing_attendance_recounts_the_recorded_votes(tree, people, nine):
     meeting = held_with(tree, people, {})
     vote = record(meeting, 5, against=4)
     assert vote.eligible_count == 9 and vote.passed
-    services.attendance_record(meeting=meeting, presence={nine[7].pk: (P.ATTACHED_ELSEWHERE, ""),
-                                                          nine[8].pk: (P.ATTACHED_ELSEWHERE, "")})
+    services.attendance_record(
+        meeting=meeting, presence={nine[7].pk: (P.ATTACHED_ELSEWHERE, ""), nine[8].pk: (P.ATTACHED_ELSEWHERE, "")}
+    )
     vote.refresh_from_db()
     assert vote.eligible_count == 7  # 5/7 still passes; the ballots (9) now exceed the 7 present with a vote
     messages = [p.message for p in services.minutes_completeness(meeting) if p.blocking]
@@ -152,8 +160,11 @@ def test_changing_attendance_recounts_the_recorded_votes(tree, people, nine):
 
 
 def test_the_chi_uy_meeting_counts_its_incumbent_members(tree, people, nine):
-    for member, kind in ((nine[0], Position.Kind.SECRETARY), (nine[1], Position.Kind.DEPUTY_SECRETARY),
-                         (nine[2], Position.Kind.COMMITTEE_MEMBER)):
+    for member, kind in (
+        (nine[0], Position.Kind.SECRETARY),
+        (nine[1], Position.Kind.DEPUTY_SECRETARY),
+        (nine[2], Position.Kind.COMMITTEE_MEMBER),
+    ):
         position_assign(member=member, organisation=tree.cell, kind=kind, start=datetime.date(2025, 6, 1))
     meeting = plan(tree.cell, kind=Meeting.Kind.COMMITTEE, chair=nine[0], clerk=nine[1])
     meeting = hold(meeting, presence={nine[2].pk: AWAY})
@@ -171,22 +182,39 @@ def test_vote_form_shows_the_count_and_refuses_ballots_above_those_present(clien
     url = reverse("meetings:vote_add", args=[meeting.pk])
     page = client.get(url).content.decode()
     assert "Số đảng viên chính thức: 9; có mặt có quyền biểu quyết: 6; biểu quyết tính trên: 9" in page
-    response = client.post(url, {"question": "Thông qua", "kind": Vote.Kind.OTHER,
-                                 "method": Vote.Method.SHOW_OF_HANDS, "votes_for": 5, "votes_against": 2,
-                                 "votes_abstain": 0})
-    assert response.status_code == 200 and "vượt quá số đảng viên có mặt có quyền biểu quyết (6)" in \
-        response.content.decode()
+    response = client.post(
+        url,
+        {
+            "question": "Thông qua",
+            "kind": Vote.Kind.OTHER,
+            "method": Vote.Method.SHOW_OF_HANDS,
+            "votes_for": 5,
+            "votes_against": 2,
+            "votes_abstain": 0,
+        },
+    )
+    assert (
+        response.status_code == 200
+        and "vượt quá số đảng viên có mặt có quyền biểu quyết (6)" in response.content.decode()
+    )
     assert not Vote.objects.exists()
-    response = client.post(url, {"question": "Thông qua", "kind": Vote.Kind.OTHER,
-                                 "method": Vote.Method.SHOW_OF_HANDS, "votes_for": 4, "votes_against": 2,
-                                 "votes_abstain": 0})
+    response = client.post(
+        url,
+        {
+            "question": "Thông qua",
+            "kind": Vote.Kind.OTHER,
+            "method": Vote.Method.SHOW_OF_HANDS,
+            "votes_for": 4,
+            "votes_against": 2,
+            "votes_abstain": 0,
+        },
+    )
     assert response.status_code == 302
     detail = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
     assert "4/9" in detail and "Không thông qua" in detail
 
 
-def test_minutes_and_pdf_print_the_count_and_the_quorum(client_for, tree, people, nine, tmp_path,
-                                                         pdftotext_available):
+def test_minutes_and_pdf_print_the_count_and_the_quorum(client_for, tree, people, nine, tmp_path, pdftotext_available):
     meeting = held_with(tree, people, {nine[6]: AWAY, nine[7]: AWAY, nine[8]: AWAY})
     record(meeting, 6, kind=Vote.Kind.OTHER)
     services.resolution_set(meeting=meeting, kind=Resolution.Kind.CONCLUSION, text="Chi bộ thống nhất.")
@@ -200,7 +228,10 @@ def test_minutes_and_pdf_print_the_count_and_the_quorum(client_for, tree, people
     response = client.get(reverse("meetings:minutes_pdf", args=[meeting.pk]))
     path = tmp_path / "bien-ban.pdf"
     path.write_bytes(response.content)
-    text = " ".join(subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
-                                   text=True).stdout.split())
+    text = " ".join(
+        subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+        ).stdout.split()
+    )
     assert "biểu quyết tính trên: 9" in text and "tán thành 6/9" in text
     assert "đủ để thông qua nghị quyết, kết luận (cần ít nhất 5/9 tán thành, trên 1/2)" in text

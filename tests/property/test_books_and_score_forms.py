@@ -23,8 +23,9 @@ pytestmark = pytest.mark.django_db
 
 amount_text = st.one_of(st.integers(min_value=0, max_value=200_000).map(str), number_text)
 month_text = st.one_of(
-    st.sampled_from(["", "03/2026", "2026-03", "00/2026", "13/2026", "01/0001", "12/9999", "02/1899", "3/2026",
-                     "03/26", "tháng 3"]),
+    st.sampled_from(
+        ["", "03/2026", "2026-03", "00/2026", "13/2026", "01/0001", "12/9999", "02/1899", "3/2026", "03/26", "tháng 3"]
+    ),
     st.dates().map(lambda day: f"{day.month:02d}/{day.year:04d}"),
     st.text(max_size=10),
 )
@@ -36,22 +37,31 @@ def money(text: str) -> int:
     return int(text.replace(".", "").replace(",", "").replace(" ", "").replace("\u00a0", ""))
 
 
-dues_overrides = st.fixed_dictionaries({}, optional={
-    "member": st.sampled_from(["sibling", "999999999", "", "abc"]),
-    "month": month_text,
-    "amount_paid": amount_text,
-    "paid_on": st.one_of(st.just(""), date_text),
-    "method": st.sampled_from([*DuesPayment.Method.values, "", "bitcoin"]),
-    "note": any_text,
-})
+dues_overrides = st.fixed_dictionaries(
+    {},
+    optional={
+        "member": st.sampled_from(["sibling", "999999999", "", "abc"]),
+        "month": month_text,
+        "amount_paid": amount_text,
+        "paid_on": st.one_of(st.just(""), date_text),
+        "method": st.sampled_from([*DuesPayment.Method.values, "", "bitcoin"]),
+        "note": any_text,
+    },
+)
 
 
 @given(overrides=dues_overrides)
 def test_dues_payment_is_recorded_as_typed_or_refused(client_for, people, tree, overrides):
     client = client_for(people.secretary)
     today = timezone.localdate()
-    posted = {"member": people.members["member"].pk, "month": f"{today:%m/%Y}", "amount_paid": "10.000",
-              "paid_on": f"{today:%d/%m/%Y}", "method": "cash", "note": "Nộp thêm"}
+    posted = {
+        "member": people.members["member"].pk,
+        "month": f"{today:%m/%Y}",
+        "amount_paid": "10.000",
+        "paid_on": f"{today:%d/%m/%Y}",
+        "method": "cash",
+        "note": "Nộp thêm",
+    }
     posted.update(overrides)
     if posted["member"] == "sibling":
         posted["member"] = people.members["sibling"].pk
@@ -87,8 +97,9 @@ def draft_score(tree, people):
     """A held March 2026 meeting of a ten-member cell with the proposed (not yet adopted) score."""
     for n in range(3, 11):
         make_member(organisation=tree.cell, full_name=f"Đảng Viên {n:02d}")
-    meeting = build_meeting(tree.cell, start=local(2026, 3, 17), chair=people.members["secretary"],
-                            clerk=people.members["member"])
+    meeting = build_meeting(
+        tree.cell, start=local(2026, 3, 17), chair=people.members["secretary"], clerk=people.members["member"]
+    )
     return scoring_services.meeting_score_prefill(meeting=meeting, by=people.secretary)
 
 
@@ -100,8 +111,13 @@ def points_text(criterion, line, *, valid: bool):
         return st.one_of(st.sampled_from(["-1", "0.5", "x", "\x00"]), number_text)
     if valid:
         return st.one_of(st.just(""), st.decimals(min_value=0, max_value=line.max_points, places=2).map(str))
-    return st.one_of(number_text, any_text, st.sampled_from(
-        ["-0.01", "0.001", str(line.max_points + 1), "1e2", "1,5", "NaN", "sNaN", "-Infinity", "9" * 400]))
+    return st.one_of(
+        number_text,
+        any_text,
+        st.sampled_from(
+            ["-0.01", "0.001", str(line.max_points + 1), "1e2", "1,5", "NaN", "sNaN", "-Infinity", "9" * 400]
+        ),
+    )
 
 
 def expected_points(text: str):
@@ -113,17 +129,25 @@ def expected_points(text: str):
 def test_score_sheet_saves_every_point_or_none(client_for, people, draft_score, data):
     client = client_for(people.secretary)
     score = draft_score
-    criteria = {(group["code"], criterion["code"]): criterion for group, criterion in iter_criteria(score.scheme_snapshot)}
+    criteria = {
+        (group["code"], criterion["code"]): criterion for group, criterion in iter_criteria(score.scheme_snapshot)
+    }
     lines = list(score.lines.filter(applicable=True).order_by("order"))
     # Every line well-formed, or one line (anywhere on the sheet) given something odd.
     odd = data.draw(st.one_of(st.none(), st.integers(min_value=0, max_value=len(lines) - 1)))
-    posted = {f"line_{line.pk}": data.draw(points_text(criteria[(line.group_code, line.criterion_code)], line,
-                                                       valid=index != odd))
-              for index, line in enumerate(lines)}
+    posted = {
+        f"line_{line.pk}": data.draw(
+            points_text(criteria[(line.group_code, line.criterion_code)], line, valid=index != odd)
+        )
+        for index, line in enumerate(lines)
+    }
     posted["weaknesses"] = data.draw(any_text)
     with rolled_back():
-        before = ({line.pk: line.self_points for line in score.lines.all()}, row_counts(AuditEntry),
-                  MeetingScore.objects.get(pk=score.pk).weaknesses)
+        before = (
+            {line.pk: line.self_points for line in score.lines.all()},
+            row_counts(AuditEntry),
+            MeetingScore.objects.get(pk=score.pk).weaknesses,
+        )
         response = client.post(reverse("scoring:self_score", args=[score.meeting_id]), posted)
         event(f"status {response.status_code}")
         if response.status_code == 302:
@@ -134,8 +158,11 @@ def test_score_sheet_saves_every_point_or_none(client_for, people, draft_score, 
         else:
             assert response.status_code == 200
             assert response.context["form"].errors
-            after = ({line.pk: line.self_points for line in score.lines.all()}, row_counts(AuditEntry),
-                     MeetingScore.objects.get(pk=score.pk).weaknesses)
+            after = (
+                {line.pk: line.self_points for line in score.lines.all()},
+                row_counts(AuditEntry),
+                MeetingScore.objects.get(pk=score.pk).weaknesses,
+            )
             assert after == before
 
 

@@ -21,8 +21,15 @@ MEETING_TABLES = (Meeting, AgendaItem, AuditEntry)
 
 @pytest.fixture
 def meeting(tree, people):
-    return plan(tree.cell, kind=Meeting.Kind.THEMATIC, chair=people.members["secretary"],
-                clerk=people.members["member"], by=people.secretary)
+    return plan(
+        tree.cell,
+        kind=Meeting.Kind.THEMATIC,
+        chair=people.members["secretary"],
+        clerk=people.members["member"],
+        by=people.secretary,
+    )
+
+
 DATETIME_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H.%M", "%d-%m-%Y %H:%M", "%Y-%m-%d %H:%M")
 
 
@@ -45,37 +52,68 @@ def soon(days: int, hour: int) -> str:
 
 
 ODD_DATETIMES = [
-    "01/01/0001 00:00", "01/01/0001 06:59", "01/01/0001 23:59", "31/12/9999 23:59", "31/12/9999 00:00",
-    "31/02/2026 14:00", "05/02/2026 24:00", "05/02/2026 14:60", "05/02/2026", "14:00", "05/02/2026 14h", "",
-    "0001-01-01 00:00", "9999-12-31 23:59", "05/02/2026 -1:00", "05/02/2026 14:00:00", "٠٥/٠٢/٢٠٢٦ ١٤:٠٠",
+    "01/01/0001 00:00",
+    "01/01/0001 06:59",
+    "01/01/0001 23:59",
+    "31/12/9999 23:59",
+    "31/12/9999 00:00",
+    "31/02/2026 14:00",
+    "05/02/2026 24:00",
+    "05/02/2026 14:60",
+    "05/02/2026",
+    "14:00",
+    "05/02/2026 14h",
+    "",
+    "0001-01-01 00:00",
+    "9999-12-31 23:59",
+    "05/02/2026 -1:00",
+    "05/02/2026 14:00:00",
+    "٠٥/٠٢/٢٠٢٦ ١٤:٠٠",
 ]
 datetime_text = st.one_of(
     st.sampled_from(ODD_DATETIMES),
     st.datetimes().map(vn_datetime),
     st.integers(min_value=-400, max_value=400).flatmap(
-        lambda days: st.integers(min_value=0, max_value=23).map(lambda hour: soon(days, hour))),
+        lambda days: st.integers(min_value=0, max_value=23).map(lambda hour: soon(days, hour))
+    ),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=20),
 )
 
-meeting_overrides = st.fixed_dictionaries({}, optional={
-    "kind": st.sampled_from([*Meeting.Kind.values, "", "x"]),
-    "period_month": st.one_of(st.sampled_from(["", "00/2026", "13/2026", "01/0001", "12/9999", "02/2026"]),
-                              st.text(max_size=10)),
-    "planned_start": datetime_text,
-    "planned_end": datetime_text,
-    "place": any_text,
-    "mode": st.sampled_from([*Meeting.Mode.values, "", "x"]),
-    "online_link": st.one_of(st.sampled_from(["", "meet.example.vn/abc", "javascript:alert(1)", "http://[::1"]),
-                             any_text),
-    "topic": any_text,
-    "guests": any_text,
-})
+meeting_overrides = st.fixed_dictionaries(
+    {},
+    optional={
+        "kind": st.sampled_from([*Meeting.Kind.values, "", "x"]),
+        "period_month": st.one_of(
+            st.sampled_from(["", "00/2026", "13/2026", "01/0001", "12/9999", "02/2026"]), st.text(max_size=10)
+        ),
+        "planned_start": datetime_text,
+        "planned_end": datetime_text,
+        "place": any_text,
+        "mode": st.sampled_from([*Meeting.Mode.values, "", "x"]),
+        "online_link": st.one_of(
+            st.sampled_from(["", "meet.example.vn/abc", "javascript:alert(1)", "http://[::1"]), any_text
+        ),
+        "topic": any_text,
+        "guests": any_text,
+    },
+)
 
 
 def meeting_data(**overrides):
-    data = {"kind": Meeting.Kind.THEMATIC, "period_month": "", "planned_start": soon(5, 14),
-            "planned_end": soon(5, 16), "place": "Phòng họp", "mode": Meeting.Mode.IN_PERSON, "online_link": "",
-            "topic": "", "chair": "", "clerk": "", "guests": "", "preparatory_meeting": ""}
+    data = {
+        "kind": Meeting.Kind.THEMATIC,
+        "period_month": "",
+        "planned_start": soon(5, 14),
+        "planned_end": soon(5, 16),
+        "place": "Phòng họp",
+        "mode": Meeting.Mode.IN_PERSON,
+        "online_link": "",
+        "topic": "",
+        "chair": "",
+        "clerk": "",
+        "guests": "",
+        "preparatory_meeting": "",
+    }
     data.update(overrides)
     return data
 
@@ -112,8 +150,10 @@ def test_meeting_update_saves_the_times_typed_or_changes_nothing(client_for, peo
     with rolled_back():
         before = row_counts(*MEETING_TABLES)
         original = (meeting.planned_start, meeting.planned_end, meeting.place)
-        response = client.post(reverse("meetings:update", args=[meeting.pk]),
-                               meeting_data(chair=meeting.chair_id, clerk=meeting.clerk_id, **overrides))
+        response = client.post(
+            reverse("meetings:update", args=[meeting.pk]),
+            meeting_data(chair=meeting.chair_id, clerk=meeting.clerk_id, **overrides),
+        )
         event(f"status {response.status_code}")
         meeting.refresh_from_db()
         if response.status_code == 302:
@@ -130,18 +170,31 @@ def held(meeting):
 
 
 vote_count = st.one_of(st.integers(min_value=0, max_value=3).map(str), number_text)
-vote_overrides = st.fixed_dictionaries({}, optional={
-    "question": any_text, "kind": st.sampled_from([*Vote.Kind.values, "x"]),
-    "method": st.sampled_from([*Vote.Method.values, ""]),
-    "votes_for": vote_count, "votes_against": vote_count, "votes_abstain": vote_count,
-})
+vote_overrides = st.fixed_dictionaries(
+    {},
+    optional={
+        "question": any_text,
+        "kind": st.sampled_from([*Vote.Kind.values, "x"]),
+        "method": st.sampled_from([*Vote.Method.values, ""]),
+        "votes_for": vote_count,
+        "votes_against": vote_count,
+        "votes_abstain": vote_count,
+    },
+)
 
 
 @given(overrides=vote_overrides)
 def test_vote_counts_are_recorded_or_refused(client_for, people, held, overrides):
     client = client_for(people.secretary)
-    posted = {"question": "Thông qua kết luận", "kind": Vote.Kind.OTHER, "method": Vote.Method.SHOW_OF_HANDS,
-              "votes_for": "1", "votes_against": "0", "votes_abstain": "0", **overrides}
+    posted = {
+        "question": "Thông qua kết luận",
+        "kind": Vote.Kind.OTHER,
+        "method": Vote.Method.SHOW_OF_HANDS,
+        "votes_for": "1",
+        "votes_against": "0",
+        "votes_abstain": "0",
+        **overrides,
+    }
     votes_for, votes_against, votes_abstain = posted["votes_for"], posted["votes_against"], posted["votes_abstain"]
     question = posted["question"]
     tables = (Vote, AuditEntry)
@@ -192,8 +245,10 @@ def test_a_meeting_in_year_one_is_refused_next_to_the_field(client_for, people, 
     # Found by the property above: 01/01/0001 00:00 in Hanoi time is before year 1 in UTC, so the
     # meeting was saved and then could not be read back from PostgreSQL (a 500 on the next page).
     client = client_for(people.secretary)
-    response = client.post(reverse("meetings:create", args=[tree.cell.pk]),
-                           meeting_data(planned_start="01/01/0001 00:00", planned_end="01/01/0001 02:00"))
+    response = client.post(
+        reverse("meetings:create", args=[tree.cell.pk]),
+        meeting_data(planned_start="01/01/0001 00:00", planned_end="01/01/0001 02:00"),
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["planned_start"] == ["Năm phải trong khoảng 1900–2100."]
     assert not Meeting.objects.filter(organisation=tree.cell).exists()

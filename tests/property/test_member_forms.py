@@ -15,30 +15,44 @@ MEMBER_TABLES = (Member, CellMembership, AuditEntry)
 TEXT_FIELDS = ("full_name", "phone", "email", "workplace", "job_title")
 DATE_FIELDS = ("date_of_birth", "admission_decision_date", "admission_ceremony_date", "full_membership_date")
 
-member_overrides = st.fixed_dictionaries({}, optional={
-    "full_name": any_text,
-    "date_of_birth": date_text,
-    "admission_decision_date": date_text,
-    "admission_ceremony_date": date_text,
-    "full_membership_date": date_text,
-    "citizen_id": st.one_of(number_text, any_text),
-    "party_card_number": any_text,
-    "phone": any_text,
-    "email": st.one_of(st.emails().map(str), any_text),
-    "workplace": any_text,
-    "job_title": any_text,
-    "status": st.sampled_from(["chinh_thuc", "du_bi", "", "khac", "\x00"]),
-    "sex": st.sampled_from(["nam", "nu", "", "x"]),
-    "dues_base": number_text,
-})
+member_overrides = st.fixed_dictionaries(
+    {},
+    optional={
+        "full_name": any_text,
+        "date_of_birth": date_text,
+        "admission_decision_date": date_text,
+        "admission_ceremony_date": date_text,
+        "full_membership_date": date_text,
+        "citizen_id": st.one_of(number_text, any_text),
+        "party_card_number": any_text,
+        "phone": any_text,
+        "email": st.one_of(st.emails().map(str), any_text),
+        "workplace": any_text,
+        "job_title": any_text,
+        "status": st.sampled_from(["chinh_thuc", "du_bi", "", "khac", "\x00"]),
+        "sex": st.sampled_from(["nam", "nu", "", "x"]),
+        "dues_base": number_text,
+    },
+)
 
 
 def member_data(**overrides):
     data = {
-        "full_name": "Nguyễn Văn Thử", "date_of_birth": "15/03/1985", "sex": "nam", "citizen_id": "", "phone": "",
-        "email": "", "party_card_number": "", "admission_decision_date": "19/05/2010",
-        "admission_ceremony_date": "20/05/2010", "full_membership_date": "20/05/2011", "status": "chinh_thuc",
-        "workplace": "", "job_title": "", "dues_category": "salaried", "dues_base": "0",
+        "full_name": "Nguyễn Văn Thử",
+        "date_of_birth": "15/03/1985",
+        "sex": "nam",
+        "citizen_id": "",
+        "phone": "",
+        "email": "",
+        "party_card_number": "",
+        "admission_decision_date": "19/05/2010",
+        "admission_ceremony_date": "20/05/2010",
+        "full_membership_date": "20/05/2011",
+        "status": "chinh_thuc",
+        "workplace": "",
+        "job_title": "",
+        "dues_category": "salaried",
+        "dues_base": "0",
     }
     data.update(overrides)
     return data
@@ -97,8 +111,10 @@ def test_exemption_is_recorded_as_typed_or_refused(client_for, people, reason, r
     tables = (Exemption, AuditEntry)
     with rolled_back():
         before = row_counts(*tables)
-        response = client.post(reverse("cells:member_exempt", args=[member.pk]),
-                               {"reason": reason, "resolution_ref": resolution_ref, "start": start, "end": end})
+        response = client.post(
+            reverse("cells:member_exempt", args=[member.pk]),
+            {"reason": reason, "resolution_ref": resolution_ref, "start": start, "end": end},
+        )
         event(f"status {response.status_code}")
         if response.status_code == 302:
             exemption = Exemption.objects.get(member=member)
@@ -109,8 +125,9 @@ def test_exemption_is_recorded_as_typed_or_refused(client_for, people, reason, r
             assert_rejected_cleanly(response, before, *tables)
 
 
-@given(to=st.sampled_from(["sibling", "", "own", "other", "999999999", "-1", "abc", "\x00"]), on=date_text,
-       reason=any_text)
+@given(
+    to=st.sampled_from(["sibling", "", "own", "other", "999999999", "-1", "abc", "\x00"]), on=date_text, reason=any_text
+)
 def test_transfer_moves_the_member_or_changes_nothing(client_for, people, tree, to, on, reason):
     client = client_for(people.officer)
     member = Member.objects.get(pk=people.members["member"].pk)  # not the object an earlier example changed
@@ -118,8 +135,9 @@ def test_transfer_moves_the_member_or_changes_nothing(client_for, people, tree, 
     tables = (CellMembership, AuditEntry)
     with rolled_back():
         before = row_counts(*tables)
-        response = client.post(reverse("cells:member_transfer", args=[member.pk]),
-                               {"to": target, "on": on, "reason": reason})
+        response = client.post(
+            reverse("cells:member_transfer", args=[member.pk]), {"to": target, "on": on, "reason": reason}
+        )
         event(f"status {response.status_code}")
         member.refresh_from_db()
         if response.status_code == 302:

@@ -24,20 +24,53 @@ pytestmark = pytest.mark.django_db
 
 TABLES = (Member, CellMembership, AuditEntry)
 HEADERS = [
-    "STT", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Điện thoại", "Email", "Số thẻ đảng viên",
-    "Ngày vào Đảng", "Ngày lễ kết nạp", "Ngày chính thức", "Loại", "Nơi công tác", "Chức vụ", "Chi bộ", "Mã chi bộ",
+    "STT",
+    "Họ và tên",
+    "Ngày sinh",
+    "Giới tính",
+    "Số CCCD",
+    "Điện thoại",
+    "Email",
+    "Số thẻ đảng viên",
+    "Ngày vào Đảng",
+    "Ngày lễ kết nạp",
+    "Ngày chính thức",
+    "Loại",
+    "Nơi công tác",
+    "Chức vụ",
+    "Chi bộ",
+    "Mã chi bộ",
 ]
-FORMULAS = ["=1+1", '=HYPERLINK("http://example.com/x","Bấm vào đây")', "@SUM(A1)", "+cmd|' /C calc'!A0", "-2+3",
-            "=A1/0", "=NOW()", "=cmd|' /C notepad'!'A1'"]
+FORMULAS = [
+    "=1+1",
+    '=HYPERLINK("http://example.com/x","Bấm vào đây")',
+    "@SUM(A1)",
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "=A1/0",
+    "=NOW()",
+    "=cmd|' /C notepad'!'A1'",
+]
 
 
 def valid_row(n: int, cell) -> dict:
     return {
-        "STT": n, "Họ và tên": f"Nguyễn Thị Thử {n}", "Ngày sinh": datetime.datetime(1985, 3, 15),
-        "Giới tính": "Nữ", "Số CCCD": f"0010851{n:05d}", "Điện thoại": f"09130{n:05d}", "Email": f"thu{n}@example.vn",
-        "Số thẻ đảng viên": f"PT{n:06d}", "Ngày vào Đảng": "19/05/2010", "Ngày lễ kết nạp": "20/05/2010",
-        "Ngày chính thức": datetime.datetime(2011, 5, 20), "Loại": "Chính thức", "Nơi công tác": "Sở Tài chính",
-        "Chức vụ": "Chuyên viên", "Chi bộ": cell.name, "Mã chi bộ": cell.pk,
+        "STT": n,
+        "Họ và tên": f"Nguyễn Thị Thử {n}",
+        "Ngày sinh": datetime.datetime(1985, 3, 15),
+        "Giới tính": "Nữ",
+        "Số CCCD": f"0010851{n:05d}",
+        "Điện thoại": f"09130{n:05d}",
+        "Email": f"thu{n}@example.vn",
+        "Số thẻ đảng viên": f"PT{n:06d}",
+        "Ngày vào Đảng": "19/05/2010",
+        "Ngày lễ kết nạp": "20/05/2010",
+        "Ngày chính thức": datetime.datetime(2011, 5, 20),
+        "Loại": "Chính thức",
+        "Nơi công tác": "Sở Tài chính",
+        "Chức vụ": "Chuyên viên",
+        "Chi bộ": cell.name,
+        "Mã chi bộ": cell.pk,
     }
 
 
@@ -57,11 +90,29 @@ def workbook_bytes(rows: list[dict], headers: list, *, blank_rows_above: int = 1
 # What a cell of a file made elsewhere can hold: formulas, huge or odd text, numbers and booleans
 # where dates are expected, dates Excel cannot show, nothing at all.
 printable_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40).map(
-    lambda text: ILLEGAL_CHARACTERS_RE.sub("", text))
+    lambda text: ILLEGAL_CHARACTERS_RE.sub("", text)
+)
 odd_cell = st.one_of(
     st.sampled_from(FORMULAS),
-    st.sampled_from([None, "", "   ", "x" * 5000, "Nguyễn " * 1000, "31/02/2020", "01/01/0001", "9999-12-31",
-                     "\u202eابت", "👍🏽", "Chính thức\u200b", "nam ", "NỮ", "00", "0" * 30]),
+    st.sampled_from(
+        [
+            None,
+            "",
+            "   ",
+            "x" * 5000,
+            "Nguyễn " * 1000,
+            "31/02/2020",
+            "01/01/0001",
+            "9999-12-31",
+            "\u202eابت",
+            "👍🏽",
+            "Chính thức\u200b",
+            "nam ",
+            "NỮ",
+            "00",
+            "0" * 30,
+        ]
+    ),
     st.integers(min_value=-(10**15), max_value=10**15),
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
@@ -77,7 +128,8 @@ headers_strategy = st.one_of(
     st.permutations(HEADERS),
     st.sets(st.sampled_from(HEADERS), min_size=1, max_size=2).map(lambda drop: [h for h in HEADERS if h not in drop]),
     st.lists(st.sampled_from(["Ghi chú", "", "Họ và tên", "Loại", "=1+1", "Mã chi bộ"]), min_size=1, max_size=2).map(
-        lambda extra: HEADERS + extra),
+        lambda extra: HEADERS + extra
+    ),
 )
 
 
@@ -89,10 +141,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @settings(max_examples=30)
-@given(overrides=st.lists(st.one_of(row_overrides, st.just(None)), min_size=1, max_size=4), headers=headers_strategy,
-       blank_rows_above=st.sampled_from([0, 1, 1, 1, 5, 25]))
-def test_preview_writes_nothing_and_confirmation_writes_every_row_or_none(client_for, people, tree, overrides,
-                                                                           headers, blank_rows_above):
+@given(
+    overrides=st.lists(st.one_of(row_overrides, st.just(None)), min_size=1, max_size=4),
+    headers=headers_strategy,
+    blank_rows_above=st.sampled_from([0, 1, 1, 1, 5, 25]),
+)
+def test_preview_writes_nothing_and_confirmation_writes_every_row_or_none(
+    client_for, people, tree, overrides, headers, blank_rows_above
+):
     client = client_for(people.officer)
     rows = []
     for n, changes in enumerate(overrides, start=1):
@@ -118,8 +174,9 @@ def test_preview_writes_nothing_and_confirmation_writes_every_row_or_none(client
 
 @settings(max_examples=15)
 @given(size=st.integers(min_value=2, max_value=5), data=st.data())
-def test_confirmation_writes_nothing_when_one_row_became_a_duplicate_after_the_preview(client_for, people, tree, size,
-                                                                                     data):
+def test_confirmation_writes_nothing_when_one_row_became_a_duplicate_after_the_preview(
+    client_for, people, tree, size, data
+):
     client = client_for(people.officer)
     rows = [valid_row(n, tree.cell) for n in range(1, size + 1)]
     taken = data.draw(st.sampled_from(rows))
@@ -155,7 +212,9 @@ def _huge_shared_strings(tree) -> bytes:
             if info.filename != "xl/sharedStrings.xml":
                 archive.writestr(info, source.read(info.filename))
         with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as target:
-            target.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            target.write(
+                b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            )
             chunk = b"<si><t>" + b"A" * 1_000_000 + b"</t></si>"
             for _ in range(110):
                 target.write(chunk)
@@ -171,7 +230,9 @@ GARBAGE = {
     "truncated_zip": lambda tree: _valid_file(tree)[:1500],
     "zip_cut_in_half": lambda tree: _valid_file(tree)[: len(_valid_file(tree)) // 2],
     "zip_without_workbook": lambda tree: _zip_with({"hello.txt": b"xin chao"}),
-    "workbook_xml_is_garbage": lambda tree: _zip_with({"xl/workbook.xml": b"\x00\xff<not xml", "[Content_Types].xml": b""}),
+    "workbook_xml_is_garbage": lambda tree: _zip_with(
+        {"xl/workbook.xml": b"\x00\xff<not xml", "[Content_Types].xml": b""}
+    ),
     "xls_97": lambda tree: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
     "huge_shared_strings": _huge_shared_strings,
     "no_header_row": lambda tree: workbook_bytes([], ["Cột A", "Cột B"]),
@@ -191,8 +252,10 @@ def test_files_that_are_not_member_lists_get_a_clear_error(client_for, people, t
 
 
 @settings(max_examples=25)
-@given(content=st.one_of(st.binary(max_size=2000), st.binary(max_size=2000).map(lambda tail: b"PK\x03\x04" + tail)),
-       name=st.sampled_from(["a.xlsx", "a.XLSX", "a.xls", "a.csv", "a", "..xlsx", "ds.xlsx.exe"]))
+@given(
+    content=st.one_of(st.binary(max_size=2000), st.binary(max_size=2000).map(lambda tail: b"PK\x03\x04" + tail)),
+    name=st.sampled_from(["a.xlsx", "a.XLSX", "a.xls", "a.csv", "a", "..xlsx", "ds.xlsx.exe"]),
+)
 def test_random_bytes_are_refused_with_an_error_on_the_field(client_for, people, content, name):
     client = client_for(people.officer)
     with rolled_back():
@@ -204,8 +267,10 @@ def test_random_bytes_are_refused_with_an_error_on_the_field(client_for, people,
 
 
 @settings(max_examples=20)
-@given(name=st.one_of(st.sampled_from(FORMULAS), printable_text.map(lambda text: "=" + text)),
-       workplace=st.one_of(st.sampled_from(FORMULAS), printable_text))
+@given(
+    name=st.one_of(st.sampled_from(FORMULAS), printable_text.map(lambda text: "=" + text)),
+    workplace=st.one_of(st.sampled_from(FORMULAS), printable_text),
+)
 def test_export_keeps_text_that_looks_like_a_formula_as_text(client_for, people, tree, name, workplace):
     client = client_for(people.officer)
     with rolled_back():

@@ -47,24 +47,40 @@ def _aware(day: datetime.date, hour: int) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime(day.year, day.month, day.day, hour))
 
 
-def add_meeting(cell, month: int, *, kind=Meeting.Kind.REGULAR, state=Meeting.State.MINUTES_ADOPTED, day=15,
-                members=(), presence=None, guests=()):
+def add_meeting(
+    cell,
+    month: int,
+    *,
+    kind=Meeting.Kind.REGULAR,
+    state=Meeting.State.MINUTES_ADOPTED,
+    day=15,
+    members=(),
+    presence=None,
+    guests=(),
+):
     """A meeting of ``month`` 2026 with one attendance row per member (present unless ``presence`` says)."""
     date = datetime.date(YEAR, month, day)
     held = state in (Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED)
     meeting = Meeting.objects.create(
-        organisation=cell, kind=kind, period_month=date.replace(day=1), state=state,
-        planned_start=_aware(date, 14), planned_end=_aware(date, 16),
-        actual_start=_aware(date, 14) if held else None, actual_end=_aware(date, 16) if held else None,
+        organisation=cell,
+        kind=kind,
+        period_month=date.replace(day=1),
+        state=state,
+        planned_start=_aware(date, 14),
+        planned_end=_aware(date, 16),
+        actual_start=_aware(date, 14) if held else None,
+        actual_end=_aware(date, 16) if held else None,
     )
     # Noticed ten days ahead, as a secretary does (the planning deadline reads the notice, never created_at).
     if state != Meeting.State.DRAFT:
         Meeting.objects.filter(pk=meeting.pk).update(notice_sent_at=_aware(date, 8) - datetime.timedelta(days=10))
     presence = presence or {}
-    Attendance.objects.bulk_create([
-        Attendance(meeting=meeting, member=member, presence=presence.get(member.pk, P.PRESENT if held else P.BLANK))
-        for member in members
-    ])
+    Attendance.objects.bulk_create(
+        [
+            Attendance(meeting=meeting, member=member, presence=presence.get(member.pk, P.PRESENT if held else P.BLANK))
+            for member in members
+        ]
+    )
     # The rows go in directly, as the demo generator writes them: recount the meeting's stored figures.
     attendance_counts_refresh(meetings=[meeting.pk])
     if guests:
@@ -80,13 +96,20 @@ def khoi(db, time_machine):
     b = make_organisation(parent=k, kind=Organisation.Kind.DANG_BO_CO_SO, name="Đảng bộ B", short_code="ĐU")
     c = make_organisation(parent=k, kind=Organisation.Kind.CHI_BO_CO_SO, name="Chi bộ C", short_code="CB")
     cells = {
-        "A1": make_organisation(parent=a, name="Chi bộ A1"), "A2": make_organisation(parent=a, name="Chi bộ A2"),
-        "A3": make_organisation(parent=a, name="Chi bộ A3"), "B1": make_organisation(parent=b, name="Chi bộ B1"),
-        "B2": make_organisation(parent=b, name="Chi bộ B2"), "C": c,
+        "A1": make_organisation(parent=a, name="Chi bộ A1"),
+        "A2": make_organisation(parent=a, name="Chi bộ A2"),
+        "A3": make_organisation(parent=a, name="Chi bộ A3"),
+        "B1": make_organisation(parent=b, name="Chi bộ B1"),
+        "B2": make_organisation(parent=b, name="Chi bộ B2"),
+        "C": c,
     }
     sizes = {"A1": 8, "A2": 7, "A3": 6, "B1": 7, "B2": 6, "C": 6}
-    members = {name: [make_member(organisation=cells[name], full_name=f"Đảng viên {name}-{i}")
-                      for i in range(1, sizes[name] + 1)] for name in cells}
+    members = {
+        name: [
+            make_member(organisation=cells[name], full_name=f"Đảng viên {name}-{i}") for i in range(1, sizes[name] + 1)
+        ]
+        for name in cells
+    }
     exempt = members["A1"][7]
     Exemption.objects.create(member=exempt, reason="Tuổi cao", start=datetime.date(2025, 1, 1))
     elsewhere = members["B1"][6]
@@ -124,8 +147,14 @@ def khoi(db, time_machine):
                 continue
             state = Meeting.State.HELD if (name, month) == ("A1", 12) else Meeting.State.MINUTES_ADOPTED
             regular[name, month] = add_meeting(
-                cell, month, kind=kind, state=state, members=members[name], presence=special(name, month),
-                guests=[guest] if month in visited.get(name, ()) else ())
+                cell,
+                month,
+                kind=kind,
+                state=state,
+                members=members[name],
+                presence=special(name, month),
+                guests=[guest] if month in visited.get(name, ()) else (),
+            )
     for month in (2, 5, 8, 9):  # B1's thematic meetings: Q1, Q2, Q3 twice; no attendance rows
         add_meeting(cells["B1"], month, kind=Meeting.Kind.THEMATIC, day=20)
     for name, count in (("A1", 1), ("A2", 2), ("B1", 1), ("C", 1)):
@@ -136,10 +165,17 @@ def khoi(db, time_machine):
     # One confirmed quality level, for the heat map and the chart. (Seeded rows are gone after a
     # transactional test flushed the database: create what is missing.)
     scheme = ScoringScheme.objects.order_by("pk").first() or ScoringScheme.objects.create(
-        code="thu", name="Bộ tiêu chí thử", source_document="HD thử", effective_from=datetime.date(2019, 1, 1))
+        code="thu", name="Bộ tiêu chí thử", source_document="HD thử", effective_from=datetime.date(2019, 1, 1)
+    )
     for month, level in ((1, "tot"), (2, "kha")):
-        MeetingScore.objects.create(meeting=regular["A1", month], scheme=scheme, scheme_version=1, scheme_snapshot={},
-                                    state=MeetingScore.State.CONFIRMED, official_level=level)
+        MeetingScore.objects.create(
+            meeting=regular["A1", month],
+            scheme=scheme,
+            scheme_version=1,
+            scheme_snapshot={},
+            state=MeetingScore.State.CONFIRMED,
+            official_level=level,
+        )
 
     # Commitments 2026: A1 (7 not exempt, and the exempt one, who is not counted), A2, B1, C. A3 only for 2025.
     for name in ("A1", "A2", "B1", "C"):
@@ -149,25 +185,44 @@ def khoi(db, time_machine):
 
     # Documents: the first yearly type in every cell but B2 (which has only last year's); the first term
     # type in A1 and A2.
-    yearly = RequiredDocumentType.objects.filter(period="year", active=True).order_by("order", "pk").first() or \
-        RequiredDocumentType.objects.create(code="ct-nam", name="Chương trình công tác năm", period="year")
-    termly = RequiredDocumentType.objects.filter(period="term", active=True).order_by("order", "pk").first() or \
-        RequiredDocumentType.objects.create(code="quy-che", name="Quy chế làm việc", period="term")
+    yearly = RequiredDocumentType.objects.filter(period="year", active=True).order_by(
+        "order", "pk"
+    ).first() or RequiredDocumentType.objects.create(code="ct-nam", name="Chương trình công tác năm", period="year")
+    termly = RequiredDocumentType.objects.filter(period="term", active=True).order_by(
+        "order", "pk"
+    ).first() or RequiredDocumentType.objects.create(code="quy-che", name="Quy chế làm việc", period="term")
     for name, cell in cells.items():
-        CellDocument.objects.create(organisation=cell, document_type=yearly, year=YEAR if name != "B2" else YEAR - 1,
-                                    file="x.pdf", adopted_on=datetime.date(YEAR, 1, 10))
+        CellDocument.objects.create(
+            organisation=cell,
+            document_type=yearly,
+            year=YEAR if name != "B2" else YEAR - 1,
+            file="x.pdf",
+            adopted_on=datetime.date(YEAR, 1, 10),
+        )
     for name in ("A1", "A2"):
         term = Term.objects.create(organisation=cells[name], name="2025–2030", start=datetime.date(2025, 6, 1))
-        CellDocument.objects.create(organisation=cells[name], document_type=termly, term=term, file="y.pdf",
-                                    adopted_on=datetime.date(2025, 7, 1))
+        CellDocument.objects.create(
+            organisation=cells[name],
+            document_type=termly,
+            term=term,
+            file="y.pdf",
+            adopted_on=datetime.date(2025, 7, 1),
+        )
 
     # Ratings decided by the upper level.
     regime = RatingRegime.objects.order_by("-first_year").first() or RatingRegime.objects.create(
-        code="qd366", name="QĐ 366", first_year=2025)
+        code="qd366", name="QĐ 366", first_year=2025
+    )
 
     def rate(organisation, level, member=None, decided=True):
-        AnnualRating.objects.create(year=YEAR, regime=regime, organisation=organisation, member=member,
-                                    proposed_level=level, decided_level=level if decided else "")
+        AnnualRating.objects.create(
+            year=YEAR,
+            regime=regime,
+            organisation=organisation,
+            member=member,
+            proposed_level=level,
+            decided_level=level if decided else "",
+        )
 
     rate(a, "htxsnv")
     rate(b, "httnv")
@@ -186,22 +241,34 @@ def khoi(db, time_machine):
 
     # An overdue open task, and a done one.
     Task.objects.create(meeting=regular["A1", 11], description="Báo cáo quý", due_date=datetime.date(2026, 12, 1))
-    Task.objects.create(meeting=regular["A1", 11], description="Xong rồi", due_date=datetime.date(2026, 12, 1),
-                        status=Task.Status.DONE)
+    Task.objects.create(
+        meeting=regular["A1", 11], description="Xong rồi", due_date=datetime.date(2026, 12, 1), status=Task.Status.DONE
+    )
     # Three months of unpaid dues for one member of B2.
     rule = DuesRateRule.objects.order_by("pk").first() or DuesRateRule.objects.create(
-        effective_from=datetime.date(2010, 1, 1), category="salaried", kind="percent", basis_points=100, source="QĐ")
+        effective_from=datetime.date(2010, 1, 1), category="salaried", kind="percent", basis_points=100, source="QĐ"
+    )
     for month in (1, 2, 3):
-        DuesPayment.objects.create(member=members["B2"][1], month=datetime.date(YEAR, month, 1),
-                                   organisation=cells["B2"], base=5_000_000, rate_rule=rule, amount_due=50_000)
+        DuesPayment.objects.create(
+            member=members["B2"][1],
+            month=datetime.date(YEAR, month, 1),
+            organisation=cells["B2"],
+            base=5_000_000,
+            rate_rule=rule,
+            amount_due=50_000,
+        )
 
     users = {}
     for username, organisation, role in [
-        ("admin", k, Role.KHOI_ADMIN), ("viewer", k, Role.COMMITTEE_VIEWER), ("officer_a", a, Role.TCCS_OFFICER),
-        ("officer_b", b, Role.TCCS_OFFICER), ("secretary", cells["A1"], Role.CELL_SECRETARY),
+        ("admin", k, Role.KHOI_ADMIN),
+        ("viewer", k, Role.COMMITTEE_VIEWER),
+        ("officer_a", a, Role.TCCS_OFFICER),
+        ("officer_b", b, Role.TCCS_OFFICER),
+        ("secretary", cells["A1"], Role.CELL_SECRETARY),
         ("member", cells["A1"], Role.MEMBER),
     ]:
         users[username] = UserFactory(username=username)
         grant(users[username], organisation, role)
-    return SimpleNamespace(khoi=k, a=a, b=b, c=c, cells=cells, members=members, regular=regular, yearly=yearly,
-                           termly=termly, users=users)
+    return SimpleNamespace(
+        khoi=k, a=a, b=b, c=c, cells=cells, members=members, regular=regular, yearly=yearly, termly=termly, users=users
+    )

@@ -13,8 +13,9 @@ def _pdf(content: dict, tmp_path) -> tuple[str, list[str]]:
     path = tmp_path / "report.pdf"
     path.write_bytes(exports.annual_report_pdf(content))
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(path)], capture_output=True, text=True,
-                          check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "999", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+ x [\d.]+)", info)
     return text, sizes
 
@@ -52,7 +53,7 @@ def test_pdf_keeps_the_party_format_and_every_number(khoi, tmp_path, pdftotext_a
     for figure in content["total"]:
         assert figure.display in text[first:detail]
     # Section III: every TCCS, with each of its results and numerator/denominator.
-    matrix = text[detail:text.index("Ghi chú:")]
+    matrix = text[detail : text.index("Ghi chú:")]
     for name in ("Đảng bộ A", "Đảng bộ B", "Chi bộ C"):
         assert name in matrix
     a_regular = next(f for f in content["levels"][1]["rows"][0]["figures"] if f.target.code == "regular_months")

@@ -38,7 +38,10 @@ def test_the_same_read_gives_the_khoi_heat_map(khoi, django_assert_num_queries):
     rows = {row["organisation"].name: row["slots"] for row in heat["rows"]}
     march, december = 2, 11
     assert [(rows[n][march]["held"], rows[n][march]["cells"], rows[n][march]["status"]) for n in rows] == [
-        (2, 3, "few"), (2, 2, "all"), (1, 1, "all")]
+        (2, 3, "few"),
+        (2, 2, "all"),
+        (1, 1, "all"),
+    ]
     assert [(rows[n][december]["held"], rows[n][december]["cells"]) for n in rows] == [(3, 3), (2, 2), (0, 1)]
     # A1's January meeting is Tốt; the thematic meetings (B1's in February) are not regular ones.
     assert (rows["Đảng bộ A"][0]["held"], rows["Đảng bộ A"][0]["good"]) == (3, 1)
@@ -64,6 +67,7 @@ def test_a_tccs_dashboard_still_shows_its_cells_heat_map(khoi):
 def test_visits_and_commitments_count_once_and_only_in_the_period(khoi):
     """The visits and commitments are read with an IN over the scope's guests and a join on the year's
     commitment (issue #8): a second guest, a guest of another year, a commitment of next year change nothing."""
+
     def figures():
         board = report_figures.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)
         total = {figure.target.code: figure for figure in board["total"]}

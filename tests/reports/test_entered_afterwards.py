@@ -44,9 +44,18 @@ def test_a_meeting_of_last_month_entered_from_paper_counts_on_the_dashboards(kho
     grant(secretary, cell, Role.CELL_SECRETARY)
     client.force_login(secretary, backend="django.contrib.auth.backends.ModelBackend")
     data = {
-        "kind": Meeting.Kind.REGULAR, "period_month": "", "actual_start": "15/12/2026 14:00",
-        "actual_end": "15/12/2026 16:00", "place": "Hội trường", "mode": Meeting.Mode.IN_PERSON, "topic": "",
-        "chair": members[0].pk, "clerk": members[1].pk, "guests": "", "notice_date": "05/12/2026", "adopted_on": "",
+        "kind": Meeting.Kind.REGULAR,
+        "period_month": "",
+        "actual_start": "15/12/2026 14:00",
+        "actual_end": "15/12/2026 16:00",
+        "place": "Hội trường",
+        "mode": Meeting.Mode.IN_PERSON,
+        "topic": "",
+        "chair": members[0].pk,
+        "clerk": members[1].pk,
+        "guests": "",
+        "notice_date": "05/12/2026",
+        "adopted_on": "",
         "conclusion": "Chi bộ thống nhất kết luận tháng 12.",
         **{f"p_{member.pk}": Attendance.Presence.PRESENT for member in members},
     }
@@ -66,7 +75,10 @@ def test_a_meeting_of_last_month_entered_from_paper_counts_on_the_dashboards(kho
     assert row["slots"][11]["status"] == "held"
     drill = drilldown.drill_records("regular", scope=khoi.khoi, period=Period(2026), today=TODAY)
     assert {(c.name, c.done, c.required) for c in drill if c.done < c.required} == {
-        ("Chi bộ A2", 11, 12), ("Chi bộ A3", 10, 12), ("Chi bộ B1", 11, 12)}  # C is no longer short
+        ("Chi bộ A2", 11, 12),
+        ("Chi bộ A3", 10, 12),
+        ("Chi bộ B1", 11, 12),
+    }  # C is no longer short
 
     # Adopted afterwards: still counted once.
     client.post(reverse("meetings:adopt", args=[meeting.pk]))

@@ -49,8 +49,11 @@ FORMULA_ELEMENT = re.compile(rb"<(?:\w+:)?f[ >/]")
 def hostile_khoi(khoi):
     """The Khối of conftest.py with formula-like names, and one object of every kind the URLs need."""
     a1 = khoi.cells["A1"]
-    renamed = [(khoi.members["A1"][0], HOSTILE_TEXTS["member"]), (khoi.members["A3"][0], HOSTILE_TEXTS["unexcused member"]),
-               (khoi.members["B2"][1], HOSTILE_TEXTS["member with unpaid dues"])]
+    renamed = [
+        (khoi.members["A1"][0], HOSTILE_TEXTS["member"]),
+        (khoi.members["A3"][0], HOSTILE_TEXTS["unexcused member"]),
+        (khoi.members["B2"][1], HOSTILE_TEXTS["member with unpaid dues"]),
+    ]
     for member, name in renamed:
         Member.objects.filter(pk=member.pk).update(full_name=name)
     Organisation.objects.filter(pk=khoi.cells["A3"].pk).update(name=HOSTILE_TEXTS["cell"])
@@ -63,23 +66,42 @@ def hostile_khoi(khoi):
     meeting = khoi.regular["A1", 11]
     open_meeting = khoi.regular["B1", 5]  # notified, not locked: it takes a document
     document = meeting_services.meeting_document_add(
-        meeting=open_meeting, file=SimpleUploadedFile("tai-lieu.pdf", b"%PDF-1.4\n%%EOF\n"))
+        meeting=open_meeting, file=SimpleUploadedFile("tai-lieu.pdf", b"%PDF-1.4\n%%EOF\n")
+    )
     celldoc = cell_services.cell_document_upload(
-        organisation=a1, document_type=khoi.yearly, year=2026,
-        file=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"), adopted_on=datetime.date(2026, 1, 5))
-    inspection = Inspection.objects.create(organisation=a1, year=2026, inspected_on=datetime.date(2026, 3, 1),
-                                           inspectors="Đ/c Kiểm Tra", findings="Sổ sách đủ")
-    notification = cell_services.notification_send(members=[member], kind="test", subject="Thông báo",
-                                                   body="Nội dung")[0]
+        organisation=a1,
+        document_type=khoi.yearly,
+        year=2026,
+        file=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"),
+        adopted_on=datetime.date(2026, 1, 5),
+    )
+    inspection = Inspection.objects.create(
+        organisation=a1,
+        year=2026,
+        inspected_on=datetime.date(2026, 3, 1),
+        inspectors="Đ/c Kiểm Tra",
+        findings="Sổ sách đủ",
+    )
+    notification = cell_services.notification_send(members=[member], kind="test", subject="Thông báo", body="Nội dung")[
+        0
+    ]
     run = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2026})
     assert services.report_run_execute(run_id=run.pk), ReportRun.objects.get(pk=run.pk).error
     objects = {
-        "cell": a1.pk, "tccs": khoi.khoi.pk, "member": member.pk, "meeting": meeting.pk,
-        "meeting_document": document.pk, "item": AgendaItem.objects.create(meeting=meeting, order=1, title="Mở đầu").pk,
+        "cell": a1.pk,
+        "tccs": khoi.khoi.pk,
+        "member": member.pk,
+        "meeting": meeting.pk,
+        "meeting_document": document.pk,
+        "item": AgendaItem.objects.create(meeting=meeting, order=1, title="Mở đầu").pk,
         "task": Task.objects.get(description=HOSTILE_TEXTS["task"]).pk,
         "token": meeting_services.rsvp_token(meeting=open_meeting, member=khoi.members["B1"][0]),
-        "rating": AnnualRating.objects.filter(member=member).first().pk, "doctype": khoi.yearly.pk,
-        "celldoc": celldoc.pk, "inspection": inspection.pk, "run": run.pk, "notification": notification.pk,
+        "rating": AnnualRating.objects.filter(member=member).first().pk,
+        "doctype": khoi.yearly.pk,
+        "celldoc": celldoc.pk,
+        "inspection": inspection.pk,
+        "run": run.pk,
+        "notification": notification.pk,
     }
     return khoi, objects
 
@@ -89,15 +111,30 @@ def _matrix_urls(objects) -> list[tuple[str, str]]:
     for name, (kwargs, get, _post) in MATRIX.items():
         if get == "m" * len(get) or name == "logout":
             continue  # answers GET with 405: nothing to download
-        url = reverse(name, kwargs={key: objects.get(value, value) if isinstance(value, str) else value
-                                    for key, value in kwargs.items()})
+        url = reverse(
+            name,
+            kwargs={
+                key: objects.get(value, value) if isinstance(value, str) else value for key, value in kwargs.items()
+            },
+        )
         urls += [(name, url), (name, f"{url}?format=xlsx")]
     return urls
 
 
 def _drill_urls(khoi) -> list[tuple[str, str]]:
-    metrics = ["org_ratings", "member_ratings", "documents", "commitments", "regular", "thematic", "forums", "visits",
-               "quality", "attendance", *warnings.WARNING_CODES]
+    metrics = [
+        "org_ratings",
+        "member_ratings",
+        "documents",
+        "commitments",
+        "regular",
+        "thematic",
+        "forums",
+        "visits",
+        "quality",
+        "attendance",
+        *warnings.WARNING_CODES,
+    ]
     urls = []
     for scope in (khoi.khoi, khoi.a, khoi.b):
         urls.append(("reports:dashboard", reverse("reports:dashboard", args=[scope.pk]) + "?format=xlsx&year=2026"))
@@ -134,10 +171,14 @@ def _formula_cells(content: bytes) -> tuple[list[str], set[str]]:
 def test_no_export_of_the_portal_holds_a_formula_cell(client_for, hostile_khoi):
     khoi, objects = hostile_khoi
     client = client_for(khoi.users["admin"])
-    urls = _matrix_urls(objects) + _drill_urls(khoi) + [
-        ("books:books_dues_xlsx", reverse("books:books_dues_xlsx", args=[khoi.cells["B2"].pk]) + "?thang=01/2026"),
-        ("reports:run_download", reverse("reports:run_download", args=[objects["run"], "xlsx"])),
-    ]
+    urls = (
+        _matrix_urls(objects)
+        + _drill_urls(khoi)
+        + [
+            ("books:books_dues_xlsx", reverse("books:books_dues_xlsx", args=[khoi.cells["B2"].pk]) + "?thang=01/2026"),
+            ("reports:run_download", reverse("reports:run_download", args=[objects["run"], "xlsx"])),
+        ]
+    )
     spreadsheets, formulas, texts, failures = set(), [], set(), []
     for name, url in urls:
         response = client.get(url)
@@ -153,8 +194,14 @@ def test_no_export_of_the_portal_holds_a_formula_cell(client_for, hostile_khoi):
     assert not failures, failures
     # The walk reached every export the portal has: member list, dues book, dashboards, drill-downs, report run,
     # the change log.
-    assert spreadsheets == {"cells:member_export", "books:books_dues_xlsx", "reports:dashboard", "reports:drill",
-                            "reports:run_download", "audit:audit_export"}, spreadsheets
+    assert spreadsheets == {
+        "cells:member_export",
+        "books:books_dues_xlsx",
+        "reports:dashboard",
+        "reports:drill",
+        "reports:run_download",
+        "audit:audit_export",
+    }, spreadsheets
     assert not formulas, "\n".join(formulas)
     missing = {label for label, text in HOSTILE_TEXTS.items() if text not in texts}
     assert not missing, f"the exports never showed these names, the walk proves nothing about them: {missing}"
@@ -168,6 +215,7 @@ def test_the_writer_keeps_every_formula_prefix_as_text():
     sheet["A3"] = "=2+2"  # written around the writer: the save still catches it
     found, texts = _formula_cells(xlsx.workbook_bytes(workbook))
     assert not found
+
     # A carriage return may read back as a line feed (XML line-end handling, depending on the parser).
     def same(text):
         return text.replace("\r", "\n") if isinstance(text, str) else text
@@ -176,4 +224,3 @@ def test_the_writer_keeps_every_formula_prefix_as_text():
     cells = {same(cell.value): cell for cell in load_workbook(io.BytesIO(xlsx.workbook_bytes(workbook))).active[1]}
     assert all(cells[same(value)].data_type == "s" and cells[same(value)].quotePrefix for value in risky)
     assert cells[5].data_type == "n" and not cells["bình thường"].quotePrefix
-

@@ -26,12 +26,18 @@ def test_khoi_totals_match_the_hand_count(khoi, board):
     total = by_code(board["total"])
     expect = {
         # TCCS A (HTXSNV), B (HTTNV), C (HTNV)
-        "tccs_good": (2, 3, False), "tccs_excellent": (1, 3, True), "tccs_failed": (0, 3, True),
+        "tccs_good": (2, 3, False),
+        "tccs_excellent": (1, 3, True),
+        "tccs_failed": (0, 3, True),
         # chi bộ A1 HTTNV, A2 HTXSNV, A3 KHTNV, B1 HTTNV, B2 not decided
-        "cell_good": (3, 5, False), "cell_excellent": (1, 5, True), "cell_failed": (1, 4, False),
+        "cell_good": (3, 5, False),
+        "cell_excellent": (1, 5, True),
+        "cell_failed": (1, 4, False),
         # 20 members rated: 18 HTTNV or better, 3 HTXSNV
-        "member_good": (18, 20, True), "member_excellent": (3, 20, True),
-        f"doc_{khoi.yearly.pk}": (5, 6, False), f"doc_{khoi.termly.pk}": (2, 6, False),
+        "member_good": (18, 20, True),
+        "member_excellent": (3, 20, True),
+        f"doc_{khoi.yearly.pk}": (5, 6, False),
+        f"doc_{khoi.termly.pk}": (2, 6, False),
         # 40 active members, one exempt: 39; commitments in A1 (7), A2 (7), B1 (7), C (6)
         "commitments": (27, 39, False),
         "regular_months": (67, 72, False),
@@ -50,8 +56,11 @@ def test_khoi_totals_match_the_hand_count(khoi, board):
     assert total["attendance_mean"].met is True
     assert total["regular_months"].display == "93,1 % (67/72)"
     # Every other document type: nobody has it.
-    other_docs = [f for code, f in total.items() if code.startswith("doc_")
-                  and code not in (f"doc_{khoi.yearly.pk}", f"doc_{khoi.termly.pk}")]
+    other_docs = [
+        f
+        for code, f in total.items()
+        if code.startswith("doc_") and code not in (f"doc_{khoi.yearly.pk}", f"doc_{khoi.termly.pk}")
+    ]
     assert all((f.num, f.den) == (0, 6) for f in other_docs)
 
 
@@ -139,7 +148,9 @@ def test_quality_distribution_counts_levels_per_month(khoi):
 
 
 def test_warnings_count_the_records_behind_them(khoi):
-    counts = {w["code"]: w["count"] for w in report_warnings.warnings(scope=khoi.khoi, period=Period(2026), today=TODAY)}
+    counts = {
+        w["code"]: w["count"] for w in report_warnings.warnings(scope=khoi.khoi, period=Period(2026), today=TODAY)
+    }
     assert counts == {
         "no_plan": 1,  # the period's last month, December: C has no meeting
         # A1 December, held on 15/12, not adopted; B1 May, noticed and never recorded as held.
@@ -155,17 +166,26 @@ def test_warnings_count_the_records_behind_them(khoi):
 def test_drill_down_lists_the_records_behind_a_figure(khoi):
     records = drilldown.drill_records("regular", scope=khoi.khoi, period=Period(2026), today=TODAY)
     assert {(cell.name, cell.done, cell.required) for cell in records if cell.done < cell.required} == {
-        ("Chi bộ A2", 11, 12), ("Chi bộ A3", 10, 12), ("Chi bộ B1", 11, 12), ("Chi bộ C", 11, 12)}
+        ("Chi bộ A2", 11, 12),
+        ("Chi bộ A3", 10, 12),
+        ("Chi bộ B1", 11, 12),
+        ("Chi bộ C", 11, 12),
+    }
     low = drilldown.drill_records("low_attendance", scope=khoi.khoi, period=Period(2026), today=TODAY)
     assert sorted((m.organisation.name, m.period_month.month, m.present, m.base) for m in low) == [
-        ("Chi bộ A1", 6, 5, 7), ("Chi bộ A3", 1, 5, 6), ("Chi bộ C", 10, 5, 6)]
+        ("Chi bộ A1", 6, 5, 7),
+        ("Chi bộ A3", 1, 5, 6),
+        ("Chi bộ C", 10, 5, 6),
+    ]
     missing = drilldown.drill_records("commitments", scope=khoi.khoi, period=Period(2026), part=khoi.b, today=TODAY)
     assert sum(1 for m in missing if m.signed_at is None) == 6  # B2's six members
-    docs = drilldown.drill_records("documents", scope=khoi.khoi, period=Period(2026),
-                                   params={"type": khoi.yearly.pk}, today=TODAY)
+    docs = drilldown.drill_records(
+        "documents", scope=khoi.khoi, period=Period(2026), params={"type": khoi.yearly.pk}, today=TODAY
+    )
     assert [c.name for c in docs if c.adopted_on is None] == ["Chi bộ B2"]
-    ratings = drilldown.drill_records("org_ratings", scope=khoi.khoi, period=Period(2026),
-                                      params={"kind": "cell", "level": "khtnv"}, today=TODAY)
+    ratings = drilldown.drill_records(
+        "org_ratings", scope=khoi.khoi, period=Period(2026), params={"kind": "cell", "level": "khtnv"}, today=TODAY
+    )
     assert [o.name for o in ratings] == ["Chi bộ A3"]
 
 
@@ -182,8 +202,11 @@ def test_empty_tables_give_no_judgement_instead_of_errors(db):
 def test_drill_down_lists_agree_with_the_figures(khoi, board):
     total = by_code(board["total"])
     period = Period(2026)
-    for metric, code in (("regular", "regular_months"), ("thematic", "thematic_quarters"),
-                         ("visits", "visit_quarters")):
+    for metric, code in (
+        ("regular", "regular_months"),
+        ("thematic", "thematic_quarters"),
+        ("visits", "visit_quarters"),
+    ):
         cells = drilldown.drill_records(metric, scope=khoi.khoi, period=period, today=TODAY)
         assert sum(cell.done for cell in cells) == total[code].num, metric
     forums = drilldown.drill_records("forums", scope=khoi.khoi, period=period, today=TODAY)
@@ -195,11 +218,13 @@ def test_drill_down_lists_agree_with_the_figures(khoi, board):
 
 
 def test_quality_drill_lists_the_meetings_of_a_level(khoi):
-    records = drilldown.drill_records("quality", scope=khoi.khoi, period=Period(2026),
-                                      params={"level": "tot", "month": "1"}, today=TODAY)
+    records = drilldown.drill_records(
+        "quality", scope=khoi.khoi, period=Period(2026), params={"level": "tot", "month": "1"}, today=TODAY
+    )
     assert [(m.organisation.name, m.period_month.month) for m in records] == [("Chi bộ A1", 1)]
-    unscored = drilldown.drill_records("quality", scope=khoi.khoi, period=Period(2026),
-                                       params={"level": counting.UNSCORED, "month": "2"}, today=TODAY)
+    unscored = drilldown.drill_records(
+        "quality", scope=khoi.khoi, period=Period(2026), params={"level": counting.UNSCORED, "month": "2"}, today=TODAY
+    )
     assert len(unscored) == 6
 
 
@@ -208,7 +233,10 @@ def test_khoi_heat_map_counts_cells_that_met_per_tccs_and_month(khoi):
     rows = {row["organisation"].name: row["slots"] for row in heat["rows"]}
     march, december = 2, 11
     assert [(rows[n][march]["held"], rows[n][march]["cells"], rows[n][march]["status"]) for n in rows] == [
-        (2, 3, "few"), (2, 2, "all"), (1, 1, "all")]
+        (2, 3, "few"),
+        (2, 2, "all"),
+        (1, 1, "all"),
+    ]
     assert [(rows[n][december]["held"], rows[n][december]["cells"]) for n in rows] == [(3, 3), (2, 2), (0, 1)]
     assert (rows["Đảng bộ A"][0]["held"], rows["Đảng bộ A"][0]["good"]) == (3, 1)  # A1 January: Tốt
 
@@ -217,15 +245,32 @@ def test_rating_targets_read_a_dash_until_the_upper_committee_decides(khoi):
     # The year's ratings are self-assessed and proposed, none decided yet (every year until December).
     AnnualRating.objects.update(decided_level="", state=AnnualRating.State.PROPOSED)
     total = by_code(figures.dashboard(scope=khoi.khoi, period=Period(2026), today=TODAY)["total"])
-    for code in ("tccs_good", "tccs_excellent", "tccs_failed", "cell_good", "cell_excellent", "cell_failed",
-                 "member_good", "member_excellent"):
+    for code in (
+        "tccs_good",
+        "tccs_excellent",
+        "tccs_failed",
+        "cell_good",
+        "cell_excellent",
+        "cell_failed",
+        "member_good",
+        "member_excellent",
+    ):
         assert total[code].den == 0 and total[code].met is None and total[code].display == "—", code
     # The other targets are not touched.
     assert (total["regular_months"].num, total["regular_months"].den) == (67, 72)
 
 
-@pytest.mark.parametrize("moment", ["2027-01-01 00:30", "2027-01-31 23:30", "2027-06-26 00:30", "2027-09-30 23:30",
-                                    "2027-10-01 00:30", "2028-02-29 23:30"])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "2027-01-01 00:30",
+        "2027-01-31 23:30",
+        "2027-06-26 00:30",
+        "2027-09-30 23:30",
+        "2027-10-01 00:30",
+        "2028-02-29 23:30",
+    ],
+)
 def test_a_year_that_has_ended_reads_the_same_on_any_later_day(khoi, time_machine, moment):
     """The clock sweep of issue #13 over the hand-built 2026: once the year is over, its figures, their
     statuses and the heat map no longer depend on the day they are read (the local day, at 00:30 too)."""
@@ -256,10 +301,13 @@ def test_the_month_in_progress_of_the_hand_built_year(khoi, time_machine):
     # Forums: a year in progress owes none yet; the two cells without one are pending, not failed.
     forums = total["forum_cells"]
     assert (forums.num, forums.den, forums.pending, forums.status) == (4, 4, 2, "in_progress")
-    heat = {row["cell"].name: row["slots"][11]["status"] for row in
-            heatmap.heat_map(scope=khoi.khoi, period=Period(2026))["rows"]}
+    heat = {
+        row["cell"].name: row["slots"][11]["status"]
+        for row in heatmap.heat_map(scope=khoi.khoi, period=Period(2026))["rows"]
+    }
     assert heat["Chi bộ C"] == "unplanned"
     warnings = {w["code"]: w for w in report_warnings.warnings(scope=khoi.khoi, period=Period(2026))}
     assert warnings["no_plan"]["count"] == 1
-    assert warnings["no_plan"]["label"] == ("Chi bộ chưa lên kế hoạch sinh hoạt thường kỳ tháng 12/2026 "
-                                            "(hạn ngày 25/12/2026)")
+    assert warnings["no_plan"]["label"] == (
+        "Chi bộ chưa lên kế hoạch sinh hoạt thường kỳ tháng 12/2026 (hạn ngày 25/12/2026)"
+    )

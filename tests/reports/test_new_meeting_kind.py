@@ -17,8 +17,15 @@ from .conftest import add_meeting
 
 TODAY = datetime.date(2027, 1, 15)
 TRIAL = kinds.MeetingKind(
-    "thu_nghiem", "TRIAL", "Sinh hoạt thử nghiệm", ("opening", "discussion", "conclusion", "minutes", "close"),
-    min_minutes=90, regular=True, scored=True, cell_meeting=True)
+    "thu_nghiem",
+    "TRIAL",
+    "Sinh hoạt thử nghiệm",
+    ("opening", "discussion", "conclusion", "minutes", "close"),
+    min_minutes=90,
+    regular=True,
+    scored=True,
+    cell_meeting=True,
+)
 
 
 @pytest.fixture
@@ -38,8 +45,9 @@ def test_a_registered_kind_is_offered_gets_its_agenda_and_counts_in_the_figures(
     assert ("thu_nghiem", "Sinh hoạt thử nghiệm") in list(form.fields["kind"].choices)
 
     start = timezone.make_aware(datetime.datetime(2027, 2, 10, 14))
-    planned = services.meeting_create(organisation=cell, kind="thu_nghiem", planned_start=start,
-                                      planned_end=start + datetime.timedelta(hours=2))
+    planned = services.meeting_create(
+        organisation=cell, kind="thu_nghiem", planned_start=start, planned_end=start + datetime.timedelta(hours=2)
+    )
     assert [item.step for item in planned.agenda_items.order_by("order")] == list(TRIAL.agenda)
     assert planned.get_kind_display() == "Sinh hoạt thử nghiệm"
     assert Meeting.MIN_MINUTES == {"thuong_ky": 90, "ket_hop": 120} and kinds.min_minutes()["thu_nghiem"] == 90

@@ -22,9 +22,16 @@ def build_tiny(*, scope, params, today=None, progress=None):
 def tiny(monkeypatch):
     registry = dict(kinds._KINDS)
     monkeypatch.setattr(kinds, "_KINDS", registry)
-    return kinds.register(kinds.ReportKind(code="tiny", label="Báo cáo nhỏ", form=TinyForm, build=build_tiny,
-                                           file_name="bao-cao-nho-{month}-{organisation}.{ext}",
-                                           stored_name="bao-cao-nho-{month}"))
+    return kinds.register(
+        kinds.ReportKind(
+            code="tiny",
+            label="Báo cáo nhỏ",
+            form=TinyForm,
+            build=build_tiny,
+            file_name="bao-cao-nho-{month}-{organisation}.{ext}",
+            stored_name="bao-cao-nho-{month}",
+        )
+    )
 
 
 def test_the_annual_report_is_one_entry():
@@ -49,8 +56,10 @@ def test_a_second_kind_registered_here_runs_end_to_end(tiny, client_for, khoi, d
     assert AuditEntry.objects.filter(action="reports.reportrun.create", object_id=str(run.pk)).exists()
     # Its runs page lists it; the annual report's does not.
     assert reverse("reports:run_download", args=[run.pk, "xlsx"]) in client.get(url).content.decode()
-    assert reverse("reports:run_download", args=[run.pk, "xlsx"]) not in client.get(
-        reverse("reports:runs", args=[khoi.khoi.pk])).content.decode()
+    assert (
+        reverse("reports:run_download", args=[run.pk, "xlsx"])
+        not in client.get(reverse("reports:runs", args=[khoi.khoi.pk])).content.decode()
+    )
     download = client.get(reverse("reports:run_download", args=[run.pk, "xlsx"]))
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == f"PK {khoi.khoi.name} 3".encode()

@@ -29,15 +29,15 @@ def pdf_text(data: bytes, tmp_path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
-def test_button_queues_a_run_built_after_commit(client_for, khoi, tmp_path, django_capture_on_commit_callbacks,
-                                                pdftotext_available):
+def test_button_queues_a_run_built_after_commit(
+    client_for, khoi, tmp_path, django_capture_on_commit_callbacks, pdftotext_available
+):
     client = client_for(khoi.users["admin"])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("reports:runs", args=[khoi.khoi.pk]), {"year": 2026})
     assert response.status_code == 302
     run = ReportRun.objects.get()
-    assert (run.status, run.progress, run.params, run.created_by) == ("done", 100, {"year": 2026},
-                                                                       khoi.users["admin"])
+    assert (run.status, run.progress, run.params, run.created_by) == ("done", 100, {"year": 2026}, khoi.users["admin"])
     assert AuditEntry.objects.filter(action="reports.reportrun.create", object_id=str(run.pk)).exists()
     text = pdf_text(run.pdf.read(), tmp_path)
     assert "BÁO CÁO" in text and "ĐẢNG CỘNG SẢN VIỆT NAM" in text
@@ -104,9 +104,16 @@ def test_a_lost_database_gives_the_run_back_for_the_retry(khoi, monkeypatch):
 def _claimed_by_a_dead_worker(khoi, *, beat_ago, task_id="celery-task-1"):
     """A run a worker claimed (worker, task id, start) and then stopped beating ``beat_ago`` ago."""
     now = timezone.now()
-    return ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2026}, status="running", progress=40,
-                                    started_at=now - beat_ago - datetime.timedelta(seconds=30),
-                                    heartbeat_at=now - beat_ago, worker="may-chet:4242", task_id=task_id)
+    return ReportRun.objects.create(
+        organisation=khoi.khoi,
+        params={"year": 2026},
+        status="running",
+        progress=40,
+        started_at=now - beat_ago - datetime.timedelta(seconds=30),
+        heartbeat_at=now - beat_ago,
+        worker="may-chet:4242",
+        task_id=task_id,
+    )
 
 
 def test_a_redelivered_task_takes_over_at_once_the_run_its_killed_worker_held(khoi):
@@ -162,8 +169,9 @@ def test_a_build_that_lost_its_run_to_another_worker_leaves_the_other_alone(khoi
     run.refresh_from_db()
     assert (run.status, run.worker, run.pdf.name) == ("running", "may-khac:2", "")
     media = run.pdf.storage.path("bao-cao")
-    assert not [path for path in pathlib.Path(media).rglob("*") if path.is_file()], \
+    assert not [path for path in pathlib.Path(media).rglob("*") if path.is_file()], (
         "the dropped build's files are deleted"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -227,8 +235,9 @@ def test_annual_report_command_writes_both_files(khoi, tmp_path, pdftotext_avail
 
 @pytest.mark.django_db(transaction=True)
 def test_real_worker_on_redis_builds_the_report(real_broker, khoi, tmp_path, settings, pdftotext_available):
-    require_or_skip(connection.vendor == "postgresql",
-                    "needs PostgreSQL (a worker process cannot share the SQLite test database)")
+    require_or_skip(
+        connection.vendor == "postgresql", "needs PostgreSQL (a worker process cannot share the SQLite test database)"
+    )
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
     media = tmp_path / "worker-media"
@@ -261,22 +270,45 @@ def test_the_sweep_queues_runs_no_worker_has_taken_and_leaves_the_others(khoi):
 
 def test_the_sweep_requeues_a_running_run_whose_worker_stopped_beating(khoi):
     now = timezone.now()
-    stale = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2026}, status=ReportRun.Status.RUNNING,
-                                     started_at=now - ReportRun.HEARTBEAT_STALE * 3,
-                                     heartbeat_at=now - ReportRun.HEARTBEAT_STALE * 2)
+    stale = ReportRun.objects.create(
+        organisation=khoi.khoi,
+        params={"year": 2026},
+        status=ReportRun.Status.RUNNING,
+        started_at=now - ReportRun.HEARTBEAT_STALE * 3,
+        heartbeat_at=now - ReportRun.HEARTBEAT_STALE * 2,
+    )
     # Claimed before heartbeats existed: its start is its last sign of life.
-    old_style = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2025},
-                                         status=ReportRun.Status.RUNNING, started_at=now - ReportRun.HEARTBEAT_STALE * 2)
-    busy = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2026}, status=ReportRun.Status.RUNNING,
-                                    started_at=now - ReportRun.HEARTBEAT_STALE * 5, heartbeat_at=now)
+    old_style = ReportRun.objects.create(
+        organisation=khoi.khoi,
+        params={"year": 2025},
+        status=ReportRun.Status.RUNNING,
+        started_at=now - ReportRun.HEARTBEAT_STALE * 2,
+    )
+    busy = ReportRun.objects.create(
+        organisation=khoi.khoi,
+        params={"year": 2026},
+        status=ReportRun.Status.RUNNING,
+        started_at=now - ReportRun.HEARTBEAT_STALE * 5,
+        heartbeat_at=now,
+    )
     assert services.report_runs_requeue(now=now) == 2
-    assert dict(ReportRun.objects.values_list("pk", "status")) == {stale.pk: "done", old_style.pk: "done",
-                                                                    busy.pk: "running"}
+    assert dict(ReportRun.objects.values_list("pk", "status")) == {
+        stale.pk: "done",
+        old_style.pk: "done",
+        busy.pk: "running",
+    }
 
 
 def test_restart_refuses_while_a_live_worker_builds_and_says_so(client_for, khoi):
-    run = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2026}, status="running", progress=40,
-                                   started_at=timezone.now(), heartbeat_at=timezone.now(), worker="may:1")
+    run = ReportRun.objects.create(
+        organisation=khoi.khoi,
+        params={"year": 2026},
+        status="running",
+        progress=40,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        worker="may:1",
+    )
     with pytest.raises(ValidationError, match="đang được lập"):
         services.report_run_restart(run=run, by=khoi.users["admin"])
     response = client_for(khoi.users["admin"]).post(reverse("reports:run_restart", args=[run.pk]), follow=True)
@@ -336,8 +368,9 @@ def report_queue(real_broker):
 
     from ..celery_worker import purge_queue, route_tasks_to
 
-    require_or_skip(connection.vendor == "postgresql",
-                    "needs PostgreSQL (a worker process cannot share the SQLite test database)")
+    require_or_skip(
+        connection.vendor == "postgresql", "needs PostgreSQL (a worker process cannot share the SQLite test database)"
+    )
     name = f"test-report-runs-{uuid.uuid4().hex[:10]}"
     with route_tasks_to(name):
         yield name
@@ -379,7 +412,12 @@ def test_a_worker_process_killed_mid_build_is_replaced_at_once(tree, people, tmp
     run.refresh_from_db()
     assert run.status == "done", run.error
     assert run.pdf.read()[:4] == b"%PDF"
-    assert load_workbook(io.BytesIO(run.xlsx.read())).sheetnames == ["Chỉ tiêu", "Đảng bộ cơ sở", "Trực thuộc", "Chi bộ"]
+    assert load_workbook(io.BytesIO(run.xlsx.read())).sheetnames == [
+        "Chỉ tiêu",
+        "Đảng bộ cơ sở",
+        "Trực thuộc",
+        "Chi bộ",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

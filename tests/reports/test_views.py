@@ -47,11 +47,17 @@ def test_grid_cells_show_their_figure_and_link_to_their_rows(client_for, khoi):
     page = client_for(khoi.users["admin"]).get(dashboard_url(khoi.khoi, year=2026)).content.decode()
     drill = reverse("reports:drill", args=[khoi.khoi.pk, "regular"])
     # By organisation: A held its regular meeting in 33 of 36 cell-months, 91.7 % shown rounded.
-    assert re.search(rf'<td class="not-met"><a class="text-reset" href="{drill}\?year=2026&amp;org={khoi.a.pk}" '
-                     r'title="[^"]*">92%</a></td>', page)
+    assert re.search(
+        rf'<td class="not-met"><a class="text-reset" href="{drill}\?year=2026&amp;org={khoi.a.pk}" '
+        r'title="[^"]*">92%</a></td>',
+        page,
+    )
     # Heat map: A in March, 2 of its 3 cells held it (A2 cancelled): under 80 %, marked red.
-    assert re.search(rf'<td class="s-missing" title="2/3 chi bộ đã sinh hoạt"><a href="{drill}\?year=2026&amp;month=3'
-                     rf'&amp;org={khoi.a.pk}">2/3</a>', page)
+    assert re.search(
+        rf'<td class="s-missing" title="2/3 chi bộ đã sinh hoạt"><a href="{drill}\?year=2026&amp;month=3'
+        rf'&amp;org={khoi.a.pk}">2/3</a>',
+        page,
+    )
     # A TCCS links to its own dashboard, a chi bộ cơ sở (itself a cell) to its meetings.
     assert f'href="{reverse("reports:dashboard", args=[khoi.a.pk])}?year=2026">Đảng bộ A</a>' in page
     assert f'href="{reverse("meetings:cell_list", args=[khoi.c.pk])}">Chi bộ C</a>' in page
@@ -102,8 +108,14 @@ def test_dashboard_tables_export_to_xlsx(client_for, khoi):
     response = client_for(khoi.users["admin"]).get(dashboard_url(khoi.khoi, year=2026, format="xlsx"))
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["Chỉ tiêu", "Theo tổ chức trực thuộc", "Bản đồ sinh hoạt", "Chất lượng sinh hoạt",
-                                   "Cảnh báo", "Cần quan tâm"]
+    assert workbook.sheetnames == [
+        "Chỉ tiêu",
+        "Theo tổ chức trực thuộc",
+        "Bản đồ sinh hoạt",
+        "Chất lượng sinh hoạt",
+        "Cảnh báo",
+        "Cần quan tâm",
+    ]
     values = [row for row in workbook["Chỉ tiêu"].iter_rows(values_only=True)]
     assert any(row[3] == "93,1 % (67/72)" and row[5] == "Chưa đạt" for row in values)
     heat = [row for row in workbook["Bản đồ sinh hoạt"].iter_rows(values_only=True)]
@@ -127,8 +139,13 @@ def _small_khoi(size: int):
             cell = make_organisation(parent=tccs, name=f"Chi bộ {index}-{number}")
             members = [make_member(organisation=cell) for _ in range(3)]
             for month in (1, 2, 3):
-                add_meeting(cell, month, members=members, guests=members[:1],
-                            kind=Meeting.Kind.COMBINED if month == 2 else Meeting.Kind.REGULAR)
+                add_meeting(
+                    cell,
+                    month,
+                    members=members,
+                    guests=members[:1],
+                    kind=Meeting.Kind.COMBINED if month == 2 else Meeting.Kind.REGULAR,
+                )
     return khoi
 
 
@@ -157,10 +174,17 @@ def test_bad_drill_parameters_answer_404(client_for, khoi):
     assert client.get(dashboard_url(khoi.khoi, year="abc", month=13)).status_code == 200
 
 
-@pytest.mark.parametrize(("metric", "level"), [
-    ("org_ratings", "\x00"), ("org_ratings", "htxsnv\x00"), ("member_ratings", "\x00"), ("quality", "tot\x00"),
-    ("org_ratings", "nothing"), ("regular", "tot"),
-])
+@pytest.mark.parametrize(
+    ("metric", "level"),
+    [
+        ("org_ratings", "\x00"),
+        ("org_ratings", "htxsnv\x00"),
+        ("member_ratings", "\x00"),
+        ("quality", "tot\x00"),
+        ("org_ratings", "nothing"),
+        ("regular", "tot"),
+    ],
+)
 def test_a_level_that_names_no_level_answers_404(client_for, khoi, metric, level):
     """A NUL byte in ``?level=`` answered 500 on PostgreSQL; a level the list does not know is a wrong address."""
     client = client_for(khoi.users["admin"])
@@ -171,7 +195,11 @@ def test_a_level_that_names_no_level_answers_404(client_for, khoi, metric, level
 
 def test_the_levels_the_dashboard_links_to_still_answer(client_for, khoi):
     client = client_for(khoi.users["admin"])
-    for metric, level in [("org_ratings", "htxsnv"), ("member_ratings", "httnv"), ("quality", "tot"),
-                          ("quality", "chua_xac_nhan")]:
+    for metric, level in [
+        ("org_ratings", "htxsnv"),
+        ("member_ratings", "httnv"),
+        ("quality", "tot"),
+        ("quality", "chua_xac_nhan"),
+    ]:
         url = reverse("reports:drill", args=[khoi.khoi.pk, metric])
         assert client.get(url, {"year": 2026, "level": level}).status_code == 200, (metric, level)

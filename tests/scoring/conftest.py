@@ -18,30 +18,56 @@ def local(year, month, day, hour=14, minute=0) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime(year, month, day, hour, minute))
 
 
-def build_meeting(cell, *, start, minutes=120, kind=Meeting.Kind.REGULAR, absent=None, speakers=(), notice_days=2,
-                  documents_days=None, conclusion=True, vote=True, tasks=(), chair=None, clerk=None, upper_guests=()):
+def build_meeting(
+    cell,
+    *,
+    start,
+    minutes=120,
+    kind=Meeting.Kind.REGULAR,
+    absent=None,
+    speakers=(),
+    notice_days=2,
+    documents_days=None,
+    conclusion=True,
+    vote=True,
+    tasks=(),
+    chair=None,
+    clerk=None,
+    upper_guests=(),
+):
     """A held meeting in the past: everyone present except ``absent`` ({member: (presence, reason)})."""
     soon = timezone.now() + datetime.timedelta(days=1)
     members = list(Member.objects.filter(organisation=cell).order_by("pk"))
     meeting = meeting_services.meeting_create(
-        organisation=cell, kind=kind, planned_start=soon, planned_end=soon + datetime.timedelta(hours=2),
-        chair=chair or members[0], clerk=clerk or members[1], upper_guests=upper_guests,
+        organisation=cell,
+        kind=kind,
+        planned_start=soon,
+        planned_end=soon + datetime.timedelta(hours=2),
+        chair=chair or members[0],
+        clerk=clerk or members[1],
+        upper_guests=upper_guests,
     )
     meeting = meeting_services.meeting_publish(meeting=meeting)
     # Back in time as a whole: the month it counts for is the month it is held in (the database
     # refuses anything else for a regular meeting: Meeting.Meta.constraints).
-    updates = {"planned_start": start, "planned_end": start + datetime.timedelta(minutes=minutes),
-               "period_month": timezone.localdate(start).replace(day=1),
-               "notice_sent_at": start - datetime.timedelta(days=notice_days)}
+    updates = {
+        "planned_start": start,
+        "planned_end": start + datetime.timedelta(minutes=minutes),
+        "period_month": timezone.localdate(start).replace(day=1),
+        "notice_sent_at": start - datetime.timedelta(days=notice_days),
+    }
     if documents_days is not None:
         updates["documents_published_at"] = start - datetime.timedelta(days=documents_days)
     Meeting.objects.filter(pk=meeting.pk).update(**updates)
     meeting.refresh_from_db()
     # A meeting shorter than the minimum is recorded with its reason, or its minutes cannot be adopted.
     short = minutes < Meeting.MIN_MINUTES.get(kind, 0)
-    meeting = meeting_services.meeting_record_held(meeting=meeting, actual_start=start,
-                                                   actual_end=start + datetime.timedelta(minutes=minutes),
-                                                   short_reason="Kết thúc sớm do công tác đột xuất" if short else "")
+    meeting = meeting_services.meeting_record_held(
+        meeting=meeting,
+        actual_start=start,
+        actual_end=start + datetime.timedelta(minutes=minutes),
+        short_reason="Kết thúc sớm do công tác đột xuất" if short else "",
+    )
     absent = {m.pk: value for m, value in (absent or {}).items()}
     presence = {}
     for attendance in meeting.attendances.all():

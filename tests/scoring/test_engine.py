@@ -8,11 +8,19 @@ SNAPSHOT = {
     "max_points": 100,
     "inapplicable_policy": "full",
     "groups": [
-        {"code": "A", "criteria": [
-            {"code": "A1", "max_points": 60, "is_key": True, "measure": "attendance_percent",
-             "options": [{"gte": 90, "points": 60}, {"gte": 80, "points": 40}, {"points": 0}]},
-            {"code": "A2", "max_points": 40, "measure": "thematic", "options": [{"gte": 1, "points": 40}]},
-        ]},
+        {
+            "code": "A",
+            "criteria": [
+                {
+                    "code": "A1",
+                    "max_points": 60,
+                    "is_key": True,
+                    "measure": "attendance_percent",
+                    "options": [{"gte": 90, "points": 60}, {"gte": 80, "points": 40}, {"points": 0}],
+                },
+                {"code": "A2", "max_points": 40, "measure": "thematic", "options": [{"gte": 1, "points": 40}]},
+            ],
+        },
     ],
     "levels": [
         {"code": "xs", "name": "Tốt", "min": 90, "requires_key_criteria": True},

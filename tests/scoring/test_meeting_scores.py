@@ -28,12 +28,20 @@ EXCUSED = (Attendance.Presence.ABSENT_EXCUSED, "Đi công tác")
 
 
 def _records(members, start, previous_start):
-    previous = build_meeting(members[0].organisation, start=previous_start, absent={members[8]: EXCUSED},
-                             tasks=[(f"Việc {n}", [members[n]]) for n in range(4)])
+    previous = build_meeting(
+        members[0].organisation,
+        start=previous_start,
+        absent={members[8]: EXCUSED},
+        tasks=[(f"Việc {n}", [members[n]]) for n in range(4)],
+    )
     finish_tasks(previous, 3, on=previous_start + datetime.timedelta(days=10))
     return build_meeting(
-        members[0].organisation, start=start, minutes=80, absent={members[8]: EXCUSED},
-        speakers=members[:4], tasks=[("Việc A", [members[0]]), ("Việc B", [members[1]])],
+        members[0].organisation,
+        start=start,
+        minutes=80,
+        absent={members[8]: EXCUSED},
+        speakers=members[:4],
+        tasks=[("Việc A", [members[0]]), ("Việc B", [members[1]])],
     )
 
 
@@ -51,12 +59,40 @@ def test_hd42_hand_worked_score_and_level(cell_of_ten, people):
     score = services.meeting_score_prefill(meeting=meeting, by=people.secretary)
     assert score.scheme.code == "hd42-btctw-2025"
     proposed = _proposed(score)
-    expected = {"1.1": 4, "2.1": 3, "2.2": 1, "3.3": 0, "3.4": 1, "3.5": 0, "4.5": 4, "4.6": 1, "4.8": 0,
-                "4.12": 1, "6.1": 24, "7.1": 2, "7.2": 2, "7.3": 0}
+    expected = {
+        "1.1": 4,
+        "2.1": 3,
+        "2.2": 1,
+        "3.3": 0,
+        "3.4": 1,
+        "3.5": 0,
+        "4.5": 4,
+        "4.6": 1,
+        "4.8": 0,
+        "4.12": 1,
+        "6.1": 24,
+        "7.1": 2,
+        "7.2": 2,
+        "7.3": 0,
+    }
     assert {code: proposed[code] for code in expected} == expected
     manual = {code for code, value in proposed.items() if value is None}
-    assert manual == {"3.1", "3.2", "4.1", "4.2", "4.3", "4.4", "4.7", "4.9", "4.10", "4.11",
-                      "5.1", "5.2", "5.3", "5.4"}
+    assert manual == {
+        "3.1",
+        "3.2",
+        "4.1",
+        "4.2",
+        "4.3",
+        "4.4",
+        "4.7",
+        "4.9",
+        "4.10",
+        "4.11",
+        "5.1",
+        "5.2",
+        "5.3",
+        "5.4",
+    }
     line_43 = score.lines.get(criterion_code="4.3")
     assert not line_43.applicable  # no thematic meeting this month: full marks under this scheme
     assert "8/9" in score.lines.get(criterion_code="2.1").evidence
@@ -91,8 +127,9 @@ def test_key_criterion_short_of_full_marks_keeps_a_90_point_meeting_below_tot(ce
     score = services.meeting_score_self_adopt(score=score)
     assert score.self_total == 94 and score.self_level == "kha"
     # The upper level finds the meeting ran the full 90 minutes: 96 and every key criterion full -> Tốt.
-    score = services.meeting_score_confirm(score=score, points={lines["8"].pk: 5}, reason="Biên bản ghi sai giờ kết thúc",
-                                           by=people.officer)
+    score = services.meeting_score_confirm(
+        score=score, points={lines["8"].pk: 5}, reason="Biên bản ghi sai giờ kết thúc", by=people.officer
+    )
     assert score.official_total == 96 and score.official_level == "tot"
 
 
@@ -105,11 +142,14 @@ def test_upper_level_override_needs_a_reason_and_leaves_an_audit_row(cell_of_ten
     with pytest.raises(ValidationError) as error:
         services.meeting_score_confirm(score=score, points={line.pk: 6}, reason="", by=people.officer)
     assert "reason" in error.value.error_dict
-    score = services.meeting_score_confirm(score=score, points={line.pk: 6}, reason="Nội dung chưa sát",
-                                           by=people.officer)
+    score = services.meeting_score_confirm(
+        score=score, points={line.pk: 6}, reason="Nội dung chưa sát", by=people.officer
+    )
     assert score.self_total == 85 and score.official_total == 81 and score.official_level == "kha"
     row = AuditEntry.objects.get(action="scoring.meetingscoreline.override")
-    assert row.actor == people.officer and row.after["cell_points"] == "10.00" and row.after["official_points"] == "6.00"
+    assert (
+        row.actor == people.officer and row.after["cell_points"] == "10.00" and row.after["official_points"] == "6.00"
+    )
     assert row.after["override_reason"] == "Nội dung chưa sát"
     assert AuditEntry.objects.filter(action="scoring.meetingscore.confirm").count() == 1
 
@@ -210,8 +250,12 @@ def test_adopting_the_minutes_prefills_the_score_on_commit(cell_of_ten, people, 
     without meetings importing scoring."""
     from meetings import services as meeting_services
 
-    meeting = build_meeting(cell_of_ten[0].organisation, start=local(2026, 11, 5), speakers=cell_of_ten[:4],
-                            tasks=[("Việc A", [cell_of_ten[0]])])
+    meeting = build_meeting(
+        cell_of_ten[0].organisation,
+        start=local(2026, 11, 5),
+        speakers=cell_of_ten[:4],
+        tasks=[("Việc A", [cell_of_ten[0]])],
+    )
     assert not MeetingScore.objects.filter(meeting=meeting).exists()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         meeting_services.meeting_adopt_minutes(meeting=meeting, by=people.secretary)
@@ -233,8 +277,13 @@ def test_meetings_does_not_import_scoring():
     for path in pathlib.Path("meetings").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not any(name.split(".")[0] in ("scoring", "reports") for name in names), path
 
 
@@ -245,8 +294,9 @@ def test_a_confirmed_score_cannot_be_confirmed_again(cell_of_ten, people):
     _fill_manual_with_full_marks(score)
     score = services.meeting_score_self_adopt(score=score)
     line = score.lines.get(criterion_code="4.2")
-    score = services.meeting_score_confirm(score=score, points={line.pk: 6}, reason="Nội dung chưa sát",
-                                           by=people.officer)
+    score = services.meeting_score_confirm(
+        score=score, points={line.pk: 6}, reason="Nội dung chưa sát", by=people.officer
+    )
     official = (score.official_total, score.official_level, score.confirm_reason, score.confirmed_at)
     audit_rows = AuditEntry.objects.count()
     for points, reason in (({line.pk: 2}, "Lý do khác"), ({}, "")):

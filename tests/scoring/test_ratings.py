@@ -27,17 +27,22 @@ def _rate(rating, level, *, by=None, acknowledge=False):
 
 def test_exempt_suspended_and_newly_admitted_members_are_not_rated(tree, cell_of_ten):
     cell_services.member_suspend(member=cell_of_ten[7], reason="Đình chỉ", start=datetime.date(2026, 6, 1))
-    recent = make_member(organisation=tree.cell, full_name="Mới Kết Nạp", admission_decision_date=datetime.date(2026, 7, 15))
-    old_enough = make_member(organisation=tree.cell, full_name="Đủ Sáu Tháng",
-                             admission_decision_date=datetime.date(2026, 6, 30))
+    recent = make_member(
+        organisation=tree.cell, full_name="Mới Kết Nạp", admission_decision_date=datetime.date(2026, 7, 15)
+    )
+    old_enough = make_member(
+        organisation=tree.cell, full_name="Đủ Sáu Tháng", admission_decision_date=datetime.date(2026, 6, 30)
+    )
     rows = services.annual_rating_open(cell=tree.cell, year=2026)
     rated = {row.member_id for row in rows if row.member_id}
     assert cell_of_ten[9].pk not in rated and cell_of_ten[7].pk not in rated and recent.pk not in rated
     assert old_enough.pk in rated and len(rated) == 9
     assert any(row.member_id is None for row in rows)  # the cell itself
     regime = selectors.regime_for(2026)
-    reasons = dict((member.full_name, reason) for member, reason in
-                   selectors.not_rated_members(cell=tree.cell, year=2026, regime=regime))
+    reasons = dict(
+        (member.full_name, reason)
+        for member, reason in selectors.not_rated_members(cell=tree.cell, year=2026, regime=regime)
+    )
     assert reasons["Mới Kết Nạp"] == "Kết nạp chưa đủ 6 tháng"
     assert "Miễn công tác" in reasons[cell_of_ten[9].full_name]
 
@@ -45,8 +50,7 @@ def test_exempt_suspended_and_newly_admitted_members_are_not_rated(tree, cell_of
 def test_member_evidence_is_prefilled_from_the_records(tree, people, cell_of_ten):
     member = cell_of_ten[2]
     build_meeting(tree.cell, start=local(2026, 2, 10), tasks=[("Việc", [member])])
-    build_meeting(tree.cell, start=local(2026, 3, 10),
-                  absent={member: (Attendance.Presence.ABSENT_UNEXCUSED, "")})
+    build_meeting(tree.cell, start=local(2026, 3, 10), absent={member: (Attendance.Presence.ABSENT_UNEXCUSED, "")})
     MemberCommitment.objects.create(member=member, year=2026, content="Cam kết")
     services.annual_rating_open(cell=tree.cell, year=2026)
     evidence = AnnualRating.objects.get(member=member, year=2026).evidence
@@ -155,8 +159,9 @@ def test_a_decided_rating_changes_only_with_an_amendment_row(tree, people, cell_
     assert audit.before["decided_level"] == TT and audit.after["decided_level"] == HT
 
 
-def test_the_rating_page_lists_amendments_and_the_form_refuses_one_without_a_reason(client_for, tree, people,
-                                                                                    cell_of_ten):
+def test_the_rating_page_lists_amendments_and_the_form_refuses_one_without_a_reason(
+    client_for, tree, people, cell_of_ten
+):
     row = next(r for r in services.annual_rating_open(cell=tree.cell, year=2026) if r.member_id)
     _rate(row, TT, by=people.officer)
     client = client_for(people.officer)

@@ -30,8 +30,9 @@ def _previous_with_dated_tasks(cell, members, *, on_time, late):
     previous = build_meeting(cell, start=local(2026, 2, 10))
     due = datetime.date(2026, 2, 28)
     for n in range(on_time + late):
-        task = meeting_services.task_create(meeting=previous, description=f"Việc {n}", assignees=[members[n]],
-                                            due_date=due)
+        task = meeting_services.task_create(
+            meeting=previous, description=f"Việc {n}", assignees=[members[n]], due_date=due
+        )
         done_on = local(2026, 2, 25, 16) if n < on_time else local(2026, 3, 7, 16)  # a week late
         Task.objects.filter(pk=task.pk).update(status=Task.Status.DONE, result="Xong", completed_at=done_on)
     return previous
@@ -48,8 +49,9 @@ def test_four_on_time_and_one_a_week_late_is_80_percent(tree, cell_of_ten):
 
 
 def test_a_task_without_due_date_is_on_time_when_done_by_the_end_of_the_next_meeting(tree, cell_of_ten):
-    previous = build_meeting(tree.cell, start=local(2026, 2, 10),
-                             tasks=[("Việc A", [cell_of_ten[0]]), ("Việc B", [cell_of_ten[1]])])
+    previous = build_meeting(
+        tree.cell, start=local(2026, 2, 10), tasks=[("Việc A", [cell_of_ten[0]]), ("Việc B", [cell_of_ten[1]])]
+    )
     meeting = build_meeting(tree.cell, start=local(2026, 3, 17), minutes=120)  # ends 16:00
     first, second = previous.tasks.order_by("pk")
     Task.objects.filter(pk=first.pk).update(status=Task.Status.DONE, completed_at=local(2026, 3, 17, 15, 30))
@@ -69,10 +71,12 @@ def test_member_evidence_counts_tasks_done_on_time_the_same_way(tree, cell_of_te
 @pytest.fixture
 def small_cell(tree, people):
     """Chi bộ Kế toán: 4 official members (no chi ủy), with a bí thư."""
-    members = [people.members["sibling"]] + [make_member(organisation=tree.sibling, full_name=f"Kế Toán {n}")
-                                             for n in range(2, 5)]
-    cell_services.position_assign(member=members[0], organisation=tree.sibling, kind=Position.Kind.SECRETARY,
-                                  start=datetime.date(2025, 6, 1))
+    members = [people.members["sibling"]] + [
+        make_member(organisation=tree.sibling, full_name=f"Kế Toán {n}") for n in range(2, 5)
+    ]
+    cell_services.position_assign(
+        member=members[0], organisation=tree.sibling, kind=Position.Kind.SECRETARY, start=datetime.date(2025, 6, 1)
+    )
     return members
 
 
@@ -85,8 +89,12 @@ def test_a_cell_with_a_bi_thu_alone_gets_line_3_3_in_full(tree, small_cell):
 
 
 def test_a_cell_with_a_pho_bi_thu_leaves_line_3_3_to_the_bi_thu(tree, small_cell):
-    cell_services.position_assign(member=small_cell[1], organisation=tree.sibling,
-                                  kind=Position.Kind.DEPUTY_SECRETARY, start=datetime.date(2025, 6, 1))
+    cell_services.position_assign(
+        member=small_cell[1],
+        organisation=tree.sibling,
+        kind=Position.Kind.DEPUTY_SECRETARY,
+        start=datetime.date(2025, 6, 1),
+    )
     meeting = build_meeting(tree.sibling, start=local(2026, 3, 17))
     assert selectors.meeting_facts(meeting)["preparatory_meeting"]["value"] is None
 
@@ -106,8 +114,7 @@ def test_conclusion_vote_is_measured_against_the_official_members(tree, cell_of_
     meeting_services.vote_record(meeting=meeting, question="Thông qua kết luận", votes_for=4, votes_against=1)
     fact = selectors.meeting_facts(meeting)["conclusion_voted"]
     assert fact["value"] == 0 and "biểu quyết tính trên: 9" in fact["evidence"]  # 4/9 fails (4/5 would pass)
-    meeting_services.vote_record(meeting=meeting, question="Thông qua kết luận (lần 2)", votes_for=5,
-                                 votes_against=0)
+    meeting_services.vote_record(meeting=meeting, question="Thông qua kết luận (lần 2)", votes_for=5, votes_against=0)
     assert selectors.meeting_facts(meeting)["conclusion_voted"]["value"] == 1  # 5/9 > 1/2
 
 
@@ -119,11 +126,17 @@ def test_hd42_states_no_extra_condition_for_tot(db):
     no key criteria, no attendance condition. 99 points with attendance at 75–90 % is Tốt."""
     snapshot = schemes.scheme_to_dict(ScoringScheme.objects.get(code="hd42-btctw-2025"))
     assert [(level["code"], level["min"]) for level in snapshot["levels"]] == [
-        ("tot", 90), ("kha", 70), ("trung_binh", 50), ("kem", 0)]
+        ("tot", 90),
+        ("kha", 70),
+        ("trung_binh", 50),
+        ("kem", 0),
+    ]
     assert not any(level.get("requires_key_criteria") or level.get("conditions") for level in snapshot["levels"])
     assert not any(criterion.get("is_key") for _group, criterion in engine.iter_criteria(snapshot))
-    points = {(group["code"], criterion["code"]): Decimal(criterion["max_points"])
-              for group, criterion in engine.iter_criteria(snapshot)}
+    points = {
+        (group["code"], criterion["code"]): Decimal(criterion["max_points"])
+        for group, criterion in engine.iter_criteria(snapshot)
+    }
     points[("2", "2.1")] = Decimal(3)  # attendance 75 % to < 90 %: one point short
     result = engine.classify(snapshot, points, {})
     assert result["total"] == 99 and result["level"] == "tot"
@@ -138,8 +151,12 @@ def test_a_dang_bo_with_3_htxsnv_and_14_httnv_is_warned(tree, people):
         make_member(organisation=tree.cell, full_name=f"Văn Phòng {n}")
     for n in range(6):
         make_member(organisation=tree.sibling, full_name=f"Kế Toán {n}")
-    rows = [row for cell in (tree.cell, tree.sibling)
-            for row in services.annual_rating_open(cell=cell, year=2026) if row.member_id]
+    rows = [
+        row
+        for cell in (tree.cell, tree.sibling)
+        for row in services.annual_rating_open(cell=cell, year=2026)
+        if row.member_id
+    ]
     assert len(rows) == 17
     for row in rows[:14]:
         _rate(row, TT)

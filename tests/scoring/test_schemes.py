@@ -22,7 +22,11 @@ def test_two_schemes_are_shipped_with_100_points_each():
     for scheme in (hd42, qd31):
         assert schemes.validate_scheme_data(schemes.scheme_to_dict(scheme)) == []
         assert [(level["name"], level["min"]) for level in scheme.levels] == [
-            ("Tốt", 90), ("Khá", 70), ("Trung bình", 50), ("Kém", 0)]
+            ("Tốt", 90),
+            ("Khá", 70),
+            ("Trung bình", 50),
+            ("Kém", 0),
+        ]
 
 
 def test_meeting_on_27_october_2025_uses_qd31_and_on_28_october_hd42(tree):
@@ -33,8 +37,9 @@ def test_meeting_on_27_october_2025_uses_qd31_and_on_28_october_hd42(tree):
 
 def test_a_scheme_scoped_to_a_subtree_overrides_the_central_one_there_only(tree):
     data = schemes.scheme_to_dict(ScoringScheme.objects.get(code="hd42-btctw-2025"))
-    data.update(code="dia-phuong-2026", name="Bộ tiêu chí của đảng bộ", effective_from="2026-01-01",
-                scope=[tree.tccs.name])
+    data.update(
+        code="dia-phuong-2026", name="Bộ tiêu chí của đảng bộ", effective_from="2026-01-01", scope=[tree.tccs.name]
+    )
     services.scheme_import(data=data)
     day = datetime.date(2026, 3, 1)
     assert selectors.scheme_for(organisation=tree.cell, day=day).code == "dia-phuong-2026"

@@ -20,16 +20,28 @@ def _scores(cell, count):
     for n in range(count):
         month = datetime.date(2015 + n // 12, n % 12 + 1, 1)
         start = timezone.make_aware(datetime.datetime(month.year, month.month, 10, 14))
-        meetings.append(Meeting(organisation=cell, kind=Meeting.Kind.REGULAR, period_month=month, planned_start=start,
-                                planned_end=start + datetime.timedelta(hours=2), state=Meeting.State.HELD))
+        meetings.append(
+            Meeting(
+                organisation=cell,
+                kind=Meeting.Kind.REGULAR,
+                period_month=month,
+                planned_start=start,
+                planned_end=start + datetime.timedelta(hours=2),
+                state=Meeting.State.HELD,
+            )
+        )
     meetings = Meeting.objects.bulk_create(meetings)
     scheme = ScoringScheme.objects.order_by("pk").first()
-    MeetingScore.objects.bulk_create(MeetingScore(meeting=m, scheme=scheme, scheme_version=scheme.version,
-                                                  scheme_snapshot={}, self_total=50) for m in meetings)
+    MeetingScore.objects.bulk_create(
+        MeetingScore(meeting=m, scheme=scheme, scheme_version=scheme.version, scheme_snapshot={}, self_total=50)
+        for m in meetings
+    )
     return meetings
 
 
-def test_130_scores_are_two_pages_and_the_second_holds_the_rest(client_for, tree, people, django_assert_max_num_queries):
+def test_130_scores_are_two_pages_and_the_second_holds_the_rest(
+    client_for, tree, people, django_assert_max_num_queries
+):
     meetings = _scores(tree.cell, 130)
     assert SCORES_PER_PAGE == 100
     client = client_for(people.admin)

@@ -22,8 +22,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def scored(cell_of_ten, people):
     """A March 2026 meeting (HD 42) whose self-score the cell has adopted."""
-    meeting = build_meeting(cell_of_ten[0].organisation, start=local(2026, 3, 17), speakers=cell_of_ten[:5],
-                            tasks=[("Việc A", [cell_of_ten[0]])])
+    meeting = build_meeting(
+        cell_of_ten[0].organisation,
+        start=local(2026, 3, 17),
+        speakers=cell_of_ten[:5],
+        tasks=[("Việc A", [cell_of_ten[0]])],
+    )
     score = services.meeting_score_prefill(meeting=meeting, by=people.secretary)
     points = {line.pk: line.max_points for line in score.lines.filter(applicable=True, self_points__isnull=True)}
     services.meeting_score_self_save(score=score, points=points)
@@ -38,35 +42,56 @@ def rating(scored, tree, people):
 
 @pytest.fixture
 def inspection(tree, people):
-    return services.inspection_create(organisation=tree.cell, inspected_on=datetime.date(2026, 3, 1),
-                                      inspectors="Đ/c Kiểm Tra", findings="Sổ sách đủ", follow_up="Bổ sung sổ",
-                                      follow_up_due=datetime.date(2026, 4, 1), by=people.officer)
+    return services.inspection_create(
+        organisation=tree.cell,
+        inspected_on=datetime.date(2026, 3, 1),
+        inspectors="Đ/c Kiểm Tra",
+        findings="Sổ sách đủ",
+        follow_up="Bổ sung sổ",
+        follow_up_due=datetime.date(2026, 4, 1),
+        by=people.officer,
+    )
 
 
 def read_urls(scored, rating, tree):
     pk = scored.meeting_id
-    return [reverse("scoring:meeting_score", args=[pk]), reverse("scoring:score_sheet_pdf", args=[pk]),
-            reverse("scoring:cell_ratings", args=[tree.cell.pk, 2026]), reverse("scoring:rating_detail", args=[rating.pk])]
+    return [
+        reverse("scoring:meeting_score", args=[pk]),
+        reverse("scoring:score_sheet_pdf", args=[pk]),
+        reverse("scoring:cell_ratings", args=[tree.cell.pk, 2026]),
+        reverse("scoring:rating_detail", args=[rating.pk]),
+    ]
 
 
 def write_urls(scored, rating, tree, inspection):
-    return [reverse("scoring:self_score", args=[scored.meeting_id]), reverse("scoring:confirm", args=[scored.meeting_id]),
-            reverse("scoring:rating_propose", args=[rating.pk]), reverse("scoring:rating_decide", args=[rating.pk]),
-            reverse("scoring:inspection_create", args=[tree.cell.pk]),
-            reverse("scoring:inspection_follow_up", args=[inspection.pk])]
+    return [
+        reverse("scoring:self_score", args=[scored.meeting_id]),
+        reverse("scoring:confirm", args=[scored.meeting_id]),
+        reverse("scoring:rating_propose", args=[rating.pk]),
+        reverse("scoring:rating_decide", args=[rating.pk]),
+        reverse("scoring:inspection_create", args=[tree.cell.pk]),
+        reverse("scoring:inspection_follow_up", args=[inspection.pk]),
+    ]
 
 
 def post_urls(scored, tree):
-    return [reverse("scoring:prefill", args=[scored.meeting_id]), reverse("scoring:adopt", args=[scored.meeting_id]),
-            reverse("scoring:ratings_open", args=[tree.cell.pk, 2026])]
+    return [
+        reverse("scoring:prefill", args=[scored.meeting_id]),
+        reverse("scoring:adopt", args=[scored.meeting_id]),
+        reverse("scoring:ratings_open", args=[tree.cell.pk, 2026]),
+    ]
 
 
 LISTS = ["scoring:index", "scoring:supervision", "scoring:inspections"]
 
 
 def test_anonymous_is_redirected_to_login_everywhere(client, scored, rating, tree, inspection):
-    urls = read_urls(scored, rating, tree) + write_urls(scored, rating, tree, inspection) + [
-        reverse(name) for name in LISTS] + [reverse("scoring:rating_self", args=[rating.pk])]
+    urls = (
+        read_urls(scored, rating, tree)
+        + write_urls(scored, rating, tree, inspection)
+        + [reverse(name) for name in LISTS]
+        + [reverse("scoring:rating_self", args=[rating.pk])]
+    )
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login")), url
@@ -77,8 +102,11 @@ def test_anonymous_is_redirected_to_login_everywhere(client, scored, rating, tre
 
 def test_secretary_of_other_cell_gets_404(client_for, people, scored, rating, tree, inspection):
     client = client_for(people.other_secretary)
-    for url in read_urls(scored, rating, tree) + write_urls(scored, rating, tree, inspection) + [
-            reverse("scoring:rating_self", args=[rating.pk])]:
+    for url in (
+        read_urls(scored, rating, tree)
+        + write_urls(scored, rating, tree, inspection)
+        + [reverse("scoring:rating_self", args=[rating.pk])]
+    ):
         assert client.get(url).status_code == 404, url
     for url in post_urls(scored, tree):
         assert client.post(url).status_code == 404, url
@@ -107,9 +135,12 @@ def test_secretary_scores_but_cannot_confirm_decide_or_inspect(client_for, peopl
     for url in read_urls(scored, rating, tree) + [reverse(name) for name in LISTS]:
         assert client.get(url).status_code == 200, url
     assert client.get(reverse("scoring:rating_propose", args=[rating.pk])).status_code == 200
-    for url in [reverse("scoring:confirm", args=[scored.meeting_id]), reverse("scoring:rating_decide", args=[rating.pk]),
-                reverse("scoring:inspection_create", args=[tree.cell.pk]),
-                reverse("scoring:inspection_follow_up", args=[inspection.pk])]:
+    for url in [
+        reverse("scoring:confirm", args=[scored.meeting_id]),
+        reverse("scoring:rating_decide", args=[rating.pk]),
+        reverse("scoring:inspection_create", args=[tree.cell.pk]),
+        reverse("scoring:inspection_follow_up", args=[inspection.pk]),
+    ]:
         assert client.get(url).status_code == 403, url
 
 
@@ -127,8 +158,11 @@ def test_member_reads_the_score_and_self_assesses_only_own_rating(client_for, pe
 @pytest.mark.parametrize("upper", ["officer", "admin"])
 def test_upper_level_opens_every_page(client_for, people, scored, rating, tree, inspection, upper):
     client = client_for(getattr(people, upper))
-    for url in read_urls(scored, rating, tree) + write_urls(scored, rating, tree, inspection) + [
-            reverse(name) for name in LISTS]:
+    for url in (
+        read_urls(scored, rating, tree)
+        + write_urls(scored, rating, tree, inspection)
+        + [reverse(name) for name in LISTS]
+    ):
         assert client.get(url).status_code in (200, 302), url
 
 
@@ -139,8 +173,9 @@ def test_committee_viewer_confirms_only_where_assigned(client_for, people, score
     viewer_member = people.members["sibling"]
     viewer_member.user = people.viewer
     viewer_member.save()
-    Position.objects.create(member=viewer_member, organisation=tree.cell, kind=Position.Kind.SUPERVISOR,
-                            start=datetime.date(2020, 1, 1))
+    Position.objects.create(
+        member=viewer_member, organisation=tree.cell, kind=Position.Kind.SUPERVISOR, start=datetime.date(2020, 1, 1)
+    )
     assert client.get(url).status_code == 200
 
 
@@ -148,8 +183,12 @@ def test_committee_viewer_confirms_only_where_assigned(client_for, people, score
 
 
 def test_secretary_prefills_fills_and_adopts_through_the_pages(client_for, people, cell_of_ten):
-    meeting = build_meeting(cell_of_ten[0].organisation, start=local(2026, 4, 14), speakers=cell_of_ten[:5],
-                            absent={cell_of_ten[8]: (Attendance.Presence.ABSENT_UNEXCUSED, "")})
+    meeting = build_meeting(
+        cell_of_ten[0].organisation,
+        start=local(2026, 4, 14),
+        speakers=cell_of_ten[:5],
+        absent={cell_of_ten[8]: (Attendance.Presence.ABSENT_UNEXCUSED, "")},
+    )
     client = client_for(people.secretary)
     page = client.get(reverse("scoring:meeting_score", args=[meeting.pk])).content.decode()
     assert "Đề xuất điểm từ hồ sơ" in page and "HD 42-HD/BTCTW" in page
@@ -160,9 +199,10 @@ def test_secretary_prefills_fills_and_adopts_through_the_pages(client_for, peopl
     form = client.get(reverse("scoring:self_score", args=[meeting.pk])).content.decode()
     assert 'name="line_' in form
     # As a browser sends it: every field, the proposals as pre-filled, the manual criteria at full marks.
-    data = {f"line_{line.pk}": str(plain_number(line.max_points if line.proposed_points is None
-                                                else line.proposed_points))
-            for line in score.lines.filter(applicable=True)}
+    data = {
+        f"line_{line.pk}": str(plain_number(line.max_points if line.proposed_points is None else line.proposed_points))
+        for line in score.lines.filter(applicable=True)
+    }
     data["line_999999"] = "1"
     wrong = score.lines.get(criterion_code="6.1")
     response = client.post(reverse("scoring:self_score", args=[meeting.pk]), {**data, f"line_{wrong.pk}": "33"})
@@ -189,8 +229,7 @@ def test_officer_changes_a_score_with_a_reason_through_the_page(client_for, peop
 def _pdf_text(tmp_path, content: bytes) -> str:
     path = tmp_path / "sheet.pdf"
     path.write_bytes(content)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
-                          text=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
 
 
 def test_score_sheet_pdf_shows_the_level(client_for, people, scored, tmp_path, pdftotext_available):
@@ -202,8 +241,9 @@ def test_score_sheet_pdf_shows_the_level(client_for, people, scored, tmp_path, p
     assert "TẠM THỜI" not in text
 
 
-def test_qd31_score_sheet_pdf_and_page_carry_the_provisional_mark(client_for, people, cell_of_ten, tmp_path,
-                                                                  pdftotext_available):
+def test_qd31_score_sheet_pdf_and_page_carry_the_provisional_mark(
+    client_for, people, cell_of_ten, tmp_path, pdftotext_available
+):
     meeting = build_meeting(cell_of_ten[0].organisation, start=local(2025, 10, 27), speakers=cell_of_ten[:5])
     score = services.meeting_score_prefill(meeting=meeting)
     points = {line.pk: line.max_points for line in score.lines.filter(applicable=True, self_points__isnull=True)}
@@ -238,13 +278,23 @@ def test_officer_records_an_inspection_and_its_follow_up(client_for, people, tre
     url = reverse("scoring:inspection_create", args=[tree.cell.pk])
     response = client.post(url, {"inspected_on": "31/12/2999", "inspectors": "A", "findings": ""})
     assert response.status_code == 200 and not Inspection.objects.exists()
-    response = client.post(url, {"inspected_on": "01/03/2026", "inspectors": "Đ/c A", "findings": "Thiếu sổ đảng phí",
-                                 "follow_up": "Lập sổ", "follow_up_due": "01/04/2026", "minutes_book_ok": "on"})
+    response = client.post(
+        url,
+        {
+            "inspected_on": "01/03/2026",
+            "inspectors": "Đ/c A",
+            "findings": "Thiếu sổ đảng phí",
+            "follow_up": "Lập sổ",
+            "follow_up_due": "01/04/2026",
+            "minutes_book_ok": "on",
+        },
+    )
     assert response.status_code == 302
     inspection = Inspection.objects.get()
     assert inspection.minutes_book_ok and not inspection.dues_book_ok and inspection.year == 2026
-    response = client.post(reverse("scoring:inspection_follow_up", args=[inspection.pk]),
-                           {"done_on": "15/03/2026", "result": "Đã lập sổ"})
+    response = client.post(
+        reverse("scoring:inspection_follow_up", args=[inspection.pk]), {"done_on": "15/03/2026", "result": "Đã lập sổ"}
+    )
     assert response.status_code == 302
     inspection.refresh_from_db()
     assert inspection.follow_up_done_on == datetime.date(2026, 3, 15)
@@ -262,10 +312,16 @@ def test_rating_flow_through_the_pages_warns_the_upper_level(client_for, people,
         services.annual_rating_propose(rating=rating, level="httnv")
         services.annual_rating_decide(rating=rating, level="httnv")
     target = ratings[4]
-    assert secretary.post(reverse("scoring:rating_self", args=[target.pk]),
-                          {"level": "htxsnv", "score": "92", "comment": "Tốt"}).status_code == 302
-    assert secretary.post(reverse("scoring:rating_propose", args=[target.pk]),
-                          {"level": "htxsnv", "note": ""}).status_code == 302
+    assert (
+        secretary.post(
+            reverse("scoring:rating_self", args=[target.pk]), {"level": "htxsnv", "score": "92", "comment": "Tốt"}
+        ).status_code
+        == 302
+    )
+    assert (
+        secretary.post(reverse("scoring:rating_propose", args=[target.pk]), {"level": "htxsnv", "note": ""}).status_code
+        == 302
+    )
     services.annual_rating_self_assess(rating=ratings[5], level="htxsnv")
     services.annual_rating_propose(rating=ratings[5], level="htxsnv")
     officer = client_for(people.officer)
@@ -278,8 +334,9 @@ def test_rating_flow_through_the_pages_warns_the_upper_level(client_for, people,
     assert response.status_code == 302 and AnnualRating.objects.get(pk=target.pk).decided_level == "htxsnv"
 
 
-def test_score_page_and_rating_list_use_a_bounded_number_of_queries(client_for, people, scored, tree,
-                                                                   django_assert_max_num_queries):
+def test_score_page_and_rating_list_use_a_bounded_number_of_queries(
+    client_for, people, scored, tree, django_assert_max_num_queries
+):
     client = client_for(people.secretary)
     with django_assert_max_num_queries(20):
         assert client.get(reverse("scoring:meeting_score", args=[scored.meeting_id])).status_code == 200
@@ -289,8 +346,10 @@ def test_score_page_and_rating_list_use_a_bounded_number_of_queries(client_for, 
 
 
 def test_inspection_findings_over_their_limit_are_refused_with_a_clear_message(client_for, people, tree):
-    response = client_for(people.officer).post(reverse("scoring:inspection_create", args=[tree.cell.pk]), {
-        "inspected_on": "01/03/2026", "inspectors": "Đ/c Kiểm Tra", "findings": "N" * 20_001})
+    response = client_for(people.officer).post(
+        reverse("scoring:inspection_create", args=[tree.cell.pk]),
+        {"inspected_on": "01/03/2026", "inspectors": "Đ/c Kiểm Tra", "findings": "N" * 20_001},
+    )
     assert response.status_code == 200
     assert "Nội dung quá dài: tối đa 20.000 ký tự, hiện có 20.001" in response.content.decode()
     assert not Inspection.objects.exists()

@@ -23,12 +23,17 @@ def csp_browser(tmp_path):
     DevTools protocol, which the page's policy does not govern); ``csp_violations(driver)`` reads it.
     """
     driver = chromium_driver(tmp_path, keep_console_log=True)
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+    driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": """
         window.__cspViolations = [];
         document.addEventListener('securitypolicyviolation', function (e) {
           window.__cspViolations.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sample || ''));
         });
-    """})
+    """
+        },
+    )
     yield driver
     driver.quit()
 
@@ -49,37 +54,70 @@ def objects(tree, people, settings):
     clerk.save(update_fields=["user"])
     for n in range(3, 6):
         make_member(organisation=tree.cell, full_name=f"Đảng Viên {n:02d}")
-    meeting = build_meeting(tree.cell, start=local(2026, 3, 17), speakers=[secretary, member],
-                            tasks=[("Việc của đảng viên", [member])], chair=secretary, clerk=clerk)
+    meeting = build_meeting(
+        tree.cell,
+        start=local(2026, 3, 17),
+        speakers=[secretary, member],
+        tasks=[("Việc của đảng viên", [member])],
+        chair=secretary,
+        clerk=clerk,
+    )
     meeting_document = meeting_services.meeting_document_add(
-        meeting=meeting, file=SimpleUploadedFile("tai-lieu.pdf", b"%PDF-1.4\n%%EOF\n"))
+        meeting=meeting, file=SimpleUploadedFile("tai-lieu.pdf", b"%PDF-1.4\n%%EOF\n")
+    )
     score = scoring_services.meeting_score_prefill(meeting=meeting, by=people.secretary)
     meeting = meeting_services.meeting_adopt_minutes(meeting=meeting, by=people.secretary)
     rating = next(r for r in scoring_services.annual_rating_open(cell=tree.cell, year=2026) if r.member_id == member.pk)
     doctype = RequiredDocumentType.objects.get(code="ctr-cong-tac-nam")
     celldoc = cell_services.cell_document_upload(
-        organisation=tree.cell, document_type=doctype, year=2026,
-        file=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"), adopted_on=datetime.date(2026, 1, 5))
+        organisation=tree.cell,
+        document_type=doctype,
+        year=2026,
+        file=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"),
+        adopted_on=datetime.date(2026, 1, 5),
+    )
     cell_services.dues_month_open(organisation=tree.cell, month=datetime.date(2026, 3, 1))
     inspection = scoring_services.inspection_create(
-        organisation=tree.cell, inspected_on=datetime.date(2026, 3, 1), inspectors="Đ/c Kiểm Tra",
-        findings="Sổ sách đủ", follow_up="Bổ sung sổ", follow_up_due=datetime.date(2026, 4, 1), by=people.officer)
+        organisation=tree.cell,
+        inspected_on=datetime.date(2026, 3, 1),
+        inspectors="Đ/c Kiểm Tra",
+        findings="Sổ sách đủ",
+        follow_up="Bổ sung sổ",
+        follow_up_due=datetime.date(2026, 4, 1),
+        by=people.officer,
+    )
     run = ReportRun.objects.create(organisation=tree.tccs, params={"year": 2026}, status=ReportRun.Status.DONE)
     run.pdf.save("bao-cao.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
     run.xlsx.save("bao-cao.xlsx", ContentFile(b"PK"))
-    correction = cell_services.correction_request(member=member, field="phone", new_value="0912 345 678",
-                                                  reason="Đã đổi số", by=people.member)
+    correction = cell_services.correction_request(
+        member=member, field="phone", new_value="0912 345 678", reason="Đã đổi số", by=people.member
+    )
     notification = cell_services.notification_send(
-        members=[member], kind="test", subject="Thông báo", body="Nội dung",
-        attachment=meeting_calendar.invitation_attachment(meeting))[0]
+        members=[member],
+        kind="test",
+        subject="Thông báo",
+        body="Nội dung",
+        attachment=meeting_calendar.invitation_attachment(meeting),
+    )[0]
     feed = meeting_services.calendar_feed_renew(member=member, by=people.member)
     return {
-        "cell": tree.cell.pk, "tccs": tree.tccs.pk, "member": member.pk, "meeting": meeting.pk,
-        "meeting_document": meeting_document.pk, "item": meeting.agenda_items.first().pk,
-        "task": meeting.tasks.get().pk, "token": meeting_services.rsvp_token(meeting=meeting, member=member),
-        "score": score.pk, "rating": rating.pk, "doctype": doctype.pk, "celldoc": celldoc.pk,
-        "inspection": inspection.pk, "run": run.pk, "notification": notification.pk,
-        "verify_code": meeting.filed_documents.get(kind="minutes").code, "feed_token": feed.token,
+        "cell": tree.cell.pk,
+        "tccs": tree.tccs.pk,
+        "member": member.pk,
+        "meeting": meeting.pk,
+        "meeting_document": meeting_document.pk,
+        "item": meeting.agenda_items.first().pk,
+        "task": meeting.tasks.get().pk,
+        "token": meeting_services.rsvp_token(meeting=meeting, member=member),
+        "score": score.pk,
+        "rating": rating.pk,
+        "doctype": doctype.pk,
+        "celldoc": celldoc.pk,
+        "inspection": inspection.pk,
+        "run": run.pk,
+        "notification": notification.pk,
+        "verify_code": meeting.filed_documents.get(kind="minutes").code,
+        "feed_token": feed.token,
         "role": RoleAssignment.objects.get(user=people.member, role=Role.MEMBER).pk,
         "correction": correction.pk,
     }

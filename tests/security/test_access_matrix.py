@@ -21,20 +21,30 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["admin", "viewer", "officer", "secretary", "clerk", "member", "other_secretary"]
 EXCLUDED_PREFIXES = ("quan-tri/", "i18n/", "static/", "media/")
-PUBLIC = {"login", "meetings:rsvp", "meetings:calendar_feed", "verify_lookup", "verify_document", "password_reset",
-          "password_reset_done", "password_reset_confirm", "password_reset_complete", "favicon"}
+PUBLIC = {
+    "login",
+    "meetings:rsvp",
+    "meetings:calendar_feed",
+    "verify_lookup",
+    "verify_document",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "favicon",
+}
 
 # Shorthands for common rows (roles: admin viewer officer secretary clerk member other).
 EVERYONE = "ooooooo"
-CELL_READ = "ooooonn"        # readers of the cell; a plain member does not read it; the other tenant 404
+CELL_READ = "ooooonn"  # readers of the cell; a plain member does not read it; the other tenant 404
 CELL_AND_MEMBERS = "oooooon"  # the cell's members see it too
-CELL_WRITE = "ofoofnn"       # secretary and the managers above; the member does not see the object
-MEETING_WRITE = "ofooffn"    # the member sees the meeting but may not change it
-MANAGE_MEMBER = "ofofffn"    # khối admin and TCCS officer only; the member sees their own record
-DASHBOARD = "ooofxxx"        # upper-level staff only; cell users are refused whatever the scope
-MINUTES_WRITE = "ofooofn"     # the meeting's own clerk writes the record too
-UPPER_WRITE = "ofoffnn"      # the upper level (inspections); the member does not see the cell
-STAFF_LIST = "ooooofo"       # lists of the user's own subtrees; a plain member has none
+CELL_WRITE = "ofoofnn"  # secretary and the managers above; the member does not see the object
+MEETING_WRITE = "ofooffn"  # the member sees the meeting but may not change it
+MANAGE_MEMBER = "ofofffn"  # khối admin and TCCS officer only; the member sees their own record
+DASHBOARD = "ooofxxx"  # upper-level staff only; cell users are refused whatever the scope
+MINUTES_WRITE = "ofooofn"  # the meeting's own clerk writes the record too
+UPPER_WRITE = "ofoffnn"  # the upper level (inspections); the member does not see the cell
+STAFF_LIST = "ooooofo"  # lists of the user's own subtrees; a plain member has none
 HAS_MEMBER_RECORD = "fffooof"  # pages about the user's own member record
 POST_ONLY = "mmmmmmm"
 
@@ -217,8 +227,10 @@ def project_url_patterns(patterns=None, prefix="", namespace=""):
 
 def url_of(name, objects):
     kwargs, _, _ = MATRIX[name]
-    return reverse(name, kwargs={key: objects.get(value, value) if isinstance(value, str) else value
-                                 for key, value in kwargs.items()})
+    return reverse(
+        name,
+        kwargs={key: objects.get(value, value) if isinstance(value, str) else value for key, value in kwargs.items()},
+    )
 
 
 def answer(client, method, url):
@@ -231,7 +243,8 @@ def answer(client, method, url):
 def matches(response, code, *, login_url):
     if ALLOWED[code] is None:
         return response.status_code < 400 and not (
-            response.status_code in (301, 302) and response.url.startswith(login_url))
+            response.status_code in (301, 302) and response.url.startswith(login_url)
+        )
     return response.status_code in ALLOWED[code]
 
 
@@ -245,8 +258,22 @@ def test_every_url_pattern_is_in_the_matrix():
         assert len(get) == len(ROLES) and (post is None or len(post) == len(ROLES)), name
 
 
-OBJECT_KEYS = {"cell", "tccs", "member", "role", "meeting", "meeting_document", "item", "task", "rating", "doctype",
-               "celldoc", "inspection", "run", "notification"}
+OBJECT_KEYS = {
+    "cell",
+    "tccs",
+    "member",
+    "role",
+    "meeting",
+    "meeting_document",
+    "item",
+    "task",
+    "rating",
+    "doctype",
+    "celldoc",
+    "inspection",
+    "run",
+    "notification",
+}
 
 
 def test_the_table_answers_404_to_the_other_tenant_on_every_object_url():
@@ -309,7 +336,8 @@ def test_a_url_mixing_own_and_foreign_objects_answers_404(client_for, people, tr
     make_member(organisation=tree.other, full_name="Đinh Văn Điện")
     foreign = build_meeting(tree.other, start=local(2026, 3, 18), tasks=[("Việc của B", [people.members["other"]])])
     foreign_document = meeting_services.meeting_document_add(
-        meeting=foreign, file=SimpleUploadedFile("b.pdf", b"%PDF-1.4\n%%EOF\n"))
+        meeting=foreign, file=SimpleUploadedFile("b.pdf", b"%PDF-1.4\n%%EOF\n")
+    )
     client = client_for(people.secretary)
     for name, kwargs in [
         ("meetings:agenda_edit", {"pk": objects["meeting"], "item_pk": foreign.agenda_items.first().pk}),

@@ -86,7 +86,11 @@ def test_editing_a_member_in_the_admin_writes_an_audit_row(superuser_client, peo
     member.refresh_from_db()
     assert member.phone == "0912345678"
     entry = AuditEntry.objects.get(action="cells.member.update", object_id=str(member.pk))
-    assert entry.actor == superuser_client.user and entry.before == {"phone": ""} and entry.after == {"phone": "0912345678"}
+    assert (
+        entry.actor == superuser_client.user
+        and entry.before == {"phone": ""}
+        and entry.after == {"phone": "0912345678"}
+    )
 
 
 def test_the_admin_checks_a_member_as_the_service_does(superuser_client, people):
@@ -158,8 +162,14 @@ def test_add_organisation_in_the_admin_computes_the_path_and_audits(superuser_cl
 def test_positions_in_the_admin_go_through_the_services(superuser_client, people, tree):
     member = people.members["member"]
     data = form_data(superuser_client, add_url(Position))
-    data.update({"member": str(member.pk), "organisation": str(tree.cell.pk), "kind": Position.Kind.SECRETARY,
-                 "start": "2026-01-05"})
+    data.update(
+        {
+            "member": str(member.pk),
+            "organisation": str(tree.cell.pk),
+            "kind": Position.Kind.SECRETARY,
+            "start": "2026-01-05",
+        }
+    )
     assert superuser_client.post(add_url(Position), data).status_code == 302
     position = Position.objects.get(member=member, kind=Position.Kind.SECRETARY)
     assert AuditEntry.objects.filter(action="cells.position.create", object_id=str(position.pk)).exists()

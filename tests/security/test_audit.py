@@ -22,11 +22,21 @@ def log(tree, people):
     services.member_update(member=member, by=people.secretary, phone="0912345678")
     in_a = AuditEntry.objects.filter(object_id=str(member.pk), action__startswith="cells.member").latest("pk")
     assert in_a.before != in_a.after and before  # the service logged before/after
-    in_b = services.audit_log(actor=people.other_secretary, action="meetings.meeting.create",
-                              instance=people.members["other"], organisation=tree.other)
+    in_b = services.audit_log(
+        actor=people.other_secretary,
+        action="meetings.meeting.create",
+        instance=people.members["other"],
+        organisation=tree.other,
+    )
     nowhere = services.audit_log(actor=people.admin, action="scoring.scheme.import", instance=tree.khoi)
-    old = services.audit_log(actor=people.officer, action="cells.member.transfer", instance=member,
-                             organisation=tree.sibling, before={"reason": "A"}, after={"reason": "B"})
+    old = services.audit_log(
+        actor=people.officer,
+        action="cells.member.transfer",
+        instance=member,
+        organisation=tree.sibling,
+        before={"reason": "A"},
+        after={"reason": "B"},
+    )
     AuditEntry.objects.filter(pk=old.pk).update(created_at=timezone.make_aware(datetime.datetime(2025, 3, 10, 9)))
     return type("Log", (), {"in_a": in_a, "in_b": in_b, "nowhere": nowhere, "old": old})
 
@@ -92,8 +102,14 @@ def test_a_bad_date_is_refused_with_a_vietnamese_message(client_for, people, log
 
 def test_pages_of_fifty_in_a_bounded_number_of_queries(client_for, people, tree, django_assert_max_num_queries):
     for n in range(60):
-        services.audit_log(actor=people.secretary, action="cells.member.update", instance=tree.cell,
-                           organisation=tree.cell, before={"n": n}, after={"n": n + 1})
+        services.audit_log(
+            actor=people.secretary,
+            action="cells.member.update",
+            instance=tree.cell,
+            organisation=tree.cell,
+            before={"n": n},
+            after={"n": n + 1},
+        )
     client = client_for(people.admin)
     with django_assert_max_num_queries(12):
         first = client.get(URL)

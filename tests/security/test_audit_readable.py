@@ -40,9 +40,14 @@ def _called_name(call: ast.Call) -> str:
 def _creates_an_entry(call: ast.Call) -> bool:
     """``AuditEntry.objects.create(...)``: a row written without ``audit_log`` (a reveal, an export)."""
     func = call.func
-    return (isinstance(func, ast.Attribute) and func.attr == "create" and isinstance(func.value, ast.Attribute)
-            and func.value.attr == "objects" and isinstance(func.value.value, ast.Name)
-            and func.value.value.id == "AuditEntry")
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "create"
+        and isinstance(func.value, ast.Attribute)
+        and func.value.attr == "objects"
+        and isinstance(func.value.value, ast.Name)
+        and func.value.value.id == "AuditEntry"
+    )
 
 
 def _written_action_codes() -> tuple[set[str], list[str]]:
@@ -65,9 +70,14 @@ def _written_action_codes() -> tuple[set[str], list[str]]:
                 if not isinstance(function, ast.FunctionDef):
                     continue
                 for call in ast.walk(function):
-                    if isinstance(call, ast.Call) and _called_name(call) in writers and any(
+                    if (
+                        isinstance(call, ast.Call)
+                        and _called_name(call) in writers
+                        and any(
                             k.arg == "action" and isinstance(k.value, ast.Name) and k.value.id == "action"
-                            for k in call.keywords):
+                            for k in call.keywords
+                        )
+                    ):
                         found.add(function.name)
         if found == writers:
             break
@@ -145,7 +155,7 @@ def test_a_confirmation_reads_in_vietnamese(client_for, people, confirmed):
     response = client_for(people.admin).get(URL)
     row = _row(response, confirmed.entry)
     page = response.content.decode()
-    table = page[page.index('<table class="table table-sm audit-log">'):page.index("</table>")]
+    table = page[page.index('<table class="table table-sm audit-log">') : page.index("</table>")]
     assert row.action == "Xác nhận điểm cuộc họp"
     assert row.actor == "Vũ Thị Cán Bộ"  # the officer's member record, not the login "officer"
     assert row.object_kind == "Điểm buổi sinh hoạt"
@@ -154,34 +164,57 @@ def test_a_confirmation_reads_in_vietnamese(client_for, people, confirmed):
     changes = {change.label: (change.before, change.after) for change in row.changes}
     state = MeetingScore._meta.get_field("state")
     assert changes[str(state.verbose_name)[:1].upper() + str(state.verbose_name)[1:]] == (
-        MeetingScore.State.SELF_ADOPTED.label, MeetingScore.State.CONFIRMED.label)
+        MeetingScore.State.SELF_ADOPTED.label,
+        MeetingScore.State.CONFIRMED.label,
+    )
     assert changes["Người xác nhận"] == ("—", "Vũ Thị Cán Bộ")
     # 17:45 UTC on 31/03 is 00:45 on 01/04 in Asia/Ho_Chi_Minh.
     assert changes["Thời điểm xác nhận"] == ("—", "01/04/2026 00:45")
-    official = next(level["name"] for level in confirmed.score.scheme_snapshot["levels"]
-                    if level["code"] == confirmed.score.official_level)
+    official = next(
+        level["name"]
+        for level in confirmed.score.scheme_snapshot["levels"]
+        if level["code"] == confirmed.score.official_level
+    )
     assert changes["Xếp loại chính thức"] == ("—", official) and official != confirmed.score.official_level
     # Nothing of the developer's view is left in the log (the filter's option values are codes, unseen).
-    for raw in ("scoring.meetingscore.confirm", "confirmed_by_id", "self_adopted", "None", ">officer<",
-                "2026-03-31T", "∅", "_id", "{"):
+    for raw in (
+        "scoring.meetingscore.confirm",
+        "confirmed_by_id",
+        "self_adopted",
+        "None",
+        ">officer<",
+        "2026-03-31T",
+        "∅",
+        "_id",
+        "{",
+    ):
         assert raw not in re.sub(r'href="[^"]*"', "", table), raw
     assert f'href="{row.object_url}"' in page
 
 
 def test_the_time_of_an_entry_is_local(client_for, people, tree):
     with time_machine.travel(datetime.datetime(2026, 2, 28, 16, 30, tzinfo=datetime.UTC), tick=False):
-        entry = cell_services.audit_log(actor=people.admin, action="cells.organisation.update", instance=tree.cell,
-                                        organisation=tree.cell, before={"name": "A"}, after={"name": "B"})
+        entry = cell_services.audit_log(
+            actor=people.admin,
+            action="cells.organisation.update",
+            instance=tree.cell,
+            organisation=tree.cell,
+            before={"name": "A"},
+            after={"name": "B"},
+        )
     response = client_for(people.admin).get(URL)
     assert "28/02/2026 23:30" in response.content.decode()
     name = str(Organisation._meta.get_field("name").verbose_name)
     assert [(c.label, c.before, c.after) for c in _row(response, entry).changes] == [
-        (name[:1].upper() + name[1:], "A", "B")]
+        (name[:1].upper() + name[1:], "A", "B")
+    ]
 
 
 def test_values_are_shown_as_their_labels(client_for, people, tree):
     member = people.members["member"]
-    cell_services.member_update(member=member, by=people.secretary, phone="0912345678", date_of_birth=datetime.date(1980, 2, 29))
+    cell_services.member_update(
+        member=member, by=people.secretary, phone="0912345678", date_of_birth=datetime.date(1980, 2, 29)
+    )
     entry = AuditEntry.objects.filter(action="cells.member.update").latest("pk")
     row = _row(client_for(people.admin).get(URL), entry)
     values = {change.label: change.after for change in row.changes}
@@ -197,43 +230,73 @@ def test_booleans_foreign_keys_and_nothing(client_for, people, tree):
     member = people.members["member"]
     before = cell_services.snapshot(member)
     after = {**before, "organisation_id": tree.sibling.pk, "user_id": None}
-    entry = cell_services.audit_log(actor=people.admin, action="cells.member.transfer", instance=member,
-                                    organisation=tree.cell, before=before, after=after)
-    toggle = cell_services.audit_log(actor=people.admin, action="cells.member.reminder_email", instance=member,
-                                     organisation=tree.cell, before={"optional_reminder_email": True},
-                                     after={"optional_reminder_email": False})
+    entry = cell_services.audit_log(
+        actor=people.admin,
+        action="cells.member.transfer",
+        instance=member,
+        organisation=tree.cell,
+        before=before,
+        after=after,
+    )
+    toggle = cell_services.audit_log(
+        actor=people.admin,
+        action="cells.member.reminder_email",
+        instance=member,
+        organisation=tree.cell,
+        before={"optional_reminder_email": True},
+        after={"optional_reminder_email": False},
+    )
     response = client_for(people.admin).get(URL)
     changes = {change.label: (change.before, change.after) for change in _row(response, entry).changes}
     organisation_label = str(Member._meta.get_field("organisation").verbose_name)
     assert changes[organisation_label] == (tree.cell.name, tree.sibling.name)
     assert changes["Tài khoản"] == (member.full_name, "—")  # the account, named as its person
     assert [(c.label, c.before, c.after) for c in _row(response, toggle).changes] == [
-        (field_label("optional_reminder_email", Member._meta.get_field("optional_reminder_email")), "Có", "Không")]
+        (field_label("optional_reminder_email", Member._meta.get_field("optional_reminder_email")), "Có", "Không")
+    ]
 
 
 def test_an_officer_sees_no_link_to_an_object_outside_their_subtree(client_for, people, tree):
     """A member of another đảng bộ: the entry is bound to the officer's cell, the member is not theirs."""
     stranger = people.members["other"]
-    entry = cell_services.audit_log(actor=people.admin, action="cells.member.update", instance=stranger,
-                                    organisation=tree.cell, before={"phone": "1"}, after={"phone": "2"})
+    entry = cell_services.audit_log(
+        actor=people.admin,
+        action="cells.member.update",
+        instance=stranger,
+        organisation=tree.cell,
+        before={"phone": "1"},
+        after={"phone": "2"},
+    )
     row = _row(client_for(people.officer).get(URL), entry)
     assert row.object_name == stranger.full_name and row.object_url is None
-    assert _row(client_for(people.admin).get(URL), entry).object_url == reverse("cells:member_detail", args=[stranger.pk])
+    assert _row(client_for(people.admin).get(URL), entry).object_url == reverse(
+        "cells:member_detail", args=[stranger.pk]
+    )
 
 
 def test_a_deleted_object_is_named_as_deleted(client_for, people, tree):
     member = make_member(organisation=tree.cell, full_name="Người Sẽ Xoá")
-    entry = cell_services.audit_log(actor=people.admin, action="cells.member.update", instance=member,
-                                    organisation=tree.cell, before={"phone": "1"}, after={"phone": "2"})
+    entry = cell_services.audit_log(
+        actor=people.admin,
+        action="cells.member.update",
+        instance=member,
+        organisation=tree.cell,
+        before={"phone": "1"},
+        after={"phone": "2"},
+    )
     member.delete()
     row = _row(client_for(people.admin).get(URL), entry)
     assert "đã xoá" in row.object_name and row.object_url is None
 
 
 def test_a_nested_value_reads_without_python_syntax(client_for, people, tree):
-    entry = cell_services.audit_log(actor=people.admin, action="scoring.scheme.edit", instance=tree.khoi,
-                                    before={"proposed": {"1/1.1": None, "1/1.2": "5.00"}, "flag": None},
-                                    after={"proposed": {"1/1.1": "2.50", "1/1.2": "5.00"}, "flag": True})
+    entry = cell_services.audit_log(
+        actor=people.admin,
+        action="scoring.scheme.edit",
+        instance=tree.khoi,
+        before={"proposed": {"1/1.1": None, "1/1.2": "5.00"}, "flag": None},
+        after={"proposed": {"1/1.1": "2.50", "1/1.2": "5.00"}, "flag": True},
+    )
     response = client_for(people.admin).get(URL)
     changes = [(c.before, c.after) for c in _row(response, entry).changes]
     page = response.content.decode()
@@ -249,12 +312,14 @@ def _mixed_objects(people, tree):
     line = score.lines.first()
     attendance = meeting.attendances.first()
     member = people.members["member"]
-    objects = [(meeting, "meetings.meeting.update", {"chair_id": member.pk, "state": "held"}),
-               (score, "scoring.meetingscore.update", {"confirmed_by_id": people.officer.pk, "state": "draft"}),
-               (line, "scoring.meetingscoreline.self", {"self_points": "3.00"}),
-               (attendance, "meetings.attendance.record", {"presence": "present", "member_id": member.pk}),
-               (member, "cells.member.update", {"organisation_id": tree.cell.pk, "status": "chinh_thuc"}),
-               (tree.cell, "cells.organisation.update", {"parent_id": tree.tccs.pk})]
+    objects = [
+        (meeting, "meetings.meeting.update", {"chair_id": member.pk, "state": "held"}),
+        (score, "scoring.meetingscore.update", {"confirmed_by_id": people.officer.pk, "state": "draft"}),
+        (line, "scoring.meetingscoreline.self", {"self_points": "3.00"}),
+        (attendance, "meetings.attendance.record", {"presence": "present", "member_id": member.pk}),
+        (member, "cells.member.update", {"organisation_id": tree.cell.pk, "status": "chinh_thuc"}),
+        (tree.cell, "cells.organisation.update", {"parent_id": tree.tccs.pk}),
+    ]
     return objects
 
 
@@ -262,8 +327,14 @@ def _mixed_entries(people, tree, objects, n):
     """``n`` entries over the kinds of ``objects``, by three actors."""
     for k in range(n):
         instance, action, after = objects[k % len(objects)]
-        cell_services.audit_log(actor=[people.secretary, people.officer, people.admin][k % 3], action=action,
-                                instance=instance, organisation=tree.cell, before=None, after=after)
+        cell_services.audit_log(
+            actor=[people.secretary, people.officer, people.admin][k % 3],
+            action=action,
+            instance=instance,
+            organisation=tree.cell,
+            before=None,
+            after=after,
+        )
 
 
 def _queries(client):
@@ -276,8 +347,9 @@ def _queries(client):
     return len(captured), response
 
 
-def test_a_page_of_fifty_mixed_rows_in_a_bounded_number_of_queries(client_for, people, tree,
-                                                                   django_assert_max_num_queries):
+def test_a_page_of_fifty_mixed_rows_in_a_bounded_number_of_queries(
+    client_for, people, tree, django_assert_max_num_queries
+):
     objects = _mixed_objects(people, tree)
     AuditEntry.objects.all().delete()
     _mixed_entries(people, tree, objects, 12)
@@ -295,14 +367,32 @@ def test_a_page_of_fifty_mixed_rows_in_a_bounded_number_of_queries(client_for, p
 
 def test_the_filters_are_kept_across_pages_and_in_the_export(client_for, people, tree):
     for n in range(55):
-        cell_services.audit_log(actor=people.secretary, action="cells.member.update", instance=people.members["member"],
-                                organisation=tree.cell, before={"phone": str(n)}, after={"phone": str(n + 1)})
-    cell_services.audit_log(actor=people.admin, action="cells.organisation.update", instance=tree.cell,
-                            organisation=tree.cell, before={"name": "A"}, after={"name": "B"})
+        cell_services.audit_log(
+            actor=people.secretary,
+            action="cells.member.update",
+            instance=people.members["member"],
+            organisation=tree.cell,
+            before={"phone": str(n)},
+            after={"phone": str(n + 1)},
+        )
+    cell_services.audit_log(
+        actor=people.admin,
+        action="cells.organisation.update",
+        instance=tree.cell,
+        organisation=tree.cell,
+        before={"name": "A"},
+        after={"name": "B"},
+    )
     client = client_for(people.admin)
-    filters = {"action": "cells.member.update", "actor": people.secretary.pk, "organisation": tree.tccs.pk,
-               "start": "01/01/2000", "end": timezone.localdate().strftime("%d/%m/%Y"),
-               "object_type": "cells.member", "object_id": people.members["member"].pk}
+    filters = {
+        "action": "cells.member.update",
+        "actor": people.secretary.pk,
+        "organisation": tree.tccs.pk,
+        "start": "01/01/2000",
+        "end": timezone.localdate().strftime("%d/%m/%Y"),
+        "object_type": "cells.member",
+        "object_id": people.members["member"].pk,
+    }
     first = client.get(URL, filters)
     page = first.content.decode()
     assert first.context["page"].paginator.count == 55

@@ -15,12 +15,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "Rk3vN8qWz1Lx5Tb9Hm2Yc7Jp4Gd6Fs0Ua-Ve_Xi+Oe=Qn!Sw@Ak#Bl$Cm%Dn"
-POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-          "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
 # Variables a developer's shell or CI may carry that must not leak into the production process.
-CLEARED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_HOST", "EMAIL_BACKEND",
-           "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "MEDIA_ROOT",
-           "STATIC_ROOT"}
+CLEARED = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "EMAIL_HOST",
+    "EMAIL_BACKEND",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "MEDIA_ROOT",
+    "STATIC_ROOT",
+}
 
 
 def directives(policy):
@@ -30,15 +44,17 @@ def directives(policy):
 
 def production_env(tmp_path, **overrides):
     environment = {k: v for k, v in os.environ.items() if k not in CLEARED and not k.startswith("PYTEST")}
-    environment.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": SECRET,
-        "ALLOWED_HOSTS": "sinhhoat.example.vn",
-        "EMAIL_HOST": "smtp.example.vn",
-        # Nothing here queries the database; an empty SQLite file keeps the run away from any real one.
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-    })
+    environment.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": SECRET,
+            "ALLOWED_HOSTS": "sinhhoat.example.vn",
+            "EMAIL_HOST": "smtp.example.vn",
+            # Nothing here queries the database; an empty SQLite file keeps the run away from any real one.
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+            "MEDIA_ROOT": str(tmp_path / "media"),
+        }
+    )
     environment.update(overrides)
     return {k: v for k, v in environment.items() if v is not None}
 
@@ -55,31 +71,37 @@ def collected_static(tmp_path_factory):
     """
     root = tmp_path_factory.mktemp("production")
     static_root = root / "static"
-    collected = run([sys.executable, "manage.py", "collectstatic", "--noinput"],
-                    production_env(root, STATIC_ROOT=str(static_root)))
+    collected = run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"], production_env(root, STATIC_ROOT=str(static_root))
+    )
     assert collected.returncode == 0, collected.stdout[-2000:] + collected.stderr[-3000:]
     return str(static_root)
 
 
 def test_check_deploy_is_clean_under_production_settings(tmp_path):
-    result = run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path))
+    result = run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path)
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"SECRET_KEY": None}, "Environment variable SECRET_KEY is missing"),
-    ({"SECRET_KEY": ""}, "Environment variable SECRET_KEY is missing"),
-    ({"SECRET_KEY": "matkhau-ngan"}, "Environment variable SECRET_KEY is insecure"),
-    ({"SECRET_KEY": "django-insecure-" + SECRET}, "Environment variable SECRET_KEY is insecure"),
-    ({"SECRET_KEY": "ab" * 40}, "Environment variable SECRET_KEY is insecure"),
-    ({"ALLOWED_HOSTS": None}, "Environment variable ALLOWED_HOSTS is missing"),
-    ({"ALLOWED_HOSTS": " , "}, "Environment variable ALLOWED_HOSTS is missing"),
-    ({"ALLOWED_HOSTS": "*"}, "Environment variable ALLOWED_HOSTS must name the portal's hosts"),
-    # Without SMTP the notices and their RSVP links would only be written to the log.
-    ({"EMAIL_HOST": None}, "Environment variable EMAIL_HOST is missing"),
-    ({"EMAIL_HOST": " "}, "Environment variable EMAIL_HOST is missing"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SECRET_KEY": None}, "Environment variable SECRET_KEY is missing"),
+        ({"SECRET_KEY": ""}, "Environment variable SECRET_KEY is missing"),
+        ({"SECRET_KEY": "matkhau-ngan"}, "Environment variable SECRET_KEY is insecure"),
+        ({"SECRET_KEY": "django-insecure-" + SECRET}, "Environment variable SECRET_KEY is insecure"),
+        ({"SECRET_KEY": "ab" * 40}, "Environment variable SECRET_KEY is insecure"),
+        ({"ALLOWED_HOSTS": None}, "Environment variable ALLOWED_HOSTS is missing"),
+        ({"ALLOWED_HOSTS": " , "}, "Environment variable ALLOWED_HOSTS is missing"),
+        ({"ALLOWED_HOSTS": "*"}, "Environment variable ALLOWED_HOSTS must name the portal's hosts"),
+        # Without SMTP the notices and their RSVP links would only be written to the log.
+        ({"EMAIL_HOST": None}, "Environment variable EMAIL_HOST is missing"),
+        ({"EMAIL_HOST": " "}, "Environment variable EMAIL_HOST is missing"),
+    ],
+)
 def test_missing_or_weak_secret_stops_start_up_naming_the_variable(tmp_path, overrides, message):
     result = run([sys.executable, "manage.py", "check"], production_env(tmp_path, **overrides))
     assert result.returncode != 0
@@ -104,16 +126,31 @@ print(json.dumps({name: getattr(settings, name) for name in (
 
 
 def test_debug_off_and_https_forced_whatever_the_environment_says(tmp_path):
-    environment = production_env(tmp_path, DEBUG="1", SECURE_SSL_REDIRECT="0", SESSION_COOKIE_SECURE="0",
-                                 CSRF_COOKIE_SECURE="0", SECURE_HSTS_SECONDS="0")
+    environment = production_env(
+        tmp_path,
+        DEBUG="1",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+    )
     result = run([sys.executable, "-c", SETTINGS_SCRIPT], environment)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "DEBUG": False, "SECURE_SSL_REDIRECT": True, "SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True,
-        "SECURE_HSTS_SECONDS": 365 * 24 * 60 * 60, "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
-        "SESSION_COOKIE_AGE": 8 * 60 * 60, "SESSION_EXPIRE_AT_BROWSER_CLOSE": True,
-        "validators": ["UserAttributeSimilarityValidator", "MinimumLengthValidator", "CommonPasswordValidator",
-                       "NumericPasswordValidator"],
+        "DEBUG": False,
+        "SECURE_SSL_REDIRECT": True,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": 365 * 24 * 60 * 60,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SESSION_COOKIE_AGE": 8 * 60 * 60,
+        "SESSION_EXPIRE_AT_BROWSER_CLOSE": True,
+        "validators": [
+            "UserAttributeSimilarityValidator",
+            "MinimumLengthValidator",
+            "CommonPasswordValidator",
+            "NumericPasswordValidator",
+        ],
         "health_checks": True,
     }
 
@@ -209,7 +246,10 @@ def test_collectstatic_and_the_login_page_work_under_production_settings(tmp_pat
 
 
 def test_production_runs_without_smtp_only_when_another_mail_back_end_is_chosen(tmp_path):
-    chosen = {"EMAIL_HOST": None, "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-              "EMAIL_FILE_PATH": str(tmp_path / "mail")}
+    chosen = {
+        "EMAIL_HOST": None,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+    }
     result = run([sys.executable, "manage.py", "check"], production_env(tmp_path, **chosen))
     assert result.returncode == 0, result.stderr

@@ -8,15 +8,19 @@ from django.conf import settings
 from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parents[2]
-POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-          "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
 
 
 @pytest.mark.django_db
 def test_every_answer_carries_the_policy_and_the_referrer_policy(client, client_for, people, tree):
-    for response in (client.get(reverse("login")),
-                     client_for(people.secretary).get(reverse("meetings:cell_list", args=[tree.cell.pk])),
-                     client_for(people.secretary).get(reverse("books:books_dues_xlsx", args=[tree.cell.pk]))):
+    for response in (
+        client.get(reverse("login")),
+        client_for(people.secretary).get(reverse("meetings:cell_list", args=[tree.cell.pk])),
+        client_for(people.secretary).get(reverse("books:books_dues_xlsx", args=[tree.cell.pk])),
+    ):
         assert directives(response["Content-Security-Policy"]) == directives(POLICY)
         assert response["Referrer-Policy"] == "same-origin"
         assert response["X-Frame-Options"] == "DENY"
@@ -69,8 +73,9 @@ def test_language_switch_and_htmx_polling_work_under_the_policy(live_server, csp
 
     device = totp_device(people.officer)
     browser = csp_browser
-    run = ReportRun.objects.create(organisation=tree.tccs, params={"year": 2026}, status=ReportRun.Status.RUNNING,
-                                   progress=10)
+    run = ReportRun.objects.create(
+        organisation=tree.tccs, params={"year": 2026}, status=ReportRun.Status.RUNNING, progress=10
+    )
     browser.get(live_server.url + reverse("login"))
     browser.find_element(By.NAME, "username").send_keys("officer")
     browser.find_element(By.NAME, "password").send_keys("matkhau-123")
@@ -88,13 +93,15 @@ def test_language_switch_and_htmx_polling_work_under_the_policy(live_server, csp
     assert browser.find_element(By.CSS_SELECTOR, f"#run-{run.pk} progress").get_attribute("value") == "10"
     ReportRun.objects.filter(pk=run.pk).update(progress=60)
     WebDriverWait(browser, 15).until(
-        lambda driver: driver.find_element(By.CSS_SELECTOR, f"#run-{run.pk} progress").get_attribute("value") == "60")
+        lambda driver: driver.find_element(By.CSS_SELECTOR, f"#run-{run.pk} progress").get_attribute("value") == "60"
+    )
 
     # The language switch submits its form on change (static/js/portal.js, no inline handler).
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
     Select(browser.find_element(By.ID, "language-select")).select_by_value("en")
     WebDriverWait(browser, 15).until(
-        lambda driver: driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+        lambda driver: driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    )
     assert browser.current_url.endswith(reverse("reports:runs", args=[tree.tccs.pk]))
 
     # The dashboard (chart, legend, heat map) and the minutes page have no inline style left either.

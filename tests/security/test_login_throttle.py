@@ -32,8 +32,9 @@ def behind_the_proxy(settings):
 
 def attempt(username, password, *, address, client=None):
     client = client or Client()
-    return client.post(reverse("login"), {"username": username, "password": password},
-                       REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=address)
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=address
+    )
 
 
 def signed_in(response):

@@ -24,8 +24,13 @@ pytestmark = pytest.mark.django_db
 def future_meeting(cell, *, days=10, publish=True, by=None):
     start = timezone.now() + datetime.timedelta(days=days)
     meeting = meeting_services.meeting_create(
-        organisation=cell, kind=Meeting.Kind.EXTRAORDINARY, planned_start=start,
-        planned_end=start + datetime.timedelta(hours=2), place="Hội trường", by=by)
+        organisation=cell,
+        kind=Meeting.Kind.EXTRAORDINARY,
+        planned_start=start,
+        planned_end=start + datetime.timedelta(hours=2),
+        place="Hội trường",
+        by=by,
+    )
     return meeting_services.meeting_publish(meeting=meeting, by=by) if publish else meeting
 
 
@@ -34,7 +39,8 @@ def on_list(meeting, member) -> bool:
 
 
 def test_a_transferred_secretary_gets_404_on_the_old_cell_and_the_member_role_on_the_new_one(
-        client_for, people, tree, objects):
+    client_for, people, tree, objects
+):
     secretary = people.members["secretary"]
     draft = future_meeting(tree.cell, publish=False)
     today = timezone.localdate()
@@ -66,7 +72,8 @@ def test_a_transferred_secretary_gets_404_on_the_old_cell_and_the_member_role_on
 
 
 def test_a_moved_member_loses_the_old_cells_minutes_documents_future_meetings_and_rsvp_link(
-        client_for, people, tree, objects):
+    client_for, people, tree, objects
+):
     member = people.members["member"]
     upcoming = future_meeting(tree.cell, by=people.secretary)
     token = meeting_services.rsvp_token(meeting=upcoming, member=member)
@@ -123,11 +130,13 @@ def test_a_transfer_dated_later_keeps_rights_and_lists_until_then(people, tree):
 
 def test_a_removal_ends_every_role_and_the_future_lists(people, tree):
     secretary = people.members["secretary"]
-    RoleAssignment.objects.create(user=people.secretary, organisation=tree.khoi, role=Role.COMMITTEE_VIEWER,
-                                  start=datetime.date(2020, 1, 1))
+    RoleAssignment.objects.create(
+        user=people.secretary, organisation=tree.khoi, role=Role.COMMITTEE_VIEWER, start=datetime.date(2020, 1, 1)
+    )
     upcoming = future_meeting(tree.cell)
-    services.member_remove(member=secretary, state=Member.State.REMOVED, on=timezone.localdate(),
-                           reason="Xóa tên", by=people.officer)
+    services.member_remove(
+        member=secretary, state=Member.State.REMOVED, on=timezone.localdate(), reason="Xóa tên", by=people.officer
+    )
     secretary.refresh_from_db()
     assert secretary.state == Member.State.REMOVED
     assert not secretary.memberships.filter(end__isnull=True).exists()
@@ -140,15 +149,20 @@ def test_a_suspension_ends_the_duties_keeps_the_member_and_empties_its_own_days(
     secretary = people.members["secretary"]
     during, after = future_meeting(tree.cell, days=5), future_meeting(tree.cell, days=40)
     today = timezone.localdate()
-    services.member_suspend(member=secretary, reason="Kỷ luật", start=today, end=today + datetime.timedelta(days=30),
-                            by=people.officer)
+    services.member_suspend(
+        member=secretary, reason="Kỷ luật", start=today, end=today + datetime.timedelta(days=30), by=people.officer
+    )
     assert selectors.roles_over(people.secretary, tree.cell) == {Role.MEMBER}
     assert not on_list(during, secretary) and on_list(after, secretary)
 
 
 def test_a_suspension_long_over_changes_no_rights_today(people, tree):
-    services.member_suspend(member=people.members["secretary"], reason="Kỷ luật cũ",
-                            start=datetime.date(2021, 1, 1), end=datetime.date(2021, 6, 30))
+    services.member_suspend(
+        member=people.members["secretary"],
+        reason="Kỷ luật cũ",
+        start=datetime.date(2021, 1, 1),
+        end=datetime.date(2021, 6, 30),
+    )
     assert selectors.roles_over(people.secretary, tree.cell) == {Role.CELL_SECRETARY}
 
 
@@ -170,7 +184,9 @@ def test_the_removal_page_records_it_for_the_officer_and_refuses_the_secretary(c
     member = people.members["member"]
     url = reverse("books:books_member_removal", args=[member.pk])
     assert client_for(people.secretary).post(url, {"state": "deceased", "on": "01/11/2026"}).status_code == 403
-    response = client_for(people.officer).post(url, {"state": "deceased", "on": timezone.localdate().strftime("%d/%m/%Y")})
+    response = client_for(people.officer).post(
+        url, {"state": "deceased", "on": timezone.localdate().strftime("%d/%m/%Y")}
+    )
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.state == Member.State.DECEASED

@@ -25,7 +25,9 @@ def test_the_member_list_pages_and_keeps_its_filters(client_for, tree, people):
     second = client.get(reverse("cells:member_list"), {"q": "Hà Văn", "status": "chinh_thuc", "trang": 2})
     assert len(second.context["page"].object_list) == 5 and "Trang 2/2" in second.content.decode()
     assert "status=chinh_thuc&amp;trang=1" in second.content.decode()  # back to the first page, still filtered
-    names = {m.full_name for m in first.context["page"].object_list} | {m.full_name for m in second.context["page"].object_list}
+    names = {m.full_name for m in first.context["page"].object_list} | {
+        m.full_name for m in second.context["page"].object_list
+    }
     assert len(names) == 55
 
 
@@ -51,8 +53,15 @@ def test_a_cell_s_meetings_are_paged_newest_first(client_for, tree, people, djan
     for n in range(53):
         month = datetime.date(2020 + n // 12, n % 12 + 1, 1)
         start = timezone.make_aware(datetime.datetime(month.year, month.month, 10, 14))
-        meetings.append(Meeting(organisation=tree.cell, period_month=month, planned_start=start,
-                                planned_end=start + datetime.timedelta(hours=2), state=Meeting.State.HELD))
+        meetings.append(
+            Meeting(
+                organisation=tree.cell,
+                period_month=month,
+                planned_start=start,
+                planned_end=start + datetime.timedelta(hours=2),
+                state=Meeting.State.HELD,
+            )
+        )
     Meeting.objects.bulk_create(meetings)
     client = client_for(people.secretary)
     url = reverse("meetings:cell_list", args=[tree.cell.pk])
@@ -62,8 +71,11 @@ def test_a_cell_s_meetings_are_paged_newest_first(client_for, tree, people, djan
     assert len(first.context["meetings"]) == 50 and "Trang 1/2" in first.content.decode()
     with django_assert_max_num_queries(20):
         second = client.get(url, {"trang": 2})
-    assert [m.period_month for m in second.context["meetings"]] == [datetime.date(2020, 3, 1), datetime.date(2020, 2, 1),
-                                                                    datetime.date(2020, 1, 1)]
+    assert [m.period_month for m in second.context["meetings"]] == [
+        datetime.date(2020, 3, 1),
+        datetime.date(2020, 2, 1),
+        datetime.date(2020, 1, 1),
+    ]
 
 
 def test_the_organisation_tree_is_paged_in_tree_order(client_for, tree, people):

@@ -24,8 +24,11 @@ def form_messages(response) -> list[str]:
     for context in response.context or []:
         for layer in getattr(context, "dicts", [context]):
             for value in layer.values():
-                forms = [value] if isinstance(value, BaseForm) else (
-                    [*value.forms, value] if isinstance(value, BaseFormSet) else [])
+                forms = (
+                    [value]
+                    if isinstance(value, BaseForm)
+                    else ([*value.forms, value] if isinstance(value, BaseFormSet) else [])
+                )
                 for form in forms:
                     if id(form) in seen:
                         continue
@@ -61,9 +64,12 @@ def test_the_score_sheet_says_the_maximum_as_a_scorer_writes_it(client_for, peop
     url = reverse("scoring:self_score", args=[meeting.pk])
     form = client.get(url).context["form"]
     # A criterion scored by number whose maximum is whole (HD 42: 5, 10, 40 ... points).
-    name, limit = next((name, form.fields[name].max_value) for _line, name in form.lines
-                       if type(form.fields[name]).__name__ == "DecimalField"
-                       and form.fields[name].max_value == int(form.fields[name].max_value))
+    name, limit = next(
+        (name, form.fields[name].max_value)
+        for _line, name in form.lines
+        if type(form.fields[name]).__name__ == "DecimalField"
+        and form.fields[name].max_value == int(form.fields[name].max_value)
+    )
     assert str(limit).endswith(".00")  # stored as 5.00: the stock message said "5.00 ."
     too_high = client.post(url, {name: str(limit + 50)})
     assert_portal_messages(form_messages(too_high), f"Điểm tối đa là {int(limit)}.")
@@ -72,47 +78,66 @@ def test_the_score_sheet_says_the_maximum_as_a_scorer_writes_it(client_for, peop
 
 
 def test_a_self_rating_above_one_hundred(client_for, people, tree):
-    rating = next(r for r in scoring_services.annual_rating_open(cell=tree.cell, year=2026)
-                  if r.member_id == people.members["member"].pk)
-    response = client_for(people.member).post(reverse("scoring:rating_self", args=[rating.pk]),
-                                              {"level": "", "score": "150.5"})
+    rating = next(
+        r
+        for r in scoring_services.annual_rating_open(cell=tree.cell, year=2026)
+        if r.member_id == people.members["member"].pk
+    )
+    response = client_for(people.member).post(
+        reverse("scoring:rating_self", args=[rating.pk]), {"level": "", "score": "150.5"}
+    )
     assert_portal_messages(form_messages(response), "Điểm tối đa là 100.")
 
 
 def test_a_vote_with_negative_counts(client_for, people, scored):
     meeting, _score = scored
-    response = client_for(people.secretary).post(reverse("meetings:vote_add", args=[meeting.pk]),
-                                                 {"question": "", "votes_for": "-1", "votes_against": "x"})
+    response = client_for(people.secretary).post(
+        reverse("meetings:vote_add", args=[meeting.pk]), {"question": "", "votes_for": "-1", "votes_against": "x"}
+    )
     assert_portal_messages(form_messages(response), "Số phiếu không được âm.", "Nhập số phiếu bằng chữ số.")
 
 
 def test_a_meeting_plan_with_bad_dates(client_for, people, tree):
-    response = client_for(people.secretary).post(reverse("meetings:create", args=[tree.cell.pk]),
-                                                 {"kind": "khong-co", "planned_start": "31/02/2026 25:00",
-                                                  "planned_end": "", "period_month": "13/2026"})
+    response = client_for(people.secretary).post(
+        reverse("meetings:create", args=[tree.cell.pk]),
+        {"kind": "khong-co", "planned_start": "31/02/2026 25:00", "planned_end": "", "period_month": "13/2026"},
+    )
     assert_portal_messages(form_messages(response))
 
 
 def test_a_member_with_bad_values(client_for, people, tree):
-    response = client_for(people.admin).post(reverse("cells:member_create"), {
-        "full_name": "", "date_of_birth": "30/02/1990", "email": "khong-phai-thu", "organisation": "999999",
-        "dues_base": "-5", "sex": "x", "status": "y"})
+    response = client_for(people.admin).post(
+        reverse("cells:member_create"),
+        {
+            "full_name": "",
+            "date_of_birth": "30/02/1990",
+            "email": "khong-phai-thu",
+            "organisation": "999999",
+            "dues_base": "-5",
+            "sex": "x",
+            "status": "y",
+        },
+    )
     assert_portal_messages(form_messages(response))
 
 
 def test_dues_with_a_negative_amount(client_for, people, tree):
-    response = client_for(people.secretary).post(reverse("books:books_dues_record", args=[tree.cell.pk]), {
-        "member": "999999", "month": "14/2026", "amount_paid": "-10", "paid_on": "32/01/2026", "method": "x"})
+    response = client_for(people.secretary).post(
+        reverse("books:books_dues_record", args=[tree.cell.pk]),
+        {"member": "999999", "month": "14/2026", "amount_paid": "-10", "paid_on": "32/01/2026", "method": "x"},
+    )
     assert_portal_messages(form_messages(response), "Số tiền không được âm.")
 
 
 def test_the_password_forms(client_for, client, people):
     logged_in = client_for(people.secretary)
-    response = logged_in.post(reverse("password_change"), {"old_password": "sai", "new_password1": "123",
-                                                            "new_password2": "456"})
+    response = logged_in.post(
+        reverse("password_change"), {"old_password": "sai", "new_password1": "123", "new_password2": "456"}
+    )
     assert_portal_messages(form_messages(response))
-    response = logged_in.post(reverse("password_change"), {"old_password": "", "new_password1": "1",
-                                                            "new_password2": "1"})
+    response = logged_in.post(
+        reverse("password_change"), {"old_password": "", "new_password1": "1", "new_password2": "1"}
+    )
     assert_portal_messages(form_messages(response))
     logged_in.logout()
     assert_portal_messages(form_messages(client.post(reverse("password_reset"), {"email": "a@"})))

@@ -54,8 +54,16 @@ MANIFEST_FILE = "manifest.json"
 # The project's apps and the accounts; auth.Permission and contenttypes are rebuilt by migrate.
 BACKED_UP = ["auth.group", "auth.user", "cells", "meetings", "scoring", "reports"]
 # The rows of the adopted minutes, in the order the checksum reads them; Task's assignees follow Task.
-MINUTES_MODELS = ["meetings.meeting", "meetings.agendaitem", "meetings.attendance", "meetings.opinion",
-                  "meetings.vote", "meetings.resolution", "meetings.task", "meetings.amendment"]
+MINUTES_MODELS = [
+    "meetings.meeting",
+    "meetings.agendaitem",
+    "meetings.attendance",
+    "meetings.opinion",
+    "meetings.vote",
+    "meetings.resolution",
+    "meetings.task",
+    "meetings.amendment",
+]
 ASSIGNEES = "meetings.task.assignees"
 
 
@@ -247,13 +255,17 @@ def backup_key(*, plain: bool) -> bytes | None:
     """The key a backup is written with; None for a plain one (only where BACKUP_ALLOW_PLAIN)."""
     if plain:
         if not getattr(settings, "BACKUP_ALLOW_PLAIN", False):
-            raise CommandError("--no-encrypt is for development (DEBUG) and tests only: a backup holds members' "
-                               "personal data (Luật 91/2025/QH15) and is written encrypted with BACKUP_KEY.")
+            raise CommandError(
+                "--no-encrypt is for development (DEBUG) and tests only: a backup holds members' "
+                "personal data (Luật 91/2025/QH15) and is written encrypted with BACKUP_KEY."
+            )
         return None
     if not settings.BACKUP_KEY:
-        raise CommandError("BACKUP_KEY is not set: a backup holds members' personal data (Luật 91/2025/QH15) and is "
-                           "written encrypted. Make a key with `manage.py backup --generate-key`, set it in the "
-                           "environment and keep a copy apart from the backups (without it they cannot be restored).")
+        raise CommandError(
+            "BACKUP_KEY is not set: a backup holds members' personal data (Luật 91/2025/QH15) and is "
+            "written encrypted. Make a key with `manage.py backup --generate-key`, set it in the "
+            "environment and keep a copy apart from the backups (without it they cannot be restored)."
+        )
     return encryption.parse_key(settings.BACKUP_KEY)
 
 
@@ -262,8 +274,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--output", help="Directory to write (created; must not hold a backup).")
-        parser.add_argument("--no-encrypt", action="store_true",
-                            help="Write the files plain (only with DEBUG or in tests: BACKUP_ALLOW_PLAIN).")
+        parser.add_argument(
+            "--no-encrypt",
+            action="store_true",
+            help="Write the files plain (only with DEBUG or in tests: BACKUP_ALLOW_PLAIN).",
+        )
         parser.add_argument("--generate-key", action="store_true", help="Print a new BACKUP_KEY and stop.")
 
     def handle(self, *args, output=None, no_encrypt=False, generate_key=False, **options):
@@ -301,9 +316,15 @@ class Command(BaseCommand):
         }
         (target / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         if missing:
-            self.stderr.write(self.style.WARNING(
-                f"{len(missing)} uploaded file(s) named by the data were deleted before they could be archived: "
-                + ", ".join(missing[:10])))
-        self.stdout.write(self.style.SUCCESS(
-            f"Backup written to {target}: {sum(counts.values())} rows, {len(archived)} files"
-            + (f", encrypted (key {encryption.key_id(key)})." if key else ", NOT encrypted (--no-encrypt).")))
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{len(missing)} uploaded file(s) named by the data were deleted before they could be archived: "
+                    + ", ".join(missing[:10])
+                )
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Backup written to {target}: {sum(counts.values())} rows, {len(archived)} files"
+                + (f", encrypted (key {encryption.key_id(key)})." if key else ", NOT encrypted (--no-encrypt).")
+            )
+        )

@@ -85,14 +85,18 @@ def minutes_groups_from_dump(path: Path) -> list:
     for restored in serializers.deserialize("python", records, handle_forward_references=True):
         instance = restored.object
         rows[instance._meta.label_lower][instance.pk] = {
-            field.attname: field.value_from_object(instance) for field in instance._meta.concrete_fields}
+            field.attname: field.value_from_object(instance) for field in instance._meta.concrete_fields
+        }
         for member_id in restored.m2m_data.get("assignees", ()):
             assignees[(instance.pk, member_id)] = [instance.pk, member_id]
     adopted = {pk for pk, row in rows["meetings.meeting"].items() if row["state"] == "minutes_adopted"}
     groups = []
     for label in MINUTES_MODELS:
-        kept = sorted((pk, row) for pk, row in rows[label].items()
-                      if (pk if label == "meetings.meeting" else row["meeting_id"]) in adopted)
+        kept = sorted(
+            (pk, row)
+            for pk, row in rows[label].items()
+            if (pk if label == "meetings.meeting" else row["meeting_id"]) in adopted
+        )
         groups.append((label, kept))
         if label == "meetings.task":
             tasks = {pk for pk, _row in kept}
@@ -128,8 +132,10 @@ def describe_minutes_mismatch(*, data_path: Path, expected: str) -> str:
     differences = minutes_differences(backed_up=from_dump, loaded=loaded)
     lines = []
     if minutes_checksum(from_dump) != expected:
-        lines.append(f"{DATA_FILE} itself disagrees with the checksum in {MANIFEST_FILE}: the backup is inconsistent "
-                     "(made by a version that read no single snapshot) or its manifest was edited.")
+        lines.append(
+            f"{DATA_FILE} itself disagrees with the checksum in {MANIFEST_FILE}: the backup is inconsistent "
+            "(made by a version that read no single snapshot) or its manifest was edited."
+        )
     if differences:
         shown = differences[:DIFFERENCES_SHOWN]
         more = len(differences) - len(shown)
@@ -148,20 +154,24 @@ def plain_files(source: Path, manifest: dict):
     from django.conf import settings as django_settings
 
     if not django_settings.BACKUP_KEY:
-        raise CommandError("This backup is encrypted: set BACKUP_KEY to the key it was made with "
-                           f"(key id {encrypted['key_id']}).")
+        raise CommandError(
+            f"This backup is encrypted: set BACKUP_KEY to the key it was made with (key id {encrypted['key_id']})."
+        )
     key = encryption.parse_key(django_settings.BACKUP_KEY)
     if encryption.key_id(key) != encrypted["key_id"]:
-        raise CommandError(f"Wrong BACKUP_KEY: this backup was made with the key {encrypted['key_id']}, "
-                           f"BACKUP_KEY is the key {encryption.key_id(key)}. Nothing was restored.")
+        raise CommandError(
+            f"Wrong BACKUP_KEY: this backup was made with the key {encrypted['key_id']}, "
+            f"BACKUP_KEY is the key {encryption.key_id(key)}. Nothing was restored."
+        )
     with tempfile.TemporaryDirectory(prefix="restore-") as scratch:  # mode 0700: this user only
         plain = []
         for name in (DATA_FILE, MEDIA_FILE):
             try:
                 encryption.decrypt_file(source / (name + ENCRYPTED_SUFFIX), Path(scratch) / name, key)
             except encryption.DecryptionError as error:
-                raise CommandError(f"{name}{ENCRYPTED_SUFFIX} does not decrypt with BACKUP_KEY ({error}). "
-                                   "Nothing was restored.") from None
+                raise CommandError(
+                    f"{name}{ENCRYPTED_SUFFIX} does not decrypt with BACKUP_KEY ({error}). Nothing was restored."
+                ) from None
             plain.append(Path(scratch) / name)
         yield plain[0], plain[1]
 
@@ -171,9 +181,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("directory")
-        parser.add_argument("--force", action="store_true",
-                            help="Replace the rows of a database that is not empty, and keep a restore whose rows "
-                                 "differ from the manifest (the differences are printed).")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Replace the rows of a database that is not empty, and keep a restore whose rows "
+            "differ from the manifest (the differences are printed).",
+        )
 
     def handle(self, *args, directory, force, **options):
         source = Path(directory)
@@ -188,8 +201,10 @@ class Command(BaseCommand):
             if not (source / name).is_file() or file_sha256(source / name) != expected:
                 raise CommandError(f"{name} is missing or does not match the manifest: the backup is damaged.")
         if not database_is_empty() and not force:
-            raise CommandError("The database already holds accounts or organisations; "
-                               "restore into an empty database, or pass --force to replace them.")
+            raise CommandError(
+                "The database already holds accounts or organisations; "
+                "restore into an empty database, or pass --force to replace them."
+            )
 
         with plain_files(source, manifest) as (data_path, media_path):
             with transaction.atomic():
@@ -207,9 +222,11 @@ class Command(BaseCommand):
                     wrong = {k: (v, counts.get(k)) for k, v in manifest["counts"].items() if counts.get(k) != v}
                     problems.append(f"Row counts differ from the manifest (expected, loaded): {wrong}")
                 if adopted_minutes_checksum(format_version=format_version) != manifest["adopted_minutes_sha256"]:
-                    problems.append(describe_minutes_mismatch(data_path=data_path,
-                                                              expected=manifest["adopted_minutes_sha256"])
-                                    if format_version > 1 else "The adopted minutes loaded differ from the backup's checksum.")
+                    problems.append(
+                        describe_minutes_mismatch(data_path=data_path, expected=manifest["adopted_minutes_sha256"])
+                        if format_version > 1
+                        else "The adopted minutes loaded differ from the backup's checksum."
+                    )
                 if problems and not force:
                     raise CommandError("\n".join(problems))
                 for problem in problems:
@@ -221,5 +238,8 @@ class Command(BaseCommand):
                 archive.extractall(media_root, filter="data")  # no absolute paths, no "..", no devices
         for name in manifest.get("media_missing", []):
             self.stderr.write(self.style.WARNING(f"Not in the backup (deleted while it was taken): {name}"))
-        self.stdout.write(self.style.SUCCESS(
-            f"Restored {sum(counts.values())} rows and {manifest['media_files']} files from {source}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Restored {sum(counts.values())} rows and {manifest['media_files']} files from {source}."
+            )
+        )

@@ -26,16 +26,27 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", choices=sorted(demo.SCALES), default="demo",
-                            help="demo: 20 TCCS, 80 chi bộ, 1.200 đảng viên; province: 100 TCCS, 400 chi bộ, 6.000 đảng viên.")
-        parser.add_argument("--if-empty", action="store_true",
-                            help="Không làm gì nếu cơ sở dữ liệu đã có tổ chức đảng (dùng cho make run).")
-        parser.add_argument("--reset", action="store_true",
-                            help="Xóa toàn bộ cây tổ chức, đảng viên và các tài khoản demo rồi tạo lại.")
+        parser.add_argument(
+            "--scale",
+            choices=sorted(demo.SCALES),
+            default="demo",
+            help="demo: 20 TCCS, 80 chi bộ, 1.200 đảng viên; province: 100 TCCS, 400 chi bộ, 6.000 đảng viên.",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Không làm gì nếu cơ sở dữ liệu đã có tổ chức đảng (dùng cho make run).",
+        )
+        parser.add_argument(
+            "--reset", action="store_true", help="Xóa toàn bộ cây tổ chức, đảng viên và các tài khoản demo rồi tạo lại."
+        )
         parser.add_argument("--accounts", action="store_true", help="Chỉ in danh sách tài khoản demo.")
         parser.add_argument("--seed", type=int, default=demo.DEMO_SEED, help="Hạt giống ngẫu nhiên (mặc định 2026).")
-        parser.add_argument("--scores", action="store_true",
-                            help="Chấm điểm sơ bộ các buổi sinh hoạt của chi bộ demo (cần ứng dụng chấm điểm).")
+        parser.add_argument(
+            "--scores",
+            action="store_true",
+            help="Chấm điểm sơ bộ các buổi sinh hoạt của chi bộ demo (cần ứng dụng chấm điểm).",
+        )
         # bench/data.py: the months of history of a scale it passes in as a demo.cells.Scale (not on the command line).
         parser.add_argument("--history-months", type=int, default=None, help=argparse.SUPPRESS)
 
@@ -73,11 +84,13 @@ class Command(BaseCommand):
             result = demo.build_demo(scale=plan, rng=random.Random(seed), today=today)
             demo.add_previous_terms(before=meetings_demo.history_start(today=today, months=history))
             phases["tree"], mark = time.perf_counter() - mark, time.perf_counter()
-            books = demo.build_demo_books(rng=random.Random(seed + 1), today=today, featured_cell=result.featured_cell,
-                                          seed=seed)
+            books = demo.build_demo_books(
+                rng=random.Random(seed + 1), today=today, featured_cell=result.featured_cell, seed=seed
+            )
             phases["books"], mark = time.perf_counter() - mark, time.perf_counter()
-            meetings = meetings_demo.build_demo_meetings(rng=random.Random(seed + 2), today=today, months=history,
-                                                         featured_cell=result.featured_cell)
+            meetings = meetings_demo.build_demo_meetings(
+                rng=random.Random(seed + 2), today=today, months=history, featured_cell=result.featured_cell
+            )
             phases["meetings"], mark = time.perf_counter() - mark, time.perf_counter()
             ratings = build_demo_ratings(rng=random.Random(seed + 3), today=today)
             phases["ratings"], mark = time.perf_counter() - mark, time.perf_counter()
@@ -95,14 +108,16 @@ class Command(BaseCommand):
         if options.get("verbosity", 1) >= 2:
             self.stdout.write(" · ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items()))
         counts = result.counts
-        self.stdout.write(self.style.SUCCESS(
-            f"Đã tạo dữ liệu mẫu (quy mô {scale}) trong {elapsed:.1f} s: {counts['organisations']} tổ chức đảng, "
-            f"{counts['tccs']} TCCS, {counts['cells']} chi bộ, {counts['members']} đảng viên "
-            f"({counts['probationary']} dự bị, {counts['exempt']} miễn sinh hoạt, {counts['suspended']} đình chỉ), "
-            f"{counts['positions']} chức vụ; {meetings['meetings']} buổi sinh hoạt ({meetings['adopted']} đã thông qua "
-            f"biên bản), {meetings['attendances']} lượt điểm danh, {meetings['tasks']} nhiệm vụ; {books['dues']} dòng "
-            f"đảng phí, {books['commitments']} bản cam kết, {books['documents']} văn bản; {ratings} lượt xếp loại hằng năm."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Đã tạo dữ liệu mẫu (quy mô {scale}) trong {elapsed:.1f} s: {counts['organisations']} tổ chức đảng, "
+                f"{counts['tccs']} TCCS, {counts['cells']} chi bộ, {counts['members']} đảng viên "
+                f"({counts['probationary']} dự bị, {counts['exempt']} miễn sinh hoạt, {counts['suspended']} đình chỉ), "
+                f"{counts['positions']} chức vụ; {meetings['meetings']} buổi sinh hoạt ({meetings['adopted']} đã thông qua "
+                f"biên bản), {meetings['attendances']} lượt điểm danh, {meetings['tasks']} nhiệm vụ; {books['dues']} dòng "
+                f"đảng phí, {books['commitments']} bản cam kết, {books['documents']} văn bản; {ratings} lượt xếp loại hằng năm."
+            )
+        )
         self._print_accounts()
 
     def _print_accounts(self):
@@ -111,8 +126,9 @@ class Command(BaseCommand):
             self.stdout.write("Chưa có tài khoản demo. Chạy: manage.py seed_demo")
             return
         header = ("Tài khoản", "Vai trò", "Tổ chức", "Họ và tên")
-        table = [header] + [(r["username"], f"{r['role']} ({r['role_label']})", r["organisation"], r["full_name"])
-                            for r in rows]
+        table = [header] + [
+            (r["username"], f"{r['role']} ({r['role_label']})", r["organisation"], r["full_name"]) for r in rows
+        ]
         widths = [max(len(row[i]) for row in table) for i in range(len(header))]
         self.stdout.write("")
         for index, row in enumerate(table):

@@ -1,7 +1,7 @@
 """Render an official document to a PDF file.
 
-    python manage.py render_document minutes 12 --output bien-ban.pdf
-    python manage.py render_document minutes-book 5:2026 --output so-bien-ban-2026.pdf
+python manage.py render_document minutes 12 --output bien-ban.pdf
+python manage.py render_document minutes-book 5:2026 --output so-bien-ban-2026.pdf
 """
 
 import time
@@ -39,8 +39,11 @@ class Command(BaseCommand):
                 raise CommandError(f"no meeting with id {target!r}") from None
             if kind == "resolution" and not Resolution.objects.filter(meeting=meeting).exists():
                 raise CommandError("this meeting has no conclusion or resolution yet")
-            render = {"minutes": documents.minutes_pdf, "notice": documents.notice_pdf,
-                      "resolution": documents.resolution_pdf}[kind]
+            render = {
+                "minutes": documents.minutes_pdf,
+                "notice": documents.notice_pdf,
+                "resolution": documents.resolution_pdf,
+            }[kind]
             pdf = render(meeting)
         with open(output, "wb") as handle:
             handle.write(pdf)

@@ -49,7 +49,7 @@ class Command(BaseCommand):
         if code:
             schemes = schemes.filter(code=code)
             if not schemes.exists():
-                raise CommandError(f"Không có bộ tiêu chí mã \"{code}\".")
+                raise CommandError(f'Không có bộ tiêu chí mã "{code}".')
         data = [services.scheme_export(scheme=scheme) for scheme in schemes]
         payload = data[0] if code else data
         if file != "-" and _is_yaml(Path(file)):

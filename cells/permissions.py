@@ -135,4 +135,5 @@ def require(user, perm: str, organisation: Organisation | None = None) -> None:
 
 def permissions_of(user) -> dict[str, bool]:
     """Every permission the user holds somewhere, by code with "." as "_" (for the navigation)."""
-    return {perm.replace(".", "_"): can(user, perm) for perm in PERMISSIONS}
+    held = roles_of(user) if getattr(user, "is_authenticated", False) else set()
+    return {perm.replace(".", "_"): bool(held & rule.roles) for perm, rule in PERMISSIONS.items()}

@@ -2,16 +2,9 @@
 
 import datetime
 
-from lib import dates
 from meetings import indicators
 
 Period = indicators.Period
-_month_end = dates.month_end
-
-
-def _quarter_end(first: datetime.date) -> datetime.date:
-    return dates.quarter_end(first)
-
 
 NEVER = datetime.date(1, 1, 1)
 
@@ -21,11 +14,3 @@ def _months_span(months: list[datetime.date]) -> tuple[datetime.date, datetime.d
 
 
 month_in_progress = indicators.month_in_progress
-
-
-def _checked_month(period: Period, today: datetime.date) -> datetime.date | None:
-    return period.checked_month(today)
-
-
-def _checked_quarter(period: Period, today: datetime.date) -> datetime.date | None:
-    return period.checked_quarter(today)

@@ -24,7 +24,7 @@ from meetings import indicators
 from meetings.models import Attendance, Meeting, Task
 
 from .counting import ATTENDANCE_TARGET, _attendance_held, attendance_meetings, cells_in
-from .periods import Period, _checked_month, _checked_quarter
+from .periods import Period
 
 
 def warning_records(kind: str, *, scope: Organisation, period: Period, today: datetime.date | None = None):
@@ -33,7 +33,7 @@ def warning_records(kind: str, *, scope: Organisation, period: Period, today: da
     today = today or timezone.localdate()
     now = timezone.now()
     if kind == "no_plan":
-        month = _checked_month(period, today)
+        month = period.checked_month(today)
         if month is None:
             return Organisation.objects.none()
         meeting = indicators.regular_meetings_of(month).filter(organisation=OuterRef("pk"))
@@ -84,7 +84,7 @@ def warning_records(kind: str, *, scope: Organisation, period: Period, today: da
             .order_by("due_date", "pk")
         )
     if kind == "no_visit":
-        quarter = _checked_quarter(period, today)
+        quarter = period.checked_quarter(today)
         if quarter is None:
             return Organisation.objects.none()
         return indicators.cells_without_visit(quarter=quarter, within=scope).select_related("parent").order_by("path")
@@ -108,7 +108,7 @@ def warning_label(kind: str, *, period: Period, today: datetime.date) -> str:
     """The warning's words, naming the month, quarter or year it checks and the day it is read."""
     as_of = period.as_of(today)
     if kind == "no_plan":
-        month = _checked_month(period, today)
+        month = period.checked_month(today)
         if month is None:
             return _("Chi bộ chưa lên kế hoạch sinh hoạt thường kỳ (%(period)s chưa bắt đầu)") % {
                 "period": period.label
@@ -124,7 +124,7 @@ def warning_label(kind: str, *, period: Period, today: datetime.date) -> str:
             "deadline": deadline,
         }
     if kind == "no_visit":
-        quarter = _checked_quarter(period, today)
+        quarter = period.checked_quarter(today)
         if quarter is None:
             return _("Chi bộ chưa có cấp ủy cấp trên dự sinh hoạt (%(period)s chưa bắt đầu)") % {"period": period.label}
         end = dates.quarter_end(quarter)

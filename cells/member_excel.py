@@ -809,7 +809,7 @@ def _check_against_model(row: ImportRow, member: Member | None = None) -> None:
                     message = _("%(column)s: %(message)s") % {"column": _header(key), "message": message}
                 row.errors.append(message)
     try:
-        services._check_member_dates(member)
+        services.member_check_dates(member)
     except ValidationError as error:
         row.errors.extend(error.messages)
 

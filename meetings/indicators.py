@@ -46,9 +46,9 @@ from django.utils.translation import gettext as _
 
 from cells.models import Organisation
 from cells.selectors import UNPAID_DUES_MONTHS  # noqa: F401 - re-exported: one home, in the dues book's layer
-from lib.dates import add_months, local_midnight, month_end, quarter_end, quarter_number, quarter_start  # noqa: F401
-from lib.formatting import date_text as fmt_date  # noqa: F401
-from lib.formatting import month_label, quarter_label  # noqa: F401
+from lib.dates import add_months, local_midnight, month_end, quarter_end, quarter_start
+from lib.formatting import date_text as fmt_date
+from lib.formatting import month_label, quarter_label
 
 from . import kinds
 from .models import Meeting, Task

@@ -168,10 +168,12 @@ class KindCodes(Sequence):
         return bool(kind and getattr(kind, self.flag))
 
     def __eq__(self, other) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
         return tuple(self) == tuple(other)
 
-    def __hash__(self) -> int:
-        return hash(self.flag)
+    # Equal to a tuple of its codes, which change with the registry: no hash could agree with that equality.
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"KindCodes({self.flag!r}: {self._codes()})"

@@ -5,6 +5,7 @@ import zoneinfo
 
 import pytest
 
+from lib import dates
 from meetings import indicators
 from meetings.indicators import Period
 from meetings.models import Meeting
@@ -34,10 +35,10 @@ def test_months_and_quarters_of_a_year_in_progress():
     assert Period(2027, quarter=3).ended_quarters(D(2027, 9, 30)) == []
     assert Period(2027, quarter=3).ended_quarters(D(2027, 10, 1)) == [D(2027, 7, 1)]
     # 29/02 of a leap year.
-    assert indicators.month_end(D(2028, 2, 1)) == D(2028, 2, 29)
+    assert dates.month_end(D(2028, 2, 1)) == D(2028, 2, 29)
     assert Period(2028, month=2).end == D(2028, 2, 29)
     assert Period(2028, month=2).ended_months(D(2028, 2, 29)) == []
-    assert indicators.quarter_end(D(2028, 2, 29)) == D(2028, 3, 31)
+    assert dates.quarter_end(D(2028, 2, 29)) == D(2028, 3, 31)
     # A period not started yet: no month to check.
     assert Period(2027).checked_month(D(2026, 12, 31)) is None
     assert Period(2026, quarter=3).checked_month(D(2026, 12, 2)) == D(2026, 9, 1)

@@ -22,6 +22,7 @@ import pytest
 import time_machine
 
 from cells.models import Organisation, Position, Role
+from lib import dates
 from meetings import indicators, reminders
 from meetings.models import Attendance, Meeting, ReminderRule
 from meetings.services import attendance_counts_refresh
@@ -97,7 +98,7 @@ def _meeting(
 def build(now: datetime.datetime) -> SimpleNamespace:
     today = now.astimezone(TZ).date()
     month = today.replace(day=1)
-    quarter = indicators.quarter_start(today)
+    quarter = dates.quarter_start(today)
     khoi = make_organisation(kind=Organisation.Kind.KHOI, name="Khối quét lịch", short_code="ĐUK")
     tccs = make_organisation(parent=khoi, kind=Organisation.Kind.DANG_BO_CO_SO, name="Đảng bộ quét lịch")
     cells = {name: make_organisation(parent=tccs, name=f"Chi bộ {name}") for name in "HPDU"}
@@ -113,8 +114,8 @@ def build(now: datetime.datetime) -> SimpleNamespace:
         Position.objects.create(
             member=supervisor, organisation=cell, kind=Position.Kind.SUPERVISOR, start=datetime.date(2020, 1, 1)
         )
-    previous_month = indicators.add_months(month, -1)
-    previous_quarter = indicators.add_months(quarter, -3)
+    previous_month = dates.add_months(month, -1)
+    previous_quarter = dates.add_months(quarter, -3)
     # Earlier months and quarters of the history (the year before included, for January's reads).
     first = datetime.date(today.year - 1, 1, 1)
     for name, cell in cells.items():
@@ -122,7 +123,7 @@ def build(now: datetime.datetime) -> SimpleNamespace:
         while current < month:
             if not (name == "U" and current == previous_month):
                 _meeting(cell, current, members=members[name])
-            current = indicators.add_months(current, 1)
+            current = dates.add_months(current, 1)
         current = first
         while current < quarter:
             guests = [supervisor]
@@ -144,7 +145,7 @@ def build(now: datetime.datetime) -> SimpleNamespace:
                 guests=guests,
                 start=at(current.replace(day=20), 14),
             )
-            current = indicators.add_months(current, 3)
+            current = dates.add_months(current, 3)
     # This month. H held it just before now (at least one minute into the month), combined with a
     # thematic part, with the supervisor, and held a forum too.
     held_at = max(now - datetime.timedelta(hours=1), at(month, 0, 1))

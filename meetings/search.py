@@ -19,7 +19,8 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import translation
 
 from cells.models import Member, Organisation
-from cells.selectors import READ_MEMBERS, members_visible_to, organisations_visible_to, roles_over
+from cells.permissions import can
+from cells.selectors import members_visible_to, organisations_visible_to
 from lib.textsearch import Folded, fold, matching, word_in, words_of
 
 from .models import Meeting
@@ -140,6 +141,6 @@ def meetings_found(*, user, query: str) -> QuerySet[Meeting]:
 
 def organisation_link_name(user, organisation: Organisation) -> str:
     """The page an organisation result opens: its page for a reader, else its meetings (a plain member's cell)."""
-    if roles_over(user, organisation) & READ_MEMBERS:
+    if can(user, "members.read", organisation):
         return "cells:organisation_detail"
     return "meetings:cell_list"

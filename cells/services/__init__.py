@@ -50,9 +50,11 @@ from .members import (
     member_update,
 )
 from .notifications import (
+    EMAIL_BATCH_SIZE,
     EMAIL_SENDING_MARK,
     member_set_reminder_email,
     notification_deliver_email,
+    notification_deliver_emails,
     notification_emails_enqueue,
     notification_mark_read,
     notification_pending_email_ids,
@@ -80,6 +82,8 @@ from .tree import (
 )
 
 __all__ = [
+    "EMAIL_BATCH_SIZE",
+    "notification_deliver_emails",
     "member_check_dates",
     "snapshot",
     "audit_log",

@@ -49,6 +49,7 @@ from cells.selectors import UNPAID_DUES_MONTHS  # noqa: F401 - re-exported: one 
 from lib.dates import add_months, local_midnight, month_end, quarter_end, quarter_start
 from lib.formatting import date_text as fmt_date
 from lib.formatting import month_label, quarter_label
+from lib.query import period_query
 
 from . import kinds
 from .models import Meeting, Task
@@ -181,12 +182,8 @@ class Period:
         return _("%(period)s, tính đến ngày %(date)s") % {"period": self.label, "date": fmt_date(today)}
 
     def query(self) -> dict:
-        params = {"year": self.year}
-        if self.quarter:
-            params["quarter"] = self.quarter
-        if self.month:
-            params["month"] = self.month
-        return params
+        """The parameters of a link to the period, by their Vietnamese names (``nam``, ``quy``, ``thang``)."""
+        return period_query(self.year, self.quarter, self.month)
 
 
 # --- cells ----------------------------------------------------------------------------------

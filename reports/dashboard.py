@@ -15,10 +15,10 @@ from cells.models import (
 from meetings.models import Meeting
 
 from .access import DASHBOARD_ROLES, SCOPE_KINDS, can_run_reports
-from .drilldown import Table
 from .figures import Figure, current_month_counts, dashboard
 from .heatmap import MONTH_STATUS_NAMES, heat_map, heat_map_groups, quality_distribution, scored_meeting_counts
 from .periods import Period
+from .tables import Table
 from .targets import FAILED, Target
 from .warnings import warnings
 

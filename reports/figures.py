@@ -345,7 +345,8 @@ def figures_by_group(
     as it stands on ``today``: units of periods in progress are pending, not failed.
 
     A fixed number of queries (seven, eight with a month in progress; seven with ``current``, the rows
-    of ``current_month_counts``), whatever the size of the subtree.
+    of ``current_month_counts``; one more per grouped query a registered target declares of its own,
+    ``Target.count``), whatever the size of the subtree.
     """
     today = today or timezone.localdate()
     document_types = list(RequiredDocumentType.objects.filter(active=True).order_by("period", "order", "pk"))
@@ -369,6 +370,10 @@ def figures_by_group(
         add(row["grp"], **{f"doc_{row['document_type']}": row["cells"]})
     for row in _commitments(scope, period, length, today):
         add(row.pop("grp"), **row)
+    # The grouped queries targets declare of their own (reports.targets.Target.count), once each.
+    for count in dict.fromkeys(target.count for target in target_list if target.count is not None):
+        for row in count(scope=scope, period=period, length=length, today=today):
+            add(row.pop("grp"), **row)
     month = period.current_month(today)
     if current is None:
         current = current_month_counts(scope=scope, period=period, today=today, length=length)

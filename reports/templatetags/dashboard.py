@@ -14,6 +14,8 @@ from django import template
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from lib import query
+
 from ..counting import UNSCORED
 from ..targets import FAILED, IN_PROGRESS, MET, NO_DATA, STATUS_LABELS, Target
 
@@ -114,7 +116,7 @@ def by_child_rows(links, target_list: list[Target], rows: list[dict]) -> list[di
 @register.simple_tag
 def heat_group_rows(links, heat: dict) -> list[dict]:
     """The Khối's heat map: per child and month, cells that met of all, linked to the month's cells."""
-    prefix = html.escape(f"{links.drill_url('regular')}?year={links.year}&month=")
+    prefix = html.escape(f"{links.drill_url('regular')}?{query.YEAR}={links.year}&{query.MONTH}=")
     result = []
     for row in heat["rows"]:
         organisation = row["organisation"]

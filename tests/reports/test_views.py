@@ -48,18 +48,18 @@ def test_grid_cells_show_their_figure_and_link_to_their_rows(client_for, khoi):
     drill = reverse("reports:drill", args=[khoi.khoi.pk, "regular"])
     # By organisation: A held its regular meeting in 33 of 36 cell-months, 91.7 % shown rounded.
     assert re.search(
-        rf'<td class="not-met"><a class="text-reset" href="{drill}\?year=2026&amp;org={khoi.a.pk}" '
+        rf'<td class="not-met"><a class="text-reset" href="{drill}\?nam=2026&amp;org={khoi.a.pk}" '
         r'title="[^"]*">92%</a></td>',
         page,
     )
     # Heat map: A in March, 2 of its 3 cells held it (A2 cancelled): under 80 %, marked red.
     assert re.search(
-        rf'<td class="s-missing" title="2/3 chi bộ đã sinh hoạt"><a href="{drill}\?year=2026&amp;month=3'
+        rf'<td class="s-missing" title="2/3 chi bộ đã sinh hoạt"><a href="{drill}\?nam=2026&amp;thang=3'
         rf'&amp;org={khoi.a.pk}">2/3</a>',
         page,
     )
     # A TCCS links to its own dashboard, a chi bộ cơ sở (itself a cell) to its meetings.
-    assert f'href="{reverse("reports:dashboard", args=[khoi.a.pk])}?year=2026">Đảng bộ A</a>' in page
+    assert f'href="{reverse("reports:dashboard", args=[khoi.a.pk])}?nam=2026">Đảng bộ A</a>' in page
     assert f'href="{reverse("meetings:cell_list", args=[khoi.c.pk])}">Chi bộ C</a>' in page
 
 

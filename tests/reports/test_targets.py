@@ -178,3 +178,27 @@ def test_a_registered_target_costs_its_own_grouped_query_and_warning_count_only(
     finally:
         registry.unregister(TRIAL.code)
     assert len(after.captured_queries) == len(before.captured_queries) + 2
+
+
+def test_every_code_a_target_names_is_registered():
+    """A target's drill-down and warning are named by code: a misspelt one fails here, not on a page."""
+    target_list = targets([SimpleNamespace(pk=7, name="Quy chế làm việc")])
+    assert {t.drill for t in target_list} <= set(registry.DRILLS)
+    assert {t.code: t.warning for t in target_list if t.warning} == {
+        "regular_months": "no_plan",
+        "attendance_meetings": "low_attendance",
+        "unexcused": "unexcused",
+        "visit_quarters": "no_visit",
+    }
+    assert {t.warning for t in target_list if t.warning} <= set(registry.WARNINGS)
+    # Every warning is its own drill-down, under its code.
+    assert set(registry.WARNINGS) <= set(registry.DRILLS)
+    assert list(report_warnings.WARNING_CODES) == [
+        "no_plan",
+        "minutes_overdue",
+        "low_attendance",
+        "unexcused",
+        "overdue_tasks",
+        "no_visit",
+        "unpaid_dues",
+    ]

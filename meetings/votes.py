@@ -1,7 +1,7 @@
 """How a decision of a meeting is counted: who may vote, what it is measured against, what it needs.
 
 One home for the rule (issue #19). The vote form and the service, the meeting page, the minutes and
-their PDF, the completeness check, the scoring (``scoring.selectors.meeting_facts``) and the demo
+their PDF, the completeness check, the scoring (``scoring.facts.conclusion_voted``) and the demo
 generator all read it here. Sources, as ``shared/reference/domain-research.md`` §5 quotes them:
 
 * **Điều lệ Đảng, Art. 9.5**: a resolution of a Party body is valid when *more than half* of the

@@ -10,4 +10,5 @@ class ScoringConfig(AppConfig):
         from .audit import register_scoring
 
         register_scoring()
-        from . import signals  # noqa: F401 - connects the receivers
+        # Connects the receivers; registers the shipped measures (scoring/measures.py).
+        from . import facts, signals  # noqa: F401

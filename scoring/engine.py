@@ -1,7 +1,8 @@
 """The meeting-quality scoring engine: pure functions over a scheme snapshot and the facts of a meeting.
 
 No model, no query: ``scoring.selectors.meeting_facts`` reads the records into facts
-(``{measure: {"value", "evidence"}}``), the scheme's snapshot (scoring/schemes.py) says what each criterion
+(``{measure: {"value", "evidence"}}``, one registered function per measure: scoring/measures.py,
+scoring/facts.py), the scheme's snapshot (scoring/schemes.py) says what each criterion
 measures and how many points each option gives, and here the points are proposed from the facts
 (``propose``) and the sheet's total and level computed from the points (``classify``) — HD 42-HD/BTCTW and
 Quy định 31-QĐ/TU through the schemes they ship as (scoring/data/).
@@ -11,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
+from . import measures
 from .schemes import CONDITION_KEYS, as_decimal
 
 
@@ -37,13 +39,19 @@ def _matches(option: dict, value) -> bool:
 
 
 def propose(criterion: dict, facts: dict) -> tuple[Decimal | None, str]:
-    """The points the records give a criterion (first option whose conditions hold), with the evidence used."""
+    """The points the records give a criterion (first option whose conditions hold), with the evidence used.
+
+    A measure the criterion names that no module registered raises ``measures.UnknownMeasure``; a
+    registered one missing from ``facts`` (facts read before it existed) gives no proposal.
+    """
     measure = criterion.get("measure")
     if not measure:
         return None, ""
     evidence: list[str] = []
     for option in criterion.get("options") or []:
         name = option.get("measure") or measure
+        if name not in facts and name not in measures.MEASURES:
+            raise measures.UnknownMeasure(name, where=_criterion_place(criterion))
         has_condition = any(key in option for key in CONDITION_KEYS)
         fact = facts.get(name) or {"value": None, "evidence": _('Không có số liệu "%(name)s".') % {"name": name}}
         if has_condition and fact["evidence"] not in evidence:
@@ -55,6 +63,10 @@ def propose(criterion: dict, facts: dict) -> tuple[Decimal | None, str]:
         if _matches(option, fact["value"]):
             return as_decimal(option["points"]), " ".join(evidence)
     return None, " ".join(evidence)
+
+
+def _criterion_place(criterion: dict) -> str:
+    return f"criterion {criterion.get('code', '?')} {criterion.get('name', '')}".strip()
 
 
 def iter_criteria(snapshot: dict):

@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from lib.forms import NOTE_MAX, VNDateField, long_text_field
 
+from .engine import iter_criteria
 from .models import MeetingScore, RatingLevel
 from .schemes import CHOICE, plain_number
-from .selectors import iter_criteria
 
 
 def points_error_messages(maximum) -> dict:

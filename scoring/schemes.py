@@ -5,35 +5,38 @@ schemes runs the very same code as ``manage.py scoring_schemes import``.
 """
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+
+from . import measures
 
 FORMAT_VERSION = 1
 CHOICE, NUMBER = "choice", "number"
 CONDITION_KEYS = ("gte", "gt", "lte", "lt")
 
-# The measures a criterion may ask for; ``scoring.selectors.meeting_facts`` reads each from the records.
-MEASURES = {
-    "duration_shortfall": "Số phút thiếu so với thời lượng tối thiểu (90; 120 khi kết hợp chuyên đề)",
-    "duration_percent": "Thời lượng thực tế / thời lượng tối thiểu (%)",
-    "attendance_percent": "Tỷ lệ đảng viên có mặt, không tính miễn sinh hoạt và sinh hoạt nơi khác (%)",
-    "unexcused_absences": "Số đảng viên vắng không lý do",
-    "excused_streak": "Số lần vắng có lý do liên tiếp nhiều nhất của một đảng viên trong năm",
-    "notice_sent": "Có thông báo gửi trước giờ họp (1/0)",
-    "notice_ahead": "Thông báo gửi trước ít nhất 1 ngày (1/0)",
-    "documents_ahead": "Tài liệu gửi trước ít nhất 1 ngày (1/0)",
-    "meeting_documents": "Số tài liệu đính kèm buổi sinh hoạt",
-    "preparatory_meeting": "Có họp chi ủy chuẩn bị (1/0)",
-    "speakers_percent": "Tỷ lệ đảng viên dự họp phát biểu (%)",
-    "conclusion_recorded": "Có kết luận / nghị quyết (1/0)",
-    "conclusion_voted": "Kết luận được biểu quyết thông qua (1/0)",
-    "tasks_assigned": "Số nhiệm vụ được phân công",
-    "minutes_complete": "Biên bản đủ các mục bắt buộc (1/0)",
-    "minutes_adopted_in_time": "Biên bản thông qua trong 2 ngày (1/0)",
-    "last_tasks_done_percent": "Tỷ lệ nhiệm vụ kỳ trước đã hoàn thành (%)",
-    "thematic": "Có sinh hoạt chuyên đề (1/0)",
-}
+
+class _MeasureLabels(Mapping):
+    """Code → label of the measures a criterion may ask for: a live view of the registry
+    (scoring/measures.py; the shipped measures are in scoring/facts.py, registered when the apps are ready)."""
+
+    def __getitem__(self, code):
+        if code not in measures.MEASURES:
+            raise KeyError(code)
+        return measures.MEASURES[code].label
+
+    def __iter__(self):
+        return iter(measures.MEASURES)
+
+    def __len__(self) -> int:
+        return len(measures.MEASURES)
+
+    def __contains__(self, code) -> bool:
+        return code in measures.MEASURES
+
+
+MEASURES: Mapping = _MeasureLabels()
 
 
 def as_decimal(value) -> Decimal:
@@ -161,7 +164,7 @@ def validate_scheme_data(data: dict) -> list[str]:
             for name in [criterion.get("measure")] + [option.get("measure") for option in options]:
                 if name and name not in MEASURES:
                     errors.append(
-                        _('%(label)s: không có số liệu "%(name)s" (xem danh sách trong scoring/schemes.py).')
+                        _('%(label)s: không có số liệu "%(name)s" (xem danh sách trong scoring/facts.py).')
                         % {"label": clabel, "name": name}
                     )
             if criterion.get("measure") and not options:

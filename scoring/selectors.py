@@ -14,11 +14,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cells.models import PATH_STEP_WIDTH, DuesPayment, Member, MemberCommitment, Organisation, Position
+from cells.models import PATH_STEP_WIDTH, DuesPayment, Member, MemberCommitment, Organisation
 from cells.permissions import can, roles_with
 from cells.selectors import (
     READ_MEMBERS,
-    cell_summary,
     document_signer,
     exempt_member_ids,
     organisations_visible_to,
@@ -27,12 +26,12 @@ from cells.selectors import (
 from lib.dates import months_before, quarter_start
 from lib.formatting import place_and_date
 from meetings import indicators
-from meetings.completeness import minutes_completeness
-from meetings.models import Attendance, Meeting, Resolution, Task
+from meetings.models import Attendance, Meeting, Task
 from meetings.selectors import can_write_cell, get_meeting_for_user_or_404
-from meetings.votes import meeting_day, vote_base
+from meetings.votes import meeting_day
 
-from .engine import _fact, _fmt_percent, _percent, classify, iter_criteria, level_name, propose  # noqa: F401
+from . import measures
+from .engine import _fmt_percent, _percent, level_name
 from .models import AnnualRating, Inspection, MeetingScore, RatingLevel, RatingRegime, ScoringScheme
 
 # Which meetings are scored, thematic, held: one home, meetings.indicators (issue #13).
@@ -111,261 +110,14 @@ def scheme_for(*, organisation: Organisation, day: datetime.date) -> ScoringSche
 # --- what the records say -------------------------------------------------------------------
 
 
-def _fmt_moment(moment) -> str:
-    return timezone.localtime(moment).strftime("%H:%M %d/%m/%Y") if moment else "—"
-
-
-def _excused_streak(meeting: Meeting, start) -> tuple[int, str]:
-    """The longest run of consecutive excused absences of one member over the cell's regular meetings this year."""
-    rows = (
-        Attendance.objects.filter(
-            meeting__organisation=meeting.organisation,
-            meeting__kind__in=Meeting.REGULAR_KINDS,
-            meeting__state__in=HELD_STATES,
-            meeting__actual_start__year=timezone.localtime(start).year,
-            meeting__actual_start__lte=start,
-        )
-        .order_by("member_id", "meeting__actual_start", "meeting_id")
-        .values_list("member_id", "member__full_name", "presence")
-    )
-    longest, who, current, last_member = 0, "", 0, None
-    for member_id, name, presence in rows:
-        if member_id != last_member:
-            current, last_member = 0, member_id
-        current = current + 1 if presence == Attendance.Presence.ABSENT_EXCUSED else 0
-        if current > longest:
-            longest, who = current, name
-    if longest == 0:
-        return 0, _("Không có đảng viên vắng có lý do trong các buổi sinh hoạt thường kỳ năm nay.")
-    return longest, _("Vắng có lý do liên tiếp nhiều nhất: %(count)s buổi (%(name)s).") % {
-        "count": longest,
-        "name": who,
-    }
-
-
-def _previous_regular(meeting: Meeting) -> Meeting | None:
-    return (
-        Meeting.objects.filter(
-            organisation=meeting.organisation,
-            kind__in=Meeting.REGULAR_KINDS,
-            state__in=HELD_STATES,
-            planned_start__lt=meeting.planned_start,
-        )
-        .exclude(pk=meeting.pk)
-        .order_by("-planned_start", "-pk")
-        .first()
-    )
-
-
-def _has_deputy(cell: Organisation, day: datetime.date) -> bool:
-    return (
-        Position.objects.filter(organisation=cell, kind=Position.Kind.DEPUTY_SECRETARY, start__lte=day)
-        .filter(Q(end__isnull=True) | Q(end__gte=day))
-        .exists()
-    )
-
-
 def meeting_facts(meeting: Meeting) -> dict:
-    """Every measure the schemes can ask for, read from the meeting's records, each with its evidence.
+    """Every registered measure, read from the meeting's records, each with its evidence:
+    ``{code: {"value", "evidence"}}`` (the measures and their loaders: scoring/facts.py).
 
-    A value of None means the records cannot tell: the criterion is left to the secretary.
+    Each loader runs once at most, when a measure first reads it. A value of None means the records
+    cannot tell: the criterion is left to the secretary.
     """
-
-    start = meeting.actual_start or meeting.planned_start
-    facts: dict[str, dict] = {}
-
-    minimum = Meeting.MIN_MINUTES.get(meeting.kind, 90)
-    duration = meeting.duration_minutes
-    if duration is None:
-        for key in ("duration_shortfall", "duration_percent"):
-            facts[key] = _fact(None, _("Chưa ghi giờ bắt đầu và kết thúc thực tế."))
-    else:
-        evidence = _("Sinh hoạt %(duration)s phút (%(start)s–%(end)s); tối thiểu %(minimum)s phút.") % {
-            "duration": duration,
-            "minimum": minimum,
-            "start": timezone.localtime(meeting.actual_start).strftime("%H:%M"),
-            "end": timezone.localtime(meeting.actual_end).strftime("%H:%M"),
-        }
-        facts["duration_shortfall"] = _fact(max(minimum - duration, 0), evidence)
-        facts["duration_percent"] = _fact(_percent(duration, minimum), evidence)
-
-    counts = meeting.attendances.aggregate(
-        total=Count("pk"),
-        base=Count("pk", filter=~Q(presence__in=Attendance.OUTSIDE_BASE_VALUES)),
-        present=Count("pk", filter=Q(presence__in=Attendance.PRESENT_VALUES)),
-        excused=Count("pk", filter=Q(presence=Attendance.Presence.ABSENT_EXCUSED)),
-        unexcused=Count("pk", filter=Q(presence=Attendance.Presence.ABSENT_UNEXCUSED)),
-        exempt=Count("pk", filter=Q(presence=Attendance.Presence.EXEMPT)),
-        elsewhere=Count("pk", filter=Q(presence=Attendance.Presence.ATTACHED_ELSEWHERE)),
-        blank=Count("pk", filter=Q(presence=Attendance.Presence.BLANK)),
-    )
-    rate = _percent(counts["present"], counts["base"])
-    attendance_evidence = _(
-        "Có mặt %(present)s/%(base)s đảng viên phải dự (%(rate)s); vắng có lý do %(excused)s, vắng không lý do "
-        "%(unexcused)s; không tính %(exempt)s miễn sinh hoạt, %(elsewhere)s sinh hoạt tạm thời nơi khác."
-    ) % {**counts, "rate": _fmt_percent(rate)}
-    if counts["blank"] or not counts["total"]:
-        facts["attendance_percent"] = _fact(None, _("Chưa điểm danh đầy đủ."))
-        facts["unexcused_absences"] = _fact(None, _("Chưa điểm danh đầy đủ."))
-    else:
-        facts["attendance_percent"] = _fact(rate, attendance_evidence)
-        facts["unexcused_absences"] = _fact(counts["unexcused"], attendance_evidence)
-    facts["excused_streak"] = _fact(*_excused_streak(meeting, start))
-
-    day_before = start - datetime.timedelta(days=1)
-    if meeting.entered_afterwards_at is not None:
-        # Entered afterwards from paper: the notice is the paper's, judged by its date (meetings.indicators).
-        if meeting.paper_notice_date:
-            evidence = _("Nhập bổ sung: thông báo theo hồ sơ giấy ngày %(day)s; buổi sinh hoạt bắt đầu %(start)s.") % {
-                "day": meeting.paper_notice_date.strftime("%d/%m/%Y"),
-                "start": _fmt_moment(start),
-            }
-            assert meeting.notice_sent_at is not None  # set from the paper notice's date when it was entered
-            facts["notice_sent"] = _fact(int(meeting.notice_sent_at < start), evidence)
-            facts["notice_ahead"] = _fact(int(meeting.notice_sent_at <= day_before), evidence)
-        else:
-            facts["notice_sent"] = facts["notice_ahead"] = _fact(
-                0, _("Nhập bổ sung: hồ sơ giấy không ghi nhận ngày thông báo.")
-            )
-    elif meeting.notice_sent_at:
-        facts["notice_sent"] = _fact(
-            int(meeting.notice_sent_at < start),
-            _("Thông báo gửi lúc %(at)s.") % {"at": _fmt_moment(meeting.notice_sent_at)},
-        )
-        facts["notice_ahead"] = _fact(
-            int(meeting.notice_sent_at <= day_before),
-            _("Thông báo gửi lúc %(at)s; buổi sinh hoạt bắt đầu %(start)s.")
-            % {"at": _fmt_moment(meeting.notice_sent_at), "start": _fmt_moment(start)},
-        )
-    else:
-        facts["notice_sent"] = facts["notice_ahead"] = _fact(0, _("Không có thông báo gửi qua cổng."))
-    documents = list(meeting.documents.order_by("uploaded_at").values_list("uploaded_at", flat=True))
-    published = meeting.documents_published_at or (documents[0] if documents else None)
-    if published:
-        facts["documents_ahead"] = _fact(
-            int(published <= day_before),
-            _("Tài liệu gửi lúc %(at)s; buổi sinh hoạt bắt đầu %(start)s.")
-            % {"at": _fmt_moment(published), "start": _fmt_moment(start)},
-        )
-    else:
-        facts["documents_ahead"] = _fact(0, _("Không có tài liệu gửi trước qua cổng."))
-    facts["meeting_documents"] = _fact(len(documents), _("%(count)s tài liệu đính kèm.") % {"count": len(documents)})
-
-    # HD 42 line 3.3: the chi ủy meets before the cell's meeting; where there is no chi ủy, the bí thư and
-    # phó bí thư agree the content (seed §II) — the bí thư confirms it, the records cannot tell; a bí thư
-    # alone has nobody to agree with, and the line counts in full (HD 42 as made concrete by Đảng ủy
-    # phường An Phú, domain-research §2.2: "full marks automatically if the cell has only a bí thư").
-    prep = meeting.preparatory_meeting
-    if prep is not None and prep.state in HELD_STATES:
-        facts["preparatory_meeting"] = _fact(
-            1,
-            _("Họp chi ủy chuẩn bị ngày %(day)s.")
-            % {"day": timezone.localtime(prep.actual_start or prep.planned_start).strftime("%d/%m/%Y")},
-        )
-    elif not cell_summary(cell=meeting.organisation)["has_committee"]:
-        if _has_deputy(meeting.organisation, meeting_day(meeting)):
-            facts["preparatory_meeting"] = _fact(
-                None, _("Chi bộ không có chi ủy: bí thư xác nhận đã thống nhất nội dung với phó bí thư.")
-            )
-        else:
-            facts["preparatory_meeting"] = _fact(
-                1,
-                _(
-                    "Chi bộ chỉ có bí thư (không có chi ủy, phó bí thư): bí thư trực tiếp chuẩn bị, tiêu chí tính đủ điểm."
-                ),
-            )
-    else:
-        facts["preparatory_meeting"] = _fact(0, _("Không có cuộc họp chi ủy chuẩn bị được ghi nhận."))
-
-    present_ids = meeting.attendances.filter(presence__in=Attendance.PRESENT_VALUES).values("member_id")
-    speakers = meeting.opinions.filter(speaker__in=present_ids).values("speaker").distinct().count()
-    if counts["present"]:
-        share = _percent(speakers, counts["present"])
-        facts["speakers_percent"] = _fact(
-            share,
-            _("%(speakers)s/%(present)s đảng viên dự họp phát biểu (%(share)s).")
-            % {"speakers": speakers, "present": counts["present"], "share": _fmt_percent(share)},
-        )
-    else:
-        facts["speakers_percent"] = _fact(None, _("Chưa điểm danh đảng viên có mặt."))
-
-    resolution = Resolution.objects.filter(meeting=meeting).first()
-    has_conclusion = bool(resolution and resolution.text.strip())
-    # Measured against the one count of meetings.votes (QĐ 294 §9.3.2), not against those present.
-    base = vote_base(meeting)
-    passed = [vote for vote in meeting.votes.all() if base.passes(vote.kind, vote.votes_for)]
-    facts["conclusion_recorded"] = _fact(
-        int(has_conclusion),
-        _("Đã ghi kết luận / nghị quyết.") if has_conclusion else _("Chưa ghi kết luận / nghị quyết."),
-    )
-    facts["conclusion_voted"] = _fact(
-        int(has_conclusion and bool(passed)),
-        _("Kết luận: %(conclusion)s; %(votes)s biểu quyết được thông qua (%(base)s).")
-        % {"conclusion": _("có") if has_conclusion else _("chưa có"), "votes": len(passed), "base": base.summary},
-    )
-    tasks = meeting.tasks.exclude(status=Task.Status.CANCELLED).count()
-    facts["tasks_assigned"] = _fact(tasks, _("%(count)s nhiệm vụ được phân công.") % {"count": tasks})
-
-    if meeting.state == Meeting.State.MINUTES_ADOPTED:
-        facts["minutes_complete"] = _fact(1, _("Biên bản đã được thông qua."))
-    else:
-        blocking = [p.message for p in minutes_completeness(meeting) if p.blocking]
-        facts["minutes_complete"] = _fact(int(not blocking), " ".join(blocking) or _("Biên bản đủ các mục bắt buộc."))
-
-    end = meeting.actual_end or start
-    in_time = indicators.minutes_adopted_in_time(meeting)
-    due = _fmt_moment(indicators.minutes_due_at(meeting))
-    if meeting.entered_afterwards_at is not None:
-        if meeting.paper_adopted_on:
-            facts["minutes_adopted_in_time"] = _fact(
-                int(bool(in_time)),
-                _("Nhập bổ sung: biên bản giấy thông qua ngày %(day)s (hạn %(due)s).")
-                % {"day": meeting.paper_adopted_on.strftime("%d/%m/%Y"), "due": due},
-            )
-        else:
-            facts["minutes_adopted_in_time"] = _fact(
-                0, _("Nhập bổ sung: hồ sơ giấy không ghi nhận ngày thông qua biên bản.")
-            )
-    elif meeting.adopted_at:
-        facts["minutes_adopted_in_time"] = _fact(
-            int(bool(in_time)),
-            _("Biên bản thông qua lúc %(at)s (hạn %(due)s).") % {"at": _fmt_moment(meeting.adopted_at), "due": due},
-        )
-    elif in_time is False:
-        facts["minutes_adopted_in_time"] = _fact(0, _("Quá hạn %(due)s chưa thông qua biên bản.") % {"due": due})
-    else:
-        facts["minutes_adopted_in_time"] = _fact(
-            None, _("Biên bản chưa được thông qua (còn trong hạn, đến %(due)s).") % {"due": due}
-        )
-
-    previous = _previous_regular(meeting)
-    if previous is None:
-        facts["last_tasks_done_percent"] = _fact(None, _("Không có buổi sinh hoạt thường kỳ trước được ghi nhận."))
-    else:
-        # Done on time (meetings.indicators.task_on_time_q): by the due date; undated, by this meeting's end.
-        task_counts = previous.tasks.exclude(status=Task.Status.CANCELLED).aggregate(
-            total=Count("pk"),
-            done=Count("pk", filter=indicators.task_on_time_q(undated_by=end)),
-        )
-        if not task_counts["total"]:
-            facts["last_tasks_done_percent"] = _fact(
-                None,
-                _("Kết luận kỳ trước (%(month)s) không giao nhiệm vụ nào.")
-                % {"month": previous.period_month.strftime("%m/%Y")},
-            )
-        else:
-            share = _percent(task_counts["done"], task_counts["total"])
-            facts["last_tasks_done_percent"] = _fact(
-                share,
-                _("Kỳ trước (%(month)s): hoàn thành đúng hạn %(done)s/%(total)s nhiệm vụ (%(share)s).")
-                % {**task_counts, "month": previous.period_month.strftime("%m/%Y"), "share": _fmt_percent(share)},
-            )
-
-    thematic = meeting.kind in THEMATIC_KINDS
-    facts["thematic"] = _fact(
-        int(thematic), _("Có sinh hoạt chuyên đề.") if thematic else _("Không có sinh hoạt chuyên đề.")
-    )
-    return facts
+    return measures.compute(meeting)
 
 
 def score_sheet_context(score: MeetingScore) -> dict:

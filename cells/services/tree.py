@@ -8,6 +8,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lib.formatting import date_text
+
 from ..models import (
     PATH_STEP_WIDTH,
     Member,
@@ -142,6 +144,13 @@ def position_assign(
     position_check(member=member, organisation=organisation, kind=kind)
     if kind == Position.Kind.SECRETARY:
         for previous in organisation.positions.select_for_update().filter(kind=kind, end__isnull=True):
+            if start < previous.start:
+                raise ValidationError(
+                    {
+                        "start": _("Bí thư hiện tại giữ chức từ %(date)s: bí thư mới nhận chức từ ngày đó trở đi.")
+                        % {"date": date_text(previous.start)}
+                    }
+                )
             position_end(position=previous, on=start, by=by)
     position = Position(member=member, organisation=organisation, kind=kind, start=start)
     position.full_clean()

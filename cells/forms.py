@@ -809,7 +809,5 @@ class PositionEndForm(forms.Form):
     def clean(self):
         data = super().clean()
         if self.position.end is not None:
-            raise ValidationError(
-                _("Chức vụ này đã kết thúc ngày %(date)s.") % {"date": date_text(self.position.end)}
-            )
+            raise ValidationError(_("Chức vụ này đã kết thúc ngày %(date)s.") % {"date": date_text(self.position.end)})
         return data

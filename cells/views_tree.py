@@ -38,7 +38,7 @@ def _page(request, form, action, *, organisation, title, success, intro="", **co
 
 @require_http_methods(["GET", "POST"])
 def organisation_create(request, pk):
-    """"Thêm đơn vị trực thuộc": a new unit under this one, with its path and an audit row."""
+    """ "Thêm đơn vị trực thuộc": a new unit under this one, with its path and an audit row."""
     parent = selectors.get_organisation_for_user_or_404(request.user, pk)
     if not can_under(request.user, "tree.manage", parent):
         raise PermissionDenied
@@ -55,7 +55,7 @@ def organisation_create(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def organisation_update(request, pk):
-    """"Sửa thông tin": the unit's record; its kind stays, its place changes by a move."""
+    """ "Sửa thông tin": the unit's record; its kind stays, its place changes by a move."""
     organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
     require(request.user, "tree.manage", organisation)
     initial = {name: getattr(organisation, name) for name in services.ORGANISATION_FIELDS}
@@ -73,7 +73,7 @@ def organisation_update(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def organisation_move(request, pk):
-    """"Chuyển đơn vị": under another parent the user may place units under (merges, splits)."""
+    """ "Chuyển đơn vị": under another parent the user may place units under (merges, splits)."""
     organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
     require(request.user, "tree.manage", organisation)
     form = OrganisationMoveForm(
@@ -100,7 +100,7 @@ def _cell_for_positions(request, pk) -> Organisation:
 
 @require_http_methods(["GET", "POST"])
 def position_assign(request, pk):
-    """"Phân công chức vụ": a member of the cell takes a post (a new bí thư replaces the previous one)."""
+    """ "Phân công chức vụ": a member of the cell takes a post (a new bí thư replaces the previous one)."""
     cell = _cell_for_positions(request, pk)
     form = PositionAssignForm(request.POST or None, cell=cell)
     return _page(
@@ -120,7 +120,7 @@ def position_assign(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def position_end(request, pk):
-    """"Kết thúc chức vụ": the last day the member holds the post."""
+    """ "Kết thúc chức vụ": the last day the member holds the post."""
     position = selectors.get_position_for_user_or_404(request.user, pk, write=True)
     form = PositionEndForm(request.POST or None, position=position)
     return _page(

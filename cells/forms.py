@@ -671,7 +671,7 @@ def _parents_of_kind(kind: str) -> list[str]:
 
 # A cell's chi ủy: counted from its official members unless the upper level recorded otherwise.
 COMMITTEE_CHOICES = [
-    ("", _("Tự tính (có chi ủy khi từ 9 đảng viên chính thức)")),
+    ("", _("Tự tính (từ 9 đảng viên chính thức)")),
     ("yes", _("Có chi ủy")),
     ("no", _("Không có chi ủy")),
 ]
@@ -742,6 +742,7 @@ class OrganisationMoveForm(forms.Form):
     parent = _TreeChoiceField(
         queryset=Organisation.objects.none(),
         label=_("Chuyển đến trực thuộc"),
+        empty_label=_("— Chọn tổ chức cấp trên mới —"),
         error_messages={"invalid_choice": _("Chọn một tổ chức cấp trên trong danh sách.")},
         help_text=_("Cả các tổ chức trực thuộc, đảng viên và sổ sách của đơn vị đi theo đơn vị."),
     )

@@ -79,6 +79,12 @@ def organisation_move(request, pk):
     form = OrganisationMoveForm(
         request.POST or None, organisation=organisation, parents=selectors.organisations_to_place_under(request.user)
     )
+    intro = _("Hiện trực thuộc: %(parent)s.") % {"parent": organisation.parent.name if organisation.parent else "—"}
+    if not form.fields["parent"].queryset.exists():
+        intro += " " + _(
+            "Trong phạm vi đồng chí phụ trách không có tổ chức nào khác nhận được đơn vị này; chuyển sang "
+            "đảng bộ khác do Ban Tổ chức Đảng ủy Khối thực hiện."
+        )
     return _page(
         request,
         form,
@@ -86,7 +92,7 @@ def organisation_move(request, pk):
         organisation=organisation,
         title=_("Chuyển đơn vị"),
         success=_("Đã chuyển %(name)s.") % {"name": organisation.name},
-        intro=_("Hiện trực thuộc: %(parent)s.") % {"parent": organisation.parent.name if organisation.parent else "—"},
+        intro=intro,
     )
 
 

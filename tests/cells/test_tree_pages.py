@@ -229,3 +229,9 @@ def test_the_organisation_page_shows_each_entry_to_those_who_may(client_for, tre
     assert reverse("cells:organisation_update", args=[tree.tccs.pk]) not in tccs_page  # his own TCCS: the Khối's
     viewer_page = client_for(people.viewer).get(reverse("cells:organisation_detail", args=[tree.tccs.pk]))
     assert reverse("cells:organisation_create", args=[tree.tccs.pk]) not in viewer_page.content.decode()
+
+
+def test_with_nowhere_to_move_inside_his_subtree_the_page_says_who_moves_it(client_for, tree, people):
+    response = client_for(people.officer).get(reverse("cells:organisation_move", args=[tree.cell.pk]))
+    assert not response.context["form"].fields["parent"].queryset.exists()
+    assert "do Ban Tổ chức Đảng ủy Khối thực hiện" in response.context["intro"]

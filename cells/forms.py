@@ -3,10 +3,12 @@ from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lib.formatting import date_text
 from lib.forms import MonthField, VNDateField, long_text_field
 
 from .member_excel import mapping_for, mapping_owner, read_member_sheet
@@ -17,12 +19,13 @@ from .models import (
     Exemption,
     Member,
     Organisation,
+    Position,
     RequiredDocumentType,
     Role,
     Term,
 )
 from .selectors import cells_for_member_forms, member_filter_choices, members_ever_in_cell
-from .services import MONEY_MAX
+from .services import MONEY_MAX, organisation_check_placement
 
 
 def _submit(label):
@@ -644,3 +647,168 @@ class PortalSetPasswordForm(SetPasswordForm):
             **self.error_messages,
             "password_mismatch": _("Hai lần nhập mật khẩu mới không giống nhau."),
         }
+
+
+# --- the tree: units and their positions (cells/views_tree.py) -------------------------------
+
+
+def _kinds_under(parent: Organisation) -> list[str]:
+    """The kinds of unit that may stand under ``parent``: organisation_check_placement's rule, asked."""
+    allowed = []
+    for kind in Organisation.Kind.values:
+        try:
+            organisation_check_placement(parent=parent, kind=kind)
+        except ValidationError:
+            continue
+        allowed.append(kind)
+    return allowed
+
+
+def _parents_of_kind(kind: str) -> list[str]:
+    """The kinds of unit a unit of ``kind`` may stand under (the same rule, the other way round)."""
+    return [parent for parent in Organisation.Kind.values if kind in _kinds_under(Organisation(kind=parent))]
+
+
+# A cell's chi ủy: counted from its official members unless the upper level recorded otherwise.
+COMMITTEE_CHOICES = [
+    ("", _("Tự tính (từ 9 đảng viên chính thức)")),
+    ("yes", _("Có chi ủy")),
+    ("no", _("Không có chi ủy")),
+]
+
+
+def committee_choice(value: bool | None) -> str:
+    """The choice of ``committee_override`` that shows ``value`` (None: counted)."""
+    return "" if value is None else "yes" if value else "no"
+
+
+class OrganisationForm(forms.Form):
+    """A unit's record (services.ORGANISATION_FIELDS); with ``parent``, a new unit under it and its kind."""
+
+    kind = forms.ChoiceField(label=_("Loại tổ chức"))
+    name = forms.CharField(label=_("Tên"), max_length=255)
+    short_code = forms.CharField(
+        label=_("Ký hiệu"), max_length=20, required=False, help_text=_("Dùng trong số văn bản, ví dụ CB, ĐU.")
+    )
+    unit_type = forms.ChoiceField(
+        label=_("Loại hình đơn vị"), required=False, choices=[("", "—"), *Organisation.UnitType.choices]
+    )
+    has_seal = forms.BooleanField(label=_("Có con dấu"), required=False)
+    committee_override = forms.TypedChoiceField(
+        label=_("Chi ủy"),
+        required=False,
+        choices=COMMITTEE_CHOICES,
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        help_text=_("Chỉ áp dụng cho chi bộ."),
+    )
+    active_from = VNDateField(label=_("Hoạt động từ"), required=False)
+    active_to = VNDateField(label=_("Hoạt động đến"), required=False)
+
+    def __init__(self, *args, parent: Organisation | None = None, organisation: Organisation | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if parent is not None:
+            self.fields["kind"].choices = [(kind, Organisation.Kind(kind).label) for kind in _kinds_under(parent)]
+        else:
+            del self.fields["kind"]
+        if organisation is not None and not organisation.is_cell:
+            del self.fields["committee_override"]
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            *(["kind"] if parent is not None else []),
+            "name",
+            Row(Column("short_code", css_class="col-sm-4"), Column("unit_type", css_class="col-sm-8")),
+            "has_seal",
+            *(["committee_override"] if "committee_override" in self.fields else []),
+            Row(Column("active_from", css_class="col-6"), Column("active_to", css_class="col-6")),
+            _submit(_("Thêm đơn vị") if parent is not None else _("Lưu")),
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("active_from") and data.get("active_to") and data["active_to"] < data["active_from"]:
+            self.add_error("active_to", _("Ngày kết thúc hoạt động phải sau ngày bắt đầu."))
+        return data
+
+
+class _TreeChoiceField(forms.ModelChoiceField):
+    """Units in tree order, each indented by its depth, with its kind."""
+
+    def label_from_instance(self, obj):
+        return "\u2003" * max(obj.depth - 1, 0) + f"{obj.name} ({obj.get_kind_display().lower()})"
+
+
+class OrganisationMoveForm(forms.Form):
+    parent = _TreeChoiceField(
+        queryset=Organisation.objects.none(),
+        label=_("Chuyển đến trực thuộc"),
+        empty_label=_("— Chọn tổ chức cấp trên mới —"),
+        error_messages={"invalid_choice": _("Chọn một tổ chức cấp trên trong danh sách.")},
+        help_text=_("Cả các tổ chức trực thuộc, đảng viên và sổ sách của đơn vị đi theo đơn vị."),
+    )
+
+    def __init__(self, *args, organisation: Organisation, parents: QuerySet[Organisation], **kwargs):
+        super().__init__(*args, **kwargs)
+        # The kinds it may stand under; its own subtree stays listed so that choosing it is refused with the
+        # service's reason next to the field.
+        self.fields["parent"].queryset = parents.filter(kind__in=_parents_of_kind(organisation.kind)).exclude(
+            pk__in=[organisation.pk, organisation.parent_id]
+        )
+        self.helper = FormHelper()
+        self.helper.layout = Layout("parent", _submit(_("Chuyển đơn vị")))
+
+
+# The positions recorded on a cell's page: its own members' posts. The đảng ủy viên phụ trách is a
+# member of the upper committee, not of the cell; it is recorded with the upper level's records.
+CELL_POSITION_KINDS = [kind for kind in Position.Kind.values if kind != Position.Kind.SUPERVISOR]
+
+
+class PositionAssignForm(forms.Form):
+    member = forms.ModelChoiceField(
+        queryset=Member.objects.none(),
+        label=_("Đảng viên"),
+        error_messages={"invalid_choice": _("Chọn một đảng viên đang sinh hoạt tại chi bộ này.")},
+    )
+    kind = forms.ChoiceField(
+        label=_("Chức vụ"), choices=[(kind, Position.Kind(kind).label) for kind in CELL_POSITION_KINDS]
+    )
+    start = VNDateField(
+        label=_("Từ ngày"),
+        initial=timezone.localdate,
+        help_text=_("Ngày của quyết định chuẩn y kết quả bầu cử hoặc quyết định chỉ định."),
+    )
+
+    def __init__(self, *args, cell: Organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = Member.objects.filter(organisation=cell, state=Member.State.ACTIVE).order_by(
+            "full_name", "pk"
+        )
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(
+                Column("member", css_class="col-sm-5"),
+                Column("kind", css_class="col-sm-4"),
+                Column("start", css_class="col-sm-3"),
+            ),
+            _submit(_("Phân công chức vụ")),
+        )
+
+
+class PositionEndForm(forms.Form):
+    on = VNDateField(
+        label=_("Giữ chức vụ đến hết ngày"),
+        initial=timezone.localdate,
+        help_text=_("Ngày cuối cùng đồng chí giữ chức vụ này."),
+    )
+
+    def __init__(self, *args, position: Position, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.position = position
+        self.helper = FormHelper()
+        self.helper.layout = Layout("on", _submit(_("Kết thúc chức vụ")))
+
+    def clean(self):
+        data = super().clean()
+        if self.position.end is not None:
+            raise ValidationError(_("Chức vụ này đã kết thúc ngày %(date)s.") % {"date": date_text(self.position.end)})
+        return data

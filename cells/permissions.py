@@ -39,6 +39,17 @@ PERMISSIONS: dict[str, Rule] = {
     # Members, the tree and the roles on it.
     "members.read": Rule(_MANAGERS | {Role.COMMITTEE_VIEWER, Role.CELL_SECRETARY, Role.CELL_CLERK}),
     "members.manage": Rule(_MANAGERS),
+    # The tree itself (add a unit, change its record, move it under another parent; cells/views_tree.py):
+    # the upper level, as for the other upper-level writes — a đảng ủy cơ sở's officer shapes the units
+    # below his TCCS, not the TCCS itself, and the Khối's admin every unit below the Khối (the Khối's own
+    # record only a superuser). A new unit asks it with ``can_under`` on the parent it will stand under.
+    "tree.manage": Rule(_MANAGERS, ABOVE),
+    # A cell's positions (bí thư, phó bí thư, chi ủy viên, tổ trưởng…): recorded by the upper level only.
+    # The cell does not appoint its own officers: the cell elects its chi ủy, bí thư and phó bí thư, a tổ
+    # đảng its tổ trưởng (domain-research §5, "Chi ủy threshold", "Tổ đảng"), and the election takes effect
+    # by the upper committee's decision (chuẩn y) — so the portal records it where that decision is made,
+    # never the cell's own bí thư, whose own post it would be.
+    "positions.assign": Rule(_MANAGERS, ABOVE),
     # Citizen ID and phone (Luật 91/2025/QH15; cells/privacy.py): not a committee viewer, not a clerk.
     "personal.see": Rule(_MANAGERS | {Role.CELL_SECRETARY}),
     # A cell's books (documents, commitments, dues): its secretary and the managers above it.
@@ -124,6 +135,16 @@ def can(user, perm: str, organisation: Organisation | None = None) -> bool:
     if organisation is None or rule.scope == ANYWHERE:
         return bool(roles_of(user) & rule.roles)
     held = roles_above(user, organisation) if rule.scope == ABOVE else roles_over(user, organisation)
+    return bool(held & rule.roles)
+
+
+def can_under(user, perm: str, parent: Organisation) -> bool:
+    """Whether ``user`` would have ``perm`` on a new unit placed under ``parent``: a new unit holds no role
+    of its own, so its ancestors (strict or not) are ``parent`` and the units above it."""
+    rule = PERMISSIONS[perm]
+    if not getattr(user, "is_authenticated", False):
+        return False
+    held = roles_of(user) if rule.scope == ANYWHERE else roles_over(user, parent)
     return bool(held & rule.roles)
 
 

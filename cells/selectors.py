@@ -194,6 +194,28 @@ def get_role_assignment_for_user_or_404(user, pk, *, write: bool = False) -> Rol
     return assignment
 
 
+MANAGE_TREE = roles_with("tree.manage")
+
+
+def organisations_to_place_under(user) -> QuerySet[Organisation]:
+    """The units under which ``user`` may place a unit (``can_under(user, "tree.manage", parent)``): the
+    subtrees where they hold a role of "tree.manage", in tree order."""
+    return organisations_visible_to(user, roles=MANAGE_TREE).order_by("path")
+
+
+def get_position_for_user_or_404(user, pk, *, write: bool = False) -> Position:
+    """A position in an organisation the user reads (404 otherwise); with ``write``, one they may end (403)."""
+    try:
+        position = Position.objects.select_related("organisation", "member").get(
+            pk=pk, organisation__in=organisations_visible_to(user)
+        )
+    except (Position.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if write and not can(user, "positions.assign", position.organisation):
+        raise PermissionDenied
+    return position
+
+
 def can_manage_member(user, member: Member) -> bool:
     if sees_whole_khoi(user) and roles_of(user) & {Role.KHOI_ADMIN}:
         return True

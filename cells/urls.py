@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_privacy
+from . import views, views_privacy, views_tree
 
 app_name = "cells"
 
@@ -9,6 +9,11 @@ urlpatterns = [
     path("to-chuc/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("to-chuc/<int:pk>/phan-quyen/", views.organisation_roles, name="organisation_roles"),
     path("phan-quyen/<int:pk>/ket-thuc/", views.role_end, name="role_end"),
+    path("to-chuc/<int:pk>/them-don-vi/", views_tree.organisation_create, name="organisation_create"),
+    path("to-chuc/<int:pk>/sua/", views_tree.organisation_update, name="organisation_update"),
+    path("to-chuc/<int:pk>/chuyen/", views_tree.organisation_move, name="organisation_move"),
+    path("to-chuc/<int:pk>/chuc-vu/", views_tree.position_assign, name="position_assign"),
+    path("chuc-vu/<int:pk>/ket-thuc/", views_tree.position_end, name="position_end"),
     path("dang-vien/", views.member_list, name="member_list"),
     path("dang-vien/them/", views.member_create, name="member_create"),
     path("dang-vien/xuat-excel/", views.member_export, name="member_export"),

@@ -28,7 +28,7 @@ from .forms import (
     TransferForm,
 )
 from .models import Organisation, Role
-from .permissions import can, require
+from .permissions import can, can_under, require
 from .views_privacy import member_detail_context
 
 
@@ -69,6 +69,12 @@ def organisation_detail(request, pk):
         "organisation": organisation,
         "can_manage": bool(selectors.roles_over(request.user, organisation) & selectors.MANAGE_MEMBERS),
         "can_grant": bool(selectors.roles_grantable(request.user, organisation)),
+        # The tree's pages (cells/views_tree.py), by the permission table.
+        "can_manage_tree": can(request.user, "tree.manage", organisation),
+        "can_add_unit": not organisation.is_cell
+        and organisation.kind != Organisation.Kind.TO_DANG
+        and can_under(request.user, "tree.manage", organisation),
+        "can_assign_positions": organisation.is_cell and can(request.user, "positions.assign", organisation),
     }
     if organisation.is_cell:
         context.update(

@@ -8,6 +8,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lib.formatting import date_text
+
 from ..models import (
     PATH_STEP_WIDTH,
     Member,
@@ -36,6 +38,11 @@ def organisation_check_placement(*, parent: Organisation | None, kind: str) -> N
     """Where an organisation of ``kind`` may stand in the tree (the portal's forms and the admin's)."""
     if parent is None and kind != Organisation.Kind.KHOI:
         raise ValidationError({"parent": _("Chỉ Đảng bộ Khối được đứng đầu cây tổ chức.")})
+    if parent is not None and kind == Organisation.Kind.KHOI:
+        raise ValidationError({"kind": _("Đảng bộ Khối đứng đầu cây tổ chức, không trực thuộc tổ chức nào.")})
+    # A tổ đảng is a part of one chi bộ (Điều lệ Art. 24.1; domain-research §5, "Tổ đảng").
+    if parent is not None and parent.kind not in Organisation.CELL_KINDS and kind == Organisation.Kind.TO_DANG:
+        raise ValidationError({"kind": _("Tổ đảng chỉ lập trong một chi bộ.")})
     if parent is not None and parent.kind in Organisation.CELL_KINDS and kind != Organisation.Kind.TO_DANG:
         raise ValidationError({"kind": _("Dưới một chi bộ chỉ có thể lập tổ đảng.")})
     if parent is not None and parent.kind == Organisation.Kind.TO_DANG:
@@ -142,6 +149,13 @@ def position_assign(
     position_check(member=member, organisation=organisation, kind=kind)
     if kind == Position.Kind.SECRETARY:
         for previous in organisation.positions.select_for_update().filter(kind=kind, end__isnull=True):
+            if start < previous.start:
+                raise ValidationError(
+                    {
+                        "start": _("Bí thư hiện tại giữ chức từ %(date)s: bí thư mới nhận chức từ ngày đó trở đi.")
+                        % {"date": date_text(previous.start)}
+                    }
+                )
             position_end(position=previous, on=start, by=by)
     position = Position(member=member, organisation=organisation, kind=kind, start=start)
     position.full_clean()

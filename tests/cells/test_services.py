@@ -32,6 +32,19 @@ def test_only_party_groups_under_a_cell(tree):
     assert group.path.startswith(tree.cell.path)
 
 
+def test_a_khoi_stands_only_at_the_root_and_a_party_group_only_in_a_cell(tree):
+    with pytest.raises(ValidationError) as error:
+        services.organisation_create(parent=tree.tccs, kind=Organisation.Kind.KHOI, name="Khối lồng")
+    assert list(error.value.error_dict) == ["kind"]
+    with pytest.raises(ValidationError) as error:
+        services.organisation_create(parent=tree.tccs, kind=Organisation.Kind.TO_DANG, name="Tổ đảng lạc chỗ")
+    assert list(error.value.error_dict) == ["kind"]
+    group = services.organisation_create(parent=tree.cell, kind=Organisation.Kind.TO_DANG, name="Tổ đảng 1")
+    with pytest.raises(ValidationError):
+        services.organisation_move(organisation=group, new_parent=tree.tccs)
+    assert not Organisation.objects.filter(name__in=["Khối lồng", "Tổ đảng lạc chỗ"]).exists()
+
+
 def test_moving_a_subtree_rewrites_paths_and_keeps_it_whole(tree):
     new_parent = make_organisation(parent=tree.khoi, kind=Organisation.Kind.DANG_BO_CO_SO, name="Đảng bộ mới sáp nhập")
     services.organisation_move(organisation=tree.tccs, new_parent=new_parent)

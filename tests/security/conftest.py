@@ -5,7 +5,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cells import services as cell_services
-from cells.models import RequiredDocumentType, Role, RoleAssignment
+from cells.models import Position, RequiredDocumentType, Role, RoleAssignment
 from meetings import calendar as meeting_calendar
 from meetings import services as meeting_services
 from reports.models import ReportRun
@@ -100,6 +100,9 @@ def objects(tree, people, settings):
         attachment=meeting_calendar.invitation_attachment(meeting),
     )[0]
     feed = meeting_services.calendar_feed_renew(member=member, by=people.member)
+    position = cell_services.position_assign(
+        member=member, organisation=tree.cell, kind=Position.Kind.COMMITTEE_MEMBER, start=datetime.date(2026, 1, 1)
+    )
     return {
         "cell": tree.cell.pk,
         "tccs": tree.tccs.pk,
@@ -120,4 +123,5 @@ def objects(tree, people, settings):
         "feed_token": feed.token,
         "role": RoleAssignment.objects.get(user=people.member, role=Role.MEMBER).pk,
         "correction": correction.pk,
+        "position": position.pk,
     }

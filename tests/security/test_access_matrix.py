@@ -80,6 +80,12 @@ MATRIX = {
     "cells:organisation_detail": ({"pk": "cell"}, CELL_READ, None),
     "cells:organisation_roles": ({"pk": "cell"}, UPPER_WRITE, None),  # the khối admin and the TCCS officer grant roles
     "cells:role_end": ({"pk": "role"}, POST_ONLY, UPPER_WRITE),
+    # the tree's pages (tree.manage, positions.assign): the upper level over the unit, never the cell itself
+    "cells:organisation_create": ({"pk": "cell"}, UPPER_WRITE, None),
+    "cells:organisation_update": ({"pk": "cell"}, UPPER_WRITE, None),
+    "cells:organisation_move": ({"pk": "cell"}, UPPER_WRITE, None),
+    "cells:position_assign": ({"pk": "cell"}, UPPER_WRITE, None),
+    "cells:position_end": ({"pk": "position"}, UPPER_WRITE, None),
     "cells:member_list": ({}, STAFF_LIST, None),
     "cells:member_create": ({}, "ofoffff", None),
     "cells:member_export": ({}, STAFF_LIST, None),
@@ -273,6 +279,7 @@ OBJECT_KEYS = {
     "inspection",
     "run",
     "notification",
+    "position",
 }
 
 

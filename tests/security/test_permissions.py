@@ -57,6 +57,8 @@ MATRIX_ROWS = [
     ("members.manage", MANAGE_MEMBER),
     ("members.read", CELL_READ),
     ("inspections.make", UPPER_WRITE),
+    ("tree.manage", UPPER_WRITE),
+    ("positions.assign", UPPER_WRITE),
     ("dashboards.see", DASHBOARD),
 ]
 
@@ -81,3 +83,33 @@ def test_every_role_set_derived_from_the_table_is_the_table_s():
     assert meeting_selectors.WRITE_MEETINGS == roles_with("meetings.write")
     assert scoring_selectors.CONFIRM_ROLES == roles_with("scores.confirm")
     assert access.DASHBOARD_ROLES == roles_with("dashboards.see") and access.REPORT_ROLES == roles_with("reports.run")
+
+
+def test_the_tree_is_shaped_by_the_level_above_the_unit(tree, people):
+    """tree.manage: the officer over the cells of his TCCS but not the TCCS itself nor another one; the
+    Khối's admin every unit below the Khối; a secretary not even her own cell."""
+    from cells.permissions import can_under
+
+    assert PERMISSIONS["tree.manage"].scope == ABOVE
+    assert can(people.officer, "tree.manage", tree.cell) and can(people.officer, "tree.manage", tree.sibling)
+    assert not can(people.officer, "tree.manage", tree.tccs)
+    assert not can(people.officer, "tree.manage", tree.other)
+    for organisation in (tree.tccs, tree.cell, tree.other):
+        assert can(people.admin, "tree.manage", organisation)
+    assert not can(people.admin, "tree.manage", tree.khoi)  # the Khối's own record: a superuser's
+    assert not can(people.secretary, "tree.manage", tree.cell) and not can(people.viewer, "tree.manage", tree.cell)
+    # A new unit: under the officer's own TCCS yes, beside it (under the Khối) no.
+    assert can_under(people.officer, "tree.manage", tree.tccs)
+    assert not can_under(people.officer, "tree.manage", tree.khoi)
+    assert not can_under(people.officer, "tree.manage", tree.other)
+    assert can_under(people.admin, "tree.manage", tree.khoi)
+    assert not can_under(people.secretary, "tree.manage", tree.cell)
+    assert not can_under(AnonymousUser(), "tree.manage", tree.cell)
+
+
+def test_positions_are_recorded_by_the_upper_level_not_by_the_cell(tree, people):
+    assert can(people.officer, "positions.assign", tree.cell) and can(people.admin, "positions.assign", tree.cell)
+    assert not can(people.officer, "positions.assign", tree.other)
+    assert not can(people.secretary, "positions.assign", tree.cell)  # the cell's bí thư records no posts
+    assert not can(people.viewer, "positions.assign", tree.cell)
+    assert not can(people.other_secretary, "positions.assign", tree.other)

@@ -20,7 +20,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from cells import services as cell_services
-from cells.models import Member, Organisation
+from cells.models import Member, Organisation, Position
 from lib import xlsx
 from meetings import services as meeting_services
 from meetings.models import AgendaItem, Task
@@ -102,6 +102,9 @@ def hostile_khoi(khoi):
         "inspection": inspection.pk,
         "run": run.pk,
         "notification": notification.pk,
+        "position": cell_services.position_assign(
+            member=member, organisation=a1, kind=Position.Kind.COMMITTEE_MEMBER, start=datetime.date(2026, 1, 1)
+        ).pk,
     }
     return khoi, objects
 

@@ -341,7 +341,7 @@ class DuesRemittanceForm(forms.Form):
     )
     note = forms.CharField(label=_("Ghi chú"), max_length=255, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, submit_label=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
@@ -351,7 +351,7 @@ class DuesRemittanceForm(forms.Form):
                 Column("amount", css_class="col-sm-4"),
             ),
             Row(Column("receipt_number", css_class="col-sm-4"), Column("note", css_class="col-sm-8")),
-            _submit(_("Ghi sổ")),
+            _submit(submit_label or _("Ghi sổ")),
         )
 
 
@@ -367,7 +367,7 @@ class CellFundEntryForm(forms.Form):
     )
     purpose = forms.CharField(label=_("Nội dung"), max_length=255)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, submit_label=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
@@ -377,7 +377,7 @@ class CellFundEntryForm(forms.Form):
                 Column("amount", css_class="col-sm-4"),
             ),
             Row(Column("voucher_number", css_class="col-sm-4"), Column("purpose", css_class="col-sm-8")),
-            _submit(_("Ghi sổ")),
+            _submit(submit_label or _("Ghi sổ")),
         )
 
 

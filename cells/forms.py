@@ -644,3 +644,18 @@ class PortalSetPasswordForm(SetPasswordForm):
             **self.error_messages,
             "password_mismatch": _("Hai lần nhập mật khẩu mới không giống nhau."),
         }
+
+
+class DuesAreaForm(forms.Form):
+    """The HD 03-HD/VPTW area of a unit (fixed dues under QĐ 342-QĐ/TW); blank inherits from above."""
+
+    dues_area = forms.ChoiceField(label=_("Địa bàn"), required=False)
+
+    def __init__(self, *args, inherited_label: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dues_area"].choices = [
+            ("", _("Theo cấp trên (%(area)s)") % {"area": inherited_label}),
+            *Organisation.DuesArea.choices,
+        ]
+        self.helper = FormHelper()
+        self.helper.layout = Layout("dues_area", _submit(_("Lưu")))

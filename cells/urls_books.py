@@ -28,6 +28,7 @@ urlpatterns = [
     path("chi-bo/<int:pk>/kinh-phi/<int:line_pk>/sua/", views.fund_entry_edit, name="books_fund_entry_edit"),
     path("chi-bo/<int:pk>/kinh-phi/<int:line_pk>/xoa/", views.fund_entry_delete, name="books_fund_entry_delete"),
     path("to-chuc/<int:pk>/no-dang-phi/", views.dues_arrears, name="books_dues_arrears"),
+    path("to-chuc/<int:pk>/dia-ban-dang-phi/", views.dues_area, name="books_dues_area"),
     path("to-chuc/<int:pk>/chua-nop-dang-phi/", views.dues_unremitted, name="books_dues_unremitted"),
     path("dang-vien/<int:pk>/dang-phi/", views.member_dues, name="books_member_dues"),
     path("dang-vien/<int:pk>/mien-giam-dang-phi/", views.dues_relief, name="books_dues_relief"),

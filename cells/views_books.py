@@ -23,6 +23,7 @@ from .forms import (
     CellDocumentForm,
     CellFundEntryForm,
     CommitmentForm,
+    DuesAreaForm,
     DuesPaymentForm,
     DuesReliefForm,
     DuesRemittanceForm,
@@ -360,6 +361,47 @@ def fund_entry_delete(request, pk, line_pk):
                 (_("Số tiền"), money(entry.amount)),
             ],
             "cancel_url": _ledger_url(cell, entry.entry_date),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def dues_area(request, pk):
+    """The HD 03-HD/VPTW area of a unit, which sets the fixed dues of its cells' members under QĐ 342-QĐ/TW."""
+    organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
+    if not selectors.can_keep_books(request.user, organisation):
+        raise PermissionDenied
+    parent_area = dues.dues_area_of(organisation.parent) if organisation.parent_id else dues.DEFAULT_DUES_AREA
+    form = DuesAreaForm(
+        request.POST or None,
+        initial={"dues_area": organisation.dues_area},
+        inherited_label=Organisation.DuesArea(parent_area).label,
+    )
+    if request.method == "POST" and form.is_valid():
+        done = _save(
+            request,
+            form,
+            services.organisation_update,
+            _("Đã lưu địa bàn tính mức đảng phí cố định."),
+            reverse("books:books_dues_area", args=[organisation.pk]),
+            organisation=organisation,
+        )
+        if done:
+            return done
+    area = dues.dues_area_of(organisation)
+    return render(
+        request,
+        "cells/books/dues_area.html",
+        {
+            "organisation": organisation,
+            "cell": organisation if organisation.is_cell else None,
+            "form": form,
+            "area_label": Organisation.DuesArea(area).label,
+            "area_source": dues.dues_area_source(organisation),
+            "amount": dues.area_amount(area),
+            "half": dues.percent_of(dues.area_amount(area), 5_000),
+            "amounts": [(Organisation.DuesArea(a).label, amount) for a, amount in dues.HD03_FIXED_AMOUNTS.items()],
+            "source": dues.HD03_SOURCE,
         },
     )
 

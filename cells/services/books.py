@@ -35,9 +35,10 @@ def _check_month_open(month: datetime.date, field: str = "month"):
 
 
 def _new_dues_line(*, member: Member, organisation: Organisation, month: datetime.date, by) -> DuesPayment:
-    from ..dues import assess
+    from ..dues import assess, dues_area_of
 
-    assessment = assess(member=member, month=month)
+    # The HD 03 area is the one of the cell whose book the line is written in.
+    assessment = assess(member=member, month=month, area=dues_area_of(organisation))
     if assessment.rule is None:
         raise ValidationError(
             {
@@ -372,6 +373,7 @@ def dues_remittance_update(
     )
     if errors:
         raise ValidationError(errors)
+    assert remitted_on is not None  # required: _check_past_date refused an empty one
     before = snapshot(remittance, exclude=("created_at",))
     remittance.month = month
     remittance.remitted_on = remitted_on
@@ -435,7 +437,11 @@ def _fund_entry_errors(
             errors["kind"] = _("Sổ của chi bộ đã có số dư chuyển sang; mỗi sổ chỉ ghi một lần.")
     elif not voucher_number:
         errors["voucher_number"] = _("Nhập số chứng từ (phiếu thu, phiếu chi).")
-    if voucher_number and "kind" not in errors and others.filter(kind=kind, voucher_number__iexact=voucher_number).exists():
+    if (
+        voucher_number
+        and "kind" not in errors
+        and others.filter(kind=kind, voucher_number__iexact=voucher_number).exists()
+    ):
         errors["voucher_number"] = _("Số chứng từ %(number)s đã ghi trong sổ của chi bộ.") % {"number": voucher_number}
     return errors
 
@@ -521,6 +527,7 @@ def cell_fund_entry_update(
     )
     if errors:
         raise ValidationError(errors)
+    assert entry_date is not None  # required: _check_past_date refused an empty one
     before = snapshot(entry, exclude=("created_at",))
     entry.kind = kind
     entry.entry_date = entry_date

@@ -106,6 +106,8 @@ MATRIX = {
     "books:books_dues_pdf": ({"pk": "cell"}, CELL_READ, None),
     "books:books_dues_xlsx": ({"pk": "cell"}, CELL_READ, None),
     "books:books_dues_arrears": ({"pk": "cell"}, CELL_READ, None),
+    # the HD 03 area of a unit (issue #19): whoever keeps its books (a TCCS: its managers, tests/cells)
+    "books:books_dues_area": ({"pk": "cell"}, CELL_WRITE, None),
     "books:books_dues_remit": ({"pk": "cell"}, CELL_WRITE, None),
     "books:books_fund_entry": ({"pk": "cell"}, CELL_WRITE, None),
     # correcting and deleting a line of the book (issue #19): whoever keeps the book; the edit rows come

@@ -20,7 +20,7 @@ from django.utils import timezone
 from lib.dates import add_years, month_end, month_start
 from lib.formatting import basis_points_label, money
 
-from .models import CellMembership, DuesPayment, DuesRateRule, DuesRelief, Member
+from .models import PATH_STEP_WIDTH, CellMembership, DuesPayment, DuesRateRule, DuesRelief, Member, Organisation
 
 BASIS_POINTS_WHOLE = 10_000  # 100 % in basis points
 
@@ -50,10 +50,84 @@ def rule_in_force(*, category: str, month: datetime.date, rules=None) -> DuesRat
     )
 
 
-def amount_for_rule(rule: DuesRateRule, base: int) -> int:
+# --- HD 03-HD/VPTW: the fixed amount by area (QĐ 342-QĐ/TW regime) -------------------------------
+#
+# The one home of these amounts. Source: HD 03-HD/VPTW ngày 06/7/2016 guiding QĐ 342-QĐ/TW (in force until
+# 31/01/2026), as domain-research.md §7.1 gives it (M): members paying a fixed amount pay 10,000 đ in the
+# inner districts of centrally-run cities, 8,000 đ in the inner urban areas of class I–III towns, 4,000 đ in
+# mountain, remote, border and island areas, 6,000 đ elsewhere; members past working age pay 50 % of that.
+# A rule row of kind ``area`` (cells/0017) holds the share: 100 % for "other" and students, 50 % for the
+# retirement-age category. The area is a property of the unit (``Organisation.dues_area``): blank inherits
+# from the nearest ancestor that sets it; if none does, the Khối's default is the inner-urban area (the
+# amount the portal charged for the whole Khối before the area existed). QĐ 01-QĐ/TW (from 01/02/2026) has
+# no area amounts: its rows are percentages or a flat amount and stay as they are.
+
+Area = Organisation.DuesArea
+HD03_FIXED_AMOUNTS: dict[str, int] = {
+    Area.INNER_CITY: 10_000,
+    Area.INNER_URBAN: 8_000,
+    Area.MOUNTAIN: 4_000,
+    Area.ELSEWHERE: 6_000,
+}
+HD03_SOURCE = "HD 03-HD/VPTW ngày 06/7/2016 (hướng dẫn QĐ 342-QĐ/TW)"
+DEFAULT_DUES_AREA = Area.INNER_URBAN
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of an organisation and of each of its ancestors, nearest first."""
+    steps = len(path) // PATH_STEP_WIDTH
+    return [path[: n * PATH_STEP_WIDTH] for n in range(steps, 0, -1)]
+
+
+def dues_area_of(organisation: Organisation | None, *, areas_by_path: dict[str, str] | None = None) -> str:
+    """The HD 03 area of ``organisation``: its own, else its nearest ancestor's, else the Khối's default.
+
+    ``areas_by_path`` (path → dues_area of the units that set one) may be passed pre-loaded.
+    """
+    if organisation is None:
+        return DEFAULT_DUES_AREA
+    if organisation.dues_area:
+        return organisation.dues_area
+    paths = ancestor_paths(organisation.path)
+    if areas_by_path is None:
+        areas_by_path = dict(
+            Organisation.objects.filter(path__in=paths).exclude(dues_area="").values_list("path", "dues_area")
+        )
+    return next((areas_by_path[p] for p in paths if areas_by_path.get(p)), DEFAULT_DUES_AREA)
+
+
+def dues_area_source(organisation: Organisation) -> Organisation | None:
+    """The unit whose setting gives ``organisation`` its area (itself or an ancestor); None: the default."""
+    if organisation.dues_area:
+        return organisation
+    paths = ancestor_paths(organisation.path)
+    units = {o.path: o for o in Organisation.objects.filter(path__in=paths).exclude(dues_area="")}
+    return next((units[p] for p in paths if p in units), None)
+
+
+def area_amount(area: str) -> int:
+    """HD 03-HD/VPTW's full fixed amount for ``area``."""
+    return HD03_FIXED_AMOUNTS[area]
+
+
+def amount_for_rule(rule: DuesRateRule, base: int, *, area: str | None = None) -> int:
     if rule.kind == DuesRateRule.Kind.PERCENT:
         return percent_of(base, rule.basis_points)
+    if rule.kind == DuesRateRule.Kind.AREA:
+        return percent_of(area_amount(area or DEFAULT_DUES_AREA), rule.basis_points)
     return rule.fixed_amount
+
+
+def cell_of_member_in(*, member: Member, month: datetime.date) -> Organisation | None:
+    """The cell ``member`` belonged to in ``month`` (the latest membership that month), else the current one."""
+    membership = (
+        CellMembership.objects.filter(member=member, start__lte=month_end(month))
+        .filter(Q(end__isnull=True) | Q(end__gte=month_start(month)))
+        .select_related("organisation")
+        .order_by("-start")
+        .first()
+    )
+    return membership.organisation if membership else member.organisation
 
 
 # --- the share a cell keeps and the share it remits upward ---------------------------------------
@@ -188,23 +262,34 @@ class DuesAssessment:
     rule: DuesRateRule | None
     amount_due: int
     adjustment: str = ""
+    area: str = ""  # the HD 03 area the amount was taken for (a rule of kind ``area`` only)
 
 
-def assess(*, member: Member, month: datetime.date, rules=None, reliefs=None) -> DuesAssessment:
+def assess(
+    *, member: Member, month: datetime.date, rules=None, reliefs=None, area: str | None = None
+) -> DuesAssessment:
     """What ``member`` owes for ``month`` under the rules in force then.
 
-    ``rules`` and ``reliefs`` may be passed pre-loaded to assess many members without a query each.
+    ``rules`` and ``reliefs`` may be passed pre-loaded to assess many members without a query each; ``area``
+    (the HD 03 area of the member's cell that month) too, else it is read from the cell the member was in.
     """
     month = month_start(month)
     base = member.dues_base or 0
     rule = rule_in_force(category=member.dues_category, month=month, rules=rules)
     if rule is None:
         return DuesAssessment(base=base, rule=None, amount_due=0)
-    amount = amount_for_rule(rule, base)
+    if rule.kind == DuesRateRule.Kind.AREA and not area:
+        area = dues_area_of(cell_of_member_in(member=member, month=month))
+    area = area if rule.kind == DuesRateRule.Kind.AREA else ""
+    amount = amount_for_rule(rule, base, area=area)
     if rule.exempt_party_years and member.admission_decision_date:
         if add_years(member.admission_decision_date, rule.exempt_party_years) <= month_end(month):
             return DuesAssessment(
-                base=base, rule=rule, amount_due=0, adjustment=f"Miễn: tuổi đảng từ {rule.exempt_party_years} năm"
+                base=base,
+                rule=rule,
+                amount_due=0,
+                adjustment=f"Miễn: tuổi đảng từ {rule.exempt_party_years} năm",
+                area=area,
             )
     if reliefs is None:
         reliefs = DuesRelief.objects.filter(member=member)
@@ -212,13 +297,17 @@ def assess(*, member: Member, month: datetime.date, rules=None, reliefs=None) ->
         if relief.member_id != member.pk or relief.start > month_end(month) or (relief.end and relief.end < month):
             continue
         if relief.kind == DuesRelief.Kind.EXEMPT:
-            return DuesAssessment(base=base, rule=rule, amount_due=0, adjustment=f"Miễn: {relief.reason}")
+            return DuesAssessment(base=base, rule=rule, amount_due=0, adjustment=f"Miễn: {relief.reason}", area=area)
         kept = 100 - relief.reduction_percent
         amount = (amount * kept * 2 + 100) // 200
         return DuesAssessment(
-            base=base, rule=rule, amount_due=amount, adjustment=f"Giảm {relief.reduction_percent} %: {relief.reason}"
+            base=base,
+            rule=rule,
+            amount_due=amount,
+            adjustment=f"Giảm {relief.reduction_percent} %: {relief.reason}",
+            area=area,
         )
-    return DuesAssessment(base=base, rule=rule, amount_due=amount)
+    return DuesAssessment(base=base, rule=rule, amount_due=amount, area=area)
 
 
 def was_in_cell(*, member: Member, organisation_id: int, month: datetime.date) -> bool:
@@ -253,6 +342,8 @@ def dues_payments_bulk_create(
     all_months = sorted({month_start(m) for m in months})
     existing = set(DuesPayment.objects.filter(member_id__in=member_ids).values_list("member_id", "month"))
     today = timezone.localdate()
+    areas_by_path = dict(Organisation.objects.exclude(dues_area="").values_list("path", "dues_area"))
+    cells = {o.pk: o for o in Organisation.objects.filter(kind__in=Organisation.CELL_KINDS)}
     rows = []
     for member in members:
         for month in all_months:
@@ -266,8 +357,13 @@ def dues_payments_bulk_create(
                 ),
                 None,
             )
-            assessment = assess(member=member, month=month, rules=rules, reliefs=reliefs_by_member[member.pk])
-            if cell is None or assessment.rule is None:
+            if cell is None:
+                continue
+            area = dues_area_of(cells.get(cell), areas_by_path=areas_by_path)
+            assessment = assess(
+                member=member, month=month, rules=rules, reliefs=reliefs_by_member[member.pk], area=area
+            )
+            if assessment.rule is None:
                 continue
             paid = chooser.random() < paid_share
             rows.append(

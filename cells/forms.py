@@ -344,7 +344,7 @@ class DuesRemittanceForm(forms.Form):
     )
     note = forms.CharField(label=_("Ghi chú"), max_length=255, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, submit_label=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
@@ -354,7 +354,7 @@ class DuesRemittanceForm(forms.Form):
                 Column("amount", css_class="col-sm-4"),
             ),
             Row(Column("receipt_number", css_class="col-sm-4"), Column("note", css_class="col-sm-8")),
-            _submit(_("Ghi sổ")),
+            _submit(submit_label or _("Ghi sổ")),
         )
 
 
@@ -370,7 +370,7 @@ class CellFundEntryForm(forms.Form):
     )
     purpose = forms.CharField(label=_("Nội dung"), max_length=255)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, submit_label=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
@@ -380,7 +380,7 @@ class CellFundEntryForm(forms.Form):
                 Column("amount", css_class="col-sm-4"),
             ),
             Row(Column("voucher_number", css_class="col-sm-4"), Column("purpose", css_class="col-sm-8")),
-            _submit(_("Ghi sổ")),
+            _submit(submit_label or _("Ghi sổ")),
         )
 
 
@@ -812,3 +812,17 @@ class PositionEndForm(forms.Form):
         if self.position.end is not None:
             raise ValidationError(_("Chức vụ này đã kết thúc ngày %(date)s.") % {"date": date_text(self.position.end)})
         return data
+
+class DuesAreaForm(forms.Form):
+    """The HD 03-HD/VPTW area of a unit (fixed dues under QĐ 342-QĐ/TW); blank inherits from above."""
+
+    dues_area = forms.ChoiceField(label=_("Địa bàn"), required=False)
+
+    def __init__(self, *args, inherited_label: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dues_area"].choices = [
+            ("", _("Theo cấp trên (%(area)s)") % {"area": inherited_label}),
+            *Organisation.DuesArea.choices,
+        ]
+        self.helper = FormHelper()
+        self.helper.layout = Layout("dues_area", _submit(_("Lưu")))

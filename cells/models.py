@@ -46,6 +46,13 @@ class Organisation(models.Model):
         STATE_ENTERPRISE = "state_enterprise", _("Doanh nghiệp nhà nước")
         PRIVATE_ENTERPRISE = "private_enterprise", _("Doanh nghiệp ngoài nhà nước")
 
+    class DuesArea(models.TextChoices):
+        # The four areas of HD 03-HD/VPTW's fixed dues under QĐ 342-QĐ/TW (amounts in cells.dues).
+        INNER_CITY = "inner_city", _("Nội thành thành phố trực thuộc Trung ương")
+        INNER_URBAN = "inner_urban", _("Nội thị đô thị loại I, II, III")
+        MOUNTAIN = "mountain", _("Miền núi, vùng sâu, vùng xa, biên giới, hải đảo")
+        ELSEWHERE = "elsewhere", _("Địa bàn khác")
+
     # Kinds that hold members and meet monthly as a cell.
     CELL_KINDS = (Kind.CHI_BO_CO_SO, Kind.CHI_BO)
     # Kinds that are a grassroots party organisation (TCCS) under the Khối.
@@ -71,6 +78,16 @@ class Organisation(models.Model):
     )
     active_from = models.DateField(_("Hoạt động từ"), null=True, blank=True)
     active_to = models.DateField(_("Hoạt động đến"), null=True, blank=True)
+    dues_area = models.CharField(
+        _("Địa bàn tính mức đảng phí cố định"),
+        max_length=12,
+        choices=DuesArea.choices,
+        blank=True,
+        help_text=_(
+            "Theo HD 03-HD/VPTW (áp dụng đến 31/01/2026). Để trống: theo cấp trên gần nhất; "
+            "nếu không cấp nào ghi, tính theo nội thị đô thị loại I, II, III."
+        ),
+    )
 
     class Meta:
         verbose_name = _("Tổ chức đảng")
@@ -631,6 +648,8 @@ class DuesRateRule(models.Model):
     class Kind(models.TextChoices):
         PERCENT = "percent", _("Theo tỷ lệ")
         FIXED = "fixed", _("Mức cố định")
+        # A share (basis_points) of HD 03-HD/VPTW's fixed amount for the cell's area (cells.dues).
+        AREA = "area", _("Mức cố định theo địa bàn")
 
     effective_from = models.DateField(_("Áp dụng từ"))
     effective_to = models.DateField(_("Áp dụng đến"), null=True, blank=True)
@@ -655,7 +674,9 @@ class DuesRateRule(models.Model):
         ordering = ["category", "-effective_from"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind="percent") & Q(basis_points__isnull=False) & Q(fixed_amount__isnull=True))
+                condition=(
+                    Q(kind__in=["percent", "area"]) & Q(basis_points__isnull=False) & Q(fixed_amount__isnull=True)
+                )
                 | (Q(kind="fixed") & Q(fixed_amount__isnull=False) & Q(basis_points__isnull=True)),
                 name="duesrule_amount_matches_kind",
             ),
@@ -672,6 +693,10 @@ class DuesRateRule(models.Model):
     def rate_label(self) -> str:
         if self.kind == self.Kind.PERCENT:
             return basis_points_label(self.basis_points or 0)
+        if self.kind == self.Kind.AREA:
+            if self.basis_points == 10_000:
+                return str(_("Mức theo địa bàn"))
+            return str(_("%(share)s mức theo địa bàn")) % {"share": basis_points_label(self.basis_points or 0)}
         return money(self.fixed_amount or 0)
 
 

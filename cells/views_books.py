@@ -5,7 +5,7 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lib import query, xlsx
 from lib.dates import month_end, month_start, parse_month, previous_month
+from lib.formatting import money
 from lib.paging import page_of
 from lib.views import run_service
 
@@ -22,6 +23,7 @@ from .forms import (
     CellDocumentForm,
     CellFundEntryForm,
     CommitmentForm,
+    DuesAreaForm,
     DuesPaymentForm,
     DuesReliefForm,
     DuesRemittanceForm,
@@ -31,7 +33,7 @@ from .forms import (
     RemovalForm,
     SuspensionForm,
 )
-from .models import CellFundEntry, Organisation, RequiredDocumentType
+from .models import CellFundEntry, DuesRemittance, Organisation, RequiredDocumentType
 
 
 def _month(request):
@@ -222,6 +224,186 @@ def fund_entry_record(request, pk):
         if done:
             return done
     return _form_page(request, form, _("Thu, chi kinh phí hoạt động"), cell=cell)
+
+
+def _ledger_url(cell, month) -> str:
+    return reverse("books:books_dues_ledger", args=[cell.pk]) + f"?thang={month:%m/%Y}"
+
+
+@require_http_methods(["GET", "POST"])
+def dues_remittance_edit(request, pk, line_pk):
+    """Correct a mistyped remittance line of the cell's book."""
+    cell = selectors.get_cell_for_books_or_404(request.user, pk, write=True)
+    remittance = get_object_or_404(DuesRemittance, pk=line_pk, organisation=cell)
+    initial = {
+        "month": remittance.month,
+        "remitted_on": remittance.remitted_on,
+        "amount": remittance.amount,
+        "receipt_number": remittance.receipt_number,
+        "note": remittance.note,
+    }
+    form = DuesRemittanceForm(request.POST or None, initial=initial, submit_label=_("Lưu sửa đổi"))
+    if request.method == "POST" and form.is_valid():
+        done = _save(
+            request,
+            form,
+            services.dues_remittance_update,
+            _("Đã sửa khoản nộp đảng phí lên cấp trên."),
+            _ledger_url(cell, form.cleaned_data["month"]),
+            remittance=remittance,
+            organisation=cell,
+        )
+        if done:
+            return done
+    book_month = selectors.dues_book_months(cell=cell, start=remittance.month, end=remittance.month)[0]
+    return _form_page(
+        request,
+        form,
+        _("Sửa khoản nộp cấp trên (biên lai %(number)s)") % {"number": remittance.receipt_number},
+        cell=cell,
+        book_month=book_month,
+        cancel_url=_ledger_url(cell, remittance.month),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def dues_remittance_delete(request, pk, line_pk):
+    """Delete a remittance line entered by mistake, after a confirm step."""
+    cell = selectors.get_cell_for_books_or_404(request.user, pk, write=True)
+    remittance = get_object_or_404(DuesRemittance, pk=line_pk, organisation=cell)
+    if request.method == "POST":
+        try:
+            services.dues_remittance_delete(remittance=remittance, organisation=cell, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Đã xóa khoản nộp cấp trên (biên lai %(number)s) khỏi sổ.") % {"number": remittance.receipt_number},
+            )
+        return redirect(_ledger_url(cell, remittance.month))
+    return render(
+        request,
+        "cells/books/line_delete.html",
+        {
+            "cell": cell,
+            "title": _("Xóa khoản nộp đảng phí lên cấp trên"),
+            "facts": [
+                (_("Nộp cho tháng"), remittance.month.strftime("%m/%Y")),
+                (_("Ngày nộp"), remittance.remitted_on.strftime("%d/%m/%Y")),
+                (_("Số biên lai"), remittance.receipt_number),
+                (_("Số tiền"), money(remittance.amount)),
+                (_("Ghi chú"), remittance.note or "—"),
+            ],
+            "cancel_url": _ledger_url(cell, remittance.month),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def fund_entry_edit(request, pk, line_pk):
+    """Correct a mistyped activity-fund line of the cell's book."""
+    cell = selectors.get_cell_for_books_or_404(request.user, pk, write=True)
+    entry = get_object_or_404(CellFundEntry, pk=line_pk, organisation=cell)
+    initial = {
+        "kind": entry.kind,
+        "entry_date": entry.entry_date,
+        "amount": entry.amount,
+        "voucher_number": entry.voucher_number,
+        "purpose": entry.purpose,
+    }
+    form = CellFundEntryForm(request.POST or None, initial=initial, submit_label=_("Lưu sửa đổi"))
+    if request.method == "POST" and form.is_valid():
+        done = _save(
+            request,
+            form,
+            services.cell_fund_entry_update,
+            _("Đã sửa khoản thu, chi kinh phí."),
+            _ledger_url(cell, form.cleaned_data["entry_date"]),
+            entry=entry,
+            organisation=cell,
+        )
+        if done:
+            return done
+    return _form_page(
+        request,
+        form,
+        _("Sửa khoản thu, chi kinh phí"),
+        cell=cell,
+        cancel_url=_ledger_url(cell, entry.entry_date),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def fund_entry_delete(request, pk, line_pk):
+    """Delete an activity-fund line entered by mistake, after a confirm step."""
+    cell = selectors.get_cell_for_books_or_404(request.user, pk, write=True)
+    entry = get_object_or_404(CellFundEntry, pk=line_pk, organisation=cell)
+    if request.method == "POST":
+        try:
+            services.cell_fund_entry_delete(entry=entry, organisation=cell, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Đã xóa khoản thu, chi kinh phí khỏi sổ."))
+        return redirect(_ledger_url(cell, entry.entry_date))
+    return render(
+        request,
+        "cells/books/line_delete.html",
+        {
+            "cell": cell,
+            "title": _("Xóa khoản thu, chi kinh phí"),
+            "facts": [
+                (_("Loại"), entry.get_kind_display()),
+                (_("Ngày"), entry.entry_date.strftime("%d/%m/%Y")),
+                (_("Số chứng từ"), entry.voucher_number or "—"),
+                (_("Nội dung"), entry.purpose),
+                (_("Số tiền"), money(entry.amount)),
+            ],
+            "cancel_url": _ledger_url(cell, entry.entry_date),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def dues_area(request, pk):
+    """The HD 03-HD/VPTW area of a unit, which sets the fixed dues of its cells' members under QĐ 342-QĐ/TW."""
+    organisation = selectors.get_organisation_for_user_or_404(request.user, pk)
+    if not selectors.can_keep_books(request.user, organisation):
+        raise PermissionDenied
+    parent_area = dues.dues_area_of(organisation.parent) if organisation.parent_id else dues.DEFAULT_DUES_AREA
+    form = DuesAreaForm(
+        request.POST or None,
+        initial={"dues_area": organisation.dues_area},
+        inherited_label=Organisation.DuesArea(parent_area).label,
+    )
+    if request.method == "POST" and form.is_valid():
+        done = _save(
+            request,
+            form,
+            services.organisation_update,
+            _("Đã lưu địa bàn tính mức đảng phí cố định."),
+            reverse("books:books_dues_area", args=[organisation.pk]),
+            organisation=organisation,
+        )
+        if done:
+            return done
+    area = dues.dues_area_of(organisation)
+    return render(
+        request,
+        "cells/books/dues_area.html",
+        {
+            "organisation": organisation,
+            "cell": organisation if organisation.is_cell else None,
+            "form": form,
+            "area_label": Organisation.DuesArea(area).label,
+            "area_source": dues.dues_area_source(organisation),
+            "amount": dues.area_amount(area),
+            "half": dues.percent_of(dues.area_amount(area), 5_000),
+            "amounts": [(Organisation.DuesArea(a).label, amount) for a, amount in dues.HD03_FIXED_AMOUNTS.items()],
+            "source": dues.HD03_SOURCE,
+        },
+    )
 
 
 def dues_unremitted(request, pk):

@@ -35,9 +35,10 @@ def _check_month_open(month: datetime.date, field: str = "month"):
 
 
 def _new_dues_line(*, member: Member, organisation: Organisation, month: datetime.date, by) -> DuesPayment:
-    from ..dues import assess
+    from ..dues import assess, dues_area_of
 
-    assessment = assess(member=member, month=month)
+    # The HD 03 area is the one of the cell whose book the line is written in.
+    assessment = assess(member=member, month=month, area=dues_area_of(organisation))
     if assessment.rule is None:
         raise ValidationError(
             {
@@ -229,6 +230,52 @@ def _lock_cell(organisation: Organisation) -> Organisation:
     return Organisation.objects.select_for_update().get(pk=organisation.pk)
 
 
+def _remittance_errors(
+    *,
+    organisation: Organisation,
+    month: datetime.date,
+    remitted_on: datetime.date | None,
+    amount,
+    receipt_number: str,
+    current: DuesRemittance | None = None,
+) -> dict[str, str]:
+    """What is wrong with a remittance line (new, or ``current`` corrected), by field."""
+    from ..selectors import dues_book_months
+
+    errors: dict[str, str] = {}
+    _check_amount(amount, errors)
+    _check_past_date(remitted_on, errors, "remitted_on", required_message=_("Nhập ngày nộp."))
+    if remitted_on and "remitted_on" not in errors and remitted_on < month:
+        errors["remitted_on"] = _("Ngày nộp phải từ ngày %(day)s, đầu kỳ tháng %(month)s.") % {
+            "day": month.strftime("%d/%m/%Y"),
+            "month": month_text(month),
+        }
+    receipts = DuesRemittance.objects.filter(organisation=organisation, receipt_number__iexact=receipt_number)
+    if current is not None:
+        receipts = receipts.exclude(pk=current.pk)
+    if not receipt_number:
+        errors["receipt_number"] = _("Nhập số biên lai của cấp trên.")
+    elif receipts.exists():
+        errors["receipt_number"] = _("Số biên lai %(number)s đã ghi trong sổ của chi bộ.") % {"number": receipt_number}
+    if "amount" not in errors:
+        book_month = dues_book_months(cell=organisation, start=month, end=month)[0]
+        outstanding = book_month.outstanding
+        if outstanding is not None and current is not None and current.month == month:
+            outstanding += current.amount  # the line being corrected no longer counts as paid
+        if outstanding is not None and amount > outstanding:
+            if book_month.to_remit == 0:
+                errors["amount"] = _(
+                    "Tháng %(month)s chưa thu được đảng phí nên chưa có khoản phải nộp cấp trên: "
+                    "ghi thu đảng phí của đảng viên trước."
+                ) % {"month": month_text(month)}
+            else:
+                errors["amount"] = _("Số tiền vượt số còn phải nộp cấp trên của tháng %(month)s (%(outstanding)s).") % {
+                    "month": month_text(month),
+                    "outstanding": money(outstanding),
+                }
+    return errors
+
+
 @transaction.atomic
 def dues_remittance_record(
     *,
@@ -248,39 +295,15 @@ def dues_remittance_record(
     """
     from lib.dates import month_start
 
-    from ..selectors import dues_book_months
-
     _check_cell(organisation)
     month = month_start(month)
     _check_month_open(month)
     _lock_cell(organisation)
     receipt_number = (receipt_number or "").strip()
     note = (note or "").strip()
-    errors: dict[str, str] = {}
-    _check_amount(amount, errors)
-    _check_past_date(remitted_on, errors, "remitted_on", required_message=_("Nhập ngày nộp."))
-    if remitted_on and "remitted_on" not in errors and remitted_on < month:
-        errors["remitted_on"] = _("Ngày nộp phải từ ngày %(day)s, đầu kỳ tháng %(month)s.") % {
-            "day": month.strftime("%d/%m/%Y"),
-            "month": month_text(month),
-        }
-    if not receipt_number:
-        errors["receipt_number"] = _("Nhập số biên lai của cấp trên.")
-    elif DuesRemittance.objects.filter(organisation=organisation, receipt_number__iexact=receipt_number).exists():
-        errors["receipt_number"] = _("Số biên lai %(number)s đã ghi trong sổ của chi bộ.") % {"number": receipt_number}
-    if "amount" not in errors:
-        book_month = dues_book_months(cell=organisation, start=month, end=month)[0]
-        if book_month.outstanding is not None and amount > book_month.outstanding:
-            if book_month.to_remit == 0:
-                errors["amount"] = _(
-                    "Tháng %(month)s chưa thu được đảng phí nên chưa có khoản phải nộp cấp trên: "
-                    "ghi thu đảng phí của đảng viên trước."
-                ) % {"month": month_text(month)}
-            else:
-                errors["amount"] = _("Số tiền vượt số còn phải nộp cấp trên của tháng %(month)s (%(outstanding)s).") % {
-                    "month": month_text(month),
-                    "outstanding": money(book_month.outstanding),
-                }
+    errors = _remittance_errors(
+        organisation=organisation, month=month, remitted_on=remitted_on, amount=amount, receipt_number=receipt_number
+    )
     if errors:
         raise ValidationError(errors)
     assert remitted_on is not None  # required: _check_past_date refused an empty one
@@ -305,6 +328,124 @@ def dues_remittance_record(
     return remittance
 
 
+def _locked_line(model, line, organisation: Organisation | None):
+    """The line re-read under its cell's lock; refused if it is not (or no longer) in ``organisation``'s book."""
+    if organisation is not None and line.organisation_id != organisation.pk:
+        raise ValidationError(_("Khoản này không thuộc sổ của chi bộ."))
+    _lock_cell(line.organisation)
+    fresh = model.objects.select_for_update().filter(pk=line.pk).first()
+    if fresh is None:
+        raise ValidationError(_("Khoản này đã bị xóa khỏi sổ."))
+    return fresh
+
+
+@transaction.atomic
+def dues_remittance_update(
+    *,
+    remittance: DuesRemittance,
+    month: datetime.date,
+    remitted_on: datetime.date | None,
+    amount: int,
+    receipt_number: str,
+    note: str = "",
+    organisation: Organisation | None = None,
+    by=None,
+) -> DuesRemittance:
+    """Correct a mistyped remittance line (month, date, amount, receipt number, note).
+
+    Checked as a new line is, except that the line's own amount no longer counts as paid and its own
+    receipt number is not a duplicate; the audit row keeps the changed fields before → after.
+    """
+    from lib.dates import month_start
+
+    remittance = _locked_line(DuesRemittance, remittance, organisation)
+    cell = remittance.organisation
+    month = month_start(month)
+    _check_month_open(month)
+    receipt_number = (receipt_number or "").strip()
+    errors = _remittance_errors(
+        organisation=cell,
+        month=month,
+        remitted_on=remitted_on,
+        amount=amount,
+        receipt_number=receipt_number,
+        current=remittance,
+    )
+    if errors:
+        raise ValidationError(errors)
+    assert remitted_on is not None  # required: _check_past_date refused an empty one
+    before = snapshot(remittance, exclude=("created_at",))
+    remittance.month = month
+    remittance.remitted_on = remitted_on
+    remittance.amount = amount
+    remittance.receipt_number = receipt_number
+    remittance.note = (note or "").strip()
+    remittance.full_clean(validate_constraints=False)
+    remittance.save()
+    audit_log(
+        actor=by,
+        action="cells.dues_remittance.update",
+        instance=remittance,
+        organisation=cell,
+        before=before,
+        after=snapshot(remittance, exclude=("created_at",)),
+    )
+    return remittance
+
+
+@transaction.atomic
+def dues_remittance_delete(
+    *, remittance: DuesRemittance, organisation: Organisation | None = None, by=None
+) -> DuesRemittance:
+    """Delete a remittance line entered by mistake; the audit row keeps what was deleted."""
+    remittance = _locked_line(DuesRemittance, remittance, organisation)
+    before = snapshot(remittance, exclude=("created_at",))
+    audit_log(
+        actor=by,
+        action="cells.dues_remittance.delete",
+        instance=remittance,
+        organisation=remittance.organisation,
+        before=before,
+    )
+    remittance.delete()
+    return remittance
+
+
+def _fund_entry_errors(
+    *,
+    organisation: Organisation,
+    kind: str,
+    entry_date: datetime.date | None,
+    amount,
+    purpose: str,
+    voucher_number: str,
+    current: CellFundEntry | None = None,
+) -> dict[str, str]:
+    """What is wrong with an activity-fund line (new, or ``current`` corrected), by field."""
+    others = CellFundEntry.objects.filter(organisation=organisation)
+    if current is not None:
+        others = others.exclude(pk=current.pk)
+    errors: dict[str, str] = {}
+    if kind not in CellFundEntry.Kind.values:
+        errors["kind"] = _("Chọn loại: thu, chi hoặc số dư chuyển sang.")
+    _check_amount(amount, errors)
+    _check_past_date(entry_date, errors, "entry_date", required_message=_("Nhập ngày."))
+    if not purpose:
+        errors["purpose"] = _("Nhập nội dung thu, chi.")
+    if kind == CellFundEntry.Kind.BROUGHT_FORWARD:
+        if others.filter(kind=kind).exists():
+            errors["kind"] = _("Sổ của chi bộ đã có số dư chuyển sang; mỗi sổ chỉ ghi một lần.")
+    elif not voucher_number:
+        errors["voucher_number"] = _("Nhập số chứng từ (phiếu thu, phiếu chi).")
+    if (
+        voucher_number
+        and "kind" not in errors
+        and others.filter(kind=kind, voucher_number__iexact=voucher_number).exists()
+    ):
+        errors["voucher_number"] = _("Số chứng từ %(number)s đã ghi trong sổ của chi bộ.") % {"number": voucher_number}
+    return errors
+
+
 @transaction.atomic
 def cell_fund_entry_record(
     *,
@@ -326,26 +467,14 @@ def cell_fund_entry_record(
     _lock_cell(organisation)
     purpose = (purpose or "").strip()
     voucher_number = (voucher_number or "").strip()
-    errors = {}
-    if kind not in CellFundEntry.Kind.values:
-        errors["kind"] = _("Chọn loại: thu, chi hoặc số dư chuyển sang.")
-    _check_amount(amount, errors)
-    _check_past_date(entry_date, errors, "entry_date", required_message=_("Nhập ngày."))
-    if not purpose:
-        errors["purpose"] = _("Nhập nội dung thu, chi.")
-    if kind == CellFundEntry.Kind.BROUGHT_FORWARD:
-        if CellFundEntry.objects.filter(organisation=organisation, kind=kind).exists():
-            errors["kind"] = _("Sổ của chi bộ đã có số dư chuyển sang; mỗi sổ chỉ ghi một lần.")
-    elif not voucher_number:
-        errors["voucher_number"] = _("Nhập số chứng từ (phiếu thu, phiếu chi).")
-    if (
-        voucher_number
-        and "kind" not in errors
-        and CellFundEntry.objects.filter(
-            organisation=organisation, kind=kind, voucher_number__iexact=voucher_number
-        ).exists()
-    ):
-        errors["voucher_number"] = _("Số chứng từ %(number)s đã ghi trong sổ của chi bộ.") % {"number": voucher_number}
+    errors = _fund_entry_errors(
+        organisation=organisation,
+        kind=kind,
+        entry_date=entry_date,
+        amount=amount,
+        purpose=purpose,
+        voucher_number=voucher_number,
+    )
     if errors:
         raise ValidationError(errors)
     assert entry_date is not None  # required: _check_past_date refused an empty one
@@ -367,6 +496,69 @@ def cell_fund_entry_record(
         organisation=organisation,
         after=snapshot(entry, exclude=("created_at",)),
     )
+    return entry
+
+
+@transaction.atomic
+def cell_fund_entry_update(
+    *,
+    entry: CellFundEntry,
+    kind: str,
+    entry_date: datetime.date | None,
+    amount: int,
+    purpose: str,
+    voucher_number: str = "",
+    organisation: Organisation | None = None,
+    by=None,
+) -> CellFundEntry:
+    """Correct a mistyped activity-fund line; checked as a new line is, the line itself left out of the
+    duplicate checks; the audit row keeps the changed fields before → after."""
+    entry = _locked_line(CellFundEntry, entry, organisation)
+    purpose = (purpose or "").strip()
+    voucher_number = (voucher_number or "").strip()
+    errors = _fund_entry_errors(
+        organisation=entry.organisation,
+        kind=kind,
+        entry_date=entry_date,
+        amount=amount,
+        purpose=purpose,
+        voucher_number=voucher_number,
+        current=entry,
+    )
+    if errors:
+        raise ValidationError(errors)
+    assert entry_date is not None  # required: _check_past_date refused an empty one
+    before = snapshot(entry, exclude=("created_at",))
+    entry.kind = kind
+    entry.entry_date = entry_date
+    entry.amount = amount
+    entry.purpose = purpose
+    entry.voucher_number = voucher_number
+    entry.full_clean(validate_constraints=False)
+    entry.save()
+    audit_log(
+        actor=by,
+        action="cells.fund_entry.update",
+        instance=entry,
+        organisation=entry.organisation,
+        before=before,
+        after=snapshot(entry, exclude=("created_at",)),
+    )
+    return entry
+
+
+@transaction.atomic
+def cell_fund_entry_delete(*, entry: CellFundEntry, organisation: Organisation | None = None, by=None) -> CellFundEntry:
+    """Delete an activity-fund line entered by mistake; the audit row keeps what was deleted."""
+    entry = _locked_line(CellFundEntry, entry, organisation)
+    audit_log(
+        actor=by,
+        action="cells.fund_entry.delete",
+        instance=entry,
+        organisation=entry.organisation,
+        before=snapshot(entry, exclude=("created_at",)),
+    )
+    entry.delete()
     return entry
 
 

@@ -111,7 +111,16 @@ def organisation_move(*, organisation: Organisation, new_parent: Organisation, b
 
 
 # What may change on an organisation besides its place in the tree (organisation_move) and its kind.
-ORGANISATION_FIELDS = ("name", "short_code", "unit_type", "has_seal", "committee_override", "active_from", "active_to")
+ORGANISATION_FIELDS = (
+    "name",
+    "short_code",
+    "unit_type",
+    "has_seal",
+    "committee_override",
+    "active_from",
+    "active_to",
+    "dues_area",
+)
 
 
 @transaction.atomic

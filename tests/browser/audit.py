@@ -99,6 +99,7 @@ def restore_seeded_rows() -> None:
     if not DuesRateRule.objects.exists():
         run("cells", "0004_books_seed", "seed")
         run("cells", "0015_dues_retirement_age", "seed")
+        run("cells", "0017_dues_area", "to_area")
     if not ReminderRule.objects.exists():
         run("meetings", "0003_reminder_rules_seed", "seed")
         run("meetings", "0008_reminder_params_from_indicators", "forward")

@@ -94,6 +94,7 @@ PAGES = (
     Page("bithu", "cell page", _url("cells:organisation_detail", "cell")),
     Page("bithu", "books of the cell", _url("books:books_cell", "cell")),
     Page("bithu", "dues ledger", _url("books:books_dues_ledger", "cell")),
+    Page("bithu", "dues area", _url("books:books_dues_area", "cell")),
     Page("bithu", "cell documents", _url("books:books_cell_documents", "cell")),
     Page("bithu", "commitments", _url("books:books_commitments", "cell")),
     Page("bithu", "scoring index", _url("scoring:index")),

@@ -713,3 +713,212 @@ def test_at_half_past_midnight_on_new_year_the_list_shows_december(client_for, p
     page = client_for(people.officer).get(reverse("books:books_dues_unremitted", args=[tree.tccs.pk]))
     assert page.context["month"] == D(2026, 12, 1)
     assert "12/2026" in page.content.decode()
+
+
+# --- correcting and deleting a mistyped line (issue #19) --------------------------------------------
+
+
+def _remit(cell, month, amount, receipt, by=None):
+    return services.dues_remittance_record(
+        organisation=cell, month=month, remitted_on=D(2026, 12, 3), amount=amount, receipt_number=receipt, by=by
+    )
+
+
+def _book_month(cell, month):
+    return selectors.dues_book_months(cell=cell, start=month, end=month)[0]
+
+
+def test_a_remittance_of_840_000_corrected_to_804_000_raises_the_closing_balance_by_36_000(
+    office, people, time_machine
+):
+    # November 2026: 1,200,000 collected, 840,000 remitted → closing 1,200,000 − 840,000 = 360,000.
+    # Corrected to 804,000: closing 1,200,000 − 804,000 = 396,000 (+36,000), and 36,000 is still owed.
+    at(time_machine, 2026, 12, 5, 9, 0)
+    november = D(2026, 11, 1)
+    collect(office.cell, november, office.payments)
+    remittance = _remit(office.cell, november, 840_000, "BL-0107")
+    assert (_book_month(office.cell, november).closing, _book_month(office.cell, november).remitted_in_full) == (
+        360_000,
+        True,
+    )
+    services.dues_remittance_update(
+        remittance=remittance,
+        month=november,
+        remitted_on=D(2026, 12, 3),
+        amount=804_000,
+        receipt_number="BL-0107",
+        note="Sửa số gõ nhầm",
+        organisation=office.cell,
+        by=people.secretary,
+    )
+    month = _book_month(office.cell, november)
+    assert (month.remitted, month.closing, month.outstanding, month.remitted_in_full) == (
+        804_000,
+        396_000,
+        36_000,
+        False,
+    )
+    audit = AuditEntry.objects.get(action="cells.dues_remittance.update")
+    assert (audit.before, audit.after, audit.actor_id) == (
+        {"amount": 840_000, "note": ""},
+        {"amount": 804_000, "note": "Sửa số gõ nhầm"},
+        people.secretary.pk,
+    )
+    # Its own 804,000 no longer counts as paid: back to 840,000 is allowed, 840,001 is refused.
+    with pytest.raises(ValidationError) as error:
+        services.dues_remittance_update(
+            remittance=remittance,
+            month=november,
+            remitted_on=D(2026, 12, 3),
+            amount=840_001,
+            receipt_number="BL-0107",
+        )
+    assert "840.000 đ" in error.value.message_dict["amount"][0]
+    assert DuesRemittance.objects.get().amount == 804_000
+
+
+def test_a_corrected_remittance_keeps_its_receipt_but_may_not_take_another_lines(office, time_machine):
+    at(time_machine, 2026, 12, 5, 9, 0)
+    november = D(2026, 11, 1)
+    collect(office.cell, november, office.payments)
+    first = _remit(office.cell, november, 500_000, "BL-0107")
+    _remit(office.cell, november, 100_000, "BL-0108")
+    base = {"remittance": first, "month": november, "amount": 500_000}
+    with pytest.raises(ValidationError) as error:
+        services.dues_remittance_update(**base, remitted_on=D(2026, 12, 3), receipt_number="bl-0108")
+    assert "BL-0108" in error.value.message_dict["receipt_number"][0] or "bl-0108" in str(error.value)
+    with pytest.raises(ValidationError) as error:
+        services.dues_remittance_update(**base, remitted_on=D(2026, 12, 6), receipt_number="BL-0107")
+    assert "tương lai" in error.value.message_dict["remitted_on"][0]
+    assert not AuditEntry.objects.filter(action="cells.dues_remittance.update").exists()
+
+
+def test_deleting_the_remittance_puts_the_month_back_on_the_not_remitted_list(people, tree, three_cells):
+    remittance = DuesRemittance.objects.get(organisation=tree.cell)
+    services.dues_remittance_delete(remittance=remittance, organisation=tree.cell, by=people.secretary)
+    rows = selectors.cells_remittance_status(organisation=tree.tccs, month=three_cells)
+    assert [(row.cell.name, row.status, row.remitted) for row in rows] == [
+        ("Chi bộ Văn phòng", "not_remitted", 0),
+        ("Chi bộ Kế toán", "not_remitted", 0),
+    ]
+    # 1,200,000 collected, nothing remitted: the month closes at 1,200,000 (it closed at 360,000).
+    assert _book_month(tree.cell, three_cells).closing == 1_200_000
+    audit = AuditEntry.objects.get(action="cells.dues_remittance.delete")
+    assert audit.after is None and audit.actor_id == people.secretary.pk
+    assert (audit.before["amount"], audit.before["receipt_number"], audit.object_id) == (
+        840_000,
+        "BL-0107",
+        str(remittance.pk),
+    )
+    assert not DuesRemittance.objects.filter(organisation=tree.cell).exists()
+
+
+def test_another_cells_line_is_refused(office, tree, time_machine):
+    at(time_machine, 2026, 12, 5, 9, 0)
+    entry = services.cell_fund_entry_record(
+        organisation=office.cell,
+        kind=EXPENSE,
+        entry_date=D(2026, 12, 4),
+        amount=5_000,
+        purpose="Giấy",
+        voucher_number="PC-1",
+    )
+    with pytest.raises(ValidationError):
+        services.cell_fund_entry_delete(entry=entry, organisation=tree.sibling)
+    assert CellFundEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_a_fund_expense_corrected_and_deleted_moves_the_balance(office, people, time_machine):
+    # December 2026: 500,000 received (PT-1), an expense typed 500,000 instead of 50,000 (PC-1).
+    # Closing 500,000 − 500,000 = 0; corrected: 500,000 − 50,000 = 450,000; deleted: 500,000.
+    at(time_machine, 2026, 12, 5, 9, 0)
+    december = D(2026, 12, 1)
+    services.cell_fund_entry_record(
+        organisation=office.cell,
+        kind=RECEIPT,
+        entry_date=D(2026, 12, 1),
+        amount=500_000,
+        purpose="Cấp kinh phí",
+        voucher_number="PT-1",
+    )
+    expense = services.cell_fund_entry_record(
+        organisation=office.cell,
+        kind=EXPENSE,
+        entry_date=D(2026, 12, 4),
+        amount=500_000,
+        purpose="Văn phòng phẩm",
+        voucher_number="PC-1",
+    )
+    assert _book_month(office.cell, december).closing == 0
+    # A receipt's voucher number already used is refused; the expense's own number is not a duplicate.
+    with pytest.raises(ValidationError) as error:
+        services.cell_fund_entry_update(
+            entry=expense,
+            kind=RECEIPT,
+            entry_date=D(2026, 12, 4),
+            amount=50_000,
+            purpose="Văn phòng phẩm",
+            voucher_number="PT-1",
+        )
+    assert "PT-1" in error.value.message_dict["voucher_number"][0]
+    services.cell_fund_entry_update(
+        entry=expense,
+        kind=EXPENSE,
+        entry_date=D(2026, 12, 4),
+        amount=50_000,
+        purpose="Văn phòng phẩm",
+        voucher_number="PC-1",
+        by=people.secretary,
+    )
+    assert (_book_month(office.cell, december).spent, _book_month(office.cell, december).closing) == (50_000, 450_000)
+    audit = AuditEntry.objects.get(action="cells.fund_entry.update")
+    assert (audit.before, audit.after) == ({"amount": 500_000}, {"amount": 50_000})
+    services.cell_fund_entry_delete(entry=expense, by=people.secretary)
+    assert _book_month(office.cell, december).closing == 500_000
+    deleted = AuditEntry.objects.get(action="cells.fund_entry.delete")
+    assert (deleted.before["amount"], deleted.before["voucher_number"], deleted.after) == (50_000, "PC-1", None)
+
+
+def test_secretary_corrects_and_deletes_lines_on_the_book_page(client_for, people, office, time_machine):
+    at(time_machine, 2026, 12, 5, 9, 0)
+    november = D(2026, 11, 1)
+    collect(office.cell, november, office.payments)
+    remittance = _remit(office.cell, november, 840_000, "BL-0107")
+    entry = services.cell_fund_entry_record(
+        organisation=office.cell,
+        kind=RECEIPT,
+        entry_date=D(2026, 11, 2),
+        amount=300_000,
+        purpose="Cấp kinh phí",
+        voucher_number="PT-1",
+    )
+    client = client_for(people.secretary)
+    ledger = client.get(
+        reverse("books:books_dues_ledger", args=[office.cell.pk]), {"thang": "11/2026"}
+    ).content.decode()
+    edit_url = reverse("books:books_dues_remit_edit", args=[office.cell.pk, remittance.pk])
+    delete_url = reverse("books:books_fund_entry_delete", args=[office.cell.pk, entry.pk])
+    assert edit_url in ledger and delete_url in ledger
+    form = client.get(edit_url)
+    assert form.context["form"].initial["amount"] == 840_000
+    post = {"month": "11/2026", "remitted_on": "03/12/2026", "amount": "900.000", "receipt_number": "BL-0107"}
+    bad = client.post(edit_url, post)
+    assert bad.status_code == 200 and "vượt số còn phải nộp" in " ".join(bad.context["form"].errors["amount"])
+    done = client.post(edit_url, {**post, "amount": "804.000"})
+    assert done.status_code == 302 and done.url.endswith("?thang=11/2026")
+    assert DuesRemittance.objects.get().amount == 804_000
+
+    confirm = client.get(delete_url)
+    assert confirm.status_code == 200 and "Xác nhận xóa" in confirm.content.decode()
+    assert CellFundEntry.objects.filter(pk=entry.pk).exists()  # the GET deletes nothing
+    gone = client.post(delete_url)
+    assert gone.status_code == 302 and gone.url.endswith("?thang=11/2026")
+    assert not CellFundEntry.objects.filter(pk=entry.pk).exists()
+    page = client.get(reverse("books:books_dues_ledger", args=[office.cell.pk]), {"thang": "11/2026"})
+    # 1,200,000 collected − 804,000 remitted, the fund receipt gone: 396,000.
+    assert page.context["book_month"].closing == 396_000
+    # A reader who does not keep the book sees no buttons.
+    viewer_page = client_for(people.viewer).get(
+        reverse("books:books_dues_ledger", args=[office.cell.pk]), {"thang": "11/2026"}
+    )
+    assert edit_url not in viewer_page.content.decode()

@@ -5,7 +5,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cells import services as cell_services
-from cells.models import Position, RequiredDocumentType, Role, RoleAssignment
+from cells.models import DuesRemittance, Position, RequiredDocumentType, Role, RoleAssignment
 from meetings import calendar as meeting_calendar
 from meetings import services as meeting_services
 from reports.models import ReportRun
@@ -77,6 +77,22 @@ def objects(tree, people, settings):
         adopted_on=datetime.date(2026, 1, 5),
     )
     cell_services.dues_month_open(organisation=tree.cell, month=datetime.date(2026, 3, 1))
+    # A remittance line and an activity-fund line of cell A's book (their correct and delete pages).
+    remittance = DuesRemittance.objects.create(
+        organisation=tree.cell,
+        month=datetime.date(2026, 3, 1),
+        remitted_on=datetime.date(2026, 3, 28),
+        amount=1_000,
+        receipt_number="BL-01",
+    )
+    fund_entry = cell_services.cell_fund_entry_record(
+        organisation=tree.cell,
+        kind="receipt",
+        entry_date=datetime.date(2026, 3, 2),
+        amount=500_000,
+        purpose="Kinh phí quý I",
+        voucher_number="PT-01",
+    )
     inspection = scoring_services.inspection_create(
         organisation=tree.cell,
         inspected_on=datetime.date(2026, 3, 1),
@@ -116,6 +132,8 @@ def objects(tree, people, settings):
         "rating": rating.pk,
         "doctype": doctype.pk,
         "celldoc": celldoc.pk,
+        "remittance": remittance.pk,
+        "fund_entry": fund_entry.pk,
         "inspection": inspection.pk,
         "run": run.pk,
         "notification": notification.pk,

@@ -112,8 +112,16 @@ MATRIX = {
     "books:books_dues_pdf": ({"pk": "cell"}, CELL_READ, None),
     "books:books_dues_xlsx": ({"pk": "cell"}, CELL_READ, None),
     "books:books_dues_arrears": ({"pk": "cell"}, CELL_READ, None),
+    # the HD 03 area of a unit (issue #19): whoever keeps its books (a TCCS: its managers, tests/cells)
+    "books:books_dues_area": ({"pk": "cell"}, CELL_WRITE, None),
     "books:books_dues_remit": ({"pk": "cell"}, CELL_WRITE, None),
     "books:books_fund_entry": ({"pk": "cell"}, CELL_WRITE, None),
+    # correcting and deleting a line of the book (issue #19): whoever keeps the book; the edit rows come
+    # before the delete rows, since an allowed POST on a delete removes the line
+    "books:books_dues_remit_edit": ({"pk": "cell", "line_pk": "remittance"}, CELL_WRITE, None),
+    "books:books_fund_entry_edit": ({"pk": "cell", "line_pk": "fund_entry"}, CELL_WRITE, None),
+    "books:books_dues_remit_delete": ({"pk": "cell", "line_pk": "remittance"}, CELL_WRITE, None),
+    "books:books_fund_entry_delete": ({"pk": "cell", "line_pk": "fund_entry"}, CELL_WRITE, None),
     # the đảng ủy cơ sở's list of its cells that have not remitted: its staff; cell users do not read the TCCS
     "books:books_dues_unremitted": ({"pk": "tccs"}, "ooonnnn", None),
     "books:books_member_dues": ({"pk": "member"}, CELL_AND_MEMBERS, None),
@@ -276,6 +284,8 @@ OBJECT_KEYS = {
     "rating",
     "doctype",
     "celldoc",
+    "remittance",
+    "fund_entry",
     "inspection",
     "run",
     "notification",

@@ -813,6 +813,7 @@ class PositionEndForm(forms.Form):
             raise ValidationError(_("Chức vụ này đã kết thúc ngày %(date)s.") % {"date": date_text(self.position.end)})
         return data
 
+
 class DuesAreaForm(forms.Form):
     """The HD 03-HD/VPTW area of a unit (fixed dues under QĐ 342-QĐ/TW); blank inherits from above."""
 

@@ -20,7 +20,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from cells import services as cell_services
-from cells.models import Member, Organisation, Position
+from cells.models import DuesRemittance, Member, Organisation, Position
 from lib import xlsx
 from meetings import services as meeting_services
 from meetings.models import AgendaItem, Task
@@ -104,6 +104,22 @@ def hostile_khoi(khoi):
         "notification": notification.pk,
         "position": cell_services.position_assign(
             member=member, organisation=a1, kind=Position.Kind.COMMITTEE_MEMBER, start=datetime.date(2026, 1, 1)
+        ).pk,
+        # A remittance line and an activity-fund line of A1's book (their correct and delete pages).
+        "remittance": DuesRemittance.objects.create(
+            organisation=a1,
+            month=datetime.date(2026, 3, 1),
+            remitted_on=datetime.date(2026, 3, 28),
+            amount=1_000,
+            receipt_number=HOSTILE_TEXTS["task"][:20],
+        ).pk,
+        "fund_entry": cell_services.cell_fund_entry_record(
+            organisation=a1,
+            kind="receipt",
+            entry_date=datetime.date(2026, 3, 2),
+            amount=500_000,
+            purpose=HOSTILE_TEXTS["task"],
+            voucher_number="PT-01",
         ).pk,
     }
     return khoi, objects

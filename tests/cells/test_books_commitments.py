@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +13,16 @@ from cells.models import AuditEntry, MemberCommitment
 
 pytestmark = pytest.mark.django_db
 
-THIS_YEAR = timezone.localdate().year
+# Pinned: a year read at import and "today" read in the test part at midnight when a run crosses it
+# (a session started at 23:59 on 31/12 asked for last year's commitments on 01/01).
+NOW = datetime.datetime(2027, 3, 10, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=7)))
+THIS_YEAR = NOW.year
+
+
+@pytest.fixture(autouse=True)
+def _pinned_day():
+    with time_machine.travel(NOW, tick=False):
+        yield
 
 
 def test_member_confirms_own_commitment_in_the_portal(client_for, people):

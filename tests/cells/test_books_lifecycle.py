@@ -3,9 +3,9 @@
 import datetime
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from cells import services
 from cells.models import AuditEntry, Member, Suspension
@@ -17,7 +17,16 @@ from ..meetings.conftest import hold, plan
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+# Pinned: TODAY was read at import, the services read the date when each test runs; a run crossing
+# local midnight compared yesterday with today.
+NOW = datetime.datetime(2027, 3, 10, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=7)))
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def _pinned_day():
+    with time_machine.travel(NOW, tick=False):
+        yield
 
 
 def years_ago(years, days=0):

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -415,7 +416,7 @@ class RoleAssignment(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("Tổ chức đảng")
     )
     role = models.CharField(_("Vai trò"), max_length=20, choices=Role.choices)
-    start = models.DateField(_("Từ ngày"), default=date.today)
+    start = models.DateField(_("Từ ngày"), default=timezone.localdate)  # the local day, not the process's
     end = models.DateField(_("Đến ngày"), null=True, blank=True)
 
     class Meta:
@@ -656,7 +657,10 @@ class DuesRateRule(models.Model):
     category = models.CharField(_("Đối tượng"), max_length=12, choices=Member.DuesCategory.choices)
     kind = models.CharField(_("Cách tính"), max_length=7, choices=Kind.choices)
     basis_points = models.PositiveIntegerField(
-        _("Tỷ lệ (phần vạn)"), null=True, blank=True, help_text=_("100 = 1 %; 50 = 0,5 %.")
+        _("Tỷ lệ (phần vạn)"),
+        null=True,
+        blank=True,
+        help_text=_("100 = 1 %; 50 = 0,5 %. Cách tính theo địa bàn: 10000 = cả mức của địa bàn, 5000 = một nửa."),
     )
     fixed_amount = models.PositiveBigIntegerField(_("Mức cố định (đồng)"), null=True, blank=True)
     exempt_party_years = models.PositiveSmallIntegerField(

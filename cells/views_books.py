@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lib import query, xlsx
 from lib.dates import month_end, month_start, parse_month, previous_month
-from lib.formatting import money
+from lib.formatting import date_text, money, month_text
 from lib.paging import page_of
 from lib.views import run_service
 
@@ -289,8 +289,8 @@ def dues_remittance_delete(request, pk, line_pk):
             "cell": cell,
             "title": _("Xóa khoản nộp đảng phí lên cấp trên"),
             "facts": [
-                (_("Nộp cho tháng"), remittance.month.strftime("%m/%Y")),
-                (_("Ngày nộp"), remittance.remitted_on.strftime("%d/%m/%Y")),
+                (_("Nộp cho tháng"), month_text(remittance.month)),
+                (_("Ngày nộp"), date_text(remittance.remitted_on)),
                 (_("Số biên lai"), remittance.receipt_number),
                 (_("Số tiền"), money(remittance.amount)),
                 (_("Ghi chú"), remittance.note or "—"),
@@ -355,7 +355,7 @@ def fund_entry_delete(request, pk, line_pk):
             "title": _("Xóa khoản thu, chi kinh phí"),
             "facts": [
                 (_("Loại"), entry.get_kind_display()),
-                (_("Ngày"), entry.entry_date.strftime("%d/%m/%Y")),
+                (_("Ngày"), date_text(entry.entry_date)),
                 (_("Số chứng từ"), entry.voucher_number or "—"),
                 (_("Nội dung"), entry.purpose),
                 (_("Số tiền"), money(entry.amount)),

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from cells.models import Organisation
 from cells.selectors import document_signer
 from cells.services import audit_log, snapshot
+from lib.replica import replica_reads
 
 from . import exports, periods, targets
 from .figures import annual_levels, applies
@@ -322,7 +323,8 @@ def annual_report_content(*, scope: Organisation, year: int, today: datetime.dat
     from lib.formatting import place_and_date
 
     today = today or timezone.localdate()
-    target_list, levels = annual_levels(scope=scope, year=year, today=today)
+    with replica_reads():  # the figures from the read replica when there is one (lib.replica)
+        target_list, levels = annual_levels(scope=scope, year=year, today=today)
     for level in levels:
         level["rows"] = [_judged(organisation, figures) for organisation, figures in level["rows"]]
     total = levels[0]["rows"][0]["figures"]

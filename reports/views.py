@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from cells.permissions import require
 from lib import xlsx
 from lib.paging import page_of, query_without_page
+from lib.replica import replica_view
 
 from . import access, drilldown, exports, kinds, services
 from .dashboard import dashboard_page, dashboard_tables
@@ -32,6 +33,7 @@ def index(request):
     return redirect("reports:dashboard", pk=scope.pk)
 
 
+@replica_view  # its reads (and its XLSX) from the read replica when there is one
 def dashboard(request, pk):
     scope = access.get_scope_for_user_or_404(request.user, pk)
     form = PeriodForm.from_query(request.GET)
@@ -41,6 +43,7 @@ def dashboard(request, pk):
     return render(request, "reports/dashboard.html", {**context, "form": form})
 
 
+@replica_view
 def drill(request, pk, metric):
     scope = access.get_scope_for_user_or_404(request.user, pk)
     period = PeriodForm.from_query(request.GET).period()

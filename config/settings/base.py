@@ -123,6 +123,8 @@ MIDDLEWARE = [
     "cells.middleware.SessionActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After a write, this browser reads from the primary for a while (lib.replica); without a replica: not loaded.
+    "lib.replica.ReadYourWritesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -144,25 +146,70 @@ TEMPLATES = [
     },
 ]
 
+
 # Database: SQLite unless DATABASE_URL is given.
+def _database(name, url, schemes=("postgres", "postgresql", "pgsql", "sqlite")):
+    """A database URL as Django's DATABASES entry, or a start-up error naming the variable."""
+    if url.split("://", 1)[0] not in schemes:
+        _fail(name, url, "a postgres:// URL" if "sqlite" not in schemes else "a postgres:// or sqlite:/// URL")
+    try:
+        config = environ.Env.db_url_config(url)
+    except Exception as exc:  # django-environ raises several types for bad URLs
+        _fail(name, url, f"a database URL such as postgres://user@host:5432/name ({exc})")
+    if not config.get("ENGINE"):
+        _fail(name, url, "a supported scheme (postgres://, sqlite:///)")
+    if "postgresql" in config["ENGINE"] and not config.get("NAME"):
+        _fail(name, url, "a database name after the host")
+    return config
+
+
 _database_url = env.str("DATABASE_URL", default="")
 if _database_url:
-    if _database_url.split("://", 1)[0] not in {"postgres", "postgresql", "pgsql", "sqlite"}:
-        _fail("DATABASE_URL", _database_url, "a postgres:// or sqlite:/// URL")
-    try:
-        DATABASES = {"default": environ.Env.db_url_config(_database_url)}
-    except Exception as exc:  # django-environ raises several types for bad URLs
-        _fail("DATABASE_URL", _database_url, f"a database URL such as postgres://user@host:5432/name ({exc})")
-    if not DATABASES["default"].get("ENGINE"):
-        _fail("DATABASE_URL", _database_url, "a supported scheme (postgres://, sqlite:///)")
-    if "postgresql" in DATABASES["default"]["ENGINE"] and not DATABASES["default"].get("NAME"):
-        _fail("DATABASE_URL", _database_url, "a database name after the host")
+    DATABASES = {"default": _database("DATABASE_URL", _database_url)}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
 DATABASES["default"].setdefault("CONN_MAX_AGE", _int("CONN_MAX_AGE", 60))
 # Persistent connections die when PostgreSQL restarts: a request that reuses one checks it first (one
 # "SELECT 1"), so the first request of every worker reconnects instead of answering 500.
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", _bool("CONN_HEALTH_CHECKS", True))
+
+# A streaming read replica (a hot standby of DATABASE_URL's server): the dashboards, their drill-downs and
+# exports and the annual report read from it through lib.replica (its docstring: read-your-writes and the
+# fallback to the primary). Unset: one database, nothing changes.
+_replica_url = env.str("DATABASE_REPLICA_URL", default="")
+if _replica_url:
+    if "postgresql" not in DATABASES["default"]["ENGINE"]:
+        _fail("DATABASE_REPLICA_URL", _replica_url, "no replica unless DATABASE_URL is a PostgreSQL database")
+    DATABASES["replica"] = _database("DATABASE_REPLICA_URL", _replica_url, schemes=("postgres", "postgresql", "pgsql"))
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    # No "SELECT 1" before a kept replica connection is reused: a broken one fails the view's first replica
+    # read, and lib.replica reads the page again from the primary (so a request costs at most one query more).
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = False
+    # A replica that does not answer costs a request this many seconds, once per REPLICA_CHECK_SECONDS.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", _int("REPLICA_CONNECT_TIMEOUT", 2))
+    # A test runner never creates, migrates or flushes a database on the standby (it is read-only): the
+    # alias reads the primary's test database. The pytest suite has no replica (config/settings/test.py);
+    # tests/faults/test_replica.py starts a real one.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["lib.replica.ReplicaRouter"]
+# The replica is read while it is at most this many seconds behind, checked at most this often per process.
+REPLICA_MAX_LAG_SECONDS = _int("REPLICA_MAX_LAG_SECONDS", 5)
+REPLICA_CHECK_SECONDS = _int("REPLICA_CHECK_SECONDS", 5)
+# After a write (any non-safe request) the browser's replica reads go to the primary this many seconds:
+# at least the staleness the replica may have, so that the writer's next page shows the write.
+READ_YOUR_WRITES_SECONDS = _int("READ_YOUR_WRITES_SECONDS", 10)
+for _name, _seconds in [
+    ("REPLICA_MAX_LAG_SECONDS", REPLICA_MAX_LAG_SECONDS),
+    ("REPLICA_CHECK_SECONDS", REPLICA_CHECK_SECONDS),
+]:
+    if _seconds < 0:
+        _fail(_name, _seconds, "a number of seconds, 0 or more")
+if READ_YOUR_WRITES_SECONDS < REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS:
+    _fail(
+        "READ_YOUR_WRITES_SECONDS",
+        READ_YOUR_WRITES_SECONDS,
+        "at least REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS (the replica may be that far behind)",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -94,6 +94,7 @@ PRIVATE_VIEW_NAMES = frozenset(
         "account:account",
         # files
         "meetings:document_download",
+        "meetings:rsvp_document",
         "books:books_document_download",
         "books:books_dues_pdf",
         "books:books_dues_xlsx",

@@ -4,9 +4,13 @@ share it, the shipped font, templates/documents/_base.html and the Party heading
 with (templates/documents/_heading.html, its name lines cut by lib.formatting.balanced_lines)."""
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.template.loader import render_to_string
+
+if TYPE_CHECKING:
+    from pypdf import PageObject
 
 # WeasyPrint logs every layout step at INFO; keep the console for real problems.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -72,3 +76,55 @@ def sign_pdf(data: bytes, *, reason: str = "") -> tuple[bytes, str]:
     )
     signed = signers.sign_pdf(writer, meta, signer=signer)
     return signed.getvalue(), signer.signing_cert.subject.human_friendly
+
+
+# --- the reader's watermark on a confidential document (issue #17) ------------------------------
+
+
+def pdf_check_readable(data: bytes) -> int:
+    """The number of pages of ``data``, or ValueError when pypdf cannot read it (damaged, or locked with a
+    password): such a file cannot carry a watermark."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise ValueError("encrypted")
+        return len(reader.pages)
+    except (PyPdfError, OSError, KeyError, TypeError) as error:
+        raise ValueError(str(error)) from error
+
+
+def _stamp_page(text: str, width: float, height: float) -> "PageObject":
+    """A one-page PDF of ``width`` × ``height`` points with ``text`` as the watermark (WeasyPrint, the shipped font)."""
+    import io
+
+    from pypdf import PdfReader
+
+    pdf = render_pdf("documents/watermark.html", {"text": text, "width": f"{width:.2f}", "height": f"{height:.2f}"})
+    return PdfReader(io.BytesIO(pdf)).pages[0]
+
+
+def watermark_pdf(data: bytes, text: str) -> bytes:
+    """``data`` with ``text`` stamped over every page, in the file itself (not a layer a viewer could hide):
+    across the middle and along the top and bottom. One stamp is rendered per page size."""
+    import io
+
+    from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    stamps: dict[tuple[float, float], PageObject] = {}
+    for page in writer.pages:
+        page.transfer_rotation_to_content()
+        box = page.mediabox
+        size = (round(float(box.width), 2), round(float(box.height), 2))
+        if size not in stamps:
+            stamps[size] = _stamp_page(text, *size)
+        page.merge_transformed_page(stamps[size], Transformation().translate(float(box.left), float(box.bottom)))
+    writer.compress_identical_objects()
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()

@@ -14,6 +14,8 @@ from .models import (
     Amendment,
     Attendance,
     CalendarFeed,
+    DocumentRead,
+    DocumentReminder,
     EmailLog,
     FiledDocument,
     Meeting,
@@ -83,7 +85,7 @@ class TaskAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
 
 
-admin.site.register([Opinion, MeetingDocument, Amendment, FiledDocument], ReadOnlyAdmin)
+admin.site.register([Opinion, MeetingDocument, Amendment, FiledDocument, DocumentRead, DocumentReminder], ReadOnlyAdmin)
 
 
 # --- reminders and the e-mail log (issue #6) --------------------------------------------------

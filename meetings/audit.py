@@ -30,6 +30,8 @@ ACTIONS = {
     "meetings.agenda.create": _("Thêm nội dung chương trình"),
     "meetings.agenda.update": _("Sửa nội dung chương trình"),
     "meetings.document.create": _("Tải lên tài liệu sinh hoạt"),
+    "meetings.document.view": _("Xem tài liệu mật"),
+    "meetings.document.remind": _("Nhắc đảng viên chưa xem tài liệu"),
     "meetings.task.create": _("Giao nhiệm vụ"),
     "meetings.task.update": _("Cập nhật nhiệm vụ"),
     "meetings.amendment.create": _("Đính chính biên bản"),
@@ -88,5 +90,9 @@ def register_meetings() -> None:
             "present_with_vote": _("Số đảng viên có quyền biểu quyết có mặt"),
             "assignees": _("Người được giao"),
             "reminded": _("Số đảng viên được nhắc"),
+            "reader": _("Người xem"),
+            "via": _("Mở qua"),
+            "confidential": _("Tài liệu mật"),
+            "day": _("Ngày"),
         },
     )

@@ -159,3 +159,17 @@ def file_adopted_documents(meeting: Meeting) -> list:
         document.save()
         filed.append(document)
     return filed
+
+
+def confidential_copy(document, *, reader: str, at) -> bytes:
+    """The confidential ``document`` as ``reader`` sees it at ``at``: every page stamped with their name and
+    the time (dd/mm/yyyy HH:MM, local), server-side, so a copy passed on names who opened it."""
+    from django.utils.translation import gettext as _
+
+    from lib.documents import watermark_pdf
+    from lib.formatting import moment_text
+
+    with document.file.open("rb") as handle:
+        data = handle.read()
+    text = _("Tài liệu mật — Người xem: %(name)s — %(time)s") % {"name": reader, "time": moment_text(at)}
+    return watermark_pdf(data, text)

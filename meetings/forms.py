@@ -454,11 +454,19 @@ class TaskStatusForm(forms.Form):
 class DocumentForm(forms.Form):
     title = forms.CharField(label=_("Tên tài liệu"), max_length=255, required=False)
     file = forms.FileField(label=_("Tệp (PDF, DOCX, XLSX, JPG, PNG; tối đa 10 MB)"))
+    confidential = forms.BooleanField(
+        label=_("Tài liệu mật"),
+        required=False,
+        help_text=_(
+            "Chỉ nhận PDF. Đảng viên chỉ xem trên trình duyệt, không tải về được; "
+            "mỗi trang đóng dấu tên người xem và thời gian; mọi lượt xem được ghi nhật ký."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["file"].widget.attrs["accept"] = ",".join(f".{ext}" for ext in MeetingDocument.ALLOWED)
-        self.helper = _helper("title", "file", submit=_("Tải lên"))
+        self.helper = _helper("title", "file", "confidential", submit=_("Tải lên"))
 
 
 class AmendmentForm(forms.Form):

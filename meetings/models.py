@@ -582,6 +582,14 @@ class MeetingDocument(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # A confidential document (issue #17) is a PDF, shown only in the browser with the reader's name and
+    # the time stamped on every page (meetings.documents.confidential_copy), never offered as a download;
+    # every view of it is logged (services.document_read_record).
+    confidential = models.BooleanField(
+        _("Tài liệu mật"),
+        default=False,
+        help_text=_("Chỉ xem trên trình duyệt, không cho tải về; mỗi trang đóng dấu tên người xem và thời gian."),
+    )
 
     class Meta:
         verbose_name = _("Tài liệu sinh hoạt")
@@ -600,6 +608,60 @@ class MeetingDocument(models.Model):
         suffix = PurePath(self.file.name).suffix.lower()
         stem = re.sub(r"[\x00-\x1f\x7f/\\]+", " ", self.title).strip() or "tai-lieu"
         return stem if stem.lower().endswith(suffix) else f"{stem}{suffix}"
+
+
+class DocumentRead(models.Model):
+    """A member's read receipt of a meeting document (issue #17): when first and last opened, how often.
+
+    Written only by ``services.document_read_record``, from the member's one-click link or the meeting page.
+    """
+
+    document = models.ForeignKey(
+        MeetingDocument, on_delete=models.CASCADE, related_name="reads", verbose_name=_("Tài liệu")
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="document_reads", verbose_name=_("Đảng viên")
+    )
+    first_read_at = models.DateTimeField(_("Mở lần đầu lúc"))
+    last_read_at = models.DateTimeField(_("Mở lần cuối lúc"))
+    count = models.PositiveIntegerField(_("Số lần mở"), default=1)
+
+    class Meta:
+        verbose_name = _("Lượt xem tài liệu")
+        verbose_name_plural = _("Lượt xem tài liệu")
+        ordering = ["document", "member"]
+        constraints = [models.UniqueConstraint(fields=["document", "member"], name="document_read_once")]
+
+    def __str__(self):
+        return f"{self.member} — {self.document}"
+
+
+class DocumentReminder(models.Model):
+    """The secretary's "nhắc người chưa xem tài liệu" of one meeting on one local day: at most one a day
+    (``services.documents_remind``; no Party document sets how often, the limit is the portal's)."""
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="document_reminders", verbose_name=_("Buổi sinh hoạt")
+    )
+    day = models.DateField(_("Ngày nhắc"))
+    sent_at = models.DateTimeField(_("Nhắc lúc"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người nhắc"),
+    )
+    recipients = models.PositiveIntegerField(_("Số đảng viên được nhắc"))
+
+    class Meta:
+        verbose_name = _("Nhắc xem tài liệu")
+        verbose_name_plural = _("Nhắc xem tài liệu")
+        ordering = ["meeting", "-day"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "day"], name="document_reminder_once_a_day")]
+
+    def __str__(self):
+        return f"{self.meeting_id} {self.day:%d/%m/%Y}"
 
 
 def _filed_path(instance, filename):

@@ -4,6 +4,7 @@ A meeting outside the user's subtrees answers 404; a meeting the user may see bu
 answers 403. The minutes page and the minutes PDF are built from one ``minutes_context``.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,7 +21,18 @@ from cells.selectors import (
 )
 from lib.formatting import clock, party_day, place_and_date
 
-from .models import AgendaItem, Attendance, CalendarFeed, Meeting, Opinion, Task, Vote
+from .models import (
+    AgendaItem,
+    Attendance,
+    CalendarFeed,
+    DocumentRead,
+    DocumentReminder,
+    Meeting,
+    MeetingDocument,
+    Opinion,
+    Task,
+    Vote,
+)
 from .votes import vote_base
 
 # From the permission table (cells/permissions.py).
@@ -359,6 +371,71 @@ def filed_document_by_code(code: str):
 
 def agenda_of(meeting: Meeting) -> QuerySet[AgendaItem]:
     return meeting.agenda_items.order_by("order", "pk")
+
+
+# --- documents and their read receipts (issue #17) --------------------------------------------
+
+
+@dataclass
+class DocumentReads:
+    """One document of a meeting as the secretary sees it: "Đã xem read/total" and who has not opened it."""
+
+    document: MeetingDocument
+    read: int
+    total: int
+    unread: list[str]
+
+
+def _summoned(meeting: Meeting) -> list[tuple[int, str]]:
+    """(member id, name) of those a meeting's documents are for: the members on its list who are due to
+    attend (the exempt and those attached elsewhere are not), as the RSVP reminder counts them."""
+    return list(
+        meeting.attendances.exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES)
+        .order_by("member__full_name", "member_id")
+        .values_list("member_id", "member__full_name")
+    )
+
+
+def _reads_of(meeting: Meeting) -> set[tuple[int, int]]:
+    return set(DocumentRead.objects.filter(document__meeting=meeting).values_list("document_id", "member_id"))
+
+
+def document_reads(meeting: Meeting, *, receipts: bool = True) -> list[DocumentReads]:
+    """Per document, how many of the members summoned opened it, out of how many, and who has not:
+    three queries whatever the numbers of documents and members (one without ``receipts``: no counts)."""
+    documents = list(meeting.documents.all())
+    if not receipts:
+        return [DocumentReads(document, 0, 0, []) for document in documents]
+    summoned = _summoned(meeting)
+    reads = _reads_of(meeting)
+    rows = []
+    for document in documents:
+        unread = [name for member_id, name in summoned if (document.pk, member_id) not in reads]
+        rows.append(DocumentReads(document, len(summoned) - len(unread), len(summoned), unread))
+    return rows
+
+
+def document_unread_by_member(meeting: Meeting) -> dict[int, list[str]]:
+    """The members summoned who have not opened every document of the meeting, with the titles they have not opened."""
+    documents = list(meeting.documents.values_list("pk", "title"))
+    reads = _reads_of(meeting)
+    unread: dict[int, list[str]] = {}
+    for member_id, _name in _summoned(meeting):
+        titles = [title for pk, title in documents if (pk, member_id) not in reads]
+        if titles:
+            unread[member_id] = titles
+    return unread
+
+
+def documents_read_by(*, meeting: Meeting, member: Member) -> set[int]:
+    """The documents of ``meeting`` that ``member`` has opened."""
+    return set(
+        DocumentRead.objects.filter(document__meeting=meeting, member=member).values_list("document_id", flat=True)
+    )
+
+
+def document_reminded_today(meeting: Meeting) -> DocumentReminder | None:
+    return DocumentReminder.objects.filter(meeting=meeting, day=timezone.localdate()).first()
 
 
 def votes_of(meeting: Meeting) -> QuerySet[Vote]:

@@ -33,6 +33,8 @@ from .models import (
     Amendment,
     Attendance,
     CalendarFeed,
+    DocumentRead,
+    DocumentReminder,
     Meeting,
     MeetingDocument,
     Opinion,
@@ -1118,19 +1120,53 @@ def agenda_item_add(*, meeting: Meeting, title: str, notes: str = "", by=None) -
 # --- documents ----------------------------------------------------------------------------
 
 
+def _check_confidential(file, named: str) -> None:
+    """A confidential document is a PDF that pypdf can read: each page must take the reader's watermark."""
+    from lib.documents import pdf_check_readable
+
+    if named != "pdf":
+        raise ValidationError(
+            {
+                "file": _(
+                    "Tài liệu mật chỉ nhận tệp PDF (để đóng dấu tên người xem lên từng trang); hãy chuyển sang PDF."
+                )
+            }
+        )
+    file.seek(0)
+    data = file.read()
+    file.seek(0)
+    try:
+        pdf_check_readable(data)
+    except ValueError:
+        raise ValidationError(
+            {"file": _("Không đọc được tệp PDF (tệp hỏng hoặc có mật khẩu): không thể đóng dấu tài liệu mật.")}
+        ) from None
+
+
 @transaction.atomic
-def meeting_document_add(*, meeting: Meeting, file, title: str = "", by=None) -> MeetingDocument:
-    """Attach a document after checking its size and that its content is what its name says."""
+def meeting_document_add(
+    *, meeting: Meeting, file, title: str = "", confidential: bool = False, by=None
+) -> MeetingDocument:
+    """Attach a document after checking its size and that its content is what its name says; a
+    confidential one must be a readable PDF."""
     meeting = _lock(meeting)
     _refuse_locked(meeting)
-    check_named(
+    named = check_named(
         file,
         allowed=MeetingDocument.ALLOWED,
         max_bytes=MeetingDocument.MAX_BYTES,
         too_large=_("Tệp quá lớn: tối đa 10 MB."),
         not_allowed=_("Chỉ nhận tệp PDF, DOCX, XLSX, JPG hoặc PNG."),
     )
-    document = MeetingDocument(meeting=meeting, title=title.strip() or file.name, size=file.size, uploaded_by=by)
+    if confidential:
+        _check_confidential(file, named)
+    document = MeetingDocument(
+        meeting=meeting,
+        title=title.strip() or file.name,
+        size=file.size,
+        confidential=bool(confidential),
+        uploaded_by=by,
+    )
     document.file.save(file.name, file, save=False)
     document.save()
     if meeting.state == Meeting.State.NOTIFIED:
@@ -1143,6 +1179,98 @@ def meeting_document_add(*, meeting: Meeting, file, title: str = "", by=None) ->
         after={**snapshot(document, exclude=("file", "uploaded_at")), "file": document.file.name},
     )
     return document
+
+
+def document_read_record(
+    *, document: MeetingDocument, member: Member | None, reader: str, via: str, by=None
+) -> DocumentRead | None:
+    """One opening of ``document``: a read receipt when ``member`` is on the meeting's list (the first
+    opening creates it, each later one counts), and for a confidential document an audit row naming the
+    reader, written before the file is served. Returns the receipt, or None for a reader not on the list."""
+    now = timezone.now()
+    receipt = None
+    with transaction.atomic():
+        if document.confidential:
+            audit_log(
+                actor=by,
+                action="meetings.document.view",
+                instance=document,
+                organisation=document.meeting.organisation,
+                after={"member": member.pk if member else None, "reader": reader, "via": via, "at": now.isoformat()},
+            )
+        if member is not None and Attendance.objects.filter(meeting_id=document.meeting_id, member=member).exists():
+            receipt = _receipt_count(document=document, member=member, now=now)
+    return receipt
+
+
+def _receipt_count(*, document: MeetingDocument, member: Member, now: datetime.datetime) -> DocumentRead:
+    """Create the receipt or count one more opening (two first openings at once: the second counts)."""
+    from django.db.models import F
+
+    for _attempt in range(2):
+        if DocumentRead.objects.filter(document=document, member=member).update(last_read_at=now, count=F("count") + 1):
+            break
+        try:
+            with transaction.atomic():
+                DocumentRead.objects.create(document=document, member=member, first_read_at=now, last_read_at=now)
+            break
+        except IntegrityError:
+            continue
+    return DocumentRead.objects.get(document=document, member=member)
+
+
+@transaction.atomic
+def documents_remind(*, meeting: Meeting, by=None) -> int:
+    """The secretary's "nhắc người chưa xem tài liệu": one message (inbox, and e-mail unless the member took
+    optional reminders off it) with the personal link to each member on the list who has not opened every
+    document, at most once a local day per meeting — a limit of the portal's: no Party document sets how
+    often a cell reminds its members. Returns how many were reminded."""
+    meeting = _lock(meeting)
+    if meeting.state != Meeting.State.NOTIFIED or meeting.planned_start <= timezone.now():
+        raise ValidationError(_("Chỉ nhắc xem tài liệu cho buổi sinh hoạt đã thông báo và chưa diễn ra."))
+    today = timezone.localdate()
+    earlier = DocumentReminder.objects.filter(meeting=meeting, day=today).first()
+    if earlier is not None:
+        raise ValidationError(
+            _("Hôm nay đã nhắc lúc %(time)s; mỗi ngày chỉ nhắc một lần.")
+            % {"time": timezone.localtime(earlier.sent_at).strftime("%H:%M")}
+        )
+    unread = selectors.document_unread_by_member(meeting)
+    if not unread:
+        return 0
+    members = list(Member.objects.filter(pk__in=unread).order_by("full_name", "pk"))
+    reminder = DocumentReminder.objects.create(
+        meeting=meeting,
+        day=today,
+        sent_at=timezone.now(),
+        by=by if getattr(by, "is_authenticated", False) else None,
+        recipients=len(members),
+    )
+    start = timezone.localtime(meeting.planned_start)
+    when = {"kind": meeting.get_kind_display().lower(), "time": f"{start:%H:%M}", "date": f"{start:%d/%m/%Y}"}
+    notification_send(
+        members=members,
+        kind="meetings.documents.reminder",
+        organisation=meeting.organisation,
+        optional=True,
+        subject=_("Nhắc xem tài liệu: %(kind)s %(time)s ngày %(date)s") % when,
+        body="",
+        url=reverse("meetings:detail", args=[meeting.pk]),
+        body_for=lambda member: (
+            _(
+                "Đồng chí chưa xem tài liệu của %(kind)s lúc %(time)s ngày %(date)s: %(titles)s. "
+                "Xem tài liệu (không cần đăng nhập): %(url)s"
+            )
+            % {**when, "titles": "; ".join(unread[member.pk]), "url": rsvp_url(meeting=meeting, member=member)}
+        ),
+    )
+    _log(
+        by=by,
+        action="meetings.document.remind",
+        meeting=meeting,
+        after={"reminded": reminder.recipients, "day": today.isoformat()},
+    )
+    return len(members)
 
 
 # --- tasks --------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ urlpatterns = [
     path("<int:pk>/chuong-trinh/<int:item_pk>/", views.agenda_item_edit, name="agenda_edit"),
     path("<int:pk>/tai-lieu/", views.document_add, name="document_add"),
     path("<int:pk>/tai-lieu/<int:document_pk>/", views.document_download, name="document_download"),
+    path("<int:pk>/nhac-xem-tai-lieu/", views.remind_documents, name="remind_documents"),
     path("<int:pk>/bien-ban/", views.minutes, name="minutes"),
     path("<int:pk>/bien-ban.pdf", views.minutes_pdf, name="minutes_pdf"),
     path("<int:pk>/thong-bao.pdf", views.notice_pdf, name="notice_pdf"),
@@ -38,6 +39,7 @@ urlpatterns = [
     path("<int:pk>/thong-qua/", views.meeting_adopt, name="adopt"),
     path("<int:pk>/dinh-chinh/", views.amendment_add, name="amend"),
     path("xac-nhan/<str:token>/", views.rsvp, name="rsvp"),
+    path("xac-nhan/<str:token>/tai-lieu/<int:document_pk>/", views.rsvp_document, name="rsvp_document"),
     path("nhiem-vu/", views.my_tasks, name="my_tasks"),
     path("nhiem-vu/<int:task_pk>/", views.task_update, name="task_update"),
     # calendars: an organisation's month, the member's own feed (read by calendar apps without login)

@@ -265,10 +265,66 @@ def document_add(request, pk):
     )
 
 
+def _document_response(request, document, *, member, reader: str, via: str, by=None):
+    """Record the opening (the receipt; for a confidential document the audit row, first), then serve it:
+    a confidential one inline only, stamped with the reader and the time, never cached; others as a download."""
+    services.document_read_record(document=document, member=member, reader=reader, via=via, by=by)
+    if not document.confidential:
+        return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.download_name)
+    from django.utils.http import content_disposition_header
+
+    response = HttpResponse(
+        documents.confidential_copy(document, reader=reader, at=timezone.now()), content_type="application/pdf"
+    )
+    # Inline only; "Cache-Control: private, no-store" is set on it by cells.middleware.PrivateResponseMiddleware.
+    response["Content-Disposition"] = content_disposition_header(False, document.download_name)
+    return response
+
+
+def _reader_name(user, member) -> str:
+    if member is not None:
+        return member.full_name
+    return user.get_full_name() or user.get_username()
+
+
 def document_download(request, pk, document_pk):
+    """A document from the meeting page: opening it is the reader's receipt when they are on the meeting's list."""
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
-    document = get_object_or_404(meeting.documents, pk=document_pk)
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.download_name)
+    document = get_object_or_404(meeting.documents.select_related("meeting__organisation"), pk=document_pk)
+    member = getattr(request.user, "member", None)
+    return _document_response(
+        request, document, member=member, reader=_reader_name(request.user, member), via="web", by=request.user
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD"])
+def rsvp_document(request, token, document_pk):
+    """A document of the member's own meeting from their one-click link (no login): their receipt."""
+    try:
+        meeting, attendance = services.rsvp_read_token(token)
+    except ValidationError as error:
+        return render(request, "meetings/rsvp.html", {"error": " ".join(error.messages)}, status=400)
+    document = get_object_or_404(meeting.documents.select_related("meeting__organisation"), pk=document_pk)
+    member = attendance.member
+    return _document_response(request, document, member=member, reader=member.full_name, via="link")
+
+
+@require_POST
+def remind_documents(request, pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True)
+    try:
+        count = services.documents_remind(meeting=meeting, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Đã nhắc %(count)s đảng viên chưa xem tài liệu.") % {"count": count}
+            if count
+            else _("Mọi đảng viên đã xem đủ tài liệu."),
+        )
+    return redirect(reverse("meetings:detail", args=[pk]) + "#tai-lieu")
 
 
 # --- the meeting page and RSVP ---------------------------------------------------------------
@@ -278,6 +334,8 @@ def meeting_detail(request, pk):
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
     member = getattr(request.user, "member", None)
     can_write = selectors.can_write_cell(request.user, meeting.organisation)
+    # The secretary's read receipts, once the notice is out (its list is whom the documents are for).
+    show_reads = can_write and meeting.state != Meeting.State.DRAFT
     return render(
         request,
         "meetings/meeting_detail.html",
@@ -289,7 +347,11 @@ def meeting_detail(request, pk):
             "counts": selectors.rsvp_counts(meeting=meeting),
             "attendances": meeting.attendances.select_related("member").order_by("member__full_name"),
             "own": meeting.attendances.filter(member=member).first() if member else None,
-            "documents": meeting.documents.all(),
+            "documents": selectors.document_reads(meeting, receipts=show_reads),
+            "show_reads": show_reads,
+            "can_remind_documents": can_write
+            and meeting.state == Meeting.State.NOTIFIED
+            and timezone.now() < meeting.planned_start,
             "votes": selectors.votes_of(meeting),
             # Once attendance is being recorded: before the meeting nobody is present yet.
             "vote_base": selectors.vote_base(meeting)
@@ -382,6 +444,11 @@ def rsvp(request, token):
             "form": form,
             "agenda": selectors.agenda_of(meeting).values_list("title", flat=True),
             "open": meeting.state == Meeting.State.NOTIFIED and timezone.now() < meeting.planned_start,
+            # The documents and the draft conclusion, to read before the meeting (issue #17).
+            "documents": meeting.documents.all(),
+            "read": selectors.documents_read_by(meeting=meeting, member=attendance.member),
+            "resolution": Resolution.objects.filter(meeting=meeting).first(),
+            "token": token,
         },
     )
 

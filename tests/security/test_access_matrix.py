@@ -24,6 +24,7 @@ EXCLUDED_PREFIXES = ("quan-tri/", "i18n/", "static/", "media/")
 PUBLIC = {
     "login",
     "meetings:rsvp",
+    "meetings:rsvp_document",
     "meetings:calendar_feed",
     "verify_lookup",
     "verify_document",
@@ -178,10 +179,13 @@ MATRIX = {
     "meetings:adopt": ({"pk": "meeting"}, MEETING_WRITE, None),
     "meetings:amend": ({"pk": "meeting"}, MEETING_WRITE, None),
     "meetings:rsvp": ({"token": "token"}, EVERYONE, None),
+    # a document of the member's own meeting from their link (no login; the link is the key); GET only
+    "meetings:rsvp_document": ({"token": "token", "document_pk": "meeting_document"}, EVERYONE, POST_ONLY),
     "meetings:my_tasks": ({}, EVERYONE, None),
     "meetings:my_home": ({}, HAS_MEMBER_RECORD, None),
     "meetings:cell_home": ({"cell_pk": "cell"}, MEETING_WRITE, None),
     "meetings:remind_rsvp": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
+    "meetings:remind_documents": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
     "meetings:report_upward": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
     "meetings:task_update": ({"task_pk": "task"}, "ofoofon", None),
     # calendars: the month of a cell (its readers and members); "Lịch của tôi" needs a member record;
@@ -296,8 +300,8 @@ OBJECT_KEYS = {
 def test_the_table_answers_404_to_the_other_tenant_on_every_object_url():
     """Design §2: another tenant's object answers 404 (403 only where cell users have no dashboard at all)."""
     for name, (kwargs, get, post) in MATRIX.items():
-        if not OBJECT_KEYS & set(kwargs.values()):
-            continue
+        if not OBJECT_KEYS & set(kwargs.values()) or name in PUBLIC:
+            continue  # a public page: whoever holds its secret link opens it (its objects: the link's own)
         other = {get[-1], (post or get)[-1]}
         allowed = {"n", "m"} | ({"x"} if name.startswith("reports:") else set())
         assert other <= allowed, f"{name}: the other tenant must get 404, the table says {other}"
@@ -364,6 +368,9 @@ def test_a_url_mixing_own_and_foreign_objects_answers_404(client_for, people, tr
     ]:
         for method in ("get", "post"):
             assert getattr(client, method)(reverse(name, kwargs=kwargs)).status_code == 404, (name, method)
+    # A's member's link with B's document (GET only: the link opens documents, it changes nothing).
+    link = reverse("meetings:rsvp_document", kwargs={"token": objects["token"], "document_pk": foreign_document.pk})
+    assert client.get(link).status_code == 404
 
 
 @pytest.mark.parametrize("role", ["admin", "viewer", "officer"])

@@ -43,7 +43,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Seconds the replica is behind the primary. Caught up (everything received is replayed, and the WAL
 # receiver is connected): 0, however long ago the last write was. Otherwise the age of the last replayed
 # transaction (NULL, "not usable", when none was replayed since it started). A server that is not in
-# recovery (not a streaming standby) has no lag to measure: 0.
+# recovery (not a streaming standby) has no lag to measure: 0. While WAL arrives without commits (a vacuum,
+# a long transaction), the age of the last replayed commit overstates the lag: the pages then read the
+# primary until the next check, which is safe.
 LAG_SQL = """
 SELECT CASE
     WHEN NOT pg_is_in_recovery() THEN 0

@@ -76,7 +76,12 @@ class Cluster:
         return log.read_text(errors="replace")[-3000:] if log.exists() else ""
 
     def start(self) -> None:
+        """Start it and wait until it streams from the primary (its WAL receiver is connected)."""
         self.run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-t", str(WAIT), "start")
+        deadline = time.monotonic() + WAIT
+        while self.sql("SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'", "postgres")[0] == 0:
+            assert time.monotonic() < deadline, f"the replica does not stream: {self.log_tail()}"
+            time.sleep(0.1)
 
     def stop(self) -> None:
         self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
@@ -178,6 +183,9 @@ def streaming_replica(django_db_setup, django_db_blocker):
 def _checked_every_request(streaming_replica, settings):
     """The replica is checked on every replica read here, so that a fault is seen at the next page."""
     settings.REPLICA_CHECK_SECONDS = 0
+    # Lag is not the subject of most tests: on a shared server the WAL of other databases keeps the
+    # replica a fraction of a second behind, at times a few seconds; the lag test sets its own limit.
+    settings.REPLICA_MAX_LAG_SECONDS = 30
     replica.reset_health()
     yield
     replica.reset_health()
@@ -249,7 +257,7 @@ def test_reads_go_to_the_replica_and_the_writer_s_next_page_to_the_primary(
     wait_for_replica(streaming_replica)
     viewer = client_for(people.viewer)
     page, on_primary, on_replica = dashboard(viewer, tree)
-    assert tree.tccs.name in page.text and on_replica > 1 and replica.replica_lag() == 0
+    assert tree.tccs.name in page.text and on_replica > 1 and replica.replica_lag() is not None
     # Only what comes before the view (the session and the user) is read from the primary.
     assert on_primary <= 3, on_primary
 
@@ -304,9 +312,11 @@ def test_a_lagging_replica_leaves_the_dashboard_on_the_primary(streaming_replica
         page, _primary, on_replica = dashboard(viewer, tree)
         # One query on the replica (the check found it behind), the page from the primary.
         assert NEW_UNIT in page.text and on_replica == 1 and replica.replica_lag() > 1
+    # Replay resumed: the replica is read again (with the fixture's limit: see _checked_every_request).
+    settings.REPLICA_MAX_LAG_SECONDS = 30
     wait_for_replica(streaming_replica)
     page, _primary, on_replica = dashboard(viewer, tree)
-    assert NEW_UNIT in page.text and on_replica > 1 and replica.replica_lag() == 0
+    assert NEW_UNIT in page.text and on_replica > 1 and replica.replica_lag() < 30
 
 
 def test_a_stopped_replica_leaves_the_dashboard_on_the_primary(streaming_replica, tree, people, client_for, settings):

@@ -527,7 +527,7 @@ class SearchForm(forms.Form):
 # --- the yearly plan of thematic meetings and forums (issue #18, items 1 and 2) -------------------
 
 
-QUARTERS = [(1, "I"), (2, "II"), (3, "III"), (4, "IV")]
+QUARTERS = [(1, _("Quý I")), (2, _("Quý II")), (3, _("Quý III")), (4, _("Quý IV"))]
 
 
 class _MeetingChoice(forms.ModelChoiceField):
@@ -539,9 +539,7 @@ class PlannedTopicForm(forms.Form):
     """A row of a cell's plan: picked from the bank or written; its drafter, due date, and the meeting
     that held it (checked by services.planned_topic_create/update)."""
 
-    quarter = forms.TypedChoiceField(
-        label=_("Quý"), coerce=int, choices=[(n, _("Quý %(n)s") % {"n": label}) for n, label in QUARTERS]
-    )
+    quarter = forms.TypedChoiceField(label=_("Quý"), coerce=int, choices=QUARTERS)
     suggested = forms.ModelChoiceField(
         queryset=SuggestedTopic.objects.none(), label=_("Chọn từ chuyên đề gợi ý"), required=False
     )

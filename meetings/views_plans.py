@@ -33,13 +33,13 @@ def _plan_url(cell_pk: int, year: int) -> str:
 @require_GET
 def plan(request, cell_pk, year):
     cell = selectors.get_cell_for_user_or_404(request.user, cell_pk)
-    today = timezone.localdate()
+    year = _year_or_404(year)
     return render(
         request,
         "meetings/plan.html",
         {
             "cell": cell,
-            "plan": selectors.thematic_plan(cell=cell, year=_year_or_404(year), today=today),
+            "plan": selectors.thematic_plan(cell=cell, year=year, today=timezone.localdate()),
             "can_write": selectors.can_write_cell(request.user, cell),
             "bank": selectors.suggested_topics_for(cell=cell, year=year),
             "previous_year": year - 1,

@@ -59,6 +59,9 @@ PERMISSIONS: dict[str, Rule] = {
     "meetings.write": Rule(_MANAGERS | {Role.CELL_SECRETARY}),
     "meetings.attend": Rule(frozenset({Role.MEMBER, Role.CELL_CLERK})),
     "minutes.take": Rule(frozenset({Role.CELL_CLERK})),  # and be the meeting's clerk (meetings.selectors)
+    # The bank of suggested topics for the cells' yearly plans of thematic meetings and forums (issue #18):
+    # published by the Khối and the đảng ủy cơ sở for the cells below them.
+    "plans.publish": Rule(_MANAGERS),
     # The upper level: confirms scores, decides ratings, inspects.
     "scores.confirm": Rule(_MANAGERS, ABOVE),
     "scores.confirm_assigned": Rule(frozenset({Role.COMMITTEE_VIEWER}), ABOVE),  # and supervise the cell

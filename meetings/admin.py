@@ -21,9 +21,11 @@ from .models import (
     Meeting,
     MeetingDocument,
     Opinion,
+    PlannedTopic,
     ReminderDelivery,
     ReminderRule,
     Resolution,
+    SuggestedTopic,
     Task,
     Vote,
 )
@@ -239,3 +241,23 @@ class CalendarFeedAdmin(ReadOnlyAdmin):
 
         count = sum(calendar_feed_revoke(member=feed.member, by=request.user) for feed in queryset)
         self.message_user(request, _("Đã tắt %(count)s đường dẫn lịch.") % {"count": count})
+
+
+@admin.register(SuggestedTopic)
+class SuggestedTopicAdmin(ReadOnlyAdmin):
+    """The bank of suggested topics; published on the plan pages (services.suggested_topic_create)."""
+
+    list_display = ("title", "kind", "year", "publisher")
+    list_filter = ("kind", "year")
+    search_fields = ("title",)
+    list_select_related = ("publisher",)
+
+
+@admin.register(PlannedTopic)
+class PlannedTopicAdmin(ReadOnlyAdmin):
+    """The cells' yearly plans of thematic meetings and forums; written on the plan pages."""
+
+    list_display = ("title", "organisation", "year", "quarter", "kind", "drafter", "draft_due", "approved_at")
+    list_filter = ("kind", "year", "quarter")
+    search_fields = ("title", "organisation__name")
+    list_select_related = ("organisation", "drafter")

@@ -35,6 +35,10 @@ ACTIONS = {
     "meetings.task.create": _("Giao nhiệm vụ"),
     "meetings.task.update": _("Cập nhật nhiệm vụ"),
     "meetings.amendment.create": _("Đính chính biên bản"),
+    "meetings.suggested_topic.create": _("Công bố chuyên đề gợi ý"),
+    "meetings.planned_topic.create": _("Thêm chuyên đề vào kế hoạch năm"),
+    "meetings.planned_topic.update": _("Sửa chuyên đề trong kế hoạch năm"),
+    "meetings.planned_topic.approve": _("Ghi nhận chi ủy duyệt chuyên đề"),
 }
 
 
@@ -77,6 +81,20 @@ def register_meetings() -> None:
             _on_meeting("meetings.task", lambda t: t.description[:80]),
             _on_meeting("meetings.meetingdocument", lambda d: d.title),
             _on_meeting("meetings.amendment", lambda a: a.reason[:80]),
+            ObjectKind(
+                "meetings.suggestedtopic",
+                name=lambda t: f"{t.title} ({t.year})",
+                url=lambda t: reverse("meetings:plan_bank", args=[t.publisher_id, t.year]),
+                organisation=lambda t: t.publisher,
+                select_related=("publisher",),
+            ),
+            ObjectKind(
+                "meetings.plannedtopic",
+                name=lambda t: f"{t.title} ({t.year}) — {t.organisation.name}",
+                url=lambda t: reverse("meetings:plan", args=[t.organisation_id, t.year]),
+                organisation=lambda t: t.organisation,
+                select_related=("organisation",),
+            ),
         ],
         extra_fields={
             "meeting": _("Buổi sinh hoạt"),

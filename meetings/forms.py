@@ -13,7 +13,18 @@ from lib.forms import NOTE_MAX, MonthField, VNDateField, VNDateTimeField, limit_
 from lib.textsearch import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, fold
 
 from . import kinds
-from .models import AgendaItem, Attendance, Meeting, MeetingDocument, Resolution, Task, Vote
+from .models import (
+    AgendaItem,
+    Attendance,
+    Meeting,
+    MeetingDocument,
+    Resolution,
+    SuggestedTopic,
+    Task,
+    TopicKind,
+    Vote,
+)
+from .selectors import suggested_topics_for
 from .services import EDITABLE_BY_STATE
 
 
@@ -519,3 +530,56 @@ class SearchForm(forms.Form):
         if not any(ch.isalnum() for ch in fold(query)):
             raise ValidationError(_("Nhập chữ hoặc số để tìm."), code="empty")
         return query
+
+
+# --- the yearly plan of thematic meetings and forums (issue #18, items 1 and 2) -------------------
+
+
+QUARTERS = [(1, _("Quý I")), (2, _("Quý II")), (3, _("Quý III")), (4, _("Quý IV"))]
+
+
+class _MeetingChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.get_kind_display()} {obj.period_month:%m/%Y} — {obj.get_state_display()}"
+
+
+class PlannedTopicForm(forms.Form):
+    """A row of a cell's plan: picked from the bank or written; its drafter, due date, and the meeting
+    that held it (checked by services.planned_topic_create/update)."""
+
+    quarter = forms.TypedChoiceField(label=_("Quý"), coerce=int, choices=QUARTERS)
+    suggested = forms.ModelChoiceField(
+        queryset=SuggestedTopic.objects.none(), label=_("Chọn từ chuyên đề gợi ý"), required=False
+    )
+    title = forms.CharField(
+        label=_("Tên chuyên đề"), max_length=255, required=False, help_text=_("Để trống: lấy tên chuyên đề gợi ý.")
+    )
+    drafter = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("Người chuẩn bị đề cương"), required=False)
+    draft_due = VNDateField(label=_("Hạn hoàn thành đề cương"), required=False)
+    meeting = _MeetingChoice(queryset=Meeting.objects.none(), label=_("Buổi sinh hoạt đã tổ chức"), required=False)
+
+    def __init__(self, *args, cell, year, kind, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["suggested"].queryset = suggested_topics_for(cell=cell, year=year).filter(kind=kind)
+        self.fields["drafter"].queryset = cell_members(cell)
+        wanted = Q(kind__in=kinds.codes("thematic")) if kind == TopicKind.THEMATIC else Q(kind=Meeting.Kind.FORUM)
+        self.fields["meeting"].queryset = (
+            Meeting.objects.filter(wanted, organisation=cell, period_month__year=year)
+            .exclude(state=Meeting.State.CANCELLED)
+            .order_by("period_month", "planned_start")
+        )
+        names = ["quarter", "suggested", "title", "drafter", "draft_due", "meeting"]
+        if kind == TopicKind.FORUM:
+            del self.fields["quarter"]
+            names.remove("quarter")
+        self.helper = _helper(*names)
+
+
+class SuggestedTopicForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Loại"), choices=TopicKind.choices)
+    title = forms.CharField(label=_("Tên chuyên đề"), max_length=255)
+    note = long_text_field(label=_("Ghi chú"), max_length=NOTE_MAX, rows=3, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("kind", "title", "note", submit=_("Công bố chuyên đề"))

@@ -321,6 +321,14 @@ def thematic_held_q(*, first: datetime.date, last: datetime.date) -> Q:
     return Q(kind__in=THEMATIC_KINDS, state__in=HELD_STATES, period_month__gte=first, period_month__lte=last)
 
 
+def thematic_scheduled_q(*, first: datetime.date, last: datetime.date) -> Q:
+    """Thematic or combined meetings for the months ``first``..``last`` that are planned or held (any
+    state but cancelled): the yearly plan's reminder asks whether a quarter's topic has a meeting yet."""
+    return Q(kind__in=THEMATIC_KINDS, period_month__gte=first, period_month__lte=last) & ~Q(
+        state=Meeting.State.CANCELLED
+    )
+
+
 def forum_held_q(*, year: int) -> Q:
     return Q(
         kind=Meeting.Kind.FORUM,

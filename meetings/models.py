@@ -716,6 +716,112 @@ class Amendment(models.Model):
         return self.reason
 
 
+# --- the yearly plan of thematic meetings and forums (issue #18, items 1 and 2) -------------
+
+
+class TopicKind(models.TextChoices):
+    """What a topic is planned for: a thematic (or combined) meeting of a quarter, or a forum of the year."""
+
+    THEMATIC = "thematic", _("Sinh hoạt chuyên đề")
+    FORUM = "forum", _("Diễn đàn")
+
+
+class SuggestedTopic(models.Model):
+    """A topic the Khối or a đảng ủy cơ sở suggests to its cells for a year (the bank the cells pick from)."""
+
+    publisher = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="suggested_topics", verbose_name=_("Đơn vị đề xuất")
+    )
+    year = models.PositiveSmallIntegerField(_("Năm"))
+    title = models.CharField(_("Chuyên đề"), max_length=255)
+    kind = models.CharField(_("Loại"), max_length=10, choices=TopicKind.choices, default=TopicKind.THEMATIC)
+    note = models.TextField(_("Ghi chú"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Chuyên đề gợi ý")
+        verbose_name_plural = _("Chuyên đề gợi ý")
+        ordering = ["year", "kind", "title", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class PlannedTopic(models.Model):
+    """One topic of a cell's yearly plan: a quarter's thematic meeting, or a forum (no quarter).
+
+    HD 12-HD/BTCTW §II.1.1 (domain-research §3.1, H): "the cell makes a yearly plan of thematic meetings
+    and reports it to the upper committee; it assigns a capable member to prepare a written draft; the
+    chi ủy or bí thư approves the draft". At least one thematic meeting a quarter (§3.3) and one or two
+    forums a year (seed §II, Kế hoạch 47-KH/TU, §3.4) are the indicators' (meetings/indicators.py). The
+    source sets no date by which the draft is due: the cell writes its own ``draft_due``.
+
+    Who drafts the topic paper and by when; the chi ủy's approval (``approved_at``/``approved_by``);
+    the meeting that held it, once linked (services.planned_topic_link checks it is the cell's, of the
+    same year, kind and quarter).
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="planned_topics", verbose_name=_("Chi bộ")
+    )
+    year = models.PositiveSmallIntegerField(_("Năm"))
+    quarter = models.PositiveSmallIntegerField(_("Quý"), null=True, blank=True)
+    kind = models.CharField(_("Loại"), max_length=10, choices=TopicKind.choices, default=TopicKind.THEMATIC)
+    title = models.CharField(_("Chuyên đề"), max_length=255)
+    suggested = models.ForeignKey(
+        SuggestedTopic,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="planned_topics",
+        verbose_name=_("Chọn từ chuyên đề gợi ý"),
+    )
+    drafter = models.ForeignKey(
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="topics_to_draft",
+        verbose_name=_("Người chuẩn bị đề cương"),
+    )
+    draft_due = models.DateField(_("Hạn hoàn thành đề cương"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("Chi ủy duyệt lúc"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người ghi nhận chi ủy duyệt"),
+    )
+    meeting = models.OneToOneField(
+        Meeting,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="planned_topic",
+        verbose_name=_("Buổi sinh hoạt đã tổ chức"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Chuyên đề trong kế hoạch")
+        verbose_name_plural = _("Chuyên đề trong kế hoạch")
+        ordering = ["organisation", "year", "kind", "quarter", "pk"]
+        indexes = [models.Index(fields=["year", "quarter", "organisation"], name="planned_topic_year_quarter")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="thematic") & Q(quarter__gte=1) & Q(quarter__lte=4))
+                | (Q(kind="forum") & Q(quarter__isnull=True)),
+                name="planned_topic_quarter_by_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
 # --- reminders (issue #6) ------------------------------------------------------------------
 
 

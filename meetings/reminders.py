@@ -28,11 +28,11 @@ from django.utils.translation import gettext as _
 from cells.models import Member, Notification, Organisation, Position
 from cells.selectors import members_with_unpaid_months
 from cells.services import notification_send
-from lib.dates import day_bounds, quarter_bounds, quarter_number
+from lib.dates import add_months, day_bounds, quarter_bounds, quarter_number
 from lib.formatting import date_text, money, time_and_day
 
 from . import indicators
-from .models import Attendance, Meeting, ReminderDelivery, ReminderRule, Task
+from .models import Attendance, Meeting, PlannedTopic, ReminderDelivery, ReminderRule, Task, TopicKind
 
 logger = logging.getLogger(__name__)
 
@@ -470,6 +470,79 @@ def rule_dues_unpaid(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
         )
 
 
+# The reminder about a planned topic with no meeting yet starts six weeks (42 days) before the quarter's
+# last day. The number is the Khối's own requirement, written in issue #18 ("a reminder to the drafter
+# and the bí thư when a quarter has a planned topic and no meeting scheduled six weeks before the
+# quarter ends"); domain-research.md gives no Party document that sets a time for it.
+THEMATIC_PLAN_WARNING_DAYS = 42
+
+
+def thematic_plan_window_start(quarter_last_day: datetime.date) -> datetime.date:
+    """The first day of the reminder's window: ``THEMATIC_PLAN_WARNING_DAYS`` before the quarter's last day
+    (19/11 for a quarter ending on 31/12)."""
+    return quarter_last_day - datetime.timedelta(days=THEMATIC_PLAN_WARNING_DAYS)
+
+
+def rule_thematic_plan_unscheduled(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
+    """The drafter and the bí thư of each topic planned for this quarter's thematic meeting whose cell has
+    no thematic (or combined) meeting planned or held in the quarter (indicators.thematic_scheduled_q),
+    from ``THEMATIC_PLAN_WARNING_DAYS`` before the quarter's last day: once per topic and quarter."""
+    start, end, label = quarter_of(today)
+    if today < thematic_plan_window_start(end):
+        return
+    scheduled = Meeting.objects.filter(
+        indicators.thematic_scheduled_q(first=start, last=add_months(start, 2)),
+        organisation=OuterRef("organisation"),
+    )
+    topics = list(
+        PlannedTopic.objects.filter(kind=TopicKind.THEMATIC, year=today.year, quarter=quarter_number(today))
+        .filter(~Exists(scheduled), organisation__in=_active_cells(today))
+        .select_related("organisation", "drafter")
+        .order_by("pk")
+    )
+    secretaries = secretaries_of(cell_ids={topic.organisation_id for topic in topics}, on=today)
+    for topic in topics:
+        cell = topic.organisation
+        subject = _("Chưa lên lịch sinh hoạt chuyên đề quý %(quarter)s: %(title)s") % {
+            "quarter": label.split("-Q")[1],
+            "title": topic.title,
+        }
+        due = _("hạn đề cương %(date)s") % {"date": date_text(topic.draft_due)} if topic.draft_due else ""
+        body = "\n".join(
+            [
+                _(
+                    "Kế hoạch năm %(year)s của %(cell)s có chuyên đề “%(title)s” cho quý %(quarter)s (người chuẩn bị "
+                    "đề cương: %(drafter)s%(due)s), nhưng đến ngày %(date)s chi bộ chưa lên lịch buổi sinh hoạt chuyên "
+                    "đề nào trong quý. Quý kết thúc ngày %(end)s; đề nghị đồng chí chuẩn bị đề cương và lập kế hoạch "
+                    "buổi sinh hoạt."
+                )
+                % {
+                    "year": topic.year,
+                    "cell": cell.name,
+                    "title": topic.title,
+                    "quarter": label.split("-Q")[1],
+                    "drafter": topic.drafter.full_name if topic.drafter else "—",
+                    "due": f", {due}" if due else "",
+                    "date": date_text(today),
+                    "end": date_text(end),
+                },
+                "",
+                _signature(),
+            ]
+        )
+        yield Reminder(
+            "planned_topic",
+            topic.pk,
+            label,
+            ([topic.drafter] if topic.drafter else []) + secretaries.get(cell.pk, []),
+            subject,
+            body,
+            organisation=cell,
+            url=reverse("meetings:plan", args=[cell.pk, topic.year]),
+            body_for=lambda member, body=body: _greeting(member) + "\n\n" + body,
+        )
+
+
 RULES: dict[str, Callable] = {
     "rsvp_missing": rule_rsvp_missing,
     "decline_without_reason": rule_decline_without_reason,
@@ -479,6 +552,7 @@ RULES: dict[str, Callable] = {
     "task_overdue": rule_task_overdue,
     "supervisor_no_visit": rule_supervisor_no_visit,
     "dues_unpaid": rule_dues_unpaid,
+    "thematic_plan_unscheduled": rule_thematic_plan_unscheduled,
 }
 
 # The integer parameters each rule reads (lists of integers for ``days_before`` of rsvp_missing).
@@ -491,6 +565,7 @@ PARAMS: dict[str, dict[str, type]] = {
     "task_overdue": {"max_days_overdue": int},
     "supervisor_no_visit": {"from_day": int},
     "dues_unpaid": {},
+    "thematic_plan_unscheduled": {},
 }
 
 

@@ -21,6 +21,7 @@ from cells.selectors import (
 )
 from lib.formatting import clock, party_day, place_and_date
 
+from . import kinds
 from .models import (
     AgendaItem,
     Attendance,
@@ -30,7 +31,10 @@ from .models import (
     Meeting,
     MeetingDocument,
     Opinion,
+    PlannedTopic,
+    SuggestedTopic,
     Task,
+    TopicKind,
     Vote,
 )
 from .votes import vote_base
@@ -493,3 +497,125 @@ def meetings_of_member_feed(*, member: Member, since) -> QuerySet[Meeting]:
         .select_related("organisation")
         .order_by("planned_start", "pk")
     )
+
+
+# --- the yearly plan of thematic meetings and forums (issue #18, items 1 and 2) -------------------
+
+QUARTER_NUMERALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def _held_plan_meetings(*, organisations, year: int) -> QuerySet[Meeting]:
+    """The held thematic (or combined) meetings and forums of ``year`` (meetings.indicators' definitions)."""
+    from . import indicators
+
+    year_q = indicators.thematic_held_q(first=date(year, 1, 1), last=date(year, 12, 1))
+    return Meeting.objects.filter(year_q | indicators.forum_held_q(year=year), organisation__in=organisations)
+
+
+def _quarter_status(*, year: int, quarter: int, held: bool, today: date) -> str:
+    """Met once held; failed when the quarter ended without; in progress or not started until then."""
+    from . import indicators
+
+    period = indicators.Period(year, quarter)
+    if held:
+        return indicators.MET
+    if period.ended(today):
+        return indicators.FAILED
+    return indicators.IN_PROGRESS if period.in_progress(today) else indicators.NOT_STARTED
+
+
+def _topic_held(topic: PlannedTopic) -> Meeting | None:
+    return topic.meeting if topic.meeting is not None and topic.meeting.state in kinds.HELD_STATES else None
+
+
+def thematic_plan(*, cell: Organisation, year: int, today: date) -> dict:
+    """The cell's plan for ``year`` against what was held: four quarters and the forums.
+
+    A quarter's topic counts as held ("đã tổ chức") by the meeting linked to it once held, or else by any
+    thematic meeting held in the quarter (indicators.thematic_held_q: the resolution asks for one a
+    quarter "from a yearly plan"). A forum topic by its linked forum once held, or else by a held forum of
+    the year not linked to another topic (indicators.forum_held_q), matched in order.
+    """
+    topics = list(
+        PlannedTopic.objects.filter(organisation=cell, year=year)
+        .select_related("drafter", "meeting", "suggested", "suggested__publisher", "approved_by")
+        .order_by("quarter", "draft_due", "pk")
+    )
+    held = list(_held_plan_meetings(organisations=[cell.pk], year=year).order_by("period_month", "planned_start"))
+    quarters = []
+    for number in range(1, 5):
+        held_here = [m for m in held if m.kind != Meeting.Kind.FORUM and (m.period_month.month - 1) // 3 + 1 == number]
+        planned = [t for t in topics if t.kind == TopicKind.THEMATIC and t.quarter == number]
+        for topic in planned:
+            topic.held_meeting = _topic_held(topic) or (held_here[0] if held_here else None)  # type: ignore[attr-defined]
+        quarters.append(
+            {
+                "number": number,
+                "numeral": QUARTER_NUMERALS[number],
+                "topics": planned,
+                "held_meetings": held_here,
+                "planned_count": len(planned),
+                "held_count": len(held_here),
+                "status": _quarter_status(year=year, quarter=number, held=bool(held_here), today=today),
+            }
+        )
+    forum_topics = [t for t in topics if t.kind == TopicKind.FORUM]
+    held_forums = [m for m in held if m.kind == Meeting.Kind.FORUM]
+    linked = {t.meeting_id for t in forum_topics if t.meeting_id}
+    free = iter([m for m in held_forums if m.pk not in linked])
+    for topic in forum_topics:
+        topic.held_meeting = _topic_held(topic) or (None if topic.meeting_id else next(free, None))  # type: ignore[attr-defined]
+    return {
+        "year": year,
+        "quarters": quarters,
+        "forums": {"topics": forum_topics, "held_meetings": held_forums, "planned_count": len(forum_topics)},
+        "forum_held_count": len(held_forums),
+    }
+
+
+def suggested_topics_for(*, cell: Organisation, year: int) -> QuerySet[SuggestedTopic]:
+    """The bank a cell picks from: the topics its Khối and its đảng ủy cơ sở published for ``year``."""
+    from cells.models import PATH_STEP_WIDTH
+
+    ancestors = [cell.path[:end] for end in range(PATH_STEP_WIDTH, len(cell.path), PATH_STEP_WIDTH)]
+    return SuggestedTopic.objects.filter(year=year, publisher__path__in=ancestors).select_related("publisher")
+
+
+def plan_table(*, scope: Organisation, year: int, today: date) -> dict:
+    """Plan against held, per cell of ``scope`` and quarter, and the forums of the year (two grouped queries)."""
+    from . import indicators
+
+    cells = list(
+        indicators.cells_active(start=date(year, 1, 1), end=date(year, 12, 31), within=scope)
+        .select_related("parent")
+        .order_by("path")
+    )
+    ids = [cell.pk for cell in cells]
+    planned: dict[tuple, int] = {}
+    for row in (
+        PlannedTopic.objects.filter(organisation_id__in=ids, year=year)
+        .values("organisation_id", "kind", "quarter")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        planned[(row["organisation_id"], row["quarter"] or 0)] = row["n"]
+    held: dict[tuple, int] = {}
+    for row in (
+        _held_plan_meetings(organisations=ids, year=year)
+        .values("organisation_id", "kind", "period_month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        quarter = 0 if row["kind"] == Meeting.Kind.FORUM else (row["period_month"].month - 1) // 3 + 1
+        key = (row["organisation_id"], quarter)
+        held[key] = held.get(key, 0) + row["n"]
+    rows = []
+    for cell in cells:
+        slots = []
+        for number in range(1, 5):
+            count, done = planned.get((cell.pk, number), 0), held.get((cell.pk, number), 0)
+            status = _quarter_status(year=year, quarter=number, held=bool(done), today=today)
+            slots.append({"planned": count, "held": done, "status": status, "gap": bool(count) and not done})
+        forums = {"planned": planned.get((cell.pk, 0), 0), "held": held.get((cell.pk, 0), 0)}
+        rows.append({"cell": cell, "quarters": slots, "forums": forums})
+    return {"rows": rows, "numerals": list(QUARTER_NUMERALS.values())}

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from cells.models import Member, Organisation, Term
 from cells.selectors import attached_member_ids, exempt_member_ids
 from cells.services import audit_log, notification_send, snapshot
-from lib.dates import local_midnight, month_start, next_month
+from lib.dates import local_midnight, month_start, next_month, quarter_number
 from lib.formatting import time_and_day
 from lib.uploads import check_named
 
@@ -38,8 +38,11 @@ from .models import (
     Meeting,
     MeetingDocument,
     Opinion,
+    PlannedTopic,
     Resolution,
+    SuggestedTopic,
     Task,
+    TopicKind,
     Vote,
 )
 from .signals import minutes_adopted
@@ -1584,3 +1587,161 @@ def calendar_feed_revoke(*, member: Member, by=None) -> bool:
     )
     feed.delete()
     return True
+
+
+# --- the yearly plan of thematic meetings and forums (issue #18, items 1 and 2) -------------------
+
+
+def _topic_meeting_errors(*, cell: Organisation, year: int, kind: str, quarter: int | None, meeting) -> list[str]:
+    """Why ``meeting`` cannot be the one that held this planned topic (empty when it can)."""
+    if meeting.organisation_id != cell.pk:
+        return [_("Buổi sinh hoạt không thuộc chi bộ này.")]
+    errors = []
+    if meeting.state == Meeting.State.CANCELLED:
+        errors.append(_("Buổi sinh hoạt đã bị hủy."))
+    if meeting.period_month.year != year:
+        errors.append(_("Buổi sinh hoạt không thuộc năm %(year)s của kế hoạch.") % {"year": year})
+    if kind == TopicKind.THEMATIC and not kinds.get(meeting.kind).thematic:
+        errors.append(_("Chuyên đề của quý chỉ gắn với buổi sinh hoạt chuyên đề hoặc thường kỳ kết hợp chuyên đề."))
+    if kind == TopicKind.FORUM and meeting.kind != Meeting.Kind.FORUM:
+        errors.append(_("Chủ đề diễn đàn chỉ gắn với buổi diễn đàn."))
+    if kind == TopicKind.THEMATIC and quarter and quarter_number(meeting.period_month) != quarter:
+        errors.append(
+            _("Buổi sinh hoạt tính cho tháng %(month)s, không thuộc quý %(quarter)s của chuyên đề.")
+            % {"month": meeting.period_month.strftime("%m/%Y"), "quarter": quarter}
+        )
+    return errors
+
+
+def _planned_topic_check(topic) -> None:
+    """The rules of one plan row, as errors next to the fields (nothing is saved when one fails)."""
+    errors: dict[str, list[str]] = {}
+    if topic.kind == TopicKind.THEMATIC and topic.quarter not in (1, 2, 3, 4):
+        errors.setdefault("quarter", []).append(_("Chọn quý (I đến IV) của chuyên đề."))
+    if topic.kind == TopicKind.FORUM:
+        topic.quarter = None
+    if not topic.title.strip():
+        errors.setdefault("title", []).append(_("Cần ghi tên chuyên đề, hoặc chọn từ chuyên đề gợi ý."))
+    suggested = topic.suggested
+    if suggested is not None and (
+        suggested.year != topic.year
+        or suggested.kind != topic.kind
+        or not topic.organisation.path.startswith(suggested.publisher.path)
+    ):
+        errors.setdefault("suggested", []).append(
+            _("Chuyên đề gợi ý phải của cấp ủy cấp trên, cùng năm và cùng loại với kế hoạch.")
+        )
+    if topic.drafter is not None and topic.drafter.organisation_id != topic.organisation_id:
+        errors.setdefault("drafter", []).append(_("Người chuẩn bị đề cương phải là đảng viên của chi bộ."))
+    if topic.meeting is not None:
+        meeting_errors = _topic_meeting_errors(
+            cell=topic.organisation, year=topic.year, kind=topic.kind, quarter=topic.quarter, meeting=topic.meeting
+        )
+        taken = PlannedTopic.objects.filter(meeting=topic.meeting).exclude(pk=topic.pk).first()
+        if taken is not None:
+            meeting_errors.append(_("Buổi sinh hoạt này đã gắn với chuyên đề “%(title)s”.") % {"title": taken.title})
+        if meeting_errors:
+            errors["meeting"] = meeting_errors
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def suggested_topic_create(*, publisher: Organisation, year: int, title: str, kind: str, note: str = "", by=None):
+    """A topic of the Khối's or a đảng ủy cơ sở's bank for ``year``."""
+    if publisher.kind in Organisation.CELL_KINDS:
+        raise ValidationError(_("Chỉ Đảng ủy Khối và đảng ủy cơ sở công bố chuyên đề gợi ý."))
+    if not title.strip():
+        raise ValidationError({"title": _("Cần ghi tên chuyên đề.")})
+    topic = SuggestedTopic.objects.create(publisher=publisher, year=year, title=title.strip(), kind=kind, note=note)
+    audit_log(actor=by, action="meetings.suggested_topic.create", instance=topic, organisation=publisher)
+    return topic
+
+
+@transaction.atomic
+def planned_topic_create(
+    *,
+    cell: Organisation,
+    year: int,
+    kind: str,
+    title: str = "",
+    quarter: int | None = None,
+    suggested=None,
+    drafter: Member | None = None,
+    draft_due: datetime.date | None = None,
+    meeting: Meeting | None = None,
+    by=None,
+):
+    """A topic of the cell's plan for ``year``; picked from the bank, its title is the bank's unless written."""
+    if suggested is not None and not title.strip():
+        title = suggested.title
+    topic = PlannedTopic(
+        organisation=cell,
+        year=year,
+        kind=kind,
+        quarter=quarter,
+        title=title.strip(),
+        suggested=suggested,
+        drafter=drafter,
+        draft_due=draft_due,
+        meeting=meeting,
+    )
+    _planned_topic_check(topic)
+    topic.save()
+    audit_log(actor=by, action="meetings.planned_topic.create", instance=topic, organisation=cell)
+    return topic
+
+
+@transaction.atomic
+def planned_topic_update(
+    *,
+    topic,
+    title: str,
+    quarter: int | None = None,
+    suggested=None,
+    drafter: Member | None = None,
+    draft_due: datetime.date | None = None,
+    meeting: Meeting | None = None,
+    by=None,
+):
+    """Change a plan row. A new title or quarter is a new plan: the chi ủy's approval is cleared."""
+    topic = PlannedTopic.objects.select_for_update().select_related("organisation").get(pk=topic.pk)
+    before = snapshot(topic)
+    if suggested is not None and not title.strip():
+        title = suggested.title
+    if title.strip() != topic.title or (topic.kind == "thematic" and quarter != topic.quarter):
+        topic.approved_at, topic.approved_by = None, None
+    topic.title, topic.quarter, topic.suggested = title.strip(), quarter, suggested
+    topic.drafter, topic.draft_due, topic.meeting = drafter, draft_due, meeting
+    _planned_topic_check(topic)
+    topic.save()
+    audit_log(
+        actor=by,
+        action="meetings.planned_topic.update",
+        instance=topic,
+        organisation=topic.organisation,
+        before=before,
+        after=snapshot(topic),
+    )
+    return topic
+
+
+@transaction.atomic
+def planned_topic_approve(*, topic, by=None):
+    """Record that the chi ủy approved the plan row (once; approving again changes nothing)."""
+    topic = PlannedTopic.objects.select_for_update().select_related("organisation").get(pk=topic.pk)
+    if topic.approved_at is not None:
+        return topic
+    before = snapshot(topic)
+    topic.approved_at = timezone.now()
+    topic.approved_by = by if getattr(by, "is_authenticated", False) else None
+    topic.save(update_fields=["approved_at", "approved_by", "updated_at"])
+    audit_log(
+        actor=by,
+        action="meetings.planned_topic.approve",
+        instance=topic,
+        organisation=topic.organisation,
+        before=before,
+        after=snapshot(topic),
+    )
+    return topic

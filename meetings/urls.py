@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_calendar
+from . import views, views_calendar, views_plans
 
 app_name = "meetings"
 
@@ -14,6 +14,13 @@ urlpatterns = [
     path("chi-bo/<int:cell_pk>/them/", views.meeting_create, name="create"),
     path("chi-bo/<int:cell_pk>/nhap-bo-sung/", views.meeting_record_past, name="record_past"),
     path("chi-bo/<int:cell_pk>/so-bien-ban/<int:year>.pdf", views.minutes_book_pdf, name="minutes_book_pdf"),
+    # the yearly plan of thematic meetings and forums (issue #18)
+    path("chi-bo/<int:cell_pk>/ke-hoach/<int:year>/", views_plans.plan, name="plan"),
+    path("chi-bo/<int:cell_pk>/ke-hoach/<int:year>/them/", views_plans.plan_topic_add, name="plan_topic_add"),
+    path("ke-hoach/<int:pk>/sua/", views_plans.plan_topic_edit, name="plan_topic_edit"),
+    path("ke-hoach/<int:pk>/duyet/", views_plans.plan_topic_approve, name="plan_topic_approve"),
+    path("ke-hoach-chuyen-de/<int:pk>/<int:year>/", views_plans.plan_table, name="plan_table"),
+    path("ke-hoach-chuyen-de/<int:pk>/<int:year>/goi-y/", views_plans.plan_bank, name="plan_bank"),
     path("<int:pk>/", views.meeting_detail, name="detail"),
     path("<int:pk>/sua/", views.meeting_update, name="update"),
     path("<int:pk>/gui-thong-bao/", views.meeting_publish, name="publish"),

@@ -87,6 +87,7 @@ def cell_meetings(request, cell_pk):
             "page": page,
             "tasks": selectors.tasks_of_cell(cell=cell).filter(status="open") if can_write else None,
             "today": timezone.localdate(),
+            "plan": selectors.thematic_plan(cell=cell, year=timezone.localdate().year, today=timezone.localdate()),
         },
     )
 

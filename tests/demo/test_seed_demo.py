@@ -628,3 +628,33 @@ def test_short_demo_meetings_record_why_and_their_notices_are_numbered(seeded):
         numbers[(organisation_id, term_id)].append(number)
     for key, values in numbers.items():
         assert sorted(values) == list(range(1, len(values) + 1)), key
+
+
+def test_every_cell_has_this_year_s_thematic_plan_planned_against_held(seeded, client):
+    """Issue #18: a cell's plan of the year shows each quarter planned against held; a quarter is linked to
+    its held thematic meeting exactly when the history holds one, and the other quarters are planned, not held."""
+    from meetings.models import PlannedTopic
+
+    today = timezone.localdate()
+    cell = get_user_model().objects.get(username="bithu").member.organisation
+    plan = meeting_selectors.thematic_plan(cell=cell, year=today.year, today=today)
+    assert [q["planned_count"] for q in plan["quarters"]] == [1, 1, 1, 1] and plan["forums"]["planned_count"] == 1
+    for quarter in plan["quarters"]:
+        topic = quarter["topics"][0]
+        assert (topic.meeting_id is not None) == bool(quarter["held_meetings"])
+        assert topic.drafter.organisation_id == cell.pk
+    topics = PlannedTopic.objects.filter(year=today.year)
+    assert topics.filter(meeting__isnull=True).exists()  # planned, not held (at least the quarters to come)
+    held_thematic = Meeting.objects.filter(state__in=["held", "minutes_adopted"], period_month__year=today.year)
+    assert topics.filter(meeting__isnull=False).count() == (
+        held_thematic.filter(kind__in=["chuyen_de", "ket_hop"])
+        .values("organisation", "period_month__quarter")
+        .distinct()
+        .count()
+        + held_thematic.filter(kind="dien_dan").values("organisation").distinct().count()
+    )
+    client.force_login(get_user_model().objects.get(username="bithu"))
+    from django.urls import reverse
+
+    response = client.get(reverse("meetings:plan", args=[cell.pk, today.year]))
+    assert response.status_code == 200 and response.content.decode().count('id="quy-') == 4

@@ -105,6 +105,10 @@ def hostile_khoi(khoi):
         "position": cell_services.position_assign(
             member=member, organisation=a1, kind=Position.Kind.COMMITTEE_MEMBER, start=datetime.date(2026, 1, 1)
         ).pk,
+        # A topic of A1's yearly plan (issue #18), its title written like a formula.
+        "planned_topic": meeting_services.planned_topic_create(
+            cell=a1, year=2026, kind="thematic", quarter=1, title=HOSTILE_TEXTS["task"][:200]
+        ).pk,
         # A remittance line and an activity-fund line of A1's book (their correct and delete pages).
         "remittance": DuesRemittance.objects.create(
             organisation=a1,

@@ -119,7 +119,11 @@ def objects(tree, people, settings):
     position = cell_services.position_assign(
         member=member, organisation=tree.cell, kind=Position.Kind.COMMITTEE_MEMBER, start=datetime.date(2026, 1, 1)
     )
+    planned_topic = meeting_services.planned_topic_create(
+        cell=tree.cell, year=2026, kind="thematic", quarter=1, title="Học tập Nghị quyết"
+    )
     return {
+        "planned_topic": planned_topic.pk,
         "cell": tree.cell.pk,
         "tccs": tree.tccs.pk,
         "member": member.pk,

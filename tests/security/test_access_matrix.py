@@ -195,6 +195,14 @@ MATRIX = {
     "meetings:calendar_feed_renew": ({}, POST_ONLY, HAS_MEMBER_RECORD),
     "meetings:calendar_feed_revoke": ({}, POST_ONLY, HAS_MEMBER_RECORD),
     "meetings:calendar_feed": ({"token": "feed_token"}, EVERYONE, POST_ONLY),
+    # the yearly plan of thematic meetings and forums (issue #18): the cell's readers and members read it,
+    # its secretary and the managers above write it; the table by cell and the bank are the upper level's
+    "meetings:plan": ({"cell_pk": "cell", "year": 2026}, CELL_AND_MEMBERS, POST_ONLY),
+    "meetings:plan_topic_add": ({"cell_pk": "cell", "year": 2026}, "ofooffn", None),
+    "meetings:plan_topic_edit": ({"pk": "planned_topic"}, "ofooffn", None),
+    "meetings:plan_topic_approve": ({"pk": "planned_topic"}, POST_ONLY, "ofooffn"),
+    "meetings:plan_table": ({"pk": "tccs", "year": 2026}, "ooonnnn", POST_ONLY),
+    "meetings:plan_bank": ({"pk": "tccs", "year": 2026}, "ofonnnn", None),
     # scoring/urls.py
     "scoring:index": ({}, EVERYONE, None),
     "scoring:meeting_score": ({"pk": "meeting"}, CELL_AND_MEMBERS, None),
@@ -294,6 +302,7 @@ OBJECT_KEYS = {
     "run",
     "notification",
     "position",
+    "planned_topic",
 }
 
 

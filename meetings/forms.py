@@ -13,7 +13,7 @@ from lib.forms import NOTE_MAX, MonthField, VNDateField, VNDateTimeField, limit_
 from lib.textsearch import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, fold
 
 from . import kinds
-from .models import AgendaItem, Attendance, Meeting, MeetingDocument, Resolution, Task, Vote
+from .models import AbsenceRequest, AgendaItem, Attendance, Meeting, MeetingDocument, Resolution, Task, Vote
 from .services import EDITABLE_BY_STATE
 
 
@@ -511,3 +511,33 @@ class SearchForm(forms.Form):
         if not any(ch.isalnum() for ch in fold(query)):
             raise ValidationError(_("Nhập chữ hoặc số để tìm."), code="empty")
         return query
+
+
+class AbsenceRequestForm(forms.Form):
+    """A member's request to be excused (meetings.models.AbsenceRequest holds the rule)."""
+
+    reason_type = forms.ChoiceField(
+        label=_("Loại lý do"), choices=AbsenceRequest.ReasonType.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(label=_("Lý do cụ thể"), max_length=200)
+    evidence = forms.FileField(label=_("Minh chứng nếu có (PDF, JPG, PNG; tối đa 5 MB)"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].widget.attrs["accept"] = ",".join(f".{ext}" for ext in AbsenceRequest.ALLOWED)
+        self.helper = _helper("reason_type", "reason", "evidence", submit=_("Gửi đơn xin vắng"))
+
+
+class AbsenceDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Quyết định"), choices=[("accept", _("Đồng ý cho vắng")), ("refuse", _("Không đồng ý"))]
+    )
+    note = forms.CharField(label=_("Ý kiến trả lời"), max_length=255, required=False)
+
+
+class DraftCommentForm(forms.Form):
+    text = long_text_field(label=_("Góp ý dự thảo kết luận"), max_length=NOTE_MAX)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("text", submit=_("Gửi góp ý"))

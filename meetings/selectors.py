@@ -439,6 +439,21 @@ def before_meeting(meeting: Meeting) -> bool:
     return meeting.state == Meeting.State.NOTIFIED and timezone.now() < meeting.planned_start
 
 
+def rsvp_silent(meeting: Meeting) -> QuerySet[Attendance]:
+    """The rows still owing an answer to the notice: not answered, expected (not exempt nor attached
+    elsewhere), and no request to be excused pending or accepted — asking to be excused is an answer, and
+    nobody is reminded of what they already did (issue #17). The reminders read it (``services.rsvp_remind``,
+    ``reminders.rule_rsvp_missing``)."""
+    asked = meeting.absence_requests.filter(
+        state__in=[AbsenceRequest.State.PENDING, AbsenceRequest.State.ACCEPTED]
+    ).values("member_id")
+    return (
+        meeting.attendances.filter(rsvp=Attendance.Rsvp.NONE)
+        .exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES)
+        .exclude(member_id__in=asked)
+    )
+
+
 def absence_requests_of(meeting: Meeting, *, member: Member | None = None) -> QuerySet[AbsenceRequest]:
     """The meeting's absence requests (the pending first), or one member's own; who may read which is
     the caller's: the whole list for whoever records the meeting's attendance (``can_write_minutes``)."""

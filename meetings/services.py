@@ -1211,12 +1211,7 @@ def rsvp_remind(*, meeting: Meeting, by=None) -> int:
     meeting = _lock(meeting)
     if meeting.state != Meeting.State.NOTIFIED or meeting.planned_start <= timezone.now():
         raise ValidationError(_("Chỉ nhắc xác nhận cho buổi sinh hoạt đã thông báo và chưa diễn ra."))
-    silent = [
-        a.member
-        for a in meeting.attendances.select_related("member")
-        .filter(rsvp=Attendance.Rsvp.NONE)
-        .exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES)
-    ]
+    silent = [a.member for a in selectors.rsvp_silent(meeting).select_related("member")]
     if not silent:
         return 0
     start = timezone.localtime(meeting.planned_start)

@@ -306,3 +306,14 @@ def test_a_member_comments_on_the_draft_conclusion_and_the_secretary_sees_it(cli
     with pytest.raises(ValidationError, match="không có trong danh sách triệu tập"):
         services.draft_comment_add(meeting=meeting, member=people.members["sibling"], text="Góp ý")
     assert DraftComment.objects.count() == 1
+
+
+def test_asking_to_be_excused_answers_the_notice_nobody_is_reminded_of_it(meeting, people, member):
+    """Issue #17: nobody gets a reminder for what they already did. 5 summoned, none answered; the member
+    asks to be excused: the secretary's reminder reaches the other 4; refused, the member is reminded again."""
+    request = file_request(meeting, member)
+    assert services.rsvp_remind(meeting=meeting, by=people.secretary) == 4
+    assert not Notification.objects.filter(kind="meetings.rsvp.reminder", member=member).exists()
+    services.absence_request_decide(request=request, accept=False, by=people.secretary)
+    assert services.rsvp_remind(meeting=meeting, by=people.secretary) == 5
+    assert Notification.objects.filter(kind="meetings.rsvp.reminder", member=member).count() == 1

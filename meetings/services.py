@@ -1536,7 +1536,34 @@ def absence_request_file(
         instance=request,
         after={**snapshot(request, exclude=("evidence", "created_at")), "evidence": request.evidence.name},
     )
+    _absence_request_announce(request)
     return request
+
+
+def _absence_request_announce(request: AbsenceRequest) -> None:
+    """The cell's bí thư (else phó bí thư) on the meeting's day hears of a new request: inbox, and e-mail
+    unless they turned optional reminders off (a task to do, as a task assigned)."""
+    from .reminders import secretaries_of
+
+    meeting = request.meeting
+    start = timezone.localtime(meeting.planned_start)
+    deciders = secretaries_of(cell_ids=[meeting.organisation_id], on=start.date()).get(meeting.organisation_id, [])
+    values = {
+        "name": request.member.full_name,
+        "kind": meeting.get_kind_display().lower(),
+        "time": f"{start:%H:%M}",
+        "date": date_text(start.date()),
+        "reason": request.attendance_reason,
+    }
+    notification_send(
+        members=[member for member in deciders if member.pk != request.member_id],
+        kind="meetings.absence_request.filed",
+        organisation=meeting.organisation,
+        optional=True,
+        subject=_("Đơn xin vắng của đồng chí %(name)s: %(kind)s %(time)s ngày %(date)s") % values,
+        body=_("Đồng chí %(name)s xin vắng %(kind)s lúc %(time)s ngày %(date)s. Lý do: %(reason)s.") % values,
+        url=reverse("meetings:detail", args=[meeting.pk]) + "#xin-vang",
+    )
 
 
 def _absence_answer(request: AbsenceRequest) -> tuple[str, str]:

@@ -317,3 +317,22 @@ def test_asking_to_be_excused_answers_the_notice_nobody_is_reminded_of_it(meetin
     services.absence_request_decide(request=request, accept=False, by=people.secretary)
     assert services.rsvp_remind(meeting=meeting, by=people.secretary) == 5
     assert Notification.objects.filter(kind="meetings.rsvp.reminder", member=member).count() == 1
+
+
+def test_the_secretary_hears_of_a_new_request_and_it_waits_on_the_cell_home(client_for, meeting, people, member, tree):
+    from cells.models import Position
+    from cells.services import position_assign
+
+    position_assign(
+        member=people.members["secretary"],
+        organisation=tree.cell,
+        kind=Position.Kind.SECRETARY,
+        start=datetime.date(2026, 1, 1),
+    )
+    file_request(meeting, member)
+    notice = Notification.objects.get(kind="meetings.absence_request.filed")
+    assert notice.member == people.members["secretary"]
+    assert notice.subject == "Đơn xin vắng của đồng chí Lê Văn Đảng Viên: sinh hoạt thường kỳ 14:00 ngày 15/12/2026"
+    assert notice.body.endswith("Lý do: Ốm đau: Sốt cao, bác sĩ cho nghỉ.")
+    home = client_for(people.secretary).get(reverse("meetings:cell_home", args=[tree.cell.pk])).text
+    assert "Trả lời đơn xin vắng" in home and "Lê Văn Đảng Viên" in home

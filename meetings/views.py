@@ -833,7 +833,9 @@ def absence_decide(request, pk, request_pk):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Đã trả lời đơn xin vắng của đồng chí %(name)s.") % {"name": absence.member.full_name})
+        messages.success(
+            request, _("Đã trả lời đơn xin vắng của đồng chí %(name)s.") % {"name": absence.member.full_name}
+        )
     return redirect(reverse("meetings:detail", args=[pk]) + "#xin-vang")
 
 

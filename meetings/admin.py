@@ -10,12 +10,14 @@ from cells.services import EMAIL_SENDING_MARK, notification_emails_enqueue
 from lib.admin import column
 
 from .models import (
+    AbsenceRequest,
     AgendaItem,
     Amendment,
     Attendance,
     CalendarFeed,
     DocumentRead,
     DocumentReminder,
+    DraftComment,
     EmailLog,
     FiledDocument,
     Meeting,
@@ -25,6 +27,7 @@ from .models import (
     ReminderDelivery,
     ReminderRule,
     Resolution,
+    SpeakRequest,
     SuggestedTopic,
     Task,
     Vote,
@@ -88,6 +91,15 @@ class TaskAdmin(ReadOnlyAdmin):
 
 
 admin.site.register([Opinion, MeetingDocument, Amendment, FiledDocument, DocumentRead, DocumentReminder], ReadOnlyAdmin)
+
+
+@admin.register(AbsenceRequest)
+class AbsenceRequestAdmin(ReadOnlyAdmin):
+    list_display = ("member", column("meeting", _("Buổi sinh hoạt")), "reason_type", "state", "decided_at")
+    list_filter = ("state", "reason_type")
+
+
+admin.site.register([SpeakRequest, DraftComment], ReadOnlyAdmin)
 
 
 # --- reminders and the e-mail log (issue #6) --------------------------------------------------

@@ -14,6 +14,7 @@ from lib.textsearch import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, fold
 
 from . import kinds
 from .models import (
+    AbsenceRequest,
     AgendaItem,
     Attendance,
     Meeting,
@@ -583,3 +584,33 @@ class SuggestedTopicForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper("kind", "title", "note", submit=_("Công bố chuyên đề"))
+
+
+class AbsenceRequestForm(forms.Form):
+    """A member's request to be excused (meetings.models.AbsenceRequest holds the rule)."""
+
+    reason_type = forms.ChoiceField(
+        label=_("Loại lý do"), choices=AbsenceRequest.ReasonType.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(label=_("Lý do cụ thể"), max_length=200)
+    evidence = forms.FileField(label=_("Minh chứng nếu có (PDF, JPG, PNG; tối đa 5 MB)"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].widget.attrs["accept"] = ",".join(f".{ext}" for ext in AbsenceRequest.ALLOWED)
+        self.helper = _helper("reason_type", "reason", "evidence", submit=_("Gửi đơn xin vắng"))
+
+
+class AbsenceDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Quyết định"), choices=[("accept", _("Đồng ý cho vắng")), ("refuse", _("Không đồng ý"))]
+    )
+    note = forms.CharField(label=_("Ý kiến trả lời"), max_length=255, required=False)
+
+
+class DraftCommentForm(forms.Form):
+    text = long_text_field(label=_("Góp ý dự thảo kết luận"), max_length=NOTE_MAX)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("text", submit=_("Gửi góp ý"))

@@ -18,8 +18,8 @@ from lib.dates import add_months
 from lib.formatting import date_text
 
 from . import indicators
-from .models import Attendance, Meeting, Resolution, Task
-from .selectors import tasks_of_member
+from .models import AbsenceRequest, Attendance, Meeting, Resolution, Task
+from .selectors import absence_requests_of, tasks_of_member
 
 
 def member_home(*, member: Member, now: datetime.datetime | None = None) -> dict:
@@ -135,6 +135,16 @@ def secretary_home(*, cell: Organisation, now: datetime.datetime | None = None) 
                     detail,
                     detail_url,
                     action=reverse("meetings:remind_rsvp", args=[meeting.pk]) if silent else "",
+                )
+            )
+        pending = [r.member.full_name for r in absence_requests_of(meeting).filter(state=AbsenceRequest.State.PENDING)]
+        if pending:
+            steps.append(
+                _step(
+                    _("Trả lời đơn xin vắng"),
+                    "todo",
+                    ", ".join(pending),
+                    detail_url + "#xin-vang",
                 )
             )
         held = meeting.state in indicators.HELD_STATES

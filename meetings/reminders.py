@@ -31,7 +31,7 @@ from cells.services import notification_send
 from lib.dates import add_months, day_bounds, quarter_bounds, quarter_number
 from lib.formatting import date_text, money, time_and_day
 
-from . import indicators
+from . import indicators, selectors
 from .models import Attendance, Meeting, PlannedTopic, ReminderDelivery, ReminderRule, Task, TopicKind
 
 logger = logging.getLogger(__name__)
@@ -129,12 +129,7 @@ def rule_rsvp_missing(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
             state=Meeting.State.NOTIFIED, planned_start__gte=start, planned_start__lt=end, planned_start__gt=now
         ).select_related("organisation")
         for meeting in meetings:
-            members = [
-                a.member
-                for a in meeting.attendances.filter(rsvp=Attendance.Rsvp.NONE)
-                .exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES)
-                .select_related("member")
-            ]
+            members = [a.member for a in selectors.rsvp_silent(meeting).select_related("member")]
             subject = _("Nhắc xác nhận tham dự: %(kind)s %(when)s") % {
                 "kind": meeting.get_kind_display().lower(),
                 "when": time_and_day(meeting.planned_start),

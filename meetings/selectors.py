@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -23,15 +23,18 @@ from lib.formatting import clock, party_day, place_and_date
 
 from . import kinds
 from .models import (
+    AbsenceRequest,
     AgendaItem,
     Attendance,
     CalendarFeed,
     DocumentRead,
     DocumentReminder,
+    DraftComment,
     Meeting,
     MeetingDocument,
     Opinion,
     PlannedTopic,
+    SpeakRequest,
     SuggestedTopic,
     Task,
     TopicKind,
@@ -619,3 +622,77 @@ def plan_table(*, scope: Organisation, year: int, today: date) -> dict:
         forums = {"planned": planned.get((cell.pk, 0), 0), "held": held.get((cell.pk, 0), 0)}
         rows.append({"cell": cell, "quarters": slots, "forums": forums})
     return {"rows": rows, "numerals": list(QUARTER_NUMERALS.values())}
+
+
+# --- before the meeting: absence requests, speaking, comments on the draft (issue #17 item 2) --------
+
+
+def before_meeting(meeting: Meeting) -> bool:
+    """Whether members may still answer the notice, ask to be excused, register to speak or comment on
+    the draft: the meeting is noticed and has not started. No Party text sets a deadline for asking to be
+    excused (see ``AbsenceRequest``), so the portal takes it until the planned start, as the RSVP."""
+    return meeting.state == Meeting.State.NOTIFIED and timezone.now() < meeting.planned_start
+
+
+def rsvp_silent(meeting: Meeting) -> QuerySet[Attendance]:
+    """The rows still owing an answer to the notice: not answered, expected (not exempt nor attached
+    elsewhere), and no request to be excused pending or accepted — asking to be excused is an answer, and
+    nobody is reminded of what they already did (issue #17). The reminders read it (``services.rsvp_remind``,
+    ``reminders.rule_rsvp_missing``)."""
+    asked = meeting.absence_requests.filter(
+        state__in=[AbsenceRequest.State.PENDING, AbsenceRequest.State.ACCEPTED]
+    ).values("member_id")
+    return (
+        meeting.attendances.filter(rsvp=Attendance.Rsvp.NONE)
+        .exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES)
+        .exclude(member_id__in=asked)
+    )
+
+
+def absence_requests_of(meeting: Meeting, *, member: Member | None = None) -> QuerySet[AbsenceRequest]:
+    """The meeting's absence requests (the pending first), or one member's own; who may read which is
+    the caller's: the whole list for whoever records the meeting's attendance (``can_write_minutes``)."""
+    requests = meeting.absence_requests.select_related("member", "decided_by")
+    if member is not None:
+        requests = requests.filter(member=member)
+    return requests.order_by(Case(When(state=AbsenceRequest.State.PENDING, then=0), default=1), "-created_at", "-pk")
+
+
+def get_absence_request_or_404(user, meeting: Meeting, pk) -> AbsenceRequest:
+    """A request of ``meeting`` that ``user`` may read: theirs, or any when they record its attendance."""
+    try:
+        request = meeting.absence_requests.select_related("member").get(pk=pk)
+    except (AbsenceRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    member = getattr(user, "member", None)
+    if not (can_write_minutes(user, meeting) or (member is not None and request.member_id == member.pk)):
+        raise PermissionDenied
+    return request
+
+
+def speak_requests_of(meeting: Meeting) -> dict[int, list[SpeakRequest]]:
+    """Who registered to speak, by agenda item id, in the order they registered."""
+    by_item: dict[int, list[SpeakRequest]] = {}
+    for speak in (
+        SpeakRequest.objects.filter(agenda_item__meeting=meeting).select_related("member").order_by("created_at", "pk")
+    ):
+        by_item.setdefault(speak.agenda_item_id, []).append(speak)
+    return by_item
+
+
+def own_speak_item_ids(meeting: Meeting, member: Member | None) -> set[int]:
+    if member is None:
+        return set()
+    return set(
+        SpeakRequest.objects.filter(agenda_item__meeting=meeting, member=member).values_list(
+            "agenda_item_id", flat=True
+        )
+    )
+
+
+def draft_comments_of(meeting: Meeting, *, member: Member | None = None) -> QuerySet[DraftComment]:
+    """The comments on the draft conclusion (all for the secretary, or one member's own)."""
+    comments = meeting.draft_comments.select_related("member")
+    if member is not None:
+        comments = comments.filter(member=member)
+    return comments.order_by("created_at", "pk")

@@ -20,7 +20,7 @@ from cells.models import Member, Organisation, Term
 from cells.selectors import attached_member_ids, exempt_member_ids
 from cells.services import audit_log, notification_send, snapshot
 from lib.dates import local_midnight, month_start, next_month, quarter_number
-from lib.formatting import time_and_day
+from lib.formatting import date_text, time_and_day
 from lib.uploads import check_named
 
 from . import calendar as meeting_calendar
@@ -29,17 +29,20 @@ from .completeness import FUTURE_TOLERANCE, Problem, minutes_completeness  # noq
 from .models import (
     MEETING_EARLIEST,
     MEETING_MAX_LENGTH,
+    AbsenceRequest,
     AgendaItem,
     Amendment,
     Attendance,
     CalendarFeed,
     DocumentRead,
     DocumentReminder,
+    DraftComment,
     Meeting,
     MeetingDocument,
     Opinion,
     PlannedTopic,
     Resolution,
+    SpeakRequest,
     SuggestedTopic,
     Task,
     TopicKind,
@@ -1339,12 +1342,7 @@ def rsvp_remind(*, meeting: Meeting, by=None) -> int:
     meeting = _lock(meeting)
     if meeting.state != Meeting.State.NOTIFIED or meeting.planned_start <= timezone.now():
         raise ValidationError(_("Chỉ nhắc xác nhận cho buổi sinh hoạt đã thông báo và chưa diễn ra."))
-    silent = [
-        a.member
-        for a in meeting.attendances.select_related("member")
-        .filter(rsvp=Attendance.Rsvp.NONE)
-        .exclude(presence__in=Attendance.OUTSIDE_BASE_VALUES)
-    ]
+    silent = [a.member for a in selectors.rsvp_silent(meeting).select_related("member")]
     if not silent:
         return 0
     start = timezone.localtime(meeting.planned_start)
@@ -1745,3 +1743,243 @@ def planned_topic_approve(*, topic, by=None):
         after=snapshot(topic),
     )
     return topic
+
+
+# --- before the meeting: absence requests, speaking, comments on the draft (issue #17 item 2) --------
+
+
+def _refuse_unless_before_meeting(meeting: Meeting) -> None:
+    """A member's input before the meeting is taken while ``selectors.before_meeting`` (the one home of
+    the window); otherwise the refusal says why."""
+    if selectors.before_meeting(meeting):
+        return
+    if meeting.state == Meeting.State.CANCELLED:
+        raise ValidationError(_("Buổi sinh hoạt đã bị hủy."))
+    if meeting.state in (Meeting.State.HELD, Meeting.State.MINUTES_ADOPTED):
+        raise ValidationError(
+            _("Buổi sinh hoạt đã họp: không còn nhận ý kiến, đăng ký hay đơn xin vắng trước buổi họp.")
+        )
+    if meeting.state != Meeting.State.NOTIFIED:
+        raise ValidationError(_("Buổi sinh hoạt chưa được thông báo."))
+    raise ValidationError(
+        _("Buổi sinh hoạt đã bắt đầu: không còn nhận ý kiến, đăng ký hay đơn xin vắng trước buổi họp.")
+    )
+
+
+def _summoned_row(meeting: Meeting, member: Member | None) -> Attendance:
+    """The member's attendance row on the meeting (locked): only a member summoned to it takes part."""
+    attendance = (
+        Attendance.objects.select_for_update().filter(meeting=meeting, member=member).first() if member else None
+    )
+    if attendance is None:
+        raise ValidationError(_("Đồng chí không có trong danh sách triệu tập của buổi sinh hoạt này."))
+    return attendance
+
+
+@transaction.atomic
+def absence_request_file(
+    *, meeting: Meeting, member: Member | None, reason_type: str, reason: str, evidence=None, by=None
+) -> AbsenceRequest:
+    """A summoned member asks to be excused from a meeting not held yet (the rule: ``AbsenceRequest``)."""
+    meeting = _lock(meeting)
+    _refuse_unless_before_meeting(meeting)
+    attendance = _summoned_row(meeting, member)
+    assert member is not None  # a row was found for them
+    if attendance.presence in Attendance.OUTSIDE_BASE_VALUES:
+        raise ValidationError(
+            _("Đồng chí không phải dự buổi sinh hoạt này (%(state)s): không cần xin vắng.")
+            % {"state": attendance.get_presence_display().lower()}
+        )
+    open_request = meeting.absence_requests.filter(
+        member=member, state__in=[AbsenceRequest.State.PENDING, AbsenceRequest.State.ACCEPTED]
+    ).first()
+    if open_request is not None:
+        raise ValidationError(
+            _("Đồng chí đã có đơn xin vắng đang chờ quyết định.")
+            if open_request.state == AbsenceRequest.State.PENDING
+            else _("Đơn xin vắng của đồng chí đã được đồng ý.")
+        )
+    errors = {}
+    if reason_type not in AbsenceRequest.ReasonType.values:
+        errors["reason_type"] = _("Chọn loại lý do.")
+    if not (reason or "").strip():
+        errors["reason"] = _("Vui lòng ghi lý do xin vắng.")
+    if errors:
+        raise ValidationError(errors)
+    if evidence:
+        check_named(
+            evidence,
+            allowed=AbsenceRequest.ALLOWED,
+            max_bytes=AbsenceRequest.MAX_BYTES,
+            too_large=_("Tệp minh chứng quá lớn: tối đa 5 MB."),
+            not_allowed=_("Minh chứng chỉ nhận tệp PDF, JPG hoặc PNG."),
+        )
+    request = AbsenceRequest(meeting=meeting, member=member, reason_type=reason_type, reason=reason.strip()[:255])
+    if evidence:
+        request.evidence.save(evidence.name, evidence, save=False)
+    request.save()
+    _log(
+        by=by,
+        action="meetings.absence_request.create",
+        meeting=meeting,
+        instance=request,
+        after={**snapshot(request, exclude=("evidence", "created_at")), "evidence": request.evidence.name},
+    )
+    _absence_request_announce(request)
+    return request
+
+
+def _absence_request_announce(request: AbsenceRequest) -> None:
+    """The cell's bí thư (else phó bí thư) on the meeting's day hears of a new request: inbox, and e-mail
+    unless they turned optional reminders off (a task to do, as a task assigned)."""
+    from .reminders import secretaries_of
+
+    meeting = request.meeting
+    start = timezone.localtime(meeting.planned_start)
+    deciders = secretaries_of(cell_ids=[meeting.organisation_id], on=start.date()).get(meeting.organisation_id, [])
+    values = {
+        "name": request.member.full_name,
+        "kind": meeting.get_kind_display().lower(),
+        "time": f"{start:%H:%M}",
+        "date": date_text(start.date()),
+        "reason": request.attendance_reason,
+    }
+    notification_send(
+        members=[member for member in deciders if member.pk != request.member_id],
+        kind="meetings.absence_request.filed",
+        organisation=meeting.organisation,
+        optional=True,
+        subject=_("Đơn xin vắng của đồng chí %(name)s: %(kind)s %(time)s ngày %(date)s") % values,
+        body=_("Đồng chí %(name)s xin vắng %(kind)s lúc %(time)s ngày %(date)s. Lý do: %(reason)s.") % values,
+        url=reverse("meetings:detail", args=[meeting.pk]) + "#xin-vang",
+    )
+
+
+def _absence_answer(request: AbsenceRequest) -> tuple[str, str]:
+    """The subject and text of the answer the member receives."""
+    start = timezone.localtime(request.meeting.planned_start)
+    values = {
+        "kind": request.meeting.get_kind_display().lower(),
+        "time": f"{start:%H:%M}",
+        "date": date_text(start.date()),
+        "cell": request.meeting.organisation.name,
+        "reason": request.attendance_reason,
+    }
+    if request.state == AbsenceRequest.State.ACCEPTED:
+        subject = _("Đồng ý cho vắng: %(kind)s %(time)s ngày %(date)s") % values
+        body = (
+            _(
+                "%(cell)s đồng ý cho đồng chí vắng %(kind)s lúc %(time)s ngày %(date)s (lý do: %(reason)s). "
+                "Đồng chí được ghi “vắng có lý do”."
+            )
+            % values
+        )
+    else:
+        subject = _("Không đồng ý cho vắng: %(kind)s %(time)s ngày %(date)s") % values
+        body = (
+            _(
+                "%(cell)s không đồng ý đơn xin vắng %(kind)s lúc %(time)s ngày %(date)s của đồng chí "
+                "(lý do: %(reason)s). Đề nghị đồng chí tham dự."
+            )
+            % values
+        )
+    if request.answer_note:
+        body += " " + _("Ý kiến: %(note)s") % {"note": request.answer_note}
+    return subject, body
+
+
+@transaction.atomic
+def absence_request_decide(*, request: AbsenceRequest, accept: bool, note: str = "", by=None) -> AbsenceRequest:
+    """The cell's answer to a pending request. Accepting pre-fills the member's attendance as "vắng có lý
+    do" with the reason, through ``attendance_record`` (its audit row, the meeting's stored counts, the
+    votes' recount); the secretary may still change it when recording the day. Refusing leaves the
+    attendance as it is. The member hears of it in the inbox and by e-mail — always: the answer says
+    whether they are expected at the meeting, as the notice itself does (never ``optional``)."""
+    meeting = _lock(request.meeting)
+    _refuse_unless_recording(meeting)
+    request = (
+        AbsenceRequest.objects.select_for_update(of=("self",))
+        .select_related("member", "meeting", "meeting__organisation")
+        .get(pk=request.pk)
+    )
+    if request.state != AbsenceRequest.State.PENDING:
+        raise ValidationError(_("Đơn xin vắng này đã được quyết định."))
+    attendance = meeting.attendances.filter(member=request.member).first()
+    if attendance is None:
+        raise ValidationError(_("Đồng chí %(name)s không còn trong danh sách triệu tập.") % {"name": request.member})
+    if accept and attendance.presence in Attendance.OUTSIDE_BASE_VALUES:
+        raise ValidationError(
+            _("Đồng chí %(name)s hiện %(state)s: không cần cho vắng.")
+            % {"name": request.member.full_name, "state": attendance.get_presence_display().lower()}
+        )
+    before = snapshot(request, exclude=("evidence", "created_at"))
+    request.state = AbsenceRequest.State.ACCEPTED if accept else AbsenceRequest.State.REFUSED
+    request.decided_by = by if getattr(by, "is_authenticated", False) else None
+    request.decided_at = timezone.now()
+    request.answer_note = (note or "").strip()[:255]
+    request.save(update_fields=["state", "decided_by", "decided_at", "answer_note"])
+    _log(
+        by=by,
+        action="meetings.absence_request.accept" if accept else "meetings.absence_request.refuse",
+        meeting=meeting,
+        instance=request,
+        before=before,
+        after=snapshot(request, exclude=("evidence", "created_at")),
+    )
+    if accept:
+        attendance_record(
+            meeting=meeting,
+            presence={request.member_id: (Attendance.Presence.ABSENT_EXCUSED, request.attendance_reason)},
+            by=by,
+        )
+    subject, body = _absence_answer(request)
+    notification_send(
+        members=[request.member],
+        kind="meetings.absence_request.answer",
+        organisation=meeting.organisation,
+        subject=subject,
+        body=body,
+        url=reverse("meetings:detail", args=[meeting.pk]),
+    )
+    return request
+
+
+@transaction.atomic
+def speak_request_toggle(*, item: AgendaItem, member: Member | None, by=None) -> bool:
+    """Register the member to speak on ``item`` ("xin phát biểu"), or withdraw it; True when registered."""
+    meeting = _lock(item.meeting)
+    _refuse_unless_before_meeting(meeting)
+    attendance = _summoned_row(meeting, member)
+    assert member is not None  # a row was found for them
+    if attendance.presence in Attendance.OUTSIDE_BASE_VALUES:
+        raise ValidationError(_("Đồng chí không phải dự buổi sinh hoạt này."))
+    existing = SpeakRequest.objects.filter(agenda_item=item, member=member).first()
+    if existing is not None:
+        audit_log(
+            actor=by,
+            action="meetings.speak_request.withdraw",
+            instance=existing,
+            organisation=meeting.organisation,
+            before=snapshot(existing),
+        )
+        existing.delete()
+        return False
+    speak = SpeakRequest.objects.create(agenda_item=item, member=member)
+    _log(by=by, action="meetings.speak_request.create", meeting=meeting, instance=speak)
+    return True
+
+
+@transaction.atomic
+def draft_comment_add(*, meeting: Meeting, member: Member | None, text: str, by=None) -> DraftComment:
+    """A summoned member's comment on the draft conclusion, before the meeting."""
+    meeting = _lock(meeting)
+    _refuse_unless_before_meeting(meeting)
+    _summoned_row(meeting, member)
+    assert member is not None  # a row was found for them
+    if not Resolution.objects.filter(meeting=meeting).exists():
+        raise ValidationError(_("Chưa có dự thảo kết luận để góp ý."))
+    if not (text or "").strip():
+        raise ValidationError({"text": _("Cần ghi nội dung góp ý.")})
+    comment = DraftComment.objects.create(meeting=meeting, member=member, text=text.strip())
+    _log(by=by, action="meetings.draft_comment.create", meeting=meeting, instance=comment)
+    return comment

@@ -47,6 +47,13 @@ urlpatterns = [
     path("<int:pk>/dinh-chinh/", views.amendment_add, name="amend"),
     path("xac-nhan/<str:token>/", views.rsvp, name="rsvp"),
     path("xac-nhan/<str:token>/tai-lieu/<int:document_pk>/", views.rsvp_document, name="rsvp_document"),
+    # before the meeting (issue #17 item 2): absence requests, speaking, comments on the draft conclusion
+    path("xac-nhan/<str:token>/xin-vang/", views.rsvp_absence, name="rsvp_absence"),
+    path("<int:pk>/xin-vang/", views.absence_request, name="absence_request"),
+    path("<int:pk>/xin-vang/<int:request_pk>/quyet-dinh/", views.absence_decide, name="absence_decide"),
+    path("<int:pk>/xin-vang/<int:request_pk>/minh-chung/", views.absence_evidence, name="absence_evidence"),
+    path("<int:pk>/chuong-trinh/<int:item_pk>/xin-phat-bieu/", views.speak_request, name="speak_request"),
+    path("<int:pk>/gop-y-ket-luan/", views.draft_comment, name="draft_comment"),
     path("nhiem-vu/", views.my_tasks, name="my_tasks"),
     path("nhiem-vu/<int:task_pk>/", views.task_update, name="task_update"),
     # calendars: an organisation's month, the member's own feed (read by calendar apps without login)

@@ -17,11 +17,14 @@ from lib.views import form_cycle
 
 from . import documents, indicators, selectors, services
 from .forms import (
+    AbsenceDecisionForm,
+    AbsenceRequestForm,
     AgendaItemForm,
     AmendmentForm,
     AttendanceForm,
     CancelForm,
     DocumentForm,
+    DraftCommentForm,
     HeldForm,
     MeetingForm,
     OpinionForm,
@@ -337,14 +340,14 @@ def meeting_detail(request, pk):
     can_write = selectors.can_write_cell(request.user, meeting.organisation)
     # The secretary's read receipts, once the notice is out (its list is whom the documents are for).
     show_reads = can_write and meeting.state != Meeting.State.DRAFT
+    can_minutes = selectors.can_write_minutes(request.user, meeting)
     return render(
         request,
         "meetings/meeting_detail.html",
         {
             "meeting": meeting,
             "can_write": can_write,
-            "can_minutes": selectors.can_write_minutes(request.user, meeting),
-            "agenda": selectors.agenda_of(meeting),
+            "can_minutes": can_minutes,
             "counts": selectors.rsvp_counts(meeting=meeting),
             "attendances": meeting.attendances.select_related("member").order_by("member__full_name"),
             "own": meeting.attendances.filter(member=member).first() if member else None,
@@ -365,8 +368,28 @@ def meeting_detail(request, pk):
             "problems": services.minutes_completeness(meeting) if meeting.state == Meeting.State.HELD else [],
             "report_up": _report_up(meeting),
             "now": timezone.now(),
+            **_before_meeting_context(meeting, member=member, can_minutes=can_minutes),
         },
     )
+
+
+def _before_meeting_context(meeting: Meeting, *, member, can_minutes: bool) -> dict:
+    """What the members sent before the meeting (issue #17 item 2): the whole of it for whoever records
+    the meeting's attendance, each member's own otherwise."""
+    own = member if not can_minutes else None
+    speakers = selectors.speak_requests_of(meeting) if can_minutes else {}
+    own_items = selectors.own_speak_item_ids(meeting, member)
+    agenda = list(selectors.agenda_of(meeting))
+    for item in agenda:
+        item.speakers = speakers.get(item.pk, [])
+        item.own_speak = item.pk in own_items
+    return {
+        "agenda": agenda,
+        "before_meeting": selectors.before_meeting(meeting),
+        "absence_requests": selectors.absence_requests_of(meeting) if can_minutes else None,
+        "own_requests": selectors.absence_requests_of(meeting, member=member) if member else [],
+        "draft_comments": selectors.draft_comments_of(meeting, member=own) if can_minutes or member else [],
+    }
 
 
 def _report_up(meeting: Meeting) -> dict | None:
@@ -444,7 +467,7 @@ def rsvp(request, token):
             "attendance": attendance,
             "form": form,
             "agenda": selectors.agenda_of(meeting).values_list("title", flat=True),
-            "open": meeting.state == Meeting.State.NOTIFIED and timezone.now() < meeting.planned_start,
+            "open": selectors.before_meeting(meeting),
             # The documents and the draft conclusion, to read before the meeting (issue #17).
             "documents": meeting.documents.all(),
             "read": selectors.documents_read_by(meeting=meeting, member=attendance.member),
@@ -793,3 +816,138 @@ def _safe_next(request) -> str:
 
     target = request.POST.get("next") or ""
     return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else ""
+
+
+# --- before the meeting: absence requests, speaking, comments on the draft (issue #17 item 2) --------
+
+
+def _own_member(request):
+    member = getattr(request.user, "member", None)
+    if member is None:
+        raise PermissionDenied
+    return member
+
+
+@require_http_methods(["GET", "POST"])
+def absence_request(request, pk):
+    """A logged-in member asks to be excused from the meeting, and sees the answers to their requests."""
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    member = _own_member(request)
+    form = AbsenceRequestForm(request.POST or None, request.FILES or None)
+    return _form_page(
+        request,
+        form,
+        lambda data: services.absence_request_file(meeting=meeting, member=member, by=request.user, **data),
+        success=_("Đã gửi đơn xin vắng; đồng chí sẽ nhận được trả lời trong hộp thư và qua thư điện tử."),
+        redirect_to=reverse("meetings:absence_request", args=[pk]),
+        title=_("Xin vắng có lý do"),
+        meeting=meeting,
+        template="meetings/absence_request.html",
+        extra={
+            "requests": selectors.absence_requests_of(meeting, member=member),
+            "open": selectors.before_meeting(meeting),
+        },
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def rsvp_absence(request, token):
+    """The same request from the notice's one-click link, without logging in."""
+    try:
+        meeting, attendance = services.rsvp_read_token(token)
+    except ValidationError as error:
+        return render(request, "meetings/rsvp_absence.html", {"error": " ".join(error.messages)}, status=400)
+    form = AbsenceRequestForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.absence_request_file(meeting=meeting, member=attendance.member, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Đã gửi đơn xin vắng; đồng chí sẽ nhận được trả lời qua thư điện tử."))
+            return redirect("meetings:rsvp_absence", token=token)
+    return render(
+        request,
+        "meetings/rsvp_absence.html",
+        {
+            "meeting": meeting,
+            "attendance": attendance,
+            "form": form,
+            "token": token,
+            "open": selectors.before_meeting(meeting),
+            "requests": selectors.absence_requests_of(meeting, member=attendance.member),
+        },
+    )
+
+
+@require_POST
+def absence_decide(request, pk, request_pk):
+    """Accept or refuse a request: whoever records the meeting's attendance (the secretary, the clerk)."""
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
+    absence = get_object_or_404(meeting.absence_requests, pk=request_pk)
+    form = AbsenceDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Chọn đồng ý hoặc không đồng ý cho vắng."))
+        return redirect(reverse("meetings:detail", args=[pk]) + "#xin-vang")
+    try:
+        services.absence_request_decide(
+            request=absence,
+            accept=form.cleaned_data["decision"] == "accept",
+            note=form.cleaned_data["note"],
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("Đã trả lời đơn xin vắng của đồng chí %(name)s.") % {"name": absence.member.full_name}
+        )
+    return redirect(reverse("meetings:detail", args=[pk]) + "#xin-vang")
+
+
+@require_http_methods(["GET", "HEAD"])
+def absence_evidence(request, pk, request_pk):
+    """The evidence of a request: for the member who sent it and whoever decides it."""
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    absence = selectors.get_absence_request_or_404(request.user, meeting, request_pk)
+    if not absence.evidence:
+        raise Http404
+    return FileResponse(absence.evidence.open("rb"), as_attachment=True, filename=absence.evidence_name)
+
+
+@require_POST
+def speak_request(request, pk, item_pk):
+    """ "Xin phát biểu" on an agenda item, or withdraw it (the same button)."""
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    item = get_object_or_404(meeting.agenda_items, pk=item_pk)
+    member = _own_member(request)
+    try:
+        registered = services.speak_request_toggle(item=item, member=member, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Đã đăng ký phát biểu.") if registered else _("Đã rút đăng ký phát biểu."))
+    return redirect(reverse("meetings:detail", args=[pk]) + "#chuong-trinh")
+
+
+@require_http_methods(["GET", "POST"])
+def draft_comment(request, pk):
+    """A member's comment on the draft conclusion, before the meeting."""
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk)
+    member = _own_member(request)
+    return _form_page(
+        request,
+        DraftCommentForm(request.POST or None),
+        lambda data: services.draft_comment_add(meeting=meeting, member=member, by=request.user, **data),
+        success=_("Đã gửi góp ý dự thảo kết luận."),
+        redirect_to=reverse("meetings:detail", args=[pk]) + "#ket-luan",
+        title=_("Góp ý dự thảo kết luận"),
+        meeting=meeting,
+        template="meetings/draft_comment.html",
+        extra={
+            "resolution": Resolution.objects.filter(meeting=meeting).first(),
+            "comments": selectors.draft_comments_of(meeting, member=member),
+            "open": selectors.before_meeting(meeting),
+        },
+    )

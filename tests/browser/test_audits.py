@@ -60,12 +60,15 @@ def _url(name, *fields):
 PAGES = (
     Page(None, "login", lambda demo: reverse("login")),
     Page(None, "RSVP from the e-mailed link", _url("meetings:rsvp", "rsvp_token"), member_page=True),
+    Page(None, "absence request from the e-mailed link", _url("meetings:rsvp_absence", "rsvp_token"), member_page=True),
     Page(None, "document verification", _url("verify_lookup")),
     # The member (đảng viên), phone first.
     Page("dangvien", "member home", _url("meetings:my_home"), member_page=True),
     Page("dangvien", "meeting list", _url("meetings:cell_list", "cell"), member_page=True),
     Page("dangvien", "meeting detail (upcoming)", _url("meetings:detail", "upcoming"), member_page=True),
     Page("dangvien", "meeting detail (adopted)", _url("meetings:detail", "adopted"), member_page=True),
+    Page("dangvien", "absence request", _url("meetings:absence_request", "upcoming"), member_page=True),
+    Page("dangvien", "comment on the draft conclusion", _url("meetings:draft_comment", "upcoming"), member_page=True),
     Page("dangvien", "minutes", _url("meetings:minutes", "adopted"), member_page=True),
     Page("dangvien", "my tasks", _url("meetings:my_tasks"), member_page=True),
     Page("dangvien", "task update", _url("meetings:task_update", "task"), member_page=True),

@@ -15,6 +15,7 @@ import re
 import zipfile
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -23,7 +24,7 @@ from cells import services as cell_services
 from cells.models import DuesRemittance, Member, Organisation, Position
 from lib import xlsx
 from meetings import services as meeting_services
-from meetings.models import AgendaItem, Task
+from meetings.models import AbsenceRequest, AgendaItem, Task
 from reports import counting, services, warnings
 from reports.models import ReportRun
 from scoring.models import AnnualRating, Inspection
@@ -87,7 +88,12 @@ def hostile_khoi(khoi):
     ]
     run = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2026})
     assert services.report_run_execute(run_id=run.pk), ReportRun.objects.get(pk=run.pk).error
+    absence_request = AbsenceRequest.objects.create(
+        meeting=meeting, member=member, reason_type=AbsenceRequest.ReasonType.OTHER, reason=HOSTILE_TEXTS["task"]
+    )
+    absence_request.evidence.save("minh-chung.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
     objects = {
+        "absence_request": absence_request.pk,
         "cell": a1.pk,
         "tccs": khoi.khoi.pk,
         "member": member.pk,

@@ -8,6 +8,7 @@ from cells import services as cell_services
 from cells.models import DuesRemittance, Position, RequiredDocumentType, Role, RoleAssignment
 from meetings import calendar as meeting_calendar
 from meetings import services as meeting_services
+from meetings.models import AbsenceRequest
 from reports.models import ReportRun
 from scoring import services as scoring_services
 from tests.browser.conftest import chromium_driver
@@ -122,8 +123,14 @@ def objects(tree, people, settings):
     planned_topic = meeting_services.planned_topic_create(
         cell=tree.cell, year=2026, kind="thematic", quarter=1, title="Học tập Nghị quyết"
     )
+    # The member's request to be excused, with its evidence (made directly: the meeting is adopted).
+    absence_request = AbsenceRequest.objects.create(
+        meeting=meeting, member=member, reason_type=AbsenceRequest.ReasonType.WORK, reason="Công tác"
+    )
+    absence_request.evidence.save("minh-chung.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
     return {
         "planned_topic": planned_topic.pk,
+        "absence_request": absence_request.pk,
         "cell": tree.cell.pk,
         "tccs": tree.tccs.pk,
         "member": member.pk,

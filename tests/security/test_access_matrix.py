@@ -33,6 +33,7 @@ PUBLIC = {
     "password_reset_confirm",
     "password_reset_complete",
     "favicon",
+    "meetings:rsvp_absence",
 }
 
 # Shorthands for common rows (roles: admin viewer officer secretary clerk member other).
@@ -181,6 +182,14 @@ MATRIX = {
     "meetings:rsvp": ({"token": "token"}, EVERYONE, None),
     # a document of the member's own meeting from their link (no login; the link is the key); GET only
     "meetings:rsvp_document": ({"token": "token", "document_pk": "meeting_document"}, EVERYONE, POST_ONLY),
+    # before the meeting (issue #17 item 2): the member's own request, from the link or logged in; whoever
+    # records the meeting's attendance decides it and reads its evidence with the member who sent it
+    "meetings:rsvp_absence": ({"token": "token"}, EVERYONE, None),
+    "meetings:absence_request": ({"pk": "meeting"}, "fffooon", None),
+    "meetings:absence_decide": ({"pk": "meeting", "request_pk": "absence_request"}, POST_ONLY, MINUTES_WRITE),
+    "meetings:absence_evidence": ({"pk": "meeting", "request_pk": "absence_request"}, "ofoooon", POST_ONLY),
+    "meetings:speak_request": ({"pk": "meeting", "item_pk": "item"}, POST_ONLY, "fffooon"),
+    "meetings:draft_comment": ({"pk": "meeting"}, "fffooon", None),
     "meetings:my_tasks": ({}, EVERYONE, None),
     "meetings:my_home": ({}, HAS_MEMBER_RECORD, None),
     "meetings:cell_home": ({"cell_pk": "cell"}, MEETING_WRITE, None),
@@ -303,6 +312,7 @@ OBJECT_KEYS = {
     "notification",
     "position",
     "planned_topic",
+    "absence_request",
 }
 
 

@@ -87,6 +87,19 @@ def hostile_khoi(khoi):
     ]
     run = ReportRun.objects.create(organisation=khoi.khoi, params={"year": 2026})
     assert services.report_run_execute(run_id=run.pk), ReportRun.objects.get(pk=run.pk).error
+    course = cell_services.course_create(
+        organiser=khoi.khoi,
+        title=HOSTILE_TEXTS["task"],
+        start_date=datetime.date(2026, 1, 12),
+        end_date=datetime.date(2026, 1, 14),
+    )
+    attendance = cell_services.attendance_add(
+        course=course,
+        member=member,
+        completed=True,
+        certificate_number=HOSTILE_TEXTS["task"],
+        certificate=SimpleUploadedFile("cn.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
     objects = {
         "cell": a1.pk,
         "tccs": khoi.khoi.pk,
@@ -105,6 +118,8 @@ def hostile_khoi(khoi):
         "position": cell_services.position_assign(
             member=member, organisation=a1, kind=Position.Kind.COMMITTEE_MEMBER, start=datetime.date(2026, 1, 1)
         ).pk,
+        "course": course.pk,
+        "attendance": attendance.pk,
         # A remittance line and an activity-fund line of A1's book (their correct and delete pages).
         "remittance": DuesRemittance.objects.create(
             organisation=a1,

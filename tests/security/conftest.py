@@ -119,6 +119,19 @@ def objects(tree, people, settings):
     position = cell_services.position_assign(
         member=member, organisation=tree.cell, kind=Position.Kind.COMMITTEE_MEMBER, start=datetime.date(2026, 1, 1)
     )
+    course = cell_services.course_create(
+        organiser=tree.tccs,
+        title="Bồi dưỡng nghiệp vụ công tác đảng",
+        start_date=datetime.date(2026, 1, 12),
+        end_date=datetime.date(2026, 1, 14),
+    )
+    attendance = cell_services.attendance_add(
+        course=course,
+        member=member,
+        completed=True,
+        certificate_number="CN-01",
+        certificate=SimpleUploadedFile("chung-nhan.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
     return {
         "cell": tree.cell.pk,
         "tccs": tree.tccs.pk,
@@ -142,4 +155,6 @@ def objects(tree, people, settings):
         "role": RoleAssignment.objects.get(user=people.member, role=Role.MEMBER).pk,
         "correction": correction.pk,
         "position": position.pk,
+        "course": course.pk,
+        "attendance": attendance.pk,
     }

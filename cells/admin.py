@@ -19,6 +19,7 @@ from .models import (  # noqa: E402
     CellDocument,
     CellFundEntry,
     CellMembership,
+    CourseAttendance,
     DuesPayment,
     DuesRateRule,
     DuesRelief,
@@ -38,6 +39,7 @@ from .models import (  # noqa: E402
     Suspension,
     TemporaryAttachment,
     Term,
+    TrainingCourse,
     UserSession,
 )
 
@@ -347,6 +349,24 @@ class CellDocumentAdmin(ReadOnlyAdmin):
     list_display = ("organisation", "document_type", "year", "term", "adopted_on", "uploaded_at")
     list_filter = ("document_type",)
     raw_id_fields = ("organisation", "term", "uploaded_by")
+
+
+class CourseAttendanceInline(ReadOnlyInline):
+    model = CourseAttendance
+    fields = ("member", "completed", "certificate_number")
+    raw_id_fields = ("member",)
+
+
+@admin.register(TrainingCourse)
+class TrainingCourseAdmin(ReadOnlyAdmin):
+    """Read-only: the courses and their attendees are recorded on the portal's pages (cells.services.training)."""
+
+    list_display = ("title", "organiser", "kind", "start_date", "end_date")
+    list_filter = ("kind",)
+    date_hierarchy = "start_date"
+    search_fields = ("title", "organiser__name")
+    raw_id_fields = ("organiser",)
+    inlines = [CourseAttendanceInline]
 
 
 @admin.register(MemberCommitment)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lib.formatting import date_text
-from lib.forms import MonthField, VNDateField, long_text_field
+from lib.forms import NOTE_MAX, MonthField, VNDateField, long_text_field
 
 from .member_excel import mapping_for, mapping_owner, read_member_sheet
 from .models import (
@@ -23,6 +23,7 @@ from .models import (
     RequiredDocumentType,
     Role,
     Term,
+    TrainingCourse,
 )
 from .selectors import cells_for_member_forms, member_filter_choices, members_ever_in_cell
 from .services import MONEY_MAX, organisation_check_placement
@@ -827,3 +828,64 @@ class DuesAreaForm(forms.Form):
         ]
         self.helper = FormHelper()
         self.helper.layout = Layout("dues_area", _submit(_("Lưu")))
+
+
+# --- training of bí thư and chi ủy viên (issue #18, item 5) --------------------------------------
+
+
+class TrainingCourseForm(forms.Form):
+    organiser = forms.ModelChoiceField(queryset=Organisation.objects.none(), label=_("Đơn vị tổ chức"))
+    title = forms.CharField(label=_("Tên lớp"), max_length=255)
+    kind = forms.ChoiceField(label=_("Loại lớp"), choices=TrainingCourse.Kind.choices)
+    start_date = VNDateField(label=_("Từ ngày"))
+    end_date = VNDateField(label=_("Đến ngày"))
+    place = forms.CharField(label=_("Địa điểm"), max_length=255, required=False)
+    notes = long_text_field(label=_("Ghi chú"), max_length=NOTE_MAX, rows=3, required=False)
+
+    def __init__(self, *args, organisers: QuerySet[Organisation] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if organisers is None:  # editing: the organiser stays
+            del self.fields["organiser"]
+        else:
+            self.fields["organiser"].queryset = organisers
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            *(["organiser"] if organisers is not None else []),
+            "title",
+            "kind",
+            Row(Column("start_date", css_class="col-sm-6"), Column("end_date", css_class="col-sm-6")),
+            "place",
+            "notes",
+            _submit(_("Lưu lớp bồi dưỡng")),
+        )
+
+
+class CourseAttendanceForm(forms.Form):
+    """A member at a course (``candidates`` given: adding one) with completion and certificate."""
+
+    member = forms.ModelChoiceField(
+        queryset=Member.objects.none(),
+        label=_("Học viên"),
+        error_messages={"invalid_choice": _("Chọn một đảng viên trong danh sách.")},
+    )
+    completed = forms.BooleanField(label=_("Đã hoàn thành lớp"), required=False)
+    certificate_number = forms.CharField(label=_("Số giấy chứng nhận"), max_length=60, required=False)
+    certificate = forms.FileField(label=_("Bản chụp giấy chứng nhận (PDF, ảnh JPG/PNG; tối đa 10 MB)"), required=False)
+
+    def __init__(self, *args, candidates: QuerySet[Member] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if candidates is None:
+            del self.fields["member"]
+        else:
+            self.fields["member"].queryset = candidates
+            self.fields["member"].label_from_instance = lambda m: (
+                f"{m.full_name} — {m.organisation.name}" if m.organisation else m.full_name
+            )
+        self.fields["certificate"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png"
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            *(["member"] if candidates is not None else []),
+            "completed",
+            Row(Column("certificate_number", css_class="col-sm-5"), Column("certificate", css_class="col-sm-7")),
+            _submit(_("Ghi học viên") if candidates is not None else _("Lưu")),
+        )

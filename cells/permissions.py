@@ -69,6 +69,12 @@ PERMISSIONS: dict[str, Rule] = {
     # The Khối's and the grassroots committees' dashboards and reports.
     "dashboards.see": Rule(_STAFF),
     "reports.run": Rule(_MANAGERS),
+    # Training of bí thư and chi ủy viên (issue #18, item 5; cells/training.py): the upper levels read the
+    # courses and the list of officers without the required course over their subtree; the Khối's admin
+    # and a đảng ủy cơ sở's officer run the courses their unit organises (held over the course's organiser).
+    # A cell's bí thư is one of those trained, not the one who keeps the record.
+    "training.read": Rule(_STAFF),
+    "training.manage": Rule(_MANAGERS),
     # Roles reaching beyond one cell sign in with a second factor (issue #21; cells/selectors.py).
     "second_factor.required": Rule(_STAFF, ANYWHERE),
 }

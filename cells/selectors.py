@@ -22,6 +22,7 @@ from lib.dates import add_years, next_month
 from .models import (
     PATH_STEP_WIDTH,
     CellMembership,
+    CourseAttendance,
     Exemption,
     Member,
     Organisation,
@@ -30,9 +31,11 @@ from .models import (
     Role,
     RoleAssignment,
     Suspension,
+    TrainingCourse,
     UserSession,
 )
 from .permissions import can, role_assignments_of, roles_of, roles_over, roles_with  # noqa: F401 (re-exported)
+from .training import ORGANISER_KINDS, posts_in_force
 
 if TYPE_CHECKING:
     from .dues import DuesShare
@@ -983,3 +986,85 @@ def export_scope(user, cell_id=None) -> Organisation | None:
         if assignment.role in READ_MEMBERS:
             return assignment.organisation
     return None
+
+
+# --- training of bí thư and chi ủy viên (issue #18, item 5; the rule: cells/training.py) ---------
+
+READ_TRAINING = roles_with("training.read")
+MANAGE_TRAINING = roles_with("training.manage")
+
+
+def courses_visible_to(user) -> QuerySet[TrainingCourse]:
+    """The courses organised within the user's ``training.read`` subtrees, or by a unit above them (a đảng
+    ủy cơ sở's officer sees the Khối's courses his officers attend, not another đảng bộ's)."""
+    courses = TrainingCourse.objects.select_related("organiser")
+    paths = _root_paths(user, READ_TRAINING)
+    if paths is None:
+        return courses
+    above = {path[:end] for path in paths for end in range(PATH_STEP_WIDTH, len(path), PATH_STEP_WIDTH)}
+    return courses.filter(_subtree_q(paths, "organiser__path") | Q(organiser__path__in=above))
+
+
+def can_manage_course(user, course: TrainingCourse) -> bool:
+    return can(user, "training.manage", course.organiser)
+
+
+def get_course_for_user_or_404(user, pk, *, write: bool = False) -> TrainingCourse:
+    """A course the user may see (404 otherwise); with ``write``, one their unit organises (403 otherwise)."""
+    try:
+        course = courses_visible_to(user).get(pk=pk)
+    except (TrainingCourse.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if write and not can_manage_course(user, course):
+        raise PermissionDenied
+    return course
+
+
+def get_attendance_for_user_or_404(user, pk, *, write: bool = False) -> CourseAttendance:
+    try:
+        attendance = CourseAttendance.objects.select_related("course", "course__organiser", "member").get(
+            pk=pk, course__in=courses_visible_to(user)
+        )
+    except (CourseAttendance.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if write and not can_manage_course(user, attendance.course):
+        raise PermissionDenied
+    return attendance
+
+
+def course_organisers_for(user) -> QuerySet[Organisation]:
+    """The units whose courses the user may create: the Khối and đảng ủy cơ sở within their subtrees."""
+    return organisations_visible_to(user, roles=MANAGE_TRAINING).filter(kind__in=ORGANISER_KINDS).order_by("path")
+
+
+def course_attendances(*, course: TrainingCourse) -> QuerySet[CourseAttendance]:
+    return course.attendances.select_related("member", "member__organisation").order_by("member__full_name", "pk")
+
+
+def course_candidates(*, course: TrainingCourse, unit: Organisation | None = None) -> QuerySet[Member]:
+    """Whom a course may take: the active members of ``unit``'s subtree (within the organiser's), or without a
+    unit the officers in post today in the organiser's subtree (those the requirement is about)."""
+    members = Member.objects.filter(state=Member.State.ACTIVE).exclude(course_attendances__course=course)
+    within = unit if unit is not None and unit.is_descendant_of(course.organiser) else course.organiser
+    members = members.filter(organisation__path__startswith=within.path)
+    if unit is None:
+        subtree = Organisation.objects.filter(path__startswith=course.organiser.path)
+        posts = posts_in_force(organisations=subtree, on=timezone.localdate())
+        members = members.filter(pk__in=posts.values("member_id"))
+    return members.select_related("organisation").order_by("full_name", "pk")
+
+
+def training_scope_or_404(user, pk) -> Organisation:
+    """The unit whose officers' training the user reads: 404 outside what they see, 403 for the cells' own
+    roles (a bí thư is among those trained, not the one who follows them up)."""
+    organisation = get_organisation_for_user_or_404(user, pk)
+    if not can(user, "training.read", organisation):
+        raise PermissionDenied
+    return organisation
+
+
+def training_record(*, member: Member) -> QuerySet[CourseAttendance]:
+    """The courses the member attended, latest first (their profile page)."""
+    return member.course_attendances.select_related("course", "course__organiser").order_by(
+        "-course__start_date", "-pk"
+    )

@@ -5,12 +5,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lib.forms import add_service_errors
 
-from . import privacy, selectors, services
+from . import privacy, selectors, services, training
 from .forms import CorrectionDecisionForm, CorrectionRequestForm
 from .permissions import require
 
@@ -25,6 +26,7 @@ def member_detail_context(request, member, *, revealed=None) -> dict:
         "attachments": member.attachments.order_by("-start"),
         "suspensions": member.suspensions.order_by("-start"),
         "can_manage": selectors.can_manage_member(request.user, member),
+        **training_context(request, member),
         "personal": [
             {
                 "field": field,
@@ -35,6 +37,21 @@ def member_detail_context(request, member, *, revealed=None) -> dict:
             for field in privacy.PERSONAL_FIELDS
         ],
         "can_reveal": privacy.can_see_personal(request.user, member),
+    }
+
+
+def training_context(request, member) -> dict:
+    """The member's training record (issue #18, item 5): the courses attended, and each officer post held
+    today with the deadline of its course (cells/training.py)."""
+    record = list(selectors.training_record(member=member))
+    visible = set(
+        selectors.courses_visible_to(request.user)
+        .filter(pk__in=[a.course_id for a in record])
+        .values_list("pk", flat=True)
+    )
+    return {
+        "training_record": [(a, a.course_id in visible) for a in record],
+        "training_posts": training.posts_of(member=member, on=timezone.localdate()),
     }
 
 

@@ -70,6 +70,16 @@ from .personal import (
     member_personal_reveal,
     personal_export_log,
 )
+from .training import (
+    CERTIFICATE_KINDS,
+    CERTIFICATE_MAX_BYTES,
+    COURSE_FIELDS,
+    attendance_add,
+    attendance_delete,
+    attendance_update,
+    course_create,
+    course_update,
+)
 from .tree import (
     ORGANISATION_FIELDS,
     organisation_check_move,
@@ -155,4 +165,12 @@ __all__ = [
     "personal_export_log",
     "correction_request",
     "correction_decide",
+    "CERTIFICATE_KINDS",
+    "CERTIFICATE_MAX_BYTES",
+    "COURSE_FIELDS",
+    "course_create",
+    "course_update",
+    "attendance_add",
+    "attendance_update",
+    "attendance_delete",
 ]

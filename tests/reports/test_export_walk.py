@@ -92,6 +92,19 @@ def hostile_khoi(khoi):
         meeting=meeting, member=member, reason_type=AbsenceRequest.ReasonType.OTHER, reason=HOSTILE_TEXTS["task"]
     )
     absence_request.evidence.save("minh-chung.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
+    course = cell_services.course_create(
+        organiser=khoi.khoi,
+        title=HOSTILE_TEXTS["task"],
+        start_date=datetime.date(2026, 1, 12),
+        end_date=datetime.date(2026, 1, 14),
+    )
+    attendance = cell_services.attendance_add(
+        course=course,
+        member=member,
+        completed=True,
+        certificate_number=HOSTILE_TEXTS["task"],
+        certificate=SimpleUploadedFile("cn.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
     objects = {
         "absence_request": absence_request.pk,
         "cell": a1.pk,
@@ -115,6 +128,8 @@ def hostile_khoi(khoi):
         "planned_topic": meeting_services.planned_topic_create(
             cell=a1, year=2026, kind="thematic", quarter=1, title=HOSTILE_TEXTS["task"][:200]
         ).pk,
+        "course": course.pk,
+        "attendance": attendance.pk,
         # A remittance line and an activity-fund line of A1's book (their correct and delete pages).
         "remittance": DuesRemittance.objects.create(
             organisation=a1,

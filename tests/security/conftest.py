@@ -128,6 +128,19 @@ def objects(tree, people, settings):
         meeting=meeting, member=member, reason_type=AbsenceRequest.ReasonType.WORK, reason="Công tác"
     )
     absence_request.evidence.save("minh-chung.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
+    course = cell_services.course_create(
+        organiser=tree.tccs,
+        title="Bồi dưỡng nghiệp vụ công tác đảng",
+        start_date=datetime.date(2026, 1, 12),
+        end_date=datetime.date(2026, 1, 14),
+    )
+    attendance = cell_services.attendance_add(
+        course=course,
+        member=member,
+        completed=True,
+        certificate_number="CN-01",
+        certificate=SimpleUploadedFile("chung-nhan.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
     return {
         "planned_topic": planned_topic.pk,
         "absence_request": absence_request.pk,
@@ -153,4 +166,6 @@ def objects(tree, people, settings):
         "role": RoleAssignment.objects.get(user=people.member, role=Role.MEMBER).pk,
         "correction": correction.pk,
         "position": position.pk,
+        "course": course.pk,
+        "attendance": attendance.pk,
     }

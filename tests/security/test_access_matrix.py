@@ -150,6 +150,19 @@ MATRIX = {
     # cells/urls_audit.py: the change log, for the khối admin and the TCCS officer (their subtree)
     "audit:audit_list": ({}, "ofoffff", None),
     "audit:audit_export": ({}, "ofoffff", None),
+    # cells/urls_training.py (issue #18, item 5): the upper levels read the courses and the officers without
+    # the course (training.read); the Khối's admin and the TCCS officer run their unit's courses (training.manage,
+    # over the organiser: the course is A's đảng ủy cơ sở's). A cell's roles see no course (404) and are refused
+    # the officers list of their own cell (403). The delete row comes last: an allowed POST removes the attendee.
+    "training:course_list": ({}, "oooffff", None),
+    "training:course_create": ({}, "ofoffff", None),
+    "training:course_detail": ({"pk": "course"}, "ooonnnn", None),
+    "training:course_update": ({"pk": "course"}, "ofonnnn", None),
+    "training:attendance_add": ({"pk": "course"}, "ofonnnn", None),
+    "training:attendance_update": ({"pk": "attendance"}, "ofonnnn", None),
+    "training:certificate_download": ({"pk": "attendance"}, "ooonnnn", None),
+    "training:officers_untrained": ({"pk": "cell"}, "oooffnn", None),
+    "training:attendance_delete": ({"pk": "attendance"}, POST_ONLY, "ofonnnn"),
     # meetings/urls.py
     "meetings:index": ({}, EVERYONE, None),
     "meetings:cell_list": ({"cell_pk": "cell"}, CELL_AND_MEMBERS, None),
@@ -313,6 +326,8 @@ OBJECT_KEYS = {
     "position",
     "planned_topic",
     "absence_request",
+    "course",
+    "attendance",
 }
 
 

@@ -60,6 +60,9 @@ MATRIX_ROWS = [
     ("tree.manage", UPPER_WRITE),
     ("positions.assign", UPPER_WRITE),
     ("dashboards.see", DASHBOARD),
+    # issue #18, item 5: the officers list of the cell (training.read) and the courses (training.manage)
+    ("training.read", "oooffnn"),
+    ("training.manage", "ofoffnn"),
 ]
 
 

@@ -23,6 +23,8 @@ from .models import (
     ReminderRule,
     Resolution,
     Task,
+    VisitAssignment,
+    VisitObservation,
     Vote,
 )
 
@@ -84,6 +86,19 @@ class TaskAdmin(ReadOnlyAdmin):
 
 
 admin.site.register([Opinion, MeetingDocument, Amendment, FiledDocument], ReadOnlyAdmin)
+
+
+@admin.register(VisitAssignment)
+class VisitAssignmentAdmin(ReadOnlyAdmin):
+    """The visit plan (issue #18): written on its pages only (meetings.services.visit_assign, visit_confirm)."""
+
+    list_display = ("visitor", "cell", "quarter", "upper", "confirmed_at")
+    list_filter = ("quarter",)
+
+
+@admin.register(VisitObservation)
+class VisitObservationAdmin(ReadOnlyAdmin):
+    list_display = (column("assignment", _("Phân công")), column("meeting", _("Buổi sinh hoạt")), "rating")
 
 
 # --- reminders and the e-mail log (issue #6) --------------------------------------------------

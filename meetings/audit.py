@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cells.audit import ObjectKind, register
+from lib.formatting import quarter_label
 
 ACTIONS = {
     "meetings.meeting.create": _("Lập kế hoạch buổi sinh hoạt"),
@@ -33,6 +34,10 @@ ACTIONS = {
     "meetings.task.create": _("Giao nhiệm vụ"),
     "meetings.task.update": _("Cập nhật nhiệm vụ"),
     "meetings.amendment.create": _("Đính chính biên bản"),
+    "meetings.visit.assign": _("Phân công cấp ủy viên dự sinh hoạt chi bộ"),
+    "meetings.visit.confirm": _("Cấp ủy viên xác nhận dự buổi sinh hoạt"),
+    "meetings.visit.observe": _("Ghi phiếu nhận xét dự sinh hoạt"),
+    "meetings.visit.observe_update": _("Sửa phiếu nhận xét dự sinh hoạt"),
 }
 
 
@@ -75,6 +80,20 @@ def register_meetings() -> None:
             _on_meeting("meetings.task", lambda t: t.description[:80]),
             _on_meeting("meetings.meetingdocument", lambda d: d.title),
             _on_meeting("meetings.amendment", lambda a: a.reason[:80]),
+            ObjectKind(
+                "meetings.visitassignment",
+                name=lambda a: f"{a.visitor.full_name} — {a.cell.name} ({quarter_label(a.quarter)})",
+                url=lambda a: reverse("meetings:visit_plan", args=[a.upper_id]),
+                organisation=lambda a: a.cell,
+                select_related=("visitor", "cell"),
+            ),
+            ObjectKind(
+                "meetings.visitobservation",
+                name=lambda o: f"{o.assignment.visitor.full_name} ({_meeting_name(o.meeting)})",
+                url=lambda o: reverse("meetings:detail", args=[o.meeting_id]),
+                organisation=lambda o: o.meeting.organisation,
+                select_related=("assignment__visitor", "meeting__organisation"),
+            ),
         ],
         extra_fields={
             "meeting": _("Buổi sinh hoạt"),

@@ -66,6 +66,14 @@ PERMISSIONS: dict[str, Rule] = {
     "scores.confirm": Rule(_MANAGERS, ABOVE),
     "scores.confirm_assigned": Rule(frozenset({Role.COMMITTEE_VIEWER}), ABOVE),  # and supervise the cell
     "inspections.make": Rule(_MANAGERS, ABOVE),
+    # The upper level's visit plan (issue #18; seed §II.5 "Đảng uỷ cơ sở phân công các đồng chí Đảng uỷ
+    # viên dự sinh hoạt tại các chi bộ"): its staff see the plan of the unit they hold a role over, its
+    # managers assign the committee members; a cell's upper-level staff read the visitors' observation
+    # cards on the cell's meetings. The visitor confirms and writes his own card (the assignment's
+    # visitor, checked in meetings.selectors next to the call).
+    "visits.see": Rule(_STAFF),
+    "visits.plan": Rule(_MANAGERS),
+    "visits.observations": Rule(_STAFF, ABOVE),
     # The Khối's and the grassroots committees' dashboards and reports.
     "dashboards.see": Rule(_STAFF),
     "reports.run": Rule(_MANAGERS),

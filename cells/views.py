@@ -75,6 +75,10 @@ def organisation_detail(request, pk):
         and organisation.kind != Organisation.Kind.TO_DANG
         and can_under(request.user, "tree.manage", organisation),
         "can_assign_positions": organisation.is_cell and can(request.user, "positions.assign", organisation),
+        # The upper level's visit plan (meetings.views_visits), for a unit above cells.
+        "can_see_visits": not organisation.is_cell
+        and organisation.kind != Organisation.Kind.TO_DANG
+        and can(request.user, "visits.see", organisation),
     }
     if organisation.is_cell:
         context.update(

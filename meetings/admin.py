@@ -30,6 +30,8 @@ from .models import (
     SpeakRequest,
     SuggestedTopic,
     Task,
+    VisitAssignment,
+    VisitObservation,
     Vote,
 )
 
@@ -100,6 +102,19 @@ class AbsenceRequestAdmin(ReadOnlyAdmin):
 
 
 admin.site.register([SpeakRequest, DraftComment], ReadOnlyAdmin)
+
+
+@admin.register(VisitAssignment)
+class VisitAssignmentAdmin(ReadOnlyAdmin):
+    """The visit plan (issue #18): written on its pages only (meetings.services.visit_assign, visit_confirm)."""
+
+    list_display = ("visitor", "cell", "quarter", "upper", "confirmed_at")
+    list_filter = ("quarter",)
+
+
+@admin.register(VisitObservation)
+class VisitObservationAdmin(ReadOnlyAdmin):
+    list_display = (column("assignment", _("Phân công")), column("meeting", _("Buổi sinh hoạt")), "rating")
 
 
 # --- reminders and the e-mail log (issue #6) --------------------------------------------------

@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cells.audit import ObjectKind, register
+from lib.formatting import quarter_label
 
 ACTIONS = {
     "meetings.meeting.create": _("Lập kế hoạch buổi sinh hoạt"),
@@ -39,6 +40,10 @@ ACTIONS = {
     "meetings.planned_topic.create": _("Thêm chuyên đề vào kế hoạch năm"),
     "meetings.planned_topic.update": _("Sửa chuyên đề trong kế hoạch năm"),
     "meetings.planned_topic.approve": _("Ghi nhận chi ủy duyệt chuyên đề"),
+    "meetings.visit.assign": _("Phân công cấp ủy viên dự sinh hoạt chi bộ"),
+    "meetings.visit.confirm": _("Cấp ủy viên xác nhận dự buổi sinh hoạt"),
+    "meetings.visit.observe": _("Ghi phiếu nhận xét dự sinh hoạt"),
+    "meetings.visit.observe_update": _("Sửa phiếu nhận xét dự sinh hoạt"),
 }
 
 
@@ -94,6 +99,20 @@ def register_meetings() -> None:
                 url=lambda t: reverse("meetings:plan", args=[t.organisation_id, t.year]),
                 organisation=lambda t: t.organisation,
                 select_related=("organisation",),
+            ),
+            ObjectKind(
+                "meetings.visitassignment",
+                name=lambda a: f"{a.visitor.full_name} — {a.cell.name} ({quarter_label(a.quarter)})",
+                url=lambda a: reverse("meetings:visit_plan", args=[a.upper_id]),
+                organisation=lambda a: a.cell,
+                select_related=("visitor", "cell"),
+            ),
+            ObjectKind(
+                "meetings.visitobservation",
+                name=lambda o: f"{o.assignment.visitor.full_name} ({_meeting_name(o.meeting)})",
+                url=lambda o: reverse("meetings:detail", args=[o.meeting_id]),
+                organisation=lambda o: o.meeting.organisation,
+                select_related=("assignment__visitor", "meeting__organisation"),
             ),
         ],
         extra_fields={

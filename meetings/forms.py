@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cells.models import Member, Position
+from cells.models import Member, Organisation, Position
 from lib.forms import NOTE_MAX, MonthField, VNDateField, VNDateTimeField, limit_text, long_text_field
 from lib.textsearch import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, fold
 
@@ -23,6 +23,8 @@ from .models import (
     SuggestedTopic,
     Task,
     TopicKind,
+    VisitAssignment,
+    VisitObservation,
     Vote,
 )
 from .selectors import suggested_topics_for
@@ -34,21 +36,21 @@ def cell_members(cell):
 
 
 def upper_level_members(cell):
-    """Members who can attend as upper-level guests: the cell's supervisors and office-holders above it."""
+    """Members who can attend as upper-level guests: the cell's supervisors and office-holders above it,
+    and the committee members assigned to visit it (the visit plan), so that editing the meeting keeps a
+    guest who confirmed his visit."""
     today = timezone.localdate()
     current = Q(positions__start__lte=today) & (Q(positions__end__isnull=True) | Q(positions__end__gte=today))
     ancestors = [cell.path[:end] for end in range(4, len(cell.path), 4)]
-    return (
-        Member.objects.filter(
-            current
-            & (
-                Q(positions__organisation=cell, positions__kind=Position.Kind.SUPERVISOR)
-                | Q(positions__organisation__path__in=ancestors)
-            )
+    posted = Member.objects.filter(
+        current
+        & (
+            Q(positions__organisation=cell, positions__kind=Position.Kind.SUPERVISOR)
+            | Q(positions__organisation__path__in=ancestors)
         )
-        .distinct()
-        .order_by("full_name")
-    )
+    ).values("pk")
+    assigned = VisitAssignment.objects.filter(cell=cell).values("visitor_id")
+    return Member.objects.filter(Q(pk__in=posted) | Q(pk__in=assigned)).order_by("full_name")
 
 
 def _helper(*fields, submit=None):
@@ -614,3 +616,52 @@ class DraftCommentForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper("text", submit=_("Gửi góp ý"))
+
+
+# --- the upper level's visit plan (issue #18, item 3) ---------------------------------------------
+
+
+class VisitAssignForm(forms.Form):
+    """Assign a committee member of the upper unit to a cell for the quarter the page shows."""
+
+    cell = forms.ModelChoiceField(queryset=Organisation.objects.none(), label=_("Chi bộ"))
+    visitor = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("Đồng chí cấp ủy viên dự"))
+
+    def __init__(self, *args, cells, committee, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cell"].queryset = cells
+        self.fields["visitor"].queryset = committee
+        self.fields["visitor"].help_text = _(
+            "Cấp ủy viên: người giữ chức vụ tại đơn vị, hoặc đảng ủy viên phụ trách một chi bộ trực thuộc."
+        )
+        self.helper = _helper("cell", "visitor", submit=_("Phân công"))
+
+
+class VisitConfirmForm(forms.Form):
+    """The one tap on "Lịch dự sinh hoạt của tôi": the meeting the visitor attends (any of the cell's)."""
+
+    meeting = forms.ModelChoiceField(
+        queryset=Meeting.objects.all(),
+        label=_("Buổi sinh hoạt"),
+        error_messages={"required": _("Chọn buổi sinh hoạt dự."), "invalid_choice": _("Không có buổi sinh hoạt này.")},
+    )
+
+
+class VisitObservationForm(forms.ModelForm):
+    """The observation card, on a phone: a rating and three short texts."""
+
+    class Meta:
+        model = VisitObservation
+        fields = ["rating", "strengths", "weaknesses", "recommendations"]
+        widgets = {"rating": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("strengths", "weaknesses", "recommendations"):
+            self.fields[name].widget.attrs["rows"] = 3
+            limit_text(self.fields[name], NOTE_MAX)
+        self.helper = _helper("rating", "strengths", "weaknesses", "recommendations", submit=_("Lưu phiếu nhận xét"))
+
+    def _post_clean(self):
+        # The card is validated and saved by services.visit_observe, in its transaction.
+        pass

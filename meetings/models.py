@@ -1062,3 +1062,92 @@ class CalendarFeed(models.Model):
 
     def __str__(self):
         return str(self.member)
+
+
+# --- the upper level's visit plan (issue #18, item 3) -------------------------------------------
+
+
+class VisitAssignment(models.Model):
+    """One committee member of an upper unit assigned to attend one cell's meeting in one quarter.
+
+    "Đảng uỷ cơ sở phân công các đồng chí Đảng uỷ viên dự sinh hoạt tại các chi bộ ít nhất một quý một
+    lần" (seed resolution §II.5, DR §1): the plan is these rows; whether the cell was visited is read from
+    the meetings themselves (``meetings.indicators.visits_q``), never from this row. Confirming a meeting
+    (``services.visit_confirm``) records the visitor as that meeting's upper-level guest.
+    """
+
+    upper = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="visits_planned", verbose_name=_("Cấp ủy phân công")
+    )
+    cell = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="visit_assignments", verbose_name=_("Chi bộ")
+    )
+    quarter = models.DateField(_("Quý"), help_text=_("Ngày đầu quý."))
+    visitor = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="visit_assignments", verbose_name=_("Đồng chí dự")
+    )
+    meeting = models.ForeignKey(
+        Meeting,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="visit_assignments",
+        verbose_name=_("Buổi sinh hoạt dự"),
+    )
+    confirmed_at = models.DateTimeField(_("Xác nhận dự lúc"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Phân công dự sinh hoạt chi bộ")
+        verbose_name_plural = _("Phân công dự sinh hoạt chi bộ")
+        ordering = ["-quarter", "cell__path", "visitor__full_name", "pk"]
+        indexes = [models.Index(fields=["upper", "quarter"], name="visit_upper_quarter")]
+        constraints = [
+            models.UniqueConstraint(fields=["cell", "quarter", "visitor"], name="visit_one_per_cell_quarter_visitor"),
+            models.CheckConstraint(
+                condition=Q(quarter__day=1, quarter__month__in=[1, 4, 7, 10]), name="visit_quarter_first_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(meeting__isnull=False), name="visit_confirmed_has_meeting"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.visitor} — {self.cell} ({self.quarter:%m/%Y})"
+
+
+class VisitObservation(models.Model):
+    """The short observation card the visitor fills in after the meeting, for the cell's yearly inspection
+    by the đảng ủy cơ sở (seed §II.5: "định kỳ hằng năm kiểm tra, giám sát … chất lượng sinh hoạt")."""
+
+    class Rating(models.TextChoices):
+        # The four levels of a meeting's quality (Tốt, Khá, Trung bình, Kém: DR §2). The card gives the
+        # visitor's impression; the meeting's score is confirmed on the score sheet (scoring).
+        GOOD = "tot", _("Tốt")
+        FAIR = "kha", _("Khá")
+        AVERAGE = "trung_binh", _("Trung bình")
+        POOR = "kem", _("Kém")
+
+    assignment = models.OneToOneField(
+        VisitAssignment, on_delete=models.CASCADE, related_name="observation", verbose_name=_("Phân công")
+    )
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, related_name="visit_observations", verbose_name=_("Buổi sinh hoạt")
+    )
+    rating = models.CharField(_("Đánh giá chung"), max_length=10, choices=Rating.choices)
+    strengths = models.TextField(_("Ưu điểm"), blank=True)
+    weaknesses = models.TextField(_("Hạn chế"), blank=True)
+    recommendations = models.TextField(_("Đề nghị, kiến nghị"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Phiếu nhận xét dự sinh hoạt")
+        verbose_name_plural = _("Phiếu nhận xét dự sinh hoạt")
+        ordering = ["meeting", "pk"]
+
+    def __str__(self):
+        return f"{self.assignment.visitor} — {self.meeting}"

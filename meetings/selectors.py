@@ -4,7 +4,7 @@ A meeting outside the user's subtrees answers 404; a meeting the user may see bu
 answers 403. The minutes page and the minutes PDF are built from one ``minutes_context``.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -19,9 +19,10 @@ from cells.selectors import (
     READ_MEMBERS,
     organisations_visible_to,
 )
-from lib.formatting import clock, party_day, place_and_date
+from lib.dates import add_months, quarter_end
+from lib.formatting import clock, party_day, place_and_date, quarter_label
 
-from . import kinds
+from . import indicators, kinds
 from .models import (
     AbsenceRequest,
     AgendaItem,
@@ -38,6 +39,8 @@ from .models import (
     SuggestedTopic,
     Task,
     TopicKind,
+    VisitAssignment,
+    VisitObservation,
     Vote,
 )
 from .votes import vote_base
@@ -696,3 +699,167 @@ def draft_comments_of(meeting: Meeting, *, member: Member | None = None) -> Quer
     if member is not None:
         comments = comments.filter(member=member)
     return comments.order_by("created_at", "pk")
+
+
+# --- the upper level's visit plan (issue #18, item 3) --------------------------------------------
+
+# Units whose committee assigns visits: every unit above a cell (the Khối, a đảng bộ cơ sở, a đảng bộ bộ phận).
+VISIT_UPPER_KINDS = (
+    Organisation.Kind.KHOI,
+    Organisation.Kind.DANG_BO_CO_SO,
+    Organisation.Kind.DANG_BO_BO_PHAN,
+)
+
+
+def upper_committee_members(*, upper: Organisation, start: date, end: date) -> QuerySet[Member]:
+    """Who the committee of ``upper`` may send to its cells' meetings, for a quarter ``start``..``end``.
+
+    The portal records a committee (đảng ủy) member in one of two ways (cells.models.Position): a position
+    held at the unit itself (its bí thư, phó bí thư, ủy viên), or "Đảng ủy viên phụ trách" of one of the
+    cells below it — a đảng ủy viên by that very post, the way the demo and the positions page record them.
+    Either counts when it is in force at some time in the quarter. Positions above ``upper`` do not: a
+    Khối committee member visits on the Khối's plan, not on a đảng ủy cơ sở's.
+    """
+    in_force = Q(start__lte=end) & (Q(end__isnull=True) | Q(end__gte=start))
+    posts = Position.objects.filter(
+        in_force
+        & (
+            Q(organisation=upper)
+            | Q(
+                kind=Position.Kind.SUPERVISOR,
+                organisation__path__startswith=upper.path,
+                organisation__depth__gt=upper.depth,
+            )
+        )
+    )
+    return Member.objects.filter(pk__in=posts.values("member_id"), state=Member.State.ACTIVE).order_by(
+        "full_name", "pk"
+    )
+
+
+def visit_uppers_visible_to(user) -> QuerySet[Organisation]:
+    """Units whose visit plan the user may open: the upper units of the subtrees they see as staff."""
+    return organisations_visible_to(user, roles=roles_with("visits.see")).filter(kind__in=VISIT_UPPER_KINDS)
+
+
+def get_visit_upper_for_user_or_404(user, pk, *, plan: bool = False) -> Organisation:
+    """The upper unit if the user sees its plan (else 404); with ``plan`` also 403 unless they assign."""
+    try:
+        upper = visit_uppers_visible_to(user).select_related("parent").get(pk=pk)
+    except (Organisation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not can(user, "visits.plan" if plan else "visits.see", upper):
+        raise PermissionDenied
+    return upper
+
+
+def get_visit_for_visitor_or_404(user, pk) -> VisitAssignment:
+    """An assignment of the signed-in member (the visitor confirms and writes the card himself);
+    another's answers 404, or 403 to the staff who see it on their plan."""
+    member = getattr(user, "member", None) if user.is_authenticated else None
+    try:
+        assignment = VisitAssignment.objects.select_related("cell", "upper", "visitor", "meeting").get(pk=pk)
+    except (VisitAssignment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if member is not None and assignment.visitor_id == member.pk:
+        return assignment
+    if visit_uppers_visible_to(user).filter(pk=assignment.upper_id).exists():
+        raise PermissionDenied
+    raise Http404
+
+
+def _quarter_meetings(*, cells, quarter: date) -> QuerySet[Meeting]:
+    """The meetings of the whole cell (indicators.CELL_MEETING_KINDS: a visit is to one of them) that count
+    for the quarter starting on ``quarter`` and are not cancelled."""
+    return (
+        Meeting.objects.filter(
+            organisation__in=cells,
+            kind__in=indicators.CELL_MEETING_KINDS,
+            period_month__gte=quarter,
+            period_month__lte=add_months(quarter, 2),
+        )
+        .exclude(state=Meeting.State.CANCELLED)
+        .order_by("planned_start", "pk")
+    )
+
+
+@dataclass
+class PlanRow:
+    cell: Organisation
+    visited: bool
+    assignments: list[VisitAssignment] = field(default_factory=list)
+    meetings: list[Meeting] = field(default_factory=list)
+
+    UNASSIGNED, ASSIGNED, VISITED = "unassigned", "assigned", "visited"
+
+    @property
+    def state(self) -> str:
+        """Visited as the indicator counts it (indicators.visited_in_quarter), else assigned or not."""
+        if self.visited:
+            return self.VISITED
+        return self.ASSIGNED if self.assignments else self.UNASSIGNED
+
+
+_STATE_ORDER = {PlanRow.UNASSIGNED: 0, PlanRow.ASSIGNED: 1, PlanRow.VISITED: 2}
+
+
+def visit_plan(*, upper: Organisation, quarter: date) -> dict[str, Any]:
+    """The plan of ``upper`` for the quarter: each cell below it active in the quarter, with its visitors,
+    its meetings of the quarter and its state; the cells with no visitor and no visit first."""
+    cells = list(
+        indicators.cells_active(start=quarter, end=quarter_end(quarter), within=upper)
+        .exclude(pk=upper.pk)
+        .annotate(visited=indicators.visited_in_quarter(quarter))
+        .order_by("path")
+    )
+    rows = {cell.pk: PlanRow(cell=cell, visited=cell.visited) for cell in cells}
+    assignments = VisitAssignment.objects.filter(upper=upper, quarter=quarter, cell__in=list(rows)).select_related(
+        "visitor", "meeting"
+    )
+    for assignment in assignments.order_by("visitor__full_name", "pk"):
+        rows[assignment.cell_id].assignments.append(assignment)
+    for meeting in _quarter_meetings(cells=list(rows), quarter=quarter):
+        rows[meeting.organisation_id].meetings.append(meeting)
+    ordered = sorted(rows.values(), key=lambda row: (_STATE_ORDER[row.state], row.cell.path))
+    counts = {state: sum(1 for row in ordered if row.state == state) for state in _STATE_ORDER}
+    return {"rows": ordered, "counts": counts, "total": len(ordered)}
+
+
+def visits_of_member(*, member: Member) -> list[dict[str, Any]]:
+    """The member's assignments, latest quarter first, each with its cell's meetings of the quarter."""
+    assignments = list(
+        VisitAssignment.objects.filter(visitor=member)
+        .select_related("cell", "upper", "meeting", "observation")
+        .order_by("-quarter", "cell__path", "pk")[:40]
+    )
+    meetings: dict[tuple[int, date], list[Meeting]] = {}
+    for quarter in {a.quarter for a in assignments}:
+        cells = [a.cell_id for a in assignments if a.quarter == quarter]
+        for meeting in _quarter_meetings(cells=cells, quarter=quarter):
+            meetings.setdefault((meeting.organisation_id, quarter), []).append(meeting)
+    return [
+        {
+            "assignment": a,
+            "quarter": quarter_label(a.quarter),
+            "meetings": meetings.get((a.cell_id, a.quarter), []),
+            "observation": _observation_of(a),
+        }
+        for a in assignments
+    ]
+
+
+def _observation_of(assignment: VisitAssignment) -> VisitObservation | None:
+    try:
+        return assignment.observation
+    except VisitObservation.DoesNotExist:
+        return None
+
+
+def visit_observations_of(*, user, meeting: Meeting) -> QuerySet[VisitObservation]:
+    """The observation cards on ``meeting`` the user may read: the cell's upper-level staff read them all
+    (for the yearly inspection), a visitor his own; the cell itself does not."""
+    cards = VisitObservation.objects.filter(meeting=meeting).select_related("assignment__visitor")
+    if can(user, "visits.observations", meeting.organisation):
+        return cards
+    member = getattr(user, "member", None) if user.is_authenticated else None
+    return cards.filter(assignment__visitor=member) if member is not None else cards.none()

@@ -13,18 +13,19 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cells.models import Member, Organisation, Term
 from cells.selectors import attached_member_ids, exempt_member_ids
 from cells.services import audit_log, notification_send, snapshot
-from lib.dates import local_midnight, month_start, next_month, quarter_number
-from lib.formatting import date_text, time_and_day
+from lib.dates import local_midnight, month_start, next_month, quarter_end, quarter_number, quarter_start
+from lib.formatting import date_text, quarter_label, time_and_day
 from lib.uploads import check_named
 
 from . import calendar as meeting_calendar
-from . import kinds, selectors
+from . import indicators, kinds, selectors
 from .completeness import FUTURE_TOLERANCE, Problem, minutes_completeness  # noqa: F401 (re-exported)
 from .models import (
     MEETING_EARLIEST,
@@ -46,6 +47,8 @@ from .models import (
     SuggestedTopic,
     Task,
     TopicKind,
+    VisitAssignment,
+    VisitObservation,
     Vote,
 )
 from .signals import minutes_adopted
@@ -811,8 +814,6 @@ def meeting_record_past(
     date as the paper gives it, or None ("không ghi nhận"), and the indicators judge the timing
     criteria from it and from ``adopted_on`` (meetings.indicators, "meetings entered afterwards").
     """
-    from . import indicators
-
     unknown = set(fields) - set(PAST_MEETING_FIELDS)
     if unknown:
         raise TypeError(f"unknown meeting fields: {sorted(unknown)}")
@@ -1983,3 +1984,159 @@ def draft_comment_add(*, meeting: Meeting, member: Member | None, text: str, by=
     comment = DraftComment.objects.create(meeting=meeting, member=member, text=text.strip())
     _log(by=by, action="meetings.draft_comment.create", meeting=meeting, instance=comment)
     return comment
+
+
+# --- the upper level's visit plan (issue #18, item 3) --------------------------------------------
+#
+# "Đảng uỷ cơ sở phân công các đồng chí Đảng uỷ viên dự sinh hoạt tại các chi bộ ít nhất một quý một
+# lần" (seed resolution §II.5, DR §1). The "at least once a quarter" itself lives in
+# meetings.indicators (visits_q, visited_in_quarter): these services only record the plan, and the
+# confirmed visit as the meeting's upper-level guest, which is what the indicator counts. The source
+# sets no deadline for assigning or for the observation card: the portal sets none beyond the quarter.
+
+
+def _visit_log(*, by, action: str, assignment, instance=None, before=None) -> None:
+    instance = instance or assignment
+    audit_log(
+        actor=by,
+        action=action,
+        instance=instance,
+        organisation=assignment.cell,
+        before=before,
+        after=snapshot(instance),
+    )
+
+
+def _visit_assign_errors(*, upper: Organisation, cell: Organisation, quarter: datetime.date, visitor: Member) -> dict:
+    errors: dict[str, str] = {}
+    if quarter != quarter_start(quarter):
+        errors["quarter"] = _("Quý phải bắt đầu từ ngày đầu quý.")
+    elif indicators.Period(quarter.year, quarter_number(quarter)).ended(timezone.localdate()):
+        errors["quarter"] = _("%(quarter)s đã kết thúc: không phân công dự sinh hoạt cho quý đã qua.") % {
+            "quarter": capfirst(quarter_label(quarter))
+        }
+    if upper.kind not in selectors.VISIT_UPPER_KINDS:
+        errors["upper"] = _("Chỉ cấp ủy cấp trên của chi bộ phân công dự sinh hoạt.")
+    if not cell.is_cell or cell.pk == upper.pk or not cell.is_descendant_of(upper):
+        errors["cell"] = _("Chi bộ không trực thuộc %(upper)s.") % {"upper": upper.name}
+    elif (
+        "quarter" not in errors
+        and not indicators.cells_active(start=quarter, end=quarter_end(quarter), within=upper)
+        .filter(pk=cell.pk)
+        .exists()
+    ):
+        errors["cell"] = _("Chi bộ không hoạt động trong quý này.")
+    if "quarter" not in errors:
+        committee = selectors.upper_committee_members(upper=upper, start=quarter, end=quarter_end(quarter))
+        if not committee.filter(pk=visitor.pk).exists():
+            errors["visitor"] = _("Đồng chí %(name)s không phải cấp ủy viên của %(upper)s trong quý này.") % {
+                "name": visitor.full_name,
+                "upper": upper.name,
+            }
+    if "visitor" not in errors and visitor.organisation_id == cell.pk:
+        errors["visitor"] = _("Đồng chí %(name)s sinh hoạt tại chính chi bộ này, không dự với tư cách cấp trên.") % {
+            "name": visitor.full_name
+        }
+    return errors
+
+
+@transaction.atomic
+def visit_assign(
+    *, upper: Organisation, cell: Organisation, quarter: datetime.date, visitor: Member, by=None
+) -> VisitAssignment:
+    """Assign a committee member of ``upper`` to attend a meeting of ``cell`` in the quarter."""
+    errors = _visit_assign_errors(upper=upper, cell=cell, quarter=quarter, visitor=visitor)
+    if not errors and VisitAssignment.objects.filter(cell=cell, quarter=quarter, visitor=visitor).exists():
+        errors["visitor"] = _("Đồng chí %(name)s đã được phân công dự sinh hoạt chi bộ này trong quý.") % {
+            "name": visitor.full_name
+        }
+    if errors:
+        raise ValidationError(errors)
+    assignment = VisitAssignment.objects.create(
+        upper=upper, cell=cell, quarter=quarter, visitor=visitor, created_by=by if getattr(by, "pk", None) else None
+    )
+    _visit_log(by=by, action="meetings.visit.assign", assignment=assignment)
+    return assignment
+
+
+def _visit_meeting_error(assignment: VisitAssignment, meeting: Meeting) -> str | None:
+    if meeting.organisation_id != assignment.cell_id:
+        return _("Buổi sinh hoạt không phải của %(cell)s.") % {"cell": assignment.cell.name}
+    if quarter_start(meeting.period_month) != assignment.quarter:
+        return _("Buổi sinh hoạt tính cho tháng %(month)s, không thuộc %(quarter)s được phân công.") % {
+            "month": f"{meeting.period_month:%m/%Y}",
+            "quarter": quarter_label(assignment.quarter),
+        }
+    if meeting.kind not in indicators.CELL_MEETING_KINDS:
+        return _("Đại biểu cấp trên dự sinh hoạt của toàn chi bộ, không phải cuộc họp này.")
+    if meeting.state == Meeting.State.CANCELLED:
+        return _("Buổi sinh hoạt đã hủy.")
+    if meeting.is_locked:
+        return _("Biên bản buổi sinh hoạt đã thông qua: không ghi thêm đại biểu cấp trên được nữa.")
+    if assignment.meeting_id and assignment.meeting_id != meeting.pk:
+        return _("Đồng chí đã xác nhận dự buổi sinh hoạt khác của chi bộ trong quý.")
+    return None
+
+
+@transaction.atomic
+def visit_confirm(*, assignment: VisitAssignment, meeting: Meeting, by=None) -> VisitAssignment:
+    """The visitor confirms attending ``meeting``: he becomes its upper-level guest (``Meeting.upper_guests``,
+    which the visit indicator reads) and the assignment records the meeting and when."""
+    assignment = VisitAssignment.objects.select_for_update().select_related("cell", "visitor").get(pk=assignment.pk)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    error = _visit_meeting_error(assignment, meeting)
+    if error:
+        raise ValidationError({"meeting": error})
+    if assignment.meeting_id == meeting.pk and assignment.confirmed_at:
+        return assignment
+    before = snapshot(assignment)
+    meeting.upper_guests.add(assignment.visitor)
+    assignment.meeting = meeting
+    assignment.confirmed_at = timezone.now()
+    assignment.save(update_fields=["meeting", "confirmed_at"])
+    _visit_log(by=by, action="meetings.visit.confirm", assignment=assignment, before=before)
+    return assignment
+
+
+@transaction.atomic
+def visit_observe(
+    *,
+    assignment: VisitAssignment,
+    rating: str,
+    strengths: str = "",
+    weaknesses: str = "",
+    recommendations: str = "",
+    by=None,
+) -> VisitObservation:
+    """Record (or correct) the visitor's observation card, once the meeting he confirmed has been held."""
+    # Not joined to the meeting: PostgreSQL locks no row on the nullable side of an outer join.
+    assignment = VisitAssignment.objects.select_for_update().select_related("cell").get(pk=assignment.pk)
+    meeting = Meeting.objects.get(pk=assignment.meeting_id) if assignment.meeting_id else None
+    if meeting is None or assignment.confirmed_at is None:
+        raise ValidationError(_("Chưa xác nhận buổi sinh hoạt dự: xác nhận trước khi ghi phiếu nhận xét."))
+    if meeting.state not in indicators.HELD_STATES:
+        raise ValidationError(
+            _("Buổi sinh hoạt chưa diễn ra: phiếu nhận xét được ghi sau khi chi bộ ghi nhận buổi sinh hoạt đã họp.")
+        )
+    if not meeting.upper_guests.filter(pk=assignment.visitor_id).exists():
+        raise ValidationError(_("Biên bản buổi sinh hoạt không ghi đồng chí là đại biểu cấp trên dự."))
+    if rating not in VisitObservation.Rating.values:
+        raise ValidationError({"rating": _("Chọn một mức đánh giá.")})
+    observation = VisitObservation.objects.filter(assignment=assignment).first()
+    before = snapshot(observation) if observation else None
+    if observation is None:
+        observation = VisitObservation(assignment=assignment, meeting=meeting)
+    observation.meeting = meeting
+    observation.rating = rating
+    observation.strengths = strengths
+    observation.weaknesses = weaknesses
+    observation.recommendations = recommendations
+    observation.save()
+    _visit_log(
+        by=by,
+        action="meetings.visit.observe" if before is None else "meetings.visit.observe_update",
+        assignment=assignment,
+        instance=observation,
+        before=before,
+    )
+    return observation

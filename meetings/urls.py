@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_calendar, views_plans
+from . import views, views_calendar, views_plans, views_visits
 
 app_name = "meetings"
 
@@ -56,6 +56,12 @@ urlpatterns = [
     path("<int:pk>/gop-y-ket-luan/", views.draft_comment, name="draft_comment"),
     path("nhiem-vu/", views.my_tasks, name="my_tasks"),
     path("nhiem-vu/<int:task_pk>/", views.task_update, name="task_update"),
+    # the upper level's visit plan (issue #18): a đảng ủy's plan for a quarter, and the visitor's own schedule
+    path("to-chuc/<int:pk>/ke-hoach-du-sinh-hoat/", views_visits.visit_plan, name="visit_plan"),
+    path("to-chuc/<int:pk>/ke-hoach-du-sinh-hoat/phan-cong/", views_visits.visit_assign, name="visit_assign"),
+    path("lich-du-sinh-hoat/", views_visits.my_visits, name="my_visits"),
+    path("lich-du-sinh-hoat/<int:pk>/xac-nhan/", views_visits.visit_confirm, name="visit_confirm"),
+    path("lich-du-sinh-hoat/<int:pk>/nhan-xet/", views_visits.visit_observe, name="visit_observe"),
     # calendars: an organisation's month, the member's own feed (read by calendar apps without login)
     path("lich/<int:pk>/", views_calendar.calendar_month, name="calendar_month"),
     path("lich-cua-toi/", views_calendar.calendar_settings, name="calendar_settings"),

@@ -365,6 +365,8 @@ def meeting_detail(request, pk):
             "resolution": Resolution.objects.filter(meeting=meeting).first(),
             "tasks": meeting.tasks.prefetch_related("assignees"),
             "upper_guests": meeting.upper_guests.all(),
+            # The upper-level visitors' observation cards, for the cell's upper level (issue #18).
+            "observations": selectors.visit_observations_of(user=request.user, meeting=meeting),
             "problems": services.minutes_completeness(meeting) if meeting.state == Meeting.State.HELD else [],
             "report_up": _report_up(meeting),
             "now": timezone.now(),

@@ -3,9 +3,11 @@ import datetime
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from cells import services as cell_services
 from cells.models import DuesRemittance, Position, RequiredDocumentType, Role, RoleAssignment
+from lib.dates import quarter_start
 from meetings import calendar as meeting_calendar
 from meetings import services as meeting_services
 from meetings.models import AbsenceRequest
@@ -141,9 +143,21 @@ def objects(tree, people, settings):
         certificate_number="CN-01",
         certificate=SimpleUploadedFile("chung-nhan.pdf", b"%PDF-1.4\n%%EOF\n"),
     )
+    # The secretary of A is a đảng ủy viên (in charge of the sibling cell), assigned to visit it this quarter.
+    cell_services.position_assign(
+        member=secretary, organisation=tree.sibling, kind=Position.Kind.SUPERVISOR, start=datetime.date(2026, 1, 1)
+    )
+    visit = meeting_services.visit_assign(
+        upper=tree.tccs,
+        cell=tree.sibling,
+        quarter=quarter_start(timezone.localdate()),
+        visitor=secretary,
+        by=people.officer,
+    )
     return {
         "planned_topic": planned_topic.pk,
         "absence_request": absence_request.pk,
+        "visit": visit.pk,
         "cell": tree.cell.pk,
         "tccs": tree.tccs.pk,
         "member": member.pk,

@@ -210,6 +210,14 @@ MATRIX = {
     "meetings:remind_documents": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
     "meetings:report_upward": ({"pk": "meeting"}, POST_ONLY, MEETING_WRITE),
     "meetings:task_update": ({"task_pk": "task"}, "ofoofon", None),
+    # the upper level's visit plan (issue #18): the đảng ủy's staff see it (cell users do not read the
+    # TCCS), its managers assign; the visitor (A's secretary, in charge of the sibling cell) confirms and
+    # writes his own card, the staff who see the plan are refused, everyone else does not find it
+    "meetings:visit_plan": ({"pk": "tccs"}, "ooonnnn", POST_ONLY),
+    "meetings:visit_assign": ({"pk": "tccs"}, "ofonnnn", None),
+    "meetings:my_visits": ({}, HAS_MEMBER_RECORD, POST_ONLY),
+    "meetings:visit_confirm": ({"pk": "visit"}, POST_ONLY, "fffonnn"),
+    "meetings:visit_observe": ({"pk": "visit"}, "fffonnn", None),
     # calendars: the month of a cell (its readers and members); "Lịch của tôi" needs a member record;
     # the feed is read by calendar apps with its secret address only (GET and HEAD)
     "meetings:calendar_month": ({"pk": "cell"}, CELL_AND_MEMBERS, POST_ONLY),
@@ -328,6 +336,7 @@ OBJECT_KEYS = {
     "absence_request",
     "course",
     "attendance",
+    "visit",
 }
 
 

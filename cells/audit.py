@@ -434,6 +434,11 @@ def register_cells() -> None:
             "cells.document.upload": _l("Tải lên văn bản của chi bộ"),
             "cells.commitment.portal": _l("Đảng viên xác nhận bản cam kết"),
             "cells.commitment.paper": _l("Ghi nhận bản cam kết bản giấy"),
+            "cells.training_course.create": _l("Thêm lớp bồi dưỡng cấp ủy viên"),
+            "cells.training_course.update": _l("Sửa lớp bồi dưỡng cấp ủy viên"),
+            "cells.course_attendance.create": _l("Thêm học viên lớp bồi dưỡng"),
+            "cells.course_attendance.update": _l("Cập nhật kết quả, chứng nhận bồi dưỡng"),
+            "cells.course_attendance.delete": _l("Xóa học viên khỏi lớp bồi dưỡng"),
         },
         objects=[
             ObjectKind(

@@ -44,6 +44,12 @@ ACTIONS = {
     "meetings.visit.confirm": _("Cấp ủy viên xác nhận dự buổi sinh hoạt"),
     "meetings.visit.observe": _("Ghi phiếu nhận xét dự sinh hoạt"),
     "meetings.visit.observe_update": _("Sửa phiếu nhận xét dự sinh hoạt"),
+    "meetings.absence_request.create": _("Đảng viên xin vắng sinh hoạt"),
+    "meetings.absence_request.accept": _("Đồng ý cho đảng viên vắng có lý do"),
+    "meetings.absence_request.refuse": _("Không đồng ý đơn xin vắng"),
+    "meetings.speak_request.create": _("Đảng viên đăng ký phát biểu"),
+    "meetings.speak_request.withdraw": _("Đảng viên rút đăng ký phát biểu"),
+    "meetings.draft_comment.create": _("Đảng viên góp ý dự thảo kết luận"),
 }
 
 

@@ -18,11 +18,13 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from cells import services as cell_services
 from cells.models import DuesRemittance, Member, Organisation, Position
 from lib import xlsx
+from lib.dates import quarter_start
 from meetings import services as meeting_services
 from meetings.models import AbsenceRequest, AgendaItem, Task
 from reports import counting, services, warnings
@@ -105,7 +107,16 @@ def hostile_khoi(khoi):
         certificate_number=HOSTILE_TEXTS["task"],
         certificate=SimpleUploadedFile("cn.pdf", b"%PDF-1.4\n%%EOF\n"),
     )
+    # A member of B1 in charge of A1 for the Khối, assigned to visit A1 this quarter (issue #18 item 3).
+    visitor = khoi.members["B1"][0]
+    cell_services.position_assign(
+        member=visitor, organisation=a1, kind=Position.Kind.SUPERVISOR, start=datetime.date(2026, 1, 1)
+    )
+    visit = meeting_services.visit_assign(
+        upper=khoi.khoi, cell=a1, quarter=quarter_start(timezone.localdate()), visitor=visitor
+    )
     objects = {
+        "visit": visit.pk,
         "absence_request": absence_request.pk,
         "cell": a1.pk,
         "tccs": khoi.khoi.pk,

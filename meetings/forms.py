@@ -308,12 +308,13 @@ class AttendanceForm(forms.Form):
 
     def __init__(self, *args, meeting, **kwargs):
         super().__init__(*args, **kwargs)
-        from .services import attendance_initial
+        from .services import absence_refused_members, attendance_initial
 
         self.rows = []
         choices = [c for c in Attendance.Presence.choices if c[0] != Attendance.Presence.BLANK]
+        refused = absence_refused_members(meeting)
         for attendance in meeting.attendances.select_related("member").order_by("member__full_name", "pk"):
-            presence, reason = attendance_initial(attendance)
+            presence, reason = attendance_initial(attendance, absence_refused=attendance.member_id in refused)
             key = f"p_{attendance.member_id}"
             self.fields[key] = forms.ChoiceField(
                 label=attendance.member.full_name, choices=[("", "—")] + choices, initial=presence, required=False

@@ -512,16 +512,12 @@ QUARTER_NUMERALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 def _held_plan_meetings(*, organisations, year: int) -> QuerySet[Meeting]:
     """The held thematic (or combined) meetings and forums of ``year`` (meetings.indicators' definitions)."""
-    from . import indicators
-
     year_q = indicators.thematic_held_q(first=date(year, 1, 1), last=date(year, 12, 1))
     return Meeting.objects.filter(year_q | indicators.forum_held_q(year=year), organisation__in=organisations)
 
 
 def _quarter_status(*, year: int, quarter: int, held: bool, today: date) -> str:
     """Met once held; failed when the quarter ended without; in progress or not started until then."""
-    from . import indicators
-
     period = indicators.Period(year, quarter)
     if held:
         return indicators.MET
@@ -589,8 +585,6 @@ def suggested_topics_for(*, cell: Organisation, year: int) -> QuerySet[Suggested
 
 def plan_table(*, scope: Organisation, year: int, today: date) -> dict:
     """Plan against held, per cell of ``scope`` and quarter, and the forums of the year (two grouped queries)."""
-    from . import indicators
-
     cells = list(
         indicators.cells_active(start=date(year, 1, 1), end=date(year, 12, 31), within=scope)
         .select_related("parent")

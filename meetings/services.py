@@ -886,15 +886,25 @@ def meeting_record_past(
     return meeting
 
 
-def attendance_initial(attendance: Attendance) -> tuple[str, str]:
-    """The presence a form starts from: what was recorded, else what the member answered."""
+def attendance_initial(attendance: Attendance, *, absence_refused: bool = False) -> tuple[str, str]:
+    """The presence a form starts from: what was recorded, else what the member answered. A member whose
+    last absence request the cell refused is not offered as "vắng có lý do" from their "không tham dự":
+    the recorder chooses (the refusal is the cell's answer to that reason)."""
     if attendance.presence:
         return attendance.presence, attendance.absence_reason
     if attendance.rsvp == Attendance.Rsvp.YES:
         return Attendance.Presence.PRESENT, ""
-    if attendance.rsvp == Attendance.Rsvp.NO:
+    if attendance.rsvp == Attendance.Rsvp.NO and not absence_refused:
         return Attendance.Presence.ABSENT_EXCUSED, attendance.rsvp_reason
     return "", ""
+
+
+def absence_refused_members(meeting: Meeting) -> set[int]:
+    """The members whose last absence request for ``meeting`` was refused (one query)."""
+    last: dict[int, str] = {}
+    for member_id, state in meeting.absence_requests.order_by("created_at", "pk").values_list("member_id", "state"):
+        last[member_id] = state
+    return {member_id for member_id, state in last.items() if state == AbsenceRequest.State.REFUSED}
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lib.formatting import money, month_text
+from lib.uploads import check_content
 
 from ..models import (
     CellDocument,
@@ -576,25 +577,13 @@ DOCUMENT_KINDS = {
 
 def _check_document_file(file) -> str:
     """The content type of an upload, checked by its content (not its name); raises on anything else."""
-    import filetype
-
-    if file.size > DOCUMENT_MAX_BYTES:
-        raise ValidationError({"file": _("Tệp lớn hơn 10 MB.")})
-    file.seek(0)
-    head = file.read(8192)
-    file.seek(0)
-    kind = filetype.guess(head)
-    name = (file.name or "").lower()
-    if kind is None or kind.mime not in DOCUMENT_KINDS:
-        raise ValidationError({"file": _("Chỉ nhận tệp PDF, Word (.docx) hoặc ảnh (JPG, PNG).")})
-    if not name.endswith(DOCUMENT_KINDS[kind.mime]):
-        raise ValidationError(
-            {
-                "file": _("Nội dung tệp không đúng với tên tệp (%(name)s): tệp thực chất là %(kind)s.")
-                % {"name": file.name, "kind": kind.extension.upper()}
-            }
-        )
-    return kind.mime
+    return check_content(
+        file,
+        kinds=DOCUMENT_KINDS,
+        max_bytes=DOCUMENT_MAX_BYTES,
+        too_large=_("Tệp lớn hơn 10 MB."),
+        not_allowed=_("Chỉ nhận tệp PDF, Word (.docx) hoặc ảnh (JPG, PNG)."),
+    )
 
 
 def _document_snapshot(document: CellDocument) -> dict:

@@ -336,3 +336,23 @@ def test_the_secretary_hears_of_a_new_request_and_it_waits_on_the_cell_home(clie
     assert notice.body.endswith("Lý do: Ốm đau: Sốt cao, bác sĩ cho nghỉ.")
     home = client_for(people.secretary).get(reverse("meetings:cell_home", args=[tree.cell.pk])).text
     assert "Trả lời đơn xin vắng" in home and "Lê Văn Đảng Viên" in home
+
+
+def test_a_refused_request_is_not_pre_filled_as_an_excused_absence(meeting, people, member):
+    """Two members answered "không tham dự"; one of them asked to be excused and was refused. The attendance
+    form offers "vắng có lý do" only for the other: the refusal is the cell's answer to that reason."""
+    from meetings.forms import AttendanceForm
+
+    other = Member.objects.get(organisation=meeting.organisation, full_name="Đảng Viên 0")
+    services.attendance_rsvp(token=token_of(meeting, member), attending=False, reason="Ốm")
+    services.attendance_rsvp(token=token_of(meeting, other), attending=False, reason="Đi công tác")
+    services.absence_request_decide(request=file_request(meeting, member), accept=False, by=people.secretary)
+    form = AttendanceForm(meeting=meeting)
+    assert form.fields[f"p_{member.pk}"].initial == ""
+    assert form.fields[f"p_{other.pk}"].initial == P.ABSENT_EXCUSED
+    assert form.fields[f"r_{other.pk}"].initial == "Đi công tác"
+    # A new request, accepted, is the last answer: it is recorded as "vắng có lý do" by the service.
+    services.absence_request_decide(
+        request=file_request(meeting, member, reason="Nhập viện"), accept=True, by=people.secretary
+    )
+    assert AttendanceForm(meeting=meeting).fields[f"p_{member.pk}"].initial == P.ABSENT_EXCUSED

@@ -658,3 +658,34 @@ def test_every_cell_has_this_year_s_thematic_plan_planned_against_held(seeded, c
 
     response = client.get(reverse("meetings:plan", args=[cell.pk, today.year]))
     assert response.status_code == 200 and response.content.decode().count('id="quy-') == 4
+
+
+def test_most_demo_officers_are_trained_and_a_few_are_listed(seeded, client_for):
+    """Issue #18 item 5: the Khối's courses are in the demo; the list of officers without the required
+    training shows some officers, not all of them, and each listed one really has no course since the post."""
+    from django.urls import reverse
+
+    from cells import training
+    from cells.models import CourseAttendance, TrainingCourse
+
+    today = timezone.localdate()
+    assert TrainingCourse.objects.exists()
+    assert not TrainingCourse.objects.filter(end_date__gt=today).exists()
+    everyone = Organisation.objects.all()
+    posts = list(training.posts_in_force(organisations=everyone, on=today))
+    due = training.officers_due(organisations=everyone, on=today)
+    assert 0 < len(due) < len(posts) / 2
+    for row in due:
+        assert not CourseAttendance.objects.filter(
+            member=row.position.member,
+            completed=True,
+            course__end_date__gte=row.position.start,
+            course__end_date__lte=today,
+        ).exists()
+    trained = [p for p in posts if p.pk not in {row.position.pk for row in due}]
+    assert trained
+    khoi = Organisation.objects.get(kind=Organisation.Kind.KHOI)
+    client = client_for(get_user_model().objects.get(username="khoi_admin"))
+    response = client.get(reverse("training:officers_untrained", args=[khoi.pk]))
+    assert response.status_code == 200
+    assert due[0].position.member.full_name in response.content.decode()

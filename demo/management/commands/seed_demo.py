@@ -18,6 +18,7 @@ from demo import cells as demo
 from demo import meetings as meetings_demo
 from demo.plans import build_demo_plans
 from demo.scoring import build_demo_ratings, demo_confirmers, prefill_demo_scores
+from demo.training import build_demo_training
 
 
 class Command(BaseCommand):
@@ -95,6 +96,8 @@ class Command(BaseCommand):
             phases["meetings"], mark = time.perf_counter() - mark, time.perf_counter()
             build_demo_plans(rng=random.Random(seed + 4), today=today)
             phases["plans"], mark = time.perf_counter() - mark, time.perf_counter()
+            build_demo_training(rng=random.Random(seed + 5), today=today)
+            phases["training"], mark = time.perf_counter() - mark, time.perf_counter()
             ratings = build_demo_ratings(rng=random.Random(seed + 3), today=today)
             phases["ratings"], mark = time.perf_counter() - mark, time.perf_counter()
             if scores:

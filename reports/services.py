@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -229,9 +230,25 @@ class _Heartbeat:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"report-run-{claim.run_id}-heartbeat", daemon=True)
 
+    # The thread sleeps in short slices and looks at the stop flag between them, instead of
+    # ``Event.wait(every)``: that wait is an absolute deadline on the monotonic clock, which a moved process
+    # clock (libfaketime, as the suite is run under ``faketime``) pushes out of reach, so no beat came.
+    TICK = 0.05
+
+    def _sleep_until_next_beat(self, due: float) -> bool:
+        """Sleep until ``due`` (time.monotonic()); False when asked to stop first."""
+        while not self._stop.is_set():
+            left = due - time.monotonic()
+            if left <= 0:
+                return True
+            time.sleep(min(self.TICK, left))
+        return False
+
     def _run(self) -> None:
         try:
-            while not self._stop.wait(self.every):
+            due = time.monotonic() + self.every
+            while self._sleep_until_next_beat(due):
+                due = time.monotonic() + self.every
                 try:
                     if not self.claim.beat():
                         self.lost = True

@@ -41,6 +41,7 @@ ACTIONS = {
     "meetings.planned_topic.update": _("Sửa chuyên đề trong kế hoạch năm"),
     "meetings.planned_topic.approve": _("Ghi nhận chi ủy duyệt chuyên đề"),
     "meetings.visit.assign": _("Phân công cấp ủy viên dự sinh hoạt chi bộ"),
+    "meetings.visit.unassign": _("Hủy phân công cấp ủy viên dự sinh hoạt chi bộ"),
     "meetings.visit.confirm": _("Cấp ủy viên xác nhận dự buổi sinh hoạt"),
     "meetings.visit.observe": _("Ghi phiếu nhận xét dự sinh hoạt"),
     "meetings.visit.observe_update": _("Sửa phiếu nhận xét dự sinh hoạt"),

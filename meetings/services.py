@@ -2069,6 +2069,29 @@ def visit_assign(
     return assignment
 
 
+@transaction.atomic
+def visit_unassign(*, assignment: VisitAssignment, by=None) -> None:
+    """Withdraw an assignment made by mistake or no longer possible. One the visitor has confirmed stays:
+    he is recorded as that meeting's upper-level guest, which the visit indicator counts."""
+    assignment = VisitAssignment.objects.select_for_update().select_related("cell").get(pk=assignment.pk)
+    if assignment.confirmed_at:
+        raise ValidationError(
+            _("Đồng chí %(name)s đã xác nhận dự buổi sinh hoạt ngày %(date)s: không hủy phân công được.")
+            % {
+                "name": assignment.visitor.full_name,
+                "date": date_text(timezone.localtime(assignment.meeting.planned_start).date()),
+            }
+        )
+    audit_log(
+        actor=by,
+        action="meetings.visit.unassign",
+        instance=assignment,
+        organisation=assignment.cell,
+        before=snapshot(assignment),
+    )
+    assignment.delete()
+
+
 def _visit_meeting_error(assignment: VisitAssignment, meeting: Meeting) -> str | None:
     if meeting.organisation_id != assignment.cell_id:
         return _("Buổi sinh hoạt không phải của %(cell)s.") % {"cell": assignment.cell.name}

@@ -59,6 +59,11 @@ urlpatterns = [
     # the upper level's visit plan (issue #18): a đảng ủy's plan for a quarter, and the visitor's own schedule
     path("to-chuc/<int:pk>/ke-hoach-du-sinh-hoat/", views_visits.visit_plan, name="visit_plan"),
     path("to-chuc/<int:pk>/ke-hoach-du-sinh-hoat/phan-cong/", views_visits.visit_assign, name="visit_assign"),
+    path(
+        "to-chuc/<int:pk>/ke-hoach-du-sinh-hoat/phan-cong/<int:assignment>/huy/",
+        views_visits.visit_unassign,
+        name="visit_unassign",
+    ),
     path("lich-du-sinh-hoat/", views_visits.my_visits, name="my_visits"),
     path("lich-du-sinh-hoat/<int:pk>/xac-nhan/", views_visits.visit_confirm, name="visit_confirm"),
     path("lich-du-sinh-hoat/<int:pk>/nhan-xet/", views_visits.visit_observe, name="visit_observe"),

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,13 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cells.permissions import can
 from lib import query
-from lib.dates import quarter_end, quarter_of
+from lib.dates import quarter_end, quarter_number, quarter_of
 from lib.formatting import date_text
 from lib.views import form_cycle
 
 from . import indicators, selectors, services
 from .forms import VisitAssignForm, VisitConfirmForm, VisitObservationForm
-from .models import Meeting
+from .models import Meeting, VisitAssignment
 
 
 def _period(request) -> indicators.Period:
@@ -83,6 +83,27 @@ def visit_assign(request, pk):
             "intro": upper.name,
         },
     )
+
+
+@require_POST
+def visit_unassign(request, pk, assignment):
+    """Withdraw one assignment of the unit's plan (not one the visitor has confirmed)."""
+    upper = selectors.get_visit_upper_for_user_or_404(request.user, pk, plan=True)
+    row = get_object_or_404(
+        VisitAssignment.objects.select_related("cell", "visitor", "meeting"), pk=assignment, upper=upper
+    )
+    period = indicators.Period(row.quarter.year, quarter_number(row.quarter))
+    try:
+        services.visit_unassign(assignment=row, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Đã hủy phân công đồng chí %(name)s dự sinh hoạt %(cell)s.")
+            % {"name": row.visitor.full_name, "cell": row.cell.name},
+        )
+    return redirect(_plan_url(upper, period))
 
 
 def _visitor(request):

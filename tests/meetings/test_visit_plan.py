@@ -284,3 +284,36 @@ def test_31_march_23_30_local_is_still_the_first_quarter(client_for, clock, tree
     assert refused.status_code == 200
     assert "Quý 1/2026 đã kết thúc" in refused.content.decode()
     assert VisitAssignment.objects.count() == 1
+
+
+def test_an_assignment_made_by_mistake_is_withdrawn_and_the_cell_is_unassigned_again(
+    client_for, tree, bo, quarter_state, people
+):
+    client = client_for(people.officer)
+    page = client.get(_plan_url(tree, nam=2026, quy=1)).content.decode()
+    unassign = reverse("meetings:visit_unassign", args=[tree.tccs.pk, quarter_state.pk])
+    assert f'action="{unassign}"' in page and "Hủy phân công đ/c Phạm Văn Kế Toán" in page
+    response = client.post(unassign)
+    assert response.status_code == 302 and response.url == _plan_url(tree, nam=2026, quy=1)
+    assert not VisitAssignment.objects.exists()
+    entry = AuditEntry.objects.get(action="meetings.visit.unassign")
+    assert entry.object_id == str(quarter_state.pk) and entry.before["visitor_id"] == bo.visitor.pk
+    states = {row.cell: row.state for row in visit_plan(upper=tree.tccs, quarter=Q1)["rows"]}
+    assert states[bo.treasury] == PlanRow.UNASSIGNED
+    assert visit_plan(upper=tree.tccs, quarter=Q1)["counts"] == {"unassigned": 2, "assigned": 0, "visited": 1}
+
+
+def test_a_confirmed_assignment_is_not_withdrawn(client_for, tree, bo, quarter_state, people):
+    meeting = services.meeting_publish(meeting=plan(bo.treasury, days=10))  # 20/02/2026
+    services.visit_confirm(assignment=quarter_state, meeting=meeting, by=bo.visitor.user)
+    client = client_for(people.officer)
+    page = client.get(_plan_url(tree, nam=2026, quy=1)).content.decode()
+    assert "Hủy phân công" not in page
+    response = client.post(reverse("meetings:visit_unassign", args=[tree.tccs.pk, quarter_state.pk]), follow=True)
+    assert "đã xác nhận dự buổi sinh hoạt ngày 20/02/2026: không hủy phân công được" in response.content.decode()
+    assert VisitAssignment.objects.filter(pk=quarter_state.pk, meeting=meeting).exists()
+    assert list(meeting.upper_guests.all()) == [bo.visitor]
+    assert not AuditEntry.objects.filter(action="meetings.visit.unassign").exists()
+    # Another đảng bộ's assignment is not found through this one's plan.
+    other = client_for(people.officer).post(reverse("meetings:visit_unassign", args=[tree.tccs.pk, 999999]))
+    assert other.status_code == 404

@@ -218,6 +218,8 @@ MATRIX = {
     "meetings:my_visits": ({}, HAS_MEMBER_RECORD, POST_ONLY),
     "meetings:visit_confirm": ({"pk": "visit"}, POST_ONLY, "fffonnn"),
     "meetings:visit_observe": ({"pk": "visit"}, "fffonnn", None),
+    # withdrawing an assignment: the plan's managers only (the empty POST withdraws the unconfirmed one)
+    "meetings:visit_unassign": ({"pk": "tccs", "assignment": "visit"}, POST_ONLY, "ofonnnn"),
     # calendars: the month of a cell (its readers and members); "Lịch của tôi" needs a member record;
     # the feed is read by calendar apps with its secret address only (GET and HEAD)
     "meetings:calendar_month": ({"pk": "cell"}, CELL_AND_MEMBERS, POST_ONLY),

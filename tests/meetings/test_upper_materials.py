@@ -280,6 +280,9 @@ def test_the_publishers_page_reads_in_a_fixed_number_of_queries(client, client_f
         return len(captured)
 
     few = queries()
+    # The request's own (session, user, roles, second factor…) and five for the page: the material, the
+    # audience's cells, the attachments with their meetings, the readings, the memberships.
+    assert few <= 11
     _read_as_in_the_issue(client, client_for, world, people, material)
     client_for(people.officer)  # the test client is shared: signed in as the officer again
     for n in range(4):

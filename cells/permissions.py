@@ -62,6 +62,11 @@ PERMISSIONS: dict[str, Rule] = {
     # The bank of suggested topics for the cells' yearly plans of thematic meetings and forums (issue #18):
     # published by the Khối and the đảng ủy cơ sở for the cells below them.
     "plans.publish": Rule(_MANAGERS),
+    # The upper level's materials for the cells' meetings (issue #17 item 5): the Khối's admin and a đảng ủy
+    # cơ sở's officer publish them for their unit; the unit's staff follow which cells attached them and
+    # who read them. The cells of the audience read them (meetings.selectors.get_material_for_reader_or_404).
+    "materials.publish": Rule(_MANAGERS),
+    "materials.track": Rule(_STAFF),
     # The upper level: confirms scores, decides ratings, inspects.
     "scores.confirm": Rule(_MANAGERS, ABOVE),
     "scores.confirm_assigned": Rule(frozenset({Role.COMMITTEE_VIEWER}), ABOVE),  # and supervise the cell

@@ -79,6 +79,9 @@ def organisation_detail(request, pk):
         "can_see_visits": not organisation.is_cell
         and organisation.kind != Organisation.Kind.TO_DANG
         and can(request.user, "visits.see", organisation),
+        # The materials the Khối or a đảng ủy cơ sở sends its cells (meetings.views_materials, issue #17).
+        "can_follow_materials": organisation.kind in (Organisation.Kind.KHOI, Organisation.Kind.DANG_BO_CO_SO)
+        and can(request.user, "materials.track", organisation),
     }
     if organisation.is_cell:
         context.update(

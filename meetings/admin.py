@@ -20,6 +20,7 @@ from .models import (
     DraftComment,
     EmailLog,
     FiledDocument,
+    MaterialRead,
     Meeting,
     MeetingDocument,
     Opinion,
@@ -30,6 +31,7 @@ from .models import (
     SpeakRequest,
     SuggestedTopic,
     Task,
+    UpperMaterial,
     VisitAssignment,
     VisitObservation,
     Vote,
@@ -93,6 +95,19 @@ class TaskAdmin(ReadOnlyAdmin):
 
 
 admin.site.register([Opinion, MeetingDocument, Amendment, FiledDocument, DocumentRead, DocumentReminder], ReadOnlyAdmin)
+
+
+@admin.register(UpperMaterial)
+class UpperMaterialAdmin(ReadOnlyAdmin):
+    """The upper level's materials (issue #17): published on their pages only (services.material_publish)."""
+
+    list_display = ("title", "kind", "month", "publisher", "confidential", "published_at")
+    list_filter = ("kind", "month")
+    search_fields = ("title",)
+    list_select_related = ("publisher",)
+
+
+admin.site.register(MaterialRead, ReadOnlyAdmin)
 
 
 @admin.register(AbsenceRequest)

@@ -51,6 +51,9 @@ ACTIONS = {
     "meetings.speak_request.create": _("Đảng viên đăng ký phát biểu"),
     "meetings.speak_request.withdraw": _("Đảng viên rút đăng ký phát biểu"),
     "meetings.draft_comment.create": _("Đảng viên góp ý dự thảo kết luận"),
+    "meetings.material.publish": _("Ban hành tài liệu cấp trên cho các chi bộ"),
+    "meetings.material.attach": _("Chi bộ đính kèm tài liệu cấp trên vào buổi sinh hoạt"),
+    "meetings.material.view": _("Xem tài liệu cấp trên mật"),
 }
 
 
@@ -98,6 +101,13 @@ def register_meetings() -> None:
                 name=lambda t: f"{t.title} ({t.year})",
                 url=lambda t: reverse("meetings:plan_bank", args=[t.publisher_id, t.year]),
                 organisation=lambda t: t.publisher,
+                select_related=("publisher",),
+            ),
+            ObjectKind(
+                "meetings.uppermaterial",
+                name=lambda m: f"{m.title} ({m.month:%m/%Y}) — {m.publisher.name}",
+                url=lambda m: reverse("meetings:material_detail", args=[m.pk]),
+                organisation=lambda m: m.publisher,
                 select_related=("publisher",),
             ),
             ObjectKind(

@@ -23,6 +23,7 @@ from .models import (
     SuggestedTopic,
     Task,
     TopicKind,
+    UpperMaterial,
     VisitAssignment,
     VisitObservation,
     Vote,
@@ -666,3 +667,41 @@ class VisitObservationForm(forms.ModelForm):
     def _post_clean(self):
         # The card is validated and saved by services.visit_observe, in its transaction.
         pass
+
+
+class MaterialForm(forms.Form):
+    """An upper-level material for the cells' meetings of a month (meetings.models.UpperMaterial)."""
+
+    title = forms.CharField(label=_("Tên tài liệu"), max_length=255)
+    kind = forms.ChoiceField(label=_("Loại tài liệu"), choices=UpperMaterial.Kind.choices)
+    month = MonthField(label=_("Dùng cho sinh hoạt tháng"), help_text=_("Tháng/năm, ví dụ 12/2026."))
+    file = forms.FileField(label=_("Tệp (PDF, DOCX, XLSX, JPG, PNG; tối đa 10 MB)"))
+    confidential = forms.BooleanField(
+        label=_("Tài liệu mật"),
+        required=False,
+        help_text=_(
+            "Chỉ nhận PDF. Đảng viên chỉ xem trên trình duyệt, không tải về được; "
+            "mỗi trang đóng dấu tên người xem và thời gian; mọi lượt xem được ghi nhật ký."
+        ),
+    )
+    whole_subtree = forms.BooleanField(
+        label=_("Gửi mọi chi bộ trực thuộc"),
+        required=False,
+        initial=True,
+        help_text=_("Bỏ chọn để chỉ gửi các chi bộ chọn dưới đây."),
+    )
+    cells = forms.ModelMultipleChoiceField(
+        queryset=Organisation.objects.none(),
+        label=_("Các chi bộ nhận"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = long_text_field(label=_("Ghi chú"), max_length=NOTE_MAX, rows=3, required=False)
+
+    def __init__(self, *args, cells, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cells"].queryset = cells
+        self.fields["file"].widget.attrs["accept"] = ",".join(f".{ext}" for ext in UpperMaterial.ALLOWED)
+        self.helper = _helper(
+            "title", "kind", "month", "file", "confidential", "whole_subtree", "cells", "note", submit=_("Ban hành")
+        )

@@ -19,7 +19,7 @@ from lib.formatting import date_text
 
 from . import indicators
 from .models import AbsenceRequest, Attendance, Meeting, Resolution, Task
-from .selectors import absence_requests_of, tasks_of_member
+from .selectors import absence_requests_of, materials_for_member, tasks_of_member
 
 
 def member_home(*, member: Member, now: datetime.datetime | None = None) -> dict:
@@ -48,10 +48,13 @@ def member_home(*, member: Member, now: datetime.datetime | None = None) -> dict
     unread = Notification.objects.filter(
         Q(member=member) | Q(recipient_id=member.user_id), read_at__isnull=True
     ).order_by("-created_at", "-pk")
+    today = timezone.localdate(now)
     return {
         "upcoming": upcoming,
         "tasks": tasks,
-        "today": timezone.localdate(now),
+        "today": today,
+        # The upper level's materials of this month for the member's cell (issue #17 item 5).
+        "materials": materials_for_member(member=member, month=today.replace(day=1)),
         "conclusions": conclusions,
         "unread": list(unread[:5]),
         "unread_count": unread.count(),

@@ -357,6 +357,10 @@ class Attendance(models.Model):
         _("Có mặt"), max_length=20, choices=Presence.choices, default=Presence.BLANK, blank=True
     )
     absence_reason = models.CharField(_("Lý do vắng"), max_length=255, blank=True)
+    # When the member first opened the notice (issue #17 item 6): the one-click page of the link, or the
+    # meeting's page signed in. Written once, by services.notice_opened_record; an answer or a request to be
+    # excused counts as opened too (selectors.notice_unopened), so only the silent ones are reminded.
+    notice_opened_at = models.DateTimeField(_("Mở thông báo lúc"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Điểm danh")
@@ -681,6 +685,16 @@ def meeting_document_path(instance, filename):
     return f"meetings/{instance.meeting_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
 
 
+def download_name(title: str, stored: str) -> str:
+    """The title as a file name, with the stored file's extension (the name on disk is random)."""
+    import re
+    from pathlib import PurePath
+
+    suffix = PurePath(stored).suffix.lower()
+    stem = re.sub(r"[\x00-\x1f\x7f/\\]+", " ", title).strip() or "tai-lieu"
+    return stem if stem.lower().endswith(suffix) else f"{stem}{suffix}"
+
+
 class MeetingDocument(models.Model):
     MAX_BYTES = 10 * 1024 * 1024
     # Extension as named -> extensions the content may be detected as.
@@ -709,24 +723,33 @@ class MeetingDocument(models.Model):
         default=False,
         help_text=_("Chỉ xem trên trình duyệt, không cho tải về; mỗi trang đóng dấu tên người xem và thời gian."),
     )
+    # The upper level's material this document attaches (issue #17 item 5): the same stored file, never a
+    # copy; opening it records the meeting's receipt and the publisher's (services.document_read_record).
+    material = models.ForeignKey(
+        "UpperMaterial",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+        verbose_name=_("Tài liệu cấp trên"),
+    )
 
     class Meta:
         verbose_name = _("Tài liệu sinh hoạt")
         verbose_name_plural = _("Tài liệu sinh hoạt")
         ordering = ["meeting", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "material"], condition=Q(material__isnull=False), name="document_material_once"
+            ),
+        ]
 
     def __str__(self):
         return self.title
 
     @property
     def download_name(self) -> str:
-        """The title as a file name, with the stored file's extension (the name on disk is random)."""
-        import re
-        from pathlib import PurePath
-
-        suffix = PurePath(self.file.name).suffix.lower()
-        stem = re.sub(r"[\x00-\x1f\x7f/\\]+", " ", self.title).strip() or "tai-lieu"
-        return stem if stem.lower().endswith(suffix) else f"{stem}{suffix}"
+        return download_name(self.title, self.file.name)
 
 
 class DocumentRead(models.Model):
@@ -781,6 +804,109 @@ class DocumentReminder(models.Model):
 
     def __str__(self):
         return f"{self.meeting_id} {self.day:%d/%m/%Y}"
+
+
+# --- the upper level's materials (issue #17 item 5) ----------------------------------------------
+
+
+def upper_material_path(instance, filename):
+    import uuid
+    from pathlib import PurePath
+
+    # A random name on disk, as for a meeting's documents; the title is what readers see.
+    return f"tai-lieu-cap-tren/{instance.publisher_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class UpperMaterial(models.Model):
+    """A material the Khối or a đảng ủy cơ sở publishes to the cells below it for a month: the monthly
+    meeting material ("tài liệu sinh hoạt chi bộ hằng tháng"), a directive or guide, or a topic paper.
+
+    Its audience is the publisher's whole subtree (every cell below it, as the month's cells) or the cells
+    chosen in ``cells`` (each below the publisher). A cell attaches it to a meeting in one click
+    (services.material_attach: a ``MeetingDocument`` pointing here, sharing the file); whoever of the
+    audience opens it — from the meeting's page, the notice's link or the home page — is recorded once in
+    ``MaterialRead``. A confidential one is a PDF shown only in the browser with the reader's watermark,
+    as a confidential meeting document. No Party document sets how materials reach the cells: the
+    publishing and the tracking are the Khối's own requirement (issue #17).
+    """
+
+    class Kind(models.TextChoices):
+        MONTHLY = "monthly", _("Tài liệu sinh hoạt chi bộ hằng tháng")
+        DIRECTIVE = "directive", _("Chỉ thị, hướng dẫn")
+        TOPIC = "topic", _("Tài liệu chuyên đề")
+
+    MAX_BYTES = MeetingDocument.MAX_BYTES
+    ALLOWED = MeetingDocument.ALLOWED
+
+    publisher = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="materials_published", verbose_name=_("Đơn vị ban hành")
+    )
+    title = models.CharField(_("Tên tài liệu"), max_length=255)
+    kind = models.CharField(_("Loại tài liệu"), max_length=10, choices=Kind.choices, default=Kind.MONTHLY)
+    month = models.DateField(_("Dùng cho sinh hoạt tháng"), help_text=_("Ngày đầu tháng."))
+    file = models.FileField(_("Tệp"), upload_to=upper_material_path, max_length=255)
+    size = models.PositiveIntegerField(default=0)
+    confidential = models.BooleanField(
+        _("Tài liệu mật"),
+        default=False,
+        help_text=_("Chỉ xem trên trình duyệt, không cho tải về; mỗi trang đóng dấu tên người xem và thời gian."),
+    )
+    whole_subtree = models.BooleanField(
+        _("Gửi mọi chi bộ trực thuộc"), default=True, help_text=_("Bỏ chọn để chỉ gửi các chi bộ được chọn.")
+    )
+    cells = models.ManyToManyField(
+        Organisation, blank=True, related_name="materials_received", verbose_name=_("Các chi bộ nhận")
+    )
+    note = models.TextField(_("Ghi chú"), blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người ban hành"),
+    )
+    published_at = models.DateTimeField(_("Ban hành lúc"))
+
+    class Meta:
+        verbose_name = _("Tài liệu cấp trên")
+        verbose_name_plural = _("Tài liệu cấp trên")
+        ordering = ["-month", "-published_at", "-pk"]
+        indexes = [models.Index(fields=["month", "publisher"], name="material_month_publisher")]
+        constraints = [models.CheckConstraint(condition=Q(month__day=1), name="material_month_first_day")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def download_name(self) -> str:
+        return download_name(self.title, self.file.name)
+
+
+class MaterialRead(models.Model):
+    """A member's reading of an upper-level material, for its publisher: first and last opening, how often.
+
+    Written only by ``services.material_read_record`` (directly, or through ``document_read_record`` when
+    the member opens the material attached to a meeting)."""
+
+    material = models.ForeignKey(
+        UpperMaterial, on_delete=models.CASCADE, related_name="reads", verbose_name=_("Tài liệu cấp trên")
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="material_reads", verbose_name=_("Đảng viên")
+    )
+    first_read_at = models.DateTimeField(_("Mở lần đầu lúc"))
+    last_read_at = models.DateTimeField(_("Mở lần cuối lúc"))
+    count = models.PositiveIntegerField(_("Số lần mở"), default=1)
+
+    class Meta:
+        verbose_name = _("Lượt đọc tài liệu cấp trên")
+        verbose_name_plural = _("Lượt đọc tài liệu cấp trên")
+        ordering = ["material", "member"]
+        constraints = [models.UniqueConstraint(fields=["material", "member"], name="material_read_once")]
+
+    def __str__(self):
+        return f"{self.member} — {self.material}"
 
 
 def _filed_path(instance, filename):

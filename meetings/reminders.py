@@ -123,13 +123,18 @@ def rule_rsvp_missing(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
     """Members who have not answered a meeting notice, ``days_before`` days before the meeting."""
     from .services import rsvp_url
 
+    unopened_days = notice_unopened_days()
     for days in rule.params.get("days_before", [3, 1]):
         start, end = day_bounds(today + datetime.timedelta(days=days))
         meetings = Meeting.objects.filter(
             state=Meeting.State.NOTIFIED, planned_start__gte=start, planned_start__lt=end, planned_start__gt=now
         ).select_related("organisation")
         for meeting in meetings:
-            members = [a.member for a in selectors.rsvp_silent(meeting).select_related("member")]
+            silent = selectors.rsvp_silent(meeting)
+            if days == unopened_days:
+                # On the day of the "notice not opened" reminder, those who never opened it get that one only.
+                silent = silent.exclude(pk__in=selectors.notice_unopened(meeting).values("pk"))
+            members = [a.member for a in silent.select_related("member")]
             subject = _("Nhắc xác nhận tham dự: %(kind)s %(when)s") % {
                 "kind": meeting.get_kind_display().lower(),
                 "when": time_and_day(meeting.planned_start),
@@ -164,6 +169,65 @@ def rule_rsvp_missing(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
                 url=reverse("meetings:detail", args=[meeting.pk]),
                 body_for=body_for,
             )
+
+
+def notice_unopened_days() -> int | None:
+    """How many days before the meeting ``notice_unopened`` fires, or None when that rule is off."""
+    rule = ReminderRule.objects.filter(code="notice_unopened", enabled=True).only("params").first()
+    return int(rule.params.get("days_before", 1)) if rule is not None else None
+
+
+def rule_notice_unopened(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
+    """Members who have not opened a meeting's notice (selectors.notice_unopened: not viewed its link or the
+    meeting's page, not answered, not asked to be excused) ``days_before`` local days before the meeting
+    (1: the day before, in Asia/Ho_Chi_Minh): one reminder per member and meeting, whatever the runs.
+    The day is the Khối's requirement (issue #17 item 6); no Party document sets when a cell reminds."""
+    from .services import rsvp_url
+
+    days = int(rule.params.get("days_before", 1))
+    start, end = day_bounds(today + datetime.timedelta(days=days))
+    meetings = Meeting.objects.filter(
+        state=Meeting.State.NOTIFIED, planned_start__gte=start, planned_start__lt=end, planned_start__gt=now
+    ).select_related("organisation")
+    for meeting in meetings.order_by("planned_start", "pk"):
+        members = [a.member for a in selectors.notice_unopened(meeting).select_related("member")]
+        subject = _("Đồng chí chưa xem thông báo sinh hoạt: %(kind)s %(when)s") % {
+            "kind": meeting.get_kind_display().lower(),
+            "when": time_and_day(meeting.planned_start),
+        }
+        lines = _meeting_lines(meeting)
+
+        def body_for(member, meeting=meeting, lines=lines):
+            return "\n".join(
+                [
+                    _greeting(member),
+                    "",
+                    _(
+                        "%(cell)s sẽ tổ chức %(kind)s vào ngày mai. Đồng chí chưa mở thông báo, chưa xác nhận tham dự "
+                        "và chưa xin vắng."
+                    )
+                    % {"cell": meeting.organisation.name, "kind": meeting.get_kind_display().lower()},
+                    "",
+                    *lines,
+                    "",
+                    _("Xem thông báo, tài liệu và xác nhận tham dự (không cần đăng nhập): %(url)s")
+                    % {"url": rsvp_url(meeting=meeting, member=member)},
+                    "",
+                    _signature(),
+                ]
+            )
+
+        yield Reminder(
+            "meeting",
+            meeting.pk,
+            "",
+            members,
+            subject,
+            "",
+            organisation=meeting.organisation,
+            url=reverse("meetings:detail", args=[meeting.pk]),
+            body_for=body_for,
+        )
 
 
 def rule_decline_without_reason(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
@@ -548,6 +612,7 @@ RULES: dict[str, Callable] = {
     "supervisor_no_visit": rule_supervisor_no_visit,
     "dues_unpaid": rule_dues_unpaid,
     "thematic_plan_unscheduled": rule_thematic_plan_unscheduled,
+    "notice_unopened": rule_notice_unopened,
 }
 
 # The integer parameters each rule reads (lists of integers for ``days_before`` of rsvp_missing).
@@ -561,6 +626,7 @@ PARAMS: dict[str, dict[str, type]] = {
     "supervisor_no_visit": {"from_day": int},
     "dues_unpaid": {},
     "thematic_plan_unscheduled": {},
+    "notice_unopened": {"days_before": int},
 }
 
 

@@ -19,7 +19,7 @@ from cells.selectors import (
     READ_MEMBERS,
     organisations_visible_to,
 )
-from lib.dates import add_months, quarter_end
+from lib.dates import add_months, month_end, quarter_end
 from lib.formatting import clock, party_day, place_and_date, quarter_label
 
 from . import indicators, kinds
@@ -31,6 +31,7 @@ from .models import (
     DocumentRead,
     DocumentReminder,
     DraftComment,
+    MaterialRead,
     Meeting,
     MeetingDocument,
     Opinion,
@@ -39,6 +40,7 @@ from .models import (
     SuggestedTopic,
     Task,
     TopicKind,
+    UpperMaterial,
     VisitAssignment,
     VisitObservation,
     Vote,
@@ -646,6 +648,20 @@ def rsvp_silent(meeting: Meeting) -> QuerySet[Attendance]:
     )
 
 
+def notice_unopened(meeting: Meeting) -> QuerySet[Attendance]:
+    """The rows of members who have not opened the notice (issue #17 item 6): never viewed its one-click
+    page nor the meeting's page (``Attendance.notice_opened_at``), not answered, no request to be excused
+    (pending, accepted or refused: each is an answer to the notice), not excused already, and expected (not
+    exempt nor attached elsewhere). Read by ``reminders.rule_notice_unopened``; ``rule_rsvp_missing`` leaves
+    them to it on its day, so that nobody gets two reminders on one day."""
+    asked = meeting.absence_requests.values("member_id")
+    return (
+        meeting.attendances.filter(rsvp=Attendance.Rsvp.NONE, notice_opened_at__isnull=True)
+        .exclude(presence__in=(*Attendance.OUTSIDE_BASE_VALUES, Attendance.Presence.ABSENT_EXCUSED))
+        .exclude(member_id__in=asked)
+    )
+
+
 def absence_requests_of(meeting: Meeting, *, member: Member | None = None) -> QuerySet[AbsenceRequest]:
     """The meeting's absence requests (the pending first), or one member's own; who may read which is
     the caller's: the whole list for whoever records the meeting's attendance (``can_write_minutes``)."""
@@ -857,3 +873,178 @@ def visit_observations_of(*, user, meeting: Meeting) -> QuerySet[VisitObservatio
         return cards
     member = getattr(user, "member", None) if user.is_authenticated else None
     return cards.filter(assignment__visitor=member) if member is not None else cards.none()
+
+
+# --- the upper level's materials (issue #17 item 5) ----------------------------------------------
+
+# Units that publish materials to the cells below them: the Khối and a đảng ủy cơ sở (issue #17).
+MATERIAL_PUBLISHER_KINDS = (Organisation.Kind.KHOI, Organisation.Kind.DANG_BO_CO_SO)
+
+
+def _ancestor_paths(cell: Organisation) -> list[str]:
+    from cells.models import PATH_STEP_WIDTH
+
+    return [cell.path[:end] for end in range(PATH_STEP_WIDTH, len(cell.path), PATH_STEP_WIDTH)]
+
+
+def materials_for_cell(*, cell: Organisation, month: date | None = None) -> QuerySet[UpperMaterial]:
+    """The materials reaching ``cell``: published to a whole subtree above it, or to it by name (one query)."""
+    materials = UpperMaterial.objects.filter(
+        Q(whole_subtree=True, publisher__path__in=_ancestor_paths(cell)) | Q(cells=cell)
+    ).distinct()
+    if month is not None:
+        materials = materials.filter(month=month)
+    return materials.select_related("publisher").order_by("kind", "-published_at", "pk")
+
+
+def material_reaches(material: UpperMaterial, cell: Organisation) -> bool:
+    if material.whole_subtree:
+        return cell.is_cell and cell.path.startswith(material.publisher.path) and cell.pk != material.publisher_id
+    return material.cells.filter(pk=cell.pk).exists()
+
+
+def material_audience(material: UpperMaterial) -> QuerySet[Organisation]:
+    """The cells a material is for: the publisher's cells active in its month, or the ones chosen."""
+    if material.whole_subtree:
+        return indicators.cells_active(start=material.month, end=month_end(material.month), within=material.publisher)
+    return material.cells.all()
+
+
+def material_publishers_visible_to(user) -> QuerySet[Organisation]:
+    """Units whose materials the user follows: the Khối and đảng ủy cơ sở they hold a staff role over."""
+    return organisations_visible_to(user, roles=roles_with("materials.track")).filter(kind__in=MATERIAL_PUBLISHER_KINDS)
+
+
+def get_material_publisher_for_user_or_404(user, pk, *, publish: bool = False) -> Organisation:
+    try:
+        publisher = material_publishers_visible_to(user).get(pk=pk)
+    except (Organisation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not can(user, "materials.publish" if publish else "materials.track", publisher):
+        raise PermissionDenied
+    return publisher
+
+
+def get_material_for_publisher_or_404(user, pk) -> UpperMaterial:
+    """A material for its publisher's page: the staff over the publisher (else 404)."""
+    try:
+        material = UpperMaterial.objects.select_related("publisher").get(pk=pk)
+    except (UpperMaterial.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not can(user, "materials.track", material.publisher):
+        raise Http404
+    return material
+
+
+def get_material_for_reader_or_404(user, pk) -> UpperMaterial:
+    """A material for whoever may read it: its publisher's staff, or a reader of a cell in its audience
+    (the cell's members, clerk and secretary, the staff above it). Others 404."""
+    material = UpperMaterial.objects.select_related("publisher").filter(pk=pk).first() if str(pk).isdigit() else None
+    if material is None:
+        raise Http404
+    if can(user, "materials.track", material.publisher):
+        return material
+    cells = cells_visible_to(user)
+    if material.whole_subtree:
+        cells = cells.filter(path__startswith=material.publisher.path)
+    else:
+        cells = cells.filter(pk__in=material.cells.values("pk"))
+    if not cells.exists():
+        raise Http404
+    return material
+
+
+def materials_of_publisher(*, publisher: Organisation, month: date) -> list[UpperMaterial]:
+    """The publisher's materials of ``month``, each with the number of cells that attached it and of
+    members who read it (``attached_cells``, ``readers``): one query."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    attached = (
+        MeetingDocument.objects.filter(material=OuterRef("pk"))
+        .order_by()
+        .values("material")
+        .annotate(n=Count("meeting__organisation", distinct=True))
+        .values("n")
+    )
+    readers = MaterialRead.objects.filter(material=OuterRef("pk")).order_by().values("material")
+    readers = readers.annotate(n=Count("pk")).values("n")
+    return list(
+        UpperMaterial.objects.filter(publisher=publisher, month=month)
+        .annotate(attached_cells=Coalesce(Subquery(attached), 0), readers=Coalesce(Subquery(readers), 0))
+        .order_by("kind", "-published_at", "pk")
+    )
+
+
+@dataclass
+class MaterialCellRow:
+    cell: Organisation
+    meetings: list = field(default_factory=list)  # the meetings it is attached to
+    read: list = field(default_factory=list)  # names of the members who read it
+    unread: list = field(default_factory=list)
+
+    @property
+    def attached(self) -> bool:
+        return bool(self.meetings)
+
+    @property
+    def total(self) -> int:
+        return len(self.read) + len(self.unread)
+
+
+def material_tracking(*, material: UpperMaterial, today: date) -> dict[str, Any]:
+    """The publisher's page: per cell of the audience, the meetings it attached the material to and its
+    members who read it or not; the totals. The members of a cell are those whose membership covers the
+    day (today, or the month's last day once the month is over). Four queries whatever the sizes."""
+    on = min(today, month_end(material.month))
+    cells = list(material_audience(material).select_related("parent").order_by("path"))
+    rows = {cell.pk: MaterialCellRow(cell=cell) for cell in cells}
+    for document in (
+        MeetingDocument.objects.filter(material=material, meeting__organisation_id__in=list(rows))
+        .select_related("meeting")
+        .order_by("meeting__planned_start", "pk")
+    ):
+        rows[document.meeting.organisation_id].meetings.append(document.meeting)
+    reads = set(MaterialRead.objects.filter(material=material).values_list("member_id", flat=True))
+    memberships = (
+        CellMembership.objects.filter(_active_on(on), organisation_id__in=list(rows))
+        .exclude(member__state__in=[Member.State.DECEASED, Member.State.REMOVED])
+        .order_by("member__full_name", "member_id")
+        .values_list("organisation_id", "member_id", "member__full_name")
+    )
+    seen: set[tuple[int, int]] = set()
+    for cell_id, member_id, name in memberships:
+        if (cell_id, member_id) in seen:
+            continue
+        seen.add((cell_id, member_id))
+        (rows[cell_id].read if member_id in reads else rows[cell_id].unread).append(name)
+    ordered = list(rows.values())
+    return {
+        "rows": ordered,
+        "cells": len(ordered),
+        "attached": sum(1 for row in ordered if row.attached),
+        "members": sum(row.total for row in ordered),
+        "read": sum(len(row.read) for row in ordered),
+        "on": on,
+    }
+
+
+def materials_for_member(*, member: Member, month: date) -> list[UpperMaterial]:
+    """The month's materials of the member's cell, each with ``read_by_member``, for the home page (two queries)."""
+    if not member.organisation_id:
+        return []
+    materials = list(materials_for_cell(cell=member.organisation, month=month))
+    read = set(MaterialRead.objects.filter(member=member, material__in=materials).values_list("material_id", flat=True))
+    for material in materials:
+        material.read_by_member = material.pk in read
+    return materials
+
+
+def materials_to_attach(meeting: Meeting) -> list[UpperMaterial]:
+    """The materials of the meeting's month reaching its cell that the meeting does not carry yet (two queries)."""
+    attached = set(meeting.documents.filter(material__isnull=False).values_list("material_id", flat=True))
+    return [
+        material
+        for material in materials_for_cell(cell=meeting.organisation, month=meeting.period_month)
+        if material.pk not in attached
+    ]

@@ -38,6 +38,7 @@ from .models import (
     DocumentRead,
     DocumentReminder,
     DraftComment,
+    MaterialRead,
     Meeting,
     MeetingDocument,
     Opinion,
@@ -47,6 +48,7 @@ from .models import (
     SuggestedTopic,
     Task,
     TopicKind,
+    UpperMaterial,
     VisitAssignment,
     VisitObservation,
     Vote,
@@ -1217,6 +1219,9 @@ def document_read_record(
             )
         if member is not None and Attendance.objects.filter(meeting_id=document.meeting_id, member=member).exists():
             receipt = _receipt_count(document=document, member=member, now=now)
+            # An upper-level material attached to the meeting: the publisher's reading too (issue #17 item 5).
+            if document.material_id:
+                _material_receipt(material_id=document.material_id, member=member, now=now)
     return receipt
 
 
@@ -2173,3 +2178,220 @@ def visit_observe(
         before=before,
     )
     return observation
+
+
+# --- the upper level's materials (issue #17 item 5) -----------------------------------------------
+
+
+def _material_check(*, publisher: Organisation, file, confidential: bool, whole_subtree: bool, cells) -> str:
+    errors: dict[str, list[str]] = {}
+    if publisher.kind not in selectors.MATERIAL_PUBLISHER_KINDS:
+        raise ValidationError(_("Chỉ Đảng bộ Khối và đảng bộ cơ sở ban hành tài liệu cho các chi bộ."))
+    if not whole_subtree:
+        if not cells:
+            errors["cells"] = [_("Chọn ít nhất một chi bộ nhận, hoặc chọn gửi mọi chi bộ trực thuộc.")]
+        elif any(not cell.is_cell or not cell.path.startswith(publisher.path) for cell in cells):
+            errors["cells"] = [_("Chỉ chọn được các chi bộ trực thuộc %(unit)s.") % {"unit": publisher.name}]
+    named = ""
+    try:
+        named = check_named(
+            file,
+            allowed=UpperMaterial.ALLOWED,
+            max_bytes=UpperMaterial.MAX_BYTES,
+            too_large=_("Tệp quá lớn: tối đa 10 MB."),
+            not_allowed=_("Chỉ nhận tệp PDF, DOCX, XLSX, JPG hoặc PNG."),
+        )
+        if confidential:
+            _check_confidential(file, named)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return named
+
+
+def material_publish(
+    *,
+    publisher: Organisation,
+    title: str,
+    kind: str,
+    month: datetime.date,
+    file,
+    confidential: bool = False,
+    whole_subtree: bool = True,
+    cells=(),
+    note: str = "",
+    by=None,
+) -> UpperMaterial:
+    """Publish a material of ``publisher`` for its cells' meetings of ``month``: its file checked as a
+    meeting document's (a confidential one a readable PDF), its audience the whole subtree or the cells
+    chosen below the publisher. The audit row and the message to each cell's bí thư (inbox, and e-mail
+    unless they took optional messages off it) are written in the same transaction."""
+    cells = list(cells)
+    _material_check(publisher=publisher, file=file, confidential=confidential, whole_subtree=whole_subtree, cells=cells)
+    with transaction.atomic():
+        material = UpperMaterial(
+            publisher=publisher,
+            title=title.strip() or file.name,
+            kind=kind,
+            month=month_start(month),
+            size=file.size,
+            confidential=bool(confidential),
+            whole_subtree=bool(whole_subtree),
+            note=(note or "").strip(),
+            published_by=by if getattr(by, "is_authenticated", False) else None,
+            published_at=timezone.now(),
+        )
+        material.file.save(file.name, file, save=False)
+        material.save()
+        if not whole_subtree:
+            material.cells.set(cells)
+        audit_log(
+            actor=by,
+            action="meetings.material.publish",
+            instance=material,
+            organisation=publisher,
+            after={
+                **snapshot(material, exclude=("file", "published_at")),
+                "file": material.file.name,
+                "cells": [cell.pk for cell in cells],
+            },
+        )
+        _material_announce(material)
+    return material
+
+
+def _material_announce(material: UpperMaterial) -> None:
+    """Each cell of the audience hears of the new material through its bí thư (else phó bí thư): a link to the
+    cell's meeting of the month, where one click attaches it (else to the cell's meetings)."""
+    from .reminders import secretaries_of
+
+    today = timezone.localdate()
+    cells = list(selectors.material_audience(material).order_by("path"))
+    secretaries = secretaries_of(cell_ids=[cell.pk for cell in cells], on=today)
+    meetings = dict(
+        Meeting.objects.filter(
+            organisation__in=cells, period_month=material.month, kind__in=list(Meeting.REGULAR_KINDS)
+        )
+        .exclude(state=Meeting.State.CANCELLED)
+        .values_list("organisation_id", "pk")
+    )
+    values = {
+        "unit": material.publisher.name,
+        "kind": material.get_kind_display().lower(),
+        "title": material.title,
+        "month": f"{material.month:%m/%Y}",
+    }
+    for cell in cells:
+        members = secretaries.get(cell.pk, [])
+        if not members:
+            continue
+        meeting_pk = meetings.get(cell.pk)
+        notification_send(
+            members=members,
+            kind="meetings.material.published",
+            organisation=cell,
+            optional=True,
+            subject=_("%(unit)s gửi tài liệu sinh hoạt tháng %(month)s: %(title)s") % values,
+            body=(
+                _(
+                    "%(unit)s đã gửi %(kind)s “%(title)s” cho sinh hoạt chi bộ tháng %(month)s. Đề nghị đồng chí "
+                    "đính kèm tài liệu vào buổi sinh hoạt của chi bộ để đảng viên đọc trước."
+                )
+                % values
+            ),
+            url=reverse("meetings:detail", args=[meeting_pk])
+            if meeting_pk
+            else reverse("meetings:cell_list", args=[cell.pk]),
+        )
+
+
+@transaction.atomic
+def material_attach(*, material: UpperMaterial, meeting: Meeting, by=None) -> MeetingDocument:
+    """Attach an upper-level material to one of the cell's meetings in one click: a meeting document pointing
+    at the material and sharing its file (no copy), confidential when the material is. Once per meeting."""
+    meeting = _lock(meeting)
+    _refuse_locked(meeting)
+    if not selectors.material_reaches(material, meeting.organisation):
+        raise ValidationError(
+            _("Tài liệu “%(title)s” không gửi cho %(cell)s.") % {"title": material.title, "cell": meeting.organisation}
+        )
+    if meeting.documents.filter(material=material).exists():
+        raise ValidationError(
+            _("Tài liệu “%(title)s” đã được đính kèm buổi sinh hoạt này.") % {"title": material.title}
+        )
+    document = MeetingDocument(
+        meeting=meeting,
+        title=material.title,
+        size=material.size,
+        confidential=material.confidential,
+        uploaded_by=by if getattr(by, "is_authenticated", False) else None,
+        material=material,
+    )
+    document.file.name = material.file.name
+    document.save()
+    if meeting.state == Meeting.State.NOTIFIED:
+        Meeting.objects.filter(pk=meeting.pk).update(documents_published_at=timezone.now())
+    _log(
+        by=by,
+        action="meetings.material.attach",
+        meeting=meeting,
+        instance=document,
+        after={"material": material.pk, "title": document.title, "confidential": document.confidential},
+    )
+    return document
+
+
+def _material_receipt(*, material_id: int, member: Member, now: datetime.datetime) -> None:
+    """Create the member's reading of the material or count one more opening (as ``_receipt_count``)."""
+    from django.db.models import F
+
+    for _attempt in range(2):
+        if MaterialRead.objects.filter(material_id=material_id, member=member).update(
+            last_read_at=now, count=F("count") + 1
+        ):
+            return
+        try:
+            with transaction.atomic():
+                MaterialRead.objects.create(material_id=material_id, member=member, first_read_at=now, last_read_at=now)
+            return
+        except IntegrityError:
+            continue
+
+
+def material_read_record(*, material: UpperMaterial, member: Member | None, reader: str, via: str, by=None) -> bool:
+    """One opening of ``material`` outside a meeting (the home page, the publisher's page): for a confidential
+    one the audit row naming the reader first; then, for a member of a cell in its audience, their reading —
+    and the receipt of each meeting of theirs it is attached to, so the cell's page agrees. True when counted."""
+    now = timezone.now()
+    with transaction.atomic():
+        if material.confidential:
+            audit_log(
+                actor=by,
+                action="meetings.material.view",
+                instance=material,
+                organisation=material.publisher,
+                after={"member": member.pk if member else None, "reader": reader, "via": via, "at": now.isoformat()},
+            )
+        if (
+            member is None
+            or member.organisation is None
+            or not selectors.material_reaches(material, member.organisation)
+        ):
+            return False
+        _material_receipt(material_id=material.pk, member=member, now=now)
+        for document in MeetingDocument.objects.filter(material=material, meeting__attendances__member=member):
+            _receipt_count(document=document, member=member, now=now)
+    return True
+
+
+def notice_opened_record(*, attendance: Attendance) -> bool:
+    """The member's first opening of the notice (its one-click page, or the meeting's page signed in): written
+    once, never moved later (one UPDATE … WHERE notice_opened_at IS NULL). True on the first opening."""
+    if attendance.notice_opened_at is not None:
+        return False
+    now = timezone.now()
+    updated = Attendance.objects.filter(pk=attendance.pk, notice_opened_at__isnull=True).update(notice_opened_at=now)
+    if updated:
+        attendance.notice_opened_at = now
+    return bool(updated)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_calendar, views_plans, views_visits
+from . import views, views_calendar, views_materials, views_plans, views_visits
 
 app_name = "meetings"
 
@@ -67,6 +67,12 @@ urlpatterns = [
     path("lich-du-sinh-hoat/", views_visits.my_visits, name="my_visits"),
     path("lich-du-sinh-hoat/<int:pk>/xac-nhan/", views_visits.visit_confirm, name="visit_confirm"),
     path("lich-du-sinh-hoat/<int:pk>/nhan-xet/", views_visits.visit_observe, name="visit_observe"),
+    # the upper level's materials (issue #17 item 5): the publisher's month and page, the file, the cell's attach
+    path("to-chuc/<int:pk>/tai-lieu-cap-tren/", views_materials.materials, name="materials"),
+    path("to-chuc/<int:pk>/tai-lieu-cap-tren/ban-hanh/", views_materials.material_publish, name="material_publish"),
+    path("tai-lieu-cap-tren/<int:pk>/", views_materials.material_detail, name="material_detail"),
+    path("tai-lieu-cap-tren/<int:pk>/tep/", views_materials.material_file, name="material_file"),
+    path("<int:pk>/tai-lieu-cap-tren/<int:material_pk>/", views_materials.material_attach, name="material_attach"),
     # calendars: an organisation's month, the member's own feed (read by calendar apps without login)
     path("lich/<int:pk>/", views_calendar.calendar_month, name="calendar_month"),
     path("lich-cua-toi/", views_calendar.calendar_settings, name="calendar_settings"),

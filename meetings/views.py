@@ -311,6 +311,8 @@ def rsvp_document(request, token, document_pk):
         return render(request, "meetings/rsvp.html", {"error": " ".join(error.messages)}, status=400)
     document = get_object_or_404(meeting.documents.select_related("meeting__organisation"), pk=document_pk)
     member = attendance.member
+    if request.method == "GET" and meeting.state == Meeting.State.NOTIFIED:
+        services.notice_opened_record(attendance=attendance)
     return _document_response(request, document, member=member, reader=member.full_name, via="link")
 
 
@@ -341,6 +343,9 @@ def meeting_detail(request, pk):
     # The secretary's read receipts, once the notice is out (its list is whom the documents are for).
     show_reads = can_write and meeting.state != Meeting.State.DRAFT
     can_minutes = selectors.can_write_minutes(request.user, meeting)
+    own = meeting.attendances.filter(member=member).first() if member else None
+    if own is not None and meeting.state == Meeting.State.NOTIFIED:
+        services.notice_opened_record(attendance=own)  # the member opened the notice (issue #17 item 6)
     return render(
         request,
         "meetings/meeting_detail.html",
@@ -350,8 +355,12 @@ def meeting_detail(request, pk):
             "can_minutes": can_minutes,
             "counts": selectors.rsvp_counts(meeting=meeting),
             "attendances": meeting.attendances.select_related("member").order_by("member__full_name"),
-            "own": meeting.attendances.filter(member=member).first() if member else None,
+            "own": own,
             "documents": selectors.document_reads(meeting, receipts=show_reads),
+            # The upper level's materials of the meeting's month not attached yet: one click attaches one.
+            "materials_to_attach": selectors.materials_to_attach(meeting)
+            if can_write and not meeting.is_locked
+            else [],
             "show_reads": show_reads,
             "can_remind_documents": can_write
             and meeting.state == Meeting.State.NOTIFIED
@@ -449,6 +458,8 @@ def rsvp(request, token):
         meeting, attendance = services.rsvp_read_token(token)
     except ValidationError as error:
         return render(request, "meetings/rsvp.html", {"error": " ".join(error.messages)}, status=400)
+    if request.method == "GET" and meeting.state == Meeting.State.NOTIFIED:
+        services.notice_opened_record(attendance=attendance)  # the first view of the notice (issue #17 item 6)
     form = RsvpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -292,6 +292,7 @@ def test_the_meeting_page_query_count_does_not_grow_with_documents_members_and_r
 ):
     client = client_for(people.secretary)
     url = reverse("meetings:detail", args=[noticed.pk])
+    _queries(client, url)  # the secretary's first view records that the notice was opened: one UPDATE, once
     few = _queries(client, url)
     more = [make_member(organisation=tree.cell, full_name=f"Thành Viên {n}") for n in range(6)]
     Attendance.objects.bulk_create([Attendance(meeting=noticed, member=member) for member in more])  # on the list

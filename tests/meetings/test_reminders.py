@@ -98,6 +98,12 @@ def at(time_machine, text):
     time_machine.move_to(local(text), tick=False)
 
 
+def opened_without_answering(meeting):
+    """Everyone on the list opened the notice and did not answer: the day before, those who never opened it
+    get the "notice not opened" reminder instead of this one (tests/meetings/test_notice_unopened.py)."""
+    Attendance.objects.filter(meeting=meeting).update(notice_opened_at=meeting.notice_sent_at)
+
+
 # --- rsvp_missing ----------------------------------------------------------------------------
 
 
@@ -106,6 +112,7 @@ def test_unanswered_members_are_reminded_3_days_and_1_day_before(
     calendar, time_machine, django_capture_on_commit_callbacks
 ):
     c = calendar
+    opened_without_answering(c.meeting)
     meeting_services.attendance_confirm(meeting=c.meeting, member=c.an, attending=True)
     with django_capture_on_commit_callbacks(execute=True):
         at(time_machine, "2026-12-01 09:00")  # 04/12 is 3 days away
@@ -139,6 +146,7 @@ def test_reminder_email_content_is_vietnamese_with_date_time_place_and_rsvp_link
     calendar, time_machine, settings, django_capture_on_commit_callbacks
 ):
     settings.SITE_URL = "https://chibo.example.vn"
+    opened_without_answering(calendar.meeting)
     at(time_machine, "2026-12-03 07:05")
     with django_capture_on_commit_callbacks(execute=True):
         run("rsvp_missing")
@@ -401,9 +409,9 @@ def test_dispatch_runs_every_enabled_rule_and_twice_is_harmless(
     from meetings.tasks import reminders_dispatch
 
     with django_capture_on_commit_callbacks(execute=True):
-        # the eight rules of 0003 and the yearly thematic plan's (0020)
-        assert reminders_dispatch() == ReminderRule.objects.filter(enabled=True).count() == 9
-        assert reminders_dispatch() == 9
+        # the eight rules of 0003, the yearly thematic plan's (0021) and the unopened notice's (0025)
+        assert reminders_dispatch() == ReminderRule.objects.filter(enabled=True).count() == 10
+        assert reminders_dispatch() == 10
     assert Notification.objects.filter(kind="meetings.reminder.rsvp_missing").count() == 4
     assert len(mail.outbox) == 4
 
@@ -498,6 +506,7 @@ def test_admin_sees_what_was_sent_to_whom_and_what_failed(
 ):
     from django.contrib.auth import get_user_model
 
+    opened_without_answering(calendar.meeting)
     at(time_machine, "2026-12-03 07:05")
     with django_capture_on_commit_callbacks(execute=True):
         run("rsvp_missing")

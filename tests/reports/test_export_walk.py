@@ -115,7 +115,15 @@ def hostile_khoi(khoi):
     visit = meeting_services.visit_assign(
         upper=khoi.khoi, cell=a1, quarter=quarter_start(timezone.localdate()), visitor=visitor
     )
+    material = meeting_services.material_publish(
+        publisher=khoi.khoi,
+        title=HOSTILE_TEXTS["task"],
+        kind="monthly",
+        month=timezone.localdate().replace(day=1),
+        file=SimpleUploadedFile("tl.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
     objects = {
+        "material": material.pk,
         "visit": visit.pk,
         "absence_request": absence_request.pk,
         "cell": a1.pk,

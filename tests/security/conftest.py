@@ -154,7 +154,17 @@ def objects(tree, people, settings):
         visitor=secretary,
         by=people.officer,
     )
+    # A material of the đảng ủy cơ sở for its whole subtree (cell A reads it), issue #17 item 5.
+    material = meeting_services.material_publish(
+        publisher=tree.tccs,
+        title="Tài liệu sinh hoạt tháng 3",
+        kind="monthly",
+        month=datetime.date(2026, 3, 1),
+        file=SimpleUploadedFile("tai-lieu-thang.pdf", b"%PDF-1.4\n%%EOF\n"),
+        by=people.officer,
+    )
     return {
+        "material": material.pk,
         "planned_topic": planned_topic.pk,
         "absence_request": absence_request.pk,
         "visit": visit.pk,

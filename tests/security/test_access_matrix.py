@@ -220,6 +220,13 @@ MATRIX = {
     "meetings:visit_observe": ({"pk": "visit"}, "fffonnn", None),
     # withdrawing an assignment: the plan's managers only (the empty POST withdraws the unconfirmed one)
     "meetings:visit_unassign": ({"pk": "tccs", "assignment": "visit"}, POST_ONLY, "ofonnnn"),
+    # the upper level's materials (issue #17 item 5): the đảng ủy's staff follow them, its managers publish;
+    # the cells of the audience (A is below the TCCS) read the file; A's secretary attaches it to A's meeting
+    "meetings:materials": ({"pk": "tccs"}, "ooonnnn", POST_ONLY),
+    "meetings:material_publish": ({"pk": "tccs"}, "ofonnnn", None),
+    "meetings:material_detail": ({"pk": "material"}, "ooonnnn", POST_ONLY),
+    "meetings:material_file": ({"pk": "material"}, "oooooon", POST_ONLY),
+    "meetings:material_attach": ({"pk": "meeting", "material_pk": "material"}, POST_ONLY, MEETING_WRITE),
     # calendars: the month of a cell (its readers and members); "Lịch của tôi" needs a member record;
     # the feed is read by calendar apps with its secret address only (GET and HEAD)
     "meetings:calendar_month": ({"pk": "cell"}, CELL_AND_MEMBERS, POST_ONLY),
@@ -339,6 +346,7 @@ OBJECT_KEYS = {
     "course",
     "attendance",
     "visit",
+    "material",
 }
 
 

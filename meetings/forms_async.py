@@ -60,7 +60,7 @@ class AsyncAnswerForm(forms.Form):
     choice = forms.ChoiceField(
         label=_("Ý kiến biểu quyết"),
         choices=[c for c in AsyncBallot.Choice.choices if c[0]],
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "btn-check visually-hidden"}),
         required=False,
     )
     comment = long_text_field(label=_("Ý kiến (không bắt buộc)"), required=False, max_length=NOTE_MAX, rows=3)
@@ -70,8 +70,4 @@ class AsyncAnswerForm(forms.Form):
         if not voter:
             del self.fields["choice"]
             self.fields["comment"].label = _("Ý kiến của đồng chí")
-        self.helper = FormHelper()
-        self.helper.layout = Layout(
-            *self.fields,
-            Div(Submit("submit", _("Gửi ý kiến"), css_class="btn-lg w-100"), css_class="mt-3"),
-        )
+        # Rendered by hand in meetings/async_answer.html: the choices as large buttons for a phone.

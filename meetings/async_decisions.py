@@ -397,6 +397,19 @@ def reported_at(meeting: Meeting) -> list[AsyncDecision]:
     return [d for d in decisions if d.is_closed]
 
 
+def reporting_meeting(decision: AsyncDecision) -> Meeting | None:
+    """The meeting that reports ``decision`` (``reported_at``'s other side): the cell's first meeting of the
+    whole cell, not cancelled, beginning at or after the deadline; None until one is planned."""
+    return (
+        Meeting.objects.filter(organisation_id=decision.organisation_id, kind__in=kinds.codes("cell_meeting"))
+        .exclude(state=Meeting.State.CANCELLED)
+        .annotate(start=_start())
+        .filter(start__gte=decision.deadline)
+        .order_by("start", "pk")
+        .first()
+    )
+
+
 def decisions_of(cell) -> list[AsyncDecision]:
     """The cell's questions, newest deadline first, with how many of those with a vote answered."""
     decisions = list(

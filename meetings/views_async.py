@@ -69,6 +69,7 @@ def decision_detail(request, pk):
             "comments": async_decisions.comments_of(decision),
             "result": async_decisions.result_text(decision),
             "documents": decision.documents.all(),
+            "reported_at": async_decisions.reporting_meeting(decision),
         },
     )
 

@@ -380,7 +380,9 @@ def _meeting(cell, start, kind="thuong_ky", people=None):
     )
 
 
-def test_reported_once_at_the_opening_step_of_the_next_meeting_and_in_its_minutes(cell, people, client_for):
+def test_reported_once_at_the_opening_step_of_the_next_meeting_and_in_its_minutes(
+    cell, people, client_for, tmp_path, pdftotext_available
+):
     previous = _meeting(cell.cell, datetime.datetime(2026, 12, 3, 14, 0, tzinfo=HCM), "bat_thuong", people)
     committee = _meeting(cell.cell, datetime.datetime(2026, 12, 12, 8, 0, tzinfo=HCM), "chi_uy", people)
     nxt = _meeting(cell.cell, datetime.datetime(2026, 12, 15, 14, 0, tzinfo=HCM), "thuong_ky", people)
@@ -401,6 +403,10 @@ def test_reported_once_at_the_opening_step_of_the_next_meeting_and_in_its_minute
     assert "tán thành 4/6 (66,7%)" in page
     opening = page.index("Khai mạc")
     assert opening < page.index("tán thành 4/6") < page.index("Thông tin thời sự")
+    assert ad.reporting_meeting(decision) == nxt
+    with time_machine.travel(datetime.datetime(2026, 12, 14, 8, 0, tzinfo=HCM), tick=False):
+        detail = client_for(people.secretary).get(reverse("meetings:async_detail", args=[decision.pk]))
+    assert reverse("meetings:detail", args=[nxt.pk]) in detail.content.decode()
     # The January meeting reports the question closed after 15/12, not the one already reported.
     with time_machine.travel(datetime.datetime(2027, 1, 5, 8, 0, tzinfo=HCM), tick=False):
         assert ad.reported_at(after) == [AsyncDecision.objects.get(pk=later.pk)]  # closed lazily here
@@ -421,6 +427,14 @@ def test_reported_once_at_the_opening_step_of_the_next_meeting_and_in_its_minute
     minutes = response.content.decode()
     assert "Kết quả lấy ý kiến ngoài cuộc họp: Chủ trương tổ chức về nguồn tại Côn Đảo" in minutes
     assert minutes.count("Kết quả lấy ý kiến ngoài cuộc họp:") == 1
+    # The PDF of the minutes, under the opening step (before the next step's heading).
+    from meetings import documents
+
+    from .test_documents import _pages
+
+    flat = " ".join(" ".join(_pages(documents.minutes_pdf(nxt), tmp_path)).split())
+    assert flat.index("Khai mạc") < flat.index("Kết quả lấy ý kiến ngoài cuộc họp:") < flat.index("Thông tin thời sự")
+    assert "tán thành 4/6 (66,7%)" in flat
 
 
 def test_the_bi_thu_pages_answer_in_few_queries(cell, people, client_for, django_assert_max_num_queries):

@@ -13,6 +13,9 @@ from .models import (
     AbsenceRequest,
     AgendaItem,
     Amendment,
+    AsyncBallot,
+    AsyncDecision,
+    AsyncDecisionDocument,
     Attendance,
     CalendarFeed,
     DocumentRead,
@@ -303,3 +306,22 @@ class PlannedTopicAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "year", "quarter")
     search_fields = ("title", "organisation__name")
     list_select_related = ("organisation", "drafter")
+
+
+# Questions asked between meetings (issue #17 item 4): written by meetings.async_decisions only. A member's
+# answer is not shown here (nobody reads it before the deadline; the decision's counts say the result).
+@admin.register(AsyncDecision)
+class AsyncDecisionAdmin(ReadOnlyAdmin):
+    list_display = ("question", "organisation", "deadline", "state", "votes_for", "eligible_count", "passed")
+    list_filter = ("state", "kind")
+    list_select_related = ("organisation",)
+
+
+@admin.register(AsyncBallot)
+class AsyncBallotAdmin(ReadOnlyAdmin):
+    list_display = ("member", "decision", "voter", "answered_at")
+    exclude = ("choice", "comment")
+    list_select_related = ("member", "decision")
+
+
+admin.site.register(AsyncDecisionDocument, ReadOnlyAdmin)

@@ -54,6 +54,10 @@ ACTIONS = {
     "meetings.material.publish": _("Ban hành tài liệu cấp trên cho các chi bộ"),
     "meetings.material.attach": _("Chi bộ đính kèm tài liệu cấp trên vào buổi sinh hoạt"),
     "meetings.material.view": _("Xem tài liệu cấp trên mật"),
+    "meetings.async_decision.open": _("Xin ý kiến đảng viên ngoài cuộc họp"),
+    "meetings.async_decision.close": _("Kết thúc lấy ý kiến, tính kết quả"),
+    "meetings.async_ballot.answer": _("Đảng viên trả lời lấy ý kiến"),
+    "meetings.async_ballot.change": _("Đảng viên sửa trả lời lấy ý kiến"),
 }
 
 
@@ -131,6 +135,20 @@ def register_meetings() -> None:
                 organisation=lambda o: o.meeting.organisation,
                 select_related=("assignment__visitor", "meeting__organisation"),
             ),
+            ObjectKind(
+                "meetings.asyncdecision",
+                name=lambda d: f"{d.question} — {d.organisation.name}",
+                url=lambda d: reverse("meetings:async_detail", args=[d.pk]),
+                organisation=lambda d: d.organisation,
+                select_related=("organisation",),
+            ),
+            ObjectKind(
+                "meetings.asyncballot",
+                name=lambda b: f"{b.member.full_name} ({b.decision.question})",
+                url=lambda b: reverse("meetings:async_detail", args=[b.decision_id]),
+                organisation=lambda b: b.decision.organisation,
+                select_related=("member", "decision__organisation"),
+            ),
         ],
         extra_fields={
             "meeting": _("Buổi sinh hoạt"),
@@ -148,5 +166,7 @@ def register_meetings() -> None:
             "via": _("Mở qua"),
             "confidential": _("Tài liệu mật"),
             "day": _("Ngày"),
+            "documents": _("Tài liệu"),
+            "asked": _("Số đảng viên được lấy ý kiến"),
         },
     )

@@ -1277,3 +1277,172 @@ class VisitObservation(models.Model):
 
     def __str__(self):
         return f"{self.assignment.visitor} — {self.meeting}"
+
+
+# --- decisions asked between meetings (issue #17, item 4) --------------------------------------
+
+
+class AsyncDecision(models.Model):
+    """A question the bí thư puts to the cell between meetings, answered from each member's link until
+    the deadline ("lấy ý kiến đảng viên ngoài cuộc họp").
+
+    Who is asked and what the result is measured against are fixed when it opens
+    (``meetings.votes.consultation_base``: the official members less the QĐ 294 §9.3.2 exclusions; the
+    probationary members give an opinion without a vote). No Party text lets a cell decide outside a
+    meeting (see ``meetings.votes``): the result is the cell's consultation, reported at the opening
+    step and in the minutes of the cell's next meeting, which adopts it. Written only by
+    ``meetings.async_decisions``; the counts are filled when it closes and never typed.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Đang lấy ý kiến")
+        CLOSED = "closed", _("Đã kết thúc")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="async_decisions", verbose_name=_("Chi bộ")
+    )
+    question = models.CharField(_("Nội dung xin ý kiến"), max_length=255)
+    details = models.TextField(_("Thuyết minh"), blank=True)
+    kind = models.CharField(_("Loại biểu quyết"), max_length=16, choices=Vote.Kind.choices, default=Vote.Kind.OTHER)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người mở"),
+    )
+    opened_at = models.DateTimeField(_("Mở lúc"))
+    deadline = models.DateTimeField(_("Hạn trả lời"))
+    state = models.CharField(_("Trạng thái"), max_length=8, choices=State.choices, default=State.OPEN)
+    eligible_count = models.PositiveIntegerField(_("Số đảng viên tính biểu quyết"))
+    closed_at = models.DateTimeField(_("Kết thúc lúc"), null=True, blank=True)
+    votes_for = models.PositiveIntegerField(_("Tán thành"), null=True, blank=True)
+    votes_against = models.PositiveIntegerField(_("Không tán thành"), null=True, blank=True)
+    votes_abstain = models.PositiveIntegerField(_("Không biểu quyết"), null=True, blank=True)
+    not_answered = models.PositiveIntegerField(_("Không trả lời"), null=True, blank=True)
+    passed = models.BooleanField(_("Đạt tỷ lệ"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Lấy ý kiến ngoài cuộc họp")
+        verbose_name_plural = _("Lấy ý kiến ngoài cuộc họp")
+        ordering = ["-deadline", "-pk"]
+        indexes = [models.Index(fields=["state", "deadline"], name="async_decision_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="open")
+                | (
+                    Q(closed_at__isnull=False)
+                    & Q(votes_for__isnull=False)
+                    & Q(votes_against__isnull=False)
+                    & Q(votes_abstain__isnull=False)
+                    & Q(not_answered__isnull=False)
+                    & Q(passed__isnull=False)
+                ),
+                name="async_decision_closed_has_result",
+            ),
+            models.CheckConstraint(condition=Q(deadline__gt=F("opened_at")), name="async_decision_deadline_after"),
+        ]
+
+    def __str__(self):
+        return self.question
+
+    @property
+    def threshold(self):
+        from .votes import threshold_for
+
+        return threshold_for(self.kind)
+
+    @property
+    def threshold_label(self) -> str:
+        from django.utils.translation import gettext
+
+        return gettext(self.threshold.label)
+
+    @property
+    def needed(self) -> int | None:
+        return self.threshold.minimum(self.eligible_count)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == self.State.CLOSED
+
+    percent = staticmethod(share_percent)
+
+    @property
+    def percent_for(self) -> str:
+        return self.percent(self.votes_for or 0, self.eligible_count)
+
+    @property
+    def result_text(self) -> str:
+        from .async_decisions import result_text
+
+        return result_text(self)
+
+
+def async_document_path(instance, filename):
+    import uuid
+    from pathlib import PurePath
+
+    # A random name on disk, as for a meeting's documents.
+    return f"meetings/lay-y-kien/{instance.decision_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class AsyncDecisionDocument(models.Model):
+    """A document sent with a question asked between meetings (the meeting documents' types and limits)."""
+
+    MAX_BYTES = MeetingDocument.MAX_BYTES
+    ALLOWED = MeetingDocument.ALLOWED
+
+    decision = models.ForeignKey(
+        AsyncDecision, on_delete=models.CASCADE, related_name="documents", verbose_name=_("Lấy ý kiến")
+    )
+    file = models.FileField(_("Tệp"), upload_to=async_document_path, max_length=255)
+    title = models.CharField(_("Tên tài liệu"), max_length=255)
+    size = models.PositiveIntegerField(_("Dung lượng (byte)"), default=0)
+    uploaded_at = models.DateTimeField(_("Tải lên lúc"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Tài liệu lấy ý kiến")
+        verbose_name_plural = _("Tài liệu lấy ý kiến")
+        ordering = ["decision", "pk"]
+
+    def __str__(self):
+        return self.title
+
+    download_name = MeetingDocument.download_name
+
+
+class AsyncBallot(models.Model):
+    """One member's answer to a question asked between meetings: one row per member asked, made when it
+    opens; changeable until the deadline and shown to nobody before it (the counts are computed when it
+    closes). A probationary member's row has no vote (``voter`` false), only an opinion."""
+
+    class Choice(models.TextChoices):
+        BLANK = "", _("Chưa trả lời")
+        FOR = "for", _("Tán thành")
+        AGAINST = "against", _("Không tán thành")
+        ABSTAIN = "abstain", _("Không biểu quyết")
+
+    decision = models.ForeignKey(
+        AsyncDecision, on_delete=models.CASCADE, related_name="ballots", verbose_name=_("Lấy ý kiến")
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="async_ballots", verbose_name=_("Đảng viên")
+    )
+    voter = models.BooleanField(_("Có quyền biểu quyết"))
+    choice = models.CharField(_("Trả lời"), max_length=8, choices=Choice.choices, blank=True, default="")
+    comment = models.TextField(_("Ý kiến"), blank=True)
+    answered_at = models.DateTimeField(_("Trả lời lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Phiếu lấy ý kiến")
+        verbose_name_plural = _("Phiếu lấy ý kiến")
+        ordering = ["decision", "member__full_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "member"], name="async_ballot_one_per_member"),
+            models.CheckConstraint(condition=Q(voter=True) | Q(choice=""), name="async_ballot_voter_only_votes"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} — {self.decision_id}"

@@ -227,6 +227,8 @@ def _names(attendances) -> list[str]:
 
 # Where the minutes print what was recorded (issue #14): each record under the agenda step it belongs to.
 _STEP_BLOCKS: dict[str, str] = {
+    # The results of the questions asked since the previous meeting (issue #17 item 4) are reported there.
+    AgendaItem.Step.OPENING: "async",
     AgendaItem.Step.NEXT_TASKS: "tasks",
     AgendaItem.Step.CONCLUSION: "conclusion",
     AgendaItem.Step.SELF_SCORE: "score",
@@ -249,7 +251,7 @@ def _minutes_steps(agenda: list[AgendaItem], unassigned: list) -> dict:
     item of the right step takes the tasks, the conclusion with its votes, the self-score, the reading of
     the minutes; the opinions tied to no item go to the opinions step (or the discussion). ``placed``
     says which records found a step; the others are printed after the agenda, as before."""
-    placed = {"tasks": False, "conclusion": False, "score": False, "minutes": False, "opinions": False}
+    placed = {"tasks": False, "conclusion": False, "score": False, "minutes": False, "opinions": False, "async": False}
     items = []
     for item in agenda:
         entry: dict[str, Any] = {"item": item, "opinions": list(item.opinions.all()), "blocks": set()}
@@ -270,6 +272,12 @@ def _minutes_steps(agenda: list[AgendaItem], unassigned: list) -> dict:
             entry["item"].step in _SPEAKING_STEPS and not entry["opinions"] and not entry["item"].notes.strip()
         )
     return {"items": items, "placed": placed}
+
+
+def _reported_decisions(meeting: Meeting) -> list:
+    from .async_decisions import reported_at
+
+    return reported_at(meeting)
 
 
 def minutes_context(meeting: Meeting) -> dict:
@@ -349,6 +357,8 @@ def minutes_context(meeting: Meeting) -> dict:
         "tasks": tasks,
         "amendments": list(meeting.amendments.order_by("at", "pk")),
         "duration": meeting.duration_minutes,
+        # The questions asked between the previous meeting and this one, reported at its opening step.
+        "async_decisions": _reported_decisions(meeting),
     }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_calendar, views_materials, views_plans, views_visits
+from . import views, views_async, views_calendar, views_materials, views_plans, views_visits
 
 app_name = "meetings"
 
@@ -73,6 +73,13 @@ urlpatterns = [
     path("tai-lieu-cap-tren/<int:pk>/", views_materials.material_detail, name="material_detail"),
     path("tai-lieu-cap-tren/<int:pk>/tep/", views_materials.material_file, name="material_file"),
     path("<int:pk>/tai-lieu-cap-tren/<int:material_pk>/", views_materials.material_attach, name="material_attach"),
+    # questions asked between meetings (issue #17 item 4): the bí thư's pages, and the member's link
+    path("chi-bo/<int:cell_pk>/lay-y-kien/", views_async.decision_list, name="async_list"),
+    path("chi-bo/<int:cell_pk>/lay-y-kien/them/", views_async.decision_create, name="async_create"),
+    path("lay-y-kien/<int:pk>/", views_async.decision_detail, name="async_detail"),
+    path("lay-y-kien/<int:pk>/tai-lieu/<int:document_pk>/", views_async.decision_document, name="async_document"),
+    path("y-kien/<str:token>/", views_async.answer, name="async_answer"),
+    path("y-kien/<str:token>/tai-lieu/<int:document_pk>/", views_async.answer_document, name="async_answer_document"),
     # calendars: an organisation's month, the member's own feed (read by calendar apps without login)
     path("lich/<int:pk>/", views_calendar.calendar_month, name="calendar_month"),
     path("lich-cua-toi/", views_calendar.calendar_settings, name="calendar_settings"),

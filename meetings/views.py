@@ -15,7 +15,7 @@ from lib.forms import add_service_errors
 from lib.paging import page_of
 from lib.views import form_cycle
 
-from . import documents, indicators, selectors, services
+from . import async_decisions, documents, indicators, selectors, services
 from .forms import (
     AbsenceDecisionForm,
     AbsenceRequestForm,
@@ -378,6 +378,8 @@ def meeting_detail(request, pk):
             "observations": selectors.visit_observations_of(user=request.user, meeting=meeting),
             "problems": services.minutes_completeness(meeting) if meeting.state == Meeting.State.HELD else [],
             "report_up": _report_up(meeting),
+            # The results of the questions asked since the previous meeting, at the opening step (issue #17).
+            "async_decisions": async_decisions.reported_at(meeting),
             "now": timezone.now(),
             **_before_meeting_context(meeting, member=member, can_minutes=can_minutes),
         },

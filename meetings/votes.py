@@ -359,3 +359,54 @@ def vote_base(meeting) -> VoteBase:
         for member in members
     ]
     return tally(people, day=day, committee=meeting.kind == Meeting.Kind.COMMITTEE)
+
+
+# --- a decision asked between meetings (issue #17, item 4) ----------------------------------------
+#
+# No source found lets a cell *decide* outside a meeting. Điều lệ Art. 9.5 and QĐ 294 §9.3 count the
+# votes of a meeting; HD 03-HD/TW (27/12/2022; domain-research §5) allows a cell's *meeting* to be held
+# online where more than half of its members (not counting the exempt or suspended) cannot meet in
+# person — a meeting, with its time and its minutes, not answers sent over days; domain-research
+# §8 names the seed's trials of "email / Zalo group" meetings without a rule for them. So the portal
+# records the answers given between meetings as the cell's consultation ("lấy ý kiến đảng viên"),
+# counted as a meeting's vote would be, and reports it at the cell's next meeting (its opening step
+# and its minutes), where the cell adopts it: the result is not itself a resolution.
+#
+# How it is counted: as a meeting of the day it opens at which nobody is present yet
+# (``consultation_base``) — the official members of the cell on that day, less those temporarily
+# attached elsewhere (``cells.TemporaryAttachment``), the suspended and the exempt (QĐ 294 §9.3.2: an
+# exempt member counts only by attending and voting; a consultation has nobody attending, and its
+# list is fixed when it opens, so an exempt member is not asked). Those left are asked and make the
+# denominator; the thresholds are the meeting's (``threshold_for``). Probationary members are asked
+# for their opinion and have no vote (Điều lệ Art. 3.4).
+
+
+def consultation_base(cell, day: datetime.date) -> tuple[VoteBase, list[Person]]:
+    """The count of a decision ``cell`` is asked on ``day`` between meetings, and its probationary
+    members (who give an opinion, without a vote). See the section's sources above."""
+    from cells.selectors import attached_member_ids, exempt_member_ids, suspended_member_ids
+
+    from .selectors import expected_members
+
+    members = list(expected_members(cell=cell, on=day).only("pk", "full_name", "status", "full_membership_date"))
+    ids = [member.pk for member in members]
+    attached = set(attached_member_ids(on=day).filter(member_id__in=ids).values_list("member_id", flat=True))
+    exempt = set(exempt_member_ids(on=day).filter(member_id__in=ids).values_list("member_id", flat=True))
+    suspended = set(suspended_member_ids(on=day).filter(member_id__in=ids).values_list("member_id", flat=True))
+    people = [
+        Person(
+            member.pk,
+            member.full_name,
+            official_on(member, day),
+            "attached_elsewhere" if member.pk in attached else "",
+            member.pk in exempt,
+            member.pk in suspended,
+        )
+        for member in members
+    ]
+    base = tally(people, day=day)
+    probationary = sorted(
+        (p for p in people if not p.official and not (p.exempt or p.suspended or p.member_id in attached)),
+        key=lambda p: (p.name, p.member_id),
+    )
+    return base, probationary

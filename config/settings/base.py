@@ -343,6 +343,8 @@ CELERY_BEAT_SCHEDULE = {
     "report-runs-requeue": {"task": "reports.tasks.report_runs_requeue", "schedule": 300.0},
     # Reminder rules (meetings.reminders): hourly in office hours, local time; each run is idempotent.
     "reminders-dispatch": {"task": "meetings.tasks.reminders_dispatch", "schedule": crontab(minute=5, hour="7-20")},
+    # Questions asked between meetings whose deadline has passed (meetings.async_decisions): closed once each.
+    "async-decisions-close": {"task": "meetings.tasks.async_decisions_close", "schedule": 300.0},
 }
 
 # Production hardening: on unless DEBUG.

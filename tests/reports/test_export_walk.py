@@ -25,6 +25,7 @@ from cells import services as cell_services
 from cells.models import DuesRemittance, Member, Organisation, Position
 from lib import xlsx
 from lib.dates import quarter_start
+from meetings import async_decisions
 from meetings import services as meeting_services
 from meetings.models import AbsenceRequest, AgendaItem, Task
 from reports import counting, services, warnings
@@ -122,8 +123,18 @@ def hostile_khoi(khoi):
         month=timezone.localdate().replace(day=1),
         file=SimpleUploadedFile("tl.pdf", b"%PDF-1.4\n%%EOF\n"),
     )
+    # A question asked between meetings in A1, with a document (issue #17 item 4).
+    decision = async_decisions.decision_open(
+        cell=a1,
+        question=HOSTILE_TEXTS["task"],
+        deadline=timezone.now() + datetime.timedelta(days=7),
+        documents=[SimpleUploadedFile("ke-hoach.pdf", b"%PDF-1.4\n%%EOF\n")],
+    )
     objects = {
         "material": material.pk,
+        "async_decision": decision.pk,
+        "async_document": decision.documents.get().pk,
+        "async_token": async_decisions.answer_token(decision=decision, member=member),
         "visit": visit.pk,
         "absence_request": absence_request.pk,
         "cell": a1.pk,

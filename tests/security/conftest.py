@@ -8,6 +8,7 @@ from django.utils import timezone
 from cells import services as cell_services
 from cells.models import DuesRemittance, Position, RequiredDocumentType, Role, RoleAssignment
 from lib.dates import quarter_start
+from meetings import async_decisions
 from meetings import calendar as meeting_calendar
 from meetings import services as meeting_services
 from meetings.models import AbsenceRequest
@@ -163,8 +164,19 @@ def objects(tree, people, settings):
         file=SimpleUploadedFile("tai-lieu-thang.pdf", b"%PDF-1.4\n%%EOF\n"),
         by=people.officer,
     )
+    # A question asked between meetings, with a document, open for a week (issue #17 item 4).
+    async_decision = async_decisions.decision_open(
+        cell=tree.cell,
+        question="Chủ trương tổ chức về nguồn",
+        deadline=timezone.now() + datetime.timedelta(days=7),
+        documents=[SimpleUploadedFile("ke-hoach.pdf", b"%PDF-1.4\n%%EOF\n")],
+        by=people.secretary,
+    )
     return {
         "material": material.pk,
+        "async_decision": async_decision.pk,
+        "async_document": async_decision.documents.get().pk,
+        "async_token": async_decisions.answer_token(decision=async_decision, member=member),
         "planned_topic": planned_topic.pk,
         "absence_request": absence_request.pk,
         "visit": visit.pk,

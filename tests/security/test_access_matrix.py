@@ -34,6 +34,8 @@ PUBLIC = {
     "password_reset_complete",
     "favicon",
     "meetings:rsvp_absence",
+    "meetings:async_answer",
+    "meetings:async_answer_document",
 }
 
 # Shorthands for common rows (roles: admin viewer officer secretary clerk member other).
@@ -203,6 +205,14 @@ MATRIX = {
     "meetings:absence_evidence": ({"pk": "meeting", "request_pk": "absence_request"}, "ofoooon", POST_ONLY),
     "meetings:speak_request": ({"pk": "meeting", "item_pk": "item"}, POST_ONLY, "fffooon"),
     "meetings:draft_comment": ({"pk": "meeting"}, "fffooon", None),
+    # questions asked between meetings (issue #17 item 4): the cell's bí thư and the managers above open and
+    # follow them (a member answers from the link, not from these pages); the member's link is public
+    "meetings:async_list": ({"cell_pk": "cell"}, MEETING_WRITE, POST_ONLY),
+    "meetings:async_create": ({"cell_pk": "cell"}, MEETING_WRITE, None),
+    "meetings:async_detail": ({"pk": "async_decision"}, MEETING_WRITE, POST_ONLY),
+    "meetings:async_document": ({"pk": "async_decision", "document_pk": "async_document"}, MEETING_WRITE, POST_ONLY),
+    "meetings:async_answer": ({"token": "async_token"}, EVERYONE, None),
+    "meetings:async_answer_document": ({"token": "async_token", "document_pk": "async_document"}, EVERYONE, POST_ONLY),
     "meetings:my_tasks": ({}, EVERYONE, None),
     "meetings:my_home": ({}, HAS_MEMBER_RECORD, None),
     "meetings:cell_home": ({"cell_pk": "cell"}, MEETING_WRITE, None),
@@ -347,6 +357,8 @@ OBJECT_KEYS = {
     "attendance",
     "visit",
     "material",
+    "async_decision",
+    "async_document",
 }
 
 

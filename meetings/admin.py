@@ -14,6 +14,7 @@ from .models import (
     AgendaItem,
     Amendment,
     Attendance,
+    Ballot,
     CalendarFeed,
     DocumentRead,
     DocumentReminder,
@@ -33,6 +34,7 @@ from .models import (
     VisitAssignment,
     VisitObservation,
     Vote,
+    VoteQuestion,
 )
 
 
@@ -101,7 +103,16 @@ class AbsenceRequestAdmin(ReadOnlyAdmin):
     list_filter = ("state", "reason_type")
 
 
-admin.site.register([SpeakRequest, DraftComment], ReadOnlyAdmin)
+admin.site.register([SpeakRequest, DraftComment, VoteQuestion], ReadOnlyAdmin)
+
+
+@admin.register(Ballot)
+class BallotAdmin(ReadOnlyAdmin):
+    """Who cast a ballot and when; never what it says (a ballot is secret before the close, and afterwards
+    only the Vote's counts are shown)."""
+
+    list_display = ("question", "member", "cast_at", "changed_at")
+    fields = ("question", "member", "cast_at", "changed_at")
 
 
 @admin.register(VisitAssignment)

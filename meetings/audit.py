@@ -50,6 +50,11 @@ ACTIONS = {
     "meetings.speak_request.create": _("Đảng viên đăng ký phát biểu"),
     "meetings.speak_request.withdraw": _("Đảng viên rút đăng ký phát biểu"),
     "meetings.draft_comment.create": _("Đảng viên góp ý dự thảo kết luận"),
+    "meetings.attendance.online_confirm": _("Đảng viên tự xác nhận có mặt trực tuyến"),
+    "meetings.vote_question.open": _("Mở biểu quyết trực tuyến"),
+    "meetings.vote_question.close": _("Kết thúc biểu quyết trực tuyến"),
+    "meetings.ballot.cast": _("Đảng viên biểu quyết trực tuyến"),
+    "meetings.ballot.change": _("Đảng viên thay đổi biểu quyết trực tuyến"),
 }
 
 
@@ -87,6 +92,7 @@ def register_meetings() -> None:
             _on_meeting("meetings.attendance", lambda a: a.member.full_name, "member"),
             _on_meeting("meetings.opinion", lambda o: o.speaker_name, "speaker"),
             _on_meeting("meetings.vote", lambda v: v.question),
+            _on_meeting("meetings.votequestion", lambda q: q.question),
             _on_meeting("meetings.resolution", lambda r: r.reference or r.get_kind_display()),
             _on_meeting("meetings.agendaitem", lambda i: f"{i.order}. {i.title}"),
             _on_meeting("meetings.task", lambda t: t.description[:80]),
@@ -137,5 +143,6 @@ def register_meetings() -> None:
             "via": _("Mở qua"),
             "confidential": _("Tài liệu mật"),
             "day": _("Ngày"),
+            "member": _("Đảng viên"),
         },
     )

@@ -10,7 +10,7 @@ from cells.models import DuesRemittance, Position, RequiredDocumentType, Role, R
 from lib.dates import quarter_start
 from meetings import calendar as meeting_calendar
 from meetings import services as meeting_services
-from meetings.models import AbsenceRequest
+from meetings.models import AbsenceRequest, VoteQuestion
 from reports.models import ReportRun
 from scoring import services as scoring_services
 from tests.browser.conftest import chromium_driver
@@ -154,7 +154,12 @@ def objects(tree, people, settings):
         visitor=secretary,
         by=people.officer,
     )
+    # An online question on the meeting's first item (made directly: the meeting is adopted and held in person).
+    question = VoteQuestion.objects.create(
+        meeting=meeting, agenda_item=meeting.agenda_items.first(), question="Biểu quyết", opened_at=timezone.now()
+    )
     return {
+        "question": question.pk,
         "planned_topic": planned_topic.pk,
         "absence_request": absence_request.pk,
         "visit": visit.pk,

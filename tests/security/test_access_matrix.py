@@ -34,6 +34,10 @@ PUBLIC = {
     "password_reset_complete",
     "favicon",
     "meetings:rsvp_absence",
+    "meetings:rsvp_online",
+    "meetings:rsvp_presence",
+    "meetings:rsvp_opinion",
+    "meetings:rsvp_ballot",
 }
 
 # Shorthands for common rows (roles: admin viewer officer secretary clerk member other).
@@ -203,6 +207,15 @@ MATRIX = {
     "meetings:absence_evidence": ({"pk": "meeting", "request_pk": "absence_request"}, "ofoooon", POST_ONLY),
     "meetings:speak_request": ({"pk": "meeting", "item_pk": "item"}, POST_ONLY, "fffooon"),
     "meetings:draft_comment": ({"pk": "meeting"}, "fffooon", None),
+    # online and hybrid meetings (issue #17 item 3): the member's room from the link (no login; the link is the
+    # key: an empty POST is refused with a message, the meeting being closed); whoever records the meeting opens
+    # and closes the questions
+    "meetings:rsvp_online": ({"token": "token"}, EVERYONE, POST_ONLY),
+    "meetings:rsvp_presence": ({"token": "token"}, POST_ONLY, EVERYONE),
+    "meetings:rsvp_opinion": ({"token": "token"}, POST_ONLY, EVERYONE),
+    "meetings:rsvp_ballot": ({"token": "token", "question_pk": "question"}, POST_ONLY, EVERYONE),
+    "meetings:online_votes": ({"pk": "meeting"}, MINUTES_WRITE, None),
+    "meetings:online_vote_close": ({"pk": "meeting", "question_pk": "question"}, POST_ONLY, MINUTES_WRITE),
     "meetings:my_tasks": ({}, EVERYONE, None),
     "meetings:my_home": ({}, HAS_MEMBER_RECORD, None),
     "meetings:cell_home": ({"cell_pk": "cell"}, MEETING_WRITE, None),
@@ -337,6 +350,7 @@ OBJECT_KEYS = {
     "course",
     "attendance",
     "visit",
+    "question",
 }
 
 

@@ -359,3 +359,81 @@ def test_the_minutes_carry_presence_per_item_written_opinions_and_the_count(cell
     assert "tán thành 5/9 đồng chí (55,6%)" in text
     assert "biểu quyết trực tuyến ở nội dung 2" in text and "5/7 đồng chí có mặt ở nội dung này" in text
     assert "Kết quả: thông qua" in text
+
+
+# --- the pages ---------------------------------------------------------------------------------------
+
+
+def test_the_secretary_sets_presence_per_item_on_the_attendance_page(cell, people, client_for):
+    client = client_for(people.secretary)
+    url = reverse("meetings:attendance", args=[cell.meeting.pk])
+    page = client.get(url).text
+    assert f'name="j_{cell.x.pk}"' in page and f'name="l_{cell.x.pk}"' in page and "Rời sau" in page
+    data = {f"p_{m.pk}": "present" for m in cell.official + [cell.probationary]}
+    data[f"p_{cell.away.pk}"], data[f"r_{cell.away.pk}"] = "absent_excused", "Đi công tác"
+    data[f"l_{cell.x.pk}"] = str(cell.items[2].pk)
+    data[f"j_{cell.y.pk}"] = str(cell.items[1].pk)
+    assert client.post(url, data).status_code == 302
+    x = Attendance.objects.get(meeting=cell.meeting, member=cell.x)
+    y = Attendance.objects.get(meeting=cell.meeting, member=cell.y)
+    assert (x.presence, x.left_item_id) == (P.PRESENT, cell.items[2].pk)
+    assert (y.presence, y.joined_item_id) == (P.LATE, cell.items[1].pk)  # joined at item 2: late
+    # Leaving before joining is refused next to the form, and nothing is written.
+    data[f"j_{cell.x.pk}"] = str(cell.items[3].pk)
+    response = client.post(url, data)
+    assert response.status_code == 200 and "phải sau nội dung tham gia" in response.text
+    assert Attendance.objects.get(meeting=cell.meeting, member=cell.x).joined_item_id is None
+
+
+def test_the_member_room_and_the_chair_page(cell, people, client, client_for, django_assert_max_num_queries):
+    link = reverse("meetings:rsvp", args=[token(cell.meeting, cell.x)])
+    room = reverse("meetings:rsvp_online", args=[token(cell.meeting, cell.x)])
+    assert room in client.get(link).text  # the notice's page leads to the room inside the window
+    assert "Xác nhận có mặt" in client.get(room).text
+    response = client.post(reverse("meetings:rsvp_presence", args=[token(cell.meeting, cell.x)]))
+    assert response.status_code == 302 and "Đã ghi nhận đồng chí có mặt (đến muộn)" in client.get(room).text
+    record_presence(cell, by=people.secretary)
+    # The chair opens a question from the page; an empty question is refused next to the field.
+    chair = client_for(people.secretary)
+    votes_url = reverse("meetings:online_votes", args=[cell.meeting.pk])
+    refused = chair.post(votes_url, {"agenda_item": cell.items[1].pk, "question": "", "kind": "other"})
+    assert refused.status_code == 200 and not VoteQuestion.objects.exists()
+    opened = chair.post(votes_url, {"agenda_item": cell.items[1].pk, "question": "Thông qua kế hoạch", "kind": "other"})
+    assert opened.status_code == 302
+    question = VoteQuestion.objects.get()
+    client.logout()
+    with django_assert_max_num_queries(30):
+        page = client.get(room).text
+    assert f'action="{reverse("meetings:rsvp_ballot", args=[token(cell.meeting, cell.x), question.pk])}"' in page
+    client.post(reverse("meetings:rsvp_ballot", args=[token(cell.meeting, cell.x), question.pk]), {"choice": "for"})
+    # Y, who left after item 1, sees why they cannot vote, and no ballot button.
+    y_page = client.get(reverse("meetings:rsvp_online", args=[token(cell.meeting, cell.y)])).text
+    assert "rời buổi sinh hoạt sau nội dung 1" in y_page
+    assert reverse("meetings:rsvp_ballot", args=[token(cell.meeting, cell.y), question.pk]) not in y_page
+    chair = client_for(people.secretary)
+    with django_assert_max_num_queries(40):
+        chair_page = chair.get(votes_url).text
+    assert "Đã biểu quyết: 1/7" in chair_page and "biểu quyết tính trên: 9" in chair_page
+    assert "không đủ để" in chair_page or "đủ để" in chair_page  # the §9.3 quorum line
+    close = reverse("meetings:online_vote_close", args=[cell.meeting.pk, question.pk])
+    assert chair.post(close).status_code == 302
+    assert "tán thành 1/9" in chair.get(votes_url).text
+    # The member's written opinion from the room.
+    client.logout()
+    posted = client.post(
+        reverse("meetings:rsvp_opinion", args=[token(cell.meeting, cell.x)]),
+        {"agenda_item": cell.items[1].pk, "text": "Đề nghị làm rõ tiến độ"},
+    )
+    assert posted.status_code == 302 and Opinion.objects.get().in_writing
+    empty = client.post(
+        reverse("meetings:rsvp_opinion", args=[token(cell.meeting, cell.x)]), {"agenda_item": cell.items[1].pk}
+    )
+    assert empty.status_code == 200 and "is-invalid" in empty.text and Opinion.objects.count() == 1
+
+
+def test_an_open_question_stops_the_adoption(cell, people):
+    from meetings.completeness import minutes_completeness
+
+    record_presence(cell, by=people.secretary)
+    open_item_2(cell, people)
+    assert any("Biểu quyết trực tuyến chưa kết thúc" in p.message for p in minutes_completeness(cell.meeting))

@@ -543,8 +543,9 @@ class Opinion(models.Model):
     )
     guest_name = models.CharField(_("Hoặc khách mời phát biểu"), max_length=120, blank=True)
     text = models.TextField(_("Ý kiến"))
-    # Sent in writing by the member from their link in an online or hybrid meeting (issue #17 item 3).
-    in_writing = models.BooleanField(_("Ý kiến bằng văn bản"), default=False)
+    # Sent in writing by the member from their link in an online or hybrid meeting (issue #17 item 3); a default
+    # in the database too, for the rows the demo generator and the restore insert with COPY.
+    in_writing = models.BooleanField(_("Ý kiến bằng văn bản"), default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

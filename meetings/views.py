@@ -343,16 +343,21 @@ def meeting_detail(request, pk):
     # The secretary's read receipts, once the notice is out (its list is whom the documents are for).
     show_reads = can_write and meeting.state != Meeting.State.DRAFT
     can_minutes = selectors.can_write_minutes(request.user, meeting)
+    own = meeting.attendances.filter(member=member).first() if member else None
     return render(
         request,
         "meetings/meeting_detail.html",
         {
+            # The member's room of an online or hybrid meeting, inside its window (issue #17 item 3).
+            "own_room": services.rsvp_token(meeting=meeting, member=member)
+            if own is not None and online.window_open(meeting)
+            else "",
             "meeting": meeting,
             "can_write": can_write,
             "can_minutes": can_minutes,
             "counts": selectors.rsvp_counts(meeting=meeting),
             "attendances": meeting.attendances.select_related("member").order_by("member__full_name"),
-            "own": meeting.attendances.filter(member=member).first() if member else None,
+            "own": own,
             "documents": selectors.document_reads(meeting, receipts=show_reads),
             "show_reads": show_reads,
             "can_remind_documents": can_write

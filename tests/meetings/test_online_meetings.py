@@ -437,3 +437,76 @@ def test_an_open_question_stops_the_adoption(cell, people):
     record_presence(cell, by=people.secretary)
     open_item_2(cell, people)
     assert any("Biểu quyết trực tuyến chưa kết thúc" in p.message for p in minutes_completeness(cell.meeting))
+
+
+def test_a_logged_in_member_finds_the_room_on_the_meeting_page(cell, people, client_for):
+    page = client_for(people.member).get(reverse("meetings:detail", args=[cell.meeting.pk])).text
+    room = reverse("meetings:rsvp_online", args=[token(cell.meeting, people.members["member"])])
+    assert room in page
+
+
+def test_a_late_meeting_keeps_its_window_past_midnight_and_new_year():
+    """21:30–23:30 on 31/12/2026 (Asia/Ho_Chi_Minh), no end recorded: open until 00:30 on 01/01/2027."""
+    start = datetime.datetime(2026, 12, 31, 21, 30, tzinfo=HCM)
+    meeting = Meeting(
+        mode=Meeting.Mode.HYBRID,
+        state=Meeting.State.NOTIFIED,
+        planned_start=start,
+        planned_end=start + datetime.timedelta(hours=2),
+    )
+    assert online.window_open(meeting, datetime.datetime(2027, 1, 1, 0, 30, tzinfo=HCM))
+    assert not online.window_open(meeting, datetime.datetime(2027, 1, 1, 0, 31, tzinfo=HCM))
+    assert online.arrival_presence(meeting, datetime.datetime(2026, 12, 31, 21, 35, tzinfo=HCM)) == "present"
+    assert online.arrival_presence(meeting, datetime.datetime(2026, 12, 31, 21, 36, tzinfo=HCM)) == "late"
+    # Once the actual end is recorded, the window closes there.
+    meeting.actual_start, meeting.actual_end = start, datetime.datetime(2026, 12, 31, 23, 0, tzinfo=HCM)
+    assert not online.window_open(meeting, datetime.datetime(2026, 12, 31, 23, 1, tzinfo=HCM))
+    meeting.state = Meeting.State.MINUTES_ADOPTED
+    assert not online.window_open(meeting, datetime.datetime(2026, 12, 31, 22, 0, tzinfo=HCM))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ballots_cast_while_the_chair_closes_are_counted_or_refused_never_lost(cell, people):
+    """Seven members tap at the moment the chair closes (PostgreSQL row locks on the meeting and the question):
+    every ballot is either in the result or refused as too late, and one member's two taps make one ballot."""
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import require_or_skip
+
+    require_or_skip(connection.vendor == "postgresql", "concurrent transactions need PostgreSQL")
+    record_presence(cell, by=people.secretary)
+    question = open_item_2(cell, people)
+    voters = [m for m in cell.official if m.pk in votes.item_voters(cell.meeting, cell.items[1]).voter_ids]
+    jobs = [("cast", member) for member in voters] + [("cast", voters[0]), ("close", None)]
+    barrier = threading.Barrier(len(jobs))
+    refused, errors = [], []
+
+    def run(job):
+        what, member = job
+        try:
+            barrier.wait()
+            if what == "close":
+                services.vote_question_close(question=question, by=people.secretary)
+            else:
+                cast(cell, member, question, C.FOR)
+        except ValidationError as error:
+            refused.append(error.messages)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    question.refresh_from_db()
+    vote = question.vote
+    ballots = Ballot.objects.filter(question=question).count()
+    assert vote is not None and vote.votes_for == question.ballots_count == ballots <= 7
+    assert Ballot.objects.filter(question=question, member=voters[0]).count() <= 1
+    assert all(messages == ["Biểu quyết đã kết thúc; không thể biểu quyết hoặc thay đổi nữa."] for messages in refused)

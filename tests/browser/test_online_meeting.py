@@ -148,6 +148,10 @@ def test_a_member_joins_an_online_meeting_on_a_phone_and_votes(
     press(browser, "main form[action$='/ket-thuc/'] button[type=submit]")
     assert "tán thành 5/9, thông qua" in alert_text(browser)
     assert VoteQuestion.objects.get().vote.eligible_count == 9
+    shot(browser, tmp_path, "chair-1366")
+    browser.set_window_size(360, 800)
+    assert not overflows(browser)
+    shot(browser, tmp_path, "chair-360")
 
     # The meeting ends; the minutes are adopted and their PDF carries presence per item, the opinion, the count.
     time_machine.move_to(datetime.datetime(2026, 12, 15, 16, 30, tzinfo=HCM), tick=True)

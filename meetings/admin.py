@@ -17,6 +17,7 @@ from .models import (
     AsyncDecision,
     AsyncDecisionDocument,
     Attendance,
+    Ballot,
     CalendarFeed,
     DocumentRead,
     DocumentReminder,
@@ -38,6 +39,7 @@ from .models import (
     VisitAssignment,
     VisitObservation,
     Vote,
+    VoteQuestion,
 )
 
 
@@ -119,7 +121,16 @@ class AbsenceRequestAdmin(ReadOnlyAdmin):
     list_filter = ("state", "reason_type")
 
 
-admin.site.register([SpeakRequest, DraftComment], ReadOnlyAdmin)
+admin.site.register([SpeakRequest, DraftComment, VoteQuestion], ReadOnlyAdmin)
+
+
+@admin.register(Ballot)
+class BallotAdmin(ReadOnlyAdmin):
+    """Who cast a ballot and when; never what it says (a ballot is secret before the close, and afterwards
+    only the Vote's counts are shown)."""
+
+    list_display = ("question", "member", "cast_at", "changed_at")
+    fields = ("question", "member", "cast_at", "changed_at")
 
 
 @admin.register(VisitAssignment)

@@ -58,6 +58,11 @@ ACTIONS = {
     "meetings.async_decision.close": _("Kết thúc lấy ý kiến, tính kết quả"),
     "meetings.async_ballot.answer": _("Đảng viên trả lời lấy ý kiến"),
     "meetings.async_ballot.change": _("Đảng viên sửa trả lời lấy ý kiến"),
+    "meetings.attendance.online_confirm": _("Đảng viên tự xác nhận có mặt trực tuyến"),
+    "meetings.vote_question.open": _("Mở biểu quyết trực tuyến"),
+    "meetings.vote_question.close": _("Kết thúc biểu quyết trực tuyến"),
+    "meetings.ballot.cast": _("Đảng viên biểu quyết trực tuyến"),
+    "meetings.ballot.change": _("Đảng viên thay đổi biểu quyết trực tuyến"),
 }
 
 
@@ -95,6 +100,7 @@ def register_meetings() -> None:
             _on_meeting("meetings.attendance", lambda a: a.member.full_name, "member"),
             _on_meeting("meetings.opinion", lambda o: o.speaker_name, "speaker"),
             _on_meeting("meetings.vote", lambda v: v.question),
+            _on_meeting("meetings.votequestion", lambda q: q.question),
             _on_meeting("meetings.resolution", lambda r: r.reference or r.get_kind_display()),
             _on_meeting("meetings.agendaitem", lambda i: f"{i.order}. {i.title}"),
             _on_meeting("meetings.task", lambda t: t.description[:80]),
@@ -168,5 +174,6 @@ def register_meetings() -> None:
             "day": _("Ngày"),
             "documents": _("Tài liệu"),
             "asked": _("Số đảng viên được lấy ý kiến"),
+            "member": _("Đảng viên"),
         },
     )

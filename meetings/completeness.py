@@ -101,6 +101,15 @@ def minutes_completeness(meeting: Meeting) -> list[Problem]:
     resolution = Resolution.objects.filter(meeting=meeting).first()
     if resolution is None or not resolution.text.strip():
         problems.append(Problem(_("Chưa có nội dung kết luận hoặc nghị quyết."), fix="meetings:resolution"))
+    # An online question still open has no result yet (issue #17 item 3): the chair closes it first.
+    still_open = list(meeting.vote_questions.filter(closed_at__isnull=True).values_list("question", flat=True))
+    if still_open:
+        problems.append(
+            Problem(
+                _("Biểu quyết trực tuyến chưa kết thúc: %(questions)s.") % {"questions": "; ".join(still_open)},
+                fix="meetings:online_votes",
+            )
+        )
     base = vote_base(meeting)
     for vote in meeting.votes.all():
         total = vote.votes_for + vote.votes_against + vote.votes_abstain

@@ -312,8 +312,12 @@ class AttendanceForm(forms.Form):
         from .services import absence_refused_members, attendance_initial
 
         self.rows = []
+        self.items_rows = {}
         choices = [c for c in Attendance.Presence.choices if c[0] != Attendance.Presence.BLANK]
         refused = absence_refused_members(meeting)
+        # Presence per agenda item (issue #17 item 3): "tham gia từ" / "rời sau" an item; empty: the whole meeting.
+        agenda = [(str(item.pk), f"{item.order}. {item.title[:40]}") for item in meeting.agenda_items.order_by("order")]
+        self.agenda = agenda
         for attendance in meeting.attendances.select_related("member").order_by("member__full_name", "pk"):
             presence, reason = attendance_initial(attendance, absence_refused=attendance.member_id in refused)
             key = f"p_{attendance.member_id}"
@@ -323,7 +327,38 @@ class AttendanceForm(forms.Form):
             self.fields[f"r_{attendance.member_id}"] = forms.CharField(
                 label=_("Lý do vắng"), max_length=255, required=False, initial=reason
             )
+            self.fields[f"j_{attendance.member_id}"] = forms.ChoiceField(
+                label=_("Tham gia từ nội dung"),
+                choices=[("", _("Từ đầu"))] + agenda,
+                initial=str(attendance.joined_item_id or ""),
+                required=False,
+            )
+            self.fields[f"l_{attendance.member_id}"] = forms.ChoiceField(
+                label=_("Rời sau nội dung"),
+                choices=[("", _("Đến hết"))] + agenda,
+                initial=str(attendance.left_item_id or ""),
+                required=False,
+            )
             self.rows.append((attendance, self[key], self[f"r_{attendance.member_id}"]))
+            self.items_rows[attendance.member_id] = (
+                self[f"j_{attendance.member_id}"],
+                self[f"l_{attendance.member_id}"],
+            )
+
+    def row_items(self):
+        """(attendance, presence, reason, joined, left) for the template."""
+        for attendance, presence, reason in self.rows:
+            yield (attendance, presence, reason, *self.items_rows[attendance.member_id])
+
+    def items(self) -> dict:
+        """Member id -> (joined item id or None, left item id or None), for every row."""
+        return {
+            attendance.member_id: (
+                int(self.cleaned_data[f"j_{attendance.member_id}"] or 0) or None,
+                int(self.cleaned_data[f"l_{attendance.member_id}"] or 0) or None,
+            )
+            for attendance, _field, _reason in self.rows
+        }
 
     def presence(self, *, all_present: bool = False) -> dict:
         """The rows as chosen; with ``all_present`` ("tất cả có mặt"), a row left empty is present, so the
@@ -505,6 +540,31 @@ class AgendaItemForm(forms.Form):
 
 class RsvpForm(forms.Form):
     reason = forms.CharField(label=_("Lý do không tham dự"), max_length=255, required=False)
+
+
+class OnlineVoteOpenForm(forms.Form):
+    """The chair opens a question on an agenda item of an online or hybrid meeting (issue #17 item 3)."""
+
+    agenda_item = forms.ModelChoiceField(queryset=AgendaItem.objects.none(), label=_("Nội dung chương trình"))
+    question = forms.CharField(label=_("Nội dung biểu quyết"), max_length=255)
+    kind = forms.ChoiceField(
+        label=_("Loại biểu quyết"),
+        choices=[(k, label) for k, label in Vote.Kind.choices if k in ("other", "admission")],
+        initial=Vote.Kind.OTHER,
+    )
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agenda_item"].queryset = meeting.agenda_items.order_by("order", "pk")
+        self.fields["agenda_item"].label_from_instance = lambda item: f"{item.order}. {item.title}"
+        self.helper = _helper("agenda_item", "question", "kind", submit=_("Mở biểu quyết"))
+
+
+class OnlineOpinionForm(forms.Form):
+    """A written opinion on an agenda item from the member's link."""
+
+    agenda_item = forms.CharField(max_length=12)
+    text = long_text_field(label=_("Ý kiến bằng văn bản"))
 
 
 class SearchForm(forms.Form):

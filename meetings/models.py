@@ -361,6 +361,27 @@ class Attendance(models.Model):
     # meeting's page signed in. Written once, by services.notice_opened_record; an answer or a request to be
     # excused counts as opened too (selectors.notice_unopened), so only the silent ones are reminded.
     notice_opened_at = models.DateTimeField(_("Mở thông báo lúc"), null=True, blank=True)
+    # Presence per agenda item (issue #17 item 3): a member present (or late) is present from ``joined_item``
+    # (empty: from the first item) through ``left_item`` (empty: to the end). Written only by
+    # services.attendance_record; read by ``present_for`` (meetings.votes.item_voters, the minutes).
+    joined_item = models.ForeignKey(
+        AgendaItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Tham gia từ nội dung"),
+    )
+    left_item = models.ForeignKey(
+        AgendaItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Rời buổi sinh hoạt sau nội dung"),
+    )
+    # The member's own one-tap "có mặt" from their link in an online or hybrid meeting (meetings.online).
+    confirmed_online_at = models.DateTimeField(_("Tự xác nhận có mặt trực tuyến lúc"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Điểm danh")
@@ -370,6 +391,26 @@ class Attendance(models.Model):
 
     def __str__(self):
         return f"{self.member} @ {self.meeting_id}"
+
+    @property
+    def is_present(self) -> bool:
+        return self.presence in self.PRESENT_VALUES
+
+    def present_for(self, item: AgendaItem) -> bool:
+        """Present for ``item``: present at the meeting, not joined after the item, not left before it."""
+        if not self.is_present:
+            return False
+        key = (item.order, item.pk)
+        if self.joined_item_id and (self.joined_item.order, self.joined_item.pk) > key:
+            return False
+        if self.left_item_id and (self.left_item.order, self.left_item.pk) < key:
+            return False
+        return True
+
+    @property
+    def partial(self) -> bool:
+        """Present for part of the meeting only (joined late or left early by agenda item)."""
+        return self.is_present and bool(self.joined_item_id or self.left_item_id)
 
 
 def absence_evidence_path(instance, filename):
@@ -506,6 +547,9 @@ class Opinion(models.Model):
     )
     guest_name = models.CharField(_("Hoặc khách mời phát biểu"), max_length=120, blank=True)
     text = models.TextField(_("Ý kiến"))
+    # Sent in writing by the member from their link in an online or hybrid meeting (issue #17 item 3); a default
+    # in the database too, for the rows the demo generator and the restore insert with COPY.
+    in_writing = models.BooleanField(_("Ý kiến bằng văn bản"), default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -541,6 +585,7 @@ class Vote(models.Model):
     class Method(models.TextChoices):
         SHOW_OF_HANDS = "show_of_hands", _("Giơ tay")
         BALLOT = "ballot", _("Bỏ phiếu kín")
+        ONLINE = "online", _("Biểu quyết trực tuyến")
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="votes")
     question = models.CharField(_("Nội dung biểu quyết"), max_length=255)
@@ -616,6 +661,96 @@ class Vote(models.Model):
     @property
     def percent_abstain(self) -> str:
         return self.percent(self.votes_abstain, self.eligible_count)
+
+
+class VoteQuestion(models.Model):
+    """A question the chair opens on an agenda item of an online or hybrid meeting and closes (issue #17
+    item 3). Members eligible for the item (meetings.votes.item_voters) cast one ``Ballot`` each from their
+    link, changeable until the close; nobody sees a count before it. At the close the result is written as a
+    ``Vote`` (method "trực tuyến") measured against the meeting's count (meetings.votes.vote_base)."""
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="vote_questions", verbose_name=_("Buổi sinh hoạt")
+    )
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.PROTECT, related_name="vote_questions", verbose_name=_("Nội dung chương trình")
+    )
+    question = models.CharField(_("Nội dung biểu quyết"), max_length=255)
+    kind = models.CharField(_("Loại biểu quyết"), max_length=16, choices=Vote.Kind.choices, default=Vote.Kind.OTHER)
+    opened_at = models.DateTimeField(_("Mở biểu quyết lúc"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người mở biểu quyết"),
+    )
+    closed_at = models.DateTimeField(_("Kết thúc biểu quyết lúc"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Người kết thúc biểu quyết"),
+    )
+    # Written at the close: those present for the item with a vote, and the ballots counted.
+    voters_count = models.PositiveIntegerField(_("Số đảng viên có mặt ở nội dung có quyền biểu quyết"), default=0)
+    ballots_count = models.PositiveIntegerField(_("Số đảng viên đã biểu quyết"), default=0)
+    vote = models.OneToOneField(
+        Vote,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="online_question",
+        verbose_name=_("Kết quả biểu quyết"),
+    )
+
+    class Meta:
+        verbose_name = _("Biểu quyết trực tuyến")
+        verbose_name_plural = _("Biểu quyết trực tuyến")
+        ordering = ["meeting", "opened_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=F("opened_at")),
+                name="vote_question_closed_after_open",
+            ),
+        ]
+
+    def __str__(self):
+        return self.question
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class Ballot(models.Model):
+    """One member's ballot on a ``VoteQuestion``: one per member, changeable until the question closes, never
+    shown to anyone but its member before the close (and afterwards only as the counts of the ``Vote``)."""
+
+    class Choice(models.TextChoices):
+        FOR = "for", _("Tán thành")
+        AGAINST = "against", _("Không tán thành")
+        ABSTAIN = "abstain", _("Không biểu quyết")
+
+    question = models.ForeignKey(
+        VoteQuestion, on_delete=models.CASCADE, related_name="ballots", verbose_name=_("Biểu quyết trực tuyến")
+    )
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("Đảng viên"))
+    choice = models.CharField(_("Lựa chọn"), max_length=8, choices=Choice.choices)
+    cast_at = models.DateTimeField(_("Biểu quyết lúc"))
+    changed_at = models.DateTimeField(_("Sửa lần cuối lúc"))
+
+    class Meta:
+        verbose_name = _("Phiếu biểu quyết trực tuyến")
+        verbose_name_plural = _("Phiếu biểu quyết trực tuyến")
+        ordering = ["question", "pk"]
+        constraints = [models.UniqueConstraint(fields=["question", "member"], name="ballot_one_per_member")]
+
+    def __str__(self):
+        return f"{self.member} — {self.question}"
 
 
 class Resolution(models.Model):

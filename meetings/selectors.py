@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Prefetch, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cells.models import CellMembership, Member, Organisation, Position
 from cells.permissions import can, roles_with
@@ -280,6 +281,27 @@ def _reported_decisions(meeting: Meeting) -> list:
     return reported_at(meeting)
 
 
+def _partial_presence(present: list[Attendance]) -> list[str]:
+    """ "đồng chí X: có mặt từ nội dung 2 đến hết nội dung 3", for each member present for part of it only."""
+    lines = []
+    for attendance in present:
+        if not attendance.partial:
+            continue
+        values = {
+            "name": attendance.member.full_name,
+            "joined": attendance.joined_item.order if attendance.joined_item_id else "",
+            "left": attendance.left_item.order if attendance.left_item_id else "",
+        }
+        if attendance.joined_item_id and attendance.left_item_id:
+            text = _("đồng chí %(name)s: có mặt từ nội dung %(joined)s đến hết nội dung %(left)s")
+        elif attendance.joined_item_id:
+            text = _("đồng chí %(name)s: có mặt từ nội dung %(joined)s")
+        else:
+            text = _("đồng chí %(name)s: có mặt đến hết nội dung %(left)s")
+        lines.append(text % values)
+    return lines
+
+
 def minutes_context(meeting: Meeting) -> dict:
     """Everything the minutes show, for the web page and the PDF alike (so they cannot disagree)."""
     meeting = (
@@ -287,7 +309,9 @@ def minutes_context(meeting: Meeting) -> dict:
         .prefetch_related("upper_guests")
         .get(pk=meeting.pk)
     )
-    attendances = list(meeting.attendances.select_related("member").order_by("member__full_name", "pk"))
+    attendances = list(
+        meeting.attendances.select_related("member", "joined_item", "left_item").order_by("member__full_name", "pk")
+    )
     by_presence: dict[str, list[Attendance]] = {}
     for attendance in attendances:
         by_presence.setdefault(attendance.presence, []).append(attendance)
@@ -304,7 +328,7 @@ def minutes_context(meeting: Meeting) -> dict:
     )
     unassigned_opinions = list(meeting.opinions.filter(agenda_item__isnull=True).select_related("speaker"))
     steps = _minutes_steps(agenda, unassigned_opinions)
-    votes = list(meeting.votes.order_by("pk"))
+    votes = list(meeting.votes.select_related("subject", "online_question__agenda_item").order_by("pk"))
     resolution = getattr(meeting, "resolution", None)
     tasks = list(meeting.tasks.prefetch_related("assignees").order_by("due_date", "pk"))
     day = timezone.localtime(meeting.actual_start or meeting.planned_start)
@@ -340,6 +364,8 @@ def minutes_context(meeting: Meeting) -> dict:
         },
         "present": present,
         "present_names": _names(present),
+        # Who was there for part of the meeting only, by agenda item (issue #17 item 3).
+        "partial_presence": _partial_presence(present),
         "absent_excused": absent_excused,
         "absent_unexcused_names": _names(absent_unexcused),
         "exempt_names": _names(exempt),
@@ -1058,3 +1084,65 @@ def materials_to_attach(meeting: Meeting) -> list[UpperMaterial]:
         for material in materials_for_cell(cell=meeting.organisation, month=meeting.period_month)
         if material.pk not in attached
     ]
+
+
+# --- online and hybrid meetings (issue #17 item 3) ---------------------------------------------------
+
+
+def online_room(meeting: Meeting, member: Member) -> list[dict]:
+    """The member's page of an online meeting: each agenda item with its questions, the member's own ballot
+    and, where they may not vote, why (meetings.votes.vote_refusal). No count of any choice is read
+    before a question closes; afterwards its ``Vote`` carries the counts."""
+    from .models import Ballot, VoteQuestion
+    from .votes import vote_refusal
+
+    base = vote_base(meeting)
+    questions = list(
+        VoteQuestion.objects.filter(meeting=meeting).select_related("vote", "agenda_item").order_by("opened_at", "pk")
+    )
+    own = dict(Ballot.objects.filter(question__meeting=meeting, member=member).values_list("question_id", "choice"))
+    labels = dict(Ballot.Choice.choices)
+    refusals: dict[int, str | None] = {}
+    rows = []
+    for item in agenda_of(meeting):
+        entries = []
+        for question in (q for q in questions if q.agenda_item_id == item.pk):
+            if question.is_open and item.pk not in refusals:
+                refusals[item.pk] = vote_refusal(meeting, item, member, base=base)
+            choice = own.get(question.pk)
+            entries.append(
+                {
+                    "question": question,
+                    "choice": choice,
+                    "choice_label": labels.get(choice, ""),
+                    "refusal": refusals.get(item.pk) if question.is_open else None,
+                }
+            )
+        rows.append({"item": item, "questions": entries})
+    return rows
+
+
+def online_questions(meeting: Meeting) -> list[dict]:
+    """The chair's list: each question with how many have voted of those who may (never what they chose)
+    until it closes, and its ``Vote`` afterwards."""
+    from .models import VoteQuestion
+    from .votes import item_voters
+
+    base = vote_base(meeting)
+    rows = []
+    questions = (
+        VoteQuestion.objects.filter(meeting=meeting)
+        .select_related("agenda_item", "vote")
+        .annotate(cast=Count("ballots"))
+        .order_by("opened_at", "pk")
+    )
+    for question in questions:
+        eligible = item_voters(meeting, question.agenda_item, base=base) if question.is_open else None
+        rows.append(
+            {
+                "question": question,
+                "cast": question.cast,
+                "voters": len(eligible.voters) if eligible else question.voters_count,
+            }
+        )
+    return rows

@@ -25,7 +25,7 @@ from lib.formatting import date_text, quarter_label, time_and_day
 from lib.uploads import check_named
 
 from . import calendar as meeting_calendar
-from . import indicators, kinds, selectors
+from . import indicators, kinds, online, selectors
 from .completeness import FUTURE_TOLERANCE, Problem, minutes_completeness  # noqa: F401 (re-exported)
 from .models import (
     MEETING_EARLIEST,
@@ -34,6 +34,7 @@ from .models import (
     AgendaItem,
     Amendment,
     Attendance,
+    Ballot,
     CalendarFeed,
     DocumentRead,
     DocumentReminder,
@@ -52,9 +53,10 @@ from .models import (
     VisitAssignment,
     VisitObservation,
     Vote,
+    VoteQuestion,
 )
 from .signals import minutes_adopted
-from .votes import vote_base
+from .votes import item_voters, vote_base, vote_refusal
 
 Step = AgendaItem.Step
 RSVP_SALT = "meetings.rsvp"
@@ -909,14 +911,40 @@ def absence_refused_members(meeting: Meeting) -> set[int]:
     return {member_id for member_id, state in last.items() if state == AbsenceRequest.State.REFUSED}
 
 
+def _item_presence_errors(attendance: Attendance, joined, left, agenda: dict) -> str | None:
+    """Check one row's "tham gia từ nội dung" / "rời sau nội dung" (agenda item ids or None)."""
+    for item_id in (joined, left):
+        if item_id is not None and int(item_id) not in agenda:
+            return _("Nội dung không thuộc buổi sinh hoạt này.")
+    if (joined or left) and attendance.presence not in Attendance.PRESENT_VALUES:
+        return _("Đồng chí %(name)s không có mặt: không ghi tham gia từ, rời sau nội dung nào.") % {
+            "name": attendance.member.full_name
+        }
+    if joined and left and agenda[int(joined)] > agenda[int(left)]:
+        return _("Đồng chí %(name)s: nội dung rời buổi sinh hoạt phải sau nội dung tham gia.") % {
+            "name": attendance.member.full_name
+        }
+    return None
+
+
 @transaction.atomic
-def attendance_record(*, meeting: Meeting, presence: dict, by=None) -> list[Attendance]:
-    """Record presence: ``presence`` maps member id to ``(presence, absence_reason)``."""
+def attendance_record(*, meeting: Meeting, presence: dict, items: dict | None = None, by=None) -> list[Attendance]:
+    """Record presence: ``presence`` maps member id to ``(presence, absence_reason)``; ``items``, when given,
+    maps member id to ``(joined item id, left item id)`` — present from the first (None: from the start)
+    through the second (None: to the end), issue #17 item 3. A member joining after the first item is
+    recorded late ("đến muộn"); a row not present carries no item."""
     meeting = _lock(meeting)
     _refuse_unless_recording(meeting)
-    rows = {a.member_id: a for a in meeting.attendances.select_for_update()}
+    rows = {a.member_id: a for a in meeting.attendances.select_for_update().select_related("member")}
+    agenda = {item.pk: (item.order, item.pk) for item in meeting.agenda_items.all()}
+    first = min(agenda.values()) if agenda else None
     errors = []
     changed = []
+    presence = dict(presence)
+    for member_id in items or {}:
+        attendance = rows.get(int(member_id))
+        if attendance is not None and int(member_id) not in {int(k) for k in presence}:
+            presence[int(member_id)] = (attendance.presence, attendance.absence_reason)
     for member_id, (value, reason) in presence.items():
         attendance = rows.get(int(member_id))
         if attendance is None:
@@ -931,8 +959,20 @@ def attendance_record(*, meeting: Meeting, presence: dict, by=None) -> list[Atte
         before = snapshot(attendance)
         attendance.presence = value
         attendance.absence_reason = (reason or "").strip()[:255] if value == Attendance.Presence.ABSENT_EXCUSED else ""
+        if items is not None and int(member_id) in {int(k) for k in items}:
+            joined, left = next(v for k, v in items.items() if int(k) == int(member_id))
+            joined, left = (int(joined) if joined else None), (int(left) if left else None)
+            problem = _item_presence_errors(attendance, joined, left, agenda)
+            if problem:
+                errors.append(problem)
+                continue
+            attendance.joined_item_id, attendance.left_item_id = joined, left
+            if joined and agenda[joined] != first and value == Attendance.Presence.PRESENT:
+                attendance.presence = Attendance.Presence.LATE  # joined after the first item: "đến muộn"
+        if attendance.presence not in Attendance.PRESENT_VALUES:
+            attendance.joined_item_id = attendance.left_item_id = None
         if snapshot(attendance) != before:
-            attendance.save(update_fields=["presence", "absence_reason"])
+            attendance.save(update_fields=["presence", "absence_reason", "joined_item", "left_item"])
             _log(
                 by=by,
                 action="meetings.attendance.record",
@@ -958,6 +998,7 @@ def opinion_add(
     speaker: Member | None = None,
     guest_name: str = "",
     agenda_item: AgendaItem | None = None,
+    in_writing: bool = False,
     by=None,
 ) -> Opinion:
     meeting = _lock(meeting)
@@ -976,6 +1017,7 @@ def opinion_add(
         speaker=speaker,
         guest_name="" if speaker else guest_name.strip(),
         agenda_item=agenda_item,
+        in_writing=in_writing,
     )
     _log(by=by, action="meetings.opinion.create", meeting=meeting, instance=opinion)
     return opinion
@@ -2395,3 +2437,177 @@ def notice_opened_record(*, attendance: Attendance) -> bool:
     if updated:
         attendance.notice_opened_at = now
     return bool(updated)
+
+
+# --- online and hybrid meetings (issue #17 item 3) --------------------------------------------------
+
+
+def _refuse_unless_online_window(meeting: Meeting) -> None:
+    """The member's link takes part only inside the meeting's window (meetings.online, the Khối's choice)."""
+    reason = online.closed_reason(meeting)
+    if reason:
+        raise ValidationError(reason)
+
+
+def _link_row(token: str) -> tuple[Meeting, Attendance]:
+    """The meeting (locked) and the member's row (locked) a signed link points at."""
+    meeting, attendance = rsvp_read_token(token)
+    meeting = _lock(meeting)
+    attendance = Attendance.objects.select_for_update(of=("self",)).select_related("member").get(pk=attendance.pk)
+    return meeting, attendance
+
+
+@transaction.atomic
+def online_presence_confirm(*, token: str) -> Attendance:
+    """The member's one tap "Xác nhận có mặt" from their link, inside the window: present, or late after
+    the start's grace (meetings.online). A row already present stays as recorded (the secretary's items
+    included); a member attached to another party organisation is outside the count and is refused."""
+    meeting, attendance = _link_row(token)
+    _refuse_unless_online_window(meeting)
+    if attendance.presence == Attendance.Presence.ATTACHED_ELSEWHERE:
+        raise ValidationError(
+            _("Đồng chí đang sinh hoạt tạm thời ở tổ chức đảng khác; bí thư ghi nhận nếu đồng chí dự họp.")
+        )
+    now = timezone.now()
+    before = snapshot(attendance)
+    if attendance.presence not in Attendance.PRESENT_VALUES:
+        attendance.presence = online.arrival_presence(meeting, now)
+        attendance.absence_reason = ""
+    if attendance.confirmed_online_at is None:
+        attendance.confirmed_online_at = now
+    if snapshot(attendance) != before:
+        attendance.save(update_fields=["presence", "absence_reason", "confirmed_online_at"])
+        _log(
+            by=None,
+            action="meetings.attendance.online_confirm",
+            meeting=meeting,
+            instance=attendance,
+            before=before,
+            after=snapshot(attendance),
+        )
+        _attendance_counts_refresh_one(meeting)
+        _votes_recount(meeting)
+    return attendance
+
+
+@transaction.atomic
+def online_opinion_add(*, token: str, agenda_item_id, text: str) -> Opinion:
+    """A written opinion on an agenda item from the member's link, inside the window. Probationary members
+    give opinions too (Điều lệ Art. 3.4 takes only the vote from them)."""
+    meeting, attendance = _link_row(token)
+    _refuse_unless_online_window(meeting)
+    item = meeting.agenda_items.filter(pk=agenda_item_id).first() if str(agenda_item_id or "").isdigit() else None
+    if item is None:
+        raise ValidationError({"agenda_item": _("Chọn nội dung chương trình của buổi sinh hoạt này.")})
+    return opinion_add(meeting=meeting, text=text, speaker=attendance.member, agenda_item=item, in_writing=True)
+
+
+ONLINE_VOTE_KINDS = (Vote.Kind.OTHER, Vote.Kind.ADMISSION)
+
+
+@transaction.atomic
+def vote_question_open(*, meeting: Meeting, agenda_item: AgendaItem, question: str, kind: str, by=None):
+    """The chair (whoever records the meeting) opens a question on an agenda item of an online or hybrid
+    meeting, inside its window. A full-membership vote names its member and is recorded with the vote form."""
+    meeting = _lock(meeting)
+    _refuse_unless_recording(meeting)
+    _refuse_unless_online_window(meeting)
+    errors = {}
+    if agenda_item is None or agenda_item.meeting_id != meeting.pk:
+        errors["agenda_item"] = _("Chọn nội dung chương trình của buổi sinh hoạt này.")
+    if not (question or "").strip():
+        errors["question"] = _("Cần ghi nội dung biểu quyết.")
+    if kind not in ONLINE_VOTE_KINDS:
+        errors["kind"] = _("Biểu quyết công nhận đảng viên chính thức được ghi bằng mẫu ghi kết quả biểu quyết.")
+    if errors:
+        raise ValidationError(errors)
+    opened = VoteQuestion.objects.create(
+        meeting=meeting,
+        agenda_item=agenda_item,
+        question=question.strip()[:255],
+        kind=kind,
+        opened_at=timezone.now(),
+        opened_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    _log(by=by, action="meetings.vote_question.open", meeting=meeting, instance=opened)
+    return opened
+
+
+@transaction.atomic
+def ballot_cast(*, token: str, question_id, choice: str) -> Ballot:
+    """The member's ballot from their link: one per member, changed by casting again, until the close.
+    Only members eligible for the question's item vote (meetings.votes.vote_refusal says why not, in words).
+    The audit row records that a ballot was cast, never what it says."""
+    meeting, attendance = _link_row(token)
+    question = (
+        (
+            VoteQuestion.objects.select_for_update()
+            .select_related("agenda_item")
+            .filter(meeting=meeting, pk=question_id)
+        ).first()
+        if str(question_id or "").isdigit()
+        else None
+    )
+    if question is None:
+        raise ValidationError(_("Không tìm thấy nội dung biểu quyết."))
+    if not question.is_open:
+        raise ValidationError(_("Biểu quyết đã kết thúc; không thể biểu quyết hoặc thay đổi nữa."))
+    _refuse_unless_online_window(meeting)
+    if choice not in Ballot.Choice.values:
+        raise ValidationError({"choice": _("Chọn tán thành, không tán thành hoặc không biểu quyết.")})
+    refusal = vote_refusal(meeting, question.agenda_item, attendance.member)
+    if refusal:
+        raise ValidationError(refusal)
+    now = timezone.now()
+    ballot = Ballot.objects.filter(question=question, member=attendance.member).first()
+    changed = ballot is not None
+    if ballot is None:
+        ballot = Ballot.objects.create(
+            question=question, member=attendance.member, choice=choice, cast_at=now, changed_at=now
+        )
+    elif ballot.choice != choice:
+        ballot.choice, ballot.changed_at = choice, now
+        ballot.save(update_fields=["choice", "changed_at"])
+    _log(
+        by=None,
+        action="meetings.ballot.change" if changed else "meetings.ballot.cast",
+        meeting=meeting,
+        instance=question,
+        after={"question": question.question, "member": attendance.member.full_name},
+    )
+    return ballot
+
+
+@transaction.atomic
+def vote_question_close(*, question: VoteQuestion, by=None) -> Vote:
+    """Close the question and write its result as a ``Vote`` (method "trực tuyến"): the ballots of those
+    still eligible for the item counted, measured against the meeting's count (``vote_base``, never the
+    number present for the item) and the kind's threshold, as ``vote_record`` measures every vote."""
+    meeting = _lock(question.meeting)
+    question = VoteQuestion.objects.select_for_update().select_related("agenda_item").get(pk=question.pk)
+    if not question.is_open:
+        raise ValidationError(_("Biểu quyết này đã kết thúc."))
+    _refuse_unless_recording(meeting)
+    eligible = item_voters(meeting, question.agenda_item)
+    ballots = [b for b in question.ballots.select_related("member") if b.member_id in eligible.voter_ids]
+    tally_of = {choice: sum(1 for b in ballots if b.choice == choice) for choice in Ballot.Choice.values}
+    question.closed_at = timezone.now()
+    question.closed_by = by if getattr(by, "is_authenticated", False) else None
+    question.voters_count = len(eligible.voters)
+    question.ballots_count = len(ballots)
+    question.save(update_fields=["closed_at", "closed_by", "voters_count", "ballots_count"])
+    vote = vote_record(
+        meeting=meeting,
+        question=question.question,
+        votes_for=tally_of[Ballot.Choice.FOR],
+        votes_against=tally_of[Ballot.Choice.AGAINST],
+        votes_abstain=tally_of[Ballot.Choice.ABSTAIN],
+        kind=question.kind,
+        method=Vote.Method.ONLINE,
+        voters=[b.member for b in ballots],
+        by=by,
+    )
+    question.vote = vote
+    question.save(update_fields=["vote"])
+    _log(by=by, action="meetings.vote_question.close", meeting=meeting, instance=question)
+    return vote

@@ -50,6 +50,15 @@ urlpatterns = [
     # before the meeting (issue #17 item 2): absence requests, speaking, comments on the draft conclusion
     path("xac-nhan/<str:token>/xin-vang/", views.rsvp_absence, name="rsvp_absence"),
     path("<int:pk>/xin-vang/", views.absence_request, name="absence_request"),
+    # online and hybrid meetings (issue #17 item 3): the member's room from the link, the chair's votes
+    path("xac-nhan/<str:token>/truc-tuyen/", views.rsvp_online, name="rsvp_online"),
+    path("xac-nhan/<str:token>/truc-tuyen/co-mat/", views.rsvp_presence, name="rsvp_presence"),
+    path("xac-nhan/<str:token>/truc-tuyen/y-kien/", views.rsvp_opinion, name="rsvp_opinion"),
+    path("xac-nhan/<str:token>/truc-tuyen/bieu-quyet/<int:question_pk>/", views.rsvp_ballot, name="rsvp_ballot"),
+    path("<int:pk>/bieu-quyet-truc-tuyen/", views.online_votes, name="online_votes"),
+    path(
+        "<int:pk>/bieu-quyet-truc-tuyen/<int:question_pk>/ket-thuc/", views.online_vote_close, name="online_vote_close"
+    ),
     path("<int:pk>/xin-vang/<int:request_pk>/quyet-dinh/", views.absence_decide, name="absence_decide"),
     path("<int:pk>/xin-vang/<int:request_pk>/minh-chung/", views.absence_evidence, name="absence_evidence"),
     path("<int:pk>/chuong-trinh/<int:item_pk>/xin-phat-bieu/", views.speak_request, name="speak_request"),

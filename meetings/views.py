@@ -15,7 +15,7 @@ from lib.forms import add_service_errors
 from lib.paging import page_of
 from lib.views import form_cycle
 
-from . import async_decisions, documents, indicators, selectors, services
+from . import async_decisions, documents, indicators, online, selectors, services
 from .forms import (
     AbsenceDecisionForm,
     AbsenceRequestForm,
@@ -27,6 +27,8 @@ from .forms import (
     DraftCommentForm,
     HeldForm,
     MeetingForm,
+    OnlineOpinionForm,
+    OnlineVoteOpenForm,
     OpinionForm,
     PastMeetingForm,
     ResolutionForm,
@@ -350,6 +352,10 @@ def meeting_detail(request, pk):
         request,
         "meetings/meeting_detail.html",
         {
+            # The member's room of an online or hybrid meeting, inside its window (issue #17 item 3).
+            "own_room": services.rsvp_token(meeting=meeting, member=member)
+            if own is not None and online.window_open(meeting)
+            else "",
             "meeting": meeting,
             "can_write": can_write,
             "can_minutes": can_minutes,
@@ -488,6 +494,8 @@ def rsvp(request, token):
             "read": selectors.documents_read_by(meeting=meeting, member=attendance.member),
             "resolution": Resolution.objects.filter(meeting=meeting).first(),
             "token": token,
+            # An online or hybrid meeting's room opens 30 minutes before the start (meetings.online).
+            "online_open": online.window_open(meeting),
         },
     )
 
@@ -523,6 +531,7 @@ def attendance_record(request, pk):
             services.attendance_record(
                 meeting=meeting,
                 presence=form.presence(all_present=bool(request.POST.get("all_present"))),
+                items=form.items(),
                 by=request.user,
             )
         except ValidationError as error:
@@ -966,3 +975,167 @@ def draft_comment(request, pk):
             "open": selectors.before_meeting(meeting),
         },
     )
+
+
+# --- online and hybrid meetings (issue #17 item 3) ------------------------------------------------
+
+
+def _online_page(request, token, meeting, attendance, *, opinion_form=None, status=200):
+    return render(
+        request,
+        "meetings/rsvp_online.html",
+        {
+            "meeting": meeting,
+            "attendance": attendance,
+            "token": token,
+            "closed_reason": online.closed_reason(meeting),
+            "window": online.window(meeting),
+            "rows": selectors.online_room(meeting, attendance.member),
+            "opinion_form": opinion_form or OnlineOpinionForm(),
+            "opinions": meeting.opinions.filter(speaker=attendance.member, in_writing=True).select_related(
+                "agenda_item"
+            ),
+            "vote_base": selectors.vote_base(meeting),
+        },
+        status=status,
+    )
+
+
+def _link_or_400(request, token):
+    try:
+        return services.rsvp_read_token(token)
+    except ValidationError as error:
+        raise _LinkError(
+            render(request, "meetings/rsvp.html", {"error": " ".join(error.messages)}, status=400)
+        ) from None
+
+
+class _LinkError(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD"])
+def rsvp_online(request, token):
+    """The member's page of an online or hybrid meeting, from their link: confirm presence with one tap, write
+    an opinion on an item, vote on the questions the chair opened."""
+    try:
+        meeting, attendance = _link_or_400(request, token)
+    except _LinkError as error:
+        return error.response
+    return _online_page(request, token, meeting, attendance)
+
+
+def _online_redirect(token, anchor=""):
+    return redirect(reverse("meetings:rsvp_online", args=[token]) + anchor)
+
+
+@login_not_required
+@require_POST
+def rsvp_presence(request, token):
+    try:
+        _link_or_400(request, token)
+    except _LinkError as error:
+        return error.response
+    try:
+        attendance = services.online_presence_confirm(token=token)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Đã ghi nhận đồng chí có mặt (%(presence)s).") % {"presence": attendance.get_presence_display().lower()},
+        )
+    return _online_redirect(token)
+
+
+@login_not_required
+@require_POST
+def rsvp_opinion(request, token):
+    try:
+        meeting, attendance = _link_or_400(request, token)
+    except _LinkError as error:
+        return error.response
+    form = OnlineOpinionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.online_opinion_add(
+                token=token, agenda_item_id=form.cleaned_data["agenda_item"], text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Đã gửi ý kiến bằng văn bản; ý kiến sẽ được ghi vào biên bản."))
+            return _online_redirect(token, "#y-kien")
+    return _online_page(request, token, meeting, attendance, opinion_form=form)
+
+
+@login_not_required
+@require_POST
+def rsvp_ballot(request, token, question_pk):
+    try:
+        _link_or_400(request, token)
+    except _LinkError as error:
+        return error.response
+    try:
+        ballot = services.ballot_cast(token=token, question_id=question_pk, choice=request.POST.get("choice", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _(
+                "Đã ghi biểu quyết của đồng chí: %(choice)s. Đồng chí có thể đổi ý cho đến khi chủ trì kết thúc biểu quyết."
+            )
+            % {"choice": ballot.get_choice_display()},
+        )
+    return _online_redirect(token, f"#bq-{question_pk}")
+
+
+@require_http_methods(["GET", "POST"])
+def online_votes(request, pk):
+    """The chair's page of an online or hybrid meeting's votes: open a question on an item, see how many have
+    voted (never how), close it; the meeting's quorum under QĐ 294 §9.3 is shown."""
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
+    form = OnlineVoteOpenForm(request.POST or None, meeting=meeting)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.vote_question_open(meeting=meeting, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Đã mở biểu quyết; đảng viên biểu quyết từ đường dẫn của mình."))
+            return redirect("meetings:online_votes", pk=pk)
+    return render(
+        request,
+        "meetings/online_votes.html",
+        {
+            "meeting": meeting,
+            "form": form,
+            "questions": selectors.online_questions(meeting),
+            "vote_base": selectors.vote_base(meeting),
+            "closed_reason": online.closed_reason(meeting),
+        },
+    )
+
+
+@require_POST
+def online_vote_close(request, pk, question_pk):
+    meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
+    question = get_object_or_404(meeting.vote_questions, pk=question_pk)
+    try:
+        vote = services.vote_question_close(question=question, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Đã kết thúc biểu quyết: tán thành %(for)s/%(base)s, %(result)s.")
+            % {
+                "for": vote.votes_for,
+                "base": vote.eligible_count,
+                "result": _("thông qua") if vote.passed else _("không thông qua"),
+            },
+        )
+    return redirect("meetings:online_votes", pk=pk)

@@ -410,3 +410,74 @@ def consultation_base(cell, day: datetime.date) -> tuple[VoteBase, list[Person]]
         key=lambda p: (p.name, p.member_id),
     )
     return base, probationary
+
+
+# --- a vote on one agenda item of an online or hybrid meeting (issue #17 item 3) ------------------
+#
+# Who votes on an item: the members with a vote at the meeting (``VoteBase.voters_present``: official on
+# the day, summoned, counted, present) who were present *for that item* — not joined after it, not left
+# before it (``Attendance.present_for``). A probationary member never votes (Điều lệ Art. 3.4). What the
+# result is measured against stays the meeting's count, ``VoteBase.denominator`` (Điều lệ Art. 9.5; QĐ 294
+# §9.3.2 counts the official members summoned less its exclusions, not those in the room), and the
+# threshold is the vote kind's (``threshold_for``): a member who left early lowers the votes that can be
+# given, never the count they are measured against.
+
+
+@dataclass(frozen=True)
+class ItemVoters:
+    """Those who may vote on one agenda item, and the meeting's count the result is measured against."""
+
+    base: VoteBase
+    voters: tuple[Person, ...]
+
+    @property
+    def voter_ids(self) -> set[int]:
+        return {person.member_id for person in self.voters}
+
+    @property
+    def denominator(self) -> int:
+        return self.base.denominator
+
+
+def _rows(meeting, ids):
+    return {
+        row.member_id: row
+        for row in meeting.attendances.filter(member_id__in=ids).select_related("joined_item", "left_item")
+    }
+
+
+def item_voters(meeting, item, *, base: VoteBase | None = None) -> ItemVoters:
+    base = base or vote_base(meeting)
+    rows = _rows(meeting, base.voter_ids)
+    voters = tuple(p for p in base.voters_present if p.member_id in rows and rows[p.member_id].present_for(item))
+    return ItemVoters(base=base, voters=voters)
+
+
+def vote_refusal(meeting, item, member, *, base: VoteBase | None = None) -> str | None:
+    """Why ``member`` may not vote on ``item`` of ``meeting``, as the member reads it; None when they may."""
+    base = base or vote_base(meeting)
+    row = meeting.attendances.filter(member=member).select_related("joined_item", "left_item").first()
+    if row is None or not summoned(meeting, base.day).filter(pk=member.pk).exists():
+        return _("Đồng chí không có trong danh sách triệu tập của buổi sinh hoạt này.")
+    if not official_on(member, base.day):
+        return _(
+            "Đảng viên dự bị không có quyền biểu quyết (Điều lệ Đảng, Điều 3 khoản 4); "
+            "đồng chí vẫn có thể gửi ý kiến bằng văn bản."
+        )
+    if member.pk in {person.member_id for person in base.attached_elsewhere + base.suspended}:
+        return _(
+            "Đồng chí không thuộc số đảng viên tính biểu quyết của buổi sinh hoạt này "
+            "(sinh hoạt tạm thời nơi khác hoặc đang bị đình chỉ sinh hoạt đảng)."
+        )
+    if not row.is_present or member.pk not in base.voter_ids:
+        return _("Đồng chí chưa được ghi nhận có mặt; hãy bấm “Xác nhận có mặt” trước khi biểu quyết.")
+    if not row.present_for(item):
+        if row.joined_item_id and (row.joined_item.order, row.joined_item.pk) > (item.order, item.pk):
+            return _(
+                "Đồng chí tham gia từ nội dung %(order)s, sau nội dung này, nên không biểu quyết nội dung này."
+            ) % {"order": row.joined_item.order}
+        return _(
+            "Đồng chí đã rời buổi sinh hoạt sau nội dung %(order)s, trước nội dung này, "
+            "nên không biểu quyết nội dung này."
+        ) % {"order": row.left_item.order}
+    return None

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cells', '0019_training_courses'),
-        ('meetings', '0023_visit_plan'),
+        ('meetings', '0024_online_presence_votes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

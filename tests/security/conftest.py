@@ -11,7 +11,7 @@ from lib.dates import quarter_start
 from meetings import async_decisions
 from meetings import calendar as meeting_calendar
 from meetings import services as meeting_services
-from meetings.models import AbsenceRequest
+from meetings.models import AbsenceRequest, VoteQuestion
 from reports.models import ReportRun
 from scoring import services as scoring_services
 from tests.browser.conftest import chromium_driver
@@ -172,11 +172,16 @@ def objects(tree, people, settings):
         documents=[SimpleUploadedFile("ke-hoach.pdf", b"%PDF-1.4\n%%EOF\n")],
         by=people.secretary,
     )
+    # An online question on the meeting's first item (made directly: the meeting is adopted and held in person).
+    question = VoteQuestion.objects.create(
+        meeting=meeting, agenda_item=meeting.agenda_items.first(), question="Biểu quyết", opened_at=timezone.now()
+    )
     return {
         "material": material.pk,
         "async_decision": async_decision.pk,
         "async_document": async_decision.documents.get().pk,
         "async_token": async_decisions.answer_token(decision=async_decision, member=member),
+        "question": question.pk,
         "planned_topic": planned_topic.pk,
         "absence_request": absence_request.pk,
         "visit": visit.pk,

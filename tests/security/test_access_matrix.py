@@ -36,6 +36,10 @@ PUBLIC = {
     "meetings:rsvp_absence",
     "meetings:async_answer",
     "meetings:async_answer_document",
+    "meetings:rsvp_online",
+    "meetings:rsvp_presence",
+    "meetings:rsvp_opinion",
+    "meetings:rsvp_ballot",
 }
 
 # Shorthands for common rows (roles: admin viewer officer secretary clerk member other).
@@ -213,6 +217,15 @@ MATRIX = {
     "meetings:async_document": ({"pk": "async_decision", "document_pk": "async_document"}, MEETING_WRITE, POST_ONLY),
     "meetings:async_answer": ({"token": "async_token"}, EVERYONE, None),
     "meetings:async_answer_document": ({"token": "async_token", "document_pk": "async_document"}, EVERYONE, POST_ONLY),
+    # online and hybrid meetings (issue #17 item 3): the member's room from the link (no login; the link is the
+    # key: an empty POST is refused with a message, the meeting being closed); whoever records the meeting opens
+    # and closes the questions
+    "meetings:rsvp_online": ({"token": "token"}, EVERYONE, POST_ONLY),
+    "meetings:rsvp_presence": ({"token": "token"}, POST_ONLY, EVERYONE),
+    "meetings:rsvp_opinion": ({"token": "token"}, POST_ONLY, EVERYONE),
+    "meetings:rsvp_ballot": ({"token": "token", "question_pk": "question"}, POST_ONLY, EVERYONE),
+    "meetings:online_votes": ({"pk": "meeting"}, MINUTES_WRITE, None),
+    "meetings:online_vote_close": ({"pk": "meeting", "question_pk": "question"}, POST_ONLY, MINUTES_WRITE),
     "meetings:my_tasks": ({}, EVERYONE, None),
     "meetings:my_home": ({}, HAS_MEMBER_RECORD, None),
     "meetings:cell_home": ({"cell_pk": "cell"}, MEETING_WRITE, None),
@@ -359,6 +372,7 @@ OBJECT_KEYS = {
     "material",
     "async_decision",
     "async_document",
+    "question",
 }
 
 

@@ -82,7 +82,7 @@ def email_batch_size() -> int:
     return max(1, int(getattr(settings, "NOTIFICATION_EMAIL_BATCH_SIZE", EMAIL_BATCH_SIZE)))
 
 
-EMAIL_BATCH_SIZE = 200  # the default of the setting
+EMAIL_BATCH_SIZE = 250  # the default of the setting
 
 
 def notification_emails_enqueue(*, notification_ids) -> int:

@@ -27,6 +27,34 @@ logger = logging.getLogger(__name__)
 # --- notifications -----------------------------------------------------------------------
 
 
+def _insert(rows: list[Notification]) -> None:
+    """``bulk_create`` of new notifications. On PostgreSQL: one ``INSERT … SELECT FROM unnest(…)`` with one
+    array per column, built here. Django's own bulk_create sends the same statement, but first prepares
+    every value of every row through its field (13 per row), which for a reminder fan-out of thousands
+    cost more than the insert itself (issue #20). The ids come back in the order of the rows (as Django's
+    UNNEST insert relies on too)."""
+    if connection.vendor != "postgresql" or len(rows) < 2:
+        Notification.objects.bulk_create(rows)
+        return
+    now = timezone.now()
+    for row in rows:
+        row.created_at = now  # auto_now_add
+    qn = connection.ops.quote_name
+    fields = [field for field in Notification._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(qn(field.column) for field in fields)
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    sql = (
+        f"INSERT INTO {qn(Notification._meta.db_table)} ({columns}) "  # noqa: S608 - names quoted, values arrays
+        f"SELECT * FROM unnest({arrays}) RETURNING {qn(Notification._meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[getattr(row, field.attname) for row in rows] for field in fields])
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding, row._state.db = False, connection.alias
+
+
 def notification_send(
     *,
     members,
@@ -68,7 +96,7 @@ def notification_send(
         )
         for member in members
     ]
-    Notification.objects.bulk_create(rows)
+    _insert(rows)
     ids = [row.pk for row in rows if row.email]
     if ids:
         transaction.on_commit(lambda: notification_emails_enqueue(notification_ids=ids), robust=True)

@@ -88,6 +88,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (the prefork pool), in seconds: unlike the
+    wall clock, it does not grow when other work on the machine keeps the process waiting for a core."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += cpu_seconds(int(child))
+    return total
+
+
 @contextlib.contextmanager
 def smtp_sink(directory: Path, *, port: int | None = None, out: Path | None = None):
     """A local SMTP server in its own process; yields (its port, the file of the recipients it accepted)."""
@@ -100,7 +111,7 @@ def smtp_sink(directory: Path, *, port: int | None = None, out: Path | None = No
     )
     try:
         process.stdout.readline()  # "SMTP sink on …": it is listening
-        yield port, out
+        yield port, out, process
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -168,13 +179,15 @@ def fan_out_through_worker(args, rule_id, smtp_port, tmp: Path, index: int) -> d
         )
     with contextlib.ExitStack() as stack:
         stack.enter_context(route_tasks_to(queue))
+        sink = None
         if smtp_port:
-            stack.enter_context(smtp_sink(tmp, port=smtp_port, out=smtp_out))
+            _port, _out, sink = stack.enter_context(smtp_sink(tmp, port=smtp_port, out=smtp_out))
         with running_worker(
             mail_dir=mail_dir, queues=[queue], extra_env=worker_env, concurrency=args.concurrency
         ) as worker:
             rss_idle = rss_kib(worker.pid, "VmRSS")
             load_before = load_average()
+            cpu_before = cpu_seconds(worker.pid), cpu_seconds(sink.pid) if sink else 0.0
             t0 = time.perf_counter()
             reminder_rule_run.delay(rule_id)
             claimed_at = first_at = None
@@ -194,6 +207,7 @@ def fan_out_through_worker(args, rule_id, smtp_port, tmp: Path, index: int) -> d
                     sys.exit(f"timed out with {count} of {args.members} e-mails sent")
                 time.sleep(0.02)
             elapsed = time.perf_counter() - t0
+            cpu = cpu_seconds(worker.pid) - cpu_before[0], (cpu_seconds(sink.pid) - cpu_before[1]) if sink else 0.0
             load_after = load_average()
             peak = rss_kib(worker.pid, "VmHWM")
             t1 = time.perf_counter()
@@ -222,6 +236,7 @@ def fan_out_through_worker(args, rule_id, smtp_port, tmp: Path, index: int) -> d
         "rerun": rerun,
         "runtimes": runtimes,
         "load": (load_before, load_after),
+        "cpu": cpu,
     }
 
 
@@ -249,7 +264,9 @@ def fan_out_in_process(args, rule_id, smtp_port) -> tuple[float, float, int]:
         t0 = time.perf_counter()
         reminder_rule_run(rule_id=rule_id)
         t1 = time.perf_counter()
-        size, sent = notifications.email_batch_size(), 0
+        # (``email_batch_size`` is the setting; older trees had only the constant: the script also times them)
+        size = notifications.email_batch_size() if hasattr(notifications, "email_batch_size") else 100
+        sent = 0
         with override_settings(**backend):
             for index in range(0, len(queued), size):
                 sent += notifications.notification_deliver_emails(notification_ids=queued[index : index + size])
@@ -287,8 +304,8 @@ def main():
     build_data(args.members)
     print(f"data: {args.members} members, 1 meeting, built in {time.perf_counter() - started:.1f} s")
     print(
-        f"batches: {settings.REMINDER_BATCH_SIZE} recipients per claim transaction, "
-        f"{settings.NOTIFICATION_EMAIL_BATCH_SIZE} e-mails per task; "
+        f"batches: {getattr(settings, 'REMINDER_BATCH_SIZE', '?')} recipients per claim transaction, "
+        f"{getattr(settings, 'NOTIFICATION_EMAIL_BATCH_SIZE', '?')} e-mails per task; "
         f"{'SMTP to a local aiosmtpd sink' if args.smtp else 'Django file back end'}"
     )
     rule_id = ReminderRule.objects.get(code="rsvp_missing").pk
@@ -317,6 +334,11 @@ def main():
                 f"  worker RSS: {run['rss_idle'] / 1024:.0f} MiB idle, peak {run['peak'] / 1024:.0f} MiB "
                 "(VmHWM, summed over the pool's processes)"
             )
+            worker_ms = run["cpu"][0] * 1000 / args.members
+            print(
+                f"  CPU per message: worker {worker_ms:.2f} ms (at most {1000 / worker_ms:.0f} messages/s for one "
+                f"worker process with a core to itself), SMTP sink {run['cpu'][1] * 1000 / args.members:.2f} ms"
+            )
             runtimes = run["runtimes"]
             if runtimes:
                 print(
@@ -335,11 +357,14 @@ def main():
             port = free_port() if args.smtp else None
             with smtp_sink(tmp, port=port, out=tmp / "smtp-in-process.txt") if port else contextlib.nullcontext():
                 load_before = load_average()
+                cpu_before = time.process_time()
                 rule_s, send_s, sent = fan_out_in_process(args, rule_id, port)
+                cpu = time.process_time() - cpu_before
             print(
                 f"in process (no worker, no broker; load average before {load_before}, after {load_average()}): "
                 f"rule run {rule_s:.2f} s ({args.members / rule_s:.0f} recipients/s), {sent} e-mails sent in "
-                f"{send_s:.2f} s ({sent / send_s:.0f}/s), together {sent / (rule_s + send_s):.0f} messages/s"
+                f"{send_s:.2f} s ({sent / send_s:.0f}/s), together {sent / (rule_s + send_s):.0f} messages/s; "
+                f"CPU {cpu * 1000 / args.members:.2f} ms per message in this process"
             )
     ordered = sorted(rates)
     print(

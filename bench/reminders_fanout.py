@@ -276,6 +276,19 @@ def fan_out_in_process(args, rule_id, smtp_port) -> tuple[float, float, int]:
     return t1 - t0, t2 - t1, sent
 
 
+def smtp_floor(port: int, count: int) -> float:
+    """Messages/s of bare smtplib to the same sink, one prebuilt message after the other on one connection,
+    no database: what the mail server and the machine allow at this moment."""
+    import smtplib
+
+    data = ("Subject: floor\r\n\r\n" + "Kính gửi đồng chí\r\n" * 12).encode()
+    with smtplib.SMTP("127.0.0.1", port) as session:
+        started = time.perf_counter()
+        for index in range(count):
+            session.sendmail("floor@bench.example.vn", [f"floor{index}@bench.example.vn"], data)
+        return count / (time.perf_counter() - started)
+
+
 def reset_fan_out():
     from cells.models import Notification
     from meetings.models import ReminderDelivery
@@ -360,12 +373,15 @@ def main():
                 cpu_before = time.process_time()
                 rule_s, send_s, sent = fan_out_in_process(args, rule_id, port)
                 cpu = time.process_time() - cpu_before
+                floor = smtp_floor(port, args.members) if port else None
             print(
                 f"in process (no worker, no broker; load average before {load_before}, after {load_average()}): "
                 f"rule run {rule_s:.2f} s ({args.members / rule_s:.0f} recipients/s), {sent} e-mails sent in "
                 f"{send_s:.2f} s ({sent / send_s:.0f}/s), together {sent / (rule_s + send_s):.0f} messages/s; "
                 f"CPU {cpu * 1000 / args.members:.2f} ms per message in this process"
             )
+            if floor:
+                print(f"floor: bare smtplib to the same sink, no database, right after: {floor:.0f} messages/s")
     ordered = sorted(rates)
     print(
         f"median of {len(rates)} through the worker: {ordered[len(ordered) // 2]:.0f} messages/s "

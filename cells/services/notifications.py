@@ -7,11 +7,12 @@ import re
 import select
 import smtplib
 import time
+import uuid
 from email.utils import formatdate, make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from ..models import (
@@ -338,8 +339,8 @@ def _claim_next_sql() -> str:
 class _Claims:
     """The claim of each message of a batch (``_claim_next_sql``), one statement per message.
 
-    On PostgreSQL the statement is sent without waiting for its answer (libpq's asynchronous
-    ``PQsendQueryParams``), and the answer is read only when it is needed: after the SMTP envelope
+    On PostgreSQL the statement is prepared once per batch and each execution is sent without waiting for
+    its answer (libpq's asynchronous ``PQsendQueryPrepared``), and the answer is read only when it is needed: after the SMTP envelope
     (MAIL, RCPT), before the message's DATA. The database's round trip then overlaps the mail server's,
     and nothing is handed over before its row is claimed. Elsewhere the statement simply runs when the
     answer is asked for. ``claimed()`` may be asked again: it keeps the answer.
@@ -352,10 +353,27 @@ class _Claims:
             connection.ensure_connection()
             self.pgconn = connection.connection.pgconn
             parts = self.sql.split("%s")
-            self.libpq_sql = "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], 1)) + parts[-1]
-            self.libpq_sql = self.libpq_sql.encode()
+            # Prepared once per batch (parsed and planned once, not once per message), dropped in ``close``.
+            self.name = f"portal_email_claim_{uuid.uuid4().hex}".encode()
+            libpq_sql = "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], 1)) + parts[-1]
+            self.pgconn.send_prepare(self.name, libpq_sql.encode())
+            self._flush()
+            self._results()
         self._params = None
         self._pending, self._answer = False, False
+
+    def close(self) -> None:
+        if self.pgconn is not None:
+            self.claimed()  # nothing left unread on the connection
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DEALLOCATE {self.name.decode()}")
+            except DatabaseError:  # an aborted transaction: the statement goes with the connection
+                logger.warning("could not drop the prepared e-mail claim %s", self.name.decode())
+
+    def _flush(self) -> None:
+        while self.pgconn.flush():
+            select.select([], [self.pgconn.socket], [])
 
     def send(self, pk: int, previous: int | None) -> None:
         self._params = [pk, timezone.now(), pk, EMAIL_SENDING_MARK, pk, previous]
@@ -364,12 +382,11 @@ class _Claims:
                 None if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v)).encode()
                 for v in self._params
             ]
-            self.pgconn.send_query_params(self.libpq_sql, values)
-            while self.pgconn.flush():
-                select.select([], [self.pgconn.socket], [])
+            self.pgconn.send_query_prepared(self.name, values)
+            self._flush()
         self._pending = True
 
-    def _answer_from_libpq(self) -> set[int]:
+    def _results(self) -> list:
         from psycopg import pq
 
         pgconn, results = self.pgconn, []
@@ -381,12 +398,13 @@ class _Claims:
             if result is None:
                 break
             results.append(result)
-        ids = set()
         for result in results:
-            if result.status != pq.ExecStatus.TUPLES_OK:
+            if result.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
                 raise OperationalError((result.error_message or b"").decode(errors="replace"))
-            ids.update(int(result.get_value(row, 0)) for row in range(result.ntuples))
-        return ids
+        return results
+
+    def _answer_from_libpq(self) -> set[int]:
+        return {int(result.get_value(row, 0)) for result in self._results() for row in range(result.ntuples)}
 
     def claimed(self) -> bool:
         if not self._pending:
@@ -472,8 +490,9 @@ def notification_deliver_emails(*, notification_ids) -> int:
         # in that fraction of a second can undo a claim, and that message may then go out twice.
         with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit TO OFF")
-    claims = _Claims()
+    claims = None
     try:
+        claims = _Claims()
         for notification in rows:
             claims.send(notification.pk, previous)
             previous = None  # the statement has taken the previous message's mark off
@@ -501,7 +520,8 @@ def notification_deliver_emails(*, notification_ids) -> int:
                 previous = notification.pk
                 sent += 1
     finally:
-        claims.claimed()  # nothing left unread on the database connection
+        if claims is not None:
+            claims.close()  # nothing left unread on the database connection, the prepared claim dropped
         if previous is not None:
             Notification.objects.filter(pk=previous).update(email_error="")
         if asynchronous:

@@ -25,9 +25,12 @@ from meetings.models import Attendance, Meeting, ReminderDelivery, ReminderRule
 from meetings.services import rsvp_read_token, rsvp_url, rsvp_url_for
 
 from .. import celery_worker
-from ..cells.test_email_batches import Recorder, free_port, smtp_server  # noqa: F401, F811 - the fixture
+from ..cells import test_email_batches
+from ..cells.test_email_batches import Recorder, free_port
 from ..factories import make_member
 from .conftest import plan
+
+smtp_server = test_email_batches.smtp_server  # a real local SMTP server (aiosmtpd), as the e-mail batch tests use
 
 
 @pytest.fixture(autouse=True)
@@ -166,7 +169,7 @@ def test_a_recipient_refused_in_the_middle_of_a_batch_stays_unsent_and_is_sent_b
     tree,
     settings,
     smtp_server,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     settings.REMINDER_BATCH_SIZE = 3
     members = members_of(tree.cell, 7)

@@ -18,8 +18,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Trim
 from django.urls import reverse
 from django.utils import timezone
@@ -36,7 +37,7 @@ from .models import Attendance, Meeting, PlannedTopic, ReminderDelivery, Reminde
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+BATCH_SIZE = 500  # the default of REMINDER_BATCH_SIZE
 
 
 @dataclass
@@ -121,7 +122,7 @@ def _active_cells(today: datetime.date):
 
 def rule_rsvp_missing(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
     """Members who have not answered a meeting notice, ``days_before`` days before the meeting."""
-    from .services import rsvp_url
+    from .services import rsvp_url_for
 
     unopened_days = notice_unopened_days()
     for days in rule.params.get("days_before", [3, 1]):
@@ -135,28 +136,30 @@ def rule_rsvp_missing(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
                 # On the day of the "notice not opened" reminder, those who never opened it get that one only.
                 silent = silent.exclude(pk__in=selectors.notice_unopened(meeting).values("pk"))
             members = [a.member for a in silent.select_related("member")]
+            kind = meeting.get_kind_display().lower()
             subject = _("Nhắc xác nhận tham dự: %(kind)s %(when)s") % {
-                "kind": meeting.get_kind_display().lower(),
+                "kind": kind,
                 "when": time_and_day(meeting.planned_start),
             }
-            lines = _meeting_lines(meeting)
+            # The text is the same for everyone but the greeting and the personal link: made once per meeting.
+            middle = "\n".join(
+                [
+                    "",
+                    "",
+                    _("%(cell)s sẽ tổ chức %(kind)s sau %(days)s ngày. Đồng chí chưa xác nhận tham dự.")
+                    % {"cell": meeting.organisation.name, "kind": kind, "days": days},
+                    "",
+                    *_meeting_lines(meeting),
+                    "",
+                    "",
+                ]
+            )
+            link = _("Xác nhận tham dự hoặc báo vắng (không cần đăng nhập): %(url)s")
+            ending = "\n\n" + _signature()
+            url_for = rsvp_url_for(meeting)
 
-            def body_for(member, meeting=meeting, lines=lines, days=days):
-                return "\n".join(
-                    [
-                        _greeting(member),
-                        "",
-                        _("%(cell)s sẽ tổ chức %(kind)s sau %(days)s ngày. Đồng chí chưa xác nhận tham dự.")
-                        % {"cell": meeting.organisation.name, "kind": meeting.get_kind_display().lower(), "days": days},
-                        "",
-                        *lines,
-                        "",
-                        _("Xác nhận tham dự hoặc báo vắng (không cần đăng nhập): %(url)s")
-                        % {"url": rsvp_url(meeting=meeting, member=member)},
-                        "",
-                        _signature(),
-                    ]
-                )
+            def body_for(member, middle=middle, link=link, ending=ending, url_for=url_for):
+                return _greeting(member) + middle + link % {"url": url_for(member)} + ending
 
             yield Reminder(
                 "meeting",
@@ -655,12 +658,71 @@ def validate_params(code: str, params) -> list[str]:
 # --- the run --------------------------------------------------------------------------------
 
 
+def batch_size() -> int:
+    """How many recipients one transaction claims and writes (``REMINDER_BATCH_SIZE``, default 500)."""
+    return max(1, int(getattr(settings, "REMINDER_BATCH_SIZE", BATCH_SIZE)))
+
+
+_DELIVERY_COLUMNS = ("rule_id", "object_type", "object_id", "occurrence", "member_id", "claim", "created_at")
+
+
+def _claim(rule: ReminderRule, reminder: Reminder, members: list, claim: uuid.UUID) -> dict[int, int]:
+    """Claim a delivery for each of ``members`` in one statement; returns ``{member id: delivery id}`` for the
+    rows this statement inserted. ``ON CONFLICT DO NOTHING`` makes the unique constraint the arbiter: of two
+    concurrent runs only one inserts a given (rule, object, recipient, occurrence), and ``RETURNING`` gives
+    this run exactly the rows it won (a recipient claimed before, by this run or another, is not among them)."""
+    qn = connection.ops.quote_name
+    table = qn(ReminderDelivery._meta.db_table)
+    columns = ", ".join(qn(column) for column in _DELIVERY_COLUMNS)
+    constants = [rule.pk, reminder.object_type, reminder.object_id, reminder.occurrence]
+    returning = f"ON CONFLICT DO NOTHING RETURNING {qn('member_id')}, {qn('id')}"
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        # The members as one array parameter: a VALUES list of thousands of parameters costs more to
+        # build and parse than the insert itself.
+        sql = (
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608 - names quoted, values parameters
+            f"SELECT %s, %s, %s, %s, member, %s, %s FROM unnest(%s::bigint[]) AS member {returning}"
+        )
+        params = [*constants, claim, now, [member.pk for member in members]]
+    else:
+        row = "(" + ", ".join(["%s"] * len(_DELIVERY_COLUMNS)) + ")"
+        sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(members))} {returning}"  # noqa: S608
+        params = [value for member in members for value in (*constants, member.pk, claim, now)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+
+
+def _link(deliveries: dict[int, int], rows: list[Notification]) -> None:
+    """Point each claimed delivery at its member's new inbox row: one UPDATE over a VALUES list (a
+    bulk_update's CASE, or a subquery per row, cost more than writing the rows themselves)."""
+    pairs = [(deliveries[row.member_id], row.pk) for row in rows]
+    if not pairs:
+        return
+    qn = connection.ops.quote_name
+    table = qn(ReminderDelivery._meta.db_table)
+    if connection.vendor == "postgresql":
+        source = "unnest(%s::bigint[], %s::bigint[])"
+        params = [[delivery for delivery, _row in pairs], [row for _delivery, row in pairs]]
+    else:
+        source = "(VALUES " + ", ".join(["(CAST(%s AS bigint), CAST(%s AS bigint))"] * len(pairs)) + ")"
+        params = [value for pair in pairs for value in pair]
+    sql = (
+        f"UPDATE {table} SET {qn('notification_id')} = link.notification "  # noqa: S608 - names quoted
+        f"FROM {source} AS link (delivery, notification) WHERE {table}.{qn('id')} = link.delivery"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def _claim_and_send(rule: ReminderRule, reminder: Reminder) -> int:
     """Claim a delivery per new recipient and write their inbox rows in the same transaction.
 
-    ``ON CONFLICT DO NOTHING`` makes the unique constraint the arbiter: of two concurrent runs
-    only one inserts a given (rule, object, recipient, occurrence); the rows this run inserted are
-    found again by its random ``claim`` token. Returns the number of messages created.
+    ``batch_size()`` recipients at a time, each batch in its own transaction and in three statements
+    whatever its size: the claims (``_claim``), the inbox rows of the recipients this run won (one bulk
+    INSERT, ``notification_send``, whose e-mails are queued after the commit), and the link from each
+    delivery to its inbox row (``_link``). Returns the number of messages created.
     """
     seen: set[int] = set()
     members = []
@@ -668,27 +730,12 @@ def _claim_and_send(rule: ReminderRule, reminder: Reminder) -> int:
         if member.pk not in seen and member.state == Member.State.ACTIVE:
             seen.add(member.pk)
             members.append(member)
-    sent = 0
-    for index in range(0, len(members), BATCH_SIZE):
-        chunk = members[index : index + BATCH_SIZE]
+    sent, size = 0, batch_size()
+    for index in range(0, len(members), size):
+        chunk = members[index : index + size]
         with transaction.atomic():
-            claim = uuid.uuid4()
-            ReminderDelivery.objects.bulk_create(
-                [
-                    ReminderDelivery(
-                        rule=rule,
-                        object_type=reminder.object_type,
-                        object_id=reminder.object_id,
-                        occurrence=reminder.occurrence,
-                        member=member,
-                        claim=claim,
-                    )
-                    for member in chunk
-                ],
-                ignore_conflicts=True,
-            )
-            claimed = dict(ReminderDelivery.objects.filter(claim=claim).values_list("member_id", "pk"))
-            mine = [member for member in chunk if member.pk in claimed]
+            deliveries = _claim(rule, reminder, chunk, uuid.uuid4())
+            mine = [member for member in chunk if member.pk in deliveries]
             if not mine:
                 continue
             rows = notification_send(
@@ -701,15 +748,7 @@ def _claim_and_send(rule: ReminderRule, reminder: Reminder) -> int:
                 body_for=reminder.body_for,
                 optional=rule.optional,
             )
-            # Each claimed delivery points at its member's new inbox row: one UPDATE with a subquery (a
-            # bulk_update's CASE over a few hundred rows cost more than writing the rows themselves).
-            ReminderDelivery.objects.filter(claim=claim).update(
-                notification=Subquery(
-                    Notification.objects.filter(pk__in=[row.pk for row in rows], member_id=OuterRef("member_id"))
-                    .order_by()
-                    .values("pk")[:1]
-                )
-            )
+            _link(deliveries, rows)
             sent += len(rows)
     return sent
 

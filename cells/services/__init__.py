@@ -56,6 +56,7 @@ from .members import (
 from .notifications import (
     EMAIL_BATCH_SIZE,
     EMAIL_SENDING_MARK,
+    email_batch_size,
     member_set_reminder_email,
     notification_deliver_email,
     notification_deliver_emails,
@@ -97,6 +98,7 @@ from .tree import (
 
 __all__ = [
     "EMAIL_BATCH_SIZE",
+    "email_batch_size",
     "notification_deliver_emails",
     "member_check_dates",
     "snapshot",

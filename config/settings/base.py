@@ -334,6 +334,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Fail fast when the broker is down: the outbox (Notification rows) is swept again later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+# The reminder fan-out (issue #20): recipients claimed and written per transaction (meetings.reminders), and
+# e-mails sent per worker task over one connection to the mail server (cells.services.notifications).
+REMINDER_BATCH_SIZE = _int("REMINDER_BATCH_SIZE", 500)
+NOTIFICATION_EMAIL_BATCH_SIZE = _int("NOTIFICATION_EMAIL_BATCH_SIZE", 250)
 # Every periodic job, in one place; django-celery-beat stores it in the database at beat start.
 from celery.schedules import crontab  # noqa: E402
 

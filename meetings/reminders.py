@@ -677,6 +677,9 @@ def _claim(rule: ReminderRule, reminder: Reminder, members: list, claim: uuid.UU
     constants = [rule.pk, reminder.object_type, reminder.object_id, reminder.occurrence]
     returning = f"ON CONFLICT DO NOTHING RETURNING {qn('member_id')}, {qn('id')}"
     now = timezone.now()
+    fields = ReminderDelivery._meta
+    claim = fields.get_field("claim").get_db_prep_value(claim, connection)  # a UUID, or its hex on SQLite
+    now = fields.get_field("created_at").get_db_prep_value(now, connection)
     if connection.vendor == "postgresql":
         # The members as one array parameter: a VALUES list of thousands of parameters costs more to
         # build and parse than the insert itself.
@@ -705,13 +708,18 @@ def _link(deliveries: dict[int, int], rows: list[Notification]) -> None:
     if connection.vendor == "postgresql":
         source = "unnest(%s::bigint[], %s::bigint[])"
         params = [[delivery for delivery, _row in pairs], [row for _delivery, row in pairs]]
+        sql = (
+            f"UPDATE {table} SET {qn('notification_id')} = link.notification "  # noqa: S608 - names quoted
+            f"FROM {source} AS link (delivery, notification) WHERE {table}.{qn('id')} = link.delivery"
+        )
     else:
-        source = "(VALUES " + ", ".join(["(CAST(%s AS bigint), CAST(%s AS bigint))"] * len(pairs)) + ")"
+        # SQLite names a VALUES list's columns column1, column2 (no column list after the alias).
+        source = "(VALUES " + ", ".join(["(%s, %s)"] * len(pairs)) + ")"
         params = [value for pair in pairs for value in pair]
-    sql = (
-        f"UPDATE {table} SET {qn('notification_id')} = link.notification "  # noqa: S608 - names quoted
-        f"FROM {source} AS link (delivery, notification) WHERE {table}.{qn('id')} = link.delivery"
-    )
+        sql = (
+            f"UPDATE {table} SET {qn('notification_id')} = link.column2 "  # noqa: S608 - names quoted
+            f"FROM {source} AS link WHERE {table}.{qn('id')} = link.column1"
+        )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

@@ -19,6 +19,7 @@ from .models import (  # noqa: E402
     CellDocument,
     CellFundEntry,
     CellMembership,
+    Candidate,
     CourseAttendance,
     DuesPayment,
     DuesRateRule,
@@ -483,3 +484,13 @@ if admin.site.is_registered(AccessAttempt):
 
     admin.site.unregister(AccessAttempt)
     admin.site.register(AccessAttempt, AccessAttemptAdmin)
+
+
+@admin.register(Candidate)
+class CandidateAdmin(ReadOnlyAdmin):
+    """Read-only: candidates and their admission steps are recorded on the portal's pages
+    (cells.services.admission), the member record created at the ceremony."""
+
+    list_display = ("full_name", "organisation", "proposed_on", "decision_date", "ceremony_date")
+    search_fields = ("full_name",)
+    raw_id_fields = ("organisation", "mentor_1", "mentor_2", "member")

@@ -16,10 +16,10 @@ admin.site.index_title = _("Quản trị hệ thống")
 from .models import (  # noqa: E402
     AuditEntry,
     AuthenticatorApp,
+    Candidate,
     CellDocument,
     CellFundEntry,
     CellMembership,
-    Candidate,
     CourseAttendance,
     DuesPayment,
     DuesRateRule,

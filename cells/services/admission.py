@@ -277,12 +277,25 @@ def candidate_record_step(*, candidate: Candidate, step: str, by=None, **data) -
         )
     candidate.full_clean()
     candidate.save()
+    if step == admission.CLASS:
+        _log_step(candidate, before=before, by=by, action="cells.candidate.class")
+    elif step == admission.DOCUMENTS:
+        _log_step(candidate, before=before, by=by, action="cells.candidate.documents")
+    elif step == admission.PROPOSAL:
+        _log_step(candidate, before=before, by=by, action="cells.candidate.proposal")
+    elif step == admission.DECISION:
+        _log_step(candidate, before=before, by=by, action="cells.candidate.decision")
+    else:
+        _log_step(candidate, before=before, by=by, action="cells.candidate.ceremony")
+    return candidate
+
+
+def _log_step(candidate: Candidate, *, before: dict, by, action: str) -> None:
     audit_log(
         actor=by,
-        action=f"cells.candidate.{step}",
+        action=action,
         instance=candidate,
         organisation=candidate.organisation,
         before=before,
         after=snapshot(candidate),
     )
-    return candidate

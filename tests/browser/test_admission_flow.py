@@ -199,6 +199,11 @@ def test_one_candidate_walks_through_every_admission_step(live_server, browser, 
     due = admission.ceremony_due(decision)
     ceremony = browser.find_element(By.ID, "buoc-ceremony").text
     assert date_text(due) in ceremony and "Sắp đến hạn" in ceremony
+    browser.set_window_size(360, 800)
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
+    browser.save_screenshot(str(tmp_path / "candidate-360.png"))
+    browser.set_window_size(1366, 900)
+    browser.save_screenshot(str(tmp_path / "candidate-1366.png"))
     go(browser, live_server.url + reverse("admission:cell_pipeline", args=[people.cell.pk]))
     assert "Lễ kết nạp" in browser.page_source and date_text(due) in browser.page_source
     browser.set_window_size(360, 800)

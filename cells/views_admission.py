@@ -50,7 +50,14 @@ def unit_pipeline(request, pk):
             "unit": unit,
             "today": today,
             "steps": steps,
-            "groups": [{**group, "cells": [group["counts"][code] for code, _label in steps]} for group in groups],
+            "groups": [
+                {
+                    **group,
+                    "cells": [group["counts"][code] for code, _label in steps],
+                    "pairs": [(label, group["counts"][code]) for code, label in steps],
+                }
+                for group in groups
+            ],
             "totals": [sum(group["counts"][code] for group in groups) for code, _label in steps],
             "total": sum(group["total"] for group in groups),
             "overdue": sum(group["overdue"] for group in groups),

@@ -104,7 +104,10 @@ def _check_candidate(*, organisation: Organisation, fields: dict) -> None:
         errors["date_of_birth"] = _("Ngày sinh không thể ở tương lai.")
     citizen_id = fields.get("citizen_id") or ""
     if citizen_id and Member.objects.filter(citizen_id=citizen_id).exists():
-        errors["citizen_id"] = _("Số CCCD này đã có ở một đảng viên: người này đã là đảng viên.")
+        # Worded as cells.services.members words it: entering numbers must not tell who is on file.
+        errors["citizen_id"] = _(
+            "Không dùng được Số CCCD này. Hãy kiểm tra lại; nếu số đúng, đề nghị cấp ủy cấp trên kiểm tra."
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -166,6 +169,8 @@ def _check_step(candidate: Candidate, step: str, data: dict) -> None:
             errors["proposal_number"] = _("Nhập số văn bản đề nghị.")
         _not_future(errors, "proposal_date", data.get("proposal_date"), today)
         _not_before(errors, "proposal_date", data.get("proposal_date"), voted_on, _("ngày chi bộ biểu quyết"))
+        if candidate.decision_date and data.get("proposal_date") and data["proposal_date"] > candidate.decision_date:
+            errors["proposal_date"] = _("Ngày đảng ủy đề nghị phải trước ngày quyết định kết nạp.")
     elif step == admission.DECISION:
         if not candidate.proposal_date:
             raise ValidationError(_("Cần ghi văn bản đề nghị của đảng ủy trước."))

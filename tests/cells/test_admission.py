@@ -375,12 +375,14 @@ def test_a_wrong_date_is_shown_next_to_its_field_and_nothing_is_written(pinned, 
     assert "15/10/2025" in page and "15/10/2030" in page  # the certificate's 60 months as the due date
 
 
-def test_the_upper_level_sees_the_pipeline_by_dang_bo(decided, tree, people, client_for):
+def test_the_upper_level_sees_the_pipeline_by_dang_bo(decided, tree, people, client_for, django_assert_max_num_queries):
     propose(tree, (people.members["secretary"], people.members["member"]), full_name="Trần Văn Mới", citizen_id="")
-    with at(D(2026, 3, 16)):
-        response = client_for(people.admin).get(reverse("admission:unit_pipeline", args=[tree.khoi.pk]))
+    client = client_for(people.admin)
+    with at(D(2026, 3, 16)), django_assert_max_num_queries(16):
+        response = client.get(reverse("admission:unit_pipeline", args=[tree.khoi.pk]))
     groups = {group["unit"].pk: group for group in response.context["groups"]}
     assert groups[tree.tccs.pk]["total"] == 2 and groups[tree.tccs.pk]["overdue"] == 1
     assert groups[tree.tccs.pk]["counts"]["ceremony"] == 1 and groups[tree.tccs.pk]["counts"]["class"] == 1
     assert groups[tree.other.pk]["total"] == 0
     assert response.context["total"] == 2 and response.context["overdue"] == 1
+    assert "Đảng bộ Sở Tài chính" in response.content.decode()

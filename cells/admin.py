@@ -16,6 +16,7 @@ admin.site.index_title = _("Quản trị hệ thống")
 from .models import (  # noqa: E402
     AuditEntry,
     AuthenticatorApp,
+    Candidate,
     CellDocument,
     CellFundEntry,
     CellMembership,
@@ -483,3 +484,13 @@ if admin.site.is_registered(AccessAttempt):
 
     admin.site.unregister(AccessAttempt)
     admin.site.register(AccessAttempt, AccessAttemptAdmin)
+
+
+@admin.register(Candidate)
+class CandidateAdmin(ReadOnlyAdmin):
+    """Read-only: candidates and their admission steps are recorded on the portal's pages
+    (cells.services.admission), the member record created at the ceremony."""
+
+    list_display = ("full_name", "organisation", "proposed_on", "decision_date", "ceremony_date")
+    search_fields = ("full_name",)
+    raw_id_fields = ("organisation", "mentor_1", "mentor_2", "member")

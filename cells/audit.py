@@ -439,6 +439,13 @@ def register_cells() -> None:
             "cells.course_attendance.create": _l("Thêm học viên lớp bồi dưỡng"),
             "cells.course_attendance.update": _l("Cập nhật kết quả, chứng nhận bồi dưỡng"),
             "cells.course_attendance.delete": _l("Xóa học viên khỏi lớp bồi dưỡng"),
+            "cells.candidate.create": _l("Chi bộ giới thiệu quần chúng ưu tú"),
+            "cells.candidate.update": _l("Sửa thông tin quần chúng ưu tú"),
+            "cells.candidate.class": _l("Ghi giấy chứng nhận lớp bồi dưỡng nhận thức về Đảng"),
+            "cells.candidate.documents": _l("Ghi hồ sơ xin vào Đảng"),
+            "cells.candidate.proposal": _l("Ghi văn bản đề nghị kết nạp của đảng ủy"),
+            "cells.candidate.decision": _l("Ghi quyết định kết nạp đảng viên"),
+            "cells.candidate.ceremony": _l("Ghi lễ kết nạp, tạo hồ sơ đảng viên dự bị"),
         },
         objects=[
             ObjectKind(
@@ -513,6 +520,13 @@ def register_cells() -> None:
                 ),
                 organisation=_member_org,
                 select_related=("member__organisation",),
+            ),
+            ObjectKind(
+                "cells.candidate",
+                name=lambda c: c.full_name,
+                url=lambda c: reverse("admission:candidate_detail", args=[c.pk]),
+                organisation=lambda c: c.organisation,
+                select_related=("organisation",),
             ),
             ObjectKind("cells.requireddocumenttype", name=lambda t: t.name),
             ObjectKind("cells.term", name=lambda t: str(t), select_related=("organisation",)),

@@ -13,6 +13,7 @@ from lib.forms import NOTE_MAX, MonthField, VNDateField, long_text_field
 
 from .member_excel import mapping_for, mapping_owner, read_member_sheet
 from .models import (
+    Candidate,
     CellFundEntry,
     DuesPayment,
     DuesRelief,
@@ -889,3 +890,150 @@ class CourseAttendanceForm(forms.Form):
             Row(Column("certificate_number", css_class="col-sm-5"), Column("certificate", css_class="col-sm-7")),
             _submit(_("Ghi học viên") if candidates is not None else _("Lưu")),
         )
+
+
+# --- party admission (issue #18, item 4; the rules: cells/admission.py) --------------------------------
+
+
+class CandidateForm(forms.Form):
+    """The cell proposes a quần chúng ưu tú with two official members introducing them."""
+
+    full_name = forms.CharField(label=_("Họ và tên"), max_length=120)
+    date_of_birth = VNDateField(label=_("Ngày sinh"), required=False)
+    sex = forms.ChoiceField(label=_("Giới tính"), choices=[("", "—"), *Member.Sex.choices], required=False)
+    citizen_id = forms.RegexField(
+        label=_("Số CCCD"),
+        regex=r"^\d{12}$",
+        required=False,
+        error_messages={"invalid": _("Số CCCD gồm đúng 12 chữ số.")},
+    )
+    phone = forms.CharField(label=_("Điện thoại"), max_length=20, required=False)
+    email = forms.EmailField(label=_("Thư điện tử"), required=False)
+    workplace = forms.CharField(label=_("Nơi công tác"), max_length=255, required=False)
+    job_title = forms.CharField(label=_("Chức vụ chính quyền"), max_length=120, required=False)
+    hometown = forms.CharField(label=_("Quê quán"), max_length=255, required=False)
+    mentor_1 = forms.ModelChoiceField(
+        queryset=Member.objects.none(),
+        label=_("Đảng viên giới thiệu thứ nhất"),
+        error_messages={"invalid_choice": _("Chọn một đảng viên chính thức của chi bộ.")},
+    )
+    mentor_2 = forms.ModelChoiceField(
+        queryset=Member.objects.none(),
+        label=_("Đảng viên giới thiệu thứ hai"),
+        error_messages={"invalid_choice": _("Chọn một đảng viên chính thức của chi bộ.")},
+    )
+    proposed_on = VNDateField(label=_("Ngày chi bộ giới thiệu"))
+
+    def __init__(self, *args, cell: Organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        officials = Member.objects.filter(
+            organisation=cell, status=Member.Status.OFFICIAL, state=Member.State.ACTIVE
+        ).order_by("full_name", "pk")
+        for key in ("mentor_1", "mentor_2"):
+            self.fields[key].queryset = officials
+            self.fields[key].help_text = _("Đảng viên chính thức của chi bộ (Điều lệ Đảng, Điều 4).")
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            "full_name",
+            Row(
+                Column("date_of_birth", css_class="col-sm-6"),
+                Column("sex", css_class="col-sm-6"),
+            ),
+            Row(Column("citizen_id", css_class="col-sm-6"), Column("phone", css_class="col-sm-6")),
+            "email",
+            Row(Column("workplace", css_class="col-sm-6"), Column("job_title", css_class="col-sm-6")),
+            "hometown",
+            Row(Column("mentor_1", css_class="col-sm-6"), Column("mentor_2", css_class="col-sm-6")),
+            "proposed_on",
+            _submit(_("Lưu quần chúng ưu tú")),
+        )
+
+
+class CandidateClassForm(forms.Form):
+    class_name = forms.CharField(label=_("Lớp bồi dưỡng nhận thức về Đảng"), max_length=255, required=False)
+    class_date = VNDateField(label=_("Ngày cấp giấy chứng nhận"))
+    certificate_number = forms.CharField(label=_("Số giấy chứng nhận"), max_length=60)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["class_date"].help_text = _("Giấy chứng nhận có giá trị 60 tháng kể từ ngày cấp.")
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            "class_name",
+            Row(Column("class_date", css_class="col-sm-6"), Column("certificate_number", css_class="col-sm-6")),
+            _submit(_("Lưu giấy chứng nhận")),
+        )
+
+
+class CandidateDocumentsForm(forms.Form):
+    has_application = forms.BooleanField(label=_("Đơn xin vào Đảng"), required=False)
+    has_biography = forms.BooleanField(label=_("Lý lịch của người xin vào Đảng"), required=False)
+    has_references = forms.BooleanField(label=_("Giấy giới thiệu của hai đảng viên chính thức"), required=False)
+    has_reviews = forms.BooleanField(label=_("Nhận xét của đoàn thể và chi ủy nơi cư trú"), required=False)
+    has_verification = forms.BooleanField(label=_("Kết quả thẩm tra lý lịch"), required=False)
+    documents_date = VNDateField(label=_("Ngày hoàn thiện hồ sơ"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            "has_application",
+            "has_biography",
+            "has_references",
+            "has_reviews",
+            "has_verification",
+            "documents_date",
+            _submit(_("Lưu hồ sơ")),
+        )
+
+
+class CandidateProposalForm(forms.Form):
+    proposal_number = forms.CharField(label=_("Số văn bản đề nghị của đảng ủy"), max_length=60)
+    proposal_date = VNDateField(label=_("Ngày đảng ủy đề nghị"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("proposal_number", css_class="col-sm-6"), Column("proposal_date", css_class="col-sm-6")),
+            _submit(_("Lưu đề nghị của đảng ủy")),
+        )
+
+
+class CandidateDecisionForm(forms.Form):
+    decision_number = forms.CharField(label=_("Số quyết định kết nạp"), max_length=60)
+    decision_date = VNDateField(label=_("Ngày quyết định kết nạp"))
+    decision_level = forms.ChoiceField(label=_("Cấp ra quyết định"), choices=Candidate.DecisionLevel.choices)
+    decision_signer = forms.CharField(label=_("Người ký quyết định"), max_length=120, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision_date"].help_text = _("Tuổi đảng tính từ ngày này.")
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("decision_number", css_class="col-sm-6"), Column("decision_date", css_class="col-sm-6")),
+            "decision_level",
+            "decision_signer",
+            _submit(_("Lưu quyết định kết nạp")),
+        )
+
+
+class CandidateCeremonyForm(forms.Form):
+    ceremony_date = VNDateField(label=_("Ngày lễ kết nạp"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ceremony_date"].help_text = _(
+            "Lưu ngày lễ kết nạp sẽ tạo hồ sơ đảng viên dự bị; 12 tháng dự bị tính từ ngày này."
+        )
+        self.helper = FormHelper()
+        self.helper.layout = Layout("ceremony_date", _submit(_("Lưu lễ kết nạp, tạo hồ sơ đảng viên dự bị")))
+
+
+STEP_FORMS = {
+    "class": CandidateClassForm,
+    "documents": CandidateDocumentsForm,
+    "proposal": CandidateProposalForm,
+    "decision": CandidateDecisionForm,
+    "ceremony": CandidateCeremonyForm,
+}

@@ -1093,3 +1093,80 @@ class CourseAttendance(models.Model):
 
     def __str__(self):
         return f"{self.member} — {self.course}"
+
+
+# --- party admission, from candidate to full member (issue #18, item 4; the rules: cells/admission.py) ----
+
+
+class Candidate(models.Model):
+    """A quần chúng ưu tú the cell proposes for admission, and the steps of the admission recorded on it.
+
+    The cell's vote is a ``meetings.Vote`` of kind "admission" pointing here (``admission_votes``); at the
+    ceremony the member record is created from these fields (``member``)."""
+
+    class DecisionLevel(models.TextChoices):
+        UPPER_COMMITTEE = "upper", _("Cấp ủy cấp trên trực tiếp của tổ chức cơ sở đảng")
+        DELEGATED = "delegated", _("Đảng ủy cơ sở được ủy quyền kết nạp")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="candidates", verbose_name=_("Chi bộ")
+    )
+    full_name = models.CharField(_("Họ và tên"), max_length=120)
+    date_of_birth = models.DateField(_("Ngày sinh"), null=True, blank=True)
+    sex = models.CharField(_("Giới tính"), max_length=3, choices=Member.Sex.choices, blank=True)
+    citizen_id = models.CharField(_("Số CCCD"), max_length=12, blank=True)
+    phone = models.CharField(_("Điện thoại"), max_length=20, blank=True)
+    email = models.EmailField(_("Thư điện tử"), blank=True)
+    workplace = models.CharField(_("Nơi công tác"), max_length=255, blank=True)
+    job_title = models.CharField(_("Chức vụ chính quyền"), max_length=120, blank=True)
+    hometown = models.CharField(_("Quê quán"), max_length=255, blank=True)
+    # Điều lệ Art. 4: two official members introduce the candidate (checked in cells.services.admission).
+    mentor_1 = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("Đảng viên giới thiệu thứ nhất")
+    )
+    mentor_2 = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("Đảng viên giới thiệu thứ hai")
+    )
+    proposed_on = models.DateField(_("Ngày chi bộ giới thiệu"))
+    # The political class (lớp bồi dưỡng nhận thức về Đảng) and its certificate.
+    class_name = models.CharField(_("Lớp bồi dưỡng nhận thức về Đảng"), max_length=255, blank=True)
+    class_date = models.DateField(_("Ngày cấp giấy chứng nhận"), null=True, blank=True)
+    certificate_number = models.CharField(_("Số giấy chứng nhận"), max_length=60, blank=True)
+    # The candidate's documents (hồ sơ xin vào Đảng).
+    has_application = models.BooleanField(_("Đơn xin vào Đảng"), default=False)
+    has_biography = models.BooleanField(_("Lý lịch của người xin vào Đảng"), default=False)
+    has_references = models.BooleanField(_("Giấy giới thiệu của hai đảng viên chính thức"), default=False)
+    has_reviews = models.BooleanField(_("Nhận xét của đoàn thể và chi ủy nơi cư trú"), default=False)
+    has_verification = models.BooleanField(_("Kết quả thẩm tra lý lịch"), default=False)
+    documents_date = models.DateField(_("Ngày hoàn thiện hồ sơ"), null=True, blank=True)
+    # The đảng ủy cơ sở's proposal (tờ trình đề nghị kết nạp).
+    proposal_number = models.CharField(_("Số văn bản đề nghị của đảng ủy"), max_length=60, blank=True)
+    proposal_date = models.DateField(_("Ngày đảng ủy đề nghị"), null=True, blank=True)
+    # The decision (quyết định kết nạp): party age counts from its date.
+    decision_number = models.CharField(_("Số quyết định kết nạp"), max_length=60, blank=True)
+    decision_date = models.DateField(_("Ngày quyết định kết nạp"), null=True, blank=True)
+    decision_level = models.CharField(_("Cấp ra quyết định"), max_length=10, choices=DecisionLevel.choices, blank=True)
+    decision_signer = models.CharField(_("Người ký quyết định"), max_length=120, blank=True)
+    ceremony_date = models.DateField(_("Ngày lễ kết nạp"), null=True, blank=True)
+    # The member record created at the ceremony (cells.services.admission.candidate_record_ceremony).
+    member = models.OneToOneField(
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="candidacy",
+        verbose_name=_("Hồ sơ đảng viên"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Quần chúng ưu tú")
+        verbose_name_plural = _("Quần chúng ưu tú")
+        ordering = ["organisation", "proposed_on", "full_name", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(mentor_1=F("mentor_2")), name="candidate_mentors_differ"),
+        ]
+
+    def __str__(self):
+        return self.full_name

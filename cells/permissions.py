@@ -88,6 +88,11 @@ PERMISSIONS: dict[str, Rule] = {
     # A cell's bí thư is one of those trained, not the one who keeps the record.
     "training.read": Rule(_STAFF),
     "training.manage": Rule(_MANAGERS),
+    # Party admission (issue #18, item 4; cells/admission.py): the cell's bí thư proposes its candidates and
+    # records their steps, as do the managers above it (the đảng ủy's proposal and the decision are theirs);
+    # the upper levels' staff read the pipeline of their subtree.
+    "admission.read": Rule(_STAFF | {Role.CELL_SECRETARY}),
+    "admission.manage": Rule(_MANAGERS | {Role.CELL_SECRETARY}),
     # Roles reaching beyond one cell sign in with a second factor (issue #21; cells/selectors.py).
     "second_factor.required": Rule(_STAFF, ANYWHERE),
 }

@@ -21,6 +21,7 @@ from lib.dates import add_years, next_month
 
 from .models import (
     PATH_STEP_WIDTH,
+    Candidate,
     CellMembership,
     CourseAttendance,
     Exemption,
@@ -1068,3 +1069,109 @@ def training_record(*, member: Member) -> QuerySet[CourseAttendance]:
     return member.course_attendances.select_related("course", "course__organiser").order_by(
         "-course__start_date", "-pk"
     )
+
+
+# --- party admission (issue #18, item 4; the rules: cells/admission.py) --------------------------------
+
+READ_ADMISSION = roles_with("admission.read")
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    """A candidate with every step's date and due date, and the step they are at (None: official member)."""
+
+    candidate: Candidate
+    steps: list
+    current: object
+    vote: object
+
+    def overdue(self, today: date) -> bool:
+        return self.current is not None and self.current.overdue(today)
+
+    def due_soon(self, today: date) -> bool:
+        return self.current is not None and self.current.due_soon(today)
+
+
+def _passed_admission_vote(candidate: Candidate):
+    """The latest passed admission vote of the candidate's cell among the prefetched ``admission_votes``."""
+    held = [
+        vote
+        for vote in candidate.admission_votes.all()
+        if vote.kind == "admission"
+        and vote.meeting.organisation_id == candidate.organisation_id
+        and vote.meeting.state in ("held", "minutes_adopted")
+        and vote.passed
+    ]
+    held.sort(key=lambda vote: (vote.meeting.actual_start or vote.meeting.planned_start, vote.pk), reverse=True)
+    return held[0] if held else None
+
+
+def candidate_rows(candidates: QuerySet[Candidate]) -> list[CandidateRow]:
+    """Each candidate's steps, in three queries whatever their number (candidates, votes with meetings)."""
+    from .admission import current_step, steps_of
+
+    rows = []
+    for candidate in candidates.select_related("organisation", "member", "mentor_1", "mentor_2").prefetch_related(
+        "admission_votes__meeting"
+    ):
+        vote = _passed_admission_vote(candidate)
+        day = timezone.localdate(vote.meeting.actual_start or vote.meeting.planned_start) if vote else None
+        steps = steps_of(candidate, vote_day=day)
+        rows.append(CandidateRow(candidate=candidate, steps=steps, current=current_step(steps), vote=vote))
+    return rows
+
+
+def candidates_in_pipeline() -> QuerySet[Candidate]:
+    """The candidates not yet official members (the pipeline and the reminder rule)."""
+    return Candidate.objects.filter(Q(member__isnull=True) | Q(member__status=Member.Status.PROBATIONARY))
+
+
+def candidates_visible_to(user) -> QuerySet[Candidate]:
+    paths = _root_paths(user, READ_ADMISSION)
+    candidates = Candidate.objects.all()
+    if paths is None:
+        return candidates
+    return candidates.filter(_subtree_q(paths, "organisation__path"))
+
+
+def get_candidate_for_user_or_404(user, pk, *, write: bool = False) -> Candidate:
+    """A candidate the user may see (404 otherwise); with ``write``, one they may record steps of (403)."""
+    try:
+        candidate = candidates_visible_to(user).select_related("organisation", "member").get(pk=pk)
+    except (Candidate.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if write and not can(user, "admission.manage", candidate.organisation):
+        raise PermissionDenied
+    return candidate
+
+
+def admission_by_unit(*, unit: Organisation, today: date) -> list[dict]:
+    """The pipeline below ``unit`` by its direct sub-units (the đảng bộ of a Khối, the cells of a đảng bộ):
+    for each, the number of candidates at each step and how many are overdue."""
+    from .admission import STEPS
+
+    children = list(unit.children.order_by("path"))
+    groups = {
+        child.pk: {"unit": child, "counts": dict.fromkeys(STEPS[1:], 0), "total": 0, "overdue": 0} for child in children
+    }
+    rows = candidate_rows(candidates_in_pipeline().filter(organisation__path__startswith=unit.path))
+    for row in rows:
+        owner = next((child for child in children if row.candidate.organisation.path.startswith(child.path)), None)
+        if owner is None or row.current is None:
+            continue
+        group = groups[owner.pk]
+        group["counts"][row.current.code] += 1
+        group["total"] += 1
+        group["overdue"] += row.overdue(today)
+    return [group for group in groups.values()]
+
+
+def admission_scope_or_404(user, pk, *, write: bool = False, cell: bool = False) -> Organisation:
+    """A unit whose pipeline the user reads: 404 outside what they see (or not a cell, with ``cell``), 403
+    without ``admission.read`` (``admission.manage`` with ``write``) over it."""
+    organisation = get_organisation_for_user_or_404(user, pk)
+    if cell and not organisation.is_cell:
+        raise Http404
+    if not can(user, "admission.manage" if write else "admission.read", organisation):
+        raise PermissionDenied
+    return organisation

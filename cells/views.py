@@ -76,6 +76,9 @@ def organisation_detail(request, pk):
         and can_under(request.user, "tree.manage", organisation),
         "can_assign_positions": organisation.is_cell and can(request.user, "positions.assign", organisation),
         # The upper level's visit plan (meetings.views_visits), for a unit above cells.
+        # The admission pipeline (cells/views_admission.py): the cell's, or by sub-unit above cells.
+        "can_see_admission": organisation.kind != Organisation.Kind.TO_DANG
+        and can(request.user, "admission.read", organisation),
         "can_see_visits": not organisation.is_cell
         and organisation.kind != Organisation.Kind.TO_DANG
         and can(request.user, "visits.see", organisation),

@@ -34,6 +34,7 @@ urlpatterns = [
     path("hop-thu/", include("cells.urls_inbox")),
     path("nhat-ky/", include("cells.urls_audit")),
     path("boi-duong/", include("cells.urls_training")),
+    path("ket-nap/", include("cells.urls_admission")),
     path("sinh-hoat/", include("meetings.urls")),
     # Public, no login: anyone holding a printed document checks it against the filed copy (issue #14).
     path("xac-minh/", meeting_views.verify_lookup, name="verify_lookup"),

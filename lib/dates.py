@@ -123,3 +123,21 @@ def parse_month(value, *, first_year: int = FIRST_YEAR, last_year: int = LAST_YE
     if not (1 <= month <= 12 and first_year <= year <= last_year):
         return None
     return datetime.date(year, month, 1)
+
+
+# --- working days ---------------------------------------------------------------------------
+
+
+def add_working_days(day: datetime.date, days: int) -> datetime.date:
+    """The ``days``-th working day after ``day`` (Monday to Friday; ``day`` itself not counted):
+    Friday 30/01/2026 + 1 → Monday 02/02/2026. Public holidays are not known to the portal and count as
+    working days, so a due date computed here is never later than the one a holiday calendar gives."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    current = day
+    left = days
+    while left:
+        current += datetime.timedelta(days=1)
+        if current.weekday() < 5:
+            left -= 1
+    return current

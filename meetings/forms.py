@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cells.models import Member, Organisation, Position
+from cells.models import Candidate, Member, Organisation, Position
 from lib.forms import NOTE_MAX, MonthField, VNDateField, VNDateTimeField, limit_text, long_text_field
 from lib.textsearch import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, fold
 
@@ -421,6 +421,9 @@ class VoteForm(forms.Form):
     subject = forms.ModelChoiceField(
         label=_("Đảng viên được xét công nhận chính thức"), queryset=Member.objects.none(), required=False
     )
+    candidate = forms.ModelChoiceField(
+        label=_("Quần chúng được xét kết nạp"), queryset=Candidate.objects.none(), required=False
+    )
     votes_for = forms.IntegerField(label=_("Tán thành"), min_value=0, error_messages=VOTE_MESSAGES)
     votes_against = forms.IntegerField(label=_("Không tán thành"), min_value=0, initial=0, error_messages=VOTE_MESSAGES)
     votes_abstain = forms.IntegerField(
@@ -436,11 +439,17 @@ class VoteForm(forms.Form):
             status=Member.Status.PROBATIONARY,
         ).order_by("full_name")
         self.fields["subject"].help_text = _("Chỉ khi biểu quyết công nhận đảng viên chính thức.")
+        # The cell's candidates not yet admitted (cells.admission: the "cell's vote" step).
+        self.fields["candidate"].queryset = Candidate.objects.filter(
+            organisation_id=meeting.organisation_id, member__isnull=True
+        ).order_by("full_name")
+        self.fields["candidate"].help_text = _("Chỉ khi biểu quyết kết nạp đảng viên.")
         self.fields["votes_for"].help_text = base.summary
         self.helper = _helper(
             "question",
             Row(Column("kind", css_class="col-md-6"), Column("method", css_class="col-md-6")),
             "subject",
+            "candidate",
             Row(
                 Column("votes_for", css_class="col-4"),
                 Column("votes_against", css_class="col-4"),
@@ -466,6 +475,14 @@ class VoteForm(forms.Form):
             and self.fields["subject"].queryset.exists()
         ):
             self.add_error("subject", _("Chọn đảng viên dự bị được xét công nhận chính thức."))
+        if data.get("candidate") is not None and data.get("kind") != Vote.Kind.ADMISSION:
+            self.add_error("candidate", _("Chỉ ghi quần chúng được xét khi biểu quyết kết nạp đảng viên."))
+        if (
+            data.get("kind") == Vote.Kind.ADMISSION
+            and data.get("candidate") is None
+            and self.fields["candidate"].queryset.exists()
+        ):
+            self.add_error("candidate", _("Chọn quần chúng được xét kết nạp."))
         return data
 
 

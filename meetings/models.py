@@ -606,6 +606,15 @@ class Vote(models.Model):
         related_name="membership_votes",
         verbose_name=_("Đảng viên được xét"),
     )
+    # Whom an admission vote is about: the candidate's "cell's vote" step (cells.admission) reads it.
+    candidate = models.ForeignKey(
+        "cells.Candidate",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="admission_votes",
+        verbose_name=_("Quần chúng được xét kết nạp"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

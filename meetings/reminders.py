@@ -605,6 +605,60 @@ def rule_thematic_plan_unscheduled(rule: ReminderRule, *, today, now) -> Iterato
         )
 
 
+def rule_admission_step_due(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
+    """The bí thư and the two introducers of each candidate whose current admission step is due within
+    ``cells.admission.REMINDER_DAYS_BEFORE`` days (or overdue): once per step and due date."""
+    from cells import admission
+    from cells.selectors import candidate_rows, candidates_in_pipeline
+
+    rows = [
+        row
+        for row in candidate_rows(candidates_in_pipeline().filter(organisation__in=_active_cells(today)).order_by("pk"))
+        if row.current is not None and (row.due_soon(today) or row.overdue(today))
+    ]
+    secretaries = secretaries_of(cell_ids={row.candidate.organisation_id for row in rows}, on=today)
+    for row in rows:
+        candidate, step = row.candidate, row.current
+        late = row.overdue(today)
+        values = {
+            "name": candidate.full_name,
+            "step": step.label,
+            "due": date_text(step.due),
+            "cell": candidate.organisation.name,
+            "days": admission.REMINDER_DAYS_BEFORE,
+        }
+        subject = (
+            _("Quá hạn kết nạp: %(step)s — %(name)s (hạn %(due)s)")
+            if late
+            else _("Sắp đến hạn kết nạp: %(step)s — %(name)s (hạn %(due)s)")
+        ) % values
+        body = "\n".join(
+            [
+                (
+                    _("Bước “%(step)s” của quần chúng %(name)s (%(cell)s) đã quá hạn ngày %(due)s.")
+                    if late
+                    else _("Bước “%(step)s” của quần chúng %(name)s (%(cell)s) phải xong trước ngày %(due)s.")
+                )
+                % values,
+                _("Đề nghị đồng chí hoàn thành bước này và ghi vào cổng."),
+                "",
+                _signature(),
+            ]
+        )
+        members = secretaries.get(candidate.organisation_id, []) + [candidate.mentor_1, candidate.mentor_2]
+        yield Reminder(
+            "candidate",
+            candidate.pk,
+            f"{step.code}-{step.due.isoformat()}",
+            members,
+            subject,
+            body,
+            organisation=candidate.organisation,
+            url=reverse("admission:candidate_detail", args=[candidate.pk]),
+            body_for=lambda member, body=body: _greeting(member) + "\n\n" + body,
+        )
+
+
 RULES: dict[str, Callable] = {
     "rsvp_missing": rule_rsvp_missing,
     "decline_without_reason": rule_decline_without_reason,
@@ -616,6 +670,7 @@ RULES: dict[str, Callable] = {
     "dues_unpaid": rule_dues_unpaid,
     "thematic_plan_unscheduled": rule_thematic_plan_unscheduled,
     "notice_unopened": rule_notice_unopened,
+    "admission_step_due": rule_admission_step_due,
 }
 
 # The integer parameters each rule reads (lists of integers for ``days_before`` of rsvp_missing).
@@ -630,6 +685,7 @@ PARAMS: dict[str, dict[str, type]] = {
     "dues_unpaid": {},
     "thematic_plan_unscheduled": {},
     "notice_unopened": {"days_before": int},
+    "admission_step_due": {},
 }
 
 

@@ -328,7 +328,7 @@ def minutes_context(meeting: Meeting) -> dict:
     )
     unassigned_opinions = list(meeting.opinions.filter(agenda_item__isnull=True).select_related("speaker"))
     steps = _minutes_steps(agenda, unassigned_opinions)
-    votes = list(meeting.votes.select_related("subject", "online_question__agenda_item").order_by("pk"))
+    votes = list(meeting.votes.select_related("subject", "candidate", "online_question__agenda_item").order_by("pk"))
     resolution = getattr(meeting, "resolution", None)
     tasks = list(meeting.tasks.prefetch_related("assignees").order_by("due_date", "pk"))
     day = timezone.localtime(meeting.actual_start or meeting.planned_start)
@@ -487,7 +487,7 @@ def document_reminded_today(meeting: Meeting) -> DocumentReminder | None:
 
 
 def votes_of(meeting: Meeting) -> QuerySet[Vote]:
-    return meeting.votes.order_by("pk")
+    return meeting.votes.select_related("subject", "candidate").order_by("pk")
 
 
 # --- calendars -----------------------------------------------------------------------------

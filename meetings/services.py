@@ -1049,6 +1049,7 @@ def vote_record(
     method: str = Vote.Method.SHOW_OF_HANDS,
     voters=None,
     subject=None,
+    candidate=None,
     by=None,
 ) -> Vote:
     """Record a vote. What it is measured against is computed, never typed (``meetings.votes.vote_base``:
@@ -1101,6 +1102,12 @@ def vote_record(
         in_cell = selectors.expected_members(cell=meeting.organisation, on=base.day).filter(pk=subject.pk).exists()
         if not in_cell or subject.status != Member.Status.PROBATIONARY:
             raise ValidationError({"subject": _("Phải là đảng viên dự bị của chi bộ.")})
+    if candidate is not None:
+        # The "cell's vote" step of the admission (cells.admission): a candidate of this cell, not yet admitted.
+        if kind != Vote.Kind.ADMISSION:
+            raise ValidationError({"candidate": _("Chỉ ghi quần chúng được xét khi biểu quyết kết nạp đảng viên.")})
+        if candidate.organisation_id != meeting.organisation_id or candidate.member_id is not None:
+            raise ValidationError({"candidate": _("Phải là quần chúng ưu tú do chi bộ giới thiệu, chưa được kết nạp.")})
     vote = Vote.objects.create(
         meeting=meeting,
         question=question.strip(),
@@ -1111,6 +1118,7 @@ def vote_record(
         votes_abstain=votes_abstain,
         eligible_count=base.denominator,
         subject=subject,
+        candidate=candidate,
     )
     _log(
         by=by,

@@ -13,6 +13,15 @@ from .accounts import (
     user_session_touch,
     user_sessions_end_others,
 )
+from .admission import (
+    CANDIDATE_FIELDS,
+    STEP_FIELDS,
+    admission_vote,
+    candidate_create,
+    candidate_record_step,
+    candidate_update,
+    vote_day,
+)
 from .audit import (
     audit_log,
     snapshot,
@@ -131,6 +140,13 @@ __all__ = [
     "PROBATION_MONTHS",
     "member_record_admission",
     "member_confirm_full_membership",
+    "CANDIDATE_FIELDS",
+    "STEP_FIELDS",
+    "admission_vote",
+    "candidate_create",
+    "candidate_record_step",
+    "candidate_update",
+    "vote_day",
     "notification_send",
     "notification_emails_enqueue",
     "notification_pending_email_ids",

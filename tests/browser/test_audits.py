@@ -108,6 +108,8 @@ PAGES = (
     Page("bithu", "inbox", _url("inbox:inbox")),
     Page("bithu", "enter a meeting held on paper", _url("meetings:record_past", "cell")),
     Page("bithu", "month calendar", _url("meetings:calendar_month", "cell")),
+    Page("bithu", "admission pipeline of the cell", _url("admission:cell_pipeline", "cell")),
+    Page("bithu", "propose a candidate", _url("admission:candidate_create", "cell")),
     # The đảng ủy cơ sở's officer.
     Page("danguy", "dashboard of the đảng ủy", _url("reports:dashboard", "tccs")),
     Page("danguy", "organisation tree", _url("cells:organisation_tree")),
@@ -121,6 +123,7 @@ PAGES = (
     Page("danguy", "dues arrears", _url("books:books_dues_arrears", "tccs")),
     Page("danguy", "cells that have not remitted dues", _url("books:books_dues_unremitted", "tccs")),
     Page("danguy", "correction requests", _url("cells:correction_list")),
+    Page("danguy", "admission pipeline by unit", _url("admission:unit_pipeline", "tccs")),
     Page("danguy", "search", lambda demo: reverse("search") + "?q=chi bo"),
     # The tree's pages (cells/views_tree.py), of the upper level.
     Page("danguy", "cell page with the tree's entries", _url("cells:organisation_detail", "cell")),

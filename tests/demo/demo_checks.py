@@ -260,6 +260,27 @@ def book_problems(now: datetime.datetime) -> list:
     return problems
 
 
+def admission_problems(now: datetime.datetime) -> list:
+    """The featured cell's candidates (issue #18 item 4): their steps in order, none in the future, and the
+    decided one's ceremony due within the reminder's days."""
+    from cells import admission
+    from cells.models import Candidate
+    from cells.selectors import candidate_rows
+
+    today = timezone.localdate(now)
+    problems = []
+    rows = candidate_rows(Candidate.objects.filter(organisation=featured_cell()))
+    if len(rows) != 2:
+        problems.append(("candidates in the featured cell", len(rows)))
+    for row in rows:
+        done = [step.done_on for step in row.steps if step.done_on]
+        if done != sorted(done) or any(day > today for day in done):
+            problems.append(("candidate's steps out of order or ahead", row.candidate.pk))
+    if not any(row.current and row.current.code == admission.CEREMONY and row.due_soon(today) for row in rows):
+        problems.append(("no candidate with the ceremony due soon", today))
+    return problems
+
+
 def all_problems(now: datetime.datetime) -> list:
     return (
         upcoming_problems(now)
@@ -267,4 +288,5 @@ def all_problems(now: datetime.datetime) -> list:
         + record_problems(now)
         + member_problems(now)
         + book_problems(now)
+        + admission_problems(now)
     )

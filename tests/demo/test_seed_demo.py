@@ -689,3 +689,28 @@ def test_most_demo_officers_are_trained_and_a_few_are_listed(seeded, client_for)
     response = client.get(reverse("training:officers_untrained", args=[khoi.pk]))
     assert response.status_code == 200
     assert due[0].position.member.full_name in response.content.decode()
+
+
+def test_the_featured_cell_has_two_candidates_one_with_the_ceremony_due_soon(seeded):
+    # issue #18 item 4: one candidate preparing the documents, one decided with the ceremony within the
+    # reminder's days; the reminder rule finds it and writes to the bí thư and the two introducers.
+    from cells import admission
+    from cells.models import Candidate
+    from cells.selectors import candidate_rows
+    from meetings import reminders
+    from meetings.models import ReminderRule
+
+    cell = demo_checks.featured_cell()
+    today = timezone.localdate()
+    rows = {row.candidate.full_name: row for row in candidate_rows(Candidate.objects.filter(organisation=cell))}
+    assert set(rows) == {"Hồ Thị Thu Trang", "Lê Quang Minh"}
+    assert rows["Hồ Thị Thu Trang"].current.code == admission.DOCUMENTS
+    decided = rows["Lê Quang Minh"]
+    assert decided.vote is not None and decided.vote.passed
+    assert decided.current.code == admission.CEREMONY and decided.due_soon(today)
+    rule = ReminderRule.objects.get(code="admission_step_due")
+    assert reminders.reminder_rule_run(rule_id=rule.pk) >= 2
+    reminded = set(
+        Notification.objects.filter(kind="meetings.reminder.admission_step_due").values_list("member_id", flat=True)
+    )
+    assert {decided.candidate.mentor_1_id, decided.candidate.mentor_2_id} <= reminded

@@ -160,6 +160,14 @@ def hostile_khoi(khoi):
         ).pk,
         "course": course.pk,
         "attendance": attendance.pk,
+        # A quần chúng ưu tú of A1 (issue #18 item 4), named like a formula.
+        "candidate": cell_services.candidate_create(
+            organisation=a1,
+            full_name=HOSTILE_TEXTS["task"],
+            mentor_1=Member.objects.filter(organisation=a1, status=Member.Status.OFFICIAL).order_by("pk")[0],
+            mentor_2=Member.objects.filter(organisation=a1, status=Member.Status.OFFICIAL).order_by("pk")[1],
+            proposed_on=datetime.date(2026, 1, 5),
+        ).pk,
         # A remittance line and an activity-fund line of A1's book (their correct and delete pages).
         "remittance": DuesRemittance.objects.create(
             organisation=a1,

@@ -144,6 +144,14 @@ def objects(tree, people, settings):
         certificate_number="CN-01",
         certificate=SimpleUploadedFile("chung-nhan.pdf", b"%PDF-1.4\n%%EOF\n"),
     )
+    # A quần chúng ưu tú proposed by cell A (issue #18, item 4), introduced by its secretary and a member.
+    candidate = cell_services.candidate_create(
+        organisation=tree.cell,
+        full_name="Quần Chúng Ưu Tú",
+        mentor_1=secretary,
+        mentor_2=member,
+        proposed_on=datetime.date(2026, 1, 5),
+    )
     # The secretary of A is a đảng ủy viên (in charge of the sibling cell), assigned to visit it this quarter.
     cell_services.position_assign(
         member=secretary, organisation=tree.sibling, kind=Position.Kind.SUPERVISOR, start=datetime.date(2026, 1, 1)
@@ -209,4 +217,5 @@ def objects(tree, people, settings):
         "position": position.pk,
         "course": course.pk,
         "attendance": attendance.pk,
+        "candidate": candidate.pk,
     }

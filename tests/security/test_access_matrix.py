@@ -169,6 +169,15 @@ MATRIX = {
     "training:certificate_download": ({"pk": "attendance"}, "ooonnnn", None),
     "training:officers_untrained": ({"pk": "cell"}, "oooffnn", None),
     "training:attendance_delete": ({"pk": "attendance"}, POST_ONLY, "ofonnnn"),
+    # cells/urls_admission.py (issue #18, item 4): the cell's bí thư and the upper levels read the pipeline
+    # (admission.read; the clerk is refused his cell's, a plain member sees none); the bí thư and the managers
+    # above record the steps (admission.manage); the upper levels' view by đảng bộ is for their staff.
+    "admission:cell_pipeline": ({"pk": "cell"}, "oooofnn", None),
+    "admission:candidate_create": ({"pk": "cell"}, CELL_WRITE, None),
+    "admission:unit_pipeline": ({"pk": "tccs"}, "ooonnnn", None),
+    "admission:candidate_detail": ({"pk": "candidate"}, "oooonnn", None),
+    "admission:candidate_update": ({"pk": "candidate"}, "ofoonnn", None),
+    "admission:candidate_step": ({"pk": "candidate", "step": "class"}, "ofoonnn", None),
     # meetings/urls.py
     "meetings:index": ({}, EVERYONE, None),
     "meetings:cell_list": ({"cell_pk": "cell"}, CELL_AND_MEMBERS, None),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from cells.models import Member, Organisation
 from demo import cells as demo
 from demo import meetings as meetings_demo
+from demo.admission import build_demo_admission
 from demo.plans import build_demo_plans
 from demo.scoring import build_demo_ratings, demo_confirmers, prefill_demo_scores
 from demo.training import build_demo_training
@@ -98,6 +99,8 @@ class Command(BaseCommand):
             phases["plans"], mark = time.perf_counter() - mark, time.perf_counter()
             build_demo_training(rng=random.Random(seed + 5), today=today)
             phases["training"], mark = time.perf_counter() - mark, time.perf_counter()
+            build_demo_admission(today=today, featured_cell=result.featured_cell)
+            phases["admission"], mark = time.perf_counter() - mark, time.perf_counter()
             ratings = build_demo_ratings(rng=random.Random(seed + 3), today=today)
             phases["ratings"], mark = time.perf_counter() - mark, time.perf_counter()
             if scores:

@@ -51,7 +51,7 @@ from .models import (
     VisitObservation,
     Vote,
 )
-from .signals import minutes_adopted
+from .signals import meeting_counts_changed, minutes_adopted
 from .votes import vote_base
 
 Step = AgendaItem.Step
@@ -440,6 +440,7 @@ def attendance_counts_refresh(*, meetings: QuerySet[Meeting] | list[int]) -> Non
         ) counted
         WHERE {meeting_table}.id = counted.meeting_id
           AND ({present} <> counted.present OR {base} <> counted.base OR {unexcused} <> counted.unexcused)
+        RETURNING {meeting_table}.id
     """  # noqa: S608
     params = (
         *Attendance.PRESENT_VALUES,
@@ -449,6 +450,10 @@ def attendance_counts_refresh(*, meetings: QuerySet[Meeting] | list[int]) -> Non
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        changed = [row[0] for row in cursor.fetchall()]
+    if changed:
+        # No post_save for an UPDATE: tell the listeners (the monthly rollups) in this transaction.
+        meeting_counts_changed.send(sender=Meeting, meeting_ids=changed)
 
 
 def _attendance_counts_refresh_one(meeting: Meeting) -> None:

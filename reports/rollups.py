@@ -371,3 +371,54 @@ def scored_meeting_counts(*, scope: Organisation, period: Period, length: int) -
             kind, _bar, level = key.partition("|")
             result.append({"period_month": month, "kind": kind, "grp": grp, "level": level, "meetings": int(meetings)})
     return result
+
+
+# --- the nightly check, reported ----------------------------------------------------------------
+
+
+def verify_and_report() -> Drift:
+    """The nightly check (``reports.tasks.rollups_verify``): repair any drift, and tell the Khối.
+
+    Drift is a bug or a write that went around the services (raw SQL, a bulk load without
+    ``suspended``): each repaired cell-month is logged; if there is any, one change-log row on each
+    Khối and a notification to its administrators say how many and which."""
+    from django.utils.translation import gettext as _
+
+    from cells.models import Member, Role
+    from cells.services.audit import audit_log
+    from cells.services.notifications import notification_send
+
+    drift = verify(repair=True)
+    if not drift.count:
+        logger.info("monthly rollups: %s cell-months checked, no drift", drift.checked)
+        return drift
+    names = dict(Organisation.objects.filter(pk__in={o for o, _m in drift.repaired}).values_list("pk", "name"))
+    examples = [f"{names.get(o, o)} {m:%m/%Y}" for o, m in drift.repaired[:20]]
+    with transaction.atomic():
+        for khoi in Organisation.objects.filter(kind=Organisation.Kind.KHOI):
+            audit_log(
+                actor=None,
+                action="reports.rollup.repair",
+                instance=khoi,
+                organisation=khoi,
+                after={"cell_months": drift.count, "checked": drift.checked, "examples": examples},
+            )
+            admins = Member.objects.filter(
+                user__role_assignments__role=Role.KHOI_ADMIN,
+                user__role_assignments__organisation=khoi,
+                user__role_assignments__end__isnull=True,
+            ).distinct()
+            notification_send(
+                members=list(admins),
+                kind="reports.rollup_drift",
+                subject=_("Số liệu tổng hợp tháng đã được đối chiếu và sửa"),
+                body=_(
+                    "Lần đối chiếu hằng đêm thấy %(count)s chi bộ-tháng có số liệu tổng hợp khác với số đếm lại từ "
+                    "hồ sơ và đã sửa theo hồ sơ: %(examples)s. Các bảng điều hành nay khớp với hồ sơ; nếu việc này "
+                    "lặp lại, hãy báo cho bộ phận kỹ thuật."
+                )
+                % {"count": drift.count, "examples": ", ".join(examples)},
+                organisation=khoi,
+            )
+    logger.warning("monthly rollups: %s of %s cell-months drifted and were repaired", drift.count, drift.checked)
+    return drift

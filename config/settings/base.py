@@ -343,6 +343,8 @@ CELERY_BEAT_SCHEDULE = {
     "report-runs-requeue": {"task": "reports.tasks.report_runs_requeue", "schedule": 300.0},
     # Reminder rules (meetings.reminders): hourly in office hours, local time; each run is idempotent.
     "reminders-dispatch": {"task": "meetings.tasks.reminders_dispatch", "schedule": crontab(minute=5, hour="7-20")},
+    # The monthly rollups (reports.rollups) checked against a fresh count, drift repaired and reported.
+    "rollups-verify": {"task": "reports.tasks.rollups_verify", "schedule": crontab(minute=40, hour=2)},
 }
 
 # Production hardening: on unless DEBUG.

@@ -82,10 +82,19 @@ def _guest_deleted(sender, instance, **kwargs):
     rollups.recount_meetings([instance.meeting_id])
 
 
+def _score_pre_save(sender, instance: MeetingScore, raw=False, **kwargs):
+    """Only the official level is counted: a save that keeps it (the points typed in) changes nothing."""
+    instance._rollup_same_level = False
+    if raw or rollups.is_suspended() or instance.pk is None or instance._state.adding:
+        return
+    before = MeetingScore.objects.filter(pk=instance.pk).values_list("official_level", "meeting_id").first()
+    instance._rollup_same_level = before == (instance.official_level, instance.meeting_id)
+
+
 def _score_changed(sender, instance: MeetingScore, raw=False, **kwargs):
     if rollups.is_suspended():
         return
-    if raw:
+    if raw or (kwargs.get("signal") is post_save and getattr(instance, "_rollup_same_level", False)):
         return
     meeting = Meeting.objects.filter(pk=instance.meeting_id).values("organisation_id", "period_month").first()
     if meeting is not None:
@@ -104,6 +113,7 @@ def connect() -> None:
     post_delete.connect(_meeting_post_delete, sender=Meeting, dispatch_uid="rollups_meeting_post_delete")
     m2m_changed.connect(_guests_changed, sender=Meeting.upper_guests.through, dispatch_uid="rollups_guests")
     post_delete.connect(_guest_deleted, sender=Meeting.upper_guests.through, dispatch_uid="rollups_guest_delete")
+    pre_save.connect(_score_pre_save, sender=MeetingScore, dispatch_uid="rollups_score_pre_save")
     post_save.connect(_score_changed, sender=MeetingScore, dispatch_uid="rollups_score_post_save")
     post_delete.connect(_score_changed, sender=MeetingScore, dispatch_uid="rollups_score_post_delete")
     meeting_counts_changed.connect(_counts_changed, sender=Meeting, dispatch_uid="rollups_counts")

@@ -350,6 +350,17 @@ def meeting_counts(scope: Organisation, period: Period, length: int | None, toda
     return result
 
 
+def attendance_warning_counts(*, scope: Organisation, period: Period) -> dict[str, int]:
+    """The attendance warnings' counts summed from the rollups: the period's meetings with someone due
+    that are not above the target, and their unexcused absences (``warnings._attendance_warning_counts``)."""
+    counts = (
+        MonthlyRollup.objects.filter(_of_cells_in(scope, period), month__gte=period.start, month__lte=period.end)
+        .order_by()
+        .aggregate(due=Sum("attendance_meetings"), above=Sum("attendance_above"), absent=Sum("attendance_unexcused"))
+    )
+    return {"low_attendance": (counts["due"] or 0) - (counts["above"] or 0), "unexcused": counts["absent"] or 0}
+
+
 def scored_meeting_counts(*, scope: Organisation, period: Period, length: int) -> list[dict]:
     """``heatmap.scored_meeting_counts`` summed from the rollups: the period's held, scored meetings per
     month, group, kind and official level (one grouped query over the scope's cell-months)."""

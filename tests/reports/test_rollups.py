@@ -15,7 +15,7 @@ from django.utils import timezone
 from cells.models import AuditEntry, Member, Notification, Role
 from meetings import services as meeting_services
 from meetings.models import Attendance, Meeting
-from reports import rollups
+from reports import rollups, warnings
 from reports.dashboard import dashboard_page
 from reports.figures import figures_by_group
 from reports.heatmap import scored_meeting_counts
@@ -308,6 +308,9 @@ def test_dashboard_figures_from_the_rollups_equal_those_from_the_records(khoi, t
         for period in (Period(YEAR), Period(YEAR, quarter=2), Period(YEAR, month=5), Period(YEAR, month=12)):
             for length in (len(scope.path) + step, None):
                 assert_same_figures(scope, period, length)
+            assert rollups.attendance_warning_counts(
+                scope=scope, period=period
+            ) == warnings._attendance_warning_counts_from_records(scope=scope, period=period)
             assert _sorted(scored_meeting_counts(scope=scope, period=period, source="rollups")) == _sorted(
                 scored_meeting_counts(scope=scope, period=period, source="records")
             )
@@ -341,7 +344,7 @@ def test_the_khoi_dashboard_reads_no_meeting_row_for_its_whole_tree_figures(khoi
         dashboard_page(user=user, scope=khoi.khoi, period=Period(YEAR))
     sql = [q["sql"] for q in captured.captured_queries]
     rollup_reads = [s for s in sql if MonthlyRollup._meta.db_table in s]
-    assert len(rollup_reads) == 2  # the targets' meeting counts, the quality chart and heat map
+    assert len(rollup_reads) == 3  # the targets' meeting counts, the quality chart and heat map, the warnings
     # What still reads meetings: the month in progress (none on 15/01/2027 for 2026), the warnings and
     # the upcoming meetings — never an aggregate over the year's meetings grouped by TCCS.
     grouped_year = [s for s in sql if '"meetings_meeting"' in s and "GROUP BY SUBSTRING" in s]

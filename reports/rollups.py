@@ -369,6 +369,22 @@ def scored_meeting_counts(*, scope: Organisation, period: Period, length: int) -
         .order_by()
         .values("month", "scored", grp=_group("organisation__path", length))
     )
+    if connection.vendor != "postgresql":
+        # SQLite (the embedded default) has no jsonb_each_text: the same sums, in Python.
+        totals: dict[tuple, int] = {}
+        for row in rows:
+            for key, value in (row["scored"] or {}).items():
+                totals[(row["month"], row["grp"], key)] = totals.get((row["month"], row["grp"], key), 0) + int(value)
+        return [
+            {
+                "period_month": month,
+                "kind": key.partition("|")[0],
+                "grp": grp,
+                "level": key.partition("|")[2],
+                "meetings": n,
+            }
+            for (month, grp, key), n in totals.items()
+        ]
     sql, params = rows.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(

@@ -329,13 +329,13 @@ def thematic_scheduled_q(*, first: datetime.date, last: datetime.date) -> Q:
     )
 
 
+def forums_held_q(*, first: datetime.date, last: datetime.date) -> Q:
+    """Forums held for the months ``first``..``last``."""
+    return Q(kind=Meeting.Kind.FORUM, state__in=HELD_STATES, period_month__gte=first, period_month__lte=last)
+
+
 def forum_held_q(*, year: int) -> Q:
-    return Q(
-        kind=Meeting.Kind.FORUM,
-        state__in=HELD_STATES,
-        period_month__gte=datetime.date(year, 1, 1),
-        period_month__lte=datetime.date(year, 12, 1),
-    )
+    return forums_held_q(first=datetime.date(year, 1, 1), last=datetime.date(year, 12, 1))
 
 
 def cell_meetings_held_q(*, first: datetime.date, last: datetime.date) -> Q:

@@ -55,7 +55,7 @@ from .models import (
     Vote,
     VoteQuestion,
 )
-from .signals import minutes_adopted
+from .signals import meeting_counts_changed, minutes_adopted
 from .votes import item_voters, vote_base, vote_refusal
 
 Step = AgendaItem.Step
@@ -444,6 +444,7 @@ def attendance_counts_refresh(*, meetings: QuerySet[Meeting] | list[int]) -> Non
         ) counted
         WHERE {meeting_table}.id = counted.meeting_id
           AND ({present} <> counted.present OR {base} <> counted.base OR {unexcused} <> counted.unexcused)
+        RETURNING {meeting_table}.id
     """  # noqa: S608
     params = (
         *Attendance.PRESENT_VALUES,
@@ -453,6 +454,10 @@ def attendance_counts_refresh(*, meetings: QuerySet[Meeting] | list[int]) -> Non
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        changed = [row[0] for row in cursor.fetchall()]
+    if changed:
+        # No post_save for an UPDATE: tell the listeners (the monthly rollups) in this transaction.
+        meeting_counts_changed.send(sender=Meeting, meeting_ids=changed)
 
 
 def _attendance_counts_refresh_one(meeting: Meeting) -> None:

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lib.admin import column
 
-from .models import ReportRun
+from .models import MonthlyRollup, ReportRun
 
 
 @admin.register(ReportRun)
@@ -38,4 +38,20 @@ class ReportRunAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(MonthlyRollup)
+class MonthlyRollupAdmin(admin.ModelAdmin):
+    """Derived data (reports.rollups): read here, rebuilt by ``manage.py rollups_rebuild``, never typed in."""
+
+    list_display = ["organisation", "month", "regular_held", "thematic_held", "visits", "attendance_meetings"]
+    list_filter = ["month"]
+    search_fields = ["organisation__name"]
+    list_select_related = ["organisation"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -7,6 +7,8 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Báo cáo")
 
     def ready(self):
+        from . import receivers
         from .audit import register_reports
 
         register_reports()
+        receivers.connect()

@@ -8,6 +8,7 @@ from cells.audit import ObjectKind, register
 ACTIONS = {
     "reports.reportrun.create": _("Yêu cầu lập báo cáo"),
     "reports.reportrun.restart": _("Lập lại báo cáo"),
+    "reports.rollup.repair": _("Sửa số liệu tổng hợp tháng lệch với hồ sơ"),
 }
 
 

@@ -44,18 +44,24 @@ def attention(rows: list[dict], links: "DashboardLinks") -> list[dict]:
     return result
 
 
-def dashboard_page(*, user, scope: Organisation, period: Period, today: datetime.date | None = None) -> dict:
-    """Everything the dashboard shows (a fixed number of queries), for the page and its XLSX export."""
+def dashboard_page(
+    *, user, scope: Organisation, period: Period, today: datetime.date | None = None, source: str = "rollups"
+) -> dict:
+    """Everything the dashboard shows (a fixed number of queries), for the page and its XLSX export.
+
+    The whole-tree meeting figures are sums of the monthly rollups (``source="rollups"``,
+    reports.rollups); ``"records"`` counts them from the meetings instead (the same figures)."""
     from cells.selectors import roles_over
 
     today = today or timezone.localdate()
     length = len(scope.path) + PATH_STEP_WIDTH
     # The month in progress is read once for the targets and the Khối's heat map.
     current = current_month_counts(scope=scope, period=period, today=today, length=length)
-    figures = dashboard(scope=scope, period=period, today=today, current=current)
+    figures = dashboard(scope=scope, period=period, today=today, current=current, source=source)
     # The Khối's heat map and quality chart count the same meetings: read them once.
-    scored = scored_meeting_counts(scope=scope, period=period) if scope.kind == Organisation.Kind.KHOI else None
-    distribution = quality_distribution(scope=scope, period=period, counts=scored)
+    khoi = scope.kind == Organisation.Kind.KHOI
+    scored = scored_meeting_counts(scope=scope, period=period, source=source) if khoi else None
+    distribution = quality_distribution(scope=scope, period=period, counts=scored, source=source)
     parent = scope.parent if scope.parent_id else None
     up = (
         parent

@@ -19,13 +19,12 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
-    FloatField,
     IntegerField,
     Q,
     QuerySet,
     Sum,
 )
-from django.db.models.functions import Cast, ExtractQuarter
+from django.db.models.functions import ExtractQuarter
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,6 +40,7 @@ from meetings import indicators
 from meetings.models import Meeting
 from scoring.models import AnnualRating, RatingLevel
 
+from . import rollups
 from .counting import (
     ATTENDANCE_KINDS,
     GOOD_LEVELS,
@@ -182,7 +182,16 @@ def _cell_quarter():
     return ExpressionWrapper(F("organisation_id") * 10 + ExtractQuarter("period_month"), output_field=IntegerField())
 
 
-def _meeting_counts(scope, period, length, today) -> list[dict]:
+def _meeting_counts(scope, period, length, today, source: str = "rollups") -> list[dict]:
+    """The counts of the year's meetings per group: summed from the monthly rollups (``source="rollups"``,
+    reports.rollups, one row per cell-month), or counted from the meetings (``"records"``); the same
+    figures either way (tests/reports/test_rollups.py)."""
+    if source == "rollups":
+        return rollups.meeting_counts(scope, period, length, today)
+    return _meeting_counts_from_records(scope, period, length, today)
+
+
+def _meeting_counts_from_records(scope, period, length, today) -> list[dict]:
     """Per group, in one scan of the year's held meetings of the whole cell: the units of the ended
     months and quarters that met (regular meeting, thematic meeting, visit), those of the quarter in
     progress that already met, cells with a forum; and of the period's meetings with a base, those
@@ -196,8 +205,7 @@ def _meeting_counts(scope, period, length, today) -> list[dict]:
     now_first, now_last = (current_quarter, dates.add_months(current_quarter, 2)) if current_quarter else (NEVER, NEVER)
     # Attendance: the meetings of the period with someone expected, from their stored counts.
     counted = Q(period_month__gte=period.start, period_month__lte=period.end, attendance_base__gt=0)
-    present, base = F("attendance_present"), F("attendance_base")
-    rate = ExpressionWrapper(Cast(present, FloatField()) * 100 / Cast(base, FloatField()), output_field=FloatField())
+    rate = rollups.attendance_rate()
     # An uncorrelated IN over the guests of the scope's meetings of the year, not a correlated
     # EXISTS: PostgreSQL prices an EXISTS inside an aggregate's FILTER once per row, and for a whole
     # Khối at 10× province that estimate crossed jit_above_cost (~100 ms of JIT compilation on every
@@ -340,6 +348,7 @@ def figures_by_group(
     length: int | None,
     today: datetime.date | None = None,
     current: dict | None = None,
+    source: str = "rollups",
 ) -> tuple[list[Target], dict[str, dict[str, Figure]]]:
     """Every target's figure per group of the scope (path prefix of ``length``; None: per organisation),
     as it stands on ``today``: units of periods in progress are pending, not failed.
@@ -360,7 +369,7 @@ def figures_by_group(
 
     for row in _organisation_counts(scope, period, length, today):
         add(row.pop("grp"), **row)
-    for row in _meeting_counts(scope, period, length, today):
+    for row in _meeting_counts(scope, period, length, today, source):
         add(row.pop("grp"), **row)
     for row in _organisation_ratings(scope, period, length):
         add(row.pop("grp"), **row)
@@ -467,12 +476,19 @@ def _empty(target: Target, period: Period, today: datetime.date) -> Figure:
 
 
 def dashboard(
-    *, scope: Organisation, period: Period, today: datetime.date | None = None, current: dict | None = None
+    *,
+    scope: Organisation,
+    period: Period,
+    today: datetime.date | None = None,
+    current: dict | None = None,
+    source: str = "rollups",
 ) -> dict:
     """The targets of the scope: its total, and one row per child organisation."""
     today = today or timezone.localdate()
     length = len(scope.path) + PATH_STEP_WIDTH
-    target_list, groups = figures_by_group(scope=scope, period=period, length=length, today=today, current=current)
+    target_list, groups = figures_by_group(
+        scope=scope, period=period, length=length, today=today, current=current, source=source
+    )
     children = list(group_rows(scope, period=period, length=length))
     total = total_of(target_list, groups, period=period, today=today)
     rows = []

@@ -20,6 +20,7 @@ from lib import formatting
 from meetings import indicators
 from meetings.models import Meeting
 
+from . import rollups
 from .counting import GOOD_MEETING_LEVELS, QUALITY_LEVELS, SCORED_KINDS, UNSCORED, _group, _held, _of_cells_in, cells_in
 from .figures import current_month_counts, group_rows
 from .periods import Period, month_in_progress
@@ -98,7 +99,7 @@ def heat_map(*, scope: Organisation, period: Period, today: datetime.date | None
     return {"months": period.months, "rows": rows}
 
 
-def scored_meeting_counts(*, scope: Organisation, period: Period) -> list[dict]:
+def scored_meeting_counts(*, scope: Organisation, period: Period, source: str = "rollups") -> list[dict]:
     """The period's held, scored meetings of the scope's cells counted per month, child group, kind and
     official level (``UNSCORED`` before confirmation): one grouped query.
 
@@ -107,6 +108,8 @@ def scored_meeting_counts(*, scope: Organisation, period: Period) -> list[dict]:
     ``heat_map_groups``).
     """
     length = len(scope.path) + PATH_STEP_WIDTH
+    if source == "rollups":  # the same rows summed from the monthly rollups (reports.rollups)
+        return rollups.scored_meeting_counts(scope=scope, period=period, length=length)
     return list(
         _held(period.start, period.end, SCORED_KINDS)
         .filter(_of_cells_in(scope, period))
@@ -115,7 +118,7 @@ def scored_meeting_counts(*, scope: Organisation, period: Period) -> list[dict]:
             "period_month",
             "kind",
             grp=_group("organisation__path", length),
-            level=Coalesce(NullIf("score__official_level", Value("")), Value(UNSCORED)),
+            level=rollups.score_level(),
         )
         .annotate(meetings=Count("pk"))
     )
@@ -181,11 +184,13 @@ def heat_map_groups(
     return {"months": period.months, "rows": rows}
 
 
-def quality_distribution(*, scope: Organisation, period: Period, counts: list[dict] | None = None) -> dict:
+def quality_distribution(
+    *, scope: Organisation, period: Period, counts: list[dict] | None = None, source: str = "rollups"
+) -> dict:
     """Per month of the period: held scored meetings by official level (one grouped query, none with
     ``counts``, the rows of ``scored_meeting_counts``)."""
     if counts is None:
-        counts = scored_meeting_counts(scope=scope, period=period)
+        counts = scored_meeting_counts(scope=scope, period=period, source=source)
     by_month_level: dict[tuple, int] = {}
     for row in counts:
         key = (row["period_month"], row["level"])

@@ -112,3 +112,38 @@ class ReportRun(models.Model):
         if self.status == self.Status.PENDING:
             return self.updated_at is None or self.updated_at < timezone.now() - self.HEARTBEAT_STALE
         return not self.is_active or self.worker_gone()
+
+
+class MonthlyRollup(models.Model):
+    """One cell's meetings of one month, counted (issue #20): what the dashboards' whole-tree figures sum.
+
+    Written by ``reports.rollups.recount`` in the transaction of every change of a meeting, its
+    attendance counts, its upper-level guests or its score; checked nightly against a fresh count.
+    Every count is made with the definitions of ``meetings.indicators`` over the meetings whose
+    ``period_month`` is ``month``. A cell-month without any counted meeting has no row.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="monthly_rollups", verbose_name=_("Chi bộ")
+    )
+    month = models.DateField(_("Tháng"))
+    regular_held = models.PositiveIntegerField(_("Sinh hoạt thường kỳ đã họp"), default=0)
+    thematic_held = models.PositiveIntegerField(_("Sinh hoạt chuyên đề đã họp"), default=0)
+    forum_held = models.PositiveIntegerField(_("Diễn đàn đã tổ chức"), default=0)
+    visits = models.PositiveIntegerField(_("Buổi có cấp ủy cấp trên dự"), default=0)
+    attendance_meetings = models.PositiveIntegerField(_("Buổi có đảng viên phải dự"), default=0)
+    attendance_above = models.PositiveIntegerField(_("Buổi đạt trên 85 % dự"), default=0)
+    attendance_rate_sum = models.FloatField(_("Tổng tỷ lệ dự (%)"), default=0)
+    attendance_unexcused = models.PositiveIntegerField(_("Lượt vắng không lý do"), default=0)
+    # {"<kind>|<official level or chua_xac_nhan>": meetings}: the held, scored meetings (quality chart, heat map).
+    scored = models.JSONField(_("Buổi được chấm theo loại và xếp loại"), default=dict, blank=True)
+    counted_at = models.DateTimeField(_("Đếm lúc"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Số liệu tổng hợp tháng")
+        verbose_name_plural = _("Số liệu tổng hợp tháng")
+        constraints = [models.UniqueConstraint(fields=["organisation", "month"], name="monthly_rollup_cell_month")]
+        indexes = [models.Index(fields=["month", "organisation"], name="monthly_rollup_month_cell")]
+
+    def __str__(self):
+        return f"{self.organisation_id} {self.month:%m/%Y}"

@@ -29,3 +29,22 @@ def report_runs_requeue() -> int:
     """Beat, every 5 minutes: queue again the report runs no worker has (asked for while Redis was down, or
     whose worker died)."""
     return services.report_runs_requeue()
+
+
+@shared_task
+def rollup_recount(organisation_id: int, month: str) -> None:
+    """Count one cell-month's rollup again (``month``: ISO date of any day of it)."""
+    import datetime
+
+    from . import rollups
+
+    rollups.recount(organisation_id, datetime.date.fromisoformat(month))
+
+
+@shared_task
+def rollups_verify() -> int:
+    """Beat, nightly: every rollup checked against a fresh count, drift repaired and reported; returns
+    the number of cell-months repaired."""
+    from . import rollups
+
+    return rollups.verify_and_report().count

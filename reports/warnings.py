@@ -30,6 +30,7 @@ from lib.formatting import fmt_int, fmt_percent
 from meetings import indicators
 from meetings.models import Attendance, Meeting, Task
 
+from . import rollups
 from .counting import ATTENDANCE_TARGET, _attendance_held, attendance_meetings, cells_in
 from .periods import Period
 from .tables import cell_meetings_link, meeting_link, member_link, parent_name
@@ -121,7 +122,12 @@ def _minutes_overdue_label(period: Period, today: datetime.date) -> str:
 
 
 def _attendance_warning_counts(*, scope: Organisation, period: Period, today: datetime.date) -> dict[str, int]:
-    """The two attendance warnings in one query over the meetings' stored counts (no attendance row)."""
+    """The two attendance warnings in one query over the monthly rollups (reports.rollups)."""
+    return rollups.attendance_warning_counts(scope=scope, period=period)
+
+
+def _attendance_warning_counts_from_records(*, scope: Organisation, period: Period) -> dict[str, int]:
+    """The same, over the meetings' stored counts (no attendance row): the rollups' reference."""
     counts = _attendance_held(scope, period).aggregate(
         low_attendance=Count("pk", filter=indicators.attendance_target_q(met=False)),
         unexcused=Sum("attendance_unexcused"),

@@ -349,6 +349,8 @@ CELERY_BEAT_SCHEDULE = {
     "reminders-dispatch": {"task": "meetings.tasks.reminders_dispatch", "schedule": crontab(minute=5, hour="7-20")},
     # Questions asked between meetings whose deadline has passed (meetings.async_decisions): closed once each.
     "async-decisions-close": {"task": "meetings.tasks.async_decisions_close", "schedule": 300.0},
+    # The monthly rollups (reports.rollups) checked against a fresh count, drift repaired and reported.
+    "rollups-verify": {"task": "reports.tasks.rollups_verify", "schedule": crontab(minute=40, hour=2)},
 }
 
 # Production hardening: on unless DEBUG.

@@ -65,6 +65,8 @@ MINUTES_MODELS = [
     "meetings.amendment",
 ]
 ASSIGNEES = "meetings.task.assignees"
+# Derived data, not backed up: ``restore`` rebuilds it from the rows it loads (reports.rollups).
+DERIVED = {"reports.monthlyrollup"}
 
 
 def backed_up_models() -> list:
@@ -75,7 +77,7 @@ def backed_up_models() -> list:
             found.append(apps.get_model(label))
         else:
             found += [m for m in apps.get_app_config(label).get_models() if not m._meta.proxy]
-    return found
+    return [m for m in found if m._meta.label_lower not in DERIVED]
 
 
 def dump_order() -> list:

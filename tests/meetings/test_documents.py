@@ -66,7 +66,9 @@ def test_meeting_page_queries_do_not_grow_with_members(
         make_member(organisation=tree.cell, full_name=f"Thành Viên {n}")
     meeting = hold(meeting)
     client = client_for(people.secretary)
-    with django_assert_max_num_queries(40):
+    # 43 on 03/12/2026, whatever the number of members: the materials to attach (issue #17 item 5), the
+    # consultations reported at the opening step (item 4) and the online room (item 3) added a few each.
+    with django_assert_max_num_queries(45):
         assert client.get(reverse("meetings:detail", args=[meeting.pk])).status_code == 200
     with django_assert_max_num_queries(30):
         assert client.get(reverse("meetings:minutes", args=[meeting.pk])).status_code == 200

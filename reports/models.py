@@ -132,7 +132,7 @@ class MonthlyRollup(models.Model):
     forum_held = models.PositiveIntegerField(_("Diễn đàn đã tổ chức"), default=0)
     visits = models.PositiveIntegerField(_("Buổi có cấp ủy cấp trên dự"), default=0)
     attendance_meetings = models.PositiveIntegerField(_("Buổi có đảng viên phải dự"), default=0)
-    attendance_above = models.PositiveIntegerField(_("Buổi đạt trên 85 % dự"), default=0)
+    attendance_above = models.PositiveIntegerField(_("Buổi có trên 85 % đảng viên dự"), default=0)
     attendance_rate_sum = models.FloatField(_("Tổng tỷ lệ dự (%)"), default=0)
     attendance_unexcused = models.PositiveIntegerField(_("Lượt vắng không lý do"), default=0)
     # {"<kind>|<official level or chua_xac_nhan>": meetings}: the held, scored meetings (quality chart, heat map).

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('forum_held', models.PositiveIntegerField(default=0, verbose_name='Diễn đàn đã tổ chức')),
                 ('visits', models.PositiveIntegerField(default=0, verbose_name='Buổi có cấp ủy cấp trên dự')),
                 ('attendance_meetings', models.PositiveIntegerField(default=0, verbose_name='Buổi có đảng viên phải dự')),
-                ('attendance_above', models.PositiveIntegerField(default=0, verbose_name='Buổi đạt trên 85 % dự')),
+                ('attendance_above', models.PositiveIntegerField(default=0, verbose_name='Buổi có trên 85 % đảng viên dự')),
                 ('attendance_rate_sum', models.FloatField(default=0, verbose_name='Tổng tỷ lệ dự (%)')),
                 ('attendance_unexcused', models.PositiveIntegerField(default=0, verbose_name='Lượt vắng không lý do')),
                 ('scored', models.JSONField(blank=True, default=dict, verbose_name='Buổi được chấm theo loại và xếp loại')),

@@ -6,7 +6,7 @@ user's subtrees answers 404, an object the user may see but not change answers 4
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
@@ -39,6 +39,7 @@ from .permissions import can, role_assignments_of, roles_of, roles_over, roles_w
 from .training import ORGANISER_KINDS, posts_in_force
 
 if TYPE_CHECKING:
+    from .admission import StepState
     from .dues import DuesShare
 
 # The role sets the reads filter by, from the permission table (cells/permissions.py).
@@ -1082,7 +1083,7 @@ class CandidateRow:
 
     candidate: Candidate
     steps: list
-    current: object
+    current: "StepState | None"
     vote: object
 
     def overdue(self, today: date) -> bool:
@@ -1151,7 +1152,7 @@ def admission_by_unit(*, unit: Organisation, today: date) -> list[dict]:
     from .admission import STEPS
 
     children = list(unit.children.order_by("path"))
-    groups = {
+    groups: dict[int, dict[str, Any]] = {
         child.pk: {"unit": child, "counts": dict.fromkeys(STEPS[1:], 0), "total": 0, "overdue": 0} for child in children
     }
     rows = candidate_rows(candidates_in_pipeline().filter(organisation__path__startswith=unit.path))

@@ -289,8 +289,8 @@ def _partial_presence(present: list[Attendance]) -> list[str]:
             continue
         values = {
             "name": attendance.member.full_name,
-            "joined": attendance.joined_item.order if attendance.joined_item_id else "",
-            "left": attendance.left_item.order if attendance.left_item_id else "",
+            "joined": attendance.joined_item.order if attendance.joined_item else "",
+            "left": attendance.left_item.order if attendance.left_item else "",
         }
         if attendance.joined_item_id and attendance.left_item_id:
             text = _("đồng chí %(name)s: có mặt từ nội dung %(joined)s đến hết nội dung %(left)s")
@@ -1003,8 +1003,9 @@ def materials_of_publisher(*, publisher: Organisation, month: date) -> list[Uppe
         .annotate(n=Count("meeting__organisation", distinct=True))
         .values("n")
     )
-    readers = MaterialRead.objects.filter(material=OuterRef("pk")).order_by().values("material")
-    readers = readers.annotate(n=Count("pk")).values("n")
+    readers = (
+        MaterialRead.objects.filter(material=OuterRef("pk")).order_by().values("material").annotate(n=Count("pk"))
+    ).values("n")
     return list(
         UpperMaterial.objects.filter(publisher=publisher, month=month)
         .annotate(attached_cells=Coalesce(Subquery(attached), 0), readers=Coalesce(Subquery(readers), 0))
@@ -1067,12 +1068,12 @@ def material_tracking(*, material: UpperMaterial, today: date) -> dict[str, Any]
 
 def materials_for_member(*, member: Member, month: date) -> list[UpperMaterial]:
     """The month's materials of the member's cell, each with ``read_by_member``, for the home page (two queries)."""
-    if not member.organisation_id:
+    if member.organisation is None:
         return []
     materials = list(materials_for_cell(cell=member.organisation, month=month))
     read = set(MaterialRead.objects.filter(member=member, material__in=materials).values_list("material_id", flat=True))
     for material in materials:
-        material.read_by_member = material.pk in read
+        material.read_by_member = material.pk in read  # type: ignore[attr-defined]  # for the template
     return materials
 
 
@@ -1114,7 +1115,7 @@ def online_room(meeting: Meeting, member: Member) -> list[dict]:
                 {
                     "question": question,
                     "choice": choice,
-                    "choice_label": labels.get(choice, ""),
+                    "choice_label": labels.get(choice, "") if choice else "",
                     "refusal": refusals.get(item.pk) if question.is_open else None,
                 }
             )

@@ -2153,7 +2153,9 @@ def visit_unassign(*, assignment: VisitAssignment, by=None) -> None:
             _("Đồng chí %(name)s đã xác nhận dự buổi sinh hoạt ngày %(date)s: không hủy phân công được.")
             % {
                 "name": assignment.visitor.full_name,
-                "date": date_text(timezone.localtime(assignment.meeting.planned_start).date()),
+                "date": date_text(timezone.localtime(assignment.confirmed_at).date())
+                if assignment.meeting is None
+                else date_text(timezone.localtime(assignment.meeting.planned_start).date()),
             }
         )
     audit_log(

@@ -184,8 +184,9 @@ def _check_step(candidate: Candidate, step: str, data: dict) -> None:
         day = data.get("decision_date")
         _not_future(errors, "decision_date", day, today)
         _not_before(errors, "decision_date", day, candidate.proposal_date, _("ngày đảng ủy đề nghị"))
-        expiry = admission.certificate_expiry(candidate.class_date)
-        if day and day > expiry:
+        # The steps go in order: the class (and its date) is recorded before the decision.
+        expiry = admission.certificate_expiry(candidate.class_date) if candidate.class_date else None
+        if day and expiry and day > expiry:
             errors.setdefault(
                 "decision_date",
                 _(

@@ -477,7 +477,7 @@ def notification_deliver_emails(*, notification_ids) -> int:
     composer = _Composer()
     # Django's SMTP back end: hand the composed bytes to its smtplib session (its own ``send_messages`` would
     # parse and re-encode both addresses of every message first). Any other back end gets the messages.
-    smtp_session = mail.connection if getattr(type(mail), "_send", None) is SMTPBackend._send else None
+    smtp_session = mail.connection if getattr(type(mail), "_send", None) is SMTPBackend._send else None  # type: ignore[attr-defined]
     if smtp_session is not None:
         smtp_session.ehlo_or_helo_if_needed()
         sender = smtplib.quoteaddr(composer.envelope_from)
@@ -498,7 +498,7 @@ def notification_deliver_emails(*, notification_ids) -> int:
             previous = None  # the statement has taken the previous message's mark off
             try:
                 message, recipient, data = composer.compose(notification)
-                if data is not None and smtp_session is not None:
+                if data is not None and recipient is not None and smtp_session is not None:
                     delivered = _smtp_deliver(smtp_session, sender, recipient, data, claims.claimed)
                 elif claims.claimed():
                     mail.send_messages([message])

@@ -1,4 +1,6 @@
-"""Issue #17 item 3 in real Chromium on a 360 px phone: an online meeting from the member's link.
+"""Issue #17 in real Chromium on a 360 px phone: before the meeting, a member opens a confidential document
+from the notice (a read receipt; no download link) and asks to be excused (accepted: recorded "vắng có lý do");
+then item 3, an online meeting from the member's link.
 
 The hand-worked cell of tests/meetings/test_online_meetings.py: 9 official members and 1 probationary
 summoned, Đảng Viên 9 away with a reason. Member X (Đảng Viên 3) opens their link during the meeting,
@@ -17,14 +19,26 @@ import subprocess
 import urllib.request
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from cells.models import Member
+from cells.models import AuditEntry, Member
 from meetings import services
-from meetings.models import Attendance, Ballot, Meeting, Opinion, Resolution, Vote, VoteQuestion
+from meetings.models import (
+    AbsenceRequest,
+    Attendance,
+    Ballot,
+    DocumentRead,
+    Meeting,
+    Opinion,
+    Resolution,
+    Vote,
+    VoteQuestion,
+)
 from tests.factories import make_member
+from tests.meetings.test_document_reads import pdf_bytes
 
 from .audit import log_in
 from .test_meeting_flow import PASSWORD, alert_text, follow, go, submit
@@ -79,17 +93,43 @@ def test_a_member_joins_an_online_meeting_on_a_phone_and_votes(
     )
     meeting = services.meeting_publish(meeting=meeting, by=people.secretary)
     items = list(meeting.agenda_items.order_by("order", "pk"))
+    # Before the meeting (items 1 and 2 of the issue): a confidential document; the member who will be away
+    # opens it from the notice on a phone (a read receipt, no download link) and asks to be excused.
+    document = services.meeting_document_add(
+        meeting=meeting,
+        file=SimpleUploadedFile("ke-hoach-mat.pdf", pdf_bytes(), content_type="application/pdf"),
+        title="Kế hoạch công tác tháng 01/2027 (mật)",
+        confidential=True,
+        by=people.secretary,
+    )
+    browser.set_window_size(360, 800)
+    away_url = live_server.url + reverse("meetings:rsvp", args=[services.rsvp_token(meeting=meeting, member=away)])
+    go(browser, away_url)
+    link = browser.find_element(By.LINK_TEXT, document.title)
+    assert link.get_dom_attribute("download") is None and "Mật — chỉ xem" in browser.page_source
+    assert "Tải" not in link.find_element(By.XPATH, "./..").text
+    browser.get(link.get_attribute("href"))
+    assert DocumentRead.objects.filter(document=document, member=away).exists()
+    assert AuditEntry.objects.filter(action="meetings.document.view", object_id=str(document.pk)).count() == 1
+    go(browser, away_url)
+    follow(browser, "Xin vắng có lý do (kèm minh chứng)")
+    radio = browser.find_element(By.CSS_SELECTOR, f"input[name=reason_type][value={AbsenceRequest.ReasonType.WORK}]")
+    browser.execute_script("arguments[0].click();", radio)
+    browser.find_element(By.NAME, "reason").send_keys("Đi công tác Hà Nội theo quyết định của cơ quan")
+    submit(browser)
+    request = AbsenceRequest.objects.get(member=away)
+    assert request.state == AbsenceRequest.State.PENDING and not overflows(browser)
+    services.absence_request_decide(request=request, accept=True, by=people.secretary)
+    assert Attendance.objects.get(meeting=meeting, member=away).presence == P.ABSENT_EXCUSED
     time_machine.move_to(datetime.datetime(2026, 12, 15, 14, 2, tzinfo=HCM), tick=True)
-    # The secretary records the room; X is left for their own tap.
-    presence = {m.pk: (P.PRESENT, "") for m in official + [probationary] if m != x}
-    presence[away.pk] = (P.ABSENT_EXCUSED, "Đi công tác")
+    # The secretary records the room (the excused member is already recorded); X is left for their own tap.
+    presence = {m.pk: (P.PRESENT, "") for m in official + [probationary] if m not in (x, away)}
     services.attendance_record(meeting=meeting, presence=presence, items={y.pk: (None, items[0].pk)})
     question = services.vote_question_open(
         meeting=meeting, agenda_item=items[1], question="Thông qua kế hoạch tháng 01/2027", kind=Vote.Kind.OTHER
     )
 
     # X on a phone: the notice's page leads to the room; one tap confirms presence.
-    browser.set_window_size(360, 800)
     x_token = services.rsvp_token(meeting=meeting, member=x)
     go(browser, live_server.url + reverse("meetings:rsvp", args=[x_token]))
     follow(browser, "Vào sinh hoạt trực tuyến: có mặt, ý kiến, biểu quyết")

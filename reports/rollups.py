@@ -31,7 +31,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, ExpressionWrapper, F, FloatField, IntegerField, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, ExtractQuarter, NullIf
 
@@ -385,8 +385,10 @@ def scored_meeting_counts(*, scope: Organisation, period: Period, length: int) -
             }
             for (month, grp, key), n in totals.items()
         ]
-    sql, params = rows.query.sql_with_params()
-    with connection.cursor() as cursor:
+    # Where the router sends this read (the replica inside replica_reads(), lib/replica.py), not the primary.
+    alias = rows.db
+    sql, params = rows.query.get_compiler(using=alias).as_sql()
+    with connections[alias].cursor() as cursor:
         cursor.execute(
             "SELECT sub.month, sub.grp, entry.key, SUM(entry.value::integer) "  # noqa: S608 - compiled ORM SQL
             f"FROM ({sql}) sub CROSS JOIN LATERAL jsonb_each_text(sub.scored) entry "

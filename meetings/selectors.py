@@ -213,7 +213,8 @@ def tasks_of_cell(*, cell: Organisation) -> QuerySet[Task]:
     return (
         Task.objects.filter(meeting__organisation=cell)
         .exclude(meeting__state=Meeting.State.CANCELLED)
-        .select_related("meeting")
+        # The task table names each task's meeting, and a meeting's name includes its cell's.
+        .select_related("meeting__organisation")
         .prefetch_related("assignees")
         .order_by("status", "due_date", "pk")
     )

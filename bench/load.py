@@ -107,7 +107,27 @@ def configure(args) -> str:
     return f"{server}/{name}"
 
 
-def prepare_plan(*, rsvp_margin: datetime.timedelta) -> dict:
+def second_factor_codes(user, count: int) -> list[str]:
+    """Recovery codes for the committee users' second factor (issue #21): the account is enrolled (a TOTP
+    device) and gets ``count`` fresh single-use codes, one per simulated login, as after the code page.
+    Without them every committee page answers 302 to the code page."""
+    import base64
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from cells.models import RecoveryCode, RecoveryCodeDevice
+    from cells.services.accounts import recovery_code_format
+
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    RecoveryCodeDevice.objects.filter(user=user).delete()
+    device = RecoveryCodeDevice.objects.create(user=user, name="recovery", confirmed=True)
+    codes = [base64.b32encode(secrets.token_bytes(10)).decode() for _n in range(count)]
+    RecoveryCode.objects.bulk_create([RecoveryCode(device=device, code_hash=RecoveryCode.digest(c)) for c in codes])
+    return [recovery_code_format(code) for code in codes]
+
+
+def prepare_plan(*, rsvp_margin: datetime.timedelta, logins: int = 50) -> dict:
     """What the simulated users open: accounts, ids found in the data, signed RSVP links."""
     from django.contrib.auth import get_user_model
     from django.db.models import Count, Q
@@ -173,6 +193,8 @@ def prepare_plan(*, rsvp_margin: datetime.timedelta) -> dict:
         "password": DEMO_PASSWORD,
         "accounts": {"secretary": "bithu", "committee": "capuy", "officer": "danguy"},
         "login": reverse("login"),
+        "second_factor": reverse("two_factor_verify"),
+        "recovery_codes": second_factor_codes(users["capuy"], logins),
         "khoi_dashboard": reverse("reports:dashboard", args=[root.pk]),
         "tccs_dashboards": [reverse("reports:dashboard", args=[pk]) for pk in tccs_ids],
         "cell_page": reverse("cells:organisation_detail", args=[cell.pk]),
@@ -455,7 +477,32 @@ def parse_args(argv=None):
     parser.add_argument("--database", help="database name on the DATABASE_URL server (default bench_<scale>)")
     parser.add_argument("--json", metavar="FILE", help="write the figures to FILE as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (plan, CSV, gunicorn log)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="no server: replay the users' pages in this process and print the CPU ms and queries of each "
+        "(bench/profile_requests.py)",
+    )
+    parser.add_argument("--repeat", type=int, default=20, help="with --profile: requests per page (default 20)")
+    parser.add_argument("--cprofile", metavar="FILE", help="with --profile: write cProfile statistics to FILE")
+    parser.add_argument("--page", default="", help="with --profile: only the pages whose name contains this")
     return parser.parse_args(argv)
+
+
+def profile_in_process(args, plan: dict) -> int:
+    """``--profile``: CPU ms and queries per page in this process, and the load test's mix (no server)."""
+    from bench import profile_requests
+
+    before = load_average()
+    rows = profile_requests.profile(plan, repeat=args.repeat, cprofile_file=args.cprofile, only=args.page)
+    print(profile_requests.table(rows))
+    print(f"load average before {before['load_1m']}, after {load_average()['load_1m']} ({os.cpu_count()} CPUs)")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"profile": rows, "repeat": args.repeat}, ensure_ascii=False, indent=2))
+        print(f"wrote {args.json}")
+    if args.cprofile:
+        print(f"cProfile statistics in {args.cprofile} (python -m pstats {args.cprofile})")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -465,7 +512,9 @@ def main(argv=None) -> int:
     # One key for this process and the server: the RSVP links are signed here and checked there.
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     database_url = configure(args)
-    plan = prepare_plan(rsvp_margin=datetime.timedelta(seconds=args.duration + 600))
+    plan = prepare_plan(rsvp_margin=datetime.timedelta(seconds=args.duration + 600), logins=args.users)
+    if args.profile:
+        return profile_in_process(args, plan)
     from django.db import connections
 
     connections.close_all()

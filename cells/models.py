@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from lib.choices import ChoiceLabels
 from lib.formatting import basis_points_label, money
 
 PATH_STEP_WIDTH = 4
@@ -33,7 +34,7 @@ def path_step(number: int) -> str:
     return "".join(reversed(digits)).rjust(PATH_STEP_WIDTH, "0")
 
 
-class Organisation(models.Model):
+class Organisation(ChoiceLabels, models.Model):
     class Kind(models.TextChoices):
         KHOI = "khoi", _("Đảng bộ Khối")
         DANG_BO_CO_SO = "dang_bo_co_so", _("Đảng bộ cơ sở")
@@ -144,7 +145,7 @@ class Term(models.Model):
         return f"{self.organisation} — {self.name}"
 
 
-class Member(models.Model):
+class Member(ChoiceLabels, models.Model):
     class Sex(models.TextChoices):
         MALE = "nam", _("Nam")
         FEMALE = "nu", _("Nữ")

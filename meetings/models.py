@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cells.models import Member, Notification, Organisation, Term
+from lib.choices import ChoiceLabels
 from lib.formatting import share_percent
 
 from . import kinds
@@ -32,7 +33,7 @@ def _same_month_q(field: str) -> Q:
     return Q(period_month__year=ExtractYear(field), period_month__month=ExtractMonth(field))
 
 
-class Meeting(models.Model):
+class Meeting(ChoiceLabels, models.Model):
     # The built-in kinds by name (``Meeting.Kind.REGULAR``), from the registry (meetings/kinds.py).
     Kind = models.TextChoices(
         "Kind", [(kinds.get(code).name, (code, kinds.get(code).label)) for code in kinds.BUILT_IN]
@@ -323,7 +324,7 @@ class AgendaItem(models.Model):
         return f"{self.order}. {self.title}"
 
 
-class Attendance(models.Model):
+class Attendance(ChoiceLabels, models.Model):
     class Rsvp(models.TextChoices):
         NONE = "none", _("Chưa trả lời")
         YES = "yes", _("Tham dự")
@@ -762,7 +763,7 @@ class Ballot(models.Model):
         return f"{self.member} — {self.question}"
 
 
-class Resolution(models.Model):
+class Resolution(ChoiceLabels, models.Model):
     class Kind(models.TextChoices):
         RESOLUTION = "nghi_quyet", _("Nghị quyết")
         CONCLUSION = "ket_luan", _("Kết luận")
@@ -790,7 +791,7 @@ class Resolution(models.Model):
         return f"{self.number:02d}-{self.CODES[self.kind]}/{self.meeting.organisation.short_code or 'CB'}"
 
 
-class Task(models.Model):
+class Task(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Đang thực hiện")
         DONE = "done", _("Đã hoàn thành")

@@ -54,7 +54,9 @@ def _pages(plan: dict) -> list[tuple[str, float, object]]:
         page = member.get(path).content.decode()
         token = CSRF.search(page)
         start = time.process_time()
-        status = member.post(path, {"csrfmiddlewaretoken": token.group(1) if token else "", "answer": "yes"}).status_code
+        status = member.post(
+            path, {"csrfmiddlewaretoken": token.group(1) if token else "", "answer": "yes"}
+        ).status_code
         return status, time.process_time() - start
 
     # Locust's tasks: a secretary and a committee member ask for one page a think time (weights per task);

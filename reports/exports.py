@@ -1,13 +1,16 @@
 """The files of the reports app: the annual report in the Party format (PDF) and XLSX workbooks."""
 
+import copy
+
 from django.utils.translation import gettext as _
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from lib import xlsx
-from lib.documents import render_pdf
+from lib.documents import no_cyclic_gc, render_pdf
 from lib.formatting import fmt_int, fmt_percent
 
+from . import targets
 from .drilldown import Table
 
 HEADER_FONT = Font(bold=True)
@@ -132,24 +135,45 @@ def annual_report_xlsx(content: dict) -> bytes:
                 met_label(figure),
             ],
         )
-    for level in content["levels"]:
-        sheet = workbook.create_sheet(_sheet_title(level["name"], used))
-        columns = [_("Tổ chức đảng"), _("Cấp trên")]
-        for target in content["targets"]:
-            columns += [f"{target.label} ({target.goal})", _("Đánh giá")]
-        _write_header(sheet, columns)
-        for entry in level["rows"]:
-            organisation, figures = entry["organisation"], entry["figures"]
-            row = [organisation.name, organisation.parent.name if organisation.parent_id else ""]
-            for figure in figures:
-                row += [_value(figure), met_label(figure)]
-            cells = xlsx.append_row(sheet, row)
-            for index, figure in enumerate(figures):
-                if figure.met is not None:
-                    cells[3 + 2 * index].fill = MET_FILL if figure.met else NOT_MET_FILL
-        _widths(sheet)
-    _widths(targets_sheet)
-    return xlsx.workbook_bytes(workbook)
+    # 13,000 figures at province (issue #20): each status's words are translated once, and a fill is set
+    # by copying the style of a cell that has it (assigning ``fill`` looks the fill up in the workbook's
+    # list every time); no_cyclic_gc: openpyxl makes objects per cell, like WeasyPrint per box.
+    labels: dict[str, str] = {}
+    fills: dict[bool, object] = {}
+    with no_cyclic_gc():
+        for level in content["levels"]:
+            sheet = workbook.create_sheet(_sheet_title(level["name"], used))
+            columns = [_("Tổ chức đảng"), _("Cấp trên")]
+            for target in content["targets"]:
+                columns += [f"{target.label} ({target.goal})", _("Đánh giá")]
+            _write_header(sheet, columns)
+            for entry in level["rows"]:
+                organisation, figures = entry["organisation"], entry["figures"]
+                row = [organisation.name, organisation.parent.name if organisation.parent_id else ""]
+                judged = []
+                for figure in figures:
+                    status = figure.status
+                    if status not in labels:
+                        labels[status] = met_label(figure)
+                    row += [_value(figure), labels[status]]
+                    judged.append({targets.MET: True, targets.FAILED: False}.get(status))
+                cells = xlsx.append_row(sheet, row)
+                for index, met in enumerate(judged):
+                    if met is not None:
+                        _fill(cells[3 + 2 * index], met, fills)
+            _widths(sheet)
+        _widths(targets_sheet)
+        return xlsx.workbook_bytes(workbook)
+
+
+def _fill(cell, met: bool, styled: dict) -> None:
+    """``cell`` filled green (met) or red (not met): the first cell of each gets the fill, the others a copy
+    of its style (``_style``, openpyxl's way of copying a cell's format)."""
+    if met in styled:
+        cell._style = copy.copy(styled[met]._style)
+    else:
+        cell.fill = MET_FILL if met else NOT_MET_FILL
+        styled[met] = cell
 
 
 def tables_xlsx(tables: list[Table]) -> bytes:

@@ -1147,6 +1147,8 @@ class Candidate(models.Model):
     decision_date = models.DateField(_("Ngày quyết định kết nạp"), null=True, blank=True)
     decision_level = models.CharField(_("Cấp ra quyết định"), max_length=10, choices=DecisionLevel.choices, blank=True)
     decision_signer = models.CharField(_("Người ký quyết định"), max_length=120, blank=True)
+    # The day the cell received the decision: the ceremony's 30 working days run from it (cells/admission.py).
+    decision_received_on = models.DateField(_("Ngày nhận quyết định"), null=True, blank=True)
     ceremony_date = models.DateField(_("Ngày lễ kết nạp"), null=True, blank=True)
     # The member record created at the ceremony (cells.services.admission.candidate_record_ceremony).
     member = models.OneToOneField(
@@ -1157,6 +1159,9 @@ class Candidate(models.Model):
         related_name="candidacy",
         verbose_name=_("Hồ sơ đảng viên"),
     )
+    # The cell stops considering the candidate (rút khỏi danh sách): out of the pipeline and its reminders.
+    withdrawn_on = models.DateField(_("Ngày dừng xem xét"), null=True, blank=True)
+    withdrawal_reason = models.TextField(_("Lý do dừng xem xét"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1123,8 +1123,10 @@ def candidate_rows(candidates: QuerySet[Candidate]) -> list[CandidateRow]:
 
 
 def candidates_in_pipeline() -> QuerySet[Candidate]:
-    """The candidates not yet official members (the pipeline and the reminder rule)."""
-    return Candidate.objects.filter(Q(member__isnull=True) | Q(member__status=Member.Status.PROBATIONARY))
+    """The candidates not yet official members and not withdrawn (the pipeline and the reminder rule)."""
+    return Candidate.objects.filter(
+        Q(member__isnull=True, withdrawn_on__isnull=True) | Q(member__status=Member.Status.PROBATIONARY)
+    )
 
 
 def candidates_visible_to(user) -> QuerySet[Candidate]:

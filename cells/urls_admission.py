@@ -11,4 +11,5 @@ urlpatterns = [
     path("quan-chung/<int:pk>/", views.candidate_detail, name="candidate_detail"),
     path("quan-chung/<int:pk>/sua/", views.candidate_update, name="candidate_update"),
     path("quan-chung/<int:pk>/buoc/<slug:step>/", views.candidate_step, name="candidate_step"),
+    path("quan-chung/<int:pk>/dung-xem-xet/", views.candidate_withdraw, name="candidate_withdraw"),
 ]

@@ -20,6 +20,7 @@ from .admission import (
     candidate_create,
     candidate_record_step,
     candidate_update,
+    candidate_withdraw,
     vote_day,
 )
 from .audit import (
@@ -146,6 +147,7 @@ __all__ = [
     "candidate_create",
     "candidate_record_step",
     "candidate_update",
+    "candidate_withdraw",
     "vote_day",
     "notification_send",
     "notification_emails_enqueue",

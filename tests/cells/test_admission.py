@@ -386,3 +386,76 @@ def test_the_upper_level_sees_the_pipeline_by_dang_bo(decided, tree, people, cli
     assert groups[tree.other.pk]["total"] == 0
     assert response.context["total"] == 2 and response.context["overdue"] == 1
     assert "Đảng bộ Sở Tài chính" in response.content.decode()
+
+
+# --- the day the decision was received; withdrawing a candidate --------------------------------------
+
+
+def test_the_ceremony_counts_from_the_day_the_decision_was_received(decided, people, client_for):
+    # decided Saturday 31/01/2026 (due 13/03), received Wednesday 04/02/2026: 05–06/02 are the 1st–2nd working
+    # days, 09–13/02 the 3rd–7th … 09–13/03 the 23rd–27th, 16–18/03 the 28th–30th → 18/03/2026
+    assert admission.ceremony_due(D(2026, 2, 4)) == D(2026, 3, 18)
+    client = client_for(people.secretary)
+    page = reverse("admission:candidate_detail", args=[decided.pk])
+    step = reverse("admission:candidate_step", args=[decided.pk, "decision"])
+    data = {"decision_number": "2", "decision_date": "31/01/2026", "decision_level": "upper"}
+    with at(D(2026, 2, 10), 23, 30):
+        html = client.get(page).content.decode()
+        assert "13/03/2026" in html and "tính từ ngày ký quyết định (31/01/2026) vì chưa có ngày nhận" in html
+        for wrong, words in (("30/01/2026", "trước ngày ký quyết định"), ("11/02/2026", "tương lai")):
+            response = client.post(step, data | {"decision_received_on": wrong})
+            assert response.status_code == 200
+            assert words in response.context["form"].errors["decision_received_on"][0]
+            decided.refresh_from_db()
+            assert decided.decision_received_on is None
+        response = client.post(step, data | {"decision_received_on": "04/02/2026"})
+        assert response.status_code == 302
+        decided.refresh_from_db()
+        assert decided.decision_received_on == D(2026, 2, 4)
+        row = services_row(decided)
+        assert row.current.code == admission.CEREMONY and row.current.due == D(2026, 3, 18)
+        html = client.get(page).content.decode()
+        assert "18/03/2026" in html and "Hạn tính từ ngày nhận quyết định (04/02/2026)" in html
+    assert AuditEntry.objects.filter(action="cells.candidate.decision", object_id=str(decided.pk)).exists()
+
+
+def test_a_withdrawn_candidate_leaves_the_pipeline_and_its_reminders(decided, tree, people, client_for):
+    rule = ReminderRule.objects.get(code="admission_step_due")
+    client = client_for(people.secretary)
+    url = reverse("admission:candidate_withdraw", args=[decided.pk])
+    with at(D(2026, 3, 5), 23, 30):  # inside the ceremony's reminder window (from 03/03)
+        response = client.post(url, {"withdrawn_on": "05/03/2026", "reason": "  "})
+        assert response.status_code == 200 and "reason" in response.context["form"].errors
+        response = client.post(url, {"withdrawn_on": "06/03/2026", "reason": "Chuyển công tác"})
+        assert "tương lai" in response.context["form"].errors["withdrawn_on"][0]
+        decided.refresh_from_db()
+        assert decided.withdrawn_on is None
+        response = client.post(url, {"withdrawn_on": "05/03/2026", "reason": "Chuyển công tác khỏi cơ quan"})
+        assert response.status_code == 302
+        assert response["Location"] == reverse("admission:cell_pipeline", args=[tree.cell.pk])
+        decided.refresh_from_db()
+        assert (decided.withdrawn_on, decided.withdrawal_reason) == (D(2026, 3, 5), "Chuyển công tác khỏi cơ quan")
+        assert AuditEntry.objects.filter(action="cells.candidate.withdraw", object_id=str(decided.pk)).exists()
+        assert reminders.reminder_rule_run(rule_id=rule.pk) == 0
+        from cells.selectors import candidates_in_pipeline
+
+        assert not candidates_in_pipeline().filter(pk=decided.pk).exists()
+        response = client.get(reverse("admission:cell_pipeline", args=[tree.cell.pk]))
+        assert [row.candidate for row, _overdue, _soon in response.context["rows"]] == []
+        assert list(response.context["withdrawn"]) == [decided]
+        html = response.content.decode()
+        assert "Đã dừng xem xét" in html and "Chuyển công tác khỏi cơ quan" in html and "05/03/2026" in html
+        with pytest.raises(ValidationError):  # no more steps, no second withdrawal
+            services.candidate_record_step(candidate=decided, step="ceremony", ceremony_date=D(2026, 3, 5))
+        with pytest.raises(ValidationError):
+            services.candidate_withdraw(candidate=decided, withdrawn_on=D(2026, 3, 5), reason="x")
+
+
+def test_no_withdrawal_after_the_ceremony(decided, people):
+    with at(D(2026, 3, 5)):
+        services.candidate_record_step(candidate=decided, step="ceremony", ceremony_date=D(2026, 3, 5))
+        with pytest.raises(ValidationError) as error:
+            services.candidate_withdraw(candidate=decided, withdrawn_on=D(2026, 3, 5), reason="Lý do")
+    assert "đã là đảng viên" in error.value.messages[0]
+    decided.refresh_from_db()
+    assert decided.withdrawn_on is None and decided.member_id is not None

@@ -178,6 +178,7 @@ MATRIX = {
     "admission:candidate_detail": ({"pk": "candidate"}, "oooonnn", None),
     "admission:candidate_update": ({"pk": "candidate"}, "ofoonnn", None),
     "admission:candidate_step": ({"pk": "candidate", "step": "class"}, "ofoonnn", None),
+    "admission:candidate_withdraw": ({"pk": "candidate"}, "ofoonnn", None),
     # meetings/urls.py
     "meetings:index": ({}, EVERYONE, None),
     "meetings:cell_list": ({"cell_pk": "cell"}, CELL_AND_MEMBERS, None),

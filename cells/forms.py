@@ -14,6 +14,7 @@ from lib.forms import NOTE_MAX, MonthField, VNDateField, long_text_field
 from .member_excel import mapping_for, mapping_owner, read_member_sheet
 from .models import (
     Candidate,
+    CandidateDocument,
     CellFundEntry,
     DuesPayment,
     DuesRelief,
@@ -1052,6 +1053,19 @@ class CandidateWithdrawForm(forms.Form):
             "reason",
             _submit(_("Dừng xem xét quần chúng này")),
         )
+
+
+class CandidateDocumentForm(forms.Form):
+    """A scan of one of the candidate's papers (checked by its content in the service)."""
+
+    kind = forms.ChoiceField(label=_("Loại giấy tờ"), choices=CandidateDocument.Kind.choices)
+    file = forms.FileField(label=_("Tệp (PDF, ảnh JPG/PNG; tối đa 10 MB)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png"
+        self.helper = FormHelper()
+        self.helper.layout = Layout("kind", "file", _submit(_("Tải lên")))
 
 
 STEP_FORMS = {

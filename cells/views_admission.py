@@ -3,7 +3,7 @@ and the upper level's view by đảng bộ. The time limits and the step order: 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,7 @@ from lib.forms import add_service_errors
 from lib.views import form_cycle
 
 from . import admission, selectors, services
-from .forms import STEP_FORMS, CandidateForm, CandidateWithdrawForm
+from .forms import STEP_FORMS, CandidateDocumentForm, CandidateForm, CandidateWithdrawForm
 from .permissions import can
 
 
@@ -115,6 +115,7 @@ def candidate_detail(request, pk):
                 for step in row.steps
             ],
             "can_manage": can_manage,
+            "documents": candidate.documents.select_related("uploaded_by").order_by("kind", "-created_at", "-pk"),
             "ceremony_from": ceremony_from,
             "ceremony_from_received": from_received,
             "rules": admission,
@@ -170,4 +171,36 @@ def candidate_withdraw(request, pk):
         redirect_to=reverse("admission:cell_pipeline", args=[candidate.organisation_id]),
         template="cells/admission/form.html",
         context={"cell": candidate.organisation, "candidate": candidate, "title": _("Dừng xem xét quần chúng")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def candidate_document_upload(request, pk):
+    """Upload a scan of the class certificate or of a document of the candidate's file."""
+    candidate = selectors.get_candidate_for_user_or_404(request.user, pk, write=True)
+    form = CandidateDocumentForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("loai")})
+    return form_cycle(
+        request,
+        form,
+        lambda data: services.candidate_document_add(candidate=candidate, by=request.user, **data),
+        success=_("Đã tải lên giấy tờ của quần chúng."),
+        redirect_to=reverse("admission:candidate_detail", args=[candidate.pk]) + "#giay-to",
+        template="cells/admission/form.html",
+        context={"cell": candidate.organisation, "candidate": candidate, "title": _("Tải lên giấy tờ của quần chúng")},
+    )
+
+
+def candidate_document_download(request, pk):
+    """The scan, for those who may read the candidate; each download leaves an audit row."""
+    document = selectors.get_candidate_document_for_user_or_404(request.user, pk)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    services.candidate_document_downloaded(document=document, by=request.user)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=document.original_name or document.file.name,
+        content_type=document.content_type or None,
     )

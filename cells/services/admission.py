@@ -10,11 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lib.formatting import date_text
+from lib.uploads import check_content
 
 from .. import admission
-from ..models import Candidate, Member, Organisation
+from ..models import Candidate, CandidateDocument, Member, Organisation
 from .audit import audit_log, snapshot
 from .members import member_create
+from .training import CERTIFICATE_KINDS, CERTIFICATE_MAX_BYTES
 
 PERSONAL_FIELDS = (
     "full_name",
@@ -346,3 +348,58 @@ def candidate_withdraw(*, candidate: Candidate, withdrawn_on: datetime.date, rea
     candidate.save()
     _log_step(candidate, before=before, by=by, action="cells.candidate.withdraw")
     return candidate
+
+
+# --- the scans of the candidate's papers (the class certificate, the documents of the file) ---------------
+
+# The same types and size as a training certificate's scan: PDF, JPEG, PNG by their content, 10 MB.
+DOCUMENT_KINDS = CERTIFICATE_KINDS
+DOCUMENT_MAX_BYTES = CERTIFICATE_MAX_BYTES
+
+
+@transaction.atomic
+def candidate_document_add(*, candidate: Candidate, kind: str, file, by=None) -> CandidateDocument:
+    """Store a scan of one of the candidate's papers under the cell; a bad file writes nothing."""
+    candidate = Candidate.objects.select_for_update().select_related("organisation").get(pk=candidate.pk)
+    if candidate.member_id:
+        raise ValidationError(_("Đã tổ chức lễ kết nạp: hồ sơ kết nạp không sửa được nữa."))
+    if candidate.withdrawn_on:
+        raise ValidationError(_("Chi bộ đã dừng xem xét quần chúng này: không ghi thêm bước kết nạp."))
+    if kind not in CandidateDocument.Kind.values:
+        raise ValidationError({"kind": _("Chọn loại giấy tờ.")})
+    if not file:
+        raise ValidationError({"file": _("Chọn tệp để tải lên.")})
+    content_type = check_content(
+        file,
+        kinds=DOCUMENT_KINDS,
+        max_bytes=DOCUMENT_MAX_BYTES,
+        too_large=_("Tệp lớn hơn 10 MB."),
+        not_allowed=_("Chỉ nhận tệp PDF hoặc ảnh (JPG, PNG)."),
+    )
+    document = CandidateDocument(
+        candidate=candidate,
+        kind=kind,
+        file=file,
+        original_name=(file.name or "")[:255],
+        content_type=content_type,
+        uploaded_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    document.save()
+    audit_log(
+        actor=by,
+        action="cells.candidate_document.create",
+        instance=document,
+        organisation=candidate.organisation,
+        after=snapshot(document) | {"file": document.file.name},
+    )
+    return document
+
+
+def candidate_document_downloaded(*, document: CandidateDocument, by=None) -> None:
+    """The audit row of a download: the candidate's papers hold personal data (lý lịch, nhận xét)."""
+    audit_log(
+        actor=by,
+        action="cells.candidate_document.download",
+        instance=document,
+        organisation=document.candidate.organisation,
+    )

@@ -8,11 +8,12 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from cells import admission, services
-from cells.models import AuditEntry, Candidate, CellMembership, Member, Notification, Position
+from cells.models import AuditEntry, Candidate, CandidateDocument, CellMembership, Member, Notification, Position
 from lib.dates import add_working_days
 from meetings import reminders
 from meetings import services as meeting_services
@@ -459,3 +460,67 @@ def test_no_withdrawal_after_the_ceremony(decided, people):
     assert "đã là đảng viên" in error.value.messages[0]
     decided.refresh_from_db()
     assert decided.withdrawn_on is None and decided.member_id is not None
+
+
+# --- the scans of the candidate's papers ---------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def test_a_bad_file_is_refused_next_to_its_field_and_writes_nothing(
+    pinned, tree, people, mentors, client_for, settings
+):
+    from cells.services.admission import DOCUMENT_MAX_BYTES
+
+    candidate = propose(tree, mentors)
+    client = client_for(people.secretary)
+    url = reverse("admission:candidate_document_upload", args=[candidate.pk])
+    for upload, words in (
+        (SimpleUploadedFile("don.pdf", b"GIF89a not a pdf"), "Chỉ nhận tệp PDF hoặc ảnh"),
+        (SimpleUploadedFile("don.png", PDF), "không đúng với tên tệp"),
+        (SimpleUploadedFile("don.pdf", PDF + b"0" * DOCUMENT_MAX_BYTES), "lớn hơn 10 MB"),
+    ):
+        response = client.post(url, {"kind": "application", "file": upload})
+        assert response.status_code == 200
+        assert words in response.context["form"].errors["file"][0]
+    assert not CandidateDocument.objects.exists()
+    assert not AuditEntry.objects.filter(action="cells.candidate_document.create").exists()
+    media = settings.MEDIA_ROOT / "ket-nap"
+    assert not media.exists() or not any(media.rglob("*.*"))
+
+
+def test_the_papers_are_stored_under_the_cell_and_read_by_those_who_read_the_candidate(
+    pinned, tree, people, mentors, client_for
+):
+    candidate = propose(tree, mentors)
+    client = client_for(people.secretary)
+    url = reverse("admission:candidate_document_upload", args=[candidate.pk])
+    response = client.post(url, {"kind": "certificate", "file": SimpleUploadedFile("Giấy CN.png", PNG)})
+    assert response.status_code == 302
+    response = client.post(url, {"kind": "biography", "file": SimpleUploadedFile("Lý lịch.pdf", PDF)})
+    assert response.status_code == 302
+    documents = {document.kind: document for document in CandidateDocument.objects.all()}
+    assert set(documents) == {"certificate", "biography"}
+    biography = documents["biography"]
+    assert biography.file.name.startswith(f"ket-nap/{tree.cell.pk}/{candidate.pk}/")
+    assert "Lý lịch" not in biography.file.name and biography.content_type == "application/pdf"
+    assert documents["certificate"].content_type == "image/png"
+    page = client.get(reverse("admission:candidate_detail", args=[candidate.pk])).content.decode()
+    assert "Lý lịch.pdf" in page and "Giấy CN.png" in page
+    download = reverse("admission:candidate_document_download", args=[biography.pk])
+    response = client.get(download)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+    assert response["Cache-Control"] == "private, no-store"
+    assert (
+        AuditEntry.objects.filter(action="cells.candidate_document.download", object_id=str(biography.pk)).count() == 1
+    )
+    assert client_for(people.admin).get(download).status_code == 200  # the Khối reads the pipeline
+    for outsider in (people.member, people.other_secretary):  # a plain member, the secretary of another cell
+        assert client_for(outsider).get(download).status_code == 404
+    assert AuditEntry.objects.filter(action="cells.candidate_document.download").count() == 2
+    services.candidate_withdraw(candidate=candidate, withdrawn_on=TODAY, reason="Chuyển công tác")
+    with pytest.raises(ValidationError):  # a withdrawn candidate's file takes no more papers
+        services.candidate_document_add(
+            candidate=candidate, kind="application", file=SimpleUploadedFile("don.pdf", PDF)
+        )

@@ -255,6 +255,8 @@ def candidate_update(*, candidate: Candidate, by=None, **fields) -> Candidate:
     candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
     if candidate.member_id:
         raise ValidationError(_("Đã tổ chức lễ kết nạp: hồ sơ kết nạp không sửa được nữa."))
+    if candidate.withdrawn_on:
+        raise ValidationError(_("Chi bộ đã dừng xem xét quần chúng này: hồ sơ không sửa được nữa."))
     _check_candidate(organisation=candidate.organisation, fields=fields)
     before = snapshot(candidate)
     for key, value in fields.items():

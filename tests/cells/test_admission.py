@@ -450,6 +450,14 @@ def test_a_withdrawn_candidate_leaves_the_pipeline_and_its_reminders(decided, tr
             services.candidate_record_step(candidate=decided, step="ceremony", ceremony_date=D(2026, 3, 5))
         with pytest.raises(ValidationError):
             services.candidate_withdraw(candidate=decided, withdrawn_on=D(2026, 3, 5), reason="x")
+        with pytest.raises(ValidationError) as error:
+            services.candidate_update(
+                candidate=decided, full_name="Tên khác", mentor_1=decided.mentor_1, mentor_2=decided.mentor_2
+            )
+        assert "đã dừng xem xét" in error.value.messages[0]
+        page = client.get(reverse("admission:candidate_detail", args=[decided.pk])).content.decode()
+        assert "Chi bộ đã dừng xem xét ngày 05/03/2026." in page
+        assert reverse("admission:candidate_withdraw", args=[decided.pk]) not in page
 
 
 def test_no_withdrawal_after_the_ceremony(decided, people):

@@ -13,9 +13,9 @@ The sources, as ``shared/reference/domain-research.md`` quotes them:
   vote of kind ``admission`` recorded at one of the cell's meetings: never re-counted here.
 * **The ceremony** (lễ kết nạp) within **30 working days** of the decision (domain-research §5 "Probation",
   confidence H/M: luatvietnam; quiz repo Q6, Q13, Q19; §10.2 "an admission ceremony due within 30 working days
-  of the decision"). The Party's text counts from the day the cell *receives* the decision; the portal
-  records the decision's date only, so it counts from that date — the due date shown is never later than
-  the rule's.
+  of the decision"). The Party's text counts from the day the cell *receives* the decision (ngày nhận quyết
+  định, ``Candidate.decision_received_on``): the limit runs from it when recorded, else from the decision's
+  date — a due date never later than the rule's, and the page says so (``ceremony_counts_from``).
 * **Probation**: **12 months** from the ceremony (Điều lệ Art. 5; domain-research §5 "Probation", confidence
   H). Party age counts from the decision's date. The end of the probation is ``Member.probation_review_due``.
 * **The full-membership review**: within **30 working days** of the 12 months ending, the cell reviews the
@@ -86,6 +86,14 @@ def ceremony_due(decision_date: datetime.date) -> datetime.date:
     return add_working_days(decision_date, CEREMONY_WORKING_DAYS)
 
 
+def ceremony_counts_from(candidate) -> tuple[datetime.date | None, bool]:
+    """The day the ceremony's 30 working days run from, and whether it is the day the decision was received
+    (False: the decision's date, as no day of receipt is recorded yet)."""
+    if candidate.decision_received_on:
+        return candidate.decision_received_on, True
+    return candidate.decision_date, False
+
+
 def probation_end(ceremony_date: datetime.date) -> datetime.date:
     """The day the 12 months of probation are complete, as ``Member.probation_review_due`` gives it:
     the same day 12 months later (29/02/2024 → 28/02/2025)."""
@@ -126,6 +134,7 @@ def steps_of(candidate, *, vote_day: datetime.date | None) -> list[StepState]:
     expiry = certificate_expiry(candidate.class_date) if candidate.class_date else None
     member = candidate.member if candidate.member_id else None
     official_on = member.full_membership_date if member and member.status == member.Status.OFFICIAL else None
+    ceremony_from, _received = ceremony_counts_from(candidate)
     rows = [
         StepState(PROPOSED, candidate.proposed_on, None),
         StepState(CLASS, candidate.class_date, None),
@@ -136,7 +145,7 @@ def steps_of(candidate, *, vote_day: datetime.date | None) -> list[StepState]:
         StepState(
             CEREMONY,
             candidate.ceremony_date,
-            ceremony_due(candidate.decision_date) if candidate.decision_date else None,
+            ceremony_due(ceremony_from) if ceremony_from else None,
         ),
         StepState(PROBATION, official_on, review_due(candidate.ceremony_date) if candidate.ceremony_date else None),
     ]

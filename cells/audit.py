@@ -446,6 +446,9 @@ def register_cells() -> None:
             "cells.candidate.proposal": _l("Ghi văn bản đề nghị kết nạp của đảng ủy"),
             "cells.candidate.decision": _l("Ghi quyết định kết nạp đảng viên"),
             "cells.candidate.ceremony": _l("Ghi lễ kết nạp, tạo hồ sơ đảng viên dự bị"),
+            "cells.candidate.withdraw": _l("Dừng xem xét quần chúng ưu tú"),
+            "cells.candidate_document.create": _l("Tải lên giấy tờ của quần chúng ưu tú"),
+            "cells.candidate_document.download": _l("Tải về giấy tờ của quần chúng ưu tú"),
         },
         objects=[
             ObjectKind(
@@ -527,6 +530,13 @@ def register_cells() -> None:
                 url=lambda c: reverse("admission:candidate_detail", args=[c.pk]),
                 organisation=lambda c: c.organisation,
                 select_related=("organisation",),
+            ),
+            ObjectKind(
+                "cells.candidatedocument",
+                name=lambda d: f"{d.get_kind_display()} — {d.candidate.full_name}",
+                url=lambda d: reverse("admission:candidate_detail", args=[d.candidate_id]),
+                organisation=lambda d: d.candidate.organisation,
+                select_related=("candidate__organisation",),
             ),
             ObjectKind("cells.requireddocumenttype", name=lambda t: t.name),
             ObjectKind("cells.term", name=lambda t: str(t), select_related=("organisation",)),

@@ -14,6 +14,7 @@ from lib.forms import NOTE_MAX, MonthField, VNDateField, long_text_field
 from .member_excel import mapping_for, mapping_owner, read_member_sheet
 from .models import (
     Candidate,
+    CandidateDocument,
     CellFundEntry,
     DuesPayment,
     DuesRelief,
@@ -1005,15 +1006,23 @@ class CandidateDecisionForm(forms.Form):
     decision_date = VNDateField(label=_("Ngày quyết định kết nạp"))
     decision_level = forms.ChoiceField(label=_("Cấp ra quyết định"), choices=Candidate.DecisionLevel.choices)
     decision_signer = forms.CharField(label=_("Người ký quyết định"), max_length=120, required=False)
+    decision_received_on = VNDateField(label=_("Ngày nhận quyết định"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["decision_date"].help_text = _("Tuổi đảng tính từ ngày này.")
+        self.fields["decision_received_on"].help_text = _(
+            "Ngày chi bộ nhận quyết định: 30 ngày làm việc tổ chức lễ kết nạp tính từ ngày này. "
+            "Chưa có thì tính từ ngày ký quyết định."
+        )
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Row(Column("decision_number", css_class="col-sm-6"), Column("decision_date", css_class="col-sm-6")),
             "decision_level",
-            "decision_signer",
+            Row(
+                Column("decision_signer", css_class="col-sm-6"),
+                Column("decision_received_on", css_class="col-sm-6"),
+            ),
             _submit(_("Lưu quyết định kết nạp")),
         )
 
@@ -1028,6 +1037,35 @@ class CandidateCeremonyForm(forms.Form):
         )
         self.helper = FormHelper()
         self.helper.layout = Layout("ceremony_date", _submit(_("Lưu lễ kết nạp, tạo hồ sơ đảng viên dự bị")))
+
+
+class CandidateWithdrawForm(forms.Form):
+    """The cell stops considering a candidate (rút khỏi danh sách), with the day and the reason."""
+
+    withdrawn_on = VNDateField(label=_("Ngày dừng xem xét"))
+    reason = forms.CharField(label=_("Lý do dừng xem xét"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            "withdrawn_on",
+            "reason",
+            _submit(_("Dừng xem xét quần chúng này")),
+        )
+
+
+class CandidateDocumentForm(forms.Form):
+    """A scan of one of the candidate's papers (checked by its content in the service)."""
+
+    kind = forms.ChoiceField(label=_("Loại giấy tờ"), choices=CandidateDocument.Kind.choices)
+    file = forms.FileField(label=_("Tệp (PDF, ảnh JPG/PNG; tối đa 10 MB)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png"
+        self.helper = FormHelper()
+        self.helper.layout = Layout("kind", "file", _submit(_("Tải lên")))
 
 
 STEP_FORMS = {

@@ -96,6 +96,7 @@ PRIVATE_VIEW_NAMES = frozenset(
         "meetings:document_download",
         "meetings:rsvp_document",
         "books:books_document_download",
+        "admission:candidate_document_download",
         "books:books_dues_pdf",
         "books:books_dues_xlsx",
         "reports:run_download",

@@ -1148,6 +1148,8 @@ class Candidate(models.Model):
     decision_date = models.DateField(_("Ngày quyết định kết nạp"), null=True, blank=True)
     decision_level = models.CharField(_("Cấp ra quyết định"), max_length=10, choices=DecisionLevel.choices, blank=True)
     decision_signer = models.CharField(_("Người ký quyết định"), max_length=120, blank=True)
+    # The day the cell received the decision: the ceremony's 30 working days run from it (cells/admission.py).
+    decision_received_on = models.DateField(_("Ngày nhận quyết định"), null=True, blank=True)
     ceremony_date = models.DateField(_("Ngày lễ kết nạp"), null=True, blank=True)
     # The member record created at the ceremony (cells.services.admission.candidate_record_ceremony).
     member = models.OneToOneField(
@@ -1158,6 +1160,9 @@ class Candidate(models.Model):
         related_name="candidacy",
         verbose_name=_("Hồ sơ đảng viên"),
     )
+    # The cell stops considering the candidate (rút khỏi danh sách): out of the pipeline and its reminders.
+    withdrawn_on = models.DateField(_("Ngày dừng xem xét"), null=True, blank=True)
+    withdrawal_reason = models.TextField(_("Lý do dừng xem xét"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -1171,3 +1176,44 @@ class Candidate(models.Model):
 
     def __str__(self):
         return self.full_name
+
+
+def candidate_document_upload_to(instance, filename: str) -> str:
+    import uuid
+    from pathlib import PurePath
+
+    # Under the cell; a random name: the original may hold the candidate's name and must not be guessable.
+    candidate = instance.candidate
+    return f"ket-nap/{candidate.organisation_id}/{candidate.pk}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class CandidateDocument(models.Model):
+    """A scan of one of the candidate's papers: the class certificate or a document of the file (hồ sơ)."""
+
+    class Kind(models.TextChoices):
+        CERTIFICATE = "certificate", _("Giấy chứng nhận lớp bồi dưỡng nhận thức về Đảng")
+        APPLICATION = "application", _("Đơn xin vào Đảng")
+        BIOGRAPHY = "biography", _("Lý lịch của người xin vào Đảng")
+        REFERENCES = "references", _("Giấy giới thiệu của hai đảng viên chính thức")
+        REVIEWS = "reviews", _("Nhận xét của đoàn thể và chi ủy nơi cư trú")
+        VERIFICATION = "verification", _("Kết quả thẩm tra lý lịch")
+
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="documents", verbose_name=_("Quần chúng ưu tú")
+    )
+    kind = models.CharField(_("Loại giấy tờ"), max_length=20, choices=Kind.choices)
+    file = models.FileField(_("Tệp"), upload_to=candidate_document_upload_to, max_length=255)
+    original_name = models.CharField(_("Tên tệp gốc"), max_length=255, blank=True)
+    content_type = models.CharField(_("Kiểu tệp"), max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Giấy tờ của quần chúng")
+        verbose_name_plural = _("Giấy tờ của quần chúng")
+        ordering = ["candidate", "kind", "-created_at", "-pk"]
+
+    def __str__(self):
+        return self.original_name or self.get_kind_display()

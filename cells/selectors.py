@@ -22,6 +22,7 @@ from lib.dates import add_years, next_month
 from .models import (
     PATH_STEP_WIDTH,
     Candidate,
+    CandidateDocument,
     CellMembership,
     CourseAttendance,
     Exemption,
@@ -1123,8 +1124,10 @@ def candidate_rows(candidates: QuerySet[Candidate]) -> list[CandidateRow]:
 
 
 def candidates_in_pipeline() -> QuerySet[Candidate]:
-    """The candidates not yet official members (the pipeline and the reminder rule)."""
-    return Candidate.objects.filter(Q(member__isnull=True) | Q(member__status=Member.Status.PROBATIONARY))
+    """The candidates not yet official members and not withdrawn (the pipeline and the reminder rule)."""
+    return Candidate.objects.filter(
+        Q(member__isnull=True, withdrawn_on__isnull=True) | Q(member__status=Member.Status.PROBATIONARY)
+    )
 
 
 def candidates_visible_to(user) -> QuerySet[Candidate]:
@@ -1133,6 +1136,16 @@ def candidates_visible_to(user) -> QuerySet[Candidate]:
     if paths is None:
         return candidates
     return candidates.filter(_subtree_q(paths, "organisation__path"))
+
+
+def get_candidate_document_for_user_or_404(user, pk) -> CandidateDocument:
+    """A scan of a candidate's papers, for those who may read the candidate (admission.read); 404 otherwise."""
+    try:
+        return CandidateDocument.objects.select_related("candidate", "candidate__organisation").get(
+            pk=pk, candidate__in=candidates_visible_to(user)
+        )
+    except (CandidateDocument.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
 
 
 def get_candidate_for_user_or_404(user, pk, *, write: bool = False) -> Candidate:

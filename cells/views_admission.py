@@ -3,7 +3,7 @@ and the upper level's view by đảng bộ. The time limits and the step order: 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,7 @@ from lib.forms import add_service_errors
 from lib.views import form_cycle
 
 from . import admission, selectors, services
-from .forms import STEP_FORMS, CandidateForm
+from .forms import STEP_FORMS, CandidateDocumentForm, CandidateForm, CandidateWithdrawForm
 from .permissions import can
 
 
@@ -22,7 +22,10 @@ def cell_pipeline(request, pk):
     """The cell's candidates, each with the step they are at and its due date (overdue in red)."""
     cell = selectors.admission_scope_or_404(request.user, pk, cell=True)
     today = timezone.localdate()
-    rows = selectors.candidate_rows(cell.candidates.order_by("proposed_on", "full_name", "pk"))
+    rows = selectors.candidate_rows(
+        cell.candidates.filter(withdrawn_on__isnull=True).order_by("proposed_on", "full_name", "pk")
+    )
+    withdrawn = cell.candidates.filter(withdrawn_on__isnull=False).order_by("-withdrawn_on", "full_name", "pk")
     return render(
         request,
         "cells/admission/cell_pipeline.html",
@@ -30,6 +33,7 @@ def cell_pipeline(request, pk):
             "cell": cell,
             "today": today,
             "rows": [(row, row.overdue(today), row.due_soon(today)) for row in rows],
+            "withdrawn": withdrawn,
             "can_manage": can(request.user, "admission.manage", cell),
         },
     )
@@ -86,7 +90,12 @@ def candidate_detail(request, pk):
     candidate = selectors.get_candidate_for_user_or_404(request.user, pk)
     today = timezone.localdate()
     row = selectors.candidate_rows(type(candidate).objects.filter(pk=candidate.pk))[0]
-    can_manage = can(request.user, "admission.manage", candidate.organisation) and not candidate.member_id
+    can_manage = (
+        can(request.user, "admission.manage", candidate.organisation)
+        and not candidate.member_id
+        and not candidate.withdrawn_on
+    )
+    ceremony_from, from_received = admission.ceremony_counts_from(candidate)
     return render(
         request,
         "cells/admission/candidate_detail.html",
@@ -106,6 +115,9 @@ def candidate_detail(request, pk):
                 for step in row.steps
             ],
             "can_manage": can_manage,
+            "documents": candidate.documents.select_related("uploaded_by").order_by("kind", "-created_at", "-pk"),
+            "ceremony_from": ceremony_from,
+            "ceremony_from_received": from_received,
             "rules": admission,
         },
     )
@@ -143,4 +155,52 @@ def candidate_step(request, pk, step):
         redirect_to=reverse("admission:candidate_detail", args=[candidate.pk]),
         template="cells/admission/form.html",
         context={"cell": candidate.organisation, "candidate": candidate, "title": admission.STEP_LABELS[step]},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def candidate_withdraw(request, pk):
+    """The cell stops considering a candidate (rút khỏi danh sách), with the day and a required reason."""
+    candidate = selectors.get_candidate_for_user_or_404(request.user, pk, write=True)
+    form = CandidateWithdrawForm(request.POST or None, initial={"withdrawn_on": timezone.localdate()})
+    return form_cycle(
+        request,
+        form,
+        lambda data: services.candidate_withdraw(candidate=candidate, by=request.user, **data),
+        success=_("Đã dừng xem xét quần chúng %(name)s.") % {"name": candidate.full_name},
+        redirect_to=reverse("admission:cell_pipeline", args=[candidate.organisation_id]),
+        template="cells/admission/form.html",
+        context={"cell": candidate.organisation, "candidate": candidate, "title": _("Dừng xem xét quần chúng")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def candidate_document_upload(request, pk):
+    """Upload a scan of the class certificate or of a document of the candidate's file."""
+    candidate = selectors.get_candidate_for_user_or_404(request.user, pk, write=True)
+    form = CandidateDocumentForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("loai")})
+    return form_cycle(
+        request,
+        form,
+        lambda data: services.candidate_document_add(candidate=candidate, by=request.user, **data),
+        success=_("Đã tải lên giấy tờ của quần chúng."),
+        redirect_to=reverse("admission:candidate_detail", args=[candidate.pk]) + "#giay-to",
+        template="cells/admission/form.html",
+        context={"cell": candidate.organisation, "candidate": candidate, "title": _("Tải lên giấy tờ của quần chúng")},
+    )
+
+
+def candidate_document_download(request, pk):
+    """The scan, for those who may read the candidate; each download leaves an audit row."""
+    document = selectors.get_candidate_document_for_user_or_404(request.user, pk)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    services.candidate_document_downloaded(document=document, by=request.user)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=document.original_name or document.file.name,
+        content_type=document.content_type or None,
     )

@@ -18,8 +18,11 @@ from .admission import (
     STEP_FIELDS,
     admission_vote,
     candidate_create,
+    candidate_document_add,
+    candidate_document_downloaded,
     candidate_record_step,
     candidate_update,
+    candidate_withdraw,
     vote_day,
 )
 from .audit import (
@@ -144,8 +147,11 @@ __all__ = [
     "STEP_FIELDS",
     "admission_vote",
     "candidate_create",
+    "candidate_document_add",
+    "candidate_document_downloaded",
     "candidate_record_step",
     "candidate_update",
+    "candidate_withdraw",
     "vote_day",
     "notification_send",
     "notification_emails_enqueue",

@@ -10,11 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lib.formatting import date_text
+from lib.uploads import check_content
 
 from .. import admission
-from ..models import Candidate, Member, Organisation
+from ..models import Candidate, CandidateDocument, Member, Organisation
 from .audit import audit_log, snapshot
 from .members import member_create
+from .training import CERTIFICATE_KINDS, CERTIFICATE_MAX_BYTES
 
 PERSONAL_FIELDS = (
     "full_name",
@@ -40,7 +42,13 @@ STEP_FIELDS = {
         "documents_date",
     ),
     admission.PROPOSAL: ("proposal_number", "proposal_date"),
-    admission.DECISION: ("decision_number", "decision_date", "decision_level", "decision_signer"),
+    admission.DECISION: (
+        "decision_number",
+        "decision_date",
+        "decision_level",
+        "decision_signer",
+        "decision_received_on",
+    ),
     admission.CEREMONY: ("ceremony_date",),
 }
 DOCUMENT_FLAGS = STEP_FIELDS[admission.DOCUMENTS][:-1]
@@ -130,6 +138,8 @@ def _check_step(candidate: Candidate, step: str, data: dict) -> None:
     today = timezone.localdate()
     if candidate.member_id:
         raise ValidationError(_("Đã tổ chức lễ kết nạp: hồ sơ kết nạp không sửa được nữa."))
+    if candidate.withdrawn_on:
+        raise ValidationError(_("Chi bộ đã dừng xem xét quần chúng này: không ghi thêm bước kết nạp."))
     vote = admission_vote(candidate)
     voted_on = vote_day(vote)
     if step == admission.CLASS:
@@ -184,6 +194,11 @@ def _check_step(candidate: Candidate, step: str, data: dict) -> None:
         day = data.get("decision_date")
         _not_future(errors, "decision_date", day, today)
         _not_before(errors, "decision_date", day, candidate.proposal_date, _("ngày đảng ủy đề nghị"))
+        received = data.get("decision_received_on")
+        _not_future(errors, "decision_received_on", received, today)
+        _not_before(errors, "decision_received_on", received, day, _("ngày ký quyết định"))
+        if received and candidate.ceremony_date and received > candidate.ceremony_date:
+            errors["decision_received_on"] = _("Ngày nhận quyết định phải trước ngày lễ kết nạp.")
         # The steps go in order: the class (and its date) is recorded before the decision.
         expiry = admission.certificate_expiry(candidate.class_date) if candidate.class_date else None
         if day and expiry and day > expiry:
@@ -240,6 +255,8 @@ def candidate_update(*, candidate: Candidate, by=None, **fields) -> Candidate:
     candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
     if candidate.member_id:
         raise ValidationError(_("Đã tổ chức lễ kết nạp: hồ sơ kết nạp không sửa được nữa."))
+    if candidate.withdrawn_on:
+        raise ValidationError(_("Chi bộ đã dừng xem xét quần chúng này: hồ sơ không sửa được nữa."))
     _check_candidate(organisation=candidate.organisation, fields=fields)
     before = snapshot(candidate)
     for key, value in fields.items():
@@ -304,4 +321,87 @@ def _log_step(candidate: Candidate, *, before: dict, by, action: str) -> None:
         organisation=candidate.organisation,
         before=before,
         after=snapshot(candidate),
+    )
+
+
+@transaction.atomic
+def candidate_withdraw(*, candidate: Candidate, withdrawn_on: datetime.date, reason: str, by=None) -> Candidate:
+    """The cell stops considering the candidate (rút khỏi danh sách): out of the pipeline and its reminders,
+    kept with the reason. Not after the ceremony: the candidate is then a member (the member's own record)."""
+    candidate = Candidate.objects.select_for_update().select_related("organisation").get(pk=candidate.pk)
+    if candidate.member_id:
+        raise ValidationError(_("Đã tổ chức lễ kết nạp: quần chúng đã là đảng viên, không dừng xem xét được."))
+    if candidate.withdrawn_on:
+        raise ValidationError(_("Chi bộ đã dừng xem xét quần chúng này."))
+    errors: dict[str, str] = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = _("Nhập lý do dừng xem xét.")
+    if not withdrawn_on:
+        errors["withdrawn_on"] = _("Nhập ngày dừng xem xét.")
+    _not_future(errors, "withdrawn_on", withdrawn_on, timezone.localdate())
+    _not_before(errors, "withdrawn_on", withdrawn_on, candidate.proposed_on, _("ngày chi bộ giới thiệu"))
+    if errors:
+        raise ValidationError(errors)
+    before = snapshot(candidate)
+    candidate.withdrawn_on = withdrawn_on
+    candidate.withdrawal_reason = reason
+    candidate.full_clean()
+    candidate.save()
+    _log_step(candidate, before=before, by=by, action="cells.candidate.withdraw")
+    return candidate
+
+
+# --- the scans of the candidate's papers (the class certificate, the documents of the file) ---------------
+
+# The same types and size as a training certificate's scan: PDF, JPEG, PNG by their content, 10 MB.
+DOCUMENT_KINDS = CERTIFICATE_KINDS
+DOCUMENT_MAX_BYTES = CERTIFICATE_MAX_BYTES
+
+
+@transaction.atomic
+def candidate_document_add(*, candidate: Candidate, kind: str, file, by=None) -> CandidateDocument:
+    """Store a scan of one of the candidate's papers under the cell; a bad file writes nothing."""
+    candidate = Candidate.objects.select_for_update().select_related("organisation").get(pk=candidate.pk)
+    if candidate.member_id:
+        raise ValidationError(_("Đã tổ chức lễ kết nạp: hồ sơ kết nạp không sửa được nữa."))
+    if candidate.withdrawn_on:
+        raise ValidationError(_("Chi bộ đã dừng xem xét quần chúng này: không ghi thêm bước kết nạp."))
+    if kind not in CandidateDocument.Kind.values:
+        raise ValidationError({"kind": _("Chọn loại giấy tờ.")})
+    if not file:
+        raise ValidationError({"file": _("Chọn tệp để tải lên.")})
+    content_type = check_content(
+        file,
+        kinds=DOCUMENT_KINDS,
+        max_bytes=DOCUMENT_MAX_BYTES,
+        too_large=_("Tệp lớn hơn 10 MB."),
+        not_allowed=_("Chỉ nhận tệp PDF hoặc ảnh (JPG, PNG)."),
+    )
+    document = CandidateDocument(
+        candidate=candidate,
+        kind=kind,
+        file=file,
+        original_name=(file.name or "")[:255],
+        content_type=content_type,
+        uploaded_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    document.save()
+    audit_log(
+        actor=by,
+        action="cells.candidate_document.create",
+        instance=document,
+        organisation=candidate.organisation,
+        after=snapshot(document) | {"file": document.file.name},
+    )
+    return document
+
+
+def candidate_document_downloaded(*, document: CandidateDocument, by=None) -> None:
+    """The audit row of a download: the candidate's papers hold personal data (lý lịch, nhận xét)."""
+    audit_log(
+        actor=by,
+        action="cells.candidate_document.download",
+        instance=document,
+        organisation=document.candidate.organisation,
     )

@@ -14,20 +14,21 @@ the ceremony's due date falls within the reminder's ten days.
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from cells import admission
-from cells import services as cell_services
-from cells.models import Candidate, CellMembership, Member, Notification, Organisation, Position, Role, Term
+from cells.models import AuditEntry, Candidate, CellMembership, Member, Notification, Organisation, Position, Role, Term
 from lib.formatting import date_text
 from meetings import reminders
 from meetings import services as meeting_services
 from meetings.models import Attendance, Meeting, ReminderRule, Vote
-from tests.factories import UserFactory, grant, make_member, make_organisation
+from tests.factories import UserFactory, grant, make_member, make_organisation, pass_second_factor
 
 from .test_meeting_flow import PASSWORD, alert_text, fill, follow, go, submit, wait_for_heading
 
@@ -199,6 +200,7 @@ def test_one_candidate_walks_through_every_admission_step(live_server, browser, 
     due = admission.ceremony_due(decision)
     ceremony = browser.find_element(By.ID, "buoc-ceremony").text
     assert date_text(due) in ceremony and "Sắp đến hạn" in ceremony
+    assert "vì chưa có ngày nhận quyết định" in ceremony  # counted from the decision's date, and said so
     browser.set_window_size(360, 800)
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
     browser.save_screenshot(str(tmp_path / "candidate-360.png"))
@@ -238,7 +240,7 @@ def test_one_candidate_walks_through_every_admission_step(live_server, browser, 
     assert date_text(member.probation_review_due()) in probation
 
     # A year passes (the dates moved back 13 months): the cell votes for full membership at its meeting,
-    # and the đảng ủy cơ sở's officer confirms through the existing service.
+    # and the đảng ủy cơ sở's officer confirms on the member's page.
     shift = datetime.timedelta(days=400)
     Candidate.objects.filter(pk=candidate.pk).update(
         **{
@@ -276,7 +278,23 @@ def test_one_candidate_walks_through_every_admission_step(live_server, browser, 
     fill(browser, "votes_for", "3")
     submit(browser)
     assert "Đã ghi kết quả biểu quyết." in alert_text(browser)
-    cell_services.member_confirm_full_membership(member=member, on=today)
+    # The officer of the đảng ủy cơ sở confirms in the browser: the page asks for the second factor, so the
+    # browser carries the session of a client that passed it (the code page itself has its own tests).
+    officer = UserFactory(username="canbo-ketnap")
+    grant(officer, people.tccs, Role.TCCS_OFFICER)
+    client = Client()
+    client.force_login(officer, backend="django.contrib.auth.backends.ModelBackend")
+    pass_second_factor(client, officer)
+    browser.delete_all_cookies()
+    browser.add_cookie(
+        {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "path": "/"}
+    )
+    go(browser, live_server.url + reverse("books:books_member_full_membership", args=[member.pk]))
+    wait_for_heading(browser, "Công nhận đảng viên chính thức")
+    fill(browser, "on", typed(today))
+    submit(browser)
+    assert "Đã công nhận đảng viên chính thức." in alert_text(browser)
+    assert AuditEntry.objects.filter(actor=officer, object_id=str(member.pk)).exists()
     go(browser, live_server.url + reverse("admission:candidate_detail", args=[candidate.pk]))
     assert "Đã là đảng viên chính thức." in alert_text(browser)
     assert Member.objects.get(pk=member.pk).status == Member.Status.OFFICIAL

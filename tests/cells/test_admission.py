@@ -8,11 +8,12 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from cells import admission, services
-from cells.models import AuditEntry, Candidate, CellMembership, Member, Notification, Position
+from cells.models import AuditEntry, Candidate, CandidateDocument, CellMembership, Member, Notification, Position
 from lib.dates import add_working_days
 from meetings import reminders
 from meetings import services as meeting_services
@@ -386,3 +387,148 @@ def test_the_upper_level_sees_the_pipeline_by_dang_bo(decided, tree, people, cli
     assert groups[tree.other.pk]["total"] == 0
     assert response.context["total"] == 2 and response.context["overdue"] == 1
     assert "Đảng bộ Sở Tài chính" in response.content.decode()
+
+
+# --- the day the decision was received; withdrawing a candidate --------------------------------------
+
+
+def test_the_ceremony_counts_from_the_day_the_decision_was_received(decided, people, client_for):
+    # decided Saturday 31/01/2026 (due 13/03), received Wednesday 04/02/2026: 05–06/02 are the 1st–2nd working
+    # days, 09–13/02 the 3rd–7th … 09–13/03 the 23rd–27th, 16–18/03 the 28th–30th → 18/03/2026
+    assert admission.ceremony_due(D(2026, 2, 4)) == D(2026, 3, 18)
+    client = client_for(people.secretary)
+    page = reverse("admission:candidate_detail", args=[decided.pk])
+    step = reverse("admission:candidate_step", args=[decided.pk, "decision"])
+    data = {"decision_number": "2", "decision_date": "31/01/2026", "decision_level": "upper"}
+    with at(D(2026, 2, 10), 23, 30):
+        html = client.get(page).content.decode()
+        assert "13/03/2026" in html and "tính từ ngày ký quyết định (31/01/2026) vì chưa có ngày nhận" in html
+        for wrong, words in (("30/01/2026", "trước ngày ký quyết định"), ("11/02/2026", "tương lai")):
+            response = client.post(step, data | {"decision_received_on": wrong})
+            assert response.status_code == 200
+            assert words in response.context["form"].errors["decision_received_on"][0]
+            decided.refresh_from_db()
+            assert decided.decision_received_on is None
+        response = client.post(step, data | {"decision_received_on": "04/02/2026"})
+        assert response.status_code == 302
+        decided.refresh_from_db()
+        assert decided.decision_received_on == D(2026, 2, 4)
+        row = services_row(decided)
+        assert row.current.code == admission.CEREMONY and row.current.due == D(2026, 3, 18)
+        html = client.get(page).content.decode()
+        assert "18/03/2026" in html and "Hạn tính từ ngày nhận quyết định (04/02/2026)" in html
+    assert AuditEntry.objects.filter(action="cells.candidate.decision", object_id=str(decided.pk)).exists()
+
+
+def test_a_withdrawn_candidate_leaves_the_pipeline_and_its_reminders(decided, tree, people, client_for):
+    rule = ReminderRule.objects.get(code="admission_step_due")
+    client = client_for(people.secretary)
+    url = reverse("admission:candidate_withdraw", args=[decided.pk])
+    with at(D(2026, 3, 5), 23, 30):  # inside the ceremony's reminder window (from 03/03)
+        response = client.post(url, {"withdrawn_on": "05/03/2026", "reason": "  "})
+        assert response.status_code == 200 and "reason" in response.context["form"].errors
+        response = client.post(url, {"withdrawn_on": "06/03/2026", "reason": "Chuyển công tác"})
+        assert "tương lai" in response.context["form"].errors["withdrawn_on"][0]
+        decided.refresh_from_db()
+        assert decided.withdrawn_on is None
+        response = client.post(url, {"withdrawn_on": "05/03/2026", "reason": "Chuyển công tác khỏi cơ quan"})
+        assert response.status_code == 302
+        assert response["Location"] == reverse("admission:cell_pipeline", args=[tree.cell.pk])
+        decided.refresh_from_db()
+        assert (decided.withdrawn_on, decided.withdrawal_reason) == (D(2026, 3, 5), "Chuyển công tác khỏi cơ quan")
+        assert AuditEntry.objects.filter(action="cells.candidate.withdraw", object_id=str(decided.pk)).exists()
+        assert reminders.reminder_rule_run(rule_id=rule.pk) == 0
+        from cells.selectors import candidates_in_pipeline
+
+        assert not candidates_in_pipeline().filter(pk=decided.pk).exists()
+        response = client.get(reverse("admission:cell_pipeline", args=[tree.cell.pk]))
+        assert [row.candidate for row, _overdue, _soon in response.context["rows"]] == []
+        assert list(response.context["withdrawn"]) == [decided]
+        html = response.content.decode()
+        assert "Đã dừng xem xét" in html and "Chuyển công tác khỏi cơ quan" in html and "05/03/2026" in html
+        with pytest.raises(ValidationError):  # no more steps, no second withdrawal
+            services.candidate_record_step(candidate=decided, step="ceremony", ceremony_date=D(2026, 3, 5))
+        with pytest.raises(ValidationError):
+            services.candidate_withdraw(candidate=decided, withdrawn_on=D(2026, 3, 5), reason="x")
+        with pytest.raises(ValidationError) as error:
+            services.candidate_update(
+                candidate=decided, full_name="Tên khác", mentor_1=decided.mentor_1, mentor_2=decided.mentor_2
+            )
+        assert "đã dừng xem xét" in error.value.messages[0]
+        page = client.get(reverse("admission:candidate_detail", args=[decided.pk])).content.decode()
+        assert "Chi bộ đã dừng xem xét ngày 05/03/2026." in page
+        assert reverse("admission:candidate_withdraw", args=[decided.pk]) not in page
+
+
+def test_no_withdrawal_after_the_ceremony(decided, people):
+    with at(D(2026, 3, 5)):
+        services.candidate_record_step(candidate=decided, step="ceremony", ceremony_date=D(2026, 3, 5))
+        with pytest.raises(ValidationError) as error:
+            services.candidate_withdraw(candidate=decided, withdrawn_on=D(2026, 3, 5), reason="Lý do")
+    assert "đã là đảng viên" in error.value.messages[0]
+    decided.refresh_from_db()
+    assert decided.withdrawn_on is None and decided.member_id is not None
+
+
+# --- the scans of the candidate's papers ---------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def test_a_bad_file_is_refused_next_to_its_field_and_writes_nothing(
+    pinned, tree, people, mentors, client_for, settings
+):
+    from cells.services.admission import DOCUMENT_MAX_BYTES
+
+    candidate = propose(tree, mentors)
+    client = client_for(people.secretary)
+    url = reverse("admission:candidate_document_upload", args=[candidate.pk])
+    for upload, words in (
+        (SimpleUploadedFile("don.pdf", b"GIF89a not a pdf"), "Chỉ nhận tệp PDF hoặc ảnh"),
+        (SimpleUploadedFile("don.png", PDF), "không đúng với tên tệp"),
+        (SimpleUploadedFile("don.pdf", PDF + b"0" * DOCUMENT_MAX_BYTES), "lớn hơn 10 MB"),
+    ):
+        response = client.post(url, {"kind": "application", "file": upload})
+        assert response.status_code == 200
+        assert words in response.context["form"].errors["file"][0]
+    assert not CandidateDocument.objects.exists()
+    assert not AuditEntry.objects.filter(action="cells.candidate_document.create").exists()
+    media = settings.MEDIA_ROOT / "ket-nap"
+    assert not media.exists() or not any(media.rglob("*.*"))
+
+
+def test_the_papers_are_stored_under_the_cell_and_read_by_those_who_read_the_candidate(
+    pinned, tree, people, mentors, client_for
+):
+    candidate = propose(tree, mentors)
+    client = client_for(people.secretary)
+    url = reverse("admission:candidate_document_upload", args=[candidate.pk])
+    response = client.post(url, {"kind": "certificate", "file": SimpleUploadedFile("Giấy CN.png", PNG)})
+    assert response.status_code == 302
+    response = client.post(url, {"kind": "biography", "file": SimpleUploadedFile("Lý lịch.pdf", PDF)})
+    assert response.status_code == 302
+    documents = {document.kind: document for document in CandidateDocument.objects.all()}
+    assert set(documents) == {"certificate", "biography"}
+    biography = documents["biography"]
+    assert biography.file.name.startswith(f"ket-nap/{tree.cell.pk}/{candidate.pk}/")
+    assert "Lý lịch" not in biography.file.name and biography.content_type == "application/pdf"
+    assert documents["certificate"].content_type == "image/png"
+    page = client.get(reverse("admission:candidate_detail", args=[candidate.pk])).content.decode()
+    assert "Lý lịch.pdf" in page and "Giấy CN.png" in page
+    download = reverse("admission:candidate_document_download", args=[biography.pk])
+    response = client.get(download)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+    assert response["Cache-Control"] == "private, no-store"
+    assert (
+        AuditEntry.objects.filter(action="cells.candidate_document.download", object_id=str(biography.pk)).count() == 1
+    )
+    assert client_for(people.admin).get(download).status_code == 200  # the Khối reads the pipeline
+    for outsider in (people.member, people.other_secretary):  # a plain member, the secretary of another cell
+        assert client_for(outsider).get(download).status_code == 404
+    assert AuditEntry.objects.filter(action="cells.candidate_document.download").count() == 2
+    services.candidate_withdraw(candidate=candidate, withdrawn_on=TODAY, reason="Chuyển công tác")
+    with pytest.raises(ValidationError):  # a withdrawn candidate's file takes no more papers
+        services.candidate_document_add(
+            candidate=candidate, kind="application", file=SimpleUploadedFile("don.pdf", PDF)
+        )

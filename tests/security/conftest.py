@@ -152,6 +152,9 @@ def objects(tree, people, settings):
         mentor_2=member,
         proposed_on=datetime.date(2026, 1, 5),
     )
+    candidate_document = cell_services.candidate_document_add(
+        candidate=candidate, kind="application", file=SimpleUploadedFile("don.pdf", b"%PDF-1.4\n%%EOF\n")
+    )
     # The secretary of A is a đảng ủy viên (in charge of the sibling cell), assigned to visit it this quarter.
     cell_services.position_assign(
         member=secretary, organisation=tree.sibling, kind=Position.Kind.SUPERVISOR, start=datetime.date(2026, 1, 1)
@@ -218,4 +221,5 @@ def objects(tree, people, settings):
         "course": course.pk,
         "attendance": attendance.pk,
         "candidate": candidate.pk,
+        "candidate_document": candidate_document.pk,
     }

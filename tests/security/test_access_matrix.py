@@ -178,6 +178,10 @@ MATRIX = {
     "admission:candidate_detail": ({"pk": "candidate"}, "oooonnn", None),
     "admission:candidate_update": ({"pk": "candidate"}, "ofoonnn", None),
     "admission:candidate_step": ({"pk": "candidate", "step": "class"}, "ofoonnn", None),
+    "admission:candidate_withdraw": ({"pk": "candidate"}, "ofoonnn", None),
+    "admission:candidate_document_upload": ({"pk": "candidate"}, "ofoonnn", None),
+    # the scan of a candidate's paper: whoever reads the candidate; a member of another cell gets 404
+    "admission:candidate_document_download": ({"pk": "candidate_document"}, "oooonnn", None),
     # meetings/urls.py
     "meetings:index": ({}, EVERYONE, None),
     "meetings:cell_list": ({"cell_pk": "cell"}, CELL_AND_MEMBERS, None),

@@ -33,7 +33,7 @@ from lib.dates import add_months, day_bounds, quarter_bounds, quarter_number
 from lib.formatting import date_text, money, time_and_day
 
 from . import indicators, selectors
-from .models import Attendance, Meeting, PlannedTopic, ReminderDelivery, ReminderRule, Task, TopicKind
+from .models import Attendance, Meeting, PlannedTopic, ReminderDelivery, ReminderRule, Task, TopicKind, VisitAssignment
 
 logger = logging.getLogger(__name__)
 
@@ -659,6 +659,86 @@ def rule_admission_step_due(rule: ReminderRule, *, today, now) -> Iterator[Remin
         )
 
 
+# The Khối's own choice, no Party source: the seed resolution (§II.5, DR §1) asks for a visit at least
+# once a quarter but says nothing about reminding the visitor; the warning periods below are the Khối's.
+VISIT_DAYS_BEFORE = 2  # default ``days_before``: the confirmed meeting is this many local days ahead
+VISIT_QUARTER_DAYS_LEFT = 14  # default ``quarter_days_left``: the quarter ends within this many days
+
+
+def rule_visit_upcoming(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
+    """The đảng ủy viên assigned to visit a cell (``VisitAssignment``): once when the meeting he confirmed
+    is ``days_before`` local days ahead, and once when ``quarter_days_left`` days or fewer remain in the
+    assignment's quarter and he has confirmed no meeting yet. A withdrawn assignment is deleted
+    (``services.visit_unassign``), so it is never reminded. The Khối's own requirement, no Party source."""
+    days = int(rule.params.get("days_before", VISIT_DAYS_BEFORE))
+    left = int(rule.params.get("quarter_days_left", VISIT_QUARTER_DAYS_LEFT))
+    start, end = day_bounds(today + datetime.timedelta(days=days))
+    coming = (
+        VisitAssignment.objects.filter(
+            meeting__planned_start__gte=start, meeting__planned_start__lt=end, confirmed_at__isnull=False
+        )
+        .exclude(meeting__state=Meeting.State.CANCELLED)
+        .select_related("cell", "visitor", "meeting")
+        .order_by("pk")
+    )
+    for assignment in coming:
+        meeting, cell = assignment.meeting, assignment.cell
+        subject = _("Đồng chí dự sinh hoạt tại %(cell)s sau %(days)s ngày") % {"cell": cell.name, "days": days}
+        body = "\n".join(
+            [
+                _("Đồng chí được phân công dự buổi sinh hoạt của %(cell)s.") % {"cell": cell.name},
+                *_meeting_lines(meeting),
+                "",
+                _signature(),
+            ]
+        )
+        yield Reminder(
+            "visitassignment",
+            assignment.pk,
+            f"meeting-{meeting.pk}-{days}d",
+            [assignment.visitor],
+            subject,
+            body,
+            organisation=cell,
+            url=reverse("meetings:my_visits"),
+            body_for=lambda member, body=body: _greeting(member) + "\n\n" + body,
+        )
+    quarter_start, quarter_end, label = quarter_of(today)
+    if (quarter_end - today).days > left:
+        return
+    unconfirmed = (
+        VisitAssignment.objects.filter(quarter=quarter_start, confirmed_at__isnull=True)
+        .select_related("cell", "visitor")
+        .order_by("pk")
+    )
+    for assignment in unconfirmed:
+        cell = assignment.cell
+        values = {"cell": cell.name, "end": date_text(quarter_end), "quarter": label.split("-Q")[1]}
+        subject = _("Chưa xác nhận buổi dự sinh hoạt tại %(cell)s quý %(quarter)s") % values
+        body = "\n".join(
+            [
+                _(
+                    "Đồng chí được phân công dự sinh hoạt tại %(cell)s trong quý %(quarter)s nhưng chưa xác nhận "
+                    "buổi sinh hoạt sẽ dự; quý kết thúc ngày %(end)s. Đề nghị đồng chí chọn và xác nhận buổi dự."
+                )
+                % values,
+                "",
+                _signature(),
+            ]
+        )
+        yield Reminder(
+            "visitassignment",
+            assignment.pk,
+            f"{label}-unconfirmed",
+            [assignment.visitor],
+            subject,
+            body,
+            organisation=cell,
+            url=reverse("meetings:my_visits"),
+            body_for=lambda member, body=body: _greeting(member) + "\n\n" + body,
+        )
+
+
 RULES: dict[str, Callable] = {
     "rsvp_missing": rule_rsvp_missing,
     "decline_without_reason": rule_decline_without_reason,
@@ -671,6 +751,7 @@ RULES: dict[str, Callable] = {
     "thematic_plan_unscheduled": rule_thematic_plan_unscheduled,
     "notice_unopened": rule_notice_unopened,
     "admission_step_due": rule_admission_step_due,
+    "visit_upcoming": rule_visit_upcoming,
 }
 
 # The integer parameters each rule reads (lists of integers for ``days_before`` of rsvp_missing).
@@ -686,6 +767,7 @@ PARAMS: dict[str, dict[str, type]] = {
     "thematic_plan_unscheduled": {},
     "notice_unopened": {"days_before": int},
     "admission_step_due": {},
+    "visit_upcoming": {"days_before": int, "quarter_days_left": int},
 }
 
 

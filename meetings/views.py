@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lib.dates import add_months
 from lib.forms import add_service_errors
 from lib.paging import page_of
-from lib.views import form_cycle
+from lib.views import form_cycle, run_service
 
 from . import async_decisions, documents, indicators, online, selectors, services
 from .forms import (
@@ -883,21 +883,16 @@ def rsvp_absence(request, token):
     except ValidationError as error:
         return render(request, "meetings/rsvp_absence.html", {"error": " ".join(error.messages)}, status=400)
     form = AbsenceRequestForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.absence_request_file(meeting=meeting, member=attendance.member, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Đã gửi đơn xin vắng; đồng chí sẽ nhận được trả lời qua thư điện tử."))
-            return redirect("meetings:rsvp_absence", token=token)
-    return render(
+    return form_cycle(
         request,
-        "meetings/rsvp_absence.html",
-        {
+        form,
+        lambda data: services.absence_request_file(meeting=meeting, member=attendance.member, **data),
+        success=_("Đã gửi đơn xin vắng; đồng chí sẽ nhận được trả lời qua thư điện tử."),
+        redirect_to=reverse("meetings:rsvp_absence", kwargs={"token": token}),
+        template="meetings/rsvp_absence.html",
+        context={
             "meeting": meeting,
             "attendance": attendance,
-            "form": form,
             "token": token,
             "open": selectors.before_meeting(meeting),
             "requests": selectors.absence_requests_of(meeting, member=attendance.member),
@@ -1099,14 +1094,18 @@ def online_votes(request, pk):
     voted (never how), close it; the meeting's quorum under QĐ 294 §9.3 is shown."""
     meeting = selectors.get_meeting_for_user_or_404(request.user, pk, write=True, minutes=True)
     form = OnlineVoteOpenForm(request.POST or None, meeting=meeting)
+    # run_service, not form_cycle: the page's context (each question's count of voters, the vote base) is
+    # queries, to be run only when the page is rendered, never before a redirect.
     if request.method == "POST" and form.is_valid():
-        try:
-            services.vote_question_open(meeting=meeting, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Đã mở biểu quyết; đảng viên biểu quyết từ đường dẫn của mình."))
-            return redirect("meetings:online_votes", pk=pk)
+        response = run_service(
+            request,
+            form,
+            lambda data: services.vote_question_open(meeting=meeting, by=request.user, **data),
+            success=_("Đã mở biểu quyết; đảng viên biểu quyết từ đường dẫn của mình."),
+            redirect_to=reverse("meetings:online_votes", args=[pk]),
+        )
+        if response is not None:
+            return response
     return render(
         request,
         "meetings/online_votes.html",

@@ -409,10 +409,10 @@ def test_dispatch_runs_every_enabled_rule_and_twice_is_harmless(
     from meetings.tasks import reminders_dispatch
 
     with django_capture_on_commit_callbacks(execute=True):
-        # the eight rules of 0003, the yearly thematic plan's (0021), the unopened notice's (0025) and the
-        # admission steps' (0027)
-        assert reminders_dispatch() == ReminderRule.objects.filter(enabled=True).count() == 11
-        assert reminders_dispatch() == 11
+        # the eight rules of 0003, the yearly thematic plan's (0021), the unopened notice's (0025), the
+        # admission steps' (0027) and the assigned visitor's (0028)
+        assert reminders_dispatch() == ReminderRule.objects.filter(enabled=True).count() == 12
+        assert reminders_dispatch() == 12
     assert Notification.objects.filter(kind="meetings.reminder.rsvp_missing").count() == 4
     assert len(mail.outbox) == 4
 

@@ -108,6 +108,14 @@ def hostile_khoi(khoi):
         certificate_number=HOSTILE_TEXTS["task"],
         certificate=SimpleUploadedFile("cn.pdf", b"%PDF-1.4\n%%EOF\n"),
     )
+    # A quần chúng ưu tú of A1 (issue #18 item 4), named like a formula, with one of their papers.
+    candidate = cell_services.candidate_create(
+        organisation=a1,
+        full_name=HOSTILE_TEXTS["task"],
+        mentor_1=Member.objects.filter(organisation=a1, status=Member.Status.OFFICIAL).order_by("pk")[0],
+        mentor_2=Member.objects.filter(organisation=a1, status=Member.Status.OFFICIAL).order_by("pk")[1],
+        proposed_on=datetime.date(2026, 1, 5),
+    )
     # A member of B1 in charge of A1 for the Khối, assigned to visit A1 this quarter (issue #18 item 3).
     visitor = khoi.members["B1"][0]
     cell_services.position_assign(
@@ -160,13 +168,9 @@ def hostile_khoi(khoi):
         ).pk,
         "course": course.pk,
         "attendance": attendance.pk,
-        # A quần chúng ưu tú of A1 (issue #18 item 4), named like a formula.
-        "candidate": cell_services.candidate_create(
-            organisation=a1,
-            full_name=HOSTILE_TEXTS["task"],
-            mentor_1=Member.objects.filter(organisation=a1, status=Member.Status.OFFICIAL).order_by("pk")[0],
-            mentor_2=Member.objects.filter(organisation=a1, status=Member.Status.OFFICIAL).order_by("pk")[1],
-            proposed_on=datetime.date(2026, 1, 5),
+        "candidate": candidate.pk,
+        "candidate_document": cell_services.candidate_document_add(
+            candidate=candidate, kind="application", file=SimpleUploadedFile("don.pdf", b"%PDF-1.4\n%%EOF\n")
         ).pk,
         # A remittance line and an activity-fund line of A1's book (their correct and delete pages).
         "remittance": DuesRemittance.objects.create(

@@ -17,6 +17,7 @@ from .models import (  # noqa: E402
     AuditEntry,
     AuthenticatorApp,
     Candidate,
+    CandidateDocument,
     CellDocument,
     CellFundEntry,
     CellMembership,
@@ -494,3 +495,12 @@ class CandidateAdmin(ReadOnlyAdmin):
     list_display = ("full_name", "organisation", "proposed_on", "decision_date", "ceremony_date")
     search_fields = ("full_name",)
     raw_id_fields = ("organisation", "mentor_1", "mentor_2", "member")
+
+
+@admin.register(CandidateDocument)
+class CandidateDocumentAdmin(ReadOnlyAdmin):
+    """Read-only: a candidate's papers are uploaded and downloaded on the candidate's page (audited there)."""
+
+    list_display = ("candidate", "kind", "original_name")
+    list_filter = ("kind",)
+    raw_id_fields = ("candidate", "uploaded_by")

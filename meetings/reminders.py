@@ -665,6 +665,21 @@ VISIT_DAYS_BEFORE = 2  # default ``days_before``: the confirmed meeting is this 
 VISIT_QUARTER_DAYS_LEFT = 14  # default ``quarter_days_left``: the quarter ends within this many days
 
 
+def _visit_reminder(assignment: VisitAssignment, occurrence: str, subject: str, body: str) -> Reminder:
+    """The assigned visitor's message (inbox and e-mail), linked to their visits page."""
+    return Reminder(
+        "visitassignment",
+        assignment.pk,
+        occurrence,
+        [assignment.visitor],
+        subject,
+        body,
+        organisation=assignment.cell,
+        url=reverse("meetings:my_visits"),
+        body_for=lambda member, body=body: _greeting(member) + "\n\n" + body,
+    )
+
+
 def rule_visit_upcoming(rule: ReminderRule, *, today, now) -> Iterator[Reminder]:
     """The đảng ủy viên assigned to visit a cell (``VisitAssignment``): once when the meeting he confirmed
     is ``days_before`` local days ahead, and once when ``quarter_days_left`` days or fewer remain in the
@@ -692,17 +707,7 @@ def rule_visit_upcoming(rule: ReminderRule, *, today, now) -> Iterator[Reminder]
                 _signature(),
             ]
         )
-        yield Reminder(
-            "visitassignment",
-            assignment.pk,
-            f"meeting-{meeting.pk}-{days}d",
-            [assignment.visitor],
-            subject,
-            body,
-            organisation=cell,
-            url=reverse("meetings:my_visits"),
-            body_for=lambda member, body=body: _greeting(member) + "\n\n" + body,
-        )
+        yield _visit_reminder(assignment, f"meeting-{meeting.pk}-{days}d", subject, body)
     quarter_start, quarter_end, label = quarter_of(today)
     if (quarter_end - today).days > left:
         return
@@ -726,17 +731,7 @@ def rule_visit_upcoming(rule: ReminderRule, *, today, now) -> Iterator[Reminder]
                 _signature(),
             ]
         )
-        yield Reminder(
-            "visitassignment",
-            assignment.pk,
-            f"{label}-unconfirmed",
-            [assignment.visitor],
-            subject,
-            body,
-            organisation=cell,
-            url=reverse("meetings:my_visits"),
-            body_for=lambda member, body=body: _greeting(member) + "\n\n" + body,
-        )
+        yield _visit_reminder(assignment, f"{label}-unconfirmed", subject, body)
 
 
 RULES: dict[str, Callable] = {

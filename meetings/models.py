@@ -897,7 +897,19 @@ class MeetingDocument(models.Model):
         return download_name(self.title, self.file.name)
 
 
-class DocumentRead(models.Model):
+class ReadReceipt(models.Model):
+    """A member's openings of one document: when first and last, how often (counted by
+    ``services._count_opening``, two first openings at once counting as two)."""
+
+    first_read_at = models.DateTimeField(_("Mở lần đầu lúc"))
+    last_read_at = models.DateTimeField(_("Mở lần cuối lúc"))
+    count = models.PositiveIntegerField(_("Số lần mở"), default=1)
+
+    class Meta:
+        abstract = True
+
+
+class DocumentRead(ReadReceipt):
     """A member's read receipt of a meeting document (issue #17): when first and last opened, how often.
 
     Written only by ``services.document_read_record``, from the member's one-click link or the meeting page.
@@ -909,9 +921,6 @@ class DocumentRead(models.Model):
     member = models.ForeignKey(
         Member, on_delete=models.CASCADE, related_name="document_reads", verbose_name=_("Đảng viên")
     )
-    first_read_at = models.DateTimeField(_("Mở lần đầu lúc"))
-    last_read_at = models.DateTimeField(_("Mở lần cuối lúc"))
-    count = models.PositiveIntegerField(_("Số lần mở"), default=1)
 
     class Meta:
         verbose_name = _("Lượt xem tài liệu")
@@ -1028,7 +1037,7 @@ class UpperMaterial(models.Model):
         return download_name(self.title, self.file.name)
 
 
-class MaterialRead(models.Model):
+class MaterialRead(ReadReceipt):
     """A member's reading of an upper-level material, for its publisher: first and last opening, how often.
 
     Written only by ``services.material_read_record`` (directly, or through ``document_read_record`` when
@@ -1040,9 +1049,6 @@ class MaterialRead(models.Model):
     member = models.ForeignKey(
         Member, on_delete=models.CASCADE, related_name="material_reads", verbose_name=_("Đảng viên")
     )
-    first_read_at = models.DateTimeField(_("Mở lần đầu lúc"))
-    last_read_at = models.DateTimeField(_("Mở lần cuối lúc"))
-    count = models.PositiveIntegerField(_("Số lần mở"), default=1)
 
     class Meta:
         verbose_name = _("Lượt đọc tài liệu cấp trên")

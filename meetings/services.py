@@ -1294,19 +1294,25 @@ def document_read_record(
     return receipt
 
 
-def _receipt_count(*, document: MeetingDocument, member: Member, now: datetime.datetime) -> DocumentRead:
-    """Create the receipt or count one more opening (two first openings at once: the second counts)."""
+def _count_opening(model, *, now: datetime.datetime, **key) -> None:
+    """Create the member's receipt (a ``ReadReceipt``: ``DocumentRead`` or ``MaterialRead``) or count one
+    more opening; of two first openings at once, the second counts as one more."""
     from django.db.models import F
 
     for _attempt in range(2):
-        if DocumentRead.objects.filter(document=document, member=member).update(last_read_at=now, count=F("count") + 1):
-            break
+        if model.objects.filter(**key).update(last_read_at=now, count=F("count") + 1):
+            return
         try:
             with transaction.atomic():
-                DocumentRead.objects.create(document=document, member=member, first_read_at=now, last_read_at=now)
-            break
+                model.objects.create(**key, first_read_at=now, last_read_at=now)
+            return
         except IntegrityError:
             continue
+
+
+def _receipt_count(*, document: MeetingDocument, member: Member, now: datetime.datetime) -> DocumentRead:
+    """The member's receipt of the meeting document, counted one more opening."""
+    _count_opening(DocumentRead, now=now, document=document, member=member)
     return DocumentRead.objects.get(document=document, member=member)
 
 
@@ -2414,20 +2420,8 @@ def material_attach(*, material: UpperMaterial, meeting: Meeting, by=None) -> Me
 
 
 def _material_receipt(*, material_id: int, member: Member, now: datetime.datetime) -> None:
-    """Create the member's reading of the material or count one more opening (as ``_receipt_count``)."""
-    from django.db.models import F
-
-    for _attempt in range(2):
-        if MaterialRead.objects.filter(material_id=material_id, member=member).update(
-            last_read_at=now, count=F("count") + 1
-        ):
-            return
-        try:
-            with transaction.atomic():
-                MaterialRead.objects.create(material_id=material_id, member=member, first_read_at=now, last_read_at=now)
-            return
-        except IntegrityError:
-            continue
+    """The member's reading of the upper-level material, counted one more opening."""
+    _count_opening(MaterialRead, now=now, material_id=material_id, member=member)
 
 
 def material_read_record(*, material: UpperMaterial, member: Member | None, reader: str, via: str, by=None) -> bool:

@@ -132,14 +132,20 @@ def _not_before(errors: dict, key: str, day, earlier, what: str) -> None:
         )
 
 
+def _still_in_pipeline(candidate: Candidate, withdrawn: str) -> None:
+    """Refuse a change to a candidate who is no longer in the pipeline: admitted (the ceremony was held, the
+    record is the member's now) or withdrawn (``withdrawn``: the refusal in the words of what was asked)."""
+    if candidate.member_id:
+        raise ValidationError(_("Đã tổ chức lễ kết nạp: hồ sơ kết nạp không sửa được nữa."))
+    if candidate.withdrawn_on:
+        raise ValidationError(withdrawn)
+
+
 def _check_step(candidate: Candidate, step: str, data: dict) -> None:
     """The step's own fields, the steps before it done, its dates in order and not in the future."""
     errors: dict[str, str] = {}
     today = timezone.localdate()
-    if candidate.member_id:
-        raise ValidationError(_("Đã tổ chức lễ kết nạp: hồ sơ kết nạp không sửa được nữa."))
-    if candidate.withdrawn_on:
-        raise ValidationError(_("Chi bộ đã dừng xem xét quần chúng này: không ghi thêm bước kết nạp."))
+    _still_in_pipeline(candidate, _("Chi bộ đã dừng xem xét quần chúng này: không ghi thêm bước kết nạp."))
     vote = admission_vote(candidate)
     voted_on = vote_day(vote)
     if step == admission.CLASS:
@@ -253,10 +259,7 @@ def candidate_update(*, candidate: Candidate, by=None, **fields) -> Candidate:
     if unknown:
         raise TypeError(f"unknown candidate fields: {sorted(unknown)}")
     candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
-    if candidate.member_id:
-        raise ValidationError(_("Đã tổ chức lễ kết nạp: hồ sơ kết nạp không sửa được nữa."))
-    if candidate.withdrawn_on:
-        raise ValidationError(_("Chi bộ đã dừng xem xét quần chúng này: hồ sơ không sửa được nữa."))
+    _still_in_pipeline(candidate, _("Chi bộ đã dừng xem xét quần chúng này: hồ sơ không sửa được nữa."))
     _check_candidate(organisation=candidate.organisation, fields=fields)
     before = snapshot(candidate)
     for key, value in fields.items():
@@ -363,10 +366,7 @@ DOCUMENT_MAX_BYTES = CERTIFICATE_MAX_BYTES
 def candidate_document_add(*, candidate: Candidate, kind: str, file, by=None) -> CandidateDocument:
     """Store a scan of one of the candidate's papers under the cell; a bad file writes nothing."""
     candidate = Candidate.objects.select_for_update().select_related("organisation").get(pk=candidate.pk)
-    if candidate.member_id:
-        raise ValidationError(_("Đã tổ chức lễ kết nạp: hồ sơ kết nạp không sửa được nữa."))
-    if candidate.withdrawn_on:
-        raise ValidationError(_("Chi bộ đã dừng xem xét quần chúng này: không ghi thêm bước kết nạp."))
+    _still_in_pipeline(candidate, _("Chi bộ đã dừng xem xét quần chúng này: không tải thêm giấy tờ được nữa."))
     if kind not in CandidateDocument.Kind.values:
         raise ValidationError({"kind": _("Chọn loại giấy tờ.")})
     if not file:

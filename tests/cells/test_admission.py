@@ -528,7 +528,8 @@ def test_the_papers_are_stored_under_the_cell_and_read_by_those_who_read_the_can
         assert client_for(outsider).get(download).status_code == 404
     assert AuditEntry.objects.filter(action="cells.candidate_document.download").count() == 2
     services.candidate_withdraw(candidate=candidate, withdrawn_on=TODAY, reason="Chuyển công tác")
-    with pytest.raises(ValidationError):  # a withdrawn candidate's file takes no more papers
+    with pytest.raises(ValidationError) as refused:  # a withdrawn candidate's file takes no more papers
         services.candidate_document_add(
             candidate=candidate, kind="application", file=SimpleUploadedFile("don.pdf", PDF)
         )
+    assert refused.value.messages == ["Chi bộ đã dừng xem xét quần chúng này: không tải thêm giấy tờ được nữa."]

@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -35,6 +36,29 @@ def wait_for_heading(browser, text):
     WebDriverWait(browser, WAIT).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), text))
 
 
+def page_replaced(html):
+    """A wait condition: true once ``html`` (the old page's root element) has left the document.
+
+    Selenium's ``staleness_of`` asks the element whether it is enabled and counts only
+    StaleElementReferenceException as "gone"; while Chromium is swapping documents it can instead answer
+    "Node with given id does not belong to the document" (a plain WebDriverException, CI on a7296c3), which
+    means the same thing.
+    """
+
+    def _predicate(_driver):
+        try:
+            html.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return _predicate
+
+
 def submit(browser, selector="main form button[type=submit], main form input[type=submit]"):
     """Click a form's submit button and wait for the next page to replace this one."""
     button = browser.find_element(By.CSS_SELECTOR, selector)
@@ -43,7 +67,7 @@ def submit(browser, selector="main form button[type=submit], main form input[typ
     browser.execute_script(
         "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();", button
     )
-    WebDriverWait(browser, WAIT).until(EC.staleness_of(html))
+    WebDriverWait(browser, WAIT).until(page_replaced(html))
 
 
 def follow(browser, text):
@@ -53,13 +77,13 @@ def follow(browser, text):
     browser.execute_script(
         "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();", link
     )
-    WebDriverWait(browser, WAIT).until(EC.staleness_of(html))
+    WebDriverWait(browser, WAIT).until(page_replaced(html))
 
 
 def go(browser, url):
     html = browser.find_element(By.TAG_NAME, "html")
     browser.get(url)
-    WebDriverWait(browser, WAIT).until(EC.staleness_of(html))
+    WebDriverWait(browser, WAIT).until(page_replaced(html))
 
 
 def fill(browser, name, value):

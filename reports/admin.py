@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lib.admin import column
 
-from .models import MonthlyRollup, ReportRun
+from .models import DataVersion, MonthlyRollup, ReportRun
 
 
 @admin.register(ReportRun)
@@ -54,4 +54,20 @@ class MonthlyRollupAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DataVersion)
+class DataVersionAdmin(admin.ModelAdmin):
+    """The dashboards' cache version (reports.datacache): raised by every counted write, never typed in."""
+
+    list_display = ["token", "number", "changed_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

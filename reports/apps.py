@@ -7,8 +7,9 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Báo cáo")
 
     def ready(self):
-        from . import receivers
+        from . import datacache, receivers
         from .audit import register_reports
 
         register_reports()
         receivers.connect()
+        datacache.install()

@@ -4,8 +4,10 @@ import datetime
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from cells.models import (
@@ -14,6 +16,7 @@ from cells.models import (
 )
 from meetings.models import Meeting
 
+from . import datacache
 from .access import DASHBOARD_ROLES, SCOPE_KINDS, can_run_reports
 from .figures import Figure, current_month_counts, dashboard
 from .heatmap import MONTH_STATUS_NAMES, heat_map, heat_map_groups, quality_distribution, scored_meeting_counts
@@ -51,9 +54,39 @@ def dashboard_page(
 
     The whole-tree meeting figures are sums of the monthly rollups (``source="rollups"``,
     reports.rollups); ``"records"`` counts them from the meetings instead (the same figures)."""
+    today = today or timezone.localdate()
+    return {
+        **dashboard_figures(scope=scope, period=period, today=today, source=source),
+        **dashboard_head(user=user, scope=scope, period=period, today=today),
+        "can_run": can_run_reports(user, scope),
+    }
+
+
+def dashboard_head(*, user, scope: Organisation, period: Period, today: datetime.date) -> dict:
+    """What the page shows around its figures, built for each request: what depends on the viewer (the
+    link up, the report button) or on the time of day (the meetings of the next 14 days)."""
     from cells.selectors import roles_over
 
-    today = today or timezone.localdate()
+    parent = scope.parent if scope.parent_id else None
+    up = (
+        parent
+        if parent is not None and parent.kind in SCOPE_KINDS and roles_over(user, parent) & DASHBOARD_ROLES
+        else None
+    )
+    return {
+        "scope": scope,
+        "period": period,
+        "period_query": urlencode(period.query()),
+        "up": up,
+        "today": today,
+        "as_of": period.as_of(today),
+        "period_open": not period.ended(today),
+        "upcoming": upcoming_meetings(scope=scope),
+    }
+
+
+def dashboard_figures(*, scope: Organisation, period: Period, today: datetime.date, source: str = "rollups") -> dict:
+    """The dashboard's figures: the same for every viewer of ``scope`` on the local day ``today``."""
     length = len(scope.path) + PATH_STEP_WIDTH
     # The month in progress is read once for the targets and the Khối's heat map.
     current = current_month_counts(scope=scope, period=period, today=today, length=length)
@@ -62,12 +95,6 @@ def dashboard_page(
     khoi = scope.kind == Organisation.Kind.KHOI
     scored = scored_meeting_counts(scope=scope, period=period, source=source) if khoi else None
     distribution = quality_distribution(scope=scope, period=period, counts=scored, source=source)
-    parent = scope.parent if scope.parent_id else None
-    up = (
-        parent
-        if parent is not None and parent.kind in SCOPE_KINDS and roles_over(user, parent) & DASHBOARD_ROLES
-        else None
-    )
     heat = heat_map(scope=scope, period=period, today=today) if scope.kind != Organisation.Kind.KHOI else None
     heat_groups = (
         heat_map_groups(scope=scope, period=period, today=today, counts=scored, current=current)
@@ -77,15 +104,10 @@ def dashboard_page(
     links = DashboardLinks(scope, period)
     warning_list = warnings(scope=scope, period=period, today=today)
     heat_months = heat["months"] if heat is not None else heat_groups["months"]  # type: ignore[index]  # one is set
-    upcoming = upcoming_meetings(scope=scope)
     return {
         "scope": scope,
         "period": period,
-        "period_query": links.period_query,
-        "up": up,
         "today": today,
-        "as_of": period.as_of(today),
-        "period_open": not period.ended(today),
         **figures,
         "heat": heat,
         "heat_groups": heat_groups,
@@ -119,9 +141,22 @@ def dashboard_page(
         # the tags of reports.templatetags.dashboard.
         "links": links,
         "heat_rows": links.heat_rows(heat) if heat is not None else None,
-        "can_run": can_run_reports(user, scope),
-        "upcoming": upcoming,
     }
+
+
+def dashboard_parts(*, scope: Organisation, period: Period, today: datetime.date) -> dict[str, SafeString]:
+    """The figures' two parts of the page as HTML (above and below the coming meetings), from the cache
+    when no counted record changed since they were rendered (reports.datacache)."""
+
+    def render() -> dict[str, str]:
+        context = dashboard_figures(scope=scope, period=period, today=today)
+        return {
+            "attention": render_to_string("reports/_dashboard_attention.html", context),
+            "figures": render_to_string("reports/_dashboard_figures.html", context),
+        }
+
+    parts = datacache.cached("dashboard", render, vary=(scope.pk, urlencode(period.query()), today.isoformat()))
+    return {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308  # our own rendered templates
 
 
 UPCOMING_DAYS = 14

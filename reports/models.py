@@ -147,3 +147,22 @@ class MonthlyRollup(models.Model):
 
     def __str__(self):
         return f"{self.organisation_id} {self.month:%m/%Y}"
+
+
+class DataVersion(models.Model):
+    """One row: a number raised after every committed write to a table the figures count (reports.datacache).
+
+    The cached dashboard figures are keyed by it, so a write anywhere — any process, any worker — makes the
+    next page compute afresh. ``token`` is drawn again when the row is made (a new or emptied database), so
+    two databases sharing one cache server never share a key."""
+
+    token = models.CharField(_("mã cơ sở dữ liệu"), max_length=32)
+    number = models.BigIntegerField(_("số phiên bản"), default=0)
+    changed_at = models.DateTimeField(_("thay đổi lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phiên bản dữ liệu (bộ nhớ đệm bảng theo dõi)")
+        verbose_name_plural = _("phiên bản dữ liệu (bộ nhớ đệm bảng theo dõi)")
+
+    def __str__(self) -> str:
+        return f"{self.token[:8]}:{self.number}"

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,7 +15,7 @@ from lib.paging import page_of, query_without_page
 from lib.replica import replica_view
 
 from . import access, drilldown, exports, kinds, services
-from .dashboard import dashboard_page, dashboard_tables
+from .dashboard import dashboard_head, dashboard_page, dashboard_parts, dashboard_tables
 from .forms import PeriodForm
 from .models import ReportRun
 
@@ -37,10 +38,14 @@ def index(request):
 def dashboard(request, pk):
     scope = access.get_scope_for_user_or_404(request.user, pk)
     form = PeriodForm.from_query(request.GET)
-    context = dashboard_page(user=request.user, scope=scope, period=form.period())
+    period = form.period()
     if request.GET.get("format") == "xlsx":
+        context = dashboard_page(user=request.user, scope=scope, period=period)
         return _xlsx(exports.tables_xlsx(dashboard_tables(context)), f"bang-theo-doi-{scope.pk}.xlsx")
-    return render(request, "reports/dashboard.html", {**context, "form": form})
+    today = timezone.localdate()
+    head = dashboard_head(user=request.user, scope=scope, period=period, today=today)
+    parts = dashboard_parts(scope=scope, period=period, today=today)
+    return render(request, "reports/dashboard.html", {**head, "parts": parts, "form": form})
 
 
 @replica_view

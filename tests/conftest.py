@@ -72,6 +72,14 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _empty_figures_cache():
+    """No test sees a dashboard cached by another (reports.datacache; the cache is this process's memory)."""
+    from django.core.cache import caches
+
+    caches["figures"].clear()
+
+
 @pytest.fixture
 def tree(db):
     khoi = make_organisation(

@@ -334,6 +334,28 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Fail fast when the broker is down: the outbox (Notification rows) is swept again later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+# The dashboards' figures (reports.datacache, issue #20): cached under the data version, which every
+# committed write to a counted table raises. Shared by all processes through Redis when there is one (its
+# own key prefix; never cleared as a whole: the broker may use the same database); this process's memory
+# otherwise, which is just as correct (the version is in the database) but computed once per process.
+# A cache server that does not answer within the timeouts costs the page its computation, not an error.
+DASHBOARD_CACHE_SECONDS = _int("DASHBOARD_CACHE_SECONDS", 60)
+if DASHBOARD_CACHE_SECONDS < 0:
+    _fail("DASHBOARD_CACHE_SECONDS", DASHBOARD_CACHE_SECONDS, "0 (no cache) or more seconds")
+DASHBOARD_CACHE_VERSION = 1  # raise when the cached parts' templates or figures change shape
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "figures": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "portal-figures",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "figures"}
+    ),
+}
 # The reminder fan-out (issue #20): recipients claimed and written per transaction (meetings.reminders), and
 # e-mails sent per worker task over one connection to the mail server (cells.services.notifications).
 REMINDER_BATCH_SIZE = _int("REMINDER_BATCH_SIZE", 500)

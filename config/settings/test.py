@@ -22,3 +22,10 @@ BACKUP_ALLOW_PLAIN = True
 # only on its own connection, and the suite's query counts are those of one database.
 # tests/faults/test_replica.py starts a real streaming replica and adds the alias itself.
 DATABASES.pop("replica", None)  # noqa: F405
+# The figures' cache in this process's memory, whatever REDIS_URL says: a shared server would carry entries
+# from one run to the next (tests/conftest.py empties it for every test). tests/reports/test_datacache.py
+# checks the Redis backend against the real server.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "figures": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "figures"},
+}

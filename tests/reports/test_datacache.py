@@ -1,0 +1,184 @@
+"""The dashboards' cache (reports.datacache): served only while nothing it counts has changed.
+
+Every test here that caches commits its writes (``transactional_db``): the version is raised after a commit,
+as in production. The hand-built Khối of tests/reports/conftest.py is read on 15/01/2027, 09:00 local.
+"""
+
+import re
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cells.models import Organisation
+from meetings.models import Meeting
+from reports import datacache
+from reports.dashboard import dashboard_parts
+from reports.models import DataVersion
+from reports.periods import Period
+
+from ..conftest import require_or_skip
+
+
+def version() -> int:
+    return DataVersion.objects.get(pk=1).number
+
+
+def dashboard_url(organisation) -> str:
+    return reverse("reports:dashboard", args=[organisation.pk]) + "?nam=2026"
+
+
+@pytest.fixture
+def version_row(transactional_db):
+    """The row the migration makes (a transactional test's flush empties the table before each test)."""
+    datacache.bump()
+    return DataVersion.objects.get(pk=1)
+
+
+@pytest.mark.parametrize(
+    ("sql", "counted"),
+    [
+        ('INSERT INTO "meetings_meeting" ("state") VALUES (%s)', True),
+        ('UPDATE "meetings_meeting" SET "state" = %s', True),
+        ('DELETE FROM "meetings_attendance" WHERE "id" = %s', True),
+        ("UPDATE meetings_meeting m SET attendance_base = 0", True),  # raw SQL, unquoted
+        ('TRUNCATE "cells_organisation", "meetings_meeting"', True),
+        ("WITH moved AS (UPDATE cells_organisation SET depth = 2 RETURNING id) SELECT count(*) FROM moved", True),
+        ("WITH recent AS (SELECT 1) SELECT * FROM recent", False),
+        ('SELECT "meetings_meeting"."id" FROM "meetings_meeting"', False),
+        ('UPDATE "django_session" SET "expire_date" = %s', False),
+        ('INSERT INTO "cells_auditentry" ("action") VALUES (%s)', False),
+        ('UPDATE "reports_reportrun" SET "heartbeat_at" = %s', False),
+        ('SAVEPOINT "s1_x1"', False),
+    ],
+)
+def test_which_statements_count_as_a_change_of_the_figures(sql, counted):
+    assert datacache.counted_write(sql) is counted
+
+
+def test_a_committed_write_raises_the_version_once_and_a_rolled_back_one_not_at_all(version_row, khoi):
+    start = version()
+    with transaction.atomic():
+        Organisation.objects.filter(pk=khoi.a.pk).update(name="Đảng bộ A (mới)")  # .update(): no signal
+        Organisation.objects.filter(pk=khoi.b.pk).update(name="Đảng bộ B (mới)")
+        assert version() == start  # not before the commit
+        assert datacache.pending()
+    assert version() == start + 1  # once for the transaction
+    assert not datacache.pending()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Organisation.objects.filter(pk=khoi.a.pk).update(name="Đảng bộ A (bỏ)")
+        raise RuntimeError
+    assert version() == start + 1
+
+    with connection.cursor() as cursor:  # raw SQL in autocommit: raised at once
+        cursor.execute("UPDATE cells_organisation SET name = %s WHERE id = %s", ["Đảng bộ B (thô)", khoi.b.pk])
+    assert version() == start + 2
+
+
+def test_writes_no_figure_reads_leave_the_version_alone(version_row, khoi):
+    start = version()
+    Session.objects.create(session_key="k" * 32, session_data="", expire_date=timezone.now())
+    assert version() == start
+    khoi.users["admin"].save()  # the user row is counted: only the listed tables are not
+    assert version() == start + 1
+
+
+def test_the_page_is_served_from_the_cache_until_a_write_then_shows_the_write(
+    version_row, khoi, client_for, django_assert_max_num_queries
+):
+    client = client_for(khoi.users["admin"])
+    with CaptureQueriesContext(connection) as first:
+        page = client.get(dashboard_url(khoi.khoi)).content.decode()
+    assert "93,1 % (67/72)" in page and "Đảng bộ A" in page
+    with CaptureQueriesContext(connection) as second:
+        cached = client.get(dashboard_url(khoi.khoi)).content.decode()
+    assert "93,1 % (67/72)" in cached
+    assert len(second.captured_queries) < len(first.captured_queries) - 10  # the figures were not computed
+    # The same page, but for the parts built per request (the CSRF token of the menu's forms).
+    strip = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert strip.sub("", cached) == strip.sub("", page)
+
+    # A write the ORM sends no signal for (.update()) is seen at the next page.
+    Organisation.objects.filter(pk=khoi.a.pk).update(name="Đảng bộ A đổi tên")
+    changed = client.get(dashboard_url(khoi.khoi)).content.decode()
+    assert "Đảng bộ A đổi tên" in changed
+
+    # A regular meeting of A1 in January cancelled through the ORM (the rollups follow): 66 of 72 cell-months.
+    january = Meeting.objects.get(
+        organisation__name="Chi bộ A1", kind=Meeting.Kind.REGULAR, period_month__year=2026, period_month__month=1
+    )
+    january.state = Meeting.State.CANCELLED
+    january.save()
+    assert "91,7 % (66/72)" in client.get(dashboard_url(khoi.khoi)).content.decode()
+
+
+def test_a_writer_with_an_uncommitted_change_reads_afresh(version_row, khoi):
+    period = Period(2026)
+    today = timezone.localdate()
+    dashboard_parts(scope=khoi.khoi, period=period, today=today)  # cached
+    with transaction.atomic():
+        Organisation.objects.filter(pk=khoi.a.pk).update(name="Đảng bộ A trong giao dịch")
+        parts = dashboard_parts(scope=khoi.khoi, period=period, today=today)
+        assert "Đảng bộ A trong giao dịch" in parts["figures"]
+    assert "Đảng bộ A trong giao dịch" in dashboard_parts(scope=khoi.khoi, period=period, today=today)["figures"]
+
+
+def test_the_next_local_day_is_computed_afresh(version_row, khoi, time_machine):
+    period = Period(2026)
+    time_machine.move_to("2027-01-15 23:59:30 +07:00", tick=False)
+    dashboard_parts(scope=khoi.khoi, period=period, today=timezone.localdate())
+    with CaptureQueriesContext(connection) as same_day:
+        dashboard_parts(scope=khoi.khoi, period=period, today=timezone.localdate())
+    time_machine.move_to("2027-01-16 00:00:30 +07:00", tick=False)  # 16/01 local, still 15/01 in UTC
+    with CaptureQueriesContext(connection) as next_day:
+        dashboard_parts(scope=khoi.khoi, period=period, today=timezone.localdate())
+    assert len(same_day.captured_queries) == 1  # the version only
+    assert len(next_day.captured_queries) > 10
+
+
+def test_an_entry_lives_at_most_the_set_seconds(version_row, khoi, time_machine, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    period = Period(2026)
+    dashboard_parts(scope=khoi.khoi, period=period, today=timezone.localdate())
+    time_machine.move_to("2027-01-15 09:01:01 +07:00", tick=False)
+    with CaptureQueriesContext(connection) as later:
+        dashboard_parts(scope=khoi.khoi, period=period, today=timezone.localdate())
+    assert len(later.captured_queries) > 10
+
+
+def test_no_dashboard_reads_a_table_whose_writes_are_not_counted(khoi, client_for):
+    """The tables left out of the version (UNCOUNTED_TABLES) are read by none of the cached parts."""
+    period = Period(2026)
+    read = set()
+    for scope in (khoi.khoi, khoi.a, khoi.b):
+        with CaptureQueriesContext(connection) as captured:
+            dashboard_parts(scope=scope, period=period, today=timezone.localdate())
+        for query in captured.captured_queries:
+            read |= set(re.findall(r'(?:FROM|JOIN)\s+"?(\w+)"?', query["sql"]))
+    assert {"meetings_meeting", "reports_monthlyrollup", "cells_organisation"} <= read  # the capture works
+    assert read & datacache.UNCOUNTED_TABLES <= {datacache.TABLE}
+
+
+def test_the_shared_redis_cache_serves_the_page_and_a_dead_one_costs_only_time(version_row, khoi, settings):
+    require_or_skip(bool(settings.REDIS_URL), "REDIS_URL is not set: no Redis to cache in")
+    period = Period(2026)
+    today = timezone.localdate()
+    redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": settings.REDIS_URL,
+        "KEY_PREFIX": f"test-figures-{version_row.token}",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+    settings.CACHES = {**settings.CACHES, "figures": redis}
+    assert "RedisCache" in type(caches["figures"]).__name__
+    fresh = dashboard_parts(scope=khoi.khoi, period=period, today=today)
+    with CaptureQueriesContext(connection) as again:
+        assert dashboard_parts(scope=khoi.khoi, period=period, today=today) == fresh
+    assert len(again.captured_queries) == 1  # the version; the parts came from Redis
+    settings.CACHES = {**settings.CACHES, "figures": {**redis, "LOCATION": "redis://127.0.0.1:1/0"}}
+    assert dashboard_parts(scope=khoi.khoi, period=period, today=today) == fresh

@@ -100,7 +100,19 @@ class _Raise:
 
 
 def _registered(connection: BaseDatabaseWrapper) -> bool:
-    return any(isinstance(callback, _Raise) for _sids, callback, _robust in connection.run_on_commit)
+    """Whether the open transaction will raise the version at its commit.
+
+    The callback's place in ``run_on_commit`` is remembered: a rollback that drops it drops everything
+    after it too, so the place still holding it means it is still there (one look, not a scan, per write)."""
+    entries = connection.run_on_commit
+    mark = getattr(connection, "_figures_mark", None)
+    if mark is not None and mark[0] < len(entries) and entries[mark[0]][1] is mark[1]:
+        return True
+    for index, (_sids, callback, _robust) in enumerate(entries):
+        if isinstance(callback, _Raise):
+            connection._figures_mark = (index, callback)
+            return True
+    return False
 
 
 def _watch(execute, sql, params, many, context):
@@ -110,7 +122,9 @@ def _watch(execute, sql, params, many, context):
         if not connection.in_atomic_block:
             bump(connection.alias)  # autocommit: the write is already committed
         elif not _registered(connection):
-            connection.on_commit(_Raise(connection.alias), robust=True)
+            callback = _Raise(connection.alias)
+            connection.on_commit(callback, robust=True)
+            connection._figures_mark = (len(connection.run_on_commit) - 1, callback)
     return result
 
 

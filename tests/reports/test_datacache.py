@@ -80,6 +80,25 @@ def test_a_committed_write_raises_the_version_once_and_a_rolled_back_one_not_at_
     assert version() == start + 2
 
 
+def test_a_write_undone_with_its_savepoint_raises_nothing_and_one_kept_raises_once(version_row, khoi):
+    start = version()
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():  # a savepoint
+            Organisation.objects.filter(pk=khoi.a.pk).update(name="Đảng bộ A (bỏ)")
+            raise RuntimeError
+        assert not datacache.pending()
+    assert version() == start
+
+    with transaction.atomic():
+        Organisation.objects.filter(pk=khoi.a.pk).update(name="Đảng bộ A (giữ)")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Organisation.objects.filter(pk=khoi.b.pk).update(name="Đảng bộ B (bỏ)")
+            raise RuntimeError
+        assert datacache.pending()
+        Organisation.objects.filter(pk=khoi.b.pk).update(name="Đảng bộ B (giữ)")
+    assert version() == start + 1
+
+
 def test_writes_no_figure_reads_leave_the_version_alone(version_row, khoi):
     start = version()
     Session.objects.create(session_key="k" * 32, session_data="", expire_date=timezone.now())

@@ -417,11 +417,18 @@ def minutes_overdue(*, now: datetime.datetime) -> QuerySet[Meeting]:
     more than ``MINUTES_DUE`` ago, annotated with ``ended_at``."""
     # A meeting entered afterwards whose paper minutes were adopted is not overdue: its minutes exist
     # (the record is still being typed in); whether they were adopted in time is judged on paper.
-    return (
-        Meeting.objects.filter(state__in=[Meeting.State.NOTIFIED, Meeting.State.HELD])
-        .exclude(entered_afterwards_at__isnull=False, paper_adopted_on__isnull=False)
-        .annotate(ended_at=minutes_clock())
-        .filter(ended_at__lt=now - MINUTES_DUE)
+    return _minutes_not_adopted().annotate(ended_at=minutes_clock()).filter(ended_at__lt=now - MINUTES_DUE)
+
+
+def minutes_not_yet_overdue(*, now: datetime.datetime) -> QuerySet[Meeting]:
+    """The meetings ``minutes_overdue`` will count once their due moment (``ended_at + MINUTES_DUE``)
+    passes, and has not yet: what the clock alone will add to it."""
+    return _minutes_not_adopted().annotate(ended_at=minutes_clock()).filter(ended_at__gte=now - MINUTES_DUE)
+
+
+def _minutes_not_adopted() -> QuerySet[Meeting]:
+    return Meeting.objects.filter(state__in=[Meeting.State.NOTIFIED, Meeting.State.HELD]).exclude(
+        entered_afterwards_at__isnull=False, paper_adopted_on__isnull=False
     )
 
 

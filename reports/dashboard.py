@@ -23,7 +23,7 @@ from .heatmap import MONTH_STATUS_NAMES, heat_map, heat_map_groups, quality_dist
 from .periods import Period
 from .tables import Table
 from .targets import FAILED, Target
-from .warnings import warnings
+from .warnings import minutes_overdue_grows_at, warnings
 
 
 def attention(rows: list[dict], links: "DashboardLinks") -> list[dict]:
@@ -155,7 +155,12 @@ def dashboard_parts(*, scope: Organisation, period: Period, today: datetime.date
             "figures": render_to_string("reports/_dashboard_figures.html", context),
         }
 
-    parts = datacache.cached("dashboard", render, vary=(scope.pk, urlencode(period.query()), today.isoformat()))
+    parts = datacache.cached(
+        "dashboard",
+        render,
+        vary=(scope.pk, urlencode(period.query()), today.isoformat()),
+        changes_at=lambda: minutes_overdue_grows_at(scope=scope, period=period, now=timezone.now()),
+    )
     return {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308  # our own rendered templates
 
 

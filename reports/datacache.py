@@ -18,17 +18,20 @@ key that holds the **data version**: the one row of ``reports.DataVersion``.
 * **The writer's own page.** While this thread's transaction holds an uncommitted counted write, the cache
   is neither read nor filled (``pending``).
 * **Replica.** The version is read from the database the figures are read from (lib.replica routes both).
+* **The clock.** The local date is in the key, so nothing crosses midnight; the one figure that changes at a
+  moment of the day (a meeting's minutes becoming overdue, reports.warnings.minutes_overdue_grows_at) bounds
+  the entry's life to that moment.
 * **What is not seen.** Writes that bypass Django's connection: ``psql`` by hand, a psycopg COPY (the demo's
-  COPY shares its transaction with ORM writes, which raise the version at its commit). For those, and for figures
-  that change with the clock rather than the data (a meeting's minutes becoming overdue at a given minute),
-  an entry lives at most ``DASHBOARD_CACHE_SECONDS`` (60 s; 0 turns the cache off). The local date is in
-  the key, so nothing crosses midnight.
+  COPY shares its transaction with ORM writes, which raise the version at its commit). For those an entry
+  lives at most ``DASHBOARD_CACHE_SECONDS`` (60 s; 0 turns the cache off).
 * **Failures.** A cache server that does not answer costs the page its computation, never an error.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
+import math
 import re
 import secrets
 from collections.abc import Callable
@@ -180,10 +183,18 @@ def current(alias: str) -> str | None:
     return None if row is None else f"{row[0]}:{row[1]}"
 
 
-def cached(name: str, parts: Callable[[], dict[str, str]], *, vary: tuple) -> dict[str, str]:
+def cached(
+    name: str,
+    parts: Callable[[], dict[str, str]],
+    *,
+    vary: tuple,
+    changes_at: Callable[[], datetime.datetime | None] | None = None,
+) -> dict[str, str]:
     """``parts()`` (a dict of strings), from the cache when the data has not changed since it was stored.
 
-    ``vary``: what else the parts depend on (scope, period, local date…); the language is added here."""
+    ``vary``: what else the parts depend on (scope, period, local date…); the language is added here.
+    ``changes_at()``: the next moment the parts change by the clock alone (a due moment passing); the
+    entry is not kept past it."""
     seconds = settings.DASHBOARD_CACHE_SECONDS
     alias = router.db_for_read(DataVersion)
     if not seconds or pending("default") or pending(alias):
@@ -203,6 +214,9 @@ def cached(name: str, parts: Callable[[], dict[str, str]], *, vary: tuple) -> di
     if hit is not None:
         return hit
     value = parts()
+    moment = changes_at() if changes_at is not None else None
+    if moment is not None:
+        seconds = min(seconds, max(1, math.ceil((moment - timezone.now()).total_seconds())))
     try:
         cache.set(key, value, seconds)
     except Exception as error:  # noqa: BLE001

@@ -9,6 +9,7 @@ import datetime
 
 from django.db.models import (
     Count,
+    Min,
     OuterRef,
     Subquery,
     Sum,
@@ -109,6 +110,21 @@ def _minutes_overdue_records(*, scope: Organisation, period: Period, today: date
         .select_related("organisation")
         .order_by("ended_at", "pk")
     )
+
+
+def minutes_overdue_grows_at(
+    *, scope: Organisation, period: Period, now: datetime.datetime
+) -> datetime.datetime | None:
+    """The next moment the "minutes not adopted in time" warning grows by the clock alone (no write):
+    the earliest due moment still ahead among the meetings it counts. None: no such moment. The
+    dashboards' cache keeps their figures no longer than this (reports.datacache)."""
+    first = (
+        indicators.minutes_not_yet_overdue(now=now)
+        .filter(organisation__path__startswith=scope.path, period_month__gte=period.start, period_month__lte=period.end)
+        .order_by()
+        .aggregate(first=Min("ended_at"))["first"]
+    )
+    return None if first is None else first + indicators.MINUTES_DUE
 
 
 def _minutes_overdue_label(period: Period, today: datetime.date) -> str:

@@ -170,6 +170,38 @@ def test_an_entry_lives_at_most_the_set_seconds(version_row, khoi, time_machine,
     assert len(later.captured_queries) > 10
 
 
+def test_an_entry_is_not_kept_past_the_moment_a_meeting_s_minutes_fall_overdue(version_row, khoi, time_machine):
+    """15/01/2027 09:00 local: A1's January meeting ended 13/01 at 09:00:30, so its minutes fall due
+    (MINUTES_DUE, 2 days) at 15/01 09:00:30 — 30 s from now, well inside the cache's 60 s."""
+    import datetime
+
+    from reports.warnings import minutes_overdue_grows_at
+
+    now = timezone.now()
+    ended = now - datetime.timedelta(days=2) + datetime.timedelta(seconds=30)
+    Meeting.objects.create(
+        organisation=khoi.cells["A1"],
+        kind=Meeting.Kind.REGULAR,
+        period_month=datetime.date(2027, 1, 1),
+        state=Meeting.State.HELD,
+        planned_start=ended - datetime.timedelta(hours=2),
+        planned_end=ended,
+        actual_start=ended - datetime.timedelta(hours=2),
+        actual_end=ended,
+    )
+    period = Period(2027)
+    assert minutes_overdue_grows_at(scope=khoi.khoi, period=period, now=now) == ended + datetime.timedelta(days=2)
+    before = dashboard_parts(scope=khoi.khoi, period=period, today=timezone.localdate())
+    time_machine.move_to("2027-01-15 09:00:20 +07:00", tick=False)
+    with CaptureQueriesContext(connection) as still_cached:
+        assert dashboard_parts(scope=khoi.khoi, period=period, today=timezone.localdate()) == before
+    assert len(still_cached.captured_queries) == 1
+    time_machine.move_to("2027-01-15 09:00:31 +07:00", tick=False)
+    after = dashboard_parts(scope=khoi.khoi, period=period, today=timezone.localdate())
+    assert after != before  # the warning counts the meeting now
+    assert minutes_overdue_grows_at(scope=khoi.khoi, period=period, now=timezone.now()) is None
+
+
 def test_no_dashboard_reads_a_table_whose_writes_are_not_counted(khoi, client_for):
     """The tables left out of the version (UNCOUNTED_TABLES) are read by none of the cached parts."""
     period = Period(2026)

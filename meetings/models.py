@@ -169,6 +169,11 @@ class Meeting(ChoiceLabels, models.Model):
             models.Index(
                 fields=["period_month"], condition=Q(state__in=["notified", "held"]), name="meeting_awaiting_minutes"
             ),
+            # The noticed meetings in start order: the dashboards' "next 14 days" (reports.dashboard.upcoming_meetings,
+            # built on every request) reads the first few, not every noticed meeting of the tree.
+            models.Index(
+                fields=["planned_start", "id"], condition=Q(state="notified"), name="meeting_noticed_by_start"
+            ),
             # The same columns by month first: the whole Khối's dashboard reads a year's slice of it
             # (counts per group, heat map, quality by month, attendance warnings), not every meeting
             # row with its texts. PostgreSQL picks one or the other by the scope's size.

@@ -12,11 +12,12 @@ key that holds the **data version**: the one row of ``reports.DataVersion``.
   ``UNCOUNTED_TABLES`` (logins, sessions, the audit log, the inbox, read receipts, report-run heartbeats,
   the beat schedule: written all day, read by no figure; tests/reports/test_datacache.py renders every
   kind of dashboard and checks that none of its queries reads them), the version is raised once the
-  transaction commits (at once in autocommit). A rolled-back write raises nothing.
+  transaction commits (at once in autocommit) — in a request, once when the response is done, however
+  many transactions it committed. A rolled-back write raises nothing.
 * **Order.** The version is read before the figures and raised after the data is committed, so a page
   computed while a write lands is stored under the version that write retires: it is never served after it.
-* **The writer's own page.** While this thread's transaction holds an uncommitted counted write, the cache
-  is neither read nor filled (``pending``).
+* **The writer's own page.** While this thread's transaction holds an uncommitted counted write, or its
+  request committed one not yet shown by the version, the cache is neither read nor filled (``pending``).
 * **Replica.** The version is read from the database the figures are read from (lib.replica routes both).
 * **The clock.** The local date is in the key, so nothing crosses midnight; the one figure that changes at a
   moment of the day (a meeting's minutes becoming overdue, reports.warnings.minutes_overdue_grows_at) bounds
@@ -29,6 +30,7 @@ key that holds the **data version**: the one row of ``reports.DataVersion``.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import logging
 import math
@@ -38,6 +40,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import request_finished, request_started
 from django.db import DatabaseError, connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
@@ -92,6 +95,30 @@ def counted_write(sql: str) -> bool:
     return match.group(2) not in UNCOUNTED_TABLES
 
 
+# Inside a request: the databases written (committed) so far, raised once when the response is done
+# (request_finished), not after each statement. None outside a request (a task, a command): at once.
+_deferred: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("figures_deferred", default=None)
+
+
+def _committed(alias: str) -> None:
+    deferred = _deferred.get()
+    if deferred is None:
+        bump(alias)
+    else:
+        deferred.add(alias)
+
+
+def _request_started(**kwargs) -> None:
+    _deferred.set(set())
+
+
+def _request_finished(**kwargs) -> None:
+    deferred = _deferred.get()
+    _deferred.set(None)
+    for alias in sorted(deferred or ()):
+        bump(alias)
+
+
 class _Raise:
     """The on-commit callback that raises the version (a class, so a transaction registers it once)."""
 
@@ -99,7 +126,7 @@ class _Raise:
         self.alias = alias
 
     def __call__(self) -> None:
-        bump(self.alias)
+        _committed(self.alias)
 
 
 def _registered(connection: BaseDatabaseWrapper) -> bool:
@@ -123,7 +150,7 @@ def _watch(execute, sql, params, many, context):
     if isinstance(sql, str) and counted_write(sql):
         connection = context["connection"]
         if not connection.in_atomic_block:
-            bump(connection.alias)  # autocommit: the write is already committed
+            _committed(connection.alias)  # autocommit: the write is already committed
         elif not _registered(connection):
             callback = _Raise(connection.alias)
             connection.on_commit(callback, robust=True)
@@ -139,6 +166,8 @@ def _on_connection(sender, connection, **kwargs) -> None:
 def install() -> None:
     """Watch every database connection's writes (reports.apps.ReportsConfig.ready)."""
     connection_created.connect(_on_connection, dispatch_uid="reports.datacache")
+    request_started.connect(_request_started, dispatch_uid="reports.datacache")
+    request_finished.connect(_request_finished, dispatch_uid="reports.datacache")
     for connection in connections.all(initialized_only=True):
         _on_connection(None, connection)
 
@@ -166,7 +195,10 @@ def bump(alias: str = "default") -> None:
 
 
 def pending(alias: str = "default") -> bool:
-    """Whether this thread's open transaction on ``alias`` holds a counted write not yet committed."""
+    """Whether this thread wrote a counted table on ``alias`` that the version does not show yet: in its
+    open transaction, or committed earlier in the request being answered."""
+    if alias in (_deferred.get() or ()):
+        return True  # committed in this request, raised when it ends
     connection = connections[alias]
     return connection.in_atomic_block and _registered(connection)
 

@@ -99,6 +99,48 @@ def test_a_write_undone_with_its_savepoint_raises_nothing_and_one_kept_raises_on
     assert version() == start + 1
 
 
+def test_a_request_that_writes_raises_the_version_after_its_work(version_row, khoi, client):
+    import datetime
+
+    from meetings.models import Attendance
+    from meetings.services import rsvp_token
+
+    now = timezone.now()
+    cell, members = khoi.cells["A1"], khoi.members["A1"]
+    meeting = Meeting.objects.create(
+        organisation=cell,
+        kind=Meeting.Kind.REGULAR,
+        period_month=datetime.date(2027, 1, 1),
+        state=Meeting.State.NOTIFIED,
+        planned_start=now + datetime.timedelta(days=10),
+        planned_end=now + datetime.timedelta(days=10, hours=2),
+        notice_sent_at=now,
+    )
+    Attendance.objects.bulk_create([Attendance(meeting=meeting, member=member) for member in members])
+    start = version()
+    url = reverse("meetings:rsvp", args=[rsvp_token(meeting=meeting, member=members[0])])
+    with CaptureQueriesContext(connection) as answered:
+        assert client.post(url, {"answer": "yes", "reason": ""}).status_code == 302
+    statements = [q["sql"] for q in answered.captured_queries]
+    assert any(datacache.counted_write(sql) for sql in statements)
+    assert datacache.TABLE in statements[-1]  # raised after everything the request did
+    assert version() == start + 1
+    assert Attendance.objects.get(meeting=meeting, member=members[0]).rsvp == Attendance.Rsvp.YES
+
+
+def test_in_a_request_many_commits_raise_the_version_once_when_it_ends(version_row, khoi):
+    from django.core.signals import request_finished, request_started
+
+    start = version()
+    request_started.send(sender=None)
+    Organisation.objects.filter(pk=khoi.a.pk).update(name="Đảng bộ A (1)")  # autocommit
+    with transaction.atomic():
+        Organisation.objects.filter(pk=khoi.b.pk).update(name="Đảng bộ B (2)")
+    assert version() == start and datacache.pending()  # the request's own page reads afresh
+    request_finished.send(sender=None)
+    assert version() == start + 1 and not datacache.pending()
+
+
 def test_writes_no_figure_reads_leave_the_version_alone(version_row, khoi):
     start = version()
     Session.objects.create(session_key="k" * 32, session_data="", expire_date=timezone.now())

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -271,6 +271,9 @@ def test_random_bytes_are_refused_with_an_error_on_the_field(client_for, people,
     name=st.one_of(st.sampled_from(FORMULAS), printable_text.map(lambda text: "=" + text)),
     workplace=st.one_of(st.sampled_from(FORMULAS), printable_text),
 )
+# A lone carriage return (found by a run on 01/01/2027): the workbook writes it as "&#13;", read back as is.
+@example(name="=\r0", workplace="=1+1")
+@example(name="=a\r\nb", workplace="x")
 def test_export_keeps_text_that_looks_like_a_formula_as_text(client_for, people, tree, name, workplace):
     client = client_for(people.officer)
     with rolled_back():
@@ -284,8 +287,9 @@ def test_export_keeps_text_that_looks_like_a_formula_as_text(client_for, people,
         sheet = openpyxl.load_workbook(io.BytesIO(content)).active
         texts = [cell for row in sheet.iter_rows(min_row=4) for cell in row if isinstance(cell.value, str)]
         risky = [cell for cell in texts if cell.value.startswith(FORMULA_PREFIXES)]
-        # XML reads a carriage return back as a line feed.
-        written = (name.strip()[:120] or "=").replace("\r\n", "\n").replace("\r", "\n")
-        assert any(cell.value == written for cell in risky)
+        # The text comes back exactly: a carriage return is written as a character reference ("&#13;"),
+        # which XML keeps (a bare one would be read back as a line feed).
+        written = name.strip()[:120] or "="
+        assert any(cell.value == written for cell in risky), [cell.value for cell in risky]
         for cell in risky:
             assert cell.data_type == "s" and cell.quotePrefix

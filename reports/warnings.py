@@ -103,10 +103,16 @@ def _plan_text(o) -> str:
 # --- minutes not adopted in time --------------------------------------------------------------
 
 
+def _minutes_of(meetings, *, scope: Organisation, period: Period):
+    """The warning's meetings of ``scope``'s tree counted for ``period`` (the records and the next due moment)."""
+    return meetings.filter(
+        organisation__path__startswith=scope.path, period_month__gte=period.start, period_month__lte=period.end
+    )
+
+
 def _minutes_overdue_records(*, scope: Organisation, period: Period, today: datetime.date):
     return (
-        indicators.minutes_overdue(now=timezone.now())
-        .filter(organisation__path__startswith=scope.path, period_month__gte=period.start, period_month__lte=period.end)
+        _minutes_of(indicators.minutes_overdue(now=timezone.now()), scope=scope, period=period)
         .select_related("organisation")
         .order_by("ended_at", "pk")
     )
@@ -119,8 +125,7 @@ def minutes_overdue_grows_at(
     the earliest due moment still ahead among the meetings it counts. None: no such moment. The
     dashboards' cache keeps their figures no longer than this (reports.datacache)."""
     first = (
-        indicators.minutes_not_yet_overdue(now=now)
-        .filter(organisation__path__startswith=scope.path, period_month__gte=period.start, period_month__lte=period.end)
+        _minutes_of(indicators.minutes_not_yet_overdue(now=now), scope=scope, period=period)
         .order_by()
         .aggregate(first=Min("ended_at"))["first"]
     )

@@ -4,22 +4,26 @@ Every test here that caches commits its writes (``transactional_db``): the versi
 as in production. The hand-built Khối of tests/reports/conftest.py is read on 15/01/2027, 09:00 local.
 """
 
+import datetime
 import re
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.core.cache import caches
+from django.core.signals import request_finished, request_started
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from cells.models import Organisation
-from meetings.models import Meeting
+from meetings.models import Attendance, Meeting
+from meetings.services import rsvp_token
 from reports import datacache
 from reports.dashboard import dashboard_parts
 from reports.models import DataVersion
 from reports.periods import Period
+from reports.warnings import minutes_overdue_grows_at
 
 from ..conftest import require_or_skip
 
@@ -100,11 +104,6 @@ def test_a_write_undone_with_its_savepoint_raises_nothing_and_one_kept_raises_on
 
 
 def test_a_request_that_writes_raises_the_version_after_its_work(version_row, khoi, client):
-    import datetime
-
-    from meetings.models import Attendance
-    from meetings.services import rsvp_token
-
     now = timezone.now()
     cell, members = khoi.cells["A1"], khoi.members["A1"]
     meeting = Meeting.objects.create(
@@ -129,8 +128,6 @@ def test_a_request_that_writes_raises_the_version_after_its_work(version_row, kh
 
 
 def test_in_a_request_many_commits_raise_the_version_once_when_it_ends(version_row, khoi):
-    from django.core.signals import request_finished, request_started
-
     start = version()
     request_started.send(sender=None)
     Organisation.objects.filter(pk=khoi.a.pk).update(name="Đảng bộ A (1)")  # autocommit
@@ -215,10 +212,6 @@ def test_an_entry_lives_at_most_the_set_seconds(version_row, khoi, time_machine,
 def test_an_entry_is_not_kept_past_the_moment_a_meeting_s_minutes_fall_overdue(version_row, khoi, time_machine):
     """15/01/2027 09:00 local: A1's January meeting ended 13/01 at 09:00:30, so its minutes fall due
     (MINUTES_DUE, 2 days) at 15/01 09:00:30 — 30 s from now, well inside the cache's 60 s."""
-    import datetime
-
-    from reports.warnings import minutes_overdue_grows_at
-
     now = timezone.now()
     ended = now - datetime.timedelta(days=2) + datetime.timedelta(seconds=30)
     Meeting.objects.create(

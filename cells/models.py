@@ -99,6 +99,14 @@ class Organisation(ChoiceLabels, models.Model):
             # LIKE 'prefix%' needs the pattern opclass on PostgreSQL; other backends ignore it.
             models.Index(fields=["path"], name="org_path_like", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["kind"], name="org_kind"),
+            # One level of a subtree (a scope's children, reports.rollups): depth, then the path's prefix.
+            models.Index(
+                fields=["depth", "path"], name="org_depth_path", opclasses=["int2_ops", "varchar_pattern_ops"]
+            ),
+            # The few cells dissolved before a period or founded after it, which the whole-tree sums
+            # of reports.rollups take away (most organisations have neither date).
+            models.Index(fields=["active_to"], name="org_active_to", condition=Q(active_to__isnull=False)),
+            models.Index(fields=["active_from"], name="org_active_from", condition=Q(active_from__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(

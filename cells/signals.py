@@ -18,3 +18,8 @@ member_withdrawn = Signal()
 # ``member``'s exemptions changed for the days from ``since`` on (an exemption granted or ended).
 # The meetings app marks them exempt, or no longer exempt, on the lists of meetings not held yet.
 member_exemption_changed = Signal()
+
+# ``organisation`` and its subtree moved under another parent (``cells.services.tree.organisation_move``):
+# ``old_ancestors`` and ``new_ancestors`` are the ids of the organisations above it before and after, top
+# first. The reports app moves its cells' monthly sums from the first to the second.
+organisation_moved = Signal()

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lib.admin import column
 
-from .models import DataVersion, MonthlyRollup, ReportRun
+from .models import DataVersion, MonthlyRollup, ReportRun, SubtreeRollup
 
 
 @admin.register(ReportRun)
@@ -55,6 +55,11 @@ class MonthlyRollupAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SubtreeRollup)
+class SubtreeRollupAdmin(MonthlyRollupAdmin):
+    """The cells' rollups summed for each organisation above them (reports.rollups): derived, read here."""
 
 
 @admin.register(DataVersion)

@@ -114,7 +114,37 @@ class ReportRun(models.Model):
         return not self.is_active or self.worker_gone()
 
 
-class MonthlyRollup(models.Model):
+class RollupCounts(models.Model):
+    """What a rollup row counts, for one month: a cell's own meetings (``MonthlyRollup``) or the sum of
+    every cell below an organisation (``SubtreeRollup``). See ``reports.rollups``."""
+
+    month = models.DateField(_("Tháng"))
+    regular_held = models.PositiveIntegerField(_("Sinh hoạt thường kỳ đã họp"), default=0)
+    thematic_held = models.PositiveIntegerField(_("Sinh hoạt chuyên đề đã họp"), default=0)
+    forum_held = models.PositiveIntegerField(_("Diễn đàn đã tổ chức"), default=0)
+    visits = models.PositiveIntegerField(_("Buổi có cấp ủy cấp trên dự"), default=0)
+    attendance_meetings = models.PositiveIntegerField(_("Buổi có đảng viên phải dự"), default=0)
+    attendance_above = models.PositiveIntegerField(_("Buổi có trên 85 % đảng viên dự"), default=0)
+    attendance_rate_sum = models.FloatField(_("Tổng tỷ lệ dự (%)"), default=0)
+    attendance_unexcused = models.PositiveIntegerField(_("Lượt vắng không lý do"), default=0)
+    # Cells whose first thematic meeting (visit) of the quarter, first forum of the year, is in this month:
+    # summed over a quarter's (year's) months they give the cells that met at least once, which the
+    # per-month counts above cannot (a cell with two thematic meetings in a quarter is one cell).
+    thematic_first = models.PositiveIntegerField(_("Chi bộ có buổi chuyên đề đầu tiên của quý"), default=0)
+    visit_first = models.PositiveIntegerField(_("Chi bộ có buổi cấp trên dự đầu tiên của quý"), default=0)
+    forum_first = models.PositiveIntegerField(_("Chi bộ có diễn đàn đầu tiên của năm"), default=0)
+    # {"<kind>|<official level or chua_xac_nhan>": meetings}: the held, scored meetings (quality chart, heat map).
+    scored = models.JSONField(_("Buổi được chấm theo loại và xếp loại"), default=dict, blank=True)
+    counted_at = models.DateTimeField(_("Đếm lúc"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.organisation_id} {self.month:%m/%Y}"
+
+
+class MonthlyRollup(RollupCounts):
     """One cell's meetings of one month, counted (issue #20): what the dashboards' whole-tree figures sum.
 
     Written by ``reports.rollups.recount`` in the transaction of every change of a meeting, its
@@ -126,18 +156,6 @@ class MonthlyRollup(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="monthly_rollups", verbose_name=_("Chi bộ")
     )
-    month = models.DateField(_("Tháng"))
-    regular_held = models.PositiveIntegerField(_("Sinh hoạt thường kỳ đã họp"), default=0)
-    thematic_held = models.PositiveIntegerField(_("Sinh hoạt chuyên đề đã họp"), default=0)
-    forum_held = models.PositiveIntegerField(_("Diễn đàn đã tổ chức"), default=0)
-    visits = models.PositiveIntegerField(_("Buổi có cấp ủy cấp trên dự"), default=0)
-    attendance_meetings = models.PositiveIntegerField(_("Buổi có đảng viên phải dự"), default=0)
-    attendance_above = models.PositiveIntegerField(_("Buổi có trên 85 % đảng viên dự"), default=0)
-    attendance_rate_sum = models.FloatField(_("Tổng tỷ lệ dự (%)"), default=0)
-    attendance_unexcused = models.PositiveIntegerField(_("Lượt vắng không lý do"), default=0)
-    # {"<kind>|<official level or chua_xac_nhan>": meetings}: the held, scored meetings (quality chart, heat map).
-    scored = models.JSONField(_("Buổi được chấm theo loại và xếp loại"), default=dict, blank=True)
-    counted_at = models.DateTimeField(_("Đếm lúc"), auto_now=True)
 
     class Meta:
         verbose_name = _("Số liệu tổng hợp tháng")
@@ -145,8 +163,22 @@ class MonthlyRollup(models.Model):
         constraints = [models.UniqueConstraint(fields=["organisation", "month"], name="monthly_rollup_cell_month")]
         indexes = [models.Index(fields=["month", "organisation"], name="monthly_rollup_month_cell")]
 
-    def __str__(self):
-        return f"{self.organisation_id} {self.month:%m/%Y}"
+
+class SubtreeRollup(RollupCounts):
+    """The monthly rollups of every cell below one organisation (the Khối, a TCCS, a đảng bộ bộ phận),
+    summed for one month: a whole-tree figure reads one row per child and month, not one per cell.
+
+    Kept by ``reports.rollups`` in the same transaction as the cells' rows (the change of a cell's row
+    is added to each organisation above it), and checked with them nightly."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="subtree_rollups", verbose_name=_("Tổ chức")
+    )
+
+    class Meta:
+        verbose_name = _("Số liệu tổng hợp tháng của cấp trên")
+        verbose_name_plural = _("Số liệu tổng hợp tháng của cấp trên")
+        constraints = [models.UniqueConstraint(fields=["organisation", "month"], name="subtree_rollup_org_month")]
 
 
 class DataVersion(models.Model):

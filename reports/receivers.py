@@ -8,6 +8,8 @@ change leaves the rollup as it was.
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
+from cells.models import Organisation
+from cells.signals import organisation_moved
 from meetings.models import Meeting
 from meetings.signals import meeting_counts_changed
 from scoring.models import MeetingScore
@@ -107,7 +109,12 @@ def _counts_changed(sender, meeting_ids, **kwargs):
     rollups.recount_meetings(meeting_ids)
 
 
+def _organisation_moved(sender, organisation, old_ancestors, new_ancestors, **kwargs):
+    rollups.moved(organisation_id=organisation.pk, old_ancestors=old_ancestors, new_ancestors=new_ancestors)
+
+
 def connect() -> None:
+    organisation_moved.connect(_organisation_moved, sender=Organisation, dispatch_uid="rollups_organisation_moved")
     pre_save.connect(_meeting_pre_save, sender=Meeting, dispatch_uid="rollups_meeting_pre_save")
     post_save.connect(_meeting_post_save, sender=Meeting, dispatch_uid="rollups_meeting_post_save")
     post_delete.connect(_meeting_post_delete, sender=Meeting, dispatch_uid="rollups_meeting_post_delete")

@@ -10,13 +10,20 @@ kind and official level. Every count is made here, by ``_count``, with the defin
 from the meetings (``figures._meeting_counts_from_records``, ``heatmap.scored_meeting_counts``
 with ``source="records"``); nothing is defined twice.
 
-Writes: ``recount(cell, month)`` counts one cell-month again from the meetings and stores it, in the
-caller's transaction, under a transaction-level advisory lock on the cell-month (two writers of the
-same cell-month take turns, so the second counts what the first committed). ``reports.receivers``
-calls it on every save or delete of a meeting, a change of its upper-level guests or of its score, and
-on ``meetings.signals.meeting_counts_changed`` (the set-based attendance recount); a bulk load (the
-demo, the benchmark, a restore) calls ``rebuild_all``. ``verify`` (nightly, ``reports.tasks``) counts
-everything again, compares, repairs and reports any drift.
+Above the cells, ``SubtreeRollup`` holds the same counts summed for each organisation over every cell
+below it (the Khối, a TCCS, a đảng bộ bộ phận), so a whole-tree figure reads one row per child and month
+(``_parts``) instead of one per cell. The cells that met at least once in a quarter (a year) cannot be
+added across months from per-month counts; ``set_firsts`` marks, per cell, the first month of the
+quarter (year) it met, and those marks add up.
+
+Writes: ``recount(cell, month)`` counts one cell-month again from the meetings and stores it with the
+cell's other months of the year (their first-month marks) and adds the change into the rows above the
+cell, all in the caller's transaction, under one transaction-level advisory lock that every rollup
+writer takes first (``_lock``). ``reports.receivers`` calls it on every save or delete of a meeting, a
+change of its upper-level guests or of its score, and on ``meetings.signals.meeting_counts_changed``
+(the set-based attendance recount); a subtree moved in the tree moves its sums (``moved``); a bulk load
+(the demo, the benchmark, a restore) calls ``rebuild_all``. ``verify`` (nightly, ``reports.tasks``)
+counts everything again, compares the cells' rows and the sums above them, repairs and reports any drift.
 
 What is not here, and read from the records as before: the month in progress' planning (it depends on
 the day it is read), ratings, documents and commitments (of the year, on a reference day, from the
@@ -33,15 +40,16 @@ from dataclasses import dataclass, field
 
 from django.db import connection, connections, transaction
 from django.db.models import Count, ExpressionWrapper, F, FloatField, IntegerField, Q, Sum, Value
-from django.db.models.functions import Cast, Coalesce, ExtractQuarter, NullIf
+from django.db.models.functions import Cast, Coalesce, NullIf
+from django.utils import timezone
 
-from cells.models import Organisation
+from cells.models import PATH_STEP_WIDTH, Organisation
 from lib import dates
 from meetings import indicators
 from meetings.models import Meeting
 
 from .counting import ATTENDANCE_KINDS, SCORED_KINDS, UNSCORED, _group, _held, _of_cells_in
-from .models import MonthlyRollup
+from .models import MonthlyRollup, SubtreeRollup
 from .periods import NEVER, Period, _months_span
 
 logger = logging.getLogger(__name__)
@@ -58,6 +66,8 @@ COUNT_FIELDS = (
     "attendance_rate_sum",
     "attendance_unexcused",
 )
+FIRST_FIELDS = ("thematic_first", "visit_first", "forum_first")
+SUMMED_FIELDS = COUNT_FIELDS + FIRST_FIELDS
 
 
 def attendance_rate():
@@ -120,49 +130,275 @@ def _count(where: Q, *, guest_meetings=None) -> dict[tuple[int, datetime.date], 
     return result
 
 
-def _lock(organisation_id: int, month: datetime.date) -> None:
+WRITERS_LOCK = 2_020_062_000  # pg_advisory_xact_lock's key: one rollup writer at a time
+
+
+def _lock() -> None:
+    """Every rollup write takes this lock first and keeps it until its transaction ends.
+
+    One lock for all (not one per cell-month): a cell's row is counted with its other months of the
+    year (the ``*_first`` fields), and every write adds into the rows of the organisations above the
+    cell, which all writers share (the Khối's). Taken first and alone, it cannot deadlock; the
+    writers it orders are short (a few statements each) and already met on the Khối's row."""
     if connection.vendor != "postgresql":
         return
-    # The two-key form: its keys are apart from the one-key (bigint) locks.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [organisation_id, month.year * 12 + month.month])
-
-
-def _store(organisation_id: int, month: datetime.date, counts: dict | None) -> None:
-    if counts is None:
-        MonthlyRollup.objects.filter(organisation_id=organisation_id, month=month).delete()
-    else:
-        MonthlyRollup.objects.update_or_create(organisation_id=organisation_id, month=month, defaults=counts)
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [WRITERS_LOCK])
 
 
 def stored(organisation_id: int, month: datetime.date) -> dict | None:
     row = (
         MonthlyRollup.objects.filter(organisation_id=organisation_id, month=month)
-        .values(*COUNT_FIELDS, "scored")
+        .values(*SUMMED_FIELDS, "scored")
         .first()
     )
     return row
 
 
-def recount(organisation_id: int, month: datetime.date) -> dict | None:
-    """Count one cell-month again from its meetings and store it (or drop its row: nothing counted).
+# --- the first month of a quarter (year) in which a cell met ----------------------------------------
 
-    In the caller's transaction (one is opened if there is none), under the cell-month's lock."""
+
+def set_firsts(rows: dict[tuple[int, datetime.date], dict]) -> None:
+    """Set ``thematic_first``, ``visit_first`` and ``forum_first`` of every (cell, month) row, in place.
+
+    A row counts 1 in ``thematic_first`` when its cell held a thematic meeting that month and in no
+    earlier month of the same quarter (``visit_first``: an upper-level visit; ``forum_first``: a forum,
+    in no earlier month of the year). Summed over a quarter's months they give the cells that met at
+    least once in it, the figures' "cell-quarters met" (``meetings.indicators``), and so they can be
+    added across cells and organisations where a COUNT(DISTINCT cell) could not."""
+    seen: set[tuple] = set()
+    for cell, month in sorted(rows):
+        row = rows[(cell, month)]
+        quarter = (cell, month.year, (month.month - 1) // 3)
+        for field_name, count_name, span in (
+            ("thematic_first", "thematic_held", ("t", *quarter)),
+            ("visit_first", "visits", ("v", *quarter)),
+            ("forum_first", "forum_held", ("f", cell, month.year)),
+        ):
+            first = row.get(count_name, 0) > 0 and span not in seen
+            row[field_name] = int(first)
+            if row.get(count_name, 0) > 0:
+                seen.add(span)
+
+
+# --- adding rows ---------------------------------------------------------------------------------
+
+
+def _zero() -> dict:
+    return {**dict.fromkeys(SUMMED_FIELDS, 0), "attendance_rate_sum": 0.0, "scored": {}}
+
+
+def _add(total: dict, row: dict, sign: int = 1) -> None:
+    for name in SUMMED_FIELDS:
+        total[name] = total.get(name, 0) + sign * (row.get(name) or 0)
+    scored = total.setdefault("scored", {})
+    for key, value in (row.get("scored") or {}).items():
+        scored[key] = scored.get(key, 0) + sign * int(value)
+        if not scored[key]:
+            del scored[key]
+
+
+def _is_zero(row: dict) -> bool:
+    return not row.get("scored") and all(
+        abs(row.get(name) or 0) < 1e-6 if name == "attendance_rate_sum" else not row.get(name) for name in SUMMED_FIELDS
+    )
+
+
+def ancestors_of(cell_ids) -> dict[int, list[int]]:
+    """Each cell's organisations above it (every proper prefix of its path), by id: two queries. Only
+    the cells' rows are summed above them (``counting._of_cells_in``): another organisation has none."""
+    paths = dict(
+        Organisation.objects.filter(pk__in=list(cell_ids), kind__in=Organisation.CELL_KINDS).values_list("pk", "path")
+    )
+    prefixes = {path[:end] for path in paths.values() for end in range(PATH_STEP_WIDTH, len(path), PATH_STEP_WIDTH)}
+    ids = dict(Organisation.objects.filter(path__in=prefixes).values_list("path", "pk")) if prefixes else {}
+    return {
+        cell: [ids[path[:end]] for end in range(PATH_STEP_WIDTH, len(path), PATH_STEP_WIDTH) if path[:end] in ids]
+        for cell, path in paths.items()
+    }
+
+
+def subtree_totals(cell_rows: dict[tuple[int, datetime.date], dict], ancestors: dict[int, list[int]]) -> dict:
+    """The cells' rows summed for each organisation above them and month: what ``SubtreeRollup`` holds."""
+    totals: dict[tuple[int, datetime.date], dict] = {}
+    for (cell, month), row in cell_rows.items():
+        for organisation_id in ancestors.get(cell, ()):
+            _add(totals.setdefault((organisation_id, month), _zero()), row)
+    return {key: row for key, row in totals.items() if not _is_zero(row)}
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def _cell_rows(where: Q) -> tuple[dict, dict]:
+    """The stored cell rows matching ``where``: (cell, month) → counts, and (cell, month) → pk."""
+    rows, pks = {}, {}
+    for row in MonthlyRollup.objects.filter(where).values("pk", "organisation_id", "month", *SUMMED_FIELDS, "scored"):
+        key = (row.pop("organisation_id"), row.pop("month"))
+        pks[key] = row.pop("pk")
+        rows[key] = row
+    return rows, pks
+
+
+def _of_years(cells, years) -> Q:
+    return Q(
+        organisation_id__in=sorted(cells),
+        month__gte=datetime.date(min(years), 1, 1),
+        month__lte=datetime.date(max(years), 12, 1),
+    )
+
+
+def _write_cells(before: dict, after: dict, pks: dict) -> None:
+    """Store ``after`` where it differs from ``before`` (rows made, changed, dropped): a few statements."""
+    gone = [pks[key] for key in before if key not in after]
+    if gone:
+        MonthlyRollup.objects.filter(pk__in=gone).delete()
+    now = timezone.now()
+    made = [
+        MonthlyRollup(organisation_id=o, month=m, counted_at=now, **values)
+        for (o, m), values in sorted(after.items())
+        if (o, m) not in before
+    ]
+    MonthlyRollup.objects.bulk_create(made, batch_size=2000)
+    changed = [
+        MonthlyRollup(pk=pks[key], organisation_id=key[0], month=key[1], counted_at=now, **values)
+        for key, values in sorted(after.items())
+        if key in before and not _same(before[key], values)
+    ]
+    if changed:
+        MonthlyRollup.objects.bulk_update(changed, [*SUMMED_FIELDS, "scored", "counted_at"], batch_size=500)
+
+
+def _write_subtrees(before: dict, after: dict) -> None:
+    """Add the change of the cell rows (``after`` less ``before``) into the rows above the cells."""
+    changes: dict[tuple[int, datetime.date], dict] = {}
+    for key in set(before) | set(after):
+        change = _zero()
+        _add(change, after.get(key, {}))
+        _add(change, before.get(key, {}), -1)
+        if not _is_zero(change):
+            changes[key] = change
+    if not changes:
+        return
+    ancestors = ancestors_of({cell for cell, _m in changes})
+    keys = {(o, month) for (cell, month) in changes for o in ancestors.get(cell, ())}
+    if not keys:
+        return
+    rows = {
+        (row.organisation_id, row.month): row
+        for row in SubtreeRollup.objects.filter(
+            organisation_id__in={o for o, _m in keys}, month__in={m for _o, m in keys}
+        )
+    }
+    totals: dict[tuple[int, datetime.date], dict] = {}
+    for (cell, month), change in sorted(changes.items()):
+        for organisation_id in ancestors.get(cell, ()):
+            key = (organisation_id, month)
+            if key not in totals:
+                totals[key] = _values_of(rows[key]) if key in rows else _zero()
+            _add(totals[key], change)
+    _replace_subtrees(totals, rows)
+
+
+def _values_of(row) -> dict:
+    values = {name: getattr(row, name) for name in SUMMED_FIELDS}
+    values["scored"] = dict(row.scored or {})
+    return values
+
+
+def _replace_subtrees(totals: dict, rows: dict) -> None:
+    """Make the stored rows ``rows`` (key → SubtreeRollup) of the keys of ``totals`` hold ``totals``."""
+    now = timezone.now()
+    gone = [rows[key].pk for key, values in totals.items() if key in rows and _is_zero(values)]
+    if gone:
+        SubtreeRollup.objects.filter(pk__in=gone).delete()
+    SubtreeRollup.objects.bulk_create(
+        [
+            SubtreeRollup(organisation_id=o, month=m, counted_at=now, **values)
+            for (o, m), values in sorted(totals.items())
+            if (o, m) not in rows and not _is_zero(values)
+        ],
+        batch_size=2000,
+    )
+    changed = []
+    for key, values in sorted(totals.items()):
+        if key in rows and not _is_zero(values):
+            row = rows[key]
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.counted_at = now
+            changed.append(row)
+    if changed:
+        SubtreeRollup.objects.bulk_update(changed, [*SUMMED_FIELDS, "scored", "counted_at"], batch_size=500)
+
+
+def _recount(cells, months) -> dict:
+    """Count every cell × month of ``cells`` and ``months`` again, store it with the cells' other months
+    of those years (their ``*_first``) and add the change into the rows above (under the writers' lock)."""
+    years = {m.year for m in months}
+    before, pks = _cell_rows(_of_years(cells, years))
+    counts = _count(Q(organisation_id__in=sorted(cells), period_month__in=sorted(months)))
+    after = {key: dict(values, scored=dict(values.get("scored") or {})) for key, values in before.items()}
+    for cell in cells:
+        for month in months:
+            after.pop((cell, month), None)
+    after.update(counts)
+    set_firsts(after)
+    _write_cells(before, after, pks)
+    _write_subtrees(before, after)
+    return after
+
+
+def recount(organisation_id: int, month: datetime.date) -> dict | None:
+    """Count one cell-month again from its meetings and store it (or drop its row: nothing counted),
+    with the rows above it. In the caller's transaction (one is opened if there is none)."""
     month = month.replace(day=1)
     with transaction.atomic():
-        _lock(organisation_id, month)
-        counts = _count(Q(organisation_id=organisation_id, period_month=month)).get((organisation_id, month))
-        _store(organisation_id, month, counts)
-    return counts
+        _lock()
+        after = _recount([organisation_id], [month])
+    return after.get((organisation_id, month))
+
+
+def repair(organisation_id: int, month: datetime.date) -> dict | None:
+    """Count one cell-month again and sum the rows above it again from the cells below them (the
+    ``rollup_recount`` task, for a row known or feared wrong: a change is not added, the sums are redone)."""
+    month = month.replace(day=1)
+    with transaction.atomic():
+        _lock()
+        before, pks = _cell_rows(_of_years([organisation_id], [month.year]))
+        after = {key: dict(values) for key, values in before.items()}
+        after.pop((organisation_id, month), None)
+        after.update(_count(Q(organisation_id=organisation_id, period_month=month)))
+        set_firsts(after)
+        _write_cells(before, after, pks)
+        ancestors = ancestors_of([organisation_id]).get(organisation_id, [])
+        paths = dict(Organisation.objects.filter(pk__in=ancestors).values_list("pk", "path"))
+        months = sorted({m for _o, m in after} | {m for _o, m in before})
+        for ancestor in ancestors:
+            cells, _pks = _cell_rows(
+                Q(
+                    organisation__path__startswith=paths[ancestor],
+                    organisation__kind__in=Organisation.CELL_KINDS,
+                    month__in=months,
+                )
+                & ~Q(organisation_id=ancestor)
+            )
+            expected = subtree_totals(cells, {cell: [ancestor] for cell, _m in cells})
+            rows = {
+                (row.organisation_id, row.month): row
+                for row in SubtreeRollup.objects.filter(organisation_id=ancestor, month__in=months)
+            }
+            _replace_subtrees({(ancestor, m): expected.get((ancestor, m), _zero()) for m in months}, rows)
+    return after.get((organisation_id, month))
 
 
 # More cell-months than this in one write (a set-based attendance recount of a bulk load) are
-# recounted together, set-based, under a table lock instead of one advisory lock each.
+# recounted together, set-based, under a table lock.
 BULK_PAIRS = 50
 
 
 def recount_pairs(pairs) -> None:
-    """``recount`` each (cell, month) once, in a stable order (two writers lock in the same order)."""
+    """``recount`` each (cell, month) once."""
     chosen = sorted({(o, m.replace(day=1)) for o, m in pairs if o and m})
     if len(chosen) > BULK_PAIRS:
         _recount_bulk(chosen)
@@ -173,25 +409,53 @@ def recount_pairs(pairs) -> None:
 
 def _lock_table() -> None:
     """Keep every other rollup writer out until the transaction ends (they wait, then count again)."""
+    _lock()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {MonthlyRollup._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+            for model in (MonthlyRollup, SubtreeRollup):
+                cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def _recount_bulk(pairs: list[tuple[int, datetime.date]]) -> None:
     """Every cell × month of ``pairs`` (a superset of them) counted again and stored, set-based."""
-    cells = sorted({o for o, _m in pairs})
-    months = sorted({m for _o, m in pairs})
     with transaction.atomic():
         _lock_table()
-        counts = _count(Q(organisation_id__in=cells, period_month__in=months))
-        MonthlyRollup.objects.filter(organisation_id__in=cells, month__in=months).delete()
-        MonthlyRollup.objects.bulk_create(_rows_of(counts), batch_size=2000)
+        _recount(sorted({o for o, _m in pairs}), sorted({m for _o, m in pairs}))
 
 
 def recount_meetings(meeting_ids) -> None:
     """``recount`` the cell-months of these meetings."""
     recount_pairs(Meeting.objects.filter(pk__in=list(meeting_ids)).values_list("organisation_id", "period_month"))
+
+
+def moved(*, organisation_id: int, old_ancestors: list[int], new_ancestors: list[int]) -> None:
+    """A subtree moved in the tree (``cells.signals.organisation_moved``): its cells' rows leave the
+    organisations it was under and join those it is now under. In the move's transaction."""
+    if is_suspended():
+        return
+    with transaction.atomic():
+        _lock()
+        root = Organisation.objects.get(pk=organisation_id)
+        rows, _pks = _cell_rows(
+            Q(organisation__path__startswith=root.path, organisation__kind__in=Organisation.CELL_KINDS)
+        )
+        if not rows:
+            return
+        leaving = subtree_totals(rows, {cell: old_ancestors for cell, _m in rows})
+        joining = subtree_totals(rows, {cell: new_ancestors for cell, _m in rows})
+        keys = set(leaving) | set(joining)
+        stored_rows = {
+            (row.organisation_id, row.month): row
+            for row in SubtreeRollup.objects.filter(
+                organisation_id__in={o for o, _m in keys}, month__in={m for _o, m in keys}
+            )
+        }
+        totals = {}
+        for key in keys:
+            totals[key] = _values_of(stored_rows[key]) if key in stored_rows else _zero()
+            _add(totals[key], joining.get(key, {}))
+            _add(totals[key], leaving.get(key, {}), -1)
+        _replace_subtrees(totals, stored_rows)
 
 
 _suspended = threading.local()
@@ -218,96 +482,189 @@ def is_suspended() -> bool:
 
 
 def count_all() -> dict[tuple[int, datetime.date], dict]:
-    """Every cell-month counted from the meetings (the guests read once, not per meeting)."""
+    """Every cell-month counted from the meetings (the guests read once, not per meeting), with its
+    ``*_first`` counts."""
     guests = Meeting.upper_guests.through.objects.values("meeting_id")
-    return _count(Q(), guest_meetings=guests)
+    counts = _count(Q(), guest_meetings=guests)
+    set_firsts(counts)
+    return counts
 
 
-def _rows_of(counts: dict) -> list[MonthlyRollup]:
-    return [MonthlyRollup(organisation_id=o, month=m, **values) for (o, m), values in counts.items()]
+def _stored_subtrees() -> dict:
+    return {(row.organisation_id, row.month): row for row in SubtreeRollup.objects.order_by("organisation_id", "month")}
 
 
 def rebuild_all() -> int:
     """Replace every rollup row with a fresh count (after a bulk load: demo, benchmark, restore).
 
-    One transaction; the table is locked against the receivers' writes meanwhile."""
+    One transaction; the tables are locked against the receivers' writes meanwhile."""
     with transaction.atomic():
         _lock_table()
         counts = count_all()
         MonthlyRollup.objects.all().delete()
-        MonthlyRollup.objects.bulk_create(_rows_of(counts), batch_size=2000)
+        now = timezone.now()
+        MonthlyRollup.objects.bulk_create(
+            [MonthlyRollup(organisation_id=o, month=m, counted_at=now, **values) for (o, m), values in counts.items()],
+            batch_size=2000,
+        )
+        SubtreeRollup.objects.all().delete()
+        _replace_subtrees(subtree_totals(counts, ancestors_of({cell for cell, _m in counts})), {})
     return len(counts)
 
 
 def _same(a: dict | None, b: dict | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
-    for name in COUNT_FIELDS:
+    for name in SUMMED_FIELDS:
         if name == "attendance_rate_sum":
             # A sum of floating rates: equal up to the order of the additions.
-            if abs(a[name] - b[name]) > 1e-6:
+            if abs(a[name] - b[name]) > 1e-6 * max(1.0, abs(a[name])):
                 return False
-        elif a[name] != b[name]:
+        elif a.get(name, 0) != b.get(name, 0):
             return False
     return (a.get("scored") or {}) == (b.get("scored") or {})
 
 
 @dataclass
 class Drift:
-    """What ``verify`` found: the cell-months whose stored row differed from a fresh count (repaired)."""
+    """What ``verify`` found: the cell-months whose stored row differed from a fresh count, and the
+    organisation-months whose sum of the cells below differed (all repaired)."""
 
     checked: int = 0
     repaired: list[tuple[int, datetime.date]] = field(default_factory=list)
+    subtrees_repaired: list[tuple[int, datetime.date]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return len(self.repaired)
+        return len(self.repaired) + len(self.subtrees_repaired)
 
 
 def verify(*, repair: bool = True) -> Drift:
-    """Count every cell-month again and compare with the stored rows; repair each that differs.
+    """Count every cell-month again and compare with the stored rows; repair each that differs. Then
+    sum the cells' rows again for every organisation above them and repair the sums that differ.
 
-    A difference is confirmed cell-month by cell-month under its lock (``recount``), so that a write
-    committed while the whole count ran is not taken for drift."""
+    A cell's difference is confirmed under the writers' lock, so that a write committed while the
+    whole count ran is not taken for drift; the sums are compared and repaired under it at once."""
     fresh = count_all()
     rows = {
         (row.pop("organisation_id"), row.pop("month")): row
-        for row in MonthlyRollup.objects.values("organisation_id", "month", *COUNT_FIELDS, "scored")
+        for row in MonthlyRollup.objects.values("organisation_id", "month", *SUMMED_FIELDS, "scored")
     }
     drift = Drift(checked=len(set(fresh) | set(rows)))
     for key in sorted(set(fresh) | set(rows)):
         if _same(fresh.get(key), rows.get(key)):
             continue
         with transaction.atomic():
-            _lock(*key)
-            before = stored(*key)
-            counts = _count(Q(organisation_id=key[0], period_month=key[1])).get(key)
-            if _same(before, counts):
+            _lock()
+            # The cell's row alone: the sums above are checked next, from the repaired rows.
+            before, pks = _cell_rows(Q(organisation_id=key[0], month=key[1]))
+            year, _pks = _cell_rows(_of_years([key[0]], [key[1].year]))
+            counted = dict(year)
+            counted.pop(key, None)
+            counted.update(_count(Q(organisation_id=key[0], period_month=key[1])))
+            set_firsts(counted)
+            if _same(before.get(key), counted.get(key)):
                 continue  # changed and rolled up meanwhile: no drift
             if repair:
-                _store(key[0], key[1], counts)
+                _write_cells(before, {key: counted[key]} if key in counted else {}, pks)
         drift.repaired.append(key)
-        logger.warning("monthly rollup drift: cell %s month %s: stored %s, counted %s", *key, before, counts)
+        logger.warning("monthly rollup drift: cell %s month %s: stored %s, counted %s", *key, before, counted.get(key))
+    with transaction.atomic():
+        _lock()
+        cells, _pks = _cell_rows(Q())
+        expected = subtree_totals(cells, ancestors_of({cell for cell, _m in cells}))
+        stored_rows = _stored_subtrees()
+        drift.checked += len(set(expected) | set(stored_rows))
+        wrong = {}
+        for key in sorted(set(expected) | set(stored_rows)):
+            if not _same(expected.get(key, _zero()), _values_of(stored_rows[key]) if key in stored_rows else _zero()):
+                wrong[key] = expected.get(key, _zero())
+                drift.subtrees_repaired.append(key)
+                logger.warning("subtree rollup drift: organisation %s month %s", *key)
+        if repair and wrong:
+            _replace_subtrees(wrong, {key: stored_rows[key] for key in wrong if key in stored_rows})
     return drift
 
 
-# --- reading ----------------------------------------------------------------------------------
+# --- reading ---------------------------------------------------------------------------------
 
 
-def _rollups_of(scope: Organisation, period: Period):
-    """The rollup rows of the scope's cells active in the period, for the months of its year."""
-    return MonthlyRollup.objects.filter(
-        _of_cells_in(scope, period), month__gte=period.year_start, month__lte=datetime.date(period.year, 12, 1)
-    )
+def _parts(scope: Organisation, period: Period, *, children: bool) -> list[tuple[object, int]]:
+    """Row sets whose sum, with their signs, is the sum of the rows of the scope's cells active in the
+    period (``counting._of_cells_in``), read one row per organisation and month — per child of the scope
+    (``children``) or for the scope itself:
+
+    * the rows of the active cells among those organisations (the scope itself, if a cell; its
+      children that are cells);
+    * the subtree rows of those organisations (every cell below them);
+    * less the rows of the cells further down that are not active in the period (dissolved before it,
+      founded after it): few, found through the organisations' dates.
+
+    The organisations are named by ``parent`` (an index finds a scope's children, however many cells
+    are below them)."""
+    those = Q(organisation__parent=scope) if children else Q(organisation=scope)
+    further = Q(organisation__depth__gt=scope.depth + 1) if children else ~Q(organisation=scope)
+    inactive = Q(organisation__active_from__gt=period.end) | Q(organisation__active_to__lt=period.start)
+    return [
+        (MonthlyRollup.objects.filter(those, _of_cells_in(scope, period)), 1),
+        (SubtreeRollup.objects.filter(those), 1),
+        (
+            MonthlyRollup.objects.filter(
+                further,
+                inactive,
+                organisation__path__startswith=scope.path,
+                organisation__kind__in=Organisation.CELL_KINDS,
+            ),
+            -1,
+        ),
+        # The scope itself, if a cell, among its children's groups (a chi bộ cơ sở's own dashboard).
+        *([(MonthlyRollup.objects.filter(_of_cells_in(scope, period), organisation=scope), 1)] if children else []),
+    ]
 
 
-def _cell_quarter():
-    return ExpressionWrapper(F("organisation_id") * 10 + ExtractQuarter("month"), output_field=IntegerField())
+def _of_cells(scope: Organisation, period: Period):
+    return MonthlyRollup.objects.filter(_of_cells_in(scope, period))
+
+
+def _year_of(period: Period) -> Q:
+    return Q(month__gte=period.year_start, month__lte=datetime.date(period.year, 12, 1))
+
+
+def _union(querysets):
+    """The rows of the querysets (alike in their columns) in one query, each with ``part``, its index."""
+    marked = [qs.annotate(part=Value(index, output_field=IntegerField())) for index, qs in enumerate(querysets)]
+    return marked[0].union(*marked[1:], all=True) if len(marked) > 1 else marked[0]
+
+
+def _combine(rows, signs: list[int], key_of, names) -> dict:
+    """The rows of ``_union`` added per ``key_of(row)``, each with the sign of its part."""
+    totals: dict = {}
+    for row in rows:
+        sign = signs[row["part"]]
+        total = totals.setdefault(key_of(row), dict.fromkeys(names, 0))
+        for name in names:
+            total[name] += sign * (row[name] or 0)
+    return totals
+
+
+MEETING_COUNT_NAMES = (
+    "regular",
+    "thematic",
+    "thematic_now",
+    "visits",
+    "visits_now",
+    "forum_cells",
+    "meetings",
+    "above",
+    "rate_sum",
+    "unexcused",
+)
 
 
 def meeting_counts(scope: Organisation, period: Period, length: int | None, today: datetime.date) -> list[dict]:
-    """``figures._meeting_counts_from_records``, summed from the rollups: one grouped query over the
-    scope's cell-months of the year (no meeting row read)."""
+    """``figures._meeting_counts_from_records``, summed from the rollups: per child of the scope, its
+    rows of the months of the year (``_parts``: one row per child and month, not per cell). The cells
+    that met in a quarter (year) are the sums of ``*_first`` over its months (``set_firsts``)."""
     first_month, last_month = _months_span(period.ended_months(today))
     ended_quarters = period.ended_quarters(today)
     first_quarter, last_quarter = _months_span(ended_quarters)
@@ -319,86 +676,97 @@ def meeting_counts(scope: Organisation, period: Period, length: int | None, toda
     def months(first, last):
         return Q(month__gte=first, month__lte=last)
 
-    rows = list(
-        _rollups_of(scope, period)
+    # Grouped by cell (``length`` None: the annual report's cell level), the cells' own rows are read.
+    chosen = _parts(scope, period, children=True) if length else [(_of_cells(scope, period), 1)]
+    grouped = [
+        # (The sums are named apart from the model's fields, which an annotation may not shadow.)
+        rows.filter(_year_of(period))
         .order_by()
         .values(grp=_group("organisation__path", length))
         .annotate(
             sum_regular=Sum("regular_held", filter=months(first_month, last_month)),
-            sum_thematic=Count(
-                _cell_quarter(), distinct=True, filter=Q(thematic_held__gt=0) & months(first_quarter, last_quarter)
-            ),
-            sum_thematic_now=Count(
-                "organisation", distinct=True, filter=Q(thematic_held__gt=0) & months(now_first, now_last)
-            ),
-            sum_visits=Count(
-                _cell_quarter(), distinct=True, filter=Q(visits__gt=0) & months(first_quarter, last_quarter)
-            ),
-            sum_visits_now=Count("organisation", distinct=True, filter=Q(visits__gt=0) & months(now_first, now_last)),
-            sum_forum_cells=Count("organisation", distinct=True, filter=Q(forum_held__gt=0)),
+            sum_thematic=Sum("thematic_first", filter=months(first_quarter, last_quarter)),
+            sum_thematic_now=Sum("thematic_first", filter=months(now_first, now_last)),
+            sum_visits=Sum("visit_first", filter=months(first_quarter, last_quarter)),
+            sum_visits_now=Sum("visit_first", filter=months(now_first, now_last)),
+            sum_forum_cells=Sum("forum_first"),
             sum_meetings=Sum("attendance_meetings", filter=in_period),
             sum_above=Sum("attendance_above", filter=in_period),
             sum_rate_sum=Sum("attendance_rate_sum", filter=in_period),
             sum_unexcused=Sum("attendance_unexcused", filter=in_period),
         )
-    )
-    # (The sums are named apart from the model's fields, which an annotation may not shadow.)
-    result = []
-    for row in rows:
-        sums = {name.removeprefix("sum_"): value or 0 for name, value in row.items() if name != "grp"}
-        result.append({"grp": row["grp"], **sums, "rate_sum": float(sums["rate_sum"])})
-    return result
+        for rows, _sign in chosen
+    ]
+    rows = [{name: row[f"sum_{name}"] for name in MEETING_COUNT_NAMES} | row for row in _union(grouped)]
+    totals = _combine(rows, [sign for _rows, sign in chosen], lambda row: row["grp"], MEETING_COUNT_NAMES)
+    return [{"grp": grp, **sums, "rate_sum": float(sums["rate_sum"])} for grp, sums in totals.items()]
 
 
 def attendance_warning_counts(*, scope: Organisation, period: Period) -> dict[str, int]:
     """The attendance warnings' counts summed from the rollups: the period's meetings with someone due
-    that are not above the target, and their unexcused absences (``warnings._attendance_warning_counts``)."""
-    counts = (
-        MonthlyRollup.objects.filter(_of_cells_in(scope, period), month__gte=period.start, month__lte=period.end)
-        .order_by()
-        .aggregate(due=Sum("attendance_meetings"), above=Sum("attendance_above"), absent=Sum("attendance_unexcused"))
+    that are not above the target, and their unexcused absences (``warnings._attendance_warning_counts``).
+    Read from the scope's own subtree rows (``_parts`` at its depth)."""
+    names = ("due", "above", "absent")
+    chosen = _parts(scope, period, children=False)
+    counted = _union(
+        [
+            rows.filter(month__gte=period.start, month__lte=period.end)
+            .order_by()
+            .values("month")
+            .annotate(due=Sum("attendance_meetings"), above=Sum("attendance_above"), absent=Sum("attendance_unexcused"))
+            for rows, _sign in chosen
+        ]
     )
-    return {"low_attendance": (counts["due"] or 0) - (counts["above"] or 0), "unexcused": counts["absent"] or 0}
+    counts = _combine(counted, [sign for _rows, sign in chosen], lambda row: None, names).get(
+        None, dict.fromkeys(names, 0)
+    )
+    return {"low_attendance": counts["due"] - counts["above"], "unexcused": counts["absent"]}
 
 
-def scored_meeting_counts(*, scope: Organisation, period: Period, length: int) -> list[dict]:
-    """``heatmap.scored_meeting_counts`` summed from the rollups: the period's held, scored meetings per
-    month, group, kind and official level (one grouped query over the scope's cell-months)."""
-    rows = (
-        MonthlyRollup.objects.filter(_of_cells_in(scope, period), month__gte=period.start, month__lte=period.end)
-        .order_by()
-        .values("month", "scored", grp=_group("organisation__path", length))
-    )
+def _scored_rows(rows) -> list[tuple]:
+    """(part, month, grp, "kind|level", meetings) of the rows of ``_union`` of
+    ``values("month", "scored", grp=…)`` querysets."""
     if connection.vendor != "postgresql":
         # SQLite (the embedded default) has no jsonb_each_text: the same sums, in Python.
-        totals: dict[tuple, int] = {}
-        for row in rows:
-            for key, value in (row["scored"] or {}).items():
-                totals[(row["month"], row["grp"], key)] = totals.get((row["month"], row["grp"], key), 0) + int(value)
         return [
-            {
-                "period_month": month,
-                "kind": key.partition("|")[0],
-                "grp": grp,
-                "level": key.partition("|")[2],
-                "meetings": n,
-            }
-            for (month, grp, key), n in totals.items()
+            (row["part"], row["month"], row["grp"], key, int(value))
+            for row in rows
+            for key, value in (row["scored"] or {}).items()
         ]
     # Where the router sends this read (the replica inside replica_reads(), lib/replica.py), not the primary.
     alias = rows.db
     sql, params = rows.query.get_compiler(using=alias).as_sql()
     with connections[alias].cursor() as cursor:
         cursor.execute(
-            "SELECT sub.month, sub.grp, entry.key, SUM(entry.value::integer) "  # noqa: S608 - compiled ORM SQL
+            "SELECT sub.part, sub.month, sub.grp, entry.key, SUM(entry.value::integer) "  # noqa: S608 - compiled ORM SQL
             f"FROM ({sql}) sub CROSS JOIN LATERAL jsonb_each_text(sub.scored) entry "
-            "GROUP BY sub.month, sub.grp, entry.key",
+            "GROUP BY sub.part, sub.month, sub.grp, entry.key",
             params,
         )
-        result = []
-        for month, grp, key, meetings in cursor.fetchall():
+        return cursor.fetchall()
+
+
+def scored_meeting_counts(*, scope: Organisation, period: Period, length: int) -> list[dict]:
+    """``heatmap.scored_meeting_counts`` summed from the rollups: the period's held, scored meetings per
+    month, group, kind and official level (``_parts``: one row per child and month)."""
+    chosen = _parts(scope, period, children=True)
+    rows = _union(
+        [
+            rows.filter(month__gte=period.start, month__lte=period.end)
+            .order_by()
+            .values("month", "scored", grp=_group("organisation__path", length))
+            for rows, _sign in chosen
+        ]
+    )
+    counted = [dict(zip(("part", "month", "grp", "key", "n"), row, strict=True)) for row in _scored_rows(rows)]
+    totals = _combine(
+        counted, [sign for _rows, sign in chosen], lambda row: (row["month"], row["grp"], row["key"]), ("n",)
+    )
+    result = []
+    for (month, grp, key), values in totals.items():
+        if values["n"]:
             kind, _bar, level = key.partition("|")
-            result.append({"period_month": month, "kind": kind, "grp": grp, "level": level, "meetings": int(meetings)})
+            result.append({"period_month": month, "kind": kind, "grp": grp, "level": level, "meetings": values["n"]})
     return result
 
 
@@ -421,8 +789,15 @@ def verify_and_report() -> Drift:
     if not drift.count:
         logger.info("monthly rollups: %s cell-months checked, no drift", drift.checked)
         return drift
-    names = dict(Organisation.objects.filter(pk__in={o for o, _m in drift.repaired}).values_list("pk", "name"))
-    examples = [f"{names.get(o, o)} {m:%m/%Y}" for o, m in drift.repaired[:20]]
+    repaired = drift.repaired + drift.subtrees_repaired
+    names = dict(Organisation.objects.filter(pk__in={o for o, _m in repaired}).values_list("pk", "name"))
+    examples = [f"{names.get(o, o)} {m:%m/%Y}" for o, m in repaired[:20]]
+    found = _("%(count)s chi bộ-tháng") % {"count": len(drift.repaired)}
+    if drift.subtrees_repaired:
+        found = _("%(cells)s chi bộ-tháng và %(sums)s tháng của số cộng dồn cấp trên") % {
+            "cells": len(drift.repaired),
+            "sums": len(drift.subtrees_repaired),
+        }
     with transaction.atomic():
         for khoi in Organisation.objects.filter(kind=Organisation.Kind.KHOI):
             audit_log(
@@ -430,7 +805,12 @@ def verify_and_report() -> Drift:
                 action="reports.rollup.repair",
                 instance=khoi,
                 organisation=khoi,
-                after={"cell_months": drift.count, "checked": drift.checked, "examples": examples},
+                after={
+                    "cell_months": len(drift.repaired),
+                    "organisation_months": len(drift.subtrees_repaired),
+                    "checked": drift.checked,
+                    "examples": examples,
+                },
             )
             admins = Member.objects.filter(
                 user__role_assignments__role=Role.KHOI_ADMIN,
@@ -442,12 +822,12 @@ def verify_and_report() -> Drift:
                 kind="reports.rollup_drift",
                 subject=_("Số liệu tổng hợp tháng đã được đối chiếu và sửa"),
                 body=_(
-                    "Lần đối chiếu hằng đêm thấy %(count)s chi bộ-tháng có số liệu tổng hợp khác với số đếm lại từ "
+                    "Lần đối chiếu hằng đêm thấy %(found)s có số liệu tổng hợp khác với số đếm lại từ "
                     "hồ sơ và đã sửa theo hồ sơ: %(examples)s. Các bảng điều hành nay khớp với hồ sơ; nếu việc này "
                     "lặp lại, hãy báo cho bộ phận kỹ thuật."
                 )
-                % {"count": drift.count, "examples": ", ".join(examples)},
+                % {"found": found, "examples": ", ".join(examples)},
                 organisation=khoi,
             )
-    logger.warning("monthly rollups: %s of %s cell-months drifted and were repaired", drift.count, drift.checked)
+    logger.warning("monthly rollups: %s of %s rows drifted and were repaired", drift.count, drift.checked)
     return drift

@@ -33,12 +33,12 @@ def report_runs_requeue() -> int:
 
 @shared_task
 def rollup_recount(organisation_id: int, month: str) -> None:
-    """Count one cell-month's rollup again (``month``: ISO date of any day of it)."""
+    """Count one cell-month's rollup again, and the sums above it (``month``: ISO date of any day of it)."""
     import datetime
 
     from . import rollups
 
-    rollups.recount(organisation_id, datetime.date.fromisoformat(month))
+    rollups.repair(organisation_id, datetime.date.fromisoformat(month))
 
 
 @shared_task

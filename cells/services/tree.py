@@ -20,6 +20,7 @@ from ..models import (
     path_step,
 )
 from ..selectors import CELL_MEMBER_ROLES, ROLE_LEVELS
+from ..signals import organisation_moved
 from .audit import audit_log, snapshot
 
 # --- organisations -----------------------------------------------------------------------
@@ -32,6 +33,12 @@ def _next_child_path(parent: Organisation | None) -> str:
     last = siblings.aggregate(last=Max("path"))["last"]
     number = 1 if last is None else int(last[-PATH_STEP_WIDTH:], 36) + 1
     return prefix + path_step(number)
+
+
+def _ancestor_ids(organisation: Organisation) -> list[int]:
+    path = organisation.path
+    prefixes = [path[:end] for end in range(PATH_STEP_WIDTH, len(path), PATH_STEP_WIDTH)]
+    return list(Organisation.objects.filter(path__in=prefixes).order_by("path").values_list("pk", flat=True))
 
 
 def organisation_check_placement(*, parent: Organisation | None, kind: str) -> None:
@@ -88,6 +95,7 @@ def organisation_move(*, organisation: Organisation, new_parent: Organisation, b
     old_path = organisation.path
     new_path = _next_child_path(new_parent)
     depth_delta = (len(new_path) - len(old_path)) // PATH_STEP_WIDTH
+    old_ancestors = _ancestor_ids(organisation)
     subtree = list(Organisation.objects.select_for_update().filter(path__startswith=old_path).order_by("path"))
     for node in subtree:
         node.path = new_path + node.path[len(old_path) :]
@@ -99,6 +107,12 @@ def organisation_move(*, organisation: Organisation, new_parent: Organisation, b
         Organisation.objects.filter(pk=node.pk).update(path=node.path, depth=node.depth)
     Organisation.objects.filter(pk=organisation.pk).update(parent=new_parent)
     organisation.refresh_from_db()
+    organisation_moved.send(
+        sender=Organisation,
+        organisation=organisation,
+        old_ancestors=old_ancestors,
+        new_ancestors=_ancestor_ids(organisation),
+    )
     audit_log(
         actor=by,
         action="cells.organisation.move",

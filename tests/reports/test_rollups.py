@@ -37,7 +37,7 @@ def _local(*args) -> datetime.datetime:
 def stored_rows() -> dict:
     return {
         (row.pop("organisation_id"), row.pop("month")): row
-        for row in MonthlyRollup.objects.values("organisation_id", "month", *rollups.COUNT_FIELDS, "scored")
+        for row in MonthlyRollup.objects.values("organisation_id", "month", *rollups.SUMMED_FIELDS, "scored")
     }
 
 

@@ -67,7 +67,7 @@ MINUTES_MODELS = [
 ASSIGNEES = "meetings.task.assignees"
 # Derived data, not backed up: ``restore`` rebuilds the rollups from the rows it loads (reports.rollups); the
 # dashboards' cache version (reports.datacache) is the database's own, and the restore's writes raise it.
-DERIVED = {"reports.monthlyrollup", "reports.dataversion"}
+DERIVED = {"reports.monthlyrollup", "reports.subtreerollup", "reports.dataversion"}
 
 
 def backed_up_models() -> list:

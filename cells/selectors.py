@@ -339,6 +339,17 @@ def member_filter_choices(
     )
 
 
+def ancestor_ids(paths: dict[int, str]) -> dict[int, list[int]]:
+    """Each organisation's organisations above it, by id, from the top down: the organisations whose
+    paths are the proper prefixes of its path (``Organisation.path``). ``paths``: id → path; one query."""
+    prefixes = {path[:end] for path in paths.values() for end in range(PATH_STEP_WIDTH, len(path), PATH_STEP_WIDTH)}
+    ids = dict(Organisation.objects.filter(path__in=prefixes).values_list("path", "pk")) if prefixes else {}
+    return {
+        pk: [ids[path[:end]] for end in range(PATH_STEP_WIDTH, len(path), PATH_STEP_WIDTH) if path[:end] in ids]
+        for pk, path in paths.items()
+    }
+
+
 def organisation_tree(*, user) -> QuerySet[Organisation]:
     """Visible organisations in tree order, each with the members of its subtree counted in SQL."""
     subtree_members = (

@@ -110,7 +110,7 @@ def _counts_changed(sender, meeting_ids, **kwargs):
 
 
 def _organisation_moved(sender, organisation, old_ancestors, new_ancestors, **kwargs):
-    rollups.moved(organisation_id=organisation.pk, old_ancestors=old_ancestors, new_ancestors=new_ancestors)
+    rollups.moved(organisation=organisation, old_ancestors=old_ancestors, new_ancestors=new_ancestors)
 
 
 def connect() -> None:

@@ -43,12 +43,13 @@ from django.db.models import Count, ExpressionWrapper, F, FloatField, IntegerFie
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
-from cells.models import PATH_STEP_WIDTH, Organisation
+from cells.models import Organisation
+from cells.selectors import ancestor_ids
 from lib import dates
 from meetings import indicators
 from meetings.models import Meeting
 
-from .counting import ATTENDANCE_KINDS, SCORED_KINDS, UNSCORED, _group, _held, _of_cells_in
+from .counting import ATTENDANCE_KINDS, SCORED_KINDS, UNSCORED, _group, _held, _of_cells_in, cells_in
 from .models import MonthlyRollup, SubtreeRollup
 from .periods import NEVER, Period, _months_span
 
@@ -205,17 +206,15 @@ def _is_zero(row: dict) -> bool:
 
 
 def ancestors_of(cell_ids) -> dict[int, list[int]]:
-    """Each cell's organisations above it (every proper prefix of its path), by id: two queries. Only
+    """Each cell's organisations above it, by id (``cells.selectors.ancestor_ids``): two queries. Only
     the cells' rows are summed above them (``counting._of_cells_in``): another organisation has none."""
-    paths = dict(
-        Organisation.objects.filter(pk__in=list(cell_ids), kind__in=Organisation.CELL_KINDS).values_list("pk", "path")
+    return ancestor_ids(
+        dict(
+            Organisation.objects.filter(pk__in=list(cell_ids), kind__in=Organisation.CELL_KINDS).values_list(
+                "pk", "path"
+            )
+        )
     )
-    prefixes = {path[:end] for path in paths.values() for end in range(PATH_STEP_WIDTH, len(path), PATH_STEP_WIDTH)}
-    ids = dict(Organisation.objects.filter(path__in=prefixes).values_list("path", "pk")) if prefixes else {}
-    return {
-        cell: [ids[path[:end]] for end in range(PATH_STEP_WIDTH, len(path), PATH_STEP_WIDTH) if path[:end] in ids]
-        for cell, path in paths.items()
-    }
 
 
 def subtree_totals(cell_rows: dict[tuple[int, datetime.date], dict], ancestors: dict[int, list[int]]) -> dict:
@@ -428,16 +427,16 @@ def recount_meetings(meeting_ids) -> None:
     recount_pairs(Meeting.objects.filter(pk__in=list(meeting_ids)).values_list("organisation_id", "period_month"))
 
 
-def moved(*, organisation_id: int, old_ancestors: list[int], new_ancestors: list[int]) -> None:
+def moved(*, organisation: Organisation, old_ancestors: list[int], new_ancestors: list[int]) -> None:
     """A subtree moved in the tree (``cells.signals.organisation_moved``): its cells' rows leave the
     organisations it was under and join those it is now under. In the move's transaction."""
     if is_suspended():
         return
     with transaction.atomic():
         _lock()
-        root = Organisation.objects.get(pk=organisation_id)
+        # ``organisation`` holds its new path (``organisation_move`` reloads it before it signals).
         rows, _pks = _cell_rows(
-            Q(organisation__path__startswith=root.path, organisation__kind__in=Organisation.CELL_KINDS)
+            Q(organisation__path__startswith=organisation.path, organisation__kind__in=Organisation.CELL_KINDS)
         )
         if not rows:
             return
@@ -589,7 +588,24 @@ def verify(*, repair: bool = True) -> Drift:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _parts(scope: Organisation, period: Period, *, children: bool) -> list[tuple[object, int]]:
+@dataclass
+class _Parts:
+    """What a whole-tree read sums: row sets with their signs, and the path of every organisation whose
+    rows they hold (to group them by ``path[:length]``, as ``counting._group`` does in SQL)."""
+
+    sets: list[tuple[object, int]]
+    paths: dict[int, str]
+
+    @property
+    def signs(self) -> list[int]:
+        return [sign for _rows, sign in self.sets]
+
+    def group(self, organisation_id: int, length: int | None) -> str:
+        path = self.paths[organisation_id]
+        return path[:length] if length else path
+
+
+def _parts(scope: Organisation, period: Period, *, children: bool) -> _Parts:
     """Row sets whose sum, with their signs, is the sum of the rows of the scope's cells active in the
     period (``counting._of_cells_in``), read one row per organisation and month — per child of the scope
     (``children``) or for the scope itself:
@@ -598,28 +614,40 @@ def _parts(scope: Organisation, period: Period, *, children: bool) -> list[tuple
       children that are cells);
     * the subtree rows of those organisations (every cell below them);
     * less the rows of the cells further down that are not active in the period (dissolved before it,
-      founded after it): few, found through the organisations' dates.
+      founded after it): few, found through the organisations' dates and partial indexes.
 
-    The organisations are named by ``parent`` (an index finds a scope's children, however many cells
-    are below them)."""
-    those = Q(organisation__parent=scope) if children else Q(organisation=scope)
-    further = Q(organisation__depth__gt=scope.depth + 1) if children else ~Q(organisation=scope)
-    inactive = Q(organisation__active_from__gt=period.end) | Q(organisation__active_to__lt=period.start)
-    return [
-        (MonthlyRollup.objects.filter(those, _of_cells_in(scope, period)), 1),
-        (SubtreeRollup.objects.filter(those), 1),
+    The organisations are looked up first, in one query (the ``parent`` index finds a scope's children);
+    the rows are then read by organisation id through their (organisation, month) index, with no join to
+    the organisations — a join the planner answered with a scan of the whole tree at national scale."""
+    those = Q(parent=scope) if children else Q(pk=scope.pk)
+    inactive = Q(active_from__gt=period.end) | Q(active_to__lt=period.start)
+    further = Q(depth__gt=scope.depth + 1) if children else ~Q(pk=scope.pk)
+    active_cells = cells_in(scope, period)
+    lookups = [
+        (MonthlyRollup, 1, active_cells.filter(those)),
+        (SubtreeRollup, 1, Organisation.objects.filter(those).exclude(kind__in=Organisation.CELL_KINDS)),
         (
-            MonthlyRollup.objects.filter(
-                further,
-                inactive,
-                organisation__path__startswith=scope.path,
-                organisation__kind__in=Organisation.CELL_KINDS,
-            ),
+            MonthlyRollup,
             -1,
+            Organisation.objects.filter(
+                further, inactive, path__startswith=scope.path, kind__in=Organisation.CELL_KINDS
+            ),
         ),
         # The scope itself, if a cell, among its children's groups (a chi bộ cơ sở's own dashboard).
-        *([(MonthlyRollup.objects.filter(_of_cells_in(scope, period), organisation=scope), 1)] if children else []),
+        *([(MonthlyRollup, 1, active_cells.filter(pk=scope.pk))] if children else []),
     ]
+    found = _union([orgs.order_by().values("pk", "path") for _model, _sign, orgs in lookups])
+    ids: dict[int, list[int]] = {}
+    paths: dict[int, str] = {}
+    for row in found:
+        ids.setdefault(row["part"], []).append(row["pk"])
+        paths[row["pk"]] = row["path"]
+    sets = [
+        (model.objects.filter(organisation_id__in=sorted(ids[index])), sign)
+        for index, (model, sign, _orgs) in enumerate(lookups)
+        if index in ids
+    ]
+    return _Parts(sets, paths)
 
 
 def _of_cells(scope: Organisation, period: Period):
@@ -676,29 +704,40 @@ def meeting_counts(scope: Organisation, period: Period, length: int | None, toda
     def months(first, last):
         return Q(month__gte=first, month__lte=last)
 
-    # Grouped by cell (``length`` None: the annual report's cell level), the cells' own rows are read.
-    chosen = _parts(scope, period, children=True) if length else [(_of_cells(scope, period), 1)]
-    grouped = [
+    def summed(rows, grp):
         # (The sums are named apart from the model's fields, which an annotation may not shadow.)
-        rows.filter(_year_of(period))
-        .order_by()
-        .values(grp=_group("organisation__path", length))
-        .annotate(
-            sum_regular=Sum("regular_held", filter=months(first_month, last_month)),
-            sum_thematic=Sum("thematic_first", filter=months(first_quarter, last_quarter)),
-            sum_thematic_now=Sum("thematic_first", filter=months(now_first, now_last)),
-            sum_visits=Sum("visit_first", filter=months(first_quarter, last_quarter)),
-            sum_visits_now=Sum("visit_first", filter=months(now_first, now_last)),
-            sum_forum_cells=Sum("forum_first"),
-            sum_meetings=Sum("attendance_meetings", filter=in_period),
-            sum_above=Sum("attendance_above", filter=in_period),
-            sum_rate_sum=Sum("attendance_rate_sum", filter=in_period),
-            sum_unexcused=Sum("attendance_unexcused", filter=in_period),
+        return (
+            rows.filter(_year_of(period))
+            .order_by()
+            .values(grp=grp)
+            .annotate(
+                sum_regular=Sum("regular_held", filter=months(first_month, last_month)),
+                sum_thematic=Sum("thematic_first", filter=months(first_quarter, last_quarter)),
+                sum_thematic_now=Sum("thematic_first", filter=months(now_first, now_last)),
+                sum_visits=Sum("visit_first", filter=months(first_quarter, last_quarter)),
+                sum_visits_now=Sum("visit_first", filter=months(now_first, now_last)),
+                sum_forum_cells=Sum("forum_first"),
+                sum_meetings=Sum("attendance_meetings", filter=in_period),
+                sum_above=Sum("attendance_above", filter=in_period),
+                sum_rate_sum=Sum("attendance_rate_sum", filter=in_period),
+                sum_unexcused=Sum("attendance_unexcused", filter=in_period),
+            )
         )
-        for rows, _sign in chosen
-    ]
-    rows = [{name: row[f"sum_{name}"] for name in MEETING_COUNT_NAMES} | row for row in _union(grouped)]
-    totals = _combine(rows, [sign for _rows, sign in chosen], lambda row: row["grp"], MEETING_COUNT_NAMES)
+
+    if length:
+        parts = _parts(scope, period, children=True)
+        signs = parts.signs
+        found = _union([summed(rows, F("organisation_id")) for rows, _sign in parts.sets]) if parts.sets else []
+        rows = [
+            {name: row[f"sum_{name}"] for name in MEETING_COUNT_NAMES} | row | {"grp": parts.group(row["grp"], length)}
+            for row in found
+        ]
+    else:
+        # Grouped by cell (the annual report's cell level), the cells' own rows are read.
+        signs = [1]
+        found = _union([summed(_of_cells(scope, period), _group("organisation__path", None))])
+        rows = [{name: row[f"sum_{name}"] for name in MEETING_COUNT_NAMES} | row for row in found]
+    totals = _combine(rows, signs, lambda row: row["grp"], MEETING_COUNT_NAMES)
     return [{"grp": grp, **sums, "rate_sum": float(sums["rate_sum"])} for grp, sums in totals.items()]
 
 
@@ -707,29 +746,33 @@ def attendance_warning_counts(*, scope: Organisation, period: Period) -> dict[st
     that are not above the target, and their unexcused absences (``warnings._attendance_warning_counts``).
     Read from the scope's own subtree rows (``_parts`` at its depth)."""
     names = ("due", "above", "absent")
-    chosen = _parts(scope, period, children=False)
-    counted = _union(
-        [
-            rows.filter(month__gte=period.start, month__lte=period.end)
-            .order_by()
-            .values("month")
-            .annotate(due=Sum("attendance_meetings"), above=Sum("attendance_above"), absent=Sum("attendance_unexcused"))
-            for rows, _sign in chosen
-        ]
+    parts = _parts(scope, period, children=False)
+    counted = (
+        _union(
+            [
+                rows.filter(month__gte=period.start, month__lte=period.end)
+                .order_by()
+                .values("month")
+                .annotate(
+                    due=Sum("attendance_meetings"), above=Sum("attendance_above"), absent=Sum("attendance_unexcused")
+                )
+                for rows, _sign in parts.sets
+            ]
+        )
+        if parts.sets
+        else []
     )
-    counts = _combine(counted, [sign for _rows, sign in chosen], lambda row: None, names).get(
-        None, dict.fromkeys(names, 0)
-    )
+    counts = _combine(counted, parts.signs, lambda row: None, names).get(None, dict.fromkeys(names, 0))
     return {"low_attendance": counts["due"] - counts["above"], "unexcused": counts["absent"]}
 
 
-def _scored_rows(rows) -> list[tuple]:
-    """(part, month, grp, "kind|level", meetings) of the rows of ``_union`` of
-    ``values("month", "scored", grp=…)`` querysets."""
+def _scored_entries(rows) -> list[tuple]:
+    """(part, organisation_id, month, "kind|level", meetings) of every entry of the ``scored`` maps of
+    the rows of a ``_union`` of ``values("organisation_id", "month", "scored")`` querysets."""
     if connection.vendor != "postgresql":
-        # SQLite (the embedded default) has no jsonb_each_text: the same sums, in Python.
+        # SQLite (the embedded default) has no jsonb_each_text: the same entries, in Python.
         return [
-            (row["part"], row["month"], row["grp"], key, int(value))
+            (row["part"], row["organisation_id"], row["month"], key, int(value))
             for row in rows
             for key, value in (row["scored"] or {}).items()
         ]
@@ -737,10 +780,10 @@ def _scored_rows(rows) -> list[tuple]:
     alias = rows.db
     sql, params = rows.query.get_compiler(using=alias).as_sql()
     with connections[alias].cursor() as cursor:
+        # No GROUP BY: a row is already one organisation's month in one part (the rollups' unique key).
         cursor.execute(
-            "SELECT sub.part, sub.month, sub.grp, entry.key, SUM(entry.value::integer) "  # noqa: S608 - compiled ORM SQL
-            f"FROM ({sql}) sub CROSS JOIN LATERAL jsonb_each_text(sub.scored) entry "
-            "GROUP BY sub.part, sub.month, sub.grp, entry.key",
+            "SELECT sub.part, sub.organisation_id, sub.month, entry.key, entry.value::integer "  # noqa: S608 - ORM SQL
+            f"FROM ({sql}) sub CROSS JOIN LATERAL jsonb_each_text(sub.scored) entry",
             params,
         )
         return cursor.fetchall()
@@ -748,25 +791,40 @@ def _scored_rows(rows) -> list[tuple]:
 
 def scored_meeting_counts(*, scope: Organisation, period: Period, length: int) -> list[dict]:
     """``heatmap.scored_meeting_counts`` summed from the rollups: the period's held, scored meetings per
-    month, group, kind and official level (``_parts``: one row per child and month)."""
-    chosen = _parts(scope, period, children=True)
+    month, group, kind and official level (``_parts``: one row per child and month).
+
+    The database finds the rows and lists the entries of their ``scored`` maps ("kind|level" →
+    meetings); they are added per group here. Grouping them in SQL as well cost more than it saved at
+    national scale: the planner, which cannot see into the maps, chose a parallel plan and JIT for it."""
+    parts = _parts(scope, period, children=True)
+    if not parts.sets:
+        return []
     rows = _union(
         [
             rows.filter(month__gte=period.start, month__lte=period.end)
             .order_by()
-            .values("month", "scored", grp=_group("organisation__path", length))
-            for rows, _sign in chosen
+            .values("organisation_id", "month", "scored")
+            for rows, _sign in parts.sets
         ]
     )
-    counted = [dict(zip(("part", "month", "grp", "key", "n"), row, strict=True)) for row in _scored_rows(rows)]
-    totals = _combine(
-        counted, [sign for _rows, sign in chosen], lambda row: (row["month"], row["grp"], row["key"]), ("n",)
-    )
+    signs = parts.signs
+    groups: dict[int, str] = {}
+    totals: dict[tuple, int] = {}
+    for part, organisation_id, month, key, value in _scored_entries(rows):
+        grp = groups.get(organisation_id)
+        if grp is None:
+            grp = groups[organisation_id] = parts.group(organisation_id, length)
+        total_key = (month, grp, key)
+        totals[total_key] = totals.get(total_key, 0) + signs[part] * value
+    levels: dict[str, tuple[str, str]] = {}
     result = []
-    for (month, grp, key), values in totals.items():
-        if values["n"]:
-            kind, _bar, level = key.partition("|")
-            result.append({"period_month": month, "kind": kind, "grp": grp, "level": level, "meetings": values["n"]})
+    for (month, grp, key), meetings in totals.items():
+        if meetings:
+            if key not in levels:
+                kind, _bar, level = key.partition("|")
+                levels[key] = (kind, level)
+            kind, level = levels[key]
+            result.append({"period_month": month, "kind": kind, "grp": grp, "level": level, "meetings": meetings})
     return result
 
 

@@ -19,7 +19,7 @@ from ..models import (
     RoleAssignment,
     path_step,
 )
-from ..selectors import CELL_MEMBER_ROLES, ROLE_LEVELS
+from ..selectors import CELL_MEMBER_ROLES, ROLE_LEVELS, ancestor_ids
 from ..signals import organisation_moved
 from .audit import audit_log, snapshot
 
@@ -36,9 +36,7 @@ def _next_child_path(parent: Organisation | None) -> str:
 
 
 def _ancestor_ids(organisation: Organisation) -> list[int]:
-    path = organisation.path
-    prefixes = [path[:end] for end in range(PATH_STEP_WIDTH, len(path), PATH_STEP_WIDTH)]
-    return list(Organisation.objects.filter(path__in=prefixes).order_by("path").values_list("pk", flat=True))
+    return ancestor_ids({organisation.pk: organisation.path})[organisation.pk]
 
 
 def organisation_check_placement(*, parent: Organisation | None, kind: str) -> None:

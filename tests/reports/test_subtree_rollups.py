@@ -13,14 +13,13 @@ from django.db import connection
 from cells.models import Organisation
 from cells.services.tree import organisation_move, organisation_update
 from meetings.models import Meeting
-from reports import rollups, warnings
-from reports.heatmap import scored_meeting_counts
+from reports import rollups
 from reports.models import SubtreeRollup
 from reports.periods import Period
 
 from ..factories import make_organisation
 from .conftest import YEAR
-from .test_rollups import _sorted, assert_rollups_equal_a_recount, assert_same_figures
+from .test_rollups import assert_all_figures_agree, assert_rollups_equal_a_recount
 
 
 def subtree(organisation, month: int) -> dict:
@@ -30,19 +29,6 @@ def subtree(organisation, month: int) -> dict:
 
 def quarter_sum(organisation, name: str, quarter: int) -> int:
     return sum(subtree(organisation, m)[name] for m in range(quarter * 3 - 2, quarter * 3 + 1))
-
-
-def assert_all_figures_agree(scope, periods):
-    step = 4
-    for period in periods:
-        for length in (len(scope.path) + step, None):
-            assert_same_figures(scope, period, length)
-        assert rollups.attendance_warning_counts(
-            scope=scope, period=period
-        ) == warnings._attendance_warning_counts_from_records(scope=scope, period=period)
-        assert _sorted(scored_meeting_counts(scope=scope, period=period, source="rollups")) == _sorted(
-            scored_meeting_counts(scope=scope, period=period, source="records")
-        )
 
 
 def test_first_marks_on_plain_rows():

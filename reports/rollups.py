@@ -39,7 +39,7 @@ import threading
 from dataclasses import dataclass, field
 
 from django.db import connection, connections, transaction
-from django.db.models import Count, ExpressionWrapper, F, FloatField, IntegerField, Q, Sum, Value
+from django.db.models import Count, ExpressionWrapper, F, FloatField, IntegerField, Max, Min, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
@@ -359,8 +359,9 @@ def recount(organisation_id: int, month: datetime.date) -> dict | None:
 
 
 def repair(organisation_id: int, month: datetime.date) -> dict | None:
-    """Count one cell-month again and sum the rows above it again from the cells below them (the
-    ``rollup_recount`` task, for a row known or feared wrong: a change is not added, the sums are redone)."""
+    """Count one cell-month again and sum the rows above it again (the ``rollup_recount`` task, for a
+    row known or feared wrong: a change is not added, the sums are redone), from the cell's parent up
+    to the Khối, each from its children's rows of the year (``_resum``): one row per child and month."""
     month = month.replace(day=1)
     with transaction.atomic():
         _lock()
@@ -370,25 +371,51 @@ def repair(organisation_id: int, month: datetime.date) -> dict | None:
         after.update(_count(Q(organisation_id=organisation_id, period_month=month)))
         set_firsts(after)
         _write_cells(before, after, pks)
-        ancestors = ancestors_of([organisation_id]).get(organisation_id, [])
-        paths = dict(Organisation.objects.filter(pk__in=ancestors).values_list("pk", "path"))
-        months = sorted({m for _o, m in after} | {m for _o, m in before})
-        for ancestor in ancestors:
-            cells, _pks = _cell_rows(
-                Q(
-                    organisation__path__startswith=paths[ancestor],
-                    organisation__kind__in=Organisation.CELL_KINDS,
-                    month__in=months,
-                )
-                & ~Q(organisation_id=ancestor)
-            )
-            expected = subtree_totals(cells, {cell: [ancestor] for cell, _m in cells})
-            rows = {
-                (row.organisation_id, row.month): row
-                for row in SubtreeRollup.objects.filter(organisation_id=ancestor, month__in=months)
-            }
-            _replace_subtrees({(ancestor, m): expected.get((ancestor, m), _zero()) for m in months}, rows)
+        months = sorted({m for _o, m in after} | {m for _o, m in before} | {month})
+        # Bottom-up: each sum is redone from rows already right.
+        for ancestor in reversed(ancestors_of([organisation_id]).get(organisation_id, [])):
+            _resum([ancestor], months=months, repair=True)
     return after.get((organisation_id, month))
+
+
+def _children_sums(parent_ids, months=None) -> dict[tuple[int, datetime.date], dict]:
+    """What ``SubtreeRollup`` should hold for ``parent_ids``, per month (``months``: those only), from
+    their children's rows: a child cell's own row and every child's subtree row. Right when the
+    children's rows are right, which ``verify`` checks first (the deepest level first)."""
+    children = dict(Organisation.objects.filter(parent_id__in=list(parent_ids)).values_list("pk", "parent_id"))
+    cells = Organisation.objects.filter(pk__in=list(children), kind__in=Organisation.CELL_KINDS).values_list(
+        "pk", flat=True
+    )
+    in_months = Q(month__in=months) if months is not None else Q()
+    totals: dict[tuple[int, datetime.date], dict] = {}
+    for model, ids in ((MonthlyRollup, list(cells)), (SubtreeRollup, list(children))):
+        if not ids:
+            continue
+        for row in model.objects.filter(in_months, organisation_id__in=ids).values(
+            "organisation_id", "month", *SUMMED_FIELDS, "scored"
+        ):
+            _add(totals.setdefault((children[row["organisation_id"]], row["month"]), _zero()), row)
+    return {key: row for key, row in totals.items() if not _is_zero(row)}
+
+
+def _resum(parent_ids, *, months=None, repair: bool) -> tuple[list[tuple[int, datetime.date]], int]:
+    """Compare the stored subtree rows of ``parent_ids`` (``months``: those only) with their children's
+    rows summed (``_children_sums``); repair those that differ when ``repair``. The differing keys, and
+    how many organisation-months were compared."""
+    expected = _children_sums(parent_ids, months)
+    in_months = Q(month__in=months) if months is not None else Q()
+    rows = {
+        (row.organisation_id, row.month): row
+        for row in SubtreeRollup.objects.filter(in_months, organisation_id__in=list(parent_ids))
+    }
+    wrong = {
+        key: expected.get(key, _zero())
+        for key in sorted(set(expected) | set(rows))
+        if not _same(expected.get(key, _zero()), _values_of(rows[key]) if key in rows else _zero())
+    }
+    if repair and wrong:
+        _replace_subtrees(wrong, {key: rows[key] for key in wrong if key in rows})
+    return sorted(wrong), len(set(expected) | set(rows))
 
 
 # More cell-months than this in one write (a set-based attendance recount of a bulk load) are
@@ -538,50 +565,96 @@ class Drift:
         return len(self.repaired) + len(self.subtrees_repaired)
 
 
-def verify(*, repair: bool = True) -> Drift:
-    """Count every cell-month again and compare with the stored rows; repair each that differs. Then
-    sum the cells' rows again for every organisation above them and repair the sums that differ.
+# ``verify`` reads so many organisations at a time (their meetings, their rows): its memory and each of
+# its transactions stay the same size however large the tree (national: 421,000 organisations).
+VERIFY_CHUNK = 500
 
-    A cell's difference is confirmed under the writers' lock, so that a write committed while the
-    whole count ran is not taken for drift; the sums are compared and repaired under it at once."""
-    fresh = count_all()
-    rows = {
-        (row.pop("organisation_id"), row.pop("month")): row
-        for row in MonthlyRollup.objects.values("organisation_id", "month", *SUMMED_FIELDS, "scored")
-    }
-    drift = Drift(checked=len(set(fresh) | set(rows)))
-    for key in sorted(set(fresh) | set(rows)):
-        if _same(fresh.get(key), rows.get(key)):
-            continue
-        with transaction.atomic():
-            _lock()
-            # The cell's row alone: the sums above are checked next, from the repaired rows.
-            before, pks = _cell_rows(Q(organisation_id=key[0], month=key[1]))
-            year, _pks = _cell_rows(_of_years([key[0]], [key[1].year]))
-            counted = dict(year)
-            counted.pop(key, None)
-            counted.update(_count(Q(organisation_id=key[0], period_month=key[1])))
-            set_firsts(counted)
-            if _same(before.get(key), counted.get(key)):
-                continue  # changed and rolled up meanwhile: no drift
-            if repair:
-                _write_cells(before, {key: counted[key]} if key in counted else {}, pks)
-        drift.repaired.append(key)
-        logger.warning("monthly rollup drift: cell %s month %s: stored %s, counted %s", *key, before, counted.get(key))
-    with transaction.atomic():
-        _lock()
-        cells, _pks = _cell_rows(Q())
-        expected = subtree_totals(cells, ancestors_of({cell for cell, _m in cells}))
-        stored_rows = _stored_subtrees()
-        drift.checked += len(set(expected) | set(stored_rows))
-        wrong = {}
-        for key in sorted(set(expected) | set(stored_rows)):
-            if not _same(expected.get(key, _zero()), _values_of(stored_rows[key]) if key in stored_rows else _zero()):
-                wrong[key] = expected.get(key, _zero())
+
+def _id_ranges(size: int):
+    """Ranges [low, high) of organisation ids, ``size`` wide, covering every meeting and cell row."""
+    lows, highs = [], []
+    for model in (Meeting, MonthlyRollup):
+        bounds = model.objects.aggregate(low=Min("organisation_id"), high=Max("organisation_id"))
+        if bounds["low"] is not None:
+            lows.append(bounds["low"])
+            highs.append(bounds["high"])
+    if not lows:
+        return []
+    return [(low, low + size) for low in range(min(lows), max(highs) + 1, size)]
+
+
+def _verify_cells(drift: Drift, *, repair: bool) -> None:
+    """Every cell-month counted again from the meetings, a range of organisations at a time, and
+    compared with the stored rows; each that differs is confirmed under the writers' lock, so that a
+    write committed meanwhile is not taken for drift, and repaired."""
+    guests = Meeting.upper_guests.through.objects.values("meeting_id")
+    for low, high in _id_ranges(VERIFY_CHUNK):
+        fresh = _count(Q(organisation_id__gte=low, organisation_id__lt=high), guest_meetings=guests)
+        set_firsts(fresh)
+        rows = {
+            (row.pop("organisation_id"), row.pop("month")): row
+            for row in MonthlyRollup.objects.filter(organisation_id__gte=low, organisation_id__lt=high).values(
+                "organisation_id", "month", *SUMMED_FIELDS, "scored"
+            )
+        }
+        drift.checked += len(set(fresh) | set(rows))
+        for key in sorted(set(fresh) | set(rows)):
+            if _same(fresh.get(key), rows.get(key)):
+                continue
+            with transaction.atomic():
+                _lock()
+                # The cell's row alone: the sums above are checked next, from the repaired rows.
+                before, pks = _cell_rows(Q(organisation_id=key[0], month=key[1]))
+                year, _pks = _cell_rows(_of_years([key[0]], [key[1].year]))
+                counted = dict(year)
+                counted.pop(key, None)
+                counted.update(_count(Q(organisation_id=key[0], period_month=key[1])))
+                set_firsts(counted)
+                if _same(before.get(key), counted.get(key)):
+                    continue  # changed and rolled up meanwhile: no drift
+                if repair:
+                    _write_cells(before, {key: counted[key]} if key in counted else {}, pks)
+            drift.repaired.append(key)
+            logger.warning(
+                "monthly rollup drift: cell %s month %s: stored %s, counted %s", *key, before, counted.get(key)
+            )
+
+
+def _verify_subtrees(drift: Drift, *, repair: bool) -> None:
+    """Every sum above the cells compared with its children's rows, level by level from the deepest,
+    so each level is checked against rows already checked (and repaired): a sum equals its children's
+    exactly when it equals the cells' below it. Chunks of ``VERIFY_CHUNK`` organisations, each in its
+    own transaction under the writers' lock (a writer changes a sum and the rows below it together)."""
+    parents = set(Organisation.objects.filter(parent__isnull=False).values_list("parent_id", flat=True))
+    parents |= set(SubtreeRollup.objects.values_list("organisation_id", flat=True).distinct())
+    depths = dict(Organisation.objects.filter(pk__in=parents).values_list("pk", "depth"))
+    # A row left on an organisation that is gone (none should be) is checked with the deepest.
+    deepest = max(depths.values(), default=0)
+    levels: dict[int, list[int]] = {}
+    for organisation_id in sorted(parents):
+        levels.setdefault(depths.get(organisation_id, deepest + 1), []).append(organisation_id)
+    for depth in sorted(levels, reverse=True):
+        ids = levels[depth]
+        for start in range(0, len(ids), VERIFY_CHUNK):
+            chunk = ids[start : start + VERIFY_CHUNK]
+            with transaction.atomic():
+                _lock()
+                wrong, compared = _resum(chunk, repair=repair)
+            drift.checked += compared
+            for key in wrong:
                 drift.subtrees_repaired.append(key)
                 logger.warning("subtree rollup drift: organisation %s month %s", *key)
-        if repair and wrong:
-            _replace_subtrees(wrong, {key: stored_rows[key] for key in wrong if key in stored_rows})
+
+
+def verify(*, repair: bool = True) -> Drift:
+    """Count every cell-month again and compare with the stored rows; repair each that differs. Then
+    check every sum above the cells against the rows below it and repair the sums that differ.
+
+    Both read a chunk of organisations at a time (``VERIFY_CHUNK``), so a national tree is checked in
+    bounded memory; the work is linear in the meetings and the rows, once each."""
+    drift = Drift()
+    _verify_cells(drift, repair=repair)
+    _verify_subtrees(drift, repair=repair)
     return drift
 
 

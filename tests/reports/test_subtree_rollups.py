@@ -173,3 +173,57 @@ def test_the_nightly_report_names_the_sums_it_repaired(khoi):
     assert (entry.after["cell_months"], entry.after["organisation_months"]) == (0, 1)
     assert entry.after["examples"] == ["Đảng bộ A 04/2026"]
     assert subtree(khoi.a, 4)["forum_first"] == 2  # A1 and A2 held their first forum of the year in April
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize("chunk", [1, 2, rollups.VERIFY_CHUNK])
+def test_the_nightly_check_finds_drift_at_every_level_however_it_is_chunked(khoi, monkeypatch, chunk):
+    """``verify`` reads a chunk of organisations at a time and checks the sums level by level from
+    the deepest; chunked by one, two or 500 organisations it finds the same drift: a cell row, a sum on
+    a đảng bộ cơ sở, the Khối's sum, a sum that is missing and a sum stored on a cell (none belongs
+    there) — and, repaired, the rows equal a recount from the meetings."""
+    from reports.models import MonthlyRollup
+
+    monkeypatch.setattr(rollups, "VERIFY_CHUNK", chunk)
+    may, jun, jul, aug = (datetime.date(YEAR, m, 1) for m in (5, 6, 7, 8))
+    a1, b2 = khoi.cells["A1"], khoi.cells["B2"]
+    MonthlyRollup.objects.filter(organisation=a1, month=may).update(regular_held=4)
+    SubtreeRollup.objects.filter(organisation=khoi.b, month=jun).update(attendance_unexcused=3)
+    SubtreeRollup.objects.filter(organisation=khoi.khoi, month=jul).update(scored={"regular|tot": 40})
+    SubtreeRollup.objects.filter(organisation=khoi.a, month=aug).delete()
+    SubtreeRollup.objects.create(
+        organisation=b2, month=aug, regular_held=1, counted_at=datetime.datetime.now(datetime.UTC)
+    )
+
+    drift = rollups.verify()
+
+    assert drift.repaired == [(a1.pk, may)]
+    assert sorted(drift.subtrees_repaired) == sorted(
+        [(b2.pk, aug), (khoi.b.pk, jun), (khoi.a.pk, aug), (khoi.khoi.pk, jul)]
+    )
+    # A1's May, repaired first, is what the sums above it were checked against: they were right.
+    assert (khoi.a.pk, may) not in drift.subtrees_repaired
+    assert not SubtreeRollup.objects.filter(organisation=b2).exists()
+    assert rollups.verify().count == 0
+    assert_rollups_equal_a_recount()
+
+
+@pytest.mark.django_db(transaction=False)
+def test_the_recount_task_redoes_the_sums_from_the_rows_below_them(khoi, django_assert_max_num_queries):
+    """``repair`` of one cell-month redoes each sum above the cell from its children's rows (the
+    deepest first): a wrong đảng bộ sum and the Khối's are both put right, in a bounded number of
+    queries: a few per organisation above the cell (its children, their rows, its stored rows, the
+    write), whatever the number of cells below it."""
+    a1 = khoi.cells["A1"]
+    may = datetime.date(YEAR, 5, 1)
+    SubtreeRollup.objects.filter(organisation=khoi.a, month=may).update(visits=11)
+    SubtreeRollup.objects.filter(organisation=khoi.khoi, month=may).update(visits=12)
+    with django_assert_max_num_queries(24):  # 19 on SQLite: the cell's 7, then 6 per sum
+        rollups.repair(a1.pk, datetime.date(YEAR, 5, 20))
+    assert subtree(khoi.a, 5)["visits"] == sum(
+        rollups.stored(khoi.cells[name].pk, may)["visits"]
+        for name in ("A1", "A2", "A3")
+        if rollups.stored(khoi.cells[name].pk, may)
+    )
+    assert rollups.verify().count == 0
+    assert_rollups_equal_a_recount()

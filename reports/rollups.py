@@ -378,10 +378,14 @@ def repair(organisation_id: int, month: datetime.date) -> dict | None:
     return after.get((organisation_id, month))
 
 
-def _children_sums(parent_ids, months=None) -> dict[tuple[int, datetime.date], dict]:
+def _children_sums(parent_ids, months=None, instead=None) -> dict[tuple[int, datetime.date], dict]:
     """What ``SubtreeRollup`` should hold for ``parent_ids``, per month (``months``: those only), from
     their children's rows: a child cell's own row and every child's subtree row. Right when the
-    children's rows are right, which ``verify`` checks first (the deepest level first)."""
+    children's rows are right, which ``verify`` checks first (the deepest level first).
+
+    ``instead``: (model, organisation id, month) → the values a stored row should have had (None: no
+    row), taken in its place — a dry run's corrections of the level below, which it does not write."""
+    instead = instead or {}
     children = dict(Organisation.objects.filter(parent_id__in=list(parent_ids)).values_list("pk", "parent_id"))
     cells = Organisation.objects.filter(pk__in=list(children), kind__in=Organisation.CELL_KINDS).values_list(
         "pk", flat=True
@@ -394,15 +398,20 @@ def _children_sums(parent_ids, months=None) -> dict[tuple[int, datetime.date], d
         for row in model.objects.filter(in_months, organisation_id__in=ids).values(
             "organisation_id", "month", *SUMMED_FIELDS, "scored"
         ):
-            _add(totals.setdefault((children[row["organisation_id"]], row["month"]), _zero()), row)
+            if (model, row["organisation_id"], row["month"]) not in instead:
+                _add(totals.setdefault((children[row["organisation_id"]], row["month"]), _zero()), row)
+        chosen = set(ids)
+        for (of_model, organisation_id, month), values in instead.items():
+            if of_model is model and organisation_id in chosen and values and (months is None or month in months):
+                _add(totals.setdefault((children[organisation_id], month), _zero()), values)
     return {key: row for key, row in totals.items() if not _is_zero(row)}
 
 
-def _resum(parent_ids, *, months=None, repair: bool) -> tuple[list[tuple[int, datetime.date]], int]:
+def _resum(parent_ids, *, months=None, repair: bool, instead=None) -> tuple[dict, int]:
     """Compare the stored subtree rows of ``parent_ids`` (``months``: those only) with their children's
-    rows summed (``_children_sums``); repair those that differ when ``repair``. The differing keys, and
-    how many organisation-months were compared."""
-    expected = _children_sums(parent_ids, months)
+    rows summed (``_children_sums``, with ``instead``); repair those that differ when ``repair``. The
+    differing keys with the values they should have, and how many organisation-months were compared."""
+    expected = _children_sums(parent_ids, months, instead)
     in_months = Q(month__in=months) if months is not None else Q()
     rows = {
         (row.organisation_id, row.month): row
@@ -415,7 +424,7 @@ def _resum(parent_ids, *, months=None, repair: bool) -> tuple[list[tuple[int, da
     }
     if repair and wrong:
         _replace_subtrees(wrong, {key: rows[key] for key in wrong if key in rows})
-    return sorted(wrong), len(set(expected) | set(rows))
+    return wrong, len(set(expected) | set(rows))
 
 
 # More cell-months than this in one write (a set-based attendance recount of a bulk load) are
@@ -516,10 +525,6 @@ def count_all() -> dict[tuple[int, datetime.date], dict]:
     return counts
 
 
-def _stored_subtrees() -> dict:
-    return {(row.organisation_id, row.month): row for row in SubtreeRollup.objects.order_by("organisation_id", "month")}
-
-
 def rebuild_all() -> int:
     """Replace every rollup row with a fresh count (after a bulk load: demo, benchmark, restore).
 
@@ -583,10 +588,11 @@ def _id_ranges(size: int):
     return [(low, low + size) for low in range(min(lows), max(highs) + 1, size)]
 
 
-def _verify_cells(drift: Drift, *, repair: bool) -> None:
+def _verify_cells(drift: Drift, *, repair: bool, instead: dict) -> None:
     """Every cell-month counted again from the meetings, a range of organisations at a time, and
     compared with the stored rows; each that differs is confirmed under the writers' lock, so that a
-    write committed meanwhile is not taken for drift, and repaired."""
+    write committed meanwhile is not taken for drift, and repaired (a dry run notes in ``instead``
+    what it would have written, for the sums above)."""
     guests = Meeting.upper_guests.through.objects.values("meeting_id")
     for low, high in _id_ranges(VERIFY_CHUNK):
         fresh = _count(Q(organisation_id__gte=low, organisation_id__lt=high), guest_meetings=guests)
@@ -614,17 +620,21 @@ def _verify_cells(drift: Drift, *, repair: bool) -> None:
                     continue  # changed and rolled up meanwhile: no drift
                 if repair:
                     _write_cells(before, {key: counted[key]} if key in counted else {}, pks)
+                else:
+                    instead[(MonthlyRollup, *key)] = counted.get(key)
             drift.repaired.append(key)
             logger.warning(
                 "monthly rollup drift: cell %s month %s: stored %s, counted %s", *key, before, counted.get(key)
             )
 
 
-def _verify_subtrees(drift: Drift, *, repair: bool) -> None:
+def _verify_subtrees(drift: Drift, *, repair: bool, instead: dict) -> None:
     """Every sum above the cells compared with its children's rows, level by level from the deepest,
     so each level is checked against rows already checked (and repaired): a sum equals its children's
     exactly when it equals the cells' below it. Chunks of ``VERIFY_CHUNK`` organisations, each in its
-    own transaction under the writers' lock (a writer changes a sum and the rows below it together)."""
+    own transaction under the writers' lock (a writer changes a sum and the rows below it together).
+    A dry run (``repair=False``) checks each level against the corrections of the levels below as if
+    written (``instead``), so that it reports what a repair would."""
     parents = set(Organisation.objects.filter(parent__isnull=False).values_list("parent_id", flat=True))
     parents |= set(SubtreeRollup.objects.values_list("organisation_id", flat=True).distinct())
     depths = dict(Organisation.objects.filter(pk__in=parents).values_list("pk", "depth"))
@@ -639,9 +649,11 @@ def _verify_subtrees(drift: Drift, *, repair: bool) -> None:
             chunk = ids[start : start + VERIFY_CHUNK]
             with transaction.atomic():
                 _lock()
-                wrong, compared = _resum(chunk, repair=repair)
+                wrong, compared = _resum(chunk, repair=repair, instead=instead)
             drift.checked += compared
-            for key in wrong:
+            if not repair:
+                instead.update({(SubtreeRollup, *key): values for key, values in wrong.items()})
+            for key in sorted(wrong):
                 drift.subtrees_repaired.append(key)
                 logger.warning("subtree rollup drift: organisation %s month %s", *key)
 
@@ -653,8 +665,9 @@ def verify(*, repair: bool = True) -> Drift:
     Both read a chunk of organisations at a time (``VERIFY_CHUNK``), so a national tree is checked in
     bounded memory; the work is linear in the meetings and the rows, once each."""
     drift = Drift()
-    _verify_cells(drift, repair=repair)
-    _verify_subtrees(drift, repair=repair)
+    instead: dict = {}  # a dry run's corrections, not written
+    _verify_cells(drift, repair=repair, instead=instead)
+    _verify_subtrees(drift, repair=repair, instead=instead)
     return drift
 
 

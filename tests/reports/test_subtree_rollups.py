@@ -175,16 +175,12 @@ def test_the_nightly_report_names_the_sums_it_repaired(khoi):
     assert subtree(khoi.a, 4)["forum_first"] == 2  # A1 and A2 held their first forum of the year in April
 
 
-@pytest.mark.django_db(transaction=False)
-@pytest.mark.parametrize("chunk", [1, 2, rollups.VERIFY_CHUNK])
-def test_the_nightly_check_finds_drift_at_every_level_however_it_is_chunked(khoi, monkeypatch, chunk):
-    """``verify`` reads a chunk of organisations at a time and checks the sums level by level from
-    the deepest; chunked by one, two or 500 organisations it finds the same drift: a cell row, a sum on
-    a đảng bộ cơ sở, the Khối's sum, a sum that is missing and a sum stored on a cell (none belongs
-    there) — and, repaired, the rows equal a recount from the meetings."""
+def plant_drift(khoi) -> tuple[list, list]:
+    """Rows made wrong behind the services' back, at every level: a cell row (A1's May), a sum on a
+    đảng bộ cơ sở (B's June), the Khối's sum (July), a missing sum (A's August) and a sum stored on a
+    cell, where none belongs (B2's August). The (cells, sums) ``verify`` should report."""
     from reports.models import MonthlyRollup
 
-    monkeypatch.setattr(rollups, "VERIFY_CHUNK", chunk)
     may, jun, jul, aug = (datetime.date(YEAR, m, 1) for m in (5, 6, 7, 8))
     a1, b2 = khoi.cells["A1"], khoi.cells["B2"]
     MonthlyRollup.objects.filter(organisation=a1, month=may).update(regular_held=4)
@@ -194,18 +190,51 @@ def test_the_nightly_check_finds_drift_at_every_level_however_it_is_chunked(khoi
     SubtreeRollup.objects.create(
         organisation=b2, month=aug, regular_held=1, counted_at=datetime.datetime.now(datetime.UTC)
     )
+    # A1's May, repaired first, is what the sums above it are checked against: they are right.
+    return [(a1.pk, may)], sorted([(b2.pk, aug), (khoi.b.pk, jun), (khoi.a.pk, aug), (khoi.khoi.pk, jul)])
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize("chunk", [1, 2, rollups.VERIFY_CHUNK])
+def test_the_nightly_check_finds_drift_at_every_level_however_it_is_chunked(khoi, monkeypatch, chunk):
+    """``verify`` reads a chunk of organisations at a time and checks the sums level by level from
+    the deepest; chunked by one, two or 500 organisations it finds the same drift (``plant_drift``),
+    and, repaired, the rows equal a recount from the meetings."""
+    monkeypatch.setattr(rollups, "VERIFY_CHUNK", chunk)
+    cells, sums = plant_drift(khoi)
 
     drift = rollups.verify()
 
-    assert drift.repaired == [(a1.pk, may)]
-    assert sorted(drift.subtrees_repaired) == sorted(
-        [(b2.pk, aug), (khoi.b.pk, jun), (khoi.a.pk, aug), (khoi.khoi.pk, jul)]
-    )
-    # A1's May, repaired first, is what the sums above it were checked against: they were right.
-    assert (khoi.a.pk, may) not in drift.subtrees_repaired
-    assert not SubtreeRollup.objects.filter(organisation=b2).exists()
+    assert (drift.repaired, sorted(drift.subtrees_repaired)) == (cells, sums)
+    assert not SubtreeRollup.objects.filter(organisation=khoi.cells["B2"]).exists()
     assert rollups.verify().count == 0
     assert_rollups_equal_a_recount()
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize("chunk", [1, rollups.VERIFY_CHUNK])
+def test_a_dry_run_reports_what_a_repair_would_and_writes_nothing(khoi, monkeypatch, chunk):
+    """``verify(repair=False)`` checks each level against the corrections of the levels below as if
+    made: A1's wrong May is not taken for drift in the sums above it, which are right."""
+    from reports.models import MonthlyRollup
+
+    monkeypatch.setattr(rollups, "VERIFY_CHUNK", chunk)
+    cells, sums = plant_drift(khoi)
+    stored = (
+        sorted(MonthlyRollup.objects.values_list("organisation_id", "month", "regular_held", "scored")),
+        sorted(SubtreeRollup.objects.values_list("organisation_id", "month", "regular_held", "scored")),
+    )
+
+    dry = rollups.verify(repair=False)
+
+    assert (dry.repaired, sorted(dry.subtrees_repaired)) == (cells, sums)
+    assert stored == (
+        sorted(MonthlyRollup.objects.values_list("organisation_id", "month", "regular_held", "scored")),
+        sorted(SubtreeRollup.objects.values_list("organisation_id", "month", "regular_held", "scored")),
+    )
+    repaired = rollups.verify()
+    assert (repaired.repaired, sorted(repaired.subtrees_repaired)) == (cells, sums)
+    assert rollups.verify(repair=False).count == 0
 
 
 @pytest.mark.django_db(transaction=False)

@@ -635,14 +635,14 @@ def _verify_subtrees(drift: Drift, *, repair: bool, instead: dict) -> None:
     own transaction under the writers' lock (a writer changes a sum and the rows below it together).
     A dry run (``repair=False``) checks each level against the corrections of the levels below as if
     written (``instead``), so that it reports what a repair would."""
-    parents = set(Organisation.objects.filter(parent__isnull=False).values_list("parent_id", flat=True))
-    parents |= set(SubtreeRollup.objects.values_list("organisation_id", flat=True).distinct())
-    depths = dict(Organisation.objects.filter(pk__in=parents).values_list("pk", "depth"))
-    # A row left on an organisation that is gone (none should be) is checked with the deepest.
-    deepest = max(depths.values(), default=0)
+    # The organisations with children, and any holding a sum (a row on one without is drift).
+    parents = set(
+        Organisation.objects.filter(parent__isnull=False).order_by().values_list("parent_id", flat=True).distinct()
+    )
+    parents |= set(SubtreeRollup.objects.order_by().values_list("organisation_id", flat=True).distinct())
     levels: dict[int, list[int]] = {}
-    for organisation_id in sorted(parents):
-        levels.setdefault(depths.get(organisation_id, deepest + 1), []).append(organisation_id)
+    for organisation_id, depth in Organisation.objects.filter(pk__in=parents).order_by("pk").values_list("pk", "depth"):
+        levels.setdefault(depth, []).append(organisation_id)
     for depth in sorted(levels, reverse=True):
         ids = levels[depth]
         for start in range(0, len(ids), VERIFY_CHUNK):

@@ -483,6 +483,20 @@ def attendance_target_q(*, met: bool, present: str = "attendance_present", base:
     return Q(**{f"{base}__gt": 0}) & Q(lookup(F(present) * 100, F(base) * ATTENDANCE_TARGET))
 
 
+# --- tasks open and overdue -----------------------------------------------------------------
+
+
+def task_open_q(prefix: str = "") -> Q:
+    """Tasks still to do: open, of a meeting that was not cancelled (a cancelled meeting assigned
+    nothing). With a due date before today they are overdue (the dashboards' "overdue tasks")."""
+    return Q(**{f"{prefix}status": Task.Status.OPEN}) & ~Q(**{f"{prefix}meeting__state": Meeting.State.CANCELLED})
+
+
+def task_overdue_q(*, today: datetime.date, prefix: str = "") -> Q:
+    """Open tasks (``task_open_q``) whose due date is before the local day ``today``."""
+    return task_open_q(prefix) & Q(**{f"{prefix}due_date__lt": today})
+
+
 # --- tasks done on time ---------------------------------------------------------------------
 
 

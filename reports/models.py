@@ -135,6 +135,10 @@ class RollupCounts(models.Model):
     forum_first = models.PositiveIntegerField(_("Chi bộ có diễn đàn đầu tiên của năm"), default=0)
     # {"<kind>|<official level or chua_xac_nhan>": meetings}: the held, scored meetings (quality chart, heat map).
     scored = models.JSONField(_("Buổi được chấm theo loại và xếp loại"), default=dict, blank=True)
+    # {"<day of the month, 01–31>": tasks}: the open tasks (meetings.indicators.task_open_q) due on that
+    # day of this month — keyed by the due date, not by the month of the meeting that set them. Summed
+    # over the days before today they give the overdue tasks ("overdue tasks" warning) on any day.
+    tasks_open = models.JSONField(_("Nhiệm vụ đang thực hiện theo ngày đến hạn"), default=dict, blank=True)
     counted_at = models.DateTimeField(_("Đếm lúc"), auto_now=True)
 
     class Meta:

@@ -10,7 +10,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 
 from cells.models import Organisation
 from cells.signals import organisation_moved
-from meetings.models import Meeting
+from meetings.models import Meeting, Task
 from meetings.signals import meeting_counts_changed
 from scoring.models import MeetingScore
 
@@ -56,6 +56,13 @@ def _meeting_post_save(sender, instance: Meeting, created=False, raw=False, **kw
     pairs = [(instance.organisation_id, instance.period_month)]
     if before:
         pairs.append((before["organisation_id"], before["period_month"]))
+    if not created and (
+        before is None or (before["state"], before["organisation_id"]) != (after["state"], after["organisation_id"])
+    ):
+        # Cancelled (or no longer): its open tasks stop (start) counting, in the months they are due.
+        due = set(instance.tasks.filter(due_date__isnull=False).values_list("due_date", flat=True).distinct())
+        organisations = {instance.organisation_id} | ({before["organisation_id"]} if before else set())
+        pairs += [(organisation_id, day) for organisation_id in organisations for day in due]
     rollups.recount_pairs(pairs)
 
 
@@ -103,6 +110,42 @@ def _score_changed(sender, instance: MeetingScore, raw=False, **kwargs):
         rollups.recount_pairs([(meeting["organisation_id"], meeting["period_month"])])
 
 
+# The fields of a task its month's rollup counts by (reports.rollups: the open tasks by due date).
+TASK_FIELDS = ("meeting_id", "due_date", "status")
+
+
+def _task_pairs(values: dict | None) -> list:
+    """The (cell, month) whose rollup counts a task with these values (none without a due date)."""
+    if not values or values["due_date"] is None:
+        return []
+    organisation_id = Meeting.objects.filter(pk=values["meeting_id"]).values_list("organisation_id", flat=True).first()
+    return [(organisation_id, values["due_date"])] if organisation_id else []
+
+
+def _task_pre_save(sender, instance: Task, raw=False, **kwargs):
+    instance._rollup_before = None
+    if raw or rollups.is_suspended() or instance.pk is None or instance._state.adding:
+        return
+    instance._rollup_before = Task.objects.filter(pk=instance.pk).values(*TASK_FIELDS).first()
+
+
+def _task_post_save(sender, instance: Task, created=False, raw=False, **kwargs):
+    if raw or rollups.is_suspended():
+        return
+    before = getattr(instance, "_rollup_before", None)
+    after = {name: getattr(instance, name) for name in TASK_FIELDS}
+    if not created and before == after:
+        return  # its text, result or assignees: nothing counted
+    rollups.recount_pairs(_task_pairs(after) + _task_pairs(before))
+
+
+def _task_post_delete(sender, instance: Task, **kwargs):
+    # Also for the tasks of a meeting deleted with it: their meeting's row is deleted after them.
+    if rollups.is_suspended():
+        return
+    rollups.recount_pairs(_task_pairs({name: getattr(instance, name) for name in TASK_FIELDS}))
+
+
 def _counts_changed(sender, meeting_ids, **kwargs):
     if rollups.is_suspended():
         return
@@ -123,4 +166,7 @@ def connect() -> None:
     pre_save.connect(_score_pre_save, sender=MeetingScore, dispatch_uid="rollups_score_pre_save")
     post_save.connect(_score_changed, sender=MeetingScore, dispatch_uid="rollups_score_post_save")
     post_delete.connect(_score_changed, sender=MeetingScore, dispatch_uid="rollups_score_post_delete")
+    pre_save.connect(_task_pre_save, sender=Task, dispatch_uid="rollups_task_pre_save")
+    post_save.connect(_task_post_save, sender=Task, dispatch_uid="rollups_task_post_save")
+    post_delete.connect(_task_post_delete, sender=Task, dispatch_uid="rollups_task_post_delete")
     meeting_counts_changed.connect(_counts_changed, sender=Meeting, dispatch_uid="rollups_counts")

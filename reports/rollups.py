@@ -20,14 +20,19 @@ Writes: ``recount(cell, month)`` counts one cell-month again from the meetings a
 cell's other months of the year (their first-month marks) and adds the change into the rows above the
 cell, all in the caller's transaction, under one transaction-level advisory lock that every rollup
 writer takes first (``_lock``). ``reports.receivers`` calls it on every save or delete of a meeting, a
-change of its upper-level guests or of its score, and on ``meetings.signals.meeting_counts_changed``
+change of its upper-level guests, of its score or of one of its tasks, and on ``meetings.signals.meeting_counts_changed``
 (the set-based attendance recount); a subtree moved in the tree moves its sums (``moved``); a bulk load
 (the demo, the benchmark, a restore) calls ``rebuild_all``. ``verify`` (nightly, ``reports.tasks``)
 counts everything again, compares the cells' rows and the sums above them, repairs and reports any drift.
 
+The rows also hold, per cell and month, the open tasks by the day they are due (``tasks_open``; a task
+counts in the month of its due date, not of its meeting): the "overdue tasks" warning on any day is the
+sum of the entries before that day (``overdue_tasks_count``).
+
 What is not here, and read from the records as before: the month in progress' planning (it depends on
 the day it is read), ratings, documents and commitments (of the year, on a reference day, from the
-member register), and the warnings (overdue on today).
+member register), and the other warnings (the minutes overdue by the hour, the plans and visits of the
+month or quarter checked, the dues book).
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ from cells.models import Organisation
 from cells.selectors import ancestor_ids
 from lib import dates
 from meetings import indicators
-from meetings.models import Meeting
+from meetings.models import Meeting, Task
 
 from .counting import ATTENDANCE_KINDS, SCORED_KINDS, UNSCORED, _group, _held, _of_cells_in, cells_in
 from .models import MonthlyRollup, SubtreeRollup
@@ -69,6 +74,9 @@ COUNT_FIELDS = (
 )
 FIRST_FIELDS = ("thematic_first", "visit_first", "forum_first")
 SUMMED_FIELDS = COUNT_FIELDS + FIRST_FIELDS
+# The maps, added key by key: "kind|level" → scored meetings; "day" → open tasks due that day.
+MAP_FIELDS = ("scored", "tasks_open")
+STORED_FIELDS = SUMMED_FIELDS + MAP_FIELDS
 
 
 def attendance_rate():
@@ -89,11 +97,36 @@ def scored_key(kind: str, level: str) -> str:
 # --- counting ---------------------------------------------------------------------------------
 
 
-def _count(where: Q, *, guest_meetings=None) -> dict[tuple[int, datetime.date], dict]:
-    """Per (cell, month) of the meetings matching ``where``: the rollup's counts (two grouped queries).
+def _selection(*, cells=None, months=None, id_range=None) -> tuple[Q, Q]:
+    """What a count covers, as conditions on the meetings and on the tasks: the organisations ``cells``
+    (ids) or those with an id in ``id_range`` [low, high), the months ``months`` (None: every one) — a
+    meeting's ``period_month``, a task's due date."""
+    meetings, tasks = Q(), Q()
+    if cells is not None:
+        meetings &= Q(organisation_id__in=sorted(cells))
+        tasks &= Q(meeting__organisation_id__in=sorted(cells))
+    if id_range is not None:
+        low, high = id_range
+        meetings &= Q(organisation_id__gte=low, organisation_id__lt=high)
+        tasks &= Q(meeting__organisation_id__gte=low, meeting__organisation_id__lt=high)
+    if months is not None:
+        months = sorted({m.replace(day=1) for m in months})
+        meetings &= Q(period_month__in=months)
+        due = Q(pk__in=[])
+        for month in months:
+            due |= Q(due_date__gte=month, due_date__lt=dates.add_months(month, 1))
+        tasks &= due
+    return meetings, tasks
 
-    Only cell-months with a counted meeting appear. ``guest_meetings``: as ``indicators.visits_q``.
+
+def _count(*, cells=None, months=None, id_range=None, guest_meetings=None) -> dict[tuple[int, datetime.date], dict]:
+    """Per (cell, month) of the meetings and tasks ``_selection`` chooses: the rollup's counts (three
+    grouped queries).
+
+    Only cell-months with a counted meeting or an open task due appear. ``guest_meetings``: as
+    ``indicators.visits_q``.
     """
+    where, task_where = _selection(cells=cells, months=months, id_range=id_range)
     counted = Q(attendance_base__gt=0)  # the attendance figures count the meetings with someone due
     rows = (
         _held(ALWAYS["first"], ALWAYS["last"], ATTENDANCE_KINDS)
@@ -116,7 +149,7 @@ def _count(where: Q, *, guest_meetings=None) -> dict[tuple[int, datetime.date], 
         key = (row.pop("organisation_id"), row.pop("period_month"))
         row["attendance_rate_sum"] = float(row["attendance_rate_sum"] or 0)
         row["attendance_unexcused"] = row["attendance_unexcused"] or 0
-        result[key] = {**row, "scored": {}}
+        result[key] = {**row, "scored": {}, "tasks_open": {}}
     scored = (
         _held(ALWAYS["first"], ALWAYS["last"], SCORED_KINDS)
         .filter(where)
@@ -126,9 +159,30 @@ def _count(where: Q, *, guest_meetings=None) -> dict[tuple[int, datetime.date], 
     )
     for row in scored:
         key = (row["organisation_id"], row["period_month"])
-        entry = result.setdefault(key, {**dict.fromkeys(COUNT_FIELDS, 0), "attendance_rate_sum": 0.0, "scored": {}})
+        entry = result.setdefault(key, _zero())
         entry["scored"][scored_key(row["kind"], row["level"])] = row["meetings"]
+    # The open tasks of the cells' meetings, by the month and day they are due.
+    tasks = (
+        Task.objects.filter(
+            indicators.task_open_q(),
+            task_where,
+            due_date__isnull=False,
+            meeting__organisation__kind__in=Organisation.CELL_KINDS,
+        )
+        .order_by()
+        .values("meeting__organisation_id", "due_date")
+        .annotate(tasks=Count("pk"))
+    )
+    for row in tasks:
+        due = row["due_date"]
+        entry = result.setdefault((row["meeting__organisation_id"], due.replace(day=1)), _zero())
+        entry["tasks_open"][task_day(due)] = row["tasks"]
     return result
+
+
+def task_day(due: datetime.date) -> str:
+    """The key of a due date in its month's ``tasks_open`` map."""
+    return f"{due.day:02d}"
 
 
 WRITERS_LOCK = 2_020_062_000  # pg_advisory_xact_lock's key: one rollup writer at a time
@@ -148,11 +202,7 @@ def _lock() -> None:
 
 
 def stored(organisation_id: int, month: datetime.date) -> dict | None:
-    row = (
-        MonthlyRollup.objects.filter(organisation_id=organisation_id, month=month)
-        .values(*SUMMED_FIELDS, "scored")
-        .first()
-    )
+    row = MonthlyRollup.objects.filter(organisation_id=organisation_id, month=month).values(*STORED_FIELDS).first()
     return row
 
 
@@ -186,21 +236,27 @@ def set_firsts(rows: dict[tuple[int, datetime.date], dict]) -> None:
 
 
 def _zero() -> dict:
-    return {**dict.fromkeys(SUMMED_FIELDS, 0), "attendance_rate_sum": 0.0, "scored": {}}
+    return {**dict.fromkeys(SUMMED_FIELDS, 0), "attendance_rate_sum": 0.0, **{name: {} for name in MAP_FIELDS}}
+
+
+def _copy(row: dict) -> dict:
+    """A row whose maps are its own (``_add`` changes maps in place)."""
+    return {**row, **{name: dict(row.get(name) or {}) for name in MAP_FIELDS}}
 
 
 def _add(total: dict, row: dict, sign: int = 1) -> None:
     for name in SUMMED_FIELDS:
         total[name] = total.get(name, 0) + sign * (row.get(name) or 0)
-    scored = total.setdefault("scored", {})
-    for key, value in (row.get("scored") or {}).items():
-        scored[key] = scored.get(key, 0) + sign * int(value)
-        if not scored[key]:
-            del scored[key]
+    for map_name in MAP_FIELDS:
+        entries = total.setdefault(map_name, {})
+        for key, value in (row.get(map_name) or {}).items():
+            entries[key] = entries.get(key, 0) + sign * int(value)
+            if not entries[key]:
+                del entries[key]
 
 
 def _is_zero(row: dict) -> bool:
-    return not row.get("scored") and all(
+    return not any(row.get(name) for name in MAP_FIELDS) and all(
         abs(row.get(name) or 0) < 1e-6 if name == "attendance_rate_sum" else not row.get(name) for name in SUMMED_FIELDS
     )
 
@@ -232,7 +288,7 @@ def subtree_totals(cell_rows: dict[tuple[int, datetime.date], dict], ancestors: 
 def _cell_rows(where: Q) -> tuple[dict, dict]:
     """The stored cell rows matching ``where``: (cell, month) → counts, and (cell, month) → pk."""
     rows, pks = {}, {}
-    for row in MonthlyRollup.objects.filter(where).values("pk", "organisation_id", "month", *SUMMED_FIELDS, "scored"):
+    for row in MonthlyRollup.objects.filter(where).values("pk", "organisation_id", "month", *STORED_FIELDS):
         key = (row.pop("organisation_id"), row.pop("month"))
         pks[key] = row.pop("pk")
         rows[key] = row
@@ -265,7 +321,7 @@ def _write_cells(before: dict, after: dict, pks: dict) -> None:
         if key in before and not _same(before[key], values)
     ]
     if changed:
-        MonthlyRollup.objects.bulk_update(changed, [*SUMMED_FIELDS, "scored", "counted_at"], batch_size=500)
+        MonthlyRollup.objects.bulk_update(changed, [*STORED_FIELDS, "counted_at"], batch_size=500)
 
 
 def _write_subtrees(before: dict, after: dict) -> None:
@@ -301,7 +357,8 @@ def _write_subtrees(before: dict, after: dict) -> None:
 
 def _values_of(row) -> dict:
     values = {name: getattr(row, name) for name in SUMMED_FIELDS}
-    values["scored"] = dict(row.scored or {})
+    for name in MAP_FIELDS:
+        values[name] = dict(getattr(row, name) or {})
     return values
 
 
@@ -328,7 +385,7 @@ def _replace_subtrees(totals: dict, rows: dict) -> None:
             row.counted_at = now
             changed.append(row)
     if changed:
-        SubtreeRollup.objects.bulk_update(changed, [*SUMMED_FIELDS, "scored", "counted_at"], batch_size=500)
+        SubtreeRollup.objects.bulk_update(changed, [*STORED_FIELDS, "counted_at"], batch_size=500)
 
 
 def _recount(cells, months) -> dict:
@@ -336,8 +393,8 @@ def _recount(cells, months) -> dict:
     of those years (their ``*_first``) and add the change into the rows above (under the writers' lock)."""
     years = {m.year for m in months}
     before, pks = _cell_rows(_of_years(cells, years))
-    counts = _count(Q(organisation_id__in=sorted(cells), period_month__in=sorted(months)))
-    after = {key: dict(values, scored=dict(values.get("scored") or {})) for key, values in before.items()}
+    counts = _count(cells=cells, months=months)
+    after = {key: _copy(values) for key, values in before.items()}
     for cell in cells:
         for month in months:
             after.pop((cell, month), None)
@@ -366,9 +423,9 @@ def repair(organisation_id: int, month: datetime.date) -> dict | None:
     with transaction.atomic():
         _lock()
         before, pks = _cell_rows(_of_years([organisation_id], [month.year]))
-        after = {key: dict(values) for key, values in before.items()}
+        after = {key: _copy(values) for key, values in before.items()}
         after.pop((organisation_id, month), None)
-        after.update(_count(Q(organisation_id=organisation_id, period_month=month)))
+        after.update(_count(cells=[organisation_id], months=[month]))
         set_firsts(after)
         _write_cells(before, after, pks)
         months = sorted({m for _o, m in after} | {m for _o, m in before} | {month})
@@ -396,7 +453,7 @@ def _children_sums(parent_ids, months=None, instead=None) -> dict[tuple[int, dat
         if not ids:
             continue
         for row in model.objects.filter(in_months, organisation_id__in=ids).values(
-            "organisation_id", "month", *SUMMED_FIELDS, "scored"
+            "organisation_id", "month", *STORED_FIELDS
         ):
             if (model, row["organisation_id"], row["month"]) not in instead:
                 _add(totals.setdefault((children[row["organisation_id"]], row["month"]), _zero()), row)
@@ -520,7 +577,7 @@ def count_all() -> dict[tuple[int, datetime.date], dict]:
     """Every cell-month counted from the meetings (the guests read once, not per meeting), with its
     ``*_first`` counts."""
     guests = Meeting.upper_guests.through.objects.values("meeting_id")
-    counts = _count(Q(), guest_meetings=guests)
+    counts = _count(guest_meetings=guests)
     set_firsts(counts)
     return counts
 
@@ -553,7 +610,7 @@ def _same(a: dict | None, b: dict | None) -> bool:
                 return False
         elif a.get(name, 0) != b.get(name, 0):
             return False
-    return (a.get("scored") or {}) == (b.get("scored") or {})
+    return all((a.get(name) or {}) == (b.get(name) or {}) for name in MAP_FIELDS)
 
 
 @dataclass
@@ -595,12 +652,12 @@ def _verify_cells(drift: Drift, *, repair: bool, instead: dict) -> None:
     what it would have written, for the sums above)."""
     guests = Meeting.upper_guests.through.objects.values("meeting_id")
     for low, high in _id_ranges(VERIFY_CHUNK):
-        fresh = _count(Q(organisation_id__gte=low, organisation_id__lt=high), guest_meetings=guests)
+        fresh = _count(id_range=(low, high), guest_meetings=guests)
         set_firsts(fresh)
         rows = {
             (row.pop("organisation_id"), row.pop("month")): row
             for row in MonthlyRollup.objects.filter(organisation_id__gte=low, organisation_id__lt=high).values(
-                "organisation_id", "month", *SUMMED_FIELDS, "scored"
+                "organisation_id", "month", *STORED_FIELDS
             )
         }
         drift.checked += len(set(fresh) | set(rows))
@@ -614,7 +671,7 @@ def _verify_cells(drift: Drift, *, repair: bool, instead: dict) -> None:
                 year, _pks = _cell_rows(_of_years([key[0]], [key[1].year]))
                 counted = dict(year)
                 counted.pop(key, None)
-                counted.update(_count(Q(organisation_id=key[0], period_month=key[1])))
+                counted.update(_count(cells=[key[0]], months=[key[1]]))
                 set_firsts(counted)
                 if _same(before.get(key), counted.get(key)):
                     continue  # changed and rolled up meanwhile: no drift
@@ -850,6 +907,33 @@ def attendance_warning_counts(*, scope: Organisation, period: Period) -> dict[st
     )
     counts = _combine(counted, parts.signs, lambda row: None, names).get(None, dict.fromkeys(names, 0))
     return {"low_attendance": counts["due"] - counts["above"], "unexcused": counts["absent"]}
+
+
+def overdue_tasks_count(*, scope: Organisation, period: Period, today: datetime.date) -> int:
+    """The "overdue tasks" warning summed from the rollups: the open tasks of the scope's cells active in
+    the period (``meetings.indicators.task_overdue_q``) due within the period and before ``today`` —
+    the entries of the ``tasks_open`` maps of the months up to today's, for the days before today.
+    Read from the scope's own subtree rows (``_parts`` at its depth)."""
+    last = min(period.end, today - datetime.timedelta(days=1))
+    if last < period.start:
+        return 0
+    parts = _parts(scope, period, children=False)
+    if not parts.sets:
+        return 0
+    rows = _union(
+        [
+            rows.filter(month__gte=period.start, month__lte=last).order_by().values("month", "tasks_open")
+            for rows, _sign in parts.sets
+        ]
+    )
+    signs = parts.signs
+    total = 0
+    for row in rows:
+        month = row["month"]
+        for day, tasks in (row["tasks_open"] or {}).items():
+            if month.replace(day=int(day)) <= last:
+                total += signs[row["part"]] * int(tasks)
+    return total
 
 
 def _scored_entries(rows) -> list[tuple]:

@@ -29,10 +29,10 @@ from cells.selectors import (
 from lib import dates, formatting
 from lib.formatting import fmt_int, fmt_percent
 from meetings import indicators
-from meetings.models import Attendance, Meeting, Task
+from meetings.models import Attendance, Task
 
 from . import rollups
-from .counting import ATTENDANCE_TARGET, _attendance_held, attendance_meetings, cells_in
+from .counting import ATTENDANCE_TARGET, _active_in, _attendance_held, attendance_meetings, cells_in
 from .periods import Period
 from .tables import cell_meetings_link, meeting_link, member_link, parent_name
 from .targets import WARNINGS, EarlyWarning, register_warning
@@ -190,18 +190,25 @@ def _unexcused_label(period: Period, today: datetime.date) -> str:
 
 
 def _overdue_tasks_records(*, scope: Organisation, period: Period, today: datetime.date):
+    """The open tasks of the meetings of the scope's cells active in the period, due within the period
+    and before today (meetings.indicators.task_overdue_q): what ``_overdue_tasks_count`` counts."""
     return (
         Task.objects.filter(
+            indicators.task_overdue_q(today=today),
+            _active_in(period, "meeting__organisation__"),
             meeting__organisation__path__startswith=scope.path,
-            status=Task.Status.OPEN,
+            meeting__organisation__kind__in=Organisation.CELL_KINDS,
             due_date__gte=period.start,
             due_date__lte=period.end,
-            due_date__lt=today,
         )
-        .exclude(meeting__state=Meeting.State.CANCELLED)
         .select_related("meeting", "meeting__organisation")
         .order_by("due_date", "pk")
     )
+
+
+def _overdue_tasks_count(*, scope: Organisation, period: Period, today: datetime.date) -> dict[str, int]:
+    """The warning's count from the monthly rollups' open tasks by due day (reports.rollups)."""
+    return {"overdue_tasks": rollups.overdue_tasks_count(scope=scope, period=period, today=today)}
 
 
 def _overdue_tasks_label(period: Period, today: datetime.date) -> str:
@@ -292,6 +299,7 @@ register_warning(
         _overdue_tasks_records,
         (gettext_lazy("Nhiệm vụ"), gettext_lazy("Buổi sinh hoạt"), gettext_lazy("Chi bộ"), gettext_lazy("Thời hạn")),
         lambda t: [t.description[:120], meeting_link(t.meeting), t.meeting.organisation.name, t.due_date],
+        count=_overdue_tasks_count,
     )
 )
 register_warning(

@@ -37,7 +37,7 @@ def _local(*args) -> datetime.datetime:
 def stored_rows() -> dict:
     return {
         (row.pop("organisation_id"), row.pop("month")): row
-        for row in MonthlyRollup.objects.values("organisation_id", "month", *rollups.SUMMED_FIELDS, "scored")
+        for row in MonthlyRollup.objects.values("organisation_id", "month", *rollups.STORED_FIELDS)
     }
 
 
@@ -294,7 +294,8 @@ def _sorted(rows):
 
 def assert_all_figures_agree(scope, periods):
     """Every whole-tree figure of ``scope`` read from the rollups equals the same read from the records:
-    the targets by child and by cell, the attendance warnings, the scored meetings (chart, heat map)."""
+    the targets by child and by cell, the attendance and overdue-task warnings, the scored meetings (chart,
+    heat map)."""
     step = PATH_STEP_WIDTH  # one level down: the children
     for period in periods:
         for length in (len(scope.path) + step, None):
@@ -302,6 +303,10 @@ def assert_all_figures_agree(scope, periods):
         assert rollups.attendance_warning_counts(
             scope=scope, period=period
         ) == warnings._attendance_warning_counts_from_records(scope=scope, period=period)
+        today = timezone.localdate()
+        assert rollups.overdue_tasks_count(scope=scope, period=period, today=today) == (
+            warnings.warning_records("overdue_tasks", scope=scope, period=period, today=today).count()
+        )
         assert _sorted(scored_meeting_counts(scope=scope, period=period, source="rollups")) == _sorted(
             scored_meeting_counts(scope=scope, period=period, source="records")
         )
@@ -353,7 +358,10 @@ def test_the_khoi_dashboard_reads_no_meeting_row_for_its_whole_tree_figures(khoi
     sql = [q["sql"] for q in captured.captured_queries]
     tables = (MonthlyRollup._meta.db_table, SubtreeRollup._meta.db_table)
     rollup_reads = [s for s in sql if any(f'"{table}"' in s for table in tables)]
-    assert len(rollup_reads) == 3  # the targets' meeting counts, the quality chart and heat map, the warnings
+    # The targets' meeting counts, the quality chart and heat map, the attendance warnings, the overdue tasks.
+    assert len(rollup_reads) == 4
+    # The overdue tasks are summed from the rollups' open tasks by due day: no task row is read.
+    assert [s for s in sql if '"meetings_task"' in s] == []
     # What still reads meetings: the month in progress (none on 15/01/2027 for 2026), the warnings and
     # the upcoming meetings — never an aggregate over the year's meetings grouped by TCCS.
     grouped_year = [s for s in sql if '"meetings_meeting"' in s and "GROUP BY SUBSTRING" in s]

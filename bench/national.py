@@ -86,16 +86,17 @@ def build(*, log=print) -> dict:
         t0 = time.perf_counter()
         months = _month_list(timezone.localdate())
         # Per cell-month: a regular meeting held (19 in 20), a thematic one in a quarter's first month, a
-        # visit in its second, a forum in June; 20 members due, 18 present; one scored meeting. With one
+        # visit in its second, a forum in June; 20 members due, 18 present; one scored meeting; in one cell
+        # in five, an open task due on the 10th. With one
         # thematic meeting (visit) a quarter and one forum a year, each is its cell's first of the quarter
         # (year): the ``*_first`` marks equal the counts (reports.rollups.set_firsts).
         cursor.execute(
             f"""
             INSERT INTO {cell_table} (organisation_id, month, regular_held, thematic_held, forum_held,
                 visits, attendance_meetings, attendance_above, attendance_rate_sum, attendance_unexcused,
-                thematic_first, visit_first, forum_first, scored, counted_at)
+                thematic_first, visit_first, forum_first, scored, tasks_open, counted_at)
             SELECT id, month, regular, thematic, forum, visit, 1, 1, 90.0, unexcused, thematic, visit, forum,
-                   scored, now()
+                   scored, tasks_open, now()
             FROM (
                 SELECT o.id, m.month,
                        CASE WHEN (o.id + extract(month FROM m.month)::int) %% 20 = 0 THEN 0 ELSE 1 END AS regular,
@@ -105,7 +106,8 @@ def build(*, log=print) -> dict:
                        (o.id %% 7 = 0)::int AS unexcused,
                        jsonb_build_object(
                            'thuong_ky|' || (ARRAY['tot', 'kha', 'trung_binh', 'chua_xac_nhan'])[1 + (o.id %% 4)], 1
-                       ) AS scored
+                       ) AS scored,
+                       CASE WHEN o.id %% 5 = 0 THEN '{{"10": 1}}'::jsonb ELSE '{{}}'::jsonb END AS tasks_open
                 FROM {org_table} o CROSS JOIN unnest(%s::date[]) AS m(month)
                 WHERE o.kind = %s AND o.path LIKE %s
             ) cell_months
@@ -127,24 +129,18 @@ def build(*, log=print) -> dict:
         for depth, source in ((3, cell_table), (2, sub_table), (1, sub_table)):
             cursor.execute(
                 f"""
-                INSERT INTO {sub_table} (organisation_id, month, {", ".join(names)}, scored, counted_at)
-                SELECT sums.parent_id, sums.month, {", ".join(names)}, COALESCE(keyed.scored, '{{}}'), now()
+                INSERT INTO {sub_table} (organisation_id, month, {", ".join(names)}, scored, tasks_open,
+                    counted_at)
+                SELECT sums.parent_id, sums.month, {", ".join(names)}, COALESCE(scored.map, '{{}}'),
+                    COALESCE(tasks_open.map, '{{}}'), now()
                 FROM (
                     SELECT c.parent_id, r.month, {summed}
                     FROM {source} r JOIN {org_table} c ON c.id = r.organisation_id
                     WHERE c.depth = %s AND c.path LIKE %s
                     GROUP BY c.parent_id, r.month
-                ) sums LEFT JOIN (
-                    SELECT parent_id, month, jsonb_object_agg(key, n) AS scored FROM (
-                        SELECT c.parent_id, r.month, e.key, SUM(e.value::integer) AS n
-                        FROM {source} r JOIN {org_table} c ON c.id = r.organisation_id
-                        CROSS JOIN LATERAL jsonb_each_text(r.scored) e
-                        WHERE c.depth = %s AND c.path LIKE %s
-                        GROUP BY c.parent_id, r.month, e.key
-                    ) per_key GROUP BY parent_id, month
-                ) keyed ON keyed.parent_id = sums.parent_id AND keyed.month = sums.month
+                ) sums {" ".join(_keyed(name, source, org_table) for name in ("scored", "tasks_open"))}
                 """,  # noqa: S608
-                [depth + 1, base + "%", depth + 1, base + "%"],
+                [depth + 1, base + "%"] * 3,
             )
             log(f"  subtree rows of depth {depth}: {cursor.rowcount} in {time.perf_counter() - t0:.1f} s")
         timings["subtrees"] = time.perf_counter() - t0
@@ -154,6 +150,20 @@ def build(*, log=print) -> dict:
             cursor.execute(f"VACUUM ANALYZE {table}")  # noqa: S608
     timings["analyze"] = time.perf_counter() - t0
     return {"rows": rows, "timings": timings, "seconds": time.perf_counter() - started}
+
+
+def _keyed(name: str, source: str, org_table: str) -> str:
+    """A LEFT JOIN of the map ``name`` of the children's rows added key by key per parent and month."""
+    return f"""
+        LEFT JOIN (
+            SELECT parent_id, month, jsonb_object_agg(key, n) AS map FROM (
+                SELECT c.parent_id, r.month, e.key, SUM(e.value::integer) AS n
+                FROM {source} r JOIN {org_table} c ON c.id = r.organisation_id
+                CROSS JOIN LATERAL jsonb_each_text(r.{name}) e
+                WHERE c.depth = %s AND c.path LIKE %s
+                GROUP BY c.parent_id, r.month, e.key
+            ) per_key GROUP BY parent_id, month
+        ) {name} ON {name}.parent_id = sums.parent_id AND {name}.month = sums.month"""  # noqa: S608
 
 
 def _median_ms(fn, repeat: int, warmup: int = 2) -> tuple[float, float]:
@@ -210,10 +220,14 @@ def run(args) -> int:
         def warned(scope=scope):
             rollups.attendance_warning_counts(scope=scope, period=period)
 
+        def overdue(scope=scope):
+            rollups.overdue_tasks_count(scope=scope, period=period, today=today)
+
         for what, fn in (
             ("meeting counts", counts),
             ("scored meetings (quality chart, heat map)", scored),
             ("attendance warnings", warned),
+            ("overdue tasks warning", overdue),
         ):
             median, p95 = _median_ms(fn, args.repeat)
             results.append((f"{name}: {what}", median, p95))

@@ -56,12 +56,15 @@ def _meeting_post_save(sender, instance: Meeting, created=False, raw=False, **kw
     pairs = [(instance.organisation_id, instance.period_month)]
     if before:
         pairs.append((before["organisation_id"], before["period_month"]))
-    if not created and (
-        before is None or (before["state"], before["organisation_id"]) != (after["state"], after["organisation_id"])
+    cancelled = Meeting.State.CANCELLED
+    if before and (
+        (before["state"] == cancelled) != (after["state"] == cancelled)
+        or before["organisation_id"] != after["organisation_id"]
     ):
-        # Cancelled (or no longer): its open tasks stop (start) counting, in the months they are due.
+        # Cancelled (or no longer), or moved to another cell: its open tasks stop (start) counting there,
+        # in the months they are due (reports.rollups counts the open tasks of meetings not cancelled).
         due = set(instance.tasks.filter(due_date__isnull=False).values_list("due_date", flat=True).distinct())
-        organisations = {instance.organisation_id} | ({before["organisation_id"]} if before else set())
+        organisations = {instance.organisation_id, before["organisation_id"]}
         pairs += [(organisation_id, day) for organisation_id in organisations for day in due]
     rollups.recount_pairs(pairs)
 

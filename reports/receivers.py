@@ -117,12 +117,14 @@ def _score_changed(sender, instance: MeetingScore, raw=False, **kwargs):
 TASK_FIELDS = ("meeting_id", "due_date", "status")
 
 
-def _task_pairs(values: dict | None) -> list:
-    """The (cell, month) whose rollup counts a task with these values (none without a due date)."""
-    if not values or values["due_date"] is None:
+def _task_pairs(*values: dict | None) -> list:
+    """The (cell, month) whose rollup counts a task with each of these values (none without a due date):
+    the meetings' cells read in one query."""
+    dated = [v for v in values if v and v["due_date"] is not None]
+    if not dated:
         return []
-    organisation_id = Meeting.objects.filter(pk=values["meeting_id"]).values_list("organisation_id", flat=True).first()
-    return [(organisation_id, values["due_date"])] if organisation_id else []
+    cells = dict(Meeting.objects.filter(pk__in={v["meeting_id"] for v in dated}).values_list("pk", "organisation_id"))
+    return [(cells[v["meeting_id"]], v["due_date"]) for v in dated if v["meeting_id"] in cells]
 
 
 def _task_pre_save(sender, instance: Task, raw=False, **kwargs):
@@ -139,7 +141,7 @@ def _task_post_save(sender, instance: Task, created=False, raw=False, **kwargs):
     after = {name: getattr(instance, name) for name in TASK_FIELDS}
     if not created and before == after:
         return  # its text, result or assignees: nothing counted
-    rollups.recount_pairs(_task_pairs(after) + _task_pairs(before))
+    rollups.recount_pairs(_task_pairs(after, before))
 
 
 def _task_post_delete(sender, instance: Task, **kwargs):

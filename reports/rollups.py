@@ -20,8 +20,8 @@ Writes: ``recount(cell, month)`` counts one cell-month again from the meetings a
 cell's other months of the year (their first-month marks) and adds the change into the rows above the
 cell, all in the caller's transaction, under one transaction-level advisory lock that every rollup
 writer takes first (``_lock``). ``reports.receivers`` calls it on every save or delete of a meeting, a
-change of its upper-level guests, of its score or of one of its tasks, and on ``meetings.signals.meeting_counts_changed``
-(the set-based attendance recount); a subtree moved in the tree moves its sums (``moved``); a bulk load
+change of its upper-level guests, of its score or of one of its tasks, and on
+``meetings.signals.meeting_counts_changed`` (the set-based attendance recount); a subtree moved in the tree moves its sums (``moved``); a bulk load
 (the demo, the benchmark, a restore) calls ``rebuild_all``. ``verify`` (nightly, ``reports.tasks``)
 counts everything again, compares the cells' rows and the sums above them, repairs and reports any drift.
 
@@ -149,7 +149,7 @@ def _count(*, cells=None, months=None, id_range=None, guest_meetings=None) -> di
         key = (row.pop("organisation_id"), row.pop("period_month"))
         row["attendance_rate_sum"] = float(row["attendance_rate_sum"] or 0)
         row["attendance_unexcused"] = row["attendance_unexcused"] or 0
-        result[key] = {**row, "scored": {}, "tasks_open": {}}
+        result[key] = {**_zero(), **row}
     scored = (
         _held(ALWAYS["first"], ALWAYS["last"], SCORED_KINDS)
         .filter(where)
